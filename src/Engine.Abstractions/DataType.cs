@@ -1,0 +1,29 @@
+namespace Engine;
+
+/// <summary>Element type of a <see cref="Tensor"/>.</summary>
+public enum DataType
+{
+    /// <summary>IEEE 754 single precision; what networks train in.</summary>
+    Float32,
+
+    /// <summary>IEEE 754 double precision; used by gradient checks where a backend offers it.</summary>
+    Float64,
+}
+
+/// <summary>Helpers for <see cref="DataType"/>.</summary>
+public static class DataTypeExtensions
+{
+    /// <summary>Bytes per element.</summary>
+    public static int SizeInBytes(this DataType type) => type switch
+    {
+        DataType.Float32 => 4,
+        DataType.Float64 => 8,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown data type"),
+    };
+
+    /// <summary>The data type that matches a CLR element type.</summary>
+    public static DataType Of<T>() where T : unmanaged =>
+        typeof(T) == typeof(float) ? DataType.Float32
+        : typeof(T) == typeof(double) ? DataType.Float64
+        : throw new NotSupportedException($"element type {typeof(T).Name} has no tensor data type (float and double do)");
+}

@@ -1,0 +1,47 @@
+namespace Engine;
+
+/// <summary>
+/// One layer of a network. Lifecycle: <see cref="InferOutputShape"/> (pure), then
+/// <see cref="Initialize"/> once (allocates parameters on the backend), then any number of
+/// <see cref="Forward"/>/<see cref="Backward"/> pairs. Tensors a layer returns are owned by the
+/// layer and reused on the next call; callers must not dispose them.
+/// </summary>
+public interface ILayer : IDisposable
+{
+    /// <summary>Instance name, unique in a model (e.g. <c>dense1</c>).</summary>
+    string Name { get; }
+
+    /// <summary>The registered kind that created it (e.g. <c>dense</c>).</summary>
+    string Kind { get; }
+
+    /// <summary>Backend operations <see cref="Forward"/> and <see cref="Backward"/> use.</summary>
+    IReadOnlyCollection<BackendOp> RequiredOps { get; }
+
+    /// <summary>Learned parameters (empty before <see cref="Initialize"/> and for stateless layers).</summary>
+    IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>
+    /// Per-sample output shape for a per-sample input shape (both without the batch dimension).
+    /// Throws <see cref="ShapeException"/> naming the layer and the numbers when the input does not fit.
+    /// </summary>
+    Shape InferOutputShape(Shape inputShape);
+
+    /// <summary>Allocates and initialises parameters for the given per-sample input shape.</summary>
+    void Initialize(LayerContext context);
+
+    /// <summary>Computes the output for a batch; in training mode it keeps what backward needs.</summary>
+    Tensor Forward(Tensor input, bool training);
+
+    /// <summary>
+    /// Given d(loss)/d(output) of the latest training forward pass, writes the parameter gradients and
+    /// returns d(loss)/d(input).
+    /// </summary>
+    Tensor Backward(Tensor outputGradient);
+}
+
+/// <summary>What a layer needs to initialise itself.</summary>
+/// <param name="Backend">The backend that will own its tensors.</param>
+/// <param name="InputShape">Per-sample input shape (no batch dimension).</param>
+/// <param name="Seed">Seed for this layer's initialisation (already derived per layer).</param>
+/// <param name="DataType">Element type of parameters and activations.</param>
+public sealed record LayerContext(IBackend Backend, Shape InputShape, ulong Seed, DataType DataType = DataType.Float32);

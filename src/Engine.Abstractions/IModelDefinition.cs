@@ -1,0 +1,27 @@
+using System.Text.Json.Nodes;
+
+namespace Engine;
+
+/// <summary>A named network definition (LeNet-5, an MLP, …) that users instantiate by name.</summary>
+public interface IModelDefinition
+{
+    /// <summary>Name users write, e.g. <c>mlp</c>.</summary>
+    string Name { get; }
+
+    /// <summary>One line for listings.</summary>
+    string Description { get; }
+
+    /// <summary>The layers, in order.</summary>
+    ModelSpec Spec { get; }
+}
+
+/// <summary>A sequential network: layer specifications applied in order.</summary>
+/// <param name="Name">Model name.</param>
+/// <param name="Layers">The layers.</param>
+public sealed record ModelSpec(string Name, IReadOnlyList<LayerSpec> Layers);
+
+/// <summary>One layer of a <see cref="ModelSpec"/>.</summary>
+/// <param name="Kind">Registered layer kind, e.g. <c>dense</c>.</param>
+/// <param name="Arguments">Its arguments, e.g. <c>{"units": 256}</c>.</param>
+/// <param name="Name">Instance name; null gives kind + index.</param>
+public sealed record LayerSpec(string Kind, JsonObject? Arguments = null, string? Name = null);
