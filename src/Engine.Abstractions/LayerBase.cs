@@ -131,6 +131,23 @@ public abstract class LayerBase : ILayer
             return _tensor;
         }
 
+        /// <summary>
+        /// A tensor of shape N×<paramref name="sampleShape"/>; compares dimensions in place so the
+        /// steady state of a training loop allocates nothing.
+        /// </summary>
+        public Tensor ForBatch(int batch, Shape sampleShape)
+        {
+            if (_tensor is not null && _tensor.Shape.Rank == sampleShape.Rank + 1 && _tensor.Shape[0] == batch
+                && _tensor.Shape.AsSpan()[1..].SequenceEqual(sampleShape.AsSpan()))
+            {
+                return _tensor;
+            }
+            return Get(sampleShape.WithBatch(batch));
+        }
+
+        /// <summary>A tensor with the same shape as <paramref name="other"/>.</summary>
+        public Tensor Like(Tensor other) => Get(other.Shape);
+
         /// <summary>Frees the tensor.</summary>
         public void Dispose()
         {

@@ -1,0 +1,74 @@
+namespace Engine.Layers.Standard;
+
+/// <summary>
+/// Fully connected layer y = x·Wᵀ + b with W of shape out×in (PyTorch's layout). Any per-sample
+/// input shape is read as a vector of its element count. Initialised as PyTorch's nn.Linear:
+/// W and b uniform on ±1/√in.
+/// </summary>
+public sealed class DenseLayer(string name, int units, bool useBias) : LayerBase(name, "dense")
+{
+    private static readonly BackendOp[] Ops = [BackendOp.Gemm, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
+    private Parameter? _weight;
+    private Parameter? _bias;
+    private Tensor? _input;
+    private TensorBuffer? _outputBuffer;
+    private TensorBuffer? _inputGradient;
+
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    private Shape OutputShape { get; } = new(units);
+
+    /// <inheritdoc/>
+    public override Shape InferOutputShape(Shape inputShape)
+    {
+        if (inputShape.ElementCount == 0)
+        {
+            throw ShapeError($"input shape {inputShape} has no elements");
+        }
+        return new Shape(units);
+    }
+
+    /// <inheritdoc/>
+    protected override void OnInitialize(LayerContext context)
+    {
+        int fanIn = checked((int)context.InputShape.ElementCount);
+        double bound = 1.0 / Math.Sqrt(fanIn);
+        _weight = AddParameter("weight", new Shape(units, fanIn));
+        Backend.FillRandom(_weight.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 0));
+        if (useBias)
+        {
+            _bias = AddParameter("bias", new Shape(units));
+            Backend.FillRandom(_bias.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 1));
+        }
+        _outputBuffer = CreateBuffer();
+        _inputGradient = CreateBuffer();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        Tensor y = _outputBuffer!.ForBatch(input.Shape[0], OutputShape);
+        Backend.Gemm(false, true, 1, input, _weight!.Value, 0, y);
+        if (_bias is not null)
+        {
+            Backend.AddChannelBias(y, _bias.Value);
+        }
+        _input = training ? input : null;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        Backend.Gemm(true, false, 1, outputGradient, x, 0, _weight!.Gradient);
+        if (_bias is not null)
+        {
+            Backend.SumChannels(outputGradient, _bias.Gradient);
+        }
+        Tensor dx = _inputGradient!.Like(x);
+        Backend.Gemm(false, false, 1, outputGradient, _weight.Value, 0, dx);
+        return dx;
+    }
+}

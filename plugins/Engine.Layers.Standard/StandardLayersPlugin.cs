@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engine.Layers.Standard;
+
+/// <summary>Registers the standard layer kinds.</summary>
+public sealed class StandardLayersPlugin : IEnginePlugin
+{
+    /// <inheritdoc/>
+    public void Register(IServiceCollection services)
+    {
+        services.AddSingleton<ILayerFactory>(new LayerFactory(
+            "dense", "fully connected y = x·Wᵀ + b; arguments: units (required), bias (default true)",
+            a => new DenseLayer(a.InstanceName, a.GetInt("units", min: 1), a.GetBool("bias", true))));
+        services.AddSingleton<ILayerFactory>(new LayerFactory(
+            "flatten", "reshapes N×C×H×W to N×(C·H·W); no arguments",
+            a => new FlattenLayer(a.InstanceName)));
+        foreach (Activation activation in Enum.GetValues<Activation>())
+        {
+            string kind = activation.ToString().ToLowerInvariant();
+            services.AddSingleton<ILayerFactory>(new LayerFactory(
+                kind, $"{kind} activation, element-wise; no arguments",
+                a => new ActivationLayer(a.InstanceName, activation)));
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Engine.Cli;
+
+return EngineCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Engine.Core;
+
+/// <summary>
+/// Reads a model from a JSON file:
+/// <c>{"name": "mlp", "layers": [{"type": "flatten"}, {"type": "dense", "units": 256}, …]}</c>.
+/// Every key of a layer other than <c>type</c> and <c>name</c> is an argument of that layer.
+/// Errors name the file, and the line or layer index.
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>Loads and validates the structure of <paramref name="path"/>.</summary>
+    public static ModelSpec Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new DataFormatException(path, "model file does not exist");
+        }
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException(path, $"invalid JSON at line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}: {e.Message.Split('.')[0]}");
+        }
+        if (root is not JsonObject model)
+        {
+            throw new DataFormatException(path, "the top level must be a JSON object with \"layers\"");
+        }
+        string name = model["name"]?.GetValueKind() == JsonValueKind.String ? model["name"]!.GetValue<string>() : Path.GetFileNameWithoutExtension(path);
+        if (model["layers"] is not JsonArray layers || layers.Count == 0)
+        {
+            throw new DataFormatException(path, "\"layers\" must be a non-empty array of layer objects");
+        }
+        var specs = new List<LayerSpec>();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is not JsonObject layer || layer["type"]?.GetValueKind() != JsonValueKind.String)
+            {
+                throw new DataFormatException(path, $"layer #{i + 1} must be an object with a string \"type\"");
+            }
+            var arguments = new JsonObject();
+            foreach (var (key, value) in layer)
+            {
+                if (key is not "type" and not "name")
+                {
+                    arguments[key] = value?.DeepClone();
+                }
+            }
+            string? layerName = layer["name"]?.GetValueKind() == JsonValueKind.String ? layer["name"]!.GetValue<string>() : null;
+            specs.Add(new LayerSpec(layer["type"]!.GetValue<string>(), arguments, layerName));
+        }
+        return new ModelSpec(name, specs);
+    }
+}

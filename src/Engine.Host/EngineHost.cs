@@ -1,0 +1,152 @@
+using Engine.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engine.Host;
+
+/// <summary>
+/// The host API for apps: finds and loads plugins, composes their services, and resolves
+/// backends, data sets, models, losses and optimisers by name.
+/// <code>
+/// using var host = EngineHost.Create();
+/// using var backend = host.CreateBackend("cpu");
+/// var data = host.LoadDataset("mnist", "data/mnist");
+/// using var net = host.BuildNetwork(host.ResolveModel("mlp"), backend, data.Train.SampleShape, seed: 1);
+/// </code>
+/// </summary>
+public sealed class EngineHost : IDisposable
+{
+    private readonly ServiceProvider _services;
+
+    private EngineHost(ServiceCollection collection, ServiceProvider services, IReadOnlyList<string> folders, IReadOnlyList<PluginRecord> plugins)
+    {
+        _services = services;
+        PluginFolders = folders;
+        Plugins = plugins;
+        Catalog = services.GetRequiredService<ComponentCatalog>();
+        DescribeRegistrations(collection);
+    }
+
+    /// <summary>The composed services (plugins' and the core's).</summary>
+    public IServiceProvider Services => _services;
+
+    /// <summary>The folders searched, in order.</summary>
+    public IReadOnlyList<string> PluginFolders { get; }
+
+    /// <summary>Every plugin file found: loaded, or failed with a reason.</summary>
+    public IReadOnlyList<PluginRecord> Plugins { get; }
+
+    /// <summary>Registered components by name.</summary>
+    public ComponentCatalog Catalog { get; }
+
+    /// <summary>Discovers and loads plugins and builds the service provider.</summary>
+    public static EngineHost Create(EngineHostOptions? options = null)
+    {
+        options ??= new EngineHostOptions();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddEngineCore();
+        options.ConfigureServices?.Invoke(services);
+
+        var folders = PluginDiscovery.ResolveFolders(options);
+        var records = new List<PluginRecord>();
+        var loadedByName = new Dictionary<string, PluginRecord>(StringComparer.OrdinalIgnoreCase);
+        foreach (string file in folders.SelectMany(PluginDiscovery.FindPluginFiles))
+        {
+            PluginRecord record = PluginLoader.Load(file, services, loadedByName);
+            records.Add(record);
+            if (record.Status == PluginStatus.Loaded)
+            {
+                loadedByName[record.Name] = record;
+            }
+        }
+        return new EngineHost(services, services.BuildServiceProvider(), folders, records);
+    }
+
+    /// <summary>
+    /// Creates the backend for <paramref name="device"/> (<c>cpu</c>, <c>gpu</c> or a backend name).
+    /// Throws <see cref="BackendException"/> with the backend's own reason when it cannot run here.
+    /// </summary>
+    public IBackend CreateBackend(string device = "cpu")
+    {
+        IBackendProvider provider = Catalog.Backend(device);
+        BackendProbe probe = provider.Probe();
+        if (!probe.IsAvailable)
+        {
+            throw new BackendException($"backend '{provider.Name}' is unavailable: {probe.Detail}");
+        }
+        return provider.Create();
+    }
+
+    /// <summary>Loads data set <paramref name="name"/> from <paramref name="directory"/>.</summary>
+    public DatasetSplits LoadDataset(string name, string directory) => Catalog.Dataset(name).Load(directory);
+
+    /// <summary>A model by registered name, or from a JSON model file when <paramref name="nameOrPath"/> is a file.</summary>
+    public ModelSpec ResolveModel(string nameOrPath) =>
+        nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrPath)
+            ? ModelFile.Load(nameOrPath)
+            : Catalog.Model(nameOrPath).Spec;
+
+    /// <summary>Builds and initialises a network on <paramref name="backend"/>.</summary>
+    public Network BuildNetwork(ModelSpec spec, IBackend backend, Shape inputShape, ulong seed) =>
+        Network.Build(spec, Catalog, backend, inputShape, seed);
+
+    /// <summary>Creates loss <paramref name="name"/>.</summary>
+    public ILoss CreateLoss(string name = "softmax-cross-entropy") =>
+        Create(Catalog.Loss(name), $"loss '{name}'", null);
+
+    /// <summary>Creates optimiser <paramref name="name"/> with arguments such as <c>{"lr": 0.1}</c>.</summary>
+    public IOptimizer CreateOptimizer(string name, System.Text.Json.Nodes.JsonObject? arguments = null) =>
+        Create(Catalog.Optimizer(name), $"optimizer '{name}'", arguments);
+
+    private static T Create<T>(IComponentFactory<T> factory, string owner, System.Text.Json.Nodes.JsonObject? arguments)
+    {
+        var args = new ComponentArguments(owner, factory.Name, arguments);
+        T created = factory.Create(args);
+        args.ThrowIfUnused();
+        return created;
+    }
+
+    // Attributes each registered component to the plugin that registered it, for 'engine plugins'.
+    // The provider returns an enumerable service in registration order, so the i-th instance of a
+    // service type comes from the i-th descriptor of that type, whatever kind of registration it was.
+    private void DescribeRegistrations(ServiceCollection collection)
+    {
+        var owner = new Dictionary<ServiceDescriptor, PluginRecord>(ReferenceEqualityComparer.Instance);
+        foreach (PluginRecord record in Plugins)
+        {
+            foreach (ServiceDescriptor d in record.Descriptors)
+            {
+                owner[d] = record;
+            }
+        }
+        void Attribute<T>(IReadOnlyList<T> components, string category, Func<T, (string Name, string Description)> describe)
+        {
+            var descriptors = collection.Where(d => d.ServiceType == typeof(T) && !d.IsKeyedService).ToList();
+            for (int i = 0; i < components.Count && i < descriptors.Count; i++)
+            {
+                if (owner.TryGetValue(descriptors[i], out PluginRecord? record))
+                {
+                    var (name, description) = describe(components[i]);
+                    record.Registrations.Add(new PluginRegistration(category, name, description));
+                }
+            }
+        }
+        Attribute(Catalog.Backends, "backend", b => (b.Name, $"{b.Device.ToString().ToLowerInvariant()} backend"));
+        Attribute(Catalog.Layers, "layer", l => (l.Name, l.Description));
+        Attribute(Catalog.Losses, "loss", l => (l.Name, l.Description));
+        Attribute(Catalog.Optimizers, "optimizer", o => (o.Name, o.Description));
+        Attribute(Catalog.Datasets, "dataset", d => (d.Name, d.Description));
+        Attribute(Catalog.Models, "model", m => (m.Name, m.Description));
+        foreach (PluginRecord record in Plugins)
+        {
+            var known = new HashSet<Type> { typeof(IBackendProvider), typeof(ILayerFactory), typeof(ILossFactory), typeof(IOptimizerFactory), typeof(IDatasetLoader), typeof(IModelDefinition) };
+            foreach (ServiceDescriptor d in record.Descriptors.Where(d => !known.Contains(d.ServiceType)))
+            {
+                record.Registrations.Add(new PluginRegistration("service", d.ServiceType.Name, d.ImplementationType?.Name ?? "instance or factory"));
+            }
+        }
+    }
+
+    /// <summary>Disposes the service provider (and singletons it created).</summary>
+    public void Dispose() => _services.Dispose();
+}

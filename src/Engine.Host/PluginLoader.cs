@@ -1,0 +1,87 @@
+using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engine.Host;
+
+/// <summary>
+/// Loads one plugin file into its own context and lets it register its services. Every failure
+/// becomes a one-line <see cref="PluginRecord.Message"/>; nothing a plugin does can stop the others
+/// from loading, and a plugin that throws half-way through Register contributes nothing.
+/// </summary>
+internal static class PluginLoader
+{
+    public static PluginRecord Load(string path, IServiceCollection services, IReadOnlyDictionary<string, PluginRecord> loadedByName)
+    {
+        var record = new PluginRecord(path) { Name = Path.GetFileNameWithoutExtension(path) };
+        try
+        {
+            (string name, Version? sdk) = PluginInspector.Inspect(path);
+            record.Name = name;
+            if (sdk is null)
+            {
+                return Fail(record, "not an Engine plugin: it does not reference Engine.Abstractions");
+            }
+            record.SdkVersion = new Version(sdk.Major, sdk.Minor);
+            if (!EngineSdk.IsCompatible(record.SdkVersion))
+            {
+                return Fail(record,
+                    $"built against Engine SDK {record.SdkVersion}, but this host runs SDK {EngineSdk.Version} " +
+                    $"(a plugin needs SDK major version {EngineSdk.Major} and minor version <= {EngineSdk.Minor}); rebuild it against this SDK");
+            }
+            if (loadedByName.TryGetValue(name, out PluginRecord? earlier))
+            {
+                return Fail(record, $"skipped: plugin '{name}' is already loaded from {earlier.FilePath}");
+            }
+
+            var context = new PluginLoadContext(path);
+            Assembly assembly = context.LoadFromAssemblyPath(path);
+            var entryTypes = assembly.GetExportedTypes()
+                .Where(t => typeof(IEnginePlugin).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false } && t.GetConstructor(Type.EmptyTypes) is not null)
+                .ToList();
+            if (entryTypes.Count == 0)
+            {
+                return Fail(record, "references Engine.Abstractions but has no public class implementing IEnginePlugin with a parameterless constructor");
+            }
+
+            var local = new ServiceCollection();
+            foreach (Type type in entryTypes)
+            {
+                var plugin = (IEnginePlugin)Activator.CreateInstance(type)!;
+                plugin.Register(local);
+            }
+            foreach (ServiceDescriptor descriptor in local)
+            {
+                services.Add(descriptor);
+                record.Descriptors.Add(descriptor);
+            }
+            record.Assembly = assembly;
+            record.Status = PluginStatus.Loaded;
+            return record;
+        }
+        catch (Exception e)
+        {
+            return Fail(record, Describe(e));
+        }
+    }
+
+    private static PluginRecord Fail(PluginRecord record, string message)
+    {
+        record.Status = PluginStatus.Failed;
+        record.Message = OneLine(message);
+        return record;
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        TargetInvocationException { InnerException: { } inner } => Describe(inner),
+        BadImageFormatException => $"not a loadable .NET assembly: {e.Message}",
+        ReflectionTypeLoadException rtl => "could not load its types: " +
+            string.Join("; ", rtl.LoaderExceptions.OfType<Exception>().Select(x => x.Message).Distinct().Take(3)),
+        FileNotFoundException fnf => $"a dependency is missing: {fnf.FileName ?? fnf.Message}",
+        FileLoadException fl => $"a dependency could not be loaded: {fl.FileName ?? ""} {fl.Message}",
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    private static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}
