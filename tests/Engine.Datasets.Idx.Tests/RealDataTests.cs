@@ -1,3 +1,4 @@
+using Engine.Tests;
 using System.Diagnostics;
 using Xunit.Abstractions;
 
@@ -10,7 +11,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
     [Fact]
     public void LoadsBundledMnist()
     {
-        string folder = Path.Combine(RepoRoot(), "data", "mnist");
+        string folder = RepoPaths.Mnist;
 
         var clock = Stopwatch.StartNew();
         DatasetSplits splits = IdxDatasetLoader.Mnist().Load(folder);
@@ -27,7 +28,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
     public void LoadsFashionMnistWhenPresent()
     {
         // xunit 2 cannot skip at run time, so a missing folder passes with a note in the output.
-        string folder = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "data", "fashion-mnist"));
+        string folder = Path.Combine(RepoPaths.SharedData, "fashion-mnist");
         if (!Directory.Exists(folder))
         {
             output.WriteLine($"not run: Fashion-MNIST folder {folder} is absent");
@@ -52,18 +53,5 @@ public sealed class RealDataTests(ITestOutputHelper output)
             counts[split.GetLabel(i)]++;
         }
         Assert.Equal(perClass, counts);
-    }
-
-    // The repository root is the nearest folder above the test binaries that holds Engine.sln.
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Engine.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no Engine.sln above {AppContext.BaseDirectory}");
     }
 }
