@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Engine.Datasets.Idx;
+using Engine.Tests;
+using Xunit.Abstractions;
+
+namespace Engine.Core.Tests;
+
+public sealed class TrainingTests(ITestOutputHelper output)
+{
+    private static readonly Lazy<DatasetSplits> Mnist = new(() => TestEngine.Catalog.Dataset("mnist").Load(RepoPaths.Mnist));
+
+    [Fact]
+    public void SgdStepFollowsTheUpdateRuleAndSkipsFrozenParameters()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        using var a = new Parameter("a", TestEngine.Upload(backend, new Shape(2), [1.0, -2.0]), TestEngine.Upload(backend, new Shape(2), [0.5, 4.0]));
+        using var b = new Parameter("b", TestEngine.Upload(backend, new Shape(1), [3.0]), TestEngine.Upload(backend, new Shape(1), [1.0])) { Frozen = true };
+        new SgdOptimizer(0.1).Step([a, b]);
+        Assert.Equal([0.95, -2.4], TestEngine.Download(a.Value).Select(v => Math.Round(v, 12)));
+        Assert.Equal([3.0], TestEngine.Download(b.Value));
+    }
+
+    [Fact]
+    public void EpochOrderIsASeededPermutation()
+    {
+        int[] first = new int[1000], again = new int[1000], next = new int[1000];
+        EpochOrder.Shuffle(first, seed: 9, epoch: 1);
+        EpochOrder.Shuffle(again, seed: 9, epoch: 1);
+        EpochOrder.Shuffle(next, seed: 9, epoch: 2);
+        Assert.Equal(Enumerable.Range(0, 1000), first.Order());
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, next);
+        Assert.NotEqual(Enumerable.Range(0, 1000), first);
+    }
+
+    [Fact]
+    public void MlpReachesNinetyFivePercentOnMnistInOneEpoch()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        DatasetSplits data = Mnist.Value;
+        using Network net = Network.Build(TestEngine.Catalog.Model("mlp").Spec, TestEngine.Catalog, backend, data.Train.SampleShape, seed: 1);
+        using var loss = new SoftmaxCrossEntropyLoss();
+        using var sgd = new SgdOptimizer(0.1);
+        var result = new Trainer(net, loss, sgd, new TrainingOptions(Epochs: 1, BatchSize: 64, Seed: 1)).Fit(data.Train, data.Test).Single();
+        output.WriteLine($"loss {result.TrainLoss:F4} train {result.TrainAccuracy:F4} test {result.TestAccuracy:F4} {result.ImagesPerSecond:F0} images/s");
+        Assert.Equal(203_530, net.ParameterCount);
+        Assert.InRange(result.TestAccuracy, 0.95, 1.0);
+        Assert.InRange(result.TrainLoss, 0.05, 0.6);
+        Assert.Equal(result.TestAccuracy, Trainer.Evaluate(net, data.Test), 12);
+    }
+
+    [Fact]
+    public void TrainingIsReproducibleForTheSameSeeds()
+    {
+        double Run()
+        {
+            using IBackend backend = TestEngine.CreateBackend();
+            var train = ((ByteImageDataset)Mnist.Value.Train).Take(2000);
+            using Network net = Network.Build(TestEngine.Catalog.Model("mlp").Spec, TestEngine.Catalog, backend, train.SampleShape, seed: 7);
+            using var loss = new SoftmaxCrossEntropyLoss();
+            using var sgd = new SgdOptimizer(0.05);
+            return new Trainer(net, loss, sgd, new TrainingOptions(1, 32, 3)).Fit(train).Single().TrainLoss;
+        }
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void TrainingLoopDoesNotGrowMemory()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        var train = ((ByteImageDataset)Mnist.Value.Train).Take(64 * 100);
+        using Network net = Network.Build(TestEngine.Catalog.Model("mlp").Spec, TestEngine.Catalog, backend, train.SampleShape, seed: 1);
+        using var loss = new SoftmaxCrossEntropyLoss();
+        using var sgd = new SgdOptimizer(0.01);
+        var trainer = new Trainer(net, loss, sgd, new TrainingOptions(Epochs: 1, BatchSize: 64));
+        trainer.Fit(train); // warm up: buffers allocated, code jitted
+        long before = Rss();
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var trainer10 = new Trainer(net, loss, sgd, new TrainingOptions(Epochs: 10, BatchSize: 64));
+        trainer10.Fit(train); // 1000 steps
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        long grown = Rss() - before;
+        output.WriteLine($"RSS grew {grown / 1024} KiB, managed allocations {allocated / 1024} KiB over 1000 steps");
+        Assert.True(grown < 16 << 20, $"resident memory grew by {grown / (1 << 20)} MiB over 1000 steps");
+        Assert.True(allocated < 8 << 20, $"{allocated / 1024} KiB of managed allocations over 1000 steps");
+    }
+
+    private static long Rss()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+}
