@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// Host memory for a tensor of the OpenBLAS backend: a native block aligned to
+/// <see cref="Alignment"/> bytes (a cache line, and a whole AVX-512 vector), outside the GC heap so
+/// that it never moves while OpenBLAS works on it. Dispose the owning tensor to free it; the
+/// finalizer frees a forgotten block as a safety net.
+/// </summary>
+public sealed unsafe class CpuStorage : TensorStorage
+{
+    /// <summary>Alignment of every block, in bytes.</summary>
+    public const int Alignment = 64;
+
+    private void* _pointer;
+    private readonly long _pressure;
+
+    /// <summary>Allocates <paramref name="byteLength"/> uninitialised bytes.</summary>
+    internal CpuStorage(long byteLength) : base(byteLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
+        // A zero-byte tensor still gets a distinct, valid pointer.
+        _pointer = NativeMemory.AlignedAlloc((nuint)Math.Max(byteLength, 1), Alignment);
+        _pressure = byteLength;
+        if (_pressure > 0)
+        {
+            // Lets the GC know that this small object holds a large block, so that leaked tensors
+            // are finalised before the process runs out of memory.
+            GC.AddMemoryPressure(_pressure);
+        }
+    }
+
+    /// <summary>Finalizer: frees the block if the tensor was never disposed.</summary>
+    ~CpuStorage() => Dispose();
+
+    /// <summary>Address of the first byte. Throws <see cref="ObjectDisposedException"/> once freed.</summary>
+    public nint Pointer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return (nint)_pointer;
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Release()
+    {
+        NativeMemory.AlignedFree(_pointer);
+        _pointer = null;
+        if (_pressure > 0)
+        {
+            GC.RemoveMemoryPressure(_pressure);
+        }
+    }
+}

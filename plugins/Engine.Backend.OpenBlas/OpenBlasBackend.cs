@@ -1,0 +1,147 @@
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// CPU backend: tensors live in 64-byte aligned native memory (<see cref="CpuStorage"/>), GEMM runs
+/// in OpenBLAS, and every other op is a vectorised C# loop over <see cref="System.Numerics.Tensors.TensorPrimitives"/>
+/// or <see cref="System.Numerics.Vector{T}"/>, written once for float and double. Calls run
+/// synchronously on the calling thread, so <see cref="Synchronize"/> has nothing to wait for.
+/// </summary>
+/// <remarks>
+/// The C# kernels are deliberately single-threaded: OpenBLAS keeps its own thread pool busy during
+/// GEMM, which is where nearly all the time goes, and a second (.NET) pool running element-wise
+/// work would compete with it for the same cores instead of adding throughput, most visibly on small
+/// machines. One pool, owned by OpenBLAS, is the simpler and faster arrangement.
+/// The backend is not thread-safe in the sense that two threads must not write the same tensor at
+/// once; separate tensors may be used from separate threads.
+/// </remarks>
+public sealed partial class OpenBlasBackend : IBackend
+{
+    private volatile bool _disposed;
+
+    /// <summary>
+    /// Creates the backend, loading OpenBLAS if that has not happened yet. Throws
+    /// <see cref="BackendException"/> with the loader's explanation when the library is unavailable.
+    /// </summary>
+    public OpenBlasBackend()
+    {
+        if (!OpenBlasLibrary.TryLoad(out string detail))
+        {
+            throw new BackendException($"the openblas backend is unavailable: {detail}");
+        }
+        Description = $"{detail}; other ops vectorised C# (System.Numerics.Tensors) on 1 thread";
+    }
+
+    /// <inheritdoc/>
+    public string Name => "openblas";
+
+    /// <inheritdoc/>
+    public DeviceKind Device => DeviceKind.Cpu;
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <summary>
+    /// Threads OpenBLAS uses for one GEMM. This is a property of the loaded library and so applies to
+    /// the whole process, every backend instance included. <see cref="Description"/> keeps the count
+    /// the library started with.
+    /// </summary>
+    public int BlasThreadCount
+    {
+        get => OpenBlasLibrary.ThreadCount;
+        set => OpenBlasLibrary.ThreadCount = value;
+    }
+
+    /// <inheritdoc/>
+    public bool Supports(BackendOp op, DataType dataType) =>
+        Enum.IsDefined(op) && dataType is DataType.Float32 or DataType.Float64;
+
+    /// <inheritdoc/>
+    public Tensor Allocate(Shape shape, DataType dataType = DataType.Float32)
+    {
+        ThrowIfDisposed();
+        if (dataType is not (DataType.Float32 or DataType.Float64))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dataType), dataType, "Allocate: the openblas backend stores Float32 and Float64 tensors only");
+        }
+        long count = shape.ElementCount;
+        if (count > int.MaxValue)
+        {
+            throw new ArgumentException($"Allocate: {shape} has {count} elements; the openblas backend handles at most {int.MaxValue} elements per tensor", nameof(shape));
+        }
+        var storage = new CpuStorage(count * dataType.SizeInBytes());
+        return new Tensor(this, storage, shape, dataType);
+    }
+
+    /// <inheritdoc/>
+    public void CopyFromHost<T>(ReadOnlySpan<T> source, Tensor destination) where T : unmanaged
+    {
+        const string op = "CopyFromHost";
+        CpuStorage storage = Check(op, "destination", destination);
+        HostElementType<T>(op, "destination", destination);
+        if (source.Length != destination.ElementCount)
+        {
+            throw new ShapeException($"{op}: the host span has {source.Length} elements but destination {Describe(destination)}");
+        }
+        source.CopyTo(Elements<T>(storage, source.Length));
+        GC.KeepAlive(storage);
+    }
+
+    /// <inheritdoc/>
+    public void CopyToHost<T>(Tensor source, Span<T> destination) where T : unmanaged
+    {
+        const string op = "CopyToHost";
+        CpuStorage storage = Check(op, "source", source);
+        HostElementType<T>(op, "source", source);
+        if (destination.Length != source.ElementCount)
+        {
+            throw new ShapeException($"{op}: source {Describe(source)} but the host span has {destination.Length} elements");
+        }
+        Elements<T>(storage, destination.Length).CopyTo(destination);
+        GC.KeepAlive(storage);
+    }
+
+    /// <inheritdoc/>
+    public unsafe void Copy(Tensor source, Tensor destination)
+    {
+        const string op = "Copy";
+        CpuStorage from = Check(op, "source", source);
+        CpuStorage to = Check(op, "destination", destination);
+        SameType(op, "source", source, "destination", destination);
+        SameCount(op, "source", source, "destination", destination);
+        long bytes = source.ElementCount * source.DataType.SizeInBytes();
+        if (!ReferenceEquals(from, to))
+        {
+            Buffer.MemoryCopy((void*)from.Pointer, (void*)to.Pointer, bytes, bytes);
+        }
+        GC.KeepAlive(from);
+        GC.KeepAlive(to);
+    }
+
+    /// <inheritdoc/>
+    public void Synchronize() => ThrowIfDisposed();
+
+    /// <inheritdoc/>
+    public void Fill(Tensor x, double value)
+    {
+        CpuStorage storage = Check("Fill", "x", x);
+        int n = (int)x.ElementCount;
+        if (x.DataType == DataType.Float32)
+        {
+            Elements<float>(storage, n).Fill((float)value);
+        }
+        else
+        {
+            Elements<double>(storage, n).Fill(value);
+        }
+        GC.KeepAlive(storage);
+    }
+
+    /// <summary>
+    /// Marks the backend closed: later calls throw <see cref="ObjectDisposedException"/>. Tensors it
+    /// allocated stay valid until they are disposed themselves.
+    /// </summary>
+    public void Dispose() => _disposed = true;
+
+    /// <inheritdoc/>
+    public override string ToString() => $"openblas ({Description})";
+}
