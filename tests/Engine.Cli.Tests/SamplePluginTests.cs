@@ -27,7 +27,7 @@ public sealed class SamplePluginTests(ITestOutputHelper log)
         Assert.Contains(Path.Combine(outputFolder, "SwishLayer.dll"), listing);
 
         string model = Path.Combine(RepoPaths.Root, "samples", "SwishLayer", "swish-mlp.json");
-        var (code, output, error) = CliRunner.Run("train", "--plugins", pluginFolder, "--model", model, "--data", RepoPaths.Mnist, "--limit", "4000", "--epochs", "1", "--batch-size", "32");
+        var (code, output, error) = CliRunner.Run("train", "--plugins", pluginFolder, "--model", model, "--data", RepoPaths.Mnist, "--limit", "4000", "--epochs", "1", "--batch-size", "32", "--lr", "0.2");
         log.WriteLine(output + error);
         Assert.Equal(0, code);
         Assert.Contains("model     swish-mlp: flatten → dense → swish → dense", output);

@@ -41,8 +41,8 @@ public sealed class TrainingTests(ITestOutputHelper output)
         DatasetSplits data = Mnist.Value;
         using Network net = Network.Build(TestEngine.Catalog.Model("mlp").Spec, TestEngine.Catalog, backend, data.Train.SampleShape, seed: 1);
         using var loss = new SoftmaxCrossEntropyLoss();
-        using var sgd = new SgdOptimizer(0.1);
-        var result = new Trainer(net, loss, sgd, new TrainingOptions(Epochs: 1, BatchSize: 64, Seed: 1)).Fit(data.Train, data.Test).Single();
+        using var sgd = new SgdOptimizer(0.2);
+        var result = new Trainer(net, loss, sgd, new TrainingOptions(Epochs: 1, BatchSize: 32, Seed: 1)).Fit(data.Train, data.Test).Single();
         output.WriteLine($"loss {result.TrainLoss:F4} train {result.TrainAccuracy:F4} test {result.TestAccuracy:F4} {result.ImagesPerSecond:F0} images/s");
         Assert.Equal(203_530, net.ParameterCount);
         Assert.InRange(result.TestAccuracy, 0.95, 1.0);
