@@ -39,7 +39,7 @@ if (-not $env:DOTNET_CLI_TELEMETRY_OPTOUT) { $env:DOTNET_CLI_TELEMETRY_OPTOUT = 
 
 # The main job `demo` runs; extra arguments given to `demo` replace these values.
 $DemoKeys = @('model', 'dataset', 'data', 'epochs', 'batch-size', 'lr', 'seed')
-$DemoValues = @('mlp', 'mnist', 'data/mnist', '1', '64', '0.1', '1')
+$DemoValues = @('mlp', 'mnist', 'data/mnist', '1', '32', '0.2', '1')
 
 function Write-Step([string]$Message) { Write-Host "==> $Message" }
 function Write-Info([string]$Message) { Write-Host "    $Message" }
@@ -65,7 +65,7 @@ Verbs:
                    exits non-zero when anything failed. ARGS go to dotnet test (e.g. --filter X).
   demo [ARGS]      build, then run from the repository root:
                      artifacts/engine/engine train --model mlp --dataset mnist --data data/mnist
-                       --epochs 1 --batch-size 64 --lr 0.1 --seed 1
+                       --epochs 1 --batch-size 32 --lr 0.2 --seed 1
                    ARGS replace those values or add options (./build.ps1 demo --epochs 2 --limit 1000).
   clean            remove artifacts/, build/ and the bin/ and obj/ folders of the projects.
   help             show this text.

@@ -26,7 +26,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 
 # The main job `demo` runs; extra arguments given to `demo` replace these values.
 DEMO_KEYS=(model dataset data epochs batch-size lr seed)
-DEMO_VALUES=(mlp mnist data/mnist 1 64 0.1 1)
+DEMO_VALUES=(mlp mnist data/mnist 1 32 0.2 1)
 
 step() { printf '==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
@@ -52,7 +52,7 @@ Verbs:
                    exits non-zero when anything failed. ARGS go to dotnet test (e.g. --filter X).
   demo [ARGS]      build, then run from the repository root:
                      artifacts/engine/engine train --model mlp --dataset mnist --data data/mnist \
-                       --epochs 1 --batch-size 64 --lr 0.1 --seed 1
+                       --epochs 1 --batch-size 32 --lr 0.2 --seed 1
                    ARGS replace those values or add options (./build.sh demo --epochs 2 --limit 1000).
   clean            remove artifacts/, build/ and the bin/ and obj/ folders of the projects.
   help             show this text.
