@@ -54,19 +54,6 @@ public sealed class ElementwiseTests : IDisposable
         return data;
     }
 
-    public static TheoryData<int, DataType> LengthsAndTypes()
-    {
-        var data = new TheoryData<int, DataType>();
-        foreach (int length in TestData.OddLengths)
-        {
-            foreach (DataType type in TestData.Types)
-            {
-                data.Add(length, type);
-            }
-        }
-        return data;
-    }
-
     private static double UnaryReference(UnaryOp op, double x) => op switch
     {
         UnaryOp.Identity => x,
@@ -150,7 +137,7 @@ public sealed class ElementwiseTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(LengthsAndTypes))]
+    [MemberData(nameof(TestData.LengthsAndTypes), MemberType = typeof(TestData))]
     public void AxpbyMatchesReference(int length, DataType type)
     {
         var rng = new Random(length);
@@ -218,7 +205,7 @@ public sealed class ElementwiseTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(LengthsAndTypes))]
+    [MemberData(nameof(TestData.LengthsAndTypes), MemberType = typeof(TestData))]
     public void FillSetsEveryElement(int length, DataType type)
     {
         using Tensor t = _backend.Allocate(new Shape(length), type);

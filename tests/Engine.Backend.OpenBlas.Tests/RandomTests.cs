@@ -6,21 +6,8 @@ public sealed class RandomTests : IDisposable
 
     public void Dispose() => _backend.Dispose();
 
-    public static TheoryData<int, DataType> LengthsAndTypes()
-    {
-        var data = new TheoryData<int, DataType>();
-        foreach (int length in TestData.OddLengths)
-        {
-            foreach (DataType type in TestData.Types)
-            {
-                data.Add(length, type);
-            }
-        }
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(LengthsAndTypes))]
+    [MemberData(nameof(TestData.LengthsAndTypes), MemberType = typeof(TestData))]
     public void UniformEqualsCounterRandomExactly(int length, DataType type)
     {
         foreach ((double a, double b, ulong seed) in new[] { (0.0, 1.0, 1UL), (-0.1, 0.1, 42UL), (3.0, 7.5, ulong.MaxValue) })
@@ -40,7 +27,7 @@ public sealed class RandomTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(LengthsAndTypes))]
+    [MemberData(nameof(TestData.LengthsAndTypes), MemberType = typeof(TestData))]
     public void NormalEqualsCounterRandomExactly(int length, DataType type)
     {
         foreach ((double mean, double deviation, ulong seed) in new[] { (0.0, 1.0, 5UL), (2.0, 0.01, 123456789UL) })

@@ -69,4 +69,18 @@ internal static class TestData
             Assert.True(ok, $"{context}: element {i} is {actual[i]:R} but the reference is {expected[i]:R} (error {error:E3})");
         }
     }
+
+    /// <summary>Every odd length with every data type, for theories.</summary>
+    public static TheoryData<int, DataType> LengthsAndTypes()
+    {
+        var data = new TheoryData<int, DataType>();
+        foreach (int length in OddLengths)
+        {
+            foreach (DataType type in Types)
+            {
+                data.Add(length, type);
+            }
+        }
+        return data;
+    }
 }
