@@ -87,7 +87,7 @@ public sealed partial class OpenBlasBackend
     }
 
     /// <inheritdoc/>
-    public void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
+    public void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx, double alpha = 0)
     {
         string name = $"ActivationBackward({activation})";
         CpuStorage xs = Check(name, "x", x);

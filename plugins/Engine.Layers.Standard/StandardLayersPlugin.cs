@@ -21,5 +21,8 @@ public sealed class StandardLayersPlugin : IEnginePlugin
                 kind, $"{kind} activation, element-wise; no arguments",
                 a => new ActivationLayer(a.InstanceName, activation)));
         }
+        ConvolutionRegistrations.Register(services);
+        PoolingRegistrations.Register(services);
+        ActivationRegistrations.Register(services);
     }
 }

@@ -40,6 +40,36 @@ public enum BackendOp
 
     /// <summary>Seeded random fill, <see cref="IBackend.FillRandom"/>.</summary>
     Random,
+
+    /// <summary>Activation forward with a parameter, <see cref="IBackend.ActivationForward"/>.</summary>
+    ActivationForward,
+
+    /// <summary>Convolution forward, backward-data and backward-filter (1–3 spatial axes, groups, dilation).</summary>
+    Convolution,
+
+    /// <summary>Locally connected (unshared weights) forward and backward, 2 spatial axes.</summary>
+    LocallyConnected,
+
+    /// <summary>Max and average pooling forward and backward.</summary>
+    Pooling,
+
+    /// <summary>Batch normalisation forward (training and inference) and backward.</summary>
+    BatchNorm,
+
+    /// <summary>Local response normalisation forward and backward.</summary>
+    Lrn,
+
+    /// <summary>Inverted-dropout masks, <see cref="IBackend.DropoutMask"/>.</summary>
+    Dropout,
+
+    /// <summary>Softmax / log-softmax backward, <see cref="IBackend.SoftmaxBackward"/>.</summary>
+    SoftmaxBackward,
+
+    /// <summary>Channel-range copies (concatenation), <see cref="IBackend.CopyChannels"/>.</summary>
+    CopyChannels,
+
+    /// <summary>Per-channel scaling, <see cref="IBackend.ScaleChannels"/>.</summary>
+    ScaleChannels,
 }
 
 /// <summary>Element-wise unary functions y = f(x).</summary>
@@ -65,6 +95,8 @@ public enum UnaryOp
     Sigmoid,
     /// <summary>y = tanh x.</summary>
     Tanh,
+    /// <summary>y = sign x (−1, 0 or 1).</summary>
+    Sign,
 }
 
 /// <summary>Element-wise binary functions y = f(a, b) on tensors of equal element count.</summary>
@@ -84,7 +116,7 @@ public enum BinaryOp
     Min,
 }
 
-/// <summary>Activations whose gradient <see cref="IBackend.ActivationBackward"/> computes.</summary>
+/// <summary>Activations computed by <see cref="IBackend.ActivationForward"/> and <see cref="IBackend.ActivationBackward"/>; α is their parameter where they have one.</summary>
 public enum Activation
 {
     /// <summary>dx = dy · [x &gt; 0].</summary>
@@ -93,6 +125,10 @@ public enum Activation
     Sigmoid,
     /// <summary>dx = dy · (1 − y²).</summary>
     Tanh,
+    /// <summary>y = x for x &gt; 0, αx otherwise; dx = dy · (x &gt; 0 ? 1 : α).</summary>
+    LeakyRelu,
+    /// <summary>y = x for x &gt; 0, α(eˣ − 1) otherwise; dx = dy · (x &gt; 0 ? 1 : y + α).</summary>
+    Elu,
 }
 
 /// <summary>Distributions for <see cref="IBackend.FillRandom"/>.</summary>

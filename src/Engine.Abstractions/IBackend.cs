@@ -54,11 +54,14 @@ public interface IBackend : IDisposable
     /// <summary>y ← α·x + β·y.</summary>
     void Axpby(double alpha, Tensor x, double beta, Tensor y);
 
+    /// <summary>y ← activation(x) element-wise with parameter <paramref name="alpha"/> (leaky ReLU slope, ELU α); y may alias x.</summary>
+    void ActivationForward(Activation activation, Tensor x, Tensor y, double alpha = 0);
+
     /// <summary>
     /// dx ← gradient of the activation given its input x, output y and output gradient dy.
     /// dx may alias dy.
     /// </summary>
-    void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx);
+    void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx, double alpha = 0);
 
     /// <summary>y[n, c, …] += bias[c] for a tensor of shape N×C×… and a bias of C elements.</summary>
     void AddChannelBias(Tensor y, Tensor bias);
@@ -71,6 +74,74 @@ public interface IBackend : IDisposable
 
     /// <summary>Row-wise softmax (or log-softmax) of a matrix, numerically stable.</summary>
     void Softmax(Tensor x, Tensor y, bool log = false);
+
+    /// <summary>dx ← gradient of (log-)softmax rows given their output y and dy: y(dy − Σ dy·y), or dy − eʸ Σ dy for log.</summary>
+    void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx, bool log = false);
+
+    /// <summary>
+    /// Cross-correlation y = x ⋆ w of x (N×C×spatial) with filters w (K×C/groups×kernel) into y
+    /// (N×K×out spatial). No bias: add it with <see cref="AddChannelBias"/>.
+    /// </summary>
+    void ConvolutionForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y);
+
+    /// <summary>dx ← d(loss)/dx of a convolution given dy and w (dx is overwritten).</summary>
+    void ConvolutionBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx);
+
+    /// <summary>dw ← d(loss)/dw of a convolution given x and dy (dw is overwritten).</summary>
+    void ConvolutionBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw);
+
+    /// <summary>
+    /// Locally connected layer over 2 spatial axes (groups 1): a different filter per output position,
+    /// w of shape P×K×(C·kh·kw) with P = out_h·out_w positions in row-major order; y is N×K×out_h×out_w.
+    /// </summary>
+    void LocallyConnectedForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y);
+
+    /// <summary>dx ← d(loss)/dx of a locally connected layer.</summary>
+    void LocallyConnectedBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx);
+
+    /// <summary>dw ← d(loss)/dw of a locally connected layer.</summary>
+    void LocallyConnectedBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw);
+
+    /// <summary>Max or average pooling of x (N×C×spatial) into y (N×C×out spatial).</summary>
+    void PoolingForward(PoolingGeometry geometry, Tensor x, Tensor y);
+
+    /// <summary>dx ← pooling gradient (overwritten); max pooling routes each dy to the arg-max of its window in x.</summary>
+    void PoolingBackward(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    /// <summary>
+    /// Batch normalisation of x (N×C×… or N×C) per channel: in training, batch mean and biased
+    /// variance are used, saved (mean, 1/√(var + ε)) for backward, and folded into the running
+    /// statistics as r ← (1 − momentum)·r + momentum·batch (running variance takes the unbiased
+    /// variance, as PyTorch); at inference the running statistics are used and the saved tensors
+    /// are not written. y = γ·x̂ + β.
+    /// </summary>
+    void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance,
+        Tensor savedMean, Tensor savedInvStd, Tensor y, double epsilon, double momentum, bool training);
+
+    /// <summary>dx, dγ, dβ of training-mode batch normalisation from the saved statistics (all overwritten).</summary>
+    void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta);
+
+    /// <summary>Local response normalisation across channels; <paramref name="scale"/> (same shape) keeps k + α/n·Σa² for backward.</summary>
+    void LrnForward(LrnParameters parameters, Tensor x, Tensor y, Tensor scale);
+
+    /// <summary>dx ← gradient of local response normalisation.</summary>
+    void LrnBackward(LrnParameters parameters, Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx);
+
+    /// <summary>
+    /// Inverted-dropout mask: element i is 1/(1 − p) when <see cref="CounterRandom.Uniform"/>(seed, i) ≥ p,
+    /// else 0, so every backend draws the same mask for the same seed.
+    /// </summary>
+    void DropoutMask(Tensor mask, double p, ulong seed);
+
+    /// <summary>
+    /// Copies <paramref name="channels"/> channels of source (N×Cs×…) starting at
+    /// <paramref name="sourceOffset"/> into destination (N×Cd×…, same N and spatial size) starting at
+    /// <paramref name="destinationOffset"/>: concatenation forward and backward.
+    /// </summary>
+    void CopyChannels(Tensor source, int sourceOffset, Tensor destination, int destinationOffset, int channels);
+
+    /// <summary>y[n, c, …] ← x[n, c, …]·scale[c]; y may alias x.</summary>
+    void ScaleChannels(Tensor x, Tensor scale, Tensor y);
 
     /// <summary>
     /// Fills with seeded random values. The value at element i depends only on

@@ -12,12 +12,15 @@ public sealed class SdkTests
     }
 
     [Theory]
-    [InlineData(1, 0, true)]
-    [InlineData(1, 1, false)]
-    [InlineData(0, 9, false)]
-    [InlineData(2, 0, false)]
-    public void CompatibilityNeedsSameMajorAndNoNewerMinor(int major, int minor, bool compatible) =>
-        Assert.Equal(compatible, EngineSdk.IsCompatible(new Version(major, minor)));
+    [InlineData(0, 0, true)]
+    [InlineData(0, -1, true)]
+    [InlineData(0, 1, false)]
+    [InlineData(-1, 0, false)]
+    [InlineData(1, 0, false)]
+    public void CompatibilityNeedsSameMajorAndNoNewerMinor(int majorDelta, int minorDelta, bool compatible)
+    {
+        Assert.Equal(compatible, EngineSdk.IsCompatible(new Version(EngineSdk.Major + majorDelta, EngineSdk.Minor + minorDelta)));
+    }
 
     [Fact]
     public void CounterRandomIsAPureFunctionOfSeedAndCounter()

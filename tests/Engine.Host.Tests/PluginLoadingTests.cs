@@ -19,7 +19,7 @@ public sealed class PluginLoadingTests
         var layers = host.Plugins.Single(p => p.Name == "Engine.Layers.Standard");
         Assert.Equal(PluginStatus.Loaded, layers.Status);
         Assert.EndsWith(Path.Combine("Engine.Layers.Standard", "Engine.Layers.Standard.dll"), layers.FilePath);
-        Assert.Equal(new Version(1, 0), layers.SdkVersion);
+        Assert.Equal(EngineSdk.Version, layers.SdkVersion);
         Assert.Contains(layers.Registrations, r => r is { Category: "layer", Name: "dense" });
         Assert.Contains(layers.Registrations, r => r is { Category: "layer", Name: "relu" });
 
@@ -59,7 +59,7 @@ public sealed class PluginLoadingTests
 
         var oldSdk = Record("OldSdkPlugin.dll");
         Assert.Equal(PluginStatus.Failed, oldSdk.Status);
-        Assert.Contains("built against Engine SDK 99.3, but this host runs SDK 1.0", oldSdk.Message);
+        Assert.Contains($"built against Engine SDK 99.3, but this host runs SDK {EngineSdk.Version}", oldSdk.Message);
         Assert.Contains(oldSdk.FilePath, oldSdk.ToString());
 
         Assert.All(host.Plugins, p => Assert.DoesNotContain('\n', p.Message));
