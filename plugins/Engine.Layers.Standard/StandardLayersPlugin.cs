@@ -12,6 +12,12 @@ public sealed class StandardLayersPlugin : IEnginePlugin
             "dense", "fully connected y = x·Wᵀ + b; arguments: units (required), bias (default true)",
             a => new DenseLayer(a.InstanceName, a.GetInt("units", min: 1), a.GetBool("bias", true))));
         services.AddSingleton<ILayerFactory>(new LayerFactory(
+            "concat", "concatenates its inputs along channels (Inception); name them with \"inputs\"; no arguments",
+            a => new ConcatLayer(a.InstanceName)));
+        services.AddSingleton<ILayerFactory>(new LayerFactory(
+            "add", "element-wise sum of inputs of equal shape (ResNet skip); name them with \"inputs\"; no arguments",
+            a => new AddLayer(a.InstanceName)));
+        services.AddSingleton<ILayerFactory>(new LayerFactory(
             "flatten", "reshapes N×C×H×W to N×(C·H·W); no arguments",
             a => new FlattenLayer(a.InstanceName)));
         foreach (Activation activation in Enum.GetValues<Activation>())

@@ -44,4 +44,8 @@ public interface ILayer : IDisposable
 /// <param name="InputShape">Per-sample input shape (no batch dimension).</param>
 /// <param name="Seed">Seed for this layer's initialisation (already derived per layer).</param>
 /// <param name="DataType">Element type of parameters and activations.</param>
-public sealed record LayerContext(IBackend Backend, Shape InputShape, ulong Seed, DataType DataType = DataType.Float32);
+public sealed record LayerContext(IBackend Backend, Shape InputShape, ulong Seed, DataType DataType = DataType.Float32)
+{
+    /// <summary>Per-sample shapes of all inputs (a merge layer has several; others have <see cref="InputShape"/> alone).</summary>
+    public IReadOnlyList<Shape> InputShapes { get; init; } = [InputShape];
+}

@@ -15,7 +15,10 @@ public interface IModelDefinition
     ModelSpec Spec { get; }
 }
 
-/// <summary>A sequential network: layer specifications applied in order.</summary>
+/// <summary>
+/// A network: layer specifications in order. Each layer takes the previous layer's output unless it
+/// names its inputs, which makes graphs (skip connections, parallel branches) possible.
+/// </summary>
 /// <param name="Name">Model name.</param>
 /// <param name="Layers">The layers.</param>
 public sealed record ModelSpec(string Name, IReadOnlyList<LayerSpec> Layers);
@@ -24,4 +27,9 @@ public sealed record ModelSpec(string Name, IReadOnlyList<LayerSpec> Layers);
 /// <param name="Kind">Registered layer kind, e.g. <c>dense</c>.</param>
 /// <param name="Arguments">Its arguments, e.g. <c>{"units": 256}</c>.</param>
 /// <param name="Name">Instance name; null gives kind + index.</param>
-public sealed record LayerSpec(string Kind, JsonObject? Arguments = null, string? Name = null);
+/// <param name="Inputs">Names of earlier layers (or <c>input</c>, the model input) feeding this one; null means the previous layer.</param>
+public sealed record LayerSpec(string Kind, JsonObject? Arguments = null, string? Name = null, IReadOnlyList<string>? Inputs = null)
+{
+    /// <summary>The name by which a layer refers to the model's input.</summary>
+    public const string ModelInput = "input";
+}

@@ -49,7 +49,15 @@ public abstract class LayerBase : ILayer
         {
             throw new InvalidOperationException($"layer '{Name}' ({Kind}) is already initialised");
         }
-        InferOutputShape(context.InputShape); // validates the input shape before anything is allocated
+        // Validates the input shapes before anything is allocated.
+        if (this is IMergeLayer merge)
+        {
+            merge.InferOutputShape(context.InputShapes);
+        }
+        else
+        {
+            InferOutputShape(context.InputShape);
+        }
         _backend = context.Backend;
         InputShape = context.InputShape;
         DataType = context.DataType;

@@ -6,7 +6,8 @@ namespace Engine.Core;
 /// <summary>
 /// Reads a model from a JSON file:
 /// <c>{"name": "mlp", "layers": [{"type": "flatten"}, {"type": "dense", "units": 256}, …]}</c>.
-/// Every key of a layer other than <c>type</c> and <c>name</c> is an argument of that layer.
+/// Every key of a layer other than <c>type</c>, <c>name</c> and <c>inputs</c> (the earlier layers
+/// feeding it, by name; <c>input</c> is the model input) is an argument of that layer.
 /// Errors name the file, and the line or layer index.
 /// </summary>
 public static class ModelFile
@@ -46,14 +47,23 @@ public static class ModelFile
             var arguments = new JsonObject();
             foreach (var (key, value) in layer)
             {
-                if (key is not "type" and not "name")
+                if (key is not "type" and not "name" and not "inputs")
                 {
                     arguments[key] = value?.DeepClone();
                 }
             }
             string? layerName = layer["name"]?.GetValueKind() == JsonValueKind.String ? layer["name"]!.GetValue<string>() : null;
-            specs.Add(new LayerSpec(layer["type"]!.GetValue<string>(), arguments, layerName));
+            specs.Add(new LayerSpec(layer["type"]!.GetValue<string>(), arguments, layerName, ReadInputs(path, i, layer["inputs"])));
         }
         return new ModelSpec(name, specs);
     }
+
+    // "inputs": "name" or ["a", "b"]: the earlier layers feeding this one.
+    private static string[]? ReadInputs(string path, int index, JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => [v.GetValue<string>()],
+        JsonArray a when a.Count > 0 && a.All(e => e?.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToArray(),
+        _ => throw new DataFormatException(path, $"layer #{index + 1}: \"inputs\" must be a layer name or a non-empty array of layer names"),
+    };
 }

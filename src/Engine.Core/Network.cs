@@ -1,22 +1,47 @@
 namespace Engine.Core;
 
 /// <summary>
-/// A sequential network built from a <see cref="ModelSpec"/>: layers created by name, shapes
-/// inferred layer by layer, backend capabilities checked, parameters initialised with a per-layer
-/// seed derived from one model seed. Owns its layers.
+/// A network built from a <see cref="ModelSpec"/>: a directed acyclic graph of layers in the order
+/// given, each fed by the previous layer or by the earlier layers it names. Layers are created by
+/// name, shapes inferred layer by layer, backend capabilities checked, and parameters initialised
+/// with a per-layer seed derived from one model seed. The last layer's output is the network's.
+/// Owns its layers and the buffers in which gradients of branching outputs are summed.
 /// </summary>
 public sealed class Network : IDisposable
 {
+    private const int ModelInput = -1;
     private readonly List<ILayer> _layers;
     private readonly List<Shape> _outputShapes;
+    private readonly int[][] _inputs;
+    private readonly int[] _consumers;
+    private readonly Tensor?[] _outputs;
+    private readonly Tensor?[] _gradients;
+    private readonly Tensor?[] _gradientSums; // network-owned, for outputs read by more than one layer
+    private readonly bool[] _summed;
+    private Tensor? _inputGradientSum;
+    private readonly Tensor[][] _mergeInputs;
 
-    private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes)
+    private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes, int[][] inputs)
     {
         Name = name;
         Backend = backend;
         InputShape = inputShape;
         _layers = layers;
         _outputShapes = outputShapes;
+        _inputs = inputs;
+        _consumers = new int[layers.Count + 1]; // index 0 counts the model input
+        foreach (int[] sources in inputs)
+        {
+            foreach (int source in sources)
+            {
+                _consumers[source + 1]++;
+            }
+        }
+        _outputs = new Tensor?[layers.Count];
+        _gradients = new Tensor?[layers.Count + 1];
+        _gradientSums = new Tensor?[layers.Count];
+        _summed = new bool[layers.Count + 1];
+        _mergeInputs = inputs.Select(i => new Tensor[i.Length]).ToArray();
         Parameters = layers.SelectMany(l => l.Parameters).ToList();
     }
 
@@ -38,6 +63,9 @@ public sealed class Network : IDisposable
     /// <summary>Per-sample output shape of each layer.</summary>
     public IReadOnlyList<Shape> OutputShapes => _outputShapes;
 
+    /// <summary>For each layer, the indices of the layers feeding it (−1: the model input).</summary>
+    public IReadOnlyList<IReadOnlyList<int>> Inputs => _inputs;
+
     /// <summary>All learned parameters, layer by layer.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
@@ -49,31 +77,44 @@ public sealed class Network : IDisposable
     {
         var layers = new List<ILayer>();
         var shapes = new List<Shape>();
+        var inputs = new List<int[]>();
+        var indexByName = new Dictionary<string, int>(StringComparer.Ordinal) { [LayerSpec.ModelInput] = ModelInput };
         var perKind = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         try
         {
-            Shape shape = inputShape;
             for (int i = 0; i < spec.Layers.Count; i++)
             {
                 LayerSpec layerSpec = spec.Layers[i];
                 int n = perKind[layerSpec.Kind] = perKind.GetValueOrDefault(layerSpec.Kind) + 1;
                 string name = layerSpec.Name ?? $"{layerSpec.Kind}{n}";
-                var arguments = new ComponentArguments($"model '{spec.Name}' layer #{i + 1} '{name}' ({layerSpec.Kind})", name, layerSpec.Arguments);
+                string owner = $"model '{spec.Name}' layer #{i + 1} '{name}' ({layerSpec.Kind})";
+                if (!indexByName.TryAdd(name, i))
+                {
+                    throw new ConfigurationException($"{owner}: the name '{name}' is already used by an earlier layer (or is reserved for the model input)");
+                }
+                int[] sources = ResolveInputs(layerSpec, i, owner, indexByName);
+                Shape[] sourceShapes = sources.Select(s => s == ModelInput ? inputShape : shapes[s]).ToArray();
+
+                var arguments = new ComponentArguments(owner, name, layerSpec.Arguments);
                 ILayer layer = catalog.Layer(layerSpec.Kind).Create(arguments);
                 layers.Add(layer);
                 arguments.ThrowIfUnused();
+                if (sources.Length > 1 && layer is not IMergeLayer)
+                {
+                    throw new ConfigurationException($"{owner}: takes one input but {sources.Length} are named ({string.Join(", ", layerSpec.Inputs!)})");
+                }
 
                 var missing = layer.RequiredOps.Where(op => !backend.Supports(op, dataType)).ToList();
                 if (missing.Count > 0)
                 {
                     throw new BackendException($"layer '{name}' ({layerSpec.Kind}) needs {string.Join(", ", missing)} for {dataType}, which backend '{backend.Name}' does not support");
                 }
-                Shape output = layer.InferOutputShape(shape);
-                layer.Initialize(new LayerContext(backend, shape, CounterRandom.Derive(seed, (ulong)i), dataType));
+                Shape output = layer is IMergeLayer merge ? merge.InferOutputShape(sourceShapes) : layer.InferOutputShape(sourceShapes[0]);
+                layer.Initialize(new LayerContext(backend, sourceShapes[0], CounterRandom.Derive(seed, (ulong)i), dataType) { InputShapes = sourceShapes });
                 shapes.Add(output);
-                shape = output;
+                inputs.Add(sources);
             }
-            return new Network(spec.Name, backend, inputShape, layers, shapes);
+            return new Network(spec.Name, backend, inputShape, layers, shapes, inputs.ToArray());
         }
         catch
         {
@@ -85,6 +126,18 @@ public sealed class Network : IDisposable
         }
     }
 
+    private static int[] ResolveInputs(LayerSpec spec, int index, string owner, Dictionary<string, int> indexByName)
+    {
+        if (spec.Inputs is null || spec.Inputs.Count == 0)
+        {
+            return [index - 1]; // the previous layer; for the first layer, −1 is the model input
+        }
+        return spec.Inputs.Select(input => indexByName.TryGetValue(input, out int source) && source < index
+            ? source
+            : throw new ConfigurationException($"{owner}: input '{input}' is not an earlier layer; earlier layers: {string.Join(", ", indexByName.Where(kv => kv.Value < index).OrderBy(kv => kv.Value).Select(kv => kv.Key))}"))
+            .ToArray();
+    }
+
     /// <summary>Runs the layers in order; the result is owned by the last layer.</summary>
     public Tensor Forward(Tensor input, bool training)
     {
@@ -93,26 +146,100 @@ public sealed class Network : IDisposable
         {
             throw new ShapeException($"model '{Name}' expects input of shape N×{InputShape}, got {input.Shape}");
         }
-        Tensor x = input;
-        foreach (ILayer layer in _layers)
+        for (int i = 0; i < _layers.Count; i++)
         {
-            x = layer.Forward(x, training);
+            int[] sources = _inputs[i];
+            if (_layers[i] is IMergeLayer merge && sources.Length > 1)
+            {
+                Tensor[] arguments = _mergeInputs[i];
+                for (int k = 0; k < sources.Length; k++)
+                {
+                    arguments[k] = Output(sources[k], input);
+                }
+                _outputs[i] = merge.Forward(arguments, training);
+            }
+            else
+            {
+                _outputs[i] = _layers[i].Forward(Output(sources[0], input), training);
+            }
         }
-        return x;
+        return _layers.Count == 0 ? input : _outputs[^1]!;
     }
 
-    /// <summary>Back-propagates d(loss)/d(output) through all layers; returns d(loss)/d(input).</summary>
+    /// <summary>
+    /// Back-propagates d(loss)/d(output) through all layers and returns d(loss)/d(input). Where an
+    /// output feeds several layers, their gradients are summed in a buffer the network owns.
+    /// </summary>
     public Tensor Backward(Tensor outputGradient)
     {
-        Tensor g = outputGradient;
+        if (_layers.Count == 0)
+        {
+            return outputGradient;
+        }
+        Array.Clear(_gradients);
+        Array.Clear(_summed);
+        _gradients[_layers.Count] = outputGradient;
         for (int i = _layers.Count - 1; i >= 0; i--)
         {
-            g = _layers[i].Backward(g);
+            Tensor? g = _gradients[i + 1];
+            if (g is null)
+            {
+                continue; // this layer's output reaches the loss through no path
+            }
+            int[] sources = _inputs[i];
+            if (_layers[i] is IMergeLayer merge && sources.Length > 1)
+            {
+                IReadOnlyList<Tensor> perInput = merge.BackwardAll(g);
+                for (int k = 0; k < sources.Length; k++)
+                {
+                    Accumulate(sources[k], perInput[k]);
+                }
+            }
+            else
+            {
+                Accumulate(sources[0], _layers[i].Backward(g));
+            }
         }
-        return g;
+        return _gradients[0] ?? throw new InvalidOperationException($"model '{Name}': the input does not reach the output");
     }
 
-    /// <summary>Disposes every layer (and with them parameters and buffers).</summary>
+    private Tensor Output(int source, Tensor input) => source == ModelInput ? input : _outputs[source]!;
+
+    // Gradient slot s + 1 belongs to source s (slot 0: the model input). A source read by one layer
+    // takes that layer's gradient tensor as it is; one read by several sums into its own buffer.
+    private void Accumulate(int source, Tensor gradient)
+    {
+        int slot = source + 1;
+        if (_consumers[slot] == 1)
+        {
+            _gradients[slot] = gradient;
+            return;
+        }
+        if (!_summed[slot])
+        {
+            Tensor sum = SumBuffer(source, gradient);
+            Backend.Copy(gradient, sum);
+            _gradients[slot] = sum;
+            _summed[slot] = true;
+        }
+        else
+        {
+            Backend.Axpby(1, gradient, 1, _gradients[slot]!);
+        }
+    }
+
+    private Tensor SumBuffer(int source, Tensor like)
+    {
+        ref Tensor? buffer = ref source == ModelInput ? ref _inputGradientSum : ref _gradientSums[source];
+        if (buffer is null || buffer.Shape != like.Shape || buffer.DataType != like.DataType)
+        {
+            buffer?.Dispose();
+            buffer = Backend.Allocate(like.Shape, like.DataType);
+        }
+        return buffer;
+    }
+
+    /// <summary>Disposes every layer (and with them parameters and buffers) and the gradient sums.</summary>
     public void Dispose()
     {
         foreach (ILayer layer in _layers)
@@ -120,5 +247,10 @@ public sealed class Network : IDisposable
             layer.Dispose();
         }
         _layers.Clear();
+        foreach (Tensor? t in _gradientSums)
+        {
+            t?.Dispose();
+        }
+        _inputGradientSum?.Dispose();
     }
 }

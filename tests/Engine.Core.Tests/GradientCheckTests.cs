@@ -62,7 +62,6 @@ public sealed class GradientCheckTests
     [Fact]
     public void MlpGradientsMatchFiniteDifferencesForEveryParameterAndTheInput()
     {
-        using IBackend backend = TestEngine.CreateBackend();
         var spec = new ModelSpec("check",
         [
             new LayerSpec("flatten"),
@@ -74,6 +73,33 @@ public sealed class GradientCheckTests
             new LayerSpec("sigmoid"),
             new LayerSpec("dense", new JsonObject { ["units"] = 4 }),
         ]);
+        CheckNetwork(spec, expectedParameters: 8);
+    }
+
+    [Fact]
+    public void GraphWithSkipConnectionsBranchesAndConcatenationHasExactGradients()
+    {
+        // The flattened input feeds three layers and 'sum' adds two branches, so gradients are summed
+        // at both; 'concat' splits dy back into its inputs' channel ranges.
+        JsonObject Units(int n) => new() { ["units"] = n };
+        var spec = new ModelSpec("graph",
+        [
+            new LayerSpec("flatten", Name: "f"),
+            new LayerSpec("dense", Units(4), "a"),
+            new LayerSpec("tanh", Name: "t"),
+            new LayerSpec("dense", Units(4), "b"),
+            new LayerSpec("dense", Units(4), "skip", ["f"]),
+            new LayerSpec("add", Name: "sum", Inputs: ["b", "skip"]),
+            new LayerSpec("dense", Units(3), "c", ["f"]),
+            new LayerSpec("concat", Name: "cat", Inputs: ["sum", "c", "f"]),
+            new LayerSpec("dense", Units(4), "out"),
+        ]);
+        CheckNetwork(spec, expectedParameters: 10);
+    }
+
+    private static void CheckNetwork(ModelSpec spec, int expectedParameters)
+    {
+        using IBackend backend = TestEngine.CreateBackend();
         var inputShape = new Shape(2, 3, 1);
         const int batch = 3;
         using Network net = Network.Build(spec, TestEngine.Catalog, backend, inputShape, seed: 5, DataType.Float64);
@@ -86,7 +112,7 @@ public sealed class GradientCheckTests
         LossOutput output = loss.Compute(net.Forward(x, training: true), t);
         double[] inputGradient = TestEngine.Download(net.Backward(output.Gradient));
         var checks = net.Parameters.Select(p => (p.Name, p.Value, Analytic: TestEngine.Download(p.Gradient))).Append(("input", x, inputGradient)).ToList();
-        Assert.Equal(8 + 1, checks.Count); // 4 weights + 4 biases + input
+        Assert.Equal(expectedParameters + 1, checks.Count);
 
         foreach (var (name, tensor, analytic) in checks)
         {

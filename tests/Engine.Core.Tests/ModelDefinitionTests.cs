@@ -49,7 +49,38 @@ public sealed class ModelDefinitionTests : IDisposable
 
         var unknown = new ModelSpec("m", [new LayerSpec("convolution9d")]);
         var u = Assert.Throws<ConfigurationException>(() => Network.Build(unknown, TestEngine.Catalog, backend, new Shape(4), 1));
-        Assert.Contains("unknown layer kind 'convolution9d'; known: dense, flatten", u.Message);
+        Assert.Contains("unknown layer kind 'convolution9d'; known: add, ", u.Message);
+        Assert.Contains("dense", u.Message);
+    }
+
+    [Fact]
+    public void ModelFileReadsGraphInputs()
+    {
+        ModelSpec spec = ModelFile.Load(Write("""
+            { "layers": [ {"type": "flatten", "name": "f"}, {"type": "dense", "units": 2, "name": "d"},
+                          {"type": "add", "inputs": ["d", "d"]}, {"type": "dense", "units": 2, "inputs": "f"} ] }
+            """));
+        Assert.Null(spec.Layers[1].Inputs);
+        Assert.Equal(["d", "d"], spec.Layers[2].Inputs);
+        Assert.Equal(["f"], spec.Layers[3].Inputs);
+        Assert.False(spec.Layers[2].Arguments!.ContainsKey("inputs"));
+    }
+
+    [Fact]
+    public void GraphErrorsNameTheLayerAndTheInputs()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        var later = new ModelSpec("m", [new LayerSpec("flatten", Name: "f"), new LayerSpec("dense", new JsonObject { ["units"] = 2 }, "d", ["g"]), new LayerSpec("flatten", Name: "g")]);
+        var e = Assert.Throws<ConfigurationException>(() => Network.Build(later, TestEngine.Catalog, backend, new Shape(4), 1));
+        Assert.Contains("layer #2 'd' (dense): input 'g' is not an earlier layer; earlier layers: input, f", e.Message);
+
+        var twoIntoDense = new ModelSpec("m", [new LayerSpec("flatten", Name: "f"), new LayerSpec("dense", new JsonObject { ["units"] = 2 }, "d", ["f", "input"])]);
+        var t = Assert.Throws<ConfigurationException>(() => Network.Build(twoIntoDense, TestEngine.Catalog, backend, new Shape(4), 1));
+        Assert.Contains("takes one input but 2 are named (f, input)", t.Message);
+
+        var mismatch = new ModelSpec("m", [new LayerSpec("dense", new JsonObject { ["units"] = 2 }, "d"), new LayerSpec("add", Name: "sum", Inputs: ["d", "input"])]);
+        var m = Assert.Throws<ShapeException>(() => Network.Build(mismatch, TestEngine.Catalog, backend, new Shape(4), 1));
+        Assert.Contains("layer 'sum' (add): input 2 has shape [4] but input 1 has [2]", m.Message);
     }
 
     [Fact]
