@@ -17,7 +17,7 @@ public static class Backends
     public static TheoryData<string, DataType> For(BackendOp op)
     {
         var data = new TheoryData<string, DataType>();
-        foreach (IBackendProvider provider in Host.Value.Catalog.Backends.Where(b => b.Probe().IsAvailable))
+        foreach (IBackendProvider provider in Available())
         {
             using IBackend backend = provider.Create();
             foreach (DataType type in Enum.GetValues<DataType>().Where(t => backend.Supports(op, t)))
@@ -27,6 +27,12 @@ public static class Backends
         }
         return data;
     }
+
+    /// <summary>The component catalogue of the staged plugins (layers for layer-level conformance).</summary>
+    public static Engine.Core.ComponentCatalog Catalog => Host.Value.Catalog;
+
+    /// <summary>Every backend provider that can run on this machine.</summary>
+    public static IEnumerable<IBackendProvider> Available() => Host.Value.Catalog.Backends.Where(b => b.Probe().IsAvailable);
 
     /// <summary>Creates the backend named <paramref name="name"/>.</summary>
     public static IBackend Create(string name) => Host.Value.CreateBackend(name);
