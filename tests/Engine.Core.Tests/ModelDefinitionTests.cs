@@ -49,7 +49,10 @@ public sealed class ModelDefinitionTests : IDisposable
 
         var unknown = new ModelSpec("m", [new LayerSpec("convolution9d")]);
         var u = Assert.Throws<ConfigurationException>(() => Network.Build(unknown, TestEngine.Catalog, backend, new Shape(4), 1));
-        Assert.Contains("unknown layer kind 'convolution9d'; known: dense, flatten", u.Message);
+        // The list grows with every registered kind, so only its start and two members are pinned.
+        Assert.Contains("unknown layer kind 'convolution9d'; known: ", u.Message);
+        Assert.Contains("dense, ", u.Message);
+        Assert.Contains("flatten, ", u.Message);
     }
 
     [Fact]
