@@ -107,11 +107,11 @@ public sealed partial class OpenBlasBackend
         int n = (int)x.ElementCount;
         if (x.DataType == DataType.Float32)
         {
-            ActivationBackwardKernel<float>(activation, Elements<float>(xs, n), Elements<float>(ys, n), Elements<float>(dys, n), Elements<float>(dxs, n));
+            ActivationBackwardKernel<float>(activation, Elements<float>(xs, n), Elements<float>(ys, n), Elements<float>(dys, n), Elements<float>(dxs, n), (float)alpha);
         }
         else
         {
-            ActivationBackwardKernel<double>(activation, Elements<double>(xs, n), Elements<double>(ys, n), Elements<double>(dys, n), Elements<double>(dxs, n));
+            ActivationBackwardKernel<double>(activation, Elements<double>(xs, n), Elements<double>(ys, n), Elements<double>(dys, n), Elements<double>(dxs, n), alpha);
         }
         GC.KeepAlive(xs);
         GC.KeepAlive(ys);
@@ -156,8 +156,33 @@ public sealed partial class OpenBlasBackend
             case UnaryOp.Tanh:
                 TensorPrimitives.Tanh(x, y);
                 break;
+            case UnaryOp.Sign:
+                SignKernel(x, y);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(op), op, "Unary: unknown op");
+        }
+    }
+
+    // sign(0) = 0 as in PyTorch (an L1 subgradient of 0 at 0); NaN stays NaN.
+    private static void SignKernel<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = y.Length;
+        int width = Vector<T>.Count;
+        int i = 0;
+        var minusOne = -Vector<T>.One;
+        for (; i <= n - width; i += width)
+        {
+            var xv = new Vector<T>(x[i..]);
+            var sign = Vector.ConditionalSelect(Vector.GreaterThan(xv, Vector<T>.Zero), Vector<T>.One,
+                Vector.ConditionalSelect(Vector.LessThan(xv, Vector<T>.Zero), minusOne, Vector<T>.Zero));
+            Vector.ConditionalSelect(Vector.Equals(xv, xv), sign, xv).CopyTo(y[i..]);
+        }
+        for (; i < n; i++)
+        {
+            T v = x[i];
+            y[i] = v > T.Zero ? T.One : v < T.Zero ? -T.One : T.IsNaN(v) ? v : T.Zero;
         }
     }
 
@@ -221,7 +246,7 @@ public sealed partial class OpenBlasBackend
         }
     }
 
-    private static void ActivationBackwardKernel<T>(Activation activation, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+    private static void ActivationBackwardKernel<T>(Activation activation, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Element i reads x[i], y[i], dy[i] before writing dx[i], so dx may alias any input.
@@ -264,6 +289,32 @@ public sealed partial class OpenBlasBackend
                 {
                     T yi = y[i];
                     dx[i] = dy[i] * (T.One - (yi * yi));
+                }
+                break;
+            case Activation.LeakyRelu:
+                for (; i <= n - width; i += width)
+                {
+                    var positive = Vector.GreaterThan(new Vector<T>(x[i..]), Vector<T>.Zero);
+                    var dyv = new Vector<T>(dy[i..]);
+                    Vector.ConditionalSelect(positive, dyv, dyv * alpha).CopyTo(dx[i..]);
+                }
+                for (; i < n; i++)
+                {
+                    dx[i] = x[i] > T.Zero ? dy[i] : alpha * dy[i];
+                }
+                break;
+            case Activation.Elu:
+                // For x ≤ 0, d/dx α(eˣ − 1) = αeˣ = y + α, read from the saved output.
+                var alphas = new Vector<T>(alpha);
+                for (; i <= n - width; i += width)
+                {
+                    var positive = Vector.GreaterThan(new Vector<T>(x[i..]), Vector<T>.Zero);
+                    var dyv = new Vector<T>(dy[i..]);
+                    Vector.ConditionalSelect(positive, dyv, dyv * (new Vector<T>(y[i..]) + alphas)).CopyTo(dx[i..]);
+                }
+                for (; i < n; i++)
+                {
+                    dx[i] = x[i] > T.Zero ? dy[i] : dy[i] * (y[i] + alpha);
                 }
                 break;
             default:

@@ -1,35 +1,41 @@
 namespace Engine.Layers.Standard;
 
 /// <summary>
-/// An element-wise activation whose forward is a backend unary op and whose gradient is a backend
-/// activation-backward op: ReLU, sigmoid, tanh. Output shape = input shape.
+/// An element-wise activation computed by the backend's activation ops: ReLU, sigmoid, tanh, leaky
+/// ReLU (slope α for x ≤ 0) and ELU (α(eˣ − 1) for x ≤ 0). Output shape = input shape. Backward
+/// reads the saved input and output, so a training forward must precede it.
 /// </summary>
 public sealed class ActivationLayer : LayerBase
 {
-    private static readonly BackendOp[] Ops = [BackendOp.Unary, BackendOp.ActivationBackward];
-    private readonly UnaryOp _forward;
-    private readonly Activation _backward;
+    private static readonly BackendOp[] Ops = [BackendOp.ActivationForward, BackendOp.ActivationBackward];
+    private readonly Activation _activation;
+    private readonly double _alpha;
     private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
-    /// <summary>Creates the activation layer of <paramref name="activation"/>.</summary>
-    public ActivationLayer(string name, Activation activation)
-        : base(name, activation.ToString().ToLowerInvariant())
+    /// <summary>Creates the activation layer of <paramref name="activation"/> with parameter <paramref name="alpha"/> (leaky ReLU slope, ELU α; ignored by the others).</summary>
+    public ActivationLayer(string name, Activation activation, double alpha = 0)
+        : base(name, KindOf(activation))
     {
-        _backward = activation;
-        _forward = activation switch
-        {
-            Activation.Relu => UnaryOp.Relu,
-            Activation.Sigmoid => UnaryOp.Sigmoid,
-            Activation.Tanh => UnaryOp.Tanh,
-            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "no forward op for this activation"),
-        };
+        _activation = activation;
+        _alpha = alpha;
     }
 
     /// <inheritdoc/>
     public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    /// <summary>The layer kind users write for <paramref name="activation"/>, e.g. <c>leaky_relu</c>.</summary>
+    public static string KindOf(Activation activation) => activation switch
+    {
+        Activation.Relu => "relu",
+        Activation.Sigmoid => "sigmoid",
+        Activation.Tanh => "tanh",
+        Activation.LeakyRelu => "leaky_relu",
+        Activation.Elu => "elu",
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "no layer kind for this activation"),
+    };
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => inputShape;
@@ -45,7 +51,7 @@ public sealed class ActivationLayer : LayerBase
     public override Tensor Forward(Tensor input, bool training)
     {
         Tensor y = _output!.Like(input);
-        Backend.Unary(_forward, input, y);
+        Backend.ActivationForward(_activation, input, y, _alpha);
         (_input, _result) = training ? (input, y) : (null, null);
         return y;
     }
@@ -55,7 +61,7 @@ public sealed class ActivationLayer : LayerBase
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
         Tensor dx = _inputGradient!.Like(x);
-        Backend.ActivationBackward(_backward, x, _result!, outputGradient, dx);
+        Backend.ActivationBackward(_activation, x, _result!, outputGradient, dx, _alpha);
         return dx;
     }
 }

@@ -20,13 +20,6 @@ public sealed class StandardLayersPlugin : IEnginePlugin
         services.AddSingleton<ILayerFactory>(new LayerFactory(
             "flatten", "reshapes N×C×H×W to N×(C·H·W); no arguments",
             a => new FlattenLayer(a.InstanceName)));
-        foreach (Activation activation in Enum.GetValues<Activation>())
-        {
-            string kind = activation.ToString().ToLowerInvariant();
-            services.AddSingleton<ILayerFactory>(new LayerFactory(
-                kind, $"{kind} activation, element-wise; no arguments",
-                a => new ActivationLayer(a.InstanceName, activation)));
-        }
         ConvolutionRegistrations.Register(services);
         PoolingRegistrations.Register(services);
         ActivationRegistrations.Register(services);

@@ -3,13 +3,29 @@ namespace Engine.Core;
 /// <summary>
 /// Softmax followed by cross entropy, fused for stability: log p = log-softmax(z) never takes the
 /// log of an underflowed probability. Loss = −(1/N) Σ t·log p; gradient = (softmax(z) − t)/N.
+/// With label smoothing ε the targets become (1 − ε)·t + ε/K, as PyTorch's CrossEntropyLoss
+/// (label_smoothing) does; rows of t must sum to 1 for the gradient formula to hold, which one-hot
+/// rows and their smoothed versions do.
 /// </summary>
 public sealed class SoftmaxCrossEntropyLoss : ILoss
 {
+    private readonly double _labelSmoothing;
+
     // Allocated on first use, on the predictions' backend, and reused while the shape stays the same.
     private Tensor? _logProbabilities;
     private Tensor? _gradient;
     private Tensor? _value;
+    private readonly TensorSlot _smoothed = new();
+
+    /// <summary>Creates the loss with label smoothing <paramref name="labelSmoothing"/> in [0, 1] (0: none).</summary>
+    public SoftmaxCrossEntropyLoss(double labelSmoothing = 0)
+    {
+        if (!(labelSmoothing is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "softmax-cross-entropy: label smoothing must be in [0, 1]");
+        }
+        _labelSmoothing = labelSmoothing;
+    }
 
     /// <inheritdoc/>
     public string Name => "softmax-cross-entropy";
@@ -31,6 +47,13 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
             _gradient = backend.Allocate(predictions.Shape, predictions.DataType);
             _value = backend.Allocate(new Shape(1), predictions.DataType);
         }
+        if (_labelSmoothing > 0)
+        {
+            Tensor smoothed = _smoothed.Get(backend, predictions.DataType, predictions.Shape);
+            backend.Fill(smoothed, _labelSmoothing / predictions.Shape[1]);
+            backend.Axpby(1 - _labelSmoothing, targets, 1, smoothed);
+            targets = smoothed;
+        }
         backend.Softmax(predictions, _logProbabilities, log: true);
         // Gradient first: it reads log p before the buffer is reused for t·log p.
         backend.Unary(UnaryOp.Exp, _logProbabilities, _gradient!);
@@ -47,6 +70,7 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
         _value?.Dispose();
         _logProbabilities?.Dispose();
         _gradient?.Dispose();
+        _smoothed.Dispose();
         (_value, _logProbabilities, _gradient) = (null, null, null);
     }
 }

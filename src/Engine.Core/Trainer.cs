@@ -7,7 +7,11 @@ namespace Engine.Core;
 /// <param name="BatchSize">Examples per step; the last batch of an epoch may be smaller.</param>
 /// <param name="Seed">Seed of the shuffling order (the model has its own).</param>
 /// <param name="EvaluationBatchSize">Batch size for evaluation.</param>
-public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong Seed = 1, int EvaluationBatchSize = 256);
+/// <param name="Regularizer">
+/// Weight penalties (none when null): added to the reported loss, and their gradients to the
+/// parameters' gradients after backward, before the optimiser step. The caller owns and disposes it.
+/// </param>
+public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong Seed = 1, int EvaluationBatchSize = 256, Regularizer? Regularizer = null);
 
 /// <summary>What one epoch measured.</summary>
 /// <param name="Epoch">1-based epoch number.</param>
@@ -20,7 +24,8 @@ public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong S
 public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double TestAccuracy, TimeSpan TrainTime, TimeSpan Elapsed, double ImagesPerSecond);
 
 /// <summary>
-/// The mini-batch loop: shuffle → load batch → forward → loss → backward → update. The loss is
+/// The mini-batch loop: shuffle → load batch → forward → loss → backward → (regularisation) →
+/// update. The loss (penalties included) is
 /// summed on the backend and read once an epoch; logits are copied to the host each step (N×K
 /// floats) to count correct predictions.
 /// </summary>
@@ -57,6 +62,12 @@ public sealed class Trainer(Network network, ILoss loss, IOptimizer optimizer, T
                 LossOutput l = loss.Compute(output, targets);
                 backend.Axpby(n, l.Value, 1, lossSum);
                 network.Backward(l.Gradient);
+                if (options.Regularizer is { } regularizer)
+                {
+                    // The penalty of the weights this step's loss was computed with, before they move.
+                    regularizer.AddPenalty(network.Parameters, lossSum, n);
+                    regularizer.AddGradients(network.Parameters);
+                }
                 optimizer.Step(network.Parameters);
 
                 Span<float> batchLogits = logits.AsSpan(0, (int)output.ElementCount);

@@ -66,6 +66,7 @@ public sealed class ElementwiseTests : IDisposable
         UnaryOp.Relu => Math.Max(0, x),
         UnaryOp.Sigmoid => 1 / (1 + Math.Exp(-x)),
         UnaryOp.Tanh => Math.Tanh(x),
+        UnaryOp.Sign => Math.Sign(x),
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 
@@ -92,7 +93,7 @@ public sealed class ElementwiseTests : IDisposable
         double[] x = positive ? TestData.Random(rng, length, 0.01, 50, type) : TestData.Random(rng, length, -8, 8, type);
         if (!positive && length > 2)
         {
-            x[1] = 0; // exercises Relu/Abs at the kink
+            x[1] = 0; // exercises Relu/Abs/Sign at the kink
         }
         double[] expected = TestData.Round([.. x.Select(v => UnaryReference(op, v))], type);
         (double rel, double abs) = Tolerance(type);
@@ -171,10 +172,14 @@ public sealed class ElementwiseTests : IDisposable
         {
             x[2] = 0; // Relu's gradient at 0 is 0 (x > 0 is false)
         }
+        // A parameter that is neither 0 nor 1, so a kernel ignoring it would fail.
+        double alpha = activation == Activation.Elu ? 1.3 : 0.1;
         double[] y = activation switch
         {
             Activation.Relu => [.. x.Select(v => Math.Max(0, v))],
             Activation.Sigmoid => [.. x.Select(v => 1 / (1 + Math.Exp(-v)))],
+            Activation.LeakyRelu => [.. x.Select(v => v > 0 ? v : alpha * v)],
+            Activation.Elu => [.. x.Select(v => v > 0 ? v : alpha * (Math.Exp(v) - 1))],
             _ => [.. x.Select(Math.Tanh)],
         };
         y = TestData.Round(y, type);
@@ -186,6 +191,8 @@ public sealed class ElementwiseTests : IDisposable
             {
                 Activation.Relu => x[i] > 0 ? dy[i] : 0,
                 Activation.Sigmoid => dy[i] * y[i] * (1 - y[i]),
+                Activation.LeakyRelu => x[i] > 0 ? dy[i] : alpha * dy[i],
+                Activation.Elu => x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha),
                 _ => dy[i] * (1 - (y[i] * y[i])),
             };
         }
@@ -196,11 +203,11 @@ public sealed class ElementwiseTests : IDisposable
         using Tensor ty = TestData.Upload(_backend, y, new Shape(length), type);
         using Tensor tdy = TestData.Upload(_backend, dy, new Shape(length), type);
         using Tensor tdx = _backend.Allocate(new Shape(length), type);
-        _backend.ActivationBackward(activation, tx, ty, tdy, tdx);
+        _backend.ActivationBackward(activation, tx, ty, tdy, tdx, alpha);
         TestData.AssertClose(expected, TestData.Download(_backend, tdx), rel, abs, $"{activation} {type} n={length}");
 
         // dx aliases dy.
-        _backend.ActivationBackward(activation, tx, ty, tdy, tdy);
+        _backend.ActivationBackward(activation, tx, ty, tdy, tdy, alpha);
         TestData.AssertClose(expected, TestData.Download(_backend, tdy), rel, abs, $"{activation} {type} n={length} in place");
     }
 
