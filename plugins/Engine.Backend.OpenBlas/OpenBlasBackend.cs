@@ -138,9 +138,13 @@ public sealed partial class OpenBlasBackend : IBackend
 
     /// <summary>
     /// Marks the backend closed: later calls throw <see cref="ObjectDisposedException"/>. Tensors it
-    /// allocated stay valid until they are disposed themselves.
+    /// allocated stay valid until they are disposed themselves; its own scratch memory is freed.
     /// </summary>
-    public void Dispose() => _disposed = true;
+    public void Dispose()
+    {
+        _disposed = true;
+        ReleaseWorkspace();
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"openblas ({Description})";

@@ -98,6 +98,17 @@ public sealed class ComponentArguments
         return node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : throw Invalid(name, node, "a string");
     }
 
+    /// <summary>
+    /// The raw JSON value of an argument, or null when it is absent; marks it read. For arguments
+    /// that take several forms (an integer or a list, a word or numbers), which the component parses
+    /// itself; its errors should start with <see cref="Owner"/> as the typed getters' do.
+    /// </summary>
+    public JsonNode? GetJson(string name)
+    {
+        _read.Add(name);
+        return _values.TryGetPropertyValue(name, out JsonNode? node) ? node : null;
+    }
+
     /// <summary>Throws when an argument was given that the component never read (a typo, usually).</summary>
     public void ThrowIfUnused()
     {

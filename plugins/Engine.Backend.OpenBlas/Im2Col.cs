@@ -1,0 +1,162 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// im2col and its adjoint col2im for one sample, over up to 3 spatial axes (vol2col). The column
+/// matrix has one row per (channel, kd, kh, kw) tap and one column per output position
+/// (od, oh, ow), both row-major, so the convolution of one group is a single GEMM of the filters
+/// (K/groups × C/groups·taps) with that group's contiguous block of rows. Taps that fall in the
+/// zero padding read as 0 (gather) or are dropped (scatter).
+/// </summary>
+/// <remarks>
+/// The innermost loop is one output row: its valid range is worked out once, so the padded ends
+/// are cleared and, at stride 1, the middle is a single memory copy (gather) or vector add (scatter)
+/// rather than a per-element bounds test.
+/// </remarks>
+internal static unsafe class Im2Col
+{
+    /// <summary>col ← im2col(x) for one sample x of C×D×H×W.</summary>
+    public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
+        int plane = h.Output * w.Output;
+        T* row = col;
+        for (int c = 0; c < layout.Channels; c++)
+        {
+            T* channel = x + (long)c * layout.InputSize;
+            for (int kd = 0; kd < d.Kernel; kd++)
+            {
+                for (int kh = 0; kh < h.Kernel; kh++)
+                {
+                    for (int kw = 0; kw < w.Kernel; kw++)
+                    {
+                        for (int od = 0; od < d.Output; od++)
+                        {
+                            int id = od * d.Stride - d.Pad + kd * d.Dilation;
+                            if ((uint)id >= (uint)d.Input)
+                            {
+                                new Span<T>(row, plane).Clear();
+                                row += plane;
+                                continue;
+                            }
+                            for (int oh = 0; oh < h.Output; oh++)
+                            {
+                                int ih = oh * h.Stride - h.Pad + kh * h.Dilation;
+                                if ((uint)ih >= (uint)h.Input)
+                                {
+                                    new Span<T>(row, w.Output).Clear();
+                                }
+                                else
+                                {
+                                    GatherRow(channel + ((long)id * h.Input + ih) * w.Input, row, w, kw);
+                                }
+                                row += w.Output;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>x += col2im(col) for one sample x of C×D×H×W (the caller clears x first).</summary>
+    public static void Scatter<T>(in ConvolutionLayout layout, T* col, T* x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
+        int plane = h.Output * w.Output;
+        T* row = col;
+        for (int c = 0; c < layout.Channels; c++)
+        {
+            T* channel = x + (long)c * layout.InputSize;
+            for (int kd = 0; kd < d.Kernel; kd++)
+            {
+                for (int kh = 0; kh < h.Kernel; kh++)
+                {
+                    for (int kw = 0; kw < w.Kernel; kw++)
+                    {
+                        for (int od = 0; od < d.Output; od++)
+                        {
+                            int id = od * d.Stride - d.Pad + kd * d.Dilation;
+                            if ((uint)id >= (uint)d.Input)
+                            {
+                                row += plane;
+                                continue;
+                            }
+                            for (int oh = 0; oh < h.Output; oh++)
+                            {
+                                int ih = oh * h.Stride - h.Pad + kh * h.Dilation;
+                                if ((uint)ih < (uint)h.Input)
+                                {
+                                    ScatterRow(row, channel + ((long)id * h.Input + ih) * w.Input, w, kw);
+                                }
+                                row += w.Output;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[ow] ← src[ow·stride + offset] where that is inside the row, else 0.</summary>
+    private static void GatherRow<T>(T* src, T* dst, ConvolutionAxis w, int kw)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int first, int end, int offset) = ValidRange(w, kw);
+        if (first > 0)
+        {
+            new Span<T>(dst, first).Clear();
+        }
+        if (end < w.Output)
+        {
+            new Span<T>(dst + end, w.Output - end).Clear();
+        }
+        if (w.Stride == 1)
+        {
+            new ReadOnlySpan<T>(src + first + offset, end - first).CopyTo(new Span<T>(dst + first, end - first));
+            return;
+        }
+        T* s = src + (long)first * w.Stride + offset;
+        for (int ow = first; ow < end; ow++, s += w.Stride)
+        {
+            dst[ow] = *s;
+        }
+    }
+
+    /// <summary>dst[ow·stride + offset] += src[ow] where that is inside the row.</summary>
+    private static void ScatterRow<T>(T* src, T* dst, ConvolutionAxis w, int kw)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int first, int end, int offset) = ValidRange(w, kw);
+        if (w.Stride == 1)
+        {
+            var target = new Span<T>(dst + first + offset, end - first);
+            TensorPrimitives.Add(target, new ReadOnlySpan<T>(src + first, end - first), target);
+            return;
+        }
+        T* t = dst + (long)first * w.Stride + offset;
+        for (int ow = first; ow < end; ow++, t += w.Stride)
+        {
+            *t += src[ow];
+        }
+    }
+
+    /// <summary>
+    /// The outputs [first, end) of tap <paramref name="k"/> whose input index ow·stride + offset lies
+    /// in [0, input); offset = k·dilation − pad. Empty ranges come back with first = end.
+    /// </summary>
+    private static (int First, int End, int Offset) ValidRange(ConvolutionAxis axis, int k)
+    {
+        int offset = k * axis.Dilation - axis.Pad;
+        // ow·s + offset ≥ 0  ⇔  ow ≥ ceil(−offset / s); ow·s + offset ≤ input − 1  ⇔  ow ≤ floor((input − 1 − offset) / s).
+        int first = offset >= 0 ? 0 : (-offset + axis.Stride - 1) / axis.Stride;
+        int last = axis.Input - 1 - offset;
+        int end = last < 0 ? 0 : Math.Min(axis.Output, last / axis.Stride + 1);
+        first = Math.Min(first, axis.Output);
+        return (first, Math.Max(first, end), offset);
+    }
+}

@@ -1,0 +1,258 @@
+using System.Numerics;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// Locally connected layers (unshared filters, one set per output position) over 2 spatial axes.
+/// The column matrices of all samples are regrouped by position into P blocks of N×R (R = C·kh·kw),
+/// so each position is one GEMM over the whole batch instead of N matrix-vector products.
+/// </summary>
+/// <remarks>
+/// Workspace: one sample's column matrix (R×P), the regrouped rows (P×N×R) and the outputs or output
+/// gradients regrouped the same way (P×N×K). Per position p with filters W_p (K×R):
+/// forward Y_p = X_p·W_pᵀ; backward data X̄_p = Ȳ_p·W_p, then col2im; backward filter W̄_p = Ȳ_pᵀ·X_p.
+/// </remarks>
+public sealed partial class OpenBlasBackend
+{
+    /// <inheritdoc/>
+    public unsafe void LocallyConnectedForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y)
+    {
+        const string op = "LocallyConnectedForward";
+        CpuStorage xs = Check(op, "x", x);
+        CpuStorage ws = Check(op, "w", w);
+        CpuStorage ys = Check(op, "y", y);
+        SameType(op, "x", x, "w", w);
+        SameType(op, "x", x, "y", y);
+        ConvolutionLayout layout = LocallyConnectedShapes(op, geometry, x, "x", w, "w");
+        layout.CheckOutput(op, geometry, y, "y", layout.Filters, "w");
+        NotShared(op, "y", ys, "x", xs);
+        NotShared(op, "y", ys, "w", ws);
+        if (x.DataType == DataType.Float32)
+        {
+            LocallyConnectedKernel(Pass.Forward, layout, (float*)xs.Pointer, (float*)ws.Pointer, (float*)ys.Pointer);
+        }
+        else
+        {
+            LocallyConnectedKernel(Pass.Forward, layout, (double*)xs.Pointer, (double*)ws.Pointer, (double*)ys.Pointer);
+        }
+        GC.KeepAlive(xs);
+        GC.KeepAlive(ws);
+        GC.KeepAlive(ys);
+    }
+
+    /// <inheritdoc/>
+    public unsafe void LocallyConnectedBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx)
+    {
+        const string op = "LocallyConnectedBackwardData";
+        CpuStorage dys = Check(op, "dy", dy);
+        CpuStorage ws = Check(op, "w", w);
+        CpuStorage dxs = Check(op, "dx", dx);
+        SameType(op, "dx", dx, "w", w);
+        SameType(op, "dx", dx, "dy", dy);
+        ConvolutionLayout layout = LocallyConnectedShapes(op, geometry, dx, "dx", w, "w");
+        layout.CheckOutput(op, geometry, dy, "dy", layout.Filters, "w");
+        NotShared(op, "dx", dxs, "dy", dys);
+        NotShared(op, "dx", dxs, "w", ws);
+        if (dx.DataType == DataType.Float32)
+        {
+            LocallyConnectedKernel(Pass.BackwardData, layout, (float*)dxs.Pointer, (float*)ws.Pointer, (float*)dys.Pointer);
+        }
+        else
+        {
+            LocallyConnectedKernel(Pass.BackwardData, layout, (double*)dxs.Pointer, (double*)ws.Pointer, (double*)dys.Pointer);
+        }
+        GC.KeepAlive(dys);
+        GC.KeepAlive(ws);
+        GC.KeepAlive(dxs);
+    }
+
+    /// <inheritdoc/>
+    public unsafe void LocallyConnectedBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw)
+    {
+        const string op = "LocallyConnectedBackwardFilter";
+        CpuStorage xs = Check(op, "x", x);
+        CpuStorage dys = Check(op, "dy", dy);
+        CpuStorage dws = Check(op, "dw", dw);
+        SameType(op, "x", x, "dy", dy);
+        SameType(op, "x", x, "dw", dw);
+        ConvolutionLayout layout = LocallyConnectedShapes(op, geometry, x, "x", dw, "dw");
+        layout.CheckOutput(op, geometry, dy, "dy", layout.Filters, "dw");
+        NotShared(op, "dw", dws, "x", xs);
+        NotShared(op, "dw", dws, "dy", dys);
+        if (x.DataType == DataType.Float32)
+        {
+            LocallyConnectedKernel(Pass.BackwardFilter, layout, (float*)xs.Pointer, (float*)dws.Pointer, (float*)dys.Pointer);
+        }
+        else
+        {
+            LocallyConnectedKernel(Pass.BackwardFilter, layout, (double*)xs.Pointer, (double*)dws.Pointer, (double*)dys.Pointer);
+        }
+        GC.KeepAlive(xs);
+        GC.KeepAlive(dys);
+        GC.KeepAlive(dws);
+    }
+
+    /// <summary>Which product a locally connected call computes.</summary>
+    private enum Pass
+    {
+        Forward,
+        BackwardData,
+        BackwardFilter,
+    }
+
+    /// <summary>Validates the geometry (2 axes, groups 1), the input side and w (P×K×C·kh·kw).</summary>
+    private static ConvolutionLayout LocallyConnectedShapes(string op, ConvolutionGeometry geometry, Tensor x, string xName, Tensor w, string wName)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        if (geometry.SpatialRank != 2 || geometry.Groups != 1)
+        {
+            throw new ShapeException($"{op}: locally connected layers take 2 spatial axes and groups 1, got {geometry.SpatialRank} axes and groups {geometry.Groups}");
+        }
+        ConvolutionLayout layout = ConvolutionLayout.FromInput(op, geometry, x, xName);
+        int positions = layout.OutputSize, rows = layout.ColumnRows;
+        Shape shape = w.Shape;
+        if (shape.Rank != 3 || shape[0] != positions || shape[2] != rows)
+        {
+            throw new ShapeException(
+                $"{op}: {wName} is {shape} but expected [{positions}, K, {rows}] (P = out_h·out_w = {layout.Height.Output}·{layout.Width.Output} positions, " +
+                $"C·kh·kw = {layout.Channels}·{layout.Height.Kernel}·{layout.Width.Kernel} for {xName} {x.Shape})");
+        }
+        return layout with { Filters = shape[1] };
+    }
+
+    /// <summary>
+    /// One locally connected pass. <paramref name="x"/> is x or dx (written by backward data),
+    /// <paramref name="w"/> is w or dw (written by backward filter), <paramref name="y"/> is y
+    /// (written by forward) or dy.
+    /// </summary>
+    private unsafe void LocallyConnectedKernel<T>(Pass pass, in ConvolutionLayout l, T* x, T* w, T* y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = l.Batch, filters = l.Filters, positions = l.OutputSize, rows = l.ColumnRows;
+        if (batch == 0 || filters == 0 || rows == 0)
+        {
+            long count = pass switch
+            {
+                Pass.Forward => (long)batch * filters * positions,
+                Pass.BackwardData => (long)batch * l.Channels * l.InputSize,
+                _ => (long)positions * filters * rows,
+            };
+            new Span<T>(pass == Pass.Forward ? y : pass == Pass.BackwardData ? x : w, checked((int)count)).Clear();
+            return;
+        }
+        long columnSize = (long)rows * positions, rowsSize = (long)positions * batch * rows;
+        CpuStorage block = RentWorkspace<T>(columnSize + rowsSize + (long)positions * batch * filters);
+        try
+        {
+            T* col = (T*)block.Pointer;
+            T* byPosition = col + columnSize;     // P × N × R
+            T* outputs = byPosition + rowsSize;  // P × N × K
+            if (pass != Pass.BackwardData)
+            {
+                GatherByPosition(l, x, col, byPosition);
+            }
+            if (pass != Pass.Forward)
+            {
+                RegroupOutputs(y, outputs, batch, filters, positions, toPositions: true);
+            }
+            for (int p = 0; p < positions; p++)
+            {
+                T* xp = byPosition + (long)p * batch * rows;
+                T* wp = w + (long)p * filters * rows;
+                T* yp = outputs + (long)p * batch * filters;
+                switch (pass)
+                {
+                    case Pass.Forward:
+                        GemmBlock(false, true, batch, filters, rows, xp, rows, wp, rows, false, yp, filters);
+                        break;
+                    case Pass.BackwardData:
+                        GemmBlock(false, false, batch, rows, filters, yp, filters, wp, rows, false, xp, rows);
+                        break;
+                    default:
+                        GemmBlock(true, false, filters, rows, batch, yp, filters, xp, rows, false, wp, rows);
+                        break;
+                }
+            }
+            if (pass == Pass.Forward)
+            {
+                RegroupOutputs(y, outputs, batch, filters, positions, toPositions: false);
+            }
+            else if (pass == Pass.BackwardData)
+            {
+                ScatterByPosition(l, byPosition, col, x);
+            }
+        }
+        finally
+        {
+            ReturnWorkspace(block);
+        }
+    }
+
+    /// <summary>byPosition[p, n, r] ← im2col(x[n])[r, p] for every sample.</summary>
+    private static unsafe void GatherByPosition<T>(in ConvolutionLayout l, T* x, T* col, T* byPosition)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = l.Batch, positions = l.OutputSize, rows = l.ColumnRows;
+        for (int n = 0; n < batch; n++)
+        {
+            Im2Col.Gather(l, x + (long)n * l.Channels * l.InputSize, col);
+            for (int r = 0; r < rows; r++)
+            {
+                T* source = col + (long)r * positions;
+                T* target = byPosition + (long)n * rows + r;
+                for (int p = 0; p < positions; p++)
+                {
+                    target[(long)p * batch * rows] = source[p];
+                }
+            }
+        }
+    }
+
+    /// <summary>dx[n] ← col2im(byPosition[·, n, ·] read as R×P) for every sample.</summary>
+    private static unsafe void ScatterByPosition<T>(in ConvolutionLayout l, T* byPosition, T* col, T* dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = l.Batch, positions = l.OutputSize, rows = l.ColumnRows, sampleSize = l.Channels * l.InputSize;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                T* source = byPosition + (long)n * rows + r;
+                T* target = col + (long)r * positions;
+                for (int p = 0; p < positions; p++)
+                {
+                    target[p] = source[(long)p * batch * rows];
+                }
+            }
+            T* dxn = dx + (long)n * sampleSize;
+            new Span<T>(dxn, sampleSize).Clear();
+            Im2Col.Scatter(l, col, dxn);
+        }
+    }
+
+    /// <summary>Moves between y's N×K×P order and the per-position P×N×K order, either way.</summary>
+    private static unsafe void RegroupOutputs<T>(T* y, T* byPosition, int batch, int filters, int positions, bool toPositions)
+        where T : unmanaged
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            for (int k = 0; k < filters; k++)
+            {
+                T* row = y + ((long)n * filters + k) * positions;
+                T* target = byPosition + (long)n * filters + k;
+                long step = (long)batch * filters;
+                for (int p = 0; p < positions; p++)
+                {
+                    if (toPositions)
+                    {
+                        target[p * step] = row[p];
+                    }
+                    else
+                    {
+                        row[p] = target[p * step];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+namespace Engine.Layers.Standard;
+
+/// <summary>
+/// Convolution (cross-correlation, as every framework computes it) over 1, 2 or 3 spatial axes:
+/// C×spatial → filters×out spatial, with stride, zero padding, dilation and groups. Weight
+/// filters×(C/groups)×kernel, optional bias of one value per filter. Initialised like PyTorch's
+/// nn.ConvNd: weight and bias uniform on ±1/√fan_in with fan_in = (C/groups)·∏kernel.
+/// </summary>
+public sealed class ConvolutionLayer : LayerBase
+{
+    private static readonly BackendOp[] Ops = [BackendOp.Convolution, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
+    private readonly int _filters;
+    private readonly int[] _kernel;
+    private readonly int[] _stride;
+    private readonly int[] _dilation;
+    private readonly WindowPadding _padding;
+    private readonly int _groups;
+    private readonly bool _useBias;
+    private ConvolutionGeometry? _geometry;
+    private Shape _outputShape;
+    private Parameter? _weight;
+    private Parameter? _bias;
+    private Tensor? _input;
+    private TensorBuffer? _output;
+    private TensorBuffer? _inputGradient;
+
+    /// <summary>Creates the layer; arrays have one entry per spatial axis (their length is the rank).</summary>
+    /// <param name="name">Instance name.</param>
+    /// <param name="kind">Registered kind (<c>conv1d</c>, <c>conv2d</c>, <c>conv3d</c>).</param>
+    /// <param name="filters">Output channels.</param>
+    /// <param name="kernel">Window size per axis.</param>
+    /// <param name="stride">Step per axis.</param>
+    /// <param name="padding">Zero padding ('same' or explicit).</param>
+    /// <param name="dilation">Tap spacing per axis.</param>
+    /// <param name="groups">Channel groups; filters must be divisible by it, and so must the input channels.</param>
+    /// <param name="useBias">Whether to add a learned bias per filter.</param>
+    internal ConvolutionLayer(string name, string kind, int filters, int[] kernel, int[] stride, WindowPadding padding, int[] dilation, int groups, bool useBias)
+        : base(name, kind)
+    {
+        if (filters % groups != 0)
+        {
+            throw new ConfigurationException($"layer '{name}' ({kind}): filters {filters} must be divisible by groups {groups}");
+        }
+        _filters = filters;
+        _kernel = kernel;
+        _stride = stride;
+        _padding = padding;
+        _dilation = dilation;
+        _groups = groups;
+        _useBias = useBias;
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    /// <inheritdoc/>
+    public override Shape InferOutputShape(Shape inputShape)
+    {
+        try
+        {
+            return Geometry(inputShape).OutputShape(inputShape, _filters);
+        }
+        catch (ShapeException e)
+        {
+            throw ShapeError($"input {inputShape}: {e.Message}");
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void OnInitialize(LayerContext context)
+    {
+        _geometry = Geometry(context.InputShape);
+        _outputShape = _geometry.OutputShape(context.InputShape, _filters);
+        int perGroup = context.InputShape[0] / _groups;
+        int fanIn = perGroup * _geometry.KernelVolume;
+        double bound = 1.0 / Math.Sqrt(fanIn);
+        _weight = AddParameter("weight", new Shape([_filters, perGroup, .. _kernel]));
+        Backend.FillRandom(_weight.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 0));
+        if (_useBias)
+        {
+            _bias = AddParameter("bias", new Shape(_filters));
+            Backend.FillRandom(_bias.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 1));
+        }
+        _output = CreateBuffer();
+        _inputGradient = CreateBuffer();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        Tensor y = _output!.ForBatch(input.Shape[0], _outputShape);
+        Backend.ConvolutionForward(_geometry!, input, _weight!.Value, y);
+        if (_bias is not null)
+        {
+            Backend.AddChannelBias(y, _bias.Value);
+        }
+        _input = training ? input : null;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        Backend.ConvolutionBackwardFilter(_geometry!, x, outputGradient, _weight!.Gradient);
+        if (_bias is not null)
+        {
+            Backend.SumChannels(outputGradient, _bias.Gradient);
+        }
+        Tensor dx = _inputGradient!.Like(x);
+        Backend.ConvolutionBackwardData(_geometry!, outputGradient, _weight.Value, dx);
+        return dx;
+    }
+
+    private ConvolutionGeometry Geometry(Shape input) => _padding.Geometry(input, _kernel, _stride, _dilation, _groups);
+}

@@ -1,0 +1,120 @@
+namespace Engine.Layers.Standard;
+
+/// <summary>
+/// Locally connected layer over 2 spatial axes: like a 2-D convolution, but every output position
+/// has its own filters (no weight sharing), as Keras' LocallyConnected2D. Weight P×filters×(C·kh·kw)
+/// with P = out_h·out_w positions in row-major order (the backend's layout). The bias, as in Keras,
+/// has one value per filter and output position: shape filters×out_h×out_w. Both are initialised
+/// uniform on ±1/√fan_in with fan_in = C·kh·kw, the rule of <see cref="ConvolutionLayer"/>.
+/// </summary>
+public sealed class LocallyConnected2dLayer : LayerBase
+{
+    private static readonly BackendOp[] Ops = [BackendOp.LocallyConnected, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
+    private readonly int _filters;
+    private readonly int[] _kernel;
+    private readonly int[] _stride;
+    private readonly WindowPadding _padding;
+    private readonly bool _useBias;
+    private ConvolutionGeometry? _geometry;
+    private Shape _outputShape;
+    private Parameter? _weight;
+    private Parameter? _bias;
+    private Tensor? _input;
+    private TensorBuffer? _output;
+    private TensorBuffer? _inputGradient;
+    private Tensor? _outputRows;
+    private Tensor? _gradientRows;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="name">Instance name.</param>
+    /// <param name="filters">Output channels.</param>
+    /// <param name="kernel">Window height and width.</param>
+    /// <param name="stride">Step per axis.</param>
+    /// <param name="padding">Zero padding.</param>
+    /// <param name="useBias">Whether to add a learned bias per filter and output position.</param>
+    internal LocallyConnected2dLayer(string name, int filters, int[] kernel, int[] stride, WindowPadding padding, bool useBias)
+        : base(name, "locally_connected2d")
+    {
+        _filters = filters;
+        _kernel = kernel;
+        _stride = stride;
+        _padding = padding;
+        _useBias = useBias;
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    /// <inheritdoc/>
+    public override Shape InferOutputShape(Shape inputShape)
+    {
+        try
+        {
+            return Geometry(inputShape).OutputShape(inputShape, _filters);
+        }
+        catch (ShapeException e)
+        {
+            throw ShapeError($"input {inputShape}: {e.Message}");
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void OnInitialize(LayerContext context)
+    {
+        _geometry = Geometry(context.InputShape);
+        _outputShape = _geometry.OutputShape(context.InputShape, _filters);
+        int fanIn = context.InputShape[0] * _geometry.KernelVolume;
+        double bound = 1.0 / Math.Sqrt(fanIn);
+        _weight = AddParameter("weight", new Shape(_outputShape[1] * _outputShape[2], _filters, fanIn));
+        Backend.FillRandom(_weight.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 0));
+        if (_useBias)
+        {
+            _bias = AddParameter("bias", _outputShape);
+            Backend.FillRandom(_bias.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 1));
+        }
+        _output = CreateBuffer();
+        _inputGradient = CreateBuffer();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        Tensor y = _output!.ForBatch(input.Shape[0], _outputShape);
+        Backend.LocallyConnectedForward(_geometry!, input, _weight!.Value, y);
+        if (_bias is not null)
+        {
+            // Seen as N×(filters·positions), every (filter, position) is a "channel" with its own bias.
+            _outputRows = Rows(_outputRows, y);
+            Backend.AddChannelBias(_outputRows, _bias.Value);
+        }
+        _input = training ? input : null;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        Backend.LocallyConnectedBackwardFilter(_geometry!, x, outputGradient, _weight!.Gradient);
+        if (_bias is not null)
+        {
+            _gradientRows = Rows(_gradientRows, outputGradient);
+            Backend.SumChannels(_gradientRows, _bias.Gradient);
+        }
+        Tensor dx = _inputGradient!.Like(x);
+        Backend.LocallyConnectedBackwardData(_geometry!, outputGradient, _weight.Value, dx);
+        return dx;
+    }
+
+    private ConvolutionGeometry Geometry(Shape input) => _padding.Geometry(input, _kernel, _stride, [1, 1], 1);
+
+    /// <summary>An N×(K·out_h·out_w) view of <paramref name="t"/>, reusing the previous view of the same memory.</summary>
+    private static Tensor Rows(Tensor? previous, Tensor t)
+    {
+        int batch = t.Shape[0], width = checked((int)(t.ElementCount / Math.Max(1, batch)));
+        // Compared in place so that the steady state allocates nothing.
+        return previous is not null && ReferenceEquals(previous.Storage, t.Storage) && previous.Shape[0] == batch && previous.Shape[1] == width
+            ? previous
+            : t.Reshape(new Shape(batch, width));
+    }
+}
