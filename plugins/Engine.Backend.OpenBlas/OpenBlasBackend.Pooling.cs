@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Engine.Backend.OpenBlas;
 
@@ -218,12 +219,10 @@ public sealed partial class OpenBlasBackend
                 int row = ((d * p.InH) + h) * p.InW;
                 for (int w = w0; w < w1; w += p.DW)
                 {
-                    T v = xp[row + w];
-                    if (Beats(v, bestValue))
-                    {
-                        bestValue = v;
-                        best = row + w;
-                    }
+                    // Selects on the index and reloads the value: random data makes a branch here
+                    // mispredict about as often as not, which costs more than the reload.
+                    best = Beats(xp[row + w], bestValue) ? row + w : best;
+                    bestValue = xp[best];
                 }
             }
         }
@@ -231,8 +230,23 @@ public sealed partial class OpenBlasBackend
     }
 
     /// <summary>Strictly greater (so ties keep the first), or the first NaN.</summary>
+    /// <remarks>Non-short-circuit operators keep it free of branches.</remarks>
     private static bool Beats<T>(T candidate, T best) where T : unmanaged, IFloatingPointIeee754<T> =>
-        candidate > best || (T.IsNaN(candidate) && !T.IsNaN(best));
+        (candidate > best) | (T.IsNaN(candidate) & !T.IsNaN(best));
+
+    /// <summary>
+    /// Offset (from the top-left element) of the first maximum of a 2×2 window whose rows start at
+    /// <paramref name="top"/> and top + <paramref name="width"/>: 0, 1, width or width + 1. Each
+    /// row's winner is picked first, then the rows, which keeps scan order on ties; only indices
+    /// are selected, so there are no data-dependent branches.
+    /// </summary>
+    private static int TwoByTwoArgMax<T>(ReadOnlySpan<T> x, int top, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int upper = Beats(x[top + 1], x[top]) ? 1 : 0;
+        int lower = width + (Beats(x[top + width + 1], x[top + width]) ? 1 : 0);
+        return Beats(x[top + lower], x[top + upper]) ? lower : upper;
+    }
 
     private static void PoolForwardTwoByTwo<T>(in PoolPlan p, bool max, ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -243,22 +257,26 @@ public sealed partial class OpenBlasBackend
         {
             for (int oh = 0; oh < p.OutH; oh++)
             {
-                ReadOnlySpan<T> r0 = x.Slice((plane * planeIn) + (2 * oh * width), width);
-                ReadOnlySpan<T> r1 = x.Slice((plane * planeIn) + (((2 * oh) + 1) * width), width);
+                int top = (plane * planeIn) + (2 * oh * width);
                 Span<T> yr = y.Slice((plane * planeOut) + (oh * p.OutW), p.OutW);
+                if (max)
+                {
+                    int done = typeof(T) == typeof(float)
+                        ? MaxPoolTwoByTwoRowForward(MemoryMarshal.Cast<T, float>(x.Slice(top, width)),
+                            MemoryMarshal.Cast<T, float>(x.Slice(top + width, width)), MemoryMarshal.Cast<T, float>(yr))
+                        : 0;
+                    for (int ow = done; ow < yr.Length; ow++)
+                    {
+                        int at = top + (2 * ow);
+                        yr[ow] = x[at + TwoByTwoArgMax(x, at, width)];
+                    }
+                    continue;
+                }
+                ReadOnlySpan<T> r0 = x.Slice(top, width);
+                ReadOnlySpan<T> r1 = x.Slice(top + width, width);
                 for (int ow = 0; ow < yr.Length; ow++)
                 {
-                    T a = r0[2 * ow], b = r0[(2 * ow) + 1], c = r1[2 * ow], d = r1[(2 * ow) + 1];
-                    if (max)
-                    {
-                        T m = Beats(b, a) ? b : a;
-                        m = Beats(c, m) ? c : m;
-                        yr[ow] = Beats(d, m) ? d : m;
-                    }
-                    else
-                    {
-                        yr[ow] = (a + b + c + d) * quarter;
-                    }
+                    yr[ow] = (r0[2 * ow] + r0[(2 * ow) + 1] + r1[2 * ow] + r1[(2 * ow) + 1]) * quarter;
                 }
             }
         }
@@ -280,12 +298,14 @@ public sealed partial class OpenBlasBackend
             for (int oh = 0; oh < p.OutH; oh++)
             {
                 int first = (plane * planeIn) + (2 * oh * width);
-                ReadOnlySpan<T> r0 = x.Slice(first, width);
-                ReadOnlySpan<T> r1 = x.Slice(first + width, width);
                 Span<T> g0 = dx.Slice(first, width);
                 Span<T> g1 = dx.Slice(first + width, width);
                 ReadOnlySpan<T> gy = dy.Slice((plane * planeOut) + (oh * p.OutW), p.OutW);
-                for (int ow = 0; ow < gy.Length; ow++)
+                int done = max && typeof(T) == typeof(float)
+                    ? MaxPoolTwoByTwoRowBackward(MemoryMarshal.Cast<T, float>(x.Slice(first, width)), MemoryMarshal.Cast<T, float>(x.Slice(first + width, width)),
+                        MemoryMarshal.Cast<T, float>(gy), MemoryMarshal.Cast<T, float>(g0), MemoryMarshal.Cast<T, float>(g1))
+                    : 0;
+                for (int ow = done; ow < gy.Length; ow++)
                 {
                     int i = 2 * ow;
                     T g = gy[ow];
@@ -298,27 +318,12 @@ public sealed partial class OpenBlasBackend
                         g1[i + 1] = share;
                         continue;
                     }
-                    // Same scan order and tie rule as the forward pass.
-                    int which = 0;
-                    T m = r0[i];
-                    if (Beats(r0[i + 1], m))
-                    {
-                        m = r0[i + 1];
-                        which = 1;
-                    }
-                    if (Beats(r1[i], m))
-                    {
-                        m = r1[i];
-                        which = 2;
-                    }
-                    if (Beats(r1[i + 1], m))
-                    {
-                        which = 3;
-                    }
-                    g0[i] = which == 0 ? g : T.Zero;
-                    g0[i + 1] = which == 1 ? g : T.Zero;
-                    g1[i] = which == 2 ? g : T.Zero;
-                    g1[i + 1] = which == 3 ? g : T.Zero;
+                    // Clear the window, then route dy to the same element the forward pass took.
+                    g0[i] = T.Zero;
+                    g0[i + 1] = T.Zero;
+                    g1[i] = T.Zero;
+                    g1[i + 1] = T.Zero;
+                    dx[first + i + TwoByTwoArgMax(x, first + i, width)] = g;
                 }
             }
         }

@@ -8,6 +8,7 @@ public sealed class PoolingConformanceTests
     private static readonly (int[] X, int[] Kernel, int[] Stride, int[] Before, int[] After, int[] Dilation)[] Geometries =
     [
         ([2, 3, 6, 7], [2, 2], [2, 2], [0, 0], [0, 0], [1, 1]),          // 2×2 stride 2, odd width
+        ([2, 2, 5, 19], [2, 2], [2, 2], [0, 0], [0, 0], [1, 1]),         // 2×2 stride 2, rows long enough for vector kernels
         ([2, 2, 7, 7], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]),          // overlapping, padded
         ([1, 2, 5, 6], [3, 2], [1, 2], [0, 1], [2, 0], [1, 1]),          // asymmetric padding
         ([2, 3, 9], [3], [2], [1], [1], [1]),                            // 1-D
@@ -62,6 +63,35 @@ public sealed class PoolingConformanceTests
         backend.PoolingBackward(geometry, x, y, dy, dx);
         // Window 1 is all 5s: the first takes dy. Window 2 is 1, 2 / 2, 2: the first 2 (row 0) takes it.
         Assert.Equal([1, 0, 0, 3, 0, 0, 0, 0], TensorData.Download(dx));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ManyTiesResolveLikeTheReference(string backendName, DataType type)
+    {
+        using IBackend backend = Backends.Create(backendName);
+        // Values from {0, 1, 2}: most windows hold ties, in every position, in vector and scalar code.
+        foreach (var window in new[]
+        {
+            new ConvolutionGeometry([2, 2], [2, 2], [0, 0], [0, 0], [1, 1]),
+            new ConvolutionGeometry([3, 3], [2, 2], [1, 1], [1, 1], [1, 1]),
+        })
+        {
+            var geometry = new PoolingGeometry(PoolingMode.Max, window);
+            int[] xShape = [3, 2, 8, 21];
+            int[] yShape = ReferencePooling.OutputShape(window, xShape);
+            double[] x = Enumerable.Range(0, 3 * 2 * 8 * 21).Select(i => Math.Floor(3 * CounterRandom.Uniform(5, (ulong)i))).ToArray();
+            double[] dy = TensorData.Random(yShape.Aggregate(1, (a, b) => a * b), 6, type);
+            using Tensor tx = TensorData.Upload(backend, new Shape(xShape), x, type);
+            using Tensor ty = backend.Allocate(new Shape(yShape), type);
+            using Tensor tdy = TensorData.Upload(backend, new Shape(yShape), dy, type);
+            using Tensor tdx = backend.Allocate(new Shape(xShape), type);
+            backend.PoolingForward(geometry, tx, ty);
+            backend.PoolingBackward(geometry, tx, ty, tdy, tdx);
+            Assert.Equal(ReferencePooling.Forward(geometry, xShape, x), TensorData.Download(ty));
+            // Overlapping windows add gradients in the element type, hence a tolerance for dx.
+            TensorData.AssertClose(ReferencePooling.Backward(geometry, xShape, x, dy), TensorData.Download(tdx), type, $"ties, {window}, dx");
+        }
     }
 
     [Theory]
