@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
 namespace Engine.Backend.OpenBlas;
@@ -195,9 +194,9 @@ public sealed partial class OpenBlasBackend
             double sumDy = 0, sumDyX = 0;
             for (int i = 0; i < layout.Batch; i++)
             {
-                ReadOnlySpan<T> dyp = layout.Plane(dy, i, c);
-                sumDy += SumAsDouble(dyp);
-                sumDyX += DotAsDouble(dyp, layout.Plane(x, i, c));
+                (double planeSum, double planeDot) = SumAndDotAsDouble(layout.Plane(dy, i, c), layout.Plane(x, i, c));
+                sumDy += planeSum;
+                sumDyX += planeDot;
             }
             // Σ dy·x̂ = s·(Σ dy·x − μ·Σ dy).
             double dg = invStd * (sumDyX - (mean * sumDy));
@@ -210,9 +209,7 @@ public sealed partial class OpenBlasBackend
             T t1 = T.CreateTruncating(k1), t2 = T.CreateTruncating(k2), t3 = T.CreateTruncating(k3);
             for (int i = 0; i < layout.Batch; i++)
             {
-                Span<T> dxp = layout.Plane(dx, i, c);
-                ScaleShift(layout.Plane(x, i, c), t2, t3, dxp);
-                TensorPrimitives.MultiplyAdd(layout.Plane(dy, i, c), t1, dxp, dxp);
+                TwoTermAffine(layout.Plane(dy, i, c), t1, layout.Plane(x, i, c), t2, t3, layout.Plane(dx, i, c));
             }
         }
     }
@@ -270,18 +267,39 @@ public sealed partial class OpenBlasBackend
         return sum;
     }
 
-    /// <summary>Σ a·b accumulated in double (floats widened a vector at a time).</summary>
-    private static double DotAsDouble<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
+    /// <summary>y ← a·p + b·q + r, a vector at a time: batch norm's dx in one pass.</summary>
+    private static void TwoTermAffine<T>(ReadOnlySpan<T> a, T p, ReadOnlySpan<T> b, T q, T r, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var total = Vector<double>.Zero;
+        var vp = new Vector<T>(p);
+        var vq = new Vector<T>(q);
+        var vr = new Vector<T>(r);
+        int i = 0;
+        for (; i <= a.Length - Vector<T>.Count; i += Vector<T>.Count)
+        {
+            ((new Vector<T>(a[i..]) * vp) + (new Vector<T>(b[i..]) * vq) + vr).CopyTo(y[i..]);
+        }
+        for (; i < a.Length; i++)
+        {
+            y[i] = (a[i] * p) + (b[i] * q) + r;
+        }
+    }
+
+    /// <summary>(Σ a, Σ a·b) in one pass, accumulated in double (floats widened a vector at a time).</summary>
+    private static (double Sum, double Dot) SumAndDotAsDouble<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sum = Vector<double>.Zero;
+        var dot = Vector<double>.Zero;
         int i = 0;
         if (typeof(T) == typeof(double))
         {
             ReadOnlySpan<double> va = MemoryMarshal.Cast<T, double>(a), vb = MemoryMarshal.Cast<T, double>(b);
             for (; i <= va.Length - Vector<double>.Count; i += Vector<double>.Count)
             {
-                total += new Vector<double>(va[i..]) * new Vector<double>(vb[i..]);
+                var left = new Vector<double>(va[i..]);
+                sum += left;
+                dot += left * new Vector<double>(vb[i..]);
             }
         }
         else
@@ -291,15 +309,18 @@ public sealed partial class OpenBlasBackend
             {
                 Vector.Widen(new Vector<float>(va[i..]), out Vector<double> alo, out Vector<double> ahi);
                 Vector.Widen(new Vector<float>(vb[i..]), out Vector<double> blo, out Vector<double> bhi);
-                total += (alo * blo) + (ahi * bhi);
+                sum += alo + ahi;
+                dot += (alo * blo) + (ahi * bhi);
             }
         }
-        double sum = Vector.Sum(total);
+        double totalSum = Vector.Sum(sum), totalDot = Vector.Sum(dot);
         for (; i < a.Length; i++)
         {
-            sum += double.CreateTruncating(a[i]) * double.CreateTruncating(b[i]);
+            double left = double.CreateTruncating(a[i]);
+            totalSum += left;
+            totalDot += left * double.CreateTruncating(b[i]);
         }
-        return sum;
+        return (totalSum, totalDot);
     }
 
     /// <summary>An N×C×S tensor as N·C contiguous planes of S elements.</summary>
