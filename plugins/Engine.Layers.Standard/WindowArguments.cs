@@ -14,6 +14,13 @@ namespace Engine.Layers.Standard;
 /// <param name="After">Zeros after each axis.</param>
 internal sealed record WindowPadding(bool Same, int[] Before, int[] After)
 {
+    /// <summary>The geometry of a pooling window (no dilation, no groups).</summary>
+    public ConvolutionGeometry Geometry(Shape input, int[] kernel, int[] stride) =>
+        Geometry(input, kernel, stride, Enumerable.Repeat(1, kernel.Length).ToArray(), 1);
+
+    /// <inheritdoc/>
+    public override string ToString() => Same ? "same" : $"{string.Join('x', Before)}/{string.Join('x', After)}";
+
     /// <summary>The geometry for a per-sample input C×(spatial), with 'same' resolved for its sizes.</summary>
     public ConvolutionGeometry Geometry(Shape input, int[] kernel, int[] stride, int[] dilation, int groups)
     {

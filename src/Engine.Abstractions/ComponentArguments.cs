@@ -109,6 +109,43 @@ public sealed class ComponentArguments
         return _values.TryGetPropertyValue(name, out JsonNode? node) ? node : null;
     }
 
+    /// <summary>
+    /// One integer per axis: an integer (the same for all <paramref name="length"/> axes) or an array
+    /// of <paramref name="length"/> integers; <paramref name="defaultValue"/> when absent.
+    /// </summary>
+    public int[] GetInts(string name, int length, int[]? defaultValue = null, int min = int.MinValue, int max = int.MaxValue)
+    {
+        JsonNode? node = Get(name, defaultValue is not null);
+        if (node is null)
+        {
+            return (int[])defaultValue!.Clone();
+        }
+        string expected = $"an integer or an array of {length} integers";
+        JsonNode?[] items = node is JsonArray array ? [.. array] : [.. Enumerable.Repeat(node, length)];
+        if (items.Length != length)
+        {
+            throw Invalid(name, node, expected);
+        }
+        var values = new int[length];
+        for (int i = 0; i < length; i++)
+        {
+            if (items[i] is not { } item || !TryNumber(item, out double d) || d != Math.Floor(d) || d < int.MinValue || d > int.MaxValue)
+            {
+                throw Invalid(name, node, expected);
+            }
+            values[i] = (int)d;
+            if (values[i] < min || values[i] > max)
+            {
+                throw new ConfigurationException($"{Owner}: argument '{name}' is {node.ToJsonString()}; each value must be in [{min}, {max}]");
+            }
+        }
+        return values;
+    }
+
+    /// <summary>The JSON kind of argument <paramref name="name"/> (<see cref="JsonValueKind.Undefined"/> when absent), for arguments that accept several forms.</summary>
+    public JsonValueKind KindOf(string name) =>
+        _values.TryGetPropertyValue(name, out JsonNode? node) && node is not null ? node.GetValueKind() : JsonValueKind.Undefined;
+
     /// <summary>Throws when an argument was given that the component never read (a typo, usually).</summary>
     public void ThrowIfUnused()
     {

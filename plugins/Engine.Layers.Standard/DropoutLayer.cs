@@ -1,0 +1,67 @@
+namespace Engine.Layers.Standard;
+
+/// <summary>
+/// Inverted dropout: in training each element is kept with probability 1 − p and scaled by
+/// 1/(1 − p), so inference is the identity (the input itself is returned, not a copy). The mask of
+/// training step t comes from seed Derive(layer seed, t), so a run with the same seeds drops the
+/// same elements on every backend.
+/// </summary>
+public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dropout")
+{
+    private static readonly BackendOp[] Ops = [BackendOp.Dropout, BackendOp.Binary];
+    private ulong _seed;
+    private ulong _step;
+    private TensorBuffer? _mask;
+    private TensorBuffer? _output;
+    private TensorBuffer? _inputGradient;
+    private Tensor? _activeMask;
+    private bool _passThrough;
+
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    /// <summary>The mask of the latest training forward pass (null before one, or when p = 0).</summary>
+    public Tensor? Mask => _activeMask;
+
+    /// <inheritdoc/>
+    public override Shape InferOutputShape(Shape inputShape) => inputShape;
+
+    /// <inheritdoc/>
+    protected override void OnInitialize(LayerContext context)
+    {
+        _seed = context.Seed;
+        _mask = CreateBuffer();
+        _output = CreateBuffer();
+        _inputGradient = CreateBuffer();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        _activeMask = null;
+        _passThrough = training && rate == 0;
+        if (!training || rate == 0)
+        {
+            return input;
+        }
+        Tensor mask = _mask!.Like(input);
+        Backend.DropoutMask(mask, rate, CounterRandom.Derive(_seed, _step++));
+        Tensor y = _output!.Like(input);
+        Backend.Binary(BinaryOp.Multiply, input, mask, y);
+        _activeMask = mask;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        if (_passThrough)
+        {
+            return outputGradient;
+        }
+        Tensor mask = _activeMask ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        Tensor dx = _inputGradient!.Like(mask);
+        Backend.Binary(BinaryOp.Multiply, outputGradient, mask, dx);
+        return dx;
+    }
+}

@@ -1,0 +1,86 @@
+namespace Engine.Layers.Standard;
+
+/// <summary>
+/// Max or average pooling over 1 to 3 spatial axes of a C×spatial input, channel by channel. The
+/// window, stride and padding are fixed when the layer is made; "same" padding is resolved against
+/// the input size at shape inference. Average pooling divides by the real (non-padding) elements of
+/// each window unless <c>countIncludePad</c> is set.
+/// </summary>
+public sealed class PoolingLayer : LayerBase
+{
+    private static readonly BackendOp[] Ops = [BackendOp.Pooling];
+    private readonly PoolingMode _mode;
+    private readonly int[] _pool;
+    private readonly int[] _stride;
+    private readonly WindowPadding _padding;
+    private readonly bool _countIncludePad;
+    private PoolingGeometry? _geometry;
+    private Shape _outputShape;
+    private TensorBuffer? _output;
+    private TensorBuffer? _inputGradient;
+    private Tensor? _input;
+    private Tensor? _result;
+
+    internal PoolingLayer(string name, string kind, PoolingMode mode, int[] pool, int[] stride, WindowPadding padding, bool countIncludePad)
+        : base(name, kind)
+    {
+        _mode = mode;
+        _pool = pool;
+        _stride = stride;
+        _padding = padding;
+        _countIncludePad = countIncludePad;
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    /// <inheritdoc/>
+    public override Shape InferOutputShape(Shape inputShape) => Geometry(inputShape).Window.OutputShape(inputShape, inputShape[0]);
+
+    /// <inheritdoc/>
+    protected override void OnInitialize(LayerContext context)
+    {
+        _geometry = Geometry(context.InputShape);
+        _outputShape = _geometry.Window.OutputShape(context.InputShape, context.InputShape[0]);
+        _output = CreateBuffer();
+        _inputGradient = CreateBuffer();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, bool training)
+    {
+        Tensor y = _output!.ForBatch(input.Shape[0], _outputShape);
+        Backend.PoolingForward(_geometry!, input, y);
+        (_input, _result) = training ? (input, y) : (null, null);
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        Tensor dx = _inputGradient!.Like(x);
+        Backend.PoolingBackward(_geometry!, x, _result!, outputGradient, dx);
+        return dx;
+    }
+
+    /// <summary>The validated geometry for a per-sample input; every problem names this layer.</summary>
+    private PoolingGeometry Geometry(Shape inputShape)
+    {
+        int rank = _pool.Length;
+        if (inputShape.Rank != rank + 1)
+        {
+            throw ShapeError($"input {inputShape} should be C×{rank} spatial axes ({rank + 1} dimensions)");
+        }
+        try
+        {
+            ConvolutionGeometry window = _padding.Geometry(inputShape, _pool, _stride);
+            window.OutputShape(inputShape, inputShape[0]); // throws when the window does not fit
+            return new PoolingGeometry(_mode, window, _countIncludePad);
+        }
+        catch (ShapeException e)
+        {
+            throw ShapeError($"input {inputShape}, pool {string.Join('x', _pool)}, stride {string.Join('x', _stride)}, padding {_padding}: {e.Message}");
+        }
+    }
+}

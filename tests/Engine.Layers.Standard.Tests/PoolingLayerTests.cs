@@ -1,0 +1,154 @@
+namespace Engine.Layers.Standard.Tests;
+
+public sealed class PoolingLayerTests
+{
+    public static TheoryData<string, string, int[]> MaxCases => new()
+    {
+        { "max_pool2d", "{\"pool\": 2}", [2, 4, 5] },                                       // 2×2 s2 fast path, odd width
+        { "max_pool2d", "{\"pool\": 3, \"stride\": 2, \"padding\": 1}", [2, 5, 5] },        // overlapping, padded
+        { "max_pool2d", "{\"pool\": [2, 3], \"stride\": [1, 2], \"padding\": \"same\"}", [1, 4, 5] }, // asymmetric padding
+        { "max_pool1d", "{\"pool\": 3, \"stride\": 1, \"padding\": 1}", [3, 7] },
+        { "max_pool3d", "{\"pool\": 2, \"stride\": 1}", [2, 3, 3, 3] },
+    };
+
+    public static TheoryData<string, string, int[]> AverageCases => new()
+    {
+        { "avg_pool2d", "{\"pool\": 2}", [2, 4, 5] },
+        { "avg_pool2d", "{\"pool\": 3, \"stride\": 2, \"padding\": 1}", [2, 5, 5] },
+        { "avg_pool2d", "{\"pool\": 3, \"stride\": 2, \"padding\": 1, \"count_include_pad\": true}", [2, 5, 5] },
+        { "avg_pool1d", "{\"pool\": 2, \"stride\": 1, \"padding\": \"same\"}", [2, 6] },
+        { "avg_pool3d", "{\"pool\": [2, 2, 1], \"padding\": [1, 0, 0]}", [1, 3, 4, 2] },
+    };
+
+    [Theory]
+    [MemberData(nameof(MaxCases))]
+    public void MaxPoolingGradientsMatchFiniteDifferences(string kind, string args, int[] sample)
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(sample);
+        using ILayer layer = LayerHarness.Build(backend, kind, args, shape);
+        const int batch = 2;
+        GradientChecker.Check(layer, backend, shape, batch, DistinctValues.Shuffled(batch * (int)shape.ElementCount, 3));
+    }
+
+    [Theory]
+    [MemberData(nameof(AverageCases))]
+    public void AveragePoolingGradientsMatchFiniteDifferences(string kind, string args, int[] sample)
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(sample);
+        using ILayer layer = LayerHarness.Build(backend, kind, args, shape);
+        GradientChecker.Check(layer, backend, shape, 2);
+    }
+
+    [Fact]
+    public void TwoByTwoStrideTwoKnownAnswers()
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(1, 4, 4);
+        double[] x = Enumerable.Range(1, 16).Select(i => (double)i).ToArray(); // rows 1–4, 5–8, 9–12, 13–16
+        using Tensor input = LayerHarness.Upload(backend, shape.WithBatch(1), x);
+        using ILayer max = LayerHarness.Build(backend, "max_pool2d", "{\"pool\": 2}", shape);
+        using ILayer average = LayerHarness.Build(backend, "avg_pool2d", "{\"pool\": 2}", shape);
+
+        Assert.Equal([6, 8, 14, 16], LayerHarness.Download(max.Forward(input, training: true)));
+        // (1+2+5+6)/4, (3+4+7+8)/4, (9+10+13+14)/4, (11+12+15+16)/4
+        Assert.Equal([3.5, 5.5, 11.5, 13.5], LayerHarness.Download(average.Forward(input, training: true)));
+
+        using Tensor dy = LayerHarness.Upload(backend, new Shape(1, 1, 2, 2), [1, 2, 3, 4]);
+        double[] expected = new double[16];
+        (expected[5], expected[7], expected[13], expected[15]) = (1, 2, 3, 4); // where 6, 8, 14, 16 are
+        Assert.Equal(expected, LayerHarness.Download(max.Backward(dy)));
+        // Each dy is shared equally by the four elements of its window.
+        Assert.Equal([0.25, 0.25, 0.5, 0.5, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1, 1, 0.75, 0.75, 1, 1],
+            LayerHarness.Download(average.Backward(dy)));
+    }
+
+    [Fact]
+    public void OverlappingMaxPoolingAccumulatesGradientsOfSharedMaxima()
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(1, 5, 5);
+        // Ascending 0…24 with the centre raised to 100: the centre (2, 2) lies in all four 3×3 windows
+        // of stride 2 and is the maximum of each.
+        double[] x = Enumerable.Range(0, 25).Select(i => (double)i).ToArray();
+        x[12] = 100;
+        using Tensor input = LayerHarness.Upload(backend, shape.WithBatch(1), x);
+        using ILayer layer = LayerHarness.Build(backend, "max_pool2d", "{\"pool\": 3, \"stride\": 2}", shape);
+        Assert.Equal([100, 100, 100, 100], LayerHarness.Download(layer.Forward(input, training: true)));
+        using Tensor dy = LayerHarness.Upload(backend, new Shape(1, 1, 2, 2), [1, 2, 3, 4]);
+        double[] dx = LayerHarness.Download(layer.Backward(dy));
+        Assert.Equal(10, dx[12]); // 1 + 2 + 3 + 4
+        Assert.Equal(10, dx.Sum());
+    }
+
+    [Fact]
+    public void MaxPoolingTakesTheFirstMaximumOnTies()
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(1, 2, 2);
+        using Tensor input = LayerHarness.Upload(backend, shape.WithBatch(1), [7, 7, 7, 7]);
+        using ILayer layer = LayerHarness.Build(backend, "max_pool2d", "{\"pool\": 2}", shape);
+        layer.Forward(input, training: true);
+        using Tensor dy = LayerHarness.Upload(backend, new Shape(1, 1, 1, 1), [1]);
+        Assert.Equal([1, 0, 0, 0], LayerHarness.Download(layer.Backward(dy)));
+    }
+
+    [Theory]
+    [InlineData(false, new[] { 1.0, 2.5, 5.5, 7.0 })]   // divide by real elements: 1/1, (2+3)/2, (4+7)/2, (5+6+8+9)/4
+    [InlineData(true, new[] { 0.25, 1.25, 2.75, 7.0 })] // divide by 4: 1/4, 5/4, 11/4, 28/4
+    public void AveragePoolingWithPaddingKnownAnswers(bool includePad, double[] expected)
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(1, 3, 3);
+        using Tensor input = LayerHarness.Upload(backend, shape.WithBatch(1), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        string args = $"{{\"pool\": 2, \"padding\": 1, \"count_include_pad\": {(includePad ? "true" : "false")}}}";
+        using ILayer layer = LayerHarness.Build(backend, "avg_pool2d", args, shape);
+        Assert.Equal(expected, LayerHarness.Download(layer.Forward(input, training: false)));
+    }
+
+    [Fact]
+    public void PaddingNeverWinsAMax()
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(1, 2, 2);
+        using Tensor input = LayerHarness.Upload(backend, shape.WithBatch(1), [-1, -2, -3, -4]);
+        using ILayer layer = LayerHarness.Build(backend, "max_pool2d", "{\"pool\": 2, \"padding\": 1}", shape);
+        Assert.Equal([-1, -2, -3, -4], LayerHarness.Download(layer.Forward(input, training: false)));
+    }
+
+    [Theory]
+    [InlineData("max_pool2d", "{\"pool\": 2, \"padding\": \"same\"}", new[] { 3, 5, 7 }, new[] { 3, 3, 4 })]
+    [InlineData("avg_pool1d", "{\"pool\": 3, \"stride\": 1}", new[] { 2, 10 }, new[] { 2, 8 })]
+    [InlineData("max_pool3d", "{\"pool\": [1, 2, 2], \"stride\": [1, 2, 2]}", new[] { 4, 3, 6, 6 }, new[] { 4, 3, 3, 3 })]
+    public void OutputShapes(string kind, string args, int[] input, int[] output) =>
+        Assert.Equal(new Shape(output), LayerHarness.Create(kind, args).InferOutputShape(new Shape(input)));
+
+    [Theory]
+    [InlineData("max_pool2d", "{\"pool\": 5}", new[] { 1, 4, 4 }, "window of 5")]
+    [InlineData("max_pool2d", "{\"pool\": 2}", new[] { 1, 4 }, "C×2 spatial axes")]
+    public void WindowsThatDoNotFitNameTheLayer(string kind, string args, int[] input, string detail)
+    {
+        var e = Assert.Throws<ShapeException>(() => LayerHarness.Create(kind, args).InferOutputShape(new Shape(input)));
+        Assert.Contains($"layer '{kind}' ({kind})", e.Message);
+        Assert.Contains(detail, e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"pool\": 2, \"stride\": 0}", "'stride'")]
+    [InlineData("{\"pool\": [2, 2, 2]}", "array of 2 integers")]
+    [InlineData("{\"pool\": -1}", "'pool'")]
+    [InlineData("{}", "missing required argument 'pool'")]
+    [InlineData("{\"pool\": 2, \"padding\": \"full\"}", "'valid', 'same'")]
+    [InlineData("{\"pool\": 2, \"padding\": -1}", "'padding'")]
+    public void BadArgumentsAreNamed(string args, string detail)
+    {
+        var e = Assert.ThrowsAny<EngineException>(() => LayerHarness.Create("max_pool2d", args));
+        Assert.Contains("max_pool2d", e.Message);
+        Assert.Contains(detail, e.Message);
+    }
+
+    [Fact]
+    public void MaxPoolingHasNoCountIncludePad() =>
+        Assert.Throws<ConfigurationException>(() => LayerHarness.Create("max_pool2d", "{\"pool\": 2, \"count_include_pad\": true}"));
+}
