@@ -244,8 +244,4 @@ public sealed partial class OpenBlasBackend
             }
         }
     }
-
-    // Shared by the stubs in other files that are still pending (pooling, channels); kept here, where it
-    // was, so that those files build until their ops land.
-    private static NotSupportedException Pending([System.Runtime.CompilerServices.CallerMemberName] string op = "") => new($"{op} is not implemented yet");
 }
