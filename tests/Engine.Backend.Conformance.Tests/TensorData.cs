@@ -3,32 +3,10 @@ namespace Engine.Backend.Conformance.Tests;
 /// <summary>Moves float64 reference data to and from any backend in any data type, and compares.</summary>
 public static class TensorData
 {
-    public static Tensor Upload(IBackend backend, Shape shape, double[] values, DataType type)
-    {
-        Tensor t = backend.Allocate(shape, type);
-        if (type == DataType.Float64)
-        {
-            backend.CopyFromHost<double>(values, t);
-        }
-        else
-        {
-            backend.CopyFromHost<float>(values.Select(v => (float)v).ToArray(), t);
-        }
-        return t;
-    }
+    public static Tensor Upload(IBackend backend, Shape shape, double[] values, DataType type) =>
+        Engine.Tests.HostTensors.Upload(backend, shape, values, type);
 
-    public static double[] Download(Tensor t)
-    {
-        if (t.DataType == DataType.Float64)
-        {
-            var d = new double[t.ElementCount];
-            t.Backend.CopyToHost<double>(t, d);
-            return d;
-        }
-        var f = new float[t.ElementCount];
-        t.Backend.CopyToHost<float>(t, f);
-        return f.Select(v => (double)v).ToArray();
-    }
+    public static double[] Download(Tensor t) => Engine.Tests.HostTensors.Download(t);
 
     /// <summary>Seeded normal values, rounded to the data type so the reference sees what the backend sees.</summary>
     public static double[] Random(int count, ulong seed, DataType type, double scale = 1) =>

@@ -29,32 +29,10 @@ internal static class LayerHarness
         return layer;
     }
 
-    public static Tensor Upload(IBackend backend, Shape shape, double[] values, DataType dataType = DataType.Float64)
-    {
-        Tensor t = backend.Allocate(shape, dataType);
-        if (dataType == DataType.Float64)
-        {
-            backend.CopyFromHost<double>(values, t);
-        }
-        else
-        {
-            backend.CopyFromHost<float>(values.Select(v => (float)v).ToArray(), t);
-        }
-        return t;
-    }
+    public static Tensor Upload(IBackend backend, Shape shape, double[] values, DataType dataType = DataType.Float64) =>
+        Engine.Tests.HostTensors.Upload(backend, shape, values, dataType);
 
-    public static double[] Download(Tensor t)
-    {
-        if (t.DataType == DataType.Float64)
-        {
-            var d = new double[t.ElementCount];
-            t.Backend.CopyToHost<double>(t, d);
-            return d;
-        }
-        var f = new float[t.ElementCount];
-        t.Backend.CopyToHost<float>(t, f);
-        return f.Select(v => (double)v).ToArray();
-    }
+    public static double[] Download(Tensor t) => Engine.Tests.HostTensors.Download(t);
 
     public static double[] Random(int count, ulong seed, double scale = 1) =>
         Enumerable.Range(0, count).Select(i => scale * CounterRandom.Normal(seed, (ulong)i)).ToArray();
