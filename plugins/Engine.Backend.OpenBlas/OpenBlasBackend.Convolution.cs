@@ -15,82 +15,16 @@ namespace Engine.Backend.OpenBlas;
 public sealed partial class OpenBlasBackend
 {
     /// <inheritdoc/>
-    public unsafe void ConvolutionForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y)
-    {
-        const string op = "ConvolutionForward";
-        CpuStorage xs = Check(op, "x", x);
-        CpuStorage ws = Check(op, "w", w);
-        CpuStorage ys = Check(op, "y", y);
-        SameType(op, "x", x, "w", w);
-        SameType(op, "x", x, "y", y);
-        ConvolutionLayout layout = ConvolutionShapes(op, geometry, x, "x", w, "w");
-        layout.CheckOutput(op, geometry, y, "y", layout.Filters, "w");
-        NotShared(op, "y", ys, "x", xs);
-        NotShared(op, "y", ys, "w", ws);
-        if (x.DataType == DataType.Float32)
-        {
-            ConvolutionForwardKernel(layout, (float*)xs.Pointer, (float*)ws.Pointer, (float*)ys.Pointer);
-        }
-        else
-        {
-            ConvolutionForwardKernel(layout, (double*)xs.Pointer, (double*)ws.Pointer, (double*)ys.Pointer);
-        }
-        GC.KeepAlive(xs);
-        GC.KeepAlive(ws);
-        GC.KeepAlive(ys);
-    }
+    public void ConvolutionForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y) =>
+        Windowed("ConvolutionForward", Pass.Forward, locallyConnected: false, geometry, x, w, y);
 
     /// <inheritdoc/>
-    public unsafe void ConvolutionBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx)
-    {
-        const string op = "ConvolutionBackwardData";
-        CpuStorage dys = Check(op, "dy", dy);
-        CpuStorage ws = Check(op, "w", w);
-        CpuStorage dxs = Check(op, "dx", dx);
-        SameType(op, "dx", dx, "w", w);
-        SameType(op, "dx", dx, "dy", dy);
-        ConvolutionLayout layout = ConvolutionShapes(op, geometry, dx, "dx", w, "w");
-        layout.CheckOutput(op, geometry, dy, "dy", layout.Filters, "w");
-        NotShared(op, "dx", dxs, "dy", dys);
-        NotShared(op, "dx", dxs, "w", ws);
-        if (dx.DataType == DataType.Float32)
-        {
-            ConvolutionBackwardDataKernel(layout, (float*)dys.Pointer, (float*)ws.Pointer, (float*)dxs.Pointer);
-        }
-        else
-        {
-            ConvolutionBackwardDataKernel(layout, (double*)dys.Pointer, (double*)ws.Pointer, (double*)dxs.Pointer);
-        }
-        GC.KeepAlive(dys);
-        GC.KeepAlive(ws);
-        GC.KeepAlive(dxs);
-    }
+    public void ConvolutionBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx) =>
+        Windowed("ConvolutionBackwardData", Pass.BackwardData, locallyConnected: false, geometry, dx, w, dy);
 
     /// <inheritdoc/>
-    public unsafe void ConvolutionBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw)
-    {
-        const string op = "ConvolutionBackwardFilter";
-        CpuStorage xs = Check(op, "x", x);
-        CpuStorage dys = Check(op, "dy", dy);
-        CpuStorage dws = Check(op, "dw", dw);
-        SameType(op, "x", x, "dy", dy);
-        SameType(op, "x", x, "dw", dw);
-        ConvolutionLayout layout = ConvolutionShapes(op, geometry, x, "x", dw, "dw");
-        layout.CheckOutput(op, geometry, dy, "dy", layout.Filters, "dw");
-        NotShared(op, "dw", dws, "x", xs);
-        NotShared(op, "dw", dws, "dy", dys);
-        if (x.DataType == DataType.Float32)
-        {
-            ConvolutionBackwardFilterKernel(layout, (float*)xs.Pointer, (float*)dys.Pointer, (float*)dws.Pointer);
-        }
-        else
-        {
-            ConvolutionBackwardFilterKernel(layout, (double*)xs.Pointer, (double*)dys.Pointer, (double*)dws.Pointer);
-        }
-        GC.KeepAlive(xs);
-        GC.KeepAlive(dys);
-        GC.KeepAlive(dws);
-    }
+    public void ConvolutionBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw) =>
+        Windowed("ConvolutionBackwardFilter", Pass.BackwardFilter, locallyConnected: false, geometry, x, dw, dy);
 
     /// <summary>
     /// Validates the input-side tensor (x or dx) and the filters (w or dw, K×C/groups×kernel) and

@@ -15,90 +15,16 @@ namespace Engine.Backend.OpenBlas;
 public sealed partial class OpenBlasBackend
 {
     /// <inheritdoc/>
-    public unsafe void LocallyConnectedForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y)
-    {
-        const string op = "LocallyConnectedForward";
-        CpuStorage xs = Check(op, "x", x);
-        CpuStorage ws = Check(op, "w", w);
-        CpuStorage ys = Check(op, "y", y);
-        SameType(op, "x", x, "w", w);
-        SameType(op, "x", x, "y", y);
-        ConvolutionLayout layout = LocallyConnectedShapes(op, geometry, x, "x", w, "w");
-        layout.CheckOutput(op, geometry, y, "y", layout.Filters, "w");
-        NotShared(op, "y", ys, "x", xs);
-        NotShared(op, "y", ys, "w", ws);
-        if (x.DataType == DataType.Float32)
-        {
-            LocallyConnectedKernel(Pass.Forward, layout, (float*)xs.Pointer, (float*)ws.Pointer, (float*)ys.Pointer);
-        }
-        else
-        {
-            LocallyConnectedKernel(Pass.Forward, layout, (double*)xs.Pointer, (double*)ws.Pointer, (double*)ys.Pointer);
-        }
-        GC.KeepAlive(xs);
-        GC.KeepAlive(ws);
-        GC.KeepAlive(ys);
-    }
+    public void LocallyConnectedForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y) =>
+        Windowed("LocallyConnectedForward", Pass.Forward, locallyConnected: true, geometry, x, w, y);
 
     /// <inheritdoc/>
-    public unsafe void LocallyConnectedBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx)
-    {
-        const string op = "LocallyConnectedBackwardData";
-        CpuStorage dys = Check(op, "dy", dy);
-        CpuStorage ws = Check(op, "w", w);
-        CpuStorage dxs = Check(op, "dx", dx);
-        SameType(op, "dx", dx, "w", w);
-        SameType(op, "dx", dx, "dy", dy);
-        ConvolutionLayout layout = LocallyConnectedShapes(op, geometry, dx, "dx", w, "w");
-        layout.CheckOutput(op, geometry, dy, "dy", layout.Filters, "w");
-        NotShared(op, "dx", dxs, "dy", dys);
-        NotShared(op, "dx", dxs, "w", ws);
-        if (dx.DataType == DataType.Float32)
-        {
-            LocallyConnectedKernel(Pass.BackwardData, layout, (float*)dxs.Pointer, (float*)ws.Pointer, (float*)dys.Pointer);
-        }
-        else
-        {
-            LocallyConnectedKernel(Pass.BackwardData, layout, (double*)dxs.Pointer, (double*)ws.Pointer, (double*)dys.Pointer);
-        }
-        GC.KeepAlive(dys);
-        GC.KeepAlive(ws);
-        GC.KeepAlive(dxs);
-    }
+    public void LocallyConnectedBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx) =>
+        Windowed("LocallyConnectedBackwardData", Pass.BackwardData, locallyConnected: true, geometry, dx, w, dy);
 
     /// <inheritdoc/>
-    public unsafe void LocallyConnectedBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw)
-    {
-        const string op = "LocallyConnectedBackwardFilter";
-        CpuStorage xs = Check(op, "x", x);
-        CpuStorage dys = Check(op, "dy", dy);
-        CpuStorage dws = Check(op, "dw", dw);
-        SameType(op, "x", x, "dy", dy);
-        SameType(op, "x", x, "dw", dw);
-        ConvolutionLayout layout = LocallyConnectedShapes(op, geometry, x, "x", dw, "dw");
-        layout.CheckOutput(op, geometry, dy, "dy", layout.Filters, "dw");
-        NotShared(op, "dw", dws, "x", xs);
-        NotShared(op, "dw", dws, "dy", dys);
-        if (x.DataType == DataType.Float32)
-        {
-            LocallyConnectedKernel(Pass.BackwardFilter, layout, (float*)xs.Pointer, (float*)dws.Pointer, (float*)dys.Pointer);
-        }
-        else
-        {
-            LocallyConnectedKernel(Pass.BackwardFilter, layout, (double*)xs.Pointer, (double*)dws.Pointer, (double*)dys.Pointer);
-        }
-        GC.KeepAlive(xs);
-        GC.KeepAlive(dys);
-        GC.KeepAlive(dws);
-    }
-
-    /// <summary>Which product a locally connected call computes.</summary>
-    private enum Pass
-    {
-        Forward,
-        BackwardData,
-        BackwardFilter,
-    }
+    public void LocallyConnectedBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw) =>
+        Windowed("LocallyConnectedBackwardFilter", Pass.BackwardFilter, locallyConnected: true, geometry, x, dw, dy);
 
     /// <summary>Validates the geometry (2 axes, groups 1), the input side and w (P×K×C·kh·kw).</summary>
     private static ConvolutionLayout LocallyConnectedShapes(string op, ConvolutionGeometry geometry, Tensor x, string xName, Tensor w, string wName)

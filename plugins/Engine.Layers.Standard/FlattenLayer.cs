@@ -4,9 +4,9 @@ namespace Engine.Layers.Standard;
 public sealed class FlattenLayer(string name) : LayerBase(name, "flatten")
 {
     private static readonly BackendOp[] Ops = [];
-    private Tensor? _outputView;
-    private Tensor? _gradientView;
-    private Shape _inputShape;
+    private readonly ViewCache _outputView = new();
+    private readonly ViewCache _gradientView = new();
+    private Shape _outputShape;
 
     /// <inheritdoc/>
     public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
@@ -15,19 +15,11 @@ public sealed class FlattenLayer(string name) : LayerBase(name, "flatten")
     public override Shape InferOutputShape(Shape inputShape) => new(checked((int)inputShape.ElementCount));
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input, bool training)
-    {
-        _inputShape = input.Shape;
-        return _outputView = View(_outputView, input, new Shape(input.Shape[0], checked((int)(input.ElementCount / Math.Max(1, input.Shape[0])))));
-    }
+    protected override void OnInitialize(LayerContext context) => _outputShape = InferOutputShape(context.InputShape);
 
     /// <inheritdoc/>
-    public override Tensor Backward(Tensor outputGradient) =>
-        _gradientView = View(_gradientView, outputGradient, _inputShape);
+    public override Tensor Forward(Tensor input, bool training) => _outputView.Of(input, _outputShape);
 
-    // Reuses the previous view object when it already wraps the same memory with the same shape.
-    private static Tensor View(Tensor? previous, Tensor source, Shape shape) =>
-        previous is not null && ReferenceEquals(previous.Storage, source.Storage) && previous.Shape == shape
-            ? previous
-            : source.Reshape(shape);
+    /// <inheritdoc/>
+    public override Tensor Backward(Tensor outputGradient) => _gradientView.Of(outputGradient, InputShape);
 }

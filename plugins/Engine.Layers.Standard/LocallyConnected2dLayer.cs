@@ -22,8 +22,9 @@ public sealed class LocallyConnected2dLayer : LayerBase
     private Tensor? _input;
     private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
-    private Tensor? _outputRows;
-    private Tensor? _gradientRows;
+    private readonly ViewCache _outputRows = new();
+    private readonly ViewCache _gradientRows = new();
+    private Shape _rowShape;
 
     /// <summary>Creates the layer.</summary>
     /// <param name="name">Instance name.</param>
@@ -63,6 +64,7 @@ public sealed class LocallyConnected2dLayer : LayerBase
     {
         _geometry = Geometry(context.InputShape);
         _outputShape = _geometry.OutputShape(context.InputShape, _filters);
+        _rowShape = new Shape(checked((int)_outputShape.ElementCount)); // bias is per filter and position: N×(K·out_h·out_w)
         int fanIn = context.InputShape[0] * _geometry.KernelVolume;
         double bound = 1.0 / Math.Sqrt(fanIn);
         _weight = AddParameter("weight", new Shape(_outputShape[1] * _outputShape[2], _filters, fanIn));
@@ -84,8 +86,7 @@ public sealed class LocallyConnected2dLayer : LayerBase
         if (_bias is not null)
         {
             // Seen as N×(filters·positions), every (filter, position) is a "channel" with its own bias.
-            _outputRows = Rows(_outputRows, y);
-            Backend.AddChannelBias(_outputRows, _bias.Value);
+            Backend.AddChannelBias(_outputRows.Of(y, _rowShape), _bias.Value);
         }
         _input = training ? input : null;
         return y;
@@ -98,8 +99,7 @@ public sealed class LocallyConnected2dLayer : LayerBase
         Backend.LocallyConnectedBackwardFilter(_geometry!, x, outputGradient, _weight!.Gradient);
         if (_bias is not null)
         {
-            _gradientRows = Rows(_gradientRows, outputGradient);
-            Backend.SumChannels(_gradientRows, _bias.Gradient);
+            Backend.SumChannels(_gradientRows.Of(outputGradient, _rowShape), _bias.Gradient);
         }
         Tensor dx = _inputGradient!.Like(x);
         Backend.LocallyConnectedBackwardData(_geometry!, outputGradient, _weight.Value, dx);
@@ -107,14 +107,4 @@ public sealed class LocallyConnected2dLayer : LayerBase
     }
 
     private ConvolutionGeometry Geometry(Shape input) => _padding.Geometry(input, _kernel, _stride, [1, 1], 1);
-
-    /// <summary>An N×(K·out_h·out_w) view of <paramref name="t"/>, reusing the previous view of the same memory.</summary>
-    private static Tensor Rows(Tensor? previous, Tensor t)
-    {
-        int batch = t.Shape[0], width = checked((int)(t.ElementCount / Math.Max(1, batch)));
-        // Compared in place so that the steady state allocates nothing.
-        return previous is not null && ReferenceEquals(previous.Storage, t.Storage) && previous.Shape[0] == batch && previous.Shape[1] == width
-            ? previous
-            : t.Reshape(new Shape(batch, width));
-    }
 }
