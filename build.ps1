@@ -32,7 +32,8 @@ $Solution = 'Engine.sln'
 $NativeSourceDir = 'native'
 $NativeBuildDir = 'build/native'
 $TestResultsDir = 'artifacts/test-results'
-$EngineDir = 'artifacts/engine'
+# Release builds of the engine go to artifacts/engine, others to artifacts/engine-<configuration>.
+$EngineDir = if ($Configuration -eq 'Release') { 'artifacts/engine' } else { "artifacts/engine-$($Configuration.ToLowerInvariant())" }
 
 if (-not $env:DOTNET_NOLOGO) { $env:DOTNET_NOLOGO = '1' }
 if (-not $env:DOTNET_CLI_TELEMETRY_OPTOUT) { $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1' }

@@ -19,7 +19,8 @@ SOLUTION="Engine.sln"
 NATIVE_SOURCE_DIR="native"
 NATIVE_BUILD_DIR="build/native"
 TEST_RESULTS_DIR="artifacts/test-results"
-ENGINE_DIR="artifacts/engine"
+# Release builds of the engine go to artifacts/engine, others to artifacts/engine-<configuration>.
+if [[ "$CONFIGURATION" == Release ]]; then ENGINE_DIR="artifacts/engine"; else ENGINE_DIR="artifacts/engine-${CONFIGURATION,,}"; fi
 
 export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
