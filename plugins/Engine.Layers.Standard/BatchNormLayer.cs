@@ -7,7 +7,7 @@ namespace Engine.Layers.Standard;
 /// the unbiased variance); inference uses the running statistics. γ (initially 1) and β (0) are
 /// parameters; the running mean (0) and variance (1) are state, not trained.
 /// </summary>
-public sealed class BatchNormLayer(string name, double momentum, double epsilon) : LayerBase(name, "batch_norm")
+public sealed class BatchNormLayer(string name, double momentum, double epsilon) : LayerBase(name, "batch_norm"), IStatefulComponent
 {
     private static readonly BackendOp[] Ops = [BackendOp.BatchNorm, BackendOp.Memory];
     private Parameter? _gamma;
@@ -28,6 +28,20 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
 
     /// <summary>Running variance per channel (state updated by training forward passes).</summary>
     public Tensor RunningVariance => _runningVariance ?? throw new InvalidOperationException($"layer '{Name}' is not initialised");
+
+    /// <summary>Saves the running mean and variance as <c>prefix + "running_mean"</c> / <c>"running_var"</c>.</summary>
+    public void SaveState(StateDictionary state, string prefix)
+    {
+        state.SetTensor(prefix + "running_mean", RunningMean);
+        state.SetTensor(prefix + "running_var", RunningVariance);
+    }
+
+    /// <inheritdoc/>
+    public void LoadState(StateDictionary state, string prefix)
+    {
+        state.CopyTo(prefix + "running_mean", RunningMean);
+        state.CopyTo(prefix + "running_var", RunningVariance);
+    }
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

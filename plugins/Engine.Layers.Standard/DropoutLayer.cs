@@ -6,7 +6,7 @@ namespace Engine.Layers.Standard;
 /// training step t comes from seed Derive(layer seed, t), so a run with the same seeds drops the
 /// same elements on every backend.
 /// </summary>
-public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dropout")
+public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dropout"), IStatefulComponent
 {
     private static readonly BackendOp[] Ops = [BackendOp.Dropout, BackendOp.Binary];
     private ulong _seed;
@@ -22,6 +22,12 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
 
     /// <summary>The mask of the latest training forward pass (null before one, or when p = 0).</summary>
     public Tensor? Mask => _activeMask;
+
+    /// <summary>Saves the training-step counter that selects the next mask, as <c>prefix + "step"</c>.</summary>
+    public void SaveState(StateDictionary state, string prefix) => state.SetInt64(prefix + "step", (long)_step);
+
+    /// <inheritdoc/>
+    public void LoadState(StateDictionary state, string prefix) => _step = (ulong)state.GetInt64(prefix + "step");
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => inputShape;

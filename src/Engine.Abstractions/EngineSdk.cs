@@ -11,7 +11,7 @@ public static class EngineSdk
     public const int Major = 1;
 
     /// <summary>Incremented when the SDK gains members without breaking existing plugins.</summary>
-    public const int Minor = 1;
+    public const int Minor = 2;
 
     /// <summary>The SDK version as a <see cref="System.Version"/> (major.minor).</summary>
     public static Version Version { get; } = new(Major, Minor);
