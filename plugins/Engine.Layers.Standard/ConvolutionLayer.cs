@@ -6,7 +6,7 @@ namespace Engine.Layers.Standard;
 /// filters×(C/groups)×kernel, optional bias of one value per filter. Initialised like PyTorch's
 /// nn.ConvNd: weight and bias uniform on ±1/√fan_in with fan_in = (C/groups)·∏kernel.
 /// </summary>
-public sealed class ConvolutionLayer : LayerBase
+public sealed class ConvolutionLayer : LayerBase, ILayerCost
 {
     private static readonly BackendOp[] Ops = [BackendOp.Convolution, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private readonly int _filters;
@@ -52,6 +52,10 @@ public sealed class ConvolutionLayer : LayerBase
 
     /// <inheritdoc/>
     public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    /// <inheritdoc/>
+    // Every weight (filters × C/groups × kernel) is used once at every output position.
+    public long MultiplyAccumulates => _weight is null ? 0 : _weight.Value.ElementCount * (_outputShape.ElementCount / _filters);
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

@@ -5,7 +5,7 @@ namespace Engine.Layers.Standard;
 /// input shape is read as a vector of its element count. Initialised as PyTorch's nn.Linear:
 /// W and b uniform on ±1/√in.
 /// </summary>
-public sealed class DenseLayer(string name, int units, bool useBias) : LayerBase(name, "dense")
+public sealed class DenseLayer(string name, int units, bool useBias) : LayerBase(name, "dense"), ILayerCost
 {
     private static readonly BackendOp[] Ops = [BackendOp.Gemm, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private Parameter? _weight;
@@ -18,6 +18,9 @@ public sealed class DenseLayer(string name, int units, bool useBias) : LayerBase
     public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
 
     private Shape OutputShape { get; } = new(units);
+
+    /// <inheritdoc/>
+    public long MultiplyAccumulates => _weight?.Value.ElementCount ?? 0; // one per weight: units × inputs
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

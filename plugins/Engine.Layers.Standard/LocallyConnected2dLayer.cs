@@ -7,7 +7,7 @@ namespace Engine.Layers.Standard;
 /// has one value per filter and output position: shape filters×out_h×out_w. Both are initialised
 /// uniform on ±1/√fan_in with fan_in = C·kh·kw, the rule of <see cref="ConvolutionLayer"/>.
 /// </summary>
-public sealed class LocallyConnected2dLayer : LayerBase
+public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
 {
     private static readonly BackendOp[] Ops = [BackendOp.LocallyConnected, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private readonly int _filters;
@@ -45,6 +45,9 @@ public sealed class LocallyConnected2dLayer : LayerBase
 
     /// <inheritdoc/>
     public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+
+    /// <inheritdoc/>
+    public long MultiplyAccumulates => _weight?.Value.ElementCount ?? 0; // no sharing: every weight is used once
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

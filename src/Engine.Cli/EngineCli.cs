@@ -21,6 +21,7 @@ public static class EngineCli
             PluginFolders,
             PluginsCommand.Create(output),
             TrainCommand.Create(output, error),
+            SummaryCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });

@@ -8,7 +8,7 @@ namespace Engine.Core;
 /// <c>{"name": "mlp", "layers": [{"type": "flatten"}, {"type": "dense", "units": 256}, …]}</c>.
 /// Every key of a layer other than <c>type</c>, <c>name</c> and <c>inputs</c> (the earlier layers
 /// feeding it, by name; <c>input</c> is the model input) is an argument of that layer.
-/// Errors name the file, and the line or layer index.
+/// Errors name the file, and the line or layer index. <see cref="Save"/> writes the same format.
 /// </summary>
 public static class ModelFile
 {
@@ -57,6 +57,42 @@ public static class ModelFile
         }
         return new ModelSpec(name, specs);
     }
+
+    /// <summary>Writes <paramref name="spec"/> to <paramref name="path"/> in the format <see cref="Load"/> reads.</summary>
+    public static void Save(ModelSpec spec, string path) => File.WriteAllText(path, ToJson(spec));
+
+    /// <summary>The JSON text of <paramref name="spec"/>: one layer object per line, keys type, name, inputs, then arguments.</summary>
+    public static string ToJson(ModelSpec spec)
+    {
+        var lines = new List<string>();
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            var node = new JsonObject { ["type"] = layer.Kind };
+            if (layer.Name is not null)
+            {
+                node["name"] = layer.Name;
+            }
+            if (layer.Inputs is { Count: > 0 } inputs)
+            {
+                node["inputs"] = new JsonArray(inputs.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
+            }
+            foreach (var (key, value) in layer.Arguments ?? [])
+            {
+                // Load reads these three keys as structure, so an argument with such a name could not round-trip.
+                if (key is "type" or "name" or "inputs")
+                {
+                    throw new ConfigurationException($"model '{spec.Name}' layer #{i + 1} ({layer.Kind}): an argument may not be called '{key}'");
+                }
+                node[key] = value?.DeepClone();
+            }
+            lines.Add("    " + node.ToJsonString(Compact));
+        }
+        // One layer per line: diffs of model files then show which layer changed.
+        return $"{{\n  \"name\": {JsonValue.Create(spec.Name).ToJsonString(Compact)},\n  \"layers\": [\n{string.Join(",\n", lines)}\n  ]\n}}\n";
+    }
+
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     // "inputs": "name" or ["a", "b"]: the earlier layers feeding this one.
     private static string[]? ReadInputs(string path, int index, JsonNode? node) => node switch

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Engine.Core;
+using Engine.Host;
+
+namespace Engine.Cli;
+
+/// <summary><c>engine summary</c>: per layer the output shape, parameters and multiply-accumulates of a model.</summary>
+internal static class SummaryCommand
+{
+    private static readonly Option<string> Model = new("--model") { Description = "Registered model name (see 'engine plugins') or a JSON model file", Required = true };
+    private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape, e.g. 1x28x28 or 3x32x32 (default: the data set's)" };
+    private static readonly Option<string> Dataset = new("--dataset") { Description = "Take the input shape from this data set (when --input is not given)", DefaultValueFactory = _ => "mnist" };
+    private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name (the network is built there to infer shapes)", DefaultValueFactory = _ => "cpu" };
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("summary", "Print each layer's output shape, parameters and multiply-accumulates per sample, and the totals")
+        {
+            Model, Input, Dataset, Data, Device,
+        };
+        command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
+        return command;
+    }
+
+    private static int Run(ParseResult result, TextWriter output)
+    {
+        var options = new EngineHostOptions();
+        options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
+        using EngineHost host = EngineHost.Create(options);
+        ModelSpec spec = host.ResolveModel(result.GetValue(Model)!);
+        Shape inputShape = result.GetValue(Input) is string text ? ParseShape(text) : DatasetShape(host, result);
+        using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
+        using Network network = host.BuildNetwork(spec, backend, inputShape, seed: 1);
+        SummaryRenderer.Write(ModelSummary.Of(network), output, TerminalOutput.IsInteractive(output));
+        return 0;
+    }
+
+    private static Shape DatasetShape(EngineHost host, ParseResult result)
+    {
+        string name = result.GetValue(Dataset)!;
+        return host.LoadDataset(name, result.GetValue(Data) ?? Path.Combine("data", name)).Train.SampleShape;
+    }
+
+    /// <summary>Reads <c>1x28x28</c> (also with × or commas) as a per-sample shape.</summary>
+    internal static Shape ParseShape(string text)
+    {
+        string[] parts = text.Split(['x', 'X', '×', ','], StringSplitOptions.TrimEntries);
+        var dims = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out dims[i]) || dims[i] <= 0)
+            {
+                throw new ConfigurationException($"--input must be positive dimensions such as 1x28x28, got '{text}'");
+            }
+        }
+        return new Shape(dims);
+    }
+}
