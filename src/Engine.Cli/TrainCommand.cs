@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Engine.Core;
 using Engine.Host;
 
@@ -9,71 +7,87 @@ namespace Engine.Cli;
 /// <summary><c>engine train</c>: trains a model on a data set and reports each epoch.</summary>
 internal static class TrainCommand
 {
-    private static readonly Option<string> Model = new("--model") { Description = "Registered model name (see 'engine plugins') or a JSON model file", DefaultValueFactory = _ => "mlp" };
-    private static readonly Option<string> Dataset = new("--dataset") { Description = "Data-set loader name", DefaultValueFactory = _ => "mnist" };
-    private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
-    private static readonly Option<int> Epochs = new("--epochs") { Description = "Passes over the training set", DefaultValueFactory = _ => 1 };
-    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step", DefaultValueFactory = _ => 64 };
-    private static readonly Option<double> LearningRate = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.1 };
-    private static readonly Option<string> Optimizer = new("--optimizer") { Description = "Optimiser name", DefaultValueFactory = _ => "sgd" };
-    private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed for initialisation and shuffling", DefaultValueFactory = _ => 1UL };
-    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
-    private static readonly Option<int?> Limit = new("--limit") { Description = "Use only the first N training examples (quick runs)" };
+    /// <summary>
+    /// Settings parsed and validated but not acted on by this build, each with what will act on it.
+    /// A run that sets one stops with an error instead of silently ignoring it; remove an entry when
+    /// its branch is wired in.
+    /// </summary>
+    internal static IEnumerable<string> NotYetWired(TrainSettings s)
+    {
+        (string Option, bool IsSet, string Awaits)[] pending =
+        [
+            ("--schedule", s.Schedule is not null, "learning-rate schedules"),
+            ("--clip-norm", s.ClipNorm is not null, "gradient clipping in the trainer"),
+            ("--validation-split", s.ValidationSplit is not null, "validation in the trainer"),
+            ("--early-stopping", s.EarlyStopping is not null, "early stopping in the trainer"),
+            ("--augment", s.Augment is not null, "data augmentation"),
+            ("--checkpoint", s.Checkpoint is not null, "checkpoints"),
+            ("--resume", s.Resume is not null, "checkpoints"),
+            ("--metrics", s.Metrics is not null, "metrics files"),
+            ("--curves", s.Curves is not null, "training curves"),
+            ("--freeze", s.Freeze.Count > 0, "frozen parameters in the trainer"),
+            ("--kfold", s.KFold is not null, "k-fold cross-validation"),
+        ];
+        return pending.Where(p => p.IsSet).Select(p => $"{p.Option} (needs {p.Awaits})");
+    }
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var command = new Command("train", "Train a model and report loss, accuracy, time and throughput per epoch")
+        var options = new TrainOptions();
+        var command = new Command("train", "Train a model and report loss, accuracy, time and throughput per epoch; settings may come from --config FILE.json");
+        foreach (Option option in options.All)
         {
-            Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, Seed, Device, Limit,
-        };
-        command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
+            command.Options.Add(option);
+        }
+        command.SetAction(result => EngineCli.Guard(error, () => Run(new TrainSettingsReader(options, result).Read(), result, output)));
         return command;
     }
 
-    private static int Run(ParseResult result, TextWriter output)
+    private static int Run(TrainSettings settings, ParseResult result, TextWriter output)
     {
-        int epochs = Positive(result.GetValue(Epochs), "--epochs");
-        int batchSize = Positive(result.GetValue(BatchSize), "--batch-size");
-        double lr = result.GetValue(LearningRate);
-        if (!(lr > 0) || !double.IsFinite(lr))
+        var pending = NotYetWired(settings).ToList();
+        if (pending.Count > 0)
         {
-            throw new ConfigurationException($"--lr must be a positive number, got {lr.ToString(CultureInfo.InvariantCulture)}");
+            throw new ConfigurationException($"not supported by this build yet: {string.Join(", ", pending)}");
         }
-        string datasetName = result.GetValue(Dataset)!;
-        string dataFolder = result.GetValue(Data) ?? Path.Combine("data", datasetName);
+        string dataFolder = settings.Data ?? Path.Combine("data", settings.Dataset);
 
-        var options = new EngineHostOptions();
-        options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(options);
+        var hostOptions = new EngineHostOptions();
+        hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
+        using EngineHost host = EngineHost.Create(hostOptions);
         ReportFailedPlugins(host, output);
 
-        using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
+        using IBackend backend = host.CreateBackend(settings.Device);
         output.WriteLine($"backend   {backend.Name}: {backend.Description}");
 
-        DatasetSplits data = host.LoadDataset(datasetName, dataFolder);
+        DatasetSplits data = host.LoadDataset(settings.Dataset, dataFolder);
         ImageDataset train = data.Train;
-        if (result.GetValue(Limit) is int limit)
+        if (settings.Limit is int limit)
         {
-            train = train is ByteImageDataset bytes ? bytes.Take(Positive(limit, "--limit"))
-                : throw new ConfigurationException($"--limit is not supported for data set '{datasetName}'");
+            train = train is ByteImageDataset bytes ? bytes.Take(limit)
+                : throw new ConfigurationException($"--limit is not supported for data set '{settings.Dataset}'");
         }
-        output.WriteLine($"data      {datasetName} from {Path.GetFullPath(dataFolder)}: {train.Count} training, {data.Test.Count} test examples of {train.SampleShape}, {train.ClassCount} classes");
+        output.WriteLine($"data      {settings.Dataset} from {Path.GetFullPath(dataFolder)}: {train.Count} training, {data.Test.Count} test examples of {train.SampleShape}, {train.ClassCount} classes");
 
-        ModelSpec spec = host.ResolveModel(result.GetValue(Model)!);
-        ulong seed = result.GetValue(Seed);
-        using Network network = host.BuildNetwork(spec, backend, train.SampleShape, seed);
+        ModelSpec spec = host.ResolveModel(settings.Model);
+        using Network network = host.BuildNetwork(spec, backend, train.SampleShape, settings.Seed);
         output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters");
 
         using ILoss loss = host.CreateLoss();
-        using IOptimizer optimizer = host.CreateOptimizer(result.GetValue(Optimizer)!, new JsonObject { ["lr"] = lr });
-        output.WriteLine($"training  {epochs} epoch(s), batch {batchSize}, {optimizer.Name} lr {lr.ToString(CultureInfo.InvariantCulture)}, seed {seed}");
+        using IOptimizer optimizer = host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments());
+        output.WriteLine($"training  {settings.Epochs} epoch(s), batch {settings.BatchSize}, {optimizer.Name} {OptimizerText(settings)}, seed {settings.Seed}");
 
-        var trainer = new Trainer(network, loss, optimizer, new TrainingOptions(epochs, batchSize, seed));
-        var results = trainer.Fit(train, data.Test, r => output.WriteLine(
-            FormattableString.Invariant($"epoch {r.Epoch}/{epochs}  loss {r.TrainLoss:F4}  train acc {r.TrainAccuracy:F4}  test acc {r.TestAccuracy:F4}  time {r.Elapsed.TotalSeconds:F1}s  {r.ImagesPerSecond:F0} images/s")));
+        var trainer = new Trainer(network, loss, optimizer, new TrainingOptions(settings.Epochs, settings.BatchSize, settings.Seed));
+        // The trainer on this branch reports epochs only; its successor's StepReports go to view.OnStep.
+        var view = TrainingProgressView.For(output, settings.Progress);
+        var results = view.Run(() => trainer.Fit(train, data.Test, r => view.OnEpoch(r, settings.Epochs)));
         output.WriteLine(FormattableString.Invariant($"final test accuracy {results[^1].TestAccuracy:F4}"));
         return 0;
     }
+
+    // "lr 0.05" plus any other optimiser arguments, as the optimiser receives them.
+    private static string OptimizerText(TrainSettings settings) =>
+        string.Join(" ", settings.EffectiveOptimizerArguments().Select(kv => $"{kv.Key} {kv.Value?.ToJsonString()}"));
 
     private static void ReportFailedPlugins(EngineHost host, TextWriter output)
     {
@@ -82,7 +96,4 @@ internal static class TrainCommand
             output.WriteLine($"warning   plugin {failed.FilePath} not loaded: {failed.Message}");
         }
     }
-
-    private static int Positive(int value, string option) =>
-        value > 0 ? value : throw new ConfigurationException($"{option} must be a positive integer, got {value}");
 }

@@ -1,0 +1,49 @@
+using System.CommandLine;
+
+namespace Engine.Cli;
+
+/// <summary>
+/// The options of <c>engine train</c>. A <c>--config</c> file's keys are these long names without
+/// the dashes, so the two cannot drift apart: <see cref="ConfigKeys"/> is derived from this list.
+/// </summary>
+internal sealed class TrainOptions
+{
+    public Option<string?> Config { get; } = new("--config") { Description = "JSON file of settings whose keys are the long option names ({\"model\": \"lenet5\", \"batch-size\": 64, \"optimizer\": {\"name\": \"sgd\", \"lr\": 0.05}}); options on the command line override it" };
+    public Option<string> Model { get; } = new("--model") { Description = "Registered model name (see 'engine plugins') or a JSON model file", DefaultValueFactory = _ => "mlp" };
+    public Option<string> Dataset { get; } = new("--dataset") { Description = "Data-set loader name", DefaultValueFactory = _ => "mnist" };
+    public Option<string?> Data { get; } = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training set", DefaultValueFactory = _ => 1 };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Examples per step", DefaultValueFactory = _ => 64 };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = "Learning rate (default 0.1, or the lr in --optimizer-args)", DefaultValueFactory = _ => 0.1 };
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Optimiser name (see 'engine plugins')", DefaultValueFactory = _ => "sgd" };
+    public Option<string?> OptimizerArgs { get; } = new("--optimizer-args") { Description = "Extra optimiser arguments as a JSON object, e.g. '{\"nesterov\": true}'" };
+    public Option<double?> Momentum { get; } = new("--momentum") { Description = "Momentum, in [0, 1) (an optimiser argument)" };
+    public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay, ≥ 0 (an optimiser argument)" };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule spec, e.g. 'step:30:0.1' or 'cosine'" };
+    public Option<double?> ClipNorm { get; } = new("--clip-norm") { Description = "Clip the global gradient norm to this value (> 0)" };
+    public Option<double?> ValidationSplit { get; } = new("--validation-split") { Description = "Fraction of the training set held out for validation, in (0, 1)" };
+    public Option<int?> EarlyStopping { get; } = new("--early-stopping") { Description = "Stop after this many epochs without validation improvement (patience ≥ 1)" };
+    public Option<string?> Augment { get; } = new("--augment") { Description = "Augmentation spec, e.g. 'crop:4,flip'" };
+    public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Save a checkpoint to this file after every epoch" };
+    public Option<string?> Resume { get; } = new("--resume") { Description = "Resume training from this checkpoint file" };
+    public Option<string?> Metrics { get; } = new("--metrics") { Description = "Write per-epoch metrics to FILE.csv or FILE.json" };
+    public Option<string?> Curves { get; } = new("--curves") { Description = "Plot loss and accuracy curves to FILE.svg or FILE.png" };
+    public Option<string[]> Freeze { get; } = new("--freeze") { Description = "Keep parameters matching this name pattern fixed, e.g. 'conv1.*' (repeatable)", AllowMultipleArgumentsPerToken = false };
+    public Option<int?> KFold { get; } = new("--kfold") { Description = "K-fold cross-validation with K ≥ 2 folds of the training set" };
+    public Option<bool> Progress { get; } = new("--progress") { Description = "Show per-step progress (live bars on a terminal, a line every 10% of an epoch otherwise); the default" };
+    public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "Only the per-epoch lines" };
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed for initialisation and shuffling", DefaultValueFactory = _ => 1UL };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first N training examples (quick runs)" };
+
+    /// <summary>Every option, in the order help lists them.</summary>
+    public IReadOnlyList<Option> All =>
+    [
+        Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
+        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Resume, Metrics, Curves, Freeze, KFold, Progress, NoProgress,
+        Seed, Device, Limit,
+    ];
+
+    /// <summary>The keys a config file may hold: every long option name but <c>config</c> itself.</summary>
+    public IReadOnlySet<string> ConfigKeys => All.Where(o => o != Config).Select(o => o.Name.TrimStart('-')).ToHashSet(StringComparer.Ordinal);
+}

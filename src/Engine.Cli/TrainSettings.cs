@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+
+namespace Engine.Cli;
+
+/// <summary>
+/// Everything <c>engine train</c> was asked to do, from the command line over a <c>--config</c> file
+/// over the defaults, validated. Some settings await the training and data branches; see
+/// <see cref="TrainCommand.NotYetWired"/> for which ones this build refuses.
+/// </summary>
+internal sealed record TrainSettings
+{
+    public required string Model { get; init; }
+    public required string Dataset { get; init; }
+    public string? Data { get; init; }
+    public required int Epochs { get; init; }
+    public required int BatchSize { get; init; }
+    public required double LearningRate { get; init; }
+    public required string Optimizer { get; init; }
+
+    /// <summary>Extra optimiser arguments (<c>--optimizer-args</c>, or the object form of <c>"optimizer"</c> in a config file).</summary>
+    public JsonObject OptimizerArguments { get; init; } = [];
+    public double? Momentum { get; init; }
+    public double? WeightDecay { get; init; }
+
+    /// <summary>Learning-rate schedule spec, e.g. <c>step:30:0.1</c> or <c>cosine</c> (parsed by the optim branch).</summary>
+    public string? Schedule { get; init; }
+    public double? ClipNorm { get; init; }
+    public double? ValidationSplit { get; init; }
+
+    /// <summary>Early-stopping patience in epochs.</summary>
+    public int? EarlyStopping { get; init; }
+
+    /// <summary>Augmentation spec, e.g. <c>crop:4,flip</c> (parsed by the data branch).</summary>
+    public string? Augment { get; init; }
+    public string? Checkpoint { get; init; }
+    public string? Resume { get; init; }
+    public string? Metrics { get; init; }
+    public string? Curves { get; init; }
+
+    /// <summary>Parameter name patterns (<c>conv1.*</c>) kept fixed during training.</summary>
+    public IReadOnlyList<string> Freeze { get; init; } = [];
+    public int? KFold { get; init; }
+
+    /// <summary>Per-step progress: true on, false off, null automatic (on; live bars on a terminal, plain lines elsewhere).</summary>
+    public bool? Progress { get; init; }
+    public required ulong Seed { get; init; }
+    public required string Device { get; init; }
+    public int? Limit { get; init; }
+
+    /// <summary>
+    /// The arguments the optimiser is created with: <see cref="OptimizerArguments"/>, with the
+    /// learning rate, momentum and weight decay options on top (named as the optimisers name them).
+    /// </summary>
+    public JsonObject EffectiveOptimizerArguments()
+    {
+        var args = (JsonObject)OptimizerArguments.DeepClone();
+        args["lr"] = LearningRate;
+        if (Momentum is double momentum)
+        {
+            args["momentum"] = momentum;
+        }
+        if (WeightDecay is double decay)
+        {
+            args["weight_decay"] = decay;
+        }
+        return args;
+    }
+}
