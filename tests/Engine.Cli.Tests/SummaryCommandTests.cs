@@ -1,0 +1,84 @@
+using Engine.Tests;
+
+namespace Engine.Cli.Tests;
+
+public sealed class SummaryCommandTests
+{
+    [Fact]
+    public void LeNet5SummaryListsEveryLayerAndTheTotals()
+    {
+        var (code, output, error) = CliRunner.Run("summary", "--model", "lenet5", "--input", "1x28x28");
+        Assert.Equal("", error);
+        Assert.Equal(0, code);
+        string[] lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal("model lenet5, input 1×28×28 per sample", lines[0]);
+        Assert.Equal("conv1       conv2d      input    6×28×28          156  117,600", lines[3]);
+        Assert.Equal("pool2       max_pool2d  relu2    16×5×5             -        -", lines[8]);
+        Assert.Equal("classifier  dense       relu4    10               850      840", lines[14]);
+        Assert.Equal("parameters  61,706 (241.0 KiB)", lines[15]);
+        Assert.Equal("MACs        416,520 per sample forward (0.42 M)", lines[16]);
+        Assert.Equal("activations 15,002 values per sample forward (58.6 KiB)", lines[17]);
+        Assert.DoesNotContain('\u001b', output);
+    }
+
+    [Fact]
+    public void TheInputShapeComesFromTheDataSetByDefault()
+    {
+        var (code, output, _) = CliRunner.Run("summary", "--model", "mlp", "--data", RepoPaths.Mnist);
+        Assert.Equal(0, code);
+        Assert.Contains("model mlp, input 1×28×28 per sample", output);
+        Assert.Contains("parameters  203,530", output);
+    }
+
+    [Fact]
+    public void AModelFileIsSummarisedToo()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"engine-summary-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"name": "tiny", "layers": [{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "global_avg_pool"}]}""");
+        try
+        {
+            var (code, output, _) = CliRunner.Run("summary", "--model", path, "--input", "3x8x8");
+            Assert.Equal(0, code);
+            // 2 filters × 6×6 positions × 3·3·3 taps.
+            Assert.Matches(@"\nconv2d1 +conv2d +input +2×6×6 +56 +1,944\n", output);
+            Assert.Contains("MACs        1,944 per sample forward", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("1xa", "error: --input must be positive dimensions such as 1x28x28, got '1xa'")]
+    [InlineData("3x0x8", "error: --input must be positive dimensions such as 1x28x28, got '3x0x8'")]
+    public void BadInputShapesAreNamed(string input, string expected)
+    {
+        var (code, _, error) = CliRunner.Run("summary", "--model", "lenet5", "--input", input);
+        Assert.Equal(1, code);
+        Assert.Equal(expected, error.TrimEnd());
+    }
+
+    [Fact]
+    public void ATooSmallInputNamesTheLayer()
+    {
+        var (code, _, error) = CliRunner.Run("summary", "--model", "lenet5", "--input", "1x8x8");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains("conv2", error);
+    }
+
+    [Fact]
+    public void HelpNamesTheCommands()
+    {
+        var (code, output, _) = CliRunner.Run("--help");
+        Assert.Equal(0, code);
+        foreach (string command in new[] { "plugins", "train", "summary", "bench" })
+        {
+            Assert.Contains($"  {command}", output);
+        }
+        string readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
+        Assert.Contains("`engine summary", readme);
+        Assert.Contains("--config", readme);
+    }
+}
