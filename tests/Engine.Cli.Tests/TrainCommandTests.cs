@@ -26,7 +26,7 @@ public sealed partial class TrainCommandTests(ITestOutputHelper log)
     [Theory]
     [InlineData("--data", "/no/such/folder", "does not exist")]
     [InlineData("--epochs", "0", "--epochs must be a positive integer, got 0")]
-    [InlineData("--model", "resnet9000", "unknown model 'resnet9000'; known: mlp")]
+    [InlineData("--model", "resnet9000", "unknown model 'resnet9000'; known: lenet5, mlp, vgg-cifar")]
     [InlineData("--device", "tpu", "unknown backend or device 'tpu'; known: openblas")]
     [InlineData("--dataset", "imagenet", "unknown dataset 'imagenet'; known: fashion-mnist, mnist")]
     public void BadOptionsGiveOneErrorLine(string option, string value, string expected)
