@@ -43,7 +43,10 @@ public sealed class Normalization : SampleTransform
 
     /// <inheritdoc/>
     public override string Spec =>
-        $"normalize={string.Join("/", _mean.Select(m => Format(m)))}:{string.Join("/", _std.Select(s => Format(s)))}";
+        $"normalize={string.Join("/", _mean.Select(FormatFloat))}:{string.Join("/", _std.Select(FormatFloat))}";
+
+    // Printed at float precision: the values are held as floats, and 0.4914f reads back as 0.4914.
+    private static string FormatFloat(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <inheritdoc/>
     public override void Check(Shape shape)
