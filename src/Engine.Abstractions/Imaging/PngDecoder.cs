@@ -39,7 +39,8 @@ public static class PngDecoder
         int offset = Signature.Length;
         while (!ended)
         {
-            if (data.Length - offset < 12)
+            // Length and type take 8 bytes; with those the truncation message can name the chunk.
+            if (data.Length - offset < 8)
             {
                 throw Error(name, offset == data.Length
                     ? $"truncated: the file ends after {data.Length} bytes without an IEND chunk"
