@@ -55,8 +55,9 @@ public abstract class FusedOptimizer : IOptimizer, IStatefulComponent
     /// <inheritdoc/>
     public void Step(IReadOnlyList<Parameter> parameters)
     {
-        foreach (Parameter p in parameters)
+        for (int i = 0; i < parameters.Count; i++) // indexing: foreach over the interface would allocate an enumerator
         {
+            Parameter p = parameters[i];
             if (p.Frozen)
             {
                 continue;

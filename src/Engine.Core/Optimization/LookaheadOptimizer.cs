@@ -58,8 +58,9 @@ public sealed class LookaheadOptimizer : IOptimizer, IStatefulComponent
     /// <inheritdoc/>
     public void Step(IReadOnlyList<Parameter> parameters)
     {
-        foreach (Parameter p in parameters)
+        for (int i = 0; i < parameters.Count; i++) // indexing: foreach over the interface would allocate an enumerator
         {
+            Parameter p = parameters[i];
             if (!p.Frozen)
             {
                 _ = SlowOf(p);
@@ -71,8 +72,9 @@ public sealed class LookaheadOptimizer : IOptimizer, IStatefulComponent
         {
             return;
         }
-        foreach (Parameter p in parameters)
+        for (int i = 0; i < parameters.Count; i++) // indexing: foreach over the interface would allocate an enumerator
         {
+            Parameter p = parameters[i];
             if (!p.Frozen)
             {
                 Tensor slow = _slow[p.Name];
