@@ -133,8 +133,8 @@ public static class LearningRateSchedules
         int[] milestones = node switch
         {
             null => throw new ConfigurationException($"{args.Owner}: missing required argument 'milestones'"),
-            JsonArray array when array.All(IsEpoch) => [.. array.Select(n => n!.GetValue<int>())],
-            JsonValue single when IsEpoch(single) => [single.GetValue<int>()],
+            JsonArray array when array.All(IsEpoch) => [.. array.Select(EpochOf)],
+            JsonValue single when IsEpoch(single) => [EpochOf(single)],
             _ => throw new ConfigurationException($"{args.Owner}: argument 'milestones' is {node.ToJsonString()}; expected epochs (integers >= 0) in ascending order"),
         };
         for (int i = 1; i < milestones.Length; i++)
@@ -149,6 +149,9 @@ public static class LearningRateSchedules
 
     private static bool IsEpoch(JsonNode? n) =>
         n is JsonValue v && v.GetValueKind() == JsonValueKind.Number && int.TryParse(v.ToJsonString(), CultureInfo.InvariantCulture, out int e) && e >= 0;
+
+    // Via the JSON text: a value built from a long (the compact form) or parsed from a file reads the same.
+    private static int EpochOf(JsonNode? n) => int.Parse(n!.ToJsonString(), CultureInfo.InvariantCulture);
 
     private static bool PerEpoch(ComponentArguments args) => args.GetString("per", "epoch") switch
     {
