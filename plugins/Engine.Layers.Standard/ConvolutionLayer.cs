@@ -16,6 +16,8 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
     private readonly WindowPadding _padding;
     private readonly int _groups;
     private readonly bool _useBias;
+    private readonly Initializer _init;
+    private readonly BiasInitializer _biasInit;
     private ConvolutionGeometry? _geometry;
     private Shape _outputShape;
     private Parameter? _weight;
@@ -34,7 +36,10 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
     /// <param name="dilation">Tap spacing per axis.</param>
     /// <param name="groups">Channel groups; filters must be divisible by it, and so must the input channels.</param>
     /// <param name="useBias">Whether to add a learned bias per filter.</param>
-    internal ConvolutionLayer(string name, string kind, int filters, int[] kernel, int[] stride, WindowPadding padding, int[] dilation, int groups, bool useBias)
+    /// <param name="init">Weight initialiser (null: PyTorch's default).</param>
+    /// <param name="biasInit">Bias initialiser.</param>
+    internal ConvolutionLayer(string name, string kind, int filters, int[] kernel, int[] stride, WindowPadding padding, int[] dilation, int groups, bool useBias,
+        Initializer? init = null, BiasInitializer biasInit = BiasInitializer.Default)
         : base(name, kind)
     {
         if (filters % groups != 0)
@@ -48,6 +53,8 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
         _dilation = dilation;
         _groups = groups;
         _useBias = useBias;
+        _init = init ?? Initializer.Default;
+        _biasInit = biasInit;
     }
 
     /// <inheritdoc/>
@@ -77,13 +84,12 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
         _outputShape = _geometry.OutputShape(context.InputShape, _filters);
         int perGroup = context.InputShape[0] / _groups;
         int fanIn = perGroup * _geometry.KernelVolume;
-        double bound = 1.0 / Math.Sqrt(fanIn);
         _weight = AddParameter("weight", new Shape([_filters, perGroup, .. _kernel]));
-        Backend.FillRandom(_weight.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 0));
+        _init.Fill(_weight.Value, fanIn, _filters * _geometry.KernelVolume, CounterRandom.Derive(context.Seed, 0));
         if (_useBias)
         {
             _bias = AddParameter("bias", new Shape(_filters));
-            Backend.FillRandom(_bias.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 1));
+            Initializer.FillBias(_biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
         _output = CreateBuffer();
         _inputGradient = CreateBuffer();

@@ -3,9 +3,14 @@ namespace Engine.Layers.Standard;
 /// <summary>
 /// Fully connected layer y = x·Wᵀ + b with W of shape out×in (PyTorch's layout). Any per-sample
 /// input shape is read as a vector of its element count. Initialised as PyTorch's nn.Linear:
-/// W and b uniform on ±1/√in.
+/// W and b uniform on ±1/√in, unless <paramref name="init"/> and <paramref name="biasInit"/> say otherwise.
 /// </summary>
-public sealed class DenseLayer(string name, int units, bool useBias) : LayerBase(name, "dense"), ILayerCost
+/// <param name="name">Instance name.</param>
+/// <param name="units">Outputs.</param>
+/// <param name="useBias">Whether to add a learned bias.</param>
+/// <param name="init">Weight initialiser (null: PyTorch's default).</param>
+/// <param name="biasInit">Bias initialiser.</param>
+public sealed class DenseLayer(string name, int units, bool useBias, Initializer? init = null, BiasInitializer biasInit = BiasInitializer.Default) : LayerBase(name, "dense"), ILayerCost
 {
     private static readonly BackendOp[] Ops = [BackendOp.Gemm, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private Parameter? _weight;
@@ -36,13 +41,12 @@ public sealed class DenseLayer(string name, int units, bool useBias) : LayerBase
     protected override void OnInitialize(LayerContext context)
     {
         int fanIn = checked((int)context.InputShape.ElementCount);
-        double bound = 1.0 / Math.Sqrt(fanIn);
         _weight = AddParameter("weight", new Shape(units, fanIn));
-        Backend.FillRandom(_weight.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 0));
+        (init ?? Initializer.Default).Fill(_weight.Value, fanIn, units, CounterRandom.Derive(context.Seed, 0));
         if (useBias)
         {
             _bias = AddParameter("bias", new Shape(units));
-            Backend.FillRandom(_bias.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 1));
+            Initializer.FillBias(biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
         _outputBuffer = CreateBuffer();
         _inputGradient = CreateBuffer();

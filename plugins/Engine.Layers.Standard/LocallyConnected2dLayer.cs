@@ -15,6 +15,8 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
     private readonly int[] _stride;
     private readonly WindowPadding _padding;
     private readonly bool _useBias;
+    private readonly Initializer _init;
+    private readonly BiasInitializer _biasInit;
     private ConvolutionGeometry? _geometry;
     private Shape _outputShape;
     private Parameter? _weight;
@@ -33,7 +35,10 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
     /// <param name="stride">Step per axis.</param>
     /// <param name="padding">Zero padding.</param>
     /// <param name="useBias">Whether to add a learned bias per filter and output position.</param>
-    internal LocallyConnected2dLayer(string name, int filters, int[] kernel, int[] stride, WindowPadding padding, bool useBias)
+    /// <param name="init">Weight initialiser (null: the default; fans as a convolution's, fan_out = filters·kh·kw).</param>
+    /// <param name="biasInit">Bias initialiser.</param>
+    internal LocallyConnected2dLayer(string name, int filters, int[] kernel, int[] stride, WindowPadding padding, bool useBias,
+        Initializer? init = null, BiasInitializer biasInit = BiasInitializer.Default)
         : base(name, "locally_connected2d")
     {
         _filters = filters;
@@ -41,6 +46,8 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
         _stride = stride;
         _padding = padding;
         _useBias = useBias;
+        _init = init ?? Initializer.Default;
+        _biasInit = biasInit;
     }
 
     /// <inheritdoc/>
@@ -69,13 +76,12 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
         _outputShape = _geometry.OutputShape(context.InputShape, _filters);
         _rowShape = new Shape(checked((int)_outputShape.ElementCount)); // bias is per filter and position: N×(K·out_h·out_w)
         int fanIn = context.InputShape[0] * _geometry.KernelVolume;
-        double bound = 1.0 / Math.Sqrt(fanIn);
         _weight = AddParameter("weight", new Shape(_outputShape[1] * _outputShape[2], _filters, fanIn));
-        Backend.FillRandom(_weight.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 0));
+        _init.Fill(_weight.Value, fanIn, _filters * _geometry.KernelVolume, CounterRandom.Derive(context.Seed, 0));
         if (_useBias)
         {
             _bias = AddParameter("bias", _outputShape);
-            Backend.FillRandom(_bias.Value, RandomDistribution.Uniform, -bound, bound, CounterRandom.Derive(context.Seed, 1));
+            Initializer.FillBias(_biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
         _output = CreateBuffer();
         _inputGradient = CreateBuffer();

@@ -5,12 +5,15 @@ namespace Engine.Layers.Standard;
 /// <summary>Registers the standard layer kinds.</summary>
 public sealed class StandardLayersPlugin : IEnginePlugin
 {
+    /// <summary>How layer descriptions list the initialiser arguments.</summary>
+    internal const string InitArguments = "init (default, normal, uniform, xavier_uniform, xavier_normal, he_normal, he_uniform, or {\"name\": \"normal\", \"std\": …}), bias_init (default or zeros)";
+
     /// <inheritdoc/>
     public void Register(IServiceCollection services)
     {
         services.AddSingleton<ILayerFactory>(new LayerFactory(
-            "dense", "fully connected y = x·Wᵀ + b; arguments: units (required), bias (default true)",
-            a => new DenseLayer(a.InstanceName, a.GetInt("units", min: 1), a.GetBool("bias", true))));
+            "dense", $"fully connected y = x·Wᵀ + b; arguments: units (required), bias (default true), {InitArguments}",
+            a => new DenseLayer(a.InstanceName, a.GetInt("units", min: 1), a.GetBool("bias", true), Initializer.FromArgument(a), Initializer.BiasFromArgument(a))));
         services.AddSingleton<ILayerFactory>(new LayerFactory(
             "concat", "concatenates its inputs along channels (Inception); name them with \"inputs\"; no arguments",
             a => new ConcatLayer(a.InstanceName)));

@@ -70,6 +70,9 @@ public enum BackendOp
 
     /// <summary>Per-channel scaling, <see cref="IBackend.ScaleChannels"/>.</summary>
     ScaleChannels,
+
+    /// <summary>Fused optimiser updates, <see cref="IBackend.OptimizerUpdate"/>.</summary>
+    OptimizerUpdate,
 }
 
 /// <summary>Element-wise unary functions y = f(x).</summary>
@@ -138,4 +141,95 @@ public enum RandomDistribution
     Uniform,
     /// <summary>Normal with mean a and standard deviation b.</summary>
     Normal,
+}
+
+/// <summary>
+/// The update rules of <see cref="IBackend.OptimizerUpdate"/>, each as PyTorch's <c>torch.optim</c>
+/// class of the same name computes it for one parameter tensor. g is the gradient, θ the value;
+/// "g ← g + wd·θ" (L2 weight decay) is applied first unless the rule says otherwise.
+/// </summary>
+public enum UpdateRule
+{
+    /// <summary>
+    /// SGD with momentum μ, dampening d, Nesterov: with μ ≠ 0, state1 = buffer b ← g on the first step,
+    /// else b ← μ·b + (1 − d)·g; the step is g + μ·b (Nesterov) or b; θ ← θ − lr·step.
+    /// </summary>
+    Sgd,
+
+    /// <summary>Adagrad: state1 = sum s ← s + g²; θ ← θ − lr·g/(√s + ε). The caller decays lr (lr_decay).</summary>
+    Adagrad,
+
+    /// <summary>
+    /// RMSprop with α = <see cref="UpdateHyperparameters.Beta2"/>: state1 = square average v ← α·v + (1 − α)·g²;
+    /// centred: state3 = mean gradient a ← α·a + (1 − α)·g and d = √(v − a²) + ε, else d = √v + ε;
+    /// with momentum μ &gt; 0, state2 = buffer b ← μ·b + g/d and θ ← θ − lr·b, else θ ← θ − lr·g/d.
+    /// </summary>
+    RmsProp,
+
+    /// <summary>
+    /// Adam, and AdamW with <see cref="UpdateHyperparameters.DecoupledWeightDecay"/> (θ ← θ·(1 − lr·wd)
+    /// instead of adding wd·θ to g): state1 = m ← β1·m + (1 − β1)·g, state2 = v ← β2·v + (1 − β2)·g²;
+    /// AMSGrad: state3 = v̂ ← max(v̂, v), used in place of v. θ ← θ − (lr/c1)·m/(√v/√c2 + ε) with the
+    /// bias corrections c1, c2.
+    /// </summary>
+    Adam,
+
+    /// <summary>
+    /// RAdam: m and v as Adam (state1, state2); with rectification r &gt; 0,
+    /// θ ← θ − lr·r·(m/c1)·√c2/(√v + ε); with r = 0 (ρ_t ≤ 5), θ ← θ − lr·m/c1.
+    /// </summary>
+    RAdam,
+}
+
+/// <summary>
+/// The scalars of one <see cref="IBackend.OptimizerUpdate"/> call. Step-dependent factors (bias
+/// corrections, the RAdam rectification, a decayed rate) are computed by the caller in double, so
+/// the backend only runs the element-wise arithmetic. Unused fields are ignored by a rule.
+/// </summary>
+public readonly record struct UpdateHyperparameters
+{
+    /// <summary>Learning rate of this step.</summary>
+    public double LearningRate { get; init; }
+
+    /// <summary>Weight decay wd (0: none).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Adam/RAdam: decay θ by lr·wd directly (AdamW) instead of adding wd·θ to the gradient.</summary>
+    public bool DecoupledWeightDecay { get; init; }
+
+    /// <summary>SGD and RMSprop momentum μ (0: none).</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>SGD dampening d.</summary>
+    public double Dampening { get; init; }
+
+    /// <summary>SGD: Nesterov momentum.</summary>
+    public bool Nesterov { get; init; }
+
+    /// <summary>SGD: this is the buffer's first step, so it is set to the gradient (as PyTorch), not decayed.</summary>
+    public bool FirstStep { get; init; }
+
+    /// <summary>Adam/RAdam first-moment decay β1.</summary>
+    public double Beta1 { get; init; }
+
+    /// <summary>Adam/RAdam second-moment decay β2; RMSprop's smoothing constant α.</summary>
+    public double Beta2 { get; init; }
+
+    /// <summary>ε added to the denominator.</summary>
+    public double Epsilon { get; init; }
+
+    /// <summary>RMSprop: centred (normalise by the variance estimate).</summary>
+    public bool Centered { get; init; }
+
+    /// <summary>Adam: AMSGrad (keep the running maximum of v in state3).</summary>
+    public bool AmsGrad { get; init; }
+
+    /// <summary>Adam/RAdam: c1 = 1 − β1^t for 1-based step t.</summary>
+    public double BiasCorrection1 { get; init; }
+
+    /// <summary>Adam/RAdam: c2 = 1 − β2^t for 1-based step t.</summary>
+    public double BiasCorrection2 { get; init; }
+
+    /// <summary>RAdam: the rectification r_t when ρ_t &gt; 5, else 0 (an un-adapted momentum step).</summary>
+    public double Rectification { get; init; }
 }

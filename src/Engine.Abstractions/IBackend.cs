@@ -149,6 +149,15 @@ public interface IBackend : IDisposable
     /// <see cref="CounterRandom"/>.
     /// </summary>
     void FillRandom(Tensor x, RandomDistribution distribution, double a, double b, ulong seed);
+
+    /// <summary>
+    /// One optimiser step for one parameter, fused into a single pass over its elements:
+    /// <paramref name="value"/> and the state tensors are updated in place from
+    /// <paramref name="gradient"/> (read only) by <paramref name="rule"/> (see <see cref="UpdateRule"/>
+    /// for each rule's formula and the meaning of state1…state3). All tensors have the value's element
+    /// count and data type; a state a rule does not use under <paramref name="h"/> may be null.
+    /// </summary>
+    void OptimizerUpdate(UpdateRule rule, in UpdateHyperparameters h, Tensor value, Tensor gradient, Tensor? state1, Tensor? state2, Tensor? state3);
 }
 
 /// <summary>Where a backend's memory lives.</summary>

@@ -7,7 +7,7 @@ public static class CoreServices
 {
     /// <summary>
     /// Adds <see cref="ComponentCatalog"/>, the losses <c>softmax-cross-entropy</c>, <c>mse</c> and
-    /// <c>multiclass-hinge</c>, and the optimiser <c>sgd</c>.
+    /// <c>multiclass-hinge</c>, and the optimisers of <see cref="OptimizerRegistrations"/>.
     /// </summary>
     public static IServiceCollection AddEngineCore(this IServiceCollection services)
     {
@@ -24,10 +24,7 @@ public static class CoreServices
             "multiclass-hinge",
             "multi-class SVM hinge Σ_{j≠y} max(0, s_j − s_y + margin), mean over the batch, one-hot targets; arguments: margin (default 1, ≥ 0)",
             args => new MulticlassHingeLoss(args.GetDouble("margin", 1, min: 0))));
-        services.AddSingleton<IOptimizerFactory>(new OptimizerFactory(
-            "sgd",
-            "mini-batch SGD θ ← θ − lr·g; arguments: lr (default 0.01)",
-            args => new SgdOptimizer(args.GetDouble("lr", 0.01, min: 0))));
+        services.AddEngineOptimizers();
         return services;
     }
 }
