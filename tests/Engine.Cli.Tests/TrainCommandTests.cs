@@ -28,7 +28,7 @@ public sealed partial class TrainCommandTests(ITestOutputHelper log)
     [InlineData("--epochs", "0", "--epochs must be a positive integer, got 0")]
     [InlineData("--model", "resnet9000", "unknown model 'resnet9000'; known: lenet5, mlp, vgg-cifar")]
     [InlineData("--device", "tpu", "unknown backend or device 'tpu'; known: openblas")]
-    [InlineData("--dataset", "imagenet", "unknown dataset 'imagenet'; known: fashion-mnist, mnist")]
+    [InlineData("--dataset", "imagenet", "unknown dataset 'imagenet'; known: cifar-10, cifar-100, cifar-100-coarse, fashion-mnist, image-folder, mnist")]
     public void BadOptionsGiveOneErrorLine(string option, string value, string expected)
     {
         string[] args = option == "--data" ? ["train", option, value] : ["train", "--data", RepoPaths.Mnist, option, value];
