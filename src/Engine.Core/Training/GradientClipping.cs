@@ -6,15 +6,14 @@ namespace Engine.Core;
 /// Limits gradients before the optimiser step: first every element to [−max value, max value],
 /// then, when the global L2 norm over all trainable parameters exceeds max norm, every gradient is
 /// multiplied by max norm / norm (no epsilon, so the clipped norm equals max norm). Frozen
-/// parameters are skipped. Uses backend ops only: the squared norm is a 1×n·n×1 product per
-/// parameter accumulated in one scalar, and the value bounds are two constant tensors shared by all
-/// parameters through views made once; a step allocates nothing. The caller owns and disposes it.
+/// parameters are skipped. Uses backend ops only, with one workspace per data type as large as the
+/// largest parameter (squares, and the constant bounds ±max value) seen through per-parameter views
+/// made once, so a step allocates nothing and reads one scalar back. The caller owns and disposes it.
 /// </summary>
 public sealed class GradientClipping : IDisposable
 {
-    private readonly Dictionary<Parameter, (Tensor Row, Tensor? Lower, Tensor? Upper)> _views = [];
-    private readonly Dictionary<DataType, TensorSlot> _sums = [];
-    private readonly Dictionary<DataType, (Tensor Lower, Tensor Upper)> _bounds = [];
+    private readonly Dictionary<DataType, Workspace> _workspaces = [];
+    private readonly Dictionary<Parameter, (Tensor Squares, Tensor Lower, Tensor Upper)> _views = [];
     private readonly float[] _hostFloat = new float[1];
     private readonly double[] _hostDouble = new double[1];
 
@@ -39,7 +38,7 @@ public sealed class GradientClipping : IDisposable
     /// <summary>Largest absolute gradient element let through (infinity: not clipped by value).</summary>
     public double MaxValue { get; }
 
-    /// <summary>The global norm measured by the latest <see cref="Apply"/>, before norm clipping (NaN when not clipping by norm).</summary>
+    /// <summary>The global norm measured by the latest <see cref="Apply"/>, after value clipping and before norm clipping (NaN when not clipping by norm).</summary>
     public double LastNorm { get; private set; } = double.NaN;
 
     /// <summary>E.g. <c>norm ≤ 5, value ≤ 1</c>.</summary>
@@ -52,24 +51,21 @@ public sealed class GradientClipping : IDisposable
     /// <summary>Clips the gradients of the trainable <paramref name="parameters"/> in place; returns the norm before norm clipping (NaN if not measured).</summary>
     public double Apply(IReadOnlyList<Parameter> parameters)
     {
-        bool byValue = !double.IsPositiveInfinity(MaxValue);
-        bool byNorm = !double.IsPositiveInfinity(MaxNorm);
-        if (byValue)
+        LastNorm = double.NaN;
+        if (!double.IsPositiveInfinity(MaxValue))
         {
-            EnsureBounds(parameters, DataType.Float32);
-            EnsureBounds(parameters, DataType.Float64);
             foreach (Parameter p in parameters)
             {
                 if (!p.Frozen)
                 {
-                    var (_, lower, upper) = Views(p, bounds: true);
-                    p.Value.Backend.Binary(BinaryOp.Min, p.Gradient, upper!, p.Gradient);
-                    p.Value.Backend.Binary(BinaryOp.Max, p.Gradient, lower!, p.Gradient);
+                    var (_, lower, upper) = Views(parameters, p);
+                    IBackend backend = p.Gradient.Backend;
+                    backend.Binary(BinaryOp.Min, p.Gradient, upper, p.Gradient);
+                    backend.Binary(BinaryOp.Max, p.Gradient, lower, p.Gradient);
                 }
             }
         }
-        LastNorm = double.NaN;
-        if (!byNorm)
+        if (double.IsPositiveInfinity(MaxNorm))
         {
             return double.NaN;
         }
@@ -82,127 +78,122 @@ public sealed class GradientClipping : IDisposable
             {
                 if (!p.Frozen)
                 {
-                    p.Value.Backend.Axpby(0, p.Gradient, scale, p.Gradient);
+                    p.Gradient.Backend.Axpby(0, p.Gradient, scale, p.Gradient);
                 }
             }
         }
         return norm;
     }
 
-    /// <summary>Frees the scratch tensors.</summary>
+    /// <summary>Frees the workspaces.</summary>
     public void Dispose()
     {
-        foreach (TensorSlot slot in _sums.Values)
+        foreach (Workspace w in _workspaces.Values)
         {
-            slot.Dispose();
+            w.Dispose();
         }
-        foreach (var (lower, upper) in _bounds.Values)
-        {
-            lower.Dispose();
-            upper.Dispose();
-        }
-        _sums.Clear();
-        _bounds.Clear();
+        _workspaces.Clear();
         _views.Clear();
     }
 
     private double SumOfSquares(IReadOnlyList<Parameter> parameters, DataType type)
     {
-        Tensor? sum = null;
-        IBackend? backend = null;
+        Workspace? workspace = null;
         foreach (Parameter p in parameters)
         {
             if (p.Frozen || p.Gradient.DataType != type)
             {
                 continue;
             }
-            backend = p.Gradient.Backend;
-            if (sum is null)
+            IBackend backend = p.Gradient.Backend;
+            Tensor squares = Views(parameters, p).Squares;
+            if (workspace is null)
             {
-                if (!_sums.TryGetValue(type, out TensorSlot? slot))
-                {
-                    slot = new TensorSlot();
-                    _sums[type] = slot;
-                }
-                sum = slot.Get(backend, type, 1, 1);
-                backend.Fill(sum, 0);
+                workspace = _workspaces[type];
+                backend.Fill(workspace.Total, 0);
             }
-            Tensor row = Views(p, bounds: false).Row;
-            backend.Gemm(false, true, 1, row, row, 1, sum); // sum += g·gᵀ
+            backend.Unary(UnaryOp.Square, p.Gradient, squares);
+            backend.Sum(squares, workspace.Partial);
+            backend.Axpby(1, workspace.Partial, 1, workspace.Total);
         }
-        if (sum is null)
+        if (workspace is null)
         {
             return 0;
         }
+        Tensor total = workspace.Total;
         if (type == DataType.Float64)
         {
-            backend!.CopyToHost<double>(sum, _hostDouble);
+            total.Backend.CopyToHost<double>(total, _hostDouble);
             return _hostDouble[0];
         }
-        backend!.CopyToHost<float>(sum, _hostFloat);
+        total.Backend.CopyToHost<float>(total, _hostFloat);
         return _hostFloat[0];
     }
 
-    // A 1×n view of the gradient (for the product) and n-element views of the shared bounds.
-    private (Tensor Row, Tensor? Lower, Tensor? Upper) Views(Parameter p, bool bounds)
+    private (Tensor Squares, Tensor Lower, Tensor Upper) Views(IReadOnlyList<Parameter> parameters, Parameter p)
     {
-        if (!_views.TryGetValue(p, out var views) || (bounds && views.Lower is null))
+        if (_views.TryGetValue(p, out var views))
         {
-            Tensor g = p.Gradient;
-            Tensor row = views.Row ?? g.Reshape(new Shape(1, checked((int)g.ElementCount)));
-            Tensor? lower = null, upper = null;
-            if (bounds)
-            {
-                var (lowerAll, upperAll) = Bounds(g.Backend, g.DataType, g.ElementCount);
-                lower = new Tensor(g.Backend, lowerAll.Storage, g.Shape, g.DataType, ownsStorage: false);
-                upper = new Tensor(g.Backend, upperAll.Storage, g.Shape, g.DataType, ownsStorage: false);
-            }
-            views = (row, lower, upper);
-            _views[p] = views;
+            return views;
         }
+        Tensor g = p.Gradient;
+        if (!_workspaces.TryGetValue(g.DataType, out Workspace? workspace) || workspace.Capacity < g.ElementCount)
+        {
+            // Size for the largest parameter of this type at once, so the workspace is made once.
+            long largest = parameters.Where(q => q.Gradient.DataType == g.DataType).Max(q => q.Gradient.ElementCount);
+            workspace?.Dispose();
+            workspace = new Workspace(g.Backend, g.DataType, largest, MaxValue);
+            _workspaces[g.DataType] = workspace;
+            foreach (Parameter stale in _views.Keys.Where(q => q.Gradient.DataType == g.DataType).ToList())
+            {
+                _views.Remove(stale);
+            }
+        }
+        views = (workspace.View(g.Shape, workspace.Squares), workspace.View(g.Shape, workspace.Lower), workspace.View(g.Shape, workspace.Upper));
+        _views[p] = views;
         return views;
     }
 
-    private void EnsureBounds(IReadOnlyList<Parameter> parameters, DataType type)
+    private sealed class Workspace : IDisposable
     {
-        long largest = 0;
-        IBackend? backend = null;
-        foreach (Parameter p in parameters)
+        public Workspace(IBackend backend, DataType type, long capacity, double maxValue)
         {
-            if (!p.Frozen && p.Gradient.DataType == type && p.Gradient.ElementCount > largest)
+            var shape = new Shape(checked((int)capacity));
+            Capacity = capacity;
+            Squares = backend.Allocate(shape, type);
+            Lower = backend.Allocate(shape, type);
+            Upper = backend.Allocate(shape, type);
+            Partial = backend.Allocate(new Shape(1), type);
+            Total = backend.Allocate(new Shape(1), type);
+            if (double.IsFinite(maxValue))
             {
-                largest = p.Gradient.ElementCount;
-                backend = p.Gradient.Backend;
+                backend.Fill(Lower, -maxValue);
+                backend.Fill(Upper, maxValue);
             }
         }
-        if (backend is not null)
-        {
-            Bounds(backend, type, largest);
-        }
-    }
 
-    // Constant tensors −max value and +max value, as long as the largest parameter seen; growing
-    // them invalidates the views made so far.
-    private (Tensor Lower, Tensor Upper) Bounds(IBackend backend, DataType type, long elements)
-    {
-        if (_bounds.TryGetValue(type, out var b) && b.Lower.ElementCount >= elements)
+        public long Capacity { get; }
+
+        public Tensor Squares { get; }
+
+        public Tensor Lower { get; }
+
+        public Tensor Upper { get; }
+
+        public Tensor Partial { get; }
+
+        public Tensor Total { get; }
+
+        /// <summary>The first elements of <paramref name="buffer"/> seen with <paramref name="shape"/> (no copy, not owning).</summary>
+        public Tensor View(Shape shape, Tensor buffer) => new(buffer.Backend, buffer.Storage, shape, buffer.DataType, ownsStorage: false);
+
+        public void Dispose()
         {
-            return b;
+            Squares.Dispose();
+            Lower.Dispose();
+            Upper.Dispose();
+            Partial.Dispose();
+            Total.Dispose();
         }
-        if (_bounds.Remove(type, out var old))
-        {
-            old.Lower.Dispose();
-            old.Upper.Dispose();
-            foreach (Parameter stale in _views.Where(kv => kv.Value.Lower?.DataType == type).Select(kv => kv.Key).ToList())
-            {
-                _views[stale] = (_views[stale].Row, null, null);
-            }
-        }
-        var shape = new Shape(checked((int)elements));
-        b = (backend.Allocate(shape, type), backend.Allocate(shape, type));
-        backend.Fill(b.Lower, -MaxValue);
-        backend.Fill(b.Upper, MaxValue);
-        _bounds[type] = b;
-        return b;
     }
 }
