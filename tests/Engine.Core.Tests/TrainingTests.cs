@@ -6,6 +6,7 @@ using Xunit.Abstractions;
 
 namespace Engine.Core.Tests;
 
+[Collection(Training.SerialCollection.Name)]
 public sealed class TrainingTests(ITestOutputHelper output)
 {
     private static readonly Lazy<DatasetSplits> Mnist = new(() => TestEngine.Catalog.Dataset("mnist").Load(RepoPaths.Mnist));

@@ -54,8 +54,9 @@ public sealed class GradientClipping : IDisposable
         LastNorm = double.NaN;
         if (!double.IsPositiveInfinity(MaxValue))
         {
-            foreach (Parameter p in parameters)
+            for (int i = 0; i < parameters.Count; i++)
             {
+                Parameter p = parameters[i];
                 if (!p.Frozen)
                 {
                     var (_, lower, upper) = Views(parameters, p);
@@ -74,8 +75,9 @@ public sealed class GradientClipping : IDisposable
         if (norm > MaxNorm && double.IsFinite(norm))
         {
             double scale = MaxNorm / norm;
-            foreach (Parameter p in parameters)
+            for (int i = 0; i < parameters.Count; i++)
             {
+                Parameter p = parameters[i];
                 if (!p.Frozen)
                 {
                     p.Gradient.Backend.Axpby(0, p.Gradient, scale, p.Gradient);
@@ -99,8 +101,9 @@ public sealed class GradientClipping : IDisposable
     private double SumOfSquares(IReadOnlyList<Parameter> parameters, DataType type)
     {
         Workspace? workspace = null;
-        foreach (Parameter p in parameters)
+        for (int i = 0; i < parameters.Count; i++) // indexing: a foreach over the interface would allocate an enumerator
         {
+            Parameter p = parameters[i];
             if (p.Frozen || p.Gradient.DataType != type)
             {
                 continue;
@@ -130,12 +133,12 @@ public sealed class GradientClipping : IDisposable
         return _hostFloat[0];
     }
 
-    private (Tensor Squares, Tensor Lower, Tensor Upper) Views(IReadOnlyList<Parameter> parameters, Parameter p)
+    private (Tensor Squares, Tensor Lower, Tensor Upper) Views(IReadOnlyList<Parameter> parameters, Parameter p) =>
+        _views.TryGetValue(p, out var views) ? views : CreateViews(parameters, p);
+
+    // Kept apart from Views: its lambdas capture locals, and the closure would be allocated on every call.
+    private (Tensor Squares, Tensor Lower, Tensor Upper) CreateViews(IReadOnlyList<Parameter> parameters, Parameter p)
     {
-        if (_views.TryGetValue(p, out var views))
-        {
-            return views;
-        }
         Tensor g = p.Gradient;
         if (!_workspaces.TryGetValue(g.DataType, out Workspace? workspace) || workspace.Capacity < g.ElementCount)
         {
@@ -149,7 +152,7 @@ public sealed class GradientClipping : IDisposable
                 _views.Remove(stale);
             }
         }
-        views = (workspace.View(g.Shape, workspace.Squares), workspace.View(g.Shape, workspace.Lower), workspace.View(g.Shape, workspace.Upper));
+        var views = (workspace.View(g.Shape, workspace.Squares), workspace.View(g.Shape, workspace.Lower), workspace.View(g.Shape, workspace.Upper));
         _views[p] = views;
         return views;
     }

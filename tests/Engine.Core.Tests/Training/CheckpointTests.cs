@@ -127,10 +127,11 @@ public sealed class CheckpointTests
         string file = folder.File("a.ckpt");
         Sample().Write(file);
         byte[] bytes = File.ReadAllBytes(file);
-        string text = Encoding.UTF8.GetString(bytes);
         // Same byte count, different shape: [2,3] → [3,3] makes 36 bytes expected but 24 held.
-        byte[] edited = Encoding.UTF8.GetBytes(text.Replace("\"shape\":[2,3]", "\"shape\":[3,3]"));
-        File.WriteAllBytes(file, edited);
+        int at = bytes.AsSpan().IndexOf("\"shape\":[2,3]"u8);
+        Assert.True(at > 0);
+        bytes[at + "\"shape\":[".Length] = (byte)'3';
+        File.WriteAllBytes(file, bytes);
         var error = Assert.Throws<DataFormatException>(() => Checkpoint.Read(file));
         Assert.Contains("entry 'params/w'", error.Message);
     }

@@ -43,8 +43,8 @@ public sealed class MetricsTests
         Assert.Equal([0.8, 0.9, 0.5], result.Recall());
         string[] lines = result.FormatConfusionMatrix().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length);
-        Assert.Equal("true \\ predicted  0  1  2  recall", lines[0]);
-        Assert.Equal("2 bird            0  5  5  0.5000", lines[3]);
+        Assert.Equal("true \\ predicted 0 1 2  recall", lines[0]);
+        Assert.Equal("2 bird           0 5 5  0.5000", lines[3]); // names padded to the header's width
     }
 
     [Fact]

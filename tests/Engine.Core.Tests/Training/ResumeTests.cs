@@ -30,14 +30,17 @@ public sealed class ResumeTests
         using IOptimizer wholeOptimizer = NewOptimizer(optimizerKind);
         TrainingHistory expected = new Trainer(whole, loss, wholeOptimizer, Options(null, Epochs)).Fit(new TrainingData(train, validation));
 
-        // Interrupted after epoch 1, then resumed in a fresh network (other initial weights) and optimiser.
+        // Interrupted after epoch 1, then resumed in a fresh network and optimiser. The network is
+        // built with the same model seed (dropout masks derive from it, as from the shuffle seed) but
+        // every parameter and layer state is scrambled first, so all of it must come from the file.
         string file = folder.File("run.ckpt");
         using (Network first = TrainingFixtures.Build(backend, TrainingFixtures.MlpWithBatchNormAndDropout(), seed: 11))
         using (IOptimizer firstOptimizer = NewOptimizer(optimizerKind))
         {
             new Trainer(first, loss, firstOptimizer, Options(file, 1)).Fit(new TrainingData(train, validation));
         }
-        using Network resumed = TrainingFixtures.Build(backend, TrainingFixtures.MlpWithBatchNormAndDropout(), seed: 999);
+        using Network resumed = TrainingFixtures.Build(backend, TrainingFixtures.MlpWithBatchNormAndDropout(), seed: 11);
+        Scramble(resumed);
         using IOptimizer resumedOptimizer = NewOptimizer(optimizerKind);
         var trainer = new Trainer(resumed, loss, resumedOptimizer, Options(file, Epochs));
         trainer.Resume(file);
@@ -118,6 +121,21 @@ public sealed class ResumeTests
         var error = Assert.Throws<DataFormatException>(() => other.Resume(file));
         Assert.Contains(file, error.Message);
         Assert.Contains("seed 5", error.Message);
+    }
+
+    private static void Scramble(Network network)
+    {
+        var state = new StateDictionary();
+        ModelState.Save(network, state);
+        foreach (string name in state.Names)
+        {
+            switch (state[name].Values)
+            {
+                case float[] f: Array.Fill(f, 0.123f); break;
+                case long[] l: Array.Fill(l, 77L); break;
+            }
+        }
+        ModelState.Load(network, state, "scrambled");
     }
 
     /// <summary>rate · factor^(step / every), integer division.</summary>
