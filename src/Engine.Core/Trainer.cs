@@ -300,7 +300,10 @@ public sealed class Trainer
             ["clipping"] = _options.Clipping?.Description,
             ["early_stopping"] = _options.EarlyStopping is { } e ? new JsonObject
             {
-                ["monitor"] = e.Monitor, ["patience"] = e.Patience, ["min_delta"] = e.MinDelta, ["restore_best_weights"] = e.RestoreBestWeights,
+                ["monitor"] = e.Monitor,
+                ["patience"] = e.Patience,
+                ["min_delta"] = e.MinDelta,
+                ["restore_best_weights"] = e.RestoreBestWeights,
             } : null,
             ["completed_epochs"] = CompletedEpochs,
             ["global_step"] = GlobalStep,

@@ -257,7 +257,7 @@ public sealed partial class Checkpoint
         }
     }
 
-    private static long ByteLength(StateEntry entry) => entry.Values.LongLength * (entry.Values is float[] ? 4 : 8);
+    private static long ByteLength(StateEntry entry) => entry.Values.LongLength * (entry.Values switch { float[] => 4, _ => 8 });
 
     private static string DTypeName(Array values) => values switch
     {

@@ -104,4 +104,32 @@ public sealed class EarlyStoppingTests
         Assert.Equal(2, again.Fit(data).Count);
         Assert.Equal(1, again.EarlyStopping!.BestEpoch);
     }
+
+    [Fact]
+    public void BestCheckpointHoldsTheEpochWithTheBestValidationLossAndTheLastCheckpointTheLastEpoch()
+    {
+        using var folder = new TrainingFixtures.TempFolder();
+        using IBackend backend = TestEngine.CreateBackend();
+        using Network net = TrainingFixtures.Build(backend, TrainingFixtures.MlpWithBatchNormAndDropout(), seed: 1);
+        using var loss = new SoftmaxCrossEntropyLoss();
+        using var sgd = new SgdOptimizer(0.5); // large enough for the validation loss to go up and down
+        var options = new TrainingOptions(Epochs: 4, BatchSize: 16, Seed: 1)
+        {
+            CheckpointPath = folder.File("last.ckpt"),
+            BestCheckpointPath = folder.File("best.ckpt"),
+            Metadata = new System.Text.Json.Nodes.JsonObject { ["dataset"] = "mnist" },
+        };
+        TrainingHistory history = new Trainer(net, loss, sgd, options).Fit(new TrainingData(TrainingFixtures.MnistTrain(160), TrainingFixtures.MnistTest(80)));
+        int bestEpoch = history.MinBy(r => r.ValidationLoss)!.Epoch;
+        Checkpoint best = Checkpoint.Read(options.BestCheckpointPath!);
+        Checkpoint last = Checkpoint.Read(options.CheckpointPath!);
+        Assert.Equal(bestEpoch, best.State.GetInt64("trainer/epoch"));
+        Assert.Equal(4, last.State.GetInt64("trainer/epoch"));
+        Assert.Equal(40, last.State.GetInt64("trainer/global_step"));
+        Assert.Equal("mnist", last.Metadata["dataset"]!.GetValue<string>());
+        Assert.Equal("bn-dropout-mlp", last.Metadata["model"]!.GetValue<string>());
+        Assert.Equal(4, ((System.Text.Json.Nodes.JsonArray)last.Metadata["history"]!).Count);
+        TrainingHistory saved = TrainingHistory.FromJson((System.Text.Json.Nodes.JsonArray)last.Metadata["history"]!);
+        Assert.Equal(history.Select(r => (r.TrainLoss, r.ValidationLoss, r.ValidationTop5, r.GlobalStep)), saved.Select(r => (r.TrainLoss, r.ValidationLoss, r.ValidationTop5, r.GlobalStep)));
+    }
 }
