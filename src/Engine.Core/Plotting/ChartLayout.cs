@@ -70,10 +70,17 @@ internal static class ChartLayout
 
         var shown = panel.Lines.Where(s => s.Y.Any(double.IsFinite)).ToList();
         double legendWidth = 24 + shown.Select(s => s.Name.Length).DefaultIfEmpty(0).Max() * text * 0.75 + 8;
+        double legendHeight = 8 + shown.Count * (text + 8);
         double legendLeft = plotRight - legendWidth - 6, legendTop = plotTop + 6;
+        // Rising curves (accuracy) end in the top-right corner: put the legend bottom-right instead.
+        var ends = shown.Select(s => s.Y.LastOrDefault(double.IsFinite, double.NaN)).Where(double.IsFinite).ToList();
+        if (ends.Count > 0 && Py(ends.Average()) < (plotTop + plotBottom) / 2)
+        {
+            legendTop = plotBottom - legendHeight - 6;
+        }
         if (shown.Count > 0)
         {
-            canvas.FillRectangle(legendLeft, legendTop, legendWidth, 8 + shown.Count * (text + 8), White);
+            canvas.FillRectangle(legendLeft, legendTop, legendWidth, legendHeight, White);
         }
         for (int i = 0; i < shown.Count; i++)
         {

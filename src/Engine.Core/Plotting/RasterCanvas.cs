@@ -25,8 +25,9 @@ internal sealed class RasterCanvas : ICanvas
 
     public void FillRectangle(double x, double y, double width, double height, Rgb colour)
     {
-        int x0 = Math.Max(0, (int)Math.Round(x)), y0 = Math.Max(0, (int)Math.Round(y));
-        int x1 = Math.Min(Width, (int)Math.Round(x + width)), y1 = Math.Min(Height, (int)Math.Round(y + height));
+        // Floor both edges: rounding half to even would make equal-width cells alternate between 0 and 2 pixels.
+        int x0 = Math.Max(0, (int)Math.Floor(x)), y0 = Math.Max(0, (int)Math.Floor(y));
+        int x1 = Math.Min(Width, (int)Math.Floor(x + width)), y1 = Math.Min(Height, (int)Math.Floor(y + height));
         for (int py = y0; py < y1; py++)
         {
             for (int px = x0; px < x1; px++)
@@ -63,7 +64,8 @@ internal sealed class RasterCanvas : ICanvas
     {
         int scale = Math.Max(1, (int)Math.Round(height / BitmapFont.GlyphHeight));
         int length = BitmapFont.Measure(text) * scale;
-        double offset = anchor switch { TextAnchor.Start => 0, TextAnchor.Middle => -length / 2.0, _ => -length };
+        int offset = anchor switch { TextAnchor.Start => 0, TextAnchor.Middle => -length / 2, _ => -length };
+        (x, y) = (Math.Floor(x), Math.Floor(y)); // whole pixels, so every glyph cell is exactly scale × scale
         // (x, y) is on the baseline; along the text runs u, upwards v.
         for (int i = 0; i < text.Length; i++)
         {
