@@ -23,11 +23,23 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
     /// <summary>The mask of the latest training forward pass (null before one, or when p = 0).</summary>
     public Tensor? Mask => _activeMask;
 
-    /// <summary>Saves the training-step counter that selects the next mask, as <c>prefix + "step"</c>.</summary>
-    public void SaveState(StateDictionary state, string prefix) => state.SetInt64(prefix + "step", (long)_step);
+    /// <summary>
+    /// Saves the layer seed and the training-step counter, which together select the next mask
+    /// (<c>prefix + "seed"</c>, <c>prefix + "step"</c>), so a resumed run draws the same masks even
+    /// when the network was rebuilt with another model seed.
+    /// </summary>
+    public void SaveState(StateDictionary state, string prefix)
+    {
+        state.SetInt64(prefix + "seed", unchecked((long)_seed));
+        state.SetInt64(prefix + "step", (long)_step);
+    }
 
     /// <inheritdoc/>
-    public void LoadState(StateDictionary state, string prefix) => _step = (ulong)state.GetInt64(prefix + "step");
+    public void LoadState(StateDictionary state, string prefix)
+    {
+        _seed = unchecked((ulong)state.GetInt64(prefix + "seed"));
+        _step = (ulong)state.GetInt64(prefix + "step");
+    }
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => inputShape;
