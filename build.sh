@@ -3,7 +3,7 @@
 #
 #   ./build.sh [build]      prerequisites, native/ (CMake), Engine.sln (dotnet build)
 #   ./build.sh test         prerequisites, native/, then ctest and dotnet test; prints "N passed, N failed"
-#   ./build.sh demo [ARGS]  build, then train the MLP on the bundled MNIST (ARGS override the defaults)
+#   ./build.sh demo [ARGS]  build, then train LeNet-5 on the bundled MNIST (ARGS override the defaults)
 #   ./build.sh clean        remove build outputs
 #   ./build.sh help         this text
 #
@@ -26,8 +26,8 @@ export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 
 # The main job `demo` runs; extra arguments given to `demo` replace these values.
-DEMO_KEYS=(model dataset data epochs batch-size lr seed)
-DEMO_VALUES=(mlp mnist data/mnist 1 32 0.2 1)
+DEMO_KEYS=(model dataset data epochs batch-size lr momentum schedule seed checkpoint metrics curves)
+DEMO_VALUES=(lenet5 mnist data/mnist 5 64 0.05 0.9 cosine 1 artifacts/demo/lenet5.ckpt artifacts/demo/metrics.csv artifacts/demo/curves.svg)
 
 step() { printf '==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
@@ -52,8 +52,10 @@ Verbs:
                    (TRX results in artifacts/test-results). Ends with the line "N passed, N failed";
                    exits non-zero when anything failed. ARGS go to dotnet test (e.g. --filter X).
   demo [ARGS]      build, then run from the repository root:
-                     artifacts/engine/engine train --model mlp --dataset mnist --data data/mnist \
-                       --epochs 1 --batch-size 32 --lr 0.2 --seed 1
+                     artifacts/engine/engine train --model lenet5 --dataset mnist --data data/mnist \
+                       --epochs 5 --batch-size 64 --lr 0.05 --momentum 0.9 --schedule cosine --seed 1 \
+                       --checkpoint artifacts/demo/lenet5.ckpt --metrics artifacts/demo/metrics.csv \
+                       --curves artifacts/demo/curves.svg
                    ARGS replace those values or add options (./build.sh demo --epochs 2 --limit 1000).
   clean            remove artifacts/, build/ and the bin/ and obj/ folders of the projects.
   help             show this text.

@@ -29,6 +29,8 @@ internal sealed class TrainOptions
     public Option<string?> Metrics { get; } = new("--metrics") { Description = "Write per-epoch metrics to FILE.csv or FILE.json" };
     public Option<string?> Curves { get; } = new("--curves") { Description = "Plot loss and accuracy curves to FILE.svg or FILE.png" };
     public Option<string[]> Freeze { get; } = new("--freeze") { Description = "Keep parameters matching this name pattern fixed, e.g. 'conv1.*' (repeatable)", AllowMultipleArgumentsPerToken = false };
+    public Option<string?> Weights { get; } = new("--weights") { Description = "Start from the weights of this checkpoint: every parameter whose name and shape match is loaded, the rest keep their initialisation (transfer learning)" };
+    public Option<bool> ReplaceHead { get; } = new("--replace-head") { Description = "Give the model's last dense layer one output per class of the data set (a new classifier head for transfer learning)" };
     public Option<int?> KFold { get; } = new("--kfold") { Description = "K-fold cross-validation with K ≥ 2 folds of the training set" };
     public Option<bool> Progress { get; } = new("--progress") { Description = "Show per-step progress (live bars on a terminal, a line every 10% of an epoch otherwise); the default" };
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "Only the per-epoch lines" };
@@ -40,7 +42,7 @@ internal sealed class TrainOptions
     public IReadOnlyList<Option> All =>
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
-        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Resume, Metrics, Curves, Freeze, KFold, Progress, NoProgress,
+        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Resume, Metrics, Curves, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
         Seed, Device, Limit,
     ];
 

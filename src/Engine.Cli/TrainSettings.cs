@@ -4,8 +4,7 @@ namespace Engine.Cli;
 
 /// <summary>
 /// Everything <c>engine train</c> was asked to do, from the command line over a <c>--config</c> file
-/// over the defaults, validated. Some settings await the training and data branches; see
-/// <see cref="TrainCommand.NotYetWired"/> for which ones this build refuses.
+/// over the defaults, validated.
 /// </summary>
 internal sealed record TrainSettings
 {
@@ -36,6 +35,12 @@ internal sealed record TrainSettings
     public string? Resume { get; init; }
     public string? Metrics { get; init; }
     public string? Curves { get; init; }
+
+    /// <summary>Checkpoint whose matching parameters initialise the model (transfer learning).</summary>
+    public string? Weights { get; init; }
+
+    /// <summary>Resize the last dense layer to the data set's class count.</summary>
+    public bool ReplaceHead { get; init; }
 
     /// <summary>Parameter name patterns (<c>conv1.*</c>) kept fixed during training.</summary>
     public IReadOnlyList<string> Freeze { get; init; } = [];

@@ -42,6 +42,8 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             Resume = ExistingFile(Value(options.Resume), "--resume"),
             Metrics = Extension(Value(options.Metrics), "--metrics", ".csv", ".json"),
             Curves = Extension(Value(options.Curves), "--curves", ".svg", ".png"),
+            Weights = ExistingFile(Value(options.Weights), "--weights"),
+            ReplaceHead = Value(options.ReplaceHead),
             Freeze = (Value(options.Freeze) ?? []).Select(p => NotEmpty(p, "--freeze")!).ToArray(),
             KFold = Value(options.KFold) is int k ? (k >= 2 ? k : throw Error($"--kfold must be an integer ≥ 2, got {k}")) : null,
             Progress = ProgressChoice(),

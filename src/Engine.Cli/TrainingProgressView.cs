@@ -93,7 +93,7 @@ internal sealed class TrainingProgressView
         if (tenth > _lastTenth && tenth < 10)
         {
             _lastTenth = tenth;
-            _output.WriteLine(Invariant($"{Describe(report)}  step {report.Step}/{report.StepsPerEpoch}"));
+            _output.WriteLine(Invariant($"progress  {Describe(report)}  step {report.Step}/{report.StepsPerEpoch}"));
         }
     }
 
@@ -119,7 +119,11 @@ internal sealed class TrainingProgressView
 
     /// <summary>The per-epoch line (the format tests and logs rely on).</summary>
     public static string FormatEpoch(EpochResult r, int epochs) => Invariant(
-        $"epoch {r.Epoch}/{epochs}  loss {r.TrainLoss:F4}  train acc {r.TrainAccuracy:F4}  test acc {r.TestAccuracy:F4}  time {r.Elapsed.TotalSeconds:F1}s  {r.ImagesPerSecond:F0} images/s");
+        $"epoch {r.Epoch}/{epochs}  loss {r.TrainLoss:F4}  train acc {r.TrainAccuracy:F4}")
+        + (double.IsNaN(r.ValidationLoss) ? "" : Invariant($"  val loss {r.ValidationLoss:F4}  val acc {r.ValidationAccuracy:F4}"))
+        + (double.IsNaN(r.TestAccuracy) ? "" : Invariant($"  test acc {r.TestAccuracy:F4}"))
+        + (double.IsNaN(r.LearningRate) ? "" : Invariant($"  lr {r.LearningRate:G4}"))
+        + Invariant($"  time {r.Elapsed.TotalSeconds:F1}s  {r.ImagesPerSecond:F0} images/s");
 
     private static string Describe(StepReport r) => Invariant(
         $"epoch {r.Epoch}/{r.Epochs} {100L * r.Step / Math.Max(1, r.StepsPerEpoch),3}%  loss {r.Loss:F4}  acc {r.Accuracy:F4}  {r.ImagesPerSecond:F0} images/s  ETA {Duration(r.Remaining)}");

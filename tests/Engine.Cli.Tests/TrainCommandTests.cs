@@ -42,7 +42,7 @@ public sealed partial class TrainCommandTests(ITestOutputHelper log)
     internal static double FinalAccuracy(string output) =>
         double.Parse(FinalLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"^epoch \d+/\d+  loss (?<loss>[0-9.]+)  train acc [0-9.]+  test acc [0-9.]+  time [0-9.]+s  \d+ images/s", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^epoch \d+/\d+  loss (?<loss>[0-9.]+)  train acc [0-9.]+  test acc [0-9.]+  lr [0-9.E+-]+  time [0-9.]+s  \d+ images/s", RegexOptions.Multiline)]
     private static partial Regex EpochLine();
 
     [GeneratedRegex(@"final test accuracy ([0-9.]+)")]

@@ -99,13 +99,6 @@ public sealed class TrainSettingsTests : IDisposable
     public void ProgressAndNoProgressContradict() =>
         Assert.Contains("contradict", Assert.Throws<ConfigurationException>(() => Read("--progress", "--no-progress")).Message);
 
-    [Fact]
-    public void SettingsAwaitingOtherBranchesAreListed()
-    {
-        TrainSettings s = Read("--schedule", "cosine", "--freeze", "conv1.*", "--momentum", "0.9");
-        Assert.Equal(["--schedule (needs learning-rate schedules)", "--freeze (needs frozen parameters in the trainer)"], TrainCommand.NotYetWired(s));
-    }
-
     private string Config(string json)
     {
         string path = Path.Combine(_folder, $"config{Directory.GetFiles(_folder).Length}.json");

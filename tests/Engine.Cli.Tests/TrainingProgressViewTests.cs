@@ -23,7 +23,7 @@ public sealed class TrainingProgressViewTests
 
         string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(10, lines.Length);
-        Assert.Equal("epoch 1/2  12%  loss 0.5000  acc 0.7500  1234 images/s  ETA 1:05  step 6/50", lines[0]);
+        Assert.Equal("progress  epoch 1/2  12%  loss 0.5000  acc 0.7500  1234 images/s  ETA 1:05  step 6/50", lines[0]);
         Assert.EndsWith("step 45/50", lines[8]);
         Assert.Equal("epoch 1/2  loss 0.4123  train acc 0.8765  test acc 0.9000  time 2.5s  1500 images/s", lines[9]);
         Assert.DoesNotContain('\u001b', output.ToString());
@@ -43,7 +43,7 @@ public sealed class TrainingProgressViewTests
         view.OnStep(new StepReport(1, 2, 5, 10, 5, 1, 0.5, 100, 0.1, TimeSpan.Zero, TimeSpan.FromHours(1.5)));
         view.OnStep(new StepReport(2, 2, 5, 10, 15, 1, 0.5, 100, 0.1, TimeSpan.Zero, TimeSpan.FromHours(1.5)));
         Assert.Equal(
-            ["epoch 1/2  50%  loss 1.0000  acc 0.5000  100 images/s  ETA 1:30:00  step 5/10", "epoch 2/2  50%  loss 1.0000  acc 0.5000  100 images/s  ETA 1:30:00  step 5/10"],
+            ["progress  epoch 1/2  50%  loss 1.0000  acc 0.5000  100 images/s  ETA 1:30:00  step 5/10", "progress  epoch 2/2  50%  loss 1.0000  acc 0.5000  100 images/s  ETA 1:30:00  step 5/10"],
             output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
     }
 }

@@ -1,0 +1,168 @@
+using Engine.Core;
+using Engine.Core.Plotting;
+using Engine.Host;
+
+namespace Engine.Cli;
+
+/// <summary>
+/// One <c>engine train</c> run once its data and model are known: builds the network (initial
+/// weights, frozen parameters), the optimiser, schedule and clipping, then trains, or
+/// cross-validates, and writes the files asked for.
+/// </summary>
+internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec spec, TrainSettings settings, TrainingDataSetup data, ILoss loss, TextWriter output)
+{
+    public int Train(System.Text.Json.Nodes.JsonObject metadata, CancellationToken cancellation)
+    {
+        int stepsPerEpoch = StepsPerEpoch(data.Train.Count);
+        using Network network = BuildNetwork(report: true);
+        using IOptimizer optimizer = host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments());
+        using GradientClipping? clipping = Clipping();
+        TrainingOptions options = Options(stepsPerEpoch, clipping) with
+        {
+            Metadata = metadata,
+            CheckpointPath = settings.Checkpoint ?? settings.Resume,
+        };
+        CreateParentFolder(options.CheckpointPath);
+        CreateParentFolder(settings.Metrics);
+        CreateParentFolder(settings.Curves);
+        var trainer = new Trainer(network, loss, optimizer, options);
+        output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")
+            + (clipping is null ? "" : $", clipping {clipping.Description}"));
+        if (settings.Resume is string resume)
+        {
+            trainer.Resume(resume);
+            output.WriteLine($"resumed   from {resume} after epoch {trainer.CompletedEpochs} (step {trainer.GlobalStep})");
+        }
+
+        var view = TrainingProgressView.For(output, settings.Progress);
+        trainer.Progress = new DirectProgress<StepReport>(view.OnStep);
+        trainer.EpochCompleted = r => view.OnEpoch(r, settings.Epochs);
+        TrainingHistory history = view.Run(() => trainer.Fit(new TrainingData(data.Train, data.Validation, data.Test), cancellation));
+        if (history.Count == 0)
+        {
+            output.WriteLine($"nothing to train: the checkpoint already holds {trainer.CompletedEpochs} of {settings.Epochs} epoch(s)");
+            return 0;
+        }
+        if (history.StoppedEarly && trainer.EarlyStopping is { } early)
+        {
+            output.WriteLine(TrainCommand.Invariant($"stopped   early after epoch {history[^1].Epoch}: no better {early.Options.Monitor} than {early.BestValue:F4} (epoch {early.BestEpoch}) for {early.Options.Patience} epoch(s)"));
+        }
+        WriteFiles(history);
+        if (options.CheckpointPath is string checkpoint)
+        {
+            output.WriteLine($"checkpoint {Path.GetFullPath(checkpoint)}");
+        }
+        output.WriteLine(TrainCommand.Invariant($"final test accuracy {history[^1].TestAccuracy:F4}"));
+        return 0;
+    }
+
+    public int CrossValidate(int k, CancellationToken cancellation)
+    {
+        if (data.Augmentation is not null)
+        {
+            throw new ConfigurationException("--kfold with --augment is not supported: the held-out folds would be randomly transformed too");
+        }
+        int stepsPerEpoch = StepsPerEpoch(data.Train.Count - data.Train.Count / k);
+        using GradientClipping? clipping = Clipping();
+        TrainingOptions options = Options(stepsPerEpoch, clipping) with { CheckpointPath = settings.Checkpoint };
+        output.WriteLine($"k-fold    {k} folds of the {data.Train.Count} training examples, a fresh model per fold");
+        CrossValidationResult result = CrossValidation.Run(k,
+            f => BuildNetwork(report: f == 0),
+            () => host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments()),
+            loss, data.Train, options,
+            (f, r) => output.WriteLine($"fold {f + 1}/{k}  {TrainingProgressView.FormatEpoch(r, settings.Epochs)}"),
+            cancellation);
+        output.WriteLine($"k-fold    {result}");
+        return 0;
+    }
+
+    private Network BuildNetwork(bool report)
+    {
+        Network network = host.BuildNetwork(spec, backend, data.Train.SampleShape, settings.Seed);
+        try
+        {
+            if (report)
+            {
+                output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters");
+            }
+            if (settings.Weights is string weights)
+            {
+                WeightLoadReport loaded = Checkpoint.LoadWeights(network, weights);
+                if (report)
+                {
+                    output.WriteLine($"weights   {loaded.Loaded.Count} parameter(s) from {weights}"
+                        + (loaded.Skipped.Count == 0 ? "" : "; kept initial: " + string.Join(", ", loaded.Skipped.Select(s => $"{s.Name} ({s.Reason})"))));
+                }
+            }
+            if (settings.Freeze.Count > 0)
+            {
+                IReadOnlyList<string> frozen = TransferLearning.Freeze(network, settings.Freeze);
+                if (report)
+                {
+                    output.WriteLine($"frozen    {string.Join(", ", frozen)}");
+                }
+            }
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    private TrainingOptions Options(int stepsPerEpoch, GradientClipping? clipping) => new(settings.Epochs, settings.BatchSize, settings.Seed)
+    {
+        Schedule = settings.Schedule is string schedule
+            ? LearningRateSchedules.Parse(schedule, new ScheduleContext(settings.LearningRate, settings.Epochs, stepsPerEpoch))
+            : null,
+        Clipping = clipping,
+        EarlyStopping = settings.EarlyStopping is int patience ? new EarlyStoppingOptions("val_loss", patience) : null,
+        ProgressInterval = Math.Max(1, stepsPerEpoch / 50),
+    };
+
+    // Output files may name a folder that does not exist yet (artifacts/demo/...).
+    private static void CreateParentFolder(string? path)
+    {
+        if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+    }
+
+    private GradientClipping? Clipping() => settings.ClipNorm is double norm ? new GradientClipping(maxNorm: norm) : null;
+
+    private int StepsPerEpoch(int examples) => (examples + settings.BatchSize - 1) / settings.BatchSize;
+
+    private void WriteFiles(TrainingHistory history)
+    {
+        if (settings.Metrics is string metrics)
+        {
+            if (metrics.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                history.WriteJson(metrics);
+            }
+            else
+            {
+                history.WriteCsv(metrics);
+            }
+            output.WriteLine($"metrics   {Path.GetFullPath(metrics)}");
+        }
+        if (settings.Curves is string curves)
+        {
+            if (curves.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+            {
+                TrainingCurves.WritePng(history, curves);
+            }
+            else
+            {
+                TrainingCurves.WriteSvg(history, curves);
+            }
+            output.WriteLine($"curves    {Path.GetFullPath(curves)}");
+        }
+    }
+
+    // "lr 0.05 momentum 0.9" as the optimiser receives its arguments.
+    private string OptimizerText() =>
+        string.Join(" ", settings.EffectiveOptimizerArguments().Select(kv => $"{kv.Key} {kv.Value?.ToJsonString()}"));
+}
