@@ -109,7 +109,7 @@ internal sealed class CheckpointModel
             if (report.Skipped.Count > 0)
             {
                 string list = string.Join("; ", report.Skipped.Select(s => $"{s.Name} ({s.Reason})"));
-                throw new DataFormatException(Path, $"the weights do not fit model '{spec.Name}' with input {inputShape}: {report.Skipped.Count} entr{(report.Skipped.Count == 1 ? "y" : "ies")} not loaded: {list}");
+                throw new DataFormatException(Path, $"the weights do not fit model '{spec.Name}' with input {EvalCommand.Dims(inputShape)}: {report.Skipped.Count} entr{(report.Skipped.Count == 1 ? "y" : "ies")} not loaded: {list}");
             }
             return network;
         }
