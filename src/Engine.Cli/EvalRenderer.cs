@@ -25,7 +25,7 @@ internal sealed record EvalReport(string Checkpoint, string Model, string Data, 
 /// <summary>Prints an <see cref="EvalReport"/>: Spectre tables on a terminal, aligned plain text otherwise.</summary>
 internal static class EvalRenderer
 {
-    private const string MatrixTitle = "confusion matrix (rows: true class, columns: predicted class; recall = diagonal / row total)";
+    private const string MatrixTitle = "confusion matrix (rows: true class, columns: predicted class)";
 
     public static void Write(EvalReport report, TextWriter output, bool rich)
     {
@@ -96,7 +96,7 @@ internal static class EvalRenderer
             return;
         }
         var table = new Table { Border = TableBorder.Rounded, Title = new TableTitle(MatrixTitle) };
-        table.AddColumn("true \\ predicted");
+        table.AddColumn("true");
         for (int p = 0; p < result.ClassCount; p++)
         {
             table.AddColumn(new TableColumn(Invariant($"{p}")) { Alignment = Justify.Right });
