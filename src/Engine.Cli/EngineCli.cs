@@ -23,6 +23,8 @@ public static class EngineCli
             TrainCommand.Create(output, error),
             SummaryCommand.Create(output, error),
             BenchCommand.Create(output, error),
+            EvalCommand.Create(output, error),
+            PredictCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }

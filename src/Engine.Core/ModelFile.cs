@@ -28,6 +28,18 @@ public static class ModelFile
         {
             throw new DataFormatException(path, $"invalid JSON at line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}: {e.Message.Split('.')[0]}");
         }
+        return FromJson(root, path);
+    }
+
+    /// <summary>
+    /// Reads a model already parsed from JSON (the object <see cref="ToJson"/> writes, e.g. a
+    /// checkpoint's <c>model_spec</c> metadata). Errors name <paramref name="source"/>, and a model
+    /// without a <c>name</c> is named after it (its file name without extension).
+    /// </summary>
+    public static ModelSpec FromJson(JsonNode? root, string source)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        string path = source;
         if (root is not JsonObject model)
         {
             throw new DataFormatException(path, "the top level must be a JSON object with \"layers\"");
