@@ -41,5 +41,11 @@ public static class EngineCli
             error.WriteLine($"error: {e.Message}");
             return 1;
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: the trainer stops between steps; checkpoints already written stay as they are.
+            error.WriteLine("stopped: interrupted");
+            return 130;
+        }
     }
 }

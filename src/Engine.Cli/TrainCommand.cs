@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Engine.Core;
 using Engine.Host;
@@ -20,8 +21,18 @@ internal static class TrainCommand
         {
             command.Options.Add(option);
         }
-        command.SetAction((result, cancellation) => Task.FromResult(
-            EngineCli.Guard(error, () => Run(new TrainSettingsReader(options, result).Read(), result, output, cancellation))));
+        command.SetAction(result => EngineCli.Guard(error, () =>
+        {
+            // The first Ctrl+C (SIGINT) stops training between steps, keeping the checkpoints written so
+            // far; a second one ends the process at once.
+            using var interrupt = new CancellationTokenSource();
+            using var registration = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+            {
+                context.Cancel = !interrupt.IsCancellationRequested;
+                interrupt.Cancel();
+            });
+            return Run(new TrainSettingsReader(options, result).Read(), result, output, interrupt.Token);
+        }));
         return command;
     }
 
