@@ -36,6 +36,9 @@ internal sealed record TrainSettings
     public string? Metrics { get; init; }
     public string? Curves { get; init; }
 
+    /// <summary>CSV file receiving one row per training step.</summary>
+    public string? LogSteps { get; init; }
+
     /// <summary>Checkpoint whose matching parameters initialise the model (transfer learning).</summary>
     public string? Weights { get; init; }
 

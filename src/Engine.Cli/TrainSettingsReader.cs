@@ -41,6 +41,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             Checkpoint = NotEmpty(Value(options.Checkpoint), "--checkpoint"),
             Resume = ExistingFile(Value(options.Resume), "--resume"),
             Metrics = Extension(Value(options.Metrics), "--metrics", ".csv", ".json"),
+            LogSteps = Extension(Value(options.LogSteps), "--log-steps", ".csv"),
             Curves = Extension(Value(options.Curves), "--curves", ".svg", ".png"),
             Weights = ExistingFile(Value(options.Weights), "--weights"),
             ReplaceHead = Value(options.ReplaceHead),

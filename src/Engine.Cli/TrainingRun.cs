@@ -17,7 +17,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
         using Network network = BuildNetwork(report: true);
         using IOptimizer optimizer = host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments());
         using GradientClipping? clipping = Clipping();
-        TrainingOptions options = Options(stepsPerEpoch, clipping) with
+        var options = Options(stepsPerEpoch, clipping) with
         {
             Metadata = metadata,
             CheckpointPath = settings.Checkpoint ?? settings.Resume,
@@ -25,6 +25,12 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
         CreateParentFolder(options.CheckpointPath);
         CreateParentFolder(settings.Metrics);
         CreateParentFolder(settings.Curves);
+        CreateParentFolder(settings.LogSteps);
+        using StepLog? stepLog = settings.LogSteps is string log ? new StepLog(log) : null;
+        if (stepLog is not null)
+        {
+            options = options with { ProgressInterval = 1 };
+        }
         var trainer = new Trainer(network, loss, optimizer, options);
         output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")
             + (clipping is null ? "" : $", clipping {clipping.Description}"));
@@ -35,7 +41,11 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
         }
 
         var view = TrainingProgressView.For(output, settings.Progress);
-        trainer.Progress = new DirectProgress<StepReport>(view.OnStep);
+        trainer.Progress = new DirectProgress<StepReport>(stepLog is null ? view.OnStep : r =>
+        {
+            stepLog.Write(r);
+            view.OnStep(r);
+        });
         trainer.EpochCompleted = r => view.OnEpoch(r, settings.Epochs);
         TrainingHistory history = view.Run(() => trainer.Fit(new TrainingData(data.Train, data.Validation, data.Test), cancellation));
         if (history.Count == 0)
