@@ -45,35 +45,3 @@ internal static class IdxTestFiles
         return buffer.ToArray();
     }
 }
-
-/// <summary>A fresh temporary folder, deleted with everything in it on dispose.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "engine-idx-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    /// <summary>Writes <paramref name="content"/> (gzip'd first when <paramref name="gzip"/>) and returns the file's path.</summary>
-    public string Write(string name, byte[] content, bool gzip = false)
-    {
-        string path = System.IO.Path.Combine(Path, name);
-        File.WriteAllBytes(path, gzip ? IdxTestFiles.Gzip(content) : content);
-        return path;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder must not fail a test.
-        }
-    }
-}
