@@ -83,14 +83,7 @@ internal static class EvalRenderer
 
     private static void WriteRich(List<(string Key, string Value)> lines, EvaluationResult? result, IAnsiConsole console)
     {
-        var grid = new Grid();
-        grid.AddColumn(new GridColumn().NoWrap().PadRight(2));
-        grid.AddColumn();
-        foreach (var (key, value) in lines)
-        {
-            grid.AddRow($"[bold]{Markup.Escape(key)}[/]", Markup.Escape(value));
-        }
-        console.Write(grid);
+        console.Write(TerminalOutput.KeyValueGrid(lines));
         if (result is null)
         {
             return;

@@ -17,14 +17,7 @@ internal static class PredictRenderer
         if (rich)
         {
             IAnsiConsole console = TerminalOutput.Create(output);
-            var grid = new Grid();
-            grid.AddColumn(new GridColumn().NoWrap().PadRight(2));
-            grid.AddColumn();
-            foreach (var (key, value) in lines)
-            {
-                grid.AddRow($"[bold]{Markup.Escape(key)}[/]", Markup.Escape(value));
-            }
-            console.Write(grid);
+            console.Write(TerminalOutput.KeyValueGrid(lines));
             var table = new Table { Border = TableBorder.Rounded };
             table.AddColumn(new TableColumn(headers[0]) { Alignment = Justify.Right });
             table.AddColumn(headers[1]);

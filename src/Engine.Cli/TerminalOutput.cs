@@ -24,4 +24,17 @@ internal static class TerminalOutput
         Interactive = InteractionSupport.Yes,
         Out = new AnsiConsoleOutput(output),
     });
+
+    /// <summary>Label/value lines ("checkpoint  run.ckpt") as a two-column grid with bold labels.</summary>
+    public static Grid KeyValueGrid(IEnumerable<(string Key, string Value)> lines)
+    {
+        var grid = new Grid();
+        grid.AddColumn(new GridColumn().NoWrap().PadRight(2));
+        grid.AddColumn();
+        foreach (var (key, value) in lines)
+        {
+            grid.AddRow($"[bold]{Markup.Escape(key)}[/]", Markup.Escape(value));
+        }
+        return grid;
+    }
 }
