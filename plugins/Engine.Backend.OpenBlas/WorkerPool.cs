@@ -1,0 +1,174 @@
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// The backend's one thread pool: the calling thread plus <see cref="Width"/> − 1 dedicated
+/// workers, which split a loop of independent items (samples of a batch, row blocks of a GEMM)
+/// among themselves. OpenBLAS itself is kept single-threaded (see <see cref="OpenBlasLibrary"/>),
+/// so at any moment only this pool runs work and two pools never fight over the same cores.
+/// </summary>
+/// <remarks>
+/// A loop body is an unmanaged function pointer and a pointer to its state on the caller's stack,
+/// so starting a loop allocates nothing. Items are handed out one at a time from a shared counter,
+/// which keeps both cores busy when one of them is slowed by another process. A worker spins
+/// briefly for the next loop (training steps issue loops back to back) and then sleeps on an
+/// event, so an idle pool costs no CPU. One loop runs at a time: a loop started while another is
+/// running (from another thread, or from inside a body) runs on its calling thread alone, as
+/// worker 0, which callers' per-worker scratch handles because worker 0 of the running loop
+/// rents it the same way (see <see cref="OpenBlasBackend"/>'s workspace slots).
+/// </remarks>
+internal static unsafe class WorkerPool
+{
+    private const int SpinIterations = 2000;
+
+    private static readonly Lock Gate = new();
+    private static Worker[] _workers = [];
+    private static int _width = 1;
+    private static int _busy;
+
+    // The loop being run: body, state, item count and the next item to hand out.
+    private static delegate* managed<void*, int, int, void> _body;
+    private static void* _state;
+    private static int _count;
+    private static int _next;
+    private static int _pending;
+    private static Exception? _failure;
+
+    /// <summary>Threads a loop runs on, the caller included (at least 1).</summary>
+    public static int Width
+    {
+        get => Volatile.Read(ref _width);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            lock (Gate)
+            {
+                while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+                {
+                    Thread.Yield();
+                }
+                try
+                {
+                    for (int i = _workers.Length; i < value - 1; i++)
+                    {
+                        _workers = [.. _workers, new Worker(i + 1)];
+                    }
+                    _width = value;
+                }
+                finally
+                {
+                    Volatile.Write(ref _busy, 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(state, item, worker) for every item in [0, <paramref name="count"/>),
+    /// spread over at most <paramref name="maxWidth"/> threads of the pool (callers size per-worker
+    /// scratch with it), and returns when all are done. worker is in [0, maxWidth) and no
+    /// two bodies run with the same worker at once within this loop. An exception from a body is
+    /// rethrown here after the loop ends.
+    /// </summary>
+    public static void For(int count, int maxWidth, delegate* managed<void*, int, int, void> body, void* state)
+    {
+        int width = Math.Min(Math.Min(Width, maxWidth), count);
+        if (width <= 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(state, i, 0);
+            }
+            return;
+        }
+        try
+        {
+            _body = body;
+            _state = state;
+            _count = count;
+            _next = 0;
+            _failure = null;
+            Volatile.Write(ref _pending, width - 1);
+            for (int w = 0; w < width - 1; w++)
+            {
+                _workers[w].Start();
+            }
+            RunItems(0);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _pending) != 0)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+            if (_failure is { } failure)
+            {
+                throw new AggregateException("a parallel backend loop failed", failure);
+            }
+        }
+        finally
+        {
+            _body = null;
+            _state = null;
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private static void RunItems(int worker)
+    {
+        try
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref _next) - 1) < _count)
+            {
+                _body(_state, i, worker);
+            }
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+            Volatile.Write(ref _next, int.MaxValue / 2); // stop handing out items
+        }
+    }
+
+    /// <summary>One background thread, woken by <see cref="Start"/> for each loop.</summary>
+    private sealed class Worker
+    {
+        private readonly int _index;
+        private int _generation;
+        private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
+
+        public Worker(int index)
+        {
+            _index = index;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"engine-openblas-worker-{index}" };
+            thread.Start();
+        }
+
+        public void Start()
+        {
+            Interlocked.Increment(ref _generation);
+            _wake.Set();
+        }
+
+        private void Loop()
+        {
+            int seen = 0;
+            while (true)
+            {
+                // Spin a little first: in a training step the next loop usually follows within microseconds.
+                for (int i = 0; i < SpinIterations && Volatile.Read(ref _generation) == seen; i++)
+                {
+                    Thread.SpinWait(20);
+                }
+                // Start bumps the generation before it sets the event, so checking the generation after
+                // every wake (and never trusting the event alone) neither misses a loop nor runs one twice.
+                while (Volatile.Read(ref _generation) == seen)
+                {
+                    _wake.Wait();
+                    _wake.Reset();
+                }
+                seen = Volatile.Read(ref _generation);
+                RunItems(_index);
+                Interlocked.Decrement(ref _pending);
+            }
+        }
+    }
+}
