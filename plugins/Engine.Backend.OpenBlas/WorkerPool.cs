@@ -30,8 +30,15 @@ internal static unsafe class WorkerPool
     private static void* _state;
     private static int _count;
     private static int _next;
-    private static int _pending;
+    private static int _loopWidth;
     private static Exception? _failure;
+
+    // Who is inside the current loop: the number of workers that joined it, plus Closed once the
+    // caller has run out of items. A worker joins only while the loop is open, so the caller waits
+    // just for workers that are actually running items, never for one that has not woken up yet
+    // (on a busy machine that can take a whole scheduler time slice).
+    private const int Closed = 1 << 30;
+    private static int _gate = Closed;
 
     /// <summary>Threads a loop runs on, the caller included (at least 1).</summary>
     public static int Width
@@ -86,15 +93,17 @@ internal static unsafe class WorkerPool
             _state = state;
             _count = count;
             _next = 0;
+            _loopWidth = width;
             _failure = null;
-            Volatile.Write(ref _pending, width - 1);
+            Volatile.Write(ref _gate, 0);
             for (int w = 0; w < width - 1; w++)
             {
                 _workers[w].Start();
             }
             RunItems(0);
+            Interlocked.Or(ref _gate, Closed);
             var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0)
+            while (Volatile.Read(ref _gate) != Closed)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
@@ -108,6 +117,29 @@ internal static unsafe class WorkerPool
             _body = null;
             _state = null;
             Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>Enters the open loop as <paramref name="worker"/>, if there is one it may take part in.</summary>
+    private static bool TryJoin(int worker)
+    {
+        while (true)
+        {
+            int gate = Volatile.Read(ref _gate);
+            if ((gate & Closed) != 0 || worker >= Volatile.Read(ref _loopWidth))
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _gate, gate + 1, gate) == gate)
+            {
+                // Re-check after joining: the width read above may belong to an earlier loop.
+                if (worker < Volatile.Read(ref _loopWidth))
+                {
+                    return true;
+                }
+                Interlocked.Decrement(ref _gate);
+                return false;
+            }
         }
     }
 
@@ -166,8 +198,11 @@ internal static unsafe class WorkerPool
                     _wake.Reset();
                 }
                 seen = Volatile.Read(ref _generation);
-                RunItems(_index);
-                Interlocked.Decrement(ref _pending);
+                if (TryJoin(_index))
+                {
+                    RunItems(_index);
+                    Interlocked.Decrement(ref _gate);
+                }
             }
         }
     }
