@@ -18,7 +18,7 @@ namespace Engine.Backend.OpenBlas;
 /// </remarks>
 internal static unsafe class WorkerPool
 {
-    private const int SpinIterations = 2000;
+    private const int SpinIterations = 200;
 
     private static readonly Lock Gate = new();
     private static Worker[] _workers = [];
