@@ -19,6 +19,7 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe class Im2Col
 {
     /// <summary>col ← im2col(x) for one sample x of C×D×H×W.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip the slow tier-0 code
     public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -65,6 +66,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>x += col2im(col) for one sample x of C×D×H×W (the caller clears x first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter<T>(in ConvolutionLayout layout, T* col, T* x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
