@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Engine.Backend.OpenBlas;
 
 /// <summary>
@@ -18,7 +20,7 @@ namespace Engine.Backend.OpenBlas;
 /// </remarks>
 internal static unsafe class WorkerPool
 {
-    private const int SpinIterations = 200;
+    private const int SpinIterations = 60;
 
     private static readonly Lock Gate = new();
     private static Worker[] _workers = [];
@@ -79,8 +81,12 @@ internal static unsafe class WorkerPool
     public static void For(int count, int maxWidth, delegate* managed<void*, int, int, void> body, void* state)
     {
         int width = Math.Min(Math.Min(Width, maxWidth), count);
-        if (width <= 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (width <= 1 || _serialLoops > 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
+            if (_serialLoops > 0)
+            {
+                _serialLoops--; // racy decrement from several callers only shortens the pause
+            }
             for (int i = 0; i < count; i++)
             {
                 body(state, i, 0);
@@ -100,13 +106,16 @@ internal static unsafe class WorkerPool
             {
                 _workers[w].Start();
             }
-            RunItems(0);
+            long start = Stopwatch.GetTimestamp();
+            int mine = RunItems(0);
             Interlocked.Or(ref _gate, Closed);
+            long own = Stopwatch.GetTimestamp();
             var spin = new SpinWait();
             while (Volatile.Read(ref _gate) != Closed)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
+            JudgeWait(own - start, Stopwatch.GetTimestamp() - own, alone: mine >= count && count >= 2 * width);
             if (_failure is { } failure)
             {
                 throw new AggregateException("a parallel backend loop failed", failure);
@@ -119,6 +128,42 @@ internal static unsafe class WorkerPool
             Volatile.Write(ref _busy, 0);
         }
     }
+
+    /// <summary>
+    /// Backs off to serial loops when the machine is oversubscribed: when the workers did not get
+    /// to run any of a loop's items (they were not scheduled in time), or when the caller waited
+    /// long for them. The caller runs items until
+    /// none are left and then waits for workers still inside one; when a worker has been preempted
+    /// (other processes want the cores) that wait lasts a scheduler time slice and costs more than
+    /// the parallelism saves. After several loops in a row where the wait exceeded both the caller's
+    /// own share and <see cref="StallTicks"/>, the next <see cref="SerialPause"/> loops run on the
+    /// calling thread alone; then the pool tries again. On a quiet machine waits are microseconds
+    /// and this never triggers.
+    /// </summary>
+    private static void JudgeWait(long ownTicks, long waitTicks, bool alone)
+    {
+        if (alone || (waitTicks > ownTicks && waitTicks > StallTicks))
+        {
+            if (++_stalls >= 3)
+            {
+                _stalls = 0;
+                _serialLoops = SerialPause;
+            }
+        }
+        else if (_stalls > 0)
+        {
+            _stalls--;
+        }
+    }
+
+    /// <summary>A wait longer than this (0.2 ms, a few small loops' worth) counts as a stall.</summary>
+    private static readonly long StallTicks = Stopwatch.Frequency / 5000;
+
+    /// <summary>Loops run serially after repeated stalls (a few dozen LeNet training steps).</summary>
+    private const int SerialPause = 500;
+
+    private static int _stalls;
+    private static int _serialLoops;
 
     /// <summary>Enters the open loop as <paramref name="worker"/>, if there is one it may take part in.</summary>
     private static bool TryJoin(int worker)
@@ -143,14 +188,17 @@ internal static unsafe class WorkerPool
         }
     }
 
-    private static void RunItems(int worker)
+    /// <summary>Runs items until none are left; returns how many this thread ran.</summary>
+    private static int RunItems(int worker)
     {
+        int done = 0;
         try
         {
             int i;
             while ((i = Interlocked.Increment(ref _next) - 1) < _count)
             {
                 _body(_state, i, worker);
+                done++;
             }
         }
         catch (Exception e)
@@ -158,6 +206,7 @@ internal static unsafe class WorkerPool
             Interlocked.CompareExchange(ref _failure, e, null);
             Volatile.Write(ref _next, int.MaxValue / 2); // stop handing out items
         }
+        return done;
     }
 
     /// <summary>One background thread, woken by <see cref="Start"/> for each loop.</summary>
