@@ -25,8 +25,21 @@ public sealed partial class OpenBlasBackend
         int blocks = (long)m * n * k < SplitGemmWork ? 1 : Math.Max(1, Math.Min(WorkerPool.Width, (byRows ? m : n) / SplitGemmMinBlock));
         var job = new GemmJob<T>
         {
-            TransposeA = transposeA, TransposeB = transposeB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-            A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, ByRows = byRows, Blocks = blocks,
+            TransposeA = transposeA,
+            TransposeB = transposeB,
+            M = m,
+            N = n,
+            K = k,
+            Alpha = alpha,
+            Beta = beta,
+            A = a,
+            Lda = lda,
+            B = b,
+            Ldb = ldb,
+            C = c,
+            Ldc = ldc,
+            ByRows = byRows,
+            Blocks = blocks,
         };
         if (blocks == 1)
         {
