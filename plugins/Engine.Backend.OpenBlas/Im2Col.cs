@@ -1,5 +1,6 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Engine.Backend.OpenBlas;
 
@@ -18,6 +19,7 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe class Im2Col
 {
     /// <summary>col ← im2col(x) for one sample x of C×D×H×W.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip the slow tier-0 code
     public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -33,6 +35,7 @@ internal static unsafe class Im2Col
                 {
                     for (int kw = 0; kw < w.Kernel; kw++)
                     {
+                        (int first, int end, int offset) = ValidRange(w, kw);
                         for (int od = 0; od < d.Output; od++)
                         {
                             int id = od * d.Stride - d.Pad + kd * d.Dilation;
@@ -47,11 +50,11 @@ internal static unsafe class Im2Col
                                 int ih = oh * h.Stride - h.Pad + kh * h.Dilation;
                                 if ((uint)ih >= (uint)h.Input)
                                 {
-                                    new Span<T>(row, w.Output).Clear();
+                                    Clear(row, w.Output);
                                 }
                                 else
                                 {
-                                    GatherRow(channel + ((long)id * h.Input + ih) * w.Input, row, w, kw);
+                                    GatherRow(channel + ((long)id * h.Input + ih) * w.Input, row, w, first, end, offset);
                                 }
                                 row += w.Output;
                             }
@@ -63,6 +66,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>x += col2im(col) for one sample x of C×D×H×W (the caller clears x first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter<T>(in ConvolutionLayout layout, T* col, T* x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -78,6 +82,7 @@ internal static unsafe class Im2Col
                 {
                     for (int kw = 0; kw < w.Kernel; kw++)
                     {
+                        (int first, int end, int offset) = ValidRange(w, kw);
                         for (int od = 0; od < d.Output; od++)
                         {
                             int id = od * d.Stride - d.Pad + kd * d.Dilation;
@@ -91,7 +96,7 @@ internal static unsafe class Im2Col
                                 int ih = oh * h.Stride - h.Pad + kh * h.Dilation;
                                 if ((uint)ih < (uint)h.Input)
                                 {
-                                    ScatterRow(row, channel + ((long)id * h.Input + ih) * w.Input, w, kw);
+                                    ScatterRow(row, channel + ((long)id * h.Input + ih) * w.Input, w.Stride, first, end, offset);
                                 }
                                 row += w.Output;
                             }
@@ -102,22 +107,26 @@ internal static unsafe class Im2Col
         }
     }
 
-    /// <summary>dst[ow] ← src[ow·stride + offset] where that is inside the row, else 0.</summary>
-    private static void GatherRow<T>(T* src, T* dst, ConvolutionAxis w, int kw)
+    // Rows are short (a LeNet convolution's are 10 to 28 elements), so the helpers below copy, clear
+    // and add with inline vector loops: a call into Span.CopyTo / TensorPrimitives per row cost more
+    // than the row itself and made im2col/col2im about half of a LeNet training step.
+
+    /// <summary>dst[ow] ← src[ow·stride + offset] for ow in [first, end), 0 elsewhere in [0, w.Output).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherRow<T>(T* src, T* dst, ConvolutionAxis w, int first, int end, int offset)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        (int first, int end, int offset) = ValidRange(w, kw);
-        if (first > 0)
+        for (int ow = 0; ow < first; ow++)
         {
-            new Span<T>(dst, first).Clear();
+            dst[ow] = T.Zero;
         }
-        if (end < w.Output)
+        for (int ow = end; ow < w.Output; ow++)
         {
-            new Span<T>(dst + end, w.Output - end).Clear();
+            dst[ow] = T.Zero;
         }
         if (w.Stride == 1)
         {
-            new ReadOnlySpan<T>(src + first + offset, end - first).CopyTo(new Span<T>(dst + first, end - first));
+            Copy(src + first + offset, dst + first, end - first);
             return;
         }
         T* s = src + (long)first * w.Stride + offset;
@@ -127,21 +136,77 @@ internal static unsafe class Im2Col
         }
     }
 
-    /// <summary>dst[ow·stride + offset] += src[ow] where that is inside the row.</summary>
-    private static void ScatterRow<T>(T* src, T* dst, ConvolutionAxis w, int kw)
+    /// <summary>dst[ow·stride + offset] += src[ow] for ow in [first, end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterRow<T>(T* src, T* dst, int stride, int first, int end, int offset)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        (int first, int end, int offset) = ValidRange(w, kw);
-        if (w.Stride == 1)
+        if (stride == 1)
         {
-            var target = new Span<T>(dst + first + offset, end - first);
-            TensorPrimitives.Add(target, new ReadOnlySpan<T>(src + first, end - first), target);
+            T* s = src + first, t = dst + first + offset;
+            int count = end - first, i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
+                {
+                    Vector256.Store(Vector256.Load(t + i) + Vector256.Load(s + i), t + i);
+                }
+            }
+            for (; i < count; i++)
+            {
+                t[i] += s[i];
+            }
             return;
         }
-        T* t = dst + (long)first * w.Stride + offset;
-        for (int ow = first; ow < end; ow++, t += w.Stride)
+        T* target = dst + (long)first * stride + offset;
+        for (int ow = first; ow < end; ow++, target += stride)
         {
-            *t += src[ow];
+            *target += src[ow];
+        }
+    }
+
+    /// <summary>dst[0..count) ← src[0..count); the ranges do not overlap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(T* src, T* dst, int count)
+        where T : unmanaged
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && count >= Vector256<T>.Count)
+        {
+            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256.Store(Vector256.Load(src + i), dst + i);
+            }
+            if (i < count)
+            {
+                // The last (overlapping) vector rewrites a few elements with the same values.
+                int last = count - Vector256<T>.Count;
+                Vector256.Store(Vector256.Load(src + last), dst + last);
+            }
+            return;
+        }
+        for (; i < count; i++)
+        {
+            dst[i] = src[i];
+        }
+    }
+
+    /// <summary>dst[0..count) ← 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear<T>(T* dst, int count)
+        where T : unmanaged
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256.Store(Vector256<T>.Zero, dst + i);
+            }
+        }
+        for (; i < count; i++)
+        {
+            dst[i] = default;
         }
     }
 
@@ -149,6 +214,7 @@ internal static unsafe class Im2Col
     /// The outputs [first, end) of tap <paramref name="k"/> whose input index ow·stride + offset lies
     /// in [0, input); offset = k·dilation − pad. Empty ranges come back with first = end.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (int First, int End, int Offset) ValidRange(ConvolutionAxis axis, int k)
     {
         int offset = k * axis.Dilation - axis.Pad;

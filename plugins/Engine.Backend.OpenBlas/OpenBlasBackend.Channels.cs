@@ -30,13 +30,16 @@ public sealed partial class OpenBlasBackend
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, $"{name}: alpha must be finite");
         }
         int n = (int)x.ElementCount;
-        if (x.DataType == DataType.Float32)
+        unsafe
         {
-            ActivationForwardKernel<float>(activation, Elements<float>(xs, n), Elements<float>(ys, n), (float)alpha);
-        }
-        else
-        {
-            ActivationForwardKernel<double>(activation, Elements<double>(xs, n), Elements<double>(ys, n), alpha);
+            if (x.DataType == DataType.Float32)
+            {
+                ParallelActivationForward(activation, (float*)xs.Pointer, (float*)ys.Pointer, n, (float)alpha);
+            }
+            else
+            {
+                ParallelActivationForward(activation, (double*)xs.Pointer, (double*)ys.Pointer, n, alpha);
+            }
         }
         GC.KeepAlive(xs);
         GC.KeepAlive(ys);

@@ -1,10 +1,12 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace Engine.Backend.OpenBlas;
 
 /// <summary>
 /// Convolution over 1 to 3 spatial axes: per sample, im2col (<see cref="Im2Col"/>) into the cached
-/// workspace, then one GEMM per group in OpenBLAS, which threads it. A 1×1 window with stride 1
+/// workspace, then one single-threaded OpenBLAS GEMM per group; the samples of a batch are spread
+/// over the backend's <see cref="WorkerPool"/>. A 1×1 window with stride 1
 /// and no padding skips im2col: the sample already is its column matrix.
 /// </summary>
 /// <remarks>
@@ -64,36 +66,7 @@ public sealed partial class OpenBlasBackend
             new Span<T>(y, l.Batch * l.Filters * l.OutputSize).Clear();
             return;
         }
-        int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
-        CpuStorage? block = l.IsPointwise ? null : RentWorkspace<T>((long)l.ColumnRows * positions);
-        try
-        {
-            for (int n = 0; n < l.Batch; n++)
-            {
-                T* xn = x + (long)n * l.Channels * l.InputSize;
-                T* yn = y + (long)n * l.Filters * positions;
-                T* col = xn;
-                if (block is not null)
-                {
-                    col = (T*)block.Pointer;
-                    Im2Col.Gather(l, xn, col);
-                }
-                for (int g = 0; g < l.Groups; g++)
-                {
-                    GemmBlock(false, false, filters, positions, rows,
-                        w + (long)g * filters * rows, rows,
-                        col + (long)g * rows * positions, positions,
-                        false, yn + (long)g * filters * positions, positions);
-                }
-            }
-        }
-        finally
-        {
-            if (block is not null)
-            {
-                ReturnWorkspace(block);
-            }
-        }
+        RunOverSamples(Pass.Forward, l, x, w, y, &ForwardSample<T>);
     }
 
     private unsafe void ConvolutionBackwardDataKernel<T>(in ConvolutionLayout l, T* dy, T* w, T* dx)
@@ -104,28 +77,56 @@ public sealed partial class OpenBlasBackend
             new Span<T>(dx, l.Batch * l.Channels * l.InputSize).Clear();
             return;
         }
-        int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
-        int sampleSize = l.Channels * l.InputSize;
-        CpuStorage? block = l.IsPointwise ? null : RentWorkspace<T>((long)l.ColumnRows * positions);
+        RunOverSamples(Pass.BackwardData, l, dx, w, dy, &BackwardDataSample<T>);
+    }
+
+    private unsafe void ConvolutionBackwardFilterKernel<T>(in ConvolutionLayout l, T* x, T* dy, T* dw)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (IsEmpty(l))
+        {
+            new Span<T>(dw, l.Filters * l.GroupRows).Clear();
+            return;
+        }
+        RunOverSamples(Pass.BackwardFilter, l, x, dw, dy, &BackwardFilterPart<T>);
+    }
+
+    /// <summary>
+    /// Runs one pass over the batch on the <see cref="WorkerPool"/>. Forward and backward data take
+    /// one sample per item; backward filter splits the batch into one contiguous range per worker,
+    /// each summing its own partial dw (the first range writes dw itself), and adds the partials in
+    /// range order afterwards, so the result does not depend on which thread ran what. Scratch is one
+    /// workspace block: a column matrix per worker, then the partial dws.
+    /// </summary>
+    private unsafe void RunOverSamples<T>(Pass pass, in ConvolutionLayout l, T* x, T* w, T* y, delegate* managed<void*, int, int, void> body)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
+        long columns = l.IsPointwise ? 0 : (long)l.ColumnRows * l.OutputSize;
+        long filterSize = (long)l.Filters * l.GroupRows;
+        int parts = pass == Pass.BackwardFilter ? width : l.Batch;
+        long scratch = width * columns + (pass == Pass.BackwardFilter ? (parts - 1) * filterSize : 0);
+        CpuStorage? block = scratch == 0 ? null : RentWorkspace<T>(scratch);
         try
         {
-            for (int n = 0; n < l.Batch; n++)
+            var job = new ConvolutionJob<T>
             {
-                T* dyn = dy + (long)n * l.Filters * positions;
-                T* dxn = dx + (long)n * sampleSize;
-                // Pointwise: the column matrix is dx itself, so the GEMM writes the answer in place.
-                T* col = block is null ? dxn : (T*)block.Pointer;
-                for (int g = 0; g < l.Groups; g++)
+                Layout = l,
+                X = x,
+                W = w,
+                Y = y,
+                Columns = columns == 0 ? null : (T*)block!.Pointer,
+                ColumnsPerWorker = columns,
+                Partials = block is null ? null : (T*)block.Pointer + width * columns,
+                Parts = parts,
+            };
+            WorkerPool.For(parts, width, body, &job);
+            if (pass == Pass.BackwardFilter)
+            {
+                var dw = new Span<T>(w, checked((int)filterSize));
+                for (int p = 1; p < parts; p++)
                 {
-                    GemmBlock(true, false, rows, positions, filters,
-                        w + (long)g * filters * rows, rows,
-                        dyn + (long)g * filters * positions, positions,
-                        false, col + (long)g * rows * positions, positions);
-                }
-                if (block is not null)
-                {
-                    new Span<T>(dxn, sampleSize).Clear();
-                    Im2Col.Scatter(l, col, dxn);
+                    TensorPrimitives.Add(dw, new ReadOnlySpan<T>(job.Partials + (p - 1) * filterSize, dw.Length), dw);
                 }
             }
         }
@@ -138,43 +139,92 @@ public sealed partial class OpenBlasBackend
         }
     }
 
-    private unsafe void ConvolutionBackwardFilterKernel<T>(in ConvolutionLayout l, T* x, T* dy, T* dw)
+    /// <summary>What the per-sample bodies of one convolution pass read: operands, layout, scratch.</summary>
+    private unsafe struct ConvolutionJob<T> where T : unmanaged
+    {
+        public ConvolutionLayout Layout;
+        public T* X;        // x, or dx for backward data
+        public T* W;        // w, or dw for backward filter
+        public T* Y;        // y, or dy for the backward passes
+        public T* Columns;  // one column matrix per worker (null for pointwise convolutions)
+        public long ColumnsPerWorker;
+        public T* Partials; // backward filter: the partial dw of ranges 1..Parts-1
+        public int Parts;
+    }
+
+    private static unsafe void ForwardSample<T>(void* state, int n, int worker)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (IsEmpty(l))
-        {
-            new Span<T>(dw, l.Filters * l.GroupRows).Clear();
-            return;
-        }
+        ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
+        ref readonly ConvolutionLayout l = ref job.Layout;
         int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
-        CpuStorage? block = l.IsPointwise ? null : RentWorkspace<T>((long)l.ColumnRows * positions);
-        try
+        T* xn = job.X + (long)n * l.Channels * l.InputSize;
+        T* yn = job.Y + (long)n * l.Filters * positions;
+        T* col = xn;
+        if (job.Columns is not null)
         {
-            for (int n = 0; n < l.Batch; n++)
-            {
-                T* xn = x + (long)n * l.Channels * l.InputSize;
-                T* dyn = dy + (long)n * l.Filters * positions;
-                T* col = xn;
-                if (block is not null)
-                {
-                    col = (T*)block.Pointer;
-                    Im2Col.Gather(l, xn, col);
-                }
-                for (int g = 0; g < l.Groups; g++)
-                {
-                    // The first sample overwrites dw, the rest add to it.
-                    GemmBlock(false, true, filters, rows, positions,
-                        dyn + (long)g * filters * positions, positions,
-                        col + (long)g * rows * positions, positions,
-                        n > 0, dw + (long)g * filters * rows, rows);
-                }
-            }
+            col = job.Columns + worker * job.ColumnsPerWorker;
+            Im2Col.Gather(l, xn, col);
         }
-        finally
+        for (int g = 0; g < l.Groups; g++)
         {
-            if (block is not null)
+            GemmBlock(false, false, filters, positions, rows,
+                job.W + (long)g * filters * rows, rows,
+                col + (long)g * rows * positions, positions,
+                false, yn + (long)g * filters * positions, positions);
+        }
+    }
+
+    private static unsafe void BackwardDataSample<T>(void* state, int n, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
+        int sampleSize = l.Channels * l.InputSize;
+        T* dyn = job.Y + (long)n * l.Filters * positions;
+        T* dxn = job.X + (long)n * sampleSize;
+        // Pointwise: the column matrix is dx itself, so the GEMM writes the answer in place.
+        T* col = job.Columns is null ? dxn : job.Columns + worker * job.ColumnsPerWorker;
+        for (int g = 0; g < l.Groups; g++)
+        {
+            GemmBlock(true, false, rows, positions, filters,
+                job.W + (long)g * filters * rows, rows,
+                dyn + (long)g * filters * positions, positions,
+                false, col + (long)g * rows * positions, positions);
+        }
+        if (job.Columns is not null)
+        {
+            new Span<T>(dxn, sampleSize).Clear();
+            Im2Col.Scatter(l, col, dxn);
+        }
+    }
+
+    private static unsafe void BackwardFilterPart<T>(void* state, int part, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
+        int first = (int)((long)l.Batch * part / job.Parts), end = (int)((long)l.Batch * (part + 1) / job.Parts);
+        T* dw = part == 0 ? job.W : job.Partials + (part - 1) * (long)l.Filters * rows;
+        for (int n = first; n < end; n++)
+        {
+            T* xn = job.X + (long)n * l.Channels * l.InputSize;
+            T* dyn = job.Y + (long)n * l.Filters * positions;
+            T* col = xn;
+            if (job.Columns is not null)
             {
-                ReturnWorkspace(block);
+                col = job.Columns + worker * job.ColumnsPerWorker;
+                Im2Col.Gather(l, xn, col);
+            }
+            for (int g = 0; g < l.Groups; g++)
+            {
+                // The range's first sample overwrites its dw, the rest add to it.
+                GemmBlock(false, true, filters, rows, positions,
+                    dyn + (long)g * filters * positions, positions,
+                    col + (long)g * rows * positions, positions,
+                    n > first, dw + (long)g * filters * rows, rows);
             }
         }
     }

@@ -105,13 +105,16 @@ public sealed partial class OpenBlasBackend
             throw new ArgumentOutOfRangeException(nameof(activation), activation, "ActivationBackward: unknown activation");
         }
         int n = (int)x.ElementCount;
-        if (x.DataType == DataType.Float32)
+        unsafe
         {
-            ActivationBackwardKernel<float>(activation, Elements<float>(xs, n), Elements<float>(ys, n), Elements<float>(dys, n), Elements<float>(dxs, n), (float)alpha);
-        }
-        else
-        {
-            ActivationBackwardKernel<double>(activation, Elements<double>(xs, n), Elements<double>(ys, n), Elements<double>(dys, n), Elements<double>(dxs, n), alpha);
+            if (x.DataType == DataType.Float32)
+            {
+                ParallelActivationBackward(activation, (float*)xs.Pointer, (float*)ys.Pointer, (float*)dys.Pointer, (float*)dxs.Pointer, n, (float)alpha);
+            }
+            else
+            {
+                ParallelActivationBackward(activation, (double*)xs.Pointer, (double*)ys.Pointer, (double*)dys.Pointer, (double*)dxs.Pointer, n, alpha);
+            }
         }
         GC.KeepAlive(xs);
         GC.KeepAlive(ys);

@@ -74,19 +74,13 @@ public sealed partial class OpenBlasBackend
             return;
         }
 
-        int ta = transposeA ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;
-        int tb = transposeB ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;
         if (isFloat)
         {
-            OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, ta, tb, m, n, k,
-                (float)alpha, (float*)sa.Pointer, aCols, (float*)sb.Pointer, bCols,
-                (float)beta, (float*)sc.Pointer, n);
+            SplitGemm(transposeA, transposeB, m, n, k, alpha, (float*)sa.Pointer, aCols, (float*)sb.Pointer, bCols, beta, (float*)sc.Pointer, n);
         }
         else
         {
-            OpenBlasNative.Dgemm(OpenBlasNative.RowMajor, ta, tb, m, n, k,
-                alpha, (double*)sa.Pointer, aCols, (double*)sb.Pointer, bCols,
-                beta, (double*)sc.Pointer, n);
+            SplitGemm(transposeA, transposeB, m, n, k, alpha, (double*)sa.Pointer, aCols, (double*)sb.Pointer, bCols, beta, (double*)sc.Pointer, n);
         }
         // The pointers are raw: keep the storages (and their finalizers) at bay until BLAS is done.
         GC.KeepAlive(sa);

@@ -28,7 +28,22 @@ public sealed partial class OpenBlasBackend
         NotShared(op, "x", xs, "y", ys);
         PoolPlan plan = PoolPlan.Create(op, geometry, x, "y", y);
         int nx = (int)x.ElementCount, ny = (int)y.ElementCount;
-        if (x.DataType == DataType.Float32)
+        if (plan.IsTwoByTwo)
+        {
+            unsafe
+            {
+                bool max = geometry.Mode == PoolingMode.Max;
+                if (x.DataType == DataType.Float32)
+                {
+                    ParallelPoolForwardTwoByTwo(plan, max, (float*)xs.Pointer, (float*)ys.Pointer);
+                }
+                else
+                {
+                    ParallelPoolForwardTwoByTwo(plan, max, (double*)xs.Pointer, (double*)ys.Pointer);
+                }
+            }
+        }
+        else if (x.DataType == DataType.Float32)
         {
             PoolForwardKernel(plan, geometry, Elements<float>(xs, nx), Elements<float>(ys, ny));
         }
@@ -59,7 +74,22 @@ public sealed partial class OpenBlasBackend
         NotShared(op, "dx", dxs, "dy", dys);
         NotShared(op, "dx", dxs, "x", xs);
         int nx = (int)x.ElementCount, ny = (int)y.ElementCount;
-        if (x.DataType == DataType.Float32)
+        if (plan.IsTwoByTwo)
+        {
+            unsafe
+            {
+                bool max = geometry.Mode == PoolingMode.Max;
+                if (x.DataType == DataType.Float32)
+                {
+                    ParallelPoolBackwardTwoByTwo(plan, max, (float*)xs.Pointer, (float*)dys.Pointer, (float*)dxs.Pointer);
+                }
+                else
+                {
+                    ParallelPoolBackwardTwoByTwo(plan, max, (double*)xs.Pointer, (double*)dys.Pointer, (double*)dxs.Pointer);
+                }
+            }
+        }
+        else if (x.DataType == DataType.Float32)
         {
             PoolBackwardKernel(plan, geometry, Elements<float>(xs, nx), Elements<float>(dys, ny), Elements<float>(dxs, nx));
         }

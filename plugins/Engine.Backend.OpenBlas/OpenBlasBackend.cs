@@ -7,10 +7,10 @@ namespace Engine.Backend.OpenBlas;
 /// synchronously on the calling thread, so <see cref="Synchronize"/> has nothing to wait for.
 /// </summary>
 /// <remarks>
-/// The C# kernels are deliberately single-threaded: OpenBLAS keeps its own thread pool busy during
-/// GEMM, which is where nearly all the time goes, and a second (.NET) pool running element-wise
-/// work would compete with it for the same cores instead of adding throughput, most visibly on small
-/// machines. One pool, owned by OpenBLAS, is the simpler and faster arrangement.
+/// There is one thread pool, the backend's own <see cref="WorkerPool"/>: convolutions split the
+/// batch over it and large GEMMs their rows, each piece calling OpenBLAS single-threaded. OpenBLAS's
+/// own pool is switched off because two pools on the same cores compete instead of adding
+/// throughput, and OpenBLAS's threads spin and yield around every small GEMM a CNN makes.
 /// The backend is not thread-safe in the sense that two threads must not write the same tensor at
 /// once; separate tensors may be used from separate threads.
 /// </remarks>
@@ -28,7 +28,7 @@ public sealed partial class OpenBlasBackend : IBackend
         {
             throw new BackendException($"the openblas backend is unavailable: {detail}");
         }
-        Description = $"{detail}; other ops vectorised C# (System.Numerics.Tensors) on 1 thread";
+        Description = $"{detail} (the backend's pool; OpenBLAS calls single-threaded); other ops vectorised C# (System.Numerics.Tensors)";
     }
 
     /// <inheritdoc/>
@@ -41,9 +41,9 @@ public sealed partial class OpenBlasBackend : IBackend
     public string Description { get; }
 
     /// <summary>
-    /// Threads OpenBLAS uses for one GEMM. This is a property of the loaded library and so applies to
-    /// the whole process, every backend instance included. <see cref="Description"/> keeps the count
-    /// the library started with.
+    /// Threads the backend's pool runs convolutions and large GEMMs on (OpenBLAS itself stays
+    /// single-threaded). This applies to the whole process, every backend instance included.
+    /// <see cref="Description"/> keeps the count the library started with.
     /// </summary>
     public int BlasThreadCount
     {

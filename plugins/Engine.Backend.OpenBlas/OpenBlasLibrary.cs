@@ -47,19 +47,22 @@ internal static class OpenBlasLibrary
         }
     }
 
-    /// <summary>Threads OpenBLAS uses for one call (process-wide). The library must be loaded.</summary>
+    /// <summary>
+    /// Threads the backend computes on (process-wide): the width of its <see cref="WorkerPool"/>.
+    /// OpenBLAS itself stays single-threaded; the library must be loaded.
+    /// </summary>
     internal static int ThreadCount
     {
         get
         {
             EnsureLoaded();
-            return OpenBlasNative.GetNumThreads();
+            return WorkerPool.Width;
         }
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
             EnsureLoaded();
-            OpenBlasNative.SetNumThreads(value);
+            WorkerPool.Width = value;
         }
     }
 
@@ -195,7 +198,13 @@ internal static class OpenBlasLibrary
             config = config["OpenBLAS ".Length..];
         }
         string core = ReadCoreName();
-        int threads = OpenBlasNative.GetNumThreads();
+        // One thread pool, not two: OpenBLAS's own threads would wake, spin and yield on every small
+        // GEMM (most of a CNN's calls), and would compete with the batch-level parallelism of the
+        // backend's pool. The pool takes over the thread count OpenBLAS chose (OPENBLAS_NUM_THREADS,
+        // else the core count) and OpenBLAS runs every call on the thread that makes it.
+        int threads = Math.Max(1, OpenBlasNative.GetNumThreads());
+        OpenBlasNative.SetNumThreads(1);
+        WorkerPool.Width = threads;
         _detail = $"OpenBLAS {config}, core {core}, {threads} {(threads == 1 ? "thread" : "threads")}";
         if (failures.Count > 0 && Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } explicitPath)
         {

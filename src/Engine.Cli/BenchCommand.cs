@@ -24,7 +24,7 @@ internal static class BenchCommand
     {
         var layers = new Command("layers", "Time forward and backward of the reference layer shapes") { Repeat, Device, Only };
         layers.SetAction(result => EngineCli.Guard(error, () => RunLayers(result, output)));
-        return new Command("bench", "Benchmarks (timings are reported, never asserted)") { layers };
+        return new Command("bench", "Benchmarks (timings are reported, never asserted)") { layers, BenchTrainCommand.Create(output, error) };
     }
 
     private static IEnumerable<Case> Cases()

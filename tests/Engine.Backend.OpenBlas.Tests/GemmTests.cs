@@ -52,6 +52,23 @@ public sealed class GemmTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Types))]
+    public void MatchesReferenceWhenSplitOverThePool(DataType type)
+    {
+        // Above 2^20 multiply-adds the backend cuts C into row (tall C) or column (wide C) blocks,
+        // one per pool thread; odd sizes leave uneven blocks.
+        var rng = new Random(11);
+        (int M, int N, int K)[] shapes = [(64, 400, 120), (120, 401, 64), (333, 50, 97), (47, 700, 64)];
+        foreach ((int m, int n, int k) in shapes)
+        {
+            for (int t = 0; t < 4; t++)
+            {
+                RunCase(type, rng, m, n, k, (t & 1) != 0, (t & 2) != 0, 0.5, t == 3 ? 0 : 1.5, "split");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
     public void BetaZeroIgnoresNaNsInC(DataType type)
     {
         for (int t = 0; t < 4; t++)

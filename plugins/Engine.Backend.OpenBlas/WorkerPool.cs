@@ -1,0 +1,258 @@
+using System.Diagnostics;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// The backend's one thread pool: the calling thread plus <see cref="Width"/> − 1 dedicated
+/// workers, which split a loop of independent items (samples of a batch, row blocks of a GEMM)
+/// among themselves. OpenBLAS itself is kept single-threaded (see <see cref="OpenBlasLibrary"/>),
+/// so at any moment only this pool runs work and two pools never fight over the same cores.
+/// </summary>
+/// <remarks>
+/// A loop body is an unmanaged function pointer and a pointer to its state on the caller's stack,
+/// so starting a loop allocates nothing. Items are handed out one at a time from a shared counter,
+/// which keeps both cores busy when one of them is slowed by another process. A worker spins
+/// briefly for the next loop (training steps issue loops back to back) and then sleeps on an
+/// event, so an idle pool costs no CPU. One loop runs at a time: a loop started while another is
+/// running (from another thread, or from inside a body) runs on its calling thread alone, as
+/// worker 0, which callers' per-worker scratch handles because worker 0 of the running loop
+/// rents it the same way (see <see cref="OpenBlasBackend"/>'s workspace slots).
+/// </remarks>
+internal static unsafe class WorkerPool
+{
+    private const int SpinIterations = 60;
+
+    private static readonly Lock Gate = new();
+    private static Worker[] _workers = [];
+    private static int _width = 1;
+    private static int _busy;
+
+    // The loop being run: body, state, item count and the next item to hand out.
+    private static delegate* managed<void*, int, int, void> _body;
+    private static void* _state;
+    private static int _count;
+    private static int _next;
+    private static int _loopWidth;
+    private static Exception? _failure;
+
+    // Who is inside the current loop: the number of workers that joined it, plus Closed once the
+    // caller has run out of items. A worker joins only while the loop is open, so the caller waits
+    // just for workers that are actually running items, never for one that has not woken up yet
+    // (on a busy machine that can take a whole scheduler time slice).
+    private const int Closed = 1 << 30;
+    private static int _gate = Closed;
+
+    /// <summary>Threads a loop runs on, the caller included (at least 1).</summary>
+    public static int Width
+    {
+        get => Volatile.Read(ref _width);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            lock (Gate)
+            {
+                while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+                {
+                    Thread.Yield();
+                }
+                try
+                {
+                    for (int i = _workers.Length; i < value - 1; i++)
+                    {
+                        _workers = [.. _workers, new Worker(i + 1)];
+                    }
+                    _width = value;
+                }
+                finally
+                {
+                    Volatile.Write(ref _busy, 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(state, item, worker) for every item in [0, <paramref name="count"/>),
+    /// spread over at most <paramref name="maxWidth"/> threads of the pool (callers size per-worker
+    /// scratch with it), and returns when all are done. worker is in [0, maxWidth) and no
+    /// two bodies run with the same worker at once within this loop. An exception from a body is
+    /// rethrown here after the loop ends.
+    /// </summary>
+    public static void For(int count, int maxWidth, delegate* managed<void*, int, int, void> body, void* state)
+    {
+        int width = Math.Min(Math.Min(Width, maxWidth), count);
+        if (width <= 1 || _serialLoops > 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            if (_serialLoops > 0)
+            {
+                _serialLoops--; // racy decrement from several callers only shortens the pause
+            }
+            for (int i = 0; i < count; i++)
+            {
+                body(state, i, 0);
+            }
+            return;
+        }
+        try
+        {
+            _body = body;
+            _state = state;
+            _count = count;
+            _next = 0;
+            _loopWidth = width;
+            _failure = null;
+            Volatile.Write(ref _gate, 0);
+            for (int w = 0; w < width - 1; w++)
+            {
+                _workers[w].Start();
+            }
+            long start = Stopwatch.GetTimestamp();
+            int mine = RunItems(0);
+            Interlocked.Or(ref _gate, Closed);
+            long own = Stopwatch.GetTimestamp();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _gate) != Closed)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+            JudgeWait(own - start, Stopwatch.GetTimestamp() - own, alone: mine >= count && count >= 2 * width);
+            if (_failure is { } failure)
+            {
+                throw new AggregateException("a parallel backend loop failed", failure);
+            }
+        }
+        finally
+        {
+            _body = null;
+            _state = null;
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Backs off to serial loops when the machine is oversubscribed: when the workers did not get
+    /// to run any of a loop's items (they were not scheduled in time), or when the caller waited
+    /// long for them. The caller runs items until
+    /// none are left and then waits for workers still inside one; when a worker has been preempted
+    /// (other processes want the cores) that wait lasts a scheduler time slice and costs more than
+    /// the parallelism saves. After several loops in a row where the wait exceeded both the caller's
+    /// own share and <see cref="StallTicks"/>, the next <see cref="SerialPause"/> loops run on the
+    /// calling thread alone; then the pool tries again. On a quiet machine waits are microseconds
+    /// and this never triggers.
+    /// </summary>
+    private static void JudgeWait(long ownTicks, long waitTicks, bool alone)
+    {
+        if (alone || (waitTicks > ownTicks && waitTicks > StallTicks))
+        {
+            if (++_stalls >= 3)
+            {
+                _stalls = 0;
+                _serialLoops = SerialPause;
+            }
+        }
+        else if (_stalls > 0)
+        {
+            _stalls--;
+        }
+    }
+
+    /// <summary>A wait longer than this (0.2 ms, a few small loops' worth) counts as a stall.</summary>
+    private static readonly long StallTicks = Stopwatch.Frequency / 5000;
+
+    /// <summary>Loops run serially after repeated stalls (a few dozen LeNet training steps).</summary>
+    private const int SerialPause = 500;
+
+    private static int _stalls;
+    private static int _serialLoops;
+
+    /// <summary>Enters the open loop as <paramref name="worker"/>, if there is one it may take part in.</summary>
+    private static bool TryJoin(int worker)
+    {
+        while (true)
+        {
+            int gate = Volatile.Read(ref _gate);
+            if ((gate & Closed) != 0 || worker >= Volatile.Read(ref _loopWidth))
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _gate, gate + 1, gate) == gate)
+            {
+                // Re-check after joining: the width read above may belong to an earlier loop.
+                if (worker < Volatile.Read(ref _loopWidth))
+                {
+                    return true;
+                }
+                Interlocked.Decrement(ref _gate);
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Runs items until none are left; returns how many this thread ran.</summary>
+    private static int RunItems(int worker)
+    {
+        int done = 0;
+        try
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref _next) - 1) < _count)
+            {
+                _body(_state, i, worker);
+                done++;
+            }
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+            Volatile.Write(ref _next, int.MaxValue / 2); // stop handing out items
+        }
+        return done;
+    }
+
+    /// <summary>One background thread, woken by <see cref="Start"/> for each loop.</summary>
+    private sealed class Worker
+    {
+        private readonly int _index;
+        private int _generation;
+        private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
+
+        public Worker(int index)
+        {
+            _index = index;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"engine-openblas-worker-{index}" };
+            thread.Start();
+        }
+
+        public void Start()
+        {
+            Interlocked.Increment(ref _generation);
+            _wake.Set();
+        }
+
+        private void Loop()
+        {
+            int seen = 0;
+            while (true)
+            {
+                // Spin a little first: in a training step the next loop usually follows within microseconds.
+                for (int i = 0; i < SpinIterations && Volatile.Read(ref _generation) == seen; i++)
+                {
+                    Thread.SpinWait(20);
+                }
+                // Start bumps the generation before it sets the event, so checking the generation after
+                // every wake (and never trusting the event alone) neither misses a loop nor runs one twice.
+                while (Volatile.Read(ref _generation) == seen)
+                {
+                    _wake.Wait();
+                    _wake.Reset();
+                }
+                seen = Volatile.Read(ref _generation);
+                if (TryJoin(_index))
+                {
+                    RunItems(_index);
+                    Interlocked.Decrement(ref _gate);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Engine.Core;
+using Engine.Host;
+
+namespace Engine.Cli;
+
+/// <summary>
+/// <c>engine bench train</c>: training images/s of a model (forward, loss, backward, SGD update) on
+/// real data-set batches that are loaded into backend tensors before the clock starts, so it
+/// measures the engine rather than data loading; then inference images/s, and optionally where a
+/// step's time goes layer by layer. Timings are printed, never asserted.
+/// </summary>
+internal static class BenchTrainCommand
+{
+    private static readonly Option<string> Model = new("--model") { Description = "Registered model name or JSON model file (a name not registered is also looked up as benchmarks/<name>.json)", DefaultValueFactory = _ => "lenet5" };
+    private static readonly Option<int> Batch = new("--batch") { Description = "Training batch size", DefaultValueFactory = _ => 64 };
+    private static readonly Option<int> InferenceBatch = new("--inference-batch") { Description = "Inference batch size", DefaultValueFactory = _ => 256 };
+    private static readonly Option<int> Steps = new("--steps") { Description = "Training steps per timed round", DefaultValueFactory = _ => 200 };
+    private static readonly Option<int> Rounds = new("--repeat") { Description = "Timed rounds (best and median are printed)", DefaultValueFactory = _ => 5 };
+    private static readonly Option<string> Dataset = new("--dataset") { Description = "Data-set loader name", DefaultValueFactory = _ => "mnist" };
+    private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
+    private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (sequential models only)" };
+
+    /// <summary>Distinct batches held on the backend; the timed steps cycle through them.</summary>
+    private const int HeldBatches = 32;
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("train", "Time training steps and inference of a model on real batches")
+        {
+            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers,
+        };
+        command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
+        return command;
+    }
+
+    private static int Run(ParseResult result, TextWriter output)
+    {
+        int batch = Positive(result.GetValue(Batch), "--batch");
+        int inferenceBatch = Positive(result.GetValue(InferenceBatch), "--inference-batch");
+        int steps = Positive(result.GetValue(Steps), "--steps");
+        int rounds = Positive(result.GetValue(Rounds), "--repeat");
+        string datasetName = result.GetValue(Dataset)!;
+        string dataFolder = result.GetValue(Data) ?? Path.Combine("data", datasetName);
+
+        var options = new EngineHostOptions();
+        options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
+        using EngineHost host = EngineHost.Create(options);
+        using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
+        ImageDataset train = host.LoadDataset(datasetName, dataFolder).Train;
+        ModelSpec spec = ResolveModel(host, result.GetValue(Model)!);
+        using Network network = host.BuildNetwork(spec, backend, train.SampleShape, seed: 1);
+        using ILoss loss = host.CreateLoss();
+        using IOptimizer optimizer = host.CreateOptimizer("sgd", new JsonObject { ["lr"] = result.GetValue(LearningRate) });
+
+        output.WriteLine($"backend   {backend.Name}: {backend.Description}");
+        output.WriteLine($"env       OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}, OPENBLAS_NUM_THREADS={Environment.GetEnvironmentVariable("OPENBLAS_NUM_THREADS") ?? "(unset)"}, {Environment.ProcessorCount} logical CPUs");
+        output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters");
+
+        using var trainBatches = new BenchBatches(backend, train, batch, HeldBatches);
+        using var inferenceBatches = new BenchBatches(backend, train, inferenceBatch, 4);
+
+        void TrainStep(int i)
+        {
+            var (x, t) = trainBatches[i];
+            Tensor y = network.Forward(x, training: true);
+            LossOutput l = loss.Compute(y, t);
+            network.Backward(l.Gradient);
+            optimizer.Step(network.Parameters);
+        }
+        void InferenceStep(int i) => network.Forward(inferenceBatches[i].Inputs, training: false);
+
+        // Warm-up: JIT (tiered compilation reaches its optimised code after some calls), workspace growth, thread start.
+        Loop(TrainStep, Math.Max(steps / 2, 50), backend);
+        Loop(InferenceStep, 20, backend);
+
+        var trainRates = new double[rounds];
+        var trainCpu = new double[rounds];
+        var inferenceRates = new double[rounds];
+        int inferenceSteps = Math.Max(10, steps * batch / inferenceBatch / 2);
+        using var process = Process.GetCurrentProcess();
+        for (int r = 0; r < rounds; r++)
+        {
+            // CPU time of all the process's threads: on a machine shared with other work it shows
+            // the work done per step even when wall-clock rates are spoilt by descheduling.
+            process.Refresh();
+            TimeSpan cpu = process.TotalProcessorTime;
+            trainRates[r] = (double)steps * batch / Loop(TrainStep, steps, backend);
+            process.Refresh();
+            trainCpu[r] = (process.TotalProcessorTime - cpu).TotalMilliseconds / steps;
+            inferenceRates[r] = (double)inferenceSteps * inferenceBatch / Loop(InferenceStep, inferenceSteps, backend);
+        }
+        float[] lossValue = new float[1];
+        backend.CopyToHost<float>(loss.Compute(network.Forward(trainBatches[0].Inputs, true), trainBatches[0].Targets).Value, lossValue);
+
+        output.WriteLine(FormattableString.Invariant($"training  batch {batch}: {Median(trainRates):F0} images/s median, {trainRates.Max():F0} best of {rounds} rounds of {steps} steps (loss after {steps / 2 + rounds * steps} steps {lossValue[0]:F4})"));
+        output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
+        output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
+        output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0}"));
+
+        if (result.GetValue(Layers))
+        {
+            BenchLayerProfile.Print(network, loss, optimizer, trainBatches, steps, output);
+        }
+        return 0;
+    }
+
+    /// <summary>A registered model, a JSON file, or (for a name nothing registers) benchmarks/&lt;name&gt;.json.</summary>
+    private static ModelSpec ResolveModel(EngineHost host, string name)
+    {
+        try
+        {
+            return host.ResolveModel(name);
+        }
+        catch (ConfigurationException) when (File.Exists(Path.Combine("benchmarks", name + ".json")))
+        {
+            return host.ResolveModel(Path.Combine("benchmarks", name + ".json"));
+        }
+    }
+
+    /// <summary>Runs <paramref name="step"/> <paramref name="count"/> times and returns the seconds taken.</summary>
+    private static double Loop(Action<int> step, int count, IBackend backend)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            step(i);
+        }
+        backend.Synchronize();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    private static int Positive(int value, string option) =>
+        value > 0 ? value : throw new ConfigurationException($"{option} must be a positive integer, got {value}");
+}
