@@ -327,11 +327,10 @@ do_test() {
   local failed=$((TRX_FAILED + NATIVE_FAILED))
   local skipped=$((TRX_SKIPPED + NATIVE_SKIPPED))
   ((failed == 0)) || errors=1
-  if ((skipped > 0)); then
-    printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
-  else
-    printf '%d passed, %d failed\n' "$passed" "$failed"
-  fi
+  # The last line is exactly "N passed, N failed", which CI reads; skipped tests (data sets not on
+  # this machine) are counted on the line before it.
+  ((skipped == 0)) || info "skipped: $skipped (each names its reason in the TRX results)"
+  printf '%d passed, %d failed\n' "$passed" "$failed"
   return "$errors"
 }
 
