@@ -9,6 +9,8 @@ namespace Engine.Backend.OpenBlas;
 /// </summary>
 public sealed partial class OpenBlasBackend
 {
+    private static readonly OpNameTable<Activation> ActivationForwardNames = new("ActivationForward");
+
     // Chunk length of the stack scratch used where a kernel needs an intermediate that must not be
     // written into y yet (y may alias x). 256 elements keep the stack use at 2 KiB for double.
     private const int ScratchLength = 256;
@@ -16,7 +18,7 @@ public sealed partial class OpenBlasBackend
     /// <inheritdoc/>
     public void ActivationForward(Activation activation, Tensor x, Tensor y, double alpha = 0)
     {
-        string name = $"ActivationForward({activation})";
+        string name = ActivationForwardNames[activation];
         CpuStorage xs = Check(name, "x", x);
         CpuStorage ys = Check(name, "y", y);
         SameType(name, "x", x, "y", y);

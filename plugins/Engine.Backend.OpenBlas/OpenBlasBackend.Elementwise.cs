@@ -9,10 +9,14 @@ namespace Engine.Backend.OpenBlas;
 /// </summary>
 public sealed partial class OpenBlasBackend
 {
+    private static readonly OpNameTable<UnaryOp> UnaryNames = new("Unary");
+    private static readonly OpNameTable<BinaryOp> BinaryNames = new("Binary");
+    private static readonly OpNameTable<Activation> ActivationBackwardNames = new("ActivationBackward");
+
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor y)
     {
-        string name = $"Unary({op})";
+        string name = UnaryNames[op];
         CpuStorage xs = Check(name, "x", x);
         CpuStorage ys = Check(name, "y", y);
         SameType(name, "x", x, "y", y);
@@ -37,7 +41,7 @@ public sealed partial class OpenBlasBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
-        string name = $"Binary({op})";
+        string name = BinaryNames[op];
         CpuStorage sa = Check(name, "a", a);
         CpuStorage sb = Check(name, "b", b);
         CpuStorage sy = Check(name, "y", y);
@@ -89,7 +93,7 @@ public sealed partial class OpenBlasBackend
     /// <inheritdoc/>
     public void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx, double alpha = 0)
     {
-        string name = $"ActivationBackward({activation})";
+        string name = ActivationBackwardNames[activation];
         CpuStorage xs = Check(name, "x", x);
         CpuStorage ys = Check(name, "y", y);
         CpuStorage dys = Check(name, "dy", dy);

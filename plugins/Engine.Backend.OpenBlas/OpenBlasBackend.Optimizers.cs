@@ -11,7 +11,7 @@ namespace Engine.Backend.OpenBlas;
 public sealed partial class OpenBlasBackend
 {
     // Built once: formatting the op name on every call would allocate on every training step.
-    private static readonly string[] UpdateOpNames = [.. Enum.GetValues<UpdateRule>().Select(r => $"OptimizerUpdate({r})")];
+    private static readonly OpNameTable<UpdateRule> UpdateOpNames = new("OptimizerUpdate");
 
     /// <inheritdoc/>
     public void OptimizerUpdate(UpdateRule rule, in UpdateHyperparameters h, Tensor value, Tensor gradient, Tensor? state1, Tensor? state2, Tensor? state3)
@@ -20,7 +20,7 @@ public sealed partial class OpenBlasBackend
         {
             throw new ArgumentOutOfRangeException(nameof(rule), rule, "OptimizerUpdate: unknown rule");
         }
-        string op = UpdateOpNames[(int)rule];
+        string op = UpdateOpNames[rule];
         bool needs1 = rule != UpdateRule.Sgd || h.Momentum != 0;
         bool needs2 = rule is UpdateRule.Adam or UpdateRule.RAdam || (rule == UpdateRule.RmsProp && h.Momentum > 0);
         bool needs3 = (rule == UpdateRule.Adam && h.AmsGrad) || (rule == UpdateRule.RmsProp && h.Centered);
