@@ -23,14 +23,15 @@ public sealed partial class OpenBlasBackend
         int k = transposeA ? aRows : aCols;
         int kB = transposeB ? bCols : bRows;
         int n = transposeB ? bRows : bCols;
-        string operands = $"A is {a.Shape}{(transposeA ? " (transposed)" : "")}, B is {b.Shape}{(transposeB ? " (transposed)" : "")}";
+        // Formatted only for an error: building it on every call allocated on every training step.
+        string Operands() => $"A is {a.Shape}{(transposeA ? " (transposed)" : "")}, B is {b.Shape}{(transposeB ? " (transposed)" : "")}";
         if (k != kB)
         {
-            throw new ShapeException($"{op}: op(A) is {m}x{k} but op(B) is {kB}x{n} (inner dimensions {k} and {kB} differ); {operands}");
+            throw new ShapeException($"{op}: op(A) is {m}x{k} but op(B) is {kB}x{n} (inner dimensions {k} and {kB} differ); {Operands()}");
         }
         if (cRows != m || cCols != n)
         {
-            throw new ShapeException($"{op}: op(A)·op(B) is {m}x{n} but C {c.Shape} is {cRows}x{cCols}; {operands}");
+            throw new ShapeException($"{op}: op(A)·op(B) is {m}x{n} but C {c.Shape} is {cRows}x{cCols}; {Operands()}");
         }
         NotShared(op, "C", sc, "A", sa);
         NotShared(op, "C", sc, "B", sb);

@@ -26,6 +26,22 @@ internal sealed class CheckpointModel
     /// <summary>The checkpoint's metadata.</summary>
     public JsonObject Metadata { get; }
 
+    /// <summary>
+    /// The metadata <c>engine train</c> stores so that eval and predict need nothing else: the keys
+    /// this class reads back.
+    /// </summary>
+    public static JsonObject Describe(ModelSpec spec, ulong modelSeed, string dataset, string dataFolder, string? augmentation, Shape inputShape, IReadOnlyList<string> classNames) => new()
+    {
+        ["model"] = spec.Name,
+        ["model_spec"] = JsonNode.Parse(ModelFile.ToJson(spec)),
+        ["model_seed"] = modelSeed,
+        ["dataset"] = dataset,
+        ["data"] = System.IO.Path.GetFullPath(dataFolder),
+        ["augment"] = augmentation,
+        ["input_shape"] = new JsonArray(inputShape.AsSpan().ToArray().Select(d => (JsonNode)d).ToArray()),
+        ["class_names"] = new JsonArray(classNames.Select(n => (JsonNode)n).ToArray()),
+    };
+
     /// <summary>Reads the checkpoint at <paramref name="path"/> (a missing or corrupt file is a <see cref="DataFormatException"/> naming it).</summary>
     public static CheckpointModel Open(string path) =>
         // Only the metadata is kept: the arrays are read again, into the network, by Checkpoint.LoadWeights.

@@ -137,13 +137,8 @@ internal static class PredictCommand
     /// <summary>Softmax in double precision, the maximum subtracted first so large logits cannot overflow.</summary>
     internal static double[] Softmax(float[] logits)
     {
-        double max = logits.Max();
-        double[] p = logits.Select(v => Math.Exp(v - max)).ToArray();
-        double total = p.Sum();
-        for (int i = 0; i < p.Length; i++)
-        {
-            p[i] /= total;
-        }
+        var p = new double[logits.Length];
+        Metrics.AddSoftmax<float>(logits, p);
         return p;
     }
 

@@ -84,17 +84,8 @@ internal static class TrainCommand
     }
 
     // What eval and predict need to rebuild the model and its input pipeline from the checkpoint alone.
-    private static JsonObject DescribeMetadata(TrainSettings settings, ModelSpec spec, string dataFolder, TrainingDataSetup data) => new()
-    {
-        ["model"] = spec.Name,
-        ["model_spec"] = JsonNode.Parse(ModelFile.ToJson(spec)),
-        ["model_seed"] = settings.Seed,
-        ["dataset"] = settings.Dataset,
-        ["data"] = Path.GetFullPath(dataFolder),
-        ["augment"] = data.Augmentation?.ToString(),
-        ["input_shape"] = new JsonArray(data.Train.SampleShape.AsSpan().ToArray().Select(d => (JsonNode)d).ToArray()),
-        ["class_names"] = new JsonArray(data.Train.ClassNames.Select(n => (JsonNode)n).ToArray()),
-    };
+    private static JsonObject DescribeMetadata(TrainSettings settings, ModelSpec spec, string dataFolder, TrainingDataSetup data) =>
+        CheckpointModel.Describe(spec, settings.Seed, settings.Dataset, dataFolder, data.Augmentation?.ToString(), data.Train.SampleShape, data.Train.ClassNames);
 
     private static void ReportFailedPlugins(EngineHost host, TextWriter output)
     {

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Engine.Core;
 
 /// <summary>
@@ -30,7 +32,7 @@ public static class Metrics
     }
 
     /// <summary>The index of the first maximum of <paramref name="row"/>.</summary>
-    public static int ArgMax(ReadOnlySpan<float> row)
+    public static int ArgMax<T>(ReadOnlySpan<T> row) where T : IComparisonOperators<T, T, bool>
     {
         int best = 0;
         for (int k = 1; k < row.Length; k++)
@@ -41,6 +43,29 @@ public static class Metrics
             }
         }
         return best;
+    }
+
+    /// <summary>
+    /// Adds softmax(<paramref name="logits"/>) to <paramref name="sum"/> in double precision, the
+    /// maximum subtracted first so that large logits cannot overflow. Pass a cleared span to get the
+    /// probabilities themselves.
+    /// </summary>
+    public static void AddSoftmax<T>(ReadOnlySpan<T> logits, Span<double> sum) where T : INumberBase<T>
+    {
+        double max = double.NegativeInfinity;
+        foreach (T v in logits)
+        {
+            max = Math.Max(max, double.CreateChecked(v));
+        }
+        double total = 0;
+        foreach (T v in logits)
+        {
+            total += Math.Exp(double.CreateChecked(v) - max);
+        }
+        for (int j = 0; j < logits.Length; j++)
+        {
+            sum[j] += Math.Exp(double.CreateChecked(logits[j]) - max) / total;
+        }
     }
 
     /// <summary>

@@ -41,17 +41,9 @@ internal static class TrainedCheckpoint
         return network;
     }
 
-    /// <summary>The metadata <c>engine train</c> writes for this run.</summary>
-    public static JsonObject Metadata(ImageDataset train, ModelSpec spec) => new()
-    {
-        ["model_spec"] = JsonNode.Parse(ModelFile.ToJson(spec)),
-        ["model_seed"] = 7,
-        ["dataset"] = "mnist",
-        ["data"] = RepoPaths.Mnist,
-        ["augment"] = Augment,
-        ["input_shape"] = new JsonArray(1, 28, 28),
-        ["class_names"] = new JsonArray(train.ClassNames.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
-    };
+    /// <summary>The metadata <c>engine train</c> writes for this run (its own writer).</summary>
+    public static JsonObject Metadata(ImageDataset train, ModelSpec spec) =>
+        CheckpointModel.Describe(spec, 7, "mnist", RepoPaths.Mnist, Augment, new Shape(1, 28, 28), train.ClassNames);
 
     private static string Train()
     {

@@ -37,6 +37,7 @@ public static class TenCropEvaluation
         var sample = new float[sampleSize];
         var crops = new float[batchSize * TenCrop.Count * cropSize];
         var logits = new double[batchSize * TenCrop.Count * classes];
+        float[]? narrow = type == DataType.Float32 ? new float[logits.Length] : null; // staging for float32 outputs
         var mean = new double[classes];
         var tensors = new Dictionary<int, Tensor>();
         int correct = 0;
@@ -58,16 +59,16 @@ public static class TenCropEvaluation
                 }
                 Upload(network.Backend, crops.AsSpan(0, rows * cropSize), input);
                 Tensor output = network.Forward(input, training: false);
-                Download(output, logits.AsSpan(0, rows * classes));
+                Download(output, logits.AsSpan(0, rows * classes), narrow);
                 for (int i = 0; i < n; i++)
                 {
                     Array.Clear(mean);
                     for (int k = 0; k < TenCrop.Count; k++)
                     {
-                        AddSoftmax(logits.AsSpan((i * TenCrop.Count + k) * classes, classes), mean);
+                        Metrics.AddSoftmax<double>(logits.AsSpan((i * TenCrop.Count + k) * classes, classes), mean);
                     }
                     // Averaging is a division by 10 that cannot change the arg-max, so the sum is compared.
-                    if (ArgMax(mean) == data.GetLabel(start + i))
+                    if (Metrics.ArgMax<double>(mean) == data.GetLabel(start + i))
                     {
                         correct++;
                     }
@@ -99,50 +100,17 @@ public static class TenCropEvaluation
         backend.CopyFromHost<double>(wide, input);
     }
 
-    private static void Download(Tensor output, Span<double> destination)
+    private static void Download(Tensor output, Span<double> destination, float[]? narrow)
     {
-        if (output.DataType == DataType.Float64)
+        if (narrow is null)
         {
             output.Backend.CopyToHost(output, destination);
             return;
         }
-        var narrow = new float[destination.Length];
-        output.Backend.CopyToHost<float>(output, narrow);
-        for (int i = 0; i < narrow.Length; i++)
+        output.Backend.CopyToHost<float>(output, narrow.AsSpan(0, destination.Length));
+        for (int i = 0; i < destination.Length; i++)
         {
             destination[i] = narrow[i];
         }
-    }
-
-    // Adds softmax(logits) to sum, subtracting the maximum first so large logits cannot overflow.
-    private static void AddSoftmax(ReadOnlySpan<double> logits, Span<double> sum)
-    {
-        double max = double.NegativeInfinity;
-        foreach (double v in logits)
-        {
-            max = Math.Max(max, v);
-        }
-        double total = 0;
-        foreach (double v in logits)
-        {
-            total += Math.Exp(v - max);
-        }
-        for (int j = 0; j < logits.Length; j++)
-        {
-            sum[j] += Math.Exp(logits[j] - max) / total;
-        }
-    }
-
-    private static int ArgMax(ReadOnlySpan<double> values)
-    {
-        int best = 0;
-        for (int j = 1; j < values.Length; j++)
-        {
-            if (values[j] > values[best])
-            {
-                best = j;
-            }
-        }
-        return best;
     }
 }
