@@ -16,8 +16,8 @@ public sealed unsafe class CpuStorage : TensorStorage
     private void* _pointer;
     private readonly long _pressure;
 
-    /// <summary>Allocates <paramref name="byteLength"/> uninitialised bytes.</summary>
-    internal CpuStorage(long byteLength) : base(byteLength)
+    /// <summary>Allocates <paramref name="byteLength"/> uninitialised bytes for <paramref name="owner"/> (null: the backend's scratch memory).</summary>
+    internal CpuStorage(long byteLength, IBackend? owner = null) : base(byteLength, owner)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
         // A zero-byte tensor still gets a distinct, valid pointer.

@@ -6,24 +6,25 @@ public sealed partial class OpenBlasBackend
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     /// <summary>
-    /// Checks that <paramref name="tensor"/> was allocated by this backend instance and is still
-    /// alive, and returns its storage.
+    /// Checks that <paramref name="tensor"/> was allocated by this backend instance (a decorator's
+    /// tensors carry this backend's storage), is still alive and holds floating-point values, and
+    /// returns its storage. Label tensors (Int32) go through <see cref="CheckAnyType"/>.
     /// </summary>
     private CpuStorage Check(string op, string name, Tensor tensor)
     {
-        ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(tensor, name);
-        if (!ReferenceEquals(tensor.Backend, this) || tensor.Storage is not CpuStorage storage)
-        {
-            string owner = tensor.Backend is OpenBlasBackend
-                ? "another openblas backend instance"
-                : $"backend '{tensor.Backend.Name}'";
-            throw new ArgumentException(
-                $"{op}: {name} {tensor.Shape} belongs to {owner}, not to this one; a backend computes only on tensors it allocated",
-                name);
-        }
-        storage.ThrowIfDisposed();
+        CpuStorage storage = CheckAnyType(op, name, tensor);
+        BackendContract.FloatingPoint(op, name, tensor);
         return storage;
+    }
+
+    /// <summary><see cref="Check"/> for ops that take tensors of any data type (copies, labels).</summary>
+    private CpuStorage CheckAnyType(string op, string name, Tensor tensor)
+    {
+        ThrowIfDisposed();
+        BackendContract.Owned(this, op, name, tensor);
+        return tensor.Storage as CpuStorage ?? throw new ArgumentException(
+            $"{op}: {name} {tensor.Shape} has storage of type {tensor.Storage.GetType().Name}, not this backend's; a backend computes only on tensors it allocated",
+            name);
     }
 
     private static void SameType(string op, string firstName, Tensor first, string secondName, Tensor second)
@@ -56,10 +57,11 @@ public sealed partial class OpenBlasBackend
     {
         DataType? host = typeof(T) == typeof(float) ? DataType.Float32
             : typeof(T) == typeof(double) ? DataType.Float64
+            : typeof(T) == typeof(int) ? DataType.Int32
             : null;
         if (host != tensor.DataType)
         {
-            string wanted = tensor.DataType == DataType.Float32 ? "float" : "double";
+            string wanted = tensor.DataType switch { DataType.Float32 => "float", DataType.Float64 => "double", _ => "int" };
             throw new ArgumentException(
                 $"{op}: host elements are {typeof(T).Name} but {name} {tensor.Shape} is {tensor.DataType}; use a span of {wanted}");
         }

@@ -52,23 +52,32 @@ public sealed partial class OpenBlasBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public bool Supports(BackendOp op, DataType dataType) =>
-        Enum.IsDefined(op) && dataType is DataType.Float32 or DataType.Float64;
+    public bool Supports(OpDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        // The reference backend runs every op family in both floating-point types; labels (Int32)
+        // are only stored and copied, never computed with.
+        return Enum.IsDefined(descriptor.Op) && (descriptor.DataType.IsFloatingPoint()
+            || (descriptor.DataType == DataType.Int32 && descriptor.Op == BackendOp.Memory));
+    }
+
+    /// <inheritdoc/>
+    public BackendTraits Traits => BackendTraits.Reference;
 
     /// <inheritdoc/>
     public Tensor Allocate(Shape shape, DataType dataType = DataType.Float32)
     {
         ThrowIfDisposed();
-        if (dataType is not (DataType.Float32 or DataType.Float64))
+        if (dataType is not (DataType.Float32 or DataType.Float64 or DataType.Int32))
         {
-            throw new ArgumentOutOfRangeException(nameof(dataType), dataType, "Allocate: the openblas backend stores Float32 and Float64 tensors only");
+            throw new ArgumentOutOfRangeException(nameof(dataType), dataType, "Allocate: the openblas backend stores Float32, Float64 and Int32 tensors only");
         }
         long count = shape.ElementCount;
         if (count > int.MaxValue)
         {
             throw new ArgumentException($"Allocate: {shape} has {count} elements; the openblas backend handles at most {int.MaxValue} elements per tensor", nameof(shape));
         }
-        var storage = new CpuStorage(count * dataType.SizeInBytes());
+        var storage = new CpuStorage(count * dataType.SizeInBytes(), this);
         return new Tensor(this, storage, shape, dataType);
     }
 
@@ -76,7 +85,7 @@ public sealed partial class OpenBlasBackend : IBackend
     public void CopyFromHost<T>(ReadOnlySpan<T> source, Tensor destination) where T : unmanaged
     {
         const string op = "CopyFromHost";
-        CpuStorage storage = Check(op, "destination", destination);
+        CpuStorage storage = CheckAnyType(op, "destination", destination);
         HostElementType<T>(op, "destination", destination);
         if (source.Length != destination.ElementCount)
         {
@@ -90,7 +99,7 @@ public sealed partial class OpenBlasBackend : IBackend
     public void CopyToHost<T>(Tensor source, Span<T> destination) where T : unmanaged
     {
         const string op = "CopyToHost";
-        CpuStorage storage = Check(op, "source", source);
+        CpuStorage storage = CheckAnyType(op, "source", source);
         HostElementType<T>(op, "source", source);
         if (destination.Length != source.ElementCount)
         {
@@ -104,8 +113,8 @@ public sealed partial class OpenBlasBackend : IBackend
     public unsafe void Copy(Tensor source, Tensor destination)
     {
         const string op = "Copy";
-        CpuStorage from = Check(op, "source", source);
-        CpuStorage to = Check(op, "destination", destination);
+        CpuStorage from = CheckAnyType(op, "source", source);
+        CpuStorage to = CheckAnyType(op, "destination", destination);
         SameType(op, "source", source, "destination", destination);
         SameCount(op, "source", source, "destination", destination);
         long bytes = source.ElementCount * source.DataType.SizeInBytes();

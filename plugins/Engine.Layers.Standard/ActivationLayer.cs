@@ -24,7 +24,11 @@ public sealed class ActivationLayer : LayerBase
     }
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
+        Ops.Select(op => new OpDescriptor(op, dataType) { Shape = inputShapes[0], Activation = _activation });
 
     /// <summary>The layer kind users write for <paramref name="activation"/>, e.g. <c>leaky_relu</c>.</summary>
     public static string KindOf(Activation activation) => activation switch

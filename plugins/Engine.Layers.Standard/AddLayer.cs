@@ -11,7 +11,7 @@ public sealed class AddLayer(string name) : LayerBase(name, "add"), IMergeLayer
     private TensorBuffer? _output;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => inputShape;

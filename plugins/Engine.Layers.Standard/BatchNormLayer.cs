@@ -21,7 +21,7 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
     private Tensor? _input;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <summary>Running mean per channel (state updated by training forward passes).</summary>
     public Tensor RunningMean => _runningMean ?? throw new InvalidOperationException($"layer '{Name}' is not initialised");

@@ -15,7 +15,7 @@ public sealed class ConcatLayer(string name) : LayerBase(name, "concat"), IMerge
     private Tensor[] _inputs = [];
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => InferOutputShape([inputShape]);

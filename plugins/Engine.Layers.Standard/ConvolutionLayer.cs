@@ -58,7 +58,15 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
     }
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
+        Ops.Select(op => new OpDescriptor(op, dataType)
+        {
+            Shape = inputShapes[0],
+            Convolution = op == BackendOp.Convolution ? Geometry(inputShapes[0]) : null,
+        });
 
     /// <inheritdoc/>
     // Every weight (filters × C/groups × kernel) is used once at every output position.

@@ -20,7 +20,7 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
     private TensorBuffer? _inputGradient;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     private Shape OutputShape { get; } = new(units);
 

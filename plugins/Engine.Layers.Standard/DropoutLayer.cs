@@ -18,7 +18,7 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
     private bool _passThrough;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <summary>The mask of the latest training forward pass (null before one, or when p = 0).</summary>
     public Tensor? Mask => _activeMask;

@@ -9,7 +9,7 @@ public sealed class FlattenLayer(string name) : LayerBase(name, "flatten")
     private Shape _outputShape;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => new(checked((int)inputShape.ElementCount));

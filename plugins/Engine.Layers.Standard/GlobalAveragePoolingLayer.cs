@@ -19,7 +19,7 @@ public sealed class GlobalAveragePoolingLayer(string name) : LayerBase(name, "gl
     private Tensor? _pooled;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

@@ -51,7 +51,15 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
     }
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
+        Ops.Select(op => new OpDescriptor(op, dataType)
+        {
+            Shape = inputShapes[0],
+            Convolution = op == BackendOp.LocallyConnected ? Geometry(inputShapes[0]) : null,
+        });
 
     /// <inheritdoc/>
     public long MultiplyAccumulates => _weight?.Value.ElementCount ?? 0; // no sharing: every weight is used once

@@ -14,7 +14,11 @@ public sealed class LrnLayer(string name, LrnParameters parameters) : LayerBase(
     private Tensor? _result;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
+        [new OpDescriptor(BackendOp.Lrn, dataType) { Shape = inputShapes[0], Lrn = parameters }];
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

@@ -24,7 +24,7 @@ public sealed class MaxoutLayer(string name, int pieces) : LayerBase(name, "maxo
     private Tensor? _pooled;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

@@ -32,7 +32,7 @@ public sealed class PReluLayer(string name, bool shared) : LayerBase(name, "prel
     private Tensor? _result;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

@@ -32,7 +32,11 @@ public sealed class PoolingLayer : LayerBase
     }
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
+        [new OpDescriptor(BackendOp.Pooling, dataType) { Shape = inputShapes[0], Pooling = Geometry(inputShapes[0]) }];
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => Geometry(inputShape).Window.OutputShape(inputShape, inputShape[0]);

@@ -13,7 +13,7 @@ public sealed class SoftmaxLayer(string name) : LayerBase(name, "softmax")
     private Tensor? _result;
 
     /// <inheritdoc/>
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape)

@@ -15,7 +15,7 @@ public sealed class SwishLayer(string name) : LayerBase(name, "swish")
     private Tensor? _y;
     private Tensor? _s;
 
-    public override IReadOnlyCollection<BackendOp> RequiredOps => Ops;
+    protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     public override Shape InferOutputShape(Shape inputShape) => inputShape;
 

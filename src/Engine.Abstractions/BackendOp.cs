@@ -1,10 +1,10 @@
 namespace Engine;
 
 /// <summary>
-/// The primitive operations of <see cref="IBackend"/>. A backend says which it supports (per data
-/// type) through <see cref="IBackend.Supports"/>; a layer lists the ones it needs in
-/// <see cref="ILayer.RequiredOps"/> so that a network is refused up front, naming the op and the
-/// backend, rather than failing half-way through a step.
+/// The op families of <see cref="IBackend"/>. A backend says what it supports per
+/// <see cref="OpDescriptor"/> (family, data type and the parameters that decide whether a kernel
+/// exists) through <see cref="IBackend.Supports(OpDescriptor)"/>; layers, losses, optimisers and
+/// the trainer list the descriptors they need, so that a run is checked before its first step.
 /// </summary>
 public enum BackendOp
 {
@@ -73,6 +73,24 @@ public enum BackendOp
 
     /// <summary>Fused optimiser updates, <see cref="IBackend.OptimizerUpdate"/>.</summary>
     OptimizerUpdate,
+
+    /// <summary>Class indices to one-hot rows, <see cref="IBackend.OneHot"/>.</summary>
+    OneHot,
+
+    /// <summary>Running loss sum and first non-finite step, <see cref="IBackend.AccumulateLoss"/>.</summary>
+    AccumulateLoss,
+
+    /// <summary>Top-k correct counts, <see cref="IBackend.AccumulateTopK"/>.</summary>
+    AccumulateTopK,
+
+    /// <summary>Confusion-matrix counts, <see cref="IBackend.AccumulateConfusion"/>.</summary>
+    AccumulateConfusion,
+
+    /// <summary>Running sum of squares (gradient norms), <see cref="IBackend.SumOfSquares"/>.</summary>
+    SumOfSquares,
+
+    /// <summary>Scaling to a maximum global norm read on the backend, <see cref="IBackend.ClipToNorm"/>.</summary>
+    ClipToNorm,
 }
 
 /// <summary>Element-wise unary functions y = f(x).</summary>

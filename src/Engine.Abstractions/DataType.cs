@@ -6,8 +6,11 @@ public enum DataType
     /// <summary>IEEE 754 single precision; what networks train in.</summary>
     Float32,
 
-    /// <summary>IEEE 754 double precision; used by gradient checks where a backend offers it.</summary>
+    /// <summary>IEEE 754 double precision; used by gradient checks where a backend offers it, and by metric accumulators.</summary>
     Float64,
+
+    /// <summary>32-bit signed integer: class labels (indices), not computed with.</summary>
+    Int32,
 }
 
 /// <summary>Helpers for <see cref="DataType"/>.</summary>
@@ -18,6 +21,7 @@ public static class DataTypeExtensions
     {
         DataType.Float32 => 4,
         DataType.Float64 => 8,
+        DataType.Int32 => 4,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown data type"),
     };
 
@@ -25,5 +29,9 @@ public static class DataTypeExtensions
     public static DataType Of<T>() where T : unmanaged =>
         typeof(T) == typeof(float) ? DataType.Float32
         : typeof(T) == typeof(double) ? DataType.Float64
-        : throw new NotSupportedException($"element type {typeof(T).Name} has no tensor data type (float and double do)");
+        : typeof(T) == typeof(int) ? DataType.Int32
+        : throw new NotSupportedException($"element type {typeof(T).Name} has no tensor data type (float, double and int do)");
+
+    /// <summary>Whether values of this type are floating point (computed with), as opposed to labels.</summary>
+    public static bool IsFloatingPoint(this DataType type) => type is DataType.Float32 or DataType.Float64;
 }

@@ -1,11 +1,15 @@
 namespace Engine;
 
 /// <summary>
-/// A compute backend: it owns tensor memory and runs the primitive operations layers are written
-/// against. Every tensor argument must have been allocated by this backend. Calls may be queued
-/// (a GPU backend runs them on a stream); <see cref="CopyToHost{T}"/> and
-/// <see cref="Synchronize"/> wait for queued work. Matrix operands are tensors seen as matrices:
-/// rows = first dimension, columns = product of the others (see <see cref="Shape.AsMatrix"/>).
+/// A compute backend (SDK 2): it owns tensor memory and runs the primitive operations layers are
+/// written against. Every tensor argument must have been allocated by this backend. Calls may be
+/// queued (a GPU backend runs them on a stream); <see cref="CopyToHost{T}"/> and
+/// <see cref="Synchronize"/> are the only calls that wait for queued work, and the training loop
+/// makes them only when it reports. Matrix operands are tensors seen as matrices: rows = first
+/// dimension, columns = product of the others (see <see cref="Shape.AsMatrix"/>). Argument
+/// validation and each op's reference semantics live in <see cref="BackendContract"/>, which a
+/// backend calls before running its kernel, so that every backend refuses the same calls with the
+/// same messages.
 /// </summary>
 public interface IBackend : IDisposable
 {
@@ -18,8 +22,16 @@ public interface IBackend : IDisposable
     /// <summary>What the backend runs on, for people: library, version, kernel, threads.</summary>
     string Description { get; }
 
-    /// <summary>Whether <paramref name="op"/> is implemented for <paramref name="dataType"/>.</summary>
-    bool Supports(BackendOp op, DataType dataType);
+    /// <summary>
+    /// Whether the backend has a kernel for <paramref name="descriptor"/>: its op family, data type
+    /// and the parameters that decide (window geometry, activation, update rule, …). A backend that
+    /// says yes must then run every call matching the descriptor; the host checks a run's
+    /// descriptors before its first step and falls back to another backend, or refuses, for the rest.
+    /// </summary>
+    bool Supports(OpDescriptor descriptor);
+
+    /// <summary>What may differ from the CPU reference: tolerances and tie rules the conformance kit reads.</summary>
+    BackendTraits Traits { get; }
 
     /// <summary>Allocates an uninitialised tensor owned by the caller.</summary>
     Tensor Allocate(Shape shape, DataType dataType = DataType.Float32);
@@ -158,6 +170,51 @@ public interface IBackend : IDisposable
     /// count and data type; a state a rule does not use under <paramref name="h"/> may be null.
     /// </summary>
     void OptimizerUpdate(UpdateRule rule, in UpdateHyperparameters h, Tensor value, Tensor gradient, Tensor? state1, Tensor? state2, Tensor? state3);
+
+    /// <summary>
+    /// y (N×K, floating point) ← one-hot rows of <paramref name="labels"/> (N class indices,
+    /// <see cref="DataType.Int32"/>): y[n, labels[n]] = 1, every other element 0. A label outside
+    /// [0, K) gives a row of zeros (a device cannot throw; loaders validate labels).
+    /// </summary>
+    void OneHot(Tensor labels, Tensor y);
+
+    /// <summary>
+    /// Running loss statistics without a host read: <paramref name="accumulator"/> is a
+    /// <see cref="DataType.Float64"/> tensor of 2 elements; element 0 ← element 0 + weight·value[0]
+    /// (value is a one-element tensor of any floating-point type), and when value[0] is not finite
+    /// and element 1 is 0, element 1 ← <paramref name="step"/> (so it holds the first non-finite step,
+    /// 1-based; 0 while every value was finite).
+    /// </summary>
+    void AccumulateLoss(Tensor value, double weight, long step, Tensor accumulator);
+
+    /// <summary>
+    /// Top-k counts without a host read: for each row n of <paramref name="logits"/> (N×K) with
+    /// label t = labels[n] (<see cref="DataType.Int32"/>), its rank r = the number of logits in the
+    /// row that are greater than logits[n, t] or NaN; counts[j] += 1 when r &lt;= j, for every j of
+    /// <paramref name="counts"/> (<see cref="DataType.Float64"/>; counts[0] is top-1). A row whose
+    /// own logit is NaN, or whose label is outside [0, K), is never counted correct.
+    /// </summary>
+    void AccumulateTopK(Tensor logits, Tensor labels, Tensor counts);
+
+    /// <summary>
+    /// matrix[t, p] += 1 for each row with label t (<see cref="DataType.Int32"/>) in [0, K) and
+    /// predicted class p = the first NaN of the row if it has one, else the first maximum;
+    /// <paramref name="matrix"/> is K×K <see cref="DataType.Float64"/> (rows: true class).
+    /// </summary>
+    void AccumulateConfusion(Tensor logits, Tensor labels, Tensor matrix);
+
+    /// <summary>
+    /// accumulator[0] ← β·accumulator[0] + Σ x², summed in double; <paramref name="accumulator"/> is
+    /// one <see cref="DataType.Float64"/> element (β = 0 starts a new sum; NaN in the old value is then ignored).
+    /// </summary>
+    void SumOfSquares(Tensor x, Tensor accumulator, double beta);
+
+    /// <summary>
+    /// x ← x·(maxNorm / √s) where s = sumOfSquares[0] (<see cref="DataType.Float64"/>) when √s &gt;
+    /// maxNorm and s is finite; otherwise x is left as it is. Gradient clipping by global norm,
+    /// decided on the backend.
+    /// </summary>
+    void ClipToNorm(Tensor sumOfSquares, double maxNorm, Tensor x);
 }
 
 /// <summary>Where a backend's memory lives.</summary>

@@ -14,8 +14,13 @@ public interface ILayer : IDisposable
     /// <summary>The registered kind that created it (e.g. <c>dense</c>).</summary>
     string Kind { get; }
 
-    /// <summary>Backend operations <see cref="Forward"/> and <see cref="Backward"/> use.</summary>
-    IReadOnlyCollection<BackendOp> RequiredOps { get; }
+    /// <summary>
+    /// The backend operations that initialisation, <see cref="Forward"/> and <see cref="Backward"/>
+    /// use for these per-sample input shapes and this data type, as descriptors precise enough for
+    /// a backend to decide (a convolution's geometry, an activation's kind). Called after shape
+    /// inference and before <see cref="Initialize"/>, so a network is checked before anything is allocated.
+    /// </summary>
+    IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType);
 
     /// <summary>Learned parameters (empty before <see cref="Initialize"/> and for stateless layers).</summary>
     IReadOnlyList<Parameter> Parameters { get; }

@@ -10,12 +10,17 @@ public interface ILoss : IDisposable
     string Name { get; }
 
     /// <summary>
-    /// Computes the loss of <paramref name="predictions"/> (N×K) against <paramref name="targets"/>
-    /// (N×K, one-hot for classification). Both returned tensors are owned by the loss and reused:
-    /// <see cref="LossOutput.Value"/> has one element (read it with an explicit copy),
-    /// <see cref="LossOutput.Gradient"/> is d(loss)/d(predictions).
+    /// Computes the loss of <paramref name="predictions"/> (N×K) against <paramref name="targets"/>:
+    /// either N class indices (<see cref="DataType.Int32"/>, what the trainer passes, expanded on
+    /// the backend) or N×K values of the predictions' type (one-hot or soft targets). Both returned
+    /// tensors are owned by the loss and reused: <see cref="LossOutput.Value"/> has one element
+    /// (it stays on the backend; reading it is an explicit copy), <see cref="LossOutput.Gradient"/>
+    /// is d(loss)/d(predictions).
     /// </summary>
     LossOutput Compute(Tensor predictions, Tensor targets);
+
+    /// <summary>The backend ops <see cref="Compute"/> uses for per-sample predictions of <paramref name="predictionShape"/> (K) in <paramref name="dataType"/>.</summary>
+    IEnumerable<OpDescriptor> RequiredOps(Shape predictionShape, DataType dataType);
 }
 
 /// <summary>The loss value (one element, on the backend) and its gradient.</summary>
@@ -34,4 +39,7 @@ public interface IOptimizer : IDisposable
 
     /// <summary>Applies one update to every parameter that is not frozen.</summary>
     void Step(IReadOnlyList<Parameter> parameters);
+
+    /// <summary>The backend ops <see cref="Step"/> uses on parameters of <paramref name="dataType"/> (the update rule among them).</summary>
+    IEnumerable<OpDescriptor> RequiredOps(DataType dataType);
 }

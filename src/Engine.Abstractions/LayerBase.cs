@@ -24,8 +24,16 @@ public abstract class LayerBase : ILayer
     /// <inheritdoc/>
     public string Kind { get; }
 
+    /// <summary>The op families the layer uses; <see cref="RequiredOps"/> describes each with the data type alone.</summary>
+    protected abstract IReadOnlyCollection<BackendOp> OpFamilies { get; }
+
     /// <inheritdoc/>
-    public abstract IReadOnlyCollection<BackendOp> RequiredOps { get; }
+    /// <remarks>
+    /// The default lists <see cref="OpFamilies"/> with the data type; a layer whose kernels depend
+    /// on parameters (a window geometry, an activation) overrides it to describe those ops fully.
+    /// </remarks>
+    public virtual IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
+        OpFamilies.Select(op => new OpDescriptor(op, dataType));
 
     /// <inheritdoc/>
     public IReadOnlyList<Parameter> Parameters => _parameters;

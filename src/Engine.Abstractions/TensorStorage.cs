@@ -8,11 +8,22 @@ public abstract class TensorStorage : IDisposable
 {
     private int _disposed;
 
-    /// <summary>Creates storage of <paramref name="byteLength"/> bytes.</summary>
-    protected TensorStorage(long byteLength) => ByteLength = byteLength;
+    /// <summary>Creates storage of <paramref name="byteLength"/> bytes allocated by <paramref name="owner"/>.</summary>
+    protected TensorStorage(long byteLength, IBackend? owner = null)
+    {
+        ByteLength = byteLength;
+        Owner = owner;
+    }
 
     /// <summary>Size of the memory in bytes.</summary>
     public long ByteLength { get; }
+
+    /// <summary>
+    /// The backend that allocated the memory and computes on it. A decorating backend (counting,
+    /// fallback) hands out tensors whose <see cref="Tensor.Backend"/> is itself while the storage
+    /// stays its inner backend's, so the inner backend recognises its own memory by this owner.
+    /// </summary>
+    public IBackend? Owner { get; }
 
     /// <summary>Whether the memory has been released.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;

@@ -15,6 +15,10 @@ public sealed class MeanSquaredErrorLoss : ILoss
     public string Name => "mse";
 
     /// <inheritdoc/>
+    public IEnumerable<OpDescriptor> RequiredOps(Shape predictionShape, DataType dataType) =>
+        LossOps.Describe(dataType, BackendOp.OneHot, BackendOp.Binary, BackendOp.Unary, BackendOp.Sum, BackendOp.Axpby);
+
+    /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank == 0 || predictions.ElementCount == 0)

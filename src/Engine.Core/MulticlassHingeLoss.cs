@@ -37,6 +37,10 @@ public sealed class MulticlassHingeLoss : ILoss
     public string Name => "multiclass-hinge";
 
     /// <inheritdoc/>
+    public IEnumerable<OpDescriptor> RequiredOps(Shape predictionShape, DataType dataType) =>
+        LossOps.Describe(dataType, BackendOp.OneHot, BackendOp.Memory, BackendOp.Axpby, BackendOp.Binary, BackendOp.Gemm, BackendOp.Unary, BackendOp.Sum, BackendOp.ActivationBackward);
+
+    /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank != 2 || predictions.ElementCount == 0)

@@ -104,12 +104,12 @@ public sealed class Network : IDisposable
                     throw new ConfigurationException($"{owner}: takes one input but {sources.Length} are named ({string.Join(", ", layerSpec.Inputs!)})");
                 }
 
-                var missing = layer.RequiredOps.Where(op => !backend.Supports(op, dataType)).ToList();
+                Shape output = layer is IMergeLayer merge ? merge.InferOutputShape(sourceShapes) : layer.InferOutputShape(sourceShapes[0]);
+                var missing = layer.RequiredOps(sourceShapes, dataType).Where(d => !backend.Supports(d)).ToList();
                 if (missing.Count > 0)
                 {
-                    throw new BackendException($"layer '{name}' ({layerSpec.Kind}) needs {string.Join(", ", missing)} for {dataType}, which backend '{backend.Name}' does not support");
+                    throw new BackendException($"layer '{name}' ({layerSpec.Kind}) needs {string.Join("; ", missing)}, which backend '{backend.Name}' does not support");
                 }
-                Shape output = layer is IMergeLayer merge ? merge.InferOutputShape(sourceShapes) : layer.InferOutputShape(sourceShapes[0]);
                 layer.Initialize(new LayerContext(backend, sourceShapes[0], CounterRandom.Derive(seed, (ulong)i), dataType) { InputShapes = sourceShapes });
                 shapes.Add(output);
                 inputs.Add(sources);

@@ -31,6 +31,10 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
     public string Name => "softmax-cross-entropy";
 
     /// <inheritdoc/>
+    public IEnumerable<OpDescriptor> RequiredOps(Shape predictionShape, DataType dataType) =>
+        LossOps.Describe(dataType, BackendOp.OneHot, BackendOp.Memory, BackendOp.Axpby, BackendOp.Softmax, BackendOp.Unary, BackendOp.Binary, BackendOp.Sum);
+
+    /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank != 2)

@@ -41,6 +41,10 @@ public abstract class FusedOptimizer : IOptimizer, IStatefulComponent
     public string Name { get; }
 
     /// <inheritdoc/>
+    public IEnumerable<OpDescriptor> RequiredOps(DataType dataType) =>
+        [new OpDescriptor(BackendOp.OptimizerUpdate, dataType) { Rule = Rule }, new OpDescriptor(BackendOp.Memory, dataType)];
+
+    /// <inheritdoc/>
     public double LearningRate { get; set; }
 
     /// <summary>The rule this optimiser runs.</summary>

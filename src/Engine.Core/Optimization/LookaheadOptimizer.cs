@@ -45,6 +45,10 @@ public sealed class LookaheadOptimizer : IOptimizer, IStatefulComponent
     /// <inheritdoc/>
     public string Name { get; }
 
+    /// <inheritdoc/>
+    public IEnumerable<OpDescriptor> RequiredOps(DataType dataType) =>
+        _inner.RequiredOps(dataType).Append(new OpDescriptor(BackendOp.Axpby, dataType));
+
     /// <summary>The inner optimiser's rate.</summary>
     public double LearningRate
     {

@@ -102,6 +102,8 @@ public sealed class ResumeTests
 
         public void Step(IReadOnlyList<Parameter> parameters) => inner.Step(parameters);
 
+        public IEnumerable<OpDescriptor> RequiredOps(DataType dataType) => inner.RequiredOps(dataType);
+
         public void Dispose()
         {
         }

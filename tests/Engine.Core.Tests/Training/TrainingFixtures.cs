@@ -63,6 +63,9 @@ internal sealed class TestMomentumOptimizer(double learningRate, double momentum
 
     public string Name => "test-momentum";
 
+    public IEnumerable<OpDescriptor> RequiredOps(DataType dataType) =>
+        [new(BackendOp.Axpby, dataType), new(BackendOp.Memory, dataType)];
+
     public double LearningRate { get; set; } = learningRate;
 
     public void Step(IReadOnlyList<Parameter> parameters)
