@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Engine.Layers.Standard;
 using Engine.Core;
 
 namespace Engine.Models.Classic.Tests;
