@@ -1,3 +1,5 @@
+using Engine.Layers.Standard;
+
 namespace Engine.Models.Classic;
 
 /// <summary>

@@ -8,10 +8,10 @@ namespace Engine;
 public static class EngineSdk
 {
     /// <summary>Incremented on a breaking change to any SDK type.</summary>
-    public const int Major = 1;
+    public const int Major = 2;
 
     /// <summary>Incremented when the SDK gains members without breaking existing plugins.</summary>
-    public const int Minor = 2;
+    public const int Minor = 0;
 
     /// <summary>The SDK version as a <see cref="System.Version"/> (major.minor).</summary>
     public static Version Version { get; } = new(Major, Minor);

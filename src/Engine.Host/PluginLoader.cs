@@ -22,11 +22,11 @@ internal static class PluginLoader
                 return Fail(record, "not an Engine plugin: it does not reference Engine.Abstractions");
             }
             record.SdkVersion = new Version(sdk.Major, sdk.Minor);
+            // Refused on its metadata alone: none of its types is loaded, so a plugin built against
+            // another SDK can never fail half-way with a MissingMethodException or TypeLoadException.
             if (!EngineSdk.IsCompatible(record.SdkVersion))
             {
-                return Fail(record,
-                    $"built against Engine SDK {record.SdkVersion}, but this host runs SDK {EngineSdk.Version} " +
-                    $"(a plugin needs SDK major version {EngineSdk.Major} and minor version <= {EngineSdk.Minor}); rebuild it against this SDK");
+                return Fail(record, Incompatible(Path.GetFileName(path), record.SdkVersion));
             }
             if (loadedByName.TryGetValue(name, out PluginRecord? earlier))
             {
@@ -62,6 +62,15 @@ internal static class PluginLoader
         {
             return Fail(record, Describe(e));
         }
+    }
+
+    /// <summary>Why a plugin built against <paramref name="pluginSdk"/> cannot run on this host's SDK.</summary>
+    internal static string Incompatible(string file, Version pluginSdk)
+    {
+        string built = $"{file} was built against Engine SDK {pluginSdk.Major}.{pluginSdk.Minor} but this host provides SDK {EngineSdk.Version}";
+        return pluginSdk.Major != EngineSdk.Major
+            ? $"{built} (major versions must match; rebuild the plugin against SDK {EngineSdk.Major}.x)"
+            : $"{built} (the plugin needs SDK {pluginSdk.Major}.{pluginSdk.Minor} or newer; update the engine, or rebuild the plugin against SDK {EngineSdk.Version})";
     }
 
     private static PluginRecord Fail(PluginRecord record, string message)

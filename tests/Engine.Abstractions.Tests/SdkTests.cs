@@ -19,7 +19,31 @@ public sealed class SdkTests
     [InlineData(1, 0, false)]
     public void CompatibilityNeedsSameMajorAndNoNewerMinor(int majorDelta, int minorDelta, bool compatible)
     {
-        Assert.Equal(compatible, EngineSdk.IsCompatible(new Version(EngineSdk.Major + majorDelta, EngineSdk.Minor + minorDelta)));
+        // An older minor (delta -1) is the .0 release when the host is itself at minor 0.
+        Assert.Equal(compatible, EngineSdk.IsCompatible(new Version(EngineSdk.Major + majorDelta, Math.Max(0, EngineSdk.Minor + minorDelta))));
+    }
+
+    [Fact]
+    public void ThisIsSdk2()
+    {
+        Assert.Equal(new Version(2, 0), EngineSdk.Version);
+        Assert.Equal(new Version(2, 0, 0, 0), typeof(EngineSdk).Assembly.GetName().Version);
+        Assert.False(EngineSdk.IsCompatible(new Version(1, 2)));
+    }
+
+    [Fact]
+    public void ModelBuilderNamesNoConcreteLayer()
+    {
+        // Typed helpers (Conv2d, Dense, …) belong to the plugin that registers those layers.
+        var methods = typeof(ModelBuilder)
+            .GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly)
+            .Where(m => !m.IsSpecialName)
+            .Select(m => m.Name)
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(["Add", "Build"], methods);
+        var spec = new ModelBuilder("m").Add("flatten").Add("my_layer", new System.Text.Json.Nodes.JsonObject { ["units"] = 3 }, "x").Build();
+        Assert.Equal(["flatten", "my_layer"], spec.Layers.Select(l => l.Kind));
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public sealed class PluginLoadingTests
 
         var oldSdk = Record("OldSdkPlugin.dll");
         Assert.Equal(PluginStatus.Failed, oldSdk.Status);
-        Assert.Contains($"built against Engine SDK 99.3, but this host runs SDK {EngineSdk.Version}", oldSdk.Message);
+        Assert.Contains($"OldSdkPlugin.dll was built against Engine SDK 99.3 but this host provides SDK {EngineSdk.Version}", oldSdk.Message);
         Assert.Contains(oldSdk.FilePath, oldSdk.ToString());
 
         Assert.All(host.Plugins, p => Assert.DoesNotContain('\n', p.Message));
@@ -86,6 +86,23 @@ public sealed class PluginLoadingTests
 
         // Each host resolves its own factory instance through the shared interface.
         Assert.NotSame(first.Catalog.Layer("dense"), second.Catalog.Layer("dense"));
+    }
+
+    [Fact]
+    public void ModelPluginCarriesTheLayerHelpersInItsOwnContextAndRegistersNoLayers()
+    {
+        // Engine.Models.Classic builds its specs with the StandardLayers extension methods, so its
+        // folder carries a copy of Engine.Layers.Standard.dll. That copy lives in the model plugin's
+        // context, exchanges only SDK types with it, and is never scanned for IEnginePlugin classes.
+        using EngineHost host = HostFor(RepoPaths.StagedPlugins);
+        var models = host.Plugins.Single(p => p.Name == "Engine.Models.Classic");
+        Assert.Equal("lenet5", host.ResolveModel("lenet5").Name);
+
+        AssemblyLoadContext context = AssemblyLoadContext.GetLoadContext(models.Assembly!)!;
+        Assert.Contains(context.Assemblies, a => a.GetName().Name == "Engine.Layers.Standard");
+        Assert.DoesNotContain(context.Assemblies, a => a.GetName().Name == "Engine.Abstractions");
+        Assert.DoesNotContain(models.Registrations, r => r.Category == "layer");
+        Assert.Single(host.Catalog.Layers, l => l.Name == "conv2d");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Engine.Layers.Standard;
 
 namespace Engine.Models.Classic.Tests;
 

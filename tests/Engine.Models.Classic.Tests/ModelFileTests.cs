@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Engine.Core;
+using Engine.Layers.Standard;
 
 namespace Engine.Models.Classic.Tests;
 
