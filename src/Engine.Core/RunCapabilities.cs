@@ -12,9 +12,9 @@ public readonly record struct PlannedOp(string Owner, OpDescriptor Op, IBackend 
 /// <param name="FallbackLayers">Layers placed on another backend than the main one.</param>
 public sealed record RunPlan(IBackend Backend, IReadOnlyList<PlannedOp> Ops, IReadOnlyList<string> FallbackLayers)
 {
-    /// <summary>For people, e.g. <c>31 op descriptors checked: 29 on partial, 2 on openblas (fallback for 2 layer(s))</c>.</summary>
+    /// <summary>For people, e.g. <c>31 op descriptors: 29 on partial, 2 on openblas (fallback for 2 layer(s))</c>.</summary>
     public string Summary =>
-        $"{Ops.Count} op descriptors checked: " + string.Join(", ", Ops.GroupBy(o => o.Backend).Select(g =>
+        $"{Ops.Count} op descriptors: " + string.Join(", ", Ops.GroupBy(o => o.Backend).Select(g =>
             $"{g.Count()} on {g.Key.Name}" + (g.Key == Backend ? "" : $" (fallback for {FallbackLayers.Count} layer(s))")));
 }
 
