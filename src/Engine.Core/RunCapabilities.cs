@@ -122,7 +122,26 @@ public static class RunCapabilities
                 Need($"gradient clipping ({clipping.Description})", backend, ClippingOps(clipping, parameterType));
             }
         }
+        RefuseSplitParameters(network, regularizer, clipping);
         return new RunPlan(network.Backend, ops, fallbackLayers);
+    }
+
+    // Clipping sums one global norm with one workspace, and the penalty is added to the loss on the
+    // main backend: neither crosses backends, so with trainable parameters on a fallback backend they
+    // would fail at the first step. Refused here instead, naming the layers.
+    private static void RefuseSplitParameters(Network network, Regularizer? regularizer, GradientClipping? clipping)
+    {
+        string Elsewhere(Func<Parameter, bool> selected) => string.Join(", ", network.Layers
+            .Where((layer, i) => network.LayerBackends[i] != network.Backend && layer.Parameters.Any(p => !p.Frozen && selected(p)))
+            .Select(layer => $"'{layer.Name}' on {layer.Parameters[0].Value.Backend.Name}"));
+        if (clipping is not null && Elsewhere(_ => true) is { Length: > 0 } clipped)
+        {
+            throw new BackendException($"gradient clipping ({clipping.Description}) needs every trainable parameter on one backend, but fallback layer(s) {clipped} keep theirs off {network.Backend.Name}: not supported with a fallback backend (freeze those layers, or train without clipping)");
+        }
+        if (regularizer is not null && Elsewhere(p => regularizer.GroupOf(p) is not null) is { Length: > 0 } penalised)
+        {
+            throw new BackendException($"the regularizer adds its penalty to the loss on {network.Backend.Name}, but fallback layer(s) {penalised} keep their penalised parameters elsewhere: not supported with a fallback backend (leave those parameters out of its groups)");
+        }
     }
 
     /// <summary>What the trainer and evaluator run on the main backend: labels to one-hot rows, the loss sum, top-k and confusion counts, label and metric memory.</summary>

@@ -80,6 +80,27 @@ public sealed class FallbackTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ClippingAndPenaltiesOverParametersOnTwoBackendsAreRefusedBeforeTheFirstStep()
+    {
+        using IBackend openblas = TestEngine.CreateBackend();
+        using var partial = new PartialBackend(TestEngine.CreateBackend(), new HashSet<BackendOp> { BackendOp.Convolution });
+        using Network net = Network.Build(TestEngine.Catalog.Model("lenet5").Spec, TestEngine.Catalog, partial, new Shape(1, 28, 28), seed: 1, fallback: new LayerFallback(openblas));
+        using var clipping = new GradientClipping(maxNorm: 5);
+        var e = Assert.Throws<BackendException>(() => RunCapabilities.Check(net, clipping: clipping));
+        Assert.Equal("gradient clipping (norm ≤ 5) needs every trainable parameter on one backend, but fallback layer(s) 'conv1' on openblas, 'conv2' on openblas keep theirs off partial: not supported with a fallback backend (freeze those layers, or train without clipping)", e.Message);
+        using var dense = new Regularizer([new RegularizationGroup("fc*", l2: 1e-4)]);
+        Assert.Empty(RunCapabilities.Check(net, regularizer: dense).FallbackLayers.Except(["conv1", "conv2"])); // penalises no fallback layer
+        using var all = new Regularizer([new RegularizationGroup("*", l1: 1e-4)]);
+        e = Assert.Throws<BackendException>(() => RunCapabilities.Check(net, regularizer: all));
+        Assert.StartsWith("the regularizer adds its penalty to the loss on partial, but fallback layer(s) 'conv1' on openblas, 'conv2' on openblas keep", e.Message);
+        foreach (Parameter p in net.Layers[0].Parameters.Concat(net.Layers[3].Parameters))
+        {
+            p.Frozen = true;
+        }
+        Assert.Equal(["conv1", "conv2"], RunCapabilities.Check(net, clipping: clipping, regularizer: all).FallbackLayers);
+    }
+
+    [Fact]
     public void ThePlanListsEveryComponentOnTheBackendThatRunsIt()
     {
         using IBackend openblas = TestEngine.CreateBackend();
