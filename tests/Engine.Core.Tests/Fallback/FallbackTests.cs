@@ -50,6 +50,49 @@ public sealed class FallbackTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void InAGraphTheCopiesAndGradientSumsFollowEachLayersBackend()
+    {
+        // stem feeds a fallback LRN and the skip sum on the main backend, so its gradient is summed
+        // from both backends; the last layer (global average pooling) falls back, so the output
+        // and its gradient cross too. Float64 throughout: both runs must agree to rounding.
+        ModelSpec spec = ModelFile.FromJson(System.Text.Json.Nodes.JsonNode.Parse("""
+            { "name": "graph", "layers": [
+              {"type": "conv2d", "name": "stem", "filters": 4, "kernel": 3, "padding": "same"},
+              {"type": "lrn", "name": "norm", "size": 3},
+              {"type": "conv2d", "name": "c1", "filters": 4, "kernel": 3, "padding": "same"},
+              {"type": "add", "name": "sum", "inputs": ["stem", "c1"]},
+              {"type": "global_avg_pool", "name": "gap"} ] }
+            """), "test");
+        var input = new Shape(2, 2, 6, 6);
+        double[] x = TestEngine.RandomValues((int)input.ElementCount, seed: 3);
+        double[] dy = TestEngine.RandomValues(2 * 4, seed: 4);
+        (double[] Output, double[] InputGradient, double[][] ParameterGradients) Run(IBackend main, LayerFallback? fallback)
+        {
+            using Network net = Network.Build(spec, TestEngine.Catalog, main, new Shape(2, 6, 6), seed: 9, DataType.Float64, fallback);
+            using Tensor xt = TestEngine.Upload(main, input, x);
+            using Tensor dyt = TestEngine.Upload(main, new Shape(2, 4), dy);
+            double[] y = TestEngine.Download(net.Forward(xt, training: true));
+            double[] dx = TestEngine.Download(net.Backward(dyt));
+            return (y, dx, net.Parameters.Select(p => TestEngine.Download(p.Gradient)).ToArray());
+        }
+        using IBackend plain = TestEngine.CreateBackend();
+        var expected = Run(plain, null);
+        using IBackend openblas = TestEngine.CreateBackend();
+        using var partial = new PartialBackend(TestEngine.CreateBackend(), new HashSet<BackendOp> { BackendOp.Pooling, BackendOp.Lrn });
+        var warnings = new List<string>();
+        var actual = Run(partial, new LayerFallback(openblas, warnings.Add));
+        Assert.Equal(["norm", "gap"], warnings.Select(w => w.Split('\'')[1]));
+        Assert.Contains(expected.Output, v => Math.Abs(v) > 1e-3);
+        Assert.Equal(expected.Output, actual.Output, (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Equal(expected.InputGradient, actual.InputGradient, (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Equal(4, actual.ParameterGradients.Length);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(expected.ParameterGradients[i], actual.ParameterGradients[i], (a, b) => Math.Abs(a - b) < 1e-12);
+        }
+    }
+
+    [Fact]
     public void WithoutAFallbackAnUnsupportedLayerIsRefusedNamingOpShapeAndBackend()
     {
         using var partial = new PartialBackend(TestEngine.CreateBackend(), new HashSet<BackendOp> { BackendOp.Pooling });
