@@ -113,12 +113,13 @@ internal sealed class CheckpointModel
     /// <paramref name="inputShape"/> on <paramref name="backend"/> and loads every parameter and layer
     /// state from the checkpoint. Unlike transfer learning, nothing may be left out: an entry that is
     /// missing or of another shape is an error listing each one, since predictions with some weights
-    /// still at their initial values would be meaningless.
+    /// still at their initial values would be meaningless. Layers the backend cannot run go to
+    /// <paramref name="fallback"/> (see <see cref="Network.Build"/>).
     /// </summary>
-    public Network BuildNetwork(EngineHost host, IBackend backend, string? modelOption, Shape inputShape)
+    public Network BuildNetwork(EngineHost host, IBackend backend, string? modelOption, Shape inputShape, LayerFallback? fallback = null)
     {
         ModelSpec spec = modelOption is not null ? host.ResolveModel(modelOption) : MetadataSpec();
-        Network network = host.BuildNetwork(spec, backend, inputShape, ModelSeed());
+        Network network = Network.Build(spec, host.Catalog, backend, inputShape, ModelSeed(), fallback: fallback);
         try
         {
             WeightLoadReport report = Checkpoint.LoadWeights(network, Path);

@@ -19,6 +19,7 @@ internal static class EvalCommand
     private static readonly Option<string> Split = new("--split") { Description = "Which split to evaluate: test or train", DefaultValueFactory = _ => "test" };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per forward pass", DefaultValueFactory = _ => 256 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<string> Fallback = FallbackChoice.CreateOption();
     private static readonly Option<string?> TenCrop = new("--ten-crop")
     {
         Description = "10-crop evaluation with HxW crops (four corners, centre, and their mirrors; softmax averaged); "
@@ -29,13 +30,13 @@ internal static class EvalCommand
     {
         var command = new Command("eval", "Evaluate a checkpoint: loss, top-1, top-5, per-class recall and the confusion matrix")
         {
-            CheckpointFile, Model, Dataset, Data, Split, BatchSize, Device, TenCrop,
+            CheckpointFile, Model, Dataset, Data, Split, BatchSize, Device, Fallback, TenCrop,
         };
-        command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
+        command.SetAction(result => EngineCli.Guard(error, () => Run(result, output, error)));
         return command;
     }
 
-    private static int Run(ParseResult result, TextWriter output)
+    private static int Run(ParseResult result, TextWriter output, TextWriter error)
     {
         string split = result.GetValue(Split)!;
         if (split is not ("test" or "train"))
@@ -65,7 +66,8 @@ internal static class EvalCommand
         Shape inputShape = checkpoint.InputShape()
             ?? (crop is var (h, w) ? new Shape(source.SampleShape[0], h, w) : source.SampleShape);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
-        using Network network = checkpoint.BuildNetwork(host, backend, result.GetValue(Model), inputShape);
+        using FallbackChoice fallback = FallbackChoice.Resolve(host, backend, result.GetValue(Fallback)!, error);
+        using Network network = checkpoint.BuildNetwork(host, backend, result.GetValue(Model), inputShape, fallback.Layers);
         long outputs = network.OutputShape.ElementCount;
         if (outputs != data.ClassCount)
         {
@@ -74,7 +76,7 @@ internal static class EvalCommand
 
         var report = new EvalReport(
             checkpoint.Path,
-            string.Create(CultureInfo.InvariantCulture, $"{network.Name}, input {Dims(network.InputShape)}, {network.ParameterCount:N0} parameters"),
+            string.Create(CultureInfo.InvariantCulture, $"{network.Name}, input {Dims(network.InputShape)}, {network.ParameterCount:N0} parameters{FallbackChoice.Describe(network)}"),
             $"{dataset} {split} split from {Path.GetFullPath(folder)}: {data.Count} examples of {Dims(source.SampleShape)}, {data.ClassCount} classes",
             pipeline.Transforms.Count > 0 ? pipeline.ToString() : null,
             data.Count);
@@ -86,6 +88,7 @@ internal static class EvalCommand
         else
         {
             using ILoss loss = host.CreateLoss();
+            RunCapabilities.Check(network, loss); // before the first batch: refuses what the backend lacks
             report = report with { Result = Trainer.Evaluate(network, data, batchSize, loss) };
         }
         EvalRenderer.Write(report, output, TerminalOutput.IsInteractive(output));

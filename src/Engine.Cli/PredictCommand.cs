@@ -21,18 +21,19 @@ internal static class PredictCommand
     private static readonly Option<string?> Dataset = new("--dataset") { Description = "Data-set loader name, for --index and class names (default: the checkpoint's)" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: the checkpoint's, else data/<dataset>)" };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<string> Fallback = FallbackChoice.CreateOption();
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("predict", "Classify one image file or test sample with a checkpoint: the top classes and their probabilities")
         {
-            CheckpointFile, Image, Index, Top, Model, Dataset, Data, Device,
+            CheckpointFile, Image, Index, Top, Model, Dataset, Data, Device, Fallback,
         };
-        command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
+        command.SetAction(result => EngineCli.Guard(error, () => Run(result, output, error)));
         return command;
     }
 
-    private static int Run(ParseResult result, TextWriter output)
+    private static int Run(ParseResult result, TextWriter output, TextWriter error)
     {
         string? imagePath = result.GetValue(Image);
         int? index = result.GetValue(Index);
@@ -68,7 +69,8 @@ internal static class PredictCommand
         Shape inputShape = storedShape ?? test!.SampleShape;
 
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
-        using Network network = checkpoint.BuildNetwork(host, backend, result.GetValue(Model), inputShape);
+        using FallbackChoice fallback = FallbackChoice.Resolve(host, backend, result.GetValue(Fallback)!, error);
+        using Network network = checkpoint.BuildNetwork(host, backend, result.GetValue(Model), inputShape, fallback.Layers);
         int classes = checked((int)network.OutputShape.ElementCount);
         classNames ??= test?.ClassNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
         if (classNames.Count != classes)
@@ -77,7 +79,7 @@ internal static class PredictCommand
         }
 
         float[] sample;
-        var lines = new List<(string, string)> { ("checkpoint", checkpoint.Path), ("model", $"{network.Name}, input {EvalCommand.Dims(inputShape)}") };
+        var lines = new List<(string, string)> { ("checkpoint", checkpoint.Path), ("model", $"{network.Name}, input {EvalCommand.Dims(inputShape)}{FallbackChoice.Describe(network)}") };
         if (index is int n)
         {
             if (n < 0 || n >= test!.Count)

@@ -31,12 +31,12 @@ internal static class TrainCommand
                 context.Cancel = !interrupt.IsCancellationRequested;
                 interrupt.Cancel();
             });
-            return Run(new TrainSettingsReader(options, result).Read(), result, output, interrupt.Token);
+            return Run(new TrainSettingsReader(options, result).Read(), result, output, error, interrupt.Token);
         }));
         return command;
     }
 
-    private static int Run(TrainSettings settings, ParseResult result, TextWriter output, CancellationToken cancellation)
+    private static int Run(TrainSettings settings, ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         CheckCombinations(settings);
         string dataFolder = settings.Data ?? Path.Combine("data", settings.Dataset);
@@ -48,6 +48,7 @@ internal static class TrainCommand
 
         using IBackend backend = host.CreateBackend(settings.Device);
         output.WriteLine($"backend   {backend.Name}: {backend.Description}");
+        using FallbackChoice fallback = FallbackChoice.Resolve(host, backend, settings.Fallback, error);
 
         var data = TrainingDataSetup.From(host.LoadDataset(settings.Dataset, dataFolder), settings);
         output.WriteLine($"data      {settings.Dataset} from {Path.GetFullPath(dataFolder)}: {data.Describe()}");
@@ -58,7 +59,7 @@ internal static class TrainCommand
             spec = HeadReplacement.WithClasses(spec, data.Train.ClassCount);
         }
         using ILoss loss = host.CreateLoss();
-        var run = new TrainingRun(host, backend, spec, settings, data, loss, output);
+        var run = new TrainingRun(host, backend, fallback.Layers, spec, settings, data, loss, output);
         if (settings.KFold is int k)
         {
             return run.CrossValidate(k, cancellation);

@@ -37,6 +37,7 @@ internal sealed class TrainOptions
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "Only the per-epoch lines" };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed for initialisation and shuffling", DefaultValueFactory = _ => 1UL };
     public Option<string> Device { get; } = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    public Option<string> Fallback { get; } = FallbackChoice.CreateOption();
     public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first N training examples (quick runs)" };
 
     /// <summary>Every option, in the order help lists them.</summary>
@@ -44,7 +45,7 @@ internal sealed class TrainOptions
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
         ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Resume, Metrics, LogSteps, Curves, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
-        Seed, Device, Limit,
+        Seed, Device, Fallback, Limit,
     ];
 
     /// <summary>The keys a config file may hold: every long option name but <c>config</c> itself.</summary>

@@ -53,6 +53,9 @@ internal sealed record TrainSettings
     public bool? Progress { get; init; }
     public required ulong Seed { get; init; }
     public required string Device { get; init; }
+
+    /// <summary><c>--fallback</c>: cpu, none or a backend name (see <see cref="FallbackChoice"/>).</summary>
+    public string Fallback { get; init; } = FallbackChoice.Default;
     public int? Limit { get; init; }
 
     /// <summary>

@@ -50,6 +50,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             Progress = ProgressChoice(),
             Seed = Value(options.Seed),
             Device = Value(options.Device)!,
+            Fallback = NotEmpty(Value(options.Fallback), "--fallback") ?? FallbackChoice.Default,
             Limit = Value(options.Limit) is int limit ? Positive(limit, "--limit") : null,
         };
         return settings;

@@ -9,7 +9,7 @@ namespace Engine.Cli;
 /// weights, frozen parameters), the optimiser, schedule and clipping, then trains, or
 /// cross-validates, and writes the files asked for.
 /// </summary>
-internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec spec, TrainSettings settings, TrainingDataSetup data, ILoss loss, TextWriter output)
+internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallback? fallback, ModelSpec spec, TrainSettings settings, TrainingDataSetup data, ILoss loss, TextWriter output)
 {
     public int Train(System.Text.Json.Nodes.JsonObject metadata, CancellationToken cancellation)
     {
@@ -31,6 +31,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
         {
             options = options with { ProgressInterval = 1 };
         }
+        output.WriteLine($"checked   {RunCapabilities.Check(network, loss, optimizer, options.Regularizer, clipping).Summary}");
         var trainer = new Trainer(network, loss, optimizer, options);
         output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")
             + (clipping is null ? "" : $", clipping {clipping.Description}"));
@@ -88,12 +89,12 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
 
     private Network BuildNetwork(bool report)
     {
-        Network network = host.BuildNetwork(spec, backend, data.Train.SampleShape, settings.Seed);
+        Network network = Network.Build(spec, host.Catalog, backend, data.Train.SampleShape, settings.Seed, fallback: fallback);
         try
         {
             if (report)
             {
-                output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters");
+                output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters{FallbackChoice.Describe(network)}");
             }
             if (settings.Weights is string weights)
             {

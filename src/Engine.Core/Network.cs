@@ -20,11 +20,25 @@ public sealed class Network : IDisposable
     private readonly bool[] _summed;
     private Tensor? _inputGradientSum;
     private readonly Tensor[][] _mergeInputs;
+    private readonly IBackend[] _placement; // the backend each layer runs on (the main one unless it fell back)
+    private readonly CrossBackendCopy?[][] _inputCopies; // per layer and input: activations crossing backends
+    private readonly CrossBackendCopy?[][] _gradientCopies; // per layer and input: their gradients, back
+    private readonly CrossBackendCopy? _outputCopy;
+    private readonly CrossBackendCopy? _outputGradientCopy;
 
-    private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes, int[][] inputs)
+    private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes, int[][] inputs, IBackend[] placement, DataType dataType)
     {
         Name = name;
         Backend = backend;
+        DataType = dataType;
+        _placement = placement;
+        _inputCopies = inputs.Select((sources, i) => sources.Select(s => BackendOf(s) == placement[i] ? null : new CrossBackendCopy()).ToArray()).ToArray();
+        _gradientCopies = _inputCopies.Select(row => row.Select(c => c is null ? null : new CrossBackendCopy()).ToArray()).ToArray();
+        if (layers.Count > 0 && placement[^1] != backend)
+        {
+            _outputCopy = new CrossBackendCopy();
+            _outputGradientCopy = new CrossBackendCopy();
+        }
         InputShape = inputShape;
         _layers = layers;
         _outputShapes = outputShapes;
@@ -48,8 +62,17 @@ public sealed class Network : IDisposable
     /// <summary>Model name.</summary>
     public string Name { get; }
 
-    /// <summary>The backend all tensors live on.</summary>
+    /// <summary>The main backend: the network's input and output live on it, and every layer runs on it unless placed on a fallback backend.</summary>
     public IBackend Backend { get; }
+
+    /// <summary>Element type of parameters and activations.</summary>
+    public DataType DataType { get; }
+
+    /// <summary>The backend each layer runs on (and its parameters live on): <see cref="Backend"/>, or the fallback one.</summary>
+    public IReadOnlyList<IBackend> LayerBackends => _placement;
+
+    /// <summary>How many layers run on a fallback backend (with copies each way).</summary>
+    public int FallbackLayerCount => _placement.Count(b => b != Backend);
 
     /// <summary>Per-sample input shape.</summary>
     public Shape InputShape { get; }
@@ -72,10 +95,15 @@ public sealed class Network : IDisposable
     /// <summary>Total number of learned values.</summary>
     public long ParameterCount => Parameters.Sum(p => p.Value.ElementCount);
 
-    /// <summary>Creates, checks and initialises the layers of <paramref name="spec"/>.</summary>
-    public static Network Build(ModelSpec spec, ComponentCatalog catalog, IBackend backend, Shape inputShape, ulong seed, DataType dataType = DataType.Float32)
+    /// <summary>
+    /// Creates, checks and initialises the layers of <paramref name="spec"/>. A layer whose ops
+    /// <paramref name="backend"/> does not support is placed on <paramref name="fallback"/>'s backend
+    /// (see <see cref="RunCapabilities.PlaceLayer"/>), or refused without one.
+    /// </summary>
+    public static Network Build(ModelSpec spec, ComponentCatalog catalog, IBackend backend, Shape inputShape, ulong seed, DataType dataType = DataType.Float32, LayerFallback? fallback = null)
     {
         var layers = new List<ILayer>();
+        var placement = new List<IBackend>();
         var shapes = new List<Shape>();
         var inputs = new List<int[]>();
         var indexByName = new Dictionary<string, int>(StringComparer.Ordinal) { [LayerSpec.ModelInput] = ModelInput };
@@ -105,16 +133,13 @@ public sealed class Network : IDisposable
                 }
 
                 Shape output = layer is IMergeLayer merge ? merge.InferOutputShape(sourceShapes) : layer.InferOutputShape(sourceShapes[0]);
-                var missing = layer.RequiredOps(sourceShapes, dataType).Where(d => !backend.Supports(d)).ToList();
-                if (missing.Count > 0)
-                {
-                    throw new BackendException($"layer '{name}' ({layerSpec.Kind}) needs {string.Join("; ", missing)}, which backend '{backend.Name}' does not support");
-                }
-                layer.Initialize(new LayerContext(backend, sourceShapes[0], CounterRandom.Derive(seed, (ulong)i), dataType) { InputShapes = sourceShapes });
+                IBackend placed = RunCapabilities.PlaceLayer(name, layerSpec.Kind, layer.RequiredOps(sourceShapes, dataType), backend, fallback);
+                layer.Initialize(new LayerContext(placed, sourceShapes[0], CounterRandom.Derive(seed, (ulong)i), dataType) { InputShapes = sourceShapes });
+                placement.Add(placed);
                 shapes.Add(output);
                 inputs.Add(sources);
             }
-            return new Network(spec.Name, backend, inputShape, layers, shapes, inputs.ToArray());
+            return new Network(spec.Name, backend, inputShape, layers, shapes, inputs.ToArray(), placement.ToArray(), dataType);
         }
         catch
         {
@@ -154,16 +179,20 @@ public sealed class Network : IDisposable
                 Tensor[] arguments = _mergeInputs[i];
                 for (int k = 0; k < sources.Length; k++)
                 {
-                    arguments[k] = Output(sources[k], input);
+                    arguments[k] = LayerInput(i, k, input);
                 }
                 _outputs[i] = merge.Forward(arguments, training);
             }
             else
             {
-                _outputs[i] = _layers[i].Forward(Output(sources[0], input), training);
+                _outputs[i] = _layers[i].Forward(LayerInput(i, 0, input), training);
             }
         }
-        return _layers.Count == 0 ? input : _outputs[^1]!;
+        if (_layers.Count == 0)
+        {
+            return input;
+        }
+        return _outputCopy is null ? _outputs[^1]! : _outputCopy.Copy(_outputs[^1]!, Backend);
     }
 
     /// <summary>
@@ -178,7 +207,7 @@ public sealed class Network : IDisposable
         }
         Array.Clear(_gradients);
         Array.Clear(_summed);
-        _gradients[_layers.Count] = outputGradient;
+        _gradients[_layers.Count] = _outputGradientCopy is null ? outputGradient : _outputGradientCopy.Copy(outputGradient, _placement[^1]);
         for (int i = _layers.Count - 1; i >= 0; i--)
         {
             Tensor? g = _gradients[i + 1];
@@ -192,18 +221,31 @@ public sealed class Network : IDisposable
                 IReadOnlyList<Tensor> perInput = merge.BackwardAll(g);
                 for (int k = 0; k < sources.Length; k++)
                 {
-                    Accumulate(sources[k], perInput[k]);
+                    Accumulate(sources[k], ToSource(i, k, perInput[k]));
                 }
             }
             else
             {
-                Accumulate(sources[0], _layers[i].Backward(g));
+                Accumulate(sources[0], ToSource(i, 0, _layers[i].Backward(g)));
             }
         }
         return _gradients[0] ?? throw new InvalidOperationException($"model '{Name}': the input does not reach the output");
     }
 
     private Tensor Output(int source, Tensor input) => source == ModelInput ? input : _outputs[source]!;
+
+    private IBackend BackendOf(int source) => source == ModelInput ? Backend : _placement[source];
+
+    // Input k of layer i, copied through the host when its producer runs on another backend.
+    private Tensor LayerInput(int i, int k, Tensor input)
+    {
+        Tensor x = Output(_inputs[i][k], input);
+        return _inputCopies[i][k] is { } copy ? copy.Copy(x, _placement[i]) : x;
+    }
+
+    // The gradient of layer i's input k, copied back to the backend of the layer that produced that input.
+    private Tensor ToSource(int i, int k, Tensor gradient) =>
+        _gradientCopies[i][k] is { } copy ? copy.Copy(gradient, BackendOf(_inputs[i][k])) : gradient;
 
     // Gradient slot s + 1 belongs to source s (slot 0: the model input). A source read by one layer
     // takes that layer's gradient tensor as it is; one read by several sums into its own buffer.
@@ -218,13 +260,13 @@ public sealed class Network : IDisposable
         if (!_summed[slot])
         {
             Tensor sum = SumBuffer(source, gradient);
-            Backend.Copy(gradient, sum);
+            BackendOf(source).Copy(gradient, sum);
             _gradients[slot] = sum;
             _summed[slot] = true;
         }
         else
         {
-            Backend.Axpby(1, gradient, 1, _gradients[slot]!);
+            BackendOf(source).Axpby(1, gradient, 1, _gradients[slot]!);
         }
     }
 
@@ -234,7 +276,7 @@ public sealed class Network : IDisposable
         if (buffer is null || buffer.Shape != like.Shape || buffer.DataType != like.DataType)
         {
             buffer?.Dispose();
-            buffer = Backend.Allocate(like.Shape, like.DataType);
+            buffer = BackendOf(source).Allocate(like.Shape, like.DataType);
         }
         return buffer;
     }
@@ -252,5 +294,9 @@ public sealed class Network : IDisposable
             t?.Dispose();
         }
         _inputGradientSum?.Dispose();
+        foreach (CrossBackendCopy? copy in _inputCopies.Concat(_gradientCopies).SelectMany(row => row).Append(_outputCopy).Append(_outputGradientCopy))
+        {
+            copy?.Dispose();
+        }
     }
 }

@@ -64,6 +64,25 @@ public sealed class Regularizer : IDisposable
     }
 
     /// <summary>
+    /// The backend ops <see cref="AddPenalty"/> and <see cref="AddGradients"/> run on parameters of
+    /// <paramref name="dataType"/>: |w| and sign(w) for L1 groups, w² for L2 groups, sums and scaled adds.
+    /// </summary>
+    public IEnumerable<OpDescriptor> RequiredOps(DataType dataType)
+    {
+        var ops = new List<OpDescriptor> { new(BackendOp.Memory, dataType), new(BackendOp.Sum, dataType), new(BackendOp.Axpby, dataType) };
+        if (Groups.Any(g => g.L1 > 0))
+        {
+            ops.Add(new OpDescriptor(BackendOp.Unary, dataType) { Unary = UnaryOp.Abs });
+            ops.Add(new OpDescriptor(BackendOp.Unary, dataType) { Unary = UnaryOp.Sign });
+        }
+        if (Groups.Any(g => g.L2 > 0))
+        {
+            ops.Add(new OpDescriptor(BackendOp.Unary, dataType) { Unary = UnaryOp.Square });
+        }
+        return ops;
+    }
+
+    /// <summary>
     /// Adds the penalties' gradients to the parameters' gradients: λ₁·sign(w) + 2λ₂·w. Call after
     /// backward (which overwrites gradients) and before the optimiser step.
     /// </summary>

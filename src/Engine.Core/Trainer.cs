@@ -175,6 +175,7 @@ public sealed class Trainer
         {
             return History;
         }
+        RunCapabilities.Check(_network, _loss, _optimizer, _options.Regularizer, _options.Clipping); // before the first step: refuses what the backend lacks
         ImageDataset train = data.Train;
         int batchSize = _options.BatchSize;
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
