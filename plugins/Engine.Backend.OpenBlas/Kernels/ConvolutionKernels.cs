@@ -17,8 +17,9 @@ internal enum ConvolutionPass
 }
 
 /// <summary>
-/// Convolution over 1 to 3 spatial axes: per sample, im2col (<see cref="Im2Col"/>) into the cached
-/// workspace, then one single-threaded OpenBLAS GEMM per group; the samples of a batch are spread
+/// Convolution over 1 to 3 spatial axes: per sample, im2col (<see cref="Im2Col"/>) into the
+/// backend's <see cref="ConvolutionWorkspace"/>, then one single-threaded GEMM per group
+/// (<see cref="GemmKernel.Block{T}"/>); the samples of a batch are spread
 /// over the backend's <see cref="WorkerPool"/>. A 1×1 window with stride 1
 /// and no padding skips im2col: the sample already is its column matrix.
 /// </summary>
