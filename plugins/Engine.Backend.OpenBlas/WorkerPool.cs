@@ -16,7 +16,7 @@ namespace Engine.Backend.OpenBlas;
 /// event, so an idle pool costs no CPU. One loop runs at a time: a loop started while another is
 /// running (from another thread, or from inside a body) runs on its calling thread alone, as
 /// worker 0, which callers' per-worker scratch handles because worker 0 of the running loop
-/// rents it the same way (see <see cref="OpenBlasBackend"/>'s workspace slots).
+/// rents it the same way (see <see cref="ConvolutionWorkspace"/>).
 /// </remarks>
 internal static unsafe class WorkerPool
 {

@@ -100,89 +100,67 @@ public static partial class BackendContract
         return (rows.Shape[0], rows.Shape[1]);
     }
 
-    /// <summary><see cref="IBackend.OneHot"/>.</summary>
-    public static void OneHot(IBackend backend, Tensor labels, Tensor y)
+    /// <summary>
+    /// The check every computing op makes on each of its tensors: owned by <paramref name="backend"/>
+    /// and alive (<see cref="Owned"/>), and floating point (<see cref="FloatingPoint"/>): only the
+    /// copies and the label arguments of the metric ops accept <see cref="DataType.Int32"/>.
+    /// </summary>
+    public static void Operand(IBackend backend, string op, string name, Tensor tensor)
     {
-        const string op = "OneHot";
-        Owned(backend, op, "labels", labels);
-        Owned(backend, op, "y", y);
-        LabelRows(op, "y", y, labels);
+        Owned(backend, op, name, tensor);
+        FloatingPoint(op, name, tensor);
     }
 
-    /// <summary><see cref="IBackend.AccumulateLoss"/>.</summary>
-    public static void AccumulateLoss(IBackend backend, Tensor value, double weight, long step, Tensor accumulator)
+    /// <summary>Checks that two operands have the same shape.</summary>
+    public static void SameShape(string op, string firstName, Tensor first, string secondName, Tensor second)
     {
-        const string op = "AccumulateLoss";
-        Owned(backend, op, "value", value);
-        Owned(backend, op, "accumulator", accumulator);
-        FloatingPoint(op, "value", value);
-        Count(op, "value", value, 1);
-        OfType(op, "accumulator", accumulator, DataType.Float64);
-        Count(op, "accumulator", accumulator, 2);
-        if (!double.IsFinite(weight))
+        if (first.Shape != second.Shape)
         {
-            throw new ArgumentOutOfRangeException(nameof(weight), weight, $"{op}: the weight must be finite");
-        }
-        if (step < 1 || step > (1L << 53))
-        {
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"{op}: the step must be in [1, 2^53] (it is stored as a double)");
+            throw new ShapeException($"{op}: {firstName} is {first.Shape} but {secondName} is {second.Shape}; they must have the same shape");
         }
     }
 
-    /// <summary><see cref="IBackend.AccumulateTopK"/>.</summary>
-    public static void AccumulateTopK(IBackend backend, Tensor logits, Tensor labels, Tensor counts)
+    /// <summary>
+    /// Reads an N×C×… tensor as N samples of C channels of S = product of the remaining dimensions
+    /// (1 for N×C); refuses a tensor of fewer than two dimensions.
+    /// </summary>
+    public static (int Batch, int Channels, int Spatial) Channels(string op, string name, Tensor tensor)
     {
-        const string op = "AccumulateTopK";
-        Owned(backend, op, "logits", logits);
-        Owned(backend, op, "labels", labels);
-        Owned(backend, op, "counts", counts);
-        LabelRows(op, "logits", logits, labels);
-        OfType(op, "counts", counts, DataType.Float64);
-        if (counts.ElementCount < 1)
+        ReadOnlySpan<int> dims = tensor.Shape.AsSpan();
+        if (dims.Length < 2)
         {
-            throw new ShapeException($"{op}: counts {Describe(counts)}; it needs one element per k (at least top-1)");
+            throw new ShapeException($"{op}: {name} is {tensor.Shape} but must be N×C×… (at least two dimensions)");
+        }
+        long spatial = 1;
+        foreach (int d in dims[2..])
+        {
+            spatial *= d;
+        }
+        return (dims[0], dims[1], (int)spatial);
+    }
+
+    /// <summary>Checks a per-channel vector operand of x: same data type as x and C elements.</summary>
+    public static void ChannelVector(string op, Tensor x, int channels, string name, Tensor vector)
+    {
+        SameType(op, "x", x, name, vector);
+        if (vector.ElementCount != channels)
+        {
+            throw new ShapeException($"{op}: x is {x.Shape} with {channels} channels but {name} {Describe(vector)}");
         }
     }
 
-    /// <summary><see cref="IBackend.AccumulateConfusion"/>.</summary>
-    public static void AccumulateConfusion(IBackend backend, Tensor logits, Tensor labels, Tensor matrix)
+    /// <summary>Checks that the element type of a host span matches a tensor's data type.</summary>
+    public static void HostElementType<T>(string op, string name, Tensor tensor) where T : unmanaged
     {
-        const string op = "AccumulateConfusion";
-        Owned(backend, op, "logits", logits);
-        Owned(backend, op, "labels", labels);
-        Owned(backend, op, "matrix", matrix);
-        var (_, k) = LabelRows(op, "logits", logits, labels);
-        OfType(op, "matrix", matrix, DataType.Float64);
-        Count(op, "matrix", matrix, (long)k * k);
-    }
-
-    /// <summary><see cref="IBackend.SumOfSquares"/>.</summary>
-    public static void SumOfSquares(IBackend backend, Tensor x, Tensor accumulator, double beta)
-    {
-        const string op = "SumOfSquares";
-        Owned(backend, op, "x", x);
-        Owned(backend, op, "accumulator", accumulator);
-        FloatingPoint(op, "x", x);
-        OfType(op, "accumulator", accumulator, DataType.Float64);
-        Count(op, "accumulator", accumulator, 1);
-        if (!double.IsFinite(beta))
+        DataType? host = typeof(T) == typeof(float) ? DataType.Float32
+            : typeof(T) == typeof(double) ? DataType.Float64
+            : typeof(T) == typeof(int) ? DataType.Int32
+            : null;
+        if (host != tensor.DataType)
         {
-            throw new ArgumentOutOfRangeException(nameof(beta), beta, $"{op}: β must be finite");
-        }
-    }
-
-    /// <summary><see cref="IBackend.ClipToNorm"/>.</summary>
-    public static void ClipToNorm(IBackend backend, Tensor sumOfSquares, double maxNorm, Tensor x)
-    {
-        const string op = "ClipToNorm";
-        Owned(backend, op, "sumOfSquares", sumOfSquares);
-        Owned(backend, op, "x", x);
-        OfType(op, "sumOfSquares", sumOfSquares, DataType.Float64);
-        Count(op, "sumOfSquares", sumOfSquares, 1);
-        FloatingPoint(op, "x", x);
-        if (!(maxNorm > 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, $"{op}: the maximum norm must be positive");
+            string wanted = tensor.DataType switch { DataType.Float32 => "float", DataType.Float64 => "double", _ => "int" };
+            throw new ArgumentException(
+                $"{op}: host elements are {typeof(T).Name} but {name} {tensor.Shape} is {tensor.DataType}; use a span of {wanted}");
         }
     }
 

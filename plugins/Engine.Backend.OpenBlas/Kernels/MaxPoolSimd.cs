@@ -7,13 +7,13 @@ namespace Engine.Backend.OpenBlas;
 
 /// <summary>
 /// SSE kernels for float 2×2 stride-2 max pooling, four windows at a time: shufps splits two rows
-/// into their even and odd columns, and the first-maximum rule (<see cref="Beats{T}"/>: strictly
+/// into their even and odd columns, and the first-maximum rule (<see cref="PoolingKernels.Beats{T}"/>: strictly
 /// greater, or the first NaN) becomes lane masks, so the result is bit-for-bit the scalar one.
 /// Each returns how many outputs of the row it did; the caller finishes the rest.
 /// </summary>
-public sealed partial class OpenBlasBackend
+internal static class MaxPoolSimd
 {
-    private static int MaxPoolTwoByTwoRowForward(ReadOnlySpan<float> row0, ReadOnlySpan<float> row1, Span<float> y)
+    public static int TwoByTwoRowForward(ReadOnlySpan<float> row0, ReadOnlySpan<float> row1, Span<float> y)
     {
         if (!Sse.IsSupported)
         {
@@ -31,7 +31,7 @@ public sealed partial class OpenBlasBackend
         return ow;
     }
 
-    private static int MaxPoolTwoByTwoRowBackward(ReadOnlySpan<float> row0, ReadOnlySpan<float> row1, ReadOnlySpan<float> dy,
+    public static int TwoByTwoRowBackward(ReadOnlySpan<float> row0, ReadOnlySpan<float> row1, ReadOnlySpan<float> dy,
         Span<float> dx0, Span<float> dx1)
     {
         if (!Sse.IsSupported)
@@ -79,7 +79,7 @@ public sealed partial class OpenBlasBackend
         return (upper, lower, BeatsMask(lower, upper), oddUpper, oddLower);
     }
 
-    /// <summary>Lane mask of <see cref="Beats{T}"/>: candidate &gt; best, or candidate NaN and best not.</summary>
+    /// <summary>Lane mask of <see cref="PoolingKernels.Beats{T}"/>: candidate &gt; best, or candidate NaN and best not.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> BeatsMask(Vector128<float> candidate, Vector128<float> best) =>
         Vector128.GreaterThan(candidate, best) | Vector128.AndNot(Vector128.Equals(best, best), Vector128.Equals(candidate, candidate));

@@ -3,9 +3,23 @@ using System.Numerics.Tensors;
 
 namespace Engine.Backend.OpenBlas;
 
+/// <summary>Which product a windowed call computes, and so which operand it writes.</summary>
+internal enum ConvolutionPass
+{
+    /// <summary>y from x and w.</summary>
+    Forward,
+
+    /// <summary>dx from dy and w.</summary>
+    BackwardData,
+
+    /// <summary>dw from x and dy.</summary>
+    BackwardFilter,
+}
+
 /// <summary>
-/// Convolution over 1 to 3 spatial axes: per sample, im2col (<see cref="Im2Col"/>) into the cached
-/// workspace, then one single-threaded OpenBLAS GEMM per group; the samples of a batch are spread
+/// Convolution over 1 to 3 spatial axes: per sample, im2col (<see cref="Im2Col"/>) into the
+/// backend's <see cref="ConvolutionWorkspace"/>, then one single-threaded GEMM per group
+/// (<see cref="GemmKernel.Block{T}"/>); the samples of a batch are spread
 /// over the backend's <see cref="WorkerPool"/>. A 1×1 window with stride 1
 /// and no padding skips im2col: the sample already is its column matrix.
 /// </summary>
@@ -14,51 +28,53 @@ namespace Engine.Backend.OpenBlas;
 /// (K/g × C/g·taps) and Y its output (K/g × P), per group: forward Y = W·X; backward data
 /// X̄ = Wᵀ·Ȳ followed by col2im; backward filter W̄ = Σ over samples of Ȳ·Xᵀ.
 /// </remarks>
-public sealed partial class OpenBlasBackend
+internal static unsafe class ConvolutionKernels
 {
-    /// <inheritdoc/>
-    public void ConvolutionForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y) =>
-        Windowed("ConvolutionForward", Pass.Forward, locallyConnected: false, geometry, x, w, y);
-
-    /// <inheritdoc/>
-    public void ConvolutionBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx) =>
-        Windowed("ConvolutionBackwardData", Pass.BackwardData, locallyConnected: false, geometry, dx, w, dy);
-
-    /// <inheritdoc/>
-    public void ConvolutionBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw) =>
-        Windowed("ConvolutionBackwardFilter", Pass.BackwardFilter, locallyConnected: false, geometry, x, dw, dy);
-
     /// <summary>
-    /// Validates the input-side tensor (x or dx) and the filters (w or dw, K×C/groups×kernel) and
-    /// returns the layout; the output side is checked by <see cref="ConvolutionLayout.CheckOutput"/>.
+    /// One windowed pass on operands the contract has checked. <paramref name="input"/> is x (or dx,
+    /// written by backward data), <paramref name="filters"/> is w (or dw, written by backward filter),
+    /// <paramref name="output"/> is y (written by forward) or dy. Scratch comes from <paramref name="workspace"/>.
     /// </summary>
-    private static ConvolutionLayout ConvolutionShapes(string op, ConvolutionGeometry geometry, Tensor x, string xName, Tensor w, string wName)
+    public static void Run(ConvolutionPass pass, bool locallyConnected, in ConvolutionLayout layout, DataType type,
+        nint input, nint filters, nint output, ConvolutionWorkspace workspace)
     {
-        ConvolutionLayout layout = ConvolutionLayout.FromInput(op, geometry, x, xName);
-        int rank = geometry.SpatialRank;
-        int perGroup = layout.ChannelsPerGroup;
-        Shape shape = w.Shape;
-        bool ok = shape.Rank == rank + 2 && shape[1] == perGroup;
-        for (int i = 0; ok && i < rank; i++)
+        if (type == DataType.Float32)
         {
-            ok = shape[i + 2] == geometry.Kernel[i];
+            Windowed(pass, locallyConnected, layout, (float*)input, (float*)filters, (float*)output, workspace);
         }
-        if (!ok)
+        else
         {
-            string expected = ConvolutionLayout.Describe(new object[] { "K", perGroup }.Concat(geometry.Kernel.Cast<object>()));
-            throw new ShapeException($"{op}: {wName} is {shape} but {xName} has {layout.Channels} channels and groups {geometry.Groups} (expected {expected})");
+            Windowed(pass, locallyConnected, layout, (double*)input, (double*)filters, (double*)output, workspace);
         }
-        if (shape[0] % geometry.Groups != 0)
+    }
+
+    private static void Windowed<T>(ConvolutionPass pass, bool locallyConnected, in ConvolutionLayout layout, T* input, T* filters, T* output,
+        ConvolutionWorkspace workspace)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (locallyConnected)
         {
-            throw new ShapeException($"{op}: {wName} is {shape} with {shape[0]} filters, which groups {geometry.Groups} does not divide");
+            LocallyConnectedKernels.Run(pass, layout, input, filters, output, workspace);
+            return;
         }
-        return layout with { Filters = shape[0] };
+        switch (pass)
+        {
+            case ConvolutionPass.Forward:
+                ConvolutionForwardKernel(layout, input, filters, output, workspace);
+                break;
+            case ConvolutionPass.BackwardData:
+                ConvolutionBackwardDataKernel(layout, output, filters, input, workspace);
+                break;
+            default:
+                ConvolutionBackwardFilterKernel(layout, input, output, filters, workspace);
+                break;
+        }
     }
 
     /// <summary>Whether a problem has nothing to multiply (no samples, channels or filters): its output is all zeros.</summary>
     private static bool IsEmpty(in ConvolutionLayout l) => l.Batch == 0 || l.GroupRows == 0 || l.FiltersPerGroup == 0;
 
-    private unsafe void ConvolutionForwardKernel<T>(in ConvolutionLayout l, T* x, T* w, T* y)
+    private static void ConvolutionForwardKernel<T>(in ConvolutionLayout l, T* x, T* w, T* y, ConvolutionWorkspace workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (IsEmpty(l))
@@ -66,10 +82,10 @@ public sealed partial class OpenBlasBackend
             new Span<T>(y, l.Batch * l.Filters * l.OutputSize).Clear();
             return;
         }
-        RunOverSamples(Pass.Forward, l, x, w, y, &ForwardSample<T>);
+        RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace);
     }
 
-    private unsafe void ConvolutionBackwardDataKernel<T>(in ConvolutionLayout l, T* dy, T* w, T* dx)
+    private static void ConvolutionBackwardDataKernel<T>(in ConvolutionLayout l, T* dy, T* w, T* dx, ConvolutionWorkspace workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (IsEmpty(l))
@@ -77,10 +93,10 @@ public sealed partial class OpenBlasBackend
             new Span<T>(dx, l.Batch * l.Channels * l.InputSize).Clear();
             return;
         }
-        RunOverSamples(Pass.BackwardData, l, dx, w, dy, &BackwardDataSample<T>);
+        RunOverSamples(ConvolutionPass.BackwardData, l, dx, w, dy, &BackwardDataSample<T>, workspace);
     }
 
-    private unsafe void ConvolutionBackwardFilterKernel<T>(in ConvolutionLayout l, T* x, T* dy, T* dw)
+    private static void ConvolutionBackwardFilterKernel<T>(in ConvolutionLayout l, T* x, T* dy, T* dw, ConvolutionWorkspace workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (IsEmpty(l))
@@ -88,7 +104,7 @@ public sealed partial class OpenBlasBackend
             new Span<T>(dw, l.Filters * l.GroupRows).Clear();
             return;
         }
-        RunOverSamples(Pass.BackwardFilter, l, x, dw, dy, &BackwardFilterPart<T>);
+        RunOverSamples(ConvolutionPass.BackwardFilter, l, x, dw, dy, &BackwardFilterPart<T>, workspace);
     }
 
     /// <summary>
@@ -98,15 +114,15 @@ public sealed partial class OpenBlasBackend
     /// range order afterwards, so the result does not depend on which thread ran what. Scratch is one
     /// workspace block: a column matrix per worker, then the partial dws.
     /// </summary>
-    private unsafe void RunOverSamples<T>(Pass pass, in ConvolutionLayout l, T* x, T* w, T* y, delegate* managed<void*, int, int, void> body)
+    private static void RunOverSamples<T>(ConvolutionPass pass, in ConvolutionLayout l, T* x, T* w, T* y, delegate* managed<void*, int, int, void> body, ConvolutionWorkspace workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
         long columns = l.IsPointwise ? 0 : (long)l.ColumnRows * l.OutputSize;
         long filterSize = (long)l.Filters * l.GroupRows;
-        int parts = pass == Pass.BackwardFilter ? width : l.Batch;
-        long scratch = width * columns + (pass == Pass.BackwardFilter ? (parts - 1) * filterSize : 0);
-        CpuStorage? block = scratch == 0 ? null : RentWorkspace<T>(scratch);
+        int parts = pass == ConvolutionPass.BackwardFilter ? width : l.Batch;
+        long scratch = width * columns + (pass == ConvolutionPass.BackwardFilter ? (parts - 1) * filterSize : 0);
+        CpuStorage? block = scratch == 0 ? null : workspace.Rent<T>(scratch);
         try
         {
             var job = new ConvolutionJob<T>
@@ -121,7 +137,7 @@ public sealed partial class OpenBlasBackend
                 Parts = parts,
             };
             WorkerPool.For(parts, width, body, &job);
-            if (pass == Pass.BackwardFilter)
+            if (pass == ConvolutionPass.BackwardFilter)
             {
                 var dw = new Span<T>(w, checked((int)filterSize));
                 for (int p = 1; p < parts; p++)
@@ -134,13 +150,13 @@ public sealed partial class OpenBlasBackend
         {
             if (block is not null)
             {
-                ReturnWorkspace(block);
+                workspace.Return(block);
             }
         }
     }
 
     /// <summary>What the per-sample bodies of one convolution pass read: operands, layout, scratch.</summary>
-    private unsafe struct ConvolutionJob<T> where T : unmanaged
+    private struct ConvolutionJob<T> where T : unmanaged
     {
         public ConvolutionLayout Layout;
         public T* X;        // x, or dx for backward data
@@ -152,7 +168,7 @@ public sealed partial class OpenBlasBackend
         public int Parts;
     }
 
-    private static unsafe void ForwardSample<T>(void* state, int n, int worker)
+    private static void ForwardSample<T>(void* state, int n, int worker)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
@@ -168,14 +184,14 @@ public sealed partial class OpenBlasBackend
         }
         for (int g = 0; g < l.Groups; g++)
         {
-            GemmBlock(false, false, filters, positions, rows,
+            GemmKernel.Block(false, false, filters, positions, rows,
                 job.W + (long)g * filters * rows, rows,
                 col + (long)g * rows * positions, positions,
                 false, yn + (long)g * filters * positions, positions);
         }
     }
 
-    private static unsafe void BackwardDataSample<T>(void* state, int n, int worker)
+    private static void BackwardDataSample<T>(void* state, int n, int worker)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
@@ -188,7 +204,7 @@ public sealed partial class OpenBlasBackend
         T* col = job.Columns is null ? dxn : job.Columns + worker * job.ColumnsPerWorker;
         for (int g = 0; g < l.Groups; g++)
         {
-            GemmBlock(true, false, rows, positions, filters,
+            GemmKernel.Block(true, false, rows, positions, filters,
                 job.W + (long)g * filters * rows, rows,
                 dyn + (long)g * filters * positions, positions,
                 false, col + (long)g * rows * positions, positions);
@@ -200,7 +216,7 @@ public sealed partial class OpenBlasBackend
         }
     }
 
-    private static unsafe void BackwardFilterPart<T>(void* state, int part, int worker)
+    private static void BackwardFilterPart<T>(void* state, int part, int worker)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
@@ -221,7 +237,7 @@ public sealed partial class OpenBlasBackend
             for (int g = 0; g < l.Groups; g++)
             {
                 // The range's first sample overwrites its dw, the rest add to it.
-                GemmBlock(false, true, filters, rows, positions,
+                GemmKernel.Block(false, true, filters, rows, positions,
                     dyn + (long)g * filters * positions, positions,
                     col + (long)g * rows * positions, positions,
                     n > first, dw + (long)g * filters * rows, rows);

@@ -1,4 +1,4 @@
-namespace Engine.Backend.OpenBlas;
+namespace Engine;
 
 /// <summary>
 /// Names such as <c>Unary(Relu)</c> that error messages use, built once per enum value: formatting

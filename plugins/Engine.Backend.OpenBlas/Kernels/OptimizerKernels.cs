@@ -8,65 +8,25 @@ namespace Engine.Backend.OpenBlas;
 /// ops would make. Scalars are converted to the element type once per call; arithmetic is in the
 /// element type, as PyTorch computes a float32 parameter's update in float32.
 /// </summary>
-public sealed partial class OpenBlasBackend
+internal static class OptimizerKernels
 {
-    // Built once: formatting the op name on every call would allocate on every training step.
-    private static readonly OpNameTable<UpdateRule> UpdateOpNames = new("OptimizerUpdate");
-
-    /// <inheritdoc/>
-    public void OptimizerUpdate(UpdateRule rule, in UpdateHyperparameters h, Tensor value, Tensor gradient, Tensor? state1, Tensor? state2, Tensor? state3)
+    /// <summary>One update of value and its states (an absent state is address 0) from gradient.</summary>
+    public static void Update(UpdateRule rule, in UpdateHyperparameters h, DataType type, nint value, nint gradient, nint state1, nint state2, nint state3, int count)
     {
-        if (!Enum.IsDefined(rule))
+        if (type == DataType.Float32)
         {
-            throw new ArgumentOutOfRangeException(nameof(rule), rule, "OptimizerUpdate: unknown rule");
-        }
-        string op = UpdateOpNames[rule];
-        bool needs1 = rule != UpdateRule.Sgd || h.Momentum != 0;
-        bool needs2 = rule is UpdateRule.Adam or UpdateRule.RAdam || (rule == UpdateRule.RmsProp && h.Momentum > 0);
-        bool needs3 = (rule == UpdateRule.Adam && h.AmsGrad) || (rule == UpdateRule.RmsProp && h.Centered);
-        if (rule is UpdateRule.Adam or UpdateRule.RAdam && !(h.BiasCorrection1 is > 0 and <= 1 && h.BiasCorrection2 is > 0 and <= 1))
-        {
-            throw new ArgumentException($"{op}: bias corrections must be in (0, 1], got c1 = {h.BiasCorrection1}, c2 = {h.BiasCorrection2}");
-        }
-        CpuStorage vs = Check(op, "value", value);
-        CpuStorage gs = Check(op, "gradient", gradient);
-        SameType(op, "value", value, "gradient", gradient);
-        SameCount(op, "value", value, "gradient", gradient);
-        NotShared(op, "value", vs, "gradient", gs);
-        CpuStorage? s1 = State(op, "state1", state1, needs1, value, vs);
-        CpuStorage? s2 = State(op, "state2", state2, needs2, value, vs);
-        CpuStorage? s3 = State(op, "state3", state3, needs3, value, vs);
-        int n = (int)value.ElementCount;
-        if (value.DataType == DataType.Float32)
-        {
-            Update<float>(rule, h, Elements<float>(vs, n), Elements<float>(gs, n), Optional<float>(s1, n), Optional<float>(s2, n), Optional<float>(s3, n));
+            Update<float>(rule, h, NativeSpan.Of<float>(value, count), NativeSpan.Of<float>(gradient, count),
+                Optional<float>(state1, count), Optional<float>(state2, count), Optional<float>(state3, count));
         }
         else
         {
-            Update<double>(rule, h, Elements<double>(vs, n), Elements<double>(gs, n), Optional<double>(s1, n), Optional<double>(s2, n), Optional<double>(s3, n));
+            Update<double>(rule, h, NativeSpan.Of<double>(value, count), NativeSpan.Of<double>(gradient, count),
+                Optional<double>(state1, count), Optional<double>(state2, count), Optional<double>(state3, count));
         }
-        GC.KeepAlive(vs);
-        GC.KeepAlive(gs);
-        GC.KeepAlive(s1);
-        GC.KeepAlive(s2);
-        GC.KeepAlive(s3);
     }
 
-    private CpuStorage? State(string op, string name, Tensor? state, bool needed, Tensor value, CpuStorage valueStorage)
-    {
-        if (state is null)
-        {
-            return needed ? throw new ArgumentNullException(name, $"{op}: {name} is required by this rule and its settings") : null;
-        }
-        CpuStorage storage = Check(op, name, state);
-        SameType(op, "value", value, name, state);
-        SameCount(op, "value", value, name, state);
-        NotShared(op, "value", valueStorage, name, storage);
-        return storage;
-    }
-
-    private static Span<T> Optional<T>(CpuStorage? storage, int n) where T : unmanaged =>
-        storage is null ? [] : Elements<T>(storage, n);
+    private static Span<T> Optional<T>(nint address, int count) where T : unmanaged =>
+        address == 0 ? [] : NativeSpan.Of<T>(address, count);
 
     private static void Update<T>(UpdateRule rule, in UpdateHyperparameters h, Span<T> value, ReadOnlySpan<T> gradient, Span<T> s1, Span<T> s2, Span<T> s3)
         where T : unmanaged, IFloatingPointIeee754<T>

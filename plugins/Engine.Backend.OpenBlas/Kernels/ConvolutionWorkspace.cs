@@ -1,8 +1,9 @@
 namespace Engine.Backend.OpenBlas;
 
 /// <summary>
-/// The scratch memory of convolution and locally connected calls (column matrices), cached in the
-/// backend so that the steady state of a training loop allocates nothing.
+/// The scratch memory of convolution and locally connected calls (column matrices), kept by the
+/// backend and handed to <see cref="ConvolutionKernels"/> so that the steady state of a training
+/// loop allocates nothing.
 /// </summary>
 /// <remarks>
 /// The cached block is taken out of its slot for the length of a call and put back afterwards, so
@@ -10,15 +11,15 @@ namespace Engine.Backend.OpenBlas;
 /// freed if the slot has been refilled by then. The block only grows (to the largest call so far);
 /// a smaller call uses the front of it. It is freed with the backend.
 /// </remarks>
-public sealed partial class OpenBlasBackend
+internal sealed class ConvolutionWorkspace
 {
-    private CpuStorage? _workspace;
+    private CpuStorage? _block;
 
     /// <summary>Takes a scratch block of at least <paramref name="elements"/> elements of <typeparamref name="T"/>.</summary>
-    private CpuStorage RentWorkspace<T>(long elements) where T : unmanaged
+    public CpuStorage Rent<T>(long elements) where T : unmanaged
     {
         long bytes = elements * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        CpuStorage? block = Interlocked.Exchange(ref _workspace, null);
+        CpuStorage? block = Interlocked.Exchange(ref _block, null);
         if (block is null || block.ByteLength < bytes)
         {
             block?.Dispose();
@@ -28,11 +29,11 @@ public sealed partial class OpenBlasBackend
     }
 
     /// <summary>Puts a block back into the slot, keeping the larger one when another thread refilled it.</summary>
-    private void ReturnWorkspace(CpuStorage block)
+    public void Return(CpuStorage block)
     {
         while (true)
         {
-            CpuStorage? current = Interlocked.CompareExchange(ref _workspace, block, null);
+            CpuStorage? current = Interlocked.CompareExchange(ref _block, block, null);
             if (current is null)
             {
                 return;
@@ -42,7 +43,7 @@ public sealed partial class OpenBlasBackend
                 block.Dispose();
                 return;
             }
-            if (Interlocked.CompareExchange(ref _workspace, block, current) == current)
+            if (Interlocked.CompareExchange(ref _block, block, current) == current)
             {
                 current.Dispose();
                 return;
@@ -51,8 +52,8 @@ public sealed partial class OpenBlasBackend
     }
 
     /// <summary>Frees the cached block (called when the backend is disposed).</summary>
-    private void ReleaseWorkspace() => Interlocked.Exchange(ref _workspace, null)?.Dispose();
+    public void Release() => Interlocked.Exchange(ref _block, null)?.Dispose();
 
     /// <summary>Bytes held by the cached scratch block (0 when none); for tests.</summary>
-    internal long WorkspaceBytes => Volatile.Read(ref _workspace)?.ByteLength ?? 0;
+    public long Bytes => Volatile.Read(ref _block)?.ByteLength ?? 0;
 }

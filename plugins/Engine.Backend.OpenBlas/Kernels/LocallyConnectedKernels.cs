@@ -12,46 +12,14 @@ namespace Engine.Backend.OpenBlas;
 /// gradients regrouped the same way (P×N×K). Per position p with filters W_p (K×R):
 /// forward Y_p = X_p·W_pᵀ; backward data X̄_p = Ȳ_p·W_p, then col2im; backward filter W̄_p = Ȳ_pᵀ·X_p.
 /// </remarks>
-public sealed partial class OpenBlasBackend
+internal static unsafe class LocallyConnectedKernels
 {
-    /// <inheritdoc/>
-    public void LocallyConnectedForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y) =>
-        Windowed("LocallyConnectedForward", Pass.Forward, locallyConnected: true, geometry, x, w, y);
-
-    /// <inheritdoc/>
-    public void LocallyConnectedBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx) =>
-        Windowed("LocallyConnectedBackwardData", Pass.BackwardData, locallyConnected: true, geometry, dx, w, dy);
-
-    /// <inheritdoc/>
-    public void LocallyConnectedBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw) =>
-        Windowed("LocallyConnectedBackwardFilter", Pass.BackwardFilter, locallyConnected: true, geometry, x, dw, dy);
-
-    /// <summary>Validates the geometry (2 axes, groups 1), the input side and w (P×K×C·kh·kw).</summary>
-    private static ConvolutionLayout LocallyConnectedShapes(string op, ConvolutionGeometry geometry, Tensor x, string xName, Tensor w, string wName)
-    {
-        ArgumentNullException.ThrowIfNull(geometry);
-        if (geometry.SpatialRank != 2 || geometry.Groups != 1)
-        {
-            throw new ShapeException($"{op}: locally connected layers take 2 spatial axes and groups 1, got {geometry.SpatialRank} axes and groups {geometry.Groups}");
-        }
-        ConvolutionLayout layout = ConvolutionLayout.FromInput(op, geometry, x, xName);
-        int positions = layout.OutputSize, rows = layout.ColumnRows;
-        Shape shape = w.Shape;
-        if (shape.Rank != 3 || shape[0] != positions || shape[2] != rows)
-        {
-            throw new ShapeException(
-                $"{op}: {wName} is {shape} but expected [{positions}, K, {rows}] (P = out_h·out_w = {layout.Height.Output}·{layout.Width.Output} positions, " +
-                $"C·kh·kw = {layout.Channels}·{layout.Height.Kernel}·{layout.Width.Kernel} for {xName} {x.Shape})");
-        }
-        return layout with { Filters = shape[1] };
-    }
-
     /// <summary>
     /// One locally connected pass. <paramref name="x"/> is x or dx (written by backward data),
     /// <paramref name="w"/> is w or dw (written by backward filter), <paramref name="y"/> is y
     /// (written by forward) or dy.
     /// </summary>
-    private unsafe void LocallyConnectedKernel<T>(Pass pass, in ConvolutionLayout l, T* x, T* w, T* y)
+    public static void Run<T>(ConvolutionPass pass, in ConvolutionLayout l, T* x, T* w, T* y, ConvolutionWorkspace workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = l.Batch, filters = l.Filters, positions = l.OutputSize, rows = l.ColumnRows;
@@ -59,25 +27,25 @@ public sealed partial class OpenBlasBackend
         {
             long count = pass switch
             {
-                Pass.Forward => (long)batch * filters * positions,
-                Pass.BackwardData => (long)batch * l.Channels * l.InputSize,
+                ConvolutionPass.Forward => (long)batch * filters * positions,
+                ConvolutionPass.BackwardData => (long)batch * l.Channels * l.InputSize,
                 _ => (long)positions * filters * rows,
             };
-            new Span<T>(pass == Pass.Forward ? y : pass == Pass.BackwardData ? x : w, checked((int)count)).Clear();
+            new Span<T>(pass == ConvolutionPass.Forward ? y : pass == ConvolutionPass.BackwardData ? x : w, checked((int)count)).Clear();
             return;
         }
         long columnSize = (long)rows * positions, rowsSize = (long)positions * batch * rows;
-        CpuStorage block = RentWorkspace<T>(columnSize + rowsSize + (long)positions * batch * filters);
+        CpuStorage block = workspace.Rent<T>(columnSize + rowsSize + (long)positions * batch * filters);
         try
         {
             T* col = (T*)block.Pointer;
             T* byPosition = col + columnSize;     // P × N × R
             T* outputs = byPosition + rowsSize;  // P × N × K
-            if (pass != Pass.BackwardData)
+            if (pass != ConvolutionPass.BackwardData)
             {
                 GatherByPosition(l, x, col, byPosition);
             }
-            if (pass != Pass.Forward)
+            if (pass != ConvolutionPass.Forward)
             {
                 RegroupOutputs(y, outputs, batch, filters, positions, toPositions: true);
             }
@@ -88,34 +56,34 @@ public sealed partial class OpenBlasBackend
                 T* yp = outputs + (long)p * batch * filters;
                 switch (pass)
                 {
-                    case Pass.Forward:
-                        GemmBlock(false, true, batch, filters, rows, xp, rows, wp, rows, false, yp, filters);
+                    case ConvolutionPass.Forward:
+                        GemmKernel.Block(false, true, batch, filters, rows, xp, rows, wp, rows, false, yp, filters);
                         break;
-                    case Pass.BackwardData:
-                        GemmBlock(false, false, batch, rows, filters, yp, filters, wp, rows, false, xp, rows);
+                    case ConvolutionPass.BackwardData:
+                        GemmKernel.Block(false, false, batch, rows, filters, yp, filters, wp, rows, false, xp, rows);
                         break;
                     default:
-                        GemmBlock(true, false, filters, rows, batch, yp, filters, xp, rows, false, wp, rows);
+                        GemmKernel.Block(true, false, filters, rows, batch, yp, filters, xp, rows, false, wp, rows);
                         break;
                 }
             }
-            if (pass == Pass.Forward)
+            if (pass == ConvolutionPass.Forward)
             {
                 RegroupOutputs(y, outputs, batch, filters, positions, toPositions: false);
             }
-            else if (pass == Pass.BackwardData)
+            else if (pass == ConvolutionPass.BackwardData)
             {
                 ScatterByPosition(l, byPosition, col, x);
             }
         }
         finally
         {
-            ReturnWorkspace(block);
+            workspace.Return(block);
         }
     }
 
     /// <summary>byPosition[p, n, r] ← im2col(x[n])[r, p] for every sample.</summary>
-    private static unsafe void GatherByPosition<T>(in ConvolutionLayout l, T* x, T* col, T* byPosition)
+    private static void GatherByPosition<T>(in ConvolutionLayout l, T* x, T* col, T* byPosition)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = l.Batch, positions = l.OutputSize, rows = l.ColumnRows;
@@ -135,7 +103,7 @@ public sealed partial class OpenBlasBackend
     }
 
     /// <summary>dx[n] ← col2im(byPosition[·, n, ·] read as R×P) for every sample.</summary>
-    private static unsafe void ScatterByPosition<T>(in ConvolutionLayout l, T* byPosition, T* col, T* dx)
+    private static void ScatterByPosition<T>(in ConvolutionLayout l, T* byPosition, T* col, T* dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = l.Batch, positions = l.OutputSize, rows = l.ColumnRows, sampleSize = l.Channels * l.InputSize;
@@ -157,7 +125,7 @@ public sealed partial class OpenBlasBackend
     }
 
     /// <summary>Moves between y's N×K×P order and the per-position P×N×K order, either way.</summary>
-    private static unsafe void RegroupOutputs<T>(T* y, T* byPosition, int batch, int filters, int positions, bool toPositions)
+    private static void RegroupOutputs<T>(T* y, T* byPosition, int batch, int filters, int positions, bool toPositions)
         where T : unmanaged
     {
         for (int n = 0; n < batch; n++)

@@ -15,99 +15,67 @@ namespace Engine.Backend.OpenBlas;
 /// by the whole window with <see cref="PoolingGeometry.CountIncludePad"/>, otherwise by the number of
 /// real elements in the window (0 when there are none). Dilation is honoured; groups are ignored.
 /// </remarks>
-public sealed partial class OpenBlasBackend
+internal static unsafe class PoolingKernels
 {
-    /// <inheritdoc/>
-    public void PoolingForward(PoolingGeometry geometry, Tensor x, Tensor y)
+    /// <summary>y ← pooling of x, on operands the contract has checked.</summary>
+    public static void Forward(in PoolPlan plan, PoolingGeometry geometry, DataType type, nint x, nint y)
     {
-        const string op = "PoolingForward";
-        ArgumentNullException.ThrowIfNull(geometry);
-        CpuStorage xs = Check(op, "x", x);
-        CpuStorage ys = Check(op, "y", y);
-        SameType(op, "x", x, "y", y);
-        NotShared(op, "x", xs, "y", ys);
-        PoolPlan plan = PoolPlan.Create(op, geometry, x, "y", y);
-        int nx = (int)x.ElementCount, ny = (int)y.ElementCount;
+        int nx = plan.Planes * plan.InVolume, ny = plan.Planes * plan.OutVolume;
+        bool max = geometry.Mode == PoolingMode.Max;
         if (plan.IsTwoByTwo)
         {
-            unsafe
+            if (type == DataType.Float32)
             {
-                bool max = geometry.Mode == PoolingMode.Max;
-                if (x.DataType == DataType.Float32)
-                {
-                    ParallelPoolForwardTwoByTwo(plan, max, (float*)xs.Pointer, (float*)ys.Pointer);
-                }
-                else
-                {
-                    ParallelPoolForwardTwoByTwo(plan, max, (double*)xs.Pointer, (double*)ys.Pointer);
-                }
+                ParallelPoolForwardTwoByTwo(plan, max, (float*)x, (float*)y);
+            }
+            else
+            {
+                ParallelPoolForwardTwoByTwo(plan, max, (double*)x, (double*)y);
             }
         }
-        else if (x.DataType == DataType.Float32)
+        else if (type == DataType.Float32)
         {
-            PoolForwardKernel(plan, geometry, Elements<float>(xs, nx), Elements<float>(ys, ny));
+            PoolForwardKernel(plan, geometry, NativeSpan.Of<float>(x, nx), NativeSpan.Of<float>(y, ny));
         }
         else
         {
-            PoolForwardKernel(plan, geometry, Elements<double>(xs, nx), Elements<double>(ys, ny));
+            PoolForwardKernel(plan, geometry, NativeSpan.Of<double>(x, nx), NativeSpan.Of<double>(y, ny));
         }
-        GC.KeepAlive(xs);
-        GC.KeepAlive(ys);
     }
 
-    /// <inheritdoc/>
-    /// <remarks>The arg-max is found again from x, so y is only checked for its shape.</remarks>
-    public void PoolingBackward(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx)
+    /// <summary>dx ← pooling gradient (overwritten); the arg-max is found again from x.</summary>
+    public static void Backward(in PoolPlan plan, PoolingGeometry geometry, DataType type, nint x, nint dy, nint dx)
     {
-        const string op = "PoolingBackward";
-        ArgumentNullException.ThrowIfNull(geometry);
-        CpuStorage xs = Check(op, "x", x);
-        Check(op, "y", y);
-        CpuStorage dys = Check(op, "dy", dy);
-        CpuStorage dxs = Check(op, "dx", dx);
-        SameType(op, "x", x, "y", y);
-        SameType(op, "x", x, "dy", dy);
-        SameType(op, "x", x, "dx", dx);
-        PoolPlan plan = PoolPlan.Create(op, geometry, x, "y", y);
-        SameShape(op, "dy", dy, "y", y);
-        SameShape(op, "dx", dx, "x", x);
-        NotShared(op, "dx", dxs, "dy", dys);
-        NotShared(op, "dx", dxs, "x", xs);
-        int nx = (int)x.ElementCount, ny = (int)y.ElementCount;
+        int nx = plan.Planes * plan.InVolume, ny = plan.Planes * plan.OutVolume;
+        bool max = geometry.Mode == PoolingMode.Max;
         if (plan.IsTwoByTwo)
         {
-            unsafe
+            if (type == DataType.Float32)
             {
-                bool max = geometry.Mode == PoolingMode.Max;
-                if (x.DataType == DataType.Float32)
-                {
-                    ParallelPoolBackwardTwoByTwo(plan, max, (float*)xs.Pointer, (float*)dys.Pointer, (float*)dxs.Pointer);
-                }
-                else
-                {
-                    ParallelPoolBackwardTwoByTwo(plan, max, (double*)xs.Pointer, (double*)dys.Pointer, (double*)dxs.Pointer);
-                }
+                ParallelPoolBackwardTwoByTwo(plan, max, (float*)x, (float*)dy, (float*)dx);
+            }
+            else
+            {
+                ParallelPoolBackwardTwoByTwo(plan, max, (double*)x, (double*)dy, (double*)dx);
             }
         }
-        else if (x.DataType == DataType.Float32)
+        else if (type == DataType.Float32)
         {
-            PoolBackwardKernel(plan, geometry, Elements<float>(xs, nx), Elements<float>(dys, ny), Elements<float>(dxs, nx));
+            PoolBackwardKernel(plan, geometry, NativeSpan.Of<float>(x, nx), NativeSpan.Of<float>(dy, ny), NativeSpan.Of<float>(dx, nx));
         }
         else
         {
-            PoolBackwardKernel(plan, geometry, Elements<double>(xs, nx), Elements<double>(dys, ny), Elements<double>(dxs, nx));
+            PoolBackwardKernel(plan, geometry, NativeSpan.Of<double>(x, nx), NativeSpan.Of<double>(dy, ny), NativeSpan.Of<double>(dx, nx));
         }
-        GC.KeepAlive(xs);
-        GC.KeepAlive(dys);
-        GC.KeepAlive(dxs);
     }
 
-    private static void SameShape(string op, string firstName, Tensor first, string secondName, Tensor second)
+    /// <summary>What the parts of a parallel 2×2 pass read: plan, mode, operands and the number of parts.</summary>
+    private struct PoolJob<T> where T : unmanaged
     {
-        if (first.Shape != second.Shape)
-        {
-            throw new ShapeException($"{op}: {firstName} is {first.Shape} but {secondName} is {second.Shape}; they must have the same shape");
-        }
+        public PoolPlan Plan;
+        public bool Max;
+        public T* X, Y, Dy, Dx;
+        public int Parts;
     }
 
     private static void PoolForwardKernel<T>(in PoolPlan p, PoolingGeometry geometry, ReadOnlySpan<T> x, Span<T> y)
@@ -261,7 +229,7 @@ public sealed partial class OpenBlasBackend
 
     /// <summary>Strictly greater (so ties keep the first), or the first NaN.</summary>
     /// <remarks>Non-short-circuit operators keep it free of branches.</remarks>
-    private static bool Beats<T>(T candidate, T best) where T : unmanaged, IFloatingPointIeee754<T> =>
+    internal static bool Beats<T>(T candidate, T best) where T : unmanaged, IFloatingPointIeee754<T> =>
         (candidate > best) | (T.IsNaN(candidate) & !T.IsNaN(best));
 
     /// <summary>
@@ -292,7 +260,7 @@ public sealed partial class OpenBlasBackend
                 if (max)
                 {
                     int done = typeof(T) == typeof(float)
-                        ? MaxPoolTwoByTwoRowForward(MemoryMarshal.Cast<T, float>(x.Slice(top, width)),
+                        ? MaxPoolSimd.TwoByTwoRowForward(MemoryMarshal.Cast<T, float>(x.Slice(top, width)),
                             MemoryMarshal.Cast<T, float>(x.Slice(top + width, width)), MemoryMarshal.Cast<T, float>(yr))
                         : 0;
                     for (int ow = done; ow < yr.Length; ow++)
@@ -332,7 +300,7 @@ public sealed partial class OpenBlasBackend
                 Span<T> g1 = dx.Slice(first + width, width);
                 ReadOnlySpan<T> gy = dy.Slice((plane * planeOut) + (oh * p.OutW), p.OutW);
                 int done = max && typeof(T) == typeof(float)
-                    ? MaxPoolTwoByTwoRowBackward(MemoryMarshal.Cast<T, float>(x.Slice(first, width)), MemoryMarshal.Cast<T, float>(x.Slice(first + width, width)),
+                    ? MaxPoolSimd.TwoByTwoRowBackward(MemoryMarshal.Cast<T, float>(x.Slice(first, width)), MemoryMarshal.Cast<T, float>(x.Slice(first + width, width)),
                         MemoryMarshal.Cast<T, float>(gy), MemoryMarshal.Cast<T, float>(g0), MemoryMarshal.Cast<T, float>(g1))
                     : 0;
                 for (int ow = done; ow < gy.Length; ow++)
@@ -359,80 +327,50 @@ public sealed partial class OpenBlasBackend
         }
     }
 
-    /// <summary>
-    /// A pooling problem seen as N·C independent 3-D planes (depth, height, width): 1-D and 2-D
-    /// windows get leading axes of size 1. Built and validated without allocating.
-    /// </summary>
-    private readonly record struct PoolPlan(
-        int Planes,
-        int InD, int InH, int InW,
-        int OutD, int OutH, int OutW,
-        int KD, int KH, int KW,
-        int SD, int SH, int SW,
-        int PD, int PH, int PW,
-        int DD, int DH, int DW,
-        bool IsTwoByTwo)
+    /// <summary>2×2 stride-2 pooling forward, planes split over the pool.</summary>
+    private static void ParallelPoolForwardTwoByTwo<T>(in PoolPlan p, bool max, T* x, T* y)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public int InVolume => InD * InH * InW;
-
-        public int OutVolume => OutD * OutH * OutW;
-
-        public static PoolPlan Create(string op, PoolingGeometry geometry, Tensor x, string outputName, Tensor y)
+        var job = new PoolJob<T> { Plan = p, Max = max, X = x, Y = y, Parts = Math.Min(ParallelSplit.Parts((long)p.Planes * p.InVolume), p.Planes) };
+        if (job.Parts <= 1)
         {
-            if (!Enum.IsDefined(geometry.Mode))
-            {
-                throw new ArgumentOutOfRangeException(nameof(geometry), geometry.Mode, $"{op}: unknown pooling mode");
-            }
-            ConvolutionGeometry g = geometry.Window;
-            int rank = g.SpatialRank;
-            ReadOnlySpan<int> xd = x.Shape.AsSpan();
-            ReadOnlySpan<int> yd = y.Shape.AsSpan();
-            if (xd.Length != rank + 2)
-            {
-                throw new ShapeException($"{op}: x is {x.Shape} but a window over {rank} spatial axes needs N×C×{rank} spatial axes ({rank + 2} dimensions)");
-            }
-            bool fits = yd.Length == rank + 2 && yd[0] == xd[0] && yd[1] == xd[1];
-            Span<int> input = [1, 1, 1];
-            Span<int> output = [1, 1, 1];
-            Span<int> kernel = [1, 1, 1];
-            Span<int> stride = [1, 1, 1];
-            Span<int> padBefore = [0, 0, 0];
-            Span<int> dilation = [1, 1, 1];
-            for (int axis = 0; axis < rank; axis++)
-            {
-                int at = 3 - rank + axis;
-                input[at] = xd[axis + 2];
-                kernel[at] = g.Kernel[axis];
-                stride[at] = g.Stride[axis];
-                padBefore[at] = g.PadBefore[axis];
-                dilation[at] = g.Dilation[axis];
-                try
-                {
-                    output[at] = ConvolutionGeometry.OutputSize(input[at], kernel[at], stride[at], padBefore[at], g.PadAfter[axis], dilation[at]);
-                }
-                catch (ShapeException e)
-                {
-                    throw new ShapeException($"{op}: x is {x.Shape}, {g}: spatial axis {axis}: {e.Message}");
-                }
-                fits &= yd.Length == rank + 2 && yd[axis + 2] == output[at];
-            }
-            if (!fits)
-            {
-                string expected = $"[{xd[0]}, {xd[1]}, {string.Join(", ", output[(3 - rank)..].ToArray())}]";
-                throw new ShapeException($"{op}: x is {x.Shape} and the window is {g}, so {outputName} must be {expected}, but it is {y.Shape}");
-            }
-            bool noPadding = true;
-            for (int axis = 0; axis < rank; axis++)
-            {
-                noPadding &= g.PadBefore[axis] == 0 && g.PadAfter[axis] == 0;
-            }
-            bool twoByTwo = noPadding && kernel[0] == 1 && stride[0] == 1
-                && kernel[1] == 2 && kernel[2] == 2 && stride[1] == 2 && stride[2] == 2
-                && dilation[1] == 1 && dilation[2] == 1;
-            return new PoolPlan(xd[0] * xd[1],
-                input[0], input[1], input[2], output[0], output[1], output[2],
-                kernel[0], kernel[1], kernel[2], stride[0], stride[1], stride[2],
-                padBefore[0], padBefore[1], padBefore[2], dilation[0], dilation[1], dilation[2], twoByTwo);
+            PoolForwardTwoByTwo(p, max, new ReadOnlySpan<T>(x, p.Planes * p.InVolume), new Span<T>(y, p.Planes * p.OutVolume));
+            return;
         }
+        WorkerPool.For(job.Parts, job.Parts, &PoolForwardPart<T>, &job);
+    }
+
+    private static void PoolForwardPart<T>(void* state, int part, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref PoolJob<T> j = ref *(PoolJob<T>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolPlan p = j.Plan with { Planes = end - first };
+        PoolForwardTwoByTwo(p, j.Max, new ReadOnlySpan<T>(j.X + (long)first * p.InVolume, p.Planes * p.InVolume),
+            new Span<T>(j.Y + (long)first * p.OutVolume, p.Planes * p.OutVolume));
+    }
+
+    /// <summary>2×2 stride-2 pooling backward, planes split over the pool.</summary>
+    private static void ParallelPoolBackwardTwoByTwo<T>(in PoolPlan p, bool max, T* x, T* dy, T* dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new PoolJob<T> { Plan = p, Max = max, X = x, Dy = dy, Dx = dx, Parts = Math.Min(ParallelSplit.Parts((long)p.Planes * p.InVolume), p.Planes) };
+        if (job.Parts <= 1)
+        {
+            PoolBackwardTwoByTwo(p, max, new ReadOnlySpan<T>(x, p.Planes * p.InVolume), new ReadOnlySpan<T>(dy, p.Planes * p.OutVolume), new Span<T>(dx, p.Planes * p.InVolume));
+            return;
+        }
+        WorkerPool.For(job.Parts, job.Parts, &PoolBackwardPart<T>, &job);
+    }
+
+    private static void PoolBackwardPart<T>(void* state, int part, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref PoolJob<T> j = ref *(PoolJob<T>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolPlan p = j.Plan with { Planes = end - first };
+        PoolBackwardTwoByTwo(p, j.Max, new ReadOnlySpan<T>(j.X + (long)first * p.InVolume, p.Planes * p.InVolume),
+            new ReadOnlySpan<T>(j.Dy + (long)first * p.OutVolume, p.Planes * p.OutVolume),
+            new Span<T>(j.Dx + (long)first * p.InVolume, p.Planes * p.InVolume));
     }
 }
