@@ -156,9 +156,9 @@ public sealed class Network : IDisposable
 
     /// <summary>
     /// Runs the layers in order; the result belongs to the last layer or, in inference, to the
-    /// network's shared memory, and is valid until the next call. In
-    /// inference (<paramref name="training"/> false) layers write into shared activation memory: an
-    /// output's memory is reused once every layer reading it has run.
+    /// network's shared memory, and is valid until the next call. In inference
+    /// (<paramref name="training"/> false) layers write into shared activation memory: an output's
+    /// memory is reused once every layer reading it has run.
     /// </summary>
     public Tensor Forward(Tensor input, bool training)
     {
