@@ -10,7 +10,6 @@ public sealed class ActivationLayer : LayerBase
     private static readonly BackendOp[] Ops = [BackendOp.ActivationForward, BackendOp.ActivationBackward];
     private readonly Activation _activation;
     private readonly double _alpha;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
@@ -47,14 +46,13 @@ public sealed class ActivationLayer : LayerBase
     /// <inheritdoc/>
     protected override void OnInitialize(LayerContext context)
     {
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _output!.Like(input);
+        Tensor y = OutputBuffer(training).Like(input);
         Backend.ActivationForward(_activation, input, y, _alpha);
         (_input, _result) = training ? (input, y) : (null, null);
         return y;

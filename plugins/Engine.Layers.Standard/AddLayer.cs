@@ -8,7 +8,6 @@ public sealed class AddLayer(string name) : LayerBase(name, "add"), IMergeLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.Binary, BackendOp.Memory];
     private readonly List<Tensor> _gradients = [];
-    private TensorBuffer? _output;
 
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
@@ -32,7 +31,6 @@ public sealed class AddLayer(string name) : LayerBase(name, "add"), IMergeLayer
     /// <inheritdoc/>
     protected override void OnInitialize(LayerContext context)
     {
-        _output = CreateBuffer();
         foreach (Shape _ in context.InputShapes)
         {
             _gradients.Add(null!);
@@ -45,7 +43,7 @@ public sealed class AddLayer(string name) : LayerBase(name, "add"), IMergeLayer
     /// <inheritdoc/>
     public Tensor Forward(IReadOnlyList<Tensor> inputs, bool training)
     {
-        Tensor y = _output!.Like(inputs[0]);
+        Tensor y = OutputBuffer(training).Like(inputs[0]);
         if (inputs.Count == 1)
         {
             Backend.Copy(inputs[0], y);

@@ -16,7 +16,6 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
     private Tensor? _runningVariance;
     private Tensor? _savedMean;
     private Tensor? _savedInvStd;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
 
@@ -67,7 +66,6 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
         _savedInvStd = Backend.Allocate(channels, DataType);
         Backend.Fill(_runningMean, 0);
         Backend.Fill(_runningVariance, 1);
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
@@ -78,7 +76,7 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
         {
             throw ShapeError($"training needs at least 2 values per channel to estimate a variance; input {input.Shape} has {input.ElementCount / InputShape[0]}");
         }
-        Tensor y = _output!.Like(input);
+        Tensor y = OutputBuffer(training).Like(input);
         Backend.BatchNormForward(input, _gamma!.Value, _beta!.Value, _runningMean!, _runningVariance!, _savedMean!, _savedInvStd!,
             y, epsilon, momentum, training);
         _input = training ? input : null;

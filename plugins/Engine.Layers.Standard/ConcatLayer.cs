@@ -9,7 +9,6 @@ public sealed class ConcatLayer(string name) : LayerBase(name, "concat"), IMerge
     private static readonly BackendOp[] Ops = [BackendOp.CopyChannels];
     private readonly List<TensorBuffer> _inputGradients = [];
     private readonly List<Tensor> _gradients = [];
-    private TensorBuffer? _output;
     private int[] _channels = [];
     private Shape _outputShape;
     private Tensor[] _inputs = [];
@@ -48,7 +47,6 @@ public sealed class ConcatLayer(string name) : LayerBase(name, "concat"), IMerge
     {
         _channels = context.InputShapes.Select(s => s[0]).ToArray();
         _outputShape = InferOutputShape(context.InputShapes);
-        _output = CreateBuffer();
         foreach (int _ in _channels)
         {
             _inputGradients.Add(CreateBuffer());
@@ -62,7 +60,7 @@ public sealed class ConcatLayer(string name) : LayerBase(name, "concat"), IMerge
     /// <inheritdoc/>
     public Tensor Forward(IReadOnlyList<Tensor> inputs, bool training)
     {
-        Tensor y = _output!.ForBatch(inputs[0].Shape[0], _outputShape);
+        Tensor y = OutputBuffer(training).ForBatch(inputs[0].Shape[0], _outputShape);
         int offset = 0;
         for (int i = 0; i < inputs.Count; i++)
         {

@@ -23,7 +23,6 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
     private Parameter? _weight;
     private Parameter? _bias;
     private Tensor? _input;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
 
     /// <summary>Creates the layer; arrays have one entry per spatial axis (their length is the rank).</summary>
@@ -99,14 +98,13 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
             _bias = AddParameter("bias", new Shape(_filters));
             Initializer.FillBias(_biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _output!.ForBatch(input.Shape[0], _outputShape);
+        Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
         Backend.ConvolutionForward(_geometry!, input, _weight!.Value, y);
         if (_bias is not null)
         {
@@ -117,13 +115,20 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
     }
 
     /// <inheritdoc/>
-    public override Tensor Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient) => Backward(outputGradient, needInputGradient: true)!;
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
         Backend.ConvolutionBackwardFilter(_geometry!, x, outputGradient, _weight!.Gradient);
         if (_bias is not null)
         {
             Backend.SumChannels(outputGradient, _bias.Gradient);
+        }
+        if (!needInputGradient)
+        {
+            return null; // the layer reads the model input, whose gradient was not asked for
         }
         Tensor dx = _inputGradient!.Like(x);
         Backend.ConvolutionBackwardData(_geometry!, outputGradient, _weight.Value, dx);

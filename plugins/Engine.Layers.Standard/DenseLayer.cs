@@ -16,7 +16,6 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
     private Parameter? _weight;
     private Parameter? _bias;
     private Tensor? _input;
-    private TensorBuffer? _outputBuffer;
     private TensorBuffer? _inputGradient;
 
     /// <inheritdoc/>
@@ -48,14 +47,13 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
             _bias = AddParameter("bias", new Shape(units));
             Initializer.FillBias(biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
-        _outputBuffer = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _outputBuffer!.ForBatch(input.Shape[0], OutputShape);
+        Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], OutputShape);
         Backend.Gemm(false, true, 1, input, _weight!.Value, 0, y);
         if (_bias is not null)
         {
@@ -66,13 +64,20 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
     }
 
     /// <inheritdoc/>
-    public override Tensor Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient) => Backward(outputGradient, needInputGradient: true)!;
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
         Backend.Gemm(true, false, 1, outputGradient, x, 0, _weight!.Gradient);
         if (_bias is not null)
         {
             Backend.SumChannels(outputGradient, _bias.Gradient);
+        }
+        if (!needInputGradient)
+        {
+            return null; // the layer reads the model input, whose gradient was not asked for
         }
         Tensor dx = _inputGradient!.Like(x);
         Backend.Gemm(false, false, 1, outputGradient, _weight.Value, 0, dx);

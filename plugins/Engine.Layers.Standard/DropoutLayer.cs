@@ -12,7 +12,6 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
     private ulong _seed;
     private ulong _step;
     private TensorBuffer? _mask;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _activeMask;
     private bool _passThrough;
@@ -49,7 +48,6 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
     {
         _seed = context.Seed;
         _mask = CreateBuffer();
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
@@ -64,7 +62,7 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
         }
         Tensor mask = _mask!.Like(input);
         Backend.DropoutMask(mask, rate, CounterRandom.Derive(_seed, _step++));
-        Tensor y = _output!.Like(input);
+        Tensor y = OutputBuffer(training).Like(input);
         Backend.Binary(BinaryOp.Multiply, input, mask, y);
         _activeMask = mask;
         return y;

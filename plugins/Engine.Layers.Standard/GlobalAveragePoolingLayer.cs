@@ -13,7 +13,6 @@ public sealed class GlobalAveragePoolingLayer(string name) : LayerBase(name, "gl
     private PoolingGeometry? _geometry;
     private Shape _outputShape;
     private Shape _pooledShape;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _pooled;
@@ -44,14 +43,13 @@ public sealed class GlobalAveragePoolingLayer(string name) : LayerBase(name, "gl
         _geometry = new PoolingGeometry(PoolingMode.Average, new ConvolutionGeometry(window, ones, new int[rank], new int[rank], ones));
         _outputShape = new Shape(context.InputShape[0]);
         _pooledShape = new Shape([context.InputShape[0], .. ones]);
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _output!.ForBatch(input.Shape[0], _outputShape);
+        Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
         Tensor pooled = _outputView.Of(y, _pooledShape);
         Backend.PoolingForward(_geometry!, input, pooled);
         (_input, _pooled) = training ? (input, pooled) : (null, null);

@@ -22,7 +22,6 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
     private Parameter? _weight;
     private Parameter? _bias;
     private Tensor? _input;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private readonly ViewCache _outputRows = new();
     private readonly ViewCache _gradientRows = new();
@@ -91,14 +90,13 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
             _bias = AddParameter("bias", _outputShape);
             Initializer.FillBias(_biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _output!.ForBatch(input.Shape[0], _outputShape);
+        Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
         Backend.LocallyConnectedForward(_geometry!, input, _weight!.Value, y);
         if (_bias is not null)
         {
@@ -110,13 +108,20 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
     }
 
     /// <inheritdoc/>
-    public override Tensor Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient) => Backward(outputGradient, needInputGradient: true)!;
+
+    /// <inheritdoc/>
+    public override Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
         Backend.LocallyConnectedBackwardFilter(_geometry!, x, outputGradient, _weight!.Gradient);
         if (_bias is not null)
         {
             Backend.SumChannels(_gradientRows.Of(outputGradient, _rowShape), _bias.Gradient);
+        }
+        if (!needInputGradient)
+        {
+            return null; // the layer reads the model input, whose gradient was not asked for
         }
         Tensor dx = _inputGradient!.Like(x);
         Backend.LocallyConnectedBackwardData(_geometry!, outputGradient, _weight.Value, dx);

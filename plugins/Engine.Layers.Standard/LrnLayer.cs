@@ -7,7 +7,6 @@ namespace Engine.Layers.Standard;
 public sealed class LrnLayer(string name, LrnParameters parameters) : LayerBase(name, "lrn")
 {
     private static readonly BackendOp[] Ops = [BackendOp.Lrn];
-    private TensorBuffer? _output;
     private TensorBuffer? _scale;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
@@ -33,7 +32,6 @@ public sealed class LrnLayer(string name, LrnParameters parameters) : LayerBase(
     /// <inheritdoc/>
     protected override void OnInitialize(LayerContext context)
     {
-        _output = CreateBuffer();
         _scale = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
@@ -41,7 +39,7 @@ public sealed class LrnLayer(string name, LrnParameters parameters) : LayerBase(
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _output!.Like(input);
+        Tensor y = OutputBuffer(training).Like(input);
         Backend.LrnForward(parameters, input, y, _scale!.Like(input));
         (_input, _result) = training ? (input, y) : (null, null);
         return y;

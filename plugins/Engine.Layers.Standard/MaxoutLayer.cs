@@ -18,7 +18,6 @@ public sealed class MaxoutLayer(string name, int pieces) : LayerBase(name, "maxo
     private Shape _outputShape;
     private Shape _pooledInputShape;
     private Shape _pooledOutputShape;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _pooled;
@@ -52,14 +51,13 @@ public sealed class MaxoutLayer(string name, int pieces) : LayerBase(name, "maxo
         _outputShape = InferOutputShape(context.InputShape);
         _pooledInputShape = new Shape(1, channels, spatial);
         _pooledOutputShape = new Shape(1, channels / pieces, spatial);
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor pooled = _output!.ForBatch(input.Shape[0], _pooledOutputShape);
+        Tensor pooled = OutputBuffer(training).ForBatch(input.Shape[0], _pooledOutputShape);
         Tensor x = _inputView.Of(input, _pooledInputShape);
         Backend.PoolingForward(_geometry!, x, pooled);
         (_input, _pooled) = training ? (x, pooled) : (null, null);

@@ -24,7 +24,6 @@ public sealed class PReluLayer(string name, bool shared) : LayerBase(name, "prel
 
     private Parameter? _slope;
     private Shape _channelShape; // C×S per sample, C = 1 when shared
-    private TensorBuffer? _output;
     private TensorBuffer? _negative;
     private TensorBuffer? _scratch;
     private TensorBuffer? _inputGradient;
@@ -55,7 +54,6 @@ public sealed class PReluLayer(string name, bool shared) : LayerBase(name, "prel
         _channelShape = new Shape(channels, checked((int)(context.InputShape.ElementCount / channels)));
         _slope = AddParameter("weight", new Shape(channels));
         Backend.Fill(_slope.Value, InitialSlope);
-        _output = CreateBuffer();
         _negative = CreateBuffer();
         _scratch = CreateBuffer();
         _inputGradient = CreateBuffer();
@@ -65,7 +63,7 @@ public sealed class PReluLayer(string name, bool shared) : LayerBase(name, "prel
     public override Tensor Forward(Tensor input, bool training)
     {
         int batch = input.Shape[0];
-        Tensor y = _output!.Like(input);
+        Tensor y = OutputBuffer(training).Like(input);
         Tensor negative = _negative!.ForBatch(batch, _channelShape);
         Tensor scaled = _scratch!.ForBatch(batch, _channelShape);
         Backend.ActivationForward(Activation.Relu, input, y);

@@ -16,7 +16,6 @@ public sealed class PoolingLayer : LayerBase
     private readonly bool _countIncludePad;
     private PoolingGeometry? _geometry;
     private Shape _outputShape;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
@@ -46,14 +45,13 @@ public sealed class PoolingLayer : LayerBase
     {
         _geometry = Geometry(context.InputShape);
         _outputShape = _geometry.Window.OutputShape(context.InputShape, context.InputShape[0]);
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _output!.ForBatch(input.Shape[0], _outputShape);
+        Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
         Backend.PoolingForward(_geometry!, input, y);
         (_input, _result) = training ? (input, y) : (null, null);
         return y;

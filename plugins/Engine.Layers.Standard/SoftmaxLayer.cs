@@ -8,7 +8,6 @@ namespace Engine.Layers.Standard;
 public sealed class SoftmaxLayer(string name) : LayerBase(name, "softmax")
 {
     private static readonly BackendOp[] Ops = [BackendOp.Softmax, BackendOp.SoftmaxBackward];
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _result;
 
@@ -28,14 +27,13 @@ public sealed class SoftmaxLayer(string name) : LayerBase(name, "softmax")
     /// <inheritdoc/>
     protected override void OnInitialize(LayerContext context)
     {
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
-        Tensor y = _output!.Like(input);
+        Tensor y = OutputBuffer(training).Like(input);
         Backend.Softmax(input, y);
         _result = training ? y : null;
         return y;

@@ -10,7 +10,6 @@ public sealed class SwishLayer(string name) : LayerBase(name, "swish")
 {
     private static readonly BackendOp[] Ops = [BackendOp.Unary, BackendOp.Binary];
     private TensorBuffer? _sigmoid;
-    private TensorBuffer? _output;
     private TensorBuffer? _inputGradient;
     private Tensor? _y;
     private Tensor? _s;
@@ -22,14 +21,13 @@ public sealed class SwishLayer(string name) : LayerBase(name, "swish")
     protected override void OnInitialize(LayerContext context)
     {
         _sigmoid = CreateBuffer();
-        _output = CreateBuffer();
         _inputGradient = CreateBuffer();
     }
 
     public override Tensor Forward(Tensor input, bool training)
     {
         Tensor s = _sigmoid!.Like(input);
-        Tensor y = _output!.Like(input);
+        Tensor y = OutputBuffer(training).Like(input);
         Backend.Unary(UnaryOp.Sigmoid, input, s);
         Backend.Binary(BinaryOp.Multiply, input, s, y);
         (_s, _y) = training ? (s, y) : (null, null);

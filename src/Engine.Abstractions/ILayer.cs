@@ -3,7 +3,7 @@ namespace Engine;
 /// <summary>
 /// One layer of a network. Lifecycle: <see cref="InferOutputShape"/> (pure), then
 /// <see cref="Initialize"/> once (allocates parameters on the backend), then any number of
-/// <see cref="Forward"/>/<see cref="Backward"/> pairs. Tensors a layer returns are owned by the
+/// <see cref="Forward"/>/<see cref="Backward(Tensor)"/> pairs. Tensors a layer returns are owned by the
 /// layer and reused on the next call; callers must not dispose them.
 /// </summary>
 public interface ILayer : IDisposable
@@ -15,7 +15,7 @@ public interface ILayer : IDisposable
     string Kind { get; }
 
     /// <summary>
-    /// The backend operations that initialisation, <see cref="Forward"/> and <see cref="Backward"/>
+    /// The backend operations that initialisation, <see cref="Forward"/> and <see cref="Backward(Tensor)"/>
     /// use for these per-sample input shapes and this data type, as descriptors precise enough for
     /// a backend to decide (a convolution's geometry, an activation's kind). Called after shape
     /// inference and before <see cref="Initialize"/>, so a network is checked before anything is allocated.
@@ -42,6 +42,24 @@ public interface ILayer : IDisposable
     /// returns d(loss)/d(input).
     /// </summary>
     Tensor Backward(Tensor outputGradient);
+
+    /// <summary>
+    /// <see cref="Backward(Tensor)"/> for a caller that may not need d(loss)/d(input): when
+    /// <paramref name="needInputGradient"/> is false (the layer reads the model input, whose gradient
+    /// nobody asked for) the layer may skip computing it and return null; parameter gradients are
+    /// written either way. The default computes it.
+    /// </summary>
+    Tensor? Backward(Tensor outputGradient, bool needInputGradient) => Backward(outputGradient);
+
+    /// <summary>
+    /// Offers memory for the output of the next inference <see cref="Forward"/> (training: false). A
+    /// network offers each layer memory it shares with other layers whose outputs are never needed at
+    /// the same time, and withdraws it (null) after the call. A layer may ignore the offer (the
+    /// default); one that takes it writes only its returned output there.
+    /// </summary>
+    void OfferInferenceOutput(TensorBuffer? buffer)
+    {
+    }
 }
 
 /// <summary>What a layer needs to initialise itself.</summary>

@@ -2,14 +2,18 @@ namespace Engine;
 
 /// <summary>
 /// A convenient base for layers: keeps the backend and input shape from
-/// <see cref="ILayer.Initialize"/>, allocates parameters, and owns reusable output buffers that are
-/// reallocated only when the batch size changes, so a training loop allocates nothing per step.
+/// <see cref="ILayer.Initialize"/>, allocates parameters, and owns reusable buffers whose capacity
+/// only grows (<see cref="TensorBuffer"/>), so a training loop allocates nothing per step and a smaller
+/// batch reuses the memory of a larger one. Its output buffer (<see cref="OutputBuffer"/>) takes the
+/// memory a network offers for inference (<see cref="OfferInferenceOutput"/>).
 /// </summary>
 public abstract class LayerBase : ILayer
 {
     private readonly List<Parameter> _parameters = [];
     private readonly List<TensorBuffer> _buffers = [];
     private IBackend? _backend;
+    private TensorBuffer? _output;
+    private TensorBuffer? _offeredOutput;
 
     /// <summary>Creates the layer with its instance name and kind.</summary>
     protected LayerBase(string name, string kind)
@@ -83,18 +87,45 @@ public abstract class LayerBase : ILayer
     /// <inheritdoc/>
     public abstract Tensor Backward(Tensor outputGradient);
 
-    /// <summary>Allocates a parameter named <c>{layer}.{localName}</c> with a gradient of the same shape.</summary>
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The default computes d(loss)/d(input) anyway; a layer with parameters overrides it to skip
+    /// that work when <paramref name="needInputGradient"/> is false (the first convolution of a network).
+    /// </remarks>
+    public virtual Tensor? Backward(Tensor outputGradient, bool needInputGradient) => Backward(outputGradient);
+
+    /// <inheritdoc/>
+    public void OfferInferenceOutput(TensorBuffer? buffer) => _offeredOutput = buffer;
+
+    /// <summary>
+    /// Where <see cref="Forward"/> writes its output: in inference, the memory the network offered
+    /// (when it is bound to this layer's backend and data type), otherwise the layer's own buffer.
+    /// Use it for the returned tensor only: an offered buffer is reused by later layers.
+    /// </summary>
+    protected TensorBuffer OutputBuffer(bool training) =>
+        !training && _offeredOutput is { } offered && offered.IsBoundTo(Backend, DataType)
+            ? offered
+            : _output ??= CreateBuffer();
+
+    /// <summary>
+    /// Adds a parameter named <c>{layer}.{localName}</c>; its gradient is allocated on the first
+    /// backward pass, so a model that only runs inference holds none.
+    /// </summary>
     protected Parameter AddParameter(string localName, Shape shape)
     {
-        var parameter = new Parameter($"{Name}.{localName}", Backend.Allocate(shape, DataType), Backend.Allocate(shape, DataType));
+        var parameter = new Parameter($"{Name}.{localName}", Backend.Allocate(shape, DataType));
         _parameters.Add(parameter);
         return parameter;
     }
 
-    /// <summary>A buffer this layer owns, for outputs and gradients reused across steps.</summary>
+    /// <summary>
+    /// A buffer this layer owns and frees, bound to its backend and data type, for outputs, gradients
+    /// and scratch reused across steps. It allocates on its first request, so an input-gradient buffer
+    /// made here costs nothing until a backward pass asks for it.
+    /// </summary>
     protected TensorBuffer CreateBuffer()
     {
-        var buffer = new TensorBuffer(this);
+        var buffer = new TensorBuffer(Backend, DataType);
         _buffers.Add(buffer);
         return buffer;
     }
@@ -126,49 +157,7 @@ public abstract class LayerBase : ILayer
         }
         _parameters.Clear();
         _buffers.Clear();
-    }
-
-    /// <summary>A tensor slot that is reallocated only when the requested shape changes.</summary>
-    protected sealed class TensorBuffer : IDisposable
-    {
-        private readonly LayerBase _owner;
-        private Tensor? _tensor;
-
-        internal TensorBuffer(LayerBase owner) => _owner = owner;
-
-        /// <summary>A tensor of <paramref name="shape"/> in the layer's data type (contents undefined).</summary>
-        public Tensor Get(Shape shape)
-        {
-            if (_tensor is null || _tensor.Shape != shape)
-            {
-                _tensor?.Dispose();
-                _tensor = _owner.Backend.Allocate(shape, _owner.DataType);
-            }
-            return _tensor;
-        }
-
-        /// <summary>
-        /// A tensor of shape N×<paramref name="sampleShape"/>; compares dimensions in place so the
-        /// steady state of a training loop allocates nothing.
-        /// </summary>
-        public Tensor ForBatch(int batch, Shape sampleShape)
-        {
-            if (_tensor is not null && _tensor.Shape.Rank == sampleShape.Rank + 1 && _tensor.Shape[0] == batch
-                && _tensor.Shape.AsSpan()[1..].SequenceEqual(sampleShape.AsSpan()))
-            {
-                return _tensor;
-            }
-            return Get(sampleShape.WithBatch(batch));
-        }
-
-        /// <summary>A tensor with the same shape as <paramref name="other"/>.</summary>
-        public Tensor Like(Tensor other) => Get(other.Shape);
-
-        /// <summary>Frees the tensor.</summary>
-        public void Dispose()
-        {
-            _tensor?.Dispose();
-            _tensor = null;
-        }
+        _output = null;
+        _offeredOutput = null;
     }
 }

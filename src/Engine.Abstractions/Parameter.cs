@@ -7,7 +7,20 @@ namespace Engine;
 /// </summary>
 public sealed class Parameter : IDisposable
 {
-    /// <summary>Creates a parameter named <paramref name="name"/> (e.g. <c>dense1.weight</c>).</summary>
+    private Tensor? _gradient;
+
+    /// <summary>
+    /// Creates a parameter named <paramref name="name"/> whose gradient is allocated, on the value's
+    /// backend, when it is first used: a model that only runs inference holds no gradients.
+    /// </summary>
+    public Parameter(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        Name = name;
+        Value = value;
+    }
+
+    /// <summary>Creates a parameter named <paramref name="name"/> (e.g. <c>dense1.weight</c>) with a gradient tensor allocated by the caller.</summary>
     public Parameter(string name, Tensor value, Tensor gradient)
     {
         if (value.Shape != gradient.Shape)
@@ -16,7 +29,7 @@ public sealed class Parameter : IDisposable
         }
         Name = name;
         Value = value;
-        Gradient = gradient;
+        _gradient = gradient;
     }
 
     /// <summary>Fully qualified name, unique in a model.</summary>
@@ -25,8 +38,25 @@ public sealed class Parameter : IDisposable
     /// <summary>The learned values.</summary>
     public Tensor Value { get; }
 
-    /// <summary>d(loss)/d(value) from the latest backward pass.</summary>
-    public Tensor Gradient { get; }
+    /// <summary>
+    /// d(loss)/d(value) from the latest backward pass. Allocated on first use (its contents are then
+    /// undefined until a backward pass writes them).
+    /// </summary>
+    public Tensor Gradient
+    {
+        get
+        {
+            if (_gradient is null)
+            {
+                Value.Storage.ThrowIfDisposed();
+                _gradient = Value.Backend.Allocate(Value.Shape, Value.DataType);
+            }
+            return _gradient;
+        }
+    }
+
+    /// <summary>Whether <see cref="Gradient"/> has been allocated (false for a model used only for inference).</summary>
+    public bool HasGradient => _gradient is not null;
 
     /// <summary>A frozen parameter is left alone by optimisers (transfer learning).</summary>
     public bool Frozen { get; set; }
@@ -35,6 +65,6 @@ public sealed class Parameter : IDisposable
     public void Dispose()
     {
         Value.Dispose();
-        Gradient.Dispose();
+        _gradient?.Dispose();
     }
 }

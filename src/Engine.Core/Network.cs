@@ -5,7 +5,8 @@ namespace Engine.Core;
 /// given, each fed by the previous layer or by the earlier layers it names. Layers are created by
 /// name, shapes inferred layer by layer, backend capabilities checked, and parameters initialised
 /// with a per-layer seed derived from one model seed. The last layer's output is the network's.
-/// Owns its layers and the buffers in which gradients of branching outputs are summed.
+/// Owns its layers, the buffers in which gradients of branching outputs are summed, and the
+/// activation memory that inference passes share between layers (<see cref="ActivationArena"/>).
 /// </summary>
 public sealed class Network : IDisposable
 {
@@ -16,15 +17,17 @@ public sealed class Network : IDisposable
     private readonly int[] _consumers;
     private readonly Tensor?[] _outputs;
     private readonly Tensor?[] _gradients;
-    private readonly Tensor?[] _gradientSums; // network-owned, for outputs read by more than one layer
+    private readonly TensorBuffer?[] _gradientSums; // per gradient slot, for outputs read by more than one layer
     private readonly bool[] _summed;
-    private Tensor? _inputGradientSum;
+    private readonly bool[] _hasParameters;
+    private readonly bool[] _needsGradient; // per gradient slot: whether anything asks for d(loss)/d(that output)
     private readonly Tensor[][] _mergeInputs;
     private readonly IBackend[] _placement; // the backend each layer runs on (the main one unless it fell back)
     private readonly CrossBackendCopy?[][] _inputCopies; // per layer and input: activations crossing backends
     private readonly CrossBackendCopy?[][] _gradientCopies; // per layer and input: their gradients, back
     private readonly CrossBackendCopy? _outputCopy;
     private readonly CrossBackendCopy? _outputGradientCopy;
+    private readonly ActivationArena _arena;
 
     private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes, int[][] inputs, IBackend[] placement, DataType dataType)
     {
@@ -53,9 +56,12 @@ public sealed class Network : IDisposable
         }
         _outputs = new Tensor?[layers.Count];
         _gradients = new Tensor?[layers.Count + 1];
-        _gradientSums = new Tensor?[layers.Count];
+        _gradientSums = new TensorBuffer?[layers.Count + 1];
         _summed = new bool[layers.Count + 1];
+        _hasParameters = layers.Select(l => l.Parameters.Count > 0).ToArray();
+        _needsGradient = new bool[layers.Count + 1];
         _mergeInputs = inputs.Select(i => new Tensor[i.Length]).ToArray();
+        _arena = new ActivationArena(inputs);
         Parameters = layers.SelectMany(l => l.Parameters).ToList();
     }
 
@@ -91,6 +97,16 @@ public sealed class Network : IDisposable
 
     /// <summary>All learned parameters, layer by layer.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>
+    /// Whether <see cref="Backward"/> computes and returns d(loss)/d(input). Off by default: training
+    /// needs only parameter gradients, and the layers that read the model input then skip their
+    /// input gradient (a third of the first convolution's backward). Gradient checks turn it on.
+    /// </summary>
+    public bool ComputeInputGradient { get; set; }
+
+    /// <summary>Bytes of activation memory that inference passes share between layers.</summary>
+    public long InferenceActivationBytes => _arena.CapacityBytes;
 
     /// <summary>Total number of learned values.</summary>
     public long ParameterCount => Parameters.Sum(p => p.Value.ElementCount);
@@ -163,7 +179,12 @@ public sealed class Network : IDisposable
             .ToArray();
     }
 
-    /// <summary>Runs the layers in order; the result is owned by the last layer.</summary>
+    /// <summary>
+    /// Runs the layers in order; the result belongs to the last layer or, in inference, to the
+    /// network's shared memory, and is valid until the next call. In inference
+    /// (<paramref name="training"/> false) layers write into shared activation memory: an output's
+    /// memory is reused once every layer reading it has run.
+    /// </summary>
     public Tensor Forward(Tensor input, bool training)
     {
         // Compares spans rather than building a per-sample Shape: this runs every step.
@@ -171,8 +192,17 @@ public sealed class Network : IDisposable
         {
             throw new ShapeException($"model '{Name}' expects input of shape N×{InputShape}, got {input.Shape}");
         }
+        bool shareMemory = !training;
+        if (shareMemory)
+        {
+            _arena.Begin(Backend, input.DataType);
+        }
         for (int i = 0; i < _layers.Count; i++)
         {
+            if (shareMemory)
+            {
+                _layers[i].OfferInferenceOutput(_arena.Offer());
+            }
             int[] sources = _inputs[i];
             if (_layers[i] is IMergeLayer merge && sources.Length > 1)
             {
@@ -187,6 +217,11 @@ public sealed class Network : IDisposable
             {
                 _outputs[i] = _layers[i].Forward(LayerInput(i, 0, input), training);
             }
+            if (shareMemory)
+            {
+                _layers[i].OfferInferenceOutput(null);
+                _arena.Completed(i, _outputs[i]!);
+            }
         }
         if (_layers.Count == 0)
         {
@@ -196,17 +231,21 @@ public sealed class Network : IDisposable
     }
 
     /// <summary>
-    /// Back-propagates d(loss)/d(output) through all layers and returns d(loss)/d(input). Where an
-    /// output feeds several layers, their gradients are summed in a buffer the network owns.
+    /// Back-propagates d(loss)/d(output) through all layers, writing every parameter gradient, and
+    /// returns d(loss)/d(input) when <see cref="ComputeInputGradient"/> is on (null otherwise). Where an
+    /// output feeds several layers, their gradients are summed in a buffer the network owns. Layers
+    /// whose input gradient nobody needs are told so, and a layer without parameters whose input
+    /// gradient nobody needs is skipped.
     /// </summary>
-    public Tensor Backward(Tensor outputGradient)
+    public Tensor? Backward(Tensor outputGradient)
     {
         if (_layers.Count == 0)
         {
-            return outputGradient;
+            return ComputeInputGradient ? outputGradient : null;
         }
         Array.Clear(_gradients);
         Array.Clear(_summed);
+        MarkGradientsNeeded();
         _gradients[_layers.Count] = _outputGradientCopy is null ? outputGradient : _outputGradientCopy.Copy(outputGradient, _placement[^1]);
         for (int i = _layers.Count - 1; i >= 0; i--)
         {
@@ -216,20 +255,57 @@ public sealed class Network : IDisposable
                 continue; // this layer's output reaches the loss through no path
             }
             int[] sources = _inputs[i];
+            bool needInputGradient = false;
+            foreach (int source in sources)
+            {
+                needInputGradient |= _needsGradient[source + 1];
+            }
+            if (!needInputGradient && !_hasParameters[i])
+            {
+                continue;
+            }
             if (_layers[i] is IMergeLayer merge && sources.Length > 1)
             {
                 IReadOnlyList<Tensor> perInput = merge.BackwardAll(g);
                 for (int k = 0; k < sources.Length; k++)
                 {
-                    Accumulate(sources[k], ToSource(i, k, perInput[k]));
+                    if (_needsGradient[sources[k] + 1])
+                    {
+                        Accumulate(sources[k], ToSource(i, k, perInput[k]));
+                    }
                 }
             }
             else
             {
-                Accumulate(sources[0], ToSource(i, 0, _layers[i].Backward(g)));
+                Tensor? dx = _layers[i].Backward(g, needInputGradient);
+                if (needInputGradient)
+                {
+                    Accumulate(sources[0], ToSource(i, 0, dx ?? throw new InvalidOperationException($"layer '{_layers[i].Name}' ({_layers[i].Kind}) returned no input gradient although one was needed")));
+                }
             }
         }
+        if (!ComputeInputGradient)
+        {
+            return null;
+        }
         return _gradients[0] ?? throw new InvalidOperationException($"model '{Name}': the input does not reach the output");
+    }
+
+    // Slot 0 (the model input) needs a gradient when asked for; a layer's output (slot i + 1) needs one
+    // when the layer has parameters or reads something that needs one. Recomputed per pass because
+    // ComputeInputGradient may change; it is a walk over a bool per layer.
+    private void MarkGradientsNeeded()
+    {
+        _needsGradient[0] = ComputeInputGradient;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            bool needed = _hasParameters[i];
+            foreach (int source in _inputs[i])
+            {
+                needed |= _needsGradient[source + 1];
+            }
+            _needsGradient[i + 1] = needed;
+        }
     }
 
     private Tensor Output(int source, Tensor input) => source == ModelInput ? input : _outputs[source]!;
@@ -259,7 +335,7 @@ public sealed class Network : IDisposable
         }
         if (!_summed[slot])
         {
-            Tensor sum = SumBuffer(source, gradient);
+            Tensor sum = (_gradientSums[slot] ??= new TensorBuffer()).Like(gradient);
             BackendOf(source).Copy(gradient, sum);
             _gradients[slot] = sum;
             _summed[slot] = true;
@@ -270,18 +346,7 @@ public sealed class Network : IDisposable
         }
     }
 
-    private Tensor SumBuffer(int source, Tensor like)
-    {
-        ref Tensor? buffer = ref source == ModelInput ? ref _inputGradientSum : ref _gradientSums[source];
-        if (buffer is null || buffer.Shape != like.Shape || buffer.DataType != like.DataType)
-        {
-            buffer?.Dispose();
-            buffer = BackendOf(source).Allocate(like.Shape, like.DataType);
-        }
-        return buffer;
-    }
-
-    /// <summary>Disposes every layer (and with them parameters and buffers) and the gradient sums.</summary>
+    /// <summary>Disposes every layer (and with them parameters and buffers), the gradient sums and the activation memory.</summary>
     public void Dispose()
     {
         foreach (ILayer layer in _layers)
@@ -289,14 +354,14 @@ public sealed class Network : IDisposable
             layer.Dispose();
         }
         _layers.Clear();
-        foreach (Tensor? t in _gradientSums)
+        foreach (TensorBuffer? sum in _gradientSums)
         {
-            t?.Dispose();
+            sum?.Dispose();
         }
-        _inputGradientSum?.Dispose();
         foreach (CrossBackendCopy? copy in _inputCopies.Concat(_gradientCopies).SelectMany(row => row).Append(_outputCopy).Append(_outputGradientCopy))
         {
             copy?.Dispose();
         }
+        _arena.Dispose();
     }
 }

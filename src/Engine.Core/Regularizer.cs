@@ -10,8 +10,8 @@ namespace Engine.Core;
 public sealed class Regularizer : IDisposable
 {
     private readonly Dictionary<Parameter, RegularizationGroup?> _assignment = [];
-    private readonly Dictionary<Parameter, TensorSlot> _scratch = [];
-    private readonly Dictionary<DataType, TensorSlot> _partialSums = [];
+    private readonly Dictionary<Parameter, TensorBuffer> _scratch = [];
+    private readonly Dictionary<DataType, TensorBuffer> _partialSums = [];
 
     /// <summary>Creates the regulariser of <paramref name="groups"/>, tried in order.</summary>
     public Regularizer(IEnumerable<RegularizationGroup> groups)
@@ -111,7 +111,7 @@ public sealed class Regularizer : IDisposable
     /// <summary>Frees the scratch tensors.</summary>
     public void Dispose()
     {
-        foreach (TensorSlot slot in _scratch.Values.Concat(_partialSums.Values))
+        foreach (TensorBuffer slot in _scratch.Values.Concat(_partialSums.Values))
         {
             slot.Dispose();
         }
@@ -122,9 +122,9 @@ public sealed class Regularizer : IDisposable
 
     private Tensor Scratch(Parameter p)
     {
-        if (!_scratch.TryGetValue(p, out TensorSlot? slot))
+        if (!_scratch.TryGetValue(p, out TensorBuffer? slot))
         {
-            slot = new TensorSlot();
+            slot = new TensorBuffer();
             _scratch[p] = slot;
         }
         return slot.Get(p.Value.Backend, p.Value.DataType, p.Value.Shape);
@@ -132,9 +132,9 @@ public sealed class Regularizer : IDisposable
 
     private Tensor PartialSum(IBackend backend, DataType type)
     {
-        if (!_partialSums.TryGetValue(type, out TensorSlot? slot))
+        if (!_partialSums.TryGetValue(type, out TensorBuffer? slot))
         {
-            slot = new TensorSlot();
+            slot = new TensorBuffer();
             _partialSums[type] = slot;
         }
         return slot.Scalar(backend, type);

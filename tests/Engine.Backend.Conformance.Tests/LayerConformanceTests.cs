@@ -62,11 +62,12 @@ public sealed class LayerConformanceTests
         ModelSpec spec, IBackend backend, DataType type, Shape sample, int batch)
     {
         using Network net = Network.Build(spec, Backends.Catalog, backend, sample, seed: 3, type);
+        net.ComputeInputGradient = true;
         using Tensor x = TensorData.Upload(backend, sample.WithBatch(batch), TensorData.Random((int)(sample.ElementCount * batch), 5, DataType.Float32), type);
         Shape outShape = net.OutputShape.WithBatch(batch);
         using Tensor dy = TensorData.Upload(backend, outShape, TensorData.Random((int)outShape.ElementCount, 6, DataType.Float32), type);
         double[] output = TensorData.Download(net.Forward(x, training: true));
-        double[] inputGradient = TensorData.Download(net.Backward(dy));
+        double[] inputGradient = TensorData.Download(net.Backward(dy)!);
         return (output, inputGradient, net.Parameters.Select(p => TensorData.Download(p.Gradient)).ToList());
     }
 }

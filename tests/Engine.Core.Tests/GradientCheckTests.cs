@@ -103,6 +103,7 @@ public sealed class GradientCheckTests
         var inputShape = new Shape(2, 3, 1);
         const int batch = 3;
         using Network net = Network.Build(spec, TestEngine.Catalog, backend, inputShape, seed: 5, DataType.Float64);
+        net.ComputeInputGradient = true;
         using Tensor x = TestEngine.Upload(backend, inputShape.WithBatch(batch), TestEngine.RandomValues(batch * 6, seed: 3));
         using Tensor t = TestEngine.Upload(backend, new Shape(batch, 4), [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
         using var loss = new SoftmaxCrossEntropyLoss();
@@ -110,7 +111,7 @@ public sealed class GradientCheckTests
         double Loss() => TestEngine.Download(loss.Compute(net.Forward(x, training: false), t).Value)[0];
 
         LossOutput output = loss.Compute(net.Forward(x, training: true), t);
-        double[] inputGradient = TestEngine.Download(net.Backward(output.Gradient));
+        double[] inputGradient = TestEngine.Download(net.Backward(output.Gradient)!);
         var checks = net.Parameters.Select(p => (p.Name, p.Value, Analytic: TestEngine.Download(p.Gradient))).Append(("input", x, inputGradient)).ToList();
         Assert.Equal(expectedParameters + 1, checks.Count);
 
