@@ -29,7 +29,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
         using StepLog? stepLog = settings.LogSteps is string log ? new StepLog(log) : null;
         if (stepLog is not null)
         {
-            options = options with { ProgressInterval = 1 };
+            options = options with { ProgressInterval = 1, ProgressMinInterval = TimeSpan.Zero }; // a line per step: a read per step
         }
         var trainer = new Trainer(network, loss, optimizer, options);
         output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")
@@ -128,8 +128,15 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
             : null,
         Clipping = clipping,
         EarlyStopping = settings.EarlyStopping is int patience ? new EarlyStoppingOptions("val_loss", patience) : null,
-        ProgressInterval = Math.Max(1, stepsPerEpoch / 50),
+        ProgressInterval = ProgressInterval(stepsPerEpoch),
     };
+
+    /// <summary>
+    /// Steps between progress refreshes: about 50 per epoch, but never fewer than 20 steps apart, so
+    /// that a slow model (where the time limit lets every refresh through) reads its statistics
+    /// from the device at most once per 20 steps. <c>--log-steps</c> asks for every step instead.
+    /// </summary>
+    internal static int ProgressInterval(int stepsPerEpoch) => Math.Max(20, stepsPerEpoch / 50);
 
     // Output files may name a folder that does not exist yet (artifacts/demo/...).
     private static void CreateParentFolder(string? path)

@@ -8,6 +8,7 @@ namespace Engine.Core;
 public sealed class MeanSquaredErrorLoss : ILoss
 {
     private readonly TensorSlot _gradient = new();
+    private readonly TensorSlot _oneHot = new(); // class-index targets expanded
     private readonly TensorSlot _squares = new();
     private readonly TensorSlot _value = new();
 
@@ -21,6 +22,7 @@ public sealed class MeanSquaredErrorLoss : ILoss
     /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
+        targets = LossOps.Targets(Name, predictions, targets, _oneHot);
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank == 0 || predictions.ElementCount == 0)
         {
             throw new ShapeException($"loss '{Name}': predictions {predictions.Shape} and targets {targets.Shape} must have the same, non-empty shape");
@@ -44,6 +46,7 @@ public sealed class MeanSquaredErrorLoss : ILoss
     public void Dispose()
     {
         _gradient.Dispose();
+        _oneHot.Dispose();
         _squares.Dispose();
         _value.Dispose();
     }

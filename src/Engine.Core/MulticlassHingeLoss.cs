@@ -21,6 +21,7 @@ public sealed class MulticlassHingeLoss : ILoss
     private readonly TensorSlot _work = new();
     private readonly TensorSlot _rowSums = new();
     private readonly TensorSlot _gradient = new();
+    private readonly TensorSlot _oneHot = new(); // class-index targets expanded
     private readonly TensorSlot _value = new();
 
     /// <summary>Creates the loss with <paramref name="margin"/> (≥ 0; 1 is usual).</summary>
@@ -43,6 +44,7 @@ public sealed class MulticlassHingeLoss : ILoss
     /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
+        targets = LossOps.Targets(Name, predictions, targets, _oneHot);
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank != 2 || predictions.ElementCount == 0)
         {
             throw new ShapeException($"loss '{Name}': predictions {predictions.Shape} and targets {targets.Shape} must both be N×K");
@@ -94,6 +96,7 @@ public sealed class MulticlassHingeLoss : ILoss
         _work.Dispose();
         _rowSums.Dispose();
         _gradient.Dispose();
+        _oneHot.Dispose();
         _value.Dispose();
     }
 }

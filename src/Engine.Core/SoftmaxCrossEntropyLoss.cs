@@ -16,6 +16,7 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
     private Tensor? _gradient;
     private Tensor? _value;
     private readonly TensorSlot _smoothed = new();
+    private readonly TensorSlot _oneHot = new(); // class-index targets expanded
 
     /// <summary>Creates the loss with label smoothing <paramref name="labelSmoothing"/> in [0, 1] (0: none).</summary>
     public SoftmaxCrossEntropyLoss(double labelSmoothing = 0)
@@ -37,6 +38,7 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
     /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
+        targets = LossOps.Targets(Name, predictions, targets, _oneHot);
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank != 2)
         {
             throw new ShapeException($"loss '{Name}': predictions {predictions.Shape} and targets {targets.Shape} must both be N×K");
@@ -75,6 +77,7 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
         _logProbabilities?.Dispose();
         _gradient?.Dispose();
         _smoothed.Dispose();
+        _oneHot.Dispose();
         (_value, _logProbabilities, _gradient) = (null, null, null);
     }
 }
