@@ -48,7 +48,7 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
         if (_logProbabilities is null || _logProbabilities.Shape != predictions.Shape || _logProbabilities.DataType != predictions.DataType
             || _logProbabilities.Backend != backend)
         {
-            Dispose();
+            FreeBuffers(); // not the slots: the targets may already be the one-hot slot's tensor
             _logProbabilities = backend.Allocate(predictions.Shape, predictions.DataType);
             _gradient = backend.Allocate(predictions.Shape, predictions.DataType);
             _value = backend.Allocate(new Shape(1), predictions.DataType);
@@ -73,11 +73,16 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
     /// <summary>Frees the loss's tensors.</summary>
     public void Dispose()
     {
+        FreeBuffers();
+        _smoothed.Dispose();
+        _oneHot.Dispose();
+    }
+
+    private void FreeBuffers()
+    {
         _value?.Dispose();
         _logProbabilities?.Dispose();
         _gradient?.Dispose();
-        _smoothed.Dispose();
-        _oneHot.Dispose();
         (_value, _logProbabilities, _gradient) = (null, null, null);
     }
 }

@@ -32,7 +32,7 @@ internal sealed class Evaluator : IDisposable
             _order[i] = i;
         }
         int k = data.ClassCount;
-        _counters = new DeviceCounters(network.Backend, 2, 2, checked(k * k));
+        _counters = new DeviceCounters(network.Backend, 2, 5, checked(k * k)); // counts[j]: label ranked within the top j + 1
     }
 
     public EvaluationResult Run(CancellationToken cancellation = default)
@@ -57,10 +57,10 @@ internal sealed class Evaluator : IDisposable
         var confusion = new long[k * k];
         for (int i = 0; i < confusion.Length; i++)
         {
-            confusion[i] = (long)counts[4 + i];
+            confusion[i] = (long)counts[7 + i];
         }
         double loss = _loss is null || _order.Length == 0 ? double.NaN : counts[0] / _order.Length;
-        return new EvaluationResult(_order.Length, loss, (long)counts[2], (long)counts[3], confusion, _data.ClassNames);
+        return new EvaluationResult(_order.Length, loss, (long)counts[2], (long)counts[6], confusion, _data.ClassNames);
     }
 
     public void Dispose()
