@@ -132,11 +132,11 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, ModelSpec s
     };
 
     /// <summary>
-    /// Steps between progress refreshes: about 50 per epoch, but never fewer than 20 steps apart, so
-    /// that a slow model (where the time limit lets every refresh through) reads its statistics
-    /// from the device at most once per 20 steps. <c>--log-steps</c> asks for every step instead.
+    /// Steps between progress refreshes: about 50 per epoch, but never fewer than 25 steps apart, so
+    /// that a slow model (where the 250 ms limit lets every refresh through) reads its statistics
+    /// from the device at most 0.04 times per step. <c>--log-steps</c> asks for every step instead.
     /// </summary>
-    internal static int ProgressInterval(int stepsPerEpoch) => Math.Max(20, stepsPerEpoch / 50);
+    internal static int ProgressInterval(int stepsPerEpoch) => Math.Max(25, stepsPerEpoch / 50);
 
     // Output files may name a folder that does not exist yet (artifacts/demo/...).
     private static void CreateParentFolder(string? path)

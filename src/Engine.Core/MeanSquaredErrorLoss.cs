@@ -4,6 +4,9 @@ namespace Engine.Core;
 /// Mean squared error over every element, as PyTorch's MSELoss with its default mean reduction:
 /// loss = Σ (y − ŷ)² / count, gradient = 2(y − ŷ) / count, where count is N·K (so it is a mean over
 /// the batch of per-sample means).
+/// Targets may also be <see cref="DataType.Int32"/> class indices, one per row of N×K predictions:
+/// they are expanded to one-hot rows on the backend (<see cref="IBackend.OneHot"/>, into a buffer made
+/// once), so the result is bit for bit that of the one-hot targets.
 /// </summary>
 public sealed class MeanSquaredErrorLoss : ILoss
 {

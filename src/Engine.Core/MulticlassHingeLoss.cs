@@ -4,6 +4,9 @@ namespace Engine.Core;
 /// Multi-class hinge (Weston–Watkins SVM) loss over scores s (N×K) and one-hot targets t:
 /// loss = (1/N) Σᵢ Σ_{j≠yᵢ} max(0, s_ij − s_iyᵢ + margin). Unlike PyTorch's MultiMarginLoss it does
 /// not divide by K. The gradient is a subgradient: 0 at the kink (a margin exactly met).
+/// Targets may also be <see cref="DataType.Int32"/> class indices, one per row of N×K predictions:
+/// they are expanded to one-hot rows on the backend (<see cref="IBackend.OneHot"/>, into a buffer made
+/// once), so the result is bit for bit that of the one-hot targets.
 /// </summary>
 /// <remarks>
 /// Written with backend primitives only, so it runs on any backend. The true-class score per row is

@@ -6,6 +6,9 @@ namespace Engine.Core;
 /// With label smoothing ε the targets become (1 − ε)·t + ε/K, as PyTorch's CrossEntropyLoss
 /// (label_smoothing) does; rows of t must sum to 1 for the gradient formula to hold, which one-hot
 /// rows and their smoothed versions do.
+/// Targets may also be <see cref="DataType.Int32"/> class indices, one per row of N×K predictions:
+/// they are expanded to one-hot rows on the backend (<see cref="IBackend.OneHot"/>, into a buffer made
+/// once), so the result is bit for bit that of the one-hot targets.
 /// </summary>
 public sealed class SoftmaxCrossEntropyLoss : ILoss
 {
