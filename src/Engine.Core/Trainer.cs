@@ -95,8 +95,9 @@ public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccura
 /// and <see cref="TrainingOptions.ProgressMinInterval"/>) and at the end of each epoch. When a read
 /// shows a non-finite loss the run stops with <see cref="TrainingDivergedException"/> naming the
 /// first step whose loss was not finite; the epoch-end read comes before evaluation and checkpoints,
-/// so no checkpoint is ever written from a non-finite state. A steady-state step allocates nothing. <see cref="Resume"/> restores a checkpoint so that the run continues exactly
-/// as if it had not stopped (same order, rates, dropout masks, optimiser moments).
+/// so no checkpoint is ever written from a non-finite state. A steady-state step allocates nothing.
+/// <see cref="Resume"/> restores a checkpoint so that the run continues exactly as if it had not
+/// stopped (same order, rates, dropout masks, optimiser moments).
 /// </summary>
 public sealed class Trainer
 {
