@@ -112,7 +112,7 @@ internal static class BenchTrainCommand
             TimeSpan cpu = process.TotalProcessorTime;
             backend.ResetCounts();
             trainRates[r] = (double)steps * batch / Loop(TrainStep, steps, backend);
-            trainSyncs += backend.HostSyncs; // the round's closing Synchronize included
+            trainSyncs += backend.HostSyncs - 1; // not the round's closing Synchronize: the clock's, not a step's
             trainReads += backend.HostReads;
             process.Refresh();
             trainCpu[r] = (process.TotalProcessorTime - cpu).TotalMilliseconds / steps;
@@ -125,7 +125,7 @@ internal static class BenchTrainCommand
         output.WriteLine(FormattableString.Invariant($"training  batch {batch}: {Median(trainRates):F0} images/s median, {trainRates.Max():F0} best of {rounds} rounds of {steps} steps (loss after {steps / 2 + rounds * steps} steps {lossValue[0]:F4})"));
         output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
         output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
-        output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
+        output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps, each round's closing synchronisation left out; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
         output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0} host_syncs_per_step={syncsPerStep:F4}"));
 
         if (result.GetValue(Layers))
