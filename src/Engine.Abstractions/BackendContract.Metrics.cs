@@ -36,7 +36,7 @@ public static partial class BackendContract
         }
     }
 
-    /// <summary><see cref="IBackend.AccumulateTopK"/>: logits (N×K, floating point), labels (N, Int32) and counts (Float64, at least one element: top-1, top-2, …). Rank = the logits greater than the label's or NaN; a NaN own logit or a label outside [0, K) never counts.</summary>
+    /// <summary><see cref="IBackend.AccumulateTopK"/>: logits (N×K, floating point), labels (N, Int32) and counts (Float64, at least one element: top-1, top-2, …). Rank = the logits greater than the label's, equal to it at a lower index, or NaN; a NaN own logit or a label outside [0, K) never counts.</summary>
     public static void AccumulateTopK(IBackend backend, Tensor logits, Tensor labels, Tensor counts)
     {
         const string op = "AccumulateTopK";

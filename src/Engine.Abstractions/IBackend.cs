@@ -190,7 +190,8 @@ public interface IBackend : IDisposable
     /// <summary>
     /// Top-k counts without a host read: for each row n of <paramref name="logits"/> (N×K) with
     /// label t = labels[n] (<see cref="DataType.Int32"/>), its rank r = the number of logits in the
-    /// row that are greater than logits[n, t] or NaN; counts[j] += 1 when r &lt;= j, for every j of
+    /// row that are greater than logits[n, t], equal to it at a lower index (ties go to the lower
+    /// index, as in <see cref="AccumulateConfusion"/>), or NaN; counts[j] += 1 when r &lt;= j, for every j of
     /// <paramref name="counts"/> (<see cref="DataType.Float64"/>; counts[0] is top-1). A row whose
     /// own logit is NaN, or whose label is outside [0, K), is never counted correct.
     /// </summary>

@@ -7,10 +7,13 @@ using Engine.Host;
 namespace Engine.Cli;
 
 /// <summary>
-/// <c>engine bench train</c>: training images/s of a model (forward, loss, backward, SGD update) on
-/// real data-set batches that are loaded into backend tensors before the clock starts, so it
-/// measures the engine rather than data loading; then inference images/s, and optionally where a
-/// step's time goes layer by layer. Timings are printed, never asserted.
+/// <c>engine bench train</c>: training images/s of a model (forward, loss on class labels, backward,
+/// the trainer's on-backend loss and top-1 statistics, SGD update, and the statistics read at the
+/// cadence <c>engine train</c> reads them) on real data-set batches that are loaded into backend
+/// tensors before the clock starts, so it measures the engine rather than data loading; then
+/// inference images/s, and optionally where a step's time goes layer by layer. The backend runs
+/// behind a <see cref="CountingBackend"/>, so it also prints how many calls per training step made
+/// the host wait for the device. Timings are printed, never asserted.
 /// </summary>
 internal static class BenchTrainCommand
 {
@@ -50,7 +53,8 @@ internal static class BenchTrainCommand
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
         using EngineHost host = EngineHost.Create(options);
-        using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
+        using IBackend device = host.CreateBackend(result.GetValue(Device)!);
+        using var backend = new CountingBackend(device);
         ImageDataset train = host.LoadDataset(datasetName, dataFolder).Train;
         ModelSpec spec = ResolveModel(host, result.GetValue(Model)!);
         using Network network = host.BuildNetwork(spec, backend, train.SampleShape, seed: 1);
@@ -63,14 +67,30 @@ internal static class BenchTrainCommand
 
         using var trainBatches = new BenchBatches(backend, train, batch, HeldBatches);
         using var inferenceBatches = new BenchBatches(backend, train, inferenceBatch, 4);
+        using var statistics = new TrainingStatistics(backend);
+        int stepsPerEpoch = (train.Count + batch - 1) / batch;
+        var cadence = new ReportCadence(TrainingRun.ProgressInterval(stepsPerEpoch), new TrainingOptions().ProgressMinInterval);
+        long globalStep = 0;
 
+        // The trainer's step (Trainer.Fit) without data loading: statistics stay on the backend and
+        // are read only when engine train would refresh its progress line.
         void TrainStep(int i)
         {
-            var (x, t) = trainBatches[i];
+            var (x, labels) = trainBatches[i];
             Tensor y = network.Forward(x, training: true);
-            LossOutput l = loss.Compute(y, t);
+            LossOutput l = loss.Compute(y, labels);
             network.Backward(l.Gradient);
+            statistics.Add(l.Value, y, labels, ++globalStep);
             optimizer.Step(network.Parameters);
+            int step = (int)((globalStep - 1) % stepsPerEpoch) + 1;
+            if (cadence.Due(step, step == stepsPerEpoch))
+            {
+                statistics.Read();
+            }
+            if (step == stepsPerEpoch)
+            {
+                statistics.Reset();
+            }
         }
         void InferenceStep(int i) => network.Forward(inferenceBatches[i].Inputs, training: false);
 
@@ -83,24 +103,30 @@ internal static class BenchTrainCommand
         var inferenceRates = new double[rounds];
         int inferenceSteps = Math.Max(10, steps * batch / inferenceBatch / 2);
         using var process = Process.GetCurrentProcess();
+        long trainSyncs = 0, trainReads = 0;
         for (int r = 0; r < rounds; r++)
         {
             // CPU time of all the process's threads: on a machine shared with other work it shows
             // the work done per step even when wall-clock rates are spoilt by descheduling.
             process.Refresh();
             TimeSpan cpu = process.TotalProcessorTime;
+            backend.ResetCounts();
             trainRates[r] = (double)steps * batch / Loop(TrainStep, steps, backend);
+            trainSyncs += backend.HostSyncs - 1; // not the round's closing Synchronize: the clock's, not a step's
+            trainReads += backend.HostReads;
             process.Refresh();
             trainCpu[r] = (process.TotalProcessorTime - cpu).TotalMilliseconds / steps;
             inferenceRates[r] = (double)inferenceSteps * inferenceBatch / Loop(InferenceStep, inferenceSteps, backend);
         }
+        double syncsPerStep = (double)trainSyncs / ((long)rounds * steps);
         float[] lossValue = new float[1];
-        backend.CopyToHost<float>(loss.Compute(network.Forward(trainBatches[0].Inputs, true), trainBatches[0].Targets).Value, lossValue);
+        backend.CopyToHost<float>(loss.Compute(network.Forward(trainBatches[0].Inputs, true), trainBatches[0].Labels).Value, lossValue);
 
         output.WriteLine(FormattableString.Invariant($"training  batch {batch}: {Median(trainRates):F0} images/s median, {trainRates.Max():F0} best of {rounds} rounds of {steps} steps (loss after {steps / 2 + rounds * steps} steps {lossValue[0]:F4})"));
         output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
         output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
-        output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0}"));
+        output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps, each round's closing synchronisation left out; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
+        output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0} host_syncs_per_step={syncsPerStep:F4}"));
 
         if (result.GetValue(Layers))
         {

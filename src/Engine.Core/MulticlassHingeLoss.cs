@@ -4,6 +4,9 @@ namespace Engine.Core;
 /// Multi-class hinge (Weston–Watkins SVM) loss over scores s (N×K) and one-hot targets t:
 /// loss = (1/N) Σᵢ Σ_{j≠yᵢ} max(0, s_ij − s_iyᵢ + margin). Unlike PyTorch's MultiMarginLoss it does
 /// not divide by K. The gradient is a subgradient: 0 at the kink (a margin exactly met).
+/// Targets may also be <see cref="DataType.Int32"/> class indices, one per row of N×K predictions:
+/// they are expanded to one-hot rows on the backend (<see cref="IBackend.OneHot"/>, into a buffer made
+/// once), so the result is bit for bit that of the one-hot targets.
 /// </summary>
 /// <remarks>
 /// Written with backend primitives only, so it runs on any backend. The true-class score per row is
@@ -15,13 +18,14 @@ namespace Engine.Core;
 public sealed class MulticlassHingeLoss : ILoss
 {
     private readonly double _margin;
-    private readonly TensorSlot _ones = new();
-    private readonly TensorSlot _notTarget = new();
-    private readonly TensorSlot _margins = new();
-    private readonly TensorSlot _work = new();
-    private readonly TensorSlot _rowSums = new();
-    private readonly TensorSlot _gradient = new();
-    private readonly TensorSlot _value = new();
+    private readonly TensorBuffer _ones = new();
+    private readonly TensorBuffer _notTarget = new();
+    private readonly TensorBuffer _margins = new();
+    private readonly TensorBuffer _work = new();
+    private readonly TensorBuffer _rowSums = new();
+    private readonly TensorBuffer _gradient = new();
+    private readonly TensorBuffer _oneHot = new(); // class-index targets expanded
+    private readonly TensorBuffer _value = new();
 
     /// <summary>Creates the loss with <paramref name="margin"/> (≥ 0; 1 is usual).</summary>
     public MulticlassHingeLoss(double margin = 1)
@@ -43,6 +47,7 @@ public sealed class MulticlassHingeLoss : ILoss
     /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
+        targets = LossOps.Targets(Name, predictions, targets, _oneHot);
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank != 2 || predictions.ElementCount == 0)
         {
             throw new ShapeException($"loss '{Name}': predictions {predictions.Shape} and targets {targets.Shape} must both be N×K");
@@ -94,6 +99,7 @@ public sealed class MulticlassHingeLoss : ILoss
         _work.Dispose();
         _rowSums.Dispose();
         _gradient.Dispose();
+        _oneHot.Dispose();
         _value.Dispose();
     }
 }

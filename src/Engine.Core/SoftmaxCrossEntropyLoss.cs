@@ -6,16 +6,20 @@ namespace Engine.Core;
 /// With label smoothing ε the targets become (1 − ε)·t + ε/K, as PyTorch's CrossEntropyLoss
 /// (label_smoothing) does; rows of t must sum to 1 for the gradient formula to hold, which one-hot
 /// rows and their smoothed versions do.
+/// Targets may also be <see cref="DataType.Int32"/> class indices, one per row of N×K predictions:
+/// they are expanded to one-hot rows on the backend (<see cref="IBackend.OneHot"/>, into a buffer made
+/// once), so the result is bit for bit that of the one-hot targets.
 /// </summary>
 public sealed class SoftmaxCrossEntropyLoss : ILoss
 {
     private readonly double _labelSmoothing;
 
-    // Allocated on first use, on the predictions' backend, and reused while the shape stays the same.
-    private Tensor? _logProbabilities;
-    private Tensor? _gradient;
-    private Tensor? _value;
-    private readonly TensorSlot _smoothed = new();
+    // Allocated on first use, on the predictions' backend; they keep their capacity as the batch shrinks.
+    private readonly TensorBuffer _logProbabilities = new();
+    private readonly TensorBuffer _gradient = new();
+    private readonly TensorBuffer _value = new();
+    private readonly TensorBuffer _smoothed = new();
+    private readonly TensorBuffer _oneHot = new(); // class-index targets expanded
 
     /// <summary>Creates the loss with label smoothing <paramref name="labelSmoothing"/> in [0, 1] (0: none).</summary>
     public SoftmaxCrossEntropyLoss(double labelSmoothing = 0)
@@ -37,20 +41,16 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
     /// <inheritdoc/>
     public LossOutput Compute(Tensor predictions, Tensor targets)
     {
+        targets = LossOps.Targets(Name, predictions, targets, _oneHot);
         if (predictions.Shape != targets.Shape || predictions.Shape.Rank != 2)
         {
             throw new ShapeException($"loss '{Name}': predictions {predictions.Shape} and targets {targets.Shape} must both be N×K");
         }
         int n = predictions.Shape[0];
         IBackend backend = predictions.Backend;
-        if (_logProbabilities is null || _logProbabilities.Shape != predictions.Shape || _logProbabilities.DataType != predictions.DataType
-            || _logProbabilities.Backend != backend)
-        {
-            Dispose();
-            _logProbabilities = backend.Allocate(predictions.Shape, predictions.DataType);
-            _gradient = backend.Allocate(predictions.Shape, predictions.DataType);
-            _value = backend.Allocate(new Shape(1), predictions.DataType);
-        }
+        Tensor logProbabilities = _logProbabilities.Like(predictions);
+        Tensor gradient = _gradient.Like(predictions);
+        Tensor value = _value.Scalar(backend, predictions.DataType);
         if (_labelSmoothing > 0)
         {
             Tensor smoothed = _smoothed.Get(backend, predictions.DataType, predictions.Shape);
@@ -58,23 +58,23 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
             backend.Axpby(1 - _labelSmoothing, targets, 1, smoothed);
             targets = smoothed;
         }
-        backend.Softmax(predictions, _logProbabilities, log: true);
+        backend.Softmax(predictions, logProbabilities, log: true);
         // Gradient first: it reads log p before the buffer is reused for t·log p.
-        backend.Unary(UnaryOp.Exp, _logProbabilities, _gradient!);
-        backend.Axpby(-1.0 / n, targets, 1.0 / n, _gradient!);
-        backend.Binary(BinaryOp.Multiply, targets, _logProbabilities, _logProbabilities);
-        backend.Sum(_logProbabilities, _value!);
-        backend.Axpby(-1.0 / n, _value!, 0, _value!);
-        return new LossOutput(_value!, _gradient!);
+        backend.Unary(UnaryOp.Exp, logProbabilities, gradient);
+        backend.Axpby(-1.0 / n, targets, 1.0 / n, gradient);
+        backend.Binary(BinaryOp.Multiply, targets, logProbabilities, logProbabilities);
+        backend.Sum(logProbabilities, value);
+        backend.Axpby(-1.0 / n, value, 0, value);
+        return new LossOutput(value, gradient);
     }
 
     /// <summary>Frees the loss's tensors.</summary>
     public void Dispose()
     {
-        _value?.Dispose();
-        _logProbabilities?.Dispose();
-        _gradient?.Dispose();
+        _logProbabilities.Dispose();
+        _gradient.Dispose();
+        _value.Dispose();
         _smoothed.Dispose();
-        (_value, _logProbabilities, _gradient) = (null, null, null);
+        _oneHot.Dispose();
     }
 }

@@ -33,8 +33,18 @@ public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong S
     /// <summary>The metric that decides the best checkpoint (see <see cref="MonitoredMetric"/>).</summary>
     public string BestMetric { get; init; } = "val_loss";
 
-    /// <summary>Steps between progress reports (each epoch's last step is always reported).</summary>
+    /// <summary>
+    /// Steps between progress reports (each epoch's last step is always reported). A report reads the
+    /// run's statistics from the backend, which waits for its queued work; no other step reads.
+    /// </summary>
     public int ProgressInterval { get; init; } = 50;
+
+    /// <summary>
+    /// Least time between two progress reports within an epoch (zero: every
+    /// <see cref="ProgressInterval"/>-th step reports), so that a fast model does not drain the
+    /// device's queue many times a second for a progress bar.
+    /// </summary>
+    public TimeSpan ProgressMinInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Batches read ahead by the loading thread.</summary>
     public int PrefetchBatches { get; init; } = 2;
@@ -78,11 +88,16 @@ public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccura
 /// <summary>
 /// The mini-batch loop: shuffle → load batch (read ahead on another thread) → forward → loss →
 /// backward → regularisation → clipping → update, with the rate of an <see cref="ILearningRateSchedule"/>.
-/// After each epoch: validation and test evaluation, early stopping, checkpoints. A non-finite
-/// loss stops the run with <see cref="TrainingDivergedException"/> before that step's update. A
-/// steady-state step allocates nothing: the step's loss and the logits are copied into host
-/// arrays made once. <see cref="Resume"/> restores a checkpoint so that the run continues exactly
-/// as if it had not stopped (same order, rates, dropout masks, optimiser moments).
+/// After each epoch: validation and test evaluation, early stopping, checkpoints. A step makes no
+/// host read: labels go to the backend as class indices, the loss sum, top-1 count and first
+/// non-finite step accumulate there (<see cref="TrainingStatistics"/>), clipping decides there, and
+/// the host reads the statistics only to report progress (see <see cref="TrainingOptions.ProgressInterval"/>
+/// and <see cref="TrainingOptions.ProgressMinInterval"/>) and at the end of each epoch. When a read
+/// shows a non-finite loss the run stops with <see cref="TrainingDivergedException"/> naming the
+/// first step whose loss was not finite; the epoch-end read comes before evaluation and checkpoints,
+/// so no checkpoint is ever written from a non-finite state. A steady-state step allocates nothing.
+/// <see cref="Resume"/> restores a checkpoint so that the run continues exactly as if it had not
+/// stopped (same order, rates, dropout masks, optimiser moments).
 /// </summary>
 public sealed class Trainer
 {
@@ -94,9 +109,7 @@ public sealed class Trainer
     private readonly TrainingOptions _options;
     private readonly ILearningRateSchedule _schedule;
     private readonly EarlyStopping? _earlyStopping;
-    private readonly TensorSlot _stepLoss = new();
-    private readonly float[] _hostFloat = new float[1];
-    private readonly double[] _hostDouble = new double[1];
+    private readonly TensorBuffer _stepLoss = new();
     private double _bestMetric = double.NaN;
     private string? _lastCheckpoint;
 
@@ -111,6 +124,10 @@ public sealed class Trainer
         Positive(options.BatchSize, "batch size");
         Positive(options.EvaluationBatchSize, "evaluation batch size");
         Positive(options.ProgressInterval, "progress interval");
+        if (options.ProgressMinInterval < TimeSpan.Zero)
+        {
+            throw new ConfigurationException(string.Create(CultureInfo.InvariantCulture, $"training option 'progress min interval' must be zero or more, got {options.ProgressMinInterval}"));
+        }
         Positive(options.PrefetchBatches, "prefetch batches");
         MonitoredMetric.Check(options.BestMetric, "best checkpoint");
         _network = network;
@@ -121,7 +138,11 @@ public sealed class Trainer
         _earlyStopping = options.EarlyStopping is { } early ? new EarlyStopping(early) : null;
     }
 
-    /// <summary>Called every <see cref="TrainingOptions.ProgressInterval"/> steps and at the end of each epoch.</summary>
+    /// <summary>
+    /// Called every <see cref="TrainingOptions.ProgressInterval"/> steps, at most once per
+    /// <see cref="TrainingOptions.ProgressMinInterval"/>, and at the end of each epoch. Each report
+    /// is a host read of the run's statistics: leave it null to read only at epoch ends.
+    /// </summary>
     public IProgress<StepReport>? Progress { get; set; }
 
     /// <summary>Called after each epoch, once its checkpoint is written.</summary>
@@ -180,7 +201,8 @@ public sealed class Trainer
         int batchSize = _options.BatchSize;
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var order = new int[train.Count];
-        var logits = new float[checked(batchSize * train.ClassCount)];
+        using var statistics = new TrainingStatistics(_network.Backend);
+        var cadence = new ReportCadence(_options.ProgressInterval, _options.ProgressMinInterval);
         using var loader = new BackgroundBatchLoader(_network.Backend, train, batchSize, _options.PrefetchBatches);
         using Evaluator? validation = Evaluator(data.Validation);
         using Evaluator? test = Evaluator(data.Test);
@@ -196,42 +218,47 @@ public sealed class Trainer
             (train as IEpochAwareDataset)?.BeginEpoch(epoch);
             EpochOrder.Shuffle(order, _options.Seed, epoch);
             loader.Start(order, order.Length, batchSize);
-            double lossSum = 0, rate = double.NaN;
-            long correct = 0, seen = 0;
+            statistics.Reset();
+            long epochStartStep = GlobalStep;
+            TrainingTotals totals = default;
+            double rate = double.NaN;
+            long seen = 0;
             for (int step = 1; step <= stepsPerEpoch; step++)
             {
                 cancellation.ThrowIfCancellationRequested();
                 rate = _schedule.RateAt(GlobalStep, stepsPerEpoch);
                 _optimizer.LearningRate = rate;
-                var (inputs, targets) = loader.Next();
-                int n = loader.Labels.Length;
+                var (inputs, labels) = loader.Next();
                 Tensor output = _network.Forward(inputs, training: true);
-                LossOutput l = _loss.Compute(output, targets);
+                LossOutput l = _loss.Compute(output, labels);
                 _network.Backward(l.Gradient);
-                double stepLoss = StepLoss(l.Value); // penalty of the weights the loss was computed with
-                if (!double.IsFinite(stepLoss))
-                {
-                    throw new TrainingDivergedException(epoch, step, GlobalStep + 1, stepLoss, rate, _lastCheckpoint);
-                }
+                statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
                 _options.Regularizer?.AddGradients(_network.Parameters);
                 _options.Clipping?.Apply(_network.Parameters);
                 _optimizer.Step(_network.Parameters);
                 GlobalStep++;
+                seen += labels.ElementCount;
 
-                Span<float> batchLogits = logits.AsSpan(0, (int)output.ElementCount);
-                _network.Backend.CopyToHost(output, batchLogits);
-                correct += Metrics.CountCorrect(batchLogits, loader.Labels);
-                lossSum += stepLoss * n;
-                seen += n;
-                if (Progress is { } progress && (step % _options.ProgressInterval == 0 || step == stepsPerEpoch))
+                bool last = step == stepsPerEpoch;
+                if (!(last ? cadence.Due(step, lastOfEpoch: true) : Progress is not null && cadence.Due(step, lastOfEpoch: false)))
+                {
+                    continue;
+                }
+                // The one host read: it waits for the queued steps. Divergence is checked before
+                // anything is reported, evaluated or written.
+                totals = statistics.Read();
+                ThrowIfDiverged(totals, epoch, epochStartStep, seen, stepsPerEpoch);
+                if (Progress is { } progress)
                 {
                     TimeSpan sinceStart = Stopwatch.GetElapsedTime(runStart);
                     long done = GlobalStep - stepsAtStart;
-                    progress.Report(new StepReport(epoch, _options.Epochs, step, stepsPerEpoch, GlobalStep, lossSum / seen, (double)correct / seen,
+                    progress.Report(new StepReport(epoch, _options.Epochs, step, stepsPerEpoch, GlobalStep, totals.LossSum / seen, (double)totals.Correct / seen,
                         seen / Stopwatch.GetElapsedTime(epochStart).TotalSeconds, rate, elapsedBefore + sinceStart,
                         sinceStart * ((double)(stepsInRun - done) / done)));
                 }
             }
+            double lossSum = totals.LossSum;
+            long correct = totals.Correct;
             TimeSpan trainTime = Stopwatch.GetElapsedTime(epochStart);
             EvaluationResult? v = validation?.Run(cancellation);
             EvaluationResult? t = test?.Run(cancellation);
@@ -383,23 +410,31 @@ public sealed class Trainer
         }
     }
 
-    // The step's loss on the host, penalties included; one scalar copy per step.
-    private double StepLoss(Tensor value)
+    // The step's loss with the penalties added, still on the backend (the loss's own value is left alone).
+    private Tensor StepLoss(Tensor value)
     {
-        Tensor scalar = value;
-        if (_options.Regularizer is { } regularizer)
+        if (_options.Regularizer is not { } regularizer)
         {
-            scalar = _stepLoss.Scalar(value.Backend, value.DataType);
-            value.Backend.Copy(value, scalar);
-            regularizer.AddPenalty(_network.Parameters, scalar);
+            return value;
         }
-        if (scalar.DataType == DataType.Float64)
+        Tensor scalar = _stepLoss.Scalar(value.Backend, value.DataType);
+        value.Backend.Copy(value, scalar);
+        regularizer.AddPenalty(_network.Parameters, scalar);
+        return scalar;
+    }
+
+    // A read showed a non-finite loss: name the first step whose loss was not finite (the
+    // accumulator keeps it), with the rate that step used. Steps after it have run on the device,
+    // but nothing is evaluated or written from them.
+    private void ThrowIfDiverged(TrainingTotals totals, int epoch, long epochStartStep, long seen, int stepsPerEpoch)
+    {
+        if (totals.FirstNonFiniteStep == 0 && double.IsFinite(totals.LossSum))
         {
-            scalar.Backend.CopyToHost<double>(scalar, _hostDouble);
-            return _hostDouble[0];
+            return;
         }
-        scalar.Backend.CopyToHost<float>(scalar, _hostFloat);
-        return _hostFloat[0];
+        long first = totals.FirstNonFiniteStep > 0 ? totals.FirstNonFiniteStep : GlobalStep;
+        int step = checked((int)(first - epochStartStep));
+        throw new TrainingDivergedException(epoch, step, first, totals.LossSum / seen, _schedule.RateAt(first - 1, stepsPerEpoch), _lastCheckpoint);
     }
 
     private Evaluator? Evaluator(ImageDataset? data) =>

@@ -136,10 +136,13 @@ internal static class MetricKernels
             {
                 continue;
             }
+            // Ties go to the lower index, as the confusion matrix's first maximum does, so that top-1
+            // equals the confusion diagonal and a row of equal logits is not scored correct for every label.
             int rank = 0;
-            foreach (T value in row)
+            for (int j = 0; j < row.Length; j++)
             {
-                if (value > own || T.IsNaN(value))
+                T value = row[j];
+                if (value > own || T.IsNaN(value) || (j < t && value == own))
                 {
                     rank++;
                 }

@@ -4,7 +4,7 @@ namespace Engine.Core;
 /// Reads batches ahead on a producer thread: while the training thread computes step t, the
 /// producer fills the host staging buffers of steps t+1 … t+depth (a bounded ring), and
 /// <see cref="Next"/> uploads the next one on the calling thread (backends are used from one thread
-/// only). Batches come in the order of the index list given to <see cref="Start"/>, so results are
+/// only) into one of two alternating sets of backend tensors. Batches come in the order of the index list given to <see cref="Start"/>, so results are
 /// the same as with <see cref="BatchLoader"/>. An error while reading an example is re-thrown by the
 /// <see cref="Next"/> that would have returned its batch, naming the example. The ring, the tensors
 /// and the thread are created once; a steady-state step allocates nothing.
@@ -45,7 +45,7 @@ public sealed class BackgroundBatchLoader : IDisposable
             _ring[i] = new HostBatch(data, maxBatchSize);
         }
         _labels = new int[maxBatchSize];
-        _tensors = new BatchTensors(backend, data);
+        _tensors = new BatchTensors(backend, data, maxBatchSize);
         MaxBatchSize = maxBatchSize;
         _producer = new Thread(Produce) { IsBackground = true, Name = "engine batch producer" };
         _producer.Start();
@@ -92,10 +92,13 @@ public sealed class BackgroundBatchLoader : IDisposable
     }
 
     /// <summary>
-    /// Waits for the next batch of the pass and uploads it; the tensors are owned by the loader and
-    /// valid until the next call. Throws the producer's error, naming the example, if reading failed.
+    /// Waits for the next batch of the pass and uploads it: inputs N×sample and
+    /// <see cref="DataType.Int32"/> class labels N (losses take them as targets). The tensors are owned
+    /// by the loader and stay valid until the call after next: uploads alternate between two sets, so
+    /// on a backend that queues work the copy of batch t+1 overlaps step t. Throws the producer's
+    /// error, naming the example, if reading failed.
     /// </summary>
-    public (Tensor Inputs, Tensor Targets) Next()
+    public (Tensor Inputs, Tensor Labels) Next()
     {
         HostBatch batch;
         lock (_gate)

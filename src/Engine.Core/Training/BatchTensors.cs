@@ -1,34 +1,72 @@
 namespace Engine.Core;
 
 /// <summary>
-/// Backend tensors for batches of each size met (in practice two: the full batch and the last
-/// one of an epoch), allocated on first use and reused, so uploading allocates nothing.
+/// Double-buffered backend staging for batches: two sets of tensors (inputs N×sample and
+/// <see cref="DataType.Int32"/> labels N) sized once for the largest batch, used in turn, so that on
+/// a backend that queues work the upload of batch t+1 goes to memory step t is not reading and can
+/// overlap it (on the CPU it is a plain copy). A smaller batch (the last of an epoch) is a view of
+/// the first rows of the full-size tensors: nothing is freed or reallocated as the size changes.
 /// </summary>
-internal sealed class BatchTensors(IBackend backend, ImageDataset data) : IDisposable
+internal sealed class BatchTensors : IDisposable
 {
-    private readonly Dictionary<int, (Tensor Inputs, Tensor Targets)> _tensors = [];
+    private readonly Set[] _sets;
+    private int _next;
 
-    /// <summary>Copies <paramref name="batch"/> to the backend; the tensors stay owned by this object.</summary>
-    public (Tensor Inputs, Tensor Targets) Upload(HostBatch batch)
+    public BatchTensors(IBackend backend, ImageDataset data, int maxBatchSize)
     {
-        int n = batch.Count;
-        if (!_tensors.TryGetValue(n, out var tensors))
-        {
-            tensors = (backend.Allocate(data.SampleShape.WithBatch(n)), backend.Allocate(new Shape(n, data.ClassCount)));
-            _tensors[n] = tensors;
-        }
-        backend.CopyFromHost<float>(batch.Inputs.AsSpan(0, (int)tensors.Inputs.ElementCount), tensors.Inputs);
-        backend.CopyFromHost<float>(batch.Targets.AsSpan(0, (int)tensors.Targets.ElementCount), tensors.Targets);
-        return tensors;
+        _sets = [new Set(backend, data.SampleShape, maxBatchSize), new Set(backend, data.SampleShape, maxBatchSize)];
+    }
+
+    /// <summary>
+    /// Copies <paramref name="batch"/> to the backend into the set not used by the previous upload;
+    /// the tensors stay owned by this object and are valid until the upload after next.
+    /// </summary>
+    public (Tensor Inputs, Tensor Labels) Upload(HostBatch batch)
+    {
+        Set set = _sets[_next];
+        _next ^= 1;
+        var (inputs, labels) = set.Sized(batch.Count);
+        IBackend backend = inputs.Backend;
+        backend.CopyFromHost<float>(batch.Inputs.AsSpan(0, (int)inputs.ElementCount), inputs);
+        backend.CopyFromHost<int>(batch.Labels.AsSpan(0, batch.Count), labels);
+        return (inputs, labels);
     }
 
     public void Dispose()
     {
-        foreach (var (inputs, targets) in _tensors.Values)
+        foreach (Set set in _sets)
         {
-            inputs.Dispose();
-            targets.Dispose();
+            set.Dispose();
         }
-        _tensors.Clear();
+    }
+
+    private sealed class Set(IBackend backend, Shape sampleShape, int capacity) : IDisposable
+    {
+        private readonly Tensor _inputs = backend.Allocate(sampleShape.WithBatch(capacity));
+        private readonly Tensor _labels = backend.Allocate(new Shape(capacity), DataType.Int32);
+
+        // The views of the latest smaller size, kept so that a repeated size allocates nothing.
+        private (int Count, Tensor Inputs, Tensor Labels) _view;
+
+        public (Tensor Inputs, Tensor Labels) Sized(int count)
+        {
+            if (count == capacity)
+            {
+                return (_inputs, _labels);
+            }
+            if (_view.Count != count)
+            {
+                _view = (count,
+                    new Tensor(_inputs.Backend, _inputs.Storage, sampleShape.WithBatch(count), _inputs.DataType, ownsStorage: false),
+                    new Tensor(_labels.Backend, _labels.Storage, new Shape(count), DataType.Int32, ownsStorage: false));
+            }
+            return (_view.Inputs, _view.Labels);
+        }
+
+        public void Dispose()
+        {
+            _inputs.Dispose();
+            _labels.Dispose();
+        }
     }
 }

@@ -3,19 +3,21 @@ namespace Engine.Core;
 /// <summary>
 /// Runs a network in inference mode over a data set, in order, with batches read ahead by a
 /// <see cref="BackgroundBatchLoader"/>, counting top-1, top-5, the confusion matrix and (given a
-/// loss) the mean loss. Kept by the trainer across epochs so its buffers are made once.
+/// loss) the mean loss on the backend (<see cref="IBackend.AccumulateTopK"/>,
+/// <see cref="IBackend.AccumulateConfusion"/>, <see cref="IBackend.AccumulateLoss"/>); the host
+/// reads them once, at the end of the pass. NaN logits are never scored correct. Kept by the
+/// trainer across epochs so its buffers are made once.
 /// </summary>
 internal sealed class Evaluator : IDisposable
 {
+    private const int Loss = 0, TopK = 1, Confusion = 2;
     private readonly Network _network;
     private readonly ImageDataset _data;
     private readonly int _batchSize;
     private readonly ILoss? _loss;
     private readonly BackgroundBatchLoader _loader;
     private readonly int[] _order;
-    private readonly float[] _logits;
-    private readonly float[] _lossFloat = new float[1];
-    private readonly double[] _lossDouble = new double[1];
+    private readonly DeviceCounters _counters;
 
     public Evaluator(Network network, ImageDataset data, int batchSize, ILoss? loss, int prefetch)
     {
@@ -29,46 +31,41 @@ internal sealed class Evaluator : IDisposable
         {
             _order[i] = i;
         }
-        _logits = new float[checked(batchSize * data.ClassCount)];
+        int k = data.ClassCount;
+        _counters = new DeviceCounters(network.Backend, 2, 5, checked(k * k)); // counts[j]: label ranked within the top j + 1
     }
 
     public EvaluationResult Run(CancellationToken cancellation = default)
     {
-        int k = _data.ClassCount;
-        var confusion = new long[k * k];
-        long top1 = 0, top5 = 0;
-        double lossSum = 0;
+        IBackend backend = _network.Backend;
+        _counters.Reset();
         _loader.Start(_order, _order.Length, _batchSize);
         for (int b = 0; b < _loader.BatchCount; b++)
         {
             cancellation.ThrowIfCancellationRequested();
-            var (inputs, targets) = _loader.Next();
+            var (inputs, labels) = _loader.Next();
             Tensor output = _network.Forward(inputs, training: false);
-            Span<float> logits = _logits.AsSpan(0, (int)output.ElementCount);
-            _network.Backend.CopyToHost(output, logits);
-            ReadOnlySpan<int> labels = _loader.Labels;
-            top1 += Metrics.CountTopK(logits, labels, 1);
-            top5 += Metrics.CountTopK(logits, labels, 5);
-            Metrics.AddToConfusion(logits, labels, confusion);
+            backend.AccumulateTopK(output, labels, _counters[TopK]);
+            backend.AccumulateConfusion(output, labels, _counters[Confusion]);
             if (_loss is not null)
             {
-                lossSum += ReadScalar(_loss.Compute(output, targets).Value) * labels.Length;
+                backend.AccumulateLoss(_loss.Compute(output, labels).Value, labels.ElementCount, b + 1, _counters[Loss]);
             }
         }
-        double loss = _loss is null || _order.Length == 0 ? double.NaN : lossSum / _order.Length;
-        return new EvaluationResult(_order.Length, loss, top1, top5, confusion, _data.ClassNames);
-    }
-
-    private double ReadScalar(Tensor value)
-    {
-        if (value.DataType == DataType.Float64)
+        ReadOnlySpan<double> counts = _counters.Read();
+        int k = _data.ClassCount;
+        var confusion = new long[k * k];
+        for (int i = 0; i < confusion.Length; i++)
         {
-            value.Backend.CopyToHost<double>(value, _lossDouble);
-            return _lossDouble[0];
+            confusion[i] = (long)counts[7 + i];
         }
-        value.Backend.CopyToHost<float>(value, _lossFloat);
-        return _lossFloat[0];
+        double loss = _loss is null || _order.Length == 0 ? double.NaN : counts[0] / _order.Length;
+        return new EvaluationResult(_order.Length, loss, (long)counts[2], (long)counts[6], confusion, _data.ClassNames);
     }
 
-    public void Dispose() => _loader.Dispose();
+    public void Dispose()
+    {
+        _loader.Dispose();
+        _counters.Dispose();
+    }
 }

@@ -1,8 +1,10 @@
 namespace Engine.Core;
 
 /// <summary>
-/// Host staging memory of one batch: inputs N×C×H×W, one-hot targets N×K and the labels, sized
-/// once for the largest batch. Filled from a data set (on any thread), then uploaded.
+/// Host staging memory of one batch: inputs N×C×H×W and the class labels, sized once for the
+/// largest batch. Filled from a data set (on any thread), then uploaded. Targets are not built
+/// here: the labels go to the backend as <see cref="DataType.Int32"/> class indices and the loss
+/// expands them (N integers to copy instead of N×K floats).
 /// </summary>
 internal sealed class HostBatch
 {
@@ -14,13 +16,10 @@ internal sealed class HostBatch
         _sampleSize = checked((int)data.SampleShape.ElementCount);
         _classes = data.ClassCount;
         Inputs = new float[checked(maxBatchSize * _sampleSize)];
-        Targets = new float[checked(maxBatchSize * _classes)];
         Labels = new int[maxBatchSize];
     }
 
     public float[] Inputs { get; }
-
-    public float[] Targets { get; }
 
     public int[] Labels { get; }
 
@@ -34,7 +33,6 @@ internal sealed class HostBatch
     public void Fill(ImageDataset data, ReadOnlySpan<int> indices, int batchNumber)
     {
         int n = indices.Length;
-        Array.Clear(Targets, 0, n * _classes);
         for (int i = 0; i < n; i++)
         {
             int index = indices[i];
@@ -44,10 +42,10 @@ internal sealed class HostBatch
                 int label = data.GetLabel(index);
                 if ((uint)label >= (uint)_classes)
                 {
+                    // Checked here, on the host: a backend's OneHot cannot throw and would give a row of zeros.
                     throw new DataFormatException($"example {index}", $"label {label} is outside 0..{_classes - 1}");
                 }
                 Labels[i] = label;
-                Targets[i * _classes + label] = 1f;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

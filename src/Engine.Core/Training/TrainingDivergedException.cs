@@ -3,8 +3,11 @@ using System.Globalization;
 namespace Engine.Core;
 
 /// <summary>
-/// The training loss became NaN or infinite. Training stops before the step's update, and no
-/// checkpoint is written afterwards, so the last good checkpoint (if any) is intact.
+/// The training loss became NaN or infinite. The loss is checked on the backend at every step
+/// and read when the run reports (progress, end of epoch), so the run stops at the first read after
+/// the step named here, which is the first whose loss was not finite. That read comes before any
+/// evaluation or checkpoint of the epoch, so no checkpoint is written from a non-finite state and
+/// the last good checkpoint (if any) is intact.
 /// </summary>
 public sealed class TrainingDivergedException : EngineException
 {
@@ -21,7 +24,7 @@ public sealed class TrainingDivergedException : EngineException
         LastCheckpoint = lastCheckpoint;
     }
 
-    /// <summary>1-based epoch of the failing step.</summary>
+    /// <summary>1-based epoch of the first step whose loss was not finite.</summary>
     public int Epoch { get; }
 
     /// <summary>1-based step within the epoch.</summary>
@@ -30,7 +33,7 @@ public sealed class TrainingDivergedException : EngineException
     /// <summary>1-based step since the run began.</summary>
     public long GlobalStep { get; }
 
-    /// <summary>The non-finite loss.</summary>
+    /// <summary>The epoch's mean training loss when the divergence was read (NaN or infinite).</summary>
     public double Loss { get; }
 
     /// <summary>The checkpoint written last, or null.</summary>

@@ -19,13 +19,17 @@ public sealed class BackgroundBatchLoaderTests
             Assert.Equal(8, background.BatchCount);
             for (int b = 0; b < 8; b++)
             {
-                var (inputs, targets) = background.Next();
-                float[] x = Host(inputs), t = Host(targets);
+                var (inputs, labelTensor) = background.Next();
+                float[] x = Host(inputs);
+                int[] t = HostLabels(labelTensor);
                 int[] labels = background.Labels.ToArray();
-                var (refInputs, refTargets) = reference.Load(order.AsSpan(b * 32, Math.Min(32, 250 - b * 32)));
+                var (refInputs, refLabels) = reference.Load(order.AsSpan(b * 32, Math.Min(32, 250 - b * 32)));
                 Assert.Equal(Host(refInputs), x);
-                Assert.Equal(Host(refTargets), t);
+                Assert.Equal(HostLabels(refLabels), t);
                 Assert.Equal(reference.Labels.ToArray(), labels);
+                Assert.Equal(labels, t);
+                Assert.Equal(DataType.Int32, labelTensor.DataType);
+                Assert.Equal(labels.Length, inputs.Shape[0]);
             }
             Assert.Throws<InvalidOperationException>(() => background.Next());
         }
@@ -73,6 +77,31 @@ public sealed class BackgroundBatchLoaderTests
         loader.Dispose();
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
         Assert.Throws<ObjectDisposedException>(() => loader.Next());
+    }
+
+    [Fact]
+    public void TwoStagingSetsAlternateAndKeepTheirCapacityForTheSmallLastBatch()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        using var loader = new BatchLoader(backend, TrainingFixtures.MnistTrain(100), 40);
+        var (x1, y1) = loader.Load(Enumerable.Range(0, 40).ToArray());
+        var (x2, y2) = loader.Load(Enumerable.Range(40, 40).ToArray());
+        var (x3, y3) = loader.Load(Enumerable.Range(80, 20).ToArray());
+        Assert.NotSame(x1.Storage, x2.Storage); // batch t+1 is uploaded while step t may still read batch t
+        Assert.NotSame(y1.Storage, y2.Storage);
+        Assert.Same(x1.Storage, x3.Storage); // the last, smaller batch is a view of the first set
+        Assert.Same(y1.Storage, y3.Storage);
+        Assert.Equal(new Shape(20, 1, 28, 28), x3.Shape);
+        Assert.Equal(new Shape(20), y3.Shape);
+        Assert.Equal(40L * 28 * 28 * sizeof(float), x3.Storage.ByteLength);
+        Assert.Equal(loader.Labels.ToArray(), HostLabels(y3));
+    }
+
+    private static int[] HostLabels(Tensor t)
+    {
+        var values = new int[t.ElementCount];
+        t.Backend.CopyToHost<int>(t, values);
+        return values;
     }
 
     private static float[] Host(Tensor t)

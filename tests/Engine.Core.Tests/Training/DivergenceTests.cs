@@ -34,6 +34,40 @@ public sealed class DivergenceTests
         Assert.False(File.Exists(file + ".tmp"));
     }
 
+    [Fact]
+    public void AReadInTheMiddleOfTheEpochStopsThereNamingTheSameFirstBadStep()
+    {
+        (int Step, int Reports) Run(int progressInterval)
+        {
+            using IBackend backend = TestEngine.CreateBackend();
+            using Network net = TrainingFixtures.Build(backend, new ModelSpec("mlp", TestEngine.Catalog.Model("mlp").Spec.Layers), seed: 1);
+            using var loss = new SoftmaxCrossEntropyLoss();
+            using var sgd = new SgdOptimizer(0.01);
+            var options = new TrainingOptions(Epochs: 3, BatchSize: 32, Seed: 1)
+            {
+                Schedule = new SwitchAt(8, 0.01, 1e30),
+                ProgressInterval = progressInterval,
+                ProgressMinInterval = TimeSpan.Zero,
+            };
+            var trainer = new Trainer(net, loss, sgd, options);
+            int reports = 0;
+            trainer.Progress = new Counting(() => reports++);
+            var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(new TrainingData(TrainingFixtures.MnistTrain(256))));
+            Assert.Equal(2, error.Epoch);
+            return (error.Step, reports);
+        }
+
+        var (endOfEpoch, _) = Run(progressInterval: 1000); // read only at the end of epoch 2
+        var (everyStep, reports) = Run(progressInterval: 1); // read after every step
+        Assert.Equal(endOfEpoch, everyStep);
+        Assert.Equal(8 + everyStep - 1, reports); // every step before the bad one was reported, then the read of the bad one threw
+    }
+
+    private sealed class Counting(Action onReport) : IProgress<StepReport>
+    {
+        public void Report(StepReport value) => onReport();
+    }
+
     private sealed class SwitchAt(long step, double before, double after) : ILearningRateSchedule
     {
         public string Description => "switch";

@@ -14,7 +14,8 @@ public sealed class GradientClippingTests
         using Parameter a = NewParameter(backend, "a", [3, -4]);
         using Parameter b = NewParameter(backend, "b", [12]);
         using var clipping = new GradientClipping(maxNorm: 6.5);
-        Assert.Equal(13, clipping.Apply([a, b]), 12); // √(9 + 16 + 144)
+        clipping.Apply([a, b]);
+        Assert.Equal(13, clipping.LastNorm, 12); // √(9 + 16 + 144)
         Assert.Equal([1.5, -2], Gradient(a));
         Assert.Equal([6], Gradient(b));
     }
@@ -25,7 +26,8 @@ public sealed class GradientClippingTests
         using IBackend backend = TestEngine.CreateBackend();
         using Parameter a = NewParameter(backend, "a", [3, -4]);
         using var clipping = new GradientClipping(maxNorm: 5.5);
-        Assert.Equal(5, clipping.Apply([a]), 12);
+        clipping.Apply([a]);
+        Assert.Equal(5, clipping.LastNorm, 12);
         Assert.Equal([3, -4], Gradient(a));
     }
 
@@ -38,13 +40,15 @@ public sealed class GradientClippingTests
         using Parameter frozen = NewParameter(backend, "frozen", [100, -100]);
         frozen.Frozen = true;
         using var byValue = new GradientClipping(maxValue: 3.5);
-        Assert.True(double.IsNaN(byValue.Apply([a, b, frozen])));
+        byValue.Apply([a, b, frozen]);
+        Assert.True(double.IsNaN(byValue.LastNorm));
         Assert.Equal([3, -3.5, 0.5], Gradient(a));
         Assert.Equal([3.5], Gradient(b));
         Assert.Equal([100, -100], Gradient(frozen));
 
         using var both = new GradientClipping(maxNorm: 1, maxValue: 3);
-        double norm = both.Apply([a, b, frozen]); // values → [3, −3, 0.5], [3]; norm √27.25
+        both.Apply([a, b, frozen]); // values → [3, −3, 0.5], [3]; norm √27.25
+        double norm = both.LastNorm;
         Assert.Equal(Math.Sqrt(27.25), norm, 12);
         double s = 1 / Math.Sqrt(27.25);
         Assert.Equal(new[] { 3 * s, -3 * s, 0.5 * s }.Select(v => Math.Round(v, 12)), Gradient(a));
@@ -59,7 +63,8 @@ public sealed class GradientClippingTests
         backend.CopyFromHost<float>([30f, 40f], gradient);
         using var p = new Parameter("p", value, gradient);
         using var clipping = new GradientClipping(maxNorm: 10);
-        Assert.Equal(50, clipping.Apply([p]), 5);
+        clipping.Apply([p]);
+        Assert.Equal(50, clipping.LastNorm, 5);
         var host = new float[2];
         backend.CopyToHost<float>(gradient, host);
         Assert.Equal([6f, 8f], host);
@@ -89,26 +94,43 @@ public sealed class GradientClippingTests
         long clipped = GC.GetAllocatedBytesForCurrentThread() - before;
 
         // The same backend calls made directly (the backend may allocate, e.g. formatting op names).
-        using Tensor scratch = backend.Allocate(new Shape(1000), DataType.Float64), scalar = backend.Allocate(new Shape(1), DataType.Float64);
-        var host = new double[1];
+        using Tensor scalar = backend.Allocate(new Shape(1), DataType.Float64);
         Span<Tensor> ops = [a.Gradient, b.Gradient];
         backend.Binary(BinaryOp.Min, a.Gradient, a.Gradient, a.Gradient);
         before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
-            backend.Fill(scalar, 0);
             foreach (Tensor g in ops)
             {
                 backend.Binary(BinaryOp.Min, g, g, g);
                 backend.Binary(BinaryOp.Max, g, g, g);
-                backend.Unary(UnaryOp.Square, a.Gradient, scratch);
-                backend.Sum(scratch, scalar);
-                backend.Axpby(1, scalar, 1, scalar);
-                backend.Axpby(0, g, 1, g);
             }
-            backend.CopyToHost<double>(scalar, host);
+            foreach (Tensor g in ops)
+            {
+                backend.SumOfSquares(g, scalar, 1);
+            }
+            foreach (Tensor g in ops)
+            {
+                backend.ClipToNorm(scalar, 1, g);
+            }
         }
         long direct = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(clipped <= direct + 1024, $"clipping allocated {clipped} bytes over 1000 steps; its backend calls alone {direct}");
+    }
+
+    [Fact]
+    public void ClippingByNormMakesNoHostReadUntilTheNormIsAskedFor()
+    {
+        using IBackend inner = TestEngine.CreateBackend();
+        using var backend = new CountingBackend(inner);
+        using Parameter a = NewParameter(backend, "a", [30, 40]);
+        using var clipping = new GradientClipping(maxNorm: 10, maxValue: 100);
+        for (int i = 0; i < 5; i++)
+        {
+            clipping.Apply([a]);
+        }
+        Assert.Equal(0, backend.HostSyncs);
+        Assert.Equal(10, clipping.LastNorm, 9); // the fifth call measured the already clipped [6, 8]
+        Assert.Equal(1, backend.HostReads);
     }
 }

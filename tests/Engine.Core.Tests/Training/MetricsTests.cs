@@ -72,4 +72,36 @@ public sealed class MetricsTests
         Assert.Equal(300, result.ConfusionMatrix.ToArray().Sum());
         Assert.Equal(result.Top1 * 300, Enumerable.Range(0, 10).Sum(c => result.Confusion(c, c)), 9);
     }
+
+    [Fact]
+    public void NaNWeightsScoreNothingCorrectInEvaluate()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        using Network net = TrainingFixtures.Build(backend, TrainingFixtures.MlpWithBatchNormAndDropout(), seed: 4);
+        foreach (Parameter p in net.Parameters)
+        {
+            backend.Fill(p.Value, double.NaN);
+        }
+        using var loss = new SoftmaxCrossEntropyLoss();
+        EvaluationResult result = Trainer.Evaluate(net, TrainingFixtures.MnistTest(100), batchSize: 32, loss);
+        Assert.Equal(100, result.Count);
+        Assert.Equal(0, result.Top1); // NaN logits never rank the label first, whatever the tie rule
+        Assert.Equal(0, result.Top5);
+        Assert.True(double.IsNaN(result.Loss));
+        Assert.Equal(100, Enumerable.Range(0, 10).Sum(c => result.Confusion(c, 0))); // a NaN row predicts its first NaN: class 0
+    }
+
+    [Fact]
+    public void EvaluateReadsTheDeviceOnceForAWholePass()
+    {
+        using IBackend inner = TestEngine.CreateBackend();
+        using var backend = new CountingBackend(inner);
+        using Network net = TrainingFixtures.Build(backend, TrainingFixtures.MlpWithBatchNormAndDropout(), seed: 4);
+        using var loss = new SoftmaxCrossEntropyLoss();
+        backend.ResetCounts();
+        EvaluationResult result = Trainer.Evaluate(net, TrainingFixtures.MnistTest(300), batchSize: 32, loss); // 10 batches
+        Assert.Equal(1, backend.HostSyncs);
+        Assert.InRange(result.Top1, 0.01, 1);
+        Assert.True(double.IsFinite(result.Loss) && result.Loss > 0);
+    }
 }
