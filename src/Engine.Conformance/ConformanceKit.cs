@@ -101,8 +101,8 @@ public static class ConformanceKit
         }
         catch (Exception e)
         {
-            string claimed = c.Needs.Count > 0 ? $"claims '{c.Needs[0]}' but" : "";
-            return new CaseResult(CaseStatus.Fail, c.Name, $"the backend {claimed} threw {e.GetType().Name}: {e.Message}".Replace("  ", " ", StringComparison.Ordinal));
+            string claimed = c.BlameFirstNeed && c.Needs.Count > 0 ? $"the backend claims '{c.Needs[0]}' but threw" : "the backend threw";
+            return new CaseResult(CaseStatus.Fail, c.Name, $"{claimed} {e.GetType().Name}: {e.Message}");
         }
     }
 }
