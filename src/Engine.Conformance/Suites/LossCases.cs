@@ -23,7 +23,8 @@ internal static class LossCases
                 {
                     string targets = indices ? "int32 class indices" : "one-hot targets";
                     yield return new KitCase($"loss {factory.Name} {type.ToString().ToLowerInvariant()} [{Rows},{Classes}] {targets}", [new OpDescriptor(BackendOp.Memory, type)], type,
-                        c => Check(c, environment, factory, indices)) { ToleranceFactor = 10, BlameFirstNeed = false };
+                        c => Check(c, environment, factory, indices))
+                    { ToleranceFactor = 10, BlameFirstNeed = false };
                 }
             }
         }

@@ -35,7 +35,8 @@ internal static class OptimizerCases
             foreach (DataType type in ConformanceKit.FloatTypes)
             {
                 yield return new KitCase($"optimizer {factory.Name} {type.ToString().ToLowerInvariant()} {arguments} 3 steps", [new OpDescriptor(BackendOp.Memory, type)], type,
-                    c => Check(c, environment, factory, arguments)) { ToleranceFactor = 10, BlameFirstNeed = false };
+                    c => Check(c, environment, factory, arguments))
+                { ToleranceFactor = 10, BlameFirstNeed = false };
             }
         }
     }
