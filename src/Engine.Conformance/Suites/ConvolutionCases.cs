@@ -55,15 +55,22 @@ internal static class ConvolutionCases
                 yield return KitCase.Of($"{d} filters {p.Filters}", d, c => Locally(c, p));
             }
             // Scratch memory sized for one problem must not be reused too small for the next: small,
-            // large, small, large on one backend instance.
+            // large, small, large on one backend instance, with the other data type in between (a
+            // cached buffer sized in elements of one type would be too small for the other).
             var sequence = new OpDescriptor(BackendOp.Convolution, type) { Convolution = Convolutions[8].Geometry, Shape = Convolutions[8].Input };
-            yield return KitCase.Of($"{sequence} after smaller and larger problems", sequence, c =>
+            yield return KitCase.Of($"{sequence} after smaller and larger problems in both types", sequence, c =>
             {
-                foreach (Problem p in new[] { Convolutions[6], Convolutions[8], Convolutions[4], Convolutions[8] })
+                DataType otherType = type == DataType.Float32 ? DataType.Float64 : DataType.Float32;
+                double otherTolerance = otherType == DataType.Float32 ? c.Traits.Float32Tolerance : c.Traits.Float64Tolerance;
+                using var other = new CaseContext(c.Backend, otherType, otherTolerance, c.Traits);
+                foreach (Problem p in new[] { Convolutions[6], Convolutions[8], Convolutions[4], Convolutions[8], Convolutions[6] })
                 {
-                    if (c.Backend.Supports(new OpDescriptor(BackendOp.Convolution, type) { Convolution = p.Geometry, Shape = p.Input }))
+                    foreach (CaseContext context in new[] { c, other })
                     {
-                        Convolution(c, p);
+                        if (c.Backend.Supports(new OpDescriptor(BackendOp.Convolution, context.Type) { Convolution = p.Geometry, Shape = p.Input }))
+                        {
+                            Convolution(context, p);
+                        }
                     }
                 }
             });
