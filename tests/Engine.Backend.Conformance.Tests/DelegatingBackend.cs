@@ -59,7 +59,7 @@ public class DelegatingBackend(IBackend inner) : IBackend
 
     public void ConvolutionBackwardData(ConvolutionGeometry geometry, Tensor dy, Tensor w, Tensor dx) => Inner.ConvolutionBackwardData(geometry, dy, w, dx);
 
-    public void ConvolutionBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw) => Inner.ConvolutionBackwardFilter(geometry, x, dy, dw);
+    public virtual void ConvolutionBackwardFilter(ConvolutionGeometry geometry, Tensor x, Tensor dy, Tensor dw) => Inner.ConvolutionBackwardFilter(geometry, x, dy, dw);
 
     public void LocallyConnectedForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y) => Inner.LocallyConnectedForward(geometry, x, w, y);
 
