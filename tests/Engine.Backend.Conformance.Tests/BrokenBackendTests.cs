@@ -65,6 +65,112 @@ public sealed class BrokenBackendTests
         }
     }
 
+    /// <summary>
+    /// Declares <see cref="MaxPoolTieRule.Any"/> and routes each 2-D max-pool gradient to the last
+    /// maximum of its window (as a GPU may), computed on the host; <paramref name="dropTies"/> also
+    /// loses the gradient of tied windows.
+    /// </summary>
+    private sealed class LastMaximum(IBackend inner, bool dropTies = false) : DelegatingBackend(inner)
+    {
+        public override BackendTraits Traits => Inner.Traits with { MaxPoolTies = MaxPoolTieRule.Any };
+
+        public override void PoolingBackward(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx)
+        {
+            if (geometry.Mode != PoolingMode.Max || x.Shape.Rank != 4 || x.DataType != DataType.Float64)
+            {
+                base.PoolingBackward(geometry, x, y, dy, dx);
+                return;
+            }
+            ConvolutionGeometry g = geometry.Window;
+            var xv = new double[x.ElementCount];
+            var dyv = new double[dy.ElementCount];
+            var dxv = new double[x.ElementCount];
+            CopyToHost<double>(x, xv);
+            CopyToHost<double>(dy, dyv);
+            int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], oh = dy.Shape[2], ow = dy.Shape[3];
+            for (int p = 0; p < planes; p++)
+            {
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int best = -1, count = 0;
+                        for (int ky = 0; ky < g.Kernel[0]; ky++)
+                        {
+                            for (int kx = 0; kx < g.Kernel[1]; kx++)
+                            {
+                                int iy = (oy * g.Stride[0]) - g.PadBefore[0] + (ky * g.Dilation[0]);
+                                int ix = (ox * g.Stride[1]) - g.PadBefore[1] + (kx * g.Dilation[1]);
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                {
+                                    continue;
+                                }
+                                int i = (p * h * w) + (iy * w) + ix;
+                                if (best < 0 || xv[i] > xv[best])
+                                {
+                                    (best, count) = (i, 1);
+                                }
+                                else if (xv[i] == xv[best])
+                                {
+                                    (best, count) = (i, count + 1); // ties: the last one wins
+                                }
+                            }
+                        }
+                        if (best >= 0 && !(dropTies && count > 1))
+                        {
+                            dxv[best] += dyv[(p * oh * ow) + (oy * ow) + ox];
+                        }
+                    }
+                }
+            }
+            CopyFromHost<double>(dxv, dx);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WithTheAnyTieRuleMaxPoolTiesAreCheckedByTheirTotal(bool dropTies)
+    {
+        using var backend = new LastMaximum(Backends.Create("openblas"), dropTies);
+        var (summary, results) = Backends.RunKit(backend, filter: "pooling max 2-D");
+        var ties = results.Where(r => r.Name.Contains("float64", StringComparison.Ordinal) && r.Name.EndsWith("with ties", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, ties.Count);
+        if (dropTies)
+        {
+            Assert.All(ties, r =>
+            {
+                Assert.Equal(CaseStatus.Fail, r.Status);
+                Assert.StartsWith("backward Σdx = Σdy (ties to any maximum): max relative error", r.Detail, StringComparison.Ordinal);
+            });
+        }
+        else
+        {
+            // Routing ties to the last maximum is allowed under Any; every other 2-D case still
+            // matches the first-maximum reference, since random data has no ties.
+            Assert.Equal(0, summary.Failed);
+            Assert.True(summary.Passed >= 14, $"{summary.Passed} passed");
+        }
+    }
+
+    [Fact]
+    public void WithTheFirstIndexRuleATieToTheLastMaximumFails()
+    {
+        using var backend = new LastMaximumFirstIndex(Backends.Create("openblas"));
+        var (_, results) = Backends.RunKit(backend, filter: "with ties");
+        Assert.Contains(results, r => r.Status == CaseStatus.Fail && r.Name.Contains("float64", StringComparison.Ordinal)
+            && r.Detail!.StartsWith("backward dx (ties to the first maximum): max relative error", StringComparison.Ordinal));
+    }
+
+    /// <summary>The last-maximum routing while declaring the reference's first-index rule.</summary>
+    private sealed class LastMaximumFirstIndex(IBackend inner) : DelegatingBackend(inner)
+    {
+        private readonly LastMaximum _last = new(inner);
+
+        public override void PoolingBackward(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx) =>
+            _last.PoolingBackward(geometry, x, y, dy, dx);
+    }
+
     [Fact]
     public void AWrongFilterGradientFailsTheGradientCheck()
     {
