@@ -37,7 +37,18 @@ public static class BackendCheck
         {
             return 1;
         }
-        using IBackend backend = provider.Create();
+        IBackend backend;
+        try
+        {
+            backend = provider.Create();
+        }
+        catch (Exception e)
+        {
+            // A plugin's own failure: reported as the backend's, in one line, not as a crash.
+            error.WriteLine($"error: backend '{provider.Name}' could not be created: {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
+        using var owned = backend;
         // Without a reference backend the op cases still run against the kit's own references.
         IBackend? referenceBackend = null;
         BackendProbe referenceProbe = referenceProvider.Probe();

@@ -84,10 +84,11 @@ public static class ConformanceKit
         {
             return new CaseResult(CaseStatus.Skip, c.Name, $"not claimed by the backend ({missing})");
         }
-        double tolerance = (c.Type == DataType.Float64 ? backend.Traits.Float64Tolerance : backend.Traits.Float32Tolerance) * c.ToleranceFactor;
         try
         {
-            using var context = new CaseContext(backend, c.Type, tolerance, backend.Traits);
+            BackendTraits traits = backend.Traits;
+            double tolerance = (c.Type == DataType.Float64 ? traits.Float64Tolerance : traits.Float32Tolerance) * c.ToleranceFactor;
+            using var context = new CaseContext(backend, c.Type, tolerance, traits);
             c.Body(context);
             return new CaseResult(CaseStatus.Pass, c.Name);
         }
