@@ -25,6 +25,7 @@ public static class EngineCli
             BenchCommand.Create(output, error),
             EvalCommand.Create(output, error),
             PredictCommand.Create(output, error),
+            CheckBackendCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }

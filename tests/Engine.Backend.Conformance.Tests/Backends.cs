@@ -1,5 +1,5 @@
+using Engine.Conformance;
 using Engine.Host;
-using Engine.Tests;
 
 namespace Engine.Backend.Conformance.Tests;
 
@@ -13,31 +13,30 @@ public static class Backends
         return EngineHost.Create(options);
     });
 
-    /// <summary>Names of the available backends (theory data), with each data type they support for <paramref name="op"/>.</summary>
-    public static TheoryData<string, DataType> For(BackendOp op)
+    /// <summary>Names of the available backends (theory data).</summary>
+    public static TheoryData<string> Available()
     {
-        var data = new TheoryData<string, DataType>();
-        foreach (IBackendProvider provider in Available())
+        var data = new TheoryData<string>();
+        foreach (IBackendProvider provider in Host.Value.Catalog.Backends.Where(b => b.Probe().IsAvailable))
         {
-            using IBackend backend = provider.Create();
-            foreach (DataType type in Enum.GetValues<DataType>().Where(t => backend.Supports(op, t)))
-            {
-                data.Add(provider.Name, type);
-            }
+            data.Add(provider.Name);
         }
         return data;
     }
 
-    /// <summary>The component catalogue of the staged plugins (layers for layer-level conformance).</summary>
+    /// <summary>The component catalogue of the staged plugins.</summary>
     public static Engine.Core.ComponentCatalog Catalog => Host.Value.Catalog;
-
-    /// <summary>Every backend provider that can run on this machine.</summary>
-    public static IEnumerable<IBackendProvider> Available() => Host.Value.Catalog.Backends.Where(b => b.Probe().IsAvailable);
 
     /// <summary>Creates the backend named <paramref name="name"/>.</summary>
     public static IBackend Create(string name) => Host.Value.CreateBackend(name);
 
-    /// <summary>Tolerance for comparing with the float64 reference.</summary>
-    public static (double Absolute, double Relative) Tolerance(DataType type) =>
-        type == DataType.Float64 ? (1e-10, 1e-9) : (1e-4, 1e-4);
+    /// <summary>Runs the whole kit on <paramref name="backend"/> with the CPU backend as reference; every case's result, in order.</summary>
+    public static (ConformanceSummary Summary, List<CaseResult> Results) RunKit(IBackend backend, string? filter = null)
+    {
+        using IBackend reference = Create("cpu");
+        var results = new List<CaseResult>();
+        var options = new ConformanceOptions { Reference = reference, Catalog = Catalog, Filter = filter };
+        ConformanceSummary summary = ConformanceKit.Run(backend, options, results.Add);
+        return (summary, results);
+    }
 }

@@ -1,10 +1,10 @@
-namespace Engine.Backend.Conformance.Tests;
+namespace Engine.Conformance;
 
 /// <summary>
 /// Plain float64 batch normalisation and local response normalisation, straight from the formulas,
 /// on N×C×S data (S = product of the spatial sizes, 1 for N×C).
 /// </summary>
-public static class ReferenceNormalization
+internal static class ReferenceNormalization
 {
     /// <summary>Training-mode statistics of channel c: mean and biased variance over N and S.</summary>
     public static (double Mean, double Variance) Statistics(double[] x, int n, int c, int s, int channel)

@@ -1,4 +1,4 @@
-namespace Engine.Backend.Conformance.Tests;
+namespace Engine.Conformance;
 
 /// <summary>
 /// Plain float64 pooling, written for clarity: every window tap is visited, taps in the padding are
@@ -6,7 +6,7 @@ namespace Engine.Backend.Conformance.Tests;
 /// <see cref="PoolingMode"/> and <see cref="PoolingGeometry"/> (first maximum in scan order, padding
 /// never a maximum, an all-padding window gives 0).
 /// </summary>
-public static class ReferencePooling
+internal static class ReferencePooling
 {
     /// <summary>The output shape N×C×out spatial.</summary>
     public static int[] OutputShape(ConvolutionGeometry g, int[] x)

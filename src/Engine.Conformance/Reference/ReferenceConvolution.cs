@@ -1,4 +1,4 @@
-namespace Engine.Backend.Conformance.Tests;
+namespace Engine.Conformance;
 
 /// <summary>
 /// Plain float64 convolution and locally connected layers, written straight from the definition
@@ -7,7 +7,7 @@ namespace Engine.Backend.Conformance.Tests;
 /// taps landing in the padding contribute nothing. Slow and obviously right; the backends are
 /// compared with it.
 /// </summary>
-public static class ReferenceConvolution
+internal static class ReferenceConvolution
 {
     /// <summary>y (N×K×out) of a convolution.</summary>
     public static double[] Forward(ConvolutionGeometry g, Shape x, double[] xv, Shape w, double[] wv)
