@@ -42,6 +42,11 @@ public static class EngineCli
             error.WriteLine($"error: {e.Message}");
             return 1;
         }
+        catch (Exception e) when (BackendFailure.TryDescribe(e, out string message))
+        {
+            error.WriteLine($"error: {message}");
+            return 1;
+        }
         catch (OperationCanceledException)
         {
             // Ctrl+C: the trainer stops between steps; checkpoints already written stay as they are.
