@@ -76,6 +76,23 @@ public sealed partial class FallbackCommandTests(ITestOutputHelper log)
         Assert.StartsWith("error: --fallback tpu: unknown backend or device 'tpu'", unknown.Error.Trim());
     }
 
+    [Fact]
+    public void ABackendThatClaimsAnOpAndThrowsIsReportedAsItsFailureNamingTheOp()
+    {
+        var train = Run(Train("faulty"));
+        Assert.Equal(1, train.Code);
+        Assert.Equal(
+            "error: backend FaultyBackend failed in its PoolingForward op, which it claims to support: NotSupportedException: pooling kernel not compiled for this device " +
+            "(a fault of the backend plugin, not of the input; 'engine check-backend NAME' runs every op it claims)",
+            train.Error.Trim());
+        Assert.DoesNotContain("   at ", train.Error); // no stack trace
+
+        var check = Run("check-backend", "faulty", "--filter", "pooling max", "--hide-skipped");
+        Assert.Equal(1, check.Code);
+        Assert.Contains("FAIL  pooling max", check.Output);
+        Assert.Contains("threw NotSupportedException: pooling kernel not compiled for this device", check.Output);
+    }
+
     private static string[] Train(string device) =>
         ["train", "--model", "lenet5", "--data", RepoPaths.Mnist, "--limit", "512", "--epochs", "1", "--batch-size", "16", "--lr", "0.1", "--momentum", "0.9", "--seed", "5", "--no-progress", "--device", device];
 

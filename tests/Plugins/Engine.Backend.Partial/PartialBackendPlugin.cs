@@ -10,8 +10,11 @@ namespace Engine.Backend.Partial;
 public sealed class PartialBackendPlugin : IEnginePlugin
 {
     /// <inheritdoc/>
-    public void Register(IServiceCollection services) =>
+    public void Register(IServiceCollection services)
+    {
         services.AddSingleton<IBackendProvider>(provider => new PartialBackendProvider(provider));
+        services.AddSingleton<IBackendProvider>(provider => new FaultyBackendProvider(provider));
+    }
 
     // Looks the inner provider up only when asked: resolving the providers while being resolved would recurse.
     private sealed class PartialBackendProvider(IServiceProvider services) : IBackendProvider
@@ -25,6 +28,22 @@ public sealed class PartialBackendPlugin : IEnginePlugin
         public IBackend Create() =>
             new PartialBackend((Inner() ?? throw new BackendException("backend 'partial' wraps 'openblas', which is not loaded")).Create(),
                 new HashSet<BackendOp> { BackendOp.Pooling, BackendOp.Lrn });
+
+        private IBackendProvider? Inner() => services.GetServices<IBackendProvider>().FirstOrDefault(p => p.Name == "openblas");
+    }
+
+    // The 'faulty' backend: OpenBLAS that claims max pooling and then throws (see FaultyBackend).
+    private sealed class FaultyBackendProvider(IServiceProvider services) : IBackendProvider
+    {
+        public string Name => "faulty";
+
+        // Declared a GPU so that '--fallback cpu' (the first CPU backend other than --device) never picks it.
+        public DeviceKind Device => DeviceKind.Gpu;
+
+        public BackendProbe Probe() => Inner() is { } inner ? inner.Probe() : new BackendProbe(false, "no 'openblas' backend plugin is loaded");
+
+        public IBackend Create() =>
+            new FaultyBackend((Inner() ?? throw new BackendException("backend 'faulty' wraps 'openblas', which is not loaded")).Create());
 
         private IBackendProvider? Inner() => services.GetServices<IBackendProvider>().FirstOrDefault(p => p.Name == "openblas");
     }
