@@ -5,7 +5,8 @@ namespace Engine.Core;
 /// <see cref="DataType.Int32"/> labels N) sized once for the largest batch, used in turn, so that on
 /// a backend that queues work the upload of batch t+1 goes to memory step t is not reading and can
 /// overlap it (on the CPU it is a plain copy). A smaller batch (the last of an epoch) is a view of
-/// the first rows of the full-size tensors: nothing is freed or reallocated as the size changes.
+/// the first rows of the full-size tensors (<see cref="TensorBuffer"/>): nothing is freed or
+/// reallocated as the size changes.
 /// </summary>
 internal sealed class BatchTensors : IDisposable
 {
@@ -40,28 +41,26 @@ internal sealed class BatchTensors : IDisposable
         }
     }
 
-    private sealed class Set(IBackend backend, Shape sampleShape, int capacity) : IDisposable
+    // One staging set: grow-only buffers (TensorBuffer) made full size at once, so a smaller batch is a
+    // view of their first rows and nothing is freed or reallocated as the size changes.
+    private sealed class Set : IDisposable
     {
-        private readonly Tensor _inputs = backend.Allocate(sampleShape.WithBatch(capacity));
-        private readonly Tensor _labels = backend.Allocate(new Shape(capacity), DataType.Int32);
+        private static readonly Shape PerLabel = new(ReadOnlySpan<int>.Empty); // a label is a scalar: N labels are [N]
+        private readonly Shape _sampleShape;
+        private readonly TensorBuffer _inputs;
+        private readonly TensorBuffer _labels;
 
-        // The views of the latest smaller size, kept so that a repeated size allocates nothing.
-        private (int Count, Tensor Inputs, Tensor Labels) _view;
-
-        public (Tensor Inputs, Tensor Labels) Sized(int count)
+        public Set(IBackend backend, Shape sampleShape, int capacity)
         {
-            if (count == capacity)
-            {
-                return (_inputs, _labels);
-            }
-            if (_view.Count != count)
-            {
-                _view = (count,
-                    new Tensor(_inputs.Backend, _inputs.Storage, sampleShape.WithBatch(count), _inputs.DataType, ownsStorage: false),
-                    new Tensor(_labels.Backend, _labels.Storage, new Shape(count), DataType.Int32, ownsStorage: false));
-            }
-            return (_view.Inputs, _view.Labels);
+            _sampleShape = sampleShape;
+            _inputs = new TensorBuffer(backend, DataType.Float32);
+            _labels = new TensorBuffer(backend, DataType.Int32);
+            _inputs.ForBatch(capacity, sampleShape);
+            _labels.ForBatch(capacity, PerLabel);
         }
+
+        public (Tensor Inputs, Tensor Labels) Sized(int count) =>
+            (_inputs.ForBatch(count, _sampleShape), _labels.ForBatch(count, PerLabel));
 
         public void Dispose()
         {
