@@ -127,6 +127,15 @@ public static class StandardLayers
     public static ModelBuilder Flatten(this ModelBuilder builder, string? name = null, params string[] inputs) =>
         builder.Add("flatten", null, name, inputs);
 
+    /// <summary>Zero channels before and after the input's (a ResNet option-A shortcut).</summary>
+    public static ModelBuilder PadChannels(this ModelBuilder builder, int before, int after, string? name = null, params string[] inputs)
+    {
+        var args = new JsonObject();
+        Optional(args, "before", before, 0);
+        Optional(args, "after", after, 0);
+        return builder.Add("pad_channels", args.Count == 0 ? null : args, name, inputs);
+    }
+
     /// <summary>Element-wise sum of two or more earlier layers (a ResNet skip connection).</summary>
     public static ModelBuilder Sum(this ModelBuilder builder, string? name, params string[] inputs) =>
         Merge(builder, "add", name, inputs);
