@@ -58,6 +58,23 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         Assert.Equal(ClassicModelsPlugin.HeadName, summary.Layers[^1].Name);
     }
 
+    [Fact]
+    public void TheReadmeListsEveryModelWithItsParameterCount()
+    {
+        string readme = File.ReadAllText(Path.Combine(Engine.Tests.RepoPaths.Root, "README.md"));
+        string section = readme[readme.IndexOf("\n## Models\n", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", 5, StringComparison.Ordinal)];
+        // | `name` | what | input | parameters | MACs |
+        var rows = section.Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+            .ToDictionary(c => c[1].Trim('`'), c => long.Parse(c[4], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(ModelTestEngine.Catalog.Models.Select(m => m.Name).Order(), rows.Keys.Order());
+        foreach (var row in PublishedParameterCounts)
+        {
+            Assert.Equal((long)row[1], rows[(string)row[0]]);
+        }
+    }
+
     [Theory]
     [InlineData("resnet50", 4.1e9)]
     [InlineData("vgg16", 15.5e9)]
