@@ -4,7 +4,10 @@ namespace Engine.Layers.Standard;
 /// Max or average pooling over 1 to 3 spatial axes of a C×spatial input, channel by channel. The
 /// window, stride and padding are fixed when the layer is made; "same" padding is resolved against
 /// the input size at shape inference. Average pooling divides by the real (non-padding) elements of
-/// each window unless <c>countIncludePad</c> is set.
+/// each window unless <c>countIncludePad</c> is set. In ceil mode (PyTorch's <c>ceil_mode</c>) the
+/// output size rounds up, out = ceil((in + padding − window) / stride) + 1, less one when the last
+/// window would start beyond the input and its left padding; the windows that reach past the input
+/// run as extra zero padding after it, which never wins a max and is not counted by an average.
 /// </summary>
 public sealed class PoolingLayer : LayerBase
 {
@@ -14,15 +17,23 @@ public sealed class PoolingLayer : LayerBase
     private readonly int[] _stride;
     private readonly WindowPadding _padding;
     private readonly bool _countIncludePad;
+    private readonly bool _ceilMode;
     private PoolingGeometry? _geometry;
     private Shape _outputShape;
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
-    internal PoolingLayer(string name, string kind, PoolingMode mode, int[] pool, int[] stride, WindowPadding padding, bool countIncludePad)
+    internal PoolingLayer(string name, string kind, PoolingMode mode, int[] pool, int[] stride, WindowPadding padding, bool countIncludePad, bool ceilMode = false)
         : base(name, kind)
     {
+        if (ceilMode && countIncludePad)
+        {
+            // PyTorch then divides the last windows by their size clipped to the padded input, which the
+            // backends' two divisor rules (whole window, real elements) cannot express.
+            throw new ConfigurationException($"layer '{name}' ({kind}): ceil_mode together with count_include_pad is not supported; drop one of them");
+        }
+        _ceilMode = ceilMode;
         _mode = mode;
         _pool = pool;
         _stride = stride;
@@ -77,12 +88,45 @@ public sealed class PoolingLayer : LayerBase
         try
         {
             ConvolutionGeometry window = _padding.Geometry(inputShape, _pool, _stride);
+            if (_ceilMode)
+            {
+                window = CeilMode(window, inputShape);
+            }
             window.OutputShape(inputShape, inputShape[0]); // throws when the window does not fit
             return new PoolingGeometry(_mode, window, _countIncludePad);
         }
         catch (ShapeException e)
         {
-            throw ShapeError($"input {inputShape}, pool {string.Join('x', _pool)}, stride {string.Join('x', _stride)}, padding {_padding}: {e.Message}");
+            throw ShapeError($"input {inputShape}, pool {string.Join('x', _pool)}, stride {string.Join('x', _stride)}, padding {_padding}{(_ceilMode ? ", ceil mode" : "")}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// The floor-mode geometry with enough zeros after each axis for PyTorch's ceil-mode output size:
+    /// out = ceil((in + before + after − span) / stride) + 1, minus one when window out − 1 would start
+    /// at or after in + before (past the input and its left padding).
+    /// </summary>
+    private static ConvolutionGeometry CeilMode(ConvolutionGeometry window, Shape inputShape)
+    {
+        int rank = window.SpatialRank;
+        int[] after = new int[rank];
+        for (int axis = 0; axis < rank; axis++)
+        {
+            int input = inputShape[axis + 1], before = window.PadBefore[axis], stride = window.Stride[axis];
+            int span = window.Dilation[axis] * (window.Kernel[axis] - 1) + 1;
+            int padded = input + before + window.PadAfter[axis];
+            after[axis] = window.PadAfter[axis];
+            if (span > padded)
+            {
+                continue; // does not fit at all; the floor-mode check reports it
+            }
+            int output = (padded - span + stride - 1) / stride + 1;
+            if ((output - 1) * stride >= input + before)
+            {
+                output--;
+            }
+            after[axis] += Math.Max(0, (output - 1) * stride + span - padded);
+        }
+        return new ConvolutionGeometry(window.Kernel.ToArray(), window.Stride.ToArray(), window.PadBefore.ToArray(), after, window.Dilation.ToArray());
     }
 }

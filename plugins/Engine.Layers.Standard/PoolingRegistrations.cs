@@ -5,6 +5,8 @@ namespace Engine.Layers.Standard;
 /// <summary>Registers pooling, maxout, dropout, batch normalisation and LRN.</summary>
 internal static class PoolingRegistrations
 {
+    private const string CeilModeHelp = "ceil_mode (default false; true rounds the output size up as PyTorch's ceil_mode does, the last window starting inside the input or its left padding)";
+
     public static void Register(IServiceCollection services)
     {
         for (int rank = 1; rank <= 3; rank++)
@@ -13,14 +15,23 @@ internal static class PoolingRegistrations
             string max = $"max_pool{rank}d", average = $"avg_pool{rank}d";
             services.AddSingleton<ILayerFactory>(new LayerFactory(max,
                 $"max pooling over {rank} spatial axes; arguments: pool (window, integer or {rank} integers; required), "
-                + "stride (default = pool), " + WindowArguments.PaddingForms + "; padding never wins",
+                + "stride (default = pool), " + WindowArguments.PaddingForms + "; padding never wins; " + CeilModeHelp,
                 a => CreatePooling(a, max, PoolingMode.Max, axes)));
             services.AddSingleton<ILayerFactory>(new LayerFactory(average,
                 $"average pooling over {rank} spatial axes; arguments: pool (window, integer or {rank} integers; required), "
                 + "stride (default = pool), " + WindowArguments.PaddingForms + ", "
-                + "count_include_pad (default false, as Keras/TensorFlow: divide by the real elements of each window; true divides by the whole window, PyTorch's default)",
+                + "count_include_pad (default false, as Keras/TensorFlow: divide by the real elements of each window; true divides by the whole window, PyTorch's default), "
+                + CeilModeHelp + " (not with count_include_pad)",
                 a => CreatePooling(a, average, PoolingMode.Average, axes)));
         }
+        services.AddSingleton<ILayerFactory>(new LayerFactory("adaptive_avg_pool2d",
+            "adaptive average pooling to a fixed output size, C×H×W → C×oh×ow, PyTorch's windows (cell i averages rows floor(i·H/oh) … ceil((i+1)·H/oh) − 1, likewise columns); "
+            + "arguments: output_size (integer or [oh, ow]; required)",
+            a =>
+            {
+                int[] size = WindowArguments.GetInts(a, "output_size", 2, null, min: 1);
+                return new AdaptiveAveragePoolingLayer(a.InstanceName, size[0], size[1]);
+            }));
         services.AddSingleton<ILayerFactory>(new LayerFactory("global_avg_pool",
             "global average pooling, N×C×spatial → N×C (mean of each channel); no arguments",
             a => new GlobalAveragePoolingLayer(a.InstanceName)));
@@ -45,7 +56,8 @@ internal static class PoolingRegistrations
         int[] stride = a.GetInts("stride", rank, pool, min: 1);
         WindowPadding padding = WindowArguments.GetPadding(a, rank);
         bool countIncludePad = mode == PoolingMode.Average && a.GetBool("count_include_pad", false);
-        return new PoolingLayer(a.InstanceName, kind, mode, pool, stride, padding, countIncludePad);
+        bool ceilMode = a.GetBool("ceil_mode", false);
+        return new PoolingLayer(a.InstanceName, kind, mode, pool, stride, padding, countIncludePad, ceilMode);
     }
 
     private static double DropoutRate(ComponentArguments a)

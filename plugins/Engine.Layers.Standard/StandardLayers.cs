@@ -52,13 +52,53 @@ public static class StandardLayers
     public static ModelBuilder Activation(this ModelBuilder builder, string kind, string? name = null, params string[] inputs) =>
         builder.Add(kind, null, name, inputs);
 
-    /// <summary>2-D max pooling; the stride defaults to the window.</summary>
-    public static ModelBuilder MaxPool2d(this ModelBuilder builder, int pool, int? stride = null, Padding padding = default, string? name = null, params string[] inputs) =>
-        builder.Add("max_pool2d", PoolArguments(pool, stride, padding), name, inputs);
+    /// <summary>2-D max pooling; the stride defaults to the window; <paramref name="ceilMode"/> rounds the output size up (PyTorch's ceil_mode).</summary>
+    public static ModelBuilder MaxPool2d(this ModelBuilder builder, int pool, int? stride = null, Padding padding = default, bool ceilMode = false, string? name = null, params string[] inputs) =>
+        builder.Add("max_pool2d", PoolArguments(pool, stride, padding, ceilMode), name, inputs);
 
-    /// <summary>2-D average pooling; the stride defaults to the window.</summary>
-    public static ModelBuilder AvgPool2d(this ModelBuilder builder, int pool, int? stride = null, Padding padding = default, string? name = null, params string[] inputs) =>
-        builder.Add("avg_pool2d", PoolArguments(pool, stride, padding), name, inputs);
+    /// <summary>
+    /// 2-D average pooling; the stride defaults to the window; <paramref name="ceilMode"/> rounds the
+    /// output size up; <paramref name="countIncludePad"/> divides by the whole window, padding included.
+    /// </summary>
+    public static ModelBuilder AvgPool2d(this ModelBuilder builder, int pool, int? stride = null, Padding padding = default, bool ceilMode = false, bool countIncludePad = false, string? name = null, params string[] inputs)
+    {
+        JsonObject args = PoolArguments(pool, stride, padding, ceilMode);
+        if (countIncludePad)
+        {
+            args["count_include_pad"] = true;
+        }
+        return builder.Add("avg_pool2d", args, name, inputs);
+    }
+
+    /// <summary>Adaptive average pooling of C×H×W to C×<paramref name="height"/>×<paramref name="width"/> (width defaults to height).</summary>
+    public static ModelBuilder AdaptiveAvgPool2d(this ModelBuilder builder, int height, int? width = null, string? name = null, params string[] inputs) =>
+        builder.Add("adaptive_avg_pool2d", new JsonObject
+        {
+            ["output_size"] = width is int w && w != height ? new JsonArray(height, w) : height,
+        }, name, inputs);
+
+    /// <summary>Local response normalisation across channels; null keeps the layer's defaults (size 5, α 1e-4, β 0.75, k 2).</summary>
+    public static ModelBuilder Lrn(this ModelBuilder builder, int? size = null, double? alpha = null, double? beta = null, double? k = null, string? name = null, params string[] inputs)
+    {
+        var args = new JsonObject();
+        if (size is int n)
+        {
+            args["size"] = n;
+        }
+        if (alpha is double a)
+        {
+            args["alpha"] = a;
+        }
+        if (beta is double b)
+        {
+            args["beta"] = b;
+        }
+        if (k is double kk)
+        {
+            args["k"] = kk;
+        }
+        return builder.Add("lrn", args.Count == 0 ? null : args, name, inputs);
+    }
 
     /// <summary>Global average pooling, N×C×spatial → N×C.</summary>
     public static ModelBuilder GlobalAvgPool(this ModelBuilder builder, string? name = null, params string[] inputs) =>
@@ -87,6 +127,15 @@ public static class StandardLayers
     public static ModelBuilder Flatten(this ModelBuilder builder, string? name = null, params string[] inputs) =>
         builder.Add("flatten", null, name, inputs);
 
+    /// <summary>Zero channels before and after the input's (a ResNet option-A shortcut).</summary>
+    public static ModelBuilder PadChannels(this ModelBuilder builder, int before, int after, string? name = null, params string[] inputs)
+    {
+        var args = new JsonObject();
+        Optional(args, "before", before, 0);
+        Optional(args, "after", after, 0);
+        return builder.Add("pad_channels", args.Count == 0 ? null : args, name, inputs);
+    }
+
     /// <summary>Element-wise sum of two or more earlier layers (a ResNet skip connection).</summary>
     public static ModelBuilder Sum(this ModelBuilder builder, string? name, params string[] inputs) =>
         Merge(builder, "add", name, inputs);
@@ -100,7 +149,7 @@ public static class StandardLayers
             ? throw new ConfigurationException($"model '{builder.Name}' layer #{builder.Count + 1} ({kind}): needs at least two inputs, got {inputs.Length}")
             : builder.Add(kind, null, name, inputs);
 
-    private static JsonObject PoolArguments(int pool, int? stride, Padding padding)
+    private static JsonObject PoolArguments(int pool, int? stride, Padding padding, bool ceilMode)
     {
         var args = new JsonObject { ["pool"] = pool };
         if (stride is int s && s != pool)
@@ -108,6 +157,10 @@ public static class StandardLayers
             args["stride"] = s;
         }
         SetPadding(args, padding);
+        if (ceilMode)
+        {
+            args["ceil_mode"] = true;
+        }
         return args;
     }
 

@@ -21,6 +21,9 @@ public sealed class StandardLayersPlugin : IEnginePlugin
             "add", "element-wise sum of inputs of equal shape (ResNet skip); name them with \"inputs\"; no arguments",
             a => new AddLayer(a.InstanceName)));
         services.AddSingleton<ILayerFactory>(new LayerFactory(
+            "pad_channels", "zero channels before and after the input's, C×… → (before + C + after)×… (ResNet option-A shortcuts); arguments: before (default 0), after (default 0)",
+            a => new ChannelPaddingLayer(a.InstanceName, a.GetInt("before", 0, min: 0), a.GetInt("after", 0, min: 0))));
+        services.AddSingleton<ILayerFactory>(new LayerFactory(
             "flatten", "reshapes N×C×H×W to N×(C·H·W); no arguments",
             a => new FlattenLayer(a.InstanceName)));
         ConvolutionRegistrations.Register(services);

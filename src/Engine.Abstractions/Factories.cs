@@ -61,4 +61,7 @@ public sealed class ModelDefinition(string description, ModelSpec spec) : IModel
 
     /// <inheritdoc/>
     public ModelSpec Spec { get; } = spec;
+
+    /// <inheritdoc/>
+    public Shape? DefaultInput { get; init; }
 }

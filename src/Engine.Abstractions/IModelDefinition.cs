@@ -13,6 +13,12 @@ public interface IModelDefinition
 
     /// <summary>The layers, in order.</summary>
     ModelSpec Spec { get; }
+
+    /// <summary>
+    /// The per-sample input the model is meant for (e.g. 3×224×224 for an ImageNet network), which
+    /// <c>engine summary</c> uses when no input shape or data set is given; null when the model has none.
+    /// </summary>
+    Shape? DefaultInput => null;
 }
 
 /// <summary>

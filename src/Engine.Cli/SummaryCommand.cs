@@ -8,8 +8,8 @@ namespace Engine.Cli;
 internal static class SummaryCommand
 {
     private static readonly Option<string> Model = new("--model") { Description = "Registered model name (see 'engine plugins') or a JSON model file", Required = true };
-    private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape, e.g. 1x28x28 or 3x32x32 (default: the data set's)" };
-    private static readonly Option<string> Dataset = new("--dataset") { Description = "Take the input shape from this data set (when --input is not given)", DefaultValueFactory = _ => "mnist" };
+    private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape, e.g. 1x28x28 or 3x32x32 (default: the data set's, else the model's own, else mnist's)" };
+    private static readonly Option<string?> Dataset = new("--dataset") { Description = "Take the input shape from this data set (when --input is not given; default: the model's own input, e.g. 3x224x224 for resnet50, else mnist)" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name (the network is built there to infer shapes)", DefaultValueFactory = _ => "cpu" };
 
@@ -28,19 +28,23 @@ internal static class SummaryCommand
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
         using EngineHost host = EngineHost.Create(options);
-        ModelSpec spec = host.ResolveModel(result.GetValue(Model)!);
-        Shape inputShape = result.GetValue(Input) is string text ? ParseShape(text) : DatasetShape(host, result);
+        string model = result.GetValue(Model)!;
+        ModelSpec spec = host.ResolveModel(model);
+        Shape inputShape = result.GetValue(Input) is string text ? ParseShape(text)
+            : result.GetValue(Dataset) is string dataset ? DatasetShape(host, dataset, result)
+            : DefaultInput(host, model) ?? DatasetShape(host, "mnist", result);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
         using Network network = host.BuildNetwork(spec, backend, inputShape, seed: 1);
         SummaryRenderer.Write(ModelSummary.Of(network), output, TerminalOutput.IsInteractive(output));
         return 0;
     }
 
-    private static Shape DatasetShape(EngineHost host, ParseResult result)
-    {
-        string name = result.GetValue(Dataset)!;
-        return host.LoadDataset(name, result.GetValue(Data) ?? Path.Combine("data", name)).Train.SampleShape;
-    }
+    private static Shape DatasetShape(EngineHost host, string name, ParseResult result) =>
+        host.LoadDataset(name, result.GetValue(Data) ?? Path.Combine("data", name)).Train.SampleShape;
+
+    /// <summary>The registered model's own input (ImageNet models: 3×224×224); null for a model file or a model without one.</summary>
+    private static Shape? DefaultInput(EngineHost host, string model) =>
+        model.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(model) ? null : host.Catalog.Model(model).DefaultInput;
 
     /// <summary>Reads <c>1x28x28</c> (also with × or commas) as a per-sample shape.</summary>
     internal static Shape ParseShape(string text)

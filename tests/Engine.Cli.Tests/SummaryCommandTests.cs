@@ -31,6 +31,30 @@ public sealed class SummaryCommandTests
     }
 
     [Fact]
+    public void AnImageNetModelUsesItsOwnInputByDefault()
+    {
+        var (code, output, error) = CliRunner.Run("summary", "--model", "resnet50");
+        Assert.Equal("", error);
+        Assert.Equal(0, code);
+        Assert.StartsWith("model resnet50, input 3×224×224 per sample", output);
+        Assert.Contains("parameters  25,557,032", output);
+        Assert.Contains("MACs        4,089,184,256 per sample forward", output);
+    }
+
+    [Fact]
+    public void ACifarResNetUsesItsOwnInputAndAnExplicitInputWins()
+    {
+        var (code, output, _) = CliRunner.Run("summary", "--model", "resnet20");
+        Assert.Equal(0, code);
+        Assert.StartsWith("model resnet20, input 3×32×32 per sample", output);
+        Assert.Contains("parameters  269,722", output);
+        (code, output, _) = CliRunner.Run("summary", "--model", "alexnet", "--input", "3x256x256");
+        Assert.Equal(0, code);
+        Assert.StartsWith("model alexnet, input 3×256×256 per sample", output);
+        Assert.Contains("parameters  61,100,840", output); // the adaptive pool keeps the classifier's 9,216 inputs
+    }
+
+    [Fact]
     public void AModelFileIsSummarisedToo()
     {
         string path = Path.Combine(Path.GetTempPath(), $"engine-summary-{Guid.NewGuid():N}.json");

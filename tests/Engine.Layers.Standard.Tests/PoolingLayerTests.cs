@@ -9,6 +9,8 @@ public sealed class PoolingLayerTests
         { "max_pool2d", "{\"pool\": [2, 3], \"stride\": [1, 2], \"padding\": \"same\"}", [1, 4, 5] }, // asymmetric padding
         { "max_pool1d", "{\"pool\": 3, \"stride\": 1, \"padding\": 1}", [3, 7] },
         { "max_pool3d", "{\"pool\": 2, \"stride\": 1}", [2, 3, 3, 3] },
+        { "max_pool2d", "{\"pool\": 3, \"stride\": 2, \"ceil_mode\": true}", [2, 6, 5] },            // ceil: last windows hang over
+        { "max_pool2d", "{\"pool\": 3, \"stride\": 2, \"padding\": 1, \"ceil_mode\": true}", [1, 6, 6] },
     };
 
     public static TheoryData<string, string, int[]> AverageCases => new()
@@ -18,6 +20,8 @@ public sealed class PoolingLayerTests
         { "avg_pool2d", "{\"pool\": 3, \"stride\": 2, \"padding\": 1, \"count_include_pad\": true}", [2, 5, 5] },
         { "avg_pool1d", "{\"pool\": 2, \"stride\": 1, \"padding\": \"same\"}", [2, 6] },
         { "avg_pool3d", "{\"pool\": [2, 2, 1], \"padding\": [1, 0, 0]}", [1, 3, 4, 2] },
+        { "avg_pool2d", "{\"pool\": 2, \"ceil_mode\": true}", [2, 5, 3] },
+        { "avg_pool1d", "{\"pool\": 3, \"stride\": 2, \"padding\": 1, \"ceil_mode\": true}", [2, 6] },
     };
 
     [Theory]
@@ -151,4 +155,45 @@ public sealed class PoolingLayerTests
     [Fact]
     public void MaxPoolingHasNoCountIncludePad() =>
         Assert.Throws<ConfigurationException>(() => LayerHarness.Create("max_pool2d", "{\"pool\": 2, \"count_include_pad\": true}"));
+
+    [Fact]
+    public void CeilModeKnownAnswers()
+    {
+        using IBackend backend = LayerHarness.CreateBackend();
+        var shape = new Shape(1, 5, 5);
+        double[] x = Enumerable.Range(1, 25).Select(i => (double)i).ToArray(); // rows 1–5, 6–10, …, 21–25
+        using Tensor input = LayerHarness.Upload(backend, shape.WithBatch(1), x);
+        using ILayer max = LayerHarness.Build(backend, "max_pool2d", "{\"pool\": 2, \"ceil_mode\": true}", shape);
+        using ILayer average = LayerHarness.Build(backend, "avg_pool2d", "{\"pool\": 2, \"ceil_mode\": true}", shape);
+
+        // Windows rows/columns {0,1}, {2,3}, {4}: the third hangs over the edge and holds one row or column.
+        Assert.Equal([7, 9, 10, 17, 19, 20, 22, 24, 25], LayerHarness.Download(max.Forward(input, training: true)));
+        // (1+2+6+7)/4, (3+4+8+9)/4, (5+10)/2; (11+12+16+17)/4, …, (15+20)/2; (21+22)/2, (23+24)/2, 25/1.
+        Assert.Equal([4, 6, 7.5, 14, 16, 17.5, 21.5, 23.5, 25], LayerHarness.Download(average.Forward(input, training: true)));
+
+        using Tensor dy = LayerHarness.Upload(backend, new Shape(1, 1, 3, 3), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        double[] dx = LayerHarness.Download(average.Backward(dy));
+        Assert.Equal([0.25, 0.25, 0.5, 0.5, 1.5], dx[..5]);   // row 0: dy 1 and 2 over 4 elements, dy 3 over 2
+        Assert.Equal([3.5, 3.5, 4, 4, 9], dx[20..]);          // row 4: dy 7 and 8 over 2 elements each, dy 9 alone
+        Assert.Equal(45, dx.Sum(), 12);                       // every dy is shared out whole
+    }
+
+    [Theory]
+    // PyTorch: out = ceil((in + 2p − k) / s) + 1, less one when window out − 1 would start at or after in + p.
+    [InlineData("{\"pool\": 2, \"stride\": 2, \"padding\": 1, \"ceil_mode\": true}", 5, 3)] // ceil gives 4, but the 4th starts at 6 = 5 + 1
+    [InlineData("{\"pool\": 3, \"stride\": 2, \"padding\": 1, \"ceil_mode\": true}", 6, 4)] // floor mode: 3
+    [InlineData("{\"pool\": 3, \"stride\": 2, \"padding\": 1}", 6, 3)]
+    [InlineData("{\"pool\": 3, \"stride\": 2, \"ceil_mode\": true}", 112, 56)]               // GoogLeNet's first pool (floor: 55)
+    [InlineData("{\"pool\": 3, \"stride\": 2, \"ceil_mode\": true}", 13, 6)]                 // exact fit: ceil = floor
+    [InlineData("{\"pool\": 2, \"stride\": 2, \"ceil_mode\": true}", 7, 4)]
+    public void CeilModeOutputSizesFollowPyTorch(string args, int size, int expected) =>
+        Assert.Equal(new Shape(3, expected, expected), LayerHarness.Create("max_pool2d", args).InferOutputShape(new Shape(3, size, size)));
+
+    [Fact]
+    public void CeilModeWithCountIncludePadIsRefused()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => LayerHarness.Create("avg_pool2d", "{\"pool\": 2, \"ceil_mode\": true, \"count_include_pad\": true}"));
+        Assert.Contains("layer 'avg_pool2d' (avg_pool2d)", e.Message);
+        Assert.Contains("ceil_mode together with count_include_pad", e.Message);
+    }
 }

@@ -10,16 +10,28 @@ public sealed class ModelFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
+    /// <summary>Every registered model, the classic architectures included.</summary>
+    public static TheoryData<string> RegisteredModels => new(ModelTestEngine.Catalog.Models.Select(m => m.Name));
+
     [Theory]
-    [InlineData("mlp")]
-    [InlineData("lenet5")]
-    [InlineData("vgg-cifar")]
+    [MemberData(nameof(RegisteredModels))]
     public void SavedModelsLoadBackEqual(string name)
     {
         ModelSpec spec = ModelTestEngine.Catalog.Model(name).Spec;
         string path = Path.Combine(_folder, name + ".json");
         ModelFile.Save(spec, path);
         AssertSameSpec(spec, ModelFile.Load(path));
+    }
+
+    [Fact]
+    public void AResNetFromItsFileHasTheSameParameters()
+    {
+        IModelDefinition resnet = ModelTestEngine.Catalog.Model("resnet20");
+        string path = Path.Combine(_folder, "resnet20.json");
+        ModelFile.Save(resnet.Spec, path);
+        ModelSummary loaded = ModelTestEngine.Summarise(ModelFile.Load(path), resnet.DefaultInput!.Value);
+        Assert.Equal(269_722, loaded.TotalParameters);
+        Assert.Equal(40_551_040, loaded.TotalMultiplyAccumulates);
     }
 
     [Fact]

@@ -17,12 +17,14 @@ internal sealed record LayerSetup(string Kind, ModelSpec Spec, Shape Sample, str
         ("conv3d", """{"filters": 2, "kernel": [2, 3, 3], "padding": 1}""", [2, 4, 5, 5]),
         ("locally_connected2d", """{"filters": 3, "kernel": 3}""", [2, 6, 5]),
         ("max_pool1d", """{"pool": 3, "stride": 2}""", [3, 11]),
-        ("max_pool2d", """{"pool": 3, "stride": 2, "padding": 1}""", [3, 9, 9]),
+        ("max_pool2d", """{"pool": 3, "stride": 2, "padding": 1, "ceil_mode": true}""", [3, 10, 10]), // ceil mode: 6×6, not 5×5
         ("max_pool3d", """{"pool": 2}""", [2, 4, 4, 6]),
         ("avg_pool1d", """{"pool": 2, "padding": 1, "count_include_pad": true}""", [3, 9]),
         ("avg_pool2d", """{"pool": 2}""", [3, 8, 6]),
         ("avg_pool3d", """{"pool": [2, 2, 1], "padding": 1}""", [2, 3, 4, 5]),
         ("global_avg_pool", "{}", [5, 4, 3]),
+        ("adaptive_avg_pool2d", """{"output_size": [4, 3]}""", [3, 7, 5]), // uneven windows: the averaging-matrix path
+        ("pad_channels", """{"before": 1, "after": 2}""", [3, 4, 4]),
         ("maxout", """{"pieces": 2}""", [6, 3, 3]),
         ("dropout", """{"rate": 0.3}""", [4, 5, 5]),
         ("batch_norm", "{}", [4, 5, 5]),

@@ -1,0 +1,156 @@
+using Engine.Core;
+using Xunit.Abstractions;
+
+namespace Engine.Models.Classic.Tests;
+
+/// <summary>
+/// The classic architectures at their standard configurations: parameter counts equal torchvision's
+/// published ones (and, for the models torchvision lacks, counts derived in the comments), and
+/// multiply-accumulate totals agree with the published per-image figures. Only shapes are needed,
+/// but building a network allocates its parameters (VGG-19: 575 MB of float32 on the CPU).
+/// </summary>
+public sealed class ArchitectureTests(ITestOutputHelper output)
+{
+    public static TheoryData<string, long> PublishedParameterCounts => new()
+    {
+        { "alexnet", 61_100_840 },
+        { "vgg11", 132_863_336 },
+        { "vgg13", 133_047_848 },
+        { "vgg16", 138_357_544 },
+        { "vgg19", 143_667_240 },
+        { "vgg11_bn", 132_868_840 },
+        { "vgg13_bn", 133_053_736 },
+        { "vgg16_bn", 138_365_992 },
+        { "vgg19_bn", 143_678_248 },
+        { "resnet18", 11_689_512 },
+        { "resnet34", 21_797_672 },
+        { "resnet50", 25_557_032 },
+        { "resnet101", 44_549_160 },
+        { "resnet152", 60_192_808 },
+        // He et al.'s CIFAR family with option A (no shortcut parameters): 269,722 + 97,216 per extra
+        // block in each stage (2·9·(16² + 32² + 64²) weights + 4·(16 + 32 + 64) batch-norm values).
+        { "resnet20", 269_722 },
+        { "resnet32", 464_154 },
+        { "resnet44", 658_586 },
+        { "resnet56", 853_018 },
+        { "resnet110", 1_727_962 },
+        // Option B adds two 1×1 projections with batch norm: 16·32 + 32·64 + 2·(32 + 64).
+        { "resnet20-b", 272_474 },
+        // LRN has no parameters: A-LRN counts as A.
+        { "vgg11-lrn", 132_863_336 },
+        // C is D with the third convolution of stages 3–5 a 1×1: 8·(256² + 2·512²) = 4,718,592 fewer.
+        { "vgg16c", 133_638_952 },
+        { "vgg16c_bn", 133_647_400 },
+        // Caffe's bvlc_alexnet: 34,944 + 307,456 + 885,120 + 663,936 + 442,624 + 37,752,832 + 16,781,312 + 4,097,000.
+        { "alexnet-2012", 60_965_224 },
+        // 156 + 2,416 + 48,120 (C5: 120·400 + 120) + 10,164 + 850, as the 28×28 lenet5.
+        { "lenet5-1998", 61_706 },
+    };
+
+    [Theory]
+    [MemberData(nameof(PublishedParameterCounts))]
+    public void ParameterCountsAreThePublishedOnes(string model, long parameters)
+    {
+        IModelDefinition definition = ModelTestEngine.Catalog.Model(model);
+        ModelSummary summary = ModelTestEngine.Summarise(definition.Spec, definition.DefaultInput!.Value);
+        output.WriteLine($"{model}: input {definition.DefaultInput}, {summary.TotalParameters:N0} parameters, {summary.TotalMultiplyAccumulates:N0} MACs");
+        Assert.Equal(parameters, summary.TotalParameters);
+        Assert.Equal(ClassicModelsPlugin.HeadName, summary.Layers[^1].Name);
+    }
+
+    [Fact]
+    public void TheReadmeListsEveryModelWithItsParameterCount()
+    {
+        string readme = File.ReadAllText(Path.Combine(Engine.Tests.RepoPaths.Root, "README.md"));
+        string section = readme[readme.IndexOf("\n## Models\n", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", 5, StringComparison.Ordinal)];
+        // | `name` | what | input | parameters | MACs |
+        var rows = section.Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+            .ToDictionary(c => c[1].Trim('`'), c => long.Parse(c[4], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(ModelTestEngine.Catalog.Models.Select(m => m.Name).Order(), rows.Keys.Order());
+        foreach (var row in PublishedParameterCounts)
+        {
+            Assert.Equal((long)row[1], rows[(string)row[0]]);
+        }
+    }
+
+    [Theory]
+    [InlineData("resnet50", 4.1e9)]
+    [InlineData("vgg16", 15.5e9)]
+    public void MultiplyAccumulatesAgreeWithThePublishedFigures(string model, double published)
+    {
+        IModelDefinition definition = ModelTestEngine.Catalog.Model(model);
+        ModelSummary summary = ModelTestEngine.Summarise(definition.Spec, definition.DefaultInput!.Value);
+        output.WriteLine($"{model}: {summary.TotalMultiplyAccumulates:N0} MACs");
+        Assert.InRange(summary.TotalMultiplyAccumulates, published * 0.98, published * 1.02);
+    }
+
+    [Fact]
+    public void AlexNetMacsAreExact()
+    {
+        ModelSummary summary = ModelTestEngine.Summarise(ModelTestEngine.Catalog.Model("alexnet").Spec, new Shape(3, 224, 224));
+        var macs = summary.Layers.Where(l => l.MultiplyAccumulates is > 0).ToDictionary(l => l.Name, l => l.MultiplyAccumulates!.Value);
+        // filters × C × k² × output positions: 55², 27², then 13² for conv3–5; dense in × out.
+        Assert.Equal(64L * 3 * 121 * 55 * 55, macs["conv1"]);
+        Assert.Equal(192L * 64 * 25 * 27 * 27, macs["conv2"]);
+        Assert.Equal(384L * 192 * 9 * 13 * 13, macs["conv3"]);
+        Assert.Equal(9216L * 4096, macs["fc6"]);
+        Assert.Equal(714_188_480, summary.TotalMultiplyAccumulates);
+        var shapes = summary.Layers.ToDictionary(l => l.Name, l => l.OutputShape);
+        Assert.Equal(new Shape(256, 6, 6), shapes["pool5"]);
+        Assert.Equal(new Shape(256, 6, 6), shapes["avgpool"]);
+    }
+
+    [Fact]
+    public void CifarResNet20MacsAndShapesAreExact()
+    {
+        ModelSummary summary = ModelTestEngine.Summarise(ModelTestEngine.Catalog.Model("resnet20").Spec, new Shape(3, 32, 32));
+        // conv1 16·27·32²; stage 1: 6 × 16·144·32²; stage 2: 32·144·16² + 5 × 32·288·16²;
+        // stage 3: 64·288·8² + 5 × 64·576·8²; classifier 64·10. Option-A shortcuts cost nothing.
+        long expected = 16L * 27 * 1024 + 6L * 16 * 144 * 1024 + (32L * 144 * 256 + 5L * 32 * 288 * 256) + (64L * 288 * 64 + 5L * 64 * 576 * 64) + 640;
+        Assert.Equal(40_551_040, expected);
+        Assert.Equal(expected, summary.TotalMultiplyAccumulates);
+        var shapes = summary.Layers.ToDictionary(l => l.Name, l => l.OutputShape);
+        Assert.Equal(new Shape(16, 32, 32), shapes["layer1_2_relu"]);
+        Assert.Equal(new Shape(16, 16, 16), shapes["layer2_0_shortcut_subsample"]);
+        Assert.Equal(new Shape(32, 16, 16), shapes["layer2_0_shortcut_pad"]);
+        Assert.Equal(new Shape(64, 8, 8), shapes["layer3_2_relu"]);
+        Assert.Equal(new Shape(64), shapes["avgpool"]);
+    }
+
+    [Fact]
+    public void ResNet152IsALoopOfBlocks()
+    {
+        ModelSpec spec = ModelTestEngine.Catalog.Model("resnet152").Spec;
+        // 3 + 8 + 36 + 3 bottlenecks; 155 convolutions = stem + 3 per block + 4 projections; 1 classifier.
+        Assert.Equal(50, spec.Layers.Count(l => l.Kind == "add"));
+        Assert.Equal(1 + 3 * 50 + 4, spec.Layers.Count(l => l.Kind == "conv2d"));
+        Assert.Equal(["layer3_35_conv1", "layer3_35_conv2", "layer3_35_conv3"],
+            spec.Layers.Where(l => l.Name is not null && l.Name.StartsWith("layer3_35_conv", StringComparison.Ordinal)).Select(l => l.Name));
+    }
+
+    [Fact]
+    public void ModelsTakeTheirClassesAndInput()
+    {
+        IModelDefinition vgg = VggModel.Create('D', classes: 10, input: new Shape(3, 64, 64));
+        Assert.Equal(new Shape(3, 64, 64), vgg.DefaultInput);
+        ModelSummary small = ModelTestEngine.Summarise(vgg.Spec, vgg.DefaultInput!.Value);
+        // 64×64 reaches the adaptive pool as 2×2, pooled up to 7×7: the classifier keeps its 25,088 inputs.
+        Assert.Equal(new Shape(512, 2, 2), small.Layers.Single(l => l.Name == "pool5").OutputShape);
+        Assert.Equal(138_357_544 - 4096L * 990 - 990, small.TotalParameters);
+        Assert.Equal(new Shape(10), small.Layers[^1].OutputShape);
+        Assert.Throws<ConfigurationException>(() => ResNetModel.Create(50, classes: 0));
+        Assert.Contains("6n + 2", Assert.Throws<ConfigurationException>(() => CifarResNetModel.Create(21)).Message);
+    }
+
+    [Fact]
+    public void AnInputTooSmallNamesTheLayer()
+    {
+        IModelDefinition alexnet = ModelTestEngine.Catalog.Model("alexnet");
+        var e = Assert.ThrowsAny<EngineException>(() => ModelTestEngine.Summarise(alexnet.Spec, new Shape(3, 28, 28)));
+        output.WriteLine(e.Message);
+        Assert.Contains("pool2", e.Message); // 28 → conv1 6×6 → pool1 2×2 → conv2 2×2: a 3×3 window does not fit
+        Assert.Contains("3", e.Message);
+    }
+}
