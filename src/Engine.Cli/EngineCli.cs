@@ -13,12 +13,23 @@ public static class EngineCli
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>Adds the stack trace to an unexpected error (as does the environment variable ENGINE_DEBUG=1).</summary>
+    internal static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "On an unexpected error, print its stack trace after the error line (as ENGINE_DEBUG=1 does)",
+        Recursive = true,
+    };
+
+    // Set per invocation (an AsyncLocal, so in-process runs in parallel tests do not see each other's).
+    private static readonly AsyncLocal<bool> ShowStackTraces = new();
+
     /// <summary>Runs the command line and returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("engine: build, train and run convolutional neural networks")
         {
             PluginFolders,
+            Verbose,
             PluginsCommand.Create(output),
             TrainCommand.Create(output, error),
             SummaryCommand.Create(output, error),
@@ -27,10 +38,15 @@ public static class EngineCli
             PredictCommand.Create(output, error),
             CheckBackendCommand.Create(output, error),
         };
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        ParseResult parsed = root.Parse(args);
+        ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 
-    /// <summary>Runs <paramref name="body"/>, turning engine errors into one 'error:' line and exit code 1.</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/>, turning every failure into one 'error:' line and exit code 1 (130 for
+    /// Ctrl+C); with --verbose or ENGINE_DEBUG=1 an unexpected exception's stack trace follows the line.
+    /// </summary>
     internal static int Guard(TextWriter error, Func<int> body)
     {
         try
@@ -52,6 +68,15 @@ public static class EngineCli
             // Ctrl+C: the trainer stops between steps; checkpoints already written stay as they are.
             error.WriteLine("stopped: interrupted");
             return 130;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"error: {ErrorBoundary.Describe(e)}");
+            if (ShowStackTraces.Value)
+            {
+                error.WriteLine(e.ToString());
+            }
+            return 1;
         }
     }
 }

@@ -35,11 +35,11 @@ internal sealed class TrainConfigFile
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
-            throw new ConfigurationException($"--config file '{path}': invalid JSON at line {e.LineNumber + 1}: {e.Message.Split('.')[0]}");
+            throw new ConfigurationException($"--config file '{path}': invalid JSON{(e.LineNumber is long line ? $" at line {line + 1}" : "")}: {e.Message.Split('.')[0]}");
         }
         if (root is not JsonObject settings)
         {

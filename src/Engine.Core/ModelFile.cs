@@ -22,11 +22,11 @@ public static class ModelFile
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
-            throw new DataFormatException(path, $"invalid JSON at line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}: {e.Message.Split('.')[0]}");
+            throw new DataFormatException(path, $"invalid JSON{(e.LineNumber is long line ? $" at line {line + 1}, position {e.BytePositionInLine + 1}" : "")}: {e.Message.Split('.')[0]}");
         }
         return FromJson(root, path);
     }
