@@ -31,7 +31,9 @@ internal static class TrainCommand
                 context.Cancel = !interrupt.IsCancellationRequested;
                 interrupt.Cancel();
             });
-            return Run(new TrainSettingsReader(options, result).Read(), result, output, error, interrupt.Token);
+            TrainSettings settings = new TrainSettingsReader(options, result).Read();
+            OutputFiles.Check(settings, result.GetValue(options.Config));
+            return Run(settings, result, output, error, interrupt.Token);
         }));
         return command;
     }
