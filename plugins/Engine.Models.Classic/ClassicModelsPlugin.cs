@@ -48,5 +48,6 @@ public sealed class ClassicModelsPlugin : IEnginePlugin
         yield return CifarResNetModel.Create(20, projection: true);
         yield return GoogLeNetModel.Create();
         yield return GoogLeNetModel.Create(batchNorm: true);
+        yield return GoogLeNetModel.Create(auxiliary: true);
     }
 }

@@ -3,8 +3,8 @@ using Engine.Layers.Standard;
 namespace Engine.Models.Classic;
 
 /// <summary>
-/// GoogLeNet / Inception v1 (Szegedy et al., 2014) in torchvision's layout, without the auxiliary
-/// classifiers: conv 64@7×7/2 pad 3, max-pool 3/2 (ceil), conv 64@1×1, conv 192@3×3 pad 1, max-pool
+/// GoogLeNet / Inception v1 (Szegedy et al., 2014) in torchvision's layout, the auxiliary classifiers
+/// optional: conv 64@7×7/2 pad 3, max-pool 3/2 (ceil), conv 64@1×1, conv 192@3×3 pad 1, max-pool
 /// 3/2 (ceil), inception 3a, 3b, max-pool 3/2 (ceil), 4a–4e, max-pool 2/2 (ceil), 5a, 5b, global
 /// average pool, dropout, dense classes. An inception module concatenates along channels four
 /// branches: 1×1; 1×1 reduction → 3×3; 1×1 reduction → "wide" convolution; max-pool 3/1 pad 1 → 1×1
@@ -42,11 +42,11 @@ public static class GoogLeNetModel
     /// batch norm; 3, torchvision's, with it); <paramref name="naive"/>: the module without 1×1
     /// reductions and pool projection.
     /// </summary>
-    public static IModelDefinition Create(bool batchNorm = false, int? wideKernel = null, bool naive = false, int classes = 1000, Shape? input = null)
+    public static IModelDefinition Create(bool batchNorm = false, int? wideKernel = null, bool naive = false, bool auxiliary = false, int classes = 1000, Shape? input = null)
     {
         int defaultKernel = batchNorm ? 3 : 5;
         int wide = wideKernel ?? defaultKernel;
-        string name = $"googlenet{(naive ? "-naive" : "")}{(wide != defaultKernel ? $"-{wide}x{wide}" : "")}{(batchNorm ? "_bn" : "")}";
+        string name = $"googlenet{(naive ? "-naive" : "")}{(wide != defaultKernel ? $"-{wide}x{wide}" : "")}{(auxiliary ? "-aux" : "")}{(batchNorm ? "_bn" : "")}";
         if (wide is not (3 or 5))
         {
             throw new ConfigurationException($"model '{name}': the wide branch's kernel must be 3 or 5, got {wide}");
@@ -63,6 +63,10 @@ public static class GoogLeNetModel
         foreach ((Module module, string? poolAfter) in Modules)
         {
             last = naive ? Naive(model, conv, module, last, wide) : Inception(model, conv, module, last, wide);
+            if (auxiliary && module.Name is "inception4a" or "inception4d")
+            {
+                Auxiliary(model, conv, module.Name == "inception4a" ? "aux1" : "aux2", last, classes);
+            }
             if (poolAfter is not null)
             {
                 // torchvision's maxpool4 is 2/2; both give 7×7 from 14×14 with ceil mode.
@@ -74,12 +78,31 @@ public static class GoogLeNetModel
         double dropout = batchNorm ? 0.2 : 0.4;
         model.GlobalAvgPool("avgpool", last).Dropout(dropout, "dropout").Dense(classes, name: ClassicModelsPlugin.HeadName);
         string layout = batchNorm ? "torchvision's" : "the paper's";
+        string heads = auxiliary ? "with auxiliary classifiers after 4a and 4d (loss weight 0.3 each in training, unused at inference)" : "without auxiliary classifiers";
         string modules = naive ? $"naive inception modules (1×1, 3×3, {wide}×{wide}, max-pool)" : $"inception modules (1×1, 1×1→3×3, 1×1→{wide}×{wide}, max-pool→1×1)";
         return new ModelDefinition(
-            $"GoogLeNet (Inception v1), {layout} form for 3×224×224 without auxiliary classifiers: conv 7×7/2, max-pool, conv 1×1, 3×3, max-pool, {modules} 3a–3b, 4a–4e, 5a–5b with max-pools between, global avg-pool, dropout {dropout}, dense {classes}{(batchNorm ? "; batch norm after every convolution" : "")}; head 'classifier'",
+            $"GoogLeNet (Inception v1), {layout} form for 3×224×224 {heads}: conv 7×7/2, max-pool, conv 1×1, 3×3, max-pool, {modules} 3a–3b, 4a–4e, 5a–5b with max-pools between, global avg-pool, dropout {dropout}, dense {classes}{(batchNorm ? "; batch norm after every convolution" : "")}; head 'classifier'",
             model.Build())
         { DefaultInput = Blocks.Input(name, input ?? Blocks.ImageNetInput, 3) };
     }
+
+    /// <summary>
+    /// An auxiliary classifier on <paramref name="input"/> (paper, section 5; torchvision's
+    /// InceptionAux): avg-pool 5×5/3 (14×14 → 4×4), conv 128@1×1, dense 1024, ReLU, dropout 0.7,
+    /// dense classes; its loss counts 0.3 in training and it is unused at inference. The next
+    /// module names its input, so the head is a side branch.
+    /// </summary>
+    private static void Auxiliary(ModelBuilder model, ConvUnit conv, string prefix, string input, int classes)
+    {
+        model.AvgPool2d(5, stride: 3, name: $"{prefix}_pool", inputs: input);
+        conv.Add($"{prefix}", 128, 1);
+        model.Flatten($"{prefix}_flatten").Dense(1024, name: $"{prefix}_fc1").Relu($"{prefix}_fc1_relu").Dropout(0.7, $"{prefix}_dropout")
+            .Dense(classes, name: $"{prefix}_fc2")
+            .AuxiliaryOutput($"{prefix}_fc2", AuxiliaryLossWeight);
+    }
+
+    /// <summary>The weight of each auxiliary classifier's loss in the training loss (paper: 0.3).</summary>
+    public const double AuxiliaryLossWeight = 0.3;
 
     /// <summary>The four branches with reductions, concatenated; returns the concat's name.</summary>
     private static string Inception(ModelBuilder model, ConvUnit conv, Module m, string input, int wide)

@@ -52,6 +52,10 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         // filter: 3a 163,696, 3b 388,736, 4a 376,176, 4b 449,160, 4c 510,104, 4d 605,376, 4e 868,352,
         // 5a 1,043,456, 5b 1,444,080 (5,849,136); classifier 1024·1000 + 1000.
         { "googlenet", 6_998_552 },
+        // With the auxiliary classifiers (training only): per head in·128 + 128, 2048·1024 + 1024,
+        // 1024·1000 + 1000; 4a gives in = 512 (3,188,840), 4d 528 (3,190,888). torchvision's with
+        // aux (batch norm, no conv bias) is 13,004,888 the same way.
+        { "googlenet-aux", 13_378_280 },
     };
 
     [Theory]
@@ -140,6 +144,31 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         Assert.Equal(new Shape(32, 28, 28), shapes["inception3a_branch3_1_conv"]);
         Assert.Equal(16L * 25 * 32 + 32, paper.Layers.Single(l => l.Name == "inception3a_branch3_1_conv").Parameters);
         Assert.Equal(16L * 9 * 32, torchvision.Layers.Single(l => l.Name == "inception3a_branch3_1_conv").Parameters);
+    }
+
+    [Fact]
+    public void GoogLeNetsAuxiliaryHeadsAreMarkedAndRoundTrip()
+    {
+        IModelDefinition aux = ModelTestEngine.Catalog.Model("googlenet-aux");
+        Assert.Equal([new AuxiliaryOutput("aux1_fc2", 0.3), new AuxiliaryOutput("aux2_fc2", 0.3)], aux.Spec.AuxiliaryOutputs);
+        ModelSummary summary = ModelTestEngine.Summarise(aux.Spec, new Shape(3, 224, 224));
+        Assert.Equal([("aux1_fc2", 0.3), ("aux2_fc2", 0.3)], summary.AuxiliaryOutputs);
+        Assert.Equal(3_188_840 + 3_190_888, summary.AuxiliaryParameters);
+        Assert.Equal(6_998_552, summary.TotalParameters - summary.AuxiliaryParameters);
+        var layers = summary.Layers.ToDictionary(l => l.Name);
+        Assert.Equal(new Shape(512, 4, 4), layers["aux1_pool"].OutputShape);
+        Assert.Equal(new Shape(528, 4, 4), layers["aux2_pool"].OutputShape);
+        Assert.Equal(new Shape(1000), layers["aux2_fc2"].OutputShape);
+        Assert.Equal(16, summary.Layers.Count(l => l.Auxiliary));
+        Assert.False(layers["inception4a"].Auxiliary);
+        Assert.Equal(["inception4a"], layers["inception4b_branch1_conv"].Inputs);
+        // Every layer of the aux model but the heads is the plain model's, with the same MACs.
+        ModelSummary plain = ModelTestEngine.Summarise(ModelTestEngine.Catalog.Model("googlenet").Spec, new Shape(3, 224, 224));
+        Assert.Equal(plain.TotalMultiplyAccumulates, summary.Layers.Where(l => !l.Auxiliary).Sum(l => l.MultiplyAccumulates ?? 0));
+        Assert.Equal(1_591_044_096, summary.TotalMultiplyAccumulates);
+        ModelSpec loaded = ModelFile.FromJson(System.Text.Json.Nodes.JsonNode.Parse(ModelFile.ToJson(aux.Spec)), "googlenet-aux.json");
+        Assert.Equal(aux.Spec.AuxiliaryOutputs, loaded.AuxiliaryOutputs);
+        Assert.Equal(aux.Spec.Layers.Count, loaded.Layers.Count);
     }
 
     [Fact]
