@@ -46,5 +46,8 @@ public sealed class ClassicModelsPlugin : IEnginePlugin
             yield return CifarResNetModel.Create(depth);
         }
         yield return CifarResNetModel.Create(20, projection: true);
+        yield return GoogLeNetModel.Create();
+        yield return GoogLeNetModel.Create(batchNorm: true);
+        yield return GoogLeNetModel.Create(auxiliary: true);
     }
 }

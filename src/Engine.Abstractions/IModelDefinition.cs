@@ -27,7 +27,20 @@ public interface IModelDefinition
 /// </summary>
 /// <param name="Name">Model name.</param>
 /// <param name="Layers">The layers.</param>
-public sealed record ModelSpec(string Name, IReadOnlyList<LayerSpec> Layers);
+public sealed record ModelSpec(string Name, IReadOnlyList<LayerSpec> Layers)
+{
+    /// <summary>
+    /// Layers whose outputs are extra classifier outputs in training (GoogLeNet's auxiliary heads):
+    /// the trainer adds <see cref="AuxiliaryOutput.Weight"/> × the loss on each to the main output's
+    /// loss and back-propagates it; evaluation and prediction use the last layer's output only.
+    /// </summary>
+    public IReadOnlyList<AuxiliaryOutput> AuxiliaryOutputs { get; init; } = [];
+}
+
+/// <summary>An extra output of a <see cref="ModelSpec"/> used in training.</summary>
+/// <param name="Layer">The name of the layer whose output it is.</param>
+/// <param name="Weight">Its loss's weight in the training loss (GoogLeNet: 0.3).</param>
+public sealed record AuxiliaryOutput(string Layer, double Weight);
 
 /// <summary>One layer of a <see cref="ModelSpec"/>.</summary>
 /// <param name="Kind">Registered layer kind, e.g. <c>dense</c>.</param>

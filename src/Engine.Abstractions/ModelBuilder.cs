@@ -18,6 +18,7 @@ namespace Engine;
 public sealed class ModelBuilder(string name)
 {
     private readonly List<LayerSpec> _layers = [];
+    private readonly List<AuxiliaryOutput> _auxiliary = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal) { LayerSpec.ModelInput };
 
     /// <summary>The model's name.</summary>
@@ -54,9 +55,27 @@ public sealed class ModelBuilder(string name)
         return this;
     }
 
+    /// <summary>
+    /// Marks the output of layer <paramref name="layer"/> as an auxiliary output whose loss, times
+    /// <paramref name="weight"/>, is added to the training loss (see <see cref="ModelSpec.AuxiliaryOutputs"/>).
+    /// </summary>
+    public ModelBuilder AuxiliaryOutput(string layer, double weight)
+    {
+        if (string.IsNullOrWhiteSpace(layer) || !_names.Contains(layer) || layer == LayerSpec.ModelInput)
+        {
+            throw new ConfigurationException($"model '{Name}': auxiliary output '{layer}' is not a named layer added so far");
+        }
+        if (!(weight > 0) || double.IsInfinity(weight))
+        {
+            throw new ConfigurationException($"model '{Name}': auxiliary output '{layer}' needs a positive finite loss weight, got {weight}");
+        }
+        _auxiliary.Add(new AuxiliaryOutput(layer, weight));
+        return this;
+    }
+
     /// <summary>The model built so far (later calls do not change it).</summary>
     public ModelSpec Build() =>
-        _layers.Count == 0 ? throw new ConfigurationException($"model '{Name}' has no layers") : new ModelSpec(Name, _layers.ToArray());
+        _layers.Count == 0 ? throw new ConfigurationException($"model '{Name}' has no layers") : new ModelSpec(Name, _layers.ToArray()) { AuxiliaryOutputs = _auxiliary.ToArray() };
 
     /// <summary>Zero padding of a window layer: an integer for every side, or <see cref="Same"/>.</summary>
     public readonly record struct Padding

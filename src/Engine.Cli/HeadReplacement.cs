@@ -4,7 +4,8 @@ namespace Engine.Cli;
 
 /// <summary>
 /// <c>--replace-head</c>: the model with its last dense layer resized to the data set's class count,
-/// as when a network trained on one data set is fine-tuned on another.
+/// as when a network trained on one data set is fine-tuned on another; dense auxiliary outputs are
+/// resized with it.
 /// </summary>
 internal static class HeadReplacement
 {
@@ -22,11 +23,25 @@ internal static class HeadReplacement
         {
             throw new ConfigurationException($"--replace-head: model '{spec.Name}' has no dense layer to replace");
         }
-        LayerSpec old = spec.Layers[head];
+        var layers = spec.Layers.ToArray();
+        Resize(layers, head, classes);
+        // Auxiliary classifiers (GoogLeNet's) are trained against the same labels: resized too.
+        foreach (AuxiliaryOutput auxiliary in spec.AuxiliaryOutputs)
+        {
+            int index = Array.FindIndex(layers, l => l.Name == auxiliary.Layer);
+            if (index >= 0 && string.Equals(layers[index].Kind, "dense", StringComparison.OrdinalIgnoreCase))
+            {
+                Resize(layers, index, classes);
+            }
+        }
+        return spec with { Layers = layers };
+    }
+
+    private static void Resize(LayerSpec[] layers, int index, int classes)
+    {
+        LayerSpec old = layers[index];
         var arguments = (JsonObject?)old.Arguments?.DeepClone() ?? [];
         arguments["units"] = classes;
-        var layers = spec.Layers.ToArray();
-        layers[head] = old with { Arguments = arguments };
-        return spec with { Layers = layers };
+        layers[index] = old with { Arguments = arguments };
     }
 }

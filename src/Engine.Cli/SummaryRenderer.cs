@@ -28,11 +28,15 @@ internal static class SummaryRenderer
         Invariant($"parameters  {summary.TotalParameters:N0} ({Bytes(summary.ParameterBytes)})"),
         Invariant($"MACs        {summary.TotalMultiplyAccumulates:N0} per sample forward ({summary.TotalMultiplyAccumulates / 1e6:F2} M)"),
         Invariant($"activations {summary.ActivationElements:N0} values per sample forward ({Bytes(summary.ActivationBytes)})"),
+        .. summary.AuxiliaryOutputs.Count == 0 ? Array.Empty<string>() :
+        [
+            Invariant($"auxiliary   {string.Join(", ", summary.AuxiliaryOutputs.Select(a => Invariant($"{a.Layer} (loss weight {a.Weight})")))}: training only; the [aux] layers hold {summary.AuxiliaryParameters:N0} of the parameters"),
+        ],
     ];
 
     private static string[] Row(LayerSummary layer) =>
     [
-        layer.Name,
+        layer.Auxiliary ? layer.Name + " [aux]" : layer.Name,
         layer.Kind,
         string.Join(", ", layer.Inputs),
         Dims(layer.OutputShape),

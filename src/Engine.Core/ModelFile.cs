@@ -67,7 +67,7 @@ public static class ModelFile
             string? layerName = layer["name"]?.GetValueKind() == JsonValueKind.String ? layer["name"]!.GetValue<string>() : null;
             specs.Add(new LayerSpec(layer["type"]!.GetValue<string>(), arguments, layerName, ReadInputs(path, i, layer["inputs"])));
         }
-        return new ModelSpec(name, specs);
+        return new ModelSpec(name, specs) { AuxiliaryOutputs = ReadAuxiliary(path, model["auxiliary_outputs"]) };
     }
 
     /// <summary>Writes <paramref name="spec"/> to <paramref name="path"/> in the format <see cref="Load"/> reads.</summary>
@@ -101,10 +101,27 @@ public static class ModelFile
             lines.Add("    " + node.ToJsonString(Compact));
         }
         // One layer per line: diffs of model files then show which layer changed.
-        return $"{{\n  \"name\": {JsonValue.Create(spec.Name).ToJsonString(Compact)},\n  \"layers\": [\n{string.Join(",\n", lines)}\n  ]\n}}\n";
+        string auxiliary = spec.AuxiliaryOutputs.Count == 0 ? "" : ",\n  \"auxiliary_outputs\": " + new JsonArray(spec.AuxiliaryOutputs.Select(a => (JsonNode?)new JsonObject { ["layer"] = a.Layer, ["weight"] = a.Weight }).ToArray()).ToJsonString(Compact);
+        return $"{{\n  \"name\": {JsonValue.Create(spec.Name).ToJsonString(Compact)},\n  \"layers\": [\n{string.Join(",\n", lines)}\n  ]{auxiliary}\n}}\n";
     }
 
     private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // "auxiliary_outputs": [{"layer": "aux1_fc2", "weight": 0.3}, …]: extra outputs used in training.
+    private static AuxiliaryOutput[] ReadAuxiliary(string path, JsonNode? node)
+    {
+        if (node is null)
+        {
+            return [];
+        }
+        if (node is not JsonArray array)
+        {
+            throw new DataFormatException(path, "\"auxiliary_outputs\" must be an array of {\"layer\": name, \"weight\": number}");
+        }
+        return array.Select((e, i) => e is JsonObject o && o["layer"]?.GetValueKind() == JsonValueKind.String && o["weight"]?.GetValueKind() == JsonValueKind.Number
+            ? new AuxiliaryOutput(o["layer"]!.GetValue<string>(), o["weight"]!.GetValue<double>())
+            : throw new DataFormatException(path, $"auxiliary output #{i + 1} must be {{\"layer\": name, \"weight\": number}}")).ToArray();
+    }
 
     // "inputs": "name" or ["a", "b"]: the earlier layers feeding this one.
     private static string[]? ReadInputs(string path, int index, JsonNode? node) => node switch

@@ -7,7 +7,8 @@ namespace Engine.Core;
 /// <param name="OutputShape">Per-sample output shape.</param>
 /// <param name="Parameters">Learned values.</param>
 /// <param name="MultiplyAccumulates">Per-sample forward multiply-accumulates; null when the layer does not report them (<see cref="ILayerCost"/>).</param>
-public sealed record LayerSummary(string Name, string Kind, IReadOnlyList<string> Inputs, Shape OutputShape, long Parameters, long? MultiplyAccumulates);
+/// <param name="Auxiliary">Whether the layer feeds only auxiliary outputs (a training-only head), not the main one.</param>
+public sealed record LayerSummary(string Name, string Kind, IReadOnlyList<string> Inputs, Shape OutputShape, long Parameters, long? MultiplyAccumulates, bool Auxiliary = false);
 
 /// <summary>
 /// What <c>engine summary</c> shows: per layer its output shape, parameters and multiply-accumulates,
@@ -25,6 +26,12 @@ public sealed record ModelSummary(string Name, Shape InputShape, IReadOnlyList<L
     /// <summary>Per-sample forward multiply-accumulates of the layers that report them.</summary>
     public long TotalMultiplyAccumulates => Layers.Sum(l => l.MultiplyAccumulates ?? 0);
 
+    /// <summary>The auxiliary outputs (layer name, loss weight): used in training only.</summary>
+    public IReadOnlyList<(string Layer, double Weight)> AuxiliaryOutputs { get; init; } = [];
+
+    /// <summary>Learned values of the training-only heads (<see cref="LayerSummary.Auxiliary"/>).</summary>
+    public long AuxiliaryParameters => Layers.Where(l => l.Auxiliary).Sum(l => l.Parameters);
+
     /// <summary>Values in all layer outputs for one sample.</summary>
     public long ActivationElements => Layers.Sum(l => l.OutputShape.ElementCount);
 
@@ -38,13 +45,32 @@ public sealed record ModelSummary(string Name, Shape InputShape, IReadOnlyList<L
     public static ModelSummary Of(Network network, DataType dataType = DataType.Float32)
     {
         var rows = new List<LayerSummary>(network.Layers.Count);
+        // A layer is part of the inference network when the main (last) output depends on it.
+        var main = new bool[network.Layers.Count];
+        if (main.Length > 0)
+        {
+            main[^1] = true;
+        }
+        for (int i = main.Length - 1; i >= 0; i--)
+        {
+            foreach (int source in main[i] ? network.Inputs[i] : [])
+            {
+                if (source >= 0)
+                {
+                    main[source] = true;
+                }
+            }
+        }
         for (int i = 0; i < network.Layers.Count; i++)
         {
             ILayer layer = network.Layers[i];
             string[] inputs = network.Inputs[i].Select(s => s < 0 ? LayerSpec.ModelInput : network.Layers[s].Name).ToArray();
             long parameters = layer.Parameters.Sum(p => p.Value.ElementCount);
-            rows.Add(new LayerSummary(layer.Name, layer.Kind, inputs, network.OutputShapes[i], parameters, (layer as ILayerCost)?.MultiplyAccumulates));
+            rows.Add(new LayerSummary(layer.Name, layer.Kind, inputs, network.OutputShapes[i], parameters, (layer as ILayerCost)?.MultiplyAccumulates, !main[i]));
         }
-        return new ModelSummary(network.Name, network.InputShape, rows, dataType == DataType.Float64 ? sizeof(double) : sizeof(float));
+        return new ModelSummary(network.Name, network.InputShape, rows, dataType == DataType.Float64 ? sizeof(double) : sizeof(float))
+        {
+            AuxiliaryOutputs = network.AuxiliaryOutputs.Select(a => (network.Layers[a.Layer].Name, a.Weight)).ToArray(),
+        };
     }
 }

@@ -28,9 +28,13 @@ public sealed class Network : IDisposable
     private readonly CrossBackendCopy? _outputCopy;
     private readonly CrossBackendCopy? _outputGradientCopy;
     private readonly ActivationArena _arena;
+    private readonly int[] _auxiliary; // layer index of each auxiliary output
+    private readonly double[] _auxiliaryWeights;
 
-    private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes, int[][] inputs, IBackend[] placement, DataType dataType)
+    private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes, int[][] inputs, IBackend[] placement, DataType dataType, int[] auxiliary, double[] auxiliaryWeights)
     {
+        _auxiliary = auxiliary;
+        _auxiliaryWeights = auxiliaryWeights;
         Name = name;
         Backend = backend;
         DataType = dataType;
@@ -53,6 +57,10 @@ public sealed class Network : IDisposable
             {
                 _consumers[source + 1]++;
             }
+        }
+        foreach (int layer in auxiliary)
+        {
+            _consumers[layer + 1]++; // its loss reads it: a gradient slot that also has layer readers sums
         }
         _outputs = new Tensor?[layers.Count];
         _gradients = new Tensor?[layers.Count + 1];
@@ -89,6 +97,13 @@ public sealed class Network : IDisposable
     /// <summary>Layers in order.</summary>
     public IReadOnlyList<ILayer> Layers => _layers;
 
+    /// <summary>The auxiliary outputs (<see cref="ModelSpec.AuxiliaryOutputs"/>): layer index and loss weight.</summary>
+    public IReadOnlyList<(int Layer, double Weight)> AuxiliaryOutputs => _auxiliary.Select((l, k) => (l, _auxiliaryWeights[k])).ToArray();
+
+    /// <summary>Auxiliary output <paramref name="k"/> of the last training forward pass (N × its layer's shape).</summary>
+    public Tensor AuxiliaryOutput(int k) =>
+        _outputs[_auxiliary[k]] ?? throw new InvalidOperationException($"model '{Name}': auxiliary output {k} exists after a training forward pass only");
+
     /// <summary>Per-sample output shape of each layer.</summary>
     public IReadOnlyList<Shape> OutputShapes => _outputShapes;
 
@@ -99,7 +114,7 @@ public sealed class Network : IDisposable
     public IReadOnlyList<Parameter> Parameters { get; }
 
     /// <summary>
-    /// Whether <see cref="Backward"/> computes and returns d(loss)/d(input). Off by default: training
+    /// Whether <see cref="Backward(Tensor)"/> computes and returns d(loss)/d(input). Off by default: training
     /// needs only parameter gradients, and the layers that read the model input then skip their
     /// input gradient (a third of the first convolution's backward). Gradient checks turn it on.
     /// </summary>
@@ -155,7 +170,8 @@ public sealed class Network : IDisposable
                 shapes.Add(output);
                 inputs.Add(sources);
             }
-            return new Network(spec.Name, backend, inputShape, layers, shapes, inputs.ToArray(), placement.ToArray(), dataType);
+            int[] auxiliary = spec.AuxiliaryOutputs.Select(a => AuxiliaryIndex(spec, a, indexByName, placement, backend)).ToArray();
+            return new Network(spec.Name, backend, inputShape, layers, shapes, inputs.ToArray(), placement.ToArray(), dataType, auxiliary, spec.AuxiliaryOutputs.Select(a => a.Weight).ToArray());
         }
         catch
         {
@@ -165,6 +181,28 @@ public sealed class Network : IDisposable
             }
             throw;
         }
+    }
+
+    private static int AuxiliaryIndex(ModelSpec spec, AuxiliaryOutput output, Dictionary<string, int> indexByName, List<IBackend> placement, IBackend backend)
+    {
+        string owner = $"model '{spec.Name}' auxiliary output '{output.Layer}'";
+        if (!indexByName.TryGetValue(output.Layer, out int index) || index < 0)
+        {
+            throw new ConfigurationException($"{owner}: no layer has that name");
+        }
+        if (index == spec.Layers.Count - 1)
+        {
+            throw new ConfigurationException($"{owner}: the last layer is the main output, not an auxiliary one");
+        }
+        if (!(output.Weight > 0) || double.IsInfinity(output.Weight))
+        {
+            throw new ConfigurationException($"{owner}: the loss weight must be positive and finite, got {output.Weight}");
+        }
+        if (placement[index] != backend)
+        {
+            throw new ConfigurationException($"{owner}: the layer runs on a fallback backend; auxiliary outputs must run on the main one");
+        }
+        return index;
     }
 
     private static int[] ResolveInputs(LayerSpec spec, int index, string owner, Dictionary<string, int> indexByName)
@@ -237,8 +275,21 @@ public sealed class Network : IDisposable
     /// whose input gradient nobody needs are told so, and a layer without parameters whose input
     /// gradient nobody needs is skipped.
     /// </summary>
-    public Tensor? Backward(Tensor outputGradient)
+    public Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, []);
+
+    /// <summary>
+    /// As <see cref="Backward(Tensor)"/>, with d(loss_k)/d(auxiliary output k) for each auxiliary
+    /// output (in <see cref="AuxiliaryOutputs"/> order): each is multiplied by its weight and summed
+    /// into the gradient of its layer's output, so the parameter gradients are those of
+    /// main loss + Σ weight_k · loss_k. The tensors are read before this returns.
+    /// </summary>
+    public Tensor? Backward(Tensor outputGradient, IReadOnlyList<Tensor> auxiliaryGradients)
     {
+        ArgumentNullException.ThrowIfNull(auxiliaryGradients);
+        if (auxiliaryGradients.Count != 0 && auxiliaryGradients.Count != _auxiliary.Length)
+        {
+            throw new ArgumentException($"model '{Name}' has {_auxiliary.Length} auxiliary outputs, got {auxiliaryGradients.Count} gradients", nameof(auxiliaryGradients));
+        }
         if (_layers.Count == 0)
         {
             return ComputeInputGradient ? outputGradient : null;
@@ -247,6 +298,10 @@ public sealed class Network : IDisposable
         Array.Clear(_summed);
         MarkGradientsNeeded();
         _gradients[_layers.Count] = _outputGradientCopy is null ? outputGradient : _outputGradientCopy.Copy(outputGradient, _placement[^1]);
+        for (int k = 0; k < auxiliaryGradients.Count; k++)
+        {
+            AccumulateAuxiliary(_auxiliary[k], _auxiliaryWeights[k], auxiliaryGradients[k]);
+        }
         for (int i = _layers.Count - 1; i >= 0; i--)
         {
             Tensor? g = _gradients[i + 1];
@@ -344,6 +399,19 @@ public sealed class Network : IDisposable
         {
             BackendOf(source).Axpby(1, gradient, 1, _gradients[slot]!);
         }
+    }
+
+    // An auxiliary loss's gradient enters its layer's slot scaled by its weight. The slot always sums
+    // (the loss counts as a reader), so it is copied into the network's buffer before any layer reads it.
+    private void AccumulateAuxiliary(int layer, double weight, Tensor gradient)
+    {
+        int slot = layer + 1;
+        IBackend backend = _placement[layer];
+        Tensor sum = (_gradientSums[slot] ??= new TensorBuffer()).Like(gradient);
+        backend.Copy(gradient, sum);
+        backend.Axpby(0, gradient, weight, sum); // sum = weight · gradient
+        _gradients[slot] = sum;
+        _summed[slot] = true;
     }
 
     /// <summary>Disposes every layer (and with them parameters and buffers), the gradient sums and the activation memory.</summary>

@@ -110,6 +110,8 @@ public sealed class Trainer
     private readonly ILearningRateSchedule _schedule;
     private readonly EarlyStopping? _earlyStopping;
     private readonly TensorBuffer _stepLoss = new();
+    private readonly TensorBuffer[] _auxiliaryBuffers;
+    private readonly Tensor[] _auxiliaryGradients;
     private double _bestMetric = double.NaN;
     private string? _lastCheckpoint;
 
@@ -131,6 +133,8 @@ public sealed class Trainer
         Positive(options.PrefetchBatches, "prefetch batches");
         MonitoredMetric.Check(options.BestMetric, "best checkpoint");
         _network = network;
+        _auxiliaryBuffers = network.AuxiliaryOutputs.Select(_ => new TensorBuffer()).ToArray();
+        _auxiliaryGradients = new Tensor[_auxiliaryBuffers.Length];
         _loss = loss;
         _optimizer = optimizer;
         _options = options;
@@ -230,8 +234,8 @@ public sealed class Trainer
                 _optimizer.LearningRate = rate;
                 var (inputs, labels) = loader.Next();
                 Tensor output = _network.Forward(inputs, training: true);
-                LossOutput l = _loss.Compute(output, labels);
-                _network.Backward(l.Gradient);
+                LossOutput l = ComputeLosses(output, labels);
+                _network.Backward(l.Gradient, _auxiliaryGradients);
                 statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
                 _options.Regularizer?.AddGradients(_network.Parameters);
                 _options.Clipping?.Apply(_network.Parameters);
@@ -285,6 +289,19 @@ public sealed class Trainer
             WriteCheckpoint(); // the run ended at its last epoch, not by stopping: the file holds the best weights too
         }
         return History;
+    }
+
+    // The auxiliary outputs' losses first (their gradients copied out of the loss's reused buffer; the
+    // network weights them), then the main output's, whose value is the one reported.
+    private LossOutput ComputeLosses(Tensor output, Tensor labels)
+    {
+        for (int k = 0; k < _auxiliaryGradients.Length; k++)
+        {
+            Tensor gradient = _loss.Compute(_network.AuxiliaryOutput(k), labels).Gradient;
+            _auxiliaryGradients[k] = _auxiliaryBuffers[k].Like(gradient);
+            gradient.Backend.Copy(gradient, _auxiliaryGradients[k]);
+        }
+        return _loss.Compute(output, labels);
     }
 
     /// <summary>

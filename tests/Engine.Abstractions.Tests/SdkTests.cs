@@ -41,7 +41,13 @@ public sealed class SdkTests
             .Select(m => m.Name)
             .Distinct()
             .Order(StringComparer.Ordinal);
-        Assert.Equal(["Add", "Build"], methods);
+        // AuxiliaryOutput marks a graph output (any layer kind), so it is structure, not a layer helper.
+        Assert.Equal(["Add", "AuxiliaryOutput", "Build"], methods);
+        ModelSpec aux = new ModelBuilder("a").Add("flatten", name: "f").Add("dense", null, "side").AuxiliaryOutput("side", 0.3).Add("dense", null, "out", "f").Build();
+        Assert.Equal([new AuxiliaryOutput("side", 0.3)], aux.AuxiliaryOutputs);
+        Assert.Equal("model 'a': auxiliary output 'later' is not a named layer added so far",
+            Assert.Throws<ConfigurationException>(() => new ModelBuilder("a").Add("flatten", name: "f").AuxiliaryOutput("later", 0.3)).Message);
+        Assert.Contains("got 0", Assert.Throws<ConfigurationException>(() => new ModelBuilder("a").Add("flatten", name: "f").AuxiliaryOutput("f", 0)).Message);
         var spec = new ModelBuilder("m").Add("flatten").Add("my_layer", new System.Text.Json.Nodes.JsonObject { ["units"] = 3 }, "x").Build();
         Assert.Equal(["flatten", "my_layer"], spec.Layers.Select(l => l.Kind));
     }

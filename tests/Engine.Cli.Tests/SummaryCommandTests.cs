@@ -42,6 +42,33 @@ public sealed class SummaryCommandTests
     }
 
     [Fact]
+    public void AuxiliaryHeadsAreMarked()
+    {
+        var (code, output, error) = CliRunner.Run("summary", "--model", "googlenet-aux");
+        Assert.Equal("", error);
+        Assert.Equal(0, code);
+        string[] lines = output.Split('\n');
+        Assert.Equal(16, lines.Count(l => l.Split(' ')[0] is var name && (name.StartsWith("aux1_", StringComparison.Ordinal) || name.StartsWith("aux2_", StringComparison.Ordinal)) && l.Contains(" [aux] ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.StartsWith("inception", StringComparison.Ordinal) && l.Contains("[aux]", StringComparison.Ordinal));
+        Assert.Contains("parameters  13,378,280", output);
+        Assert.Contains("auxiliary   aux1_fc2 (loss weight 0.3), aux2_fc2 (loss weight 0.3): training only; the [aux] layers hold 6,379,728 of the parameters", output);
+        (_, output, _) = CliRunner.Run("summary", "--model", "googlenet");
+        Assert.DoesNotContain("[aux]", output);
+        Assert.DoesNotContain("auxiliary", output);
+    }
+
+    [Fact]
+    public void ReplacingTheHeadResizesTheAuxiliaryClassifiers()
+    {
+        System.Text.Json.Nodes.JsonObject Units(int n) => new() { ["units"] = n };
+        var spec = new ModelSpec("m", [new LayerSpec("flatten", Name: "f"), new LayerSpec("dense", Units(1000), "side"), new LayerSpec("dense", Units(1000), "out", ["f"])])
+        { AuxiliaryOutputs = [new AuxiliaryOutput("side", 0.3)] };
+        ModelSpec resized = HeadReplacement.WithClasses(spec, 10);
+        Assert.Equal([10, 10], resized.Layers.Skip(1).Select(l => l.Arguments!["units"]!.GetValue<int>()));
+        Assert.Equal(spec.AuxiliaryOutputs, resized.AuxiliaryOutputs);
+    }
+
+    [Fact]
     public void ACifarResNetUsesItsOwnInputAndAnExplicitInputWins()
     {
         var (code, output, _) = CliRunner.Run("summary", "--model", "resnet20");

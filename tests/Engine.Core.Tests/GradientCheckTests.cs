@@ -97,6 +97,91 @@ public sealed class GradientCheckTests
         CheckNetwork(spec, expectedParameters: 10);
     }
 
+    [Fact]
+    public void AuxiliaryOutputsAddTheirWeightedLossGradients()
+    {
+        // 'head' is a side branch read by nothing; 'b' is an auxiliary output that 'out' also reads, so
+        // its slot sums the weighted auxiliary gradient with out's. The checked loss is
+        // L(out) + 0.3·L(head) + 0.5·L(b), each a softmax cross-entropy against the same targets.
+        JsonObject Units(int n) => new() { ["units"] = n };
+        var spec = new ModelSpec("aux",
+        [
+            new LayerSpec("flatten", Name: "f"),
+            new LayerSpec("dense", Units(4), "a"),
+            new LayerSpec("tanh", Name: "t"),
+            new LayerSpec("dense", Units(4), "head", ["t"]),
+            new LayerSpec("dense", Units(4), "b", ["t"]),
+            new LayerSpec("tanh", Name: "bt"),
+            new LayerSpec("dense", Units(4), "out"),
+        ])
+        { AuxiliaryOutputs = [new AuxiliaryOutput("head", 0.3), new AuxiliaryOutput("b", 0.5)] };
+        using IBackend backend = TestEngine.CreateBackend();
+        var inputShape = new Shape(2, 3, 1);
+        const int batch = 3;
+        using Network net = Network.Build(spec, TestEngine.Catalog, backend, inputShape, seed: 5, DataType.Float64);
+        Assert.Equal([(3, 0.3), (4, 0.5)], net.AuxiliaryOutputs);
+        net.ComputeInputGradient = true;
+        using Tensor x = TestEngine.Upload(backend, inputShape.WithBatch(batch), TestEngine.RandomValues(batch * 6, seed: 3));
+        using Tensor t = TestEngine.Upload(backend, new Shape(batch, 4), [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+        using var loss = new SoftmaxCrossEntropyLoss();
+
+        double Loss()
+        {
+            double main = TestEngine.Download(loss.Compute(net.Forward(x, training: true), t).Value)[0];
+            double head = TestEngine.Download(loss.Compute(net.AuxiliaryOutput(0), t).Value)[0];
+            double b = TestEngine.Download(loss.Compute(net.AuxiliaryOutput(1), t).Value)[0];
+            return main + 0.3 * head + 0.5 * b;
+        }
+
+        Tensor output = net.Forward(x, training: true);
+        // The loss reuses its gradient buffer: keep copies of the auxiliary ones, as the trainer does.
+        using Tensor gHead = TestEngine.Upload(backend, new Shape(batch, 4), TestEngine.Download(loss.Compute(net.AuxiliaryOutput(0), t).Gradient));
+        using Tensor gB = TestEngine.Upload(backend, new Shape(batch, 4), TestEngine.Download(loss.Compute(net.AuxiliaryOutput(1), t).Gradient));
+        double[] inputGradient = TestEngine.Download(net.Backward(loss.Compute(output, t).Gradient, [gHead, gB])!);
+        var checks = net.Parameters.Select(p => (p.Name, p.Value, Analytic: TestEngine.Download(p.Gradient))).Append(("input", x, inputGradient)).ToList();
+        Assert.Equal(9, checks.Count);
+        double largestHeadGradient = 0;
+        foreach (var (name, tensor, analytic) in checks)
+        {
+            double[] values = TestEngine.Download(tensor);
+            for (int i = 0; i < values.Length; i++)
+            {
+                double saved = values[i];
+                values[i] = saved + H;
+                backend.CopyFromHost<double>(values, tensor);
+                double plus = Loss();
+                values[i] = saved - H;
+                backend.CopyFromHost<double>(values, tensor);
+                double minus = Loss();
+                values[i] = saved;
+                backend.CopyFromHost<double>(values, tensor);
+                double numeric = (plus - minus) / (2 * H);
+                Assert.True(Math.Abs(numeric - analytic[i]) <= 1e-7 + 1e-6 * Math.Abs(numeric),
+                    $"{name}[{i}]: finite difference {numeric:G10}, backward {analytic[i]:G10}");
+                if (name.StartsWith("head", StringComparison.Ordinal))
+                {
+                    largestHeadGradient = Math.Max(largestHeadGradient, Math.Abs(analytic[i]));
+                }
+            }
+        }
+        Assert.True(largestHeadGradient > 1e-3, $"the side head gets gradients ({largestHeadGradient})");
+
+        Assert.Throws<ArgumentException>(() => net.Backward(loss.Compute(net.Forward(x, training: true), t).Gradient, [gHead]));
+    }
+
+    [Fact]
+    public void AuxiliaryOutputsMustNameAnEarlierLayerOtherThanTheLast()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        ModelSpec Spec(string layer, double weight) => new("aux", [new LayerSpec("flatten", Name: "f"), new LayerSpec("dense", new JsonObject { ["units"] = 4 }, "out")])
+        { AuxiliaryOutputs = [new AuxiliaryOutput(layer, weight)] };
+        string Error(string layer, double weight) =>
+            Assert.Throws<ConfigurationException>(() => Network.Build(Spec(layer, weight), TestEngine.Catalog, backend, new Shape(6), seed: 1).Dispose()).Message;
+        Assert.Equal("model 'aux' auxiliary output 'nope': no layer has that name", Error("nope", 0.3));
+        Assert.Contains("the last layer is the main output", Error("out", 0.3));
+        Assert.Contains("got -1", Error("f", -1));
+    }
+
     private static void CheckNetwork(ModelSpec spec, int expectedParameters)
     {
         using IBackend backend = TestEngine.CreateBackend();

@@ -19,6 +19,7 @@ public sealed class ArchitectureForwardTests(ITestOutputHelper output)
     [
         "alexnet", "alexnet-2012", "vgg11", "vgg11_bn", "vgg11-lrn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg16c", "vgg16c_bn",
         "vgg19", "vgg19_bn", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+        "googlenet", "googlenet_bn", "googlenet-aux",
     ];
 
     public static TheoryData<string> SmallModels => new(Small);

@@ -45,6 +45,17 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         { "alexnet-2012", 60_965_224 },
         // 156 + 2,416 + 48,120 (C5: 120·400 + 120) + 10,164 + 850, as the 28×28 lenet5.
         { "lenet5-1998", 61_706 },
+        // torchvision's GoogLeNet without its auxiliary classifiers (batch norm, 3×3 "5×5" branch).
+        { "googlenet_bn", 6_624_904 },
+        // The paper's: no batch norm, biases, a real 5×5 branch. Stem 9,472 + 4,160 + 110,784 = 124,416;
+        // a module in·(1×1 + both reductions + pool projection) + r3·9·out3 + r5·25·out5 + one bias per
+        // filter: 3a 163,696, 3b 388,736, 4a 376,176, 4b 449,160, 4c 510,104, 4d 605,376, 4e 868,352,
+        // 5a 1,043,456, 5b 1,444,080 (5,849,136); classifier 1024·1000 + 1000.
+        { "googlenet", 6_998_552 },
+        // With the auxiliary classifiers (training only): per head in·128 + 128, 2048·1024 + 1024,
+        // 1024·1000 + 1000; 4a gives in = 512 (3,188,840), 4d 528 (3,190,888). torchvision's with
+        // aux (batch norm, no conv bias) is 13,004,888 the same way.
+        { "googlenet-aux", 13_378_280 },
     };
 
     [Theory]
@@ -78,6 +89,7 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
     [Theory]
     [InlineData("resnet50", 4.1e9)]
     [InlineData("vgg16", 15.5e9)]
+    [InlineData("googlenet_bn", 1.5e9)]
     public void MultiplyAccumulatesAgreeWithThePublishedFigures(string model, double published)
     {
         IModelDefinition definition = ModelTestEngine.Catalog.Model(model);
@@ -100,6 +112,82 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         var shapes = summary.Layers.ToDictionary(l => l.Name, l => l.OutputShape);
         Assert.Equal(new Shape(256, 6, 6), shapes["pool5"]);
         Assert.Equal(new Shape(256, 6, 6), shapes["avgpool"]);
+    }
+
+    [Fact]
+    public void GoogLeNetMacsAndShapesAreExact()
+    {
+        // Spatial sizes 112 (conv1), 56 (conv2, conv3), 28 (3a, 3b), 14 (4a–4e), 7 (5a, 5b).
+        (int In, int A, int R3, int O3, int R5, int O5, int P, int Hw)[] modules =
+        [
+            (192, 64, 96, 128, 16, 32, 32, 28), (256, 128, 128, 192, 32, 96, 64, 28),
+            (480, 192, 96, 208, 16, 48, 64, 14), (512, 160, 112, 224, 24, 64, 64, 14), (512, 128, 128, 256, 24, 64, 64, 14),
+            (512, 112, 144, 288, 32, 64, 64, 14), (528, 256, 160, 320, 32, 128, 128, 14),
+            (832, 256, 160, 320, 32, 128, 128, 7), (832, 384, 192, 384, 48, 128, 128, 7),
+        ];
+        long Macs(int wide) => 64L * 3 * 49 * 112 * 112 + 64L * 64 * 56 * 56 + 192L * 64 * 9 * 56 * 56 + 1024L * 1000
+            + modules.Sum(m => ((long)m.In * (m.A + m.R3 + m.R5 + m.P) + (long)m.R3 * 9 * m.O3 + (long)m.R5 * wide * wide * m.O5) * m.Hw * m.Hw);
+        Assert.Equal(1_498_376_192, Macs(3));
+        Assert.Equal(1_582_671_872, Macs(5));
+        ModelSummary torchvision = ModelTestEngine.Summarise(ModelTestEngine.Catalog.Model("googlenet_bn").Spec, new Shape(3, 224, 224));
+        ModelSummary paper = ModelTestEngine.Summarise(ModelTestEngine.Catalog.Model("googlenet").Spec, new Shape(3, 224, 224));
+        Assert.Equal(Macs(3), torchvision.TotalMultiplyAccumulates);
+        Assert.Equal(Macs(5), paper.TotalMultiplyAccumulates);
+        var shapes = paper.Layers.ToDictionary(l => l.Name, l => l.OutputShape);
+        Assert.Equal(new Shape(64, 56, 56), shapes["maxpool1"]);
+        Assert.Equal(new Shape(192, 28, 28), shapes["maxpool2"]);
+        Assert.Equal(new Shape(256, 28, 28), shapes["inception3a"]);
+        Assert.Equal(new Shape(480, 14, 14), shapes["maxpool3"]);
+        Assert.Equal(new Shape(528, 14, 14), shapes["inception4d"]);
+        Assert.Equal(new Shape(832, 7, 7), shapes["maxpool4"]);
+        Assert.Equal(new Shape(1024, 7, 7), shapes["inception5b"]);
+        Assert.Equal(new Shape(32, 28, 28), shapes["inception3a_branch3_1_conv"]);
+        Assert.Equal(16L * 25 * 32 + 32, paper.Layers.Single(l => l.Name == "inception3a_branch3_1_conv").Parameters);
+        Assert.Equal(16L * 9 * 32, torchvision.Layers.Single(l => l.Name == "inception3a_branch3_1_conv").Parameters);
+    }
+
+    [Fact]
+    public void GoogLeNetsAuxiliaryHeadsAreMarkedAndRoundTrip()
+    {
+        IModelDefinition aux = ModelTestEngine.Catalog.Model("googlenet-aux");
+        Assert.Equal([new AuxiliaryOutput("aux1_fc2", 0.3), new AuxiliaryOutput("aux2_fc2", 0.3)], aux.Spec.AuxiliaryOutputs);
+        ModelSummary summary = ModelTestEngine.Summarise(aux.Spec, new Shape(3, 224, 224));
+        Assert.Equal([("aux1_fc2", 0.3), ("aux2_fc2", 0.3)], summary.AuxiliaryOutputs);
+        Assert.Equal(3_188_840 + 3_190_888, summary.AuxiliaryParameters);
+        Assert.Equal(6_998_552, summary.TotalParameters - summary.AuxiliaryParameters);
+        var layers = summary.Layers.ToDictionary(l => l.Name);
+        Assert.Equal(new Shape(512, 4, 4), layers["aux1_pool"].OutputShape);
+        Assert.Equal(new Shape(528, 4, 4), layers["aux2_pool"].OutputShape);
+        Assert.Equal(new Shape(1000), layers["aux2_fc2"].OutputShape);
+        Assert.Equal(16, summary.Layers.Count(l => l.Auxiliary));
+        Assert.False(layers["inception4a"].Auxiliary);
+        Assert.Equal(["inception4a"], layers["inception4b_branch1_conv"].Inputs);
+        // Every layer of the aux model but the heads is the plain model's, with the same MACs.
+        ModelSummary plain = ModelTestEngine.Summarise(ModelTestEngine.Catalog.Model("googlenet").Spec, new Shape(3, 224, 224));
+        Assert.Equal(plain.TotalMultiplyAccumulates, summary.Layers.Where(l => !l.Auxiliary).Sum(l => l.MultiplyAccumulates ?? 0));
+        Assert.Equal(1_591_044_096, summary.TotalMultiplyAccumulates);
+        ModelSpec loaded = ModelFile.FromJson(System.Text.Json.Nodes.JsonNode.Parse(ModelFile.ToJson(aux.Spec)), "googlenet-aux.json");
+        Assert.Equal(aux.Spec.AuxiliaryOutputs, loaded.AuxiliaryOutputs);
+        Assert.Equal(aux.Spec.Layers.Count, loaded.Layers.Count);
+    }
+
+    [Fact]
+    public void TheNaiveInceptionModuleHasNoReductions()
+    {
+        IModelDefinition naive = GoogLeNetModel.Create(naive: true);
+        Assert.Equal("googlenet-naive", naive.Name);
+        ModelSummary summary = ModelTestEngine.Summarise(naive.Spec, naive.DefaultInput!.Value);
+        var layers = summary.Layers.ToDictionary(l => l.Name);
+        // 3a: 1×1 64, 3×3 128, 5×5 32 straight on the 192 input channels, plus the pooled 192 channels.
+        Assert.Equal(new Shape(64 + 128 + 32 + 192, 28, 28), layers["inception3a"].OutputShape);
+        long module3a = layers.Values.Where(l => l.Name.StartsWith("inception3a_", StringComparison.Ordinal)).Sum(l => l.Parameters);
+        Assert.Equal(192L * 64 + 64 + 192L * 9 * 128 + 128 + 192L * 25 * 32 + 32, module3a);
+        Assert.Equal(387_296, module3a);
+        // Each module adds its input's channels: 3b sees 416 and gives 128 + 192 + 96 + 416.
+        Assert.Equal(new Shape(832, 28, 28), layers["inception3b"].OutputShape);
+        Assert.DoesNotContain(layers.Keys, n => n.Contains("branch2_0", StringComparison.Ordinal));
+        Assert.Equal("googlenet-3x3", GoogLeNetModel.Create(wideKernel: 3).Name);
+        Assert.Contains("got 7", Assert.Throws<ConfigurationException>(() => GoogLeNetModel.Create(wideKernel: 7)).Message);
     }
 
     [Fact]
