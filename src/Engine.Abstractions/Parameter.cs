@@ -39,8 +39,9 @@ public sealed class Parameter : IDisposable
     public Tensor Value { get; }
 
     /// <summary>
-    /// d(loss)/d(value) from the latest backward pass. Allocated on first use (its contents are then
-    /// undefined until a backward pass writes them).
+    /// d(loss)/d(value) from the latest backward pass. Allocated on first use and zeroed then, so a
+    /// parameter that no path to the loss reaches (a dead branch, whose layer backward skips) has a
+    /// zero gradient, not uninitialised memory an optimiser would apply.
     /// </summary>
     public Tensor Gradient
     {
@@ -50,6 +51,7 @@ public sealed class Parameter : IDisposable
             {
                 Value.Storage.ThrowIfDisposed();
                 _gradient = Value.Backend.Allocate(Value.Shape, Value.DataType);
+                Value.Backend.Fill(_gradient, 0);
             }
             return _gradient;
         }

@@ -100,6 +100,37 @@ public sealed class TrainingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ALayerNoPathToTheLossReachesKeepsItsWeights()
+    {
+        // 'side' is read by nothing and is not an output: backward never reaches it, so its lazily
+        // allocated gradient must be zero (it was uninitialised memory that plain SGD applied).
+        var spec = new ModelSpec("dead-branch",
+        [
+            new LayerSpec("flatten", Name: "f"),
+            new LayerSpec("dense", new JsonObject { ["units"] = 16 }, "h"),
+            new LayerSpec("relu", Name: "r"),
+            new LayerSpec("dense", new JsonObject { ["units"] = 10 }, "side", ["r"]),
+            new LayerSpec("dense", new JsonObject { ["units"] = 10 }, "out", ["r"]),
+        ]);
+        using IBackend backend = TestEngine.CreateBackend();
+        var train = ((ByteImageDataset)Mnist.Value.Train).Take(256);
+        using Network net = Network.Build(spec, TestEngine.Catalog, backend, train.SampleShape, seed: 7);
+        float[] Read(string name)
+        {
+            Tensor t = net.Parameters.Single(p => p.Name == name).Value;
+            var host = new float[t.ElementCount];
+            backend.CopyToHost<float>(t, host);
+            return host;
+        }
+        float[] sideBefore = Read("side.weight"), outBefore = Read("out.weight");
+        using var loss = new SoftmaxCrossEntropyLoss();
+        using var sgd = new SgdOptimizer(0.1);
+        new Trainer(net, loss, sgd, new TrainingOptions(1, 32, 3)).Fit(train);
+        Assert.Equal(sideBefore, Read("side.weight"));
+        Assert.NotEqual(outBefore, Read("out.weight"));
+    }
+
+    [Fact]
     public void TrainingIsReproducibleForTheSameSeeds()
     {
         double Run()
