@@ -1,0 +1,97 @@
+/*
+ * ecud: the engine's cuDNN shim. A small, versioned C API over the CUDA runtime and driver, cuBLAS,
+ * cuDNN 9 and NVRTC, all opened at run time with dlopen/LoadLibrary, so that the shim builds and
+ * loads on a machine with no CUDA at all (ecud_init then fails with a message naming the library
+ * it looked for and the loader's error).
+ *
+ * Every function returns an ecud_status; on failure ecud_last_error() (per thread) says which
+ * library and call failed and why. Device pointers are plain addresses. All work is queued on one
+ * stream; ecud_synchronize waits for it.
+ */
+#ifndef ECUD_H
+#define ECUD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define ECUD_API __declspec(dllexport)
+#else
+#define ECUD_API __attribute__((visibility("default")))
+#endif
+
+/* Version of this C API: bumped on any incompatible change; the managed side refuses others. */
+#define ECUD_API_VERSION 1
+
+typedef enum ecud_status {
+  ECUD_OK = 0,
+  ECUD_ERROR_LIBRARY = 1,   /* a library or symbol could not be loaded */
+  ECUD_ERROR_NO_DEVICE = 2, /* no CUDA device, or the driver is too old */
+  ECUD_ERROR_CUDA = 3,      /* CUDA runtime or driver call failed */
+  ECUD_ERROR_CUBLAS = 4,
+  ECUD_ERROR_CUDNN = 5,
+  ECUD_ERROR_NVRTC = 6,     /* kernel compilation failed (the log is in the message) */
+  ECUD_ERROR_MEMORY = 7,    /* device memory exhausted */
+  ECUD_ERROR_ARGUMENT = 8,  /* the shim was called wrongly */
+  ECUD_ERROR_STATE = 9      /* not initialised */
+} ecud_status;
+
+/* Data types as the engine numbers them (Engine.DataType). */
+enum { ECUD_FLOAT32 = 0, ECUD_FLOAT64 = 1, ECUD_INT32 = 2 };
+
+/* Convolution passes. */
+enum { ECUD_CONV_FORWARD = 0, ECUD_CONV_BACKWARD_DATA = 1, ECUD_CONV_BACKWARD_FILTER = 2 };
+
+ECUD_API int ecud_version(void);
+ECUD_API const char *ecud_last_error(void);
+
+/* Loads the libraries (not the device). search_path: extra folders, ':'-separated, tried first
+ * (NULL: none). Writes what was found, or why not, into description. */
+ECUD_API int ecud_load(const char *search_path, char *description, int description_capacity);
+
+/* Opens the device, creates the stream, cuBLAS and cuDNN handles. strict != 0: no TF32 anywhere.
+ * kernel_cache: folder for compiled kernels (NULL: no disk cache). */
+ECUD_API int ecud_init(int device, int strict, const char *kernel_cache);
+ECUD_API int ecud_set_strict(int strict);
+ECUD_API void ecud_shutdown(void);
+ECUD_API int ecud_describe(char *description, int description_capacity);
+
+/* Memory (stream-ordered). Copies from the host return once the source may be reused; copies to
+ * the host return once the data is there. */
+ECUD_API int ecud_malloc(void **pointer, size_t bytes);
+ECUD_API int ecud_free(void *pointer);
+ECUD_API int ecud_memory_info(size_t *free_bytes, size_t *total_bytes);
+ECUD_API int ecud_copy_to_device(void *destination, const void *source, size_t bytes);
+ECUD_API int ecud_copy_to_host(void *destination, const void *source, size_t bytes);
+ECUD_API int ecud_copy_on_device(void *destination, const void *source, size_t bytes);
+ECUD_API int ecud_memset(void *destination, int value, size_t bytes);
+ECUD_API int ecud_synchronize(void);
+
+/* Row-major C = alpha op(A) op(B) + beta C (m×n), as IBackend.Gemm. */
+ECUD_API int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int k, double alpha,
+                       const void *a, const void *b, double beta, void *c);
+
+/* Convolution with cuDNN (cross-correlation, NCHW / NCDHW). spatial_rank 1..3. x_dims: N, C,
+ * spatial...; w_dims: K, C/groups, kernel...; y_dims: N, K, spatial...; pad/stride/dilation per
+ * spatial axis (symmetric padding; the caller pads asymmetric cases). pass picks which of x, w, y
+ * is written. */
+ECUD_API int ecud_convolution(int pass, int data_type, int spatial_rank, const int *x_dims, const int *w_dims,
+                              const int *y_dims, const int *pad, const int *stride, const int *dilation, int groups,
+                              void *x, void *w, void *y);
+
+/* Kernels: module is the name of an embedded source (kernels/<module>.cu), compiled by NVRTC on
+ * first use (and cached on disk). Returns a function handle for ecud_launch. */
+ECUD_API int ecud_kernel(const char *module, const char *name, void **function);
+ECUD_API int ecud_launch(void *function, unsigned grid, unsigned block, unsigned shared_bytes, void **arguments);
+
+/* Names of the embedded kernel modules, ';'-separated (for tests and diagnostics). */
+ECUD_API const char *ecud_kernel_modules(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

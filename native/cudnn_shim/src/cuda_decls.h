@@ -1,0 +1,164 @@
+/*
+ * The few CUDA runtime/driver, cuBLAS, cuDNN 9 and NVRTC declarations the shim uses, written out
+ * here so that the shim compiles with no CUDA headers. Values and prototypes are from the
+ * libraries' public headers (CUDA 13, cuBLAS 13, cuDNN 9, NVRTC 13); check/header_check.c, compiled
+ * on a GPU machine against the real headers, asserts that they agree.
+ */
+#ifndef ECUD_CUDA_DECLS_H
+#define ECUD_CUDA_DECLS_H
+
+#include <stddef.h>
+
+/* ---- CUDA runtime ---- */
+typedef int ec_cudaError_t;
+typedef void *ec_cudaStream_t;
+enum {
+  EC_cudaSuccess = 0,
+  EC_cudaErrorMemoryAllocation = 2,
+  EC_cudaErrorInsufficientDriver = 35,
+  EC_cudaErrorNoDevice = 100,
+  EC_cudaMemcpyHostToDevice = 1,
+  EC_cudaMemcpyDeviceToHost = 2,
+  EC_cudaMemcpyDeviceToDevice = 3,
+  EC_cudaStreamNonBlocking = 1,
+  EC_cudaDevAttrMultiProcessorCount = 16,
+  EC_cudaDevAttrComputeCapabilityMajor = 75,
+  EC_cudaDevAttrComputeCapabilityMinor = 76
+};
+typedef ec_cudaError_t (*ec_cudaGetDeviceCount_t)(int *count);
+typedef ec_cudaError_t (*ec_cudaSetDevice_t)(int device);
+typedef ec_cudaError_t (*ec_cudaDeviceGetAttribute_t)(int *value, int attribute, int device);
+typedef ec_cudaError_t (*ec_cudaMalloc_t)(void **pointer, size_t size);
+typedef ec_cudaError_t (*ec_cudaFree_t)(void *pointer);
+typedef ec_cudaError_t (*ec_cudaMemcpyAsync_t)(void *dst, const void *src, size_t count, int kind, ec_cudaStream_t stream);
+typedef ec_cudaError_t (*ec_cudaMemsetAsync_t)(void *dst, int value, size_t count, ec_cudaStream_t stream);
+typedef ec_cudaError_t (*ec_cudaStreamCreateWithFlags_t)(ec_cudaStream_t *stream, unsigned int flags);
+typedef ec_cudaError_t (*ec_cudaStreamSynchronize_t)(ec_cudaStream_t stream);
+typedef ec_cudaError_t (*ec_cudaStreamDestroy_t)(ec_cudaStream_t stream);
+typedef const char *(*ec_cudaGetErrorString_t)(ec_cudaError_t error);
+typedef ec_cudaError_t (*ec_cudaGetLastError_t)(void);
+typedef ec_cudaError_t (*ec_cudaRuntimeGetVersion_t)(int *version);
+typedef ec_cudaError_t (*ec_cudaDriverGetVersion_t)(int *version);
+typedef ec_cudaError_t (*ec_cudaMemGetInfo_t)(size_t *free_bytes, size_t *total_bytes);
+
+/* ---- CUDA driver (modules and launches only) ---- */
+typedef int ec_CUresult;
+typedef void *ec_CUmodule;
+typedef void *ec_CUfunction;
+enum { EC_CUDA_SUCCESS = 0 };
+typedef ec_CUresult (*ec_cuInit_t)(unsigned int flags);
+typedef ec_CUresult (*ec_cuModuleLoadData_t)(ec_CUmodule *module, const void *image);
+typedef ec_CUresult (*ec_cuModuleUnload_t)(ec_CUmodule module);
+typedef ec_CUresult (*ec_cuModuleGetFunction_t)(ec_CUfunction *function, ec_CUmodule module, const char *name);
+typedef ec_CUresult (*ec_cuLaunchKernel_t)(ec_CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+                                           unsigned int bx, unsigned int by, unsigned int bz, unsigned int shared,
+                                           ec_cudaStream_t stream, void **params, void **extra);
+typedef ec_CUresult (*ec_cuGetErrorString_t)(ec_CUresult error, const char **text);
+
+/* ---- cuBLAS ---- */
+typedef int ec_cublasStatus_t;
+typedef void *ec_cublasHandle_t;
+enum {
+  EC_CUBLAS_STATUS_SUCCESS = 0,
+  EC_CUBLAS_OP_N = 0,
+  EC_CUBLAS_OP_T = 1,
+  EC_CUBLAS_DEFAULT_MATH = 0,
+  EC_CUBLAS_PEDANTIC_MATH = 2,
+  EC_CUBLAS_TF32_TENSOR_OP_MATH = 3
+};
+typedef ec_cublasStatus_t (*ec_cublasCreate_t)(ec_cublasHandle_t *handle);
+typedef ec_cublasStatus_t (*ec_cublasDestroy_t)(ec_cublasHandle_t handle);
+typedef ec_cublasStatus_t (*ec_cublasSetStream_t)(ec_cublasHandle_t handle, ec_cudaStream_t stream);
+typedef ec_cublasStatus_t (*ec_cublasSetMathMode_t)(ec_cublasHandle_t handle, int mode);
+typedef ec_cublasStatus_t (*ec_cublasGetVersion_t)(ec_cublasHandle_t handle, int *version);
+typedef ec_cublasStatus_t (*ec_cublasSgemm_t)(ec_cublasHandle_t handle, int transa, int transb, int m, int n, int k,
+                                              const float *alpha, const float *a, int lda, const float *b, int ldb,
+                                              const float *beta, float *c, int ldc);
+typedef ec_cublasStatus_t (*ec_cublasDgemm_t)(ec_cublasHandle_t handle, int transa, int transb, int m, int n, int k,
+                                              const double *alpha, const double *a, int lda, const double *b, int ldb,
+                                              const double *beta, double *c, int ldc);
+
+/* ---- cuDNN 9 (legacy imperative API) ---- */
+typedef int ec_cudnnStatus_t;
+typedef void *ec_cudnnHandle_t;
+typedef void *ec_cudnnTensorDescriptor_t;
+typedef void *ec_cudnnFilterDescriptor_t;
+typedef void *ec_cudnnConvolutionDescriptor_t;
+enum {
+  EC_CUDNN_STATUS_SUCCESS = 0,
+  EC_CUDNN_DATA_FLOAT = 0,
+  EC_CUDNN_DATA_DOUBLE = 1,
+  EC_CUDNN_TENSOR_NCHW = 0,
+  EC_CUDNN_CROSS_CORRELATION = 1,
+  EC_CUDNN_DEFAULT_MATH = 0,
+  EC_CUDNN_TENSOR_OP_MATH = 1,
+  EC_CUDNN_FMA_MATH = 3,
+  EC_CUDNN_NON_DETERMINISTIC = 0,
+  EC_CUDNN_DETERMINISTIC = 1
+};
+/* cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t share this layout. */
+typedef struct ec_cudnnAlgoPerf {
+  int algo;
+  ec_cudnnStatus_t status;
+  float time;
+  size_t memory;
+  int determinism;
+  int mathType;
+  int reserved[3];
+} ec_cudnnAlgoPerf;
+
+typedef size_t (*ec_cudnnGetVersion_t)(void);
+typedef const char *(*ec_cudnnGetErrorString_t)(ec_cudnnStatus_t status);
+typedef ec_cudnnStatus_t (*ec_cudnnCreate_t)(ec_cudnnHandle_t *handle);
+typedef ec_cudnnStatus_t (*ec_cudnnDestroy_t)(ec_cudnnHandle_t handle);
+typedef ec_cudnnStatus_t (*ec_cudnnSetStream_t)(ec_cudnnHandle_t handle, ec_cudaStream_t stream);
+typedef ec_cudnnStatus_t (*ec_cudnnCreateTensorDescriptor_t)(ec_cudnnTensorDescriptor_t *d);
+typedef ec_cudnnStatus_t (*ec_cudnnSetTensorNdDescriptor_t)(ec_cudnnTensorDescriptor_t d, int type, int rank, const int *dims, const int *strides);
+typedef ec_cudnnStatus_t (*ec_cudnnDestroyTensorDescriptor_t)(ec_cudnnTensorDescriptor_t d);
+typedef ec_cudnnStatus_t (*ec_cudnnCreateFilterDescriptor_t)(ec_cudnnFilterDescriptor_t *d);
+typedef ec_cudnnStatus_t (*ec_cudnnSetFilterNdDescriptor_t)(ec_cudnnFilterDescriptor_t d, int type, int format, int rank, const int *dims);
+typedef ec_cudnnStatus_t (*ec_cudnnDestroyFilterDescriptor_t)(ec_cudnnFilterDescriptor_t d);
+typedef ec_cudnnStatus_t (*ec_cudnnCreateConvolutionDescriptor_t)(ec_cudnnConvolutionDescriptor_t *d);
+typedef ec_cudnnStatus_t (*ec_cudnnSetConvolutionNdDescriptor_t)(ec_cudnnConvolutionDescriptor_t d, int length, const int *pad,
+                                                                 const int *stride, const int *dilation, int mode, int computeType);
+typedef ec_cudnnStatus_t (*ec_cudnnSetConvolutionGroupCount_t)(ec_cudnnConvolutionDescriptor_t d, int groups);
+typedef ec_cudnnStatus_t (*ec_cudnnSetConvolutionMathType_t)(ec_cudnnConvolutionDescriptor_t d, int mathType);
+typedef ec_cudnnStatus_t (*ec_cudnnDestroyConvolutionDescriptor_t)(ec_cudnnConvolutionDescriptor_t d);
+typedef ec_cudnnStatus_t (*ec_cudnnGetConvolutionForwardAlgorithm_v7_t)(ec_cudnnHandle_t h, ec_cudnnTensorDescriptor_t x, ec_cudnnFilterDescriptor_t w,
+    ec_cudnnConvolutionDescriptor_t c, ec_cudnnTensorDescriptor_t y, int requested, int *returned, ec_cudnnAlgoPerf *perf);
+typedef ec_cudnnStatus_t (*ec_cudnnGetConvolutionBackwardDataAlgorithm_v7_t)(ec_cudnnHandle_t h, ec_cudnnFilterDescriptor_t w, ec_cudnnTensorDescriptor_t dy,
+    ec_cudnnConvolutionDescriptor_t c, ec_cudnnTensorDescriptor_t dx, int requested, int *returned, ec_cudnnAlgoPerf *perf);
+typedef ec_cudnnStatus_t (*ec_cudnnGetConvolutionBackwardFilterAlgorithm_v7_t)(ec_cudnnHandle_t h, ec_cudnnTensorDescriptor_t x, ec_cudnnTensorDescriptor_t dy,
+    ec_cudnnConvolutionDescriptor_t c, ec_cudnnFilterDescriptor_t dw, int requested, int *returned, ec_cudnnAlgoPerf *perf);
+typedef ec_cudnnStatus_t (*ec_cudnnGetConvolutionForwardWorkspaceSize_t)(ec_cudnnHandle_t h, ec_cudnnTensorDescriptor_t x, ec_cudnnFilterDescriptor_t w,
+    ec_cudnnConvolutionDescriptor_t c, ec_cudnnTensorDescriptor_t y, int algo, size_t *bytes);
+typedef ec_cudnnStatus_t (*ec_cudnnGetConvolutionBackwardDataWorkspaceSize_t)(ec_cudnnHandle_t h, ec_cudnnFilterDescriptor_t w, ec_cudnnTensorDescriptor_t dy,
+    ec_cudnnConvolutionDescriptor_t c, ec_cudnnTensorDescriptor_t dx, int algo, size_t *bytes);
+typedef ec_cudnnStatus_t (*ec_cudnnGetConvolutionBackwardFilterWorkspaceSize_t)(ec_cudnnHandle_t h, ec_cudnnTensorDescriptor_t x, ec_cudnnTensorDescriptor_t dy,
+    ec_cudnnConvolutionDescriptor_t c, ec_cudnnFilterDescriptor_t dw, int algo, size_t *bytes);
+typedef ec_cudnnStatus_t (*ec_cudnnConvolutionForward_t)(ec_cudnnHandle_t h, const void *alpha, ec_cudnnTensorDescriptor_t xd, const void *x,
+    ec_cudnnFilterDescriptor_t wd, const void *w, ec_cudnnConvolutionDescriptor_t c, int algo, void *ws, size_t wsBytes,
+    const void *beta, ec_cudnnTensorDescriptor_t yd, void *y);
+typedef ec_cudnnStatus_t (*ec_cudnnConvolutionBackwardData_t)(ec_cudnnHandle_t h, const void *alpha, ec_cudnnFilterDescriptor_t wd, const void *w,
+    ec_cudnnTensorDescriptor_t dyd, const void *dy, ec_cudnnConvolutionDescriptor_t c, int algo, void *ws, size_t wsBytes,
+    const void *beta, ec_cudnnTensorDescriptor_t dxd, void *dx);
+typedef ec_cudnnStatus_t (*ec_cudnnConvolutionBackwardFilter_t)(ec_cudnnHandle_t h, const void *alpha, ec_cudnnTensorDescriptor_t xd, const void *x,
+    ec_cudnnTensorDescriptor_t dyd, const void *dy, ec_cudnnConvolutionDescriptor_t c, int algo, void *ws, size_t wsBytes,
+    const void *beta, ec_cudnnFilterDescriptor_t dwd, void *dw);
+
+/* ---- NVRTC ---- */
+typedef int ec_nvrtcResult;
+typedef void *ec_nvrtcProgram;
+enum { EC_NVRTC_SUCCESS = 0 };
+typedef ec_nvrtcResult (*ec_nvrtcVersion_t)(int *major, int *minor);
+typedef ec_nvrtcResult (*ec_nvrtcCreateProgram_t)(ec_nvrtcProgram *p, const char *src, const char *name, int numHeaders,
+                                                 const char *const *headers, const char *const *includeNames);
+typedef ec_nvrtcResult (*ec_nvrtcCompileProgram_t)(ec_nvrtcProgram p, int numOptions, const char *const *options);
+typedef ec_nvrtcResult (*ec_nvrtcGetProgramLogSize_t)(ec_nvrtcProgram p, size_t *size);
+typedef ec_nvrtcResult (*ec_nvrtcGetProgramLog_t)(ec_nvrtcProgram p, char *log);
+typedef ec_nvrtcResult (*ec_nvrtcGetCUBINSize_t)(ec_nvrtcProgram p, size_t *size);
+typedef ec_nvrtcResult (*ec_nvrtcGetCUBIN_t)(ec_nvrtcProgram p, char *cubin);
+typedef ec_nvrtcResult (*ec_nvrtcDestroyProgram_t)(ec_nvrtcProgram *p);
+typedef const char *(*ec_nvrtcGetErrorString_t)(ec_nvrtcResult result);
+
+#endif

@@ -1,0 +1,136 @@
+/* Internal state of the shim: the loaded libraries' entry points, the device, stream and handles. */
+#ifndef ECUD_SHIM_H
+#define ECUD_SHIM_H
+
+#include "../include/ecud.h"
+#include "cuda_decls.h"
+
+#define ECUD_FN(name) ec_##name##_t name
+
+typedef struct ecud_runtime {
+  ECUD_FN(cudaGetDeviceCount);
+  ECUD_FN(cudaSetDevice);
+  ECUD_FN(cudaDeviceGetAttribute);
+  ECUD_FN(cudaMalloc);
+  ECUD_FN(cudaFree);
+  ECUD_FN(cudaMemcpyAsync);
+  ECUD_FN(cudaMemsetAsync);
+  ECUD_FN(cudaStreamCreateWithFlags);
+  ECUD_FN(cudaStreamSynchronize);
+  ECUD_FN(cudaStreamDestroy);
+  ECUD_FN(cudaGetErrorString);
+  ECUD_FN(cudaGetLastError);
+  ECUD_FN(cudaRuntimeGetVersion);
+  ECUD_FN(cudaDriverGetVersion);
+  ECUD_FN(cudaMemGetInfo);
+} ecud_runtime;
+
+typedef struct ecud_driver {
+  ECUD_FN(cuInit);
+  ECUD_FN(cuModuleLoadData);
+  ECUD_FN(cuModuleUnload);
+  ECUD_FN(cuModuleGetFunction);
+  ECUD_FN(cuLaunchKernel);
+  ECUD_FN(cuGetErrorString);
+} ecud_driver;
+
+typedef struct ecud_cublas {
+  ECUD_FN(cublasCreate);
+  ECUD_FN(cublasDestroy);
+  ECUD_FN(cublasSetStream);
+  ECUD_FN(cublasSetMathMode);
+  ECUD_FN(cublasGetVersion);
+  ECUD_FN(cublasSgemm);
+  ECUD_FN(cublasDgemm);
+} ecud_cublas;
+
+typedef struct ecud_cudnn {
+  ECUD_FN(cudnnGetVersion);
+  ECUD_FN(cudnnGetErrorString);
+  ECUD_FN(cudnnCreate);
+  ECUD_FN(cudnnDestroy);
+  ECUD_FN(cudnnSetStream);
+  ECUD_FN(cudnnCreateTensorDescriptor);
+  ECUD_FN(cudnnSetTensorNdDescriptor);
+  ECUD_FN(cudnnDestroyTensorDescriptor);
+  ECUD_FN(cudnnCreateFilterDescriptor);
+  ECUD_FN(cudnnSetFilterNdDescriptor);
+  ECUD_FN(cudnnDestroyFilterDescriptor);
+  ECUD_FN(cudnnCreateConvolutionDescriptor);
+  ECUD_FN(cudnnSetConvolutionNdDescriptor);
+  ECUD_FN(cudnnSetConvolutionGroupCount);
+  ECUD_FN(cudnnSetConvolutionMathType);
+  ECUD_FN(cudnnDestroyConvolutionDescriptor);
+  ECUD_FN(cudnnGetConvolutionForwardAlgorithm_v7);
+  ECUD_FN(cudnnGetConvolutionBackwardDataAlgorithm_v7);
+  ECUD_FN(cudnnGetConvolutionBackwardFilterAlgorithm_v7);
+  ECUD_FN(cudnnGetConvolutionForwardWorkspaceSize);
+  ECUD_FN(cudnnGetConvolutionBackwardDataWorkspaceSize);
+  ECUD_FN(cudnnGetConvolutionBackwardFilterWorkspaceSize);
+  ECUD_FN(cudnnConvolutionForward);
+  ECUD_FN(cudnnConvolutionBackwardData);
+  ECUD_FN(cudnnConvolutionBackwardFilter);
+} ecud_cudnn;
+
+typedef struct ecud_nvrtc {
+  ECUD_FN(nvrtcVersion);
+  ECUD_FN(nvrtcCreateProgram);
+  ECUD_FN(nvrtcCompileProgram);
+  ECUD_FN(nvrtcGetProgramLogSize);
+  ECUD_FN(nvrtcGetProgramLog);
+  ECUD_FN(nvrtcGetCUBINSize);
+  ECUD_FN(nvrtcGetCUBIN);
+  ECUD_FN(nvrtcDestroyProgram);
+  ECUD_FN(nvrtcGetErrorString);
+} ecud_nvrtc;
+
+typedef struct ecud_state {
+  int loaded;
+  int initialised;
+  int device;
+  int strict;
+  int cc_major, cc_minor;
+  ecud_runtime rt;
+  ecud_driver drv;
+  ecud_cublas blas;
+  ecud_cudnn dnn;
+  ecud_nvrtc rtc;
+  ec_cudaStream_t stream;
+  ec_cublasHandle_t cublas;
+  ec_cudnnHandle_t cudnn;
+  void *workspace; /* cuDNN workspace, grown on demand (never in a steady training step) */
+  size_t workspace_bytes;
+  char kernel_cache[1024];
+  char library_report[8192];
+} ecud_state;
+
+extern ecud_state ecud_g;
+
+/* Error reporting: formats the thread's last error message and returns the status. */
+int ecud_fail(int status, const char *format, ...);
+int ecud_check_cuda(ec_cudaError_t error, const char *call);
+int ecud_check_driver(ec_CUresult error, const char *call);
+int ecud_check_cublas(ec_cublasStatus_t status, const char *call);
+int ecud_check_cudnn(ec_cudnnStatus_t status, const char *call);
+/* Makes the device current on the calling thread (the runtime binds its primary context). */
+int ecud_bind_thread(void);
+int ecud_require_init(void);
+
+/* Loader */
+int ecud_load_libraries(const char *search_path);
+
+/* Module registry of kernels.c, released at shutdown. */
+void ecud_kernels_release(void);
+void ecud_convolution_release(void);
+
+/* The embedded kernel sources (generated from kernels/ by embed_kernels.cmake). */
+typedef struct ecud_embedded_source {
+  const char *name;
+  const char *text;
+} ecud_embedded_source;
+extern const ecud_embedded_source ecud_embedded_sources[];
+extern const int ecud_embedded_source_count;
+
+#define ECUD_TRY(expr) do { int ecud_try_status__ = (expr); if (ecud_try_status__ != ECUD_OK) return ecud_try_status__; } while (0)
+
+#endif

@@ -1,0 +1,45 @@
+/* The shim on a machine without CUDA (as every CI machine is): it loads, reports its version and
+ * embedded kernel modules, refuses calls before initialisation, and fails ecud_load/ecud_init with
+ * a message naming the library it looked for. On a machine with CUDA it checks only the first part. */
+#include "ecud.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+#define EXPECT(condition, ...)                       \
+  do {                                               \
+    if (!(condition)) {                              \
+      failures++;                                    \
+      printf("FAIL line %d: ", __LINE__);            \
+      printf(__VA_ARGS__);                           \
+      printf("\n");                                  \
+    }                                                \
+  } while (0)
+
+int main(void) {
+  EXPECT(ecud_version() == ECUD_API_VERSION, "version %d", ecud_version());
+  const char *modules = ecud_kernel_modules();
+  EXPECT(strstr(modules, "memory") != NULL, "embedded modules: '%s'", modules);
+  EXPECT(strstr(modules, "common") == NULL, "common.cuh listed as a module: '%s'", modules);
+
+  void *p = NULL;
+  EXPECT(ecud_malloc(&p, 16) == ECUD_ERROR_STATE, "malloc before init");
+  EXPECT(strstr(ecud_last_error(), "not initialised") != NULL, "message '%s'", ecud_last_error());
+  EXPECT(ecud_kernel("memory", "fill_f32", &p) == ECUD_ERROR_STATE, "kernel before init");
+
+  char description[2048];
+  int status = ecud_load("/nonexistent-cuda-folder", description, sizeof description);
+  if (status == ECUD_OK) {
+    printf("CUDA libraries present (%s): skipping the no-GPU checks\n", description);
+  } else {
+    EXPECT(status == ECUD_ERROR_LIBRARY, "load status %d", status);
+    EXPECT(strstr(description, "not found (looked for ") != NULL, "load message '%s'", description);
+    EXPECT(strcmp(description, ecud_last_error()) == 0, "description '%s' vs last error '%s'", description, ecud_last_error());
+    status = ecud_init(0, 1, NULL);
+    EXPECT(status == ECUD_ERROR_LIBRARY, "init status %d", status);
+    EXPECT(strstr(ecud_last_error(), " not found (looked for ") != NULL, "init message '%s'", ecud_last_error());
+  }
+  printf("%s\n", failures ? "FAILED" : "passed");
+  return failures ? 1 : 0;
+}
