@@ -1,0 +1,129 @@
+namespace Engine.Backend.Cudnn;
+
+/// <summary>
+/// A caching allocator of device memory: freed blocks go to a free list by rounded size and are
+/// handed out again, so a training step whose shapes repeat makes no cudaMalloc or cudaFree (both
+/// synchronise the device). All work runs on the backend's one stream, so a block returned while
+/// kernels that use it are still queued can be reused at once: later work is ordered after them.
+/// When the device is full, the cached blocks are released (after a synchronisation) and the
+/// allocation is tried again. Thread-safe.
+/// </summary>
+internal sealed unsafe class DeviceAllocator : IDisposable
+{
+    private const long SmallLimit = 1 << 20;
+    private const long SmallGranule = 512;
+    private const long LargeGranule = 2 << 20;
+
+    private readonly Dictionary<long, Stack<nint>> _free = [];
+    private readonly Lock _gate = new();
+    private bool _disposed;
+
+    /// <summary>Bytes held by live tensors (rounded sizes).</summary>
+    public long BytesInUse { get; private set; }
+
+    /// <summary>Bytes obtained from the device: in use plus cached.</summary>
+    public long BytesReserved { get; private set; }
+
+    /// <summary>Most bytes in use at once.</summary>
+    public long PeakBytesInUse { get; private set; }
+
+    /// <summary>cudaMalloc calls so far (a steady training step adds none).</summary>
+    public long DeviceAllocations { get; private set; }
+
+    /// <summary>Rounds a request to its size class: 512 B steps up to 1 MiB, then 2 MiB steps.</summary>
+    public static long RoundUp(long bytes)
+    {
+        long granule = bytes <= SmallLimit ? SmallGranule : LargeGranule;
+        return Math.Max(granule, (bytes + granule - 1) / granule * granule);
+    }
+
+    /// <summary>A block of at least <paramref name="bytes"/>; <paramref name="rounded"/> is its size class.</summary>
+    public nint Rent(long bytes, out long rounded)
+    {
+        rounded = RoundUp(bytes);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_free.TryGetValue(rounded, out Stack<nint>? stack) && stack.Count > 0)
+            {
+                nint cached = stack.Pop();
+                Account(rounded);
+                return cached;
+            }
+            nint pointer;
+            int status = ShimNative.ecud_malloc(&pointer, (nuint)rounded);
+            if (status != 0)
+            {
+                // Device full: give the cached blocks back and try once more.
+                ReleaseCached();
+                status = ShimNative.ecud_malloc(&pointer, (nuint)rounded);
+                if (status != 0)
+                {
+                    throw new BackendException($"cudnn: out of device memory allocating {bytes:N0} bytes " +
+                        $"({BytesInUse:N0} in use by tensors): {ShimLibrary.LastError()}");
+                }
+            }
+            DeviceAllocations++;
+            BytesReserved += rounded;
+            Account(rounded);
+            return pointer;
+        }
+    }
+
+    /// <summary>Takes a block back into the cache (or frees it once the allocator is disposed).</summary>
+    public void Return(nint pointer, long rounded)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                _ = ShimNative.ecud_free(pointer);
+                return;
+            }
+            BytesInUse -= rounded;
+            if (!_free.TryGetValue(rounded, out Stack<nint>? stack))
+            {
+                _free[rounded] = stack = new Stack<nint>();
+            }
+            stack.Push(pointer);
+        }
+    }
+
+    /// <summary>Frees every cached block (waits for the stream first: queued work may still use them).</summary>
+    public void ReleaseCached()
+    {
+        lock (_gate)
+        {
+            _ = ShimNative.ecud_synchronize();
+            foreach ((long size, Stack<nint> stack) in _free)
+            {
+                while (stack.Count > 0)
+                {
+                    _ = ShimNative.ecud_free(stack.Pop());
+                    BytesReserved -= size;
+                }
+            }
+            _free.Clear();
+        }
+    }
+
+    private void Account(long rounded)
+    {
+        BytesInUse += rounded;
+        PeakBytesInUse = Math.Max(PeakBytesInUse, BytesInUse);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            ReleaseCached();
+            _disposed = true;
+        }
+    }
+}
