@@ -25,7 +25,7 @@ internal static class BenchTrainCommand
     private static readonly Option<string> Dataset = new("--dataset") { Description = "Data-set loader name", DefaultValueFactory = _ => "mnist" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
     private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
-    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (sequential models only)" };
 
     /// <summary>Distinct batches held on the backend; the timed steps cycle through them.</summary>
