@@ -7,7 +7,7 @@
 # 1. builds native/ there (the shim, with gcc) and the header check against the real CUDA/cuDNN
 #    headers, and runs ctest (NVRTC compiles every kernel module for this GPU);
 # 2. engine plugins: the cudnn backend available;
-# 3. engine check-backend cudnn in strict float32 (ENGINE_CUDNN_PRECISION=strict), then in TF32;
+# 3. engine check-backend cudnn in strict float32 (--precision strict), then in TF32;
 # 4. LeNet-5 on MNIST with the demo's settings on the GPU (full: 5 epochs; quick: 1), the GPU
 #    checkpoint evaluated on the CPU, resume bit-exact (full), device memory over many steps (full).
 # Everything goes to $OUT/cudnn-checks.log; the conformance listings to $OUT/check-backend-cudnn-*.txt.
@@ -49,7 +49,7 @@ step "engine plugins (cudnn)"
 "$E" plugins | grep -A1 "Engine.Backend.Cudnn"
 
 step "check-backend cudnn, strict float32"
-ENGINE_CUDNN_PRECISION=strict timeout 400 "$E" check-backend cudnn --hide-skipped > "$OUT/check-backend-cudnn-strict.txt" 2>&1
+timeout 400 "$E" check-backend cudnn --precision strict --hide-skipped > "$OUT/check-backend-cudnn-strict.txt" 2>&1
 echo "exit $?"
 grep -E "FAIL|passed, " "$OUT/check-backend-cudnn-strict.txt" | head -60
 
