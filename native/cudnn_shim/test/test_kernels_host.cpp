@@ -81,6 +81,7 @@ template <typename Body> static void run_blocks(unsigned grid, Body body) { laun
 static int failures, checks;
 static const double NaN = std::numeric_limits<double>::quiet_NaN();
 static const double Inf = std::numeric_limits<double>::infinity();
+static const float NaNf = std::numeric_limits<float>::quiet_NaN();
 
 // Equal within tolerance, NaN equal to NaN, infinities equal to themselves; signed zero checked
 // when sign is set.
@@ -174,7 +175,7 @@ static void test_binary() {
   expect(y[6], -18, 0, "multiply", 6);
   run([&] { binary_f64(n, 3, a, b, y); });
   expect(y[6], -2, 0, "divide", 6);
-  float af[] = {1.5f, NaN}, bf[] = {2.0f, 1.0f}, yf[2];
+  float af[] = {1.5f, NaNf}, bf[] = {2.0f, 1.0f}, yf[2];
   run([&] { binary_f32(2, 4, af, bf, yf); });
   expect(yf[0], 2, 0, "max f32", 0);
   expect(yf[1], NaN, 0, "max f32 NaN", 1);
@@ -388,8 +389,8 @@ static void test_metrics() {
   const float logits[] = {
       1, 3, 3, 0,    // label 2: tie with index 1 (lower) → rank 1
       1, 3, 3, 0,    // label 1: the tie goes to it → rank 0
-      NaN, 1, 0, 0,  // label 1: a NaN elsewhere ranks above → rank 1
-      NaN, 1, 0, 0,  // label 0: own logit NaN → never counted
+      NaNf, 1, 0, 0,  // label 1: a NaN elsewhere ranks above → rank 1
+      NaNf, 1, 0, 0,  // label 0: own logit NaN → never counted
       5, 4, 3, 2,    // label 7: out of range → skipped
       0, 0, 0, 1,    // label 0: rank 1 (index 3 greater), ties at higher indices do not count
       0, 1, 2, 3,    // label 0: rank 3 → only top-4, not counted in k ≤ 3
