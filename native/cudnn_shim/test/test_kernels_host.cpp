@@ -1,16 +1,21 @@
 // Host emulation of the elementwise, channels, metrics and random kernel modules: each module is
 // compiled here as plain C++ (the same text NVRTC gets: common.cuh then the module), after a
-// prelude that turns the CUDA keywords into nothing and makes blockIdx/threadIdx/blockDim/gridDim
-// globals. A launch is emulated by running the kernel once per (block, thread) in turn: exact for
-// the one-thread-per-output kernels (run with a 2×3 grid, so the grid-stride indexing is
-// exercised), and for the block reductions with one thread per block (their tree then has one
-// level). The expected numbers are the CPU backend's semantics; the random ones were printed by a
-// .NET program calling Engine.CounterRandom (see the comment at those tables).
+// prelude that turns the CUDA keywords into nothing and makes blockIdx/blockDim/gridDim globals
+// and threadIdx thread-local. The one-thread-per-output kernels run once per (block, thread) in
+// turn, on a 2×3 grid so that the grid-stride indexing is exercised. The block reductions run each
+// block as 256 real threads sharing the __shared__ arrays (made static) and meeting at
+// __syncthreads (a barrier), so their tree is exercised as on the GPU. The expected numbers are
+// the CPU backend's semantics; the random ones were printed by a .NET program calling
+// Engine.CounterRandom (see the comment at those tables).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 using std::cos;
 using std::exp;
@@ -23,13 +28,38 @@ using std::tanh;
 #define __global__
 #define __device__
 #define __forceinline__ inline
-#define __shared__
+// One array per kernel instantiation, shared by the threads of the block being emulated.
+#define __shared__ static
 
 struct EmulatedDim {
   unsigned x;
 };
-static EmulatedDim blockIdx{0}, threadIdx{0}, blockDim{1}, gridDim{1};
-static inline void __syncthreads() {}
+static EmulatedDim blockIdx{0}, blockDim{1}, gridDim{1};
+static thread_local EmulatedDim threadIdx{0};
+
+// __syncthreads: every thread of the block waits until all have arrived.
+class BlockBarrier {
+ public:
+  void reset(unsigned threads) { total_ = threads, arrived_ = 0; }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    unsigned generation = generation_;
+    if (++arrived_ == total_) {
+      arrived_ = 0;
+      generation_++;
+      all_arrived_.notify_all();
+    } else {
+      all_arrived_.wait(lock, [&] { return generation != generation_; });
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable all_arrived_;
+  unsigned total_ = 1, arrived_ = 0, generation_ = 0;
+};
+static BlockBarrier block_barrier;
+static inline void __syncthreads() { block_barrier.wait(); }
 // The CUDA intrinsics the modules use: round-to-nearest operations (never fused; this file is
 // compiled with -ffp-contract=off) and bit casts.
 static inline double __dmul_rn(double a, double b) { return a * b; }
@@ -75,8 +105,24 @@ template <typename Body> static void launch(unsigned grid, unsigned block, Body 
 }
 // One-thread-per-output kernels: a small grid whose stride is smaller than the data.
 template <typename Body> static void run(Body body) { launch(2, 3, body); }
-// Block reductions: one thread per block (the tree then has one level).
-template <typename Body> static void run_blocks(unsigned grid, Body body) { launch(grid, 1, body); }
+// Block reductions: the managed side's launch shape (256 threads per block), each block's threads
+// run concurrently; blocks one after the other.
+template <typename Body> static void run_blocks(unsigned grid, Body body) {
+  const unsigned threads = 256;
+  gridDim.x = grid;
+  blockDim.x = threads;
+  block_barrier.reset(threads);
+  for (unsigned b = 0; b < grid; b++) {
+    blockIdx.x = b;
+    std::vector<std::thread> block;
+    for (unsigned t = 0; t < threads; t++)
+      block.emplace_back([&body, t] {
+        threadIdx.x = t;
+        body();
+      });
+    for (std::thread& thread : block) thread.join();
+  }
+}
 
 static int failures, checks;
 static const double NaN = std::numeric_limits<double>::quiet_NaN();
@@ -312,6 +358,25 @@ static void test_sum() {
   const double* none = nullptr;
   run_blocks(1, [&] { sum_f64(0, none, &empty_result); });
   expect(empty_result, 0, 0, "sum of nothing", 0);
+  // More elements than threads (1000 over 256): whole numbers, so any order gives the exact total.
+  static double many[1000];
+  for (int i = 0; i < 1000; i++) many[i] = i;
+  double total = 0, squares = NaN;
+  run_blocks(1, [&] { sum_f64(1000, many, &total); });
+  expect(total, 499500, 0, "sum of 0..999", 0);
+  run_blocks(1, [&] { sum_of_squares_f64(1000, many, &squares, 0.0); });
+  expect(squares, 332833500, 0, "sum of squares of 0..999", 0);
+  // Per channel over N = 3, S = 37 (111 values a channel, so some threads have none), 2 blocks for 5 channels.
+  static double planes[3 * 5 * 37];
+  for (int i = 0; i < 3 * 5 * 37; i++) planes[i] = i;
+  double channel_sums[5];
+  run_blocks(2, [&] { sum_channels_planes_f64(3, 5, 37, planes, channel_sums, 0.0); });
+  for (int c = 0; c < 5; c++) {
+    double e = 0;
+    for (int n = 0; n < 3; n++)
+      for (int j = 0; j < 37; j++) e += (n * 5 + c) * 37 + j;
+    expect(channel_sums[c], e, 0, "sum channels 3x5x37", c);
+  }
 }
 
 static void test_softmax() {
