@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# (The publish builds into artifacts/gpu-bundle-build: the CLI's Release OutDir, artifacts/engine, stays a framework-dependent build.)
 # Builds what the GPU checks carry to a machine with a GPU but no .NET: the engine CLI published
 # self-contained for linux-x64, every staged plugin (the cuDNN one included), OpenBLAS and the
 # libraries it links (the CPU reference), and MNIST; one xz archive, under the device tool's 64 MiB
@@ -34,7 +35,7 @@ done
 step "Publishing the engine self-contained for linux-x64 into $STAGE/engine"
 rm -rf "$STAGE"
 dotnet publish src/Engine.Cli/Engine.Cli.csproj -c Release -r linux-x64 --self-contained \
-  -p:DebugType=none -p:GenerateDocumentationFile=false --nologo -v quiet -o "$STAGE/engine"
+  -p:DebugType=none -p:GenerateDocumentationFile=false -p:OutDir="$ROOT/artifacts/gpu-bundle-build/" --nologo -v quiet -o "$STAGE/engine"
 rm -rf "$STAGE/engine/plugins"
 mkdir -p "$STAGE/engine/plugins"
 cp -r artifacts/plugins/. "$STAGE/engine/plugins/"

@@ -84,3 +84,4 @@ if [[ "$MODE" == full ]]; then
   timeout 300 "$E" bench train --device gpu --data "$MNIST" --steps 2000 --repeat 5
 fi
 step "done"
+sleep 1
