@@ -2,8 +2,8 @@
 # (The publish builds into artifacts/gpu-bundle-build: the CLI's Release OutDir, artifacts/engine, stays a framework-dependent build.)
 # Builds what the GPU checks carry to a machine with a GPU but no .NET: the engine CLI published
 # self-contained for linux-x64, every staged plugin (the cuDNN one included), OpenBLAS and the
-# libraries it links (the CPU reference), and MNIST; one xz archive, under the device tool's 64 MiB
-# carry limit.
+# libraries it links (the CPU reference); one xz archive (about 30 MB), which with the working tree
+# (MNIST is in data/mnist) stays under the device tool's 64 MiB carry limit.
 #
 #   benchmarks/gpu/publish-gpu-bundle.sh          -> artifacts/gpu-bundle.tar.xz
 #
@@ -15,12 +15,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 STAGE=artifacts/gpu-bundle
 ARCHIVE=artifacts/gpu-bundle.tar.xz
-DATA="${ENGINE_SHARED_DATA:-}"
-if [[ -z "$DATA" ]]; then
-  for candidate in "$ROOT/../shared/data" "$ROOT/../../shared/data" /work/shared/data "$ROOT/data"; do
-    [[ -d "$candidate/mnist" ]] && { DATA="$candidate"; break; }
-  done
-fi
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 step() { printf '==> %s\n' "$*"; }
@@ -51,10 +45,6 @@ ldd "$openblas" | awk '/=> \// {print $3}' | while read -r lib; do
     *) cp -L "$lib" "$STAGE/lib/" ;;
   esac
 done
-
-step "Copying MNIST from $DATA/mnist"
-mkdir -p "$STAGE/data/mnist"
-cp "$DATA"/mnist/*.gz "$STAGE/data/mnist/"
 
 step "Archiving"
 tar -C artifacts -cJf "$ARCHIVE" gpu-bundle
