@@ -29,7 +29,7 @@ done
 step "Publishing the engine self-contained for linux-x64 into $STAGE/engine"
 rm -rf "$STAGE"
 dotnet publish src/Engine.Cli/Engine.Cli.csproj -c Release -r linux-x64 --self-contained \
-  -p:DebugType=none -p:GenerateDocumentationFile=false -p:OutDir="$ROOT/artifacts/gpu-bundle-build/" --nologo -v quiet -o "$STAGE/engine"
+  -p:DebugType=none -p:GenerateDocumentationFile=false -p:EngineCliOutDir="$ROOT/artifacts/gpu-bundle-build/" --nologo -v quiet -o "$STAGE/engine"
 rm -rf "$STAGE/engine/plugins"
 mkdir -p "$STAGE/engine/plugins"
 cp -r artifacts/plugins/. "$STAGE/engine/plugins/"
@@ -37,7 +37,7 @@ find "$STAGE/engine/plugins" \( -name '*.pdb' -o -name '*.xml' \) -delete
 
 step "Bundling OpenBLAS and the libraries it links"
 mkdir -p "$STAGE/lib"
-openblas="$(ldconfig -p | awk '/libopenblas\.so\.0 / {print $NF; exit}')"
+openblas="$(ldconfig -p | awk '/libopenblas\.so\.0 / {print $NF}' | sed -n 1p)"
 cp -L "$openblas" "$STAGE/lib/libopenblas.so.0"
 ldd "$openblas" | awk '/=> \// {print $3}' | while read -r lib; do
   case "$(basename "$lib")" in
