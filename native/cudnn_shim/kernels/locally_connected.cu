@@ -9,8 +9,8 @@ struct lc_shape {
 };
 
 #define LC_PARAMS int batch, int channels, int filters, int ih, int iw, int oh, int ow, int kh, int kw, \
-                  int sh, int sw, int ph, int pw, int dh, int dw
-#define LC_SHAPE lc_shape{batch, channels, filters, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw}
+                  int sh, int sw, int ph, int pw, int dil_h, int dil_w
+#define LC_SHAPE lc_shape{batch, channels, filters, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dil_h, dil_w}
 
 // y[b, k, p] = Σ_r w[p, k, r]·col_b[r, p]; n = N·K·P.
 template <typename T> __device__ void lc_forward_impl(i64 n, const T* x, const T* w, T* y, lc_shape s) {
