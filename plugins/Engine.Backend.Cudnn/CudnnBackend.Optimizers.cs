@@ -16,6 +16,9 @@ public sealed partial class CudnnBackend
         BackendContract.OptimizerUpdate(this, rule, h, value, gradient, state1, state2, state3);
         long n = value.ElementCount;
         DataType type = value.DataType;
+        // Adam/RAdam: AdamW shrinks θ by 1 − lr·wd instead of adding wd·θ to the gradient.
+        bool decoupled = h.DecoupledWeightDecay;
+        double decay = decoupled ? 0.0 : h.WeightDecay, shrink = decoupled ? 1 - (h.LearningRate * h.WeightDecay) : 1.0;
         DevicePointer v = Ptr(value), g = Ptr(gradient), s1 = OptionalPtr(state1), s2 = OptionalPtr(state2), s3 = OptionalPtr(state3);
         switch (rule)
         {
@@ -31,22 +34,15 @@ public sealed partial class CudnnBackend
                     h.Beta2, 1 - h.Beta2, h.Momentum, h.Centered ? 1 : 0, h.Momentum > 0 ? 1 : 0);
                 break;
             case UpdateRule.Adam:
-            {
-                bool decoupled = h.DecoupledWeightDecay;
-                _kernels.Launch("optimizer", "adam", type, n, n, v, g, s1, s2, s3, decoupled ? 0.0 : h.WeightDecay,
-                    decoupled ? 1 - (h.LearningRate * h.WeightDecay) : 1.0, h.Beta1, 1 - h.Beta1, h.Beta2, 1 - h.Beta2, h.Epsilon,
-                    h.LearningRate / h.BiasCorrection1, Math.Sqrt(h.BiasCorrection2), h.AmsGrad ? 1 : 0);
+                _kernels.Launch("optimizer", "adam", type, n, n, v, g, s1, s2, s3, decay, shrink, h.Beta1, 1 - h.Beta1, h.Beta2, 1 - h.Beta2,
+                    h.Epsilon, h.LearningRate / h.BiasCorrection1, Math.Sqrt(h.BiasCorrection2), h.AmsGrad ? 1 : 0);
                 break;
-            }
             default:
-            {
-                bool decoupled = h.DecoupledWeightDecay, rectified = h.Rectification > 0;
+                bool rectified = h.Rectification > 0;
                 double scale = rectified ? h.LearningRate * h.Rectification * Math.Sqrt(h.BiasCorrection2) : h.LearningRate;
-                _kernels.Launch("optimizer", "radam", type, n, n, v, g, s1, s2, decoupled ? 0.0 : h.WeightDecay,
-                    decoupled ? 1 - (h.LearningRate * h.WeightDecay) : 1.0, h.Beta1, 1 - h.Beta1, h.Beta2, 1 - h.Beta2, h.Epsilon,
-                    h.BiasCorrection1, scale, rectified ? 1 : 0);
+                _kernels.Launch("optimizer", "radam", type, n, n, v, g, s1, s2, decay, shrink, h.Beta1, 1 - h.Beta1, h.Beta2, 1 - h.Beta2,
+                    h.Epsilon, h.BiasCorrection1, scale, rectified ? 1 : 0);
                 break;
-            }
         }
     }
 
