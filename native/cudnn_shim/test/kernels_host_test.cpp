@@ -285,7 +285,8 @@ static void test_batch_norm() {
   expect_near("batchnorm dBeta by hand", 0, db[0], 0.5 - 1 + 2 + 1 + 1 - 0.5, 1e-15);
 
   /* float32: same numbers within float rounding; statistics still accumulate in double. */
-  std::vector<float> xf(x.begin(), x.end()), gf = {2, 0.5f}, bf = {1, -1}, rmf = {0, 1}, rvf = {1, 2}, smf(2), sif(2), yf(12);
+  std::vector<float> xf(x.size()), gf = {2, 0.5f}, bf = {1, -1}, rmf = {0, 1}, rvf = {1, 2}, smf(2), sif(2), yf(12);
+  for (size_t i = 0; i < x.size(); i++) xf[i] = (float)x[i];
   bn_forward_f32(n, c, s, xf.data(), gf.data(), bf.data(), rmf.data(), rvf.data(), smf.data(), sif.data(), yf.data(), 1e-5, 0.1, 1);
   expect_all("batchnorm f32 runningVariance", rvf, {1.25, 3.2}, 1e-7);
   expect_all("batchnorm f32 y", yf, std::vector<double>(y.begin(), y.end()), 1e-6);
