@@ -39,8 +39,17 @@ template <typename T> __device__ void lc_forward_impl(i64 n, const T* x, const T
   }
 }
 
+// The outputs whose window covers input coordinate at on one axis: z in [*lo, *hi] (ascending) with
+// at + pad − z·stride a multiple of the dilation (then tap (at + pad − z·stride)/dilation).
+__device__ __forceinline__ void lc_cover(int at, int stride, int pad, int kernel, int dilation, int outputs, int* lo, int* hi) {
+  int low = at + pad - (kernel - 1) * dilation;
+  *lo = low <= 0 ? 0 : (low + stride - 1) / stride;
+  int high = (at + pad) / stride;
+  *hi = high < outputs - 1 ? high : outputs - 1;
+}
+
 // dx[b, c, h, w] = Σ over the (position p, tap (th, tw)) pairs that read (h, w) of Σ_k dy[b, k, p]·w[p, k, r];
-// n = N·C·H·W. Positions are visited in ascending order (taps descending), k innermost.
+// n = N·C·H·W. Positions are visited in ascending order, k innermost.
 template <typename T> __device__ void lc_backward_data_impl(i64 n, const T* dy, const T* w, T* dx, lc_shape s) {
   int positions = s.oh * s.ow, rows = s.channels * s.kh * s.kw;
   FOR_EACH(i, n) {
@@ -50,15 +59,19 @@ template <typename T> __device__ void lc_backward_data_impl(i64 n, const T* dy, 
     int c = (int)(rest % s.channels);
     i64 b = rest / s.channels;
     const T* dyb = dy + b * s.filters * positions;
+    int h_lo, h_hi, w_lo, w_hi;
+    lc_cover(xh, s.sh, s.ph, s.kh, s.dh, s.oh, &h_lo, &h_hi);
+    lc_cover(xw, s.sw, s.pw, s.kw, s.dw, s.ow, &w_lo, &w_hi);
     double sum = 0;
-    for (int th = s.kh - 1; th >= 0; th--) {
-      int nh = xh + s.ph - th * s.dh;
-      if (nh < 0 || nh % s.sh != 0 || nh / s.sh >= s.oh) continue;
-      int zh = nh / s.sh;
-      for (int tw = s.kw - 1; tw >= 0; tw--) {
-        int nw = xw + s.pw - tw * s.dw;
-        if (nw < 0 || nw % s.sw != 0 || nw / s.sw >= s.ow) continue;
-        int p = zh * s.ow + nw / s.sw;
+    for (int zh = h_lo; zh <= h_hi; zh++) {
+      int th = xh + s.ph - zh * s.sh;
+      if (th % s.dh != 0) continue;
+      th /= s.dh;
+      for (int zw = w_lo; zw <= w_hi; zw++) {
+        int tw = xw + s.pw - zw * s.sw;
+        if (tw % s.dw != 0) continue;
+        tw /= s.dw;
+        int p = zh * s.ow + zw;
         int r = (c * s.kh + th) * s.kw + tw;
         for (int k = 0; k < s.filters; k++)
           sum += (double)dyb[(i64)k * positions + p] * (double)w[((i64)p * s.filters + k) * rows + r];

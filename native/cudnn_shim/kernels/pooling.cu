@@ -78,10 +78,20 @@ __device__ void pool_forward_impl(i64 n, const T* x, T* y, pool_shape s, int max
   }
 }
 
+// The outputs whose window covers input coordinate at on one axis: tap t of output z hits
+// z·stride − pad + t·dilation, so they are the z in [*lo, *hi] (ascending) for which
+// at + pad − z·stride is a multiple of the dilation. Empty when *lo > *hi.
+__device__ __forceinline__ void pool_cover(int at, int stride, int pad, int kernel, int dilation, int outputs, int* lo, int* hi) {
+  int low = at + pad - (kernel - 1) * dilation;
+  *lo = low <= 0 ? 0 : (low + stride - 1) / stride;
+  int high = (at + pad) / stride;
+  *hi = high < outputs - 1 ? high : outputs - 1;
+}
+
 // Gradient gather: one thread per input element; n = planes · input volume. Sums the share of every
 // output whose window covers the element, in the output scan order the CPU's scatter adds them in,
-// so the result is the CPU's bit for bit in the same arithmetic. Tap t of output z hits
-// z·stride − pad + t·dilation, so visiting the taps in descending order visits the outputs ascending.
+// so the result is the CPU's bit for bit in the same arithmetic. Only the covering outputs are
+// visited, so global pooling (window = input) costs one window per element, not one per tap.
 template <typename T>
 __device__ void pool_backward_impl(i64 n, const T* x, const T* dy, T* dx, pool_shape s, int max_mode, int count_include_pad) {
   i64 in_volume = (i64)s.id * s.ih * s.iw, out_volume = (i64)s.od * s.oh * s.ow;
@@ -94,19 +104,17 @@ __device__ void pool_backward_impl(i64 n, const T* x, const T* dy, T* dx, pool_s
     const T* xp = x + rest * in_volume;
     const T* dyp = dy + rest * out_volume;
     int self = (xd * s.ih + xh) * s.iw + xw;
+    int d_lo, d_hi, h_lo, h_hi, w_lo, w_hi;
+    pool_cover(xd, s.sd, s.pd, s.kd, s.dd, s.od, &d_lo, &d_hi);
+    pool_cover(xh, s.sh, s.ph, s.kh, s.dh, s.oh, &h_lo, &h_hi);
+    pool_cover(xw, s.sw, s.pw, s.kw, s.dw, s.ow, &w_lo, &w_hi);
     T sum = (T)0;
-    for (int td = s.kd - 1; td >= 0; td--) {
-      int nd = xd + s.pd - td * s.dd;
-      if (nd < 0 || nd % s.sd != 0 || nd / s.sd >= s.od) continue;
-      int zd = nd / s.sd;
-      for (int th = s.kh - 1; th >= 0; th--) {
-        int nh = xh + s.ph - th * s.dh;
-        if (nh < 0 || nh % s.sh != 0 || nh / s.sh >= s.oh) continue;
-        int zh = nh / s.sh;
-        for (int tw = s.kw - 1; tw >= 0; tw--) {
-          int nw = xw + s.pw - tw * s.dw;
-          if (nw < 0 || nw % s.sw != 0 || nw / s.sw >= s.ow) continue;
-          int zw = nw / s.sw;
+    for (int zd = d_lo; zd <= d_hi; zd++) {
+      if ((xd + s.pd - zd * s.sd) % s.dd != 0) continue;
+      for (int zh = h_lo; zh <= h_hi; zh++) {
+        if ((xh + s.ph - zh * s.sh) % s.dh != 0) continue;
+        for (int zw = w_lo; zw <= w_hi; zw++) {
+          if ((xw + s.pw - zw * s.sw) % s.dw != 0) continue;
           pool_window w = pool_window_of(s, zd, zh, zw);
           if (w.count == 0) continue;
           T g = dyp[((i64)zd * s.oh + zh) * s.ow + zw];

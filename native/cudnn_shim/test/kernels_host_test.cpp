@@ -162,6 +162,8 @@ template <typename T> static void test_pooling_gather_vs_scatter() {
       {2, 3, 7, 7, 1, 3, 3, 1, 2, 2, 0, 1, 1, 0, 1, 1, 1, 2, 1},
       {2, 1, 6, 5, 1, 2, 2, 1, 2, 2, 0, 0, 0, 0, 0, 1, 1, 1, 1},
       {1, 5, 1, 1, 3, 1, 1, 1, 1, 1, 2, 0, 0, 1, 0, 0, 2, 1, 1},
+      {2, 1, 6, 7, 1, 6, 7, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1},  /* global pooling */
+      {2, 1, 9, 11, 1, 3, 2, 1, 3, 2, 0, 2, 1, 0, 1, 2, 1, 2, 3}, /* stride 3 with dilation 2 */
   };
   unsigned seed = 12345;
   for (const pool_case& p : cases) {
@@ -186,8 +188,7 @@ struct lc_case {
 
 #define LC_ARGS(c) c.batch, c.channels, c.filters, c.ih, c.iw, c.oh(), c.ow(), c.kh, c.kw, c.sh, c.sw, c.ph0, c.pw0, c.dh, c.dw
 
-static void test_locally_connected() {
-  lc_case l{2, 2, 3, 5, 4, 3, 2, 2, 1, 1, 0, 1, 1, 1, 2};
+static void test_locally_connected_case(const lc_case& l) {
   int positions = l.oh() * l.ow(), rows = l.rows();
   std::vector<double> x((size_t)l.batch * l.channels * l.ih * l.iw), w((size_t)positions * l.filters * rows),
       dy((size_t)l.batch * l.filters * positions);
@@ -221,6 +222,11 @@ static void test_locally_connected() {
   expect_all("locally connected y", y, y_ref, 1e-13);
   expect_all("locally connected dx", dx, dx_ref, 1e-13);
   expect_all("locally connected dw", dw, dw_ref, 1e-13);
+}
+
+static void test_locally_connected() {
+  test_locally_connected_case(lc_case{2, 2, 3, 5, 4, 3, 2, 2, 1, 1, 0, 1, 1, 1, 2});
+  test_locally_connected_case(lc_case{1, 3, 2, 9, 8, 2, 3, 3, 2, 2, 1, 1, 0, 2, 2}); /* stride 3 and 2 with dilation 2 */
 
   /* By hand: 1 sample, 1 channel 2×2, one 2×2 filter at the single position. */
   lc_case h{1, 1, 1, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1};
