@@ -13,7 +13,7 @@ namespace Engine.Backend.Cudnn;
 /// file (CudnnBackend.Convolution.cs, .Elementwise.cs, ...). Every op checks its arguments with
 /// <see cref="BackendContract"/>, the SDK's contract shared with every backend, before queueing work.
 /// </remarks>
-public sealed partial class CudnnBackend : IBackend
+public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
 {
     private readonly DeviceAllocator _allocator = new();
     private readonly KernelLauncher _kernels = new();
@@ -54,16 +54,17 @@ public sealed partial class CudnnBackend : IBackend
     /// <summary>True when float32 convolutions and GEMMs are plain float32 (ENGINE_CUDNN_PRECISION=strict); false: TF32.</summary>
     public bool Strict { get; }
 
-    /// <summary>Device memory held by live tensors, in bytes.</summary>
-    public long DeviceBytesInUse => _allocator.BytesInUse;
+    /// <inheritdoc/>
+    public long BytesInUse => _allocator.BytesInUse;
 
-    /// <summary>Device memory obtained by the allocator (live plus cached), in bytes.</summary>
-    public long DeviceBytesReserved => _allocator.BytesReserved;
+    /// <inheritdoc/>
+    public long BytesReserved => _allocator.BytesReserved;
 
-    /// <summary>Most device memory held by live tensors at once, in bytes.</summary>
-    public long PeakDeviceBytesInUse => _allocator.PeakBytesInUse;
+    /// <inheritdoc/>
+    public long PeakBytesInUse => _allocator.PeakBytesInUse;
 
-    /// <summary>cudaMalloc calls made by the allocator so far.</summary>
+    /// <inheritdoc/>
+    /// <remarks>cudaMalloc calls of the allocator (the cuDNN workspace is counted by the shim, not here).</remarks>
     public long DeviceAllocations => _allocator.DeviceAllocations;
 
     /// <inheritdoc/>

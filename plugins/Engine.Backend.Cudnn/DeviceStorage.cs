@@ -32,7 +32,11 @@ internal sealed class DeviceStorage : TensorStorage
     /// <inheritdoc/>
     protected override void Release()
     {
-        _allocator.Return(_pointer, _rounded);
-        _pointer = 0;
+        // 0 when the constructor's Rent threw (the finalizer still runs on such an object).
+        if (_pointer != 0)
+        {
+            _allocator.Return(_pointer, _rounded);
+            _pointer = 0;
+        }
     }
 }

@@ -14,7 +14,7 @@ namespace Engine.Cli;
 internal static class BenchCommand
 {
     private static readonly Option<int> Repeat = new("--repeat") { Description = "Timed repetitions per case (the median is printed)", DefaultValueFactory = _ => 5 };
-    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<string?> Only = new("--only") { Description = "Run only the cases whose name contains this text" };
 
     /// <summary>A benchmark case: a one-layer model on an input of shape N×sample.</summary>

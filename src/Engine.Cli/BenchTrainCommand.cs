@@ -25,7 +25,7 @@ internal static class BenchTrainCommand
     private static readonly Option<string> Dataset = new("--dataset") { Description = "Data-set loader name", DefaultValueFactory = _ => "mnist" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
     private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
-    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (sequential models only)" };
 
     /// <summary>Distinct batches held on the backend; the timed steps cycle through them.</summary>
@@ -98,6 +98,9 @@ internal static class BenchTrainCommand
         Loop(TrainStep, Math.Max(steps / 2, 50), backend);
         Loop(InferenceStep, 20, backend);
 
+        // Device memory (GPU backends): what the allocator holds after warm-up, to compare with the end.
+        IDeviceMemoryStatistics? memory = DeviceMemory(backend);
+        (long InUse, long Reserved, long Allocations) warm = memory is null ? default : (memory.BytesInUse, memory.BytesReserved, memory.DeviceAllocations);
         var trainRates = new double[rounds];
         var trainCpu = new double[rounds];
         var inferenceRates = new double[rounds];
@@ -126,6 +129,11 @@ internal static class BenchTrainCommand
         output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
         output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
         output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps, each round's closing synchronisation left out; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
+        if (memory is not null)
+        {
+            const double MiB = 1 << 20;
+            output.WriteLine(FormattableString.Invariant($"device    memory in use {warm.InUse / MiB:F1} MiB after warm-up, {memory.BytesInUse / MiB:F1} MiB after {rounds * steps} more training steps; peak {memory.PeakBytesInUse / MiB:F1} MiB; reserved {warm.Reserved / MiB:F1} → {memory.BytesReserved / MiB:F1} MiB; device allocations during the timed rounds {memory.DeviceAllocations - warm.Allocations}"));
+        }
         output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0} host_syncs_per_step={syncsPerStep:F4}"));
 
         if (result.GetValue(Layers))
@@ -159,6 +167,14 @@ internal static class BenchTrainCommand
         backend.Synchronize();
         return clock.Elapsed.TotalSeconds;
     }
+
+    /// <summary>The memory figures of the backend, or of the backend a decorator (the counting one) wraps.</summary>
+    private static IDeviceMemoryStatistics? DeviceMemory(IBackend backend) => backend switch
+    {
+        IDeviceMemoryStatistics statistics => statistics,
+        BackendDecorator decorator => DeviceMemory(decorator.Inner),
+        _ => null,
+    };
 
     private static double Median(double[] values)
     {

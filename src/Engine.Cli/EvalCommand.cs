@@ -18,7 +18,7 @@ internal static class EvalCommand
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: the checkpoint's, else data/<dataset>)" };
     private static readonly Option<string> Split = new("--split") { Description = "Which split to evaluate: test or train", DefaultValueFactory = _ => "test" };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per forward pass", DefaultValueFactory = _ => 256 };
-    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<string> Fallback = FallbackChoice.CreateOption();
     private static readonly Option<string?> TenCrop = new("--ten-crop")
     {

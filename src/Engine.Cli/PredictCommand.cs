@@ -20,7 +20,7 @@ internal static class PredictCommand
     private static readonly Option<string?> Model = new("--model") { Description = "Registered model name or JSON model file (default: the checkpoint's model_spec)" };
     private static readonly Option<string?> Dataset = new("--dataset") { Description = "Data-set loader name, for --index and class names (default: the checkpoint's)" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: the checkpoint's, else data/<dataset>)" };
-    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<string> Fallback = FallbackChoice.CreateOption();
 
     public static Command Create(TextWriter output, TextWriter error)

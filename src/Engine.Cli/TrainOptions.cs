@@ -36,7 +36,7 @@ internal sealed class TrainOptions
     public Option<bool> Progress { get; } = new("--progress") { Description = "Show per-step progress (live bars on a terminal, a line every 10% of an epoch otherwise); the default" };
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "Only the per-epoch lines" };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed for initialisation and shuffling", DefaultValueFactory = _ => 1UL };
-    public Option<string> Device { get; } = new("--device") { Description = "cpu, gpu, or a backend name", DefaultValueFactory = _ => "cpu" };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     public Option<string> Fallback { get; } = FallbackChoice.CreateOption();
     public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first N training examples (quick runs)" };
 

@@ -47,10 +47,16 @@ public sealed class ComponentCatalog(
 
     /// <summary>
     /// The backend provider for <paramref name="device"/>: a backend name (e.g. <c>openblas</c>), or a
-    /// device kind (<c>cpu</c>, <c>gpu</c>) meaning the first available backend of that kind.
+    /// device kind (<c>cpu</c>, <c>gpu</c>) meaning the first available backend of that kind, or
+    /// <c>auto</c>: the first available GPU backend, else the first available CPU backend (the only
+    /// choice that falls back to the CPU silently).
     /// </summary>
     public IBackendProvider Backend(string device)
     {
+        if (string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return Backends.FirstOrDefault(b => b.Device == DeviceKind.Gpu && b.Probe().IsAvailable) ?? Backend("cpu");
+        }
         if (Enum.TryParse(device, ignoreCase: true, out DeviceKind kind))
         {
             var ofKind = Backends.Where(b => b.Device == kind).ToList();

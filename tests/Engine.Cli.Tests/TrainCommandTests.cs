@@ -27,7 +27,7 @@ public sealed partial class TrainCommandTests(ITestOutputHelper log)
     [InlineData("--data", "/no/such/folder", "does not exist")]
     [InlineData("--epochs", "0", "--epochs must be a positive integer, got 0")]
     [InlineData("--model", "resnet9000", "unknown model 'resnet9000'; known: alexnet, alexnet-2012, googlenet, googlenet-aux, googlenet_bn, lenet5, lenet5-1998, mlp, resnet101")]
-    [InlineData("--device", "tpu", "unknown backend or device 'tpu'; known: openblas")]
+    [InlineData("--device", "tpu", "unknown backend or device 'tpu'; known: cudnn, openblas")]
     [InlineData("--dataset", "imagenet", "unknown dataset 'imagenet'; known: cifar-10, cifar-100, cifar-100-coarse, fashion-mnist, image-folder, mnist")]
     public void BadOptionsGiveOneErrorLine(string option, string value, string expected)
     {

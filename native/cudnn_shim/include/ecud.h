@@ -87,6 +87,10 @@ ECUD_API int ecud_convolution(int pass, int data_type, int spatial_rank, const i
 ECUD_API int ecud_kernel(const char *module, const char *name, void **function);
 ECUD_API int ecud_launch(void *function, unsigned grid, unsigned block, unsigned shared_bytes, void **arguments);
 
+/* Compiles an embedded module with NVRTC for compute capability major.minor without a device
+ * (loads only NVRTC): the no-GPU check that every kernel source compiles. */
+ECUD_API int ecud_compile_check(const char *module, int cc_major, int cc_minor);
+
 /* Names of the embedded kernel modules, ';'-separated (for tests and diagnostics). */
 ECUD_API const char *ecud_kernel_modules(void);
 

@@ -78,11 +78,11 @@ static void write_file(const char *path, const char *data, size_t size) {
   if (!ok || rename(temporary, path) != 0) remove(temporary);
 }
 
-static int compile(const char *name, const char *source, char **cubin, size_t *cubin_size) {
+static int compile(const char *name, const char *source, int cc_major, int cc_minor, char **cubin, size_t *cubin_size) {
   int major = 0, minor = 0;
   ecud_g.rtc.nvrtcVersion(&major, &minor);
   char arch[32];
-  snprintf(arch, sizeof arch, "--gpu-architecture=sm_%d%d", ecud_g.cc_major, ecud_g.cc_minor);
+  snprintf(arch, sizeof arch, "--gpu-architecture=sm_%d%d", cc_major, cc_minor);
   const char *options[] = {arch, "--std=c++17", "-default-device"};
 
   unsigned long long h = 14695981039346656037ull;
@@ -93,7 +93,7 @@ static int compile(const char *name, const char *source, char **cubin, size_t *c
   h = fnv1a(h, version, strlen(version));
   char cached[1200] = "";
   if (ecud_g.kernel_cache[0]) {
-    snprintf(cached, sizeof cached, "%s/%s-sm%d%d-%016llx.cubin", ecud_g.kernel_cache, name, ecud_g.cc_major, ecud_g.cc_minor, h);
+    snprintf(cached, sizeof cached, "%s/%s-sm%d%d-%016llx.cubin", ecud_g.kernel_cache, name, cc_major, cc_minor, h);
     *cubin = read_file(cached, cubin_size);
     if (*cubin) return ECUD_OK;
   }
@@ -129,20 +129,43 @@ static int compile(const char *name, const char *source, char **cubin, size_t *c
   return ECUD_OK;
 }
 
-static int load_module(const char *name, ec_CUmodule *module) {
-  for (loaded_module *m = modules; m; m = m->next)
-    if (strcmp(m->name, name) == 0) { *module = m->module; return ECUD_OK; }
+/* common.cuh + the module, with #line so that NVRTC's messages name the module's own lines. */
+static int module_source(const char *name, char **source) {
   const char *body = find_source(name);
   const char *common = find_source("common");
   if (!body || !common || strcmp(name, "common") == 0)
     return ecud_fail(ECUD_ERROR_ARGUMENT, "no kernel module named '%s' is embedded (have: %s)", name, ecud_kernel_modules());
   size_t length = strlen(common) + strlen(body) + 64;
-  char *source = (char *)malloc(length);
-  if (!source) return ecud_fail(ECUD_ERROR_MEMORY, "out of host memory");
-  snprintf(source, length, "%s\n#line 1 \"%s.cu\"\n%s", common, name, body);
+  *source = (char *)malloc(length);
+  if (!*source) return ecud_fail(ECUD_ERROR_MEMORY, "out of host memory");
+  snprintf(*source, length, "%s\n#line 1 \"%s.cu\"\n%s", common, name, body);
+  return ECUD_OK;
+}
+
+int ecud_compile_check(const char *name, int cc_major, int cc_minor) {
+  ECUD_TRY(ecud_load_nvrtc(NULL));
+  char *source = NULL;
+  ECUD_TRY(module_source(name, &source));
   char *cubin = NULL;
   size_t cubin_size = 0;
-  int status = compile(name, source, &cubin, &cubin_size);
+  char saved_cache[sizeof ecud_g.kernel_cache];
+  memcpy(saved_cache, ecud_g.kernel_cache, sizeof saved_cache);
+  ecud_g.kernel_cache[0] = 0; /* always compile: this is a check */
+  int status = compile(name, source, cc_major, cc_minor, &cubin, &cubin_size);
+  memcpy(ecud_g.kernel_cache, saved_cache, sizeof saved_cache);
+  free(source);
+  free(cubin);
+  return status;
+}
+
+static int load_module(const char *name, ec_CUmodule *module) {
+  for (loaded_module *m = modules; m; m = m->next)
+    if (strcmp(m->name, name) == 0) { *module = m->module; return ECUD_OK; }
+  char *source = NULL;
+  ECUD_TRY(module_source(name, &source));
+  char *cubin = NULL;
+  size_t cubin_size = 0;
+  int status = compile(name, source, ecud_g.cc_major, ecud_g.cc_minor, &cubin, &cubin_size);
   free(source);
   if (status != ECUD_OK) return status;
   status = ecud_check_driver(ecud_g.drv.cuModuleLoadData(module, cubin), "cuModuleLoadData");

@@ -102,6 +102,8 @@ static int open_spec(const library_spec *spec, const char *search_path, ecud_lib
     if (!ecud_g.table.symbol) return ecud_fail(ECUD_ERROR_LIBRARY, "%s has no symbol %s", where, exported);       \
   } while (0)
 
+static int resolve_nvrtc(ecud_library rtc, const char *where);
+
 int ecud_load_libraries(const char *search_path) {
   if (ecud_g.loaded) return ECUD_OK;
   ecud_library rt, drv, blas, dnn, rtc;
@@ -173,7 +175,15 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(dnn, dnn, cudnnConvolutionBackwardData, "cudnnConvolutionBackwardData");
   RESOLVE(dnn, dnn, cudnnConvolutionBackwardFilter, "cudnnConvolutionBackwardFilter");
 
-  where = f_rtc;
+  ECUD_TRY(resolve_nvrtc(rtc, f_rtc));
+
+  snprintf(ecud_g.library_report, sizeof ecud_g.library_report, "driver %s; runtime %s; cuBLAS %s; cuDNN %s; NVRTC %s",
+           f_drv, f_rt, f_blas, f_dnn, f_rtc);
+  ecud_g.loaded = 1;
+  return ECUD_OK;
+}
+
+static int resolve_nvrtc(ecud_library rtc, const char *where) {
   RESOLVE(rtc, rtc, nvrtcVersion, "nvrtcVersion");
   RESOLVE(rtc, rtc, nvrtcCreateProgram, "nvrtcCreateProgram");
   RESOLVE(rtc, rtc, nvrtcCompileProgram, "nvrtcCompileProgram");
@@ -183,9 +193,13 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(rtc, rtc, nvrtcGetCUBIN, "nvrtcGetCUBIN");
   RESOLVE(rtc, rtc, nvrtcDestroyProgram, "nvrtcDestroyProgram");
   RESOLVE(rtc, rtc, nvrtcGetErrorString, "nvrtcGetErrorString");
-
-  snprintf(ecud_g.library_report, sizeof ecud_g.library_report, "driver %s; runtime %s; cuBLAS %s; cuDNN %s; NVRTC %s",
-           f_drv, f_rt, f_blas, f_dnn, f_rtc);
-  ecud_g.loaded = 1;
   return ECUD_OK;
+}
+
+int ecud_load_nvrtc(const char *search_path) {
+  if (ecud_g.rtc.nvrtcGetErrorString) return ECUD_OK;
+  ecud_library rtc;
+  char found[1200];
+  ECUD_TRY(open_spec(&NVRTC, search_path, &rtc, found, sizeof found));
+  return resolve_nvrtc(rtc, found);
 }

@@ -118,6 +118,7 @@ int ecud_require_init(void);
 
 /* Loader */
 int ecud_load_libraries(const char *search_path);
+int ecud_load_nvrtc(const char *search_path);
 
 /* Module registry of kernels.c, released at shutdown. */
 void ecud_kernels_release(void);

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The cuDNN backend's GPU checks (issue 14), in one device call. Run from the repository root on the
+# GPU machine with artifacts/gpu-bundle.tar.xz carried (benchmarks/gpu/publish-gpu-bundle.sh makes it):
+#
+#   OUT=/some/dir bash benchmarks/gpu/run_cudnn_checks.sh [quick|full]
+#
+# 1. builds native/ there (the shim, with gcc) and the header check against the real CUDA/cuDNN
+#    headers, and runs ctest (NVRTC compiles every kernel module for this GPU);
+# 2. engine plugins: the cudnn backend available;
+# 3. engine check-backend cudnn in strict float32 (ENGINE_CUDNN_PRECISION=strict), then in TF32;
+# 4. LeNet-5 on MNIST with the demo's settings on the GPU (full: 5 epochs; quick: 1), the GPU
+#    checkpoint evaluated on the CPU, resume bit-exact (full), device memory over many steps (full).
+# Everything goes to $OUT/cudnn-checks.log; the conformance listings to $OUT/check-backend-cudnn-*.txt.
+set -uo pipefail
+MODE="${1:-full}"
+OUT="${OUT:-/tmp/out}"
+mkdir -p "$OUT"
+LOG="$OUT/cudnn-checks.log"
+exec > >(tee "$LOG") 2>&1
+ROOT="$(pwd)"
+WORK=/tmp/ecud
+rm -rf "$WORK" && mkdir -p "$WORK"
+step() { printf '\n==> %s  [%s, %ds]\n' "$*" "$(date -u +%H:%M:%S)" "$SECONDS"; }
+
+step "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader
+NV="$(python3 -c 'import nvidia, os; print([p for p in nvidia.__path__ if os.path.isdir(p + "/cudnn")][0])' 2>/dev/null)"
+echo "python nvidia packages: ${NV:-none}"
+CUDNN_INCLUDE="${NV:+$NV/cudnn/include}"
+
+step "build native/ with the header check (gcc $(gcc -dumpversion))"
+cmake -S native -B "$WORK/native" -DCMAKE_BUILD_TYPE=Release -DECUD_HEADER_CHECK=ON \
+  "-DECUD_CUDA_INCLUDE=/usr/local/cuda/include;$CUDNN_INCLUDE" --log-level=WARNING && cmake --build "$WORK/native" -j 8 2>&1 | grep -v "^\[" 
+"$WORK/native/cudnn_shim/engine_cudnn_header_check"
+export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+ctest --test-dir "$WORK/native" --output-on-failure 2>&1 | tail -12
+
+step "unpack the bundle"
+tar -C "$WORK" -xJf artifacts/gpu-bundle.tar.xz
+B="$WORK/gpu-bundle"
+cp "$WORK/native/cudnn_shim/libengine_cudnn_shim.so" "$B/engine/plugins/Engine.Backend.Cudnn/"
+export ENGINE_OPENBLAS_LIBRARY="$B/lib/libopenblas.so.0"
+export LD_LIBRARY_PATH="$B/lib:$LD_LIBRARY_PATH"
+export ENGINE_KERNEL_CACHE="$WORK/kernel-cache"
+E="$B/engine/engine"
+MNIST="$B/data/mnist"
+
+step "engine plugins (cudnn)"
+"$E" plugins | grep -A1 "Engine.Backend.Cudnn"
+
+step "check-backend cudnn, strict float32"
+ENGINE_CUDNN_PRECISION=strict timeout 400 "$E" check-backend cudnn --hide-skipped > "$OUT/check-backend-cudnn-strict.txt" 2>&1
+echo "exit $?"
+grep -E "FAIL|passed, " "$OUT/check-backend-cudnn-strict.txt" | head -60
+
+step "check-backend cudnn, TF32"
+timeout 300 "$E" check-backend cudnn --hide-skipped > "$OUT/check-backend-cudnn-tf32.txt" 2>&1
+echo "exit $?"
+grep -E "FAIL|passed, " "$OUT/check-backend-cudnn-tf32.txt" | head -30
+
+EPOCHS=5
+[[ "$MODE" == quick ]] && EPOCHS=1
+step "LeNet-5 on MNIST on the GPU, demo settings, $EPOCHS epoch(s)"
+DEMO=(--model lenet5 --dataset mnist --data "$MNIST" --batch-size 64 --lr 0.05 --momentum 0.9 --schedule cosine --seed 1)
+timeout 400 "$E" train --device gpu "${DEMO[@]}" --epochs "$EPOCHS" --checkpoint "$WORK/lenet5-gpu.ckpt"
+echo "exit $?"
+
+step "the GPU checkpoint evaluated on the CPU, and on the GPU"
+timeout 120 "$E" eval --checkpoint "$WORK/lenet5-gpu.ckpt" --device cpu --data "$MNIST" | head -4
+timeout 120 "$E" eval --checkpoint "$WORK/lenet5-gpu.ckpt" --device gpu --data "$MNIST" | head -4
+
+if [[ "$MODE" == full ]]; then
+  step "resume on the GPU: 2 epochs straight vs 1 + resume to 2"
+  timeout 200 "$E" train --device gpu "${DEMO[@]}" --epochs 2 --checkpoint "$WORK/straight.ckpt" | grep "^epoch" > "$WORK/straight.txt"
+  timeout 200 "$E" train --device gpu "${DEMO[@]}" --epochs 1 --checkpoint "$WORK/first.ckpt" > /dev/null
+  timeout 200 "$E" train --device gpu "${DEMO[@]}" --epochs 2 --resume "$WORK/first.ckpt" --checkpoint "$WORK/resumed.ckpt" | grep "^epoch" > "$WORK/resumed.txt"
+  cat "$WORK/straight.txt" "$WORK/resumed.txt"
+  a="$(grep '^epoch 2/2' "$WORK/straight.txt" | sed 's/  time.*//')"
+  b="$(grep '^epoch 2/2' "$WORK/resumed.txt" | sed 's/  time.*//')"
+  [[ -n "$a" && "$a" == "$b" ]] && echo "resume: epoch 2 identical (loss and accuracies)" || echo "resume: DIFFERENT"
+  cmp "$WORK/straight.ckpt" "$WORK/resumed.ckpt" && echo "resume: checkpoints byte-identical" || echo "resume: checkpoints differ in bytes"
+
+  step "device memory over 10,000 training steps (bench train)"
+  timeout 300 "$E" bench train --device gpu --data "$MNIST" --steps 2000 --repeat 5
+fi
+step "done"
+sleep 1

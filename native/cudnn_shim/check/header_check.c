@@ -1,0 +1,87 @@
+/* Compiled on a machine with CUDA and cuDNN headers (benchmarks/gpu/run_cudnn_checks.sh does it):
+ * asserts that the values and layouts src/cuda_decls.h writes out by hand agree with the real
+ * headers. A mismatch is a compile error naming the declaration. Prototypes are checked by the GPU
+ * run itself (every entry point is called by the conformance kit); their argument types are the
+ * headers' with enums as int and handles as void *, which the C ABI passes identically. */
+#include <cublas_v2.h>
+#include <cuda.h>
+#include <cuda_runtime_api.h>
+#include <nvrtc.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cuda_decls.h"
+
+#define SAME(mine, theirs) _Static_assert((long long)(mine) == (long long)(theirs), #mine " differs from " #theirs)
+
+SAME(EC_cudaSuccess, cudaSuccess);
+SAME(EC_cudaErrorMemoryAllocation, cudaErrorMemoryAllocation);
+SAME(EC_cudaErrorInsufficientDriver, cudaErrorInsufficientDriver);
+SAME(EC_cudaErrorNoDevice, cudaErrorNoDevice);
+SAME(EC_cudaMemcpyHostToDevice, cudaMemcpyHostToDevice);
+SAME(EC_cudaMemcpyDeviceToHost, cudaMemcpyDeviceToHost);
+SAME(EC_cudaMemcpyDeviceToDevice, cudaMemcpyDeviceToDevice);
+SAME(EC_cudaStreamNonBlocking, cudaStreamNonBlocking);
+SAME(EC_cudaDevAttrMultiProcessorCount, cudaDevAttrMultiProcessorCount);
+SAME(EC_cudaDevAttrComputeCapabilityMajor, cudaDevAttrComputeCapabilityMajor);
+SAME(EC_cudaDevAttrComputeCapabilityMinor, cudaDevAttrComputeCapabilityMinor);
+_Static_assert(sizeof(cudaError_t) == sizeof(ec_cudaError_t), "cudaError_t size");
+_Static_assert(sizeof(cudaStream_t) == sizeof(ec_cudaStream_t), "cudaStream_t size");
+
+SAME(EC_CUDA_SUCCESS, CUDA_SUCCESS);
+_Static_assert(sizeof(CUresult) == sizeof(ec_CUresult), "CUresult size");
+_Static_assert(sizeof(CUstream) == sizeof(ec_cudaStream_t), "CUstream size");
+_Static_assert(sizeof(CUfunction) == sizeof(ec_CUfunction), "CUfunction size");
+
+SAME(EC_CUBLAS_STATUS_SUCCESS, CUBLAS_STATUS_SUCCESS);
+SAME(EC_CUBLAS_OP_N, CUBLAS_OP_N);
+SAME(EC_CUBLAS_OP_T, CUBLAS_OP_T);
+SAME(EC_CUBLAS_DEFAULT_MATH, CUBLAS_DEFAULT_MATH);
+SAME(EC_CUBLAS_PEDANTIC_MATH, CUBLAS_PEDANTIC_MATH);
+SAME(EC_CUBLAS_TF32_TENSOR_OP_MATH, CUBLAS_TF32_TENSOR_OP_MATH);
+_Static_assert(sizeof(cublasStatus_t) == sizeof(ec_cublasStatus_t), "cublasStatus_t size");
+_Static_assert(sizeof(cublasOperation_t) == sizeof(int), "cublasOperation_t size");
+
+SAME(EC_NVRTC_SUCCESS, NVRTC_SUCCESS);
+_Static_assert(sizeof(nvrtcResult) == sizeof(ec_nvrtcResult), "nvrtcResult size");
+
+#if defined(__has_include)
+#if __has_include(<cudnn.h>)
+#include <cudnn.h>
+#define ECUD_HAVE_CUDNN 1
+#endif
+#endif
+
+#ifdef ECUD_HAVE_CUDNN
+SAME(EC_CUDNN_STATUS_SUCCESS, CUDNN_STATUS_SUCCESS);
+SAME(EC_CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT);
+SAME(EC_CUDNN_DATA_DOUBLE, CUDNN_DATA_DOUBLE);
+SAME(EC_CUDNN_TENSOR_NCHW, CUDNN_TENSOR_NCHW);
+SAME(EC_CUDNN_CROSS_CORRELATION, CUDNN_CROSS_CORRELATION);
+SAME(EC_CUDNN_DEFAULT_MATH, CUDNN_DEFAULT_MATH);
+SAME(EC_CUDNN_TENSOR_OP_MATH, CUDNN_TENSOR_OP_MATH);
+SAME(EC_CUDNN_FMA_MATH, CUDNN_FMA_MATH);
+SAME(EC_CUDNN_NON_DETERMINISTIC, CUDNN_NON_DETERMINISTIC);
+SAME(EC_CUDNN_DETERMINISTIC, CUDNN_DETERMINISTIC);
+_Static_assert(sizeof(cudnnStatus_t) == sizeof(ec_cudnnStatus_t), "cudnnStatus_t size");
+#define SAME_LAYOUT(theirs)                                                                                  \
+  _Static_assert(sizeof(theirs) == sizeof(ec_cudnnAlgoPerf), #theirs " size");                              \
+  _Static_assert(offsetof(theirs, algo) == offsetof(ec_cudnnAlgoPerf, algo), #theirs ".algo");              \
+  _Static_assert(offsetof(theirs, status) == offsetof(ec_cudnnAlgoPerf, status), #theirs ".status");        \
+  _Static_assert(offsetof(theirs, time) == offsetof(ec_cudnnAlgoPerf, time), #theirs ".time");              \
+  _Static_assert(offsetof(theirs, memory) == offsetof(ec_cudnnAlgoPerf, memory), #theirs ".memory");        \
+  _Static_assert(offsetof(theirs, determinism) == offsetof(ec_cudnnAlgoPerf, determinism), #theirs ".determinism"); \
+  _Static_assert(offsetof(theirs, mathType) == offsetof(ec_cudnnAlgoPerf, mathType), #theirs ".mathType")
+SAME_LAYOUT(cudnnConvolutionFwdAlgoPerf_t);
+SAME_LAYOUT(cudnnConvolutionBwdDataAlgoPerf_t);
+SAME_LAYOUT(cudnnConvolutionBwdFilterAlgoPerf_t);
+#endif
+
+int main(void) {
+#ifdef ECUD_HAVE_CUDNN
+  printf("header check: CUDA runtime, driver, cuBLAS, NVRTC and cuDNN %d.%d.%d declarations agree\n", CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL);
+#else
+  printf("header check: CUDA runtime, driver, cuBLAS and NVRTC declarations agree (no cudnn.h found: cuDNN not checked)\n");
+#endif
+  return 0;
+}
