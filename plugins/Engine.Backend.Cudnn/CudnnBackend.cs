@@ -26,8 +26,10 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
         {
             throw new BackendException($"the cudnn backend is unavailable: {detail}");
         }
-        Description = detail;
-        Strict = ShimLibrary.Strict;
+        // The shim's math mode is per process: the last backend created sets it.
+        Strict = ShimLibrary.RequestedStrict();
+        ShimLibrary.Check(ShimNative.ecud_set_strict(Strict ? 1 : 0), "setting the precision");
+        Description = $"{detail}; {(Strict ? "strict float32" : "TF32 for float32 convolutions and GEMMs")}";
         Traits = new BackendTraits
         {
             // Float32 sums run in another order than on the CPU; TF32 rounds the products of
@@ -51,7 +53,7 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
     /// <inheritdoc/>
     public BackendTraits Traits { get; }
 
-    /// <summary>True when float32 convolutions and GEMMs are plain float32 (ENGINE_CUDNN_PRECISION=strict); false: TF32.</summary>
+    /// <summary>True when float32 convolutions and GEMMs are plain float32 (--precision strict, ENGINE_PRECISION=strict); false: TF32.</summary>
     public bool Strict { get; }
 
     /// <inheritdoc/>

@@ -15,8 +15,8 @@ internal static unsafe class ShimLibrary
     /// <summary>Extra folders (':'-separated) searched first for the CUDA libraries.</summary>
     internal const string SearchPathVariable = "ENGINE_CUDA_PATH";
 
-    /// <summary>strict (plain float32) or tf32 (the default where the GPU has it).</summary>
-    internal const string PrecisionVariable = "ENGINE_CUDNN_PRECISION";
+    /// <summary>strict (plain float32) or tf32 (the default where the GPU has it); set by the CLI's --precision.</summary>
+    internal const string PrecisionVariable = "ENGINE_PRECISION";
 
     /// <summary>Folder for NVRTC-compiled kernels; default $XDG_CACHE_HOME/engine/cuda-kernels.</summary>
     internal const string KernelCacheVariable = "ENGINE_KERNEL_CACHE";
@@ -54,8 +54,17 @@ internal static unsafe class ShimLibrary
         }
     }
 
-    /// <summary>Whether float32 convolutions and GEMMs are plain float32 (no TF32).</summary>
-    public static bool Strict { get; private set; }
+    /// <summary>Whether ENGINE_PRECISION asks for plain float32 (strict) rather than TF32.</summary>
+    public static bool RequestedStrict()
+    {
+        string? precision = Environment.GetEnvironmentVariable(PrecisionVariable);
+        return precision switch
+        {
+            null or "" or "tf32" => false,
+            "strict" => true,
+            _ => throw new BackendException($"{PrecisionVariable}={precision}: give strict or tf32"),
+        };
+    }
 
     private static string Initialize()
     {
@@ -77,16 +86,9 @@ internal static unsafe class ShimLibrary
         {
             throw new BackendException($"no GPU: {libraries}");
         }
-        string? precision = Environment.GetEnvironmentVariable(PrecisionVariable);
-        Strict = precision switch
-        {
-            null or "" or "tf32" => false,
-            "strict" => true,
-            _ => throw new BackendException($"{PrecisionVariable}={precision}: give strict or tf32"),
-        };
         string cache = KernelCacheFolder();
         Directory.CreateDirectory(cache);
-        Check(ShimNative.ecud_init(0, Strict ? 1 : 0, cache), "opening the GPU");
+        Check(ShimNative.ecud_init(0, RequestedStrict() ? 1 : 0, cache), "opening the GPU");
         Check(ShimNative.ecud_describe(buffer, 4096), "describing the GPU");
         return $"{Marshal.PtrToStringUTF8((nint)buffer)}; {libraries}";
     }

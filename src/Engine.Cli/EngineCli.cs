@@ -20,6 +20,16 @@ public static class EngineCli
         Recursive = true,
     };
 
+    /// <summary>
+    /// Float32 math of GPU backends, passed to them through the ENGINE_PRECISION environment variable
+    /// (the backend reads it when it is created).
+    /// </summary>
+    internal static readonly Option<string?> Precision = new("--precision")
+    {
+        Description = "Float32 math on a GPU backend: tf32 (TF32 tensor cores for convolutions and GEMMs, the default where the GPU has them) or strict (plain float32, deterministic algorithms)",
+        Recursive = true,
+    };
+
     // Set per invocation (an AsyncLocal, so in-process runs in parallel tests do not see each other's).
     private static readonly AsyncLocal<bool> ShowStackTraces = new();
 
@@ -30,6 +40,7 @@ public static class EngineCli
         {
             PluginFolders,
             Verbose,
+            Precision,
             PluginsCommand.Create(output),
             TrainCommand.Create(output, error),
             SummaryCommand.Create(output, error),
@@ -38,7 +49,12 @@ public static class EngineCli
             PredictCommand.Create(output, error),
             CheckBackendCommand.Create(output, error),
         };
+        Precision.AcceptOnlyFromAmong("tf32", "strict");
         ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count == 0 && parsed.GetValue(Precision) is { } precision)
+        {
+            Environment.SetEnvironmentVariable("ENGINE_PRECISION", precision);
+        }
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }

@@ -38,7 +38,7 @@ public sealed class CheckBackendCommandTests
         var (code, output, error) = CliRunner.Run("check-backend", "cuda-nope");
         Assert.Equal(1, code);
         Assert.Equal("", output);
-        Assert.Equal("error: unknown backend or device 'cuda-nope'; known: openblas (run 'engine plugins' to see what each plugin registers)", error.TrimEnd());
+        Assert.Equal("error: unknown backend or device 'cuda-nope'; known: cudnn, openblas (run 'engine plugins' to see what each plugin registers)", error.TrimEnd());
     }
 
     [Fact]

@@ -137,10 +137,10 @@ int ecud_describe(char *description, int capacity) {
   size_t free_bytes = 0, total_bytes = 0;
   ecud_g.rt.cudaMemGetInfo(&free_bytes, &total_bytes);
   snprintf(description, (size_t)capacity,
-           "device %d: compute capability %d.%d, %d SMs, %.1f GiB; CUDA runtime %d.%d, driver %d.%d, cuBLAS %d, cuDNN %zu, NVRTC %d.%d; %s",
+           "device %d: compute capability %d.%d, %d SMs, %.1f GiB; CUDA runtime %d.%d, driver %d.%d, cuBLAS %d, cuDNN %zu, NVRTC %d.%d",
            ecud_g.device, ecud_g.cc_major, ecud_g.cc_minor, sms, (double)total_bytes / (1024.0 * 1024.0 * 1024.0),
            runtime / 1000, (runtime % 1000) / 10, driver / 1000, (driver % 1000) / 10, blas, ecud_g.dnn.cudnnGetVersion(),
-           rtc_major, rtc_minor, ecud_g.strict ? "strict float32" : "TF32 for convolutions and GEMM");
+           rtc_major, rtc_minor);
   return ECUD_OK;
 }
 
