@@ -178,6 +178,8 @@ ensure_prerequisites() {
   find_openblas >/dev/null || packages+=(libopenblas-dev)
   have cmake || packages+=(cmake)
   have_c_compiler || packages+=(gcc libc6-dev)
+  # C++ builds the cuDNN shim's host tests (its CUDA kernels compiled and checked on the CPU).
+  { have c++ || have g++ || have clang++; } || packages+=(g++)
   have_make_tool || packages+=(make)
 
   if ((${#packages[@]} > 0)); then
@@ -195,7 +197,7 @@ ensure_prerequisites() {
         openblas_instructions >&2
       fi
       die "missing prerequisites (Debian/Ubuntu package names): ${packages[*]}" \
-        "Install OpenBLAS, CMake (3.20 or newer), a C compiler and make, then run this again."
+        "Install OpenBLAS, CMake (3.20 or newer), a C and C++ compiler and make, then run this again."
     fi
   fi
 
