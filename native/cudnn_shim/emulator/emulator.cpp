@@ -13,7 +13,10 @@
 //     launcher ends the array with a null entry), pointers inside live allocations and aligned,
 //     an int's slot holding no more than an int, a double's slot holding no integer-like bits.
 // Work is synchronous, one call at a time (a mutex), like the real shim's one stream.
+// ENGINE_CUDNN_EMU_ORDER=reverse and ENGINE_CUDNN_EMU_GUARD=1 (read by ecud_init) make stricter runs: see below.
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <cinttypes>
 #include <cmath>
@@ -45,6 +48,11 @@ std::recursive_mutex gate;
 bool initialised;
 std::map<uintptr_t, size_t> allocations; // address → bytes
 size_t bytes_allocated;
+// ENGINE_CUDNN_EMU_GUARD=1: every allocation ends at an inaccessible page, so a kernel reading or writing
+// past the end of a buffer crashes there (at the faulting instruction, under a debugger) instead
+// of going unseen. Blocks are 256-byte aligned, so overruns inside the last 255 bytes still pass.
+bool guard_pages;
+std::map<uintptr_t, std::pair<void *, size_t>> mappings; // address → (mapping, length)
 const size_t emulated_total = (size_t)16 << 30;
 
 int fail(int status, const char *format, ...) {
@@ -101,6 +109,11 @@ int fiber_index;
 void (*thread_body)(void *);
 void *thread_context;
 bool diverged; // __syncthreads reached by some threads of a block only
+// ENGINE_CUDNN_EMU_ORDER=reverse runs blocks and threads last to first: a kernel whose result depends on the
+// order (threads reading what others write without a barrier) then gives other numbers.
+bool reverse_order;
+
+inline unsigned ordered(unsigned i, unsigned n) { return reverse_order ? n - 1 - i : i; }
 
 const size_t fiber_stack_bytes = 256 * 1024;
 
@@ -128,9 +141,10 @@ void resume(int index) {
   in_fiber = false;
 }
 
-void run_direct(unsigned from, unsigned to) {
-  for (unsigned t = from; t < to; t++) {
-    threadIdx.x = t;
+// Threads ordered(from) .. ordered(to - 1) of the block, one after the other.
+void run_direct(unsigned from, unsigned to, unsigned threads) {
+  for (unsigned i = from; i < to; i++) {
+    threadIdx.x = ordered(i, threads);
     thread_body(thread_context);
   }
 }
@@ -141,17 +155,19 @@ void run_direct(unsigned from, unsigned to) {
 // up to the next barrier.
 int run_cooperative_block(unsigned threads) {
   if (fibers.size() < threads) fibers.resize(threads);
-  start_fiber(0);
-  resume(0);
-  if (fibers[0].state == DONE) {
-    run_direct(1, threads);
-    return diverged ? fail(ECUD_ERROR_ARGUMENT, "emulator: kernel %s: __syncthreads reached by some threads of block %u but not by thread 0",
+  int first = (int)ordered(0, threads);
+  start_fiber(first);
+  resume(first);
+  if (fibers[(size_t)first].state == DONE) {
+    run_direct(1, threads, threads);
+    return diverged ? fail(ECUD_ERROR_ARGUMENT, "emulator: kernel %s: __syncthreads reached by some threads of block %u but not by the first one run",
                            current->kernel->name, blockIdx.x)
                     : ECUD_OK;
   }
-  for (unsigned t = 1; t < threads; t++) {
-    start_fiber((int)t);
-    resume((int)t);
+  for (unsigned i = 1; i < threads; i++) {
+    int t = (int)ordered(i, threads);
+    start_fiber(t);
+    resume(t);
   }
   for (;;) {
     unsigned waiting = 0, done = 0;
@@ -164,7 +180,7 @@ int run_cooperative_block(unsigned threads) {
       return fail(ECUD_ERROR_ARGUMENT, "emulator: kernel %s: __syncthreads reached by %u threads of block %u while %u had returned",
                   current->kernel->name, waiting, blockIdx.x, done);
     for (unsigned t = 0; t < threads; t++) fibers[t].state = RUNNABLE;
-    for (unsigned t = 0; t < threads; t++) resume((int)t);
+    for (unsigned i = 0; i < threads; i++) resume((int)ordered(i, threads));
   }
 }
 
@@ -187,14 +203,14 @@ int ecud_emu_run(void (*thread)(void *), void *context) {
   diverged = false;
   unsigned threads = blockDim.x;
   for (unsigned b = 0; b < gridDim.x; b++) {
-    blockIdx.x = b;
+    blockIdx.x = ordered(b, gridDim.x);
     // Shared memory starts with unknown contents on the GPU: NaN here.
     if (launch_shared_bytes) std::memset(dynamic_shared.data(), 0xFF, launch_shared_bytes);
     if (current->module->cooperative) {
       int status = run_cooperative_block(threads);
       if (status != ECUD_OK) return status;
     } else {
-      run_direct(0, threads);
+      run_direct(0, threads, threads);
       if (diverged)
         return fail(ECUD_ERROR_ARGUMENT, "emulator: kernel %s called __syncthreads, but its module was not seen to use it",
                     current->kernel->name);
@@ -274,6 +290,10 @@ int ecud_load(const char *, char *description, int capacity) {
 int ecud_init(int device, int, const char *) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   if (device != 0) return fail(ECUD_ERROR_ARGUMENT, "device %d does not exist (1 present)", device);
+  const char *order = std::getenv("ENGINE_CUDNN_EMU_ORDER");
+  reverse_order = order && std::strcmp(order, "reverse") == 0;
+  const char *guard = std::getenv("ENGINE_CUDNN_EMU_GUARD");
+  guard_pages = guard && std::strcmp(guard, "1") == 0;
   initialised = true;
   return ECUD_OK;
 }
@@ -300,8 +320,20 @@ int ecud_malloc(void **pointer, size_t bytes) {
   *pointer = nullptr;
   if (bytes > emulated_total - bytes_allocated) return fail(ECUD_ERROR_MEMORY, "emulator: out of device memory for %zu bytes", bytes);
   size_t size = bytes ? bytes : 1;
-  void *p = std::aligned_alloc(256, (size + 255) / 256 * 256);
-  if (!p) return fail(ECUD_ERROR_MEMORY, "emulator: out of host memory for %zu bytes", bytes);
+  size_t rounded = (size + 255) / 256 * 256;
+  void *p;
+  if (guard_pages) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t length = (rounded + page - 1) / page * page + page;
+    void *mapping = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping == MAP_FAILED) return fail(ECUD_ERROR_MEMORY, "emulator: out of host memory for %zu bytes", bytes);
+    mprotect((char *)mapping + length - page, page, PROT_NONE);
+    p = (char *)mapping + length - page - rounded;
+    mappings[(uintptr_t)p] = {mapping, length};
+  } else {
+    p = std::aligned_alloc(256, rounded);
+    if (!p) return fail(ECUD_ERROR_MEMORY, "emulator: out of host memory for %zu bytes", bytes);
+  }
   std::memset(p, 0xFF, size);
   allocations[(uintptr_t)p] = size;
   bytes_allocated += size;
@@ -317,7 +349,13 @@ int ecud_free(void *pointer) {
   if (it == allocations.end()) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_free(%p): not an allocation", pointer);
   bytes_allocated -= it->second;
   allocations.erase(it);
-  std::free(pointer);
+  auto mapped = mappings.find((uintptr_t)pointer);
+  if (mapped != mappings.end()) {
+    munmap(mapped->second.first, mapped->second.second);
+    mappings.erase(mapped);
+  } else {
+    std::free(pointer);
+  }
   return ECUD_OK;
 }
 
