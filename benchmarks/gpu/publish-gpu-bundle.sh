@@ -2,8 +2,8 @@
 # (The publish builds into artifacts/gpu-bundle-build: the CLI's Release OutDir, artifacts/engine, stays a framework-dependent build.)
 # Builds what the GPU checks carry to a machine with a GPU but no .NET: the engine CLI published
 # self-contained for linux-x64, every staged plugin (the cuDNN one included), OpenBLAS and the
-# libraries it links (the CPU reference), and MNIST; one xz archive, under the device tool's 64 MiB
-# carry limit.
+# libraries it links (the CPU reference); one xz archive (about 30 MB), which with the working tree
+# (MNIST is in data/mnist) stays under the device tool's 64 MiB carry limit.
 #
 #   benchmarks/gpu/publish-gpu-bundle.sh          -> artifacts/gpu-bundle.tar.xz
 #
@@ -15,12 +15,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 STAGE=artifacts/gpu-bundle
 ARCHIVE=artifacts/gpu-bundle.tar.xz
-DATA="${ENGINE_SHARED_DATA:-}"
-if [[ -z "$DATA" ]]; then
-  for candidate in "$ROOT/../shared/data" "$ROOT/../../shared/data" /work/shared/data "$ROOT/data"; do
-    [[ -d "$candidate/mnist" ]] && { DATA="$candidate"; break; }
-  done
-fi
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 step() { printf '==> %s\n' "$*"; }
@@ -35,7 +29,7 @@ done
 step "Publishing the engine self-contained for linux-x64 into $STAGE/engine"
 rm -rf "$STAGE"
 dotnet publish src/Engine.Cli/Engine.Cli.csproj -c Release -r linux-x64 --self-contained \
-  -p:DebugType=none -p:GenerateDocumentationFile=false -p:OutDir="$ROOT/artifacts/gpu-bundle-build/" --nologo -v quiet -o "$STAGE/engine"
+  -p:DebugType=none -p:GenerateDocumentationFile=false -p:EngineCliOutDir="$ROOT/artifacts/gpu-bundle-build/" --nologo -v quiet -o "$STAGE/engine"
 rm -rf "$STAGE/engine/plugins"
 mkdir -p "$STAGE/engine/plugins"
 cp -r artifacts/plugins/. "$STAGE/engine/plugins/"
@@ -43,7 +37,7 @@ find "$STAGE/engine/plugins" \( -name '*.pdb' -o -name '*.xml' \) -delete
 
 step "Bundling OpenBLAS and the libraries it links"
 mkdir -p "$STAGE/lib"
-openblas="$(ldconfig -p | awk '/libopenblas\.so\.0 / {print $NF; exit}')"
+openblas="$(ldconfig -p | awk '/libopenblas\.so\.0 / {print $NF}' | sed -n 1p)"
 cp -L "$openblas" "$STAGE/lib/libopenblas.so.0"
 ldd "$openblas" | awk '/=> \// {print $3}' | while read -r lib; do
   case "$(basename "$lib")" in
@@ -51,10 +45,6 @@ ldd "$openblas" | awk '/=> \// {print $3}' | while read -r lib; do
     *) cp -L "$lib" "$STAGE/lib/" ;;
   esac
 done
-
-step "Copying MNIST from $DATA/mnist"
-mkdir -p "$STAGE/data/mnist"
-cp "$DATA"/mnist/*.gz "$STAGE/data/mnist/"
 
 step "Archiving"
 tar -C artifacts -cJf "$ARCHIVE" gpu-bundle
