@@ -18,6 +18,12 @@ internal static unsafe class ShimLibrary
     /// <summary>strict (plain float32) or tf32 (the default where the GPU has it); set by the CLI's --precision.</summary>
     internal const string PrecisionVariable = "ENGINE_PRECISION";
 
+    /// <summary>
+    /// A testing aid: the full path of a shim library to load instead of the one beside this assembly
+    /// (e.g. the host emulator, build/native/cudnn_shim/emulator/libengine_cudnn_shim_emu.so).
+    /// </summary>
+    internal const string ShimOverrideVariable = "ENGINE_CUDNN_SHIM";
+
     /// <summary>Folder for NVRTC-compiled kernels; default $XDG_CACHE_HOME/engine/cuda-kernels.</summary>
     internal const string KernelCacheVariable = "ENGINE_KERNEL_CACHE";
 
@@ -68,11 +74,12 @@ internal static unsafe class ShimLibrary
 
     private static string Initialize()
     {
-        string folder = Path.GetDirectoryName(typeof(ShimLibrary).Assembly.Location) ?? AppContext.BaseDirectory;
-        string file = Path.Combine(folder, NativeFileName);
+        string file = ShimPath(typeof(ShimLibrary).Assembly, out bool overridden);
         if (!File.Exists(file))
         {
-            throw new BackendException($"the cuDNN shim {file} is missing (build native/ with build.sh, which stages it beside the plugin)");
+            throw new BackendException(overridden
+                ? $"{ShimOverrideVariable}={file}: no such file"
+                : $"the cuDNN shim {file} is missing (build native/ with build.sh, which stages it beside the plugin)");
         }
         int version = ShimNative.ecud_version();
         if (version != ShimNative.ApiVersion)
@@ -127,8 +134,20 @@ internal static unsafe class ShimLibrary
         {
             return 0;
         }
+        return NativeLibrary.TryLoad(ShimPath(assembly, out _), out nint handle) ? handle : 0;
+    }
+
+    /// <summary>The shim to load: <see cref="ShimOverrideVariable"/> when set, else the one beside the assembly.</summary>
+    private static string ShimPath(Assembly assembly, out bool overridden)
+    {
+        string? explicitPath = Environment.GetEnvironmentVariable(ShimOverrideVariable);
+        overridden = !string.IsNullOrEmpty(explicitPath);
+        if (overridden)
+        {
+            return Path.GetFullPath(explicitPath!);
+        }
         string folder = Path.GetDirectoryName(assembly.Location) ?? AppContext.BaseDirectory;
-        return NativeLibrary.TryLoad(Path.Combine(folder, NativeFileName), out nint handle) ? handle : 0;
+        return Path.Combine(folder, NativeFileName);
     }
 
     /// <summary>Names of the embedded kernel modules (for tests).</summary>

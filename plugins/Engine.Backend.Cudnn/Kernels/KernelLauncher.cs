@@ -36,12 +36,15 @@ internal sealed unsafe class KernelLauncher
     {
         nint function = Function(module, kernel, type);
         ulong* slots = stackalloc ulong[Math.Max(args.Length, 1)];
-        void** pointers = stackalloc void*[Math.Max(args.Length, 1)];
+        // One entry more than the arguments, null: CUDA reads only as many as the kernel declares,
+        // and the host emulator (ENGINE_CUDNN_SHIM) uses it to check the argument count.
+        void** pointers = stackalloc void*[args.Length + 1];
         for (int i = 0; i < args.Length; i++)
         {
             slots[i] = args[i].Bits;
             pointers[i] = &slots[i];
         }
+        pointers[args.Length] = null;
         int status = ShimNative.ecud_launch(function, blocks, threads, sharedBytes, pointers);
         if (status != 0)
         {
