@@ -22,7 +22,7 @@ internal static class BenchTrainCommand
     private static readonly Option<int> InferenceBatch = new("--inference-batch") { Description = "Inference batch size", DefaultValueFactory = _ => 256 };
     private static readonly Option<int> Steps = new("--steps") { Description = "Training steps per timed round", DefaultValueFactory = _ => 200 };
     private static readonly Option<int> Rounds = new("--repeat") { Description = "Timed rounds (best and median are printed)", DefaultValueFactory = _ => 5 };
-    private static readonly Option<string> Dataset = new("--dataset") { Description = "Data-set loader name", DefaultValueFactory = _ => "mnist" };
+    private static readonly Option<string> Dataset = new("--dataset") { Description = "Data-set loader name, or synthetic (random images of the model's default input size, for zoo models no bundled data set fits)", DefaultValueFactory = _ => "mnist" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
     private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
@@ -55,9 +55,13 @@ internal static class BenchTrainCommand
         using EngineHost host = EngineHost.Create(options);
         using IBackend device = host.CreateBackend(result.GetValue(Device)!);
         using var backend = new CountingBackend(device);
-        ImageDataset train = host.LoadDataset(datasetName, dataFolder).Train;
-        ModelSpec spec = ResolveModel(host, result.GetValue(Model)!);
-        using Network network = host.BuildNetwork(spec, backend, train.SampleShape, seed: 1);
+        string modelName = result.GetValue(Model)!;
+        ModelSpec spec = ResolveModel(host, modelName);
+        bool synthetic = datasetName == "synthetic";
+        ImageDataset? loaded = synthetic ? null : host.LoadDataset(datasetName, dataFolder).Train;
+        Shape sampleShape = loaded?.SampleShape ?? SyntheticInput(host, modelName);
+        using Network network = host.BuildNetwork(spec, backend, sampleShape, seed: 1);
+        ImageDataset train = loaded ?? new SyntheticImages(sampleShape, network.OutputShape[0], Math.Max(batch, inferenceBatch) * HeldBatches);
         using ILoss loss = host.CreateLoss();
         using IOptimizer optimizer = host.CreateOptimizer("sgd", new JsonObject { ["lr"] = result.GetValue(LearningRate) });
 
@@ -144,6 +148,11 @@ internal static class BenchTrainCommand
     }
 
     /// <summary>A registered model, a JSON file, or (for a name nothing registers) benchmarks/&lt;name&gt;.json.</summary>
+    /// <summary>The default input of a registered model (the zoo's ImageNet models: 3×224×224).</summary>
+    private static Shape SyntheticInput(EngineHost host, string modelName) =>
+        host.Catalog.Models.FirstOrDefault(m => string.Equals(m.Name, modelName, StringComparison.OrdinalIgnoreCase))?.DefaultInput
+        ?? throw new ConfigurationException($"--dataset synthetic: model '{modelName}' has no default input size (the zoo's models have one; give a data set for the others)");
+
     private static ModelSpec ResolveModel(EngineHost host, string name)
     {
         try

@@ -21,6 +21,26 @@ public sealed partial class BenchTrainCommandTests
         Assert.Contains("0 synchronisations in 200 steps", output);
     }
 
+    [Fact]
+    public void SyntheticDataTimesAZooModelAtItsDefaultInputSize()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "train", "--model", "resnet20", "--dataset", "synthetic", "--batch", "4",
+            "--steps", "2", "--repeat", "1", "--inference-batch", "4");
+        Assert.True(code == 0, error);
+        // resnet20's default input is CIFAR's 3×32×32 and its head has 10 classes.
+        Assert.Contains("model     resnet20: ", output);
+        Assert.Contains("; 269,722 parameters", output);
+        Assert.Matches(ResultLine(), output);
+    }
+
+    [Fact]
+    public void SyntheticDataNeedsAModelWithADefaultInput()
+    {
+        var (code, _, error) = CliRunner.Run("bench", "train", "--model", "lenet5", "--dataset", "synthetic");
+        Assert.Equal(1, code);
+        Assert.Equal("error: --dataset synthetic: model 'lenet5' has no default input size (the zoo's models have one; give a data set for the others)", error.TrimEnd());
+    }
+
     [GeneratedRegex(@"result    train_images_per_s=\d+ .* host_syncs_per_step=(\d+\.\d{4})\r?\n")]
     private static partial Regex ResultLine();
 }
