@@ -37,6 +37,7 @@ public static class EngineCli
             EvalCommand.Create(output, error),
             PredictCommand.Create(output, error),
             CheckBackendCommand.Create(output, error),
+            VisualizeCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
