@@ -38,6 +38,8 @@ public static class EngineCli
             PredictCommand.Create(output, error),
             CheckBackendCommand.Create(output, error),
             VisualizeCommand.Create(output, error),
+            FeaturesCommand.Create(output, error),
+            ClassicalCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
