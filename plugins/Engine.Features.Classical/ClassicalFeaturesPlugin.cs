@@ -28,7 +28,8 @@ public sealed class ClassicalFeaturesPlugin : IEnginePlugin
     private static FixedKernel[] Kernels(ComponentArguments a)
     {
         JsonNode node = a.GetJson("kernels") ?? throw new ConfigurationException($"{a.Owner}: argument 'kernels' is required; {FixedKernels.Names}");
-        IEnumerable<JsonNode?> entries = node is JsonArray array ? array : [node];
+        // A single entry is wrapped in a plain array: a JsonArray would try to adopt a node that has a parent.
+        IEnumerable<JsonNode?> entries = node is JsonArray array ? array : new[] { node };
         return entries.SelectMany(e => FixedKernels.Parse(e, a.Owner)).ToArray();
     }
 
