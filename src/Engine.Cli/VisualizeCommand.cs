@@ -98,6 +98,7 @@ internal static class VisualizeCommand
             lines.Add(("layer", $"{layer.Name} ({layer.Kind}), weights {EvalCommand.Dims(weight.Value.Shape)}"));
             lines.Add(("drawn", picture.Colour
                 ? $"{picture.FiltersShown} of {picture.Filters} filters in colour (channels 0, 1, 2 as red, green, blue), {picture.Zoom} px per weight"
+                : picture.Channels == 1 ? $"{picture.FiltersShown} of {picture.Filters} filters of one channel in a grid, {picture.Zoom} px per weight"
                 : $"{picture.FiltersShown} of {picture.Filters} filters (rows) × {picture.ChannelsShown} of {picture.Channels} input channels (columns), {picture.Zoom} px per weight"));
             lines.Add(("scale", picture.Scale));
         }

@@ -41,6 +41,7 @@ public static class ConfusionCharts
         string[] names = result.ClassNames.ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, names);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.Select(p => k - 1 - p).ToArray(), names);
+        plot.Axes.SetLimits(-0.5, k - 0.5, -0.5, k - 0.5);
         plot.XLabel("predicted class");
         plot.YLabel("true class");
         int side = Math.Clamp(60 * k, 480, 1400);

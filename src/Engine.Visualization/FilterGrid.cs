@@ -7,8 +7,8 @@ namespace Engine.Visualization;
 /// a weight w of a filter whose largest magnitude is m becomes round(127.5 + 127.5·w/m), so 0 is mid
 /// grey (128), +m white (255) and −m black (0) in every tile, and the sign of a weight can be read
 /// at a glance. Filters over three input channels (the first layer of an RGB model) are drawn in
-/// colour, channel 0, 1, 2 as red, green, blue, in a near-square grid; other filters get one grey
-/// tile per input channel, a row per filter and a column per channel.
+/// colour, channel 0, 1, 2 as red, green, blue, in a near-square grid, as are single-channel filters
+/// in grey; other filters get one grey tile per input channel, a row per filter and a column per channel.
 /// </summary>
 public static class FilterGrid
 {
@@ -28,7 +28,9 @@ public static class FilterGrid
         bool inColour = colour && channels == 3;
         int shownChannels = inColour ? 3 : Math.Min(channels, Math.Max(1, maxChannels));
         int z = zoom > 0 ? zoom : AutoZoom(kh, kw, 32);
-        GridLayout layout = inColour
+        // One tile per filter (a square grid) in colour or when there is one channel; else a row per filter.
+        bool square = inColour || channels == 1;
+        GridLayout layout = square
             ? GridLayout.Square(shownFilters, kw * z, kh * z)
             : new GridLayout(shownFilters, shownChannels, kw * z, kh * z);
         var image = new RasterImage(layout.Width, layout.Height);
@@ -41,7 +43,7 @@ public static class FilterGrid
             peaks[f] = m;
             for (int c = 0; c < shownChannels; c++)
             {
-                (int x0, int y0) = inColour ? layout.Origin(f / layout.Columns, f % layout.Columns) : layout.Origin(f, c);
+                (int x0, int y0) = square ? layout.Origin(f / layout.Columns, f % layout.Columns) : layout.Origin(f, c);
                 for (int y = 0; y < kh; y++)
                 {
                     for (int x = 0; x < kw; x++)
