@@ -166,4 +166,40 @@ public sealed class VisualizeCommandTests
         Assert.Contains("10 px per weight", output);
         Assert.Equal((125, 125), (ImageDecoder.Load(png).Width, ImageDecoder.Load(png).Height));
     }
+
+    [Fact]
+    public void Fixed_filter_responses_of_the_readme_example_are_the_sobel_response_computed_here()
+    {
+        // README: engine visualize --model docs/edges.json --layer edges --feature-maps --dataset mnist --index 0 --output edges.png
+        string png = TrainedCheckpoint.TempFile(".png");
+        string model = Path.Combine(RepoPaths.Root, "docs", "edges.json");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--model", model, "--layer", "edges", "--feature-maps", "--dataset", "mnist", "--data", RepoPaths.Mnist, "--index", "0", "--output", png);
+        Assert.True(code == 0, error);
+        // sobel (x, y), the eight Robinson masks, a Gaussian and sharpen: 12 maps of 28×28 at 2 px each.
+        Assert.Contains("12 of 12 maps, 2 px per activation", output);
+
+        var digit = new float[784];
+        using (EngineHost host = TrainedCheckpoint.CreateHost())
+        {
+            host.LoadDataset("mnist", RepoPaths.Mnist).Test.CopySample(0, digit);
+        }
+        float Pixel(int y, int x) => y is < 0 or > 27 || x is < 0 or > 27 ? 0f : digit[(y * 28) + x];
+        // Map 0 is Sobel x with zero padding: (right column − left column), the middle row twice.
+        var sobel = new double[784];
+        for (int y = 0; y < 28; y++)
+        {
+            for (int x = 0; x < 28; x++)
+            {
+                sobel[(y * 28) + x] = Pixel(y - 1, x + 1) - Pixel(y - 1, x - 1) + (2 * (Pixel(y, x + 1) - Pixel(y, x - 1))) + Pixel(y + 1, x + 1) - Pixel(y + 1, x - 1);
+            }
+        }
+        double min = sobel.Min(), max = sobel.Max();
+        DecodedImage image = ImageDecoder.Load(png);
+        for (int i = 0; i < 784; i++)
+        {
+            int expected = (int)Math.Round(255 * (sobel[i] - min) / (max - min), MidpointRounding.AwayFromZero);
+            // Float rounding in the convolution may move a level by one.
+            Assert.InRange(image[1 + (2 * (i % 28)), 1 + (2 * (i / 28)), 0], expected - 1, expected + 1);
+        }
+    }
 }
