@@ -16,7 +16,7 @@ public sealed class ClassicalFeaturesPlugin : IEnginePlugin
             a => new FixedConvolutionLayer(a.InstanceName, Kernels(a), Same(a))));
         services.AddSingleton<ILayerFactory>(new LayerFactory(
             "hog",
-            "histogram of oriented gradients per image, as skimage.feature.hog (unsigned orientations, hard votes), N×C×H×W (C 1, or 3 made grey) → N×F, no gradient; " +
+            "histogram of oriented gradients per image, as skimage.feature.hog (unsigned orientations, hard votes), N×C×H×W (C 1, or 3 made grey) → N×F, computed on the host; backward differentiates it with bins held fixed; " +
             "arguments: orientations (9), cell (8 pixels), block (2 cells), block_norm (l2-hys (default), l2, l1, l1-sqrt)",
             a => new HogLayer(a.InstanceName, new HogOptions(
                 a.GetInt("orientations", 9, min: 1, max: 180),

@@ -7,6 +7,7 @@ namespace Engine.Features.Classical;
 /// orientations in [0°, 180°), each pixel's magnitude voting into the one bin and the one cell it
 /// falls in, a cell's histogram divided by its pixel count, then every block of cells (stride one
 /// cell) normalised and concatenated in (block row, block column, cell row, cell column, bin) order.
+/// The backward pass differentiates this exactly, bins and cells held fixed.
 /// Where this (and scikit-image) differs from the paper: no trilinear interpolation of votes between
 /// neighbouring bins and cells, no Gaussian window over a block, no gamma correction of the input.
 /// </summary>
@@ -21,8 +22,99 @@ public static class HogDescriptor
     /// </summary>
     public static void Compute(ReadOnlySpan<float> image, int height, int width, HogOptions options, Span<float> features)
     {
+        var grey = new double[image.Length];
+        for (int i = 0; i < grey.Length; i++)
+        {
+            grey[i] = image[i];
+        }
+        var result = new double[features.Length];
+        Compute(grey, height, width, options, result, float32Gradients: true);
+        for (int i = 0; i < result.Length; i++)
+        {
+            features[i] = (float)result[i];
+        }
+    }
+
+    /// <summary>
+    /// The descriptor in double precision; with <paramref name="float32Gradients"/> the pixel
+    /// differences are rounded to float32 first, as scikit-image takes them for a float32 image.
+    /// </summary>
+    public static void Compute(ReadOnlySpan<double> image, int height, int width, HogOptions options, Span<double> features, bool float32Gradients)
+    {
+        double[] histogram = Histogram(image, height, width, options, float32Gradients, null);
+        int blockLength = options.Block * options.Block * options.Orientations;
+        var values = new double[blockLength];
+        int block = 0;
+        foreach (int[] cells in BlockCells(options, height, width))
+        {
+            Gather(histogram, cells, options.Orientations, values);
+            Normalize(values, options.Norm);
+            values.CopyTo(features.Slice(block++ * blockLength, blockLength));
+        }
+    }
+
+    /// <summary>
+    /// d(loss)/d(image) from d(loss)/d(features): the exact derivative of this piecewise-smooth
+    /// function where each pixel's bin and cell stay fixed (votes are hard, so a small change moves a
+    /// magnitude, not a vote), through the block normalisation (a clipped L2-Hys value passes nothing).
+    /// </summary>
+    public static void Backward(ReadOnlySpan<double> image, int height, int width, HogOptions options, ReadOnlySpan<double> featureGradient, Span<double> imageGradient)
+    {
+        int bins = options.Orientations;
+        var votes = new (int Slot, double Gx, double Gy, double Magnitude)[height * width];
+        double[] histogram = Histogram(image, height, width, options, false, votes);
+        var histogramGradient = new double[histogram.Length];
+        int blockLength = options.Block * options.Block * bins;
+        var values = new double[blockLength];
+        var gradient = new double[blockLength];
+        int block = 0;
+        foreach (int[] cells in BlockCells(options, height, width))
+        {
+            Gather(histogram, cells, bins, values);
+            NormalizeBackward(values, featureGradient.Slice(block++ * blockLength, blockLength), options.Norm, gradient);
+            int k = 0;
+            foreach (int cell in cells)
+            {
+                for (int b = 0; b < bins; b++)
+                {
+                    histogramGradient[(cell * bins) + b] += gradient[k++];
+                }
+            }
+        }
+        imageGradient.Clear();
+        double area = options.Cell * options.Cell;
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                var (slot, gx, gy, magnitude) = votes[(y * width) + x];
+                if (magnitude == 0 || slot < 0)
+                {
+                    continue;
+                }
+                double dm = histogramGradient[slot] / area;
+                double dgx = dm * gx / magnitude, dgy = dm * gy / magnitude;
+                if (x > 0 && x < width - 1)
+                {
+                    imageGradient[(y * width) + x + 1] += dgx;
+                    imageGradient[(y * width) + x - 1] -= dgx;
+                }
+                if (y > 0 && y < height - 1)
+                {
+                    imageGradient[((y + 1) * width) + x] += dgy;
+                    imageGradient[((y - 1) * width) + x] -= dgy;
+                }
+            }
+        }
+    }
+
+    // Cell histograms, cells × bins, each pixel's magnitude over the cell's area in its bin; votes (when
+    // given) records each pixel's histogram slot (-1: none), gradient and magnitude for the backward pass.
+    private static double[] Histogram(ReadOnlySpan<double> image, int height, int width, HogOptions options, bool float32Gradients,
+        (int Slot, double Gx, double Gy, double Magnitude)[]? votes)
+    {
         int cellsY = options.Cells(height), cellsX = options.Cells(width);
-        int bins = options.Orientations, cell = options.Cell, block = options.Block;
+        int bins = options.Orientations, cell = options.Cell;
         var histogram = new double[cellsY * cellsX * bins];
         double binWidth = 180.0 / bins;
         double area = cell * cell;
@@ -30,48 +122,126 @@ public static class HogDescriptor
         {
             for (int x = 0; x < cellsX * cell; x++)
             {
-                // Differences in float, as scikit-image takes them in the image's own precision.
-                float gy = y == 0 || y == height - 1 ? 0f : image[((y + 1) * width) + x] - image[((y - 1) * width) + x];
-                float gx = x == 0 || x == width - 1 ? 0f : image[(y * width) + x + 1] - image[(y * width) + x - 1];
-                double magnitude = Math.Sqrt(((double)gx * gx) + ((double)gy * gy));
-                if (magnitude == 0)
+                double gy = y == 0 || y == height - 1 ? 0 : image[((y + 1) * width) + x] - image[((y - 1) * width) + x];
+                double gx = x == 0 || x == width - 1 ? 0 : image[(y * width) + x + 1] - image[(y * width) + x - 1];
+                if (float32Gradients)
                 {
-                    continue;
+                    // scikit-image takes the differences in the image's own precision.
+                    (gx, gy) = ((float)gx, (float)gy);
                 }
-                double angle = FloorMod(Math.Atan2(gy, gx) * (180.0 / Math.PI), 180.0);
-                int bin = Bin(angle, binWidth, bins);
-                if (bin >= 0)
+                double magnitude = Math.Sqrt((gx * gx) + (gy * gy));
+                int slot = -1;
+                if (magnitude != 0)
                 {
-                    histogram[((((y / cell) * cellsX) + (x / cell)) * bins) + bin] += magnitude / area;
+                    int bin = Bin(FloorMod(Math.Atan2(gy, gx) * (180.0 / Math.PI), 180.0), binWidth, bins);
+                    if (bin >= 0)
+                    {
+                        slot = ((((y / cell) * cellsX) + (x / cell)) * bins) + bin;
+                        histogram[slot] += magnitude / area;
+                    }
+                }
+                if (votes is not null)
+                {
+                    votes[(y * width) + x] = (slot, gx, gy, magnitude);
                 }
             }
         }
-        int blocksY = cellsY - block + 1, blocksX = cellsX - block + 1;
-        int blockLength = block * block * bins;
-        var values = new double[blockLength];
-        for (int by = 0; by < blocksY; by++)
+        return histogram;
+    }
+
+    // Each block's cells (indices into the cell grid), blocks in row-major order, cells in row-major order within.
+    private static IEnumerable<int[]> BlockCells(HogOptions options, int height, int width)
+    {
+        int cellsY = options.Cells(height), cellsX = options.Cells(width), size = options.Block;
+        for (int by = 0; by <= cellsY - size; by++)
         {
-            for (int bx = 0; bx < blocksX; bx++)
+            for (int bx = 0; bx <= cellsX - size; bx++)
             {
-                int k = 0;
-                for (int cy = 0; cy < block; cy++)
+                var cells = new int[size * size];
+                for (int cy = 0; cy < size; cy++)
                 {
-                    for (int cx = 0; cx < block; cx++)
+                    for (int cx = 0; cx < size; cx++)
                     {
-                        int at = ((((by + cy) * cellsX) + bx + cx) * bins);
-                        for (int b = 0; b < bins; b++)
-                        {
-                            values[k++] = histogram[at + b];
-                        }
+                        cells[(cy * size) + cx] = ((by + cy) * cellsX) + bx + cx;
                     }
                 }
-                Normalize(values, options.Norm);
-                Span<float> destination = features.Slice(((by * blocksX) + bx) * blockLength, blockLength);
-                for (int i = 0; i < blockLength; i++)
-                {
-                    destination[i] = (float)values[i];
-                }
+                yield return cells;
             }
+        }
+    }
+
+    private static void Gather(double[] histogram, int[] cells, int bins, double[] values)
+    {
+        for (int c = 0; c < cells.Length; c++)
+        {
+            Array.Copy(histogram, cells[c] * bins, values, c * bins, bins);
+        }
+    }
+
+    /// <summary>d(loss)/d(v) of one block's normalisation, given v and d(loss)/d(normalised v).</summary>
+    public static void NormalizeBackward(ReadOnlySpan<double> v, ReadOnlySpan<double> outputGradient, BlockNorm norm, Span<double> gradient)
+    {
+        switch (norm)
+        {
+            case BlockNorm.L1:
+            case BlockNorm.L1Sqrt:
+            {
+                double sum = Epsilon;
+                foreach (double x in v)
+                {
+                    sum += Math.Abs(x);
+                }
+                Span<double> dq = stackalloc double[v.Length];
+                for (int i = 0; i < v.Length; i++)
+                {
+                    double q = v[i] / sum;
+                    // √q has derivative 1/(2√q); at q = 0 (an empty bin) the one-sided limit is infinite, and nothing flows.
+                    dq[i] = norm == BlockNorm.L1 ? outputGradient[i] : q > 0 ? outputGradient[i] / (2 * Math.Sqrt(q)) : 0;
+                }
+                double dot = 0;
+                for (int i = 0; i < v.Length; i++)
+                {
+                    dot += dq[i] * v[i];
+                }
+                for (int i = 0; i < v.Length; i++)
+                {
+                    gradient[i] = (dq[i] / sum) - (Math.Sign(v[i]) * dot / (sum * sum));
+                }
+                break;
+            }
+            case BlockNorm.L2:
+                ScaleBackward(v, outputGradient, gradient);
+                break;
+            default:
+            {
+                double[] u = v.ToArray();
+                Scale(u);
+                double[] clipped = u.Select(x => Math.Min(x, 0.2)).ToArray();
+                var dClipped = new double[v.Length];
+                ScaleBackward(clipped, outputGradient, dClipped);
+                for (int i = 0; i < v.Length; i++)
+                {
+                    dClipped[i] = u[i] < 0.2 ? dClipped[i] : 0;
+                }
+                ScaleBackward(v, dClipped, gradient);
+                break;
+            }
+        }
+    }
+
+    // Backward of v / √(‖v‖² + ε²): dv = d/n − v (d·v)/n³.
+    private static void ScaleBackward(ReadOnlySpan<double> v, ReadOnlySpan<double> d, Span<double> gradient)
+    {
+        double sum = Epsilon * Epsilon, dot = 0;
+        for (int i = 0; i < v.Length; i++)
+        {
+            sum += v[i] * v[i];
+            dot += d[i] * v[i];
+        }
+        double n = Math.Sqrt(sum);
+        for (int i = 0; i < v.Length; i++)
+        {
+            gradient[i] = (d[i] / n) - (v[i] * dot / (n * n * n));
         }
     }
 

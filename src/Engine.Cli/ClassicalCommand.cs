@@ -162,8 +162,9 @@ internal static class ClassicalCommand
         AugmentationPipeline pipeline = cnn.EvaluationPipeline();
         ImageDataset data = pipeline.Transforms.Count > 0 ? new AugmentedDataset(test, pipeline, seed: 0) : test;
         EvaluationResult result = Trainer.Evaluate(network, data, 256, null);
-        // The CNN's training time is not in its checkpoint's metadata; its metrics file has it.
-        const string cnnTime = "-";
+        // The trainer stores the metric history in the checkpoint's metadata: its last epoch's elapsed time.
+        TrainingHistory history = cnn.Metadata["history"] is JsonArray stored ? TrainingHistory.FromJson(stored) : new TrainingHistory();
+        string cnnTime = history.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{history[^1].Elapsed.TotalSeconds:F1} s") : "-";
         output.WriteLine();
         output.WriteLine($"{"method",-34} {"features",9} {"parameters",11} {"time",9} {"test acc",9}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Shorten(featureText) + " + linear",-34} {featureCount,9} {classicalParameters,11:N0} {classicalTime.TotalSeconds,7:F1} s {classicalAccuracy,9:F4}"));

@@ -62,6 +62,6 @@ public sealed partial class ClassicalCommandTests
     [GeneratedRegex(@"^test accuracy (?<acc>\d\.\d{4})$", RegexOptions.Multiline)]
     private static partial Regex AccuracyLine();
 
-    [GeneratedRegex(@"^CNN tiny-conv \(learned features\) +- +[\d,]+ +- +(?<acc>\d\.\d{4})$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^CNN tiny-conv \(learned features\) +- +3,791 +\d+\.\d s +(?<acc>\d\.\d{4})$", RegexOptions.Multiline)]
     private static partial Regex CnnRow();
 }
