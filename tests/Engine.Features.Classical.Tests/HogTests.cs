@@ -89,6 +89,39 @@ public sealed class HogTests
         }
     }
 
+    [Theory]
+    [InlineData(BlockNorm.L2Hys)]
+    [InlineData(BlockNorm.L2)]
+    [InlineData(BlockNorm.L1)]
+    [InlineData(BlockNorm.L1Sqrt)]
+    public void Backward_matches_central_differences(BlockNorm norm)
+    {
+        // A smooth random-looking 9×10 image, cells of 3, blocks of 2: every pixel's bin stays put under ±1e-6.
+        var options = new HogOptions(Orientations: 7, Cell: 3, Block: 2, Norm: norm);
+        double[] image = Enumerable.Range(0, 90).Select(i => 0.5 + (0.4 * Math.Sin((1.7 * i) + (0.3 * i * i)))).ToArray();
+        int count = options.FeatureCount(9, 10);
+        double[] weights = Enumerable.Range(0, count).Select(i => Math.Cos(0.9 * i)).ToArray();
+        double Loss(double[] x)
+        {
+            var f = new double[count];
+            HogDescriptor.Compute(x, 9, 10, options, f, float32Gradients: false);
+            return f.Zip(weights, (a, b) => a * b).Sum();
+        }
+        var analytic = new double[90];
+        HogDescriptor.Backward(image, 9, 10, options, weights, analytic);
+        Assert.Contains(analytic, g => Math.Abs(g) > 1e-2);
+        for (int i = 0; i < 90; i++)
+        {
+            double saved = image[i];
+            image[i] = saved + 1e-6;
+            double plus = Loss(image);
+            image[i] = saved - 1e-6;
+            double minus = Loss(image);
+            image[i] = saved;
+            Assert.True(Math.Abs(((plus - minus) / 2e-6) - analytic[i]) < 1e-5, $"pixel {i}: numeric {(plus - minus) / 2e-6} vs backward {analytic[i]}");
+        }
+    }
+
     private static float[] Compute(BlockNorm norm)
     {
         var options = new HogOptions(Orientations: 9, Cell: 2, Block: 2, Norm: norm);

@@ -18,6 +18,7 @@ body { font-family: "DejaVu Sans", sans-serif; margin: 16px; color: #222; }
 canvas { border: 1px solid #ccc; }
 #confusion td { width: 34px; height: 22px; text-align: center; font-size: 11px; }
 #epochs { font-size: 12px; }
+#filters { image-rendering: pixelated; min-width: 200px; }
 </style></head>
 <body>
 <h2>engine train</h2>
