@@ -17,6 +17,7 @@ namespace Engine.Cli.Tests;
 public sealed partial class DashboardTests(ITestOutputHelper log)
 {
     private const string Chromium = "/usr/bin/chromium";
+    private const int Epochs = 8;
 
     [ChromiumFact]
     public async Task A_browser_sees_the_curves_of_every_epoch_as_the_run_goes()
@@ -24,15 +25,18 @@ public sealed partial class DashboardTests(ITestOutputHelper log)
         var output = new StringWriter();
         TextWriter synchronized = TextWriter.Synchronized(output);
         Task<int> run = Task.Run(() => EngineCli.Run(
-            ["train", "--model", "lenet5", "--data", RepoPaths.Mnist, "--limit", "300", "--epochs", "5", "--dashboard", "--no-progress", "--plugins", RepoPaths.StagedPlugins],
+            ["train", "--model", "lenet5", "--data", RepoPaths.Mnist, "--limit", "300", "--epochs", $"{Epochs}", "--dashboard", "--no-progress", "--plugins", RepoPaths.StagedPlugins],
             synchronized, TextWriter.Synchronized(new StringWriter())));
         string url = await WaitFor(output, DashboardLine(), run);
         await WaitFor(output, FirstEpoch(), run);
 
-        // Opened while only epoch 1 exists; the DOM is dumped when the run ends and closes the stream.
+        // The screenshot 8 s after the page opens, mid-run; then a page opened while the run goes on: virtual
+        // time waits for the event stream, so its DOM is dumped when the run ends and closes the stream,
+        // and every epoch it holds beyond the ones already done came live.
         string screenshot = Path.Combine(RepoPaths.Root, "artifacts", "test-output", "dashboard.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
-        await Browser($"--timeout=3000 --window-size=1000,1000 --screenshot={screenshot} {url}");
+        await Browser($"--timeout=8000 --window-size=1000,1100 --screenshot={screenshot} {url}");
+        int done = EpochLine().Matches(output.ToString()).Count;
         string dom = await Browser($"--virtual-time-budget=5000 --dump-dom {url}");
         Assert.Equal(0, await run);
         log.WriteLine($"screenshot: {screenshot}");
@@ -40,8 +44,9 @@ public sealed partial class DashboardTests(ITestOutputHelper log)
 
         var printed = EpochLine().Matches(output.ToString()).ToDictionary(m => int.Parse(m.Groups["epoch"].Value, CultureInfo.InvariantCulture));
         var shown = ListItem().Matches(dom).ToList();
-        Assert.Equal(5, printed.Count);
-        Assert.Equal(5, shown.Count);
+        Assert.Equal(Epochs, printed.Count);
+        Assert.Equal(Epochs, shown.Count);
+        Assert.True(done < Epochs, $"the run had finished ({done} epochs) before the page opened");
         foreach (Match item in shown)
         {
             Match line = printed[int.Parse(item.Groups["epoch"].Value, CultureInfo.InvariantCulture)];
@@ -49,8 +54,8 @@ public sealed partial class DashboardTests(ITestOutputHelper log)
             Assert.Equal(line.Groups["train"].Value, Round(item.Groups["train"].Value));
             Assert.Equal(line.Groups["test"].Value, Round(item.Groups["test"].Value));
         }
-        Assert.Matches(@"<img id=""filters""[^>]* src=""filters\.png\?epoch=5""", dom);
-        Assert.Contains("<table id=\"confusion\" data-epoch=\"5\">", dom);
+        Assert.Matches(@"<img id=""filters""[^>]* src=""filters\.png\?epoch=8""", dom);
+        Assert.Contains("<table id=\"confusion\" data-epoch=\"8\">", dom);
     }
 
     [Fact]
@@ -120,10 +125,10 @@ public sealed partial class DashboardTests(ITestOutputHelper log)
     [GeneratedRegex(@"^dashboard (http://127\.0\.0\.1:\d+/) ", RegexOptions.Multiline)]
     private static partial Regex DashboardLine();
 
-    [GeneratedRegex(@"^(epoch 1/5) ", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(epoch 1/8) ", RegexOptions.Multiline)]
     private static partial Regex FirstEpoch();
 
-    [GeneratedRegex(@"^epoch (?<epoch>\d)/5  loss (?<loss>[\d.]+)  train acc (?<train>[\d.]+)  test acc (?<test>[\d.]+) ", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^epoch (?<epoch>\d)/8  loss (?<loss>[\d.]+)  train acc (?<train>[\d.]+)  test acc (?<test>[\d.]+) ", RegexOptions.Multiline)]
     private static partial Regex EpochLine();
 
     [GeneratedRegex(@"<li data-epoch=""(?<epoch>\d)"" data-train-loss=""(?<loss>[^""]+)"" data-train-accuracy=""(?<train>[^""]+)"" data-test-accuracy=""(?<test>[^""]+)"">")]

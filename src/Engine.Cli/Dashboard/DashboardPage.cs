@@ -93,6 +93,9 @@ source.onmessage = message => {
     document.getElementById('filters').src = e.url;
   } else if (e.type === 'confusion') {
     confusion(e);
+  } else if (e.type === 'end') {
+    source.close();
+    document.getElementById('state').textContent = 'run finished';
   }
   redraw();
 };

@@ -113,16 +113,26 @@ internal sealed class DashboardServer : IAsyncDisposable, IDisposable
     /// <summary>Replaces the filter picture served at /filters.png.</summary>
     public void SetFilters(byte[] png) => _filters = png;
 
+    private int ClientCount()
+    {
+        lock (_gate)
+        {
+            return _clients.Count;
+        }
+    }
+
     private async Task StreamAsync(HttpContext context)
     {
         context.Response.Headers.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         var channel = Channel.CreateUnbounded<string>();
+        // Each event's id is its index: a browser that reconnects sends the last one it saw, and gets only what followed.
+        int next = int.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out int seen) ? seen + 1 : 0;
         lock (_gate)
         {
-            foreach (string past in _events)
+            for (int i = Math.Min(next, _events.Count); i < _events.Count; i++)
             {
-                channel.Writer.TryWrite(past);
+                channel.Writer.TryWrite(_events[i]);
             }
             _clients.Add(channel);
         }
@@ -130,7 +140,7 @@ internal sealed class DashboardServer : IAsyncDisposable, IDisposable
         {
             await foreach (string json in channel.Reader.ReadAllAsync(context.RequestAborted))
             {
-                await context.Response.WriteAsync($"data: {json}\n\n", context.RequestAborted);
+                await context.Response.WriteAsync($"id: {next++}\ndata: {json}\n\n", context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
         }
@@ -153,6 +163,14 @@ internal sealed class DashboardServer : IAsyncDisposable, IDisposable
     /// <summary>Stops serving: open event streams end, then Kestrel stops.</summary>
     public async ValueTask DisposeAsync()
     {
+        // Pages close their stream on "end"; give them a moment to, and to fetch the last filter picture,
+        // so that no browser is left with a request the stopped server never answers.
+        Publish("""{"type":"end"}""");
+        for (int waited = 0; waited < 3000 && ClientCount() > 0; waited += 50)
+        {
+            await Task.Delay(50);
+        }
+        await Task.Delay(200);
         lock (_gate)
         {
             foreach (Channel<string> client in _clients)
