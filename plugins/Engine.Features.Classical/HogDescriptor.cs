@@ -185,47 +185,47 @@ public static class HogDescriptor
         {
             case BlockNorm.L1:
             case BlockNorm.L1Sqrt:
-            {
-                double sum = Epsilon;
-                foreach (double x in v)
                 {
-                    sum += Math.Abs(x);
+                    double sum = Epsilon;
+                    foreach (double x in v)
+                    {
+                        sum += Math.Abs(x);
+                    }
+                    Span<double> dq = stackalloc double[v.Length];
+                    for (int i = 0; i < v.Length; i++)
+                    {
+                        double q = v[i] / sum;
+                        // √q has derivative 1/(2√q); at q = 0 (an empty bin) the one-sided limit is infinite, and nothing flows.
+                        dq[i] = norm == BlockNorm.L1 ? outputGradient[i] : q > 0 ? outputGradient[i] / (2 * Math.Sqrt(q)) : 0;
+                    }
+                    double dot = 0;
+                    for (int i = 0; i < v.Length; i++)
+                    {
+                        dot += dq[i] * v[i];
+                    }
+                    for (int i = 0; i < v.Length; i++)
+                    {
+                        gradient[i] = (dq[i] / sum) - (Math.Sign(v[i]) * dot / (sum * sum));
+                    }
+                    break;
                 }
-                Span<double> dq = stackalloc double[v.Length];
-                for (int i = 0; i < v.Length; i++)
-                {
-                    double q = v[i] / sum;
-                    // √q has derivative 1/(2√q); at q = 0 (an empty bin) the one-sided limit is infinite, and nothing flows.
-                    dq[i] = norm == BlockNorm.L1 ? outputGradient[i] : q > 0 ? outputGradient[i] / (2 * Math.Sqrt(q)) : 0;
-                }
-                double dot = 0;
-                for (int i = 0; i < v.Length; i++)
-                {
-                    dot += dq[i] * v[i];
-                }
-                for (int i = 0; i < v.Length; i++)
-                {
-                    gradient[i] = (dq[i] / sum) - (Math.Sign(v[i]) * dot / (sum * sum));
-                }
-                break;
-            }
             case BlockNorm.L2:
                 ScaleBackward(v, outputGradient, gradient);
                 break;
             default:
-            {
-                double[] u = v.ToArray();
-                Scale(u);
-                double[] clipped = u.Select(x => Math.Min(x, 0.2)).ToArray();
-                var dClipped = new double[v.Length];
-                ScaleBackward(clipped, outputGradient, dClipped);
-                for (int i = 0; i < v.Length; i++)
                 {
-                    dClipped[i] = u[i] < 0.2 ? dClipped[i] : 0;
+                    double[] u = v.ToArray();
+                    Scale(u);
+                    double[] clipped = u.Select(x => Math.Min(x, 0.2)).ToArray();
+                    var dClipped = new double[v.Length];
+                    ScaleBackward(clipped, outputGradient, dClipped);
+                    for (int i = 0; i < v.Length; i++)
+                    {
+                        dClipped[i] = u[i] < 0.2 ? dClipped[i] : 0;
+                    }
+                    ScaleBackward(v, dClipped, gradient);
+                    break;
                 }
-                ScaleBackward(v, dClipped, gradient);
-                break;
-            }
         }
     }
 
