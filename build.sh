@@ -140,6 +140,12 @@ have_c_compiler() { have cc || have gcc || have clang; }
 # CMake's default generator on Linux is Unix Makefiles; a chosen CMAKE_GENERATOR brings its own tool.
 have_make_tool() { [[ -n "${CMAKE_GENERATOR:-}" ]] || have make; }
 
+# Charts (ScottPlot on SkiaSharp) draw their text in DejaVu Sans; without any font on Linux the
+# text of a chart would be missing. Other systems ship fonts of their own.
+have_chart_font() {
+  [[ "$(uname -s)" != Linux ]] || [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]
+}
+
 openblas_instructions() {
   cat <<'EOF'
 OpenBLAS (libopenblas.so.0) is needed by the CPU backend. Install it with your package manager:
@@ -181,6 +187,7 @@ ensure_prerequisites() {
   # C++ builds the cuDNN shim's host tests (its CUDA kernels compiled and checked on the CPU).
   { have c++ || have g++ || have clang++; } || packages+=(g++)
   have_make_tool || packages+=(make)
+  have_chart_font || packages+=(fonts-dejavu-core)
 
   if ((${#packages[@]} > 0)); then
     info "missing: ${packages[*]}"

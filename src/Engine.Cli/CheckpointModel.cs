@@ -137,6 +137,9 @@ internal sealed class CheckpointModel
         }
     }
 
+    /// <summary>The model stored in the metadata (<c>model_spec</c>).</summary>
+    public ModelSpec Spec() => MetadataSpec();
+
     // The spec is stored as the JSON object ModelFile writes; a string holding that JSON is accepted too.
     private ModelSpec MetadataSpec()
     {

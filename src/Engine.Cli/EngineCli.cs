@@ -48,6 +48,9 @@ public static class EngineCli
             EvalCommand.Create(output, error),
             PredictCommand.Create(output, error),
             CheckBackendCommand.Create(output, error),
+            VisualizeCommand.Create(output, error),
+            FeaturesCommand.Create(output, error),
+            ClassicalCommand.Create(output, error),
         };
         Precision.AcceptOnlyFromAmong("tf32", "strict");
         ParseResult parsed = root.Parse(args);

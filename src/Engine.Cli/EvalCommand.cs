@@ -25,12 +25,14 @@ internal static class EvalCommand
         Description = "10-crop evaluation with HxW crops (four corners, centre, and their mirrors; softmax averaged); "
             + "the network's input must be the crop size, as when trained on random crops of that size. Reports top-1 only",
     };
+    private static readonly Option<string?> ConfusionImage = new("--confusion-image") { Description = "Write the confusion matrix as a heat-map (rows: true class, colour: fraction of the row, cells: counts), .png or .svg" };
+    private static readonly Option<string?> PerClassImage = new("--per-class-image") { Description = "Write per-class accuracy (recall) as a bar chart, .png or .svg" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("eval", "Evaluate a checkpoint: loss, top-1, top-5, per-class recall and the confusion matrix")
         {
-            CheckpointFile, Model, Dataset, Data, Split, BatchSize, Device, Fallback, TenCrop,
+            CheckpointFile, Model, Dataset, Data, Split, BatchSize, Device, Fallback, TenCrop, ConfusionImage, PerClassImage,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output, error)));
         return command;
@@ -49,6 +51,15 @@ internal static class EvalCommand
             throw new ConfigurationException($"--batch-size must be at least 1, got {batchSize}");
         }
         (int Height, int Width)? crop = result.GetValue(TenCrop) is string cropText ? ParseCrop(cropText) : null;
+        string? confusionImage = result.GetValue(ConfusionImage), perClassImage = result.GetValue(PerClassImage);
+        foreach (string chart in new[] { confusionImage, perClassImage }.OfType<string>())
+        {
+            Engine.Visualization.ChartImage.CheckExtension(chart);
+        }
+        if (crop is not null && (confusionImage ?? perClassImage) is not null)
+        {
+            throw new ConfigurationException("--ten-crop reports top-1 only: --confusion-image and --per-class-image need a plain evaluation");
+        }
 
         CheckpointModel checkpoint = CheckpointModel.Open(result.GetValue(CheckpointFile)!);
         var hostOptions = new EngineHostOptions();
@@ -92,6 +103,19 @@ internal static class EvalCommand
             report = report with { Result = Trainer.Evaluate(network, data, batchSize, loss) };
         }
         EvalRenderer.Write(report, output, TerminalOutput.IsInteractive(output));
+        if (report.Result is EvaluationResult evaluation)
+        {
+            if (confusionImage is not null)
+            {
+                Engine.Visualization.ConfusionCharts.WriteHeatmap(evaluation, confusionImage);
+                output.WriteLine($"confusion image {confusionImage}");
+            }
+            if (perClassImage is not null)
+            {
+                Engine.Visualization.ConfusionCharts.WritePerClassAccuracy(evaluation, perClassImage);
+                output.WriteLine($"per-class image {perClassImage}");
+            }
+        }
         return 0;
     }
 

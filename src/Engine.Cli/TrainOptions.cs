@@ -29,6 +29,7 @@ internal sealed class TrainOptions
     public Option<string?> Metrics { get; } = new("--metrics") { Description = "Write per-epoch metrics to FILE.csv or FILE.json" };
     public Option<string?> LogSteps { get; } = new("--log-steps") { Description = "Write every step's progress (epoch, step, running loss and accuracy, learning rate) to FILE.csv" };
     public Option<string?> Curves { get; } = new("--curves") { Description = "Plot loss and accuracy curves to FILE.svg or FILE.png" };
+    public Option<string?> Dashboard { get; } = new("--dashboard") { Description = "Serve a live dashboard (curves, learning rate, images/s, ETA, first-layer filters, confusion matrix) at HOST:PORT (default 127.0.0.1 and a free port, printed)", Arity = ArgumentArity.ZeroOrOne };
     public Option<string[]> Freeze { get; } = new("--freeze") { Description = "Keep parameters matching this name pattern fixed, e.g. 'conv1.*' (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string?> Weights { get; } = new("--weights") { Description = "Start from the weights of this checkpoint: every parameter whose name and shape match is loaded, the rest keep their initialisation (transfer learning)" };
     public Option<bool> ReplaceHead { get; } = new("--replace-head") { Description = "Give the model's last dense layer one output per class of the data set (a new classifier head for transfer learning)" };
@@ -44,7 +45,7 @@ internal sealed class TrainOptions
     public IReadOnlyList<Option> All =>
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
-        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Resume, Metrics, LogSteps, Curves, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
+        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Resume, Metrics, LogSteps, Curves, Dashboard, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
         Seed, Device, Fallback, Limit,
     ];
 

@@ -36,6 +36,9 @@ internal sealed record TrainSettings
     public string? Metrics { get; init; }
     public string? Curves { get; init; }
 
+    /// <summary>HOST:PORT of the live dashboard ("" for 127.0.0.1 and a free port), or null for none.</summary>
+    public string? Dashboard { get; init; }
+
     /// <summary>CSV file receiving one row per training step.</summary>
     public string? LogSteps { get; init; }
 

@@ -43,6 +43,8 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             Metrics = Extension(Value(options.Metrics), "--metrics", ".csv", ".json"),
             LogSteps = Extension(Value(options.LogSteps), "--log-steps", ".csv"),
             Curves = Extension(Value(options.Curves), "--curves", ".svg", ".png"),
+            // Given without a value the option is still present: "" means loopback and a free port.
+            Dashboard = IsSet(options.Dashboard) ? Value(options.Dashboard) ?? "" : null,
             Weights = ExistingFile(Value(options.Weights), "--weights"),
             ReplaceHead = Value(options.ReplaceHead),
             Freeze = (Value(options.Freeze) ?? []).Select(p => NotEmpty(p, "--freeze")!).ToArray(),

@@ -42,12 +42,25 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         }
 
         var view = TrainingProgressView.For(output, settings.Progress);
-        trainer.Progress = new DirectProgress<StepReport>(stepLog is null ? view.OnStep : r =>
+        using Dashboard.DashboardServer? dashboard = settings.Dashboard is string where
+            ? Dashboard.DashboardServer.StartAsync(Dashboard.DashboardServer.ParseEndPoint(where)).GetAwaiter().GetResult()
+            : null;
+        Dashboard.DashboardFeed? feed = dashboard is null ? null : new Dashboard.DashboardFeed(dashboard, network, data.Test, settings.Epochs);
+        if (dashboard is not null)
         {
-            stepLog.Write(r);
+            output.WriteLine($"dashboard {dashboard.Address} (live curves, filters, confusion matrix; read-only)");
+        }
+        trainer.Progress = new DirectProgress<StepReport>(r =>
+        {
+            stepLog?.Write(r);
+            feed?.OnStep(r);
             view.OnStep(r);
         });
-        trainer.EpochCompleted = r => view.OnEpoch(r, settings.Epochs);
+        trainer.EpochCompleted = r =>
+        {
+            view.OnEpoch(r, settings.Epochs);
+            feed?.OnEpoch(r);
+        };
         TrainingHistory history = view.Run(() => trainer.Fit(new TrainingData(data.Train, data.Validation, data.Test), cancellation));
         if (history.Count == 0)
         {

@@ -37,6 +37,8 @@ internal sealed record LayerSetup(string Kind, ModelSpec Spec, Shape Sample, str
         ("prelu", "{}", [4, 3, 3]),
         ("softmax", "{}", [9]),
         ("flatten", "{}", [2, 3, 4]),
+        ("fixed_conv2d", """{"kernels": ["sobel", "robinson-ne", {"name": "gaussian", "sigma": 0.8, "size": 5}]}""", [2, 6, 5]),
+        ("hog", """{"orientations": 6, "cell": 3, "block": 2, "block_norm": "l2"}""", [3, 8, 7]),
     ];
 
     /// <summary>One setup per registered kind, in name order.</summary>

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Engine.Imaging;
+using Engine.Tests;
+
+namespace Engine.Cli.Tests;
+
+/// <summary>
+/// The seeing-inside commands on the real CIFAR-10 from the shared data folder (<c>ENGINE_SHARED_DATA</c>
+/// or <c>../shared/data</c>); skipped, naming the folder, when it is absent.
+/// </summary>
+public sealed partial class RealCifar10VisualTests
+{
+    private static string? Folder => Environment.GetEnvironmentVariable("ENGINE_SHARED_DATA") is { Length: > 0 } env
+        ? Existing(Path.Combine(env, "cifar-10"))
+        : Existing(Path.Combine(RepoPaths.SharedData, "cifar-10"));
+
+    [CifarFact]
+    public void Hog_and_softmax_on_cifar_10_colour_made_grey()
+    {
+        (int code, string output, string error) = CliRunner.Run("classical", "--dataset", "cifar-10", "--data", Folder!, "--features", "hog", "--limit", "3000", "--epochs", "3");
+        Assert.True(code == 0, error);
+        // 32×32 in cells of 4: 8×8 cells, 7×7 blocks of 2×2 cells of 9 bins.
+        Assert.Contains("hog (9 orientations, cell 4, block 2, l2-hys, colour made grey): 1764 per image", output);
+        double accuracy = double.Parse(Accuracy().Match(output).Groups["acc"].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(accuracy, 0.25, 0.8); // ten classes: chance is 0.10
+    }
+
+    [CifarFact]
+    public void Feature_maps_and_colour_filters_of_a_cifar_model()
+    {
+        string maps = TrainedCheckpoint.TempFile(".png"), filters = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--model", "vgg-cifar", "--layer", "conv1a", "--feature-maps", "--dataset", "cifar-10", "--data", Folder!, "--index", "0", "--output", maps);
+        Assert.True(code == 0, error);
+        Assert.Contains("input      test sample 0 (label cat)", output);
+        Assert.Contains("32 of 32 maps", output);
+        (code, output, error) = CliRunner.Run("visualize", "--model", "vgg-cifar", "--layer", "conv1a", "--output", filters, "--dataset", "cifar-10", "--data", Folder!);
+        Assert.True(code == 0, error);
+        Assert.Contains("32 of 32 filters in colour", output);
+        DecodedImage image = ImageDecoder.Load(filters);
+        // 32 3×3 filters at 10 px in a 6×6 grid: 1 + 6·31 a side; colour means the channels differ somewhere.
+        Assert.Equal((187, 187), (image.Width, image.Height));
+        Assert.Contains(Enumerable.Range(0, 31), i => image[1 + i, 1 + i, 0] != image[1 + i, 1 + i, 1]);
+    }
+
+    private static string? Existing(string folder) => Directory.Exists(folder) ? folder : null;
+
+    [GeneratedRegex(@"^test accuracy (?<acc>\d\.\d{4})$", RegexOptions.Multiline)]
+    private static partial Regex Accuracy();
+
+    /// <summary>Skipped, naming the folder, when CIFAR-10 is not in the shared data.</summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    private sealed class CifarFactAttribute : FactAttribute
+    {
+        public CifarFactAttribute()
+        {
+            if (Folder is null)
+            {
+                Skip = $"cifar-10 is absent: looked in {Path.Combine(Environment.GetEnvironmentVariable("ENGINE_SHARED_DATA") is { Length: > 0 } env ? env : RepoPaths.SharedData, "cifar-10")} (set ENGINE_SHARED_DATA to the folder holding cifar-10/)";
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using Engine.Core;
+using Engine.Host;
+using Engine.Imaging;
+using Engine.Tests;
+
+namespace Engine.Cli.Tests;
+
+/// <summary>
+/// <c>engine visualize</c>: the pixels of the pictures it writes are read back and mapped to the
+/// checkpoint's weights and to the layer's output computed here with the core API.
+/// </summary>
+public sealed class VisualizeCommandTests
+{
+    [Fact]
+    public void Filters_of_a_deeper_layer_are_one_grey_tile_per_input_channel_scaled_per_filter()
+    {
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--checkpoint", ConvCheckpoint.Path, "--layer", "conv2", "--output", png, "--zoom", "2");
+        Assert.True(code == 0, error);
+        Assert.Contains("3 of 3 filters (rows) × 4 of 4 input channels (columns), 2 px per weight", output);
+
+        using EngineHost host = TrainedCheckpoint.CreateHost();
+        using IBackend backend = host.CreateBackend("cpu");
+        using Network network = ConvCheckpoint.Load(host, backend);
+        float[] w = ConvCheckpoint.Values(backend, network.Parameters.Single(p => p.Name == "conv2.weight"));
+        DecodedImage image = ImageDecoder.Load(png);
+        // 4 columns of 3×2-pixel tiles with 1-pixel gaps: 1 + 4·7 wide, 1 + 3·7 high.
+        Assert.Equal((29, 22), (image.Width, image.Height));
+        for (int f = 0; f < 3; f++)
+        {
+            double m = w.AsSpan(f * 36, 36).ToArray().Max(v => Math.Abs(v));
+            for (int c = 0; c < 4; c++)
+            {
+                for (int y = 0; y < 3; y++)
+                {
+                    for (int x = 0; x < 3; x++)
+                    {
+                        double v = w[(f * 36) + (c * 9) + (y * 3) + x];
+                        int expected = (int)Math.Round(127.5 + (127.5 * v / m), MidpointRounding.AwayFromZero);
+                        // Both pixels of the 2×2 block, top-left and bottom-right.
+                        int px = 1 + (c * 7) + (x * 2), py = 1 + (f * 7) + (y * 2);
+                        Assert.Equal(expected, image[px, py, 0]);
+                        Assert.Equal(expected, image[px + 1, py + 1, 2]);
+                    }
+                }
+            }
+        }
+        // The gap between tiles is white.
+        Assert.Equal(255, image[0, 0, 0]);
+    }
+
+    [Fact]
+    public void Filters_over_three_channels_are_drawn_in_colour()
+    {
+        string model = TrainedCheckpoint.TempFile(".json");
+        File.WriteAllText(model, """{"name": "rgb", "layers": [{"type": "conv2d", "name": "c", "filters": 5, "kernel": 2}, {"type": "flatten"}]}""");
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--model", model, "--input", "3x6x6", "--layer", "c", "--output", png, "--zoom", "1", "--seed", "4");
+        Assert.True(code == 0, error);
+        Assert.Contains("5 of 5 filters in colour", output);
+
+        using EngineHost host = TrainedCheckpoint.CreateHost();
+        using IBackend backend = host.CreateBackend("cpu");
+        using Network network = host.BuildNetwork(host.ResolveModel(model), backend, new Shape(3, 6, 6), seed: 4);
+        float[] w = ConvCheckpoint.Values(backend, network.Parameters.Single(p => p.Name == "c.weight"));
+        DecodedImage image = ImageDecoder.Load(png);
+        // 5 filters in a 3×2 grid of 2×2 tiles.
+        Assert.Equal((10, 7), (image.Width, image.Height));
+        int checkedPixels = 0;
+        for (int f = 0; f < 5; f++)
+        {
+            double m = w.AsSpan(f * 12, 12).ToArray().Max(v => Math.Abs(v));
+            for (int y = 0; y < 2; y++)
+            {
+                for (int x = 0; x < 2; x++)
+                {
+                    int px = 1 + ((f % 3) * 3) + x, py = 1 + ((f / 3) * 3) + y;
+                    for (int c = 0; c < 3; c++)
+                    {
+                        double v = w[(f * 12) + (c * 4) + (y * 2) + x];
+                        Assert.Equal((int)Math.Round(127.5 + (127.5 * v / m), MidpointRounding.AwayFromZero), image[px, py, c]);
+                        checkedPixels++;
+                    }
+                }
+            }
+        }
+        Assert.Equal(60, checkedPixels);
+    }
+
+    [Fact]
+    public void Feature_maps_equal_the_layer_output_for_the_test_sample()
+    {
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--checkpoint", ConvCheckpoint.Path, "--layer", "relu1", "--feature-maps", "--index", "3", "--output", png, "--zoom", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("input      test sample 3 (label 0)", output);
+        Assert.Contains("4 of 4 maps, 1 px per activation", output);
+
+        using EngineHost host = TrainedCheckpoint.CreateHost();
+        using IBackend backend = host.CreateBackend("cpu");
+        using Network network = ConvCheckpoint.Load(host, backend, layers: 2);
+        ImageDataset test = host.LoadDataset("mnist", RepoPaths.Mnist).Test;
+        var sample = new float[784];
+        test.CopySample(3, sample);
+        float[] maps = PredictCommand.Logits(network, sample);
+        Assert.Equal(4 * 26 * 26, maps.Length);
+        DecodedImage image = ImageDecoder.Load(png);
+        Assert.Equal((55, 55), (image.Width, image.Height));
+        for (int c = 0; c < 4; c++)
+        {
+            float[] map = maps.AsSpan(c * 676, 676).ToArray();
+            float min = map.Min(), max = map.Max();
+            Assert.True(max > min, $"map {c} is constant");
+            for (int i = 0; i < 676; i++)
+            {
+                int px = 1 + ((c % 2) * 27) + (i % 26), py = 1 + ((c / 2) * 27) + (i / 26);
+                int expected = (int)Math.Round(255 * (map[i] - min) / (max - min), MidpointRounding.AwayFromZero);
+                Assert.Equal(expected, image[px, py, 1]);
+            }
+        }
+    }
+
+    [Fact]
+    public void An_image_of_another_size_is_resized_and_said()
+    {
+        string input = TrainedCheckpoint.TempFile(".png");
+        var grey = new byte[40 * 30];
+        for (int i = 0; i < grey.Length; i++)
+        {
+            grey[i] = (byte)(i * 7);
+        }
+        File.WriteAllBytes(input, PngEncoder.Encode(40, 30, 1, grey));
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--checkpoint", ConvCheckpoint.Path, "--layer", "conv2", "--feature-maps", "--image", input, "--output", png);
+        Assert.True(code == 0, error);
+        Assert.Contains("resized    40×30 → 28×28 (bilinear), the model's input size", output);
+        Assert.Contains("layer      conv2 (conv2d), output 3×11×11", output);
+    }
+
+    [Theory]
+    [InlineData("classifier", "error: layer 'classifier' is a dense, not a 2-D convolution; the convolutions of 'tiny-conv': conv1, conv2")]
+    [InlineData("conv9", "error: model 'tiny-conv' has no layer 'conv9'; its convolutions: conv1, conv2")]
+    public void A_layer_that_is_not_a_convolution_is_refused_listing_the_convolutions(string layer, string message)
+    {
+        (int code, _, string error) = CliRunner.Run("visualize", "--checkpoint", ConvCheckpoint.Path, "--layer", layer, "--output", TrainedCheckpoint.TempFile(".png"));
+        Assert.Equal(1, code);
+        Assert.Equal(message, error.Trim());
+    }
+
+    [Fact]
+    public void Feature_maps_need_a_spatial_output()
+    {
+        (int code, _, string error) = CliRunner.Run("visualize", "--checkpoint", ConvCheckpoint.Path, "--layer", "classifier", "--feature-maps", "--index", "0", "--output", TrainedCheckpoint.TempFile(".png"));
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: layer 'classifier' outputs 10 per sample; feature maps need channels × height × width", error.Trim());
+    }
+
+    [Fact]
+    public void A_zoo_model_shows_its_initial_first_layer_filters()
+    {
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--model", "resnet20", "--layer", "conv1", "--output", png);
+        Assert.True(code == 0, error);
+        Assert.Contains("16 of 16 filters in colour", output);
+        // 3×3 filters at 10 px per weight in a 4×4 grid: 1 + 4·31 pixels a side.
+        Assert.Contains("10 px per weight", output);
+        Assert.Equal((125, 125), (ImageDecoder.Load(png).Width, ImageDecoder.Load(png).Height));
+    }
+
+    [Fact]
+    public void Fixed_filter_responses_of_the_readme_example_are_the_sobel_response_computed_here()
+    {
+        // README: engine visualize --model docs/edges.json --layer edges --feature-maps --dataset mnist --index 0 --output edges.png
+        string png = TrainedCheckpoint.TempFile(".png");
+        string model = Path.Combine(RepoPaths.Root, "docs", "edges.json");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--model", model, "--layer", "edges", "--feature-maps", "--dataset", "mnist", "--data", RepoPaths.Mnist, "--index", "0", "--output", png);
+        Assert.True(code == 0, error);
+        // sobel (x, y), the eight Robinson masks, a Gaussian and sharpen: 12 maps of 28×28 at 2 px each.
+        Assert.Contains("12 of 12 maps, 2 px per activation", output);
+
+        var digit = new float[784];
+        using (EngineHost host = TrainedCheckpoint.CreateHost())
+        {
+            host.LoadDataset("mnist", RepoPaths.Mnist).Test.CopySample(0, digit);
+        }
+        float Pixel(int y, int x) => y is < 0 or > 27 || x is < 0 or > 27 ? 0f : digit[(y * 28) + x];
+        // Map 0 is Sobel x with zero padding: (right column − left column), the middle row twice.
+        var sobel = new double[784];
+        for (int y = 0; y < 28; y++)
+        {
+            for (int x = 0; x < 28; x++)
+            {
+                sobel[(y * 28) + x] = Pixel(y - 1, x + 1) - Pixel(y - 1, x - 1) + (2 * (Pixel(y, x + 1) - Pixel(y, x - 1))) + Pixel(y + 1, x + 1) - Pixel(y + 1, x - 1);
+            }
+        }
+        double min = sobel.Min(), max = sobel.Max();
+        DecodedImage image = ImageDecoder.Load(png);
+        for (int i = 0; i < 784; i++)
+        {
+            int expected = (int)Math.Round(255 * (sobel[i] - min) / (max - min), MidpointRounding.AwayFromZero);
+            // Float rounding in the convolution may move a level by one.
+            Assert.InRange(image[1 + (2 * (i % 28)), 1 + (2 * (i / 28)), 0], expected - 1, expected + 1);
+        }
+    }
+}
