@@ -267,7 +267,7 @@ function Assert-Prerequisites {
 
 function Build-Native {
   Write-Step "Configuring native/ (CMake, $Configuration) in $NativeBuildDir"
-  Invoke-Checked cmake @('-S', $NativeSourceDir, '-B', $NativeBuildDir, "-DCMAKE_BUILD_TYPE=$Configuration", '--log-level=WARNING')
+  Invoke-Checked cmake @('-S', $NativeSourceDir, '-B', $NativeBuildDir, "-DCMAKE_BUILD_TYPE=$Configuration", '-DENGINE_BUILD_CUDNN_SHIM=ON', '--log-level=WARNING')
   Write-Step 'Building native/'
   Invoke-Checked cmake @('--build', $NativeBuildDir, '--config', $Configuration)
 }

@@ -224,7 +224,7 @@ ensure_prerequisites() {
 
 build_native() {
   step "Configuring native/ (CMake, $CONFIGURATION) in $NATIVE_BUILD_DIR"
-  cmake -S "$NATIVE_SOURCE_DIR" -B "$NATIVE_BUILD_DIR" -DCMAKE_BUILD_TYPE="$CONFIGURATION" --log-level=WARNING
+  cmake -S "$NATIVE_SOURCE_DIR" -B "$NATIVE_BUILD_DIR" -DCMAKE_BUILD_TYPE="$CONFIGURATION" -DENGINE_BUILD_CUDNN_SHIM=ON --log-level=WARNING
   step "Building native/"
   cmake --build "$NATIVE_BUILD_DIR" --config "$CONFIGURATION"
 }

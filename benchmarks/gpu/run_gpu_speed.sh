@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Where the cuDNN backend stands on speed (the starting point of the GPU speed issue, 15): the
+# engine and PyTorch on the same GPU in one call, same batch, same precision. Run after
+# run_cudnn_checks.sh in the same device call (it reuses the unpacked bundle in /tmp/ecud):
+#
+#   OUT=/some/dir bash benchmarks/gpu/run_cudnn_checks.sh checks && OUT=/some/dir bash benchmarks/gpu/run_gpu_speed.sh
+#
+# Rows: LeNet-5 batch 64 (MNIST batches) and ResNet-50 batch 64 at 3×224×224 (synthetic images), in
+# TF32 and strict float32; PyTorch's rows come from torch_gpu_baselines.py --quick (eager, CUDA
+# graph, TF32, bf16, strict). Output: $OUT/gpu-speed.log.
+set -uo pipefail
+OUT="${OUT:-/tmp/out}"
+mkdir -p "$OUT"
+exec > >(tee "$OUT/gpu-speed.log") 2>&1
+ROOT="$(pwd)"
+B=/tmp/ecud/gpu-bundle
+export ENGINE_OPENBLAS_LIBRARY="$B/lib/libopenblas.so.0"
+export LD_LIBRARY_PATH="$B/lib:/usr/local/cuda/lib64:/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export ENGINE_KERNEL_CACHE=/tmp/ecud/kernel-cache
+E="$B/engine/engine"
+step() { printf '\n==> %s  [%s, %ds]\n' "$*" "$(date -u +%H:%M:%S)" "$SECONDS"; }
+
+step "PyTorch peers (torch_gpu_baselines.py --quick)"
+timeout 300 python3 benchmarks/gpu/torch_gpu_baselines.py --quick
+
+step "engine: LeNet-5, batch 64, MNIST batches, TF32 and strict"
+timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 | grep -E "^(training|inference|device|result)"
+timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 --precision strict | grep -E "^(training|inference|device|result)"
+
+step "engine: ResNet-50, batch 64, 3×224×224 synthetic, TF32 and strict"
+timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 | grep -E "^(model|training|inference|device|result)"
+timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision strict | grep -E "^(training|inference|device|result)"
+step "done"
+sleep 1
