@@ -58,6 +58,8 @@ internal static class SummaryCommand
                 throw new ConfigurationException($"--input must be positive dimensions such as 1x28x28, got '{text}'");
             }
         }
-        return new Shape(dims);
+        var shape = new Shape(dims);
+        SizeLimits.CheckSample("--input", "shape", shape);
+        return shape;
     }
 }

@@ -19,11 +19,11 @@ internal sealed class TrainOptions
     public Option<string?> OptimizerArgs { get; } = new("--optimizer-args") { Description = "Extra optimiser arguments as a JSON object, e.g. '{\"nesterov\": true}'" };
     public Option<double?> Momentum { get; } = new("--momentum") { Description = "Momentum, in [0, 1) (an optimiser argument)" };
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay, ≥ 0 (an optimiser argument)" };
-    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule spec, e.g. 'step:30:0.1' or 'cosine'" };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule spec, e.g. 'step:step_size=30,gamma=0.1' or 'cosine'" };
     public Option<double?> ClipNorm { get; } = new("--clip-norm") { Description = "Clip the global gradient norm to this value (> 0)" };
     public Option<double?> ValidationSplit { get; } = new("--validation-split") { Description = "Fraction of the training set held out for validation, in (0, 1)" };
     public Option<int?> EarlyStopping { get; } = new("--early-stopping") { Description = "Stop after this many epochs without validation improvement (patience ≥ 1)" };
-    public Option<string?> Augment { get; } = new("--augment") { Description = "Augmentation spec, e.g. 'crop:4,flip'" };
+    public Option<string?> Augment { get; } = new("--augment") { Description = "Augmentation spec, e.g. 'crop=4,flip'" };
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Save a checkpoint to this file after every epoch" };
     public Option<string?> Resume { get; } = new("--resume") { Description = "Resume training from this checkpoint file" };
     public Option<string?> Metrics { get; } = new("--metrics") { Description = "Write per-epoch metrics to FILE.csv or FILE.json" };

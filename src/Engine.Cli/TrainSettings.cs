@@ -29,7 +29,7 @@ internal sealed record TrainSettings
     /// <summary>Early-stopping patience in epochs.</summary>
     public int? EarlyStopping { get; init; }
 
-    /// <summary>Augmentation spec, e.g. <c>crop:4,flip</c> (parsed by the data branch).</summary>
+    /// <summary>Augmentation spec, e.g. <c>crop=4,flip</c> (parsed by the data branch).</summary>
     public string? Augment { get; init; }
     public string? Checkpoint { get; init; }
     public string? Resume { get; init; }

@@ -15,6 +15,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
     {
         int stepsPerEpoch = StepsPerEpoch(data.Train.Count);
         using Network network = BuildNetwork(report: true);
+        SizeLimits.CheckBatch(network, settings.BatchSize, "--batch-size", training: true);
         using IOptimizer optimizer = host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments());
         using GradientClipping? clipping = Clipping();
         var options = Options(stepsPerEpoch, clipping) with

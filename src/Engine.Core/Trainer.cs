@@ -203,6 +203,7 @@ public sealed class Trainer
         RunCapabilities.Check(_network, _loss, _optimizer, _options.Regularizer, _options.Clipping); // before the first step: refuses what the backend lacks
         ImageDataset train = data.Train;
         int batchSize = _options.BatchSize;
+        SizeLimits.CheckBatch(_network, batchSize, "batch size", training: true); // before the staging buffers are sized by it
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var order = new int[train.Count];
         using var statistics = new TrainingStatistics(_network.Backend);

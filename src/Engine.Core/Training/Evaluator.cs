@@ -25,6 +25,7 @@ internal sealed class Evaluator : IDisposable
         _data = data;
         _batchSize = batchSize;
         _loss = loss;
+        SizeLimits.CheckBatch(network, batchSize, "evaluation batch size", training: false);
         _loader = new BackgroundBatchLoader(network.Backend, data, batchSize, prefetch);
         _order = new int[data.Count];
         for (int i = 0; i < _order.Length; i++)

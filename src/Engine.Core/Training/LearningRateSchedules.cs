@@ -84,7 +84,7 @@ public static class LearningRateSchedules
                 throw new ConfigurationException($"learning-rate schedule '{text}': '{pair}' is not key=value");
             }
             string key = pair[..eq].Trim();
-            JsonNode value = CompactValue(pair[(eq + 1)..].Trim());
+            JsonNode value = CompactValue(pair[(eq + 1)..].Trim(), $"learning-rate schedule '{text}': '{key}'");
             if (key.StartsWith("then.", StringComparison.Ordinal))
             {
                 // then=cosine may come before or after then.min_lr=…: keep the name and the arguments together.
@@ -109,14 +109,19 @@ public static class LearningRateSchedules
         return spec;
     }
 
-    private static JsonNode CompactValue(string text)
+    private static JsonNode CompactValue(string text, string owner)
     {
         if (text.Contains('/', StringComparison.Ordinal))
         {
-            return new JsonArray([.. text.Split('/').Select(CompactValue)]);
+            return new JsonArray([.. text.Split('/').Select(t => CompactValue(t, owner))]);
         }
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
         {
+            if (!double.IsFinite(d))
+            {
+                // NaN or ±infinity (also 1e999): no schedule argument means that, and JSON cannot hold it.
+                throw new ConfigurationException($"{owner} is {text}; expected a finite number");
+            }
             return d == Math.Floor(d) && Math.Abs(d) < 1e15 ? JsonValue.Create((long)d) : JsonValue.Create(d);
         }
         return text switch
