@@ -21,7 +21,7 @@ public static class EngineCli
     };
 
     // Set per invocation (an AsyncLocal, so in-process runs in parallel tests do not see each other's).
-    private static readonly AsyncLocal<bool> ShowStackTraces = new();
+    internal static readonly AsyncLocal<bool> ShowStackTraces = new();
 
     /// <summary>Runs the command line and returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)

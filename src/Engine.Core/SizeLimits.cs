@@ -24,7 +24,7 @@ public static class SizeLimits
         double count = Values(shape);
         if (count > MaxTensorElements)
         {
-            throw new ConfigurationException(Text($"{owner}: {what} {shape} is {count:N0} values per sample ({Bytes(count * 4)} in float32); one tensor holds at most {MaxTensorElements:N0}"));
+            throw new ConfigurationException(Text($"{owner}: {what} {shape} is {Count(count)} values per sample ({Bytes(count * 4)} in float32); one tensor holds at most {MaxTensorElements:N0}"));
         }
     }
 
@@ -48,7 +48,7 @@ public static class SizeLimits
             double values = batchSize * Values(shape);
             if (values > MaxTensorElements)
             {
-                throw new ConfigurationException(Text($"{what} {batchSize}: {name} would hold {batchSize:N0} × {shape} = {values:N0} values in one tensor; at most {MaxTensorElements:N0} (a smaller {what} fits)"));
+                throw new ConfigurationException(Text($"{what} {batchSize}: {name} would hold {batchSize:N0} × {shape} = {Count(values)} values in one tensor; at most {MaxTensorElements:N0} (a smaller {what} fits)"));
             }
             activations += values * elementSize;
         }
@@ -73,9 +73,13 @@ public static class SizeLimits
         return n;
     }
 
+    // Exact digits while a double holds them; beyond, 9.9E+27 rather than digits that look exact but are not.
+    private static string Count(double n) => n < 1e15 ? Text($"{n:N0}") : Text($"{n:G3}");
+
     /// <summary>A byte count in words: <c>6.3 GB</c>.</summary>
     public static string Bytes(double bytes) => bytes switch
     {
+        >= 1e15 => Text($"{bytes:G3} bytes"),
         >= 1e12 => Text($"{bytes / 1e12:0.#} TB"),
         >= 1e9 => Text($"{bytes / 1e9:0.#} GB"),
         >= 1e6 => Text($"{bytes / 1e6:0.#} MB"),
