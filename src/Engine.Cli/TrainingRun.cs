@@ -49,7 +49,16 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             view.OnStep(r);
         });
         trainer.EpochCompleted = r => view.OnEpoch(r, settings.Epochs);
-        TrainingHistory history = view.Run(() => trainer.Fit(new TrainingData(data.Train, data.Validation, data.Test), cancellation));
+        int epochsBefore = trainer.CompletedEpochs;
+        TrainingHistory history;
+        try
+        {
+            history = view.Run(() => trainer.Fit(new TrainingData(data.Train, data.Validation, data.Test), cancellation));
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(StoppedState(options.CheckpointPath, epochsBefore, trainer.CompletedEpochs), null, cancellation);
+        }
         if (history.Count == 0)
         {
             output.WriteLine($"nothing to train: the checkpoint already holds {trainer.CompletedEpochs} of {settings.Epochs} epoch(s)");
@@ -68,6 +77,15 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         return 0;
     }
 
+    // What a stopped run leaves: the checkpoint of the last completed epoch (written whole before the stop).
+    private static string StoppedState(string? checkpoint, int epochsBefore, int completed) => checkpoint switch
+    {
+        null => $"training stopped between steps after {completed} complete epoch(s); no --checkpoint was asked for",
+        _ when completed > epochsBefore || (completed > 0 && File.Exists(checkpoint)) =>
+            $"training stopped between steps; the last good checkpoint, {Path.GetFullPath(checkpoint)}, holds epoch {completed} (--resume it to go on)",
+        _ => $"training stopped between steps during epoch {completed + 1}; no checkpoint was written yet",
+    };
+
     public int CrossValidate(int k, CancellationToken cancellation)
     {
         if (data.Augmentation is not null)
@@ -76,17 +94,28 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         }
         int stepsPerEpoch = StepsPerEpoch(data.Train.Count - data.Train.Count / k);
         using GradientClipping? clipping = Clipping();
-        TrainingOptions options = Options(stepsPerEpoch, clipping) with { CheckpointPath = settings.Checkpoint };
+        TrainingOptions options = Options(stepsPerEpoch, clipping);
         output.WriteLine($"k-fold    {k} folds of the {data.Train.Count} training examples, a fresh model per fold");
-        CrossValidationResult result = CrossValidation.Run(k,
+        CrossValidationResult result;
+        try
+        {
+            result = RunFolds(k, options, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("k-fold cross-validation stopped between steps; it writes no files", null, cancellation);
+        }
+        output.WriteLine($"k-fold    {result}");
+        return 0;
+    }
+
+    private CrossValidationResult RunFolds(int k, TrainingOptions options, CancellationToken cancellation) =>
+        CrossValidation.Run(k,
             f => BuildNetwork(report: f == 0),
             () => host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments()),
             loss, data.Train, options,
             (f, r) => output.WriteLine($"fold {f + 1}/{k}  {TrainingProgressView.FormatEpoch(r, settings.Epochs)}"),
             cancellation);
-        output.WriteLine($"k-fold    {result}");
-        return 0;
-    }
 
     private Network BuildNetwork(bool report)
     {
