@@ -25,6 +25,9 @@ internal static class TrainCommand
             using var signals = new StopSignals();
             TrainSettings settings = new TrainSettingsReader(options, result).Read();
             OutputFiles.Check(settings, result.GetValue(options.Config));
+            using CheckpointLock? held = (settings.Checkpoint ?? settings.Resume) is string checkpoint && settings.KFold is null
+                ? CheckpointLock.Acquire(checkpoint)
+                : null;
             try
             {
                 return Run(settings, result, output, error, signals.Token);
@@ -92,8 +95,12 @@ internal static class TrainCommand
     }
 
     // What eval and predict need to rebuild the model and its input pipeline from the checkpoint alone.
-    private static JsonObject DescribeMetadata(TrainSettings settings, ModelSpec spec, string dataFolder, TrainingDataSetup data) =>
-        CheckpointModel.Describe(spec, settings.Seed, settings.Dataset, dataFolder, data.Augmentation?.ToString(), data.Train.SampleShape, data.Train.ClassNames);
+    private static JsonObject DescribeMetadata(TrainSettings settings, ModelSpec spec, string dataFolder, TrainingDataSetup data)
+    {
+        JsonObject metadata = CheckpointModel.Describe(spec, settings.Seed, settings.Dataset, dataFolder, data.Augmentation?.ToString(), data.Train.SampleShape, data.Train.ClassNames);
+        metadata["train_examples"] = data.Train.Count; // what --limit and --validation-split leave: --resume compares it
+        return metadata;
+    }
 
     private static void ReportFailedPlugins(EngineHost host, TextWriter output)
     {

@@ -31,6 +31,9 @@ internal sealed record TrainSettings
 
     /// <summary>Augmentation spec, e.g. <c>crop=4,flip</c> (parsed by the data branch).</summary>
     public string? Augment { get; init; }
+
+    /// <summary>Whether the checkpoint may replace an existing file that is not a checkpoint.</summary>
+    public bool Force { get; init; }
     public string? Checkpoint { get; init; }
     public string? Resume { get; init; }
     public string? Metrics { get; init; }

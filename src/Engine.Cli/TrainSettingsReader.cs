@@ -39,6 +39,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             EarlyStopping = Value(options.EarlyStopping) is int patience ? Positive(patience, "--early-stopping") : null,
             Augment = NotEmpty(Value(options.Augment), "--augment"),
             Checkpoint = NotEmpty(Value(options.Checkpoint), "--checkpoint"),
+            Force = Value(options.Force),
             Resume = ExistingFile(Value(options.Resume), "--resume"),
             Metrics = Extension(Value(options.Metrics), "--metrics", ".csv", ".json"),
             LogSteps = Extension(Value(options.LogSteps), "--log-steps", ".csv"),

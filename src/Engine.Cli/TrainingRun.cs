@@ -22,6 +22,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         {
             Metadata = metadata,
             CheckpointPath = settings.Checkpoint ?? settings.Resume,
+            ReplaceForeignCheckpoint = settings.Force,
         };
         CreateParentFolder(options.CheckpointPath);
         CreateParentFolder(settings.Metrics);
@@ -38,6 +39,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             + (clipping is null ? "" : $", clipping {clipping.Description}"));
         if (settings.Resume is string resume)
         {
+            ResumeCheck.Compatible(resume, metadata, settings.BatchSize);
             trainer.Resume(resume);
             output.WriteLine($"resumed   from {resume} after epoch {trainer.CompletedEpochs} (step {trainer.GlobalStep})");
         }

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Engine.Core;
+using Engine.Tests;
+
+namespace Engine.Cli.Tests;
+
+/// <summary>
+/// Checkpoints never destroy what is not theirs: a foreign file (or a link to one) at the checkpoint
+/// path is left as it was unless --force; a running run's lock stops a second one at start; a stale
+/// lock is taken over; --resume refuses settings that would not continue the same run.
+/// </summary>
+public sealed class CheckpointSafetyTests : IDisposable
+{
+    private const string Foreign = "epoch,loss\n1,0.5\n";
+    private readonly string _folder = Directory.CreateTempSubdirectory("engine-ckpt-safety-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static string[] Train(params string[] extra) =>
+        ["train", "--data", RepoPaths.Mnist, "--limit", "200", "--epochs", "1", "--no-progress", .. extra];
+
+    [Fact]
+    public void AForeignFileAtTheCheckpointPathIsLeftUntouched()
+    {
+        string path = Path.Combine(_folder, "metrics.csv");
+        File.WriteAllText(path, Foreign);
+        string error = ErrorBoundaryTests.OneError(Train("--checkpoint", path));
+        Assert.Equal($"error: --checkpoint '{path}': the existing file is not an engine checkpoint (17 bytes, starting with 65706F63682C6C6F); refusing to overwrite it (--force replaces it)", error);
+        Assert.Equal(Foreign, File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void ALinkToAForeignFileIsNotFollowed()
+    {
+        string victim = Path.Combine(_folder, "victim.csv");
+        File.WriteAllText(victim, Foreign);
+        string link = Path.Combine(_folder, "run.ckpt");
+        File.CreateSymbolicLink(link, victim);
+        string error = ErrorBoundaryTests.OneError(Train("--checkpoint", link));
+        Assert.Contains("is not an engine checkpoint", error);
+        Assert.Equal(Foreign, File.ReadAllText(victim));
+    }
+
+    [Fact]
+    public void ForceReplacesTheForeignFileWithACheckpoint()
+    {
+        string path = Path.Combine(_folder, "old.bin");
+        File.WriteAllText(path, Foreign);
+        var (code, _, error) = CliRunner.Run(Train("--checkpoint", path, "--force"));
+        Assert.True(code == 0, error);
+        Assert.Equal(1, Checkpoint.Read(path).Metadata["trainer"]!["completed_epochs"]!.GetValue<int>());
+        Assert.Equal(["old.bin"], Directory.GetFiles(_folder).Select(Path.GetFileName)); // no temporary or lock file left
+    }
+
+    [Fact]
+    public void ASecondRunOnTheSameCheckpointRefusesAtStartNamingTheFirst()
+    {
+        string path = Path.Combine(_folder, "shared.ckpt");
+        using CheckpointLock first = CheckpointLock.Acquire(path); // a running process holds it: this one
+        string error = ErrorBoundaryTests.OneError(Train("--checkpoint", path));
+        Assert.Equal($"error: checkpoint {path} is being written by another run (process {Environment.ProcessId}; lock file {path}.lock): wait for it to finish, or give another --checkpoint", error);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void AStaleLockOfAProcessThatIsGoneIsTakenOver()
+    {
+        string path = Path.Combine(_folder, "stale.ckpt");
+        File.WriteAllText(path + ".lock", int.MaxValue.ToString(CultureInfo.InvariantCulture) + "\n"); // no such process
+        var (code, _, error) = CliRunner.Run(Train("--checkpoint", path));
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(path));
+        Assert.False(File.Exists(path + ".lock"));
+    }
+
+    [Theory]
+    [InlineData("--batch-size", "32", "--batch-size 64 but this run has 32")]
+    [InlineData("--limit", "150", "training examples (--limit, --validation-split) 200 but this run has 150")]
+    [InlineData("--model", "lenet5", "--model mlp but this run has lenet5")]
+    public void ResumeRefusesADifferentSettingNamingBothValues(string option, string value, string expected)
+    {
+        string path = Path.Combine(_folder, "resume.ckpt");
+        var (code, _, first) = CliRunner.Run(Train("--checkpoint", path));
+        Assert.True(code == 0, first);
+        string[] resume = ["train", "--data", RepoPaths.Mnist, "--limit", "200", "--epochs", "2", "--no-progress", "--resume", path];
+        int given = Array.IndexOf(resume, option);
+        string[] args = given >= 0 ? [.. resume[..(given + 1)], value, .. resume[(given + 2)..]] : [.. resume, option, value];
+        string error = ErrorBoundaryTests.OneError(args);
+        Assert.Equal($"error: --resume '{path}': the checkpoint was trained with {expected}; resuming would not continue the same run (give the same settings, or start afresh with --weights)", error);
+    }
+}
