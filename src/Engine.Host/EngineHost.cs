@@ -59,7 +59,16 @@ public sealed class EngineHost : IDisposable
                 loadedByName[record.Name] = record;
             }
         }
-        return new EngineHost(services, services.BuildServiceProvider(), folders, records);
+        ServiceProvider provider = services.BuildServiceProvider();
+        try
+        {
+            return new EngineHost(services, provider, folders, records);
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -122,12 +131,18 @@ public sealed class EngineHost : IDisposable
         void Attribute<T>(IReadOnlyList<T> components, string category, Func<T, (string Name, string Description)> describe)
         {
             var descriptors = collection.Where(d => d.ServiceType == typeof(T) && !d.IsKeyedService).ToList();
+            var firstBy = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             for (int i = 0; i < components.Count && i < descriptors.Count; i++)
             {
-                if (owner.TryGetValue(descriptors[i], out PluginRecord? record))
+                var (name, description) = describe(components[i]);
+                PluginRecord? record = owner.GetValueOrDefault(descriptors[i]);
+                record?.Registrations.Add(new PluginRegistration(category, name, description));
+                // Lookups take the first of a name, so a second one would silently shadow, or be shadowed
+                // by, the other depending on folder order: a plugin could replace 'dense'. Refused instead.
+                string by = record?.FilePath ?? "the engine itself";
+                if (!firstBy.TryAdd(name, by))
                 {
-                    var (name, description) = describe(components[i]);
-                    record.Registrations.Add(new PluginRegistration(category, name, description));
+                    throw new ConfigurationException($"{category} '{name}' is registered twice, by {firstBy[name]} and by {by}: names must be unique; remove one of the two plugins");
                 }
             }
         }
