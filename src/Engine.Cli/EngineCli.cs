@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Host;
 
 namespace Engine.Cli;
 
@@ -56,6 +57,10 @@ public static class EngineCli
         catch (EngineException e)
         {
             error.WriteLine($"error: {e.Message}");
+            if (ShowStackTraces.Value && e.InnerException is not null)
+            {
+                error.WriteLine(e.ToString()); // an unexpected exception the host API wrapped: its trace
+            }
             return 1;
         }
         catch (Exception e) when (BackendFailure.TryDescribe(e, out string message))
