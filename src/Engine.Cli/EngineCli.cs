@@ -27,7 +27,15 @@ public static class EngineCli
     /// <summary>Runs the command line and returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("engine: build, train and run convolutional neural networks")
+        RootCommand root = CreateRoot(output, error);
+        ParseResult parsed = root.Parse(args);
+        ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>The command tree (also read by the tests that run every example of the help text).</summary>
+    internal static RootCommand CreateRoot(TextWriter output, TextWriter error) =>
+        new RootCommand("engine: build, train and run convolutional neural networks")
         {
             PluginFolders,
             Verbose,
@@ -39,10 +47,6 @@ public static class EngineCli
             PredictCommand.Create(output, error),
             CheckBackendCommand.Create(output, error),
         };
-        ParseResult parsed = root.Parse(args);
-        ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
-    }
 
     /// <summary>
     /// Runs <paramref name="body"/>, turning every failure into one 'error:' line and exit code 1 (130 for

@@ -16,7 +16,7 @@ internal sealed class TrainOptions
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Examples per step", DefaultValueFactory = _ => 64 };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "Learning rate (default 0.1, or the lr in --optimizer-args)", DefaultValueFactory = _ => 0.1 };
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Optimiser name (see 'engine plugins')", DefaultValueFactory = _ => "sgd" };
-    public Option<string?> OptimizerArgs { get; } = new("--optimizer-args") { Description = "Extra optimiser arguments as a JSON object, e.g. '{\"nesterov\": true}'" };
+    public Option<string?> OptimizerArgs { get; } = new("--optimizer-args") { Description = "Extra optimiser arguments as a JSON object, e.g. '{\"momentum\": 0.9, \"nesterov\": true}'" };
     public Option<double?> Momentum { get; } = new("--momentum") { Description = "Momentum, in [0, 1) (an optimiser argument)" };
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay, ≥ 0 (an optimiser argument)" };
     public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule spec, e.g. 'step:step_size=30,gamma=0.1' or 'cosine'" };
