@@ -140,6 +140,10 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             if (settings.Freeze.Count > 0)
             {
                 IReadOnlyList<string> frozen = TransferLearning.Freeze(network, settings.Freeze);
+                if (network.Parameters.Count > 0 && network.Parameters.All(p => p.Frozen))
+                {
+                    throw new ConfigurationException($"--freeze {string.Join(" ", settings.Freeze.Select(f => $"'{f}'"))} freezes every parameter of model '{network.Name}': nothing would train (freeze fewer, e.g. 'conv*')");
+                }
                 if (report)
                 {
                     output.WriteLine($"frozen    {string.Join(", ", frozen)}");
@@ -156,13 +160,28 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
 
     private TrainingOptions Options(int stepsPerEpoch, GradientClipping? clipping) => new(settings.Epochs, settings.BatchSize, settings.Seed)
     {
-        Schedule = settings.Schedule is string schedule
-            ? LearningRateSchedules.Parse(schedule, new ScheduleContext(settings.LearningRate, settings.Epochs, stepsPerEpoch))
-            : null,
+        Schedule = settings.Schedule is string schedule ? Schedule(schedule, new ScheduleContext(settings.LearningRate, settings.Epochs, stepsPerEpoch)) : null,
         Clipping = clipping,
         EarlyStopping = settings.EarlyStopping is int patience ? new EarlyStoppingOptions("val_loss", patience) : null,
         ProgressInterval = ProgressInterval(stepsPerEpoch),
     };
+
+    // The compact form (command line), or the JSON object a config file may hold (it arrives as its JSON text).
+    internal static ILearningRateSchedule Schedule(string spec, ScheduleContext context)
+    {
+        if (!spec.TrimStart().StartsWith('{'))
+        {
+            return LearningRateSchedules.Parse(spec, context);
+        }
+        try
+        {
+            return LearningRateSchedules.FromJson(System.Text.Json.Nodes.JsonNode.Parse(spec)!.AsObject(), context);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ConfigurationException($"schedule {spec}: invalid JSON: {e.Message}");
+        }
+    }
 
     /// <summary>
     /// Steps between progress refreshes: about 50 per epoch, but never fewer than 25 steps apart, so

@@ -138,6 +138,12 @@ public sealed partial class Checkpoint
         {
             throw new DataFormatException(path, $"cannot read the checkpoint: {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            // A header value of the wrong JSON kind, invalid UTF-8 in a string, a number out of range
+            // (found by fuzzing, fuzz/findings/checkpoint): the file is malformed, not the engine broken.
+            throw new DataFormatException(path, $"malformed checkpoint header: {e.Message}", e);
+        }
     }
 
     private void WriteTo(FileStream stream)
@@ -257,7 +263,7 @@ public sealed partial class Checkpoint
             {
                 throw new DataFormatException(path, $"{where}: shape {shape} of {dtype} needs {shape.ElementCount * size} bytes but the entry holds {length}");
             }
-            if (offset < 0 || offset + length > dataLength)
+            if (offset < 0 || length < 0 || offset > dataLength - length) // no overflow of offset + length
             {
                 throw new DataFormatException(path, $"{where}: bytes {offset}..{offset + length} lie outside the {dataLength}-byte data section");
             }

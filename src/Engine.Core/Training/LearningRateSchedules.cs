@@ -40,7 +40,7 @@ public static class LearningRateSchedules
             "multistep" => new MultiStepSchedule(lr, Milestones(args), args.GetDouble("gamma", 0.1, min: 0)),
             "exponential" => new ExponentialSchedule(lr, args.GetDouble("gamma", min: 0)),
             "inverse-time" => new InverseTimeSchedule(lr, args.GetDouble("decay", min: 0), PerEpoch(args)),
-            "cosine" => new CosineSchedule(lr, args.GetDouble("min_lr", 0, min: 0), TotalSteps(args, context)),
+            "cosine" => new CosineSchedule(lr, MinimumRate(args, lr), TotalSteps(args, context)),
             "warmup" => Warmup(args, context),
             _ => throw new ConfigurationException($"unknown learning-rate schedule '{name}'; known: {string.Join(", ", Names)}"),
         };
@@ -60,6 +60,13 @@ public static class LearningRateSchedules
         var arguments = (JsonObject)spec.DeepClone();
         arguments.Remove("name");
         return Create(name, new ComponentArguments($"schedule '{name}'", name, arguments), context);
+    }
+
+    // min_lr above the base rate would make an annealing schedule climb.
+    private static double MinimumRate(ComponentArguments args, double lr)
+    {
+        double min = args.GetDouble("min_lr", 0, min: 0);
+        return min <= lr ? min : throw new ConfigurationException(string.Create(CultureInfo.InvariantCulture, $"{args.Owner}: min_lr {min} is above the base learning rate {lr}; the rate would climb instead of annealing"));
     }
 
     /// <summary>Creates a schedule from the compact form (see the class remarks), e.g. <c>step:step_size=10,gamma=0.1</c>.</summary>
