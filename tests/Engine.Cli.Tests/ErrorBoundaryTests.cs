@@ -91,6 +91,30 @@ public sealed class ErrorBoundaryTests : IDisposable
         Assert.StartsWith("error: model 'lenet5' layer #1 'conv1' (conv2d) with {\"filters\":6,\"kernel\":5,\"padding\":2}: output [6, 40000, 40000] is 9,600,000,000 values per sample", error);
     }
 
+    [Theory]
+    [InlineData("--augment", "crop=100000", "error: augmentation 'crop=100000': padding must be smaller than the 28×28 image, or crops would hold no image at all (crop=4 is usual for 32×32)")]
+    [InlineData("--schedule", "cosine:min_lr=100", "error: schedule 'cosine': min_lr 100 is above the base learning rate 0.1; the rate would climb instead of annealing")]
+    [InlineData("--freeze", "*", "error: --freeze '*' freezes every parameter of model 'mlp': nothing would train (freeze fewer, e.g. 'conv*')")]
+    public void SettingsThatWouldTrainNothingUsefulAreRefused(string option, string value, string expected)
+    {
+        Assert.Equal(expected, OneError("train", "--data", RepoPaths.Mnist, "--limit", "100", "--epochs", "1", option, value));
+    }
+
+    [Fact]
+    public void AnIntegerTooLargeForAnArgumentSaysItsRange()
+    {
+        string model = Write("big-units.json", """{"name": "u", "layers": [{"type": "flatten"}, {"type": "dense", "units": 1e10}]}""");
+        Assert.Equal("error: model 'u' layer #2 'dense1' (dense): argument 'units' is 1e10; it must be in [1, 2147483647]",
+            OneError("train", "--data", RepoPaths.Mnist, "--limit", "100", "--model", model));
+    }
+
+    [Fact]
+    public void ADeviceAsAnImageIsRefusedNotReadUntilMemoryRunsOut()
+    {
+        Assert.Equal("error: /dev/zero: image file is not a regular file (a device or a pipe?): refused",
+            OneError("predict", "--checkpoint", TrainedCheckpoint.Path, "--image", "/dev/zero"));
+    }
+
     [Fact]
     public void VerboseAddsTheStackTraceOfAnUnexpectedException()
     {
