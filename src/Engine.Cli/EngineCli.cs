@@ -30,6 +30,13 @@ public static class EngineCli
         RootCommand root = CreateRoot(output, error);
         ParseResult parsed = root.Parse(args);
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
+        if (parsed.Errors.Count > 0)
+        {
+            // One line in plain words, not the .NET type (System.Nullable`1[System.Int32]) nor the whole help.
+            string command = parsed.CommandResult.Command == root ? "engine" : $"engine {parsed.CommandResult.Command.Name}";
+            error.WriteLine($"error: {string.Join("; ", parsed.Errors.Select(e => ParseErrors.Plain(e.Message)))} (see '{command} --help')");
+            return 1;
+        }
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 

@@ -140,7 +140,8 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
         value is null || !string.IsNullOrWhiteSpace(value) ? value : throw Error($"{option} must not be empty");
 
     private static string? ExistingFile(string? path, string option) =>
-        NotEmpty(path, option) is null || File.Exists(path) ? path : throw Error($"{option} file '{path}' does not exist");
+        NotEmpty(path, option) is null || File.Exists(path) ? path
+            : throw Error(Directory.Exists(path) ? $"{option} '{path}' is a folder; give a checkpoint file" : $"{option} file '{path}' does not exist");
 
     private static string? Extension(string? path, string option, params string[] allowed) =>
         NotEmpty(path, option) is null || allowed.Contains(System.IO.Path.GetExtension(path), StringComparer.OrdinalIgnoreCase)

@@ -92,7 +92,7 @@ public sealed class EngineHost : IDisposable
 
     /// <summary>A model by registered name, or from a JSON model file when <paramref name="nameOrPath"/> is a file.</summary>
     public ModelSpec ResolveModel(string nameOrPath) => Guard(() =>
-        Given(nameOrPath, nameof(nameOrPath)).EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrPath)
+        Given(nameOrPath, nameof(nameOrPath)).EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrPath) || Directory.Exists(nameOrPath)
             ? ModelFile.Load(nameOrPath)
             : Catalog.Model(nameOrPath).Spec);
 

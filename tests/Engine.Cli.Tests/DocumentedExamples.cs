@@ -28,7 +28,7 @@ internal static partial class DocumentedExamples
         string readme = Readme;
         IEnumerable<string> fenced = FencedBlock().Matches(readme).Where(m => m.Groups["lang"].Value == "sh")
             .SelectMany(m => m.Groups["body"].Value.Split('\n'));
-        IEnumerable<string> inline = InlineCode().Matches(FencedBlock().Replace(readme, "")).Select(m => m.Groups[1].Value);
+        IEnumerable<string> inline = InlineCode().Matches(FencedBlock().Replace(readme, "")).Select(m => m.Groups[1].Value.ReplaceLineEndings(" "));
         return [.. fenced.Concat(inline)
             .Select(line => line.Split("  #")[0].Trim())
             .Select(line => line.StartsWith("artifacts/engine/engine ", StringComparison.Ordinal) ? line["artifacts/engine/".Length..] : line)
@@ -155,7 +155,7 @@ internal static partial class DocumentedExamples
     [GeneratedRegex(@"^```(?<lang>\w*)\n(?<body>.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline)]
     private static partial Regex FencedBlock();
 
-    [GeneratedRegex(@"`([^`\n]+)`")]
+    [GeneratedRegex(@"`([^`]+)`")] // a code span may break across lines
     private static partial Regex InlineCode();
 
     [GeneratedRegex(@"^[A-Z][A-Z0-9_]*$")]

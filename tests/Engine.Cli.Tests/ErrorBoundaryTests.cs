@@ -116,6 +116,38 @@ public sealed class ErrorBoundaryTests : IDisposable
     }
 
     [Fact]
+    public void AParseErrorIsOneLineInPlainWordsWithoutTheHelp()
+    {
+        Assert.Equal("error: Cannot parse argument 'x' for option '--limit': expected an integer (see 'engine train --help')",
+            OneError("train", "--limit", "x"));
+    }
+
+    [Fact]
+    public void AFolderWhereAFileShouldBeIsCalledAFolder()
+    {
+        Assert.Equal($"error: {_folder}: is a folder, not a model file", OneError("train", "--data", RepoPaths.Mnist, "--model", _folder));
+        Assert.Equal($"error: --resume '{_folder}' is a folder; give a checkpoint file", OneError("train", "--data", RepoPaths.Mnist, "--resume", _folder));
+    }
+
+    [Fact]
+    public void AClosedStandardOutputIsOneErrorLine()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec artifacts/engine/engine plugins >&-");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal(1, process.ExitCode);
+        Assert.StartsWith("error: cannot write to standard output (is it closed, or the disk full?): ", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
     public void VerboseAddsTheStackTraceOfAnUnexpectedException()
     {
         var error = new StringWriter();
