@@ -61,9 +61,13 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         {
             throw new OperationCanceledException(StoppedState(options.CheckpointPath, epochsBefore, trainer.CompletedEpochs), null, cancellation);
         }
-        if (history.Count == 0)
+        if (trainer.CompletedEpochs == epochsBefore)
         {
-            output.WriteLine($"nothing to train: the checkpoint already holds {trainer.CompletedEpochs} of {settings.Epochs} epoch(s)");
+            // Resuming a finished (or early-stopped) run trains nothing and writes nothing: say so
+            // rather than print the old result as if this run had produced it.
+            output.WriteLine(history.StoppedEarly
+                ? $"nothing to train: the run in the checkpoint stopped early after epoch {trainer.CompletedEpochs}; nothing was written"
+                : $"nothing to train: the checkpoint already holds {trainer.CompletedEpochs} of {settings.Epochs} epoch(s) (a larger --epochs goes on); nothing was written");
             return 0;
         }
         if (history.StoppedEarly && trainer.EarlyStopping is { } early)

@@ -73,6 +73,20 @@ public sealed class CheckpointSafetyTests : IDisposable
         Assert.False(File.Exists(path + ".lock"));
     }
 
+    [Fact]
+    public void ResumingAFinishedRunSaysNothingWasTrainedOrWritten()
+    {
+        string path = Path.Combine(_folder, "done.ckpt");
+        var (code, _, first) = CliRunner.Run(Train("--checkpoint", path));
+        Assert.True(code == 0, first);
+        DateTime written = File.GetLastWriteTimeUtc(path);
+        var (again, output, error) = CliRunner.Run(Train("--resume", path));
+        Assert.True(again == 0, error);
+        Assert.Contains("nothing to train: the checkpoint already holds 1 of 1 epoch(s) (a larger --epochs goes on); nothing was written", output);
+        Assert.DoesNotContain("\ncheckpoint ", output); // no claim of a checkpoint written
+        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+    }
+
     [Theory]
     [InlineData("--batch-size", "32", "--batch-size 64 but this run has 32")]
     [InlineData("--limit", "150", "training examples (--limit, --validation-split) 200 but this run has 150")]
