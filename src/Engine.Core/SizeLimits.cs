@@ -30,8 +30,8 @@ public static class SizeLimits
 
     /// <summary>
     /// Checks that a batch of <paramref name="batchSize"/> fits through <paramref name="network"/>:
-    /// no activation tensor over <see cref="MaxTensorElements"/>, and the activations (with their
-    /// gradients when <paramref name="training"/>) and parameters within <see cref="AvailableBytes"/>.
+    /// no activation tensor over <see cref="MaxTensorElements"/>, and, on a CPU backend, the activations
+    /// (with their gradients when <paramref name="training"/>) and parameters within <see cref="AvailableBytes"/>.
     /// </summary>
     /// <param name="network">The network.</param>
     /// <param name="batchSize">Examples per batch.</param>
@@ -56,7 +56,8 @@ public static class SizeLimits
         // the staging of the input is double-buffered: both bounded by twice the sum.
         double needed = (training ? 2 : 1) * activations + network.Parameters.Sum(p => Values(p.Value.Shape)) * elementSize * (training ? 4 : 1);
         long available = AvailableBytes;
-        if (needed > available)
+        // Host memory bounds a CPU backend's tensors; a GPU's live in device memory, which this does not know.
+        if (network.Backend.Device == DeviceKind.Cpu && needed > available)
         {
             throw new ConfigurationException(Text($"{what} {batchSize}: model '{network.Name}' needs about {Bytes(needed)} for its activations{(training ? ", gradients and optimiser state" : "")}; this machine has {Bytes(available)} (a smaller {what} needs less)"));
         }
