@@ -26,6 +26,7 @@ internal sealed class TrainOptions
     public Option<string?> Augment { get; } = new("--augment") { Description = "Augmentation spec, e.g. 'crop=4,flip'" };
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Save a checkpoint to this file after every epoch" };
     public Option<bool> Force { get; } = new("--force") { Description = "Let --checkpoint replace an existing file that is not an engine checkpoint (refused otherwise)" };
+    public Option<bool> AllowChanges { get; } = new("--allow-changes") { Description = "Let --resume continue with another batch size, data set, limit, augmentation or input than the checkpoint's (each difference is printed)" };
     public Option<string?> Resume { get; } = new("--resume") { Description = "Resume training from this checkpoint file" };
     public Option<string?> Metrics { get; } = new("--metrics") { Description = "Write per-epoch metrics to FILE.csv or FILE.json" };
     public Option<string?> LogSteps { get; } = new("--log-steps") { Description = "Write every step's progress (epoch, step, running loss and accuracy, learning rate) to FILE.csv" };
@@ -45,7 +46,7 @@ internal sealed class TrainOptions
     public IReadOnlyList<Option> All =>
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
-        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Force, Resume, Metrics, LogSteps, Curves, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
+        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Force, Resume, AllowChanges, Metrics, LogSteps, Curves, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
         Seed, Device, Fallback, Limit,
     ];
 

@@ -34,6 +34,9 @@ internal sealed record TrainSettings
 
     /// <summary>Whether the checkpoint may replace an existing file that is not a checkpoint.</summary>
     public bool Force { get; init; }
+
+    /// <summary>Whether --resume may continue with settings other than the checkpoint's (each printed as a note).</summary>
+    public bool AllowChanges { get; init; }
     public string? Checkpoint { get; init; }
     public string? Resume { get; init; }
     public string? Metrics { get; init; }

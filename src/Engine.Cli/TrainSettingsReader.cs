@@ -40,6 +40,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             Augment = NotEmpty(Value(options.Augment), "--augment"),
             Checkpoint = NotEmpty(Value(options.Checkpoint), "--checkpoint"),
             Force = Value(options.Force),
+            AllowChanges = Value(options.AllowChanges),
             Resume = ExistingFile(Value(options.Resume), "--resume"),
             Metrics = Extension(Value(options.Metrics), "--metrics", ".csv", ".json"),
             LogSteps = Extension(Value(options.LogSteps), "--log-steps", ".csv"),

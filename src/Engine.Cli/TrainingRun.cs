@@ -39,7 +39,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             + (clipping is null ? "" : $", clipping {clipping.Description}"));
         if (settings.Resume is string resume)
         {
-            ResumeCheck.Compatible(resume, metadata, settings.BatchSize);
+            ResumeCheck.Compatible(resume, metadata, settings.BatchSize, settings.AllowChanges, output);
             trainer.Resume(resume);
             output.WriteLine($"resumed   from {resume} after epoch {trainer.CompletedEpochs} (step {trainer.GlobalStep})");
         }

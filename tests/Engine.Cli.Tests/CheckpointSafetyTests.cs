@@ -87,6 +87,19 @@ public sealed class CheckpointSafetyTests : IDisposable
         Assert.Equal(written, File.GetLastWriteTimeUtc(path));
     }
 
+    [Fact]
+    public void AllowChangesResumesWithANoteForEachDifference()
+    {
+        string path = Path.Combine(_folder, "changes.ckpt");
+        var (code, _, first) = CliRunner.Run(Train("--checkpoint", path));
+        Assert.True(code == 0, first);
+        var (again, output, error) = CliRunner.Run("train", "--data", RepoPaths.Mnist, "--limit", "150", "--epochs", "2", "--no-progress", "--resume", path, "--batch-size", "32", "--allow-changes");
+        Assert.True(again == 0, error);
+        Assert.Contains("changed   training examples (--limit, --validation-split): 200 in the checkpoint, 150 now (--allow-changes: the run no longer continues exactly where it stopped)", output);
+        Assert.Contains("changed   --batch-size: 64 in the checkpoint, 32 now", output);
+        Assert.Contains("epoch 2/2", output);
+    }
+
     [Theory]
     [InlineData("--batch-size", "32", "--batch-size 64 but this run has 32")]
     [InlineData("--limit", "150", "training examples (--limit, --validation-split) 200 but this run has 150")]
@@ -100,6 +113,9 @@ public sealed class CheckpointSafetyTests : IDisposable
         int given = Array.IndexOf(resume, option);
         string[] args = given >= 0 ? [.. resume[..(given + 1)], value, .. resume[(given + 2)..]] : [.. resume, option, value];
         string error = ErrorBoundaryTests.OneError(args);
-        Assert.Equal($"error: --resume '{path}': the checkpoint was trained with {expected}; resuming would not continue the same run (give the same settings, or start afresh with --weights)", error);
+        string advice = option == "--model"
+            ? "its weights belong to that model (give it, or start afresh with --weights)"
+            : "resuming would not continue the same run (give the same settings, --allow-changes, or start afresh with --weights)";
+        Assert.Equal($"error: --resume '{path}': the checkpoint was trained with {expected}; {advice}", error);
     }
 }
