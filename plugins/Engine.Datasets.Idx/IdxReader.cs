@@ -58,7 +58,9 @@ public static class IdxReader
         }
         catch (InvalidDataException ex) when (gzip)
         {
-            throw Error(path, $"corrupt gzip data: {OneLine(ex.Message)}", ex);
+            // .NET reports any damaged deflate stream as "compressed using an unsupported compression
+            // method", which sends users looking for the wrong problem: say what it is.
+            throw Error(path, "corrupt gzip data: the compressed stream is damaged (a partial download or a changed byte?); download the file again", ex);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

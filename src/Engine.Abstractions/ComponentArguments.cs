@@ -49,6 +49,11 @@ public sealed class ComponentArguments
         {
             return InRange(name, (int)d, min, max);
         }
+        if (TryNumber(node, out d) && d == Math.Floor(d))
+        {
+            // 1e10 is an integer, just not one that fits: say so rather than "expected an integer".
+            throw new ConfigurationException($"{Owner}: argument '{name}' is {node.ToJsonString()}; it must be in [{min}, {max}]");
+        }
         throw Invalid(name, node, "an integer");
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Host;
 
 namespace Engine.Cli;
 
@@ -31,12 +32,34 @@ public static class EngineCli
     };
 
     // Set per invocation (an AsyncLocal, so in-process runs in parallel tests do not see each other's).
-    private static readonly AsyncLocal<bool> ShowStackTraces = new();
+    internal static readonly AsyncLocal<bool> ShowStackTraces = new();
 
     /// <summary>Runs the command line and returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("engine: build, train and run convolutional neural networks")
+        RootCommand root = CreateRoot(output, error);
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count == 0 && parsed.GetValue(Precision) is { } precision)
+        {
+            // GPU backends read it when they are created.
+            Environment.SetEnvironmentVariable("ENGINE_PRECISION", precision);
+        }
+        ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
+        if (parsed.Errors.Count > 0)
+        {
+            // One line in plain words, not the .NET type (System.Nullable`1[System.Int32]) nor the whole help.
+            string command = parsed.CommandResult.Command == root ? "engine" : $"engine {parsed.CommandResult.Command.Name}";
+            error.WriteLine($"error: {string.Join("; ", parsed.Errors.Select(e => ParseErrors.Plain(e.Message)))} (see '{command} --help')");
+            return 1;
+        }
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>The command tree (also read by the tests that run every example of the help text).</summary>
+    internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
+    {
+        Precision.AcceptOnlyFromAmong("tf32", "strict");
+        return new RootCommand("engine: build, train and run convolutional neural networks")
         {
             PluginFolders,
             Verbose,
@@ -52,14 +75,6 @@ public static class EngineCli
             FeaturesCommand.Create(output, error),
             ClassicalCommand.Create(output, error),
         };
-        Precision.AcceptOnlyFromAmong("tf32", "strict");
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count == 0 && parsed.GetValue(Precision) is { } precision)
-        {
-            Environment.SetEnvironmentVariable("ENGINE_PRECISION", precision);
-        }
-        ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 
     /// <summary>
@@ -75,6 +90,10 @@ public static class EngineCli
         catch (EngineException e)
         {
             error.WriteLine($"error: {e.Message}");
+            if (ShowStackTraces.Value && e.InnerException is not null)
+            {
+                error.WriteLine(e.ToString()); // an unexpected exception the host API wrapped: its trace
+            }
             return 1;
         }
         catch (Exception e) when (BackendFailure.TryDescribe(e, out string message))

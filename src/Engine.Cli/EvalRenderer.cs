@@ -59,6 +59,9 @@ internal static class EvalRenderer
             yield return ("loss", Invariant($"{r.Loss:F4}"));
             yield return ("top-1", Invariant($"{r.Top1:F4}"));
             yield return ("top-5", Invariant($"{r.Top5:F4}"));
+            yield return ("non-finite", r.NonFiniteOutputs == 0
+                ? "0 outputs with NaN or infinity"
+                : Invariant($"{r.NonFiniteOutputs} of {report.Examples} outputs hold NaN or infinity (never counted correct: the model's weights or input are broken)"));
         }
         else
         {

@@ -50,6 +50,10 @@ internal static class OutputFiles
         {
             CheckWritable(option, path);
         }
+        if (outputs.Count > 0 && outputs[0].Option is "--checkpoint" && !settings.Force && Engine.Core.Checkpoint.ForeignFile(outputs[0].Path) is string foreign)
+        {
+            throw new ConfigurationException($"--checkpoint '{outputs[0].Path}': {foreign}; refusing to overwrite it (--force replaces it)");
+        }
     }
 
     private static void Add(List<(string, string)> list, string option, string? path)

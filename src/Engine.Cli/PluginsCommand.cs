@@ -9,14 +9,14 @@ internal static class PluginsCommand
     public static Command Create(TextWriter output)
     {
         var command = new Command("plugins", "List plugin folders, loaded plugins and what each registers, and plugins that failed to load");
-        command.SetAction(result =>
+        command.SetAction(result => EngineCli.Guard(Console.Error, () =>
         {
             var options = new EngineHostOptions();
             options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
             using EngineHost host = EngineHost.Create(options);
             Print(host, output);
             return 0;
-        });
+        }));
         return command;
     }
 

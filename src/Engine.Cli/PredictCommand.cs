@@ -115,7 +115,12 @@ internal static class PredictCommand
             lines.Add(("normalize", $"{pipeline} (the evaluation side of the training augmentation)"));
         }
 
-        double[] probabilities = Softmax(Logits(network, sample));
+        float[] logits = Logits(network, sample);
+        int nonFinite = logits.Count(v => !float.IsFinite(v));
+        lines.Add(("non-finite", nonFinite == 0
+            ? $"0 of {logits.Length} outputs"
+            : $"{nonFinite} of {logits.Length} outputs are NaN or infinite: the probabilities below mean nothing (the model's weights or input are broken)"));
+        double[] probabilities = Softmax(logits);
         var ranked = Enumerable.Range(0, classes)
             .OrderByDescending(c => probabilities[c]).ThenBy(c => c)
             .Take(top)

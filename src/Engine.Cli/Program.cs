@@ -1,3 +1,3 @@
 using Engine.Cli;
 
-return EngineCli.Run(args, Console.Out, Console.Error);
+return EngineCli.Run(args, new StandardOutput(Console.Out), Console.Error);

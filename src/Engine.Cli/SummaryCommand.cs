@@ -9,7 +9,7 @@ internal static class SummaryCommand
 {
     private static readonly Option<string> Model = new("--model") { Description = "Registered model name (see 'engine plugins') or a JSON model file", Required = true };
     private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape, e.g. 1x28x28 or 3x32x32 (default: the data set's, else the model's own, else mnist's)" };
-    private static readonly Option<string?> Dataset = new("--dataset") { Description = "Take the input shape from this data set (when --input is not given; default: the model's own input, e.g. 3x224x224 for resnet50, else mnist)" };
+    private static readonly Option<string?> Dataset = new("--dataset") { Description = "Take the input shape from this data set (when --input is not given; default: the model's own input, such as 3x224x224 for resnet50, else mnist's)" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name (the network is built there to infer shapes)", DefaultValueFactory = _ => "cpu" };
 
@@ -58,6 +58,8 @@ internal static class SummaryCommand
                 throw new ConfigurationException($"--input must be positive dimensions such as 1x28x28, got '{text}'");
             }
         }
-        return new Shape(dims);
+        var shape = new Shape(dims);
+        SizeLimits.CheckSample("--input", "shape", shape);
+        return shape;
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Engine.Core;
 using Engine.Host;
@@ -23,17 +22,22 @@ internal static class TrainCommand
         }
         command.SetAction(result => EngineCli.Guard(error, () =>
         {
-            // The first Ctrl+C (SIGINT) stops training between steps, keeping the checkpoints written so
-            // far; a second one ends the process at once.
-            using var interrupt = new CancellationTokenSource();
-            using var registration = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
-            {
-                context.Cancel = !interrupt.IsCancellationRequested;
-                interrupt.Cancel();
-            });
+            using var signals = new StopSignals();
             TrainSettings settings = new TrainSettingsReader(options, result).Read();
             OutputFiles.Check(settings, result.GetValue(options.Config));
-            return Run(settings, result, output, error, interrupt.Token);
+            using CheckpointLock? held = (settings.Checkpoint ?? settings.Resume) is string checkpoint && settings.KFold is null
+                ? CheckpointLock.Acquire(checkpoint)
+                : null;
+            try
+            {
+                return Run(settings, result, output, error, signals.Token);
+            }
+            catch (OperationCanceledException stopped) when (signals.Received is not null)
+            {
+                // One line: which signal, and what is on disk (the run stopped between steps).
+                error.WriteLine($"stopped: {signals.Name} received; {stopped.Message}");
+                return signals.ExitCode;
+            }
         }));
         return command;
     }
@@ -80,6 +84,10 @@ internal static class TrainCommand
         {
             throw new ConfigurationException("--kfold holds out each fold in turn: it cannot be combined with --validation-split or --resume");
         }
+        if (s.KFold is not null && s.Checkpoint is not null)
+        {
+            throw new ConfigurationException("--kfold trains a fresh model per fold and keeps none: it cannot be combined with --checkpoint");
+        }
         if (s.Resume is not null && s.Weights is not null)
         {
             throw new ConfigurationException("--resume restores every weight already: --weights cannot be combined with it");
@@ -87,8 +95,12 @@ internal static class TrainCommand
     }
 
     // What eval and predict need to rebuild the model and its input pipeline from the checkpoint alone.
-    private static JsonObject DescribeMetadata(TrainSettings settings, ModelSpec spec, string dataFolder, TrainingDataSetup data) =>
-        CheckpointModel.Describe(spec, settings.Seed, settings.Dataset, dataFolder, data.Augmentation?.ToString(), data.Train.SampleShape, data.Train.ClassNames);
+    private static JsonObject DescribeMetadata(TrainSettings settings, ModelSpec spec, string dataFolder, TrainingDataSetup data)
+    {
+        JsonObject metadata = CheckpointModel.Describe(spec, settings.Seed, settings.Dataset, dataFolder, data.Augmentation?.ToString(), data.Train.SampleShape, data.Train.ClassNames);
+        metadata["train_examples"] = data.Train.Count; // what --limit and --validation-split leave: --resume compares it
+        return metadata;
+    }
 
     private static void ReportFailedPlugins(EngineHost host, TextWriter output)
     {

@@ -16,15 +16,17 @@ internal sealed class TrainOptions
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Examples per step", DefaultValueFactory = _ => 64 };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "Learning rate (default 0.1, or the lr in --optimizer-args)", DefaultValueFactory = _ => 0.1 };
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "Optimiser name (see 'engine plugins')", DefaultValueFactory = _ => "sgd" };
-    public Option<string?> OptimizerArgs { get; } = new("--optimizer-args") { Description = "Extra optimiser arguments as a JSON object, e.g. '{\"nesterov\": true}'" };
+    public Option<string?> OptimizerArgs { get; } = new("--optimizer-args") { Description = "Extra optimiser arguments as a JSON object, e.g. '{\"momentum\": 0.9, \"nesterov\": true}'" };
     public Option<double?> Momentum { get; } = new("--momentum") { Description = "Momentum, in [0, 1) (an optimiser argument)" };
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay, ≥ 0 (an optimiser argument)" };
-    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule spec, e.g. 'step:30:0.1' or 'cosine'" };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule spec, e.g. 'step:step_size=30,gamma=0.1' or 'cosine'" };
     public Option<double?> ClipNorm { get; } = new("--clip-norm") { Description = "Clip the global gradient norm to this value (> 0)" };
     public Option<double?> ValidationSplit { get; } = new("--validation-split") { Description = "Fraction of the training set held out for validation, in (0, 1)" };
     public Option<int?> EarlyStopping { get; } = new("--early-stopping") { Description = "Stop after this many epochs without validation improvement (patience ≥ 1)" };
-    public Option<string?> Augment { get; } = new("--augment") { Description = "Augmentation spec, e.g. 'crop:4,flip'" };
+    public Option<string?> Augment { get; } = new("--augment") { Description = "Augmentation spec, e.g. 'crop=4,flip'" };
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Save a checkpoint to this file after every epoch" };
+    public Option<bool> Force { get; } = new("--force") { Description = "Let --checkpoint replace an existing file that is not an engine checkpoint (refused otherwise)" };
+    public Option<bool> AllowChanges { get; } = new("--allow-changes") { Description = "Let --resume continue with another batch size, data set, limit, augmentation or input than the checkpoint's (each difference is printed)" };
     public Option<string?> Resume { get; } = new("--resume") { Description = "Resume training from this checkpoint file" };
     public Option<string?> Metrics { get; } = new("--metrics") { Description = "Write per-epoch metrics to FILE.csv or FILE.json" };
     public Option<string?> LogSteps { get; } = new("--log-steps") { Description = "Write every step's progress (epoch, step, running loss and accuracy, learning rate) to FILE.csv" };
@@ -45,7 +47,7 @@ internal sealed class TrainOptions
     public IReadOnlyList<Option> All =>
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
-        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Resume, Metrics, LogSteps, Curves, Dashboard, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
+        ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Force, Resume, AllowChanges, Metrics, LogSteps, Curves, Dashboard, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
         Seed, Device, Fallback, Limit,
     ];
 

@@ -29,8 +29,14 @@ internal sealed record TrainSettings
     /// <summary>Early-stopping patience in epochs.</summary>
     public int? EarlyStopping { get; init; }
 
-    /// <summary>Augmentation spec, e.g. <c>crop:4,flip</c> (parsed by the data branch).</summary>
+    /// <summary>Augmentation spec, e.g. <c>crop=4,flip</c> (parsed by the data branch).</summary>
     public string? Augment { get; init; }
+
+    /// <summary>Whether the checkpoint may replace an existing file that is not a checkpoint.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Whether --resume may continue with settings other than the checkpoint's (each printed as a note).</summary>
+    public bool AllowChanges { get; init; }
     public string? Checkpoint { get; init; }
     public string? Resume { get; init; }
     public string? Metrics { get; init; }

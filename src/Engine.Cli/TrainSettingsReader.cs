@@ -39,6 +39,8 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             EarlyStopping = Value(options.EarlyStopping) is int patience ? Positive(patience, "--early-stopping") : null,
             Augment = NotEmpty(Value(options.Augment), "--augment"),
             Checkpoint = NotEmpty(Value(options.Checkpoint), "--checkpoint"),
+            Force = Value(options.Force),
+            AllowChanges = Value(options.AllowChanges),
             Resume = ExistingFile(Value(options.Resume), "--resume"),
             Metrics = Extension(Value(options.Metrics), "--metrics", ".csv", ".json"),
             LogSteps = Extension(Value(options.LogSteps), "--log-steps", ".csv"),
@@ -141,7 +143,8 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
         value is null || !string.IsNullOrWhiteSpace(value) ? value : throw Error($"{option} must not be empty");
 
     private static string? ExistingFile(string? path, string option) =>
-        NotEmpty(path, option) is null || File.Exists(path) ? path : throw Error($"{option} file '{path}' does not exist");
+        NotEmpty(path, option) is null || File.Exists(path) ? path
+            : throw Error(Directory.Exists(path) ? $"{option} '{path}' is a folder; give a checkpoint file" : $"{option} file '{path}' does not exist");
 
     private static string? Extension(string? path, string option, params string[] allowed) =>
         NotEmpty(path, option) is null || allowed.Contains(System.IO.Path.GetExtension(path), StringComparer.OrdinalIgnoreCase)

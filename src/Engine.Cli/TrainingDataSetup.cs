@@ -26,7 +26,8 @@ internal sealed record TrainingDataSetup(ImageDataset Train, ImageDataset? Valid
         AugmentationPipeline? pipeline = null;
         if (settings.Augment is string spec)
         {
-            pipeline = AugmentationPipeline.Parse(spec);
+            // A config file may hold the JSON array form (it arrives as its JSON text), the command line the compact one.
+            pipeline = spec.TrimStart().StartsWith('[') ? AugmentationPipeline.FromJson(spec) : AugmentationPipeline.Parse(spec);
             train = new AugmentedDataset(train, pipeline, settings.Seed);
             AugmentationPipeline evaluation = pipeline.ForEvaluation();
             if (evaluation.Transforms.Count > 0)

@@ -15,12 +15,14 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
     {
         int stepsPerEpoch = StepsPerEpoch(data.Train.Count);
         using Network network = BuildNetwork(report: true);
+        SizeLimits.CheckBatch(network, settings.BatchSize, "--batch-size", training: true);
         using IOptimizer optimizer = host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments());
         using GradientClipping? clipping = Clipping();
         var options = Options(stepsPerEpoch, clipping) with
         {
             Metadata = metadata,
             CheckpointPath = settings.Checkpoint ?? settings.Resume,
+            ReplaceForeignCheckpoint = settings.Force,
         };
         CreateParentFolder(options.CheckpointPath);
         CreateParentFolder(settings.Metrics);
@@ -37,6 +39,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             + (clipping is null ? "" : $", clipping {clipping.Description}"));
         if (settings.Resume is string resume)
         {
+            ResumeCheck.Compatible(resume, metadata, settings.BatchSize, settings.AllowChanges, output);
             trainer.Resume(resume);
             output.WriteLine($"resumed   from {resume} after epoch {trainer.CompletedEpochs} (step {trainer.GlobalStep})");
         }
@@ -61,10 +64,23 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             view.OnEpoch(r, settings.Epochs);
             feed?.OnEpoch(r);
         };
-        TrainingHistory history = view.Run(() => trainer.Fit(new TrainingData(data.Train, data.Validation, data.Test), cancellation));
-        if (history.Count == 0)
+        int epochsBefore = trainer.CompletedEpochs;
+        TrainingHistory history;
+        try
         {
-            output.WriteLine($"nothing to train: the checkpoint already holds {trainer.CompletedEpochs} of {settings.Epochs} epoch(s)");
+            history = view.Run(() => trainer.Fit(new TrainingData(data.Train, data.Validation, data.Test), cancellation));
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(StoppedState(options.CheckpointPath, epochsBefore, trainer.CompletedEpochs), null, cancellation);
+        }
+        if (trainer.CompletedEpochs == epochsBefore)
+        {
+            // Resuming a finished (or early-stopped) run trains nothing and writes nothing: say so
+            // rather than print the old result as if this run had produced it.
+            output.WriteLine(history.StoppedEarly
+                ? $"nothing to train: the run in the checkpoint stopped early after epoch {trainer.CompletedEpochs}; nothing was written"
+                : $"nothing to train: the checkpoint already holds {trainer.CompletedEpochs} of {settings.Epochs} epoch(s) (a larger --epochs goes on); nothing was written");
             return 0;
         }
         if (history.StoppedEarly && trainer.EarlyStopping is { } early)
@@ -80,6 +96,15 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         return 0;
     }
 
+    // What a stopped run leaves: the checkpoint of the last completed epoch (written whole before the stop).
+    private static string StoppedState(string? checkpoint, int epochsBefore, int completed) => checkpoint switch
+    {
+        null => $"training stopped between steps after {completed} complete epoch(s); no --checkpoint was asked for",
+        _ when completed > epochsBefore || (completed > 0 && File.Exists(checkpoint)) =>
+            $"training stopped between steps; the last good checkpoint, {Path.GetFullPath(checkpoint)}, holds epoch {completed} (--resume it to go on)",
+        _ => $"training stopped between steps during epoch {completed + 1}; no checkpoint was written yet",
+    };
+
     public int CrossValidate(int k, CancellationToken cancellation)
     {
         if (data.Augmentation is not null)
@@ -88,17 +113,28 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         }
         int stepsPerEpoch = StepsPerEpoch(data.Train.Count - data.Train.Count / k);
         using GradientClipping? clipping = Clipping();
-        TrainingOptions options = Options(stepsPerEpoch, clipping) with { CheckpointPath = settings.Checkpoint };
+        TrainingOptions options = Options(stepsPerEpoch, clipping);
         output.WriteLine($"k-fold    {k} folds of the {data.Train.Count} training examples, a fresh model per fold");
-        CrossValidationResult result = CrossValidation.Run(k,
+        CrossValidationResult result;
+        try
+        {
+            result = RunFolds(k, options, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("k-fold cross-validation stopped between steps; it writes no files", null, cancellation);
+        }
+        output.WriteLine($"k-fold    {result}");
+        return 0;
+    }
+
+    private CrossValidationResult RunFolds(int k, TrainingOptions options, CancellationToken cancellation) =>
+        CrossValidation.Run(k,
             f => BuildNetwork(report: f == 0),
             () => host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments()),
             loss, data.Train, options,
             (f, r) => output.WriteLine($"fold {f + 1}/{k}  {TrainingProgressView.FormatEpoch(r, settings.Epochs)}"),
             cancellation);
-        output.WriteLine($"k-fold    {result}");
-        return 0;
-    }
 
     private Network BuildNetwork(bool report)
     {
@@ -121,6 +157,10 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             if (settings.Freeze.Count > 0)
             {
                 IReadOnlyList<string> frozen = TransferLearning.Freeze(network, settings.Freeze);
+                if (network.Parameters.Count > 0 && network.Parameters.All(p => p.Frozen))
+                {
+                    throw new ConfigurationException($"--freeze {string.Join(" ", settings.Freeze.Select(f => $"'{f}'"))} freezes every parameter of model '{network.Name}': nothing would train (freeze fewer, e.g. 'conv*')");
+                }
                 if (report)
                 {
                     output.WriteLine($"frozen    {string.Join(", ", frozen)}");
@@ -137,13 +177,28 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
 
     private TrainingOptions Options(int stepsPerEpoch, GradientClipping? clipping) => new(settings.Epochs, settings.BatchSize, settings.Seed)
     {
-        Schedule = settings.Schedule is string schedule
-            ? LearningRateSchedules.Parse(schedule, new ScheduleContext(settings.LearningRate, settings.Epochs, stepsPerEpoch))
-            : null,
+        Schedule = settings.Schedule is string schedule ? Schedule(schedule, new ScheduleContext(settings.LearningRate, settings.Epochs, stepsPerEpoch)) : null,
         Clipping = clipping,
         EarlyStopping = settings.EarlyStopping is int patience ? new EarlyStoppingOptions("val_loss", patience) : null,
         ProgressInterval = ProgressInterval(stepsPerEpoch),
     };
+
+    // The compact form (command line), or the JSON object a config file may hold (it arrives as its JSON text).
+    internal static ILearningRateSchedule Schedule(string spec, ScheduleContext context)
+    {
+        if (!spec.TrimStart().StartsWith('{'))
+        {
+            return LearningRateSchedules.Parse(spec, context);
+        }
+        try
+        {
+            return LearningRateSchedules.FromJson(System.Text.Json.Nodes.JsonNode.Parse(spec)!.AsObject(), context);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ConfigurationException($"schedule {spec}: invalid JSON: {e.Message}");
+        }
+    }
 
     /// <summary>
     /// Steps between progress refreshes: about 50 per epoch, but never fewer than 25 steps apart, so

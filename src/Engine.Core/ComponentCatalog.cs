@@ -2,7 +2,7 @@ namespace Engine.Core;
 
 /// <summary>
 /// Everything the plugins registered, looked up by the names users write. An unknown name is an
-/// error that lists the known ones; when two plugins register the same name, the first wins.
+/// error that lists the known ones. The host refuses two registrations of one name (EngineHost).
 /// </summary>
 public sealed class ComponentCatalog(
     IEnumerable<IBackendProvider> backends,

@@ -17,7 +17,7 @@ public static class ModelFile
     {
         if (!File.Exists(path))
         {
-            throw new DataFormatException(path, "model file does not exist");
+            throw new DataFormatException(path, Directory.Exists(path) ? "is a folder, not a model file" : "model file does not exist");
         }
         JsonNode? root;
         try

@@ -163,9 +163,9 @@ public sealed class Network : IDisposable
                     throw new ConfigurationException($"{owner}: takes one input but {sources.Length} are named ({string.Join(", ", layerSpec.Inputs!)})");
                 }
 
-                Shape output = layer is IMergeLayer merge ? merge.InferOutputShape(sourceShapes) : layer.InferOutputShape(sourceShapes[0]);
+                Shape output = LayerSizes.InferOutput(layer, sourceShapes, owner, layerSpec);
                 IBackend placed = RunCapabilities.PlaceLayer(name, layerSpec.Kind, layer.RequiredOps(sourceShapes, dataType), backend, fallback);
-                layer.Initialize(new LayerContext(placed, sourceShapes[0], CounterRandom.Derive(seed, (ulong)i), dataType) { InputShapes = sourceShapes });
+                LayerSizes.Initialize(layer, new LayerContext(placed, sourceShapes[0], CounterRandom.Derive(seed, (ulong)i), dataType) { InputShapes = sourceShapes }, owner, layerSpec);
                 placement.Add(placed);
                 shapes.Add(output);
                 inputs.Add(sources);

@@ -155,6 +155,7 @@ public static class RunCapabilities
         new OpDescriptor(BackendOp.AccumulateLoss, dataType),
         new OpDescriptor(BackendOp.AccumulateTopK, dataType),
         new OpDescriptor(BackendOp.AccumulateConfusion, dataType),
+        new OpDescriptor(BackendOp.Binary, dataType) { Binary = BinaryOp.Subtract }, // the evaluator's count of non-finite outputs
     ];
 
     /// <summary>

@@ -30,6 +30,9 @@ public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong S
     /// <summary>File rewritten after every epoch that improves <see cref="BestMetric"/> (none when null).</summary>
     public string? BestCheckpointPath { get; init; }
 
+    /// <summary>Whether the checkpoints may replace an existing file that is not a checkpoint (refused by default).</summary>
+    public bool ReplaceForeignCheckpoint { get; init; }
+
     /// <summary>The metric that decides the best checkpoint (see <see cref="MonitoredMetric"/>).</summary>
     public string BestMetric { get; init; } = "val_loss";
 
@@ -203,6 +206,7 @@ public sealed class Trainer
         RunCapabilities.Check(_network, _loss, _optimizer, _options.Regularizer, _options.Clipping); // before the first step: refuses what the backend lacks
         ImageDataset train = data.Train;
         int batchSize = _options.BatchSize;
+        SizeLimits.CheckBatch(_network, batchSize, "batch size", training: true); // before the staging buffers are sized by it
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var order = new int[train.Count];
         using var statistics = new TrainingStatistics(_network.Backend);
@@ -412,7 +416,7 @@ public sealed class Trainer
             double.IsNaN(_bestMetric) ? (MonitoredMetric.LowerIsBetter(_options.BestMetric) ? double.PositiveInfinity : double.NegativeInfinity) : _bestMetric))
         {
             _bestMetric = metric;
-            CreateCheckpoint().Write(best);
+            CreateCheckpoint().Write(best, _options.ReplaceForeignCheckpoint);
         }
         WriteCheckpoint();
         return stop;
@@ -422,7 +426,7 @@ public sealed class Trainer
     {
         if (_options.CheckpointPath is { } path)
         {
-            CreateCheckpoint().Write(path);
+            CreateCheckpoint().Write(path, _options.ReplaceForeignCheckpoint);
             _lastCheckpoint = Path.GetFullPath(path);
         }
     }

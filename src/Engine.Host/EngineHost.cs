@@ -59,44 +59,79 @@ public sealed class EngineHost : IDisposable
                 loadedByName[record.Name] = record;
             }
         }
-        return new EngineHost(services, services.BuildServiceProvider(), folders, records);
+        ServiceProvider provider = services.BuildServiceProvider();
+        try
+        {
+            return new EngineHost(services, provider, folders, records);
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
     /// Creates the backend for <paramref name="device"/> (<c>cpu</c>, <c>gpu</c> or a backend name).
     /// Throws <see cref="BackendException"/> with the backend's own reason when it cannot run here.
     /// </summary>
-    public IBackend CreateBackend(string device = "cpu")
+    public IBackend CreateBackend(string device = "cpu") => Guard(() =>
     {
-        IBackendProvider provider = Catalog.Backend(device);
+        IBackendProvider provider = Catalog.Backend(Given(device, nameof(device)));
         BackendProbe probe = provider.Probe();
         if (!probe.IsAvailable)
         {
             throw new BackendException($"backend '{provider.Name}' is unavailable: {probe.Detail}");
         }
         return provider.Create();
-    }
+    });
 
     /// <summary>Loads data set <paramref name="name"/> from <paramref name="directory"/>.</summary>
-    public DatasetSplits LoadDataset(string name, string directory) => Catalog.Dataset(name).Load(directory);
+    public DatasetSplits LoadDataset(string name, string directory) =>
+        Guard(() => Catalog.Dataset(Given(name, nameof(name))).Load(Given(directory, nameof(directory))));
 
     /// <summary>A model by registered name, or from a JSON model file when <paramref name="nameOrPath"/> is a file.</summary>
-    public ModelSpec ResolveModel(string nameOrPath) =>
-        nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrPath)
+    public ModelSpec ResolveModel(string nameOrPath) => Guard(() =>
+        Given(nameOrPath, nameof(nameOrPath)).EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrPath) || Directory.Exists(nameOrPath)
             ? ModelFile.Load(nameOrPath)
-            : Catalog.Model(nameOrPath).Spec;
+            : Catalog.Model(nameOrPath).Spec);
 
     /// <summary>Builds and initialises a network on <paramref name="backend"/>.</summary>
-    public Network BuildNetwork(ModelSpec spec, IBackend backend, Shape inputShape, ulong seed) =>
-        Network.Build(spec, Catalog, backend, inputShape, seed);
+    public Network BuildNetwork(ModelSpec spec, IBackend backend, Shape inputShape, ulong seed) => Guard(() =>
+    {
+        SizeLimits.CheckSample("the input", "shape", inputShape);
+        return Network.Build(Given(spec, nameof(spec)), Catalog, Given(backend, nameof(backend)), inputShape, seed);
+    });
 
     /// <summary>Creates loss <paramref name="name"/>.</summary>
     public ILoss CreateLoss(string name = "softmax-cross-entropy") =>
-        Create(Catalog.Loss(name), $"loss '{name}'", null);
+        Guard(() => Create(Catalog.Loss(Given(name, nameof(name))), $"loss '{name}'", null));
 
     /// <summary>Creates optimiser <paramref name="name"/> with arguments such as <c>{"lr": 0.1}</c>.</summary>
     public IOptimizer CreateOptimizer(string name, System.Text.Json.Nodes.JsonObject? arguments = null) =>
-        Create(Catalog.Optimizer(name), $"optimizer '{name}'", arguments);
+        Guard(() => Create(Catalog.Optimizer(Given(name, nameof(name))), $"optimizer '{name}'", arguments));
+
+    /// <summary>
+    /// The host API's boundary: an exception that is not the engine's own (an overflow or a failure
+    /// inside a plugin, a .NET argument check) becomes an <see cref="EngineException"/> whose message
+    /// is the one line the CLI prints for it (naming the plugin at fault); the original is its inner
+    /// exception.
+    /// </summary>
+    private static T Guard<T>(Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is not EngineException and not OperationCanceledException)
+        {
+            throw new EngineException(BackendFailure.TryDescribe(e, out string message) ? message : ErrorBoundary.Describe(e), e);
+        }
+    }
+
+    // A missing argument of the host API, named as the caller wrote it.
+    private static T Given<T>(T? value, string parameter) where T : class =>
+        value ?? throw new ConfigurationException($"the host API was given no {parameter} (null)");
 
     private static T Create<T>(IComponentFactory<T> factory, string owner, System.Text.Json.Nodes.JsonObject? arguments)
     {
@@ -122,12 +157,18 @@ public sealed class EngineHost : IDisposable
         void Attribute<T>(IReadOnlyList<T> components, string category, Func<T, (string Name, string Description)> describe)
         {
             var descriptors = collection.Where(d => d.ServiceType == typeof(T) && !d.IsKeyedService).ToList();
+            var firstBy = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             for (int i = 0; i < components.Count && i < descriptors.Count; i++)
             {
-                if (owner.TryGetValue(descriptors[i], out PluginRecord? record))
+                var (name, description) = describe(components[i]);
+                PluginRecord? record = owner.GetValueOrDefault(descriptors[i]);
+                record?.Registrations.Add(new PluginRegistration(category, name, description));
+                // Lookups take the first of a name, so a second one would silently shadow, or be shadowed
+                // by, the other depending on folder order: a plugin could replace 'dense'. Refused instead.
+                string by = record?.FilePath ?? "the engine itself";
+                if (!firstBy.TryAdd(name, by))
                 {
-                    var (name, description) = describe(components[i]);
-                    record.Registrations.Add(new PluginRegistration(category, name, description));
+                    throw new ConfigurationException($"{category} '{name}' is registered twice, by {firstBy[name]} and by {by}: names must be unique; remove one of the two plugins");
                 }
             }
         }

@@ -60,7 +60,7 @@ public sealed class TrainSettingsTests : IDisposable
     {
         string config = Config("""{"epochs": 2, "batchsize": 32}""");
         string message = Assert.Throws<ConfigurationException>(() => Read("--config", config)).Message;
-        Assert.StartsWith($"--config file '{config}': unknown key 'batchsize'; keys are the long option names of 'engine train': augment, batch-size,", message);
+        Assert.StartsWith($"--config file '{config}': unknown key 'batchsize'; keys are the long option names of 'engine train': allow-changes, augment, batch-size,", message);
         Assert.DoesNotContain("'config'", message.Split(':').Last()); // a config file cannot include another
     }
 

@@ -179,6 +179,8 @@ public sealed class IdxReaderTests : IDisposable
 
         var error = ErrorAssert.Throws(() => IdxReader.ReadLabels(path), path, "corrupt gzip");
         Assert.IsType<InvalidDataException>(error.InnerException);
+        Assert.Equal("corrupt gzip data: the compressed stream is damaged (a partial download or a changed byte?); download the file again", error.Problem);
+        Assert.DoesNotContain("unsupported compression method", error.Message); // .NET's words for any damage
     }
 
     [Fact]

@@ -173,7 +173,8 @@ public sealed class PngDecoderTests
     {
         byte[] ihdr = PngTestWriter.Write(1, 1, 8, 0, 1, [1])[16..29];
         byte[] png = PngTestWriter.Assemble([("IHDR", ihdr), ("IDAT", [0x78, 0x9C, 0xFF, 0xFF, 0xFF, 0xFF]), ("IEND", [])]);
-        ErrorAssert.Throws(() => PngDecoder.Decode(png, "z.png"), "z.png", "corrupt zlib data");
+        var error = ErrorAssert.Throws(() => PngDecoder.Decode(png, "z.png"), "z.png", "corrupt zlib data");
+        Assert.DoesNotContain("unsupported compression method", error.Message); // .NET's words for any damage
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public static class ImageDecoder
         byte[] data;
         try
         {
-            data = File.ReadAllBytes(path);
+            data = ReadLimited(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -26,6 +26,34 @@ public static class ImageDecoder
             throw new DataFormatException(path, $"image file cannot be read: {ex.Message.ReplaceLineEndings(" ")}", ex);
         }
         return Decode(data, path);
+    }
+
+    /// <summary>The largest image file read: 256 MiB (a 8192×8192 RGBA image uncompressed).</summary>
+    private const int MaxBytes = 256 << 20;
+
+    // Reads at most MaxBytes + 1 bytes: a device (/dev/zero), a pipe or a huge file is refused with one
+    // line instead of being read until the process runs out of memory.
+    private static byte[] ReadLimited(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Exists && info.Length > MaxBytes)
+        {
+            throw new DataFormatException(path, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"image file is {info.Length:N0} bytes, more than the {MaxBytes:N0} bytes allowed (is it the right file?)"));
+        }
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var buffer = new byte[Math.Min(info.Exists ? info.Length : 0, MaxBytes) + 1];
+        int total = 0;
+        int read;
+        while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0)
+        {
+            total += read;
+        }
+        // A regular file cannot yield more than its length: more means a device, a pipe or a /proc file.
+        if (total > info.Length)
+        {
+            throw new DataFormatException(path, "image file is not a regular file (a device or a pipe?): refused");
+        }
+        return buffer[..total];
     }
 
     /// <summary>Decodes an image held in memory; <paramref name="name"/> is what error messages call it.</summary>

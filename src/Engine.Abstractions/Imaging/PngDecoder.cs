@@ -200,7 +200,8 @@ public static class PngDecoder
         }
         catch (InvalidDataException ex)
         {
-            throw Error(name, $"corrupt zlib data in IDAT: {ex.Message.ReplaceLineEndings(" ")}", ex);
+            // .NET calls any damaged deflate stream "compressed using an unsupported compression method".
+            throw Error(name, "corrupt zlib data in IDAT: the compressed image data is damaged", ex);
         }
         if (got < raw.Length)
         {

@@ -31,6 +31,18 @@ public sealed class RandomCrop : SampleTransform
     public override string Spec => $"crop={Padding}";
 
     /// <inheritdoc/>
+    public override void Check(Shape shape)
+    {
+        base.Check(shape);
+        // Padding of at least the image's size lets the window miss the image entirely: blank samples.
+        int smaller = Math.Min(shape[^1], shape[^2]);
+        if (Padding >= smaller)
+        {
+            throw new ConfigurationException($"augmentation 'crop={Padding}': padding must be smaller than the {shape[^2]}×{shape[^1]} image, or crops would hold no image at all (crop=4 is usual for 32×32)");
+        }
+    }
+
+    /// <inheritdoc/>
     public override void Apply(Span<float> sample, Shape shape, ref SampleRandom random)
     {
         int top = random.Integer(0, 2 * Padding);

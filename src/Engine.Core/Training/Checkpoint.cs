@@ -32,8 +32,10 @@ namespace Engine.Core;
 /// <para>Entry names used by the trainer: <c>params/&lt;parameter&gt;</c>, <c>layers/&lt;layer&gt;/&lt;state&gt;</c>,
 /// <c>optimizer/&lt;state&gt;</c>, <c>trainer/…</c> (global step, completed epoch, seed) and
 /// <c>early_stopping/…</c>; the metric history is in the metadata.</para>
-/// <para>Writing is atomic: the file is written as <c>path.tmp</c>, flushed to disk and moved over
-/// <c>path</c>, so a failure part-way leaves the previous checkpoint as it was (and no .tmp file).</para>
+/// <para>Writing is atomic: the file is written to a new temporary file next to it (created
+/// exclusively, never through a link), flushed to disk, moved over <c>path</c>, and the folder is
+/// synced, so a failure part-way leaves the previous checkpoint as it was (and no temporary file).
+/// An existing file that is not a checkpoint is not replaced unless asked.</para>
 /// </summary>
 public sealed partial class Checkpoint
 {
@@ -59,30 +61,63 @@ public sealed partial class Checkpoint
     /// <summary>Where this checkpoint was read from (null when built in memory).</summary>
     public string? Path { get; private init; }
 
-    /// <summary>Writes the file atomically (see the type's remarks); an error names the file.</summary>
-    public void Write(string path)
+    /// <summary>
+    /// Writes the file atomically (see the type's remarks); an error names the file. An existing file
+    /// that is not an engine checkpoint is refused (an <see cref="EngineException"/>) unless
+    /// <paramref name="replaceForeignFile"/>: a mistyped path must not destroy someone's data.
+    /// </summary>
+    public void Write(string path, bool replaceForeignFile = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = System.IO.Path.GetFullPath(path);
-        string? folder = System.IO.Path.GetDirectoryName(full);
-        if (folder is not null)
+        string folder = System.IO.Path.GetDirectoryName(full) ?? ".";
+        Directory.CreateDirectory(folder);
+        if (!replaceForeignFile && ForeignFile(full) is string what)
         {
-            Directory.CreateDirectory(folder);
+            throw new EngineException($"checkpoint {full}: {what}; refusing to overwrite it (--force replaces it)");
         }
-        string temporary = full + ".tmp";
+        // A fresh name created exclusively (O_EXCL): a file or symbolic link planted at a predictable
+        // name is never followed or truncated, and two writers never share a temporary file.
+        string temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 WriteTo(stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, full, overwrite: true);
+            DurableFolder.Sync(folder); // the rename itself survives a power cut only once the folder is synced
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             TryDelete(temporary);
             throw new EngineException($"writing checkpoint {full} failed (the previous file, if any, is unchanged): {e.Message}", e);
+        }
+    }
+
+    /// <summary>Why the existing file at <paramref name="path"/> is not an engine checkpoint; null when it is one or there is none.</summary>
+    public static string? ForeignFile(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return "it is a folder";
+        }
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            Span<byte> head = stackalloc byte[8];
+            int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            return read == head.Length && head.SequenceEqual(Magic) ? null
+                : $"the existing file is not an engine checkpoint ({stream.Length:N0} bytes, starting with {Convert.ToHexString(head[..read])})";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"the existing file cannot be read to check that it is a checkpoint ({e.Message})";
         }
     }
 
@@ -102,6 +137,12 @@ public sealed partial class Checkpoint
         catch (IOException e)
         {
             throw new DataFormatException(path, $"cannot read the checkpoint: {e.Message}", e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            // A header value of the wrong JSON kind, invalid UTF-8 in a string, a number out of range
+            // (found by fuzzing, fuzz/findings/checkpoint): the file is malformed, not the engine broken.
+            throw new DataFormatException(path, $"malformed checkpoint header: {e.Message}", e);
         }
     }
 
@@ -222,7 +263,7 @@ public sealed partial class Checkpoint
             {
                 throw new DataFormatException(path, $"{where}: shape {shape} of {dtype} needs {shape.ElementCount * size} bytes but the entry holds {length}");
             }
-            if (offset < 0 || offset + length > dataLength)
+            if (offset < 0 || length < 0 || offset > dataLength - length) // no overflow of offset + length
             {
                 throw new DataFormatException(path, $"{where}: bytes {offset}..{offset + length} lie outside the {dataLength}-byte data section");
             }

@@ -30,6 +30,9 @@ public sealed class EvaluationResult
     /// <summary>Mean loss over the examples (NaN when no loss was given).</summary>
     public double Loss { get; }
 
+    /// <summary>Examples whose output held a NaN or an infinity (never counted correct).</summary>
+    public long NonFiniteOutputs { get; init; }
+
     /// <summary>Top-1 accuracy.</summary>
     public double Top1 { get; }
 

@@ -40,7 +40,7 @@ public static class LearningRateSchedules
             "multistep" => new MultiStepSchedule(lr, Milestones(args), args.GetDouble("gamma", 0.1, min: 0)),
             "exponential" => new ExponentialSchedule(lr, args.GetDouble("gamma", min: 0)),
             "inverse-time" => new InverseTimeSchedule(lr, args.GetDouble("decay", min: 0), PerEpoch(args)),
-            "cosine" => new CosineSchedule(lr, args.GetDouble("min_lr", 0, min: 0), TotalSteps(args, context)),
+            "cosine" => new CosineSchedule(lr, MinimumRate(args, lr), TotalSteps(args, context)),
             "warmup" => Warmup(args, context),
             _ => throw new ConfigurationException($"unknown learning-rate schedule '{name}'; known: {string.Join(", ", Names)}"),
         };
@@ -60,6 +60,13 @@ public static class LearningRateSchedules
         var arguments = (JsonObject)spec.DeepClone();
         arguments.Remove("name");
         return Create(name, new ComponentArguments($"schedule '{name}'", name, arguments), context);
+    }
+
+    // min_lr above the base rate would make an annealing schedule climb.
+    private static double MinimumRate(ComponentArguments args, double lr)
+    {
+        double min = args.GetDouble("min_lr", 0, min: 0);
+        return min <= lr ? min : throw new ConfigurationException(string.Create(CultureInfo.InvariantCulture, $"{args.Owner}: min_lr {min} is above the base learning rate {lr}; the rate would climb instead of annealing"));
     }
 
     /// <summary>Creates a schedule from the compact form (see the class remarks), e.g. <c>step:step_size=10,gamma=0.1</c>.</summary>
@@ -84,7 +91,7 @@ public static class LearningRateSchedules
                 throw new ConfigurationException($"learning-rate schedule '{text}': '{pair}' is not key=value");
             }
             string key = pair[..eq].Trim();
-            JsonNode value = CompactValue(pair[(eq + 1)..].Trim());
+            JsonNode value = CompactValue(pair[(eq + 1)..].Trim(), $"learning-rate schedule '{text}': '{key}'");
             if (key.StartsWith("then.", StringComparison.Ordinal))
             {
                 // then=cosine may come before or after then.min_lr=…: keep the name and the arguments together.
@@ -109,14 +116,19 @@ public static class LearningRateSchedules
         return spec;
     }
 
-    private static JsonNode CompactValue(string text)
+    private static JsonNode CompactValue(string text, string owner)
     {
         if (text.Contains('/', StringComparison.Ordinal))
         {
-            return new JsonArray([.. text.Split('/').Select(CompactValue)]);
+            return new JsonArray([.. text.Split('/').Select(t => CompactValue(t, owner))]);
         }
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
         {
+            if (!double.IsFinite(d))
+            {
+                // NaN or ±infinity (also 1e999): no schedule argument means that, and JSON cannot hold it.
+                throw new ConfigurationException($"{owner} is {text}; expected a finite number");
+            }
             return d == Math.Floor(d) && Math.Abs(d) < 1e15 ? JsonValue.Create((long)d) : JsonValue.Create(d);
         }
         return text switch

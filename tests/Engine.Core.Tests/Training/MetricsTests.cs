@@ -89,6 +89,41 @@ public sealed class MetricsTests
         Assert.Equal(0, result.Top5);
         Assert.True(double.IsNaN(result.Loss));
         Assert.Equal(100, Enumerable.Range(0, 10).Sum(c => result.Confusion(c, 0))); // a NaN row predicts its first NaN: class 0
+        Assert.Equal(100, result.NonFiniteOutputs);
+    }
+
+    [Fact]
+    public void EvaluateCountsTheExamplesWhoseOutputIsNotFinite()
+    {
+        using IBackend backend = TestEngine.CreateBackend();
+        using Network net = TrainingFixtures.Build(backend, TrainingFixtures.MlpWithBatchNormAndDropout(), seed: 4);
+        // Examples 3, 40 and 41 (batches 1 and 2 of 32) carry an infinite pixel: their outputs alone are not finite.
+        var data = new PoisonedDataset(TrainingFixtures.MnistTest(70), [3, 40, 41]);
+        EvaluationResult result = Trainer.Evaluate(net, data, batchSize: 32);
+        Assert.Equal(3, result.NonFiniteOutputs);
+        EvaluationResult clean = Trainer.Evaluate(net, TrainingFixtures.MnistTest(70), batchSize: 32);
+        Assert.Equal(0, clean.NonFiniteOutputs);
+        Assert.True(result.Top1 * 70 <= clean.Top1 * 70 + 1e-9); // the poisoned ones are never counted correct
+    }
+
+    private sealed class PoisonedDataset(ImageDataset inner, int[] poisoned) : ImageDataset
+    {
+        public override int Count => inner.Count;
+
+        public override Shape SampleShape => inner.SampleShape;
+
+        public override IReadOnlyList<string> ClassNames => inner.ClassNames;
+
+        public override int GetLabel(int index) => inner.GetLabel(index);
+
+        public override void CopySample(int index, Span<float> destination)
+        {
+            inner.CopySample(index, destination);
+            if (poisoned.Contains(index))
+            {
+                destination[100] = float.PositiveInfinity;
+            }
+        }
     }
 
     [Fact]

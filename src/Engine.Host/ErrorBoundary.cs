@@ -2,19 +2,20 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
 
-namespace Engine.Cli;
+namespace Engine.Host;
 
 /// <summary>
 /// Words for an exception nobody anticipated (not an <see cref="EngineException"/>, not a backend's
 /// op failure): one line naming what failed, so that the CLI keeps its promise of one error line and
-/// exit code 1 instead of aborting with a stack trace. Plugin code is blamed on its plugin.
+/// exit code 1 instead of aborting with a stack trace, and the host API throws the engine's own
+/// exception with the same words. Plugin code is blamed on its plugin.
 /// </summary>
 internal static class ErrorBoundary
 {
     // Assemblies of the engine itself; an innermost frame in any other non-framework assembly is a plugin's.
     private static readonly HashSet<string> EngineAssemblies = new(StringComparer.Ordinal)
     {
-        "Engine.Abstractions", "Engine.Core", "Engine.Cli", "Engine.Host", "engine",
+        "Engine.Abstractions", "Engine.Core", "Engine.Cli", "Engine.Host", "engine", "Engine.Conformance", "check-backend",
     };
 
     /// <summary>One line (without the <c>error: </c> prefix) describing <paramref name="exception"/>.</summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Engine.Cli;
+namespace Engine.Host;
 
 /// <summary>
 /// Turns an unexpected exception thrown inside a backend's op (a backend that claimed an op through

@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using Engine.Tests;
+
+namespace Engine.Cli.Tests;
+
+/// <summary>
+/// The examples the documentation shows, extracted from README.md and from the help text each time
+/// the tests run, so a new example is tested without anyone listing it: fenced <c>json</c> blocks
+/// (model files and config files), <c>engine …</c> command lines (fenced and inline), and every
+/// <c>e.g.</c> value in an option's or argument's help.
+/// </summary>
+internal static partial class DocumentedExamples
+{
+    public static string Readme => File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
+
+    /// <summary>The body of every fenced <c>```json</c> block.</summary>
+    public static IReadOnlyList<string> JsonBlocks() =>
+        [.. FencedBlock().Matches(Readme).Where(m => m.Groups["lang"].Value == "json").Select(m => m.Groups["body"].Value)];
+
+    /// <summary>
+    /// Every command line of the engine the README shows: lines of fenced <c>sh</c> blocks and inline
+    /// code spans that start with <c>engine </c> or <c>artifacts/engine/engine </c> (comments removed),
+    /// as the tokens after the program name.
+    /// </summary>
+    public static IReadOnlyList<string[]> CommandLines()
+    {
+        string readme = Readme;
+        IEnumerable<string> fenced = FencedBlock().Matches(readme).Where(m => m.Groups["lang"].Value == "sh")
+            .SelectMany(m => m.Groups["body"].Value.Split('\n'));
+        IEnumerable<string> inline = InlineCode().Matches(FencedBlock().Replace(readme, "")).Select(m => m.Groups[1].Value.ReplaceLineEndings(" "));
+        return [.. fenced.Concat(inline)
+            .Select(line => line.Split("  #")[0].Trim())
+            .Select(line => line.StartsWith("artifacts/engine/engine ", StringComparison.Ordinal) ? line["artifacts/engine/".Length..] : line)
+            .Where(line => line.StartsWith("engine ", StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal)
+            .Select(line => ShellWords(line)[1..])];
+    }
+
+    /// <summary>The <c>dotnet build</c> lines of the README's fenced <c>sh</c> blocks (building the sample plugin).</summary>
+    public static IReadOnlyList<string[]> DotnetBuildLines() =>
+        [.. FencedBlock().Matches(Readme).Where(m => m.Groups["lang"].Value == "sh")
+            .SelectMany(m => m.Groups["body"].Value.Split('\n'))
+            .Select(l => l.Split("  #")[0].Trim())
+            .Where(l => l.StartsWith("dotnet build ", StringComparison.Ordinal))
+            .Select(l => ShellWords(l)[1..])];
+
+    /// <summary>A synopsis rather than an example: placeholders (NAME, FILE, N), alternatives or optional parts.</summary>
+    public static bool IsSynopsis(string[] args) =>
+        args.Any(a => a.IndexOfAny(['[', ']', '|', '(', ')']) >= 0 || Placeholder().IsMatch(a));
+
+    /// <summary>
+    /// Every example value in the help: (command path, option or argument name, value), from the text
+    /// after "e.g." in its description: the quoted values, or else the words joined by " or ".
+    /// </summary>
+    public static IReadOnlyList<(string[] Command, string Symbol, string Value)> HelpExamples()
+    {
+        var found = new List<(string[], string, string)>();
+        void Walk(Command command, string[] path)
+        {
+            foreach (Option option in command.Options)
+            {
+                foreach (string value in ExampleValues(option.Description))
+                {
+                    found.Add((path, option.Name, value));
+                }
+            }
+            foreach (Argument argument in command.Arguments)
+            {
+                foreach (string value in ExampleValues(argument.Description))
+                {
+                    found.Add((path, argument.Name, value));
+                }
+            }
+            foreach (Command sub in command.Subcommands)
+            {
+                Walk(sub, [.. path, sub.Name]);
+            }
+        }
+        Walk(EngineCli.CreateRoot(TextWriter.Null, TextWriter.Null), []);
+        return found;
+    }
+
+    private static IEnumerable<string> ExampleValues(string? description)
+    {
+        int at = description?.IndexOf("e.g. ", StringComparison.Ordinal) ?? -1;
+        if (at < 0)
+        {
+            yield break;
+        }
+        string rest = description![(at + 5)..];
+        MatchCollection quoted = Quoted().Matches(rest);
+        if (quoted.Count > 0)
+        {
+            foreach (Match m in quoted)
+            {
+                yield return m.Groups[1].Value;
+            }
+            yield break;
+        }
+        string words = rest.Split(['(', ')', ';', ','])[0];
+        foreach (string word in words.Split(" or ", StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            yield return word;
+        }
+    }
+
+    /// <summary>Splits like a POSIX shell for the simple lines documentation holds: spaces, and '…' or "…" quoting.</summary>
+    public static string[] ShellWords(string line)
+    {
+        var words = new List<string>();
+        var current = new System.Text.StringBuilder();
+        bool inWord = false;
+        char quote = '\0';
+        foreach (char c in line)
+        {
+            if (quote != '\0')
+            {
+                if (c == quote)
+                {
+                    quote = '\0';
+                }
+                else
+                {
+                    current.Append(c);
+                }
+            }
+            else if (c is '\'' or '"')
+            {
+                quote = c;
+                inWord = true;
+            }
+            else if (c == ' ')
+            {
+                if (inWord)
+                {
+                    words.Add(current.ToString());
+                    current.Clear();
+                    inWord = false;
+                }
+            }
+            else
+            {
+                current.Append(c);
+                inWord = true;
+            }
+        }
+        if (inWord)
+        {
+            words.Add(current.ToString());
+        }
+        return [.. words];
+    }
+
+    [GeneratedRegex(@"^```(?<lang>\w*)\n(?<body>.*?)^```", RegexOptions.Singleline | RegexOptions.Multiline)]
+    private static partial Regex FencedBlock();
+
+    [GeneratedRegex(@"`([^`]+)`")] // a code span may break across lines
+    private static partial Regex InlineCode();
+
+    [GeneratedRegex(@"^[A-Z][A-Z0-9_]*$")]
+    private static partial Regex Placeholder();
+
+    [GeneratedRegex(@"(?<!\w)'([^']+)'(?!\w)")] // quotes, not apostrophes (the data set's)
+    private static partial Regex Quoted();
+}

@@ -1,0 +1,182 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+using Engine.Tests;
+
+namespace Engine.Cli.Tests;
+
+/// <summary>
+/// Every example in README.md and in the help text runs (see <see cref="DocumentedExamples"/> for
+/// how they are found): command lines with the files they name provided by a sandbox, kept short
+/// (one epoch of 64 examples, a few conformance cases); synopses (NAME, [optional], a|b) name only
+/// commands and options that exist.
+/// </summary>
+public sealed class DocumentedExamplesTests(DocumentedExamplesTests.Sandbox sandbox) : IClassFixture<DocumentedExamplesTests.Sandbox>
+{
+    [Fact]
+    public void TheReadmeHasExamplesOfEachKind()
+    {
+        // Guards the extraction itself: a README reshuffle that hid every example would pass vacuously.
+        Assert.True(DocumentedExamples.JsonBlocks().Count >= 3);
+        Assert.True(DocumentedExamples.CommandLines().Count(a => !DocumentedExamples.IsSynopsis(a) && a.Length > 1) >= 4);
+        Assert.True(DocumentedExamples.CommandLines().Count(DocumentedExamples.IsSynopsis) >= 4);
+        Assert.True(DocumentedExamples.HelpExamples().Count >= 8);
+    }
+
+    [Fact]
+    public void EveryJsonBlockOfTheReadmeIsAModelOrConfigFileThatWorks()
+    {
+        int n = 0;
+        foreach (string json in DocumentedExamples.JsonBlocks())
+        {
+            string file = Path.Combine(sandbox.Folder, $"readme-{n++}.json");
+            File.WriteAllText(file, json);
+            string[] args = json.Contains("\"layers\"", StringComparison.Ordinal)
+                ? ["summary", "--model", file, "--dataset", "mnist", "--data", RepoPaths.Mnist]
+                : ["train", "--config", file, "--data", RepoPaths.Mnist, "--limit", "64", "--epochs", "1", "--no-progress"];
+            var (code, output, error) = CliRunner.Run(args);
+            Assert.True(code == 0, $"README block {json} as '{string.Join(' ', args)}' failed ({code}): {error}{output}");
+        }
+    }
+
+    [Fact]
+    public void EveryCommandLineOfTheReadmeRuns()
+    {
+        foreach (string[] example in DocumentedExamples.CommandLines().Where(a => a.Length > 1 && !DocumentedExamples.IsSynopsis(a)))
+        {
+            string[] args = Quick(example.Select(sandbox.Substitute).ToArray());
+            var (code, output, error) = sandbox.RunEngine(args);
+            Assert.True(code == 0, $"README example 'engine {string.Join(' ', example)}' run as '{string.Join(' ', args)}' failed ({code}): {error}{output}");
+        }
+    }
+
+    [Fact]
+    public void EverySynopsisOfTheReadmeNamesExistingCommandsAndOptions()
+    {
+        RootCommand root = EngineCli.CreateRoot(TextWriter.Null, TextWriter.Null);
+        foreach (string[] synopsis in DocumentedExamples.CommandLines().Where(a => a.Length == 1 || DocumentedExamples.IsSynopsis(a)))
+        {
+            Command command = root;
+            foreach (string word in synopsis.TakeWhile(w => !w.StartsWith('-') && w.All(c => char.IsLower(c) || c == '-')))
+            {
+                command = command.Subcommands.FirstOrDefault(c => c.Name == word)
+                    ?? throw new Xunit.Sdk.XunitException($"README names 'engine {string.Join(' ', synopsis)}': '{word}' is not a subcommand of '{command.Name}'");
+            }
+            var known = command.Options.Concat(root.Options.Where(o => o.Recursive)).Select(o => o.Name).ToHashSet();
+            foreach (string option in synopsis.Select(w => w.Trim('[', ']', '(', ')', '|')).Where(w => w.StartsWith("--", StringComparison.Ordinal)))
+            {
+                Assert.True(known.Contains(option), $"README names 'engine {string.Join(' ', synopsis)}': '{command.Name}' has no option {option}");
+            }
+        }
+    }
+
+    [Fact]
+    public void EveryExampleValueInTheHelpIsAccepted()
+    {
+        foreach (var (command, symbol, value) in DocumentedExamples.HelpExamples())
+        {
+            string[] args = command switch
+            {
+                ["train"] => ["train", "--model", "lenet5", "--data", RepoPaths.Mnist, "--limit", "64", "--epochs", "1", "--no-progress", symbol, value],
+                ["summary"] => ["summary", .. symbol == "--model" ? Array.Empty<string>() : ["--model", "lenet5"], symbol, value],
+                ["check-backend"] when symbol.StartsWith('-') => ["check-backend", "openblas", "--hide-skipped", symbol, value],
+                ["check-backend"] => ["check-backend", value, "--hide-skipped", "--filter", "convolution"],
+                _ => [.. command, symbol, value],
+            };
+            var (code, output, error) = CliRunner.Run(args);
+            Assert.True(code == 0, $"help example '{value}' of {string.Join(' ', command)} {symbol}, run as '{string.Join(' ', args)}', failed ({code}): {error}{output[Math.Max(0, output.Length - 500)..]}");
+        }
+    }
+
+    // The example as a short run: one epoch of 64 examples, a handful of conformance cases, two bench steps.
+    private static string[] Quick(string[] args) => args switch
+    {
+        ["train", ..] => [.. Set(Set(args, "--epochs", "1"), "--limit", "64"), "--no-progress"],
+        ["check-backend", ..] when !args.Contains("--filter") => [.. args, "--filter", "convolution", "--hide-skipped"],
+        ["bench", "train", ..] => Set(Set(Set(args, "--steps", "2"), "--repeat", "1"), "--inference-batch", "16"),
+        ["bench", "layers", ..] => Set(args, "--repeat", "1"),
+        _ => args,
+    };
+
+    private static string[] Set(string[] args, string option, string value)
+    {
+        int at = Array.IndexOf(args, option);
+        return at < 0 ? [.. args, option, value] : [.. args[..(at + 1)], value, .. args[(at + 2)..]];
+    }
+
+    /// <summary>
+    /// A working folder holding what the README's examples assume: data/ and samples/ of the
+    /// repository (links), run.ckpt and artifacts/demo/lenet5.ckpt (LeNet-5 after one short epoch),
+    /// my-images/ (an image-folder data set), and the sample plugin built by the README's own
+    /// <c>dotnet build</c> line, its /tmp/my-plugins folder moved here.
+    /// </summary>
+    public sealed class Sandbox : IDisposable
+    {
+        public Sandbox()
+        {
+            Folder = Directory.CreateTempSubdirectory("engine-readme-").FullName;
+            foreach (string link in new[] { "data", "samples", "benchmarks" })
+            {
+                Directory.CreateSymbolicLink(Path.Combine(Folder, link), Path.Combine(RepoPaths.Root, link));
+            }
+            string checkpoint = Path.Combine(Folder, "run.ckpt");
+            var (code, output, error) = CliRunner.Run("train", "--model", "lenet5", "--data", RepoPaths.Mnist, "--limit", "256", "--epochs", "1", "--no-progress", "--checkpoint", checkpoint);
+            Assert.True(code == 0, error + output);
+            Directory.CreateDirectory(Path.Combine(Folder, "artifacts", "demo"));
+            File.Copy(checkpoint, Path.Combine(Folder, "artifacts", "demo", "lenet5.ckpt"));
+            WriteImageFolder(Path.Combine(Folder, "my-images"));
+            foreach (string[] build in DocumentedExamples.DotnetBuildLines())
+            {
+                string sdk = Path.GetDirectoryName(typeof(EngineSdk).Assembly.Location)! + Path.DirectorySeparatorChar;
+                var (exit, log) = Run("dotnet", [.. build.Select(Substitute), $"-p:EngineSdkDirectory={sdk}", "--nologo", "-v", "q"], RepoPaths.Root);
+                Assert.True(exit == 0, log);
+            }
+        }
+
+        public string Folder { get; }
+
+        /// <summary>A path of the README that lies outside the sandbox, moved into it.</summary>
+        public string Substitute(string word) => word.Replace("/tmp/my-plugins", Path.Combine(Folder, "my-plugins"), StringComparison.Ordinal);
+
+        public (int Code, string Output, string Error) RunEngine(string[] args)
+        {
+            var (code, log) = Run(Path.Combine(RepoPaths.Root, "artifacts", "engine", "engine"), args, Folder);
+            return (code, log, "");
+        }
+
+        public void Dispose() => Directory.Delete(Folder, recursive: true);
+
+        private static (int Code, string Log) Run(string program, string[] args, string folder)
+        {
+            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+            foreach (string a in args)
+            {
+                start.ArgumentList.Add(a);
+            }
+            using var process = Process.Start(start)!;
+            Task<string> errors = process.StandardError.ReadToEndAsync();
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, output + errors.GetAwaiter().GetResult());
+        }
+
+        // Two classes of 28×28 grey PGM images: dark and bright, with a little texture.
+        private static void WriteImageFolder(string root)
+        {
+            foreach (var (split, count) in new[] { ("train", 6), ("test", 2) })
+            {
+                foreach (var (name, level) in new[] { ("dark", 40), ("bright", 200) })
+                {
+                    string folder = Path.Combine(root, split, name);
+                    Directory.CreateDirectory(folder);
+                    for (int i = 0; i < count; i++)
+                    {
+                        byte[] header = Encoding.ASCII.GetBytes("P5\n28 28\n255\n");
+                        byte[] pixels = Enumerable.Range(0, 28 * 28).Select(p => (byte)(level + (p * 7 + i * 13) % 40)).ToArray();
+                        File.WriteAllBytes(Path.Combine(folder, $"{i}.pgm"), [.. header, .. pixels]);
+                    }
+                }
+            }
+        }
+    }
+}
