@@ -45,6 +45,19 @@ internal static partial class DocumentedExamples
             .Where(l => l.StartsWith("dotnet build ", StringComparison.Ordinal))
             .Select(l => ShellWords(l)[1..])];
 
+    /// <summary>
+    /// Only command words (<c>engine features hog</c>, <c>engine check-backend cudnn</c> in running text):
+    /// a mention of a command, checked like a synopsis rather than run.
+    /// </summary>
+    public static bool IsCommandMention(string[] args) => args.All(a => a.Length > 0 && char.IsLower(a[0]) && a.All(c => char.IsLower(c) || c == '-'));
+
+    /// <summary>An example for a GPU backend (<c>--device gpu</c> or <c>cudnn</c>).</summary>
+    public static bool NeedsGpu(string[] args)
+    {
+        int at = Array.IndexOf(args, "--device");
+        return at >= 0 && at + 1 < args.Length && args[at + 1] is "gpu" or "cudnn";
+    }
+
     /// <summary>A synopsis rather than an example: placeholders (NAME, FILE, N), alternatives or optional parts.</summary>
     public static bool IsSynopsis(string[] args) =>
         args.Any(a => a.IndexOfAny(['[', ']', '|', '(', ')']) >= 0 || Placeholder().IsMatch(a));
