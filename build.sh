@@ -179,6 +179,8 @@ ensure_prerequisites() {
   have cmake || packages+=(cmake)
   have_c_compiler || packages+=(gcc libc6-dev)
   have_make_tool || packages+=(make)
+  # The ONNX plugin generates its protobuf types from the official schema, which libonnx-dev ships.
+  [[ -f "${ENGINE_ONNX_PROTO:-/usr/include/onnx/onnx.proto}" ]] || packages+=(libonnx-dev)
 
   if ((${#packages[@]} > 0)); then
     info "missing: ${packages[*]}"

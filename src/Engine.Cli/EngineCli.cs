@@ -37,6 +37,8 @@ public static class EngineCli
             EvalCommand.Create(output, error),
             PredictCommand.Create(output, error),
             CheckBackendCommand.Create(output, error),
+            ImportCommand.Create(output, error),
+            ExportCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
