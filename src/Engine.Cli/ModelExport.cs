@@ -15,8 +15,8 @@ internal static class ModelExport
         {
             metadata["normalization"] = new JsonObject
             {
-                ["mean"] = new JsonArray(n.Mean.Select(v => (JsonNode)v).ToArray()),
-                ["std"] = new JsonArray(n.Std.Select(v => (JsonNode)v).ToArray()),
+                ["mean"] = Numbers(n.Mean),
+                ["std"] = Numbers(n.Std),
             };
         }
         foreach (string key in new[] { "class_names", "dataset" })
@@ -29,6 +29,10 @@ internal static class ModelExport
         return metadata;
     }
 
+    // The values are floats; written at float precision, 0.1307f stays 0.1307 in the file.
+    private static JsonArray Numbers(IEnumerable<float> values) =>
+        new(values.Select(v => (JsonNode)double.Parse(v.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)).ToArray());
+
     /// <summary>The <c>normalize=M/…:S/…</c> augmentation spec of a model file's <c>normalization</c>, or null.</summary>
     public static string? NormalizationSpec(JsonObject metadata)
     {
@@ -36,7 +40,7 @@ internal static class ModelExport
         {
             return null;
         }
-        static string Join(JsonArray values) => string.Join("/", values.Select(v => v!.GetValue<double>().ToString("R", CultureInfo.InvariantCulture)));
+        static string Join(JsonArray values) => string.Join("/", values.Select(v => v?.ToJsonString()));
         return $"normalize={Join(mean)}:{Join(std)}";
     }
 }

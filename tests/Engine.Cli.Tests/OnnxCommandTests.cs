@@ -1,0 +1,76 @@
+using Engine.Tests;
+
+namespace Engine.Cli.Tests;
+
+/// <summary><c>engine export</c> and <c>engine import</c> through the staged ONNX plugin.</summary>
+public sealed class OnnxCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("engine-onnx-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void ExportImportEvalKeepsTheTrainedNumbersAndTheNormalisation()
+    {
+        string onnx = Path.Combine(_folder, "mlp.onnx"), imported = Path.Combine(_folder, "mlp.ckpt");
+        var (code, output, error) = CliRunner.Run("export", "--checkpoint", TrainedCheckpoint.Path, "--output", onnx);
+        Assert.Equal("", error);
+        Assert.Equal(0, code);
+        Assert.Contains("exported  mlp (203,530 parameters, input 1×28×28, output 10) as onnx", output);
+        Assert.Contains("metadata  normalize=0.1307:0.3081", output);
+
+        (code, output, error) = CliRunner.Run("import", onnx, "--output", imported, "--dataset", "mnist", "--data", RepoPaths.Mnist);
+        Assert.Equal("", error);
+        Assert.Equal(0, code);
+        Assert.Contains("203,530 parameters, input 1×28×28, output 10", output);
+        Assert.Contains("normalise normalize=0.1307:0.3081", output);
+
+        // The imported checkpoint evaluates to the same loss and accuracy as the one trained here.
+        string Metrics(string checkpoint)
+        {
+            var (c, o, e) = CliRunner.Run("eval", "--checkpoint", checkpoint, "--dataset", "mnist", "--data", RepoPaths.Mnist);
+            Assert.Equal("", e);
+            Assert.Equal(0, c);
+            return string.Join("\n", o.ReplaceLineEndings("\n").Split('\n').Where(l => l.StartsWith("loss", StringComparison.Ordinal) || l.StartsWith("top-", StringComparison.Ordinal)));
+        }
+        string original = Metrics(TrainedCheckpoint.Path);
+        Assert.Contains("top-1", original);
+        Assert.Equal(original, Metrics(imported));
+    }
+
+    [Fact]
+    public void ExportOfARegisteredModelWithRandomWeights()
+    {
+        string onnx = Path.Combine(_folder, "resnet20.onnx");
+        var (code, output, error) = CliRunner.Run("export", "--model", "resnet20", "--output", onnx, "--seed", "3");
+        Assert.Equal("", error);
+        Assert.Equal(0, code);
+        Assert.Contains("exported  resnet20 (269,722 parameters, input 3×32×32, output 10) as onnx", output);
+        Assert.True(new FileInfo(onnx).Length > 269_722 * 4);
+    }
+
+    [Fact]
+    public void ATruncatedFileIsOneErrorLine()
+    {
+        string onnx = Path.Combine(_folder, "lenet5.onnx");
+        Assert.Equal(0, CliRunner.Run("export", "--model", "lenet5", "--output", onnx).ExitCode);
+        byte[] bytes = File.ReadAllBytes(onnx);
+        File.WriteAllBytes(onnx, bytes[..(bytes.Length / 3)]);
+        var (code, output, error) = CliRunner.Run("import", onnx, "--output", Path.Combine(_folder, "x.ckpt"));
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.StartsWith($"error: {onnx}", error);
+        Assert.Contains("not a readable ONNX model (truncated or not protobuf)", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.False(File.Exists(Path.Combine(_folder, "x.ckpt")));
+    }
+
+    [Fact]
+    public void AnUnknownExtensionIsNamed()
+    {
+        var (code, _, error) = CliRunner.Run("export", "--model", "lenet5", "--output", Path.Combine(_folder, "m.tflite"));
+        Assert.Equal(1, code);
+        Assert.Contains("no model format reads or writes", error);
+        Assert.Contains("known extensions: .onnx", error);
+    }
+}
