@@ -103,8 +103,13 @@ internal static partial class NodeImporters
         }
         var arguments = new JsonObject
         {
-            ["filters"] = filters, ["kernel"] = Json(kernel), ["stride"] = Json(stride), ["dilation"] = Json(dilation),
-            ["groups"] = groups, ["padding"] = Pairs(before, after), ["bias"] = bias is not null,
+            ["filters"] = filters,
+            ["kernel"] = Json(kernel),
+            ["stride"] = Json(stride),
+            ["dilation"] = Json(dilation),
+            ["groups"] = groups,
+            ["padding"] = Pairs(before, after),
+            ["bias"] = bias is not null,
         };
         string layer = n.AddLayer($"conv{rank}d", arguments, shape, 1, x.Layer);
         n.SetParameter(layer, "weight", w.Dims.Select(d => (int)d).ToArray(), w.Floats);
