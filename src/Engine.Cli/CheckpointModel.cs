@@ -138,7 +138,7 @@ internal sealed class CheckpointModel
     }
 
     /// <summary>The model: <paramref name="modelOption"/>, else the metadata's <c>model_spec</c>.</summary>
-    public ModelSpec Spec(EngineHost host, string? modelOption) => modelOption is not null ? host.ResolveModel(modelOption) : MetadataSpec();
+    public ModelSpec Spec(EngineHost host, string? modelOption) => modelOption is not null ? ModelFormats.ResolveModel(host, modelOption) : MetadataSpec();
 
     // The spec is stored as the JSON object ModelFile writes; a string holding that JSON is accepted too.
     private ModelSpec MetadataSpec()

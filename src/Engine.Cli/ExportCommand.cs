@@ -56,8 +56,8 @@ internal static class ExportCommand
         }
         else
         {
-            spec = host.ResolveModel(model!);
-            Shape input = inputOption ?? DefaultInput(host, model!) ?? new Shape(1, 28, 28);
+            spec = ModelFormats.ResolveModel(host, model!);
+            Shape input = inputOption ?? ModelFormats.DeclaredInput(host, model!) ?? DefaultInput(host, model!) ?? new Shape(1, 28, 28);
             network = Network.Build(spec, host.Catalog, backend, input, result.GetValue(Seed));
             metadata = new JsonObject { ["model"] = spec.Name };
         }

@@ -27,6 +27,41 @@ internal static class ModelFormats
     }
 
     /// <summary>
+    /// A model by registered name, JSON model file, or model file of a plugin's format (<c>M.onnx</c>:
+    /// its layers; its weights come through <see cref="LoadWeights"/>).
+    /// </summary>
+    public static ModelSpec ResolveModel(EngineHost host, string nameOrPath) =>
+        For(host, nameOrPath) is IModelFormat format ? format.Read(nameOrPath).Spec : host.ResolveModel(nameOrPath);
+
+    /// <summary>The per-sample input a model file of a plugin's format declares; null for anything else.</summary>
+    public static Shape? DeclaredInput(EngineHost host, string nameOrPath) =>
+        For(host, nameOrPath) is IModelFormat format ? format.Read(nameOrPath).InputShape : null;
+
+    /// <summary>
+    /// Transfer learning from a checkpoint or from a model file of a plugin's format: every parameter
+    /// whose name and shape match (<see cref="Checkpoint.LoadWeights"/>'s rules).
+    /// </summary>
+    public static WeightLoadReport LoadWeights(EngineHost host, Network network, string path)
+    {
+        if (For(host, path) is not IModelFormat format)
+        {
+            return Checkpoint.LoadWeights(network, path);
+        }
+        // The file's weights go through a checkpoint so that matching and reporting are the checkpoint's own.
+        ModelPackage package = format.Read(path);
+        string temporary = Path.Combine(Path.GetTempPath(), $"engine-weights-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            new Checkpoint(package.State).Write(temporary);
+            return Checkpoint.LoadWeights(network, temporary);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>
     /// Builds <paramref name="package"/>'s model on <paramref name="backend"/> and loads its weights. What the
     /// file does not carry (a dropout layer's seed) keeps the network's own value; an entry the model
     /// lacks, or of another shape, is an error naming <paramref name="source"/>.
