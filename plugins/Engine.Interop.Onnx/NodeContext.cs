@@ -103,7 +103,7 @@ internal sealed class NodeContext(ImportGraph graph, NodeProto node)
                 return Clean(weight[..dot]);
             }
         }
-        string name = Clean(Node.Name.Trim('/').Replace('/', '.'));
+        string name = Clean(ScopeName(Node.Name, OpType));
         return name.Length > 0 ? name : OpType.ToLowerInvariant();
     }
 
@@ -117,6 +117,41 @@ internal sealed class NodeContext(ImportGraph graph, NodeProto node)
 
     public void SetParameter(string layer, string parameter, int[] shape, float[] values) =>
         Graph.State.Set($"params/{layer}.{parameter}", new StateEntry(new Shape(shape), values));
+
+    /// <summary>
+    /// A module path from a node name: PyTorch writes <c>/layer2/down/down.0/Conv</c> (each scope, then the
+    /// operator), which is module <c>layer2.down.0</c>, and <c>/layer1/Relu</c> for a function called in
+    /// <c>layer1</c>; other names keep their parts joined by dots.
+    /// </summary>
+    internal static string ScopeName(string nodeName, string opType)
+    {
+        var parts = nodeName.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
+        bool scoped = parts.Count > 0 && (parts[^1] == opType || parts[^1].StartsWith(opType + "_", StringComparison.Ordinal));
+        if (scoped)
+        {
+            parts.RemoveAt(parts.Count - 1);
+        }
+        var path = new List<string>();
+        foreach (string part in parts)
+        {
+            // A scope named "down.0" under "down" is the child of that module, not a further level.
+            if (path.Count > 0 && part.StartsWith(path[^1] + ".", StringComparison.Ordinal))
+            {
+                path[^1] = part;
+            }
+            else
+            {
+                path.Add(part);
+            }
+        }
+        // The operator stays in the name unless the module is named after it (/relu/Relu is "relu", /layer1/Relu "layer1.relu").
+        string op = opType.ToLowerInvariant();
+        if (scoped && (path.Count == 0 || path[^1] != op))
+        {
+            path.Add(op);
+        }
+        return string.Join('.', path);
+    }
 
     private static string Clean(string name) =>
         name == LayerSpec.ModelInput ? "input_layer" : new string(name.Where(c => !char.IsControl(c)).ToArray());

@@ -20,6 +20,50 @@ internal static partial class NodeImporters
         };
     }
 
+    // PyTorch casts Clip's bounds; a cast of a constant is the constant, of float values to float nothing.
+    private static void Cast(NodeContext n)
+    {
+        long to = n.Int("to", 0);
+        if (n.IsConstant(0))
+        {
+            ConstantValue c = n.Constant(0);
+            bool integer = to is (long)TensorProto.Types.DataType.Int64 or (long)TensorProto.Types.DataType.Int32;
+            n.Define(new ConstantImport(integer ? c with { Floats = c.Ints.Select(v => (float)v).ToArray() } : c));
+            return;
+        }
+        if (to != (long)TensorProto.Types.DataType.Float)
+        {
+            throw n.Error($"a cast of computed values to type {(TensorProto.Types.DataType)to}; the engine computes in float32");
+        }
+        n.Define(n.Activation(0));
+    }
+
+    // Only on constants (PyTorch unsqueezes PReLU's slope to C×1×1): the values stay, the dims change.
+    private static void Squeeze(NodeContext n)
+    {
+        if (!n.IsConstant(0))
+        {
+            throw n.Error($"{n.OpType} of computed values has no engine layer (only of constants)");
+        }
+        ConstantValue c = n.Constant(0);
+        long[] axes = n.Graph.Opset < 13 ? (n.Ints("axes") ?? []).Select(a => (long)a).ToArray() : n.OptionalConstant(1)?.Ints ?? [];
+        var dims = c.Dims.ToList();
+        if (n.OpType == "Unsqueeze")
+        {
+            int rank = dims.Count + axes.Length;
+            foreach (long axis in axes.Select(a => a < 0 ? a + rank : a).Order())
+            {
+                dims.Insert((int)axis, 1);
+            }
+        }
+        else
+        {
+            var drop = axes.Length == 0 ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet() : axes.Select(a => (int)(a < 0 ? a + dims.Count : a)).ToHashSet();
+            dims = dims.Where((_, i) => !drop.Contains(i)).ToList();
+        }
+        n.Define(new ConstantImport(c with { Dims = dims.ToArray() }));
+    }
+
     // Two or more layer outputs of one shape are an add layer; a layer output plus a constant folds.
     private static void AddLike(NodeContext n)
     {

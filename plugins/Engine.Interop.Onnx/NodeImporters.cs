@@ -40,6 +40,8 @@ internal static partial class NodeImporters
             case "Dropout": Dropout(n); break;
             case "Identity": n.Define(n.Graph.Value(n.Node.Input[0])); break;
             case "Constant": n.Define(new ConstantImport(ConstantNode(n))); break;
+            case "Cast": Cast(n); break;
+            case "Unsqueeze" or "Squeeze": Squeeze(n); break;
             case "Flatten": Flatten(n); break;
             case "Reshape": Reshape(n); break;
             case "Concat": Concat(n); break;
@@ -177,7 +179,9 @@ internal static partial class NodeImporters
 
     private static void Pool(NodeContext n, string mode)
     {
-        LayerImport x = n.Activation(0);
+        // PyTorch writes AvgPool2d(count_include_pad=True, padding=p) as a zero Pad and an unpadded AveragePool.
+        LayerImport padded = n.Activation(0, allowPad: mode == "avg");
+        LayerImport x = padded.PadBefore is null ? padded : padded with { Shape = [padded.Shape[0], .. padded.Shape[1..].Select((s, i) => s - padded.PadBefore[i] - padded.PadAfter![i])] };
         int rank = x.Shape.Length - 1;
         int[] kernel = n.Ints("kernel_shape") ?? throw n.Error("kernel_shape is missing");
         if (rank is < 1 or > 3 || kernel.Length != rank)
@@ -192,6 +196,16 @@ internal static partial class NodeImporters
         (int[] before, int[] after) = Padding(n, x.Shape[1..], kernel, stride, Ones(rank));
         bool ceil = n.Int("ceil_mode", 0) != 0;
         bool countPad = mode == "avg" && n.Int("count_include_pad", 0) != 0;
+        if (padded.PadBefore is not null)
+        {
+            if (!countPad && (before.Any(p => p != 0) || after.Any(p => p != 0)))
+            {
+                throw n.Error("zeros from a Pad node and the pool's own uncounted padding cannot be told apart by one engine layer");
+            }
+            before = before.Select((b, i) => b + padded.PadBefore[i]).ToArray();
+            after = after.Select((a, i) => a + padded.PadAfter![i]).ToArray();
+            countPad = true; // the Pad node's zeros are real elements of each window
+        }
         var shape = new int[rank + 1];
         shape[0] = x.Shape[0];
         bool ceilMatters = false;
