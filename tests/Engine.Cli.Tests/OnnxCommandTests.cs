@@ -73,4 +73,30 @@ public sealed class OnnxCommandTests : IDisposable
         Assert.Contains("no model format reads or writes", error);
         Assert.Contains("known extensions: .onnx", error);
     }
+
+    [Fact]
+    public void TheReadmeExamplesRun()
+    {
+        // README "ONNX": the same commands, with the files in a temporary folder and run.ckpt a trained checkpoint.
+        string F(string name) => Path.Combine(_folder, name);
+        File.Copy(TrainedCheckpoint.Path, F("run.ckpt"));
+        string[][] commands =
+        [
+            ["export", "--model", "resnet20", "--output", F("resnet20.onnx"), "--seed", "3"],
+            ["export", "--checkpoint", F("run.ckpt"), "--output", F("run.onnx")],
+            ["import", F("run.onnx"), "--output", F("imported.ckpt"), "--dataset", "mnist", "--data", RepoPaths.Mnist],
+            ["eval", "--checkpoint", F("imported.ckpt")],
+            ["train", "--model", F("run.onnx"), "--dataset", "mnist", "--data", RepoPaths.Mnist, "--epochs", "1", "--limit", "500", "--no-progress"],
+            ["summary", "--model", F("run.onnx")],
+        ];
+        foreach (string[] command in commands)
+        {
+            var (code, output, error) = CliRunner.Run(command);
+            Assert.True(code == 0, $"engine {string.Join(' ', command)}: {error}");
+            if (command[0] == "train")
+            {
+                Assert.Contains("weights   4 parameter(s) from", output); // the file's weights are the starting point
+            }
+        }
+    }
 }
