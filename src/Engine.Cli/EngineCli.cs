@@ -39,6 +39,7 @@ public static class EngineCli
             CheckBackendCommand.Create(output, error),
             ImportCommand.Create(output, error),
             ExportCommand.Create(output, error),
+            InferCommand.Create(output, error),
         };
         ParseResult parsed = root.Parse(args);
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";

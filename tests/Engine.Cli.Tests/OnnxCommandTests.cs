@@ -88,7 +88,9 @@ public sealed class OnnxCommandTests : IDisposable
             ["eval", "--checkpoint", F("imported.ckpt")],
             ["train", "--model", F("run.onnx"), "--dataset", "mnist", "--data", RepoPaths.Mnist, "--epochs", "1", "--limit", "500", "--no-progress"],
             ["summary", "--model", F("run.onnx")],
+            ["infer", "--model", F("run.onnx"), "--input", F("x.npy"), "--output", F("y.npy")],
         ];
+        NpyFile.Write(F("x.npy"), [3, 1, 28, 28], new float[3 * 784]);
         foreach (string[] command in commands)
         {
             var (code, output, error) = CliRunner.Run(command);
