@@ -101,4 +101,21 @@ public sealed class OnnxCommandTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public void TheReadmeTransferLearningFromPyTorchsLeNetRuns()
+    {
+        // README "ONNX": PyTorch's LeNet-5 fine-tuned on Fashion-MNIST (the shared copy; MNIST, same format, where it is absent).
+        string fashion = Path.Combine(RepoPaths.SharedData, "fashion-mnist");
+        (string dataset, string data) = Directory.Exists(fashion) ? ("fashion-mnist", fashion) : ("mnist", RepoPaths.Mnist);
+        string model = Path.Combine(RepoPaths.Root, "tests", "Engine.Interop.Onnx.Tests", "Fixtures", "lenet5.onnx");
+        string checkpoint = Path.Combine(_folder, "fashion.ckpt");
+        var (code, output, error) = CliRunner.Run("train", "--model", model, "--dataset", dataset, "--data", data,
+            "--replace-head", "--freeze", "conv*", "--epochs", "1", "--checkpoint", checkpoint, "--limit", "1000", "--no-progress");
+        Assert.True(code == 0, error);
+        Assert.Contains("weights   10 parameter(s) from", output); // conv1, conv2, fc1, fc2, classifier: weight and bias each
+        Assert.Contains("frozen    conv1.weight, conv1.bias, conv2.weight, conv2.bias", output);
+        (code, _, error) = CliRunner.Run("export", "--checkpoint", checkpoint, "--output", Path.Combine(_folder, "fashion.onnx"));
+        Assert.True(code == 0, error);
+    }
 }
