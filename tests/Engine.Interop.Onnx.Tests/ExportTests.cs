@@ -18,6 +18,26 @@ public sealed class ExportTests
         { "googlenet", 2 }, { "googlenet_bn", 1 }, { "googlenet-aux", 1 }, { "resnet18", 1 }, { "alexnet-2012", 1 }, { "alexnet", 1 },
     };
 
+    /// <summary>The rest of the zoo: large (up to 143M parameters), so in the "Slow" category, but run in the normal suite.</summary>
+    public static TheoryData<string, int> LargeModels => new()
+    {
+        { "vgg11", 1 }, { "vgg11_bn", 1 }, { "vgg11-lrn", 1 }, { "vgg13", 1 }, { "vgg13_bn", 1 }, { "vgg16", 1 }, { "vgg16_bn", 1 },
+        { "vgg16c", 1 }, { "vgg16c_bn", 1 }, { "vgg19", 1 }, { "vgg19_bn", 1 }, { "resnet34", 1 }, { "resnet50", 1 },
+        { "resnet101", 1 }, { "resnet152", 1 }, { "resnet32", 1 }, { "resnet44", 1 }, { "resnet56", 1 }, { "resnet110", 1 },
+    };
+
+    [Fact]
+    public void EveryZooModelIsExportTested()
+    {
+        var tested = SmallModels.Concat(ImageNetModels).Concat(LargeModels).Select(row => (string)row[0]);
+        Assert.Equal(OnnxTestEngine.Catalog.Models.Select(m => m.Name).Order(), tested.Order());
+    }
+
+    [Theory]
+    [Trait("Category", "Slow")]
+    [MemberData(nameof(LargeModels))]
+    public void LargeZooModelsMatchOnnxRuntime(string model, int batch) => ExportAndCompare(model, batch);
+
     [Theory]
     [MemberData(nameof(SmallModels))]
     public void SmallZooModelsMatchOnnxRuntime(string model, int batch) => ExportAndCompare(model, batch);
