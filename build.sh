@@ -188,6 +188,8 @@ ensure_prerequisites() {
   { have c++ || have g++ || have clang++; } || packages+=(g++)
   have_make_tool || packages+=(make)
   have_chart_font || packages+=(fonts-dejavu-core)
+  # The ONNX plugin generates its protobuf types from the official schema, which libonnx-dev ships.
+  [[ -f "${ENGINE_ONNX_PROTO:-/usr/include/onnx/onnx.proto}" ]] || packages+=(libonnx-dev)
 
   if ((${#packages[@]} > 0)); then
     info "missing: ${packages[*]}"

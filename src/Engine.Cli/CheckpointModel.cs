@@ -118,7 +118,7 @@ internal sealed class CheckpointModel
     /// </summary>
     public Network BuildNetwork(EngineHost host, IBackend backend, string? modelOption, Shape inputShape, LayerFallback? fallback = null)
     {
-        ModelSpec spec = modelOption is not null ? host.ResolveModel(modelOption) : MetadataSpec();
+        ModelSpec spec = Spec(host, modelOption);
         Network network = Network.Build(spec, host.Catalog, backend, inputShape, ModelSeed(), fallback: fallback);
         try
         {
@@ -139,6 +139,8 @@ internal sealed class CheckpointModel
 
     /// <summary>The model stored in the metadata (<c>model_spec</c>).</summary>
     public ModelSpec Spec() => MetadataSpec();
+    /// <summary>The model: <paramref name="modelOption"/>, else the metadata's <c>model_spec</c>.</summary>
+    public ModelSpec Spec(EngineHost host, string? modelOption) => modelOption is not null ? ModelFormats.ResolveModel(host, modelOption) : MetadataSpec();
 
     // The spec is stored as the JSON object ModelFile writes; a string holding that JSON is accepted too.
     private ModelSpec MetadataSpec()

@@ -74,6 +74,9 @@ public static class EngineCli
             VisualizeCommand.Create(output, error),
             FeaturesCommand.Create(output, error),
             ClassicalCommand.Create(output, error),
+            ImportCommand.Create(output, error),
+            ExportCommand.Create(output, error),
+            InferCommand.Create(output, error),
         };
     }
 

@@ -29,10 +29,10 @@ internal static class SummaryCommand
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
         using EngineHost host = EngineHost.Create(options);
         string model = result.GetValue(Model)!;
-        ModelSpec spec = host.ResolveModel(model);
+        ModelSpec spec = ModelFormats.ResolveModel(host, model);
         Shape inputShape = result.GetValue(Input) is string text ? ParseShape(text)
             : result.GetValue(Dataset) is string dataset ? DatasetShape(host, dataset, result)
-            : DefaultInput(host, model) ?? DatasetShape(host, "mnist", result);
+            : ModelFormats.DeclaredInput(host, model) ?? DefaultInput(host, model) ?? DatasetShape(host, "mnist", result);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
         using Network network = host.BuildNetwork(spec, backend, inputShape, seed: 1);
         SummaryRenderer.Write(ModelSummary.Of(network), output, TerminalOutput.IsInteractive(output));

@@ -59,7 +59,12 @@ internal static class TrainCommand
         var data = TrainingDataSetup.From(host.LoadDataset(settings.Dataset, dataFolder), settings);
         output.WriteLine($"data      {settings.Dataset} from {Path.GetFullPath(dataFolder)}: {data.Describe()}");
 
-        ModelSpec spec = host.ResolveModel(settings.Model);
+        ModelSpec spec = ModelFormats.ResolveModel(host, settings.Model);
+        if (ModelFormats.For(host, settings.Model) is not null && settings.Weights is null)
+        {
+            // A model file of another format (ONNX) brings its weights: training fine-tunes them.
+            settings = settings with { Weights = settings.Model };
+        }
         if (settings.ReplaceHead)
         {
             spec = HeadReplacement.WithClasses(spec, data.Train.ClassCount);

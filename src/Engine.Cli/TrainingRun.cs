@@ -147,7 +147,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             }
             if (settings.Weights is string weights)
             {
-                WeightLoadReport loaded = Checkpoint.LoadWeights(network, weights);
+                WeightLoadReport loaded = ModelFormats.LoadWeights(host, network, weights);
                 if (report)
                 {
                     output.WriteLine($"weights   {loaded.Loaded.Count} parameter(s) from {weights}"

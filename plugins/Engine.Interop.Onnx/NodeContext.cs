@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using Onnx;
+
+namespace Engine.Interop.Onnx;
+
+/// <summary>One node being imported: its attributes and inputs, and errors that name it.</summary>
+internal sealed class NodeContext(ImportGraph graph, NodeProto node)
+{
+    public ImportGraph Graph { get; } = graph;
+
+    public NodeProto Node { get; } = node;
+
+    public string OpType => Node.OpType;
+
+    /// <summary>"node 'conv1' (Conv, domain ai.onnx, opset 13)".</summary>
+    public string Describe() =>
+        $"node '{(Node.Name.Length > 0 ? Node.Name : Node.Output.FirstOrDefault() ?? "?")}' ({Node.OpType}, domain {(Node.Domain.Length > 0 ? Node.Domain : "ai.onnx")}, opset {Graph.Opset})";
+
+    public FormatException Error(string problem) => new($"{Describe()}: {problem}");
+
+    /// <summary>Every input must be produced before the node: this catches cycles, dangling inputs and unsorted graphs.</summary>
+    public void CheckInputs()
+    {
+        foreach (string input in Node.Input.Where(i => i.Length > 0))
+        {
+            if (!Graph.IsDefined(input))
+            {
+                throw Error($"input '{input}' is not the graph input, an initializer or the output of an earlier node (a cycle, a dangling input, or nodes out of order)");
+            }
+        }
+        if (Node.Output.Count == 0 || Node.Output[0].Length == 0)
+        {
+            throw Error("the node has no output");
+        }
+    }
+
+    public int InputCount => Node.Input.Count;
+
+    public bool HasInput(int index) => index < Node.Input.Count && Node.Input[index].Length > 0;
+
+    public bool IsConstant(int index) => HasInput(index) && Graph.Value(Node.Input[index]) is ConstantImport;
+
+    /// <summary>Input <paramref name="index"/> as a layer output; a pending Pad is refused unless <paramref name="allowPad"/>.</summary>
+    public LayerImport Activation(int index, bool allowPad = false)
+    {
+        if (!HasInput(index) || Graph.Value(Node.Input[index]) is not LayerImport value)
+        {
+            throw Error($"input {index} ('{(HasInput(index) ? Node.Input[index] : "")}') must be computed from the graph input, not a constant");
+        }
+        if (value.PadNode is not null && !allowPad)
+        {
+            throw Error($"reads the output of Pad node '{value.PadNode}'; spatial zero padding is supported only directly before a Conv");
+        }
+        return value;
+    }
+
+    public ConstantValue Constant(int index)
+    {
+        if (!HasInput(index) || Graph.Value(Node.Input[index]) is not ConstantImport value)
+        {
+            throw Error($"input {index} ('{(HasInput(index) ? Node.Input[index] : "")}') must be a constant (an initializer or a Constant node)");
+        }
+        return value.Value;
+    }
+
+    public ConstantValue? OptionalConstant(int index) => HasInput(index) ? Constant(index) : null;
+
+    public AttributeProto? Attribute(string name) => Node.Attribute.FirstOrDefault(a => a.Name == name);
+
+    public long Int(string name, long defaultValue) => Attribute(name) is { } a ? a.I : defaultValue;
+
+    public float Float(string name, float defaultValue) => Attribute(name) is { } a ? a.F : defaultValue;
+
+    public string String(string name, string defaultValue) => Attribute(name) is { } a ? a.S.ToStringUtf8() : defaultValue;
+
+    public int[]? Ints(string name) => Attribute(name) is { } a ? a.Ints.Select(v => checked((int)v)).ToArray() : null;
+
+    /// <summary>Defines the node's first output; any other output that something reads is refused.</summary>
+    public void Define(ImportValue value)
+    {
+        for (int i = 1; i < Node.Output.Count; i++)
+        {
+            if (Node.Output[i].Length > 0 && Graph.Uses(Node.Output[i]) > 0)
+            {
+                throw Error($"output {i} ('{Node.Output[i]}') is used, but the engine computes only the first output of {OpType}");
+            }
+        }
+        Graph.Define(Node.Output[0], value, this);
+    }
+
+    /// <summary>
+    /// The layer name: the prefix of the weight initializer's name (PyTorch's module path, <c>conv1</c>
+    /// for <c>conv1.weight</c>), else the node's name with '/' as '.', else the operator and a number.
+    /// </summary>
+    public string LayerName(int weightInput = -1)
+    {
+        if (weightInput >= 0 && HasInput(weightInput))
+        {
+            string weight = Node.Input[weightInput];
+            int dot = weight.LastIndexOf('.');
+            if (dot > 0 && dot < weight.Length - 1)
+            {
+                return Clean(weight[..dot]);
+            }
+        }
+        string name = Clean(ScopeName(Node.Name, OpType));
+        return name.Length > 0 ? name : OpType.ToLowerInvariant();
+    }
+
+    /// <summary>Adds a layer reading <paramref name="inputs"/> and defines the node's output as its output.</summary>
+    public string AddLayer(string kind, JsonObject arguments, int[] outputShape, int weightInput = -1, params string[] inputs)
+    {
+        string name = Graph.AddLayer(LayerName(weightInput), kind, arguments, inputs);
+        Define(new LayerImport(name, outputShape));
+        return name;
+    }
+
+    public void SetParameter(string layer, string parameter, int[] shape, float[] values) =>
+        Graph.State.Set($"params/{layer}.{parameter}", new StateEntry(new Shape(shape), values));
+
+    /// <summary>
+    /// A module path from a node name: PyTorch writes <c>/layer2/down/down.0/Conv</c> (each scope, then the
+    /// operator), which is module <c>layer2.down.0</c>, and <c>/layer1/Relu</c> for a function called in
+    /// <c>layer1</c>; other names keep their parts joined by dots.
+    /// </summary>
+    internal static string ScopeName(string nodeName, string opType)
+    {
+        var parts = nodeName.Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
+        bool scoped = parts.Count > 0 && (parts[^1] == opType || parts[^1].StartsWith(opType + "_", StringComparison.Ordinal));
+        if (scoped)
+        {
+            parts.RemoveAt(parts.Count - 1);
+        }
+        var path = new List<string>();
+        foreach (string part in parts)
+        {
+            // A scope named "down.0" under "down" is the child of that module, not a further level.
+            if (path.Count > 0 && part.StartsWith(path[^1] + ".", StringComparison.Ordinal))
+            {
+                path[^1] = part;
+            }
+            else
+            {
+                path.Add(part);
+            }
+        }
+        // The operator stays in the name unless the module is named after it (/relu/Relu is "relu", /layer1/Relu "layer1.relu").
+        string op = opType.ToLowerInvariant();
+        if (scoped && (path.Count == 0 || path[^1] != op))
+        {
+            path.Add(op);
+        }
+        return string.Join('.', path);
+    }
+
+    private static string Clean(string name) =>
+        name == LayerSpec.ModelInput ? "input_layer" : new string(name.Where(c => !char.IsControl(c)).ToArray());
+}
