@@ -26,8 +26,9 @@ internal static partial class DocumentedExamples
     public static IReadOnlyList<string[]> CommandLines()
     {
         string readme = Readme;
+        // A line ending in a backslash goes on (shell continuation).
         IEnumerable<string> fenced = FencedBlock().Matches(readme).Where(m => m.Groups["lang"].Value == "sh")
-            .SelectMany(m => m.Groups["body"].Value.Split('\n'));
+            .SelectMany(m => m.Groups["body"].Value.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n'));
         IEnumerable<string> inline = InlineCode().Matches(FencedBlock().Replace(readme, "")).Select(m => m.Groups[1].Value.ReplaceLineEndings(" "));
         return [.. fenced.Concat(inline)
             .Select(line => line.Split("  #")[0].Trim())

@@ -45,9 +45,9 @@ public sealed class InferCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 1, 28, 28), }", "dtype '>f4' is not supported; engine infer reads little-endian float32 ('<f4') only")]
-    [InlineData("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 28, 28), }", "dtype '<f8' is not supported")]
-    [InlineData("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1, 28, 28), }", "the array is in Fortran order; engine infer reads C order only")]
+    [InlineData("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 1, 28, 28), }", "holds dtype '>f4', not float32 ('<f4'); convert it with array.astype(numpy.float32)")]
+    [InlineData("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 28, 28), }", "holds dtype '<f8', not float32 ('<f4')")]
+    [InlineData("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1, 28, 28), }", "is in Fortran order; save a C-ordered array (numpy.ascontiguousarray)")]
     [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }", "shape (2, 1, 28, 28) needs 6272 bytes of data but the file has 3136")]
     public void OtherArraysAreOneErrorLine(string header, string message)
     {
