@@ -21,6 +21,12 @@ public sealed class ModelBuilder(string name)
     private readonly List<AuxiliaryOutput> _auxiliary = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal) { LayerSpec.ModelInput };
 
+    // Set on the builder a Repeat block writes into: its references to outer layers are resolved by the outer Repeat.
+    private bool _inBlock;
+
+    /// <summary>The input name by which a layer inside a <see cref="Repeat"/> block refers to the block's input (the previous repetition's output).</summary>
+    public const string BlockInput = "block_input";
+
     /// <summary>The model's name.</summary>
     public string Name { get; } = string.IsNullOrWhiteSpace(name) ? throw new ArgumentException("a model needs a name", nameof(name)) : name;
 
@@ -52,6 +58,60 @@ public sealed class ModelBuilder(string name)
         }
         var copy = arguments is null ? null : (JsonObject)arguments.DeepClone();
         _layers.Add(new LayerSpec(kind, copy, name, inputs.Length == 0 ? null : inputs.ToArray()));
+        return this;
+    }
+
+    /// <summary>
+    /// Appends <paramref name="times"/> repetitions of a block: <paramref name="block"/> adds the block's
+    /// layers to a fresh builder, given the repetition's index (so the first repetition may differ, e.g. a
+    /// stride). Layer <c>conv1</c> of repetition i is named <c>{name}.{i}.conv1</c> (an unnamed layer
+    /// <c>{name}.{i}.{kind}{position in the block}</c>); inputs naming a layer of the block refer to the same
+    /// repetition's, <see cref="BlockInput"/> to the block's input (the layer before the repetition), other
+    /// names to earlier named layers of the model. Repetitions chain: each takes the previous one's output.
+    /// </summary>
+    /// <param name="name">Prefix of the block's layer names, e.g. <c>layer2</c>.</param>
+    /// <param name="times">Number of repetitions, ≥ 1.</param>
+    /// <param name="block">Adds one repetition's layers; its second argument is the repetition's index.</param>
+    /// <param name="start">Index of the first repetition (1 when repetition 0 is written out before).</param>
+    public ModelBuilder Repeat(string name, int times, Action<ModelBuilder, int> block, int start = 0)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ConfigurationException($"model '{Name}' layer #{_layers.Count + 1}: a repeated block needs a name");
+        }
+        if (times < 1 || start < 0)
+        {
+            throw new ConfigurationException($"model '{Name}' repeat '{name}': {(times < 1 ? $"the count must be ≥ 1, got {times}" : $"the start index must be ≥ 0, got {start}")}");
+        }
+        for (int index = start; index < start + times; index++)
+        {
+            string where = $"model '{Name}' repeat '{name}' repetition {index}";
+            var inner = new ModelBuilder(Name) { _inBlock = true };
+            block(inner, index);
+            if (inner._layers.Count == 0 || inner._auxiliary.Count > 0)
+            {
+                throw new ConfigurationException($"{where}: {(inner._layers.Count == 0 ? "the block adds no layers" : "a block may not mark auxiliary outputs")}");
+            }
+            var local = new HashSet<string>(inner._layers.Where(l => l.Name is not null).Select(l => l.Name!), StringComparer.Ordinal);
+            if (local.Contains(BlockInput))
+            {
+                throw new ConfigurationException($"{where}: '{BlockInput}' is reserved for the block's input");
+            }
+            // Before the first layer, or at the top of an enclosing block, the outer level resolves the name.
+            string? blockInput = _layers.Count > 0 ? _layers[^1].Name : _inBlock ? BlockInput : LayerSpec.ModelInput;
+            for (int k = 0; k < inner._layers.Count; k++)
+            {
+                LayerSpec layer = inner._layers[k];
+                string layerName = $"{name}.{index}.{layer.Name ?? layer.Kind + (k + 1)}";
+                string[] inputs = (layer.Inputs ?? []).Select(input =>
+                    local.Contains(input) ? $"{name}.{index}.{input}"
+                    : input == BlockInput ? blockInput ?? throw new ConfigurationException($"{where} layer '{layerName}': '{BlockInput}' needs the layer before the block to be named")
+                    : input == LayerSpec.ModelInput || _inBlock || _names.Contains(input) ? input
+                    : throw new ConfigurationException($"{where} layer '{layerName}': input '{input}' is not a layer of the block, '{BlockInput}', or a named layer before it")).ToArray();
+                Add(layer.Kind, layer.Arguments, layerName, inputs);
+            }
+        }
         return this;
     }
 

@@ -8,6 +8,8 @@ namespace Engine.Core;
 /// <c>{"name": "mlp", "layers": [{"type": "flatten"}, {"type": "dense", "units": 256}, …]}</c>.
 /// Every key of a layer other than <c>type</c>, <c>name</c> and <c>inputs</c> (the earlier layers
 /// feeding it, by name; <c>input</c> is the model input) is an argument of that layer.
+/// A <c>{"repeat": N, "name": "layer2", "layers": [...]}</c> entry repeats a block (see
+/// <see cref="ModelBuilder.Repeat"/>): it is expanded on load, and <see cref="Save"/> writes it expanded.
 /// Errors name the file, and the line or layer index. <see cref="Save"/> writes the same format.
 /// </summary>
 public static class ModelFile
@@ -49,26 +51,79 @@ public static class ModelFile
         {
             throw new DataFormatException(path, "\"layers\" must be a non-empty array of layer objects");
         }
-        var specs = new List<LayerSpec>();
-        for (int i = 0; i < layers.Count; i++)
+        var builder = new ModelBuilder(string.IsNullOrWhiteSpace(name) ? "model" : name);
+        try
         {
-            if (layers[i] is not JsonObject layer || layer["type"]?.GetValueKind() != JsonValueKind.String)
+            for (int i = 0; i < layers.Count; i++)
             {
-                throw new DataFormatException(path, $"layer #{i + 1} must be an object with a string \"type\"");
+                AddEntry(path, builder, layers[i], $"layer #{i + 1}");
             }
-            var arguments = new JsonObject();
-            foreach (var (key, value) in layer)
-            {
-                if (key is not "type" and not "name" and not "inputs")
-                {
-                    arguments[key] = value?.DeepClone();
-                }
-            }
-            string? layerName = layer["name"]?.GetValueKind() == JsonValueKind.String ? layer["name"]!.GetValue<string>() : null;
-            specs.Add(new LayerSpec(layer["type"]!.GetValue<string>(), arguments, layerName, ReadInputs(path, i, layer["inputs"])));
+            return builder.Build() with { Name = name, AuxiliaryOutputs = ReadAuxiliary(path, model["auxiliary_outputs"]) };
         }
-        return new ModelSpec(name, specs) { AuxiliaryOutputs = ReadAuxiliary(path, model["auxiliary_outputs"]) };
+        catch (ConfigurationException e)
+        {
+            // The builder's errors (a repeated block's bad reference or count, a duplicate name) are this file's.
+            throw new DataFormatException(path, e.Message);
+        }
     }
+
+    // One entry of "layers": a layer, or {"repeat": N, "name": "layer2", "start": 0, "layers": [...]}.
+    private static void AddEntry(string path, ModelBuilder builder, JsonNode? entry, string where)
+    {
+        if (entry is JsonObject block && block.ContainsKey("repeat") && !block.ContainsKey("type"))
+        {
+            AddRepeat(path, builder, block, where);
+            return;
+        }
+        if (entry is not JsonObject layer || layer["type"]?.GetValueKind() != JsonValueKind.String || string.IsNullOrWhiteSpace(layer["type"]!.GetValue<string>()))
+        {
+            throw new DataFormatException(path, $"{where} must be an object with a string \"type\" (or a \"repeat\" block)");
+        }
+        var arguments = new JsonObject();
+        foreach (var (key, value) in layer)
+        {
+            if (key is not "type" and not "name" and not "inputs")
+            {
+                arguments[key] = value?.DeepClone();
+            }
+        }
+        string? layerName = layer["name"]?.GetValueKind() == JsonValueKind.String ? layer["name"]!.GetValue<string>() : null;
+        builder.Add(layer["type"]!.GetValue<string>(), arguments, layerName, ReadInputs(path, where, layer["inputs"]) ?? []);
+    }
+
+    private static void AddRepeat(string path, ModelBuilder builder, JsonObject block, string where)
+    {
+        if (block["name"]?.GetValueKind() != JsonValueKind.String || string.IsNullOrWhiteSpace(block["name"]!.GetValue<string>()))
+        {
+            throw new DataFormatException(path, $"{where}: a \"repeat\" block needs a string \"name\" (the prefix of its layer names)");
+        }
+        string name = block["name"]!.GetValue<string>();
+        int times = ReadCount(path, where, name, block["repeat"], "repeat", 1);
+        int start = block["start"] is null ? 0 : ReadCount(path, where, name, block["start"], "start", 0);
+        if (block["layers"] is not JsonArray layers || layers.Count == 0)
+        {
+            throw new DataFormatException(path, $"{where}: repeat '{name}': \"layers\" must be a non-empty array of layer objects");
+        }
+        foreach (var (key, _) in block)
+        {
+            if (key is not "repeat" and not "name" and not "start" and not "layers")
+            {
+                throw new DataFormatException(path, $"{where}: repeat '{name}': unknown key '{key}' (known: repeat, name, start, layers)");
+            }
+        }
+        builder.Repeat(name, times, (inner, index) =>
+        {
+            for (int k = 0; k < layers.Count; k++)
+            {
+                AddEntry(path, inner, layers[k], $"repeat '{name}' repetition {index} layer #{k + 1}");
+            }
+        }, start);
+    }
+
+    private static int ReadCount(string path, string where, string name, JsonNode? node, string key, int minimum) =>
+        node?.GetValueKind() == JsonValueKind.Number && node.AsValue().TryGetValue(out int value) && value >= minimum
+            ? value
+            : throw new DataFormatException(path, $"{where}: repeat '{name}': \"{key}\" must be an integer ≥ {minimum}, got {node?.ToJsonString() ?? "nothing"}");
 
     /// <summary>Writes <paramref name="spec"/> to <paramref name="path"/> in the format <see cref="Load"/> reads.</summary>
     public static void Save(ModelSpec spec, string path) => File.WriteAllText(path, ToJson(spec));
@@ -124,11 +179,11 @@ public static class ModelFile
     }
 
     // "inputs": "name" or ["a", "b"]: the earlier layers feeding this one.
-    private static string[]? ReadInputs(string path, int index, JsonNode? node) => node switch
+    private static string[]? ReadInputs(string path, string where, JsonNode? node) => node switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => [v.GetValue<string>()],
         JsonArray a when a.Count > 0 && a.All(e => e?.GetValueKind() == JsonValueKind.String) => a.Select(e => e!.GetValue<string>()).ToArray(),
-        _ => throw new DataFormatException(path, $"layer #{index + 1}: \"inputs\" must be a layer name or a non-empty array of layer names"),
+        _ => throw new DataFormatException(path, $"{where}: \"inputs\" must be a layer name or a non-empty array of layer names"),
     };
 }

@@ -41,8 +41,8 @@ public sealed class SdkTests
             .Select(m => m.Name)
             .Distinct()
             .Order(StringComparer.Ordinal);
-        // AuxiliaryOutput marks a graph output (any layer kind), so it is structure, not a layer helper.
-        Assert.Equal(["Add", "AuxiliaryOutput", "Build"], methods);
+        // AuxiliaryOutput marks a graph output and Repeat repeats a block (any layer kinds): structure, not layer helpers.
+        Assert.Equal(["Add", "AuxiliaryOutput", "Build", "Repeat"], methods);
         ModelSpec aux = new ModelBuilder("a").Add("flatten", name: "f").Add("dense", null, "side").AuxiliaryOutput("side", 0.3).Add("dense", null, "out", "f").Build();
         Assert.Equal([new AuxiliaryOutput("side", 0.3)], aux.AuxiliaryOutputs);
         Assert.Equal("model 'a': auxiliary output 'later' is not a named layer added so far",
