@@ -34,20 +34,7 @@ cp -r artifacts/plugins/. "$OUT/plugins/"
 find "$OUT/plugins" \( -name '*.pdb' -o -name '*.xml' \) -delete
 
 step "Bundling OpenBLAS and the libraries it links (the CPU reference)"
-mkdir -p "$OUT/lib"
-openblas="$(ldconfig -p | awk '/libopenblas\.so\.0 / {print $NF; exit}')"
-if [[ -n "$openblas" ]]; then
-  cp -L "$openblas" "$OUT/lib/libopenblas.so.0"
-  # Everything it links except the C library itself, which the target has.
-  ldd "$openblas" | awk '/=> \// {print $3}' | while read -r lib; do
-    case "$(basename "$lib")" in
-      libc.so.*|libm.so.*|ld-linux*|libpthread.so.*|libdl.so.*) ;;
-      *) cp -L "$lib" "$OUT/lib/" ;;
-    esac
-  done
-else
-  printf 'warning: no libopenblas.so.0 here; the target must provide OpenBLAS (or the reference cases are skipped)\n' >&2
-fi
+benchmarks/gpu/bundle-openblas.sh "$OUT/lib"
 
 cat > "$OUT/run.sh" <<'RUN'
 #!/usr/bin/env bash

@@ -36,15 +36,7 @@ cp -r artifacts/plugins/. "$STAGE/engine/plugins/"
 find "$STAGE/engine/plugins" \( -name '*.pdb' -o -name '*.xml' \) -delete
 
 step "Bundling OpenBLAS and the libraries it links"
-mkdir -p "$STAGE/lib"
-openblas="$(ldconfig -p | awk '/libopenblas\.so\.0 / {print $NF}' | sed -n 1p)"
-cp -L "$openblas" "$STAGE/lib/libopenblas.so.0"
-ldd "$openblas" | awk '/=> \// {print $3}' | while read -r lib; do
-  case "$(basename "$lib")" in
-    libc.so.*|libm.so.*|ld-linux*|libpthread.so.*|libdl.so.*) ;;
-    *) cp -L "$lib" "$STAGE/lib/" ;;
-  esac
-done
+benchmarks/gpu/bundle-openblas.sh "$STAGE/lib"
 
 step "Archiving"
 tar -C artifacts -cJf "$ARCHIVE" gpu-bundle

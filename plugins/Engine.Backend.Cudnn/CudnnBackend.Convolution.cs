@@ -95,9 +95,14 @@ public sealed partial class CudnnBackend
             Fill(written, 0);
             return;
         }
-        string op = pass == Forward ? "ConvolutionForward" : pass == BackwardData ? "ConvolutionBackwardData" : "ConvolutionBackwardFilter";
-        ShimLibrary.Check(ShimNative.ecud_convolution(pass, (int)input.DataType, rank, x, w, y, pad, stride, dilation, geometry.Groups,
-            Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address), $"{op} ({geometry})");
+        int status = ShimNative.ecud_convolution(pass, (int)input.DataType, rank, x, w, y, pad, stride, dilation, geometry.Groups,
+            Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address);
+        if (status != 0)
+        {
+            // The message (geometry formatted) only when it failed: this runs every training step.
+            string op = pass == Forward ? "ConvolutionForward" : pass == BackwardData ? "ConvolutionBackwardData" : "ConvolutionBackwardFilter";
+            ShimLibrary.Check(status, $"{op} ({geometry})");
+        }
     }
 
     /// <summary>pad: small (N, C, spatial) into big (padded); crop: big back into small.</summary>
