@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using Engine;
+using Engine.Core;
+using Engine.Host;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.ML.OnnxRuntime;
+
+// The engine's inference (as `engine infer` runs it: host, staged plugins, the ONNX format's reader,
+// one forward pass over the batch with the copies in and out) against ONNX Runtime on the same
+// .onnx file and the same float32 input, timed alternately in one process so that both see the
+// same load on the shared machine. Only the forward pass is timed: loading is done once before.
+//
+//   Engine.Bench.OnnxRuntime --model M.onnx --input X.npy --plugins DIR [--repeat 7] [--warmup 2]
+//                            [--cli-output Y.npy]   (also compare `engine infer`'s output file)
+var arguments = Arguments.Parse(args);
+string modelPath = arguments.Required("--model"), inputPath = arguments.Required("--input");
+int repeat = int.Parse(arguments.Optional("--repeat") ?? "7", CultureInfo.InvariantCulture);
+int warmup = int.Parse(arguments.Optional("--warmup") ?? "2", CultureInfo.InvariantCulture);
+
+(int[] shape, float[] input) = Npy.Read(inputPath);
+int n = shape[0];
+Console.WriteLine($"model     {Path.GetFileName(modelPath)}, input ({string.Join(", ", shape)}) from {Path.GetFileName(inputPath)}");
+Console.WriteLine($"env       OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}, {Environment.ProcessorCount} logical CPUs, load average {LoadAverage()} at start");
+
+var options = new EngineHostOptions { UseDefaultFolder = false };
+options.PluginFolders.Add(arguments.Required("--plugins"));
+using EngineHost host = EngineHost.Create(options);
+IModelFormat format = host.Services.GetServices<IModelFormat>().Single(f => f.Extensions.Contains(".onnx"));
+using IBackend backend = host.CreateBackend("cpu");
+using Network network = EngineInference.Build(host, backend, format.Read(modelPath));
+var engine = new EngineInference(network, input, n);
+
+var sessions = new List<OrtInference>
+{
+    new("ORT 2 threads", modelPath, input, shape, intraOpThreads: 2),
+    new("ORT default", modelPath, input, shape, intraOpThreads: 0),
+};
+try
+{
+    var runners = new List<(string Name, Func<float[]> Run)> { ("engine", engine.Run) };
+    runners.AddRange(sessions.Select(s => (s.Name, (Func<float[]>)s.Run)));
+    var times = runners.Select(_ => new List<double>()).ToList();
+    var cpu = runners.Select(_ => new List<double>()).ToList(); // CPU seconds of all the process's threads
+    using var process = Process.GetCurrentProcess();
+    var outputs = new float[runners.Count][];
+    for (int round = 0; round < warmup + repeat; round++)
+    {
+        // Alternating: each round runs every side once, so a burst of load hits all of them alike.
+        for (int i = 0; i < runners.Count; i++)
+        {
+            process.Refresh();
+            TimeSpan cpuStart = process.TotalProcessorTime;
+            long start = Stopwatch.GetTimestamp();
+            outputs[i] = runners[i].Run();
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            process.Refresh();
+            if (round >= warmup)
+            {
+                times[i].Add(seconds);
+                cpu[i].Add((process.TotalProcessorTime - cpuStart).TotalSeconds);
+            }
+        }
+    }
+
+    double engineMedian = Median(times[0]);
+    Console.WriteLine(FormattableString.Invariant($"timing    median of {repeat} alternating rounds after {warmup} warm-up, batch {n}, forward pass only (input copied in, output copied out); CPU: all threads of the process, median"));
+    for (int i = 0; i < runners.Count; i++)
+    {
+        double median = Median(times[i]);
+        string ratio = i == 0 ? "" : FormattableString.Invariant($", engine/ORT throughput {median / engineMedian:F2}");
+        string diff = i == 0 ? "" : FormattableString.Invariant($", max |engine − ORT| {MaxAbsDiff(outputs[0], outputs[i]):G3}");
+        Console.WriteLine(FormattableString.Invariant($"{runners[i].Name,-15} {n / median,10:F1} images/s  ({median * 1e3:F2} ms per batch, min {times[i].Min() * 1e3:F2}; CPU {Median(cpu[i]) * 1e3:F0} ms){ratio}{diff}"));
+    }
+    Console.WriteLine($"output    {outputs[0].Length / n} values per sample; max |value| {outputs[1].Max(Math.Abs):G4} (ORT)");
+    if (arguments.Optional("--cli-output") is string cliOutput)
+    {
+        (int[] cliShape, float[] cliValues) = Npy.Read(cliOutput);
+        Console.WriteLine(FormattableString.Invariant($"cli       engine infer wrote ({string.Join(", ", cliShape)}): max |cli − ORT| {MaxAbsDiff(cliValues, outputs[1]):G3}"));
+    }
+    Console.WriteLine($"env       load average {LoadAverage()} at end");
+}
+finally
+{
+    sessions.ForEach(s => s.Dispose());
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static double MaxAbsDiff(float[] a, float[] b) =>
+    a.Length != b.Length ? double.NaN : a.Zip(b).Max(p => (double)Math.Abs(p.First - p.Second));
+
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "(unknown)";
+
+/// <summary>The engine's side: the body of <c>engine infer</c>'s loop for one batch of the whole input.</summary>
+internal sealed class EngineInference(Network network, float[] input, int n)
+{
+    private readonly Tensor _x = network.Backend.Allocate(network.InputShape.WithBatch(n));
+    private readonly float[] _output = new float[(long)n * network.OutputShape.ElementCount];
+
+    public float[] Run()
+    {
+        network.Backend.CopyFromHost<float>(input, _x);
+        Tensor y = network.Forward(_x, training: false);
+        network.Backend.CopyToHost<float>(y, _output);
+        return _output;
+    }
+
+    /// <summary>
+    /// The model with the file's weights, as <c>engine infer --model M.onnx</c> builds it: the network's
+    /// own state first (what the file does not carry keeps its value), then every entry of the file.
+    /// </summary>
+    public static Network Build(EngineHost host, IBackend backend, ModelPackage package)
+    {
+        Network network = Network.Build(package.Spec, host.Catalog, backend, package.InputShape, seed: 1);
+        var state = new StateDictionary();
+        ModelState.Save(network, state);
+        foreach (string name in package.State.Names)
+        {
+            state.Set(name, package.State[name]);
+        }
+        ModelState.Load(network, state, "benchmark model");
+        return network;
+    }
+}
+
+/// <summary>ONNX Runtime's side: one session (all graph optimisations, as deployed), input and output bound once.</summary>
+internal sealed class OrtInference : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly SessionOptions _options;
+    private readonly OrtValue _input;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly RunOptions _run = new();
+
+    public OrtInference(string name, string model, float[] input, int[] shape, int intraOpThreads)
+    {
+        Name = name;
+        _options = new SessionOptions { IntraOpNumThreads = intraOpThreads, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        _session = new InferenceSession(model, _options);
+        _input = OrtValue.CreateTensorValueFromMemory(input, shape.Select(d => (long)d).ToArray());
+        _inputNames = [_session.InputMetadata.Keys.Single()];
+        _outputNames = [_session.OutputMetadata.Keys.Single()];
+    }
+
+    public string Name { get; }
+
+    public float[] Run()
+    {
+        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(_run, _inputNames, [_input], _outputNames);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    public void Dispose()
+    {
+        _input.Dispose();
+        _session.Dispose();
+        _options.Dispose();
+        _run.Dispose();
+    }
+}
+
+/// <summary>Little-endian float32 C-order .npy, the files `engine infer` reads and writes.</summary>
+internal static class Npy
+{
+    public static (int[] Shape, float[] Values) Read(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        // "\x93NUMPY", major and minor version, header length (2 bytes in version 1, else 4), header.
+        int headerStart = bytes[6] == 1 ? 10 : 12;
+        int headerLength = bytes[6] == 1 ? BitConverter.ToUInt16(bytes, 8) : BitConverter.ToInt32(bytes, 8);
+        int dataStart = headerStart + headerLength;
+        string header = System.Text.Encoding.ASCII.GetString(bytes, headerStart, headerLength);
+        if (!header.Contains("'<f4'", StringComparison.Ordinal) || header.Contains("True", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: not little-endian float32 in C order: {header.Trim()}");
+        }
+        string dims = header[(header.IndexOf('(', StringComparison.Ordinal) + 1)..header.IndexOf(')', StringComparison.Ordinal)];
+        int[] shape = dims.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+        var values = new float[(bytes.Length - dataStart) / 4];
+        Buffer.BlockCopy(bytes, dataStart, values, 0, values.Length * 4);
+        return (shape, values);
+    }
+}
+
+/// <summary>"--name value" pairs.</summary>
+internal sealed class Arguments(Dictionary<string, string> values)
+{
+    public static Arguments Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            values[args[i]] = args[i + 1];
+        }
+        return new Arguments(values);
+    }
+
+    public string? Optional(string name) => values.GetValueOrDefault(name);
+
+    public string Required(string name) => Optional(name) ?? throw new ArgumentException($"{name} is required");
+}
