@@ -1,7 +1,8 @@
 namespace Engine.Interop.Onnx;
 
 /// <summary>
-/// y = min(max(x, min), max) element-wise (ONNX Clip; ReLU6 is min 0, max 6). Written with the
+/// y = min(max(x, min), max) element-wise (ONNX Clip; ReLU6 is min 0, max 6; max may be +∞, a
+/// Clip with a lower bound only). Written with the
 /// backend's binary max/min against constant tensors; backward passes dy where min &lt; x &lt; max,
 /// as two ReLU gradients, of x − min and of max − x.
 /// </summary>
@@ -16,11 +17,11 @@ public sealed class ClipLayer : LayerBase
     private TensorBuffer? _inputGradient;
     private Tensor? _input;
 
-    /// <summary>Creates the layer; <paramref name="min"/> must be below <paramref name="max"/>.</summary>
+    /// <summary>Creates the layer; <paramref name="min"/> must be finite and below <paramref name="max"/>, which may be +∞.</summary>
     public ClipLayer(string name, double min, double max)
         : base(name, "clip")
     {
-        if (!(min < max) || !double.IsFinite(min) || !double.IsFinite(max))
+        if (!(min < max) || !double.IsFinite(min) || double.IsNegativeInfinity(max))
         {
             throw new ConfigurationException($"layer '{name}' (clip): min {min} must be finite and below max {max}");
         }

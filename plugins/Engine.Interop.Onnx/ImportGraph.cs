@@ -13,8 +13,13 @@ internal sealed record ConstantImport(ConstantValue Value) : ImportValue;
 /// The output of engine layer <paramref name="Layer"/> (or the model input), per-sample <paramref name="Shape"/>.
 /// <paramref name="PadBefore"/>/<paramref name="PadAfter"/> are set for the output of a spatial zero Pad
 /// not yet folded into the Conv that reads it (the shape is then the padded one).
+/// <paramref name="TransposeNode"/> is set for the output of a Transpose not yet folded: then either
+/// <paramref name="Permutation"/> (the value's axis i is the layer output's axis Permutation[i], per
+/// sample; the shape is the transposed one), or after a flatten <paramref name="Gather"/> (the value's
+/// feature j is feature Gather[j] of the flattened layer output), which a Gemm/MatMul folds into its weight.
 /// </summary>
-internal sealed record LayerImport(string Layer, int[] Shape, int[]? PadBefore = null, int[]? PadAfter = null, string? PadNode = null) : ImportValue;
+internal sealed record LayerImport(string Layer, int[] Shape, int[]? PadBefore = null, int[]? PadAfter = null, string? PadNode = null,
+    int[]? Permutation = null, int[]? Gather = null, string? TransposeNode = null) : ImportValue;
 
 /// <summary>The state of one import: the layers made so far, the values by name and the weights.</summary>
 internal sealed class ImportGraph
@@ -37,6 +42,26 @@ internal sealed class ImportGraph
     /// <summary>The default domain's opset of the model.</summary>
     public int Opset { get; }
 
+    /// <summary>The per-sample input of the imported model (the graph input's, or its transposed layout).</summary>
+    public Shape InputShape { get; private set; }
+
+    /// <summary>Set when a leading Transpose was folded into the input: what the imported model reads.</summary>
+    public string? InputLayout { get; private set; }
+
+    /// <summary>The name of the graph's (one, non-initializer) input.</summary>
+    public string InputName { get; private set; } = "";
+
+    /// <summary>
+    /// A Transpose of the graph input that keeps the batch axis, read by nothing else (Keras and
+    /// tf2onnx models take N×H×W×C and transpose to N×C×H×W first): the imported model takes the
+    /// transposed layout, the engine's own, so no layer is needed.
+    /// </summary>
+    public void ReadInputTransposed(int[] permutedShape, string layout)
+    {
+        InputShape = new Shape(permutedShape);
+        InputLayout = layout;
+    }
+
     /// <summary>The weights of the layers made so far, under checkpoint names.</summary>
     public StateDictionary State { get; } = new();
 
@@ -49,7 +74,7 @@ internal sealed class ImportGraph
                 throw new FormatException($"initializer '{initializer.Name}' is unnamed or its name is used twice");
             }
         }
-        Shape inputShape = GraphInput();
+        InputShape = GraphInput();
         foreach (NodeProto node in _graph.Node)
         {
             foreach (string input in node.Input.Where(i => i.Length > 0))
@@ -68,7 +93,7 @@ internal sealed class ImportGraph
             NodeImporters.Import(context);
         }
         CheckGraphOutput();
-        return new ModelPackage(new ModelSpec(modelName, _layers.ToArray()), inputShape, State);
+        return new ModelPackage(new ModelSpec(modelName, _layers.ToArray()), InputShape, State);
     }
 
     private Shape GraphInput()
@@ -105,6 +130,7 @@ internal sealed class ImportGraph
             }
         }
         _values[input.Name] = new LayerImport(LayerSpec.ModelInput, perSample);
+        InputName = input.Name;
         return new Shape(perSample);
     }
 
@@ -162,7 +188,7 @@ internal sealed class ImportGraph
             throw new FormatException($"the graph has {_graph.Output.Count} outputs; the engine's models have one");
         }
         string name = _graph.Output[0].Name;
-        if (!_values.TryGetValue(name, out ImportValue? value) || value is not LayerImport { PadBefore: null } output || output.Layer == LayerSpec.ModelInput)
+        if (!_values.TryGetValue(name, out ImportValue? value) || value is not LayerImport { PadBefore: null, TransposeNode: null } output || output.Layer == LayerSpec.ModelInput)
         {
             throw new FormatException($"graph output '{name}' is not the output of a layer");
         }

@@ -22,6 +22,12 @@ internal sealed class LayerArguments(string owner, JsonObject? arguments)
     public double Double(string name, double defaultValue) =>
         _arguments[name] is JsonNode node ? (TryNumber(node, out double d) ? d : throw Invalid(name, "a number")) : defaultValue;
 
+    /// <summary>Whether argument <paramref name="name"/> is given as JSON null (not merely absent).</summary>
+    public bool IsNull(string name) => _arguments.TryGetPropertyValue(name, out JsonNode? node) && node is null;
+
+    /// <summary>The raw value of argument <paramref name="name"/>, or null.</summary>
+    public JsonNode? Json(string name) => _arguments[name];
+
     public bool Bool(string name, bool defaultValue) =>
         _arguments[name] is JsonValue v && v.TryGetValue(out bool b) ? b
         : _arguments[name] is null ? defaultValue

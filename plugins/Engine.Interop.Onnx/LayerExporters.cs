@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Onnx;
 using static Engine.Interop.Onnx.GraphBuilder;
 
@@ -36,6 +37,7 @@ internal static class LayerExporters
         "softmax" => Softmax(x, "Softmax"),
         "log_softmax" => Softmax(x, "LogSoftmax"),
         "clip" => Clip(x),
+        "reshape" => Reshape(x),
         "maxout" => Maxout(x),
         _ => throw new ConfigurationException($"{x.Owner}: ONNX export has no mapping for layer kind '{x.Kind}'"),
     };
@@ -214,11 +216,24 @@ internal static class LayerExporters
         return new ExportValue(x.Graph.Node("Reshape", x.Name, [normalised, shape]), x.Input.Shape);
     }
 
+    // "max": null is a lower bound only; ONNX's Clip then has no max input.
     private static ExportValue Clip(LayerExport x)
     {
         string min = x.Graph.Initializer($"{x.Name}.min", [(float)x.Arguments.Double("min", 0)]);
+        if (x.Arguments.IsNull("max"))
+        {
+            return new ExportValue(x.Graph.Node("Clip", x.Name, [x.Input.Name, min]), x.Input.Shape);
+        }
         string max = x.Graph.Initializer($"{x.Name}.max", [(float)x.Arguments.Double("max", 6)]);
         return new ExportValue(x.Graph.Node("Clip", x.Name, [x.Input.Name, min, max]), x.Input.Shape);
+    }
+
+    private static ExportValue Reshape(LayerExport x)
+    {
+        JsonArray dims = x.Arguments.Json("shape") as JsonArray ?? throw new ConfigurationException($"{x.Owner}: argument 'shape' is missing");
+        int[] shape = dims.Select(d => d!.GetValue<int>()).ToArray();
+        string target = x.Graph.Int64Initializer($"{x.Name}.shape", [0, .. shape.Select(d => (long)d)]);
+        return new ExportValue(x.Graph.Node("Reshape", x.Name, [x.Input.Name, target]), shape);
     }
 
     // Maxout groups consecutive channels: N×C×… → N×(C/k)×k×… → max over the k axis.

@@ -40,8 +40,11 @@ internal sealed class NodeContext(ImportGraph graph, NodeProto node)
 
     public bool IsConstant(int index) => HasInput(index) && Graph.Value(Node.Input[index]) is ConstantImport;
 
-    /// <summary>Input <paramref name="index"/> as a layer output; a pending Pad is refused unless <paramref name="allowPad"/>.</summary>
-    public LayerImport Activation(int index, bool allowPad = false)
+    /// <summary>
+    /// Input <paramref name="index"/> as a layer output; a pending Pad is refused unless <paramref name="allowPad"/>,
+    /// a pending Transpose unless <paramref name="allowTransposed"/>.
+    /// </summary>
+    public LayerImport Activation(int index, bool allowPad = false, bool allowTransposed = false)
     {
         if (!HasInput(index) || Graph.Value(Node.Input[index]) is not LayerImport value)
         {
@@ -50,6 +53,10 @@ internal sealed class NodeContext(ImportGraph graph, NodeProto node)
         if (value.PadNode is not null && !allowPad)
         {
             throw Error($"reads the output of Pad node '{value.PadNode}'; spatial zero padding is supported only directly before a Conv");
+        }
+        if (value.TransposeNode is not null && !allowTransposed)
+        {
+            throw Error($"reads the output of Transpose node '{value.TransposeNode}'; a Transpose of computed values folds only into a Flatten (or Reshape to N×F) followed by Gemm/MatMul");
         }
         return value;
     }

@@ -44,6 +44,7 @@ internal static partial class NodeImporters
             case "Unsqueeze" or "Squeeze": Squeeze(n); break;
             case "Flatten": Flatten(n); break;
             case "Reshape": Reshape(n); break;
+            case "Transpose": Transpose(n); break;
             case "Concat": Concat(n); break;
             case "Add" or "Sum": AddLike(n); break;
             case "Sub" or "Mul" or "Div": Arithmetic(n); break;
@@ -123,7 +124,7 @@ internal static partial class NodeImporters
 
     private static void Gemm(NodeContext n)
     {
-        LayerImport x = n.Activation(0);
+        LayerImport x = FlatInput(n);
         ConstantValue b = n.Constant(1);
         if (n.Int("transA", 0) != 0)
         {
@@ -157,7 +158,7 @@ internal static partial class NodeImporters
 
     private static void MatMul(NodeContext n)
     {
-        LayerImport x = n.Activation(0);
+        LayerImport x = FlatInput(n);
         ConstantValue b = n.Constant(1);
         if (x.Shape.Length != 1 || b.Dims.Length != 2 || b.Dims[0] != x.Shape[0])
         {
@@ -167,8 +168,14 @@ internal static partial class NodeImporters
         Dense(n, x, Transpose(b.Floats, fanIn, units, 1f), units, fanIn, null, 1);
     }
 
+    // A flattened transpose (Keras's NHWC flatten) reaches the dense layer as the engine's NCHW
+    // flatten: the weight's columns are put in that order, which makes the transpose free.
     private static void Dense(NodeContext n, LayerImport x, float[] weight, int units, int fanIn, float[]? bias, int weightInput)
     {
+        if (x.Gather is not null)
+        {
+            weight = GatherColumns(weight, units, x.Gather);
+        }
         string layer = n.AddLayer("dense", new JsonObject { ["units"] = units, ["bias"] = bias is not null }, [units], weightInput, x.Layer);
         n.SetParameter(layer, "weight", [units, fanIn], weight);
         if (bias is not null)
@@ -290,16 +297,17 @@ internal static partial class NodeImporters
 
     // The engine normalises over all features of a sample. Before opset 13 ONNX flattens from the
     // axis (default 1), which is the same; from 13 it normalises one axis (default −1), the same
-    // only for flat samples.
+    // when every other axis of a sample has size 1 (N×F, or N×C×1×1 after a global pool).
     private static void Softmax(NodeContext n, string kind)
     {
         LayerImport x = n.Activation(0);
         int rank = x.Shape.Length + 1;
         long axis = n.Int("axis", n.Graph.Opset < 13 ? 1 : -1);
         axis = axis < 0 ? axis + rank : axis;
-        if (axis != 1 || (n.Graph.Opset >= 13 && rank != 2))
+        bool wholeSample = n.Graph.Opset < 13 ? axis == 1 : axis >= 1 && axis < rank && x.Shape.Where((_, i) => i + 1 != axis).All(d => d == 1);
+        if (!wholeSample)
         {
-            throw n.Error($"a softmax over axis {axis} of a rank-{rank} tensor; the engine's normalises all features of a sample (axis 1 of N×F)");
+            throw n.Error($"a softmax over axis {axis} of N×{OnnxImporter.Format(x.Shape)}; the engine's normalises all features of a sample together (axis 1 of N×F, or the one axis of a sample whose other axes have size 1)");
         }
         n.AddLayer(kind, [], x.Shape, -1, x.Layer);
     }
@@ -314,11 +322,12 @@ internal static partial class NodeImporters
             n.AddLayer("relu", [], x.Shape, -1, x.Layer);
             return;
         }
-        if (!float.IsFinite(min) || !float.IsFinite(max) || min >= max)
+        if (!float.IsFinite(min) || float.IsNaN(max) || min >= max)
         {
-            throw n.Error($"Clip to [{min}, {max}]: the engine's clip layer needs finite bounds with min < max");
+            throw n.Error($"Clip to [{min}, {max}]: the engine's clip layer needs a finite lower bound below the upper one (which may be absent)");
         }
-        n.AddLayer("clip", new JsonObject { ["min"] = min, ["max"] = max }, x.Shape, -1, x.Layer);
+        // No upper bound is "max": null (JSON has no infinity).
+        n.AddLayer("clip", new JsonObject { ["min"] = min, ["max"] = float.IsPositiveInfinity(max) ? null : max }, x.Shape, -1, x.Layer);
     }
 
     private static void Dropout(NodeContext n)
@@ -330,54 +339,6 @@ internal static partial class NodeImporters
             throw n.Error("training_mode = true is not an inference graph");
         }
         n.AddLayer("dropout", new JsonObject { ["rate"] = Math.Round(ratio, 6) }, x.Shape, -1, x.Layer);
-    }
-
-    private static void Flatten(NodeContext n)
-    {
-        LayerImport x = n.Activation(0);
-        long axis = n.Int("axis", 1);
-        if (axis != 1)
-        {
-            throw n.Error($"axis {axis}: only flattening each sample (axis 1) maps to an engine layer");
-        }
-        Flat(n, x);
-    }
-
-    private static void Flat(NodeContext n, LayerImport x)
-    {
-        if (x.Shape.Length == 1)
-        {
-            n.Define(x); // already flat: nothing to do
-            return;
-        }
-        n.AddLayer("flatten", [], [x.Shape.Aggregate(1, (a, b) => checked(a * b))], -1, x.Layer);
-    }
-
-    // Only reshapes that flatten each sample (N×… → N×F) or keep its shape map to the engine.
-    private static void Reshape(NodeContext n)
-    {
-        LayerImport x = n.Activation(0);
-        long[] target = n.Constant(1).Ints;
-        long features = x.Shape.Aggregate(1L, (a, b) => a * b);
-        bool keepsBatch = target.Length >= 1 && target[0] is 0 or -1;
-        long[] perSample = target.Skip(1).Select((d, i) => d == 0 && i + 1 < x.Shape.Length + 1 ? x.Shape[i] : d).ToArray();
-        long known = perSample.Where(d => d != -1).Aggregate(1L, (a, b) => a * b);
-        if (perSample.Count(d => d == -1) == 1 && known > 0)
-        {
-            perSample = perSample.Select(d => d == -1 ? features / known : d).ToArray();
-        }
-        if (keepsBatch && perSample.Length == 1 && perSample[0] == features)
-        {
-            Flat(n, x);
-        }
-        else if (keepsBatch && perSample.SequenceEqual(x.Shape.Select(d => (long)d)))
-        {
-            n.Define(x);
-        }
-        else
-        {
-            throw n.Error($"Reshape of {OnnxImporter.Format(x.Shape)} per sample to {OnnxTensors.Dims(target)}: only flattening each sample maps to an engine layer");
-        }
     }
 
     private static void Concat(NodeContext n)

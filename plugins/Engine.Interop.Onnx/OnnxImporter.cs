@@ -62,7 +62,12 @@ internal static class OnnxImporter
         {
             var graph = new ImportGraph(model.Graph, opset);
             ModelPackage package = graph.Import(string.IsNullOrWhiteSpace(name) ? "onnx-model" : name);
-            return package with { Metadata = Metadata(model, opset) };
+            JsonObject metadata = Metadata(model, opset);
+            if (graph.InputLayout is not null)
+            {
+                metadata["input_layout"] = graph.InputLayout;
+            }
+            return package with { Metadata = metadata };
         }
         catch (Exception e) when (e is FormatException or ConfigurationException or ShapeException)
         {

@@ -7,7 +7,7 @@ namespace Engine.Interop.Onnx.Tests;
 /// <summary>Malformed and hostile files: each one clear error naming what is wrong, nothing read or allocated first.</summary>
 public sealed class HostileFileTests
 {
-    private static string Error(byte[] model) =>
+    internal static string Error(byte[] model) =>
         Assert.Throws<DataFormatException>(() => OnnxImporter.Import(model, "bad.onnx", "bad")).Message;
 
     private static TestGraph Small()

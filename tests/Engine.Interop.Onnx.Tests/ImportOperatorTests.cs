@@ -144,19 +144,34 @@ public sealed class ImportOperatorTests
         Check(g, expectKinds: ["conv2d", "clip", "dropout", "flatten", "softmax"], scale: 8);
     }
 
-    /// <summary>Imports the graph, checks the layer kinds, and compares the engine's outputs with ONNX Runtime's on random inputs (scaled by <paramref name="scale"/>).</summary>
-    private static void Check(TestGraph graph, string[] expectKinds, float scale = 1)
+    /// <summary>
+    /// Imports the graph, checks the layer kinds, and compares the engine's outputs with ONNX Runtime's on
+    /// random inputs (scaled by <paramref name="scale"/>; <paramref name="engineInput"/> turns ONNX's input
+    /// into the engine's where the import changed the layout). With <paramref name="reexport"/> the
+    /// imported model, exported again, must give ONNX Runtime the same outputs on the engine's input.
+    /// </summary>
+    internal static ModelPackage Check(TestGraph graph, string[] expectKinds, float scale = 1, Func<float[], int, float[]>? engineInput = null, bool reexport = false)
     {
         byte[] model = graph.Build();
         ModelPackage package = OnnxImporter.Import(model, "test.onnx", "test");
         Assert.Equal(expectKinds, package.Spec.Layers.Select(l => l.Kind));
         const int batch = 3;
         float[] input = OnnxTestEngine.RandomInput(batch * package.InputShape.ElementCount, 5).Select(v => v * scale).ToArray();
-        (float[] expected, int[] shape) = OnnxTestEngine.RunOnnxRuntime(model, input, [batch, .. package.InputShape]);
+        (float[] expected, int[] shape) = OnnxTestEngine.RunOnnxRuntime(model, input, [batch, .. graph.InputShape]);
+        float[] x = engineInput?.Invoke(input, batch) ?? input;
         using IBackend backend = OnnxTestEngine.CreateBackend();
         using Network network = Network.Build(package.Spec, OnnxTestEngine.Catalog, backend, package.InputShape, seed: 1);
         RoundTripTests.LoadInto(network, package.State);
         Assert.Equal(shape.Skip(1).Aggregate(1, (a, b) => a * b), (int)network.OutputShape.ElementCount);
-        OnnxTestEngine.AssertClose(expected, OnnxTestEngine.RunEngine(network, input, batch), "engine vs ONNX Runtime");
+        OnnxTestEngine.AssertClose(expected, OnnxTestEngine.RunEngine(network, x, batch), "engine vs ONNX Runtime");
+        if (reexport)
+        {
+            var state = new StateDictionary();
+            ModelState.Save(network, state);
+            byte[] again = OnnxExporter.ToBytes(new ModelPackage(package.Spec, package.InputShape, state));
+            (float[] second, _) = OnnxTestEngine.RunOnnxRuntime(again, x, [batch, .. package.InputShape]);
+            OnnxTestEngine.AssertClose(expected, second, "re-exported model in ONNX Runtime");
+        }
+        return package;
     }
 }

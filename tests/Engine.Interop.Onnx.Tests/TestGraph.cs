@@ -13,9 +13,13 @@ internal sealed class TestGraph
     public TestGraph(int[] inputShape, int opset = 13)
     {
         _opset = opset;
+        InputShape = inputShape;
         _graph.Input.Add(Value("x", ["N", .. inputShape.Select(d => (object)d)]));
         Last = "x";
     }
+
+    /// <summary>The graph input's per-sample shape.</summary>
+    public int[] InputShape { get; }
 
     /// <summary>The most recent node's output.</summary>
     public string Last { get; private set; }
