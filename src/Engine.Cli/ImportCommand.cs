@@ -41,6 +41,10 @@ internal static class ImportCommand
         new Checkpoint(state, metadata).Write(target);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"imported  {source} ({format.Name}, {package.Metadata["onnx_producer"]?.ToString() ?? "unknown producer"}): {network.Layers.Count} layers, {network.ParameterCount:N0} parameters, input {EvalCommand.Dims(network.InputShape)}, output {EvalCommand.Dims(network.OutputShape)}"));
+        if (package.Metadata["input_layout"] is JsonValue layout)
+        {
+            output.WriteLine($"layout    {layout.GetValue<string>()}"); // a leading Transpose was folded: inputs go in as N×C×H×W
+        }
         if (metadata["augment"] is JsonNode augment)
         {
             output.WriteLine($"normalise {augment}");

@@ -103,6 +103,17 @@ public sealed class OnnxCommandTests : IDisposable
     }
 
     [Fact]
+    public void ImportOfAChannelsLastModelSaysWhichLayoutTheCheckpointTakes()
+    {
+        // Keras's layout after tf2onnx: N×8×8×3 transposed to NCHW first, and back before the flatten.
+        string model = Path.Combine(RepoPaths.Root, "tests", "Engine.Interop.Onnx.Tests", "Fixtures", "keras_layout.onnx");
+        var (code, output, error) = CliRunner.Run("import", model, "--output", Path.Combine(_folder, "keras.ckpt"));
+        Assert.True(code == 0, error);
+        Assert.Contains("input 3×8×8, output 5", output);
+        Assert.Contains("layout    the ONNX graph takes N×8×8×3 and transposes it (perm [0, 3, 1, 2]); the imported model takes N×3×8×8\n", output.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void TheReadmeTransferLearningFromPyTorchsLeNetRuns()
     {
         // README "ONNX": PyTorch's LeNet-5 fine-tuned on Fashion-MNIST (the shared copy; MNIST, same format, where it is absent).

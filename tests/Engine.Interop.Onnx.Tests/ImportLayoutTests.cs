@@ -52,6 +52,15 @@ public sealed class ImportLayoutTests
     }
 
     [Fact]
+    public void KerasLayoutFixtureImportsAsConvReluFlattenDense()
+    {
+        // Both transposes of tf2onnx's channels-last pattern in one file made with the onnx helper API.
+        byte[] model = File.ReadAllBytes(Path.Combine(RepoPaths.Root, "tests", "Engine.Interop.Onnx.Tests", "Fixtures", "keras_layout.onnx"));
+        ModelPackage package = ImportOperatorTests.Check(model, [8, 8, 3], expectKinds: ["conv2d", "relu", "flatten", "dense"], engineInput: (x, n) => Nchw(x, n, 8, 8, 3), reexport: true);
+        Assert.Equal(new Shape(3, 8, 8), package.InputShape);
+    }
+
+    [Fact]
     public void ClipWithOnlyALowerBound()
     {
         var g = new TestGraph([12]);

@@ -150,14 +150,17 @@ public sealed class ImportOperatorTests
     /// into the engine's where the import changed the layout). With <paramref name="reexport"/> the
     /// imported model, exported again, must give ONNX Runtime the same outputs on the engine's input.
     /// </summary>
-    internal static ModelPackage Check(TestGraph graph, string[] expectKinds, float scale = 1, Func<float[], int, float[]>? engineInput = null, bool reexport = false)
+    internal static ModelPackage Check(TestGraph graph, string[] expectKinds, float scale = 1, Func<float[], int, float[]>? engineInput = null, bool reexport = false) =>
+        Check(graph.Build(), graph.InputShape, expectKinds, scale, engineInput, reexport);
+
+    /// <summary>As above for a model file whose graph input has per-sample shape <paramref name="inputShape"/>.</summary>
+    internal static ModelPackage Check(byte[] model, int[] inputShape, string[] expectKinds, float scale = 1, Func<float[], int, float[]>? engineInput = null, bool reexport = false)
     {
-        byte[] model = graph.Build();
         ModelPackage package = OnnxImporter.Import(model, "test.onnx", "test");
         Assert.Equal(expectKinds, package.Spec.Layers.Select(l => l.Kind));
         const int batch = 3;
         float[] input = OnnxTestEngine.RandomInput(batch * package.InputShape.ElementCount, 5).Select(v => v * scale).ToArray();
-        (float[] expected, int[] shape) = OnnxTestEngine.RunOnnxRuntime(model, input, [batch, .. graph.InputShape]);
+        (float[] expected, int[] shape) = OnnxTestEngine.RunOnnxRuntime(model, input, [batch, .. inputShape]);
         float[] x = engineInput?.Invoke(input, batch) ?? input;
         using IBackend backend = OnnxTestEngine.CreateBackend();
         using Network network = Network.Build(package.Spec, OnnxTestEngine.Catalog, backend, package.InputShape, seed: 1);
