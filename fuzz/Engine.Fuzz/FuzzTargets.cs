@@ -4,6 +4,7 @@ using Engine.Core;
 using Engine.Datasets.Cifar;
 using Engine.Datasets.Idx;
 using Engine.Imaging;
+using Engine.Interop.Onnx;
 
 namespace Engine.Fuzz;
 
@@ -26,6 +27,8 @@ public static class FuzzTargets
         ["cifar"] = bytes => CifarBinaryReader.Read([Write("fuzz.bin", bytes)], new CifarRecordLayout(1, 0, 10), CifarClassNames.Cifar10),
         ["png"] = bytes => Convert(PngDecoder.Decode(bytes, "fuzz.png")),
         ["pgm"] = bytes => Convert(NetpbmDecoder.Decode(bytes, "fuzz.pgm")),
+        ["npy"] = bytes => NpyFile.ReadFloat32(Write("fuzz.npy", bytes)),
+        ["onnx"] = bytes => new OnnxFormat().Read(Write("fuzz.onnx", bytes)),
     };
 
     /// <summary>Runs <paramref name="target"/>; null when it accepted the input, the engine error's message when it refused it.</summary>

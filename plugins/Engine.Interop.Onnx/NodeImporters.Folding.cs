@@ -48,17 +48,27 @@ internal static partial class NodeImporters
         ConstantValue c = n.Constant(0);
         long[] axes = n.Graph.Opset < 13 ? (n.Ints("axes") ?? []).Select(a => (long)a).ToArray() : n.OptionalConstant(1)?.Ints ?? [];
         var dims = c.Dims.ToList();
+        // Axes index the output of Unsqueeze and the input of Squeeze; each once, within the rank.
+        int rank = n.OpType == "Unsqueeze" ? dims.Count + axes.Length : dims.Count;
+        long[] resolved = axes.Select(a => a < 0 ? a + rank : a).ToArray();
+        if (resolved.Any(a => a < 0 || a >= rank) || resolved.Distinct().Count() != resolved.Length)
+        {
+            throw n.Error($"axes {OnnxTensors.Dims(axes)} are not distinct axes of a rank-{rank} tensor");
+        }
         if (n.OpType == "Unsqueeze")
         {
-            int rank = dims.Count + axes.Length;
-            foreach (long axis in axes.Select(a => a < 0 ? a + rank : a).Order())
+            foreach (long axis in resolved.Order())
             {
                 dims.Insert((int)axis, 1);
             }
         }
         else
         {
-            var drop = axes.Length == 0 ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet() : axes.Select(a => (int)(a < 0 ? a + dims.Count : a)).ToHashSet();
+            if (resolved.FirstOrDefault(a => dims[(int)a] != 1, -1) is long axis and >= 0)
+            {
+                throw n.Error($"axis {axis} of {OnnxTensors.Dims(c.Dims)} has size {dims[(int)axis]}, not 1");
+            }
+            var drop = axes.Length == 0 ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet() : resolved.Select(a => (int)a).ToHashSet();
             dims = dims.Where((_, i) => !drop.Contains(i)).ToList();
         }
         n.Define(new ConstantImport(c with { Dims = dims.ToArray() }));

@@ -72,14 +72,14 @@ internal static partial class NodeImporters
         {
             throw n.Error($"kernel_shape {OnnxImporter.Format(ks)} differs from the weight's {OnnxImporter.Format(kernel)}");
         }
-        int groups = (int)n.Int("group", 1);
+        int groups = n.Int("group", 1);
         int filters = (int)w.Dims[0];
         if (groups < 1 || x.Shape[0] != w.Dims[1] * groups || filters % groups != 0)
         {
             throw n.Error($"{x.Shape[0]} input channels do not match weight {OnnxTensors.Dims(w.Dims)} with group {groups}");
         }
-        int[] stride = n.Ints("strides") ?? Ones(rank);
-        int[] dilation = n.Ints("dilations") ?? Ones(rank);
+        int[] stride = n.Ints("strides", rank, Ones(rank));
+        int[] dilation = n.Ints("dilations", rank, Ones(rank));
         int[] spatial = x.Shape[1..];
         if (x.PadBefore is not null)
         {
@@ -188,8 +188,8 @@ internal static partial class NodeImporters
         {
             throw n.Error($"a {kernel.Length}-D window over input {OnnxImporter.Format(x.Shape)}: expected 1 to 3 spatial axes");
         }
-        int[] stride = n.Ints("strides") ?? Ones(rank);
-        if ((n.Ints("dilations") ?? Ones(rank)).Any(d => d != 1))
+        int[] stride = n.Ints("strides", rank, Ones(rank));
+        if (n.Ints("dilations", rank, Ones(rank)).Any(d => d != 1))
         {
             throw n.Error("dilated pooling has no engine layer");
         }
