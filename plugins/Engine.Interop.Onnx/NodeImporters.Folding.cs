@@ -11,7 +11,7 @@ internal static partial class NodeImporters
         AttributeProto attribute = n.Node.Attribute.FirstOrDefault() ?? throw n.Error("no value attribute");
         return attribute.Name switch
         {
-            "value" => OnnxTensors.Decode(attribute.T, n.Describe()),
+            "value" => OnnxTensors.Decode(attribute.T ?? throw n.Error("attribute 'value' holds no tensor"), n.Describe()),
             "value_float" => new ConstantValue([], [attribute.F], [(long)attribute.F]),
             "value_floats" => new ConstantValue([attribute.Floats.Count], attribute.Floats.ToArray(), attribute.Floats.Select(f => (long)f).ToArray()),
             "value_int" => new ConstantValue([], [attribute.I], [attribute.I]),
