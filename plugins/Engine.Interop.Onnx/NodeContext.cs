@@ -65,11 +65,33 @@ internal sealed class NodeContext(ImportGraph graph, NodeProto node)
 
     public ConstantValue? OptionalConstant(int index) => HasInput(index) ? Constant(index) : null;
 
+    /// <summary>Input <paramref name="index"/> as one constant value (Clip's bounds, Dropout's ratio), null when absent; NaN refused, infinities unless <paramref name="infinite"/>.</summary>
+    public float? OptionalScalar(int index, bool infinite = false)
+    {
+        if (OptionalConstant(index) is not { } c)
+        {
+            return null;
+        }
+        if (c.Floats.Length != 1)
+        {
+            throw Error($"input {index} ('{Node.Input[index]}') holds {c.Floats.Length} values; one was expected");
+        }
+        float v = c.Floats[0];
+        return float.IsFinite(v) || (infinite && float.IsInfinity(v)) ? v
+            : throw Error($"input {index} ('{Node.Input[index]}') is {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}, not a finite number");
+    }
+
     public AttributeProto? Attribute(string name) => Node.Attribute.FirstOrDefault(a => a.Name == name);
 
     public int Int(string name, int defaultValue) => Attribute(name) is { } a ? InRange(name, a.I) : defaultValue;
 
-    public float Float(string name, float defaultValue) => Attribute(name) is { } a ? a.F : defaultValue;
+    /// <summary>
+    /// Float attribute <paramref name="name"/>; NaN, or an infinity unless <paramref name="infinite"/>
+    /// (Clip's open bounds), is refused: it becomes a layer argument, which JSON cannot even write.
+    /// </summary>
+    public float Float(string name, float defaultValue, bool infinite = false) => Attribute(name) is not { } a ? defaultValue
+        : float.IsFinite(a.F) || (infinite && float.IsInfinity(a.F)) ? a.F
+        : throw Error($"attribute {name} = {a.F.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a finite number");
 
     public string String(string name, string defaultValue) => Attribute(name) is { } a ? a.S.ToStringUtf8() : defaultValue;
 

@@ -182,7 +182,7 @@ internal static partial class NodeImporters
         int rank = x.Shape.Length + 1;
         string mode = n.String("mode", "constant");
         int[] pads = n.Graph.Opset < 11 ? n.Ints("pads") ?? throw n.Error("pads is missing") : n.Constant(1).Ints.Select(p => checked((int)p)).ToArray();
-        float value = n.Graph.Opset < 11 ? n.Float("value", 0f) : n.OptionalConstant(2)?.Floats.Single() ?? 0f;
+        float value = n.Graph.Opset < 11 ? n.Float("value", 0f) : n.OptionalScalar(2) ?? 0f;
         if (n.HasInput(3))
         {
             throw n.Error("the axes input is not supported; give pads for every axis");

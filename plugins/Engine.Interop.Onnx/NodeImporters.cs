@@ -307,8 +307,8 @@ internal static partial class NodeImporters
     private static void Clip(NodeContext n)
     {
         LayerImport x = n.Activation(0);
-        float min = n.Graph.Opset < 11 ? n.Float("min", float.NegativeInfinity) : n.OptionalConstant(1)?.Floats.Single() ?? float.NegativeInfinity;
-        float max = n.Graph.Opset < 11 ? n.Float("max", float.PositiveInfinity) : n.OptionalConstant(2)?.Floats.Single() ?? float.PositiveInfinity;
+        float min = n.Graph.Opset < 11 ? n.Float("min", float.NegativeInfinity, infinite: true) : n.OptionalScalar(1, infinite: true) ?? float.NegativeInfinity;
+        float max = n.Graph.Opset < 11 ? n.Float("max", float.PositiveInfinity, infinite: true) : n.OptionalScalar(2, infinite: true) ?? float.PositiveInfinity;
         if (min == 0 && float.IsPositiveInfinity(max))
         {
             n.AddLayer("relu", [], x.Shape, -1, x.Layer);
@@ -324,8 +324,8 @@ internal static partial class NodeImporters
     private static void Dropout(NodeContext n)
     {
         LayerImport x = n.Activation(0);
-        float ratio = n.Graph.Opset < 12 ? n.Float("ratio", 0.5f) : n.OptionalConstant(1)?.Floats.Single() ?? 0.5f;
-        if (n.IsConstant(2) && n.Constant(2).Ints.Single() != 0)
+        float ratio = n.Graph.Opset < 12 ? n.Float("ratio", 0.5f) : n.OptionalScalar(1) ?? 0.5f;
+        if (n.IsConstant(2) && n.Constant(2).Ints.Any(v => v != 0))
         {
             throw n.Error("training_mode = true is not an inference graph");
         }
