@@ -6,14 +6,16 @@ cd "$(dirname "$0")/.."
 target="$1"; seconds="${2:-600}"
 out="artifacts/fuzz-afl/$target"
 bin=artifacts/fuzz-afl/bin
-if [ ! -f "$bin/.instrumented" ]; then
+# The assemblies that hold the parsers (SharpFuzz rewrites them in place for afl's coverage map); the
+# stamp records the list, so adding one re-instruments a fresh copy.
+dlls="Engine.Abstractions Engine.Core engine Engine.Datasets.Idx Engine.Datasets.Cifar Engine.Interop.Onnx Google.Protobuf"
+if [ "$(cat "$bin/.instrumented" 2>/dev/null)" != "$dlls" ]; then
   rm -rf "$bin"
   dotnet publish fuzz/Engine.Fuzz -c Release -o "$bin" --nologo -v q >/dev/null
-  # Instrument the assemblies that hold the parsers (SharpFuzz rewrites them in place for afl's coverage map).
-  for dll in Engine.Abstractions Engine.Core engine Engine.Datasets.Idx Engine.Datasets.Cifar; do
+  for dll in $dlls; do
     sharpfuzz "$bin/$dll.dll"
   done
-  touch "$bin/.instrumented"
+  echo "$dlls" > "$bin/.instrumented"
 fi
 mkdir -p "$out"
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1

@@ -4,6 +4,10 @@ using Engine.Core;
 using Engine.Datasets.Cifar;
 using Engine.Datasets.Idx;
 using Engine.Imaging;
+using Engine.Backend.OpenBlas;
+using Engine.Interop.Onnx;
+using Engine.Layers.Standard;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Engine.Fuzz;
 
@@ -26,6 +30,8 @@ public static class FuzzTargets
         ["cifar"] = bytes => CifarBinaryReader.Read([Write("fuzz.bin", bytes)], new CifarRecordLayout(1, 0, 10), CifarClassNames.Cifar10),
         ["png"] = bytes => Convert(PngDecoder.Decode(bytes, "fuzz.png")),
         ["pgm"] = bytes => Convert(NetpbmDecoder.Decode(bytes, "fuzz.pgm")),
+        ["npy"] = bytes => NpyFile.ReadFloat32(Write("fuzz.npy", bytes)),
+        ["onnx"] = Onnx,
     };
 
     /// <summary>Runs <paramref name="target"/>; null when it accepted the input, the engine error's message when it refused it.</summary>
@@ -63,6 +69,27 @@ public static class FuzzTargets
             _ = AugmentationPipeline.Parse(augment);
         }
     }
+
+    // What 'engine import' does with a file: the plugin reads it (protobuf, opset, operators, its size
+    // limits), then the engine model is built from it and its weights matched by name and shape. The
+    // build is shape-only (no parameter memory), so hostile sizes cost nothing but their checks.
+    private static void Onnx(byte[] bytes)
+    {
+        string path = Write("fuzz.onnx", bytes);
+        ModelPackage package = new OnnxFormat().Read(path);
+        using Network network = ModelFormats.Build(Catalog.Value, ShapesOnly.Value, package, path);
+    }
+
+    private static readonly Lazy<ComponentCatalog> Catalog = new(() =>
+    {
+        var services = new ServiceCollection();
+        services.AddEngineCore();
+        new StandardLayersPlugin().Register(services);
+        new OnnxPlugin().Register(services);
+        return services.BuildServiceProvider().GetRequiredService<ComponentCatalog>();
+    });
+
+    private static readonly Lazy<ShapeOnlyBackend> ShapesOnly = new(() => new ShapeOnlyBackend(new OpenBlasBackendProvider().Create()));
 
     private static void Convert(DecodedImage image)
     {

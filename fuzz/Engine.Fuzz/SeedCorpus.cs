@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
+using Engine.Cli;
 using Engine.Core;
 using Engine.Imaging;
 
@@ -60,6 +61,29 @@ internal static class SeedCorpus
         Text(folder, "pgm", "p2.pgm", "P2\n3 2\n15\n0 3 6\n9 12 15\n");
         Text(folder, "pgm", "p3.ppm", "P3\n1 2\n255\n255 0 0\n0 0 255\n");
         Bytes(folder, "pgm", "p5-16bit.pgm", [.. Encoding.ASCII.GetBytes("P5\n2 1\n65535\n"), 0x12, 0x34, 0xFF, 0xFF]);
+
+        Npy(folder, "matrix.npy", [2, 3]);
+        Npy(folder, "vector.npy", [5]);
+        Npy(folder, "scalar.npy", []);
+        Npy(folder, "empty.npy", [0, 4]);
+        Npy(folder, "images.npy", [2, 1, 3, 3]);
+        // Version 2 (a 4-byte header length), what numpy writes for a header over 64 KiB; here a short one.
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }".PadRight(51) + "\n";
+        Bytes(folder, "npy", "version2.npy", [0x93, .. "NUMPY"u8, 2, 0, (byte)header.Length, 0, 0, 0, .. Encoding.Latin1.GetBytes(header), 0, 0, 0x80, 0x3F, 0, 0, 0, 0xC0]);
+
+        // ONNX: the small fixtures of the plugin's tests (PyTorch exports, a few kB each; lenet5's is 250 kB,
+        // too large to mutate quickly) beside the operator graphs made by fuzz/onnx-seeds.py.
+        string fixtures = Path.Combine(folder, "..", "..", "tests", "Engine.Interop.Onnx.Tests", "Fixtures");
+        foreach (string name in new[] { "activations.onnx", "inception.onnx", "resnet.onnx" })
+        {
+            Bytes(folder, "onnx", name, File.ReadAllBytes(Path.Combine(fixtures, name)));
+        }
+    }
+
+    private static void Npy(string folder, string name, int[] shape)
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(folder, "npy")).FullName;
+        NpyFile.WriteFloat32(Path.Combine(dir, name), shape, Enumerable.Range(0, shape.Aggregate(1, (a, d) => a * d)).Select(i => (i * 0.37f) - 1).ToArray());
     }
 
     private static byte[] Record(byte label) => [label, .. Enumerable.Range(0, 3072).Select(i => (byte)(i * 31 + label))];

@@ -90,7 +90,15 @@ internal sealed class ImportGraph
         {
             var context = new NodeContext(this, node);
             context.CheckInputs();
-            NodeImporters.Import(context);
+            try
+            {
+                NodeImporters.Import(context);
+            }
+            catch (OverflowException e)
+            {
+                // Checked arithmetic on the node's sizes (a product of dimensions, a window) is the last guard.
+                throw context.Error($"its sizes overflow 32 bits (a dimension, pad or product over {int.MaxValue}): {e.Message}");
+            }
         }
         CheckGraphOutput();
         return new ModelPackage(new ModelSpec(modelName, _layers.ToArray()), InputShape, State);

@@ -72,19 +72,57 @@ internal sealed class NodeContext(ImportGraph graph, NodeProto node)
 
     public ConstantValue? OptionalConstant(int index) => HasInput(index) ? Constant(index) : null;
 
+    /// <summary>Input <paramref name="index"/> as one constant value (Clip's bounds, Dropout's ratio), null when absent; NaN refused, infinities unless <paramref name="infinite"/>.</summary>
+    public float? OptionalScalar(int index, bool infinite = false)
+    {
+        if (OptionalConstant(index) is not { } c)
+        {
+            return null;
+        }
+        if (c.Floats.Length != 1)
+        {
+            throw Error($"input {index} ('{Node.Input[index]}') holds {c.Floats.Length} values; one was expected");
+        }
+        float v = c.Floats[0];
+        return float.IsFinite(v) || (infinite && float.IsInfinity(v)) ? v
+            : throw Error($"input {index} ('{Node.Input[index]}') is {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}, not a finite number");
+    }
+
     public AttributeProto? Attribute(string name) => Node.Attribute.FirstOrDefault(a => a.Name == name);
 
-    public long Int(string name, long defaultValue) => Attribute(name) is { } a ? a.I : defaultValue;
+    public int Int(string name, int defaultValue) => Attribute(name) is { } a ? InRange(name, a.I) : defaultValue;
 
-    public float Float(string name, float defaultValue) => Attribute(name) is { } a ? a.F : defaultValue;
+    /// <summary>
+    /// Float attribute <paramref name="name"/>; NaN, or an infinity unless <paramref name="infinite"/>
+    /// (Clip's open bounds), is refused: it becomes a layer argument, which JSON cannot even write.
+    /// </summary>
+    public float Float(string name, float defaultValue, bool infinite = false) => Attribute(name) is not { } a ? defaultValue
+        : float.IsFinite(a.F) || (infinite && float.IsInfinity(a.F)) ? a.F
+        : throw Error($"attribute {name} = {a.F.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a finite number");
 
     public string String(string name, string defaultValue) => Attribute(name) is { } a ? a.S.ToStringUtf8() : defaultValue;
 
-    public int[]? Ints(string name) => Attribute(name) is { } a ? a.Ints.Select(v => checked((int)v)).ToArray() : null;
+    public int[]? Ints(string name) => Attribute(name) is { } a ? a.Ints.Select(v => InRange(name, v)).ToArray() : null;
+
+    /// <summary>Attribute <paramref name="name"/> with one value per spatial axis (strides, dilations); <paramref name="defaultValue"/> when absent.</summary>
+    public int[] Ints(string name, int count, int[] defaultValue) => Ints(name) is not int[] values ? defaultValue
+        : values.Length == count ? values
+        : throw Error($"{name} {OnnxImporter.Format(values)} should have {count} value{(count == 1 ? "" : "s")}, one per spatial axis");
+
+    // ONNX attributes are 64-bit; every size, axis or count the engine takes fits 32 bits.
+    private int InRange(string name, long value) => value is >= int.MinValue and <= int.MaxValue
+        ? (int)value
+        : throw Error($"attribute {name} = {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range");
 
     /// <summary>Defines the node's first output; any other output that something reads is refused.</summary>
     public void Define(ImportValue value)
     {
+        // An activation of a hostile size (padding that wrapped around, a window larger than its input)
+        // stops here, naming the node, before a layer is built on it.
+        if (value is LayerImport { Shape: var shape } && (shape.Any(d => d < 1) || shape.Aggregate(1L, (a, d) => a > OnnxImporter.MaxInputElements ? a : a * d) > OnnxImporter.MaxInputElements))
+        {
+            throw Error($"its output {OnnxImporter.Format(shape)} has an empty axis or more than {OnnxImporter.MaxInputElements} elements per sample");
+        }
         for (int i = 1; i < Node.Output.Count; i++)
         {
             if (Node.Output[i].Length > 0 && Graph.Uses(Node.Output[i]) > 0)

@@ -11,7 +11,7 @@ internal static partial class NodeImporters
         AttributeProto attribute = n.Node.Attribute.FirstOrDefault() ?? throw n.Error("no value attribute");
         return attribute.Name switch
         {
-            "value" => OnnxTensors.Decode(attribute.T, n.Describe()),
+            "value" => OnnxTensors.Decode(attribute.T ?? throw n.Error("attribute 'value' holds no tensor"), n.Describe()),
             "value_float" => new ConstantValue([], [attribute.F], [(long)attribute.F]),
             "value_floats" => new ConstantValue([attribute.Floats.Count], attribute.Floats.ToArray(), attribute.Floats.Select(f => (long)f).ToArray()),
             "value_int" => new ConstantValue([], [attribute.I], [attribute.I]),
@@ -48,17 +48,27 @@ internal static partial class NodeImporters
         ConstantValue c = n.Constant(0);
         long[] axes = n.Graph.Opset < 13 ? (n.Ints("axes") ?? []).Select(a => (long)a).ToArray() : n.OptionalConstant(1)?.Ints ?? [];
         var dims = c.Dims.ToList();
+        // Axes index the output of Unsqueeze and the input of Squeeze; each once, within the rank.
+        int rank = n.OpType == "Unsqueeze" ? dims.Count + axes.Length : dims.Count;
+        long[] resolved = axes.Select(a => a < 0 ? a + rank : a).ToArray();
+        if (resolved.Any(a => a < 0 || a >= rank) || resolved.Distinct().Count() != resolved.Length)
+        {
+            throw n.Error($"axes {OnnxTensors.Dims(axes)} are not distinct axes of a rank-{rank} tensor");
+        }
         if (n.OpType == "Unsqueeze")
         {
-            int rank = dims.Count + axes.Length;
-            foreach (long axis in axes.Select(a => a < 0 ? a + rank : a).Order())
+            foreach (long axis in resolved.Order())
             {
                 dims.Insert((int)axis, 1);
             }
         }
         else
         {
-            var drop = axes.Length == 0 ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet() : axes.Select(a => (int)(a < 0 ? a + dims.Count : a)).ToHashSet();
+            if (resolved.FirstOrDefault(a => dims[(int)a] != 1, -1) is long axis and >= 0)
+            {
+                throw n.Error($"axis {axis} of {OnnxTensors.Dims(c.Dims)} has size {dims[(int)axis]}, not 1");
+            }
+            var drop = axes.Length == 0 ? Enumerable.Range(0, dims.Count).Where(i => dims[i] == 1).ToHashSet() : resolved.Select(a => (int)a).ToHashSet();
             dims = dims.Where((_, i) => !drop.Contains(i)).ToList();
         }
         n.Define(new ConstantImport(c with { Dims = dims.ToArray() }));
@@ -172,7 +182,7 @@ internal static partial class NodeImporters
         int rank = x.Shape.Length + 1;
         string mode = n.String("mode", "constant");
         int[] pads = n.Graph.Opset < 11 ? n.Ints("pads") ?? throw n.Error("pads is missing") : n.Constant(1).Ints.Select(p => checked((int)p)).ToArray();
-        float value = n.Graph.Opset < 11 ? n.Float("value", 0f) : n.OptionalConstant(2)?.Floats.Single() ?? 0f;
+        float value = n.Graph.Opset < 11 ? n.Float("value", 0f) : n.OptionalScalar(2) ?? 0f;
         if (n.HasInput(3))
         {
             throw n.Error("the axes input is not supported; give pads for every axis");

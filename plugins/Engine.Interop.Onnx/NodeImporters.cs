@@ -73,14 +73,14 @@ internal static partial class NodeImporters
         {
             throw n.Error($"kernel_shape {OnnxImporter.Format(ks)} differs from the weight's {OnnxImporter.Format(kernel)}");
         }
-        int groups = (int)n.Int("group", 1);
+        int groups = n.Int("group", 1);
         int filters = (int)w.Dims[0];
         if (groups < 1 || x.Shape[0] != w.Dims[1] * groups || filters % groups != 0)
         {
             throw n.Error($"{x.Shape[0]} input channels do not match weight {OnnxTensors.Dims(w.Dims)} with group {groups}");
         }
-        int[] stride = n.Ints("strides") ?? Ones(rank);
-        int[] dilation = n.Ints("dilations") ?? Ones(rank);
+        int[] stride = n.Ints("strides", rank, Ones(rank));
+        int[] dilation = n.Ints("dilations", rank, Ones(rank));
         int[] spatial = x.Shape[1..];
         if (x.PadBefore is not null)
         {
@@ -195,8 +195,8 @@ internal static partial class NodeImporters
         {
             throw n.Error($"a {kernel.Length}-D window over input {OnnxImporter.Format(x.Shape)}: expected 1 to 3 spatial axes");
         }
-        int[] stride = n.Ints("strides") ?? Ones(rank);
-        if ((n.Ints("dilations") ?? Ones(rank)).Any(d => d != 1))
+        int[] stride = n.Ints("strides", rank, Ones(rank));
+        if (n.Ints("dilations", rank, Ones(rank)).Any(d => d != 1))
         {
             throw n.Error("dilated pooling has no engine layer");
         }
@@ -315,8 +315,8 @@ internal static partial class NodeImporters
     private static void Clip(NodeContext n)
     {
         LayerImport x = n.Activation(0);
-        float min = n.Graph.Opset < 11 ? n.Float("min", float.NegativeInfinity) : n.OptionalConstant(1)?.Floats.Single() ?? float.NegativeInfinity;
-        float max = n.Graph.Opset < 11 ? n.Float("max", float.PositiveInfinity) : n.OptionalConstant(2)?.Floats.Single() ?? float.PositiveInfinity;
+        float min = n.Graph.Opset < 11 ? n.Float("min", float.NegativeInfinity, infinite: true) : n.OptionalScalar(1, infinite: true) ?? float.NegativeInfinity;
+        float max = n.Graph.Opset < 11 ? n.Float("max", float.PositiveInfinity, infinite: true) : n.OptionalScalar(2, infinite: true) ?? float.PositiveInfinity;
         if (min == 0 && float.IsPositiveInfinity(max))
         {
             n.AddLayer("relu", [], x.Shape, -1, x.Layer);
@@ -333,8 +333,8 @@ internal static partial class NodeImporters
     private static void Dropout(NodeContext n)
     {
         LayerImport x = n.Activation(0);
-        float ratio = n.Graph.Opset < 12 ? n.Float("ratio", 0.5f) : n.OptionalConstant(1)?.Floats.Single() ?? 0.5f;
-        if (n.IsConstant(2) && n.Constant(2).Ints.Single() != 0)
+        float ratio = n.Graph.Opset < 12 ? n.Float("ratio", 0.5f) : n.OptionalScalar(1) ?? 0.5f;
+        if (n.IsConstant(2) && n.Constant(2).Ints.Any(v => v != 0))
         {
             throw n.Error("training_mode = true is not an inference graph");
         }

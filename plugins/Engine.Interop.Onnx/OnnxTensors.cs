@@ -32,6 +32,11 @@ internal static class OnnxTensors
             {
                 throw new FormatException($"{what} has a negative dimension ({Dims(tensor.Dims)})");
             }
+            // A zero dimension makes the product 0 whatever the others are: bound each, as engine shapes are 32-bit.
+            if (d > int.MaxValue)
+            {
+                throw new FormatException($"{what} has a dimension over {int.MaxValue} ({Dims(tensor.Dims)})");
+            }
             count = d == 0 ? 0 : count > long.MaxValue / d ? throw new FormatException($"{what} has dimensions {Dims(tensor.Dims)} whose product overflows") : count * d;
         }
         var type = (TensorProto.Types.DataType)tensor.DataType;

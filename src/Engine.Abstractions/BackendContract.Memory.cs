@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Engine;
 
 /// <summary>Memory ops: allocation, host copies, device copies and fills.</summary>
@@ -20,7 +22,22 @@ public static partial class BackendContract
         {
             throw new ArgumentException($"Allocate: {shape} has {count} elements; the {backend.Name} backend handles at most {maxElements} elements per tensor", nameof(shape));
         }
+        // A CPU backend's tensors live in host memory: one larger than the machine's memory (or its
+        // container's limit) is refused before it is asked for, instead of failing half-way while it is
+        // filled or being killed by the system. Small tensors skip the query.
+        long bytes = count * dataType.SizeInBytes();
+        if (backend.Device == DeviceKind.Cpu && bytes > MemoryQueryThreshold && bytes > HostMemoryBytes)
+        {
+            throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture,
+                $"{shape} of {dataType} needs {bytes / 1e9:0.0#} GB; this machine has {HostMemoryBytes / 1e9:0.0#} GB of memory"));
+        }
     }
+
+    // 64 MiB: below it the allocation fits any machine the engine runs on.
+    private const long MemoryQueryThreshold = 64L << 20;
+
+    // The machine's memory, or its container's (or DOTNET_GCHeapHardLimit's) limit: what the runtime reports as usable.
+    private static long HostMemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     /// <summary>
     /// <see cref="IBackend.CopyFromHost{T}"/>: destination is owned by the backend, of any data type

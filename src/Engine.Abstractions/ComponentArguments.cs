@@ -52,7 +52,7 @@ public sealed class ComponentArguments
         if (TryNumber(node, out d) && d == Math.Floor(d))
         {
             // 1e10 is an integer, just not one that fits: say so rather than "expected an integer".
-            throw new ConfigurationException($"{Owner}: argument '{name}' is {node.ToJsonString()}; it must be in [{min}, {max}]");
+            throw new ConfigurationException($"{Owner}: argument '{name}' is {Text(node)}; it must be in [{min}, {max}]");
         }
         throw Invalid(name, node, "an integer");
     }
@@ -141,7 +141,7 @@ public sealed class ComponentArguments
             values[i] = (int)d;
             if (values[i] < min || values[i] > max)
             {
-                throw new ConfigurationException($"{Owner}: argument '{name}' is {node.ToJsonString()}; each value must be in [{min}, {max}]");
+                throw new ConfigurationException($"{Owner}: argument '{name}' is {Text(node)}; each value must be in [{min}, {max}]");
             }
         }
         return values;
@@ -178,15 +178,31 @@ public sealed class ComponentArguments
             : value;
 
     // Parsing the JSON text works whatever CLR type a JsonValue was built from (int, double, element).
+    // A value built in code (a model importer's float attribute) may be NaN or infinite, which has no
+    // JSON text: it is read directly, and the callers refuse it as not finite.
     private static bool TryNumber(JsonNode node, out double d)
     {
+        if (NonFinite(node) is double special)
+        {
+            d = special;
+            return true;
+        }
         d = 0;
         return node.GetValueKind() == JsonValueKind.Number
             && double.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d);
     }
 
+    private static double? NonFinite(JsonNode node) =>
+        node is not JsonValue value ? null
+        : value.TryGetValue(out double d) && !double.IsFinite(d) ? d
+        : value.TryGetValue(out float f) && !float.IsFinite(f) ? f
+        : null;
+
+    // The argument as the user (or importer) gave it, for messages; NaN and infinities by name.
+    private static string Text(JsonNode node) => NonFinite(node) is double special ? Format(special) : node.ToJsonString();
+
     private ConfigurationException Invalid(string name, JsonNode node, string expected) =>
-        new($"{Owner}: argument '{name}' is {node.ToJsonString()}; expected {expected}");
+        new($"{Owner}: argument '{name}' is {Text(node)}; expected {expected}");
 
     private static string Format(double d) => d.ToString("G6", CultureInfo.InvariantCulture);
 }

@@ -66,9 +66,13 @@ internal static class ModelFormats
     /// file does not carry (a dropout layer's seed) keeps the network's own value; an entry the model
     /// lacks, or of another shape, is an error naming <paramref name="source"/>.
     /// </summary>
-    public static Network Build(EngineHost host, IBackend backend, ModelPackage package, string source)
+    public static Network Build(EngineHost host, IBackend backend, ModelPackage package, string source) =>
+        Build(host.Catalog, backend, package, source);
+
+    /// <summary><see cref="Build(EngineHost, IBackend, ModelPackage, string)"/> with the layers of <paramref name="catalog"/> (the fuzz target's, without plugin loading).</summary>
+    public static Network Build(ComponentCatalog catalog, IBackend backend, ModelPackage package, string source)
     {
-        Network network = Network.Build(package.Spec, host.Catalog, backend, package.InputShape, seed: 1);
+        Network network = Network.Build(package.Spec, catalog, backend, package.InputShape, seed: 1);
         try
         {
             var state = new StateDictionary();

@@ -17,13 +17,14 @@ internal static partial class NpyFile
     /// <summary>Reads a float32 array: its shape and values.</summary>
     public static (int[] Shape, float[] Values) ReadFloat32(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadBounded(path);
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic))
         {
             throw new DataFormatException(path, "is not a .npy file (no \\x93NUMPY magic)");
         }
         int major = bytes[6];
-        int headerLength, offset;
+        long headerLength;
+        int offset;
         if (major == 1)
         {
             headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8));
@@ -31,18 +32,19 @@ internal static partial class NpyFile
         }
         else if (major is 2 or 3 && bytes.Length >= 12)
         {
-            headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+            headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
             offset = 12;
         }
         else
         {
             throw new DataFormatException(path, $".npy version {major} is not supported (1, 2 or 3)");
         }
+        // In long: a version 2 header length near 4 GiB would overflow an int sum and pass the check.
         if (offset + headerLength > bytes.Length)
         {
-            throw new DataFormatException(path, "is truncated inside its header");
+            throw new DataFormatException(path, string.Create(CultureInfo.InvariantCulture, $"is truncated inside its header ({headerLength:N0} bytes declared, {bytes.Length - offset:N0} present)"));
         }
-        string header = Encoding.Latin1.GetString(bytes, offset, headerLength);
+        string header = Encoding.Latin1.GetString(bytes, offset, (int)headerLength);
         string descr = Field(DescrPattern(), header, path, "descr");
         if (descr is not ("<f4" or "=f4" or "f4"))
         {
@@ -53,13 +55,18 @@ internal static partial class NpyFile
             throw new DataFormatException(path, "is in Fortran order; save a C-ordered array (numpy.ascontiguousarray)");
         }
         string shapeText = Field(ShapePattern(), header, path, "shape");
-        int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => int.Parse(d, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        int data = offset + headerLength;
-        if (bytes.Length - data != count * 4)
+        int[] shape = ParseShape(shapeText, path);
+        long count = 1;
+        foreach (int d in shape)
         {
-            throw new DataFormatException(path, $"shape ({shapeText}) needs {count * 4} bytes of data but the file has {bytes.Length - data}");
+            // Bounded by the data present, so a product of hostile dimensions cannot wrap around to a plausible size.
+            count = d == 0 ? 0 : count > bytes.Length / d ? long.MaxValue : count * d;
+        }
+        int data = offset + (int)headerLength;
+        if (count == long.MaxValue || bytes.Length - data != count * 4)
+        {
+            string needed = count == long.MaxValue ? "more bytes than any file this reader takes" : string.Create(CultureInfo.InvariantCulture, $"{count * 4:N0} bytes");
+            throw new DataFormatException(path, string.Create(CultureInfo.InvariantCulture, $"shape ({shapeText}) needs {needed} of data but the file has {bytes.Length - data:N0}"));
         }
         var values = new float[count];
         for (int i = 0; i < values.Length; i++)
@@ -67,6 +74,61 @@ internal static partial class NpyFile
             values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(data + (4 * i)));
         }
         return (shape, values);
+    }
+
+    // "3, 4" or "5," (NumPy's one-element tuple) or "" (a scalar): each dimension a non-negative int.
+    private static int[] ParseShape(string text, string path)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length > 1 && parts[^1].Length == 0)
+        {
+            parts = parts[..^1];
+        }
+        if (parts is [""])
+        {
+            return [];
+        }
+        var shape = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+            {
+                throw new DataFormatException(path, string.Create(CultureInfo.InvariantCulture, $"shape ({text}): dimension '{parts[i]}' is not a whole number from 0 to {int.MaxValue:N0}"));
+            }
+        }
+        return shape;
+    }
+
+    // The whole file, refusing what cannot be one array: over the 2 GiB an array holds, or not a regular
+    // file (/dev/zero, a pipe), which would otherwise be read until memory runs out.
+    private static byte[] ReadBounded(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw new DataFormatException(path, Directory.Exists(path) ? "is a folder, not a .npy file" : "file not found");
+        }
+        if (info.Length > Array.MaxLength)
+        {
+            throw new DataFormatException(path, string.Create(CultureInfo.InvariantCulture, $"is {info.Length:N0} bytes, more than the {Array.MaxLength:N0} bytes one array can hold"));
+        }
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var bytes = new byte[info.Length];
+        int total = 0, read;
+        while (total < bytes.Length && (read = stream.Read(bytes, total, bytes.Length - total)) > 0)
+        {
+            total += read;
+        }
+        if (total < bytes.Length)
+        {
+            throw new DataFormatException(path, string.Create(CultureInfo.InvariantCulture, $"changed while it was read ({total:N0} of {bytes.Length:N0} bytes)"));
+        }
+        // A regular file yields no more than its length: more means a device, a pipe or a /proc file.
+        if (stream.ReadByte() >= 0)
+        {
+            throw new DataFormatException(path, "is not a regular file (a device or a pipe?): refused");
+        }
+        return bytes;
     }
 
     /// <summary>Writes a float32 array of <paramref name="shape"/> as .npy version 1.</summary>

@@ -34,7 +34,9 @@ internal static class SummaryCommand
             : result.GetValue(Dataset) is string dataset ? DatasetShape(host, dataset, result)
             : ModelFormats.DeclaredInput(host, model) ?? DefaultInput(host, model) ?? DatasetShape(host, "mnist", result);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
-        using Network network = host.BuildNetwork(spec, backend, inputShape, seed: 1);
+        // Shapes and counts only: parameters get no memory (a 1.6-billion-parameter model would take 6 GB).
+        using var shapes = new ShapeOnlyBackend(backend);
+        using Network network = host.BuildNetwork(spec, shapes, inputShape, seed: 1);
         SummaryRenderer.Write(ModelSummary.Of(network), output, TerminalOutput.IsInteractive(output));
         return 0;
     }

@@ -35,6 +35,10 @@ internal static class LayerSizes
             string message = e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal).Replace("Allocate: ", "", StringComparison.Ordinal);
             throw new ConfigurationException($"{owner}{Arguments(spec)}: a parameter too large for the backend: {message}");
         }
+        catch (InsufficientMemoryException e)
+        {
+            throw new ConfigurationException($"{owner}{Arguments(spec)}: a parameter too large for this machine's memory: {e.Message}");
+        }
         catch (OutOfMemoryException)
         {
             throw new ConfigurationException($"{owner}{Arguments(spec)}: not enough memory for its parameters ({SizeLimits.Bytes(SizeLimits.AvailableBytes)} available)");

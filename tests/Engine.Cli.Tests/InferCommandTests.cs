@@ -44,11 +44,23 @@ public sealed class InferCommandTests : IDisposable
         Assert.Equal(expected, a);
     }
 
+    [Fact]
+    public void ADeviceAsTheInputIsRefusedNotReadUntilMemoryRunsOut()
+    {
+        if (!File.Exists("/dev/zero"))
+        {
+            return; // no character devices to read (Windows)
+        }
+        var (code, _, error) = CliRunner.Run("infer", "--checkpoint", TrainedCheckpoint.Path, "--input", "/dev/zero", "--output", Path.Combine(_folder, "y.npy"));
+        Assert.Equal(1, code);
+        Assert.Equal("error: /dev/zero: is not a regular file (a device or a pipe?): refused", error.TrimEnd());
+    }
+
     [Theory]
     [InlineData("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 1, 28, 28), }", "holds dtype '>f4', not float32 ('<f4'); convert it with array.astype(numpy.float32)")]
     [InlineData("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 28, 28), }", "holds dtype '<f8', not float32 ('<f4')")]
     [InlineData("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1, 28, 28), }", "is in Fortran order; save a C-ordered array (numpy.ascontiguousarray)")]
-    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }", "shape (2, 1, 28, 28) needs 6272 bytes of data but the file has 3136")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }", "shape (2, 1, 28, 28) needs 6,272 bytes of data but the file has 3,136")]
     public void OtherArraysAreOneErrorLine(string header, string message)
     {
         string input = Path.Combine(_folder, "x.npy");

@@ -100,6 +100,35 @@ public sealed class SummaryCommandTests
         }
     }
 
+    [Fact]
+    public void AModelTooLargeToAllocateIsSummarisedWithoutItsMemoryAndStillRefusedForTraining()
+    {
+        // 11.4 billion parameters (45 GB in float32), the first of them alone over one tensor's 2^31 values.
+        string path = Path.Combine(Path.GetTempPath(), $"engine-summary-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """
+            {"name": "huge", "layers": [{"type": "flatten"}, {"type": "dense", "units": 3000000, "name": "wide"},
+              {"type": "dense", "units": 3000, "name": "narrow"}, {"type": "dense", "units": 10, "name": "out"}]}
+            """);
+        try
+        {
+            var (code, output, error) = CliRunner.Run("summary", "--model", path, "--input", "1x28x28");
+            Assert.Equal("", error);
+            Assert.Equal(0, code);
+            // 784·3,000,000 + 3,000,000; 3,000,000·3,000 + 3,000; 3,000·10 + 10.
+            Assert.Matches(@"\nwide +dense +flatten1 +3000000 +2,355,000,000 ", output);
+            Assert.Matches(@"\nnarrow +dense +wide +3000 +9,000,003,000 ", output);
+            Assert.Contains("parameters  11,355,033,010 ", output);
+
+            (code, _, error) = CliRunner.Run("train", "--data", RepoPaths.Mnist, "--limit", "100", "--model", path);
+            Assert.Equal(1, code);
+            Assert.Equal("error: model 'huge' layer #2 'wide' (dense) with {\"units\":3000000}: a parameter too large for the backend: [3000000, 784] has 2352000000 elements; the openblas backend handles at most 2147483647 elements per tensor", error.TrimEnd());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("1xa", "error: --input must be positive dimensions such as 1x28x28, got '1xa'")]
     [InlineData("3x0x8", "error: --input must be positive dimensions such as 1x28x28, got '3x0x8'")]

@@ -42,5 +42,29 @@ public sealed class FuzzRegressionTests
         Assert.NotNull(FuzzTargets.Run("cifar", new byte[3072]));
         Assert.NotNull(FuzzTargets.Run("model-json", "{\"name\": \"m\", \"layers\": [{\"type\": 5}]}"u8.ToArray()));
         Assert.NotNull(FuzzTargets.Run("config", "{\"epochs\": \"many\"}"u8.ToArray()));
+        Assert.NotNull(FuzzTargets.Run("onnx", [0x08, 0x07, 0x12]));
+        Assert.NotNull(FuzzTargets.Run("onnx", []));
+    }
+
+    [Theory]
+    // A version 2 header length near 4 GiB (once an int overflow past the truncation check).
+    [InlineData("version 2, header length 0xFFFFFFFF", new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 2, 0, 0xFF, 0xFF, 0xFF, 0xFF, (byte)'{' })]
+    public void MalformedNpyHeadersAreEngineErrors(string what, byte[] bytes)
+    {
+        Assert.True(FuzzTargets.Run("npy", bytes) is string, what);
+    }
+
+    [Theory]
+    [InlineData("(3L,)", "dimension '3L' is not a whole number")]
+    [InlineData("(99999999999,)", "dimension '99999999999' is not a whole number")]
+    [InlineData("(-1,)", "dimension '-1' is not a whole number")]
+    // 2^31−1 cubed wraps a 64-bit product; bounded by the data present instead.
+    [InlineData("(2147483647, 2147483647, 2147483647)", "needs more bytes than any file this reader takes")]
+    [InlineData("(2, 3)", "needs 24 bytes of data but the file has 8")]
+    public void NpyShapesThatCannotBeTheDataAreNamed(string shape, string expected)
+    {
+        string header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}\n";
+        byte[] bytes = [0x93, .. "NUMPY"u8, 1, 0, (byte)header.Length, 0, .. System.Text.Encoding.ASCII.GetBytes(header), .. new byte[8]];
+        Assert.Contains(expected, FuzzTargets.Run("npy", bytes));
     }
 }

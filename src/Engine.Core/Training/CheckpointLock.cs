@@ -6,7 +6,9 @@ namespace Engine.Core;
 /// <summary>
 /// Stops two runs writing the same checkpoint: a lock file <c>FILE.lock</c> next to it, created
 /// exclusively and holding the owner's process id, deleted on <see cref="Dispose"/>. A lock whose
-/// process no longer runs (a run killed with SIGKILL) is stale and taken over.
+/// process no longer runs (a run killed with SIGKILL) is stale and taken over. On Linux the file also
+/// holds the process's start time (field 22 of <c>/proc/PID/stat</c>), so a process id the system has
+/// since given to an unrelated process does not look like the owner still running.
 /// </summary>
 public sealed class CheckpointLock : IDisposable
 {
@@ -36,15 +38,16 @@ public sealed class CheckpointLock : IDisposable
             try
             {
                 var file = new FileStream(lockPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.DeleteOnClose);
-                byte[] pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+                string owner = StartTime(Environment.ProcessId) is string started ? $"{Environment.ProcessId} {started}" : $"{Environment.ProcessId}";
+                byte[] pid = System.Text.Encoding.ASCII.GetBytes(owner + "\n");
                 file.Write(pid);
                 file.Flush();
                 return new CheckpointLock(lockPath, file);
             }
             catch (IOException) when (File.Exists(lockPath) && attempt == 0)
             {
-                int? owner = Owner(lockPath);
-                if (owner is int pid && IsRunning(pid))
+                (int? owner, string? started) = Owner(lockPath);
+                if (owner is int pid && IsRunning(pid) && (started is null || StartTime(pid) is not string now || now == started))
                 {
                     throw new ConfigurationException($"checkpoint {full} is being written by another run (process {pid}; lock file {lockPath}): wait for it to finish, or give another --checkpoint");
                 }
@@ -56,12 +59,34 @@ public sealed class CheckpointLock : IDisposable
     /// <summary>Releases the lock (the lock file is deleted).</summary>
     public void Dispose() => _file.Dispose();
 
-    private static int? Owner(string lockPath)
+    // "PID" or "PID STARTTIME"; (null, null) when unreadable.
+    private static (int? Pid, string? Started) Owner(string lockPath)
     {
         try
         {
-            string text = File.ReadAllText(lockPath).Trim();
-            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
+            string[] words = File.ReadAllText(lockPath).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            int? pid = words.Length > 0 && int.TryParse(words[0], NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? id : null;
+            return (pid, words.Length > 1 ? words[1] : null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, null);
+        }
+    }
+
+    /// <summary>
+    /// When process <paramref name="pid"/> started, in clock ticks since boot (Linux: field 22 of
+    /// <c>/proc/PID/stat</c>); null where there is no /proc or no such process.
+    /// </summary>
+    private static string? StartTime(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            // "PID (COMMAND) STATE PPID …": the command may hold spaces and parentheses, so fields are
+            // counted after its last ')'; STATE is field 3, so the start time (22) is the 20th after it.
+            string[] fields = stat[(stat.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 19 ? fields[19] : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

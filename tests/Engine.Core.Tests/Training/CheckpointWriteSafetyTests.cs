@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Engine.Core.Tests.Training;
@@ -79,7 +80,49 @@ public sealed class CheckpointWriteSafetyTests
         Assert.False(File.Exists(file + ".lock"));
         using (CheckpointLock.Acquire(file))
         {
-            Assert.Equal($"{Environment.ProcessId}\n", File.ReadAllText(file + ".lock"));
+            string expected = OperatingSystem.IsLinux() ? $"{Environment.ProcessId} {StartTime(Environment.ProcessId)}\n" : $"{Environment.ProcessId}\n";
+            Assert.Equal(expected, File.ReadAllText(file + ".lock"));
         }
+    }
+
+    [Fact]
+    public void ALockNamingALiveButUnrelatedProcessIsStale()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the start time comes from /proc
+        }
+        using var folder = new TrainingFixtures.TempFolder();
+        string file = folder.File("a.ckpt");
+        // A process that runs now under the id a killed run once had: its start time differs from the recorded one.
+        using var unrelated = System.Diagnostics.Process.Start("sleep", "60");
+        try
+        {
+            string started = StartTime(unrelated.Id);
+            File.WriteAllText(file + ".lock", $"{unrelated.Id} {long.Parse(started, CultureInfo.InvariantCulture) + 1}\n");
+            using (CheckpointLock.Acquire(file))
+            {
+                Assert.StartsWith($"{Environment.ProcessId} ", File.ReadAllText(file + ".lock"));
+            }
+
+            // The same process with its own start time (or a lock of the older pid-only form) still holds it.
+            foreach (string owner in new[] { $"{unrelated.Id} {started}\n", $"{unrelated.Id}\n" })
+            {
+                File.WriteAllText(file + ".lock", owner);
+                var error = Assert.Throws<ConfigurationException>(() => CheckpointLock.Acquire(file));
+                Assert.Contains($"process {unrelated.Id};", error.Message);
+            }
+        }
+        finally
+        {
+            unrelated.Kill();
+        }
+    }
+
+    // Field 22 of /proc/PID/stat, counted after the command's closing parenthesis.
+    private static string StartTime(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
     }
 }
