@@ -26,13 +26,14 @@ internal static class VisualizeCommand
     private static readonly Option<int> MaxFilters = new("--max-filters") { Description = "Draw at most this many filters or maps", DefaultValueFactory = _ => 64 };
     private static readonly Option<int> MaxChannels = new("--max-channels") { Description = "Draw at most this many input channels per filter", DefaultValueFactory = _ => 16 };
     private static readonly Option<int> Zoom = new("--zoom") { Description = "Pixels per weight or activation (default: about 32-pixel filter tiles, 64-pixel map tiles)", DefaultValueFactory = _ => 0 };
+    private static readonly Option<bool> SharedScale = new("--shared-scale") { Description = "One scale for all drawn filters, written on the colour bar (default: each filter on its own scale)" };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Model seed when there is no checkpoint", DefaultValueFactory = _ => 1UL };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("visualize", "Draw a convolution's filters, or a layer's feature maps for one input, as a PNG grid")
         {
-            CheckpointFile, Model, Layer, OutputFile, FeatureMaps, Image, Index, Dataset, Data, Input, MaxFilters, MaxChannels, Zoom, Seed,
+            CheckpointFile, Model, Layer, OutputFile, FeatureMaps, Image, Index, Dataset, Data, Input, MaxFilters, MaxChannels, Zoom, SharedScale, Seed,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -93,14 +94,14 @@ internal static class VisualizeCommand
             Parameter weight = ConvolutionWeight(layer) ?? throw NotConvolution(network, layerName, layer);
             float[] values = new float[weight.Value.ElementCount];
             backend.CopyToHost<float>(weight.Value, values);
-            FilterPicture picture = FilterGrid.Render(values, weight.Value.Shape, result.GetValue(MaxFilters), result.GetValue(MaxChannels), result.GetValue(Zoom));
-            picture.Image.SavePng(path);
+            FilterPicture picture = FilterGrid.Render(values, weight.Value.Shape, result.GetValue(MaxFilters), result.GetValue(MaxChannels), result.GetValue(Zoom), sharedScale: result.GetValue(SharedScale));
+            FilterGrid.WithScaleBar(picture).SavePng(path);
             lines.Add(("layer", $"{layer.Name} ({layer.Kind}), weights {EvalCommand.Dims(weight.Value.Shape)}"));
             lines.Add(("drawn", picture.Colour
                 ? $"{picture.FiltersShown} of {picture.Filters} filters in colour (channels 0, 1, 2 as red, green, blue), {picture.Zoom} px per weight"
                 : picture.Channels == 1 ? $"{picture.FiltersShown} of {picture.Filters} filters of one channel in a grid, {picture.Zoom} px per weight"
                 : $"{picture.FiltersShown} of {picture.Filters} filters (rows) × {picture.ChannelsShown} of {picture.Channels} input channels (columns), {picture.Zoom} px per weight"));
-            lines.Add(("scale", picture.Scale));
+            lines.Add(("scale", picture.Scale + "; the colour bar right of the grid shows it"));
         }
         else
         {
@@ -120,11 +121,11 @@ internal static class VisualizeCommand
             }
             float[] activations = PredictCommand.Logits(network, sample);
             FeatureMapPicture picture = FeatureMapGrid.Render(activations, mapShape, result.GetValue(MaxFilters), result.GetValue(Zoom));
-            picture.Image.SavePng(path);
+            FeatureMapGrid.WithScaleBar(picture).SavePng(path);
             ILayer layer = network.Layers[^1];
             lines.Add(("layer", $"{layer.Name} ({layer.Kind}), output {EvalCommand.Dims(mapShape)}"));
             lines.Add(("drawn", $"{picture.MapsShown} of {picture.Maps} maps, {picture.Zoom} px per activation"));
-            lines.Add(("scale", picture.Scale));
+            lines.Add(("scale", picture.Scale + "; the colour bar right of the grid shows it"));
         }
         lines.Add(("image", $"{path} ({ImageSize(path)})"));
         foreach ((string key, string value) in lines)

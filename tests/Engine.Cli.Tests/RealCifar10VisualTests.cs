@@ -38,8 +38,8 @@ public sealed partial class RealCifar10VisualTests
         Assert.True(code == 0, error);
         Assert.Contains("32 of 32 filters in colour", output);
         DecodedImage image = ImageDecoder.Load(filters);
-        // 32 3×3 filters at 10 px in a 6×6 grid: 1 + 6·31 a side; colour means the channels differ somewhere.
-        Assert.Equal((187, 187), (image.Width, image.Height));
+        // 32 3×3 filters at 10 px in a 6×6 grid: 1 + 6·31 a side, then the colour bar; colour means the channels differ somewhere.
+        Assert.Equal((187 + Engine.Visualization.ScaleBar.PanelWidth, Engine.Visualization.ScaleBar.MinimumHeight), (image.Width, image.Height));
         Assert.Contains(Enumerable.Range(0, 31), i => image[1 + i, 1 + i, 0] != image[1 + i, 1 + i, 1]);
     }
 
