@@ -91,12 +91,10 @@ internal static class VisualizeCommand
         {
             using Network network = Build(host, spec, backend, inputShape, checkpoint, seed);
             ILayer layer = network.Layers[layerIndex];
-            Parameter weight = ConvolutionWeight(layer) ?? throw NotConvolution(network, layerName, layer);
-            float[] values = new float[weight.Value.ElementCount];
-            backend.CopyToHost<float>(weight.Value, values);
-            FilterPicture picture = FilterGrid.Render(values, weight.Value.Shape, result.GetValue(MaxFilters), result.GetValue(MaxChannels), result.GetValue(Zoom), sharedScale: result.GetValue(SharedScale));
+            (float[] values, Shape filterShape, bool isFixed) = Filters(layer, backend) ?? throw NotConvolution(network, layerName, layer);
+            FilterPicture picture = FilterGrid.Render(values, filterShape, result.GetValue(MaxFilters), result.GetValue(MaxChannels), result.GetValue(Zoom), sharedScale: result.GetValue(SharedScale));
             FilterGrid.WithScaleBar(picture).SavePng(path);
-            lines.Add(("layer", $"{layer.Name} ({layer.Kind}), weights {EvalCommand.Dims(weight.Value.Shape)}"));
+            lines.Add(("layer", $"{layer.Name} ({layer.Kind}), {(isFixed ? "fixed kernels" : "weights")} {EvalCommand.Dims(filterShape)}"));
             lines.Add(("drawn", picture.Colour
                 ? $"{picture.FiltersShown} of {picture.Filters} filters in colour (channels 0, 1, 2 as red, green, blue), {picture.Zoom} px per weight"
                 : picture.Channels == 1 ? $"{picture.FiltersShown} of {picture.Filters} filters of one channel in a grid, {picture.Zoom} px per weight"
@@ -141,6 +139,21 @@ internal static class VisualizeCommand
             ? layer.Parameters.FirstOrDefault(p => p.Name == $"{layer.Name}.weight" && p.Value.Shape.Rank == 4)
             : null;
 
+    /// <summary>
+    /// A layer's filters on the host, learned (<see cref="ConvolutionWeight"/>) or fixed (<see cref="IFixedFilters"/>),
+    /// and whether they are fixed; null when the layer has none.
+    /// </summary>
+    internal static (float[] Values, Shape Shape, bool Fixed)? Filters(ILayer layer, IBackend backend)
+    {
+        if (ConvolutionWeight(layer) is Parameter weight)
+        {
+            float[] values = new float[weight.Value.ElementCount];
+            backend.CopyToHost<float>(weight.Value, values);
+            return (values, weight.Value.Shape, false);
+        }
+        return layer is IFixedFilters { FilterShape.Rank: 4 } fixedFilters ? ([.. fixedFilters.FilterValues], fixedFilters.FilterShape, true) : null;
+    }
+
     private static Network Build(EngineHost host, ModelSpec spec, IBackend backend, Shape inputShape, CheckpointModel? checkpoint, ulong seed)
     {
         Network network = Network.Build(spec, host.Catalog, backend, inputShape, seed);
@@ -177,7 +190,7 @@ internal static class VisualizeCommand
 
     private static ConfigurationException NotConvolution(Network network, string name, ILayer layer)
     {
-        string[] convolutions = network.Layers.Where(l => ConvolutionWeight(l) is not null).Select(l => l.Name).ToArray();
+        string[] convolutions = network.Layers.Where(l => ConvolutionWeight(l) is not null || l is IFixedFilters).Select(l => l.Name).ToArray();
         return new ConfigurationException($"layer '{name}' is a {layer.Kind}, not a 2-D convolution; the convolutions of '{network.Name}': {(convolutions.Length == 0 ? "none" : string.Join(", ", convolutions))}");
     }
 

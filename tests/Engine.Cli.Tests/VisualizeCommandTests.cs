@@ -162,6 +162,40 @@ public sealed class VisualizeCommandTests
     }
 
     [Fact]
+    public void Fixed_sobel_kernels_are_drawn_as_filters_whose_pixels_are_the_sobel_weights()
+    {
+        string model = TrainedCheckpoint.TempFile(".json");
+        File.WriteAllText(model, """{"name": "edges", "layers": [{"type": "fixed_conv2d", "name": "edges", "kernels": ["sobel-x", "sobel-y", "identity"]}]}""");
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--model", model, "--input", "3x8x8", "--layer", "edges", "--output", png, "--zoom", "1");
+        Assert.True(code == 0, error);
+        // One tile per kernel, not per input channel: the kernels are the same on every channel.
+        Assert.Contains("layer      edges (fixed_conv2d), fixed kernels 3×1×3×3", output);
+        Assert.Contains("3 of 3 filters of one channel in a grid, 1 px per weight", output);
+
+        // Written out here, not taken from the plugin.
+        double[][] kernels =
+        [
+            [-1, 0, 1, -2, 0, 2, -1, 0, 1],
+            [-1, -2, -1, 0, 0, 0, 1, 2, 1],
+            [0, 0, 0, 0, 1, 0, 0, 0, 0],
+        ];
+        DecodedImage image = ImageDecoder.Load(png);
+        // Three 3×3 tiles in a 2×2 grid: kernel k at column k % 2, row k / 2.
+        for (int k = 0; k < 3; k++)
+        {
+            double m = kernels[k].Max(Math.Abs);
+            for (int i = 0; i < 9; i++)
+            {
+                int px = 1 + ((k % 2) * 4) + (i % 3), py = 1 + ((k / 2) * 4) + (i / 3);
+                Assert.Equal((int)Math.Round(127.5 + (127.5 * kernels[k][i] / m), MidpointRounding.AwayFromZero), image[px, py, 0]);
+            }
+        }
+        // Sobel x in levels: −2 black, −1 64, 0 mid grey, 1 191, 2 white.
+        Assert.Equal([64, 128, 191, 0, 128, 255], new[] { image[1, 1, 1], image[2, 1, 1], image[3, 1, 1], image[1, 2, 1], image[2, 2, 1], image[3, 2, 1] });
+    }
+
+    [Fact]
     public void Feature_maps_equal_the_layer_output_for_the_test_sample()
     {
         string png = TrainedCheckpoint.TempFile(".png");
@@ -209,6 +243,16 @@ public sealed class VisualizeCommandTests
         Assert.True(code == 0, error);
         Assert.Contains("resized    40×30 → 28×28 (bilinear), the model's input size", output);
         Assert.Contains("layer      conv2 (conv2d), output 3×11×11", output);
+    }
+
+    [Fact]
+    public void A_layer_list_of_convolutions_names_fixed_filter_layers_too()
+    {
+        string model = TrainedCheckpoint.TempFile(".json");
+        File.WriteAllText(model, """{"name": "mixed", "layers": [{"type": "fixed_conv2d", "name": "edges", "kernels": "sobel"}, {"type": "conv2d", "name": "learned", "filters": 2, "kernel": 3}, {"type": "relu", "name": "act"}]}""");
+        (int code, _, string error) = CliRunner.Run("visualize", "--model", model, "--input", "1x8x8", "--layer", "act", "--output", TrainedCheckpoint.TempFile(".png"));
+        Assert.Equal(1, code);
+        Assert.Equal("error: layer 'act' is a relu, not a 2-D convolution; the convolutions of 'mixed': edges, learned", error.Trim());
     }
 
     [Theory]
