@@ -33,7 +33,7 @@ internal static class ClassicalCommand
     private static readonly Option<int> Block = new("--block") { Description = "HOG cells per block side", DefaultValueFactory = _ => 2 };
     private static readonly Option<string> BlockNorm = new("--block-norm") { Description = "HOG block normalisation: l2-hys, l2, l1, l1-sqrt", DefaultValueFactory = _ => "l2-hys" };
     private static readonly Option<string?> CompareCnn = new("--compare-cnn") { Description = "A checkpoint of a CNN trained on the same data set: its test accuracy goes beside the classical one" };
-    private static readonly Option<string?> TrainCnn = new("--train-cnn") { Description = "Train this CNN (e.g. lenet5) on the same training examples, as 'engine train --schedule cosine --momentum 0.9 --batch-size 64' would, and put its test accuracy beside the classical one" };
+    private static readonly Option<string?> TrainCnn = new("--train-cnn") { Description = "Train this CNN (a model name such as lenet5, or a JSON model file) on the same training examples, as 'engine train --schedule cosine --momentum 0.9 --batch-size 64' would, and put its test accuracy beside the classical one" };
     private static readonly Option<int> CnnEpochs = new("--cnn-epochs") { Description = "Epochs of --train-cnn", DefaultValueFactory = _ => 2 };
     private static readonly Option<double> CnnLr = new("--cnn-lr") { Description = "Learning rate of --train-cnn (SGD, momentum 0.9, cosine to 0)", DefaultValueFactory = _ => 0.05 };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the classifier's initialisation and shuffling", DefaultValueFactory = _ => 1UL };

@@ -39,7 +39,7 @@ public sealed class TrainingCurvesTests
     ];
 
     /// <summary>Every series' vertices read back through the fitted axes: loss on the left, accuracy on the right.</summary>
-    private static void AssertSeriesAre(CurveSvg chart, double[][] values, int[] epochs)
+    internal static void AssertSeriesAre(CurveSvg chart, double[][] values, int[] epochs)
     {
         Func<double, double> x = chart.BottomAxis(), left = chart.LeftAxis(), right = chart.RightAxis();
         Assert.Equal(values.Length, chart.Series.Count);
