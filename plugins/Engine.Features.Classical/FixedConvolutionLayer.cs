@@ -7,8 +7,9 @@ namespace Engine.Features.Classical;
 /// parameters (an optimiser never sees them, a checkpoint does not hold them); backward passes the
 /// gradient to the input only. Kernels of different odd sizes are zero-padded, centred, to the
 /// largest. Padding 'same' (default) keeps the size; 'valid' shrinks it by the kernel size − 1.
+/// Shows its K kernels as K one-channel filters (<see cref="IFixedFilters"/>) for <c>engine visualize</c>.
 /// </summary>
-public sealed class FixedConvolutionLayer : LayerBase
+public sealed class FixedConvolutionLayer : LayerBase, IFixedFilters
 {
     private static readonly BackendOp[] Ops = [BackendOp.Convolution, BackendOp.Memory];
     private readonly bool _same;
@@ -36,6 +37,13 @@ public sealed class FixedConvolutionLayer : LayerBase
 
     /// <summary>The kernels, all of one size.</summary>
     public IReadOnlyList<FixedKernel> Kernels { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>K × 1 × height × width: the kernels once, though each is applied to every input channel.</remarks>
+    public Shape FilterShape => new(Kernels.Count, 1, Kernels[0].Rows, Kernels[0].Columns);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<float> FilterValues => Kernels.SelectMany(k => k.Weights).ToArray();
 
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;

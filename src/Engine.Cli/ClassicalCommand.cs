@@ -13,8 +13,9 @@ namespace Engine.Cli;
 /// classical-features plugin's <c>hog</c> or <c>fixed_conv2d</c> layers), standardised with the training
 /// set's statistics, and a linear classifier (one dense layer) is trained on them with the engine's own
 /// trainer, SGD and loss (softmax cross-entropy, or the multi-class hinge of a linear SVM); the test
-/// accuracy, training time and feature size are printed, and with <c>--compare-cnn CHECKPOINT</c> a
-/// table beside that network's accuracy on the same test set.
+/// accuracy, training time and feature size are printed, and with <c>--compare-cnn CHECKPOINT</c> (a
+/// trained CNN) or <c>--train-cnn MODEL</c> (a CNN trained here on the same training examples) a table
+/// beside that network's accuracy on the same test set.
 /// </summary>
 internal static class ClassicalCommand
 {
@@ -32,13 +33,16 @@ internal static class ClassicalCommand
     private static readonly Option<int> Block = new("--block") { Description = "HOG cells per block side", DefaultValueFactory = _ => 2 };
     private static readonly Option<string> BlockNorm = new("--block-norm") { Description = "HOG block normalisation: l2-hys, l2, l1, l1-sqrt", DefaultValueFactory = _ => "l2-hys" };
     private static readonly Option<string?> CompareCnn = new("--compare-cnn") { Description = "A checkpoint of a CNN trained on the same data set: its test accuracy goes beside the classical one" };
+    private static readonly Option<string?> TrainCnn = new("--train-cnn") { Description = "Train this CNN (a model name such as lenet5, or a JSON model file) on the same training examples, as 'engine train --schedule cosine --momentum 0.9 --batch-size 64' would, and put its test accuracy beside the classical one" };
+    private static readonly Option<int> CnnEpochs = new("--cnn-epochs") { Description = "Epochs of --train-cnn", DefaultValueFactory = _ => 2 };
+    private static readonly Option<double> CnnLr = new("--cnn-lr") { Description = "Learning rate of --train-cnn (SGD, momentum 0.9, cosine to 0)", DefaultValueFactory = _ => 0.05 };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the classifier's initialisation and shuffling", DefaultValueFactory = _ => 1UL };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var command = new Command("classical", "Hand-crafted features (HOG, Sobel, pixels) and a linear classifier, trained and tested; optionally beside a CNN checkpoint")
+        var command = new Command("classical", "Hand-crafted features (HOG, Sobel, pixels) and a linear classifier, trained and tested; optionally beside a CNN (a checkpoint, or one trained here)")
         {
-            Dataset, Data, Features, Classifier, Epochs, BatchSize, Lr, WeightDecay, Limit, Orientations, Cell, Block, BlockNorm, CompareCnn, Seed,
+            Dataset, Data, Features, Classifier, Epochs, BatchSize, Lr, WeightDecay, Limit, Orientations, Cell, Block, BlockNorm, CompareCnn, TrainCnn, CnnEpochs, CnnLr, Seed,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -59,6 +63,15 @@ internal static class ClassicalCommand
             throw new ConfigurationException($"--epochs and --batch-size must be at least 1, got {epochs} and {result.GetValue(BatchSize)}");
         }
         CheckpointModel? cnn = result.GetValue(CompareCnn) is string cnnPath ? CheckpointModel.Open(cnnPath) : null;
+        string? cnnModel = result.GetValue(TrainCnn);
+        if (cnn is not null && cnnModel is not null)
+        {
+            throw new ConfigurationException("give --compare-cnn CHECKPOINT or --train-cnn MODEL, not both");
+        }
+        if (cnnModel is not null && (result.GetValue(CnnEpochs) < 1 || !(result.GetValue(CnnLr) > 0)))
+        {
+            throw new ConfigurationException(string.Create(CultureInfo.InvariantCulture, $"--cnn-epochs must be at least 1 and --cnn-lr above 0, got {result.GetValue(CnnEpochs)} and {result.GetValue(CnnLr)}"));
+        }
 
         var hostOptions = new EngineHostOptions();
         hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
@@ -115,9 +128,15 @@ internal static class ClassicalCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training  {training.TotalSeconds:F1} s"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy {evaluation.Top1:F4}"));
 
-        if (cnn is not null)
+        CnnRow? row = cnn is not null ? EvaluateCheckpoint(host, backend, cnn, data.Test, datasetName)
+            : cnnModel is not null ? TrainCnnHere(host, backend, cnnModel, train, data.Test, result, output)
+            : null;
+        if (row is CnnRow r)
         {
-            CompareWithCnn(host, backend, cnn, data.Test, datasetName, featureText, featureCount, network.ParameterCount, evaluation.Top1, extraction + training, output);
+            output.WriteLine();
+            output.WriteLine($"{"method",-34} {"features",9} {"parameters",11} {"time",9} {"test acc",9}");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Shorten(featureText) + " + linear",-34} {featureCount,9} {network.ParameterCount,11:N0} {(extraction + training).TotalSeconds,7:F1} s {evaluation.Top1,9:F4}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"CNN " + r.Name + " (learned features)",-34} {"-",9} {r.Parameters,11:N0} {r.Time,9} {r.Accuracy,9:F4}"));
         }
         return 0;
     }
@@ -150,8 +169,10 @@ internal static class ClassicalCommand
 
     private static int[] Labels(ImageDataset set) => Enumerable.Range(0, set.Count).Select(set.GetLabel).ToArray();
 
-    private static void CompareWithCnn(EngineHost host, IBackend backend, CheckpointModel cnn, ImageDataset test, string datasetName, string featureText,
-        int featureCount, long classicalParameters, double classicalAccuracy, TimeSpan classicalTime, TextWriter output)
+    /// <summary>A CNN's line of the comparison table.</summary>
+    private readonly record struct CnnRow(string Name, long Parameters, string Time, double Accuracy);
+
+    private static CnnRow EvaluateCheckpoint(EngineHost host, IBackend backend, CheckpointModel cnn, ImageDataset test, string datasetName)
     {
         Shape input = cnn.InputShape() ?? test.SampleShape;
         if (input != test.SampleShape)
@@ -164,11 +185,35 @@ internal static class ClassicalCommand
         EvaluationResult result = Trainer.Evaluate(network, data, 256, null);
         // The trainer stores the metric history in the checkpoint's metadata: its last epoch's elapsed time.
         TrainingHistory history = cnn.Metadata["history"] is JsonArray stored ? TrainingHistory.FromJson(stored) : new TrainingHistory();
-        string cnnTime = history.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{history[^1].Elapsed.TotalSeconds:F1} s") : "-";
-        output.WriteLine();
-        output.WriteLine($"{"method",-34} {"features",9} {"parameters",11} {"time",9} {"test acc",9}");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Shorten(featureText) + " + linear",-34} {featureCount,9} {classicalParameters,11:N0} {classicalTime.TotalSeconds,7:F1} s {classicalAccuracy,9:F4}"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"CNN " + network.Name + " (learned features)",-34} {"-",9} {network.ParameterCount,11:N0} {cnnTime,9} {result.Top1,9:F4}"));
+        string time = history.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{history[^1].Elapsed.TotalSeconds:F1} s") : "-";
+        return new CnnRow(network.Name, network.ParameterCount, time, result.Top1);
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/> on the classical pipeline's training examples as <c>engine train
+    /// --model M --epochs E --lr L --momentum 0.9 --schedule cosine --batch-size 64 --seed S</c> does (the
+    /// same initial weights, order and rates, so the same accuracy), then tests it.
+    /// </summary>
+    private static CnnRow TrainCnnHere(EngineHost host, IBackend backend, string model, ImageDataset train, ImageDataset test, ParseResult result, TextWriter output)
+    {
+        const int batch = 64;
+        int epochs = result.GetValue(CnnEpochs);
+        double lr = result.GetValue(CnnLr);
+        ulong seed = result.GetValue(Seed);
+        using Network network = Network.Build(host.ResolveModel(model), host.Catalog, backend, train.SampleShape, seed);
+        using ILoss loss = host.CreateLoss("softmax-cross-entropy");
+        using IOptimizer optimizer = host.CreateOptimizer("sgd", new JsonObject { ["lr"] = lr, ["momentum"] = 0.9 });
+        int steps = (train.Count + batch - 1) / batch;
+        var options = new TrainingOptions(epochs, batch, seed) { Schedule = LearningRateSchedules.Parse("cosine", new ScheduleContext(lr, epochs, steps)) };
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cnn       {network.Name}: {network.ParameterCount:N0} parameters; {epochs} epoch(s) on the same {train.Count} training examples, batch {batch}, sgd lr {lr} momentum 0.9, cosine, seed {seed}"));
+        var clock = Stopwatch.StartNew();
+        new Trainer(network, loss, optimizer, options).Fit(train, onEpoch: e => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cnn epoch {e.Epoch}/{epochs}  loss {e.TrainLoss:F4}  train acc {e.TrainAccuracy:F4}  time {e.Elapsed.TotalSeconds:F1}s")));
+        TimeSpan time = clock.Elapsed;
+        double accuracy = Trainer.Evaluate(network, test, 256, null).Top1;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cnn test accuracy {accuracy:F4}"));
+        return new CnnRow(network.Name, network.ParameterCount, string.Create(CultureInfo.InvariantCulture, $"{time.TotalSeconds:F1} s"), accuracy);
     }
 
     private static string Shorten(string featureText) => featureText.Split(' ')[0];

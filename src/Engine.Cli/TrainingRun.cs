@@ -1,6 +1,6 @@
 using Engine.Core;
-using Engine.Core.Plotting;
 using Engine.Host;
+using Engine.Visualization;
 
 namespace Engine.Cli;
 
@@ -236,14 +236,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         }
         if (settings.Curves is string curves)
         {
-            if (curves.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
-            {
-                TrainingCurves.WritePng(history, curves);
-            }
-            else
-            {
-                TrainingCurves.WriteSvg(history, curves);
-            }
+            TrainingCurveChart.Write(history, curves);
             output.WriteLine($"curves    {Path.GetFullPath(curves)}");
         }
     }

@@ -26,13 +26,14 @@ internal static class VisualizeCommand
     private static readonly Option<int> MaxFilters = new("--max-filters") { Description = "Draw at most this many filters or maps", DefaultValueFactory = _ => 64 };
     private static readonly Option<int> MaxChannels = new("--max-channels") { Description = "Draw at most this many input channels per filter", DefaultValueFactory = _ => 16 };
     private static readonly Option<int> Zoom = new("--zoom") { Description = "Pixels per weight or activation (default: about 32-pixel filter tiles, 64-pixel map tiles)", DefaultValueFactory = _ => 0 };
+    private static readonly Option<bool> SharedScale = new("--shared-scale") { Description = "One scale for all drawn filters, written on the colour bar (default: each filter on its own scale)" };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Model seed when there is no checkpoint", DefaultValueFactory = _ => 1UL };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("visualize", "Draw a convolution's filters, or a layer's feature maps for one input, as a PNG grid")
         {
-            CheckpointFile, Model, Layer, OutputFile, FeatureMaps, Image, Index, Dataset, Data, Input, MaxFilters, MaxChannels, Zoom, Seed,
+            CheckpointFile, Model, Layer, OutputFile, FeatureMaps, Image, Index, Dataset, Data, Input, MaxFilters, MaxChannels, Zoom, SharedScale, Seed,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -90,17 +91,15 @@ internal static class VisualizeCommand
         {
             using Network network = Build(host, spec, backend, inputShape, checkpoint, seed);
             ILayer layer = network.Layers[layerIndex];
-            Parameter weight = ConvolutionWeight(layer) ?? throw NotConvolution(network, layerName, layer);
-            float[] values = new float[weight.Value.ElementCount];
-            backend.CopyToHost<float>(weight.Value, values);
-            FilterPicture picture = FilterGrid.Render(values, weight.Value.Shape, result.GetValue(MaxFilters), result.GetValue(MaxChannels), result.GetValue(Zoom));
-            picture.Image.SavePng(path);
-            lines.Add(("layer", $"{layer.Name} ({layer.Kind}), weights {EvalCommand.Dims(weight.Value.Shape)}"));
+            (float[] values, Shape filterShape, bool isFixed) = Filters(layer, backend) ?? throw NotConvolution(network, layerName, layer);
+            FilterPicture picture = FilterGrid.Render(values, filterShape, result.GetValue(MaxFilters), result.GetValue(MaxChannels), result.GetValue(Zoom), sharedScale: result.GetValue(SharedScale));
+            FilterGrid.WithScaleBar(picture).SavePng(path);
+            lines.Add(("layer", $"{layer.Name} ({layer.Kind}), {(isFixed ? "fixed kernels" : "weights")} {EvalCommand.Dims(filterShape)}"));
             lines.Add(("drawn", picture.Colour
                 ? $"{picture.FiltersShown} of {picture.Filters} filters in colour (channels 0, 1, 2 as red, green, blue), {picture.Zoom} px per weight"
                 : picture.Channels == 1 ? $"{picture.FiltersShown} of {picture.Filters} filters of one channel in a grid, {picture.Zoom} px per weight"
                 : $"{picture.FiltersShown} of {picture.Filters} filters (rows) × {picture.ChannelsShown} of {picture.Channels} input channels (columns), {picture.Zoom} px per weight"));
-            lines.Add(("scale", picture.Scale));
+            lines.Add(("scale", picture.Scale + "; the colour bar right of the grid shows it"));
         }
         else
         {
@@ -120,11 +119,11 @@ internal static class VisualizeCommand
             }
             float[] activations = PredictCommand.Logits(network, sample);
             FeatureMapPicture picture = FeatureMapGrid.Render(activations, mapShape, result.GetValue(MaxFilters), result.GetValue(Zoom));
-            picture.Image.SavePng(path);
+            FeatureMapGrid.WithScaleBar(picture).SavePng(path);
             ILayer layer = network.Layers[^1];
             lines.Add(("layer", $"{layer.Name} ({layer.Kind}), output {EvalCommand.Dims(mapShape)}"));
             lines.Add(("drawn", $"{picture.MapsShown} of {picture.Maps} maps, {picture.Zoom} px per activation"));
-            lines.Add(("scale", picture.Scale));
+            lines.Add(("scale", picture.Scale + "; the colour bar right of the grid shows it"));
         }
         lines.Add(("image", $"{path} ({ImageSize(path)})"));
         foreach ((string key, string value) in lines)
@@ -139,6 +138,21 @@ internal static class VisualizeCommand
         layer.Kind.EndsWith("conv2d", StringComparison.Ordinal)
             ? layer.Parameters.FirstOrDefault(p => p.Name == $"{layer.Name}.weight" && p.Value.Shape.Rank == 4)
             : null;
+
+    /// <summary>
+    /// A layer's filters on the host, learned (<see cref="ConvolutionWeight"/>) or fixed (<see cref="IFixedFilters"/>),
+    /// and whether they are fixed; null when the layer has none.
+    /// </summary>
+    internal static (float[] Values, Shape Shape, bool Fixed)? Filters(ILayer layer, IBackend backend)
+    {
+        if (ConvolutionWeight(layer) is Parameter weight)
+        {
+            float[] values = new float[weight.Value.ElementCount];
+            backend.CopyToHost<float>(weight.Value, values);
+            return (values, weight.Value.Shape, false);
+        }
+        return layer is IFixedFilters { FilterShape.Rank: 4 } fixedFilters ? ([.. fixedFilters.FilterValues], fixedFilters.FilterShape, true) : null;
+    }
 
     private static Network Build(EngineHost host, ModelSpec spec, IBackend backend, Shape inputShape, CheckpointModel? checkpoint, ulong seed)
     {
@@ -176,7 +190,7 @@ internal static class VisualizeCommand
 
     private static ConfigurationException NotConvolution(Network network, string name, ILayer layer)
     {
-        string[] convolutions = network.Layers.Where(l => ConvolutionWeight(l) is not null).Select(l => l.Name).ToArray();
+        string[] convolutions = network.Layers.Where(l => ConvolutionWeight(l) is not null || l is IFixedFilters).Select(l => l.Name).ToArray();
         return new ConfigurationException($"layer '{name}' is a {layer.Kind}, not a 2-D convolution; the convolutions of '{network.Name}': {(convolutions.Length == 0 ? "none" : string.Join(", ", convolutions))}");
     }
 

@@ -47,6 +47,15 @@ public static class FeatureMapGrid
         return new FeatureMapPicture(image, shown, channels, z, ranges, scale);
     }
 
+    /// <summary><paramref name="picture"/> with a <see cref="ScaleBar"/>: white each map's maximum, black its minimum, and the range of values.</summary>
+    public static RasterImage WithScaleBar(FeatureMapPicture picture)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        string Number(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
+        return ScaleBar.Attach(picture.Image, "map maximum", "", "map minimum",
+            ["each map on its own scale;", $"values {Number(picture.Ranges.Min(r => r.Min))} to {Number(picture.Ranges.Max(r => r.Max))}"]);
+    }
+
     /// <summary>The grey level of <paramref name="v"/> in a map ranging over [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public static byte Level(double v, double min, double max)
     {

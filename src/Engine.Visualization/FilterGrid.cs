@@ -16,8 +16,10 @@ public static class FilterGrid
     /// Draws the filters of <paramref name="weights"/> (filters × channels × height × width, row-major),
     /// the first <paramref name="maxFilters"/> filters and <paramref name="maxChannels"/> channels,
     /// each weight a <paramref name="zoom"/>×<paramref name="zoom"/> block (0: chosen so a tile is about 32 pixels).
+    /// With <paramref name="sharedScale"/> every filter uses the largest magnitude of all the drawn filters
+    /// (so filters compare with each other) instead of its own.
     /// </summary>
-    public static FilterPicture Render(ReadOnlySpan<float> weights, Shape shape, int maxFilters = 64, int maxChannels = 16, int zoom = 0, bool colour = true)
+    public static FilterPicture Render(ReadOnlySpan<float> weights, Shape shape, int maxFilters = 64, int maxChannels = 16, int zoom = 0, bool colour = true, bool sharedScale = false)
     {
         if (shape.Rank != 4 || weights.Length != shape.ElementCount)
         {
@@ -38,9 +40,13 @@ public static class FilterGrid
         var peaks = new double[shownFilters];
         for (int f = 0; f < shownFilters; f++)
         {
+            peaks[f] = MaxAbs(weights.Slice(f * filterSize, filterSize));
+        }
+        double shared = peaks.Max();
+        for (int f = 0; f < shownFilters; f++)
+        {
             ReadOnlySpan<float> filter = weights.Slice(f * filterSize, filterSize);
-            double m = MaxAbs(filter);
-            peaks[f] = m;
+            double m = sharedScale ? shared : peaks[f];
             for (int c = 0; c < shownChannels; c++)
             {
                 (int x0, int y0) = square ? layout.Origin(f / layout.Columns, f % layout.Columns) : layout.Origin(f, c);
@@ -66,9 +72,24 @@ public static class FilterGrid
                 }
             }
         }
-        string scale = string.Create(CultureInfo.InvariantCulture,
-            $"each filter on its own scale: 0 = mid grey (128), +max|w| = 255, −max|w| = 0; max|w| per filter from {peaks.Min():G4} to {peaks.Max():G4}");
-        return new FilterPicture(image, inColour, shownFilters, filters, shownChannels, channels, z, peaks, scale);
+        string scale = sharedScale
+            ? string.Create(CultureInfo.InvariantCulture, $"one scale for all filters: 0 = mid grey (128), +{shared:G4} = 255, −{shared:G4} = 0")
+            : string.Create(CultureInfo.InvariantCulture, $"each filter on its own scale: 0 = mid grey (128), +max|w| = 255, −max|w| = 0; max|w| per filter from {peaks.Min():G4} to {peaks.Max():G4}");
+        return new FilterPicture(image, inColour, shownFilters, filters, shownChannels, channels, z, sharedScale ? [.. peaks.Select(_ => shared)] : peaks, scale);
+    }
+
+    /// <summary>
+    /// <paramref name="picture"/> with a <see cref="ScaleBar"/>: white +m, mid grey 0, black −m, where m
+    /// is the shared magnitude, or with a scale per filter the words "+max|w|" and the range of m.
+    /// </summary>
+    public static RasterImage WithScaleBar(FilterPicture picture)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        double low = picture.MaxAbs.Min(), high = picture.MaxAbs.Max();
+        string Number(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
+        return low == high
+            ? ScaleBar.Attach(picture.Image, "+" + Number(high), "0", "−" + Number(high), [picture.MaxAbs.Count == 1 ? "the filter's weights" : "all filters on this scale"])
+            : ScaleBar.Attach(picture.Image, "+max|w|", "0", "−max|w|", ["each filter on its own scale;", $"max|w| {Number(low)} to {Number(high)}"]);
     }
 
     /// <summary>The grey level of weight <paramref name="w"/> in a filter whose largest magnitude is <paramref name="maxAbs"/>.</summary>

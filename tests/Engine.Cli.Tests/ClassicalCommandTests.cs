@@ -49,6 +49,32 @@ public sealed partial class ClassicalCommandTests
     }
 
     [Fact]
+    public void Train_cnn_trains_lenet5_on_the_same_examples_as_engine_train_would()
+    {
+        (int code, string output, string error) = CliRunner.Run("classical", "--data", RepoPaths.Mnist, "--features", "pixels", "--limit", "1000", "--epochs", "1",
+            "--train-cnn", "lenet5", "--cnn-epochs", "2", "--seed", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("cnn       lenet5: 61,706 parameters; 2 epoch(s) on the same 1000 training examples, batch 64, sgd lr 0.05 momentum 0.9, cosine, seed 3", output);
+        Assert.Equal(2, output.Split('\n').Count(l => l.StartsWith("cnn epoch ", StringComparison.Ordinal)));
+        Match row = LeNetRow().Match(output);
+        Assert.True(row.Success, output);
+        // The same run through 'engine train' reaches the same test accuracy to the last digit.
+        (code, string trained, error) = CliRunner.Run("train", "--model", "lenet5", "--data", RepoPaths.Mnist, "--limit", "1000", "--epochs", "2", "--lr", "0.05",
+            "--momentum", "0.9", "--schedule", "cosine", "--batch-size", "64", "--seed", "3", "--no-progress");
+        Assert.True(code == 0, error);
+        string final = trained.Split('\n').Single(l => l.StartsWith("final test accuracy ", StringComparison.Ordinal)).Trim();
+        Assert.Equal(final["final test accuracy ".Length..], row.Groups["acc"].Value);
+    }
+
+    [Fact]
+    public void Compare_cnn_and_train_cnn_together_are_refused()
+    {
+        (int code, _, string error) = CliRunner.Run("classical", "--data", RepoPaths.Mnist, "--compare-cnn", ConvCheckpoint.Path, "--train-cnn", "lenet5");
+        Assert.Equal(1, code);
+        Assert.Equal("error: give --compare-cnn CHECKPOINT or --train-cnn MODEL, not both", error.Trim());
+    }
+
+    [Fact]
     public void An_unknown_feature_kind_is_one_line()
     {
         (int code, _, string error) = CliRunner.Run("classical", "--data", RepoPaths.Mnist, "--features", "sift");
@@ -64,4 +90,7 @@ public sealed partial class ClassicalCommandTests
 
     [GeneratedRegex(@"^CNN tiny-conv \(learned features\) +- +3,791 +\d+\.\d s +(?<acc>\d\.\d{4})$", RegexOptions.Multiline)]
     private static partial Regex CnnRow();
+
+    [GeneratedRegex(@"^CNN lenet5 \(learned features\) +- +61,706 +\d+\.\d s +(?<acc>\d\.\d{4})$", RegexOptions.Multiline)]
+    private static partial Regex LeNetRow();
 }

@@ -51,7 +51,7 @@ public sealed class TrainWorkflowTests : IDisposable
         Assert.StartsWith("2,", rows[2], StringComparison.Ordinal);
         byte[] png = System.IO.File.ReadAllBytes(File("sub/c.png"));
         DecodedImage image = ImageDecoder.Decode(png, "c.png");
-        Assert.Equal((900, 360), (image.Width, image.Height));
+        Assert.Equal((Engine.Visualization.TrainingCurveChart.Width, Engine.Visualization.TrainingCurveChart.Height), (image.Width, image.Height));
         Assert.Contains("val loss", Line(output, "epoch 2/2"));
     }
 

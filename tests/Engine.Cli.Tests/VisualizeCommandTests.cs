@@ -2,6 +2,7 @@ using Engine.Core;
 using Engine.Host;
 using Engine.Imaging;
 using Engine.Tests;
+using Engine.Visualization;
 
 namespace Engine.Cli.Tests;
 
@@ -24,8 +25,8 @@ public sealed class VisualizeCommandTests
         using Network network = ConvCheckpoint.Load(host, backend);
         float[] w = ConvCheckpoint.Values(backend, network.Parameters.Single(p => p.Name == "conv2.weight"));
         DecodedImage image = ImageDecoder.Load(png);
-        // 4 columns of 3×2-pixel tiles with 1-pixel gaps: 1 + 4·7 wide, 1 + 3·7 high.
-        Assert.Equal((29, 22), (image.Width, image.Height));
+        // 4 columns of 3×2-pixel tiles with 1-pixel gaps: 1 + 4·7 wide, 1 + 3·7 high, then the colour bar.
+        Assert.Equal((29 + ScaleBar.PanelWidth, ScaleBar.MinimumHeight), (image.Width, image.Height));
         for (int f = 0; f < 3; f++)
         {
             double m = w.AsSpan(f * 36, 36).ToArray().Max(v => Math.Abs(v));
@@ -64,8 +65,8 @@ public sealed class VisualizeCommandTests
         using Network network = host.BuildNetwork(host.ResolveModel(model), backend, new Shape(3, 6, 6), seed: 4);
         float[] w = ConvCheckpoint.Values(backend, network.Parameters.Single(p => p.Name == "c.weight"));
         DecodedImage image = ImageDecoder.Load(png);
-        // 5 filters in a 3×2 grid of 2×2 tiles.
-        Assert.Equal((10, 7), (image.Width, image.Height));
+        // 5 filters in a 3×2 grid of 2×2 tiles (10×7), then the colour bar.
+        Assert.Equal((10 + ScaleBar.PanelWidth, ScaleBar.MinimumHeight), (image.Width, image.Height));
         int checkedPixels = 0;
         for (int f = 0; f < 5; f++)
         {
@@ -88,6 +89,113 @@ public sealed class VisualizeCommandTests
     }
 
     [Fact]
+    public void The_colour_bar_runs_from_white_to_black_and_with_a_shared_scale_is_labelled_with_its_value()
+    {
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--checkpoint", ConvCheckpoint.Path, "--layer", "conv1", "--output", png, "--zoom", "1", "--shared-scale");
+        Assert.True(code == 0, error);
+
+        using EngineHost host = TrainedCheckpoint.CreateHost();
+        using IBackend backend = host.CreateBackend("cpu");
+        using Network network = ConvCheckpoint.Load(host, backend);
+        float[] w = ConvCheckpoint.Values(backend, network.Parameters.Single(p => p.Name == "conv1.weight"));
+        double m = w.Max(v => Math.Abs(v));
+        Assert.Contains(FormattableString.Invariant($"one scale for all filters: 0 = mid grey (128), +{m:G4} = 255, −{m:G4} = 0"), output);
+        DecodedImage image = ImageDecoder.Load(png);
+        // Four 3×3 filters in a 2×2 grid at 1 px per weight, each on the one scale m.
+        for (int f = 0; f < 4; f++)
+        {
+            for (int i = 0; i < 9; i++)
+            {
+                int px = 1 + ((f % 2) * 4) + (i % 3), py = 1 + ((f / 2) * 4) + (i / 3);
+                Assert.Equal((int)Math.Round(127.5 + (127.5 * w[(f * 9) + i] / m), MidpointRounding.AwayFromZero), image[px, py, 0]);
+            }
+        }
+
+        ScaleBarLayout bar = ScaleBar.Layout(9, 9, captionLines: 1);
+        Assert.Equal((bar.Width, bar.Height), (image.Width, image.Height));
+        int previous = 256;
+        for (int y = bar.BarTop; y <= bar.BarBottom; y++)
+        {
+            // Grey, the same across the bar, and never lighter than the row above.
+            int v = image[bar.BarLeft + (ScaleBar.BarWidth / 2), y, 0];
+            Assert.Equal(v, image[bar.BarLeft, y, 1]);
+            Assert.Equal(v, image[bar.BarLeft + ScaleBar.BarWidth - 1, y, 2]);
+            Assert.True(v <= previous, $"row {y} ({v}) is lighter than the row above ({previous})");
+            previous = v;
+        }
+        Assert.Equal(255, image[bar.BarLeft, bar.BarTop, 0]);
+        Assert.Equal(0, image[bar.BarLeft, bar.BarBottom, 0]);
+        // The middle row is mid grey: weight 0.
+        Assert.InRange(image[bar.BarLeft, (bar.BarTop + bar.BarBottom) / 2, 0], 126, 129);
+
+        // Labels ("+m", "0", "−m") right of the bar at its top, middle and bottom; nothing between them.
+        bool Ink(int y0, int y1)
+        {
+            for (int y = Math.Max(0, y0); y <= Math.Min(image.Height - 1, y1); y++)
+            {
+                for (int x = bar.BarLeft + ScaleBar.BarWidth + 2; x < image.Width; x++)
+                {
+                    if (image[x, y, 0] < 128)
+                    {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+        int middle = (bar.BarTop + bar.BarBottom) / 2, quarter = (bar.BarBottom - bar.BarTop) / 4;
+        Assert.True(Ink(bar.BarTop - 6, bar.BarTop + 6), "no label at the top of the bar");
+        Assert.True(Ink(middle - 6, middle + 6), "no label at the middle of the bar");
+        Assert.True(Ink(bar.BarBottom - 6, bar.BarBottom + 6), "no label at the bottom of the bar");
+        Assert.False(Ink(bar.BarTop + quarter - 4, bar.BarTop + quarter + 4), "ink between the labels");
+    }
+
+    [Fact]
+    public void The_colour_bar_level_falls_from_255_to_0_one_row_at_a_time()
+    {
+        byte[] levels = Enumerable.Range(20, 101).Select(y => ScaleBar.Level(y, 20, 120)).ToArray();
+        Assert.Equal(255, levels[0]);
+        Assert.Equal(0, levels[^1]);
+        Assert.Equal(128, levels[50]); // 127.5 rounds away from zero, as the filters' 0 does
+        Assert.All(levels.Zip(levels.Skip(1)), p => Assert.InRange(p.First - p.Second, 2, 3));
+    }
+
+    [Fact]
+    public void Fixed_sobel_kernels_are_drawn_as_filters_whose_pixels_are_the_sobel_weights()
+    {
+        string model = TrainedCheckpoint.TempFile(".json");
+        File.WriteAllText(model, """{"name": "edges", "layers": [{"type": "fixed_conv2d", "name": "edges", "kernels": ["sobel-x", "sobel-y", "identity"]}]}""");
+        string png = TrainedCheckpoint.TempFile(".png");
+        (int code, string output, string error) = CliRunner.Run("visualize", "--model", model, "--input", "3x8x8", "--layer", "edges", "--output", png, "--zoom", "1");
+        Assert.True(code == 0, error);
+        // One tile per kernel, not per input channel: the kernels are the same on every channel.
+        Assert.Contains("layer      edges (fixed_conv2d), fixed kernels 3×1×3×3", output);
+        Assert.Contains("3 of 3 filters of one channel in a grid, 1 px per weight", output);
+
+        // Written out here, not taken from the plugin.
+        double[][] kernels =
+        [
+            [-1, 0, 1, -2, 0, 2, -1, 0, 1],
+            [-1, -2, -1, 0, 0, 0, 1, 2, 1],
+            [0, 0, 0, 0, 1, 0, 0, 0, 0],
+        ];
+        DecodedImage image = ImageDecoder.Load(png);
+        // Three 3×3 tiles in a 2×2 grid: kernel k at column k % 2, row k / 2.
+        for (int k = 0; k < 3; k++)
+        {
+            double m = kernels[k].Max(Math.Abs);
+            for (int i = 0; i < 9; i++)
+            {
+                int px = 1 + ((k % 2) * 4) + (i % 3), py = 1 + ((k / 2) * 4) + (i / 3);
+                Assert.Equal((int)Math.Round(127.5 + (127.5 * kernels[k][i] / m), MidpointRounding.AwayFromZero), image[px, py, 0]);
+            }
+        }
+        // Sobel x in levels: −2 black, −1 64, 0 mid grey, 1 191, 2 white.
+        Assert.Equal([64, 128, 191, 0, 128, 255], new[] { image[1, 1, 1], image[2, 1, 1], image[3, 1, 1], image[1, 2, 1], image[2, 2, 1], image[3, 2, 1] });
+    }
+
+    [Fact]
     public void Feature_maps_equal_the_layer_output_for_the_test_sample()
     {
         string png = TrainedCheckpoint.TempFile(".png");
@@ -105,7 +213,7 @@ public sealed class VisualizeCommandTests
         float[] maps = PredictCommand.Logits(network, sample);
         Assert.Equal(4 * 26 * 26, maps.Length);
         DecodedImage image = ImageDecoder.Load(png);
-        Assert.Equal((55, 55), (image.Width, image.Height));
+        Assert.Equal((55 + ScaleBar.PanelWidth, ScaleBar.MinimumHeight), (image.Width, image.Height));
         for (int c = 0; c < 4; c++)
         {
             float[] map = maps.AsSpan(c * 676, 676).ToArray();
@@ -137,6 +245,16 @@ public sealed class VisualizeCommandTests
         Assert.Contains("layer      conv2 (conv2d), output 3×11×11", output);
     }
 
+    [Fact]
+    public void A_layer_list_of_convolutions_names_fixed_filter_layers_too()
+    {
+        string model = TrainedCheckpoint.TempFile(".json");
+        File.WriteAllText(model, """{"name": "mixed", "layers": [{"type": "fixed_conv2d", "name": "edges", "kernels": "sobel"}, {"type": "conv2d", "name": "learned", "filters": 2, "kernel": 3}, {"type": "relu", "name": "act"}]}""");
+        (int code, _, string error) = CliRunner.Run("visualize", "--model", model, "--input", "1x8x8", "--layer", "act", "--output", TrainedCheckpoint.TempFile(".png"));
+        Assert.Equal(1, code);
+        Assert.Equal("error: layer 'act' is a relu, not a 2-D convolution; the convolutions of 'mixed': edges, learned", error.Trim());
+    }
+
     [Theory]
     [InlineData("classifier", "error: layer 'classifier' is a dense, not a 2-D convolution; the convolutions of 'tiny-conv': conv1, conv2")]
     [InlineData("conv9", "error: model 'tiny-conv' has no layer 'conv9'; its convolutions: conv1, conv2")]
@@ -162,9 +280,9 @@ public sealed class VisualizeCommandTests
         (int code, string output, string error) = CliRunner.Run("visualize", "--model", "resnet20", "--layer", "conv1", "--output", png);
         Assert.True(code == 0, error);
         Assert.Contains("16 of 16 filters in colour", output);
-        // 3×3 filters at 10 px per weight in a 4×4 grid: 1 + 4·31 pixels a side.
+        // 3×3 filters at 10 px per weight in a 4×4 grid: 1 + 4·31 pixels a side, then the colour bar.
         Assert.Contains("10 px per weight", output);
-        Assert.Equal((125, 125), (ImageDecoder.Load(png).Width, ImageDecoder.Load(png).Height));
+        Assert.Equal((125 + ScaleBar.PanelWidth, ScaleBar.MinimumHeight), (ImageDecoder.Load(png).Width, ImageDecoder.Load(png).Height));
     }
 
     [Fact]
