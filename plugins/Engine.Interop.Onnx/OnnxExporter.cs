@@ -11,7 +11,8 @@ namespace Engine.Interop.Onnx;
 /// <c>input</c> (N×C×H×W, N symbolic), one output <c>output</c>, the weights as initializers named
 /// <c>&lt;layer&gt;.&lt;parameter&gt;</c>, nodes named after the engine's layers, and
 /// <see cref="ModelPackage.Metadata"/> (the normalisation, class names) as metadata properties.
-/// A layer kind ONNX has no operator for is an error naming the layer.
+/// Only the layers the output depends on are written: auxiliary heads (GoogLeNet's training-only
+/// classifiers) are left out with their weights, as inference leaves them out. A layer kind ONNX has no operator for is an error naming the layer.
 /// </summary>
 internal static class OnnxExporter
 {
@@ -56,10 +57,15 @@ internal static class OnnxExporter
         var values = new Dictionary<string, ExportValue>(StringComparer.Ordinal) { [LayerSpec.ModelInput] = input };
         var perKind = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         ExportValue last = input;
+        bool[] written = MainOutputLayers(model.Spec);
         for (int i = 0; i < model.Spec.Layers.Count; i++)
         {
             LayerSpec layer = model.Spec.Layers[i];
             int n = perKind[layer.Kind] = perKind.GetValueOrDefault(layer.Kind) + 1;
+            if (!written[i])
+            {
+                continue; // a layer reading it would be written too, so `last` is never a skipped layer
+            }
             string name = layer.Name ?? $"{layer.Kind}{n}";
             string owner = $"layer '{name}' ({layer.Kind})";
             ExportValue[] inputs = layer.Inputs is null
@@ -87,6 +93,38 @@ internal static class OnnxExporter
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = text });
         }
         return proto;
+    }
+
+    /// <summary>
+    /// Per layer, whether the last layer's output depends on it: a walk back from the last layer through
+    /// the inputs (by name, unnamed layers being kind + index as the network names them). A name that
+    /// does not resolve is left to the export loop, which reports it.
+    /// </summary>
+    internal static bool[] MainOutputLayers(ModelSpec spec)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal) { [LayerSpec.ModelInput] = -1 };
+        var perKind = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var sources = new int[spec.Layers.Count][];
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            int n = perKind[layer.Kind] = perKind.GetValueOrDefault(layer.Kind) + 1;
+            sources[i] = layer.Inputs is null ? [i - 1] : layer.Inputs.Select(x => index.GetValueOrDefault(x, -1)).ToArray();
+            index.TryAdd(layer.Name ?? $"{layer.Kind}{n}", i);
+        }
+        var main = new bool[spec.Layers.Count];
+        for (int i = main.Length - 1; i >= 0; i--)
+        {
+            if (i == main.Length - 1 || main[i])
+            {
+                main[i] = true;
+                foreach (int source in sources[i].Where(s => s >= 0))
+                {
+                    main[source] = true;
+                }
+            }
+        }
+        return main;
     }
 
     /// <summary>Serialises <paramref name="model"/> to bytes (tests hand these to ONNX Runtime).</summary>

@@ -10,7 +10,8 @@ namespace Engine.Models.Classic;
 /// channels, the shortcut is the input subsampled with stride 2 (a 1×1 max pool of stride 2) with
 /// zero channels padded on both sides (a quarter of the new width each, as the common reference
 /// implementation does), so shortcuts have no parameters: ResNet-20 has 269,722 at 10 classes.
-/// Option B (<c>-b</c> names) uses a 1×1 projection with BN instead.
+/// Option B (<c>-b</c> names) uses a 1×1 projection with BN instead. A stage is one
+/// <see cref="ModelBuilder.Repeat"/>: <c>layer2.0.conv1</c>, <c>layer2.0.shortcut_pad</c>, <c>layer2.0.downsample.0</c> (option B).
 /// </summary>
 public static class CifarResNetModel
 {
@@ -28,39 +29,33 @@ public static class CifarResNetModel
         Blocks.Classes(name, classes);
         int n = (depth - 2) / 6;
         var model = new ModelBuilder(name).Conv2d(16, 3, padding: 1, bias: false, name: "conv1").BatchNorm(name: "bn1").Relu("relu");
-        string last = "relu";
-        int channels = 16;
         int[] widths = [16, 32, 64];
         for (int stage = 0; stage < 3; stage++)
         {
             int width = widths[stage];
-            last = Blocks.Repeat(n, last, (i, input) =>
+            model.Repeat($"layer{stage + 1}", n, (block, i) =>
             {
+                // The first block of stages 2 and 3 halves the map and doubles the channels.
                 int stride = stage > 0 && i == 0 ? 2 : 1;
-                string prefix = $"layer{stage + 1}_{i}_";
-                string output = ResNetModel.Basic(model, prefix, input, width, stride);
-                string shortcut = input;
-                if (stride != 1 || channels != width)
-                {
-                    shortcut = projection ? ResNetModel.Projection(model, prefix, input, width, stride) : OptionA(model, prefix, input, width - channels, stride);
-                }
-                channels = width;
-                model.Sum($"{prefix}add", output, shortcut).Relu($"{prefix}relu");
-                return $"{prefix}relu";
+                string residual = ResNetModel.Basic(block, width, stride);
+                string shortcut = stride == 1 ? ModelBuilder.BlockInput
+                    : projection ? ResNetModel.Projection(block, width, stride)
+                    : OptionA(block, width / 2, stride);
+                ResNetModel.Join(block, residual, shortcut);
             });
         }
-        model.GlobalAvgPool("avgpool", last).Dense(classes, name: ClassicModelsPlugin.HeadName);
+        model.GlobalAvgPool("avgpool").Dense(classes, name: ClassicModelsPlugin.HeadName);
         return new ModelDefinition(
             $"ResNet-{depth} for CIFAR 3×32×32 (He et al.): conv 16@3×3, 3 stages of {n} basic blocks at 16, 32, 64 channels with batch norm, option-{(projection ? "B (1×1 projection)" : "A (strided identity, zero channels)")} shortcuts, global avg-pool, dense {classes}; head 'classifier'",
             model.Build())
         { DefaultInput = Blocks.Input(name, input ?? new Shape(3, 32, 32), 3) };
     }
 
-    /// <summary>Option A: every <paramref name="stride"/>-th position of the input, with <paramref name="extra"/> zero channels split before and after.</summary>
-    private static string OptionA(ModelBuilder model, string prefix, string input, int extra, int stride)
+    /// <summary>Within a block, option A: every <paramref name="stride"/>-th position of the block's input, with <paramref name="extra"/> zero channels split before and after.</summary>
+    private static string OptionA(ModelBuilder block, int extra, int stride)
     {
-        model.MaxPool2d(1, stride: stride, name: $"{prefix}shortcut_subsample", inputs: input)
-            .PadChannels(extra / 2, extra - extra / 2, name: $"{prefix}shortcut_pad");
-        return $"{prefix}shortcut_pad";
+        block.MaxPool2d(1, stride: stride, name: "shortcut_subsample", inputs: ModelBuilder.BlockInput)
+            .PadChannels(extra / 2, extra - extra / 2, name: "shortcut_pad");
+        return "shortcut_pad";
     }
 }

@@ -9,8 +9,9 @@ namespace Engine.Models.Classic;
 /// with stride 2. Basic block (ResNet-18, 34): 3×3, BN, ReLU, 3×3, BN. Bottleneck (50, 101, 152):
 /// 1×1, BN, ReLU, 3×3, BN, ReLU, 1×1 (×4), BN. Where the shape changes the shortcut is a 1×1
 /// projection with batch norm (option B), else the identity; the sum is followed by ReLU. Then global
-/// average pooling and dense classes. Convolutions have no bias (batch norm follows each). Layers are
-/// named like torchvision's with '_' for '.': <c>layer3_5_conv2</c>, <c>layer3_0_downsample_bn</c>.
+/// average pooling and dense classes. Convolutions have no bias (batch norm follows each). A stage is one
+/// <see cref="ModelBuilder.Repeat"/>, so layers with parameters are named as torchvision's modules
+/// (<c>layer3.5.conv2</c>, <c>layer3.0.downsample.1</c>), the head excepted (<c>classifier</c>, not <c>fc</c>).
 /// </summary>
 public static class ResNetModel
 {
@@ -39,29 +40,20 @@ public static class ResNetModel
         var model = new ModelBuilder(name)
             .Conv2d(64, 7, stride: 2, padding: 3, bias: false, name: "conv1").BatchNorm(name: "bn1").Relu("relu")
             .MaxPool2d(3, stride: 2, padding: 1, name: "maxpool");
-        int expansion = layout.Bottleneck ? 4 : 1;
-        int channels = 64;
-        string last = "maxpool";
         int[] widths = [64, 128, 256, 512];
         for (int stage = 0; stage < 4; stage++)
         {
             int width = widths[stage];
-            last = Blocks.Repeat(layout.Blocks[stage], last, (i, input) =>
+            // The first block of a stage changes the shape (stride 2 after stage 1; a bottleneck's 4× width in stage 1).
+            bool resize = stage > 0 || layout.Bottleneck;
+            model.Repeat($"layer{stage + 1}", layout.Blocks[stage], (block, i) =>
             {
                 int stride = stage > 0 && i == 0 ? 2 : 1;
-                string prefix = $"layer{stage + 1}_{i}_";
-                string output = layout.Bottleneck
-                    ? Bottleneck(model, prefix, input, width, stride)
-                    : Basic(model, prefix, input, width, stride);
-                string shortcut = stride != 1 || channels != width * expansion
-                    ? Projection(model, prefix, input, width * expansion, stride)
-                    : input;
-                channels = width * expansion;
-                model.Sum($"{prefix}add", output, shortcut).Relu($"{prefix}relu");
-                return $"{prefix}relu";
+                string residual = layout.Bottleneck ? Bottleneck(block, width, stride) : Basic(block, width, stride);
+                Join(block, residual, i == 0 && resize ? Projection(block, width * (layout.Bottleneck ? 4 : 1), stride) : ModelBuilder.BlockInput);
             });
         }
-        model.GlobalAvgPool("avgpool", last).Dense(classes, name: ClassicModelsPlugin.HeadName);
+        model.GlobalAvgPool("avgpool").Dense(classes, name: ClassicModelsPlugin.HeadName);
         string blocks = string.Join('-', layout.Blocks);
         return new ModelDefinition(
             $"ResNet-{depth} (torchvision v1.5) for 3×224×224: conv 7×7/2, max-pool, {(layout.Bottleneck ? "bottleneck" : "basic")} blocks {blocks} of 64, 128, 256, 512{(layout.Bottleneck ? "×4" : "")} channels with batch norm and projection shortcuts, global avg-pool, dense {classes}; head 'classifier'",
@@ -69,27 +61,35 @@ public static class ResNetModel
         { DefaultInput = Blocks.Input(name, input ?? Blocks.ImageNetInput, 3) };
     }
 
-    /// <summary>3×3 (stride), BN, ReLU, 3×3, BN; returns the last layer's name.</summary>
-    internal static string Basic(ModelBuilder model, string prefix, string input, int width, int stride)
+    /// <summary>Within a block: 3×3 (stride), BN, ReLU, 3×3, BN; returns the last layer's name.</summary>
+    internal static string Basic(ModelBuilder block, int width, int stride)
     {
-        model.Conv2d(width, 3, stride: stride, padding: 1, bias: false, name: $"{prefix}conv1", inputs: input).BatchNorm(name: $"{prefix}bn1").Relu($"{prefix}relu1")
-            .Conv2d(width, 3, padding: 1, bias: false, name: $"{prefix}conv2").BatchNorm(name: $"{prefix}bn2");
-        return $"{prefix}bn2";
+        block.Conv2d(width, 3, stride: stride, padding: 1, bias: false, name: "conv1").BatchNorm(name: "bn1").Relu("relu1")
+            .Conv2d(width, 3, padding: 1, bias: false, name: "conv2").BatchNorm(name: "bn2");
+        return "bn2";
     }
 
-    /// <summary>1×1, BN, ReLU, 3×3 (stride), BN, ReLU, 1×1 to 4·width, BN; returns the last layer's name.</summary>
-    private static string Bottleneck(ModelBuilder model, string prefix, string input, int width, int stride)
+    /// <summary>Within a block: 1×1, BN, ReLU, 3×3 (stride), BN, ReLU, 1×1 to 4·width, BN; returns the last layer's name.</summary>
+    private static string Bottleneck(ModelBuilder block, int width, int stride)
     {
-        model.Conv2d(width, 1, bias: false, name: $"{prefix}conv1", inputs: input).BatchNorm(name: $"{prefix}bn1").Relu($"{prefix}relu1")
-            .Conv2d(width, 3, stride: stride, padding: 1, bias: false, name: $"{prefix}conv2").BatchNorm(name: $"{prefix}bn2").Relu($"{prefix}relu2")
-            .Conv2d(width * 4, 1, bias: false, name: $"{prefix}conv3").BatchNorm(name: $"{prefix}bn3");
-        return $"{prefix}bn3";
+        block.Conv2d(width, 1, bias: false, name: "conv1").BatchNorm(name: "bn1").Relu("relu1")
+            .Conv2d(width, 3, stride: stride, padding: 1, bias: false, name: "conv2").BatchNorm(name: "bn2").Relu("relu2")
+            .Conv2d(width * 4, 1, bias: false, name: "conv3").BatchNorm(name: "bn3");
+        return "bn3";
     }
 
-    /// <summary>The option-B shortcut: 1×1 convolution with the block's stride, then BN.</summary>
-    internal static string Projection(ModelBuilder model, string prefix, string input, int channels, int stride)
+    /// <summary>
+    /// Within a block: the option-B shortcut on the block's input, a 1×1 convolution with the block's
+    /// stride then BN, named as torchvision's <c>downsample</c> Sequential (<c>downsample.0</c>,
+    /// <c>downsample.1</c>); returns the BN's name.
+    /// </summary>
+    internal static string Projection(ModelBuilder block, int channels, int stride)
     {
-        model.Conv2d(channels, 1, stride: stride, bias: false, name: $"{prefix}downsample_conv", inputs: input).BatchNorm(name: $"{prefix}downsample_bn");
-        return $"{prefix}downsample_bn";
+        block.Conv2d(channels, 1, stride: stride, bias: false, name: "downsample.0", inputs: ModelBuilder.BlockInput).BatchNorm(name: "downsample.1");
+        return "downsample.1";
     }
+
+    /// <summary>Within a block: the sum of the residual branch and the shortcut, then ReLU.</summary>
+    internal static void Join(ModelBuilder block, string residual, string shortcut) =>
+        block.Sum("add", residual, shortcut).Relu("relu");
 }

@@ -66,8 +66,10 @@ internal static class ExportCommand
             var state = new StateDictionary();
             ModelState.Save(network, state);
             format.Write(new ModelPackage(spec, network.InputShape, state) { Metadata = metadata }, target);
+            // Inference needs only the main output's layers (a format leaves auxiliary heads out).
+            long parameters = network.Layers.Where((_, i) => network.FeedsMainOutput[i]).Sum(l => l.Parameters.Sum(p => p.Value.ElementCount));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"exported  {network.Name} ({network.ParameterCount:N0} parameters, input {EvalCommand.Dims(network.InputShape)}, output {EvalCommand.Dims(network.OutputShape)}) as {format.Name}: {Path.GetFullPath(target)}"));
+                $"exported  {network.Name} ({parameters:N0} parameters, input {EvalCommand.Dims(network.InputShape)}, output {EvalCommand.Dims(network.OutputShape)}) as {format.Name}: {Path.GetFullPath(target)}"));
             if (ModelExport.NormalizationSpec(metadata) is string normalization)
             {
                 output.WriteLine($"metadata  {normalization}");

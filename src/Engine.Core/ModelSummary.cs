@@ -45,28 +45,12 @@ public sealed record ModelSummary(string Name, Shape InputShape, IReadOnlyList<L
     public static ModelSummary Of(Network network, DataType dataType = DataType.Float32)
     {
         var rows = new List<LayerSummary>(network.Layers.Count);
-        // A layer is part of the inference network when the main (last) output depends on it.
-        var main = new bool[network.Layers.Count];
-        if (main.Length > 0)
-        {
-            main[^1] = true;
-        }
-        for (int i = main.Length - 1; i >= 0; i--)
-        {
-            foreach (int source in main[i] ? network.Inputs[i] : [])
-            {
-                if (source >= 0)
-                {
-                    main[source] = true;
-                }
-            }
-        }
         for (int i = 0; i < network.Layers.Count; i++)
         {
             ILayer layer = network.Layers[i];
             string[] inputs = network.Inputs[i].Select(s => s < 0 ? LayerSpec.ModelInput : network.Layers[s].Name).ToArray();
             long parameters = layer.Parameters.Sum(p => p.Value.ElementCount);
-            rows.Add(new LayerSummary(layer.Name, layer.Kind, inputs, network.OutputShapes[i], parameters, (layer as ILayerCost)?.MultiplyAccumulates, !main[i]));
+            rows.Add(new LayerSummary(layer.Name, layer.Kind, inputs, network.OutputShapes[i], parameters, (layer as ILayerCost)?.MultiplyAccumulates, !network.FeedsMainOutput[i]));
         }
         return new ModelSummary(network.Name, network.InputShape, rows, dataType == DataType.Float64 ? sizeof(double) : sizeof(float))
         {

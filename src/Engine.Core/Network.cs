@@ -29,6 +29,7 @@ public sealed class Network : IDisposable
     private readonly CrossBackendCopy? _outputGradientCopy;
     private readonly ActivationArena _arena;
     private readonly int[] _auxiliary; // layer index of each auxiliary output
+    private readonly bool[] _feedsMainOutput; // per layer: whether the last layer's output depends on it
     private readonly double[] _auxiliaryWeights;
 
     private Network(string name, IBackend backend, Shape inputShape, List<ILayer> layers, List<Shape> outputShapes, int[][] inputs, IBackend[] placement, DataType dataType, int[] auxiliary, double[] auxiliaryWeights)
@@ -69,7 +70,9 @@ public sealed class Network : IDisposable
         _hasParameters = layers.Select(l => l.Parameters.Count > 0).ToArray();
         _needsGradient = new bool[layers.Count + 1];
         _mergeInputs = inputs.Select(i => new Tensor[i.Length]).ToArray();
-        _arena = new ActivationArena(inputs);
+        _feedsMainOutput = MainOutputLayers(inputs);
+        // Inference runs only the main output's layers: a skipped layer reads nothing, so it holds no activation alive.
+        _arena = new ActivationArena(inputs.Select((sources, i) => _feedsMainOutput[i] ? sources : []).ToArray());
         Parameters = layers.SelectMany(l => l.Parameters).ToList();
     }
 
@@ -106,6 +109,12 @@ public sealed class Network : IDisposable
 
     /// <summary>Per-sample output shape of each layer.</summary>
     public IReadOnlyList<Shape> OutputShapes => _outputShapes;
+
+    /// <summary>
+    /// Per layer, whether the main (last) output depends on it. Inference passes run only these layers:
+    /// the others feed only auxiliary outputs (GoogLeNet's training-only classifiers) or nothing.
+    /// </summary>
+    public IReadOnlyList<bool> FeedsMainOutput => _feedsMainOutput;
 
     /// <summary>For each layer, the indices of the layers feeding it (−1: the model input).</summary>
     public IReadOnlyList<IReadOnlyList<int>> Inputs => _inputs;
@@ -217,10 +226,32 @@ public sealed class Network : IDisposable
             .ToArray();
     }
 
+    // Walks back from the last layer through the inputs: the layers the main output depends on.
+    private static bool[] MainOutputLayers(int[][] inputs)
+    {
+        var main = new bool[inputs.Length];
+        if (main.Length > 0)
+        {
+            main[^1] = true;
+        }
+        for (int i = main.Length - 1; i >= 0; i--)
+        {
+            foreach (int source in main[i] ? inputs[i] : [])
+            {
+                if (source >= 0)
+                {
+                    main[source] = true;
+                }
+            }
+        }
+        return main;
+    }
+
     /// <summary>
     /// Runs the layers in order; the result belongs to the last layer or, in inference, to the
     /// network's shared memory, and is valid until the next call. In inference
-    /// (<paramref name="training"/> false) layers write into shared activation memory: an output's
+    /// (<paramref name="training"/> false) only the layers in <see cref="FeedsMainOutput"/> run
+    /// (auxiliary heads are training-only), and they write into shared activation memory: an output's
     /// memory is reused once every layer reading it has run.
     /// </summary>
     public Tensor Forward(Tensor input, bool training)
@@ -237,6 +268,11 @@ public sealed class Network : IDisposable
         }
         for (int i = 0; i < _layers.Count; i++)
         {
+            if (!training && !_feedsMainOutput[i])
+            {
+                _outputs[i] = null; // not computed: AuxiliaryOutput refuses rather than return an older pass's
+                continue;
+            }
             if (shareMemory)
             {
                 _layers[i].OfferInferenceOutput(_arena.Offer());

@@ -1,4 +1,5 @@
 using Engine.Core;
+using Onnx;
 
 namespace Engine.Interop.Onnx.Tests;
 
@@ -45,6 +46,26 @@ public sealed class ExportTests
     [Theory]
     [MemberData(nameof(ImageNetModels))]
     public void ImageNetZooModelsMatchOnnxRuntime(string model, int batch) => ExportAndCompare(model, batch);
+
+    [Fact]
+    public void AuxiliaryHeadsAreNotExported()
+    {
+        // googlenet-aux is googlenet plus two training-only heads: its file holds googlenet's nodes and weights alone.
+        var sample = new Shape(3, 224, 224);
+        ModelProto Export(string model)
+        {
+            using IBackend backend = OnnxTestEngine.CreateBackend();
+            using Network network = Network.Build(OnnxTestEngine.Catalog.Model(model).Spec, OnnxTestEngine.Catalog, backend, sample, seed: 1);
+            var state = new StateDictionary();
+            ModelState.Save(network, state);
+            return OnnxExporter.Build(new ModelPackage(OnnxTestEngine.Catalog.Model(model).Spec, sample, state));
+        }
+        ModelProto aux = Export("googlenet-aux"), plain = Export("googlenet");
+        Assert.Equal(plain.Graph.Node.Select(n => n.Name), aux.Graph.Node.Select(n => n.Name));
+        Assert.Equal(plain.Graph.Initializer.Select(t => t.Name), aux.Graph.Initializer.Select(t => t.Name));
+        // googlenet's parameters (its convolutions and dense layers have a weight and a bias each).
+        Assert.Equal(6_998_552, aux.Graph.Initializer.Where(t => t.Name.EndsWith(".weight", StringComparison.Ordinal) || t.Name.EndsWith(".bias", StringComparison.Ordinal)).Sum(t => t.Dims.Aggregate(1L, (p, d) => p * d)));
+    }
 
     internal static void ExportAndCompare(string model, int batch, ulong seed = 7)
     {

@@ -74,6 +74,29 @@ public sealed class ArchitectureForwardTests(ITestOutputHelper output)
         Assert.True(losses[^1] < 0.7 * losses[0], $"loss went from {losses[0]:F4} to {losses[^1]:F4}");
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void GoogLeNetsAuxiliaryHeadsAreLeftOutOfInference()
+    {
+        var sample = new Shape(3, 224, 224);
+        using IBackend backend = new OpenBlasBackendProvider().Create();
+        using Network aux = Network.Build(ModelTestEngine.Catalog.Model("googlenet-aux").Spec, ModelTestEngine.Catalog, backend, sample, seed: 1);
+        using Network plain = Network.Build(ModelTestEngine.Catalog.Model("googlenet").Spec, ModelTestEngine.Catalog, backend, sample, seed: 2);
+        // The 16 layers of the two heads are the ones inference skips.
+        string[] skipped = aux.Layers.Where((_, i) => !aux.FeedsMainOutput[i]).Select(l => l.Name).ToArray();
+        Assert.Equal(16, skipped.Length);
+        Assert.All(skipped, name => Assert.StartsWith("aux", name, StringComparison.Ordinal));
+        // The plain model with the aux model's weights: the same logits, bit for bit.
+        var state = new StateDictionary();
+        ModelState.Save(aux, state);
+        ModelState.Load(plain, state, "googlenet-aux");
+        double[] pixels = Enumerable.Range(0, (int)sample.ElementCount).Select(i => CounterRandom.Normal(4, (ulong)i)).ToArray();
+        using Tensor x = HostTensors.Upload(backend, sample.WithBatch(1), pixels, DataType.Float32);
+        double[] withHeads = HostTensors.Download(aux.Forward(x, training: false));
+        Assert.Throws<InvalidOperationException>(() => aux.AuxiliaryOutput(0)); // not computed
+        Assert.Equal(HostTensors.Download(plain.Forward(x, training: false)), withHeads);
+    }
+
     private void ForwardOnce(string model)
     {
         IModelDefinition definition = ModelTestEngine.Catalog.Model(model);

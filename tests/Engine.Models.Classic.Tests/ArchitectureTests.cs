@@ -200,10 +200,10 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         Assert.Equal(40_551_040, expected);
         Assert.Equal(expected, summary.TotalMultiplyAccumulates);
         var shapes = summary.Layers.ToDictionary(l => l.Name, l => l.OutputShape);
-        Assert.Equal(new Shape(16, 32, 32), shapes["layer1_2_relu"]);
-        Assert.Equal(new Shape(16, 16, 16), shapes["layer2_0_shortcut_subsample"]);
-        Assert.Equal(new Shape(32, 16, 16), shapes["layer2_0_shortcut_pad"]);
-        Assert.Equal(new Shape(64, 8, 8), shapes["layer3_2_relu"]);
+        Assert.Equal(new Shape(16, 32, 32), shapes["layer1.2.relu"]);
+        Assert.Equal(new Shape(16, 16, 16), shapes["layer2.0.shortcut_subsample"]);
+        Assert.Equal(new Shape(32, 16, 16), shapes["layer2.0.shortcut_pad"]);
+        Assert.Equal(new Shape(64, 8, 8), shapes["layer3.2.relu"]);
         Assert.Equal(new Shape(64), shapes["avgpool"]);
     }
 
@@ -214,8 +214,16 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         // 3 + 8 + 36 + 3 bottlenecks; 155 convolutions = stem + 3 per block + 4 projections; 1 classifier.
         Assert.Equal(50, spec.Layers.Count(l => l.Kind == "add"));
         Assert.Equal(1 + 3 * 50 + 4, spec.Layers.Count(l => l.Kind == "conv2d"));
-        Assert.Equal(["layer3_35_conv1", "layer3_35_conv2", "layer3_35_conv3"],
-            spec.Layers.Where(l => l.Name is not null && l.Name.StartsWith("layer3_35_conv", StringComparison.Ordinal)).Select(l => l.Name));
+        Assert.Equal(["layer3.35.conv1", "layer3.35.conv2", "layer3.35.conv3"],
+            spec.Layers.Where(l => l.Name is not null && l.Name.StartsWith("layer3.35.conv", StringComparison.Ordinal)).Select(l => l.Name));
+        // Each stage is one Repeat, so the layers with parameters carry torchvision's module names
+        // (its state_dict keys without ".weight"), the head excepted.
+        string[] torchvisionNames = ["conv1", "bn1", "layer1.0.downsample.0", "layer1.0.downsample.1", "layer2.7.bn3", "layer4.2.conv3"];
+        Assert.All(torchvisionNames, name => Assert.Contains(spec.Layers, l => l.Name == name));
+        // A stage's first block adds its projection, the others their block input (the previous block's output).
+        Assert.Equal(["layer2.0.bn3", "layer2.0.downsample.1"], spec.Layers.Single(l => l.Name == "layer2.0.add").Inputs);
+        Assert.Equal(["layer2.1.bn3", "layer2.0.relu"], spec.Layers.Single(l => l.Name == "layer2.1.add").Inputs);
+        Assert.Equal(["layer1.2.relu"], spec.Layers.Single(l => l.Name == "layer2.0.downsample.0").Inputs);
     }
 
     [Fact]
