@@ -39,6 +39,7 @@ internal sealed record LayerSetup(string Kind, ModelSpec Spec, Shape Sample, str
         ("log_softmax", "{}", [9]), // the ONNX plugin's layers: a small sample keeps the float32 check
         ("clip", """{"min": -1, "max": 1}""", [10]), // away from the kinks, as for relu
         ("flatten", "{}", [2, 3, 4]),
+        ("reshape", """{"shape": [6, 4, 6]}""", [4, 6, 6]),
         ("fixed_conv2d", """{"kernels": ["sobel", "robinson-ne", {"name": "gaussian", "sigma": 0.8, "size": 5}]}""", [2, 6, 5]),
         ("hog", """{"orientations": 6, "cell": 3, "block": 2, "block_norm": "l2"}""", [3, 8, 7]),
     ];
