@@ -106,6 +106,31 @@ public sealed partial class DistributedTrainingTests : IDisposable
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(120), $"the job took {started.Elapsed} to end");
     }
 
+    [MpiRun.Fact]
+    public void ARankKilledMidRunEndsTheJobInsteadOfLeavingTheOtherWaiting()
+    {
+        using var process = System.Diagnostics.Process.Start(MpiRun.StartInfo([(2, [.. Train(500, "a.ckpt", epochs: 1000), "--distributed", "mpi"])]))!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("epoch 1/", StringComparison.Ordinal))
+        {
+        }
+        Assert.NotNull(line); // both ranks are training
+        IReadOnlyList<int> ranks = MpiRun.Children(process.Id);
+        Assert.Equal(2, ranks.Count);
+        System.Diagnostics.Process.GetProcessById(ranks[^1]).Kill();
+        Task<string> rest = process.StandardOutput.ReadToEndAsync();
+        bool ended = process.WaitForExit(60_000);
+        if (!ended)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        Assert.True(ended, "the surviving rank was still running a minute after the other was killed");
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("exited on signal 9 (Killed)", error.Result, StringComparison.Ordinal);
+        _ = rest.Result;
+    }
+
     [Fact]
     public void WithoutAnMpiLauncherTheRunIsRefused()
     {

@@ -25,6 +25,20 @@ internal static class MpiRun
     /// </summary>
     public static (int ExitCode, string Output, string Error) RunApps(IReadOnlyList<(int Ranks, string[] Args)> apps, int timeoutSeconds = 300)
     {
+        using var process = Process.Start(StartInfo(apps))!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeoutSeconds * 1000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"mpirun did not end within {timeoutSeconds} s: {error.Result}");
+        }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>The mpirun command line of <paramref name="apps"/>, its output and error redirected.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyList<(int Ranks, string[] Args)> apps)
+    {
         var start = new ProcessStartInfo(Launcher)
         {
             RedirectStandardOutput = true,
@@ -51,15 +65,30 @@ internal static class MpiRun
                 start.ArgumentList.Add(arg);
             }
         }
-        using var process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeoutSeconds * 1000))
+        return start;
+    }
+
+    /// <summary>The ids of the processes whose parent is <paramref name="parent"/> (Linux: /proc).</summary>
+    public static IReadOnlyList<int> Children(int parent) =>
+        [.. Directory.GetDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => name!.All(char.IsAsciiDigit))
+            .Select(name => int.Parse(name!, System.Globalization.CultureInfo.InvariantCulture))
+            .Where(pid => ParentOf(pid) == parent)];
+
+    private static int ParentOf(int pid)
+    {
+        try
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"mpirun did not end within {timeoutSeconds} s: {error.Result}");
+            // /proc/PID/stat: "pid (name) state ppid …"; the name may hold spaces, so split after ')'.
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
         }
-        return (process.ExitCode, output.Result, error.Result);
+        catch (IOException)
+        {
+            return -1; // ended meanwhile
+        }
     }
 
     /// <summary>Skipped, saying so, where Open MPI's launcher is not installed (.ci/run and build.sh install it).</summary>
