@@ -85,7 +85,7 @@ public sealed class EngineHost : IDisposable
         {
             // The usual first failure of an application: its plugins were never copied next to it.
             throw new ConfigurationException($"no backend plugin is loaded: the host searched {string.Join(", ", PluginFolders)} and found {Plugins.Count(p => p.Status == PluginStatus.Loaded)} plugin(s); "
-                + $"stage the plugins as {PluginDiscovery.DefaultFolder}{Path.DirectorySeparatorChar}<Name>{Path.DirectorySeparatorChar}<Name>.dll, or name their folder in EngineHostOptions.PluginFolders or {PluginDiscovery.EnvironmentVariable}");
+                + $"stage the plugins as {PluginDiscovery.DefaultFolder}{Path.DirectorySeparatorChar}<Name>{Path.DirectorySeparatorChar}<Name>.dll, or name their folder in EngineHostOptions.PluginFolders (the command's --plugins) or {PluginDiscovery.EnvironmentVariable}");
         }
         IBackendProvider provider = Catalog.Backend(device);
         BackendProbe probe = provider.Probe();

@@ -178,7 +178,7 @@ public sealed class HostApiTests : IDisposable
         using var empty = EngineHost.Create(new EngineHostOptions { UseEnvironmentVariable = false });
         var error = Assert.Throws<ConfigurationException>(() => empty.CreateBackend());
         string folder = PluginDiscovery.DefaultFolder;
-        Assert.Equal($"no backend plugin is loaded: the host searched {folder} and found 0 plugin(s); stage the plugins as {Path.Combine(folder, "<Name>", "<Name>.dll")}, or name their folder in EngineHostOptions.PluginFolders or ENGINE_PLUGIN_PATH", error.Message);
+        Assert.Equal($"no backend plugin is loaded: the host searched {folder} and found 0 plugin(s); stage the plugins as {Path.Combine(folder, "<Name>", "<Name>.dll")}, or name their folder in EngineHostOptions.PluginFolders (the command's --plugins) or ENGINE_PLUGIN_PATH", error.Message);
     }
 
     private static ModelSpec BatchNormModel() => new ModelBuilder("bn")
