@@ -114,7 +114,7 @@ public sealed class EngineHost : IDisposable
     });
 
     /// <summary>
-    /// Creates loss <paramref name="name"/>, with arguments such as <c>{"margin": 1}</c> when it takes any.
+    /// Creates loss <paramref name="name"/>, with arguments such as <c>{"label_smoothing": 0.1}</c> when it takes any.
     /// Its targets are class indices (<c>backend.FromLabels(int[])</c>) or one-hot/soft N×K values.
     /// </summary>
     public ILoss CreateLoss(string name = "softmax-cross-entropy", System.Text.Json.Nodes.JsonObject? arguments = null) =>
