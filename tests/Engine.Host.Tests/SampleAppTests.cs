@@ -18,7 +18,7 @@ public sealed partial class SampleAppTests
     [Fact]
     public void TheSampleApplicationTrainsLeNet5ToAUsefulAccuracy()
     {
-        // Two epochs of 10,000 MNIST images, batches of 32: 624 steps, about 6 s on 2 cores. Measured
+        // Two epochs of 10,000 MNIST images, batches of 32: 624 steps, about 7 s of CPU time. Measured
         // 0.963 on the first 1,000 test images (one epoch: 0.924; an untrained network: about 0.1).
         var (code, output) = Run(RepoPaths.Mnist, "10000", "2");
         Assert.True(code == 0, output);
