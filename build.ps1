@@ -8,6 +8,8 @@
   ./build.ps1 [build]      prerequisites, native/ (CMake), Engine.sln (dotnet build)
   ./build.ps1 test         prerequisites, native/, then ctest and dotnet test; prints "N passed, N failed"
   ./build.ps1 demo [ARGS]  build, then train LeNet-5 on the bundled MNIST (ARGS override the defaults)
+  ./build.ps1 pack         build, then the NuGet packages (SDK, core, host, conformance kit, the
+                           `engine` tool, the plugin templates) into artifacts/packages
   ./build.ps1 clean        remove build outputs
   ./build.ps1 help         usage
 
@@ -32,6 +34,8 @@ $Solution = 'Engine.sln'
 $NativeSourceDir = 'native'
 $NativeBuildDir = 'build/native'
 $TestResultsDir = 'artifacts/test-results'
+# `pack` writes here what packaging/Pack.proj lists (versions: Directory.Build.props).
+$PackagesDir = 'artifacts/packages'
 # Release builds of the engine go to artifacts/engine, others to artifacts/engine-<configuration>.
 $EngineDir = if ($Configuration -eq 'Release') { 'artifacts/engine' } else { "artifacts/engine-$($Configuration.ToLowerInvariant())" }
 
@@ -70,6 +74,11 @@ Verbs:
                        --checkpoint artifacts/demo/lenet5.ckpt --metrics artifacts/demo/metrics.csv
                        --curves artifacts/demo/curves.svg
                    ARGS replace those values or add options (./build.ps1 demo --epochs 2 --limit 1000).
+  pack             build as above, then the NuGet packages into artifacts/packages (emptied first):
+                   Engine.Abstractions (the plugin SDK), Engine.Core, Engine.Host (with the standard
+                   plugins), Engine.Conformance (the backend conformance kit), Engine.Cli (the
+                   `engine` .NET tool) and Engine.Templates (dotnet new engine-layer, engine-backend,
+                   engine-dataset). ARGS go to dotnet build.
   clean            remove artifacts/, build/ and the bin/ and obj/ folders of the projects.
   help             show this text.
 
@@ -428,6 +437,15 @@ function Invoke-Demo([string[]]$UserArgs = @()) {
   }
 }
 
+function Invoke-Pack([string[]]$ExtraArgs = @()) {
+  Invoke-Build $ExtraArgs
+  Write-Step "Packing into $PackagesDir"
+  if (Test-Path -LiteralPath $PackagesDir) { Remove-Item -LiteralPath $PackagesDir -Recurse -Force }
+  $output = [IO.Path]::Combine($Root, $PackagesDir) + [IO.Path]::DirectorySeparatorChar
+  Invoke-Checked dotnet @('msbuild', 'packaging/Pack.proj', '-nologo', '-v:m', "-p:Configuration=$Configuration", "-p:PackageOutputPath=$output")
+  Get-ChildItem -LiteralPath $PackagesDir -Filter '*.nupkg' | ForEach-Object { Write-Info ([IO.Path]::GetRelativePath($Root, $_.FullName)) }
+}
+
 function Invoke-Clean {
   Write-Step 'Cleaning'
   foreach ($dir in @('artifacts', 'build')) {
@@ -436,7 +454,7 @@ function Invoke-Clean {
       Remove-Item -LiteralPath $dir -Recurse -Force
     }
   }
-  foreach ($dir in @('src', 'plugins', 'tests', 'samples')) {
+  foreach ($dir in @('src', 'plugins', 'tests', 'samples', 'packaging')) {
     if (-not (Test-Path -LiteralPath $dir -PathType Container)) { continue }
     $targets = Get-ChildItem -LiteralPath $dir -Directory -Recurse -Force |
       Where-Object { $_.Name -in @('bin', 'obj', 'TestResults') } |
@@ -459,6 +477,7 @@ try {
     'build' { Invoke-Build $Rest }
     'test' { Invoke-Test $Rest }
     'demo' { Invoke-Demo $Rest }
+    'pack' { Invoke-Pack $Rest }
     'clean' { Invoke-Clean }
     { $_ -in @('help', '-h', '--help', '-?', '/?') } { Show-Usage }
     default {
