@@ -209,6 +209,16 @@ or point ENGINE_OPENBLAS_LIBRARY at an OpenBLAS shared library.
 function Test-CCompiler { (Test-Command 'cc') -or (Test-Command 'gcc') -or (Test-Command 'clang') }
 # CMake's default generator on Linux is Unix Makefiles; a chosen CMAKE_GENERATOR brings its own tool.
 function Test-MakeTool { [bool]$env:CMAKE_GENERATOR -or (Test-Command 'make') }
+# C++ builds the cuDNN shim's host tests (its CUDA kernels compiled and checked on the CPU).
+function Test-CxxCompiler { (Test-Command 'c++') -or (Test-Command 'g++') -or (Test-Command 'clang++') }
+# Charts (ScottPlot on SkiaSharp) draw their text in DejaVu Sans; without any font on Linux the
+# text of a chart would be missing. Other systems ship fonts of their own.
+function Test-ChartFont { -not $IsLinux -or (Test-Path -LiteralPath '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf' -PathType Leaf) }
+# The ONNX plugin generates its protobuf types from the official schema, which libonnx-dev ships.
+function Test-OnnxProto {
+  $proto = if ($env:ENGINE_ONNX_PROTO) { $env:ENGINE_ONNX_PROTO } else { '/usr/include/onnx/onnx.proto' }
+  Test-Path -LiteralPath $proto -PathType Leaf
+}
 
 function Assert-Prerequisites {
   Write-Step 'Checking prerequisites'
@@ -248,7 +258,10 @@ function Assert-Prerequisites {
     if (-not (Find-OpenBlas)) { $packages.Add('libopenblas-dev') }
     if (-not (Test-Command 'cmake')) { $packages.Add('cmake') }
     if (-not (Test-CCompiler)) { $packages.Add('gcc'); $packages.Add('libc6-dev') }
+    if (-not (Test-CxxCompiler)) { $packages.Add('g++') }
     if (-not (Test-MakeTool)) { $packages.Add('make') }
+    if (-not (Test-ChartFont)) { $packages.Add('fonts-dejavu-core') }
+    if (-not (Test-OnnxProto)) { $packages.Add('libonnx-dev') }
     if ($packages.Count -gt 0) {
       Write-Info "missing: $($packages -join ' ')"
       if ($IsLinux -and (Test-Command 'apt-get')) {
@@ -256,7 +269,7 @@ function Assert-Prerequisites {
       } else {
         if ($packages.Contains('libopenblas-dev')) { Write-OpenBlasInstructions }
         Stop-Build "missing prerequisites (Debian/Ubuntu package names): $($packages -join ' ')" -Details @(
-          'Install OpenBLAS, CMake (3.20 or newer), a C compiler and make, then run this again.')
+          'Install OpenBLAS, CMake (3.20 or newer), a C and C++ compiler and make, then run this again.')
       }
     }
     $blas = Find-OpenBlas
