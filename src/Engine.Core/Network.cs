@@ -8,7 +8,7 @@ namespace Engine.Core;
 /// Owns its layers, the buffers in which gradients of branching outputs are summed, and the
 /// activation memory that inference passes share between layers (<see cref="ActivationArena"/>).
 /// </summary>
-public sealed class Network : IDisposable
+public sealed partial class Network : IDisposable
 {
     private const int ModelInput = -1;
     private readonly List<ILayer> _layers;
