@@ -8,6 +8,8 @@
   ./build.ps1 [build]      prerequisites, native/ (CMake), Engine.sln (dotnet build)
   ./build.ps1 test         prerequisites, native/, then ctest and dotnet test; prints "N passed, N failed"
   ./build.ps1 demo [ARGS]  build, then train LeNet-5 on the bundled MNIST (ARGS override the defaults)
+  ./build.ps1 pack         build, then the NuGet packages (SDK, core, host, conformance kit, the
+                           `engine` tool, the plugin templates) into artifacts/packages
   ./build.ps1 clean        remove build outputs
   ./build.ps1 help         usage
 
@@ -32,6 +34,8 @@ $Solution = 'Engine.sln'
 $NativeSourceDir = 'native'
 $NativeBuildDir = 'build/native'
 $TestResultsDir = 'artifacts/test-results'
+# `pack` writes here what packaging/Pack.proj lists (versions: Directory.Build.props).
+$PackagesDir = 'artifacts/packages'
 # Release builds of the engine go to artifacts/engine, others to artifacts/engine-<configuration>.
 $EngineDir = if ($Configuration -eq 'Release') { 'artifacts/engine' } else { "artifacts/engine-$($Configuration.ToLowerInvariant())" }
 
@@ -70,6 +74,11 @@ Verbs:
                        --checkpoint artifacts/demo/lenet5.ckpt --metrics artifacts/demo/metrics.csv
                        --curves artifacts/demo/curves.svg
                    ARGS replace those values or add options (./build.ps1 demo --epochs 2 --limit 1000).
+  pack             build as above, then the NuGet packages into artifacts/packages (emptied first):
+                   Engine.Abstractions (the plugin SDK), Engine.Core, Engine.Host (with the standard
+                   plugins), Engine.Conformance (the backend conformance kit), Engine.Cli (the
+                   `engine` .NET tool) and Engine.Templates (dotnet new engine-layer, engine-backend,
+                   engine-dataset). ARGS go to dotnet build.
   clean            remove artifacts/, build/ and the bin/ and obj/ folders of the projects.
   help             show this text.
 
@@ -200,6 +209,16 @@ or point ENGINE_OPENBLAS_LIBRARY at an OpenBLAS shared library.
 function Test-CCompiler { (Test-Command 'cc') -or (Test-Command 'gcc') -or (Test-Command 'clang') }
 # CMake's default generator on Linux is Unix Makefiles; a chosen CMAKE_GENERATOR brings its own tool.
 function Test-MakeTool { [bool]$env:CMAKE_GENERATOR -or (Test-Command 'make') }
+# C++ builds the cuDNN shim's host tests (its CUDA kernels compiled and checked on the CPU).
+function Test-CxxCompiler { (Test-Command 'c++') -or (Test-Command 'g++') -or (Test-Command 'clang++') }
+# Charts (ScottPlot on SkiaSharp) draw their text in DejaVu Sans; without any font on Linux the
+# text of a chart would be missing. Other systems ship fonts of their own.
+function Test-ChartFont { -not $IsLinux -or (Test-Path -LiteralPath '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf' -PathType Leaf) }
+# The ONNX plugin generates its protobuf types from the official schema, which libonnx-dev ships.
+function Test-OnnxProto {
+  $proto = if ($env:ENGINE_ONNX_PROTO) { $env:ENGINE_ONNX_PROTO } else { '/usr/include/onnx/onnx.proto' }
+  Test-Path -LiteralPath $proto -PathType Leaf
+}
 
 function Assert-Prerequisites {
   Write-Step 'Checking prerequisites'
@@ -239,10 +258,13 @@ function Assert-Prerequisites {
     if (-not (Find-OpenBlas)) { $packages.Add('libopenblas-dev') }
     if (-not (Test-Command 'cmake')) { $packages.Add('cmake') }
     if (-not (Test-CCompiler)) { $packages.Add('gcc'); $packages.Add('libc6-dev') }
+    if (-not (Test-CxxCompiler)) { $packages.Add('g++') }
     if (-not (Test-MakeTool)) { $packages.Add('make') }
     # Open MPI for 'engine train --distributed mpi' (mpirun and libmpi.so.40); installed where apt-get
     # can, as OpenBLAS is, and optional elsewhere: only distributed training needs it.
     if ($IsLinux -and (Test-Command 'apt-get') -and -not (Test-Command 'mpirun')) { $packages.Add('openmpi-bin'); $packages.Add('libopenmpi-dev') }
+    if (-not (Test-ChartFont)) { $packages.Add('fonts-dejavu-core') }
+    if (-not (Test-OnnxProto)) { $packages.Add('libonnx-dev') }
     if ($packages.Count -gt 0) {
       Write-Info "missing: $($packages -join ' ')"
       if ($IsLinux -and (Test-Command 'apt-get')) {
@@ -250,7 +272,7 @@ function Assert-Prerequisites {
       } else {
         if ($packages.Contains('libopenblas-dev')) { Write-OpenBlasInstructions }
         Stop-Build "missing prerequisites (Debian/Ubuntu package names): $($packages -join ' ')" -Details @(
-          'Install OpenBLAS, CMake (3.20 or newer), a C compiler and make, then run this again.')
+          'Install OpenBLAS, CMake (3.20 or newer), a C and C++ compiler and make, then run this again.')
       }
     }
     $blas = Find-OpenBlas
@@ -431,6 +453,15 @@ function Invoke-Demo([string[]]$UserArgs = @()) {
   }
 }
 
+function Invoke-Pack([string[]]$ExtraArgs = @()) {
+  Invoke-Build $ExtraArgs
+  Write-Step "Packing into $PackagesDir"
+  if (Test-Path -LiteralPath $PackagesDir) { Remove-Item -LiteralPath $PackagesDir -Recurse -Force }
+  $output = [IO.Path]::Combine($Root, $PackagesDir) + [IO.Path]::DirectorySeparatorChar
+  Invoke-Checked dotnet @('msbuild', 'packaging/Pack.proj', '-nologo', '-v:m', "-p:Configuration=$Configuration", "-p:PackageOutputPath=$output")
+  Get-ChildItem -LiteralPath $PackagesDir -Filter '*.nupkg' | ForEach-Object { Write-Info ([IO.Path]::GetRelativePath($Root, $_.FullName)) }
+}
+
 function Invoke-Clean {
   Write-Step 'Cleaning'
   foreach ($dir in @('artifacts', 'build')) {
@@ -439,7 +470,7 @@ function Invoke-Clean {
       Remove-Item -LiteralPath $dir -Recurse -Force
     }
   }
-  foreach ($dir in @('src', 'plugins', 'tests', 'samples')) {
+  foreach ($dir in @('src', 'plugins', 'tests', 'samples', 'packaging')) {
     if (-not (Test-Path -LiteralPath $dir -PathType Container)) { continue }
     $targets = Get-ChildItem -LiteralPath $dir -Directory -Recurse -Force |
       Where-Object { $_.Name -in @('bin', 'obj', 'TestResults') } |
@@ -462,6 +493,7 @@ try {
     'build' { Invoke-Build $Rest }
     'test' { Invoke-Test $Rest }
     'demo' { Invoke-Demo $Rest }
+    'pack' { Invoke-Pack $Rest }
     'clean' { Invoke-Clean }
     { $_ -in @('help', '-h', '--help', '-?', '/?') } { Show-Usage }
     default {

@@ -4,6 +4,8 @@
 #   ./build.sh [build]      prerequisites, native/ (CMake), Engine.sln (dotnet build)
 #   ./build.sh test         prerequisites, native/, then ctest and dotnet test; prints "N passed, N failed"
 #   ./build.sh demo [ARGS]  build, then train LeNet-5 on the bundled MNIST (ARGS override the defaults)
+#   ./build.sh pack         build, then the NuGet packages (SDK, core, host, conformance kit, the
+#                           `engine` tool, the plugin templates) into artifacts/packages
 #   ./build.sh clean        remove build outputs
 #   ./build.sh help         this text
 #
@@ -19,6 +21,8 @@ SOLUTION="Engine.sln"
 NATIVE_SOURCE_DIR="native"
 NATIVE_BUILD_DIR="build/native"
 TEST_RESULTS_DIR="artifacts/test-results"
+# `pack` writes here what packaging/Pack.proj lists (versions: Directory.Build.props).
+PACKAGES_DIR="artifacts/packages"
 # Release builds of the engine go to artifacts/engine, others to artifacts/engine-<configuration>.
 if [[ "$CONFIGURATION" == Release ]]; then ENGINE_DIR="artifacts/engine"; else ENGINE_DIR="artifacts/engine-${CONFIGURATION,,}"; fi
 
@@ -57,6 +61,11 @@ Verbs:
                        --checkpoint artifacts/demo/lenet5.ckpt --metrics artifacts/demo/metrics.csv \
                        --curves artifacts/demo/curves.svg
                    ARGS replace those values or add options (./build.sh demo --epochs 2 --limit 1000).
+  pack             build as above, then the NuGet packages into artifacts/packages (emptied first):
+                   Engine.Abstractions (the plugin SDK), Engine.Core, Engine.Host (with the standard
+                   plugins), Engine.Conformance (the backend conformance kit), Engine.Cli (the
+                   `engine` .NET tool) and Engine.Templates (dotnet new engine-layer, engine-backend,
+                   engine-dataset). ARGS go to dotnet build.
   clean            remove artifacts/, build/ and the bin/ and obj/ folders of the projects.
   help             show this text.
 
@@ -410,6 +419,15 @@ do_demo() {
   fi
 }
 
+do_pack() {
+  do_build "$@"
+  step "Packing into $PACKAGES_DIR"
+  rm -rf "$PACKAGES_DIR"
+  dotnet msbuild packaging/Pack.proj -nologo -v:m -p:Configuration="$CONFIGURATION" -p:PackageOutputPath="$ROOT/$PACKAGES_DIR/"
+  local package
+  for package in "$PACKAGES_DIR"/*.nupkg; do info "$package"; done
+}
+
 do_clean() {
   step "Cleaning"
   local dir
@@ -419,7 +437,7 @@ do_clean() {
       rm -rf "$dir"
     fi
   done
-  for dir in src plugins tests samples; do
+  for dir in src plugins tests samples packaging; do
     [[ -d "$dir" ]] || continue
     find "$dir" -type d \( -name bin -o -name obj -o -name TestResults \) -prune -print0 \
       | while IFS= read -r -d '' found; do
@@ -438,6 +456,7 @@ case "$verb" in
   build) do_build "$@" ;;
   test) do_test "$@" ;;
   demo) do_demo "$@" ;;
+  pack) do_pack "$@" ;;
   clean) do_clean ;;
   help | -h | --help) usage ;;
   *)
