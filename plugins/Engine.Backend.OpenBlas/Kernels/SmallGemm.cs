@@ -25,7 +25,8 @@ internal static unsafe class SmallGemm
     /// does every product) — overridable with <c>ENGINE_SMALL_GEMM=off|128|256|512</c> to measure one
     /// variant against another in the same build.
     /// </summary>
-    public static readonly int Bits = ChooseBits(Environment.GetEnvironmentVariable("ENGINE_SMALL_GEMM"));
+    /// <remarks>Settable inside the assembly so a benchmark can alternate variants in one process.</remarks>
+    public static int Bits { get; internal set; } = ChooseBits(Environment.GetEnvironmentVariable("ENGINE_SMALL_GEMM"));
 
     internal static int ChooseBits(string? setting)
     {
@@ -45,13 +46,21 @@ internal static unsafe class SmallGemm
     // Sizes (in floats) up to which the operands stay in the first two cache levels, where reading
     // them in place (no packing) beats OpenBLAS; above them OpenBLAS's blocking wins.
     private const int MaxDepth = 256;
-    private const int MaxStreamed = 1 << 16;
+    private const int MaxStreamed = 1 << 17;
 
     /// <summary>Whether C (m×n) = A·B with depth k goes to <see cref="Multiply"/>.</summary>
-    public static bool Takes(int m, int n, int k) => Bits != 0 && k <= MaxDepth && (long)m * k <= MaxStreamed / 4 && n >= 16;
+    public static bool Takes(int m, int n, int k) => Bits != 0 && k <= MaxDepth && (long)m * k <= MaxStreamed / 8 && n >= 16;
 
     /// <summary>Whether C (m×n) = A·Bᵀ with depth k goes to <see cref="MultiplyTransposedB"/>.</summary>
-    public static bool TakesTransposedB(int m, int n, int k) => Bits != 0 && m <= 256 && n <= 256 && (long)(m + n) * k <= MaxStreamed;
+    /// <remarks>
+    /// Only for deep sums: each of the m·n results ends in a lane reduction and a scalar tail, which
+    /// at depth 100 (LeNet conv2's backward filter) costs more than OpenBLAS's whole call; at depth
+    /// 784 (conv1's) the own kernel is 4–5× faster (benchmarks/Engine.Bench.Kernels).
+    /// </remarks>
+    public static bool TakesTransposedB(int m, int n, int k) => Bits != 0 && k >= MinDotDepth && m <= 256 && n <= 256 && (long)(m + n) * k <= MaxStreamed;
+
+    /// <summary>The least depth <see cref="MultiplyTransposedB"/> takes.</summary>
+    public const int MinDotDepth = 256;
 
     /// <summary>
     /// C (m×n, row stride <paramref name="ldc"/>) ← A·B (+ C when <paramref name="accumulate"/>); A is m×k
@@ -98,6 +107,11 @@ internal static unsafe class SmallGemm
                 Tile6x1<TS, TV>(Math.Min(6, m - i), k, a + (long)i * aRow, aRow, aCol, b + j, ldb, accumulate, c + (long)i * ldc + j, ldc);
             }
         }
+        if (j < n && (long)k * lanes <= MaxTailFloats)
+        {
+            Tail<TS, TV>(m, n - j, k, a, aRow, aCol, b + j, ldb, accumulate, c + j, ldc);
+            return;
+        }
         for (; j < n; j++)
         {
             for (int i = 0; i < m; i++)
@@ -110,6 +124,42 @@ internal static unsafe class SmallGemm
                 }
                 float* cij = c + (long)i * ldc + j;
                 *cij = accumulate ? *cij + sum : sum;
+            }
+        }
+    }
+
+    // The stack a column tail may take: its k×lanes copy of B (16 KB at depth 256 and 16 lanes).
+    private const int MaxTailFloats = MaxDepth * 16;
+
+    // The last (fewer than one vector of) columns: B's tail copied into a zero-padded k×lanes block
+    // on the stack and run through the vector tile, so its sums are the same FMA chains as the rest
+    // (bit-identical to the scalar loop) but six rows and all lanes at a time instead of one
+    // latency-bound chain per element, which cost more than the whole vector part at n = 100.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tail<TS, TV>(int m, int width, int k, float* a, int aRow, int aCol, float* b, int ldb, bool accumulate, float* c, int ldc)
+        where TS : struct, ISimdFloat<TV> where TV : struct
+    {
+        int lanes = TS.Lanes;
+        float* panel = stackalloc float[k * lanes];
+        float* block = stackalloc float[6 * lanes];
+        for (int p = 0; p < k; p++)
+        {
+            for (int t = 0; t < lanes; t++)
+            {
+                panel[p * lanes + t] = t < width ? b[(long)p * ldb + t] : 0;
+            }
+        }
+        for (int i = 0; i < m; i += 6)
+        {
+            int rows = Math.Min(6, m - i);
+            for (int r = 0; r < rows; r++)
+            {
+                new ReadOnlySpan<float>(c + (long)(i + r) * ldc, width).CopyTo(new Span<float>(block + r * lanes, width));
+            }
+            Tile6x1<TS, TV>(rows, k, a + (long)i * aRow, aRow, aCol, panel, lanes, accumulate, block, lanes);
+            for (int r = 0; r < rows; r++)
+            {
+                new ReadOnlySpan<float>(block + r * lanes, width).CopyTo(new Span<float>(c + (long)(i + r) * ldc, width));
             }
         }
     }
