@@ -35,44 +35,48 @@ internal static class FmaPeak
     }
 
     // 16 independent accumulators: FMA latency (4 cycles) × 2 FMA ports needs at least 8 in flight.
-    private static float Loop() => WidthBits == 512 ? Run512() : Run256();
+    private static float Loop() => WidthBits == 512 ? Run<Wide512, Vector512<float>>() : Run<Wide256, Vector256<float>>();
 
-    private static float Run512()
+    private static float Run<TW, TV>() where TW : struct, IWidth<TV> where TV : struct
     {
-        Vector512<float> m = Vector512.Create(0.999999f), a = Vector512.Create(1e-7f);
-        Vector512<float> s0 = m, s1 = m, s2 = m, s3 = m, s4 = m, s5 = m, s6 = m, s7 = m;
-        Vector512<float> s8 = m, s9 = m, s10 = m, s11 = m, s12 = m, s13 = m, s14 = m, s15 = m;
+        TV m = TW.Create(0.999999f), a = TW.Create(1e-7f);
+        TV s0 = m, s1 = m, s2 = m, s3 = m, s4 = m, s5 = m, s6 = m, s7 = m;
+        TV s8 = m, s9 = m, s10 = m, s11 = m, s12 = m, s13 = m, s14 = m, s15 = m;
         for (int i = 0; i < Iterations; i++)
         {
-            s0 = Vector512.FusedMultiplyAdd(s0, m, a); s1 = Vector512.FusedMultiplyAdd(s1, m, a);
-            s2 = Vector512.FusedMultiplyAdd(s2, m, a); s3 = Vector512.FusedMultiplyAdd(s3, m, a);
-            s4 = Vector512.FusedMultiplyAdd(s4, m, a); s5 = Vector512.FusedMultiplyAdd(s5, m, a);
-            s6 = Vector512.FusedMultiplyAdd(s6, m, a); s7 = Vector512.FusedMultiplyAdd(s7, m, a);
-            s8 = Vector512.FusedMultiplyAdd(s8, m, a); s9 = Vector512.FusedMultiplyAdd(s9, m, a);
-            s10 = Vector512.FusedMultiplyAdd(s10, m, a); s11 = Vector512.FusedMultiplyAdd(s11, m, a);
-            s12 = Vector512.FusedMultiplyAdd(s12, m, a); s13 = Vector512.FusedMultiplyAdd(s13, m, a);
-            s14 = Vector512.FusedMultiplyAdd(s14, m, a); s15 = Vector512.FusedMultiplyAdd(s15, m, a);
+            s0 = TW.Fma(s0, m, a); s1 = TW.Fma(s1, m, a); s2 = TW.Fma(s2, m, a); s3 = TW.Fma(s3, m, a);
+            s4 = TW.Fma(s4, m, a); s5 = TW.Fma(s5, m, a); s6 = TW.Fma(s6, m, a); s7 = TW.Fma(s7, m, a);
+            s8 = TW.Fma(s8, m, a); s9 = TW.Fma(s9, m, a); s10 = TW.Fma(s10, m, a); s11 = TW.Fma(s11, m, a);
+            s12 = TW.Fma(s12, m, a); s13 = TW.Fma(s13, m, a); s14 = TW.Fma(s14, m, a); s15 = TW.Fma(s15, m, a);
         }
         // The sum keeps the JIT from dropping the loop.
-        return Vector512.Sum(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 + s8 + s9 + s10 + s11 + s12 + s13 + s14 + s15);
+        TV all = TW.Add(TW.Add(TW.Add(s0, s1), TW.Add(s2, s3)), TW.Add(TW.Add(s4, s5), TW.Add(s6, s7)));
+        all = TW.Add(all, TW.Add(TW.Add(TW.Add(s8, s9), TW.Add(s10, s11)), TW.Add(TW.Add(s12, s13), TW.Add(s14, s15))));
+        return TW.Sum(all);
     }
 
-    private static float Run256()
+    /// <summary>The vector operations the loop needs at one width (struct type arguments: the JIT inlines them).</summary>
+    private interface IWidth<TV> where TV : struct
     {
-        Vector256<float> m = Vector256.Create(0.999999f), a = Vector256.Create(1e-7f);
-        Vector256<float> s0 = m, s1 = m, s2 = m, s3 = m, s4 = m, s5 = m, s6 = m, s7 = m;
-        Vector256<float> s8 = m, s9 = m, s10 = m, s11 = m, s12 = m, s13 = m, s14 = m, s15 = m;
-        for (int i = 0; i < Iterations; i++)
-        {
-            s0 = Vector256.FusedMultiplyAdd(s0, m, a); s1 = Vector256.FusedMultiplyAdd(s1, m, a);
-            s2 = Vector256.FusedMultiplyAdd(s2, m, a); s3 = Vector256.FusedMultiplyAdd(s3, m, a);
-            s4 = Vector256.FusedMultiplyAdd(s4, m, a); s5 = Vector256.FusedMultiplyAdd(s5, m, a);
-            s6 = Vector256.FusedMultiplyAdd(s6, m, a); s7 = Vector256.FusedMultiplyAdd(s7, m, a);
-            s8 = Vector256.FusedMultiplyAdd(s8, m, a); s9 = Vector256.FusedMultiplyAdd(s9, m, a);
-            s10 = Vector256.FusedMultiplyAdd(s10, m, a); s11 = Vector256.FusedMultiplyAdd(s11, m, a);
-            s12 = Vector256.FusedMultiplyAdd(s12, m, a); s13 = Vector256.FusedMultiplyAdd(s13, m, a);
-            s14 = Vector256.FusedMultiplyAdd(s14, m, a); s15 = Vector256.FusedMultiplyAdd(s15, m, a);
-        }
-        return Vector256.Sum(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 + s8 + s9 + s10 + s11 + s12 + s13 + s14 + s15);
+        static abstract TV Create(float value);
+        static abstract TV Fma(TV a, TV b, TV c);
+        static abstract TV Add(TV a, TV b);
+        static abstract float Sum(TV value);
+    }
+
+    private readonly struct Wide512 : IWidth<Vector512<float>>
+    {
+        public static Vector512<float> Create(float value) => Vector512.Create(value);
+        public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+        public static float Sum(Vector512<float> value) => Vector512.Sum(value);
+    }
+
+    private readonly struct Wide256 : IWidth<Vector256<float>>
+    {
+        public static Vector256<float> Create(float value) => Vector256.Create(value);
+        public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+        public static float Sum(Vector256<float> value) => Vector256.Sum(value);
     }
 }

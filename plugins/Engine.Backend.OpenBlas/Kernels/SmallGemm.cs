@@ -266,28 +266,22 @@ internal static unsafe class SmallGemm
             s30 = TS.Fma(x, y0, s30); s31 = TS.Fma(x, y1, s31); s32 = TS.Fma(x, y2, s32); s33 = TS.Fma(x, y3, s33);
         }
         // Stored row by row; each store only for a real (row, column) pair.
-        float* r0 = c, r1 = c + ldc, r2 = c + 2 * ldc, r3 = c + 3 * ldc;
-        Finish<TS, TV>(s00, a0, b0, p, k, r0, accumulate); if (cols > 1) { Finish<TS, TV>(s01, a0, b1, p, k, r0 + 1, accumulate); }
-        if (cols > 2) { Finish<TS, TV>(s02, a0, b2, p, k, r0 + 2, accumulate); }
-        if (cols > 3) { Finish<TS, TV>(s03, a0, b3, p, k, r0 + 3, accumulate); }
-        if (rows > 1)
-        {
-            Finish<TS, TV>(s10, a1, b0, p, k, r1, accumulate); if (cols > 1) { Finish<TS, TV>(s11, a1, b1, p, k, r1 + 1, accumulate); }
-            if (cols > 2) { Finish<TS, TV>(s12, a1, b2, p, k, r1 + 2, accumulate); }
-            if (cols > 3) { Finish<TS, TV>(s13, a1, b3, p, k, r1 + 3, accumulate); }
-        }
-        if (rows > 2)
-        {
-            Finish<TS, TV>(s20, a2, b0, p, k, r2, accumulate); if (cols > 1) { Finish<TS, TV>(s21, a2, b1, p, k, r2 + 1, accumulate); }
-            if (cols > 2) { Finish<TS, TV>(s22, a2, b2, p, k, r2 + 2, accumulate); }
-            if (cols > 3) { Finish<TS, TV>(s23, a2, b3, p, k, r2 + 3, accumulate); }
-        }
-        if (rows > 3)
-        {
-            Finish<TS, TV>(s30, a3, b0, p, k, r3, accumulate); if (cols > 1) { Finish<TS, TV>(s31, a3, b1, p, k, r3 + 1, accumulate); }
-            if (cols > 2) { Finish<TS, TV>(s32, a3, b2, p, k, r3 + 2, accumulate); }
-            if (cols > 3) { Finish<TS, TV>(s33, a3, b3, p, k, r3 + 3, accumulate); }
-        }
+        FinishRow<TS, TV>(s00, s01, s02, s03, a0, b0, b1, b2, b3, cols, p, k, c, accumulate);
+        if (rows > 1) { FinishRow<TS, TV>(s10, s11, s12, s13, a1, b0, b1, b2, b3, cols, p, k, c + ldc, accumulate); }
+        if (rows > 2) { FinishRow<TS, TV>(s20, s21, s22, s23, a2, b0, b1, b2, b3, cols, p, k, c + 2 * ldc, accumulate); }
+        if (rows > 3) { FinishRow<TS, TV>(s30, s31, s32, s33, a3, b0, b1, b2, b3, cols, p, k, c + 3 * ldc, accumulate); }
+    }
+
+    // One row of a dot tile: its first `cols` results.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishRow<TS, TV>(TV s0, TV s1, TV s2, TV s3, float* a, float* b0, float* b1, float* b2, float* b3,
+        int cols, int from, int k, float* row, bool accumulate)
+        where TS : struct, ISimdFloat<TV> where TV : struct
+    {
+        Finish<TS, TV>(s0, a, b0, from, k, row, accumulate);
+        if (cols > 1) { Finish<TS, TV>(s1, a, b1, from, k, row + 1, accumulate); }
+        if (cols > 2) { Finish<TS, TV>(s2, a, b2, from, k, row + 2, accumulate); }
+        if (cols > 3) { Finish<TS, TV>(s3, a, b3, from, k, row + 3, accumulate); }
     }
 
     // The lanes' sum, then the scalar tail from `from` to k, then stored or added.
