@@ -107,6 +107,9 @@ internal static class BenchCommand
     {
         var spec = new ModelSpec(c.Name, [c.Layer]);
         using Network net = host.BuildNetwork(spec, backend, c.Sample, seed: 1);
+        // Backward includes the input gradient (PyTorch's figure does too): a one-layer network would
+        // otherwise skip it, and a pooling layer's backward would be nothing at all.
+        net.ComputeInputGradient = true;
         using Tensor x = backend.Allocate(c.Sample.WithBatch(c.Batch));
         using Tensor dy = backend.Allocate(net.OutputShape.WithBatch(c.Batch));
         backend.FillRandom(x, RandomDistribution.Normal, 0, 1, 1);

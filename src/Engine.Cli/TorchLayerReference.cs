@@ -13,6 +13,7 @@ namespace Engine.Cli;
 internal static class TorchLayerReference
 {
     private const string ScriptName = "layers_torch.py";
+    private const string SystemPython = "/usr/bin/python3";
 
     /// <summary>Forward and backward milliseconds by case name.</summary>
     public static Dictionary<string, (double Forward, double Backward)> Run(string? script, string? only, int repeat, int threads)
@@ -23,7 +24,9 @@ internal static class TorchLayerReference
         {
             throw new ConfigurationException($"--torch-script: file not found: {path}");
         }
-        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Debian's python3-torch installs for the system interpreter; another python3 may come first on PATH.
+        string python = File.Exists(SystemPython) ? SystemPython : "python3";
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in new[] { path, "--tsv", "--repeat", repeat.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);
