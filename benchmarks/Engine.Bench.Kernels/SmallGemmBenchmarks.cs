@@ -24,6 +24,9 @@ public unsafe class SmallGemmBenchmarks
         new("conv2 bwd-data 150x100 k16", 150, 100, 16, true, false),
         new("conv1 bwd-filter 6x25 k784", 6, 25, 784, false, true),
         new("conv2 bwd-filter 16x150 k100", 16, 150, 100, false, true),
+        new("conv2 bwd-filter 4 samples k400", 16, 150, 400, false, true),
+        new("3x3 c3 fwd 32x1024 k27", 32, 1024, 27, false, false),
+        new("3x3 c3 bwd-data 27x1024 k32", 27, 1024, 32, true, false),
     ];
 
     [ParamsSource(nameof(Products))]
