@@ -30,12 +30,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default=None, help="run only the cases whose name contains this text")
+    parser.add_argument("--tsv", action="store_true", help="print name<TAB>fwd ms<TAB>bwd ms lines (read by `engine bench layers --compare-torch`)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeat} after a warm-up")
-    print(f"{'case':<38} {'fwd ms':>9} {'bwd ms':>9}")
+    if not args.tsv:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeat} after a warm-up")
+        print(f"{'case':<38} {'fwd ms':>9} {'bwd ms':>9}")
     for name, shape, make in CASES:
+        if args.only is not None and args.only.lower() not in name.lower():
+            continue
         layer = make()
         x = torch.randn(*shape, requires_grad=True)
         y = layer(x)
@@ -49,7 +54,10 @@ def main():
             t = time.perf_counter()
             y.backward(dy)
             bwd.append((time.perf_counter() - t) * 1e3)
-        print(f"{name:<38} {statistics.median(fwd):9.2f} {statistics.median(bwd):9.2f}")
+        if args.tsv:
+            print(f"{name}\t{statistics.median(fwd):.4f}\t{statistics.median(bwd):.4f}", flush=True)
+        else:
+            print(f"{name:<38} {statistics.median(fwd):9.2f} {statistics.median(bwd):9.2f}")
 
 
 if __name__ == "__main__":

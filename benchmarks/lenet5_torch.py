@@ -98,6 +98,10 @@ def main():
     parser.add_argument("--engine", default=os.path.join(ROOT, "artifacts", "engine", "engine"))
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--verbose", action="store_true", help="print each process's output")
+    parser.add_argument("--baseline", default=None, metavar="VAR=VALUE",
+                        help="also run the engine with this environment setting in each round (e.g. ENGINE_SMALL_GEMM=off: "
+                             "the kernels before issue 16), alternating with the other two")
+    parser.add_argument("--as-set-only", action="store_true", help="only OPENBLAS_CORETYPE as set (skip the unset run)")
     args = parser.parse_args()
     if args.worker:
         torch_worker(args)
@@ -105,7 +109,8 @@ def main():
 
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     settings = [("OPENBLAS_CORETYPE=" + coretype, coretype)] if coretype else []
-    settings.append(("OPENBLAS_CORETYPE unset", None))
+    if not (args.as_set_only and coretype):
+        settings.append(("OPENBLAS_CORETYPE unset", None))
     torch_cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--batch", str(args.batch),
                  "--steps", str(args.steps), "--rounds", str(args.rounds), "--threads", str(args.threads), "--data", args.data]
     engine_cmd = [args.engine, "bench", "train", "--model", "lenet5", "--batch", str(args.batch),
@@ -123,9 +128,16 @@ def main():
         torch_env = dict(env, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS=str(args.threads))
         engine_env = dict(env, OPENBLAS_NUM_THREADS=str(args.threads))
         torch_rates, engine_rates, ratios, torch_cpu, engine_cpu = [], [], [], [], []
+        base_rates, base_cpu = [], []
         for _ in range(args.repeat):
             t, tc, t_out = run(torch_cmd, torch_env)
             e, ec, e_out = run(engine_cmd, engine_env)
+            if args.baseline:
+                name, _, value = args.baseline.partition("=")
+                b, bc, b_out = run(engine_cmd, dict(engine_env, **{name: value}))
+                base_rates.append(b)
+                base_cpu.append(bc)
+                e_out += b_out
             if args.verbose:
                 print(t_out + e_out)
             torch_rates.append(t)
@@ -136,6 +148,9 @@ def main():
         print(f"{label:<28} {statistics.median(torch_rates):14.0f} {statistics.median(engine_rates):13.0f} "
               f"{statistics.median(ratios):14.2f}x {min(torch_cpu):15.3f} {min(engine_cpu):14.3f}"
               f"   (pairs: {', '.join(f'{r:.2f}' for r in ratios)})")
+        if base_rates:
+            print(f"{'  engine with ' + args.baseline:<28} {'':>14} {statistics.median(base_rates):13.0f} "
+                  f"{statistics.median(base_rates) / statistics.median(torch_rates):14.2f}x {'':>15} {min(base_cpu):14.3f}")
 
 
 if __name__ == "__main__":

@@ -8,21 +8,29 @@ namespace Engine.Cli;
 
 /// <summary>
 /// <c>engine bench layers</c>: forward and backward time of the reference layer shapes, with GFLOP/s
-/// for convolutions and, measured in the same run on the same backend, the sgemm rate they are
-/// compared with. Medians of several repetitions after a warm-up; nothing here is asserted.
+/// for convolutions as a share of the machine's FP32 FMA peak (<see cref="FmaPeak"/>) and of the
+/// sgemm rate, both measured at the start of the same run; memory-bound cases show GB/s of the
+/// least traffic they need. <c>--compare-torch</c> adds PyTorch's figure for each case
+/// (<see cref="TorchLayerReference"/>). Medians of several repetitions after a warm-up; nothing here is asserted.
 /// </summary>
 internal static class BenchCommand
 {
     private static readonly Option<int> Repeat = new("--repeat") { Description = "Timed repetitions per case (the median is printed)", DefaultValueFactory = _ => 5 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<string?> Only = new("--only") { Description = "Run only the cases whose name contains this text" };
+    private static readonly Option<bool> CompareTorch = new("--compare-torch") { Description = "Also time each case with PyTorch (python3-torch, benchmarks/layers_torch.py) and print the ratio" };
+    private static readonly Option<string?> TorchScript = new("--torch-script") { Description = "Path of layers_torch.py (default: benchmarks/layers_torch.py above the working folder or the engine)" };
 
-    /// <summary>A benchmark case: a one-layer model on an input of shape N×sample.</summary>
-    private sealed record Case(string Name, int Batch, Shape Sample, LayerSpec Layer, double ForwardFlops);
+    /// <summary>
+    /// A benchmark case: a one-layer model on an input of shape N×sample. Convolutions count their
+    /// forward FLOPs (forward+backward is 3× that); memory-bound layers count the bytes forward and
+    /// backward must at least read and write (FP32).
+    /// </summary>
+    private sealed record Case(string Name, int Batch, Shape Sample, LayerSpec Layer, double ForwardFlops, double MinimumBytes = 0);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var layers = new Command("layers", "Time forward and backward of the reference layer shapes") { Repeat, Device, Only };
+        var layers = new Command("layers", "Time forward and backward of the reference layer shapes") { Repeat, Device, Only, CompareTorch, TorchScript };
         layers.SetAction(result => EngineCli.Guard(error, () => RunLayers(result, output)));
         return new Command("bench", "Benchmarks (timings are reported, never asserted)") { layers, BenchTrainCommand.Create(output, error) };
     }
@@ -42,8 +50,12 @@ internal static class BenchCommand
         yield return Conv(32, 64, 56, 56, 64, 3, 1, 1);
         yield return Conv(8, 3, 224, 224, 64, 7, 2, 3);
         yield return Conv(16, 128, 28, 28, 128, 3, 1, 1);
-        yield return new Case("max-pool 2x2 s2 (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("max_pool2d", new JsonObject { ["pool"] = 2 }), 0);
-        yield return new Case("batch norm (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("batch_norm"), 0);
+        const double elements = 32.0 * 64 * 56 * 56;
+        // Pool: forward reads x, writes y (¼); backward reads dy (¼) and x, writes dx.
+        yield return new Case("max-pool 2x2 s2 (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("max_pool2d", new JsonObject { ["pool"] = 2 }), 0,
+            4 * elements * (1.25 + 2.25));
+        // Batch norm: forward reads x, writes y; backward reads dy and x, writes dx.
+        yield return new Case("batch norm (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("batch_norm"), 0, 4 * elements * 5);
     }
 
     private static int RunLayers(ParseResult result, TextWriter output)
@@ -56,18 +68,36 @@ internal static class BenchCommand
         output.WriteLine($"backend {backend.Name}: {backend.Description}");
         output.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; median of {repeat} after a warm-up");
 
+        double peak = FmaPeak.Measure(3);
+        output.WriteLine(FormattableString.Invariant($"FP32 FMA peak: {peak:F1} GFLOP/s ({Environment.ProcessorCount} threads, {FmaPeak.WidthBits}-bit vectors)"));
         double sgemm = SgemmRate(backend, repeat);
-        output.WriteLine(FormattableString.Invariant($"sgemm 1024x1024x1024: {sgemm:F1} GFLOP/s (reference rate)"));
+        output.WriteLine(FormattableString.Invariant($"sgemm 1024x1024x1024: {sgemm:F1} GFLOP/s ({sgemm / peak:P0} of peak)"));
+        output.WriteLine("convolutions: f+b GF/s = 3 x forward FLOPs / (fwd + bwd); pooling and batch norm: GB/s of the least f+b traffic");
         output.WriteLine();
-        output.WriteLine($"{"case",-38} {"fwd ms",9} {"bwd ms",9} {"fwd GF/s",9} {"f+b GF/s",9} {"f+b/sgemm",10}");
         string? only = result.GetValue(Only);
-        foreach (Case c in Cases().Where(c => only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
+        Case[] cases = Cases().Where(c => only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
+        var timings = cases.Select(c => Time(host, backend, c, repeat)).ToArray();
+        Dictionary<string, (double Forward, double Backward)>? torch = result.GetValue(CompareTorch)
+            ? TorchLayerReference.Run(result.GetValue(TorchScript), only, repeat, WorkerThreads())
+            : null;
+        string header = $"{"case",-38} {"fwd ms",9} {"bwd ms",9} {"f+b GF/s",9} {"of peak",8} {"of sgemm",9} {"f+b GB/s",9}";
+        output.WriteLine(torch is null ? header : $"{header} {"torch fwd",10} {"torch bwd",10} {"vs torch",9}");
+        for (int i = 0; i < cases.Length; i++)
         {
-            var (forward, backward) = Time(host, backend, c, repeat);
+            Case c = cases[i];
+            var (forward, backward) = timings[i];
+            double total = forward + backward;
             string line = c.ForwardFlops > 0
-                ? FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2} {c.ForwardFlops / forward / 1e6,9:F1} {3 * c.ForwardFlops / (forward + backward) / 1e6,9:F1} {3 * c.ForwardFlops / (forward + backward) / 1e6 / sgemm,10:P0}")
-                : FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2}");
-            output.WriteLine(line);
+                ? FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2} {3 * c.ForwardFlops / total / 1e6,9:F1} {3 * c.ForwardFlops / total / 1e6 / peak,8:P0} {3 * c.ForwardFlops / total / 1e6 / sgemm,9:P0} {"",9}")
+                : FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2} {"",9} {"",8} {"",9} {c.MinimumBytes / total / 1e6,9:F1}");
+            if (torch is not null)
+            {
+                // "vs torch": PyTorch's f+b time over the engine's (above 1: the engine is faster).
+                line += torch.TryGetValue(c.Name, out var t)
+                    ? FormattableString.Invariant($" {t.Forward,10:F2} {t.Backward,10:F2} {(t.Forward + t.Backward) / total,8:F2}x")
+                    : $" {"-",10} {"-",10} {"-",9}";
+            }
+            output.WriteLine(line.TrimEnd());
         }
         return 0;
     }
@@ -77,6 +107,9 @@ internal static class BenchCommand
     {
         var spec = new ModelSpec(c.Name, [c.Layer]);
         using Network net = host.BuildNetwork(spec, backend, c.Sample, seed: 1);
+        // Backward includes the input gradient (PyTorch's figure does too): a one-layer network would
+        // otherwise skip it, and a pooling layer's backward would be nothing at all.
+        net.ComputeInputGradient = true;
         using Tensor x = backend.Allocate(c.Sample.WithBatch(c.Batch));
         using Tensor dy = backend.Allocate(net.OutputShape.WithBatch(c.Batch));
         backend.FillRandom(x, RandomDistribution.Normal, 0, 1, 1);
@@ -118,6 +151,10 @@ internal static class BenchCommand
         }
         return 2.0 * n * n * n / Median(ms) / 1e6;
     }
+
+    // The backend pool's width (OPENBLAS_NUM_THREADS, else the cores), so PyTorch gets as many threads.
+    private static int WorkerThreads() =>
+        int.TryParse(Environment.GetEnvironmentVariable("OPENBLAS_NUM_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
 
     private static double Median(double[] values)
     {

@@ -118,9 +118,16 @@ internal static unsafe class ConvolutionKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
-        long columns = l.IsPointwise ? 0 : (long)l.ColumnRows * l.OutputSize;
+        int together = pass switch
+        {
+            ConvolutionPass.BackwardFilter => SamplesPerFilterProduct<T>(l),
+            ConvolutionPass.Forward => SamplesPerForwardProduct<T>(l),
+            _ => 1,
+        };
+        // Batched passes: the column matrices of `together` samples side by side, then their y or dy rows.
+        long columns = l.IsPointwise ? 0 : (long)together * (l.ColumnRows + (together > 1 ? l.Filters : 0)) * l.OutputSize;
         long filterSize = (long)l.Filters * l.GroupRows;
-        int parts = pass == ConvolutionPass.BackwardFilter ? width : l.Batch;
+        int parts = pass == ConvolutionPass.BackwardFilter ? width : (l.Batch + together - 1) / together;
         long scratch = width * columns + (pass == ConvolutionPass.BackwardFilter ? (parts - 1) * filterSize : 0);
         CpuStorage? block = scratch == 0 ? null : workspace.Rent<T>(scratch);
         try
@@ -135,6 +142,7 @@ internal static unsafe class ConvolutionKernels
                 ColumnsPerWorker = columns,
                 Partials = block is null ? null : (T*)block.Pointer + width * columns,
                 Parts = parts,
+                Together = together,
             };
             WorkerPool.For(parts, width, body, &job);
             if (pass == ConvolutionPass.BackwardFilter)
@@ -166,12 +174,60 @@ internal static unsafe class ConvolutionKernels
         public long ColumnsPerWorker;
         public T* Partials; // backward filter: the partial dw of ranges 1..Parts-1
         public int Parts;
+        public int Together; // backward filter: samples per product (1: one product per sample)
+    }
+
+    /// <summary>
+    /// How many samples backward filter puts into one product dw += dy·colᵀ. Its depth is the output
+    /// positions, and the own kernel (<see cref="SmallGemm.MultiplyTransposedB"/>) pays a lane
+    /// reduction per result, so a shallow product (LeNet conv2: 100 positions) is run over enough
+    /// samples' columns side by side to make it deep. Float32 only, one group, with im2col; the
+    /// grouping depends only on the layout, so results stay reproducible at a given thread count.
+    /// </summary>
+    private static int SamplesPerFilterProduct<T>(in ConvolutionLayout l) where T : unmanaged
+    {
+        int together = SamplesTogether<T>(l);
+        return together > 1 && SmallGemm.TakesTransposedB(l.Filters, l.GroupRows, together * l.OutputSize) ? together : 1;
+    }
+
+    /// <summary>
+    /// How many samples forward puts into one product y = w·col: a product 100 columns wide (LeNet
+    /// conv2) spends much of its time in the column tail and the per-call set-up; 400 wide does not.
+    /// Each output is the same chain of FMAs either way, so grouping does not change the result.
+    /// </summary>
+    private static int SamplesPerForwardProduct<T>(in ConvolutionLayout l) where T : unmanaged
+    {
+        int together = SamplesTogether<T>(l);
+        return together > 1 && SmallGemm.Takes(l.Filters, together * l.OutputSize, l.GroupRows) ? together : 1;
+    }
+
+    /// <summary>Samples side by side that make a product at least <see cref="SmallGemm.MinDotDepth"/> positions long; 1 where grouping does not apply.</summary>
+    private static int SamplesTogether<T>(in ConvolutionLayout l) where T : unmanaged
+    {
+        if (typeof(T) != typeof(float) || SmallGemm.Bits == 0 || l.Groups != 1 || l.IsPointwise || l.OutputSize >= SmallGemm.MinDotDepth)
+        {
+            return 1;
+        }
+        // Deep enough, and preferably a whole number of 16-float vectors deep: the remainder is summed
+        // as one scalar chain per result (LeNet conv2: 4 samples, 400 deep, rather than 3 and 300).
+        int least = (SmallGemm.MinDotDepth + l.OutputSize - 1) / l.OutputSize, together = least;
+        while (together < 2 * least && together * l.OutputSize % 16 != 0)
+        {
+            together++;
+        }
+        together = together * l.OutputSize % 16 == 0 ? together : least;
+        return Math.Min(l.Batch, together);
     }
 
     private static void ForwardSample<T>(void* state, int n, int worker)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
+        if (job.Together > 1)
+        {
+            ForwardTogether(ref job, n, worker); // n is a chunk of samples here
+            return;
+        }
         ref readonly ConvolutionLayout l = ref job.Layout;
         int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
         T* xn = job.X + (long)n * l.Channels * l.InputSize;
@@ -224,6 +280,11 @@ internal static unsafe class ConvolutionKernels
         int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
         int first = (int)((long)l.Batch * part / job.Parts), end = (int)((long)l.Batch * (part + 1) / job.Parts);
         T* dw = part == 0 ? job.W : job.Partials + (part - 1) * (long)l.Filters * rows;
+        if (job.Together > 1)
+        {
+            BackwardFilterTogether(ref job, first, end, worker, dw);
+            return;
+        }
         for (int n = first; n < end; n++)
         {
             T* xn = job.X + (long)n * l.Channels * l.InputSize;
@@ -241,6 +302,61 @@ internal static unsafe class ConvolutionKernels
                     dyn + (long)g * filters * positions, positions,
                     col + (long)g * rows * positions, positions,
                     n > first, dw + (long)g * filters * rows, rows);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward filter over samples [first, end), <see cref="ConvolutionJob{T}.Together"/> at a time:
+    /// their column matrices gathered side by side (rows × s·P) and their dy copied likewise
+    /// (filters × s·P), so each product is one deep dw += dy·colᵀ.
+    /// </summary>
+    private static void BackwardFilterTogether<T>(ref ConvolutionJob<T> job, int first, int end, int worker, T* dw)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        int positions = l.OutputSize, rows = l.GroupRows, filters = l.Filters;
+        T* col = job.Columns + worker * job.ColumnsPerWorker;
+        T* dyPanel = col + (long)job.Together * rows * positions;
+        for (int n0 = first; n0 < end; n0 += job.Together)
+        {
+            int count = Math.Min(job.Together, end - n0), ld = count * positions;
+            for (int s = 0; s < count; s++)
+            {
+                Im2Col.Gather(l, job.X + (long)(n0 + s) * l.Channels * l.InputSize, col + (long)s * positions, ld);
+                T* dyn = job.Y + (long)(n0 + s) * filters * positions;
+                for (int f = 0; f < filters; f++)
+                {
+                    new ReadOnlySpan<T>(dyn + (long)f * positions, positions).CopyTo(new Span<T>(dyPanel + (long)f * ld + s * positions, positions));
+                }
+            }
+            GemmKernel.Block(false, true, filters, rows, ld, dyPanel, ld, col, ld, n0 > first, dw, rows);
+        }
+    }
+
+    /// <summary>
+    /// Forward of samples [chunk·s, chunk·s + s): their column matrices gathered side by side
+    /// (rows × s·P), one product into a panel (filters × s·P), whose rows are copied to each sample's y.
+    /// </summary>
+    private static void ForwardTogether<T>(ref ConvolutionJob<T> job, int chunk, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        int positions = l.OutputSize, rows = l.GroupRows, filters = l.Filters;
+        int n0 = chunk * job.Together, count = Math.Min(job.Together, l.Batch - n0), ld = count * positions;
+        T* col = job.Columns + worker * job.ColumnsPerWorker;
+        T* yPanel = col + (long)job.Together * rows * positions;
+        for (int s = 0; s < count; s++)
+        {
+            Im2Col.Gather(l, job.X + (long)(n0 + s) * l.Channels * l.InputSize, col + (long)s * positions, ld);
+        }
+        GemmKernel.Block(false, false, filters, ld, rows, job.W, rows, col, ld, false, yPanel, ld);
+        for (int s = 0; s < count; s++)
+        {
+            T* yn = job.Y + (long)(n0 + s) * filters * positions;
+            for (int f = 0; f < filters; f++)
+            {
+                new ReadOnlySpan<T>(yPanel + (long)f * ld + s * positions, positions).CopyTo(new Span<T>(yn + (long)f * positions, positions));
             }
         }
     }

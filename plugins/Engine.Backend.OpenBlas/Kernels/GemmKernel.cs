@@ -74,6 +74,10 @@ internal static unsafe class GemmKernel
     public static void Block<T>(bool transposeA, bool transposeB, int m, int n, int k,
         T* a, int lda, T* b, int ldb, bool accumulate, T* c, int ldc) where T : unmanaged
     {
+        if (typeof(T) == typeof(float) && TrySmall(transposeA, transposeB, m, n, k, (float*)a, lda, (float*)b, ldb, accumulate, (float*)c, ldc))
+        {
+            return;
+        }
         int ta = transposeA ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;
         int tb = transposeB ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;
         if (typeof(T) == typeof(float))
@@ -86,6 +90,27 @@ internal static unsafe class GemmKernel
             OpenBlasNative.Dgemm(OpenBlasNative.RowMajor, ta, tb, m, n, k,
                 1.0, (double*)a, lda, (double*)b, ldb, accumulate ? 1.0 : 0.0, (double*)c, ldc);
         }
+    }
+
+    /// <summary>
+    /// Sends a product of the shapes small convolutions make to the engine's own kernel
+    /// (<see cref="SmallGemm"/>): A·B with A plain or transposed, or A·Bᵀ. False: OpenBLAS does it.
+    /// </summary>
+    private static bool TrySmall(bool transposeA, bool transposeB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, bool accumulate, float* c, int ldc)
+    {
+        if (!transposeB && SmallGemm.Takes(m, n, k))
+        {
+            // op(A)(i, p) is a[i·lda + p], or a[p·lda + i] when A is stored transposed.
+            SmallGemm.Multiply(m, n, k, a, transposeA ? 1 : lda, transposeA ? lda : 1, b, ldb, accumulate, c, ldc);
+            return true;
+        }
+        if (transposeB && !transposeA && SmallGemm.TakesTransposedB(m, n, k))
+        {
+            SmallGemm.MultiplyTransposedB(m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>

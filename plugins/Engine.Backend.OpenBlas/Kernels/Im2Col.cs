@@ -19,13 +19,20 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe class Im2Col
 {
     /// <summary>col ← im2col(x) for one sample x of C×D×H×W.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip the slow tier-0 code
     public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col)
+        where T : unmanaged, IFloatingPointIeee754<T> => Gather(layout, x, col, layout.OutputSize);
+
+    /// <summary>
+    /// col ← im2col(x) with <paramref name="rowStride"/> elements between the starts of the column
+    /// matrix's rows, so several samples' matrices can sit side by side as one wider matrix.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip the slow tier-0 code
+    public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col, long rowStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
         int plane = h.Output * w.Output;
-        T* row = col;
+        T* tapRow = col;
         for (int c = 0; c < layout.Channels; c++)
         {
             T* channel = x + (long)c * layout.InputSize;
@@ -33,8 +40,9 @@ internal static unsafe class Im2Col
             {
                 for (int kh = 0; kh < h.Kernel; kh++)
                 {
-                    for (int kw = 0; kw < w.Kernel; kw++)
+                    for (int kw = 0; kw < w.Kernel; kw++, tapRow += rowStride)
                     {
+                        T* row = tapRow;
                         (int first, int end, int offset) = ValidRange(w, kw);
                         for (int od = 0; od < d.Output; od++)
                         {

@@ -1,0 +1,19 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+// In-process (no generated project to build) with a short job: the machine is shared, so
+// several short runs beat one long one. Pass BenchmarkDotNet's own arguments (--filter ...) through.
+if (args.Length > 0 && args[0] == "--quick")
+{
+    Engine.Backend.OpenBlas.Bench.QuickMinimum.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300);
+    return;
+}
+if (args.Length > 0 && args[0] == "--quick-conv")
+{
+    Engine.Backend.OpenBlas.Bench.QuickConvolution.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300);
+    return;
+}
+var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("InProcessShort"));
+BenchmarkSwitcher.FromAssembly(typeof(Engine.Backend.OpenBlas.Bench.SmallGemmBenchmarks).Assembly).Run(args, config);

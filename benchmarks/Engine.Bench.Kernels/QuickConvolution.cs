@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Engine.Backend.OpenBlas.Bench;
+
+/// <summary>
+/// <c>--quick-conv</c>: LeNet-5's two convolutions at batch 64, each pass (forward, backward data,
+/// backward filter) through the backend's convolution kernel with the products on OpenBLAS
+/// (<see cref="SmallGemm.Bits"/> = 0) and on the own kernel at each width, alternating in one
+/// process, the fastest of many calls kept (the machine is shared). Threads: the backend's pool.
+/// </summary>
+internal static unsafe class QuickConvolution
+{
+    public static void Run(int rounds)
+    {
+        using var backend = new OpenBlasBackend(); // loads OpenBLAS, sizes the pool
+        int[] widths = [0, 512, 256, 128];
+        (string Name, ConvolutionLayout Layout)[] layers =
+        [
+            ("conv1 (64,1,28,28)->6@5x5 p2", new(64, 1, 6, 1, ConvolutionAxis.Unit, new(28, 28, 5, 1, 2, 1), new(28, 28, 5, 1, 2, 1))),
+            ("conv2 (64,6,14,14)->16@5x5", new(64, 6, 16, 1, ConvolutionAxis.Unit, new(14, 10, 5, 1, 0, 1), new(14, 10, 5, 1, 0, 1))),
+        ];
+        Console.WriteLine($"pool width {WorkerPool.Width}; microseconds, minimum of {rounds} calls; products on: OpenBLAS, own 512, own 256, own 128");
+        var workspace = new ConvolutionWorkspace();
+        foreach (var (name, l) in layers)
+        {
+            long xs = (long)l.Batch * l.Channels * l.InputSize, ws = (long)l.Filters * l.GroupRows, ys = (long)l.Batch * l.Filters * l.OutputSize;
+            float* x = Fill(xs), w = Fill(ws), y = Fill(ys);
+            foreach (ConvolutionPass pass in Enum.GetValues<ConvolutionPass>())
+            {
+                var best = new double[widths.Length];
+                Array.Fill(best, double.MaxValue);
+                for (int r = 0; r < rounds; r++)
+                {
+                    for (int v = 0; v < widths.Length; v++)
+                    {
+                        SmallGemm.Bits = widths[v];
+                        long start = Stopwatch.GetTimestamp();
+                        ConvolutionKernels.Run(pass, false, l, DataType.Float32, (nint)x, (nint)w, (nint)y, workspace);
+                        best[v] = Math.Min(best[v], Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                    }
+                }
+                Console.WriteLine($"{name,-30} {pass,-15} {string.Join(" ", best.Select(us => us.ToString("F1", CultureInfo.InvariantCulture).PadLeft(8)))}");
+            }
+            NativeMemory.AlignedFree(x);
+            NativeMemory.AlignedFree(w);
+            NativeMemory.AlignedFree(y);
+        }
+        workspace.Release();
+    }
+
+    private static float* Fill(long count)
+    {
+        var p = (float*)NativeMemory.AlignedAlloc((nuint)count * sizeof(float), 64);
+        var rng = new Random(3);
+        for (long i = 0; i < count; i++)
+        {
+            p[i] = (float)(rng.NextDouble() * 2 - 1);
+        }
+        return p;
+    }
+}

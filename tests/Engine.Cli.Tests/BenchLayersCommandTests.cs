@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Engine.Cli.Tests;
+
+public sealed partial class BenchLayersCommandTests
+{
+    [Fact]
+    public void PrintsTheFmaPeakAndEachConvolutionAsAShareOfIt()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "layers", "--only", "(64,6,14,14)", "--repeat", "1");
+        Assert.True(code == 0, error);
+        Match peak = PeakLine().Match(output);
+        Assert.True(peak.Success, output);
+        double peakRate = Parse(peak.Groups[1].Value);
+        Assert.True(peakRate > 0, output);
+        Match row = ConvolutionRow().Match(output);
+        Assert.True(row.Success, output);
+        double forward = Parse(row.Groups[1].Value), backward = Parse(row.Groups[2].Value), rate = Parse(row.Groups[3].Value);
+        // 2·N·K·C·R²·OH·OW = 2·64·16·6·25·10·10 forward FLOPs; forward+backward is three times that.
+        Assert.Equal(3 * 30_720_000 / (forward + backward) / 1e6, rate, 0.15 + rate * 0.01);
+        Assert.Equal(Math.Round(100 * rate / peakRate), Parse(row.Groups[4].Value), 1.0);
+    }
+
+    [Fact]
+    public void PoolingShowsTheBandwidthOfItsLeastTraffic()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "layers", "--only", "max-pool", "--repeat", "1");
+        Assert.True(code == 0, error);
+        Match row = PoolRow().Match(output);
+        Assert.True(row.Success, output);
+        double forward = Parse(row.Groups[1].Value), backward = Parse(row.Groups[2].Value);
+        // 32·64·56·56 floats: forward reads x and writes a quarter, backward reads dy and x and writes dx.
+        Assert.Equal(4 * 6_422_528 * 3.5 / (forward + backward) / 1e6, Parse(row.Groups[3].Value), 0.15 + Parse(row.Groups[3].Value) * 0.01);
+    }
+
+    [Fact]
+    public void CompareTorchPutsTheScriptsFiguresAndTheRatioBesideEachCase()
+    {
+        // A stand-in for layers_torch.py that answers like it: 3 ms forward, 5 ms backward.
+        string script = Path.Combine(Path.GetTempPath(), $"engine-layers-torch-{Guid.NewGuid():N}.py");
+        File.WriteAllText(script, "print('max-pool 2x2 s2 (32,64,56,56)\\t3.0\\t5.0')\n");
+        try
+        {
+            var (code, output, error) = CliRunner.Run("bench", "layers", "--only", "max-pool", "--repeat", "1", "--compare-torch", "--torch-script", script);
+            Assert.True(code == 0, error);
+            Match row = PoolRowWithTorch().Match(output);
+            Assert.True(row.Success, output);
+            double engine = Parse(row.Groups[1].Value) + Parse(row.Groups[2].Value);
+            Assert.Equal("3.00", row.Groups[3].Value);
+            Assert.Equal("5.00", row.Groups[4].Value);
+            Assert.Equal(8 / engine, Parse(row.Groups[5].Value), 0.01 + 8 / engine * 0.01);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    [Fact]
+    public void CompareTorchNamesAMissingScript()
+    {
+        var (code, _, error) = CliRunner.Run("bench", "layers", "--only", "max-pool", "--repeat", "1", "--compare-torch", "--torch-script", "/no/such/layers_torch.py");
+        Assert.Equal(1, code);
+        Assert.Equal("error: --torch-script: file not found: /no/such/layers_torch.py", error.TrimEnd());
+    }
+
+    private static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"FP32 FMA peak: (\d+\.\d) GFLOP/s")]
+    private static partial Regex PeakLine();
+
+    [GeneratedRegex(@"conv \(64,6,14,14\)->16@5x5 s1 p0 +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d) +(\d+) %")]
+    private static partial Regex ConvolutionRow();
+
+    [GeneratedRegex(@"max-pool 2x2 s2 \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d)\r?\n")]
+    private static partial Regex PoolRow();
+
+    [GeneratedRegex(@"max-pool 2x2 s2 \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +\d+\.\d +(\d+\.\d\d) +(\d+\.\d\d) +(\d+\.\d\d)x")]
+    private static partial Regex PoolRowWithTorch();
+}
