@@ -74,8 +74,8 @@ public sealed partial class PredictCommandTests
         string large = TrainedCheckpoint.TempFile(".png");
         try
         {
-            File.WriteAllBytes(png, PngEncoder.Encode(28, 28, 1, pixels));
-            File.WriteAllBytes(large, PngEncoder.Encode(56, 56, 1, doubled));
+            File.WriteAllBytes(png, ImageEncoder.Encode(new DecodedImage(28, 28, 1, pixels)));
+            File.WriteAllBytes(large, ImageEncoder.Encode(new DecodedImage(56, 56, 1, doubled)));
             var (_, byIndex, _) = CliRunner.Run("predict", "--checkpoint", TrainedCheckpoint.Path, "--index", $"{Sample}");
             var (code, byImage, error) = CliRunner.Run("predict", "--checkpoint", TrainedCheckpoint.Path, "--image", png);
             Assert.Equal("", error);
