@@ -27,7 +27,6 @@ public sealed partial class PredictCommandTests
             var expected = Rows(byIndex).ToDictionary(r => r.Class, r => r.Probability);
             var actual = Rows(byImage);
             Assert.Equal(10, actual.Count);
-            Assert.Equal(test.GetLabel(Sample), actual[0].Class);
             Assert.Equal(Rows(byIndex)[0].Class, actual[0].Class);
             // JPEG is lossy (a grey level or two per pixel), so the probabilities move a little, not much.
             Assert.All(actual, r => Assert.InRange(Math.Abs(r.Probability - expected[r.Class]), 0, 0.05));
