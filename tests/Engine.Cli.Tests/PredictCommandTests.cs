@@ -55,11 +55,7 @@ public sealed partial class PredictCommandTests
     [Fact]
     public void APngOfATestDigitGivesTheSameProbabilitiesAsItsIndex()
     {
-        using EngineHost host = TrainedCheckpoint.CreateHost();
-        ImageDataset test = host.LoadDataset("mnist", RepoPaths.Mnist).Test;
-        var sample = new float[784];
-        test.CopySample(Sample, sample);
-        byte[] pixels = sample.Select(v => (byte)Math.Round(v * 255)).ToArray();
+        byte[] pixels = TestDigitBytes();
         // Also at twice the size, each pixel repeated 2×2: bilinear resizing back with centres
         // aligned averages two equal pixels, so it recovers the digit exactly.
         byte[] doubled = new byte[56 * 56];
@@ -117,6 +113,16 @@ public sealed partial class PredictCommandTests
         var (code, _, error) = CliRunner.Run("predict", "--checkpoint", "/no/such/run.ckpt", "--index", "0");
         Assert.Equal(1, code);
         Assert.Equal("error: /no/such/run.ckpt: checkpoint file not found", error.TrimEnd());
+    }
+
+    /// <summary>Test example <see cref="Sample"/> of MNIST as the 28×28 grey bytes an image file would hold.</summary>
+    private static byte[] TestDigitBytes()
+    {
+        using EngineHost host = TrainedCheckpoint.CreateHost();
+        ImageDataset test = host.LoadDataset("mnist", RepoPaths.Mnist).Test;
+        var sample = new float[784];
+        test.CopySample(Sample, sample);
+        return [.. sample.Select(v => (byte)Math.Round(v * 255))];
     }
 
     private static List<(int Rank, int Class, double Probability)> Rows(string output) =>

@@ -1,6 +1,4 @@
-using Engine.Host;
 using Engine.Imaging;
-using Engine.Tests;
 
 namespace Engine.Cli.Tests;
 
@@ -9,11 +7,7 @@ public sealed partial class PredictCommandTests
     [Fact]
     public void AJpegOfATestDigitGivesNearlyTheProbabilitiesOfItsIndex()
     {
-        using EngineHost host = TrainedCheckpoint.CreateHost();
-        ImageDataset test = host.LoadDataset("mnist", RepoPaths.Mnist).Test;
-        var sample = new float[784];
-        test.CopySample(Sample, sample);
-        byte[] pixels = [.. sample.Select(v => (byte)Math.Round(v * 255))];
+        byte[] pixels = TestDigitBytes();
         string jpeg = TrainedCheckpoint.TempFile(".jpg");
         try
         {

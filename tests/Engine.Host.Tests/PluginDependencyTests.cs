@@ -10,13 +10,6 @@ namespace Engine.Host.Tests;
 /// </summary>
 public sealed class PluginDependencyTests
 {
-    private static EngineHost HostFor(params string[] folders)
-    {
-        var options = new EngineHostOptions { UseDefaultFolder = false, UseEnvironmentVariable = false };
-        options.PluginFolders.AddRange(folders);
-        return EngineHost.Create(options);
-    }
-
     // A library "Helper" whose assembly version and answer differ between the two builds.
     private static byte[] Helper(string version, int answer) => PluginCompiler.Compile("Helper", $$"""
         [assembly: System.Reflection.AssemblyVersion("{{version}}")]
@@ -55,7 +48,7 @@ public sealed class PluginDependencyTests
         folder.AddFile("PluginB/PluginB.dll", PluginUsing("PluginB", helper2, variableB));
         folder.AddFile("PluginB/Helper.dll", helper2);
 
-        using EngineHost host = HostFor(folder.Path);
+        using EngineHost host = PluginLoadingTests.HostFor(folder.Path);
 
         Assert.All(host.Plugins, p => Assert.Equal(PluginStatus.Loaded, p.Status));
         Assert.Equal("1.0.0.0 17", Environment.GetEnvironmentVariable(variableA));
@@ -77,7 +70,7 @@ public sealed class PluginDependencyTests
         data.Write("train/a/1.jpg", jpeg);
         data.Write("test/a/2.jpg", jpeg);
 
-        using EngineHost host = HostFor(folder.Path);
+        using EngineHost host = PluginLoadingTests.HostFor(folder.Path);
         DatasetSplits splits = host.LoadDataset("image-folder", data.Path);
 
         Assert.Equal(new Shape(1, 8, 8), splits.Train.SampleShape);
