@@ -10,7 +10,7 @@ namespace Engine.Cli;
 internal sealed record ImageInput(float[] Sample, string Description, string? Resized)
 {
     /// <summary>
-    /// Decodes <paramref name="path"/> (JPEG, PNG, WebP, BMP, GIF, PGM or PPM; upright by its EXIF tag), converts it to the channels of
+    /// Decodes <paramref name="path"/> (any format <see cref="ImageDecoder"/> reads, upright by its EXIF tag), converts it to the channels of
     /// <paramref name="inputShape"/> (grey ↔ RGB, alpha dropped), scales bytes to [0, 1] as the data
     /// sets do, and resizes bilinearly when its size differs from the input's.
     /// </summary>
