@@ -240,6 +240,9 @@ function Assert-Prerequisites {
     if (-not (Test-Command 'cmake')) { $packages.Add('cmake') }
     if (-not (Test-CCompiler)) { $packages.Add('gcc'); $packages.Add('libc6-dev') }
     if (-not (Test-MakeTool)) { $packages.Add('make') }
+    # Open MPI for 'engine train --distributed mpi' (mpirun and libmpi.so.40); installed where apt-get
+    # can, as OpenBLAS is, and optional elsewhere: only distributed training needs it.
+    if ($IsLinux -and (Test-Command 'apt-get') -and -not (Test-Command 'mpirun')) { $packages.Add('openmpi-bin'); $packages.Add('libopenmpi-dev') }
     if ($packages.Count -gt 0) {
       Write-Info "missing: $($packages -join ' ')"
       if ($IsLinux -and (Test-Command 'apt-get')) {

@@ -197,6 +197,9 @@ ensure_prerequisites() {
   have_fontconfig || packages+=(libfontconfig1)
   # The ONNX plugin generates its protobuf types from the official schema, which libonnx-dev ships.
   [[ -f "${ENGINE_ONNX_PROTO:-/usr/include/onnx/onnx.proto}" ]] || packages+=(libonnx-dev)
+  # Open MPI for 'engine train --distributed mpi' (mpirun and libmpi.so.40); installed where apt-get
+  # can, as OpenBLAS is, and optional elsewhere: only distributed training needs it.
+  if [[ "$(uname -s)" == Linux ]] && have apt-get && ! have mpirun; then packages+=(openmpi-bin libopenmpi-dev); fi
 
   if ((${#packages[@]} > 0)); then
     info "missing: ${packages[*]}"

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Engine.Core;
+using Engine.Core.Distributed;
 using Engine.Host;
 
 namespace Engine.Cli;
@@ -25,12 +26,15 @@ internal static class TrainCommand
             using var signals = new StopSignals();
             TrainSettings settings = new TrainSettingsReader(options, result).Read();
             OutputFiles.Check(settings, result.GetValue(options.Config));
-            using CheckpointLock? held = (settings.Checkpoint ?? settings.Resume) is string checkpoint && settings.KFold is null
+            CheckCombinations(settings);
+            using MpiCommunicator? group = settings.Distributed is null ? null : MpiCommunicator.Initialize();
+            bool root = group is null || group.Rank == 0;
+            using CheckpointLock? held = (settings.Checkpoint ?? settings.Resume) is string checkpoint && settings.KFold is null && root
                 ? CheckpointLock.Acquire(checkpoint)
                 : null;
             try
             {
-                return Run(settings, result, output, error, signals.Token);
+                return DistributedFailure.Contain(group, error, () => Run(settings, result, root ? output : TextWriter.Null, error, signals.Token, group));
             }
             catch (OperationCanceledException stopped) when (signals.Received is not null)
             {
@@ -42,9 +46,8 @@ internal static class TrainCommand
         return command;
     }
 
-    private static int Run(TrainSettings settings, ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static int Run(TrainSettings settings, ParseResult result, TextWriter output, TextWriter error, CancellationToken cancellation, ICommunicator? group)
     {
-        CheckCombinations(settings);
         string dataFolder = settings.Data ?? Path.Combine("data", settings.Dataset);
 
         var hostOptions = new EngineHostOptions();
@@ -70,7 +73,7 @@ internal static class TrainCommand
             spec = HeadReplacement.WithClasses(spec, data.Train.ClassCount);
         }
         using ILoss loss = host.CreateLoss();
-        var run = new TrainingRun(host, backend, fallback.Layers, spec, settings, data, loss, output);
+        var run = new TrainingRun(host, backend, fallback.Layers, spec, settings, data, loss, output, group);
         if (settings.KFold is int k)
         {
             return run.CrossValidate(k, cancellation);
@@ -96,6 +99,10 @@ internal static class TrainCommand
         if (s.Resume is not null && s.Weights is not null)
         {
             throw new ConfigurationException("--resume restores every weight already: --weights cannot be combined with it");
+        }
+        if (s.Distributed is not null && (s.KFold is not null || s.Dashboard is not null))
+        {
+            throw new ConfigurationException($"--distributed {s.Distributed} cannot be combined with {(s.KFold is not null ? "--kfold" : "--dashboard")}");
         }
     }
 

@@ -67,6 +67,9 @@ internal sealed record TrainSettings
     public string Fallback { get; init; } = FallbackChoice.Default;
     public int? Limit { get; init; }
 
+    /// <summary>"mpi" for data-parallel training across the ranks of an MPI job; null for one process.</summary>
+    public string? Distributed { get; init; }
+
     /// <summary>
     /// The arguments the optimiser is created with: <see cref="OptimizerArguments"/>, with the
     /// learning rate, momentum and weight decay options on top (named as the optimisers name them).

@@ -56,6 +56,12 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             Device = Value(options.Device)!,
             Fallback = NotEmpty(Value(options.Fallback), "--fallback") ?? FallbackChoice.Default,
             Limit = Value(options.Limit) is int limit ? Positive(limit, "--limit") : null,
+            Distributed = Value(options.Distributed) switch
+            {
+                null => null,
+                "mpi" => "mpi",
+                string other => throw Error($"--distributed must be 'mpi' (processes started by mpirun), got '{other}'"),
+            },
         };
         return settings;
     }

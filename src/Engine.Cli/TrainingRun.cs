@@ -1,4 +1,5 @@
 using Engine.Core;
+using Engine.Core.Distributed;
 using Engine.Host;
 using Engine.Visualization;
 
@@ -9,8 +10,11 @@ namespace Engine.Cli;
 /// weights, frozen parameters), the optimiser, schedule and clipping, then trains, or
 /// cross-validates, and writes the files asked for.
 /// </summary>
-internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallback? fallback, ModelSpec spec, TrainSettings settings, TrainingDataSetup data, ILoss loss, TextWriter output)
+internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallback? fallback, ModelSpec spec, TrainSettings settings, TrainingDataSetup data, ILoss loss, TextWriter output, ICommunicator? group = null)
 {
+    // Rank 0 of a distributed run (or the one process) writes metrics, curves and step logs.
+    private bool Root => group is null || group.Rank == 0;
+
     public int Train(System.Text.Json.Nodes.JsonObject metadata, CancellationToken cancellation)
     {
         int stepsPerEpoch = StepsPerEpoch(data.Train.Count);
@@ -28,12 +32,17 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         CreateParentFolder(settings.Metrics);
         CreateParentFolder(settings.Curves);
         CreateParentFolder(settings.LogSteps);
-        using StepLog? stepLog = settings.LogSteps is string log ? new StepLog(log) : null;
+        using StepLog? stepLog = settings.LogSteps is string log && Root ? new StepLog(log) : null;
         if (stepLog is not null)
         {
             options = options with { ProgressInterval = 1, ProgressMinInterval = TimeSpan.Zero }; // a line per step: a read per step
         }
         output.WriteLine($"checked   {RunCapabilities.Check(network, loss, optimizer, options.Regularizer, clipping).Summary}");
+        if (group is not null)
+        {
+            options = options with { Distributed = new DistributedOptions(group) };
+            output.WriteLine(TrainCommand.Invariant($"ranks     {group.Size} (MPI), {settings.BatchSize / Math.Max(1, group.Size)} examples per rank per step, gradients summed in buckets during backward"));
+        }
         var trainer = new Trainer(network, loss, optimizer, options);
         output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")
             + (clipping is null ? "" : $", clipping {clipping.Description}"));
@@ -63,6 +72,10 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         {
             view.OnEpoch(r, settings.Epochs);
             feed?.OnEpoch(r);
+            if (group is not null)
+            {
+                output.WriteLine(TrainCommand.Invariant($"comms     {trainer.TakeCommunicationTime().TotalMilliseconds / stepsPerEpoch:F2} ms/step waiting for gradient sums (rank 0)"));
+            }
         };
         int epochsBefore = trainer.CompletedEpochs;
         TrainingHistory history;
@@ -222,6 +235,10 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
 
     private void WriteFiles(TrainingHistory history)
     {
+        if (!Root)
+        {
+            return;
+        }
         if (settings.Metrics is string metrics)
         {
             if (metrics.EndsWith(".json", StringComparison.OrdinalIgnoreCase))

@@ -42,20 +42,7 @@ internal static class HostData
         }
     }
 
-    public static Tensor UploadLabels(IBackend backend, int[] labels)
-    {
-        Tensor t = backend.Allocate(new Shape(labels.Length), DataType.Int32);
-        try
-        {
-            backend.CopyFromHost<int>(labels, t);
-            return t;
-        }
-        catch
-        {
-            t.Dispose();
-            throw;
-        }
-    }
+    public static Tensor UploadLabels(IBackend backend, int[] labels) => backend.FromLabels(labels);
 
     public static double[] Download(Tensor t)
     {

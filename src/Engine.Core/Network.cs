@@ -8,7 +8,7 @@ namespace Engine.Core;
 /// Owns its layers, the buffers in which gradients of branching outputs are summed, and the
 /// activation memory that inference passes share between layers (<see cref="ActivationArena"/>).
 /// </summary>
-public sealed class Network : IDisposable
+public sealed partial class Network : IDisposable
 {
     private const int ModelInput = -1;
     private readonly List<ILayer> _layers;
@@ -128,6 +128,14 @@ public sealed class Network : IDisposable
     /// input gradient (a third of the first convolution's backward). Gradient checks turn it on.
     /// </summary>
     public bool ComputeInputGradient { get; set; }
+
+    /// <summary>
+    /// Called during <see cref="Backward(Tensor, IReadOnlyList{Tensor})"/> with a layer's index once
+    /// that layer's backward has run: layers run from the last to the first, so every parameter
+    /// gradient of that layer and of the layers after it is final (data-parallel training starts
+    /// summing them over the ranks while backward goes on).
+    /// </summary>
+    public Action<int>? LayerBackwardDone { get; set; }
 
     /// <summary>Bytes of activation memory that inference passes share between layers.</summary>
     public long InferenceActivationBytes => _arena.CapacityBytes;
@@ -374,6 +382,7 @@ public sealed class Network : IDisposable
                     Accumulate(sources[0], ToSource(i, 0, dx ?? throw new InvalidOperationException($"layer '{_layers[i].Name}' ({_layers[i].Kind}) returned no input gradient although one was needed")));
                 }
             }
+            LayerBackwardDone?.Invoke(i);
         }
         if (!ComputeInputGradient)
         {

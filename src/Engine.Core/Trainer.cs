@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Engine.Core.Distributed;
 
 namespace Engine.Core;
 
@@ -54,6 +55,9 @@ public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong S
 
     /// <summary>Written into checkpoints as they are: model name, model spec JSON, data set, … (the trainer adds its own options and the history).</summary>
     public JsonObject? Metadata { get; init; }
+
+    /// <summary>Data-parallel training over several processes (none when null): see <see cref="DistributedOptions"/>.</summary>
+    public DistributedOptions? Distributed { get; init; }
 }
 
 /// <summary>The data of a run.</summary>
@@ -116,6 +120,7 @@ public sealed class Trainer
     private readonly TensorBuffer[] _auxiliaryBuffers;
     private readonly Tensor[] _auxiliaryGradients;
     private double _bestMetric = double.NaN;
+    private TimeSpan _communicationWait;
     private string? _lastCheckpoint;
 
     /// <summary>Prepares to train <paramref name="network"/>; bad options are a <see cref="ConfigurationException"/> naming the option.</summary>
@@ -135,6 +140,11 @@ public sealed class Trainer
         }
         Positive(options.PrefetchBatches, "prefetch batches");
         MonitoredMetric.Check(options.BestMetric, "best checkpoint");
+        if (options.Distributed is { Communicator: var group } && options.BatchSize % group.Size != 0)
+        {
+            throw new DistributedMismatchException(string.Create(CultureInfo.InvariantCulture,
+                $"the global batch size {options.BatchSize} does not split evenly across {group.Size} ranks; give a batch size divisible by {group.Size}"));
+        }
         _network = network;
         _auxiliaryBuffers = network.AuxiliaryOutputs.Select(_ => new TensorBuffer()).ToArray();
         _auxiliaryGradients = new Tensor[_auxiliaryBuffers.Length];
@@ -209,9 +219,42 @@ public sealed class Trainer
         SizeLimits.CheckBatch(_network, batchSize, "batch size", training: true); // before the staging buffers are sized by it
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var order = new int[train.Count];
+        ICommunicator? group = _options.Distributed?.Communicator;
+        int[] local = group is null ? order : new int[train.Count];
         using var statistics = new TrainingStatistics(_network.Backend);
         var cadence = new ReportCadence(_options.ProgressInterval, _options.ProgressMinInterval);
-        using var loader = new BackgroundBatchLoader(_network.Backend, train, batchSize, _options.PrefetchBatches);
+        using var loader = new BackgroundBatchLoader(_network.Backend, train, batchSize / (group?.Size ?? 1), _options.PrefetchBatches);
+        using GradientReducer? reducer = _options.Distributed is { } distributed ? new GradientReducer(_network, distributed) : null;
+        if (group is not null)
+        {
+            AgreeOnConfiguration(data, group);
+        }
+        _network.LayerBackwardDone = reducer is null ? null : reducer.LayerDone;
+        try
+        {
+            FitEpochs(data, cancellation, stepsPerEpoch, order, local, statistics, cadence, loader, reducer);
+        }
+        finally
+        {
+            _network.LayerBackwardDone = null;
+        }
+        return History;
+    }
+
+    /// <summary>Time this rank waited for gradient sums since the last call (zero when not distributed).</summary>
+    public TimeSpan TakeCommunicationTime()
+    {
+        TimeSpan time = _communicationWait;
+        _communicationWait = TimeSpan.Zero;
+        return time;
+    }
+
+    private void FitEpochs(TrainingData data, CancellationToken cancellation, int stepsPerEpoch, int[] order, int[] local,
+        TrainingStatistics statistics, ReportCadence cadence, BackgroundBatchLoader loader, GradientReducer? reducer)
+    {
+        ImageDataset train = data.Train;
+        int batchSize = _options.BatchSize;
+        ICommunicator? group = _options.Distributed?.Communicator;
         using Evaluator? validation = Evaluator(data.Validation);
         using Evaluator? test = Evaluator(data.Test);
         long runStart = Stopwatch.GetTimestamp();
@@ -225,7 +268,14 @@ public sealed class Trainer
             long epochStart = Stopwatch.GetTimestamp();
             (train as IEpochAwareDataset)?.BeginEpoch(epoch);
             EpochOrder.Shuffle(order, _options.Seed, epoch);
-            loader.Start(order, order.Length, batchSize);
+            if (group is null)
+            {
+                loader.Start(order, order.Length, batchSize);
+            }
+            else
+            {
+                loader.Start(local, BatchShard.Local(order, batchSize, group.Rank, group.Size, local), batchSize / group.Size);
+            }
             statistics.Reset();
             long epochStartStep = GlobalStep;
             TrainingTotals totals = default;
@@ -236,25 +286,38 @@ public sealed class Trainer
                 cancellation.ThrowIfCancellationRequested();
                 rate = _schedule.RateAt(GlobalStep, stepsPerEpoch);
                 _optimizer.LearningRate = rate;
-                var (inputs, labels) = loader.Next();
-                Tensor output = _network.Forward(inputs, training: true);
-                LossOutput l = ComputeLosses(output, labels);
-                _network.Backward(l.Gradient, _auxiliaryGradients);
-                statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
+                int inStep = Math.Min(batchSize, train.Count - ((step - 1) * batchSize));
+                int mine = group is null ? inStep : BatchShard.Slice(inStep, group.Rank, group.Size).Count;
+                // Each rank's mean-loss gradient weighs its share of the global batch, so that the
+                // sum over the ranks is the one-process gradient of the global batch's mean loss.
+                reducer?.Begin((double)mine / inStep, hasExamples: mine > 0);
+                if (mine > 0)
+                {
+                    var (inputs, labels) = loader.Next();
+                    Tensor output = _network.Forward(inputs, training: true);
+                    LossOutput l = ComputeLosses(output, labels);
+                    _network.Backward(l.Gradient, _auxiliaryGradients);
+                    statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
+                }
+                if (reducer is not null)
+                {
+                    reducer.Finish();
+                    _communicationWait += reducer.TakeWaitTime();
+                }
                 _options.Regularizer?.AddGradients(_network.Parameters);
                 _options.Clipping?.Apply(_network.Parameters);
                 _optimizer.Step(_network.Parameters);
                 GlobalStep++;
-                seen += labels.ElementCount;
+                seen += inStep;
 
                 bool last = step == stepsPerEpoch;
-                if (!(last ? cadence.Due(step, lastOfEpoch: true) : Progress is not null && cadence.Due(step, lastOfEpoch: false)))
+                if (!(last ? cadence.Due(step, lastOfEpoch: true) : ReportDue(cadence, step)))
                 {
                     continue;
                 }
                 // The one host read: it waits for the queued steps. Divergence is checked before
                 // anything is reported, evaluated or written.
-                totals = statistics.Read();
+                totals = group is null ? statistics.Read() : SumOverRanks(statistics.Read(), group);
                 ThrowIfDiverged(totals, epoch, epochStartStep, seen, stepsPerEpoch);
                 if (Progress is { } progress)
                 {
@@ -292,7 +355,47 @@ public sealed class Trainer
         {
             WriteCheckpoint(); // the run ended at its last epoch, not by stopping: the file holds the best weights too
         }
-        return History;
+    }
+
+    // Reads within an epoch: one process reads when someone watches progress, at most so often;
+    // ranks read on the same steps (the read sums the statistics over them), every interval.
+    private bool ReportDue(ReportCadence cadence, int step) => _options.Distributed is null
+        ? Progress is not null && cadence.Due(step, lastOfEpoch: false)
+        : step % _options.ProgressInterval == 0;
+
+    private static TrainingTotals SumOverRanks(TrainingTotals mine, ICommunicator group)
+    {
+        Span<double> sums = [mine.LossSum, mine.Correct];
+        group.Sum(sums);
+        Span<long> first = [mine.FirstNonFiniteStep == 0 ? long.MaxValue : mine.FirstNonFiniteStep];
+        group.Min(first);
+        return new TrainingTotals(sums[0], (long)sums[1], first[0] == long.MaxValue ? 0 : first[0]);
+    }
+
+    // Every rank must train the same model on the same data with the same settings: compared by
+    // hash before the first step (the initial weights included: the same seed gives the same ones).
+    private void AgreeOnConfiguration(TrainingData data, ICommunicator group)
+    {
+        var fingerprint = new ConfigurationFingerprint();
+        fingerprint.Add("shuffle seed", _options.Seed.ToString(CultureInfo.InvariantCulture)); // first: a seed also changes the weights
+        fingerprint.Add("model", _network.Name + ": " + string.Join(", ", _network.Parameters.Select(p => $"{p.Name} {p.Value.Shape}{(p.Frozen ? " frozen" : "")}")));
+        fingerprint.AddParameters("model weights (initialisation seed, --weights or resumed checkpoint)", _network);
+        fingerprint.Add("batch size", _options.BatchSize.ToString(CultureInfo.InvariantCulture));
+        fingerprint.Add("epochs", _options.Epochs.ToString(CultureInfo.InvariantCulture));
+        fingerprint.Add("optimiser", string.Create(CultureInfo.InvariantCulture, $"{_optimizer.Name} {_optimizer.LearningRate} {_schedule.Description} {_options.Clipping?.Description}"));
+        fingerprint.Add("loss", _loss.Name);
+        fingerprint.Add("resumed position", string.Create(CultureInfo.InvariantCulture, $"{CompletedEpochs} {GlobalStep}"));
+        fingerprint.AddData("training data", data.Train);
+        fingerprint.AddData("validation data", data.Validation);
+        fingerprint.AddData("test data", data.Test);
+        foreach (var (key, value) in _options.Metadata ?? [])
+        {
+            if (key != "data") // the data folder's path may differ between machines; its contents are compared above
+            {
+                fingerprint.Add($"'{key}' setting", value?.ToJsonString() ?? "null");
+            }
+        }
+        fingerprint.Agree(group);
     }
 
     // The auxiliary outputs' losses first (their gradients copied out of the loss's reused buffer; the
@@ -358,6 +461,10 @@ public sealed class Trainer
             ["global_step"] = GlobalStep,
             ["stopped_early"] = History.StoppedEarly,
         };
+        if (_options.Distributed is { Communicator.Size: var ranks })
+        {
+            metadata["trainer"]!["ranks"] = ranks; // resuming needs as many: local batch-norm statistics depend on it
+        }
         metadata["history"] = History.ToJson();
         return new Checkpoint(state, metadata);
     }
@@ -384,6 +491,13 @@ public sealed class Trainer
             CompletedEpochs = checked((int)state.GetInt64(StatePrefix + "epoch"));
             _bestMetric = state.GetDouble(StatePrefix + "best_metric");
         });
+        int ranks = checkpoint.Metadata["trainer"]?["ranks"]?.GetValue<int>() ?? 1;
+        int ranksNow = _options.Distributed?.Communicator.Size ?? 1;
+        if (ranks != ranksNow)
+        {
+            throw new DistributedMismatchException(string.Create(CultureInfo.InvariantCulture,
+                $"checkpoint '{path}' was trained on {ranks} rank(s) but this run has {ranksNow}; resume it with the same number of ranks ({(ranks == 1 ? "one process, without --distributed" : $"mpirun -np {ranks}")})"));
+        }
         ModelState.Load(_network, state, path);
         ModelState.LoadOptimizer(_optimizer, state, path);
         if (_earlyStopping is not null && state.Contains(EarlyStoppingPrefix + "best_value"))
@@ -412,7 +526,7 @@ public sealed class Trainer
             }
         }
         double metric = MonitoredMetric.Of(result, _options.BestMetric);
-        if (_options.BestCheckpointPath is { } best && MonitoredMetric.Improves(_options.BestMetric, metric,
+        if (_options.BestCheckpointPath is { } best && WritesFiles && MonitoredMetric.Improves(_options.BestMetric, metric,
             double.IsNaN(_bestMetric) ? (MonitoredMetric.LowerIsBetter(_options.BestMetric) ? double.PositiveInfinity : double.NegativeInfinity) : _bestMetric))
         {
             _bestMetric = metric;
@@ -424,12 +538,15 @@ public sealed class Trainer
 
     private void WriteCheckpoint()
     {
-        if (_options.CheckpointPath is { } path)
+        if (_options.CheckpointPath is { } path && WritesFiles)
         {
             CreateCheckpoint().Write(path, _options.ReplaceForeignCheckpoint);
             _lastCheckpoint = Path.GetFullPath(path);
         }
     }
+
+    // Only rank 0 of a distributed run writes: every rank holds the same state.
+    private bool WritesFiles => _options.Distributed?.IsRoot ?? true;
 
     // The step's loss with the penalties added, still on the backend (the loss's own value is left alone).
     private Tensor StepLoss(Tensor value)

@@ -11,6 +11,9 @@ namespace Engine.Host;
 /// using var backend = host.CreateBackend("cpu");
 /// var data = host.LoadDataset("mnist", "data/mnist");
 /// using var net = host.BuildNetwork(host.ResolveModel("mlp"), backend, data.Train.SampleShape, seed: 1);
+/// using var dense = host.CreateLayer("dense", new() { ["units"] = 3 }, backend, new Shape(4));
+/// using var x = backend.FromArray(new float[] { 1, 2, 3, 4 }, new Shape(1, 4));
+/// float[] y = dense.Forward(x, training: false).ToArray();
 /// </code>
 /// </summary>
 public sealed class EngineHost : IDisposable
@@ -77,7 +80,14 @@ public sealed class EngineHost : IDisposable
     /// </summary>
     public IBackend CreateBackend(string device = "cpu") => Guard(() =>
     {
-        IBackendProvider provider = Catalog.Backend(Given(device, nameof(device)));
+        Given(device, nameof(device));
+        if (Catalog.Backends.Count == 0)
+        {
+            // The usual first failure of an application: its plugins were never copied next to it.
+            throw new ConfigurationException($"no backend plugin is loaded: the host searched {string.Join(", ", PluginFolders)} and found {Plugins.Count(p => p.Status == PluginStatus.Loaded)} plugin(s); "
+                + $"stage the plugins as {PluginDiscovery.DefaultFolder}{Path.DirectorySeparatorChar}<Name>{Path.DirectorySeparatorChar}<Name>.dll, or name their folder in EngineHostOptions.PluginFolders (the command's --plugins) or {PluginDiscovery.EnvironmentVariable}");
+        }
+        IBackendProvider provider = Catalog.Backend(device);
         BackendProbe probe = provider.Probe();
         if (!probe.IsAvailable)
         {
@@ -103,9 +113,47 @@ public sealed class EngineHost : IDisposable
         return Network.Build(Given(spec, nameof(spec)), Catalog, Given(backend, nameof(backend)), inputShape, seed);
     });
 
-    /// <summary>Creates loss <paramref name="name"/>.</summary>
-    public ILoss CreateLoss(string name = "softmax-cross-entropy") =>
-        Guard(() => Create(Catalog.Loss(Given(name, nameof(name))), $"loss '{name}'", null));
+    /// <summary>
+    /// Creates loss <paramref name="name"/>, with arguments such as <c>{"label_smoothing": 0.1}</c> when it takes any.
+    /// Its targets are class indices (<c>backend.FromLabels(int[])</c>) or one-hot/soft N×K values.
+    /// </summary>
+    public ILoss CreateLoss(string name = "softmax-cross-entropy", System.Text.Json.Nodes.JsonObject? arguments = null) =>
+        Guard(() => Create(Catalog.Loss(Given(name, nameof(name))), $"loss '{name}'", arguments));
+
+    /// <summary>
+    /// Creates a layer of kind <paramref name="kind"/> (<c>dense</c>, <c>conv2d</c>, …) with arguments
+    /// such as <c>{"units": 10}</c>, not yet initialised (<see cref="ILayer.Initialize"/> allocates its
+    /// parameters); the overload with a backend returns it ready to run. Networks are built from
+    /// specs instead (<see cref="ModelBuilder"/>, <see cref="BuildNetwork"/>).
+    /// </summary>
+    public ILayer CreateLayer(string kind, System.Text.Json.Nodes.JsonObject? arguments = null) =>
+        Guard(() => Create(Catalog.Layer(Given(kind, nameof(kind))), $"layer '{kind}'", arguments));
+
+    /// <summary>
+    /// Creates a layer of kind <paramref name="kind"/> and initialises it on <paramref name="backend"/>
+    /// for per-sample inputs of <paramref name="inputShape"/> (no batch dimension): its parameters are
+    /// allocated and drawn from <paramref name="seed"/>, and <see cref="ILayer.Forward"/> takes
+    /// N×<paramref name="inputShape"/> batches. The input shape is checked against the layer, and the
+    /// layer's operations against the backend, before anything is allocated. The caller disposes it.
+    /// </summary>
+    public ILayer CreateLayer(string kind, System.Text.Json.Nodes.JsonObject? arguments, IBackend backend, Shape inputShape, ulong seed = 1) => Guard(() =>
+    {
+        Given(backend, nameof(backend));
+        SizeLimits.CheckSample("the input", "shape", inputShape);
+        ILayer layer = CreateLayer(kind, arguments);
+        try
+        {
+            layer.InferOutputShape(inputShape);
+            RunCapabilities.PlaceLayer(layer.Name, kind, layer.RequiredOps([inputShape], DataType.Float32), backend, fallback: null);
+            layer.Initialize(new LayerContext(backend, inputShape, seed));
+            return layer;
+        }
+        catch
+        {
+            layer.Dispose();
+            throw;
+        }
+    });
 
     /// <summary>Creates optimiser <paramref name="name"/> with arguments such as <c>{"lr": 0.1}</c>.</summary>
     public IOptimizer CreateOptimizer(string name, System.Text.Json.Nodes.JsonObject? arguments = null) =>

@@ -8,7 +8,11 @@ public sealed class EngineHostOptions
     /// <summary>Extra plugin folders, searched first.</summary>
     public List<string> PluginFolders { get; } = [];
 
-    /// <summary>Whether to search <c>plugins/</c> next to the executable (default true).</summary>
+    /// <summary>
+    /// Whether to search <see cref="PluginDiscovery.DefaultFolder"/>, <c>plugins/</c> in the application's
+    /// own folder (default true): with it, <c>EngineHost.Create()</c> finds the plugins an application
+    /// copies into its output.
+    /// </summary>
     public bool UseDefaultFolder { get; set; } = true;
 
     /// <summary>Whether to search the folders in <c>ENGINE_PLUGIN_PATH</c> (default true).</summary>

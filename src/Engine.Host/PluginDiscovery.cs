@@ -11,8 +11,16 @@ public static class PluginDiscovery
     public const string EnvironmentVariable = "ENGINE_PLUGIN_PATH";
 
     /// <summary>
+    /// <c>plugins/</c> in the application's own folder (<see cref="AppContext.BaseDirectory"/>: where its
+    /// assembly and <c>Engine.Host.dll</c> are, also under <c>dotnet app.dll</c> and in a test host):
+    /// the folder an application stages its plugins into, as <c>plugins/&lt;Name&gt;/&lt;Name&gt;.dll</c>,
+    /// and the one the <c>engine</c> command ships with.
+    /// </summary>
+    public static string DefaultFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    /// <summary>
     /// Plugin folders in search order: explicit ones, then <see cref="EnvironmentVariable"/>, then
-    /// <c>plugins/</c> next to the executable. Duplicates are removed.
+    /// <see cref="DefaultFolder"/>. Duplicates are removed.
     /// </summary>
     public static IReadOnlyList<string> ResolveFolders(EngineHostOptions options)
     {
@@ -28,7 +36,7 @@ public static class PluginDiscovery
         }
         if (options.UseDefaultFolder)
         {
-            folders.Add(Path.Combine(AppContext.BaseDirectory, "plugins"));
+            folders.Add(DefaultFolder);
         }
         return folders.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
     }

@@ -1,0 +1,46 @@
+namespace Engine.Core.Distributed;
+
+/// <summary>
+/// The collective operations data-parallel training needs from a group of processes ("ranks")
+/// that each hold a copy of the model. Every rank must make the same calls in the same order.
+/// <see cref="MpiCommunicator"/> is the one over MPI.
+/// </summary>
+public interface ICommunicator : IDisposable
+{
+    /// <summary>This process's index in the group, 0 ≤ rank &lt; <see cref="Size"/>.</summary>
+    int Rank { get; }
+
+    /// <summary>How many ranks the group has.</summary>
+    int Size { get; }
+
+    /// <summary>Replaces each value by its sum over every rank (blocking).</summary>
+    void Sum(Span<double> values);
+
+    /// <summary>Replaces each value by its minimum over every rank (blocking).</summary>
+    void Min(Span<long> values);
+
+    /// <summary>Every rank's <paramref name="values"/> (all ranks give the same count), rank after rank.</summary>
+    ulong[] Gather(ReadOnlySpan<ulong> values);
+
+    /// <summary>
+    /// A reusable non-blocking sum of <paramref name="buffer"/> over every rank, in place: the
+    /// buffer is pinned for the returned object's lifetime.
+    /// </summary>
+    IAsyncSum CreateSum(float[] buffer);
+
+    /// <summary>Ends every rank of the group at once with <paramref name="exitCode"/>; does not return.</summary>
+    void Abort(int exitCode);
+}
+
+/// <summary>A non-blocking in-place sum of one buffer over every rank, started once per step.</summary>
+public interface IAsyncSum : IDisposable
+{
+    /// <summary>Starts the sum; the buffer must not be touched until <see cref="Wait"/> returns.</summary>
+    void Start();
+
+    /// <summary>Lets the library progress the sum; true once it has completed.</summary>
+    bool Test();
+
+    /// <summary>Waits until the sum has completed: the buffer then holds the total.</summary>
+    void Wait();
+}

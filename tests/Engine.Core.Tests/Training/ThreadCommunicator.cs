@@ -1,0 +1,96 @@
+using Engine.Core.Distributed;
+
+namespace Engine.Core.Tests.Training;
+
+/// <summary>
+/// An <see cref="ICommunicator"/> among threads of one process, for testing the trainer's
+/// data-parallel path without MPI: each thread is a rank; every collective exchanges the ranks'
+/// arrays through a barrier and sums them in rank order (so every rank gets the same bits).
+/// </summary>
+internal sealed class ThreadCommunicator(ThreadCommunicator.Group group, int rank) : ICommunicator
+{
+    public int Rank => rank;
+
+    public int Size => group.Size;
+
+    public void Sum(Span<double> values)
+    {
+        double[][] all = group.Exchange(rank, values.ToArray());
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = all.Sum(a => a[i]);
+        }
+    }
+
+    public void Min(Span<long> values)
+    {
+        long[][] all = group.Exchange(rank, values.ToArray());
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = all.Min(a => a[i]);
+        }
+    }
+
+    public ulong[] Gather(ReadOnlySpan<ulong> values) => [.. group.Exchange(rank, values.ToArray()).SelectMany(a => a)];
+
+    public IAsyncSum CreateSum(float[] buffer) => new Deferred(this, buffer);
+
+    public void Abort(int exitCode) => throw new InvalidOperationException($"rank {rank} aborted with {exitCode}");
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>The ranks' shared exchange.</summary>
+    internal sealed class Group(int size)
+    {
+        private readonly Barrier _barrier = new(size);
+        private readonly object?[] _slots = new object?[size];
+
+        public int Size => size;
+
+        public T[][] Exchange<T>(int rank, T[] mine)
+        {
+            _slots[rank] = mine;
+            _barrier.SignalAndWait();
+            T[][] all = [.. _slots.Cast<T[]>()];
+            _barrier.SignalAndWait(); // nobody overwrites a slot before everyone has read them
+            return all;
+        }
+    }
+
+    // Sums when waited for: the trainer waits for its buckets in the same order on every rank.
+    private sealed class Deferred(ThreadCommunicator owner, float[] buffer) : IAsyncSum
+    {
+        private bool _started;
+
+        public void Start() => _started = true;
+
+        public bool Test() => !_started;
+
+        public void Wait()
+        {
+            if (!_started)
+            {
+                return;
+            }
+            _started = false;
+            float[][] all = owner.Exchange(buffer);
+            for (int i = 0; i < buffer.Length; i++)
+            {
+                float total = 0;
+                foreach (float[] part in all)
+                {
+                    total += part[i];
+                }
+                buffer[i] = total;
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private float[][] Exchange(float[] buffer) => group.Exchange(rank, (float[])buffer.Clone());
+}
