@@ -155,6 +155,11 @@ have_chart_font() {
   [[ "$(uname -s)" != Linux ]] || [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]
 }
 
+# libSkiaSharp.so (SkiaSharp.NativeAssets.Linux) needs libfontconfig.so.1; other systems ship their own.
+have_fontconfig() {
+  [[ "$(uname -s)" != Linux ]] || /sbin/ldconfig -p 2>/dev/null | grep -q 'libfontconfig\.so\.1 '
+}
+
 openblas_instructions() {
   cat <<'EOF'
 OpenBLAS (libopenblas.so.0) is needed by the CPU backend. Install it with your package manager:
@@ -197,6 +202,8 @@ ensure_prerequisites() {
   { have c++ || have g++ || have clang++; } || packages+=(g++)
   have_make_tool || packages+=(make)
   have_chart_font || packages+=(fonts-dejavu-core)
+  # Skia's native library (images and charts) links the system's fontconfig.
+  have_fontconfig || packages+=(libfontconfig1)
   # The ONNX plugin generates its protobuf types from the official schema, which libonnx-dev ships.
   [[ -f "${ENGINE_ONNX_PROTO:-/usr/include/onnx/onnx.proto}" ]] || packages+=(libonnx-dev)
   # Open MPI for 'engine train --distributed mpi' (mpirun and libmpi.so.40); installed where apt-get

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model-json config checkpoint idx cifar png pgm npy onnx)
+[ ${#targets[@]} -gt 0 ] || targets=(model-json config checkpoint idx cifar image pgm npy onnx)
 dotnet build fuzz/Engine.Fuzz -c Release --nologo -v q >/dev/null
 fuzz=fuzz/Engine.Fuzz/bin/Release/net10.0/Engine.Fuzz.dll
 export ENGINE_FUZZ_ROOT="$PWD"

@@ -28,7 +28,8 @@ public static class FuzzTargets
         ["checkpoint"] = bytes => Checkpoint.Read(Write("fuzz.ckpt", bytes)),
         ["idx"] = bytes => IdxReader.Read(Write("fuzz-idx", bytes), expectedRank: bytes.Length > 0 && bytes[^1] % 2 == 0 ? 3 : 1),
         ["cifar"] = bytes => CifarBinaryReader.Read([Write("fuzz.bin", bytes)], new CifarRecordLayout(1, 0, 10), CifarClassNames.Cifar10),
-        ["png"] = bytes => Convert(PngDecoder.Decode(bytes, "fuzz.png")),
+        // Any image file: SkiaSharp's codecs behind the engine's size check and error mapping.
+        ["image"] = bytes => Convert(ImageDecoder.Decode(bytes, "fuzz.image")),
         ["pgm"] = bytes => Convert(NetpbmDecoder.Decode(bytes, "fuzz.pgm")),
         ["npy"] = bytes => NpyFile.ReadFloat32(Write("fuzz.npy", bytes)),
         ["onnx"] = Onnx,

@@ -52,9 +52,11 @@ internal static class SeedCorpus
 
         Bytes(folder, "cifar", "two-records.bin", [.. Record(3), .. Record(9)]);
 
-        Bytes(folder, "png", "grey.png", PngEncoder.Encode(4, 3, 1, Pixels(12)));
-        Bytes(folder, "png", "rgb.png", PngEncoder.Encode(3, 2, 3, Pixels(18)));
-        Bytes(folder, "png", "rgba.png", PngEncoder.Encode(2, 2, 4, Pixels(16)));
+        Bytes(folder, "image", "grey.png", ImageEncoder.Encode(new DecodedImage(4, 3, 1, Pixels(12))));
+        Bytes(folder, "image", "rgb.png", ImageEncoder.Encode(new DecodedImage(3, 2, 3, Pixels(18))));
+        Bytes(folder, "image", "rgba.png", ImageEncoder.Encode(new DecodedImage(2, 2, 4, Pixels(16))));
+        Bytes(folder, "image", "grey.jpg", ImageEncoder.Encode(new DecodedImage(8, 8, 1, Pixels(64)), ImageFileFormat.Jpeg, 90));
+        Bytes(folder, "image", "rgb.webp", ImageEncoder.Encode(new DecodedImage(3, 2, 3, Pixels(18)), ImageFileFormat.WebpLossless));
 
         Bytes(folder, "pgm", "p5.pgm", [.. Encoding.ASCII.GetBytes("P5\n# a comment\n4 2\n255\n"), .. Pixels(8)]);
         Bytes(folder, "pgm", "p6.ppm", [.. Encoding.ASCII.GetBytes("P6 2 2 255\n"), .. Pixels(12)]);

@@ -7,7 +7,8 @@ namespace Engine.Datasets.ImageFolder;
 /// <c>&lt;root&gt;/test/&lt;class&gt;/*</c>. Class names are the training sub-folder names in ordinal
 /// order (label 0 first); the test folder must have the same set (a test class folder may be empty).
 /// Every file in a class folder is an example, except hidden files (name starting with '.'); the
-/// format (PNG, PGM/PPM) is found from the file's content. Images are scaled to [0, 1].
+/// format (JPEG, PNG, WebP, BMP, GIF, PGM/PPM) is found from the file's content, and a JPEG's EXIF
+/// orientation is applied. Images are scaled to [0, 1]; a folder decodes in parallel.
 /// </summary>
 /// <remarks>
 /// <para>Sizes: with <c>&lt;root&gt;/dataset.json</c> (<see cref="ImageFolderOptions"/>) images are resized
@@ -24,7 +25,7 @@ public sealed class ImageFolderDatasetLoader : IDatasetLoader
 
     /// <inheritdoc/>
     public string Description =>
-        "images in class folders: <root>/train/<class>/* and <root>/test/<class>/* (PNG, PGM/PPM); optional <root>/dataset.json {\"size\": [H, W], \"channels\": 1|3}";
+        "images in class folders: <root>/train/<class>/* and <root>/test/<class>/* (JPEG, PNG, WebP, BMP, GIF, PGM/PPM); optional <root>/dataset.json {\"size\": [H, W], \"channels\": 1|3}";
 
     /// <inheritdoc/>
     public DatasetSplits Load(string directory)
@@ -72,9 +73,17 @@ public sealed class ImageFolderDatasetLoader : IDatasetLoader
     private static string[] ClassFolders(string root) =>
         [.. Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal)];
 
-    /// <summary>Decodes images into one byte array, fixing the size and channels from the options or the first image.</summary>
+    /// <summary>
+    /// Decodes images into one byte array, fixing the size and channels from the options or the first
+    /// image. The first image of a split is decoded alone (it may fix the shape); the rest decode in
+    /// parallel, each straight into its own slot, so the order of the samples, and which error is
+    /// reported when several files are bad (the first in file order), never depend on scheduling.
+    /// </summary>
     private sealed class SplitBuilder(ImageFolderOptions options)
     {
+        // Decoding is CPU-bound; more workers than cores only adds memory (each holds a decoded image).
+        private static readonly ParallelOptions Workers = new() { MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, 8) };
+
         private int _height = options.Height ?? 0;
         private int _width = options.Width ?? 0;
         private int _channels = options.Channels ?? 0;
@@ -82,32 +91,45 @@ public sealed class ImageFolderDatasetLoader : IDatasetLoader
 
         public ByteImageDataset Build(string root, string[] classes, bool requireImages)
         {
-            var pixels = new List<byte[]>();
+            var files = new List<string>();
             var labels = new List<byte>();
             for (int label = 0; label < classes.Length; label++)
             {
                 string folder = Path.Combine(root, classes[label]);
-                string[] files = [.. Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)];
-                if (files.Length == 0 && requireImages)
+                string[] inFolder = [.. Directory.GetFiles(folder).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)];
+                if (inFolder.Length == 0 && requireImages)
                 {
                     throw new DataFormatException(folder, $"class folder '{classes[label]}' holds no images");
                 }
-                foreach (string file in files)
-                {
-                    pixels.Add(Decode(file));
-                    labels.Add((byte)label);
-                }
+                files.AddRange(inFolder);
+                labels.AddRange(Enumerable.Repeat((byte)label, inFolder.Length));
             }
+            byte[]? first = files.Count > 0 ? Decode(files[0]) : null;
             var shape = new Shape(Math.Max(_channels, 1), Math.Max(_height, 1), Math.Max(_width, 1));
             int size = checked((int)shape.ElementCount);
-            var all = new byte[checked(size * pixels.Count)];
-            for (int i = 0; i < pixels.Count; i++)
+            var all = new byte[checked(size * files.Count)];
+            first?.CopyTo(all, 0);
+            var errors = new Exception?[files.Count];
+            Parallel.For(1, files.Count, Workers, (i, loop) =>
             {
-                pixels[i].CopyTo(all, i * size);
+                try
+                {
+                    Decode(files[i]).CopyTo(all, i * size);
+                }
+                catch (Exception e)
+                {
+                    errors[i] = e;
+                    loop.Break(); // files before i still decode, so the first bad one in order is found
+                }
+            });
+            if (Array.Find(errors, e => e is not null) is { } error)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }
             return new ByteImageDataset(all, [.. labels], shape, classes);
         }
 
+        // Runs on worker threads once the shape is fixed: it then only reads the fields.
         private byte[] Decode(string file)
         {
             DecodedImage image = ImageDecoder.Load(file);
@@ -128,7 +150,7 @@ public sealed class ImageFolderDatasetLoader : IDatasetLoader
             if (image.Height != _height || image.Width != _width)
             {
                 var resized = new float[_channels * _height * _width];
-                ImageConversion.ResizeBilinear(planar, _channels, image.Height, image.Width, resized, _height, _width);
+                BilinearResize.Resize(planar, _channels, image.Height, image.Width, resized, _height, _width);
                 planar = resized;
             }
             var bytes = new byte[planar.Length];

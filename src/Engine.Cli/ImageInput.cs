@@ -10,7 +10,7 @@ namespace Engine.Cli;
 internal sealed record ImageInput(float[] Sample, string Description, string? Resized)
 {
     /// <summary>
-    /// Decodes <paramref name="path"/> (PNG, PGM or PPM), converts it to the channels of
+    /// Decodes <paramref name="path"/> (any format <see cref="ImageDecoder"/> reads, upright by its EXIF tag), converts it to the channels of
     /// <paramref name="inputShape"/> (grey ↔ RGB, alpha dropped), scales bytes to [0, 1] as the data
     /// sets do, and resizes bilinearly when its size differs from the input's.
     /// </summary>
@@ -29,7 +29,7 @@ internal sealed record ImageInput(float[] Sample, string Description, string? Re
             return new ImageInput(planar, description, null);
         }
         var resized = new float[channels * height * width];
-        ImageConversion.ResizeBilinear(planar, channels, image.Height, image.Width, resized, height, width);
+        BilinearResize.Resize(planar, channels, image.Height, image.Width, resized, height, width);
         return new ImageInput(resized, description, $"{image.Width}×{image.Height} → {width}×{height} (bilinear), the model's input size");
     }
 }

@@ -14,7 +14,7 @@ namespace Engine.Cli;
 internal static class PredictCommand
 {
     private static readonly Option<string> CheckpointFile = new("--checkpoint") { Description = "Checkpoint written by 'engine train'", Required = true };
-    private static readonly Option<string?> Image = new("--image") { Description = "Image file to classify (PNG, PGM or PPM); resized bilinearly to the model's input when its size differs" };
+    private static readonly Option<string?> Image = new("--image") { Description = "Image file to classify (JPEG, PNG, WebP, BMP, GIF, PGM or PPM; a JPEG turned upright by its EXIF orientation); resized bilinearly to the model's input when its size differs" };
     private static readonly Option<int?> Index = new("--index") { Description = "Classify sample N (from 0) of the data set's test split, and show its true label" };
     private static readonly Option<int> Top = new("--top") { Description = "How many classes to list, most probable first", DefaultValueFactory = _ => 5 };
     private static readonly Option<string?> Model = new("--model") { Description = "Registered model name or JSON model file (default: the checkpoint's model_spec)" };

@@ -18,7 +18,7 @@ internal static class VisualizeCommand
     private static readonly Option<string> Layer = new("--layer") { Description = "The layer to draw: a convolution for filters, any layer with a channels × height × width output for feature maps", Required = true };
     private static readonly Option<string> OutputFile = new("--output") { Description = "The PNG file to write", Required = true };
     private static readonly Option<bool> FeatureMaps = new("--feature-maps") { Description = "Draw the layer's activations for one input (--image or --index) instead of its filters" };
-    private static readonly Option<string?> Image = new("--image") { Description = "Image file (PNG, PGM, PPM) for --feature-maps; converted and resized to the model's input" };
+    private static readonly Option<string?> Image = new("--image") { Description = "Image file (JPEG, PNG, WebP, BMP, GIF, PGM, PPM) for --feature-maps; converted and resized to the model's input" };
     private static readonly Option<int?> Index = new("--index") { Description = "Test sample N of the data set for --feature-maps" };
     private static readonly Option<string?> Dataset = new("--dataset") { Description = "Data-set loader (default: the checkpoint's); for --index and the input shape" };
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: the checkpoint's, else data/<dataset>)" };

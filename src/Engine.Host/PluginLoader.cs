@@ -1,5 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ContextLoader = McMaster.NETCore.Plugins.PluginLoader;
 
 namespace Engine.Host;
 
@@ -8,8 +10,19 @@ namespace Engine.Host;
 /// becomes a one-line <see cref="PluginRecord.Message"/>; nothing a plugin does can stop the others
 /// from loading, and a plugin that throws half-way through Register contributes nothing.
 /// </summary>
+/// <remarks>
+/// The context comes from McMaster.NETCore.Plugins: the plugin's own managed and native dependencies
+/// resolve from its folder through its .deps.json (so two plugins may carry different versions of a
+/// library, and a native library such as libSkiaSharp is found under the plugin's runtimes/ folder),
+/// while the assemblies of <see cref="SharedTypes"/>, and everything they reference, come from the
+/// host, so <c>IEnginePlugin</c> in the plugin is the same type as in the host. The engine's own checks
+/// (metadata inspection, SDK version, duplicates) run before any context is made.
+/// </remarks>
 internal static class PluginLoader
 {
+    /// <summary>Types whose assemblies every plugin shares with the host: the SDK and the DI and logging abstractions.</summary>
+    internal static readonly Type[] SharedTypes = [typeof(IEnginePlugin), typeof(IServiceCollection), typeof(ILogger)];
+
     public static PluginRecord Load(string path, IServiceCollection services, IReadOnlyDictionary<string, PluginRecord> loadedByName)
     {
         var record = new PluginRecord(path) { Name = Path.GetFileNameWithoutExtension(path) };
@@ -33,8 +46,9 @@ internal static class PluginLoader
                 return Fail(record, $"skipped: plugin '{name}' is already loaded from {earlier.FilePath}");
             }
 
-            var context = new PluginLoadContext(path);
-            Assembly assembly = context.LoadFromAssemblyPath(path);
+            // Not unloadable: the host keeps the plugin's services for its whole life.
+            ContextLoader loader = ContextLoader.CreateFromAssemblyFile(Path.GetFullPath(path), SharedTypes, config => config.IsUnloadable = false);
+            Assembly assembly = loader.LoadDefaultAssembly();
             var entryTypes = assembly.GetExportedTypes()
                 .Where(t => typeof(IEnginePlugin).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false } && t.GetConstructor(Type.EmptyTypes) is not null)
                 .ToList();

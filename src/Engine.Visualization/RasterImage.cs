@@ -3,7 +3,7 @@ using Engine.Imaging;
 namespace Engine.Visualization;
 
 /// <summary>
-/// An 8-bit RGB picture built pixel by pixel and written with the SDK's PNG encoder, so every pixel
+/// An 8-bit RGB picture built pixel by pixel and written as PNG through Engine.Imaging, so every pixel
 /// of a filter or feature-map grid is exactly the value computed (no anti-aliasing or colour management).
 /// </summary>
 public sealed class RasterImage
@@ -59,7 +59,7 @@ public sealed class RasterImage
     }
 
     /// <summary>The image as PNG bytes.</summary>
-    public byte[] ToPng() => PngEncoder.Encode(Width, Height, 3, Pixels);
+    public byte[] ToPng() => ImageEncoder.Encode(new DecodedImage(Width, Height, 3, Pixels));
 
     /// <summary>Writes the image as PNG to <paramref name="path"/>, creating its folder.</summary>
     public void SavePng(string path)

@@ -55,11 +55,7 @@ public sealed partial class PredictCommandTests
     [Fact]
     public void APngOfATestDigitGivesTheSameProbabilitiesAsItsIndex()
     {
-        using EngineHost host = TrainedCheckpoint.CreateHost();
-        ImageDataset test = host.LoadDataset("mnist", RepoPaths.Mnist).Test;
-        var sample = new float[784];
-        test.CopySample(Sample, sample);
-        byte[] pixels = sample.Select(v => (byte)Math.Round(v * 255)).ToArray();
+        byte[] pixels = TestDigitBytes();
         // Also at twice the size, each pixel repeated 2×2: bilinear resizing back with centres
         // aligned averages two equal pixels, so it recovers the digit exactly.
         byte[] doubled = new byte[56 * 56];
@@ -74,8 +70,8 @@ public sealed partial class PredictCommandTests
         string large = TrainedCheckpoint.TempFile(".png");
         try
         {
-            File.WriteAllBytes(png, PngEncoder.Encode(28, 28, 1, pixels));
-            File.WriteAllBytes(large, PngEncoder.Encode(56, 56, 1, doubled));
+            File.WriteAllBytes(png, ImageEncoder.Encode(new DecodedImage(28, 28, 1, pixels)));
+            File.WriteAllBytes(large, ImageEncoder.Encode(new DecodedImage(56, 56, 1, doubled)));
             var (_, byIndex, _) = CliRunner.Run("predict", "--checkpoint", TrainedCheckpoint.Path, "--index", $"{Sample}");
             var (code, byImage, error) = CliRunner.Run("predict", "--checkpoint", TrainedCheckpoint.Path, "--image", png);
             Assert.Equal("", error);
@@ -117,6 +113,16 @@ public sealed partial class PredictCommandTests
         var (code, _, error) = CliRunner.Run("predict", "--checkpoint", "/no/such/run.ckpt", "--index", "0");
         Assert.Equal(1, code);
         Assert.Equal("error: /no/such/run.ckpt: checkpoint file not found", error.TrimEnd());
+    }
+
+    /// <summary>Test example <see cref="Sample"/> of MNIST as the 28×28 grey bytes an image file would hold.</summary>
+    private static byte[] TestDigitBytes()
+    {
+        using EngineHost host = TrainedCheckpoint.CreateHost();
+        ImageDataset test = host.LoadDataset("mnist", RepoPaths.Mnist).Test;
+        var sample = new float[784];
+        test.CopySample(Sample, sample);
+        return [.. sample.Select(v => (byte)Math.Round(v * 255))];
     }
 
     private static List<(int Rank, int Class, double Probability)> Rows(string output) =>

@@ -112,7 +112,7 @@ public sealed class TrainWorkflowTests : IDisposable
                             pixels[y * 28 + x] = (byte)(200 + i);
                         }
                     }
-                    System.IO.File.WriteAllBytes(Path.Combine(folder, $"{i}.png"), PngEncoder.Encode(28, 28, 1, pixels));
+                    System.IO.File.WriteAllBytes(Path.Combine(folder, $"{i}.png"), ImageEncoder.Encode(new DecodedImage(28, 28, 1, pixels)));
                 }
             }
         }

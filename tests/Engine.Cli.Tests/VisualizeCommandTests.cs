@@ -237,7 +237,7 @@ public sealed class VisualizeCommandTests
         {
             grey[i] = (byte)(i * 7);
         }
-        File.WriteAllBytes(input, PngEncoder.Encode(40, 30, 1, grey));
+        File.WriteAllBytes(input, ImageEncoder.Encode(new DecodedImage(40, 30, 1, grey)));
         string png = TrainedCheckpoint.TempFile(".png");
         (int code, string output, string error) = CliRunner.Run("visualize", "--checkpoint", ConvCheckpoint.Path, "--layer", "conv2", "--feature-maps", "--image", input, "--output", png);
         Assert.True(code == 0, error);

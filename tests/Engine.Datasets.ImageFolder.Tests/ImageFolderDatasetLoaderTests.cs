@@ -10,7 +10,7 @@ public sealed class ImageFolderDatasetLoaderTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static byte[] Grey(int width, int height, byte value) => PngEncoder.Encode(width, height, 1, Enumerable.Repeat(value, width * height).ToArray());
+    private static byte[] Grey(int width, int height, byte value) => ImageEncoder.Encode(new DecodedImage(width, height, 1, Enumerable.Repeat(value, width * height).ToArray()));
 
     private static byte[] Pgm(int width, int height, byte value) =>
         [.. Encoding.ASCII.GetBytes($"P5 {width} {height} 255\n"), .. Enumerable.Repeat(value, width * height)];
@@ -79,7 +79,7 @@ public sealed class ImageFolderDatasetLoaderTests : IDisposable
         string bad = _folder.Write("train/a/2.png", png);
         _folder.Write("test/a/3.png", Grey(2, 2, 0));
 
-        ErrorAssert.Throws(() => _loader.Load(_folder.Path), bad, "CRC mismatch", "'IHDR'");
+        ErrorAssert.Throws(() => _loader.Load(_folder.Path), bad, "corrupt or truncated PNG header");
     }
 
     [Fact]
@@ -89,6 +89,50 @@ public sealed class ImageFolderDatasetLoaderTests : IDisposable
         _folder.Write("test/a/3.png", Grey(2, 2, 0));
 
         ErrorAssert.Throws(() => _loader.Load(_folder.Path), text, "not an image");
+    }
+
+    [Fact]
+    public void AFolderOfJpegDigitsDecodesInParallelInFileOrder()
+    {
+        byte[][] digits = TestImageFiles.MnistDigits(40);
+        for (int i = 0; i < digits.Length; i++)
+        {
+            byte[] jpeg = ImageEncoder.Encode(new DecodedImage(28, 28, 1, digits[i]), ImageFileFormat.Jpeg, 95);
+            _folder.Write($"{(i < 30 ? "train" : "test")}/{(i % 2 == 0 ? "even" : "odd")}/{i:D2}.jpg", jpeg);
+        }
+
+        DatasetSplits splits = _loader.Load(_folder.Path);
+
+        Assert.Equal((30, 10), (splits.Train.Count, splits.Test.Count));
+        Assert.Equal(new Shape(1, 28, 28), splits.Train.SampleShape);
+        // Class "even" first (ordinal), each class in file order: 00, 02, … 28, then 01, 03, … 29.
+        int[] order = [.. Enumerable.Range(0, 15).Select(k => 2 * k), .. Enumerable.Range(0, 15).Select(k => 2 * k + 1)];
+        var sample = new float[784];
+        for (int n = 0; n < order.Length; n++)
+        {
+            splits.Train.CopySample(n, sample);
+            Assert.Equal(order[n] % 2, splits.Train.GetLabel(n));
+            double error = sample.Zip(digits[order[n]], (v, b) => Math.Abs(v * 255 - b)).Average();
+            Assert.True(error < 3, $"sample {n} (file {order[n]:D2}.jpg) is {error:F1} grey levels from its digit on average");
+        }
+    }
+
+    [Fact]
+    public void OfSeveralBadFilesTheFirstInFileOrderIsReported()
+    {
+        byte[] digit = TestImageFiles.MnistDigits(1)[0];
+        byte[] jpeg = ImageEncoder.Encode(new DecodedImage(28, 28, 1, digit), ImageFileFormat.Jpeg, 90);
+        for (int i = 0; i < 40; i++)
+        {
+            _folder.Write($"train/a/{i:D2}.jpg", i is 7 or 23 or 31 ? jpeg[..(jpeg.Length / 2)] : jpeg);
+        }
+        _folder.Write("test/a/x.jpg", jpeg);
+
+        // Decoding runs in parallel, but the error is always the one of the first bad file.
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            ErrorAssert.Throws(() => _loader.Load(_folder.Path), Path.Combine(_folder.Path, "train", "a", "07.jpg"), "truncated");
+        }
     }
 
     [Fact]
@@ -140,17 +184,17 @@ public sealed class ImageFolderDatasetLoaderTests : IDisposable
     public void BilinearResizeOfAConstantImageStaysConstantAndEqualSizeCopies()
     {
         var output = new float[2 * 5 * 7];
-        ImageConversion.ResizeBilinear(Enumerable.Repeat(0.25f, 2 * 3 * 3).ToArray(), 2, 3, 3, output, 5, 7);
+        BilinearResize.Resize(Enumerable.Repeat(0.25f, 2 * 3 * 3).ToArray(), 2, 3, 3, output, 5, 7);
         Assert.All(output, v => Assert.Equal(0.25f, v, 6));
 
         float[] image = [1, 2, 3, 4];
         var same = new float[4];
-        ImageConversion.ResizeBilinear(image, 1, 2, 2, same, 2, 2);
+        BilinearResize.Resize(image, 1, 2, 2, same, 2, 2);
         Assert.Equal(image, same);
 
         // 1×2 → 1×4: centres at source x = −0.25 (clamped 0), 0.25, 0.75, 1.25 (clamped 1).
         var wide = new float[4];
-        ImageConversion.ResizeBilinear([0f, 1f], 1, 1, 2, wide, 1, 4);
+        BilinearResize.Resize([0f, 1f], 1, 1, 2, wide, 1, 4);
         Assert.Equal([0f, 0.25f, 0.75f, 1f], wide);
     }
 

@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Engine.Imaging;
 
 namespace Engine.Datasets.ImageFolder.Tests;
 
 /// <summary>
 /// Writes PNG files for the decoder tests from raw sample values: any colour type and bit depth,
 /// a chosen filter type per row (cycling through all five by default), optional Adam7 interlace.
-/// The zlib stream comes from ZLibStream and each chunk's CRC from the SDK's Crc32.
+/// The zlib stream comes from ZLibStream and each chunk's CRC from <see cref="Crc"/>; nothing here
+/// shares code with the decoder under test (SkiaSharp).
 /// </summary>
 internal static class PngTestWriter
 {
@@ -110,10 +110,25 @@ internal static class PngTestWriter
             byte[] typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
             output.Write(typeBytes);
             output.Write(data);
-            BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.Append(Crc32.Compute(typeBytes), data));
+            BinaryPrimitives.WriteUInt32BigEndian(word, Crc([.. typeBytes, .. data]));
             output.Write(word);
         }
         return output.ToArray();
+    }
+
+    /// <summary>CRC-32 of PNG chunks (ISO-HDLC: reflected polynomial 0xEDB88320), bit by bit.</summary>
+    private static uint Crc(byte[] data)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            c ^= b;
+            for (int k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+        }
+        return ~c;
     }
 
     private static int Paeth(int a, int b, int c)

@@ -37,7 +37,9 @@ public sealed class FuzzRegressionTests
         // A few by hand, so the test means something even with no saved findings.
         Assert.NotNull(FuzzTargets.Run("checkpoint", "ENGCKPT\0\u0001\0\0\0\u0002\0\0\0{}"u8.ToArray()));
         Assert.NotNull(FuzzTargets.Run("idx", [0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 28, 0, 0, 0, 28]));
-        Assert.NotNull(FuzzTargets.Run("png", [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13]));
+        Assert.NotNull(FuzzTargets.Run("image", [0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13]));
+        Assert.NotNull(FuzzTargets.Run("image", [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]));
+        Assert.NotNull(FuzzTargets.Run("image", []));
         Assert.NotNull(FuzzTargets.Run("pgm", "P5\n99999 99999\n255\n"u8.ToArray()));
         Assert.NotNull(FuzzTargets.Run("cifar", new byte[3072]));
         Assert.NotNull(FuzzTargets.Run("model-json", "{\"name\": \"m\", \"layers\": [{\"type\": 5}]}"u8.ToArray()));

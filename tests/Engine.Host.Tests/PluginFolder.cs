@@ -12,20 +12,24 @@ internal sealed class PluginFolder : IDisposable
 
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "engine-plugins-" + Guid.NewGuid().ToString("N"));
 
-    /// <summary>Copies a staged plugin (its whole folder) in, optionally under another folder name.</summary>
+    /// <summary>
+    /// Copies a staged plugin (its whole folder, runtimes/ included) in, optionally under another
+    /// folder name (which then renames its top-level files too).
+    /// </summary>
     public string AddStaged(string plugin, string? asName = null)
     {
         string source = System.IO.Path.Combine(RepoPaths.StagedPlugins, plugin);
         string target = System.IO.Path.Combine(Path, asName ?? plugin);
-        Directory.CreateDirectory(target);
-        foreach (string file in Directory.GetFiles(source))
+        foreach (string file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
         {
-            string name = System.IO.Path.GetFileName(file);
-            if (asName is not null)
+            string relative = System.IO.Path.GetRelativePath(source, file);
+            if (asName is not null && !relative.Contains(System.IO.Path.DirectorySeparatorChar))
             {
-                name = name.Replace(plugin, asName, StringComparison.Ordinal);
+                relative = relative.Replace(plugin, asName, StringComparison.Ordinal);
             }
-            File.Copy(file, System.IO.Path.Combine(target, name));
+            string destination = System.IO.Path.Combine(target, relative);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
         }
         return System.IO.Path.Combine(target, asName ?? plugin) + ".dll";
     }
@@ -33,6 +37,7 @@ internal sealed class PluginFolder : IDisposable
     public string AddFile(string name, byte[] bytes)
     {
         string path = System.IO.Path.Combine(Path, name);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, bytes);
         return path;
     }

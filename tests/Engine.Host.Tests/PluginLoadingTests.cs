@@ -5,7 +5,8 @@ namespace Engine.Host.Tests;
 
 public sealed class PluginLoadingTests
 {
-    private static EngineHost HostFor(params string[] folders)
+    /// <summary>A host that searches exactly <paramref name="folders"/> (no default folder, no environment variable).</summary>
+    internal static EngineHost HostFor(params string[] folders)
     {
         var options = new EngineHostOptions { UseDefaultFolder = false, UseEnvironmentVariable = false };
         options.PluginFolders.AddRange(folders);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Engine.Imaging;
 
 namespace Engine.Core;
 
@@ -56,7 +55,7 @@ public sealed class RandomResizedCrop : SampleTransform
         try
         {
             sample.CopyTo(copy);
-            ImageConversion.ResizeRegion(copy.AsSpan(0, sample.Length), shape[0], height, width, top, left, h, w, sample, height, width);
+            BilinearResize.Region(copy.AsSpan(0, sample.Length), shape[0], height, width, top, left, h, w, sample, height, width);
         }
         finally
         {

@@ -3,12 +3,11 @@ namespace Engine.Imaging;
 /// <summary>
 /// Decodes the Netpbm grey and colour formats: PGM (P2 plain text, P5 binary) and PPM (P3 plain
 /// text, P6 binary), with any maxval from 1 to 65535 (binary samples of two bytes, big-endian, when it
-/// exceeds 255). Samples are rescaled to 0–255 as round(v·255/maxval).
+/// exceeds 255). Samples are rescaled to 0–255 as round(v·255/maxval). Written by hand because
+/// SkiaSharp, which reads the other formats, has no Netpbm codec.
 /// </summary>
 public static class NetpbmDecoder
 {
-    private const long MaxPixels = 1L << 28;
-
     /// <summary>Whether <paramref name="data"/> starts with P2, P3, P5 or P6 followed by whitespace.</summary>
     public static bool HasSignature(ReadOnlySpan<byte> data) =>
         data.Length >= 3 && data[0] == 'P' && data[1] is (byte)'2' or (byte)'3' or (byte)'5' or (byte)'6' && IsSpace(data[2]);
@@ -28,10 +27,7 @@ public static class NetpbmDecoder
         int width = ReadHeaderNumber(data, ref position, name, "width");
         int height = ReadHeaderNumber(data, ref position, name, "height");
         int maxval = ReadHeaderNumber(data, ref position, name, "maxval");
-        if (width < 1 || height < 1 || (long)width * height > MaxPixels)
-        {
-            throw new DataFormatException(name, $"bad P{kind} header: image size {width}x{height} (each at least 1, at most {MaxPixels} pixels)");
-        }
+        ImageDecoder.CheckDeclaredSize(width, height, name, $"P{kind}");
         if (maxval is < 1 or > 65535)
         {
             throw new DataFormatException(name, $"bad P{kind} header: maxval {maxval} is outside 1 to 65535");
