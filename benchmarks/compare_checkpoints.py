@@ -1,7 +1,8 @@
 """Relative L2 difference ||a - b|| / ||b|| of every parameter of two engine checkpoints (A B).
 
 Reads the checkpoint layout documented in src/Engine.Core/Training/Checkpoint.cs with the standard
-library only; prints one line per parameter and the difference over all parameters together.
+library only; prints one line per parameter, the difference over all parameters together, and
+whether every entry (parameters, optimiser state, counters) is bit-identical.
 """
 import json
 import math
@@ -36,6 +37,8 @@ def main(a_path, b_path):
         total_norm += norm
         print(f"{name:32s} {math.sqrt(difference / norm):.2e}")
     print(f"{'all parameters':32s} {math.sqrt(total_difference / total_norm):.2e}")
+    same = a.keys() == b.keys() and all(struct.pack("<%dd" % len(a[n]), *a[n]) == struct.pack("<%dd" % len(b[n]), *b[n]) for n in a)
+    print(f"{'bit-identical (every entry)':32s} {'yes' if same else 'no'}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@
 #
 #   benchmarks/mpi_data_parallel.sh throughput [LIMIT] [REPEAT]   (default 12000 images, 3 rounds)
 #   benchmarks/mpi_data_parallel.sh epoch                         (one full 60,000-image epoch each)
+#   benchmarks/mpi_data_parallel.sh invariant [LIMIT]             (--reduction-shards 8: 1 process, 2 and 4
+#                                                                  ranks, SGD (demo settings) and Adam; default 60000)
+#   benchmarks/mpi_data_parallel.sh shardcost [LIMIT] [REPEAT]    (1 process, 1 thread: CPU seconds with and
+#                                                                  without --reduction-shards 8, alternating)
 #
 # Prints each run's epoch line (images/s), the ranks' wait for gradient sums per step, the test
 # accuracy, and for `epoch` the relative L2 difference of every parameter between the two
@@ -41,5 +45,30 @@ case "$MODE" in
     echo "2 ranks, 1 thread each"; ranks --checkpoint "$WORK/two.ckpt"
     python3 benchmarks/compare_checkpoints.py "$WORK/two.ckpt" "$WORK/one.ckpt"
     ;;
-  *) echo "error: unknown mode '$MODE' (throughput or epoch)" >&2; exit 1 ;;
+  invariant)
+    LIMIT="${2:-60000}"
+    for opt in sgd adam; do
+      if [[ $opt == adam ]]; then SET=(--optimizer adam --lr 0.002 --seed 3); else SET=(); fi
+      SHARDED=(--reduction-shards 8 --limit "$LIMIT" "${SET[@]}")
+      # One compute thread, as each rank has: the backend's thread count changes its own summation order.
+      echo "$opt: 1 process, 1 thread, --reduction-shards 8"
+      OPENBLAS_NUM_THREADS=1 "$ENGINE" "${ARGS[@]}" "${SHARDED[@]}" --checkpoint "$WORK/inv-$opt-1.ckpt" | grep -E '^(epoch|final)'
+      for np in 2 4; do
+        echo "$opt: $np ranks, 1 thread each, --reduction-shards 8"
+        "${MPI[@]}" -np "$np" "$ENGINE" "${ARGS[@]}" --distributed mpi "${SHARDED[@]}" --checkpoint "$WORK/inv-$opt-$np.ckpt" | grep -E '^(epoch|comms|final)'
+        python3 benchmarks/compare_checkpoints.py "$WORK/inv-$opt-$np.ckpt" "$WORK/inv-$opt-1.ckpt" | tail -2
+      done
+    done
+    ;;
+  shardcost)
+    LIMIT="${2:-12000}"
+    for round in $(seq "${3:-3}"); do
+      for shards in none 8; do
+        EXTRA=(); [[ $shards == none ]] || EXTRA=(--reduction-shards "$shards")
+        /usr/bin/time -f "round $round, shards $shards: %U s user, %S s system" env OPENBLAS_NUM_THREADS=1 \
+          "$ENGINE" "${ARGS[@]}" --limit "$LIMIT" "${EXTRA[@]}" | grep -E '^epoch'
+      done
+    done
+    ;;
+  *) echo "error: unknown mode '$MODE' (throughput, epoch, invariant or shardcost)" >&2; exit 1 ;;
 esac

@@ -70,6 +70,9 @@ internal sealed record TrainSettings
     /// <summary>"mpi" for data-parallel training across the ranks of an MPI job; null for one process.</summary>
     public string? Distributed { get; init; }
 
+    /// <summary>Split-invariant gradient reduction over this many shards per batch (null: off); see <see cref="Engine.Core.TrainingOptions.ReductionShards"/>.</summary>
+    public int? ReductionShards { get; init; }
+
     /// <summary>
     /// The arguments the optimiser is created with: <see cref="OptimizerArguments"/>, with the
     /// learning rate, momentum and weight decay options on top (named as the optimisers name them).

@@ -62,6 +62,9 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
                 "mpi" => "mpi",
                 string other => throw Error($"--distributed must be 'mpi' (processes started by mpirun), got '{other}'"),
             },
+            ReductionShards = Value(options.ReductionShards) is int shards
+                ? (shards > 0 && System.Numerics.BitOperations.IsPow2(shards) ? shards : throw Error($"--reduction-shards must be a power of two (1, 2, 4, 8, …), got {shards}"))
+                : null,
         };
         return settings;
     }

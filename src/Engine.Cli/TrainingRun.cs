@@ -41,7 +41,16 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         if (group is not null)
         {
             options = options with { Distributed = new DistributedOptions(group) };
-            output.WriteLine(TrainCommand.Invariant($"ranks     {group.Size} (MPI), {settings.BatchSize / Math.Max(1, group.Size)} examples per rank per step, gradients summed in buckets during backward"));
+            output.WriteLine(TrainCommand.Invariant($"ranks     {group.Size} (MPI), {settings.BatchSize / Math.Max(1, group.Size)} examples per rank per step, ")
+                + (settings.ReductionShards is null ? "gradients summed in buckets during backward" : "gradients summed in the shard tree"));
+        }
+        if (settings.ReductionShards is int shards)
+        {
+            output.WriteLine(TrainCommand.Invariant($"shards    {shards} of {settings.BatchSize / shards} examples per batch, each its own forward/backward; gradients added in a fixed tree (the same bits on any rank count)"));
+            if (spec.Layers.Any(l => l.Kind == "batch_norm"))
+            {
+                output.WriteLine(TrainCommand.Invariant($"warning: --reduction-shards {shards}: batch norm normalises each shard of {settings.BatchSize / shards} examples on its own (ghost batch norm), not the batch of {settings.BatchSize}"));
+            }
         }
         var trainer = new Trainer(network, loss, optimizer, options);
         output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")
@@ -194,6 +203,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         Clipping = clipping,
         EarlyStopping = settings.EarlyStopping is int patience ? new EarlyStoppingOptions("val_loss", patience) : null,
         ProgressInterval = ProgressInterval(stepsPerEpoch),
+        ReductionShards = settings.ReductionShards ?? 0,
     };
 
     // The compact form (command line), or the JSON object a config file may hold (it arrives as its JSON text).

@@ -58,6 +58,17 @@ public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong S
 
     /// <summary>Data-parallel training over several processes (none when null): see <see cref="DistributedOptions"/>.</summary>
     public DistributedOptions? Distributed { get; init; }
+
+    /// <summary>
+    /// Split-invariant gradient reduction (0: off). With K shards (a power of two dividing
+    /// <see cref="BatchSize"/>), each global batch is cut into K fixed shards of B/K examples, each
+    /// shard runs its own forward and backward pass, and the parameter gradients are the shards'
+    /// gradients weighted by 1/B and added in a fixed binary tree over the shard index. One process
+    /// and any power-of-two rank count up to K (<see cref="Distributed"/>) then compute the same bits,
+    /// so the trained weights do not depend on the rank count, and a checkpoint resumes on any. Layers
+    /// that normalise over the batch see one shard at a time (ghost batch norm).
+    /// </summary>
+    public int ReductionShards { get; init; }
 }
 
 /// <summary>The data of a run.</summary>
@@ -145,6 +156,15 @@ public sealed class Trainer
             throw new DistributedMismatchException(string.Create(CultureInfo.InvariantCulture,
                 $"the global batch size {options.BatchSize} does not split evenly across {group.Size} ranks; give a batch size divisible by {group.Size}"));
         }
+        if (options.ReductionShards != 0)
+        {
+            ShardTree.Check(options.ReductionShards, options.Distributed?.Communicator.Size ?? 1);
+            if (options.BatchSize % options.ReductionShards != 0)
+            {
+                throw new DistributedMismatchException(string.Create(CultureInfo.InvariantCulture,
+                    $"the batch size {options.BatchSize} does not split into {options.ReductionShards} reduction shards; give a batch size divisible by {options.ReductionShards}"));
+            }
+        }
         _network = network;
         _auxiliaryBuffers = network.AuxiliaryOutputs.Select(_ => new TensorBuffer()).ToArray();
         _auxiliaryGradients = new Tensor[_auxiliaryBuffers.Length];
@@ -220,11 +240,13 @@ public sealed class Trainer
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var order = new int[train.Count];
         ICommunicator? group = _options.Distributed?.Communicator;
-        int[] local = group is null ? order : new int[train.Count];
+        int shards = _options.ReductionShards;
+        int[] local = group is null && shards == 0 ? order : new int[train.Count];
         using var statistics = new TrainingStatistics(_network.Backend);
         var cadence = new ReportCadence(_options.ProgressInterval, _options.ProgressMinInterval);
-        using var loader = new BackgroundBatchLoader(_network.Backend, train, batchSize / (group?.Size ?? 1), _options.PrefetchBatches);
-        using GradientReducer? reducer = _options.Distributed is { } distributed ? new GradientReducer(_network, distributed) : null;
+        using var loader = new BackgroundBatchLoader(_network.Backend, train, batchSize / (shards != 0 ? shards : group?.Size ?? 1), _options.PrefetchBatches);
+        using GradientReducer? reducer = _options.Distributed is { } distributed && shards == 0 ? new GradientReducer(_network, distributed) : null;
+        ShardedGradients? sharded = shards == 0 ? null : new ShardedGradients(_network, shards, group);
         if (group is not null)
         {
             AgreeOnConfiguration(data, group);
@@ -232,7 +254,7 @@ public sealed class Trainer
         _network.LayerBackwardDone = reducer is null ? null : reducer.LayerDone;
         try
         {
-            FitEpochs(data, cancellation, stepsPerEpoch, order, local, statistics, cadence, loader, reducer);
+            FitEpochs(data, cancellation, stepsPerEpoch, order, local, statistics, cadence, loader, reducer, sharded);
         }
         finally
         {
@@ -250,7 +272,7 @@ public sealed class Trainer
     }
 
     private void FitEpochs(TrainingData data, CancellationToken cancellation, int stepsPerEpoch, int[] order, int[] local,
-        TrainingStatistics statistics, ReportCadence cadence, BackgroundBatchLoader loader, GradientReducer? reducer)
+        TrainingStatistics statistics, ReportCadence cadence, BackgroundBatchLoader loader, GradientReducer? reducer, ShardedGradients? sharded)
     {
         ImageDataset train = data.Train;
         int batchSize = _options.BatchSize;
@@ -268,7 +290,12 @@ public sealed class Trainer
             long epochStart = Stopwatch.GetTimestamp();
             (train as IEpochAwareDataset)?.BeginEpoch(epoch);
             EpochOrder.Shuffle(order, _options.Seed, epoch);
-            if (group is null)
+            if (sharded is not null)
+            {
+                int[] bounds = new int[(stepsPerEpoch * _options.ReductionShards) + 1];
+                loader.Start(local, bounds, BatchShard.LocalShards(order, batchSize, _options.ReductionShards, group?.Rank ?? 0, group?.Size ?? 1, local, bounds));
+            }
+            else if (group is null)
             {
                 loader.Start(order, order.Length, batchSize);
             }
@@ -287,11 +314,15 @@ public sealed class Trainer
                 rate = _schedule.RateAt(GlobalStep, stepsPerEpoch);
                 _optimizer.LearningRate = rate;
                 int inStep = Math.Min(batchSize, train.Count - ((step - 1) * batchSize));
-                int mine = group is null ? inStep : BatchShard.Slice(inStep, group.Rank, group.Size).Count;
+                if (sharded is not null)
+                {
+                    TrainShards(sharded, loader, statistics, inStep);
+                }
+                int mine = group is null || sharded is not null ? inStep : BatchShard.Slice(inStep, group.Rank, group.Size).Count;
                 // Each rank's mean-loss gradient weighs its share of the global batch, so that the
                 // sum over the ranks is the one-process gradient of the global batch's mean loss.
                 reducer?.Begin((double)mine / inStep, hasExamples: mine > 0);
-                if (mine > 0)
+                if (mine > 0 && sharded is null)
                 {
                     var (inputs, labels) = loader.Next();
                     Tensor output = _network.Forward(inputs, training: true);
@@ -357,6 +388,30 @@ public sealed class Trainer
         }
     }
 
+    // One step's shards of this rank (the global batch's shards r·K/R … (r+1)·K/R − 1), each its own
+    // forward and backward pass of at most B/K examples, their gradients summed in the fixed tree.
+    private void TrainShards(ShardedGradients sharded, BackgroundBatchLoader loader, TrainingStatistics statistics, int inStep)
+    {
+        int shards = _options.ReductionShards, ranks = _options.Distributed?.Communicator.Size ?? 1, rank = _options.Distributed?.Communicator.Rank ?? 0;
+        for (int shard = rank * (shards / ranks); shard < (rank + 1) * (shards / ranks); shard++)
+        {
+            int count = BatchShard.Slice(inStep, shard, shards).Count;
+            if (count == 0)
+            {
+                sharded.AddShard(0f); // a last batch smaller than K leaves shards empty
+                continue;
+            }
+            var (inputs, labels) = loader.Next();
+            Tensor output = _network.Forward(inputs, training: true);
+            LossOutput l = ComputeLosses(output, labels);
+            _network.Backward(l.Gradient, _auxiliaryGradients);
+            statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1);
+            sharded.AddShard((float)((double)count / inStep));
+        }
+        sharded.Finish();
+        _communicationWait += sharded.TakeWaitTime();
+    }
+
     // Reads within an epoch: one process reads when someone watches progress, at most so often;
     // ranks read on the same steps (the read sums the statistics over them), every interval.
     private bool ReportDue(ReportCadence cadence, int step) => _options.Distributed is null
@@ -381,6 +436,7 @@ public sealed class Trainer
         fingerprint.Add("model", _network.Name + ": " + string.Join(", ", _network.Parameters.Select(p => $"{p.Name} {p.Value.Shape}{(p.Frozen ? " frozen" : "")}")));
         fingerprint.AddParameters("model weights (initialisation seed, --weights or resumed checkpoint)", _network);
         fingerprint.Add("batch size", _options.BatchSize.ToString(CultureInfo.InvariantCulture));
+        fingerprint.Add("reduction shards", _options.ReductionShards.ToString(CultureInfo.InvariantCulture));
         fingerprint.Add("epochs", _options.Epochs.ToString(CultureInfo.InvariantCulture));
         fingerprint.Add("optimiser", string.Create(CultureInfo.InvariantCulture, $"{_optimizer.Name} {_optimizer.LearningRate} {_schedule.Description} {_options.Clipping?.Description}"));
         fingerprint.Add("loss", _loss.Name);
@@ -465,6 +521,10 @@ public sealed class Trainer
         {
             metadata["trainer"]!["ranks"] = ranks; // resuming needs as many: local batch-norm statistics depend on it
         }
+        if (_options.ReductionShards != 0)
+        {
+            metadata["trainer"]!["reduction_shards"] = _options.ReductionShards; // with as many shards, any rank count resumes it
+        }
         metadata["history"] = History.ToJson();
         return new Checkpoint(state, metadata);
     }
@@ -493,7 +553,8 @@ public sealed class Trainer
         });
         int ranks = checkpoint.Metadata["trainer"]?["ranks"]?.GetValue<int>() ?? 1;
         int ranksNow = _options.Distributed?.Communicator.Size ?? 1;
-        if (ranks != ranksNow)
+        int shards = checkpoint.Metadata["trainer"]?["reduction_shards"]?.GetValue<int>() ?? 0;
+        if (ranks != ranksNow && !(shards != 0 && shards == _options.ReductionShards)) // split-invariant: the rank count changes no bit
         {
             throw new DistributedMismatchException(string.Create(CultureInfo.InvariantCulture,
                 $"checkpoint '{path}' was trained on {ranks} rank(s) but this run has {ranksNow}; resume it with the same number of ranks ({(ranks == 1 ? "one process, without --distributed" : $"mpirun -np {ranks}")})"));

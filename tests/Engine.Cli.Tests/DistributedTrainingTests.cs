@@ -79,6 +79,31 @@ public sealed partial class DistributedTrainingTests : IDisposable
     }
 
     [MpiRun.Fact]
+    public void WithReductionShardsOneProcessTwoAndFourRanksWriteIdenticalCheckpoints()
+    {
+        string[] sharded(string name) => [.. Train(3000, name), "--reduction-shards", "8"];
+        // One process without --distributed, under mpirun only for its one compute thread (as each rank
+        // has: the backend's thread count changes its own summation order).
+        var (code, output, error) = MpiRun.Run(1, sharded("single.ckpt"));
+        Assert.True(code == 0, error);
+        Assert.Contains("shards    8 of 8 examples per batch", output, StringComparison.Ordinal);
+        Checkpoint reference = Checkpoint.Read(Path.Combine(_folder, "single.ckpt"));
+        Assert.True(FinalAccuracy(output) > 0.7, $"one process reached only {FinalAccuracy(output)} test accuracy");
+        foreach (int ranks in new[] { 2, 4 })
+        {
+            string name = $"ranks{ranks}.ckpt";
+            (code, output, error) = MpiRun.Run(ranks, [.. sharded(name), "--distributed", "mpi"]);
+            Assert.True(code == 0, error);
+            Checkpoint trained = Checkpoint.Read(Path.Combine(_folder, name));
+            Assert.Equal(reference.State.Names, trained.State.Names);
+            foreach (string entry in reference.State.Names)
+            {
+                Assert.True(SameBits(reference.State[entry].Values, trained.State[entry].Values), $"{ranks} ranks: {entry} differs from one process's");
+            }
+        }
+    }
+
+    [MpiRun.Fact]
     public void AGlobalBatchThatDoesNotSplitAcrossTheRanksIsRefusedOnce()
     {
         var (code, _, error) = MpiRun.Run(3, [.. Train(500, "three.ckpt"), "--distributed", "mpi"]);

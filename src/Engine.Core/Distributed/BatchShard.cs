@@ -33,4 +33,33 @@ public static class BatchShard
         }
         return written;
     }
+
+    /// <summary>
+    /// The split-invariant variant (<see cref="TrainingOptions.ReductionShards"/>): each global batch is
+    /// cut into <paramref name="shards"/> fixed slices (<see cref="Slice"/> over the shard index) and
+    /// rank r of <paramref name="size"/> reads shards r·K/R … (r+1)·K/R − 1, which are consecutive.
+    /// Writes this rank's examples into <paramref name="local"/> and the start of every non-empty
+    /// shard, then the end of the last, into <paramref name="bounds"/>; returns how many bounds.
+    /// </summary>
+    public static int LocalShards(ReadOnlySpan<int> order, int globalBatch, int shards, int rank, int size, Span<int> local, Span<int> bounds)
+    {
+        int perRank = shards / size, written = 0, starts = 0;
+        for (int first = 0; first < order.Length; first += globalBatch)
+        {
+            int batch = Math.Min(globalBatch, order.Length - first);
+            for (int shard = rank * perRank; shard < (rank + 1) * perRank; shard++)
+            {
+                (int start, int count) = Slice(batch, shard, shards);
+                if (count == 0)
+                {
+                    continue;
+                }
+                bounds[starts++] = written;
+                order.Slice(first + start, count).CopyTo(local[written..]);
+                written += count;
+            }
+        }
+        bounds[starts] = written;
+        return starts + 1;
+    }
 }

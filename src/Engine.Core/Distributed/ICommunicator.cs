@@ -23,6 +23,13 @@ public interface ICommunicator : IDisposable
     ulong[] Gather(ReadOnlySpan<ulong> values);
 
     /// <summary>
+    /// Sends <paramref name="send"/> to rank <paramref name="partner"/> and receives as many values
+    /// from it into <paramref name="receive"/> (blocking; the partner makes the matching call): the
+    /// point-to-point step of a sum whose order this side chooses (<see cref="TrainingOptions.ReductionShards"/>).
+    /// </summary>
+    void Exchange(int partner, ReadOnlySpan<float> send, Span<float> receive);
+
+    /// <summary>
     /// A reusable non-blocking sum of <paramref name="buffer"/> over every rank, in place: the
     /// buffer is pinned for the returned object's lifetime.
     /// </summary>

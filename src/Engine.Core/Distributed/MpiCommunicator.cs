@@ -106,6 +106,21 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     }
 
     /// <inheritdoc/>
+    public void Exchange(int partner, ReadOnlySpan<float> send, Span<float> receive)
+    {
+        if (send.Length != receive.Length)
+        {
+            throw new ArgumentException($"sending {send.Length} values but receiving {receive.Length}", nameof(receive));
+        }
+        const int Tag = 17;
+        fixed (float* s = send)
+        fixed (float* r = receive)
+        {
+            Check(OpenMpiLibrary.Sendrecv(s, send.Length, _float, partner, Tag, r, receive.Length, _float, partner, Tag, _world, 0), "MPI_Sendrecv");
+        }
+    }
+
+    /// <inheritdoc/>
     public IAsyncSum CreateSum(float[] buffer)
     {
         ArgumentNullException.ThrowIfNull(buffer);

@@ -69,6 +69,10 @@ internal static unsafe partial class OpenMpiLibrary
     [LibraryImport(LibraryName, EntryPoint = "MPI_Allgather")]
     public static partial int Allgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm);
 
+    [LibraryImport(LibraryName, EntryPoint = "MPI_Sendrecv")]
+    public static partial int Sendrecv(void* sendBuffer, int sendCount, nint sendType, int destination, int sendTag,
+        void* receiveBuffer, int receiveCount, nint receiveType, int source, int receiveTag, nint comm, nint status);
+
     [LibraryImport(LibraryName, EntryPoint = "MPI_Wait")]
     public static partial int Wait(nint* request, nint status);
 

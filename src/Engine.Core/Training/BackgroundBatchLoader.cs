@@ -4,7 +4,7 @@ namespace Engine.Core;
 /// Reads batches ahead on a producer thread: while the training thread computes step t, the
 /// producer fills the host staging buffers of steps t+1 … t+depth (a bounded ring), and
 /// <see cref="Next"/> uploads the next one on the calling thread (backends are used from one thread
-/// only) into one of two alternating sets of backend tensors. Batches come in the order of the index list given to <see cref="Start"/>, so results are
+/// only) into one of two alternating sets of backend tensors. Batches come in the order of the index list given to <see cref="Start(int[], int, int)"/>, so results are
 /// the same as with <see cref="BatchLoader"/>. An error while reading an example is re-thrown by the
 /// <see cref="Next"/> that would have returned its batch, naming the example. The ring, the tensors
 /// and the thread are created once; a steady-state step allocates nothing.
@@ -25,6 +25,7 @@ public sealed class BackgroundBatchLoader : IDisposable
     private int _orderLength;
     private int _batchSize = 1;
     private int _batchCount;
+    private int[]? _bounds; // batch k is order[bounds[k] .. bounds[k + 1]) when batches differ in size
     private int _produced;
     private int _consumed;
     private int _generation;
@@ -73,6 +74,30 @@ public sealed class BackgroundBatchLoader : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(batchSize), $"batch size {batchSize} is outside 1..{MaxBatchSize}");
         }
+        Begin(order, count, batchSize, bounds: null, (count + batchSize - 1) / batchSize);
+    }
+
+    /// <summary>
+    /// Begins a pass of batches of varying sizes: batch k is <paramref name="order"/>[<paramref name="bounds"/>[k]
+    /// .. <paramref name="bounds"/>[k + 1]), for the first <paramref name="boundCount"/> − 1 batches
+    /// (each of 1 to <see cref="MaxBatchSize"/> examples). Neither array may change during the pass.
+    /// </summary>
+    public void Start(int[] order, int[] bounds, int boundCount)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(bounds);
+        for (int k = 0; k + 1 < boundCount; k++)
+        {
+            if (bounds[k + 1] - bounds[k] is < 1 || bounds[k + 1] - bounds[k] > MaxBatchSize || bounds[k + 1] > order.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(bounds), $"batch {k} spans {bounds[k]}..{bounds[k + 1]}, outside 1..{MaxBatchSize} examples of {order.Length}");
+            }
+        }
+        Begin(order, boundCount > 0 ? bounds[boundCount - 1] : 0, 1, bounds, Math.Max(0, boundCount - 1));
+    }
+
+    private void Begin(int[] order, int count, int batchSize, int[]? bounds, int batchCount)
+    {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -84,7 +109,8 @@ public sealed class BackgroundBatchLoader : IDisposable
             _order = order;
             _orderLength = count;
             _batchSize = batchSize;
-            _batchCount = (count + batchSize - 1) / batchSize;
+            _bounds = bounds;
+            _batchCount = batchCount;
             _produced = 0;
             _consumed = 0;
             Monitor.PulseAll(_gate);
@@ -169,8 +195,8 @@ public sealed class BackgroundBatchLoader : IDisposable
                 batchNumber = _produced;
                 generation = _generation;
                 order = _order;
-                start = batchNumber * _batchSize;
-                count = Math.Min(_batchSize, _orderLength - start);
+                start = _bounds is null ? batchNumber * _batchSize : _bounds[batchNumber];
+                count = _bounds is null ? Math.Min(_batchSize, _orderLength - start) : _bounds[batchNumber + 1] - start;
                 _filling = true;
             }
             HostBatch slot = _ring[batchNumber % _ring.Length];

@@ -33,6 +33,12 @@ internal sealed class ThreadCommunicator(ThreadCommunicator.Group group, int ran
 
     public ulong[] Gather(ReadOnlySpan<ulong> values) => [.. group.Exchange(rank, values.ToArray()).SelectMany(a => a)];
 
+    public void Exchange(int partner, ReadOnlySpan<float> send, Span<float> receive)
+    {
+        float[][] all = group.Exchange(rank, send.ToArray()); // every rank takes part: pairs exchange in the same round
+        all[partner].CopyTo(receive);
+    }
+
     public IAsyncSum CreateSum(float[] buffer) => new Deferred(this, buffer);
 
     public void Abort(int exitCode) => throw new InvalidOperationException($"rank {rank} aborted with {exitCode}");
