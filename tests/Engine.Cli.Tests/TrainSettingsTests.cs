@@ -92,8 +92,13 @@ public sealed class TrainSettingsTests : IDisposable
     [InlineData("--resume", "/no/such.ckpt", "--resume file '/no/such.ckpt' does not exist")]
     [InlineData("--optimizer-args", "[1]", "--optimizer-args must be a JSON object such as '{\"momentum\": 0.9}', got '[1]'")]
     [InlineData("--lr", "-1", "--lr must be a positive number, got -1")]
+    [InlineData("--reduction-shards", "6", "--reduction-shards must be a power of two (1, 2, 4, 8, …), got 6")]
     public void BadOptionValuesAreNamed(string option, string value, string expected) =>
         Assert.Equal(expected, Assert.Throws<ConfigurationException>(() => Read(option, value)).Message);
+
+    [Fact]
+    public void ReductionShardsComeFromTheConfigFile() =>
+        Assert.Equal(8, Read("--config", Config("""{"reduction-shards": 8}""")).ReductionShards);
 
     [Fact]
     public void ProgressAndNoProgressContradict() =>

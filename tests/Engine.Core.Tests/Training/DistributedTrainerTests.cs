@@ -11,7 +11,7 @@ namespace Engine.Core.Tests.Training;
 /// </summary>
 public sealed class DistributedTrainerTests
 {
-    private static readonly ModelSpec Mlp = new("mlp", [new LayerSpec("flatten"), new LayerSpec("dense", new JsonObject { ["units"] = 24 }), new LayerSpec("relu"), new LayerSpec("dense", new JsonObject { ["units"] = 10 })]);
+    internal static readonly ModelSpec Mlp = new("mlp", [new LayerSpec("flatten"), new LayerSpec("dense", new JsonObject { ["units"] = 24 }), new LayerSpec("relu"), new LayerSpec("dense", new JsonObject { ["units"] = 10 })]);
 
     [Theory]
     [InlineData(2)]

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Engine.Core.Distributed;
 
 namespace Engine.Core.Tests.Training;
@@ -10,7 +9,7 @@ namespace Engine.Core.Tests.Training;
 /// </summary>
 public sealed class SplitInvariantTrainingTests
 {
-    private static readonly ModelSpec Mlp = new("mlp", [new LayerSpec("flatten"), new LayerSpec("dense", new JsonObject { ["units"] = 24 }), new LayerSpec("relu"), new LayerSpec("dense", new JsonObject { ["units"] = 10 })]);
+    private static readonly ModelSpec Mlp = DistributedTrainerTests.Mlp;
 
     [Fact]
     public void TheTreeAddsShardsInTheSameOrderOnAnyRankCount()
