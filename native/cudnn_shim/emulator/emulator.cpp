@@ -524,7 +524,7 @@ int round_to_half(void *x, size_t count) {
   ECUD_TRY(ecud_kernel("precision", precision == ECUD_PRECISION_BF16 ? "round_bf16" : "round_fp16", &function));
   long long n = (long long)count;
   unsigned blocks = (unsigned)std::min<size_t>((count + 255) / 256, 4096);
-  void *arguments[] = {&n, &x};
+  void *arguments[] = {&n, &x, nullptr}; // ended by a null entry, as the plugin's launches
   return ecud_launch(function, blocks, 256, 0, arguments);
 }
 

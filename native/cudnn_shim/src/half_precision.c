@@ -34,7 +34,7 @@ static int cast(const char *bf16_kernel, const char *fp16_kernel, const void *so
   ECUD_TRY(ecud_kernel("precision", ecud_g.precision == ECUD_PRECISION_BF16 ? bf16_kernel : fp16_kernel, &function));
   long long n = (long long)count;
   size_t blocks = (count + CAST_BLOCK - 1) / CAST_BLOCK;
-  void *arguments[] = {&n, (void *)&source, &destination};
+  void *arguments[] = {&n, (void *)&source, &destination, NULL}; /* ended by a null entry, as the plugin's launches */
   return ecud_launch(function, blocks < CAST_MAX_BLOCKS ? (unsigned)blocks : CAST_MAX_BLOCKS, CAST_BLOCK, 0, arguments);
 }
 
