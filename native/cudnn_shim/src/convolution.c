@@ -89,15 +89,7 @@ static int create(descriptors *d, int cudnn_type, int compute_type, int spatial,
 }
 
 static int ensure_workspace(size_t bytes) {
-  if (bytes <= ecud_g.workspace_bytes) return ECUD_OK;
-  /* Growing frees the old block: wait until no queued work uses it. */
-  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
-  if (ecud_g.workspace) ecud_g.rt.cudaFree(ecud_g.workspace);
-  ecud_g.workspace = NULL;
-  ecud_g.workspace_bytes = 0;
-  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMalloc(&ecud_g.workspace, bytes), "cudaMalloc(convolution workspace)"));
-  ecud_g.workspace_bytes = bytes;
-  return ECUD_OK;
+  return ecud_grow_device_buffer(&ecud_g.workspace, &ecud_g.workspace_bytes, bytes, "cudaMalloc(convolution workspace)");
 }
 
 static const char *pass_name(int pass) {

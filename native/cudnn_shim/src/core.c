@@ -233,3 +233,15 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
   }
   return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_gemm: data type %d is not float32 or float64", data_type);
 }
+
+int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what) {
+  if (bytes <= *capacity) return ECUD_OK;
+  /* Growing frees the old block: wait until no queued work uses it. */
+  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
+  if (*buffer) ecud_g.rt.cudaFree(*buffer);
+  *buffer = NULL;
+  *capacity = 0;
+  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMalloc(buffer, bytes), what));
+  *capacity = bytes;
+  return ECUD_OK;
+}

@@ -15,15 +15,7 @@ int ecud_half_cudnn_type(void) { return ecud_g.precision == ECUD_PRECISION_BF16 
 static int cuda_half_type(void) { return ecud_g.precision == ECUD_PRECISION_BF16 ? EC_CUDA_R_16BF : EC_CUDA_R_16F; }
 
 int ecud_half_staging(size_t bytes, void **buffer) {
-  if (bytes > ecud_g.half_buffer_bytes) {
-    /* Growing frees the old block: wait until no queued work reads it. */
-    ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
-    if (ecud_g.half_buffer) ecud_g.rt.cudaFree(ecud_g.half_buffer);
-    ecud_g.half_buffer = NULL;
-    ecud_g.half_buffer_bytes = 0;
-    ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMalloc(&ecud_g.half_buffer, bytes), "cudaMalloc(16-bit staging)"));
-    ecud_g.half_buffer_bytes = bytes;
-  }
+  ECUD_TRY(ecud_grow_device_buffer(&ecud_g.half_buffer, &ecud_g.half_buffer_bytes, bytes, "cudaMalloc(16-bit staging)"));
   *buffer = ecud_g.half_buffer;
   return ECUD_OK;
 }

@@ -119,6 +119,8 @@ int ecud_check_cudnn(ec_cudnnStatus_t status, const char *call);
 /* Makes the device current on the calling thread (the runtime binds its primary context). */
 int ecud_bind_thread(void);
 int ecud_require_init(void);
+/* A device buffer kept between calls, grown to at least bytes (after the stream drains). */
+int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what);
 
 /* Loader */
 int ecud_load_libraries(const char *search_path);
