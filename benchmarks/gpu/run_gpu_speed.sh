@@ -6,8 +6,11 @@
 #   OUT=/some/dir bash benchmarks/gpu/run_cudnn_checks.sh checks && OUT=/some/dir bash benchmarks/gpu/run_gpu_speed.sh
 #
 # Rows: LeNet-5 batch 64 (MNIST batches) and ResNet-50 batch 64 at 3×224×224 (synthetic images), in
-# TF32 and strict float32; PyTorch's rows come from torch_gpu_baselines.py --quick (eager, CUDA
-# graph, TF32, bf16, strict). Output: $OUT/gpu-speed.log.
+# TF32, strict float32, bf16 and fp16 mixed precision (--precision); PyTorch's rows come from
+# torch_gpu_baselines.py --quick (eager, CUDA graph, TF32, bf16 autocast, fp16 autocast + GradScaler,
+# strict). Then the accuracy check of mixed precision: LeNet-5 on MNIST, 5 epochs with the demo's
+# settings, float32 (TF32), bf16 and fp16; the issue asks bf16 within 0.3 points of float32.
+# Output: $OUT/gpu-speed.log.
 set -uo pipefail
 OUT="${OUT:-/tmp/out}"
 mkdir -p "$OUT"
@@ -27,8 +30,29 @@ step "engine: LeNet-5, batch 64, MNIST batches, TF32 and strict"
 timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 | grep -E "^(training|inference|device|result)"
 timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 --precision strict | grep -E "^(training|inference|device|result)"
 
+step "engine: LeNet-5, batch 256, MNIST batches, TF32, bf16 and fp16 (PyTorch: 'lenet5 ... batch 256')"
+for P in tf32 bf16 fp16; do
+  timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --batch 256 --steps 200 --repeat 5 --precision "$P" | grep -E "^(backend|training|host|precision|device|result)"
+done
+
 step "engine: ResNet-50, batch 64, 3×224×224 synthetic, TF32 and strict"
 timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 | grep -E "^(model|training|inference|device|result)"
 timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision strict | grep -E "^(training|inference|device|result)"
+
+step "engine: ResNet-50, batch 64, bf16 and fp16 mixed precision (PyTorch: 'resnet50 bf16 autocast eager', 'resnet50 fp16 autocast + GradScaler eager')"
+for P in bf16 fp16; do
+  timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision "$P" | grep -E "^(backend|training|inference|host|precision|device|result)"
+done
+
+step "engine: conformance kit in bf16 and fp16 (tolerances 5e-2 and 1e-2)"
+for P in bf16 fp16; do
+  timeout 300 "$E" check-backend cudnn --precision "$P" --hide-skipped | tail -3
+done
+
+step "engine: LeNet-5 on MNIST, 5 epochs (demo settings), float32 (TF32) vs bf16 vs fp16: final test accuracy"
+ACC=(--model lenet5 --dataset mnist --data "$ROOT/data/mnist" --epochs 5 --batch-size 64 --lr 0.05 --momentum 0.9 --schedule cosine --seed 1)
+for P in tf32 bf16 fp16; do
+  timeout 400 "$E" train --device gpu "${ACC[@]}" --precision "$P" --no-progress | grep -E "^(backend|epoch|precision|final)"
+done
 step "done"
 sleep 1

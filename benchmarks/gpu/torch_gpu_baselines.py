@@ -53,17 +53,21 @@ def time_rounds(step, rounds, steps, batch):
     return statistics.median(rates), min(rates), max(rates)
 
 
-def eager(model, data, bf16=False):
+def eager(model, data, bf16=False, fp16=False):
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
+    # fp16: autocast with GradScaler (dynamic loss scaling, 2^16 at first), what --precision fp16 does.
+    scaler = torch.cuda.amp.GradScaler(enabled=fp16)
+    dtype = torch.float16 if fp16 else torch.bfloat16
 
     def step(i):
         x, t = data[i % len(data)]
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast("cuda", dtype=dtype, enabled=bf16 or fp16):
             loss = loss_fn(model(x), t)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
     return step
 
 
@@ -124,12 +128,14 @@ def main():
     run("lenet5 fp32 eager", lenet5, (1, 28, 28), 10, 64, eager, lenet_steps)
     run("lenet5 fp32 cuda-graph", lenet5, (1, 28, 28), 10, 64, graphed, lenet_steps)
     run("lenet5 fp32 eager batch 256", lenet5, (1, 28, 28), 10, 256, eager, lenet_steps)
+    run("lenet5 bf16 autocast eager batch 256", lenet5, (1, 28, 28), 10, 256, eager, lenet_steps, bf16=True)
     try:
         import torchvision
         resnet50 = lambda: torchvision.models.resnet50(num_classes=1000)  # noqa: E731
         r_steps = 10 if args.quick else 20
         run("resnet50 fp32 (tf32 convs) eager", resnet50, (3, 224, 224), 1000, 64, eager, r_steps, rounds=5, warm=5)
         run("resnet50 bf16 autocast eager", resnet50, (3, 224, 224), 1000, 64, eager, r_steps, rounds=5, warm=5, bf16=True)
+        run("resnet50 fp16 autocast + GradScaler eager", resnet50, (3, 224, 224), 1000, 64, eager, r_steps, rounds=5, warm=5, fp16=True)
         run("resnet50 bf16 autocast channels-last", resnet50, (3, 224, 224), 1000, 64, eager, r_steps, rounds=5, warm=5, bf16=True, channels_last=True)
         torch.backends.cudnn.allow_tf32 = False
         run("resnet50 fp32 strict (no tf32) eager", resnet50, (3, 224, 224), 1000, 64, eager, r_steps, rounds=5, warm=5)

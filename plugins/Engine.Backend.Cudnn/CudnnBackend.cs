@@ -27,14 +27,16 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
             throw new BackendException($"the cudnn backend is unavailable: {detail}");
         }
         // The shim's math mode is per process: the last backend created sets it.
-        Strict = ShimLibrary.RequestedStrict();
-        ShimLibrary.Check(ShimNative.ecud_set_strict(Strict ? 1 : 0), "setting the precision");
-        Description = $"{detail}; {(Strict ? "strict float32" : "TF32 for float32 convolutions and GEMMs")}";
+        ShimPrecision precision = ShimLibrary.RequestedPrecision();
+        Strict = precision == ShimPrecision.Strict;
+        ShimLibrary.Check(ShimNative.ecud_set_precision((int)precision), "setting the precision");
+        Precision = precision.ToString().ToLowerInvariant();
+        Description = $"{detail}; {precision.Describe()}";
         Traits = new BackendTraits
         {
-            // Float32 sums run in another order than on the CPU; TF32 rounds the products of
-            // convolutions and GEMMs to a 10-bit mantissa.
-            Float32Tolerance = Strict ? 1e-4 : 1e-2,
+            // Float32 sums run in another order than on the CPU; TF32 and fp16 round the operands
+            // of convolutions and GEMMs to a 10-bit mantissa, bf16 to a 7-bit one.
+            Float32Tolerance = precision.Float32Tolerance(),
             Float64Tolerance = 1e-10,
             MaxPoolTies = MaxPoolTieRule.FirstIndex,
             Deterministic = Strict,
@@ -53,8 +55,11 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
     /// <inheritdoc/>
     public BackendTraits Traits { get; }
 
-    /// <summary>True when float32 convolutions and GEMMs are plain float32 (--precision strict, ENGINE_PRECISION=strict); false: TF32.</summary>
+    /// <summary>True when float32 convolutions and GEMMs are plain float32 (--precision strict, ENGINE_PRECISION=strict); false: TF32, bf16 or fp16.</summary>
     public bool Strict { get; }
+
+    /// <summary>The math of float32 convolutions and GEMMs: tf32, strict, bf16 or fp16 (--precision, ENGINE_PRECISION).</summary>
+    public string Precision { get; }
 
     /// <inheritdoc/>
     public long BytesInUse => _allocator.BytesInUse;

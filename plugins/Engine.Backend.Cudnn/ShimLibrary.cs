@@ -15,7 +15,7 @@ internal static unsafe class ShimLibrary
     /// <summary>Extra folders (':'-separated) searched first for the CUDA libraries.</summary>
     internal const string SearchPathVariable = "ENGINE_CUDA_PATH";
 
-    /// <summary>strict (plain float32) or tf32 (the default where the GPU has it); set by the CLI's --precision.</summary>
+    /// <summary>tf32 (the default where the GPU has it), strict (plain float32), bf16 or fp16 (mixed precision); set by the CLI's --precision.</summary>
     internal const string PrecisionVariable = "ENGINE_PRECISION";
 
     /// <summary>
@@ -60,15 +60,17 @@ internal static unsafe class ShimLibrary
         }
     }
 
-    /// <summary>Whether ENGINE_PRECISION asks for plain float32 (strict) rather than TF32.</summary>
-    public static bool RequestedStrict()
+    /// <summary>The float32 math ENGINE_PRECISION asks for (TF32 when unset).</summary>
+    public static ShimPrecision RequestedPrecision()
     {
         string? precision = Environment.GetEnvironmentVariable(PrecisionVariable);
         return precision switch
         {
-            null or "" or "tf32" => false,
-            "strict" => true,
-            _ => throw new BackendException($"{PrecisionVariable}={precision}: give strict or tf32"),
+            null or "" or "tf32" => ShimPrecision.Tf32,
+            "strict" => ShimPrecision.Strict,
+            "bf16" => ShimPrecision.Bf16,
+            "fp16" => ShimPrecision.Fp16,
+            _ => throw new BackendException($"{PrecisionVariable}={precision}: give tf32, strict, bf16 or fp16"),
         };
     }
 
@@ -95,7 +97,7 @@ internal static unsafe class ShimLibrary
         }
         string cache = KernelCacheFolder();
         Directory.CreateDirectory(cache);
-        Check(ShimNative.ecud_init(0, RequestedStrict() ? 1 : 0, cache), "opening the GPU");
+        Check(ShimNative.ecud_init(0, RequestedPrecision() == ShimPrecision.Strict ? 1 : 0, cache), "opening the GPU");
         Check(ShimNative.ecud_describe(buffer, 4096), "describing the GPU");
         return $"{Marshal.PtrToStringUTF8((nint)buffer)}; {libraries}";
     }

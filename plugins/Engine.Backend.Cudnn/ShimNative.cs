@@ -30,6 +30,9 @@ internal static unsafe partial class ShimNative
     internal static partial int ecud_set_strict(int strict);
 
     [LibraryImport(Library)]
+    internal static partial int ecud_set_precision(int precision);
+
+    [LibraryImport(Library)]
     internal static partial int ecud_describe(byte* description, int capacity);
 
     [LibraryImport(Library)]

@@ -54,6 +54,9 @@ internal static class BenchTrainCommand
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
         using EngineHost host = EngineHost.Create(options);
         using IBackend device = host.CreateBackend(result.GetValue(Device)!);
+        string? precision = result.GetValue(EngineCli.Precision);
+        PrecisionChoice.RequireSupport(precision, device);
+        using LossScaler? scaler = PrecisionChoice.LossScaler(precision);
         using var backend = new CountingBackend(device);
         string modelName = result.GetValue(Model)!;
         ModelSpec spec = ResolveModel(host, modelName);
@@ -83,9 +86,13 @@ internal static class BenchTrainCommand
             var (x, labels) = trainBatches[i];
             Tensor y = network.Forward(x, training: true);
             LossOutput l = loss.Compute(y, labels);
+            scaler?.ScaleGradient(l.Gradient);
             network.Backward(l.Gradient);
             statistics.Add(l.Value, y, labels, ++globalStep);
-            optimizer.Step(network.Parameters);
+            if (scaler?.Unscale(network.Parameters) != false) // fp16: one host read per step, as the trainer's
+            {
+                optimizer.Step(network.Parameters);
+            }
             int step = (int)((globalStep - 1) % stepsPerEpoch) + 1;
             if (cadence.Due(step, step == stepsPerEpoch))
             {
@@ -133,6 +140,10 @@ internal static class BenchTrainCommand
         output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
         output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
         output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps, each round's closing synchronisation left out; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
+        if (scaler is not null)
+        {
+            output.WriteLine($"precision fp16: {scaler.Description} (the overflow check reads one value per step)");
+        }
         if (memory is not null)
         {
             const double MiB = 1 << 20;

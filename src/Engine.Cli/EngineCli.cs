@@ -27,7 +27,8 @@ public static class EngineCli
     /// </summary>
     internal static readonly Option<string?> Precision = new("--precision")
     {
-        Description = "Float32 math on a GPU backend: tf32 (TF32 tensor cores for convolutions and GEMMs, the default where the GPU has them) or strict (plain float32, deterministic algorithms)",
+        Description = "Float32 math on a GPU backend: tf32 (TF32 tensor cores for convolutions and GEMMs, the default where the GPU has them), strict (plain float32, deterministic algorithms), "
+            + "bf16 or fp16 (mixed precision: convolutions and GEMMs on 16-bit copies with float32 accumulation, weights and checkpoints float32; fp16 training with dynamic loss scaling)",
         Recursive = true,
     };
 
@@ -58,7 +59,7 @@ public static class EngineCli
     /// <summary>The command tree (also read by the tests that run every example of the help text).</summary>
     internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
     {
-        Precision.AcceptOnlyFromAmong("tf32", "strict");
+        Precision.AcceptOnlyFromAmong("tf32", "strict", "bf16", "fp16");
         return new RootCommand("engine: build, train and run convolutional neural networks")
         {
             PluginFolders,

@@ -77,6 +77,7 @@ internal static class EvalCommand
         Shape inputShape = checkpoint.InputShape()
             ?? (crop is var (h, w) ? new Shape(source.SampleShape[0], h, w) : source.SampleShape);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
+        PrecisionChoice.RequireSupport(result.GetValue(EngineCli.Precision), backend);
         using FallbackChoice fallback = FallbackChoice.Resolve(host, backend, result.GetValue(Fallback)!, error);
         using Network network = checkpoint.BuildNetwork(host, backend, result.GetValue(Model), inputShape, fallback.Layers);
         long outputs = network.OutputShape.ElementCount;

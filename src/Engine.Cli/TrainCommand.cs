@@ -56,6 +56,7 @@ internal static class TrainCommand
         ReportFailedPlugins(host, output);
 
         using IBackend backend = host.CreateBackend(settings.Device);
+        PrecisionChoice.RequireSupport(settings.Precision, backend);
         output.WriteLine($"backend   {backend.Name}: {backend.Description}");
         using FallbackChoice fallback = FallbackChoice.Resolve(host, backend, settings.Fallback, error);
 

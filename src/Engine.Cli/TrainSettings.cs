@@ -24,6 +24,9 @@ internal sealed record TrainSettings
     /// <summary>Learning-rate schedule spec, e.g. <c>step:30:0.1</c> or <c>cosine</c> (parsed by the optim branch).</summary>
     public string? Schedule { get; init; }
     public double? ClipNorm { get; init; }
+
+    /// <summary>The global --precision (tf32, strict, bf16, fp16; null: the backend's default).</summary>
+    public string? Precision { get; init; }
     public double? ValidationSplit { get; init; }
 
     /// <summary>Early-stopping patience in epochs.</summary>

@@ -35,6 +35,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             WeightDecay = InRange(Value(options.WeightDecay), "--weight-decay", 0, double.PositiveInfinity, "≥ 0"),
             Schedule = NotEmpty(Value(options.Schedule), "--schedule"),
             ClipNorm = Positive(Value(options.ClipNorm), "--clip-norm"),
+            Precision = result.GetValue(EngineCli.Precision),
             ValidationSplit = InRange(Value(options.ValidationSplit), "--validation-split", 0, 1, "in (0, 1)", lowerOpen: true, upperOpen: true),
             EarlyStopping = Value(options.EarlyStopping) is int patience ? Positive(patience, "--early-stopping") : null,
             Augment = NotEmpty(Value(options.Augment), "--augment"),

@@ -22,7 +22,8 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         SizeLimits.CheckBatch(network, settings.BatchSize, "--batch-size", training: true);
         using IOptimizer optimizer = host.CreateOptimizer(settings.Optimizer, settings.EffectiveOptimizerArguments());
         using GradientClipping? clipping = Clipping();
-        var options = Options(stepsPerEpoch, clipping) with
+        using LossScaler? scaler = PrecisionChoice.LossScaler(settings.Precision);
+        var options = Options(stepsPerEpoch, clipping, scaler) with
         {
             Metadata = metadata,
             CheckpointPath = settings.Checkpoint ?? settings.Resume,
@@ -54,7 +55,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         }
         var trainer = new Trainer(network, loss, optimizer, options);
         output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")
-            + (clipping is null ? "" : $", clipping {clipping.Description}"));
+            + (clipping is null ? "" : $", clipping {clipping.Description}") + (scaler is null ? "" : ", dynamic loss scaling (fp16)"));
         if (settings.Resume is string resume)
         {
             ResumeCheck.Compatible(resume, metadata, settings.BatchSize, settings.AllowChanges, output);
@@ -110,6 +111,10 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
             output.WriteLine(TrainCommand.Invariant($"stopped   early after epoch {history[^1].Epoch}: no better {early.Options.Monitor} than {early.BestValue:F4} (epoch {early.BestEpoch}) for {early.Options.Patience} epoch(s)"));
         }
         WriteFiles(history);
+        if (scaler is not null)
+        {
+            output.WriteLine($"precision fp16: {scaler.Description}");
+        }
         if (options.CheckpointPath is string checkpoint)
         {
             output.WriteLine($"checkpoint {Path.GetFullPath(checkpoint)}");
@@ -135,7 +140,8 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         }
         int stepsPerEpoch = StepsPerEpoch(data.Train.Count - data.Train.Count / k);
         using GradientClipping? clipping = Clipping();
-        TrainingOptions options = Options(stepsPerEpoch, clipping);
+        using LossScaler? scaler = PrecisionChoice.LossScaler(settings.Precision);
+        TrainingOptions options = Options(stepsPerEpoch, clipping, scaler);
         output.WriteLine($"k-fold    {k} folds of the {data.Train.Count} training examples, a fresh model per fold");
         CrossValidationResult result;
         try
@@ -197,8 +203,9 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         }
     }
 
-    private TrainingOptions Options(int stepsPerEpoch, GradientClipping? clipping) => new(settings.Epochs, settings.BatchSize, settings.Seed)
+    private TrainingOptions Options(int stepsPerEpoch, GradientClipping? clipping, LossScaler? scaler) => new(settings.Epochs, settings.BatchSize, settings.Seed)
     {
+        LossScaling = scaler,
         Schedule = settings.Schedule is string schedule ? Schedule(schedule, new ScheduleContext(settings.LearningRate, settings.Epochs, stepsPerEpoch)) : null,
         Clipping = clipping,
         EarlyStopping = settings.EarlyStopping is int patience ? new EarlyStoppingOptions("val_loss", patience) : null,

@@ -22,6 +22,9 @@ public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong S
     /// <summary>Gradient clipping after regularisation, before the step (none when null). The caller owns and disposes it.</summary>
     public GradientClipping? Clipping { get; init; }
 
+    /// <summary>Dynamic loss scaling (fp16 mixed precision): a step whose gradients overflow is skipped; null: none.</summary>
+    public LossScaler? LossScaling { get; init; }
+
     /// <summary>Early stopping on a validation metric (none when null).</summary>
     public EarlyStoppingOptions? EarlyStopping { get; init; }
 
@@ -327,6 +330,7 @@ public sealed class Trainer
                     var (inputs, labels) = loader.Next();
                     Tensor output = _network.Forward(inputs, training: true);
                     LossOutput l = ComputeLosses(output, labels);
+                    ScaleLossGradients(l.Gradient);
                     _network.Backward(l.Gradient, _auxiliaryGradients);
                     statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
                 }
@@ -335,9 +339,14 @@ public sealed class Trainer
                     reducer.Finish();
                     _communicationWait += reducer.TakeWaitTime();
                 }
-                _options.Regularizer?.AddGradients(_network.Parameters);
-                _options.Clipping?.Apply(_network.Parameters);
-                _optimizer.Step(_network.Parameters);
+                // Loss scaling: the gradients are unscaled before anything else reads them, and a
+                // step whose gradients overflowed is skipped (on every rank alike: they were summed).
+                if (_options.LossScaling?.Unscale(_network.Parameters) != false)
+                {
+                    _options.Regularizer?.AddGradients(_network.Parameters);
+                    _options.Clipping?.Apply(_network.Parameters);
+                    _optimizer.Step(_network.Parameters);
+                }
                 GlobalStep++;
                 seen += inStep;
 
@@ -456,6 +465,19 @@ public sealed class Trainer
 
     // The auxiliary outputs' losses first (their gradients copied out of the loss's reused buffer; the
     // network weights them), then the main output's, whose value is the one reported.
+    private void ScaleLossGradients(Tensor gradient)
+    {
+        if (_options.LossScaling is not { } scaler)
+        {
+            return;
+        }
+        scaler.ScaleGradient(gradient);
+        for (int k = 0; k < _auxiliaryGradients.Length; k++)
+        {
+            scaler.ScaleGradient(_auxiliaryGradients[k]);
+        }
+    }
+
     private LossOutput ComputeLosses(Tensor output, Tensor labels)
     {
         for (int k = 0; k < _auxiliaryGradients.Length; k++)

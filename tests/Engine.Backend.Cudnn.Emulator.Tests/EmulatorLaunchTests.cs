@@ -12,10 +12,10 @@ public sealed unsafe class EmulatorLaunchTests
     private static readonly nint Library = NativeLibrary.Load(Emulator.LibraryPath);
 
     private static readonly delegate* unmanaged<int, int, byte*, int> Init = (delegate* unmanaged<int, int, byte*, int>)Export("ecud_init");
-    private static readonly delegate* unmanaged<nint*, nuint, int> Malloc = (delegate* unmanaged<nint*, nuint, int>)Export("ecud_malloc");
+    internal static readonly delegate* unmanaged<nint*, nuint, int> Malloc = (delegate* unmanaged<nint*, nuint, int>)Export("ecud_malloc");
     private static readonly delegate* unmanaged<nint, int> Free = (delegate* unmanaged<nint, int>)Export("ecud_free");
     private static readonly delegate* unmanaged<nint, void*, nuint, int> ToDevice = (delegate* unmanaged<nint, void*, nuint, int>)Export("ecud_copy_to_device");
-    private static readonly delegate* unmanaged<void*, nint, nuint, int> ToHost = (delegate* unmanaged<void*, nint, nuint, int>)Export("ecud_copy_to_host");
+    internal static readonly delegate* unmanaged<void*, nint, nuint, int> ToHost = (delegate* unmanaged<void*, nint, nuint, int>)Export("ecud_copy_to_host");
     private static readonly delegate* unmanaged<byte*, byte*, nint*, int> Kernel = (delegate* unmanaged<byte*, byte*, nint*, int>)Export("ecud_kernel");
     private static readonly delegate* unmanaged<nint, uint, uint, uint, void**, int> Launch =
         (delegate* unmanaged<nint, uint, uint, uint, void**, int>)Export("ecud_launch");
@@ -23,7 +23,7 @@ public sealed unsafe class EmulatorLaunchTests
 
     private static nint Export(string name) => NativeLibrary.GetExport(Library, name);
 
-    private static nint KernelOf(string module, string name)
+    internal static nint KernelOf(string module, string name)
     {
         Assert.Equal(0, Init(0, 0, null));
         nint function;
@@ -36,7 +36,7 @@ public sealed unsafe class EmulatorLaunchTests
     }
 
     /// <summary>Launches with one 8-byte slot per argument and the null entry the plugin's launcher ends with.</summary>
-    private static (int Status, string Error) Run(nint function, uint grid, uint block, params ulong[] slots)
+    internal static (int Status, string Error) Run(nint function, uint grid, uint block, params ulong[] slots)
     {
         void** pointers = stackalloc void*[slots.Length + 1];
         fixed (ulong* s = slots)
@@ -51,7 +51,7 @@ public sealed unsafe class EmulatorLaunchTests
         }
     }
 
-    private static nint Upload(float[] values)
+    internal static nint Upload(float[] values)
     {
         nint device;
         Assert.Equal(0, Malloc(&device, (nuint)(values.Length * sizeof(float))));
@@ -62,7 +62,7 @@ public sealed unsafe class EmulatorLaunchTests
         return device;
     }
 
-    private static float[] Download(nint device, int count)
+    internal static float[] Download(nint device, int count)
     {
         var values = new float[count];
         fixed (float* v = values)

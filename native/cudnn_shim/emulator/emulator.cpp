@@ -18,6 +18,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdarg>
@@ -46,6 +47,7 @@ namespace {
 thread_local char last_error[4096];
 std::recursive_mutex gate;
 bool initialised;
+int precision; // ECUD_PRECISION_*
 std::map<uintptr_t, size_t> allocations; // address → bytes
 size_t bytes_allocated;
 // ENGINE_CUDNN_EMU_GUARD=1: every allocation ends at an inaccessible page, so a kernel reading or writing
@@ -287,7 +289,7 @@ int ecud_load(const char *, char *description, int capacity) {
   return ECUD_OK;
 }
 
-int ecud_init(int device, int, const char *) {
+int ecud_init(int device, int strict, const char *) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   if (device != 0) return fail(ECUD_ERROR_ARGUMENT, "device %d does not exist (1 present)", device);
   const char *order = std::getenv("ENGINE_CUDNN_EMU_ORDER");
@@ -295,10 +297,19 @@ int ecud_init(int device, int, const char *) {
   const char *guard = std::getenv("ENGINE_CUDNN_EMU_GUARD");
   guard_pages = guard && std::strcmp(guard, "1") == 0;
   initialised = true;
+  precision = strict ? ECUD_PRECISION_STRICT : ECUD_PRECISION_TF32;
   return ECUD_OK;
 }
 
-int ecud_set_strict(int) { return require_init(); }
+int ecud_set_strict(int strict) { return ecud_set_precision(strict ? ECUD_PRECISION_STRICT : ECUD_PRECISION_TF32); }
+
+int ecud_set_precision(int mode) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  if (mode < ECUD_PRECISION_TF32 || mode > ECUD_PRECISION_FP16) return fail(ECUD_ERROR_ARGUMENT, "ecud_set_precision: mode %d", mode);
+  precision = mode;
+  return ECUD_OK;
+}
 
 void ecud_shutdown(void) {
   std::lock_guard<std::recursive_mutex> lock(gate);
@@ -502,6 +513,34 @@ template <typename T> void conv_backward(const conv_shape &s, int pass, T *x, T 
 
 } // namespace
 
+// --precision bf16 / fp16 (ecud_set_precision): float32 operands of GEMMs and convolutions are
+// rounded to the 16-bit type by the precision module's own kernels (kernels/precision.cu, the code
+// the GPU runs), launched here on copies in emulated device memory.
+bool half_mode() { return precision == ECUD_PRECISION_BF16 || precision == ECUD_PRECISION_FP16; }
+
+int round_to_half(void *x, size_t count) {
+  if (!count) return ECUD_OK;
+  void *function = nullptr;
+  ECUD_TRY(ecud_kernel("precision", precision == ECUD_PRECISION_BF16 ? "round_bf16" : "round_fp16", &function));
+  long long n = (long long)count;
+  unsigned blocks = (unsigned)std::min<size_t>((count + 255) / 256, 4096);
+  void *arguments[] = {&n, &x, nullptr}; // ended by a null entry, as the plugin's launches
+  return ecud_launch(function, blocks, 256, 0, arguments);
+}
+
+// A rounded float32 copy of an operand, freed with the call.
+struct half_copy {
+  void *data = nullptr;
+  int make(const void *source, size_t count) {
+    ECUD_TRY(ecud_malloc(&data, count * sizeof(float)));
+    ECUD_TRY(ecud_copy_on_device(data, source, count * sizeof(float)));
+    return round_to_half(data, count);
+  }
+  ~half_copy() {
+    if (data) ecud_free(data);
+  }
+};
+
 extern "C" {
 
 int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int k, double alpha, const void *a, const void *b,
@@ -516,6 +555,14 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
   ECUD_TRY(check_range(a, (size_t)m * k * size, "ecud_gemm A"));
   ECUD_TRY(check_range(b, (size_t)k * n * size, "ecud_gemm B"));
   ECUD_TRY(check_range(c, (size_t)m * n * size, "ecud_gemm C"));
+  half_copy a16, b16;
+  if (data_type == ECUD_FLOAT32 && half_mode()) {
+    // As cublasGemmEx from 16-bit copies: the operands rounded, the sums (here double) and C float32.
+    ECUD_TRY(a16.make(a, (size_t)m * k));
+    ECUD_TRY(b16.make(b, (size_t)k * n));
+    a = a16.data;
+    b = b16.data;
+  }
   if (data_type == ECUD_FLOAT32)
     gemm<float>(transpose_a, transpose_b, m, n, k, alpha, (const float *)a, (const float *)b, beta, (float *)c);
   else
@@ -557,6 +604,19 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   ECUD_TRY(check_range(x, (size_t)s.n * s.c * s.x[0] * s.x[1] * s.x[2] * size, "ecud_convolution x"));
   ECUD_TRY(check_range(w, (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2] * size, "ecud_convolution w"));
   ECUD_TRY(check_range(y, (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2] * size, "ecud_convolution y"));
+  // bf16 / fp16, as cuDNN on 16-bit tensors: the two operands read are rounded copies, and the one
+  // written is rounded after the double sums.
+  bool half = data_type == ECUD_FLOAT32 && half_mode();
+  size_t xc = (size_t)s.n * s.c * s.x[0] * s.x[1] * s.x[2], wc = (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2];
+  size_t yc = (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2];
+  void *written = pass == ECUD_CONV_FORWARD ? y : pass == ECUD_CONV_BACKWARD_DATA ? x : w;
+  size_t written_count = pass == ECUD_CONV_FORWARD ? yc : pass == ECUD_CONV_BACKWARD_DATA ? xc : wc;
+  half_copy x16, w16, y16;
+  if (half) {
+    if (x != written) { ECUD_TRY(x16.make(x, xc)); x = x16.data; }
+    if (w != written) { ECUD_TRY(w16.make(w, wc)); w = w16.data; }
+    if (y != written) { ECUD_TRY(y16.make(y, yc)); y = y16.data; }
+  }
   if (data_type == ECUD_FLOAT32) {
     if (pass == ECUD_CONV_FORWARD) conv_forward<float>(s, (const float *)x, (const float *)w, (float *)y);
     else conv_backward<float>(s, pass, (float *)x, (float *)w, (const float *)y);
@@ -564,7 +624,7 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
     if (pass == ECUD_CONV_FORWARD) conv_forward<double>(s, (const double *)x, (const double *)w, (double *)y);
     else conv_backward<double>(s, pass, (double *)x, (double *)w, (const double *)y);
   }
-  return ECUD_OK;
+  return half ? round_to_half(written, written_count) : ECUD_OK;
 }
 
 const char *ecud_kernel_modules(void) {

@@ -56,6 +56,14 @@ ECUD_API int ecud_load(const char *search_path, char *description, int descripti
  * kernel_cache: folder for compiled kernels (NULL: no disk cache). */
 ECUD_API int ecud_init(int device, int strict, const char *kernel_cache);
 ECUD_API int ecud_set_strict(int strict);
+
+/* Math of float32 convolutions and GEMMs. TF32: tensor cores with TF32 products where the GPU has
+ * them; STRICT: plain float32, deterministic algorithms (ecud_set_strict(1)); BF16 / FP16: the
+ * operands are cast to bfloat16 / half in device memory (kernels/precision.cu) and cuDNN and cuBLAS
+ * compute with float32 accumulation on tensor cores; results are float32 again in memory (a
+ * convolution's output passes through the 16-bit type, as cuDNN writes it). Float64 is unaffected. */
+enum { ECUD_PRECISION_TF32 = 0, ECUD_PRECISION_STRICT = 1, ECUD_PRECISION_BF16 = 2, ECUD_PRECISION_FP16 = 3 };
+ECUD_API int ecud_set_precision(int precision);
 ECUD_API void ecud_shutdown(void);
 ECUD_API int ecud_describe(char *description, int description_capacity);
 

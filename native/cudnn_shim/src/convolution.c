@@ -56,7 +56,7 @@ static void packed_strides(int rank, const int *dims, int *strides) {
 }
 
 /* cuDNN wants at least 4-D tensors: a 1-D convolution becomes 2-D with a height of 1. */
-static int create(descriptors *d, int cudnn_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims,
+static int create(descriptors *d, int cudnn_type, int compute_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims,
                   const int *pad, const int *stride, const int *dilation, int groups, int math) {
   int rank = spatial == 1 ? 4 : spatial + 2;
   int xd[MAX_RANK], wd[MAX_RANK], yd[MAX_RANK], xs[MAX_RANK], ys[MAX_RANK];
@@ -81,7 +81,7 @@ static int create(descriptors *d, int cudnn_type, int spatial, const int *x_dims
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetTensorNdDescriptor(d->x, cudnn_type, rank, xd, xs), "cudnnSetTensorNdDescriptor(x)"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetTensorNdDescriptor(d->y, cudnn_type, rank, yd, ys), "cudnnSetTensorNdDescriptor(y)"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetFilterNdDescriptor(d->w, cudnn_type, EC_CUDNN_TENSOR_NCHW, rank, wd), "cudnnSetFilterNdDescriptor"));
-  ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionNdDescriptor(d->conv, conv_rank, p, s, dl, EC_CUDNN_CROSS_CORRELATION, cudnn_type),
+  ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionNdDescriptor(d->conv, conv_rank, p, s, dl, EC_CUDNN_CROSS_CORRELATION, compute_type),
                             "cudnnSetConvolutionNdDescriptor"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionGroupCount(d->conv, groups), "cudnnSetConvolutionGroupCount"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionMathType(d->conv, math), "cudnnSetConvolutionMathType"));
@@ -89,15 +89,7 @@ static int create(descriptors *d, int cudnn_type, int spatial, const int *x_dims
 }
 
 static int ensure_workspace(size_t bytes) {
-  if (bytes <= ecud_g.workspace_bytes) return ECUD_OK;
-  /* Growing frees the old block: wait until no queued work uses it. */
-  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
-  if (ecud_g.workspace) ecud_g.rt.cudaFree(ecud_g.workspace);
-  ecud_g.workspace = NULL;
-  ecud_g.workspace_bytes = 0;
-  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMalloc(&ecud_g.workspace, bytes), "cudaMalloc(convolution workspace)"));
-  ecud_g.workspace_bytes = bytes;
-  return ECUD_OK;
+  return ecud_grow_device_buffer(&ecud_g.workspace, &ecud_g.workspace_bytes, bytes, "cudaMalloc(convolution workspace)");
 }
 
 static const char *pass_name(int pass) {
@@ -136,13 +128,11 @@ static int choose(int pass, descriptors *d, int cudnn_type, algo_entry *entry) {
   return ecud_fail(ECUD_ERROR_CUDNN, "cuDNN: no %s convolution algorithm for this shape (%d candidates, none usable)", pass_name(pass), returned);
 }
 
-int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
-                     const int *stride, const int *dilation, int groups, void *x, void *w, void *y) {
-  ECUD_TRY(ecud_require_init());
-  if (spatial < 1 || spatial > 3) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: %d spatial axes (1 to 3 supported)", spatial);
-  if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
-    return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: data type %d is not float32 or float64", data_type);
-  int cudnn_type = data_type == ECUD_FLOAT32 ? EC_CUDNN_DATA_FLOAT : EC_CUDNN_DATA_DOUBLE;
+/* One cuDNN call on tensors of cudnn_type (x, w, y: device pointers of that type), computed in
+ * data_type's float type. */
+static int convolve(int pass, int data_type, int cudnn_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims,
+                    const int *pad, const int *stride, const int *dilation, int groups, void *x, void *w, void *y) {
+  int compute_type = data_type == ECUD_FLOAT32 ? EC_CUDNN_DATA_FLOAT : EC_CUDNN_DATA_DOUBLE;
   int rank = spatial + 2;
 
   int key[sizeof(((algo_entry *)0)->key) / sizeof(int)];
@@ -151,7 +141,7 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   key[length++] = pass;
   key[length++] = data_type;
   key[length++] = spatial * 1000 + groups;
-  key[length++] = ecud_g.strict;
+  key[length++] = ecud_g.precision; /* strict, TF32, bf16 and fp16 each choose their own algorithms */
   for (int i = 0; i < rank; i++) { key[length++] = x_dims[i]; key[length++] = w_dims[i]; key[length++] = y_dims[i]; }
   for (int i = 0; i < spatial; i++) { key[length++] = pad[i]; key[length++] = stride[i]; key[length++] = dilation[i]; }
   unsigned bucket = hash_key(key, (int)(sizeof key / sizeof(int)));
@@ -159,8 +149,9 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   while (entry && memcmp(entry->key, key, sizeof key) != 0) entry = entry->next;
 
   descriptors d;
-  int math = data_type == ECUD_FLOAT32 && ecud_g.strict ? EC_CUDNN_FMA_MATH : EC_CUDNN_DEFAULT_MATH;
-  int status = create(&d, cudnn_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, entry ? entry->math : math);
+  int math = cudnn_type != compute_type ? EC_CUDNN_TENSOR_OP_MATH
+             : data_type == ECUD_FLOAT32 && ecud_g.strict ? EC_CUDNN_FMA_MATH : EC_CUDNN_DEFAULT_MATH;
+  int status = create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, entry ? entry->math : math);
   if (status != ECUD_OK) { destroy(&d); return status; }
   if (!entry) {
     entry = (algo_entry *)calloc(1, sizeof *entry);
@@ -191,4 +182,43 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
                                                                         ecud_g.workspace_bytes, zero, d.w, w), "cudnnConvolutionBackwardFilter");
   destroy(&d);
   return status;
+}
+
+static size_t element_count(int rank, const int *dims) {
+  size_t count = 1;
+  for (int i = 0; i < rank; i++) count *= (size_t)dims[i];
+  return count;
+}
+
+int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                     const int *stride, const int *dilation, int groups, void *x, void *w, void *y) {
+  ECUD_TRY(ecud_require_init());
+  if (spatial < 1 || spatial > 3) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: %d spatial axes (1 to 3 supported)", spatial);
+  if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
+    return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: data type %d is not float32 or float64", data_type);
+  if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: pass %d", pass);
+  if (data_type == ECUD_FLOAT64 || !ecud_half_precision())
+    return convolve(pass, data_type, data_type == ECUD_FLOAT32 ? EC_CUDNN_DATA_FLOAT : EC_CUDNN_DATA_DOUBLE, spatial, x_dims, w_dims,
+                    y_dims, pad, stride, dilation, groups, x, w, y);
+  /* bf16 / fp16: the two operands read are cast into the staging buffer, cuDNN writes the third
+   * there in the 16-bit type, and it is widened back into the float32 tensor. */
+  int rank = spatial + 2;
+  size_t counts[3] = {element_count(rank, x_dims), element_count(rank, w_dims), element_count(rank, y_dims)};
+  void *floats[3] = {x, w, y};
+  size_t offsets[3], total = 0;
+  for (int i = 0; i < 3; i++) {
+    offsets[i] = total;
+    total += (counts[i] * 2 + 255) & ~(size_t)255;
+  }
+  void *staging = NULL;
+  ECUD_TRY(ecud_half_staging(total, &staging));
+  void *halves[3];
+  int written = pass == ECUD_CONV_FORWARD ? 2 : pass == ECUD_CONV_BACKWARD_DATA ? 0 : 1;
+  for (int i = 0; i < 3; i++) {
+    halves[i] = (char *)staging + offsets[i];
+    if (i != written) ECUD_TRY(ecud_cast_to_half(floats[i], halves[i], counts[i]));
+  }
+  ECUD_TRY(convolve(pass, data_type, ecud_half_cudnn_type(), spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, halves[0],
+                    halves[1], halves[2]));
+  return ecud_cast_from_half(halves[written], floats[written], counts[written]);
 }

@@ -103,11 +103,16 @@ int ecud_init(int device, int strict, const char *kernel_cache) {
   return ecud_set_strict(strict);
 }
 
-int ecud_set_strict(int strict) {
+int ecud_set_strict(int strict) { return ecud_set_precision(strict ? ECUD_PRECISION_STRICT : ECUD_PRECISION_TF32); }
+
+int ecud_set_precision(int precision) {
   ECUD_TRY(ecud_require_init());
-  ecud_g.strict = strict != 0;
-  /* Strict: plain float32 FMA (no TF32 tensor cores); otherwise TF32 where the GPU has it. */
-  int mode = ecud_g.strict ? EC_CUBLAS_PEDANTIC_MATH : EC_CUBLAS_TF32_TENSOR_OP_MATH;
+  if (precision < ECUD_PRECISION_TF32 || precision > ECUD_PRECISION_FP16) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_set_precision: mode %d", precision);
+  ecud_g.precision = precision;
+  ecud_g.strict = precision == ECUD_PRECISION_STRICT;
+  /* Strict: plain float32 FMA (no TF32 tensor cores); TF32 where the GPU has it; bf16/fp16 GEMMs go
+   * through cublasGemmEx, whose 16-bit inputs take the tensor cores under the default math. */
+  int mode = ecud_g.strict ? EC_CUBLAS_PEDANTIC_MATH : precision == ECUD_PRECISION_TF32 ? EC_CUBLAS_TF32_TENSOR_OP_MATH : EC_CUBLAS_DEFAULT_MATH;
   return ecud_check_cublas(ecud_g.blas.cublasSetMathMode(ecud_g.cublas, mode), "cublasSetMathMode");
 }
 
@@ -117,6 +122,7 @@ void ecud_shutdown(void) {
   ecud_g.rt.cudaStreamSynchronize(ecud_g.stream);
   ecud_kernels_release();
   ecud_convolution_release();
+  ecud_half_release();
   if (ecud_g.workspace) ecud_g.rt.cudaFree(ecud_g.workspace);
   ecud_g.workspace = NULL;
   ecud_g.workspace_bytes = 0;
@@ -213,6 +219,7 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
   int ldb = transpose_b ? k : n; /* B is k×n, or n×k when transposed */
   if (lda < 1) lda = 1;          /* k = 0: cuBLAS then computes C = beta C, but checks lda ≥ 1 */
   if (ldb < 1) ldb = 1;
+  if (data_type == ECUD_FLOAT32 && ecud_half_precision()) return ecud_gemm_half(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c);
   if (data_type == ECUD_FLOAT32) {
     float fa = (float)alpha, fb = (float)beta;
     return ecud_check_cublas(ecud_g.blas.cublasSgemm(ecud_g.cublas, op_b, op_a, n, m, k, &fa, (const float *)b, ldb,
@@ -225,4 +232,16 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
                              "cublasDgemm");
   }
   return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_gemm: data type %d is not float32 or float64", data_type);
+}
+
+int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what) {
+  if (bytes <= *capacity) return ECUD_OK;
+  /* Growing frees the old block: wait until no queued work uses it. */
+  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
+  if (*buffer) ecud_g.rt.cudaFree(*buffer);
+  *buffer = NULL;
+  *capacity = 0;
+  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMalloc(buffer, bytes), what));
+  *capacity = bytes;
+  return ECUD_OK;
 }

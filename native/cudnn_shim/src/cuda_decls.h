@@ -64,7 +64,13 @@ enum {
   EC_CUBLAS_OP_T = 1,
   EC_CUBLAS_DEFAULT_MATH = 0,
   EC_CUBLAS_PEDANTIC_MATH = 2,
-  EC_CUBLAS_TF32_TENSOR_OP_MATH = 3
+  EC_CUBLAS_TF32_TENSOR_OP_MATH = 3,
+  EC_CUBLAS_COMPUTE_32F = 68,
+  EC_CUBLAS_GEMM_DEFAULT = -1,
+  /* cudaDataType_t (library_types.h) */
+  EC_CUDA_R_32F = 0,
+  EC_CUDA_R_16F = 2,
+  EC_CUDA_R_16BF = 14
 };
 typedef ec_cublasStatus_t (*ec_cublasCreate_t)(ec_cublasHandle_t *handle);
 typedef ec_cublasStatus_t (*ec_cublasDestroy_t)(ec_cublasHandle_t handle);
@@ -77,6 +83,9 @@ typedef ec_cublasStatus_t (*ec_cublasSgemm_t)(ec_cublasHandle_t handle, int tran
 typedef ec_cublasStatus_t (*ec_cublasDgemm_t)(ec_cublasHandle_t handle, int transa, int transb, int m, int n, int k,
                                               const double *alpha, const double *a, int lda, const double *b, int ldb,
                                               const double *beta, double *c, int ldc);
+typedef ec_cublasStatus_t (*ec_cublasGemmEx_t)(ec_cublasHandle_t handle, int transa, int transb, int m, int n, int k,
+                                               const void *alpha, const void *a, int atype, int lda, const void *b, int btype, int ldb,
+                                               const void *beta, void *c, int ctype, int ldc, int computeType, int algo);
 
 /* ---- cuDNN 9 (legacy imperative API) ---- */
 typedef int ec_cudnnStatus_t;
@@ -88,6 +97,8 @@ enum {
   EC_CUDNN_STATUS_SUCCESS = 0,
   EC_CUDNN_DATA_FLOAT = 0,
   EC_CUDNN_DATA_DOUBLE = 1,
+  EC_CUDNN_DATA_HALF = 2,
+  EC_CUDNN_DATA_BFLOAT16 = 9,
   EC_CUDNN_TENSOR_NCHW = 0,
   EC_CUDNN_CROSS_CORRELATION = 1,
   EC_CUDNN_DEFAULT_MATH = 0,

@@ -147,6 +147,7 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(blas, blas, cublasGetVersion, "cublasGetVersion_v2");
   RESOLVE(blas, blas, cublasSgemm, "cublasSgemm_v2");
   RESOLVE(blas, blas, cublasDgemm, "cublasDgemm_v2");
+  RESOLVE(blas, blas, cublasGemmEx, "cublasGemmEx");
 
   where = f_dnn;
   RESOLVE(dnn, dnn, cudnnGetVersion, "cudnnGetVersion");

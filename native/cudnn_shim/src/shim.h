@@ -42,6 +42,7 @@ typedef struct ecud_cublas {
   ECUD_FN(cublasGetVersion);
   ECUD_FN(cublasSgemm);
   ECUD_FN(cublasDgemm);
+  ECUD_FN(cublasGemmEx);
 } ecud_cublas;
 
 typedef struct ecud_cudnn {
@@ -89,6 +90,7 @@ typedef struct ecud_state {
   int initialised;
   int device;
   int strict;
+  int precision; /* ECUD_PRECISION_*; strict == (precision == ECUD_PRECISION_STRICT) */
   int cc_major, cc_minor;
   ecud_runtime rt;
   ecud_driver drv;
@@ -100,6 +102,8 @@ typedef struct ecud_state {
   ec_cudnnHandle_t cudnn;
   void *workspace; /* cuDNN workspace, grown on demand (never in a steady training step) */
   size_t workspace_bytes;
+  void *half_buffer; /* 16-bit copies of float32 operands under bf16/fp16 (half_precision.c) */
+  size_t half_buffer_bytes;
   char kernel_cache[1024];
   char library_report[8192];
 } ecud_state;
@@ -115,6 +119,8 @@ int ecud_check_cudnn(ec_cudnnStatus_t status, const char *call);
 /* Makes the device current on the calling thread (the runtime binds its primary context). */
 int ecud_bind_thread(void);
 int ecud_require_init(void);
+/* A device buffer kept between calls, grown to at least bytes (after the stream drains). */
+int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what);
 
 /* Loader */
 int ecud_load_libraries(const char *search_path);
@@ -123,6 +129,18 @@ int ecud_load_nvrtc(const char *search_path);
 /* Module registry of kernels.c, released at shutdown. */
 void ecud_kernels_release(void);
 void ecud_convolution_release(void);
+
+/* --precision bf16 / fp16 (half_precision.c): whether float32 convolutions and GEMMs run through
+ * 16-bit copies; the cuDNN / cudaDataType of those copies; a staging buffer of at least bytes
+ * (grown on demand, after the stream drains); casts on the stream; the GEMM through cublasGemmEx. */
+int ecud_half_precision(void);
+int ecud_half_cudnn_type(void);
+int ecud_half_staging(size_t bytes, void **buffer);
+int ecud_cast_to_half(const void *source, void *destination, size_t count);
+int ecud_cast_from_half(const void *source, void *destination, size_t count);
+int ecud_gemm_half(int op_a, int op_b, int m, int n, int k, double alpha, const void *a, int lda, const void *b, int ldb, double beta,
+                   void *c);
+void ecud_half_release(void);
 
 /* The embedded kernel sources (generated from kernels/ by embed_kernels.cmake). */
 typedef struct ecud_embedded_source {
