@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Engine.Backend.OpenBlas.Tests;
 
 /// <summary>
-/// The AVX-512 masked im2col/col2im (<see cref="Im2ColMasked"/>) against the plain loops of
+/// The AVX-512 masked im2col (<see cref="Im2ColMasked"/>) against the plain loops of
 /// <see cref="Im2Col"/> (the path taken with the own kernels off), bit for bit, on padded, dilated,
 /// strided-in-height, 3-D and one- or two-vector-wide rows, with the column matrix embedded in a
 /// wider one (row stride) as grouped samples use it.
@@ -28,7 +28,7 @@ public sealed unsafe class Im2ColMaskedTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Layouts))]
-    public void MaskedGatherAndScatterEqualThePlainLoops(int channels, int depth, int size, int kernel, int pad, int heightStride, int dilation)
+    public void MaskedGatherEqualsThePlainLoops(int channels, int depth, int size, int kernel, int pad, int heightStride, int dilation)
     {
         if (!Avx512F.IsSupported)
         {
@@ -54,27 +54,26 @@ public sealed unsafe class Im2ColMaskedTests : IDisposable
 
         SmallGemm.Bits = 0;
         Assert.False(Im2ColMasked.Applies<float>(layout));
-        (float[] plainCol, float[] plainX) = Run(layout, x, col, stride);
+        float[] plainCol = Run(layout, x, col, stride);
         SmallGemm.Bits = 512;
         Assert.True(Im2ColMasked.Applies<float>(layout));
-        (float[] maskedCol, float[] maskedX) = Run(layout, x, col, stride);
+        float[] maskedCol = Run(layout, x, col, stride);
 
         Assert.Equal(plainCol, maskedCol);
-        Assert.Equal(plainX, maskedX);
-        Assert.Contains(maskedX, v => v != 0); // the scatter did write something
+        if (pad > 0)
+        {
+            Assert.Contains(maskedCol, v => v == 0); // padding taps were written as zeros
+        }
     }
 
-    // Gather into a copy of col (as a block of a wider matrix: untouched columns must survive), and
-    // scatter col's own first `positions` columns (packed, as backward data leaves them) into a cleared x.
-    private static (float[] Col, float[] X) Run(ConvolutionLayout layout, float[] x, float[] col, int stride)
+    // Gather into a copy of col as a block of a wider matrix: the columns it does not own must survive.
+    private static float[] Run(ConvolutionLayout layout, float[] x, float[] col, int stride)
     {
         float[] gathered = (float[])col.Clone();
-        float[] scattered = new float[x.Length];
-        fixed (float* px = x, pc = gathered, pcol = col, ps = scattered)
+        fixed (float* px = x, pc = gathered)
         {
             Im2Col.Gather(layout, px, pc + 2, stride);
-            Im2Col.Scatter(layout, pcol, ps);
         }
-        return (gathered, scattered);
+        return gathered;
     }
 }

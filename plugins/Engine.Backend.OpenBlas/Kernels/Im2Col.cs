@@ -83,11 +83,6 @@ internal static unsafe class Im2Col
     public static void Scatter<T>(in ConvolutionLayout layout, T* col, T* x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Im2ColMasked.Applies<T>(layout))
-        {
-            Im2ColMasked.Scatter(layout, (float*)col, (float*)x);
-            return;
-        }
         ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
         int plane = h.Output * w.Output;
         T* row = col;

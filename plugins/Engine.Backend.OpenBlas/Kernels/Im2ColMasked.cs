@@ -5,16 +5,17 @@ using System.Runtime.Intrinsics.X86;
 namespace Engine.Backend.OpenBlas;
 
 /// <summary>
-/// im2col and col2im for float32 rows at most 32 outputs wide with stride 1 along the width (LeNet's
+/// im2col for float32 rows at most 32 outputs wide with stride 1 along the width (LeNet's
 /// 28 and 10), on AVX-512 masked loads and stores: each output row is one or two 16-float vectors
-/// whose lanes outside the valid input range read as 0 (gather) or are left alone (scatter), so a
-/// row costs two instructions instead of a clear loop, a copy loop and a scalar tail. The masks
+/// whose lanes outside the valid input range read as 0, so a row costs two instructions instead of a clear loop, a copy loop and a scalar tail. The masks
 /// depend only on the tap, so they are built once per tap row. Masked-off lanes are never touched
 /// (AVX-512 suppresses their faults), so reading "before" a padded row is safe.
 /// </summary>
 /// <remarks>
-/// Same values as <see cref="Im2Col"/>'s plain path, bit for bit: gather copies and scatter adds
-/// one element to one element, as there. Used when the own kernels run at 512 bits
+/// Same values as <see cref="Im2Col"/>'s plain path, bit for bit (it copies). col2im stays on the
+/// plain path: its taps add into overlapping stretches of one input row, and a masked load right
+/// after a masked store to the same bytes cannot take the stored value forward, which made a masked
+/// col2im slower than the plain one (perf: 5.4% → 8.2% of a LeNet-5 step). Used when the own kernels run at 512 bits
 /// (<see cref="SmallGemm.Bits"/>), so <c>ENGINE_SMALL_GEMM=off|256|128</c> and the tests' reference runs
 /// take the plain path.
 /// </remarks>
@@ -78,63 +79,8 @@ internal static unsafe class Im2ColMasked
         }
     }
 
-    /// <summary>x += col2im(col) for one sample (the caller clears x first).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scatter(in ConvolutionLayout layout, float* col, float* x)
-    {
-        ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
-        int plane = h.Output * w.Output;
-        bool two = w.Output > 16;
-        Vector512<int> lanes = Vector512<int>.Indices, lanesHigh = lanes + Vector512.Create(16);
-        Vector512<float> store0 = Between(lanes, 0, w.Output), store1 = Between(lanesHigh, 0, w.Output);
-        float* row = col;
-        for (int c = 0; c < layout.Channels; c++)
-        {
-            float* channel = x + (long)c * layout.InputSize;
-            for (int kd = 0; kd < d.Kernel; kd++)
-            {
-                for (int kh = 0; kh < h.Kernel; kh++)
-                {
-                    for (int kw = 0; kw < w.Kernel; kw++)
-                    {
-                        int offset = kw * w.Dilation - w.Pad;
-                        Vector512<float> valid0 = Between(lanes, -offset, w.Input - offset) & store0;
-                        Vector512<float> valid1 = Between(lanesHigh, -offset, w.Input - offset) & store1;
-                        for (int od = 0; od < d.Output; od++)
-                        {
-                            int id = od * d.Stride - d.Pad + kd * d.Dilation;
-                            if ((uint)id >= (uint)d.Input)
-                            {
-                                row += plane;
-                                continue;
-                            }
-                            for (int oh = 0; oh < h.Output; oh++, row += w.Output)
-                            {
-                                int ih = oh * h.Stride - h.Pad + kh * h.Dilation;
-                                if ((uint)ih >= (uint)h.Input)
-                                {
-                                    continue;
-                                }
-                                float* target = channel + ((long)id * h.Input + ih) * w.Input + offset;
-                                AddMasked(row, target, valid0);
-                                if (two)
-                                {
-                                    AddMasked(row + 16, target + 16, valid1);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddMasked(float* source, float* target, Vector512<float> mask) =>
-        Avx512F.MaskStore(target, mask, Avx512F.MaskLoad(target, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(source, mask, Vector512<float>.Zero));
-
     /// <summary>All-ones lanes where first ≤ lane &lt; end, zero elsewhere.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Between(Vector512<int> lanes, int first, int end) =>
+    internal static Vector512<float> Between(Vector512<int> lanes, int first, int end) =>
         (Vector512.GreaterThanOrEqual(lanes, Vector512.Create(first)) & Vector512.LessThan(lanes, Vector512.Create(end))).AsSingle();
 }
