@@ -39,21 +39,24 @@ public sealed unsafe class DirectConvolutionTests : IDisposable
         var width = new ConvolutionAxis(size, Out(size, 1), kernel, 1, pad, dilation);
         var height = new ConvolutionAxis(size, Out(size, heightStride), kernel, heightStride, pad, dilation);
         ConvolutionAxis depthAxis = depth == 1 ? ConvolutionAxis.Unit : new ConvolutionAxis(depth, Out(depth, 1), kernel, 1, pad, dilation);
-        var layout = new ConvolutionLayout(1, channels, filters, 1, depthAxis, height, width);
+        var layout = new ConvolutionLayout(2, channels, filters, 1, depthAxis, height, width);
         SmallGemm.Bits = 512;
         Assert.True(DirectConvolution.Applies<float>(layout));
 
         var rng = new Random(5);
-        float[] x = Random(rng, channels * layout.InputSize), w = Random(rng, filters * layout.ColumnRows);
-        int positions = layout.OutputSize;
-        float[] col = new float[layout.ColumnRows * positions], plain = new float[filters * positions];
-        float[] direct = new float[filters * positions + 1];
+        int positions = layout.OutputSize, sampleIn = channels * layout.InputSize, sampleOut = filters * positions;
+        float[] x = Random(rng, 2 * sampleIn), w = Random(rng, filters * layout.ColumnRows);
+        float[] col = new float[layout.ColumnRows * positions], plain = new float[2 * sampleOut];
+        float[] direct = new float[2 * sampleOut + 1];
         direct[^1] = 42; // past the end: must survive
         fixed (float* px = x, pw = w, pc = col, pp = plain, pd = direct)
         {
-            Im2Col.Gather(layout, px, pc);
-            SmallGemm.Multiply(filters, positions, layout.ColumnRows, pw, layout.ColumnRows, 1, pc, positions, false, pp, positions);
-            DirectConvolution.ForwardSample(layout, px, pw, pd);
+            for (int n = 0; n < 2; n++)
+            {
+                Im2Col.Gather(layout, px + n * sampleIn, pc);
+                SmallGemm.Multiply(filters, positions, layout.ColumnRows, pw, layout.ColumnRows, 1, pc, positions, false, pp + n * sampleOut, positions);
+            }
+            DirectConvolution.Forward(layout, px, pw, pd);
         }
         Assert.Equal(42, direct[^1]);
         Assert.Equal(plain, direct[..^1]);
