@@ -31,18 +31,33 @@ internal static unsafe class DirectConvolution
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
         typeof(T) == typeof(float) && SmallGemm.Bits == 512 && Avx512F.IsSupported
         && l.Groups == 1 && !l.IsPointwise && l.ColumnRows <= MaxTaps && l.Filters <= MaxFilters
+        && (long)l.Depth.Output * l.Height.Output * l.ColumnRows <= MaxListed
         && l.Width.Stride == 1 && l.Width.Output is > 0 and <= 32;
 
     /// <summary>The most filters: their packed weights (at most 32 × 256 floats, 32 KB) sit on the stack.</summary>
     private const int MaxFilters = 32;
 
-    /// <summary>y ← x ⋆ w for the whole batch, one sample per item of the <see cref="WorkerPool"/>.</summary>
+    /// <summary>The most (output row, tap) pairs listed on the stack (3 ints each: 48 KB); LeNet's take 700 and 1,500.</summary>
+    private const int MaxListed = 4096;
+
+    /// <summary>
+    /// y ← x ⋆ w for the whole batch, one sample per item of the <see cref="WorkerPool"/>. The plan the
+    /// samples share (packed weights, the masks, each output row's list of taps) is made once here.
+    /// </summary>
     public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y)
     {
-        int block = Block(l), blocks = (l.Filters + block - 1) / block;
+        int block = Block(l), blocks = (l.Filters + block - 1) / block, rows = l.Depth.Output * l.Height.Output;
         float* packed = stackalloc float[blocks * block * l.ColumnRows];
         Pack(l, w, block, packed);
-        var job = new Job { Layout = l, X = x, Packed = packed, Y = y };
+        Vector512<float>* masks = stackalloc Vector512<float>[2 * l.Width.Kernel];
+        int* lists = stackalloc int[3 * rows * l.ColumnRows];
+        int* counts = stackalloc int[rows];
+        var job = new Job
+        {
+            Layout = l, X = x, Y = y, Packed = packed, Block = block, Masks = masks,
+            Offsets = lists, Taps = lists + rows * l.ColumnRows, MaskAt = lists + 2 * rows * l.ColumnRows, Counts = counts,
+        };
+        Plan(ref job);
         WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
     }
 
@@ -53,7 +68,7 @@ internal static unsafe class DirectConvolution
     /// packed[b][p][f] = w[b·block + f][p]: per block of filters, tap-major; filters past the last
     /// repeat it (their sums are computed and dropped).
     /// </summary>
-    internal static void Pack(in ConvolutionLayout l, float* w, int block, float* packed)
+    private static void Pack(in ConvolutionLayout l, float* w, int block, float* packed)
     {
         int taps = l.ColumnRows;
         for (int b = 0; b * block < l.Filters; b++)
@@ -69,42 +84,29 @@ internal static unsafe class DirectConvolution
         }
     }
 
-    private struct Job
+    /// <summary>
+    /// The lane masks (per tap column kw: the lanes whose input column ow + offset lies inside the
+    /// row, first and second vector) and, per output row, its taps inside the input in (channel,
+    /// depth, row, column) order: input offset from the sample, packed-weight offset, mask index.
+    /// </summary>
+    private static void Plan(ref Job job)
     {
-        public ConvolutionLayout Layout;
-        public float* X, Packed, Y;
-    }
-
-    private static void Sample(void* state, int n, int worker)
-    {
-        ref Job job = ref *(Job*)state;
         ref readonly ConvolutionLayout l = ref job.Layout;
-        ForwardSample(l, job.X + (long)n * l.Channels * l.InputSize, job.Packed, job.Y + (long)n * l.Filters * l.OutputSize);
-    }
-
-    /// <summary>One sample: y (filters × outputs) ← w ⋆ x, with w packed by <see cref="Pack"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ForwardSample(in ConvolutionLayout l, float* x, float* packed, float* y)
-    {
         ConvolutionAxis da = l.Depth, ha = l.Height, wa = l.Width;
-        int taps = l.ColumnRows, outputs = l.OutputSize, block = Block(l), inputSize = l.InputSize;
         Vector512<int> lanes = Vector512<int>.Indices, high = lanes + Vector512.Create(16);
-        Vector512<float> store0 = Im2ColMasked.Between(lanes, 0, wa.Output), store1 = Im2ColMasked.Between(high, 0, wa.Output);
-        // Per tap column kw: the lanes whose input column ow + offset lies inside the row (first and second vector).
-        Vector512<float>* masks = stackalloc Vector512<float>[2 * wa.Kernel];
+        job.Store0 = Im2ColMasked.Between(lanes, 0, wa.Output);
+        job.Store1 = Im2ColMasked.Between(high, 0, wa.Output);
         for (int kw = 0; kw < wa.Kernel; kw++)
         {
             int offset = kw * wa.Dilation - wa.Pad;
-            masks[2 * kw] = Im2ColMasked.Between(lanes, -offset, wa.Input - offset) & store0;
-            masks[2 * kw + 1] = Im2ColMasked.Between(high, -offset, wa.Input - offset) & store1;
+            job.Masks[2 * kw] = Im2ColMasked.Between(lanes, -offset, wa.Input - offset) & job.Store0;
+            job.Masks[2 * kw + 1] = Im2ColMasked.Between(high, -offset, wa.Input - offset) & job.Store1;
         }
-        var list = new TapList { Offsets = stackalloc int[taps], Taps = stackalloc int[taps], Masks = stackalloc int[taps] };
-        for (int od = 0; od < da.Output; od++)
+        for (int od = 0, r = 0; od < da.Output; od++)
         {
-            for (int oh = 0; oh < ha.Output; oh++)
+            for (int oh = 0; oh < ha.Output; oh++, r++)
             {
-                // The taps of this output row inside the input, in (channel, depth, row, column) order.
-                int count = 0;
+                int count = 0, at = r * l.ColumnRows;
                 for (int c = 0; c < l.Channels; c++)
                 {
                     for (int kd = 0; kd < da.Kernel; kd++)
@@ -117,68 +119,84 @@ internal static unsafe class DirectConvolution
                             {
                                 continue;
                             }
-                            int row = c * inputSize + (id * ha.Input + ih) * wa.Input;
+                            int row = c * l.InputSize + (id * ha.Input + ih) * wa.Input;
                             int p = ((c * da.Kernel + kd) * ha.Kernel + kh) * wa.Kernel;
                             for (int kw = 0; kw < wa.Kernel; kw++, count++)
                             {
-                                list.Offsets[count] = row + kw * wa.Dilation - wa.Pad;
-                                list.Taps[count] = (p + kw) * block;
-                                list.Masks[count] = 2 * kw;
+                                job.Offsets[at + count] = row + kw * wa.Dilation - wa.Pad;
+                                job.Taps[at + count] = (p + kw) * job.Block;
+                                job.MaskAt[at + count] = 2 * kw;
                             }
                         }
                     }
                 }
-                float* o = y + ((long)od * ha.Output + oh) * wa.Output;
-                for (int f = 0; f < l.Filters; f += block)
+                job.Counts[r] = count;
+            }
+        }
+    }
+
+    private struct Job
+    {
+        public ConvolutionLayout Layout;
+        public float* X, Packed, Y;
+        public int Block;
+        public Vector512<float> Store0, Store1;
+        public Vector512<float>* Masks;
+        public int* Offsets, Taps, MaskAt, Counts; // per output row: ColumnRows slots each, Counts[r] used
+    }
+
+    private static void Sample(void* state, int n, int worker)
+    {
+        ref Job job = ref *(Job*)state;
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        float* x = job.X + (long)n * l.Channels * l.InputSize, y = job.Y + (long)n * l.Filters * l.OutputSize;
+        int taps = l.ColumnRows, outputs = l.OutputSize, rows = l.Depth.Output * l.Height.Output, width = l.Width.Output;
+        for (int r = 0; r < rows; r++)
+        {
+            int at = r * taps;
+            float* o = y + (long)r * width;
+            for (int f = 0; f < l.Filters; f += job.Block)
+            {
+                float* wb = job.Packed + (long)f * taps;
+                if (job.Block == 6)
                 {
-                    float* wb = packed + (long)f * taps;
-                    if (block == 6)
-                    {
-                        Row6x2(count, list, x, wb, masks, o + (long)f * outputs, outputs, Math.Min(6, l.Filters - f), store0, store1);
-                    }
-                    else
-                    {
-                        Row8x1(count, list, x, wb, masks, o + (long)f * outputs, outputs, Math.Min(8, l.Filters - f), store0);
-                    }
+                    Row6x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
+                        o + (long)f * outputs, outputs, Math.Min(6, l.Filters - f), job.Store0, job.Store1);
+                }
+                else
+                {
+                    Row8x1(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
+                        o + (long)f * outputs, outputs, Math.Min(8, l.Filters - f), job.Store0);
                 }
             }
         }
     }
 
-    /// <summary>The taps of one output row: input offset, packed-weight offset, mask index.</summary>
-    private ref struct TapList
-    {
-        public Span<int> Offsets, Taps, Masks;
-    }
-
     // Six filters × two vectors (rows 17–32 wide): 12 accumulators; filters past `filters` are not stored.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row6x2(int count, in TapList list, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
+    private static void Row6x2(int count, int* offsets, int* taps, int* maskAt, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
         Vector512<float> store0, Vector512<float> store1)
     {
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
         Vector512<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
-        fixed (int* offsets = list.Offsets, taps = list.Taps, maskAt = list.Masks)
+        for (int i = 0; i < count; i++)
         {
-            for (int i = 0; i < count; i++)
-            {
-                float* src = x + offsets[i], wp = w + taps[i];
-                Vector512<float>* m = masks + maskAt[i];
-                Vector512<float> v0 = Avx512F.MaskLoad(src, m[0], Vector512<float>.Zero);
-                Vector512<float> v1 = Avx512F.MaskLoad(src + 16, m[1], Vector512<float>.Zero);
-                Vector512<float> s = Vector512.Create(wp[0]);
-                a00 = Vector512.FusedMultiplyAdd(s, v0, a00); a01 = Vector512.FusedMultiplyAdd(s, v1, a01);
-                s = Vector512.Create(wp[1]);
-                a10 = Vector512.FusedMultiplyAdd(s, v0, a10); a11 = Vector512.FusedMultiplyAdd(s, v1, a11);
-                s = Vector512.Create(wp[2]);
-                a20 = Vector512.FusedMultiplyAdd(s, v0, a20); a21 = Vector512.FusedMultiplyAdd(s, v1, a21);
-                s = Vector512.Create(wp[3]);
-                a30 = Vector512.FusedMultiplyAdd(s, v0, a30); a31 = Vector512.FusedMultiplyAdd(s, v1, a31);
-                s = Vector512.Create(wp[4]);
-                a40 = Vector512.FusedMultiplyAdd(s, v0, a40); a41 = Vector512.FusedMultiplyAdd(s, v1, a41);
-                s = Vector512.Create(wp[5]);
-                a50 = Vector512.FusedMultiplyAdd(s, v0, a50); a51 = Vector512.FusedMultiplyAdd(s, v1, a51);
-            }
+            float* src = x + offsets[i], wp = w + taps[i];
+            Vector512<float>* m = masks + maskAt[i];
+            Vector512<float> v0 = Avx512F.MaskLoad(src, m[0], Vector512<float>.Zero);
+            Vector512<float> v1 = Avx512F.MaskLoad(src + 16, m[1], Vector512<float>.Zero);
+            Vector512<float> s = Vector512.Create(wp[0]);
+            a00 = Vector512.FusedMultiplyAdd(s, v0, a00); a01 = Vector512.FusedMultiplyAdd(s, v1, a01);
+            s = Vector512.Create(wp[1]);
+            a10 = Vector512.FusedMultiplyAdd(s, v0, a10); a11 = Vector512.FusedMultiplyAdd(s, v1, a11);
+            s = Vector512.Create(wp[2]);
+            a20 = Vector512.FusedMultiplyAdd(s, v0, a20); a21 = Vector512.FusedMultiplyAdd(s, v1, a21);
+            s = Vector512.Create(wp[3]);
+            a30 = Vector512.FusedMultiplyAdd(s, v0, a30); a31 = Vector512.FusedMultiplyAdd(s, v1, a31);
+            s = Vector512.Create(wp[4]);
+            a40 = Vector512.FusedMultiplyAdd(s, v0, a40); a41 = Vector512.FusedMultiplyAdd(s, v1, a41);
+            s = Vector512.Create(wp[5]);
+            a50 = Vector512.FusedMultiplyAdd(s, v0, a50); a51 = Vector512.FusedMultiplyAdd(s, v1, a51);
         }
         Put2(y, a00, a01, store0, store1);
         if (filters > 1) { Put2(y + stride, a10, a11, store0, store1); }
@@ -190,25 +208,22 @@ internal static unsafe class DirectConvolution
 
     // Eight filters × one vector (rows up to 16 wide): 8 accumulators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row8x1(int count, in TapList list, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
+    private static void Row8x1(int count, int* offsets, int* taps, int* maskAt, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
         Vector512<float> store0)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        fixed (int* offsets = list.Offsets, taps = list.Taps, maskAt = list.Masks)
+        for (int i = 0; i < count; i++)
         {
-            for (int i = 0; i < count; i++)
-            {
-                float* wp = w + taps[i];
-                Vector512<float> v = Avx512F.MaskLoad(x + offsets[i], masks[maskAt[i]], Vector512<float>.Zero);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[0]), v, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[1]), v, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[2]), v, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[3]), v, a3);
-                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[4]), v, a4);
-                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[5]), v, a5);
-                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[6]), v, a6);
-                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[7]), v, a7);
-            }
+            float* wp = w + taps[i];
+            Vector512<float> v = Avx512F.MaskLoad(x + offsets[i], masks[maskAt[i]], Vector512<float>.Zero);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[0]), v, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[1]), v, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[2]), v, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[3]), v, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[4]), v, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[5]), v, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[6]), v, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[7]), v, a7);
         }
         Avx512F.MaskStore(y, store0, a0);
         if (filters > 1) { Avx512F.MaskStore(y + stride, store0, a1); }
