@@ -52,10 +52,11 @@ internal static unsafe class DirectConvolution
         Vector512<float>* masks = stackalloc Vector512<float>[2 * l.Width.Kernel];
         int* lists = stackalloc int[3 * rows * l.ColumnRows];
         int* counts = stackalloc int[rows];
+        int* pairs = stackalloc int[rows];
         var job = new Job
         {
             Layout = l, X = x, Y = y, Packed = packed, Block = block, Masks = masks,
-            Offsets = lists, Taps = lists + rows * l.ColumnRows, MaskAt = lists + 2 * rows * l.ColumnRows, Counts = counts,
+            Offsets = lists, Taps = lists + rows * l.ColumnRows, MaskAt = lists + 2 * rows * l.ColumnRows, Counts = counts, PairDelta = pairs,
         };
         Plan(ref job);
         WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
@@ -133,6 +134,24 @@ internal static unsafe class DirectConvolution
                 job.Counts[r] = count;
             }
         }
+        // Rows r and r + 1 pair up (one-vector rows only) when r + 1's list is r's moved down by one
+        // fixed distance: interior rows, whose windows lie wholly inside the input along the height.
+        int rows = da.Output * ha.Output;
+        for (int r = 0; r + 1 < rows; r++)
+        {
+            int at = r * l.ColumnRows, next = at + l.ColumnRows, count = job.Counts[r];
+            bool same = job.Block == 8 && count > 0 && job.Counts[r + 1] == count;
+            int delta = same ? job.Offsets[next] - job.Offsets[at] : 0;
+            for (int i = 0; same && i < count; i++)
+            {
+                same = job.Taps[next + i] == job.Taps[at + i] && job.Offsets[next + i] - job.Offsets[at + i] == delta;
+            }
+            job.PairDelta[r] = same ? delta : 0;
+        }
+        if (rows > 0)
+        {
+            job.PairDelta[rows - 1] = 0;
+        }
     }
 
     private struct Job
@@ -143,6 +162,7 @@ internal static unsafe class DirectConvolution
         public Vector512<float> Store0, Store1;
         public Vector512<float>* Masks;
         public int* Offsets, Taps, MaskAt, Counts; // per output row: ColumnRows slots each, Counts[r] used
+        public int* PairDelta; // per output row: offset from its taps to row r + 1's when they pair, else 0
     }
 
     private static void Sample(void* state, int n, int worker)
@@ -155,6 +175,16 @@ internal static unsafe class DirectConvolution
         {
             int at = r * taps;
             float* o = y + (long)r * width;
+            if (job.PairDelta[r] != 0)
+            {
+                for (int f = 0; f < l.Filters; f += 8)
+                {
+                    Rows8x1x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, job.PairDelta[r], x, job.Packed + (long)f * taps, job.Masks,
+                        o + (long)f * outputs, outputs, width, Math.Min(8, l.Filters - f), job.Store0);
+                }
+                r++;
+                continue;
+            }
             for (int f = 0; f < l.Filters; f += job.Block)
             {
                 float* wb = job.Packed + (long)f * taps;
@@ -233,6 +263,53 @@ internal static unsafe class DirectConvolution
         if (filters > 5) { Avx512F.MaskStore(y + 5 * stride, store0, a5); }
         if (filters > 6) { Avx512F.MaskStore(y + 6 * stride, store0, a6); }
         if (filters > 7) { Avx512F.MaskStore(y + 7 * stride, store0, a7); }
+    }
+
+    // Eight filters × one vector × two output rows whose tap lists differ by `delta` input elements:
+    // 16 accumulators, each broadcast weight used twice.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8x1x2(int count, int* offsets, int* taps, int* maskAt, int delta, float* x, float* w, Vector512<float>* masks,
+        float* y, int stride, int width, int filters, Vector512<float> store0)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        for (int i = 0; i < count; i++)
+        {
+            float* wp = w + taps[i], src = x + offsets[i];
+            Vector512<float> m = masks[maskAt[i]];
+            Vector512<float> u = Avx512F.MaskLoad(src, m, Vector512<float>.Zero), v = Avx512F.MaskLoad(src + delta, m, Vector512<float>.Zero);
+            Vector512<float> s = Vector512.Create(wp[0]);
+            a0 = Vector512.FusedMultiplyAdd(s, u, a0); b0 = Vector512.FusedMultiplyAdd(s, v, b0);
+            s = Vector512.Create(wp[1]);
+            a1 = Vector512.FusedMultiplyAdd(s, u, a1); b1 = Vector512.FusedMultiplyAdd(s, v, b1);
+            s = Vector512.Create(wp[2]);
+            a2 = Vector512.FusedMultiplyAdd(s, u, a2); b2 = Vector512.FusedMultiplyAdd(s, v, b2);
+            s = Vector512.Create(wp[3]);
+            a3 = Vector512.FusedMultiplyAdd(s, u, a3); b3 = Vector512.FusedMultiplyAdd(s, v, b3);
+            s = Vector512.Create(wp[4]);
+            a4 = Vector512.FusedMultiplyAdd(s, u, a4); b4 = Vector512.FusedMultiplyAdd(s, v, b4);
+            s = Vector512.Create(wp[5]);
+            a5 = Vector512.FusedMultiplyAdd(s, u, a5); b5 = Vector512.FusedMultiplyAdd(s, v, b5);
+            s = Vector512.Create(wp[6]);
+            a6 = Vector512.FusedMultiplyAdd(s, u, a6); b6 = Vector512.FusedMultiplyAdd(s, v, b6);
+            s = Vector512.Create(wp[7]);
+            a7 = Vector512.FusedMultiplyAdd(s, u, a7); b7 = Vector512.FusedMultiplyAdd(s, v, b7);
+        }
+        Put1x2(y, width, a0, b0, store0);
+        if (filters > 1) { Put1x2(y + stride, width, a1, b1, store0); }
+        if (filters > 2) { Put1x2(y + 2 * stride, width, a2, b2, store0); }
+        if (filters > 3) { Put1x2(y + 3 * stride, width, a3, b3, store0); }
+        if (filters > 4) { Put1x2(y + 4 * stride, width, a4, b4, store0); }
+        if (filters > 5) { Put1x2(y + 5 * stride, width, a5, b5, store0); }
+        if (filters > 6) { Put1x2(y + 6 * stride, width, a6, b6, store0); }
+        if (filters > 7) { Put1x2(y + 7 * stride, width, a7, b7, store0); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put1x2(float* o, int width, Vector512<float> upper, Vector512<float> lower, Vector512<float> store0)
+    {
+        Avx512F.MaskStore(o, store0, upper);
+        Avx512F.MaskStore(o + width, store0, lower);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
