@@ -55,8 +55,17 @@ internal static unsafe class DirectConvolution
         int* pairs = stackalloc int[rows];
         var job = new Job
         {
-            Layout = l, X = x, Y = y, Packed = packed, Block = block, Masks = masks,
-            Offsets = lists, Taps = lists + rows * l.ColumnRows, MaskAt = lists + 2 * rows * l.ColumnRows, Counts = counts, PairDelta = pairs,
+            Layout = l,
+            X = x,
+            Y = y,
+            Packed = packed,
+            Block = block,
+            Masks = masks,
+            Offsets = lists,
+            Taps = lists + rows * l.ColumnRows,
+            MaskAt = lists + 2 * rows * l.ColumnRows,
+            Counts = counts,
+            PairDelta = pairs,
         };
         Plan(ref job);
         WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
