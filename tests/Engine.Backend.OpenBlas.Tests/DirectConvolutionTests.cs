@@ -16,36 +16,23 @@ public sealed unsafe class DirectConvolutionTests : IDisposable
 
     public void Dispose() => SmallGemm.Bits = _bits;
 
-    public static TheoryData<int, int, int, int, int, int, int, int> Layouts => new()
-    {
-        // channels, filters, depth, size, kernel, pad, height stride, dilation
-        { 1, 6, 1, 28, 5, 2, 1, 1 },   // LeNet conv1
-        { 6, 16, 1, 14, 5, 0, 1, 1 },  // LeNet conv2
-        { 3, 7, 1, 17, 3, 1, 1, 1 },   // 17 wide (second vector one lane), 7 filters: blocks of 6 + 1
-        { 2, 11, 1, 16, 3, 1, 1, 1 },  // exactly one vector, blocks of 8 + 3
-        { 2, 5, 1, 9, 3, 4, 2, 2 },    // padding beyond the window's reach, dilation, height stride 2
-        { 2, 4, 3, 6, 3, 1, 1, 1 },    // 3-D with padded depth planes
-    };
-
     [Theory]
-    [MemberData(nameof(Layouts))]
-    public void DirectForwardEqualsIm2ColAndTheOwnGemm(int channels, int filters, int depth, int size, int kernel, int pad, int heightStride, int dilation)
+    [MemberData(nameof(MaskedLayouts.Cases), MemberType = typeof(MaskedLayouts))]
+    public void DirectForwardEqualsIm2ColAndTheOwnGemm(int channels, int depth, int size, int kernel, int pad, int heightStride, int dilation)
     {
         if (!Avx512F.IsSupported)
         {
             return; // the direct kernel never runs on this CPU
         }
-        int Out(int input, int stride) => (input + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
-        var width = new ConvolutionAxis(size, Out(size, 1), kernel, 1, pad, dilation);
-        var height = new ConvolutionAxis(size, Out(size, heightStride), kernel, heightStride, pad, dilation);
-        ConvolutionAxis depthAxis = depth == 1 ? ConvolutionAxis.Unit : new ConvolutionAxis(depth, Out(depth, 1), kernel, 1, pad, dilation);
-        var layout = new ConvolutionLayout(2, channels, filters, 1, depthAxis, height, width);
+        // Filters: 6 + 1 (two-vector rows) or 8 + 3 (one-vector rows): a partial register block either way.
+        int filters = size + 2 * pad - dilation * (kernel - 1) > 16 ? 7 : 11;
+        ConvolutionLayout layout = MaskedLayouts.Make(2, channels, filters, depth, size, kernel, pad, heightStride, dilation);
         SmallGemm.Bits = 512;
         Assert.True(DirectConvolution.Applies<float>(layout));
 
         var rng = new Random(5);
         int positions = layout.OutputSize, sampleIn = channels * layout.InputSize, sampleOut = filters * positions;
-        float[] x = Random(rng, 2 * sampleIn), w = Random(rng, filters * layout.ColumnRows);
+        float[] x = MaskedLayouts.Random(rng, 2 * sampleIn), w = MaskedLayouts.Random(rng, filters * layout.ColumnRows);
         float[] col = new float[layout.ColumnRows * positions], plain = new float[2 * sampleOut];
         float[] direct = new float[2 * sampleOut + 1];
         direct[^1] = 42; // past the end: must survive
@@ -60,15 +47,5 @@ public sealed unsafe class DirectConvolutionTests : IDisposable
         }
         Assert.Equal(42, direct[^1]);
         Assert.Equal(plain, direct[..^1]);
-    }
-
-    private static float[] Random(Random rng, int count)
-    {
-        var values = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            values[i] = (float)(rng.NextDouble() * 2 - 1);
-        }
-        return values;
     }
 }
