@@ -108,15 +108,16 @@ public sealed class ConvolutionValidationTests : IDisposable
         backend.Fill(w1, 1);
         backend.Fill(w3, 1);
 
-        backend.ConvolutionForward(pointwise, x, w1, y);
+        // Backward data: forward of shapes this small runs as a direct convolution on AVX-512 CPUs, without scratch.
+        backend.ConvolutionBackwardData(pointwise, y, w1, x);
         Assert.Equal(0, backend.WorkspaceBytes); // a 1×1 window needs no column matrix
-        backend.ConvolutionForward(g, x, w3, y);
+        backend.ConvolutionBackwardData(g, y, w3, x);
         Assert.Equal(2 * 9 * 36 * sizeof(float), backend.WorkspaceBytes); // C·kh·kw × out_h·out_w
         using Tensor small = backend.Allocate(new Shape(1, 1, 6, 6));
         using Tensor ws = backend.Allocate(new Shape(3, 1, 3, 3));
         backend.Fill(small, 1);
         backend.Fill(ws, 1);
-        backend.ConvolutionForward(g, small, ws, y);
+        backend.ConvolutionBackwardData(g, y, ws, small);
         Assert.Equal(2 * 9 * 36 * sizeof(float), backend.WorkspaceBytes); // kept, not shrunk
         backend.Dispose();
         Assert.Equal(0, backend.WorkspaceBytes);

@@ -82,6 +82,11 @@ internal static unsafe class ConvolutionKernels
             new Span<T>(y, l.Batch * l.Filters * l.OutputSize).Clear();
             return;
         }
+        if (DirectConvolution.Applies<T>(l))
+        {
+            DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y);
+            return;
+        }
         RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace);
     }
 

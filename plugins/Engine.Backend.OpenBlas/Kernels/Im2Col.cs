@@ -30,6 +30,11 @@ internal static unsafe class Im2Col
     public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col, long rowStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (Im2ColMasked.Applies<T>(layout))
+        {
+            Im2ColMasked.Gather(layout, (float*)x, (float*)col, rowStride);
+            return;
+        }
         ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
         int plane = h.Output * w.Output;
         T* tapRow = col;

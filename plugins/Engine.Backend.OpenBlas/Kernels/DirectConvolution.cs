@@ -1,0 +1,330 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// Direct forward convolution for float32 layers with few input taps and narrow rows (LeNet-5's
+/// 1→6 and 6→16 at 5×5: 25 and 150 taps, rows 28 and 10 wide), on AVX-512. One output row of a
+/// block of filters lives in registers (6 filters × 2 vectors, or 8 filters × 1 vector); each tap
+/// loads its input row once, shifted by the tap, with a lane mask that reads the padding as
+/// nothing, and feeds it to every filter of the block. The taps of an output row that lie inside
+/// the input are listed first (offset, tap, mask), so the hot loop is one flat loop the JIT keeps
+/// in registers (a loop nest over channel, row and column spilled every accumulator per tap), and
+/// the filters' weights are packed tap-major per block so each tap reads one pointer. No column matrix is written: im2col was
+/// the largest single cost of a LeNet-5 step (perf: 15–22%), since its columns are 25× the input.
+/// </summary>
+/// <remarks>
+/// Each output is the same chain of fused multiply-adds over the taps in (channel, depth, row,
+/// column) order as the column-matrix GEMM (<see cref="SmallGemm.Multiply"/>); taps in the padding
+/// are skipped rather than multiplied by zero, which can only turn a −0 result into +0 or back.
+/// Taken where the own kernels run at 512 bits (<see cref="SmallGemm.Bits"/>), so
+/// <c>ENGINE_SMALL_GEMM=off|256|128</c> and the tests' reference runs keep im2col + GEMM.
+/// </remarks>
+internal static unsafe class DirectConvolution
+{
+    /// <summary>The most taps (channels × window) a filter may have here: the depth the own GEMM kernel takes too.</summary>
+    private const int MaxTaps = 256;
+
+    /// <summary>Whether the forward pass of <paramref name="l"/> runs here.</summary>
+    public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
+        typeof(T) == typeof(float) && SmallGemm.Bits == 512 && Avx512F.IsSupported
+        && l.Groups == 1 && !l.IsPointwise && l.ColumnRows <= MaxTaps && l.Filters <= MaxFilters
+        && (long)l.Depth.Output * l.Height.Output * l.ColumnRows <= MaxListed
+        && l.Width.Stride == 1 && l.Width.Output is > 0 and <= 32;
+
+    /// <summary>The most filters: their packed weights (at most 32 × 256 floats, 32 KB) sit on the stack.</summary>
+    private const int MaxFilters = 32;
+
+    /// <summary>The most (output row, tap) pairs listed on the stack (3 ints each: 48 KB); LeNet's take 700 and 1,500.</summary>
+    private const int MaxListed = 4096;
+
+    /// <summary>
+    /// y ← x ⋆ w for the whole batch, one sample per item of the <see cref="WorkerPool"/>. The plan the
+    /// samples share (packed weights, the masks, each output row's list of taps) is made once here.
+    /// </summary>
+    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y)
+    {
+        int block = Block(l), blocks = (l.Filters + block - 1) / block, rows = l.Depth.Output * l.Height.Output;
+        float* packed = stackalloc float[blocks * block * l.ColumnRows];
+        Pack(l, w, block, packed);
+        Vector512<float>* masks = stackalloc Vector512<float>[2 * l.Width.Kernel];
+        int* lists = stackalloc int[3 * rows * l.ColumnRows];
+        int* counts = stackalloc int[rows];
+        int* pairs = stackalloc int[rows];
+        var job = new Job
+        {
+            Layout = l,
+            X = x,
+            Y = y,
+            Packed = packed,
+            Block = block,
+            Masks = masks,
+            Offsets = lists,
+            Taps = lists + rows * l.ColumnRows,
+            MaskAt = lists + 2 * rows * l.ColumnRows,
+            Counts = counts,
+            PairDelta = pairs,
+        };
+        Plan(ref job);
+        WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
+    }
+
+    /// <summary>Filters per register block: 6 for rows of two vectors, 8 for one.</summary>
+    private static int Block(in ConvolutionLayout l) => l.Width.Output > 16 ? 6 : 8;
+
+    /// <summary>
+    /// packed[b][p][f] = w[b·block + f][p]: per block of filters, tap-major; filters past the last
+    /// repeat it (their sums are computed and dropped).
+    /// </summary>
+    private static void Pack(in ConvolutionLayout l, float* w, int block, float* packed)
+    {
+        int taps = l.ColumnRows;
+        for (int b = 0; b * block < l.Filters; b++)
+        {
+            for (int p = 0; p < taps; p++)
+            {
+                for (int f = 0; f < block; f++)
+                {
+                    int filter = Math.Min(b * block + f, l.Filters - 1);
+                    packed[((long)b * taps + p) * block + f] = w[(long)filter * taps + p];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lane masks (per tap column kw: the lanes whose input column ow + offset lies inside the
+    /// row, first and second vector) and, per output row, its taps inside the input in (channel,
+    /// depth, row, column) order: input offset from the sample, packed-weight offset, mask index.
+    /// </summary>
+    private static void Plan(ref Job job)
+    {
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        ConvolutionAxis da = l.Depth, ha = l.Height, wa = l.Width;
+        Vector512<int> lanes = Vector512<int>.Indices, high = lanes + Vector512.Create(16);
+        job.Store0 = Im2ColMasked.Between(lanes, 0, wa.Output);
+        job.Store1 = Im2ColMasked.Between(high, 0, wa.Output);
+        for (int kw = 0; kw < wa.Kernel; kw++)
+        {
+            int offset = kw * wa.Dilation - wa.Pad;
+            job.Masks[2 * kw] = Im2ColMasked.Between(lanes, -offset, wa.Input - offset) & job.Store0;
+            job.Masks[2 * kw + 1] = Im2ColMasked.Between(high, -offset, wa.Input - offset) & job.Store1;
+        }
+        for (int od = 0, r = 0; od < da.Output; od++)
+        {
+            for (int oh = 0; oh < ha.Output; oh++, r++)
+            {
+                int count = 0, at = r * l.ColumnRows;
+                for (int c = 0; c < l.Channels; c++)
+                {
+                    for (int kd = 0; kd < da.Kernel; kd++)
+                    {
+                        int id = od * da.Stride - da.Pad + kd * da.Dilation;
+                        for (int kh = 0; kh < ha.Kernel; kh++)
+                        {
+                            int ih = oh * ha.Stride - ha.Pad + kh * ha.Dilation;
+                            if ((uint)id >= (uint)da.Input || (uint)ih >= (uint)ha.Input)
+                            {
+                                continue;
+                            }
+                            int row = c * l.InputSize + (id * ha.Input + ih) * wa.Input;
+                            int p = ((c * da.Kernel + kd) * ha.Kernel + kh) * wa.Kernel;
+                            for (int kw = 0; kw < wa.Kernel; kw++, count++)
+                            {
+                                job.Offsets[at + count] = row + kw * wa.Dilation - wa.Pad;
+                                job.Taps[at + count] = (p + kw) * job.Block;
+                                job.MaskAt[at + count] = 2 * kw;
+                            }
+                        }
+                    }
+                }
+                job.Counts[r] = count;
+            }
+        }
+        // Rows r and r + 1 pair up (one-vector rows only) when r + 1's list is r's moved down by one
+        // fixed distance: interior rows, whose windows lie wholly inside the input along the height.
+        int rows = da.Output * ha.Output;
+        for (int r = 0; r + 1 < rows; r++)
+        {
+            int at = r * l.ColumnRows, next = at + l.ColumnRows, count = job.Counts[r];
+            bool same = job.Block == 8 && count > 0 && job.Counts[r + 1] == count;
+            int delta = same ? job.Offsets[next] - job.Offsets[at] : 0;
+            for (int i = 0; same && i < count; i++)
+            {
+                same = job.Taps[next + i] == job.Taps[at + i] && job.Offsets[next + i] - job.Offsets[at + i] == delta;
+            }
+            job.PairDelta[r] = same ? delta : 0;
+        }
+        if (rows > 0)
+        {
+            job.PairDelta[rows - 1] = 0;
+        }
+    }
+
+    private struct Job
+    {
+        public ConvolutionLayout Layout;
+        public float* X, Packed, Y;
+        public int Block;
+        public Vector512<float> Store0, Store1;
+        public Vector512<float>* Masks;
+        public int* Offsets, Taps, MaskAt, Counts; // per output row: ColumnRows slots each, Counts[r] used
+        public int* PairDelta; // per output row: offset from its taps to row r + 1's when they pair, else 0
+    }
+
+    private static void Sample(void* state, int n, int worker)
+    {
+        ref Job job = ref *(Job*)state;
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        float* x = job.X + (long)n * l.Channels * l.InputSize, y = job.Y + (long)n * l.Filters * l.OutputSize;
+        int taps = l.ColumnRows, outputs = l.OutputSize, rows = l.Depth.Output * l.Height.Output, width = l.Width.Output;
+        for (int r = 0; r < rows; r++)
+        {
+            int at = r * taps;
+            float* o = y + (long)r * width;
+            if (job.PairDelta[r] != 0)
+            {
+                for (int f = 0; f < l.Filters; f += 8)
+                {
+                    Rows8x1x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, job.PairDelta[r], x, job.Packed + (long)f * taps, job.Masks,
+                        o + (long)f * outputs, outputs, width, Math.Min(8, l.Filters - f), job.Store0);
+                }
+                r++;
+                continue;
+            }
+            for (int f = 0; f < l.Filters; f += job.Block)
+            {
+                float* wb = job.Packed + (long)f * taps;
+                if (job.Block == 6)
+                {
+                    Row6x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
+                        o + (long)f * outputs, outputs, Math.Min(6, l.Filters - f), job.Store0, job.Store1);
+                }
+                else
+                {
+                    Row8x1(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
+                        o + (long)f * outputs, outputs, Math.Min(8, l.Filters - f), job.Store0);
+                }
+            }
+        }
+    }
+
+    // Six filters × two vectors (rows 17–32 wide): 12 accumulators; filters past `filters` are not stored.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row6x2(int count, int* offsets, int* taps, int* maskAt, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
+        Vector512<float> store0, Vector512<float> store1)
+    {
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
+        Vector512<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+        for (int i = 0; i < count; i++)
+        {
+            float* src = x + offsets[i], wp = w + taps[i];
+            Vector512<float>* m = masks + maskAt[i];
+            Vector512<float> v0 = Avx512F.MaskLoad(src, m[0], Vector512<float>.Zero);
+            Vector512<float> v1 = Avx512F.MaskLoad(src + 16, m[1], Vector512<float>.Zero);
+            Vector512<float> s = Vector512.Create(wp[0]);
+            a00 = Vector512.FusedMultiplyAdd(s, v0, a00); a01 = Vector512.FusedMultiplyAdd(s, v1, a01);
+            s = Vector512.Create(wp[1]);
+            a10 = Vector512.FusedMultiplyAdd(s, v0, a10); a11 = Vector512.FusedMultiplyAdd(s, v1, a11);
+            s = Vector512.Create(wp[2]);
+            a20 = Vector512.FusedMultiplyAdd(s, v0, a20); a21 = Vector512.FusedMultiplyAdd(s, v1, a21);
+            s = Vector512.Create(wp[3]);
+            a30 = Vector512.FusedMultiplyAdd(s, v0, a30); a31 = Vector512.FusedMultiplyAdd(s, v1, a31);
+            s = Vector512.Create(wp[4]);
+            a40 = Vector512.FusedMultiplyAdd(s, v0, a40); a41 = Vector512.FusedMultiplyAdd(s, v1, a41);
+            s = Vector512.Create(wp[5]);
+            a50 = Vector512.FusedMultiplyAdd(s, v0, a50); a51 = Vector512.FusedMultiplyAdd(s, v1, a51);
+        }
+        Put2(y, a00, a01, store0, store1);
+        if (filters > 1) { Put2(y + stride, a10, a11, store0, store1); }
+        if (filters > 2) { Put2(y + 2 * stride, a20, a21, store0, store1); }
+        if (filters > 3) { Put2(y + 3 * stride, a30, a31, store0, store1); }
+        if (filters > 4) { Put2(y + 4 * stride, a40, a41, store0, store1); }
+        if (filters > 5) { Put2(y + 5 * stride, a50, a51, store0, store1); }
+    }
+
+    // Eight filters × one vector (rows up to 16 wide): 8 accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row8x1(int count, int* offsets, int* taps, int* maskAt, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
+        Vector512<float> store0)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int i = 0; i < count; i++)
+        {
+            float* wp = w + taps[i];
+            Vector512<float> v = Avx512F.MaskLoad(x + offsets[i], masks[maskAt[i]], Vector512<float>.Zero);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[0]), v, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[1]), v, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[2]), v, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[3]), v, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[4]), v, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[5]), v, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[6]), v, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[7]), v, a7);
+        }
+        Avx512F.MaskStore(y, store0, a0);
+        if (filters > 1) { Avx512F.MaskStore(y + stride, store0, a1); }
+        if (filters > 2) { Avx512F.MaskStore(y + 2 * stride, store0, a2); }
+        if (filters > 3) { Avx512F.MaskStore(y + 3 * stride, store0, a3); }
+        if (filters > 4) { Avx512F.MaskStore(y + 4 * stride, store0, a4); }
+        if (filters > 5) { Avx512F.MaskStore(y + 5 * stride, store0, a5); }
+        if (filters > 6) { Avx512F.MaskStore(y + 6 * stride, store0, a6); }
+        if (filters > 7) { Avx512F.MaskStore(y + 7 * stride, store0, a7); }
+    }
+
+    // Eight filters × one vector × two output rows whose tap lists differ by `delta` input elements:
+    // 16 accumulators, each broadcast weight used twice.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8x1x2(int count, int* offsets, int* taps, int* maskAt, int delta, float* x, float* w, Vector512<float>* masks,
+        float* y, int stride, int width, int filters, Vector512<float> store0)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        for (int i = 0; i < count; i++)
+        {
+            float* wp = w + taps[i], src = x + offsets[i];
+            Vector512<float> m = masks[maskAt[i]];
+            Vector512<float> u = Avx512F.MaskLoad(src, m, Vector512<float>.Zero), v = Avx512F.MaskLoad(src + delta, m, Vector512<float>.Zero);
+            Vector512<float> s = Vector512.Create(wp[0]);
+            a0 = Vector512.FusedMultiplyAdd(s, u, a0); b0 = Vector512.FusedMultiplyAdd(s, v, b0);
+            s = Vector512.Create(wp[1]);
+            a1 = Vector512.FusedMultiplyAdd(s, u, a1); b1 = Vector512.FusedMultiplyAdd(s, v, b1);
+            s = Vector512.Create(wp[2]);
+            a2 = Vector512.FusedMultiplyAdd(s, u, a2); b2 = Vector512.FusedMultiplyAdd(s, v, b2);
+            s = Vector512.Create(wp[3]);
+            a3 = Vector512.FusedMultiplyAdd(s, u, a3); b3 = Vector512.FusedMultiplyAdd(s, v, b3);
+            s = Vector512.Create(wp[4]);
+            a4 = Vector512.FusedMultiplyAdd(s, u, a4); b4 = Vector512.FusedMultiplyAdd(s, v, b4);
+            s = Vector512.Create(wp[5]);
+            a5 = Vector512.FusedMultiplyAdd(s, u, a5); b5 = Vector512.FusedMultiplyAdd(s, v, b5);
+            s = Vector512.Create(wp[6]);
+            a6 = Vector512.FusedMultiplyAdd(s, u, a6); b6 = Vector512.FusedMultiplyAdd(s, v, b6);
+            s = Vector512.Create(wp[7]);
+            a7 = Vector512.FusedMultiplyAdd(s, u, a7); b7 = Vector512.FusedMultiplyAdd(s, v, b7);
+        }
+        Put1x2(y, width, a0, b0, store0);
+        if (filters > 1) { Put1x2(y + stride, width, a1, b1, store0); }
+        if (filters > 2) { Put1x2(y + 2 * stride, width, a2, b2, store0); }
+        if (filters > 3) { Put1x2(y + 3 * stride, width, a3, b3, store0); }
+        if (filters > 4) { Put1x2(y + 4 * stride, width, a4, b4, store0); }
+        if (filters > 5) { Put1x2(y + 5 * stride, width, a5, b5, store0); }
+        if (filters > 6) { Put1x2(y + 6 * stride, width, a6, b6, store0); }
+        if (filters > 7) { Put1x2(y + 7 * stride, width, a7, b7, store0); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put1x2(float* o, int width, Vector512<float> upper, Vector512<float> lower, Vector512<float> store0)
+    {
+        Avx512F.MaskStore(o, store0, upper);
+        Avx512F.MaskStore(o + width, store0, lower);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put2(float* o, Vector512<float> first, Vector512<float> second, Vector512<float> store0, Vector512<float> store1)
+    {
+        Avx512F.MaskStore(o, store0, first);
+        Avx512F.MaskStore(o + 16, store1, second);
+    }
+}
