@@ -14,13 +14,19 @@ namespace Engine.Backend.OpenBlas;
 /// Results are bit-for-bit those of the plain path: taps are visited in its scan order (depth, row,
 /// column) with its first-maximum rule as lane masks, sums start at zero and add in the same order,
 /// and max backward adds dy into dx output by output in the same order (overlapping windows).
+/// The kernels skip tiered compilation (AggressiveOptimization): a layer calls them once per step,
+/// so tier 0's uninlined vector calls would otherwise run for the first 30 steps.
 /// Average backward is vectorised for column stride 1 only, visiting a row's taps from the last
 /// column to the first so every dx element still receives its shares in output order.
 /// </remarks>
 internal static unsafe class PoolSimd
 {
-    /// <summary>Vector width in bits: the widest the CPU runs natively.</summary>
-    public static int Bits { get; } = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+    /// <summary>
+    /// Vector width in bits: the widest the CPU runs natively, or 0 (off: the plain path does every
+    /// window) — overridable with <c>ENGINE_POOL_SIMD=off|128|256|512</c> to measure the variants
+    /// against each other in one build.
+    /// </summary>
+    public static int Bits { get; } = SmallGemm.ChooseBits(Environment.GetEnvironmentVariable("ENGINE_POOL_SIMD"));
 
     [ThreadStatic] private static float[]? t_phases;
     [ThreadStatic] private static int[]? t_positions;
@@ -37,9 +43,13 @@ internal static unsafe class PoolSimd
         {
             Forward<Pool256, Vector256<float>, Vector256<int>>(p, max, includePad, x, y, first, end);
         }
-        else
+        else if (Bits > 0)
         {
             Forward<Pool128, Vector128<float>, Vector128<int>>(p, max, includePad, x, y, first, end);
+        }
+        else
+        {
+            PlainRows(p, max, includePad, x, y, first, end);
         }
     }
 
@@ -55,13 +65,18 @@ internal static unsafe class PoolSimd
         {
             Backward<Pool256, Vector256<float>, Vector256<int>>(p, max, includePad, x, dy, dx, first, end);
         }
-        else
+        else if (Bits > 0)
         {
             Backward<Pool128, Vector128<float>, Vector128<int>>(p, max, includePad, x, dy, dx, first, end);
+        }
+        else
+        {
+            PlainRowsBackward(p, max, includePad, x, dy, dx, first, end);
         }
     }
 
     /// <summary>Forward at one width (tests run every width against the plain path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Forward<TOps, TF, TI>(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
@@ -134,6 +149,7 @@ internal static unsafe class PoolSimd
     }
 
     /// <summary>Backward at one width; dx of planes [first, end) is overwritten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Backward<TOps, TF, TI>(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
@@ -220,6 +236,7 @@ internal static unsafe class PoolSimd
     }
 
     /// <summary>The plane position of each output column's first maximum in one output row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxRowPositions<TOps, TF, TI>(in PoolPlan p, float* xp, float* source, int rowStride, int* taps,
         int d0, int d1, int h0, int h1, int lo, int count, int* positions)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
@@ -301,6 +318,7 @@ internal static unsafe class PoolSimd
     private static int RowAt(in PoolPlan p, int d, int h, int rowStride) => ((d * p.InH) + h) * rowStride;
 
     /// <summary>Copies a plane into its column phases (row by row: phase 0, phase 1, …).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* SplitPhases<TOps, TF, TI>(in PoolPlan p, float* xp, float* phases, int rowStride, int phaseLength)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
@@ -325,6 +343,7 @@ internal static unsafe class PoolSimd
     }
 
     /// <summary>Means of whole planes, summed in element order as the plain path does, four planes side by side.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WholePlaneAverage(in PoolPlan p, float* x, float* y, int first, int end)
     {
         int n = p.InVolume;
@@ -359,6 +378,7 @@ internal static unsafe class PoolSimd
     }
 
     /// <summary>Every element of a plane gets its plane's share (0 + share, as the plain path's cleared dx gives).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WholePlaneAverageBackward(in PoolPlan p, float* dy, float* dx, int first, int end)
     {
         float volume = p.InVolume;
