@@ -20,8 +20,19 @@ internal static class NormalizationKernels
     {
         var job = new BatchNormJob
         {
-            Type = type, Layout = layout, X = x, Gamma = gamma, Beta = beta, RunningMean = runningMean, RunningVariance = runningVariance,
-            SavedMean = savedMean, SavedInvStd = savedInvStd, Y = y, Epsilon = epsilon, Momentum = momentum, Training = training,
+            Type = type,
+            Layout = layout,
+            X = x,
+            Gamma = gamma,
+            Beta = beta,
+            RunningMean = runningMean,
+            RunningVariance = runningVariance,
+            SavedMean = savedMean,
+            SavedInvStd = savedInvStd,
+            Y = y,
+            Epsilon = epsilon,
+            Momentum = momentum,
+            Training = training,
         };
         job.Run(&BatchNormForwardPart);
     }
@@ -32,8 +43,16 @@ internal static class NormalizationKernels
     {
         var job = new BatchNormJob
         {
-            Type = type, Layout = layout, X = x, Dy = dy, Gamma = gamma, SavedMean = savedMean, SavedInvStd = savedInvStd,
-            Dx = dx, DGamma = dGamma, DBeta = dBeta,
+            Type = type,
+            Layout = layout,
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            SavedMean = savedMean,
+            SavedInvStd = savedInvStd,
+            Dx = dx,
+            DGamma = dGamma,
+            DBeta = dBeta,
         };
         job.Run(&BatchNormBackwardPart);
     }
