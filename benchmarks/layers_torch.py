@@ -22,7 +22,13 @@ CASES = [
     ("conv (8,3,224,224)->64@7x7 s2 p3", (8, 3, 224, 224), lambda: torch.nn.Conv2d(3, 64, 7, 2, 3)),
     ("conv (16,128,28,28)->128@3x3 s1 p1", (16, 128, 28, 28), lambda: torch.nn.Conv2d(128, 128, 3, 1, 1)),
     ("max-pool 2x2 s2 (32,64,56,56)", (32, 64, 56, 56), lambda: torch.nn.MaxPool2d(2)),
+    ("max-pool 3x3 s2 p1 (16,64,112,112)", (16, 64, 112, 112), lambda: torch.nn.MaxPool2d(3, 2, 1)),
+    ("max-pool 3x3 s1 p1 (32,192,28,28)", (32, 192, 28, 28), lambda: torch.nn.MaxPool2d(3, 1, 1)),
+    ("avg-pool 3x3 s1 p1 (32,192,28,28)", (32, 192, 28, 28), lambda: torch.nn.AvgPool2d(3, 1, 1, count_include_pad=False)),
+    ("global avg-pool (32,512,7,7)", (32, 512, 7, 7), lambda: torch.nn.AdaptiveAvgPool2d(1)),
     ("batch norm (32,64,56,56)", (32, 64, 56, 56), lambda: torch.nn.BatchNorm2d(64)),
+    ("relu (32,64,56,56)", (32, 64, 56, 56), lambda: torch.nn.ReLU()),
+    ("dense (128,512)->1000", (128, 512), lambda: torch.nn.Linear(512, 1000)),
 ]
 
 

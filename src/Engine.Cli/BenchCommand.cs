@@ -54,8 +54,24 @@ internal static class BenchCommand
         // Pool: forward reads x, writes y (¼); backward reads dy (¼) and x, writes dx.
         yield return new Case("max-pool 2x2 s2 (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("max_pool2d", new JsonObject { ["pool"] = 2 }), 0,
             4 * elements * (1.25 + 2.25));
+        // Other windows: forward reads x and writes y; backward reads dy (and x for max), writes dx.
+        static Case Pool(string kind, int n, int c, int h, int w, int r, int s, int p, bool readsX)
+        {
+            int oh = (h + 2 * p - r) / s + 1, ow = (w + 2 * p - r) / s + 1;
+            double input = (double)n * c * h * w, output = (double)n * c * oh * ow;
+            var args = new JsonObject { ["pool"] = r, ["stride"] = s, ["padding"] = p };
+            return new Case($"{kind}-pool {r}x{r} s{s} p{p} ({n},{c},{h},{w})", n, new Shape(c, h, w), new LayerSpec($"{kind}_pool2d", args), 0,
+                4 * (input + output + output + input + (readsX ? input : 0)));
+        }
+        yield return Pool("max", 16, 64, 112, 112, 3, 2, 1, readsX: true);
+        yield return Pool("max", 32, 192, 28, 28, 3, 1, 1, readsX: true);
+        yield return Pool("avg", 32, 192, 28, 28, 3, 1, 1, readsX: false);
+        yield return new Case("global avg-pool (32,512,7,7)", 32, new Shape(512, 7, 7), new LayerSpec("global_avg_pool"), 0, 4 * 32.0 * 512 * 49 * 2);
         // Batch norm: forward reads x, writes y; backward reads dy and x, writes dx.
         yield return new Case("batch norm (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("batch_norm"), 0, 4 * elements * 5);
+        // ReLU: forward reads x, writes y; backward reads dy and y, writes dx.
+        yield return new Case("relu (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("relu"), 0, 4 * elements * 5);
+        yield return new Case("dense (128,512)->1000", 128, new Shape(512), new LayerSpec("dense", new JsonObject { ["units"] = 1000 }), 2.0 * 128 * 512 * 1000);
     }
 
     private static int RunLayers(ParseResult result, TextWriter output)

@@ -27,15 +27,15 @@ internal static class BenchTrainCommand
     private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (sequential models only)" };
-
-    /// <summary>Distinct batches held on the backend; the timed steps cycle through them.</summary>
-    private const int HeldBatches = 32;
+    private static readonly Option<int?> Warmup = new("--warmup") { Description = "Untimed training steps first (default: half of --steps, at least 50)" };
+    private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape for --dataset synthetic, e.g. 3x32x32 (default: the model's own)" };
+    private static readonly Option<int> Held = new("--held") { Description = "Distinct batches held on the backend; the timed steps cycle through them (fewer keeps peak memory closer to the model's own)", DefaultValueFactory = _ => 32 };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("train", "Time training steps and inference of a model on real batches")
         {
-            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers,
+            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, Warmup, Held, Input,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -47,6 +47,8 @@ internal static class BenchTrainCommand
         int inferenceBatch = Positive(result.GetValue(InferenceBatch), "--inference-batch");
         int steps = Positive(result.GetValue(Steps), "--steps");
         int rounds = Positive(result.GetValue(Rounds), "--repeat");
+        int held = Positive(result.GetValue(Held), "--held");
+        int warmup = result.GetValue(Warmup) is int w ? Positive(w, "--warmup") : Math.Max(steps / 2, 50);
         string datasetName = result.GetValue(Dataset)!;
         string dataFolder = result.GetValue(Data) ?? Path.Combine("data", datasetName);
 
@@ -62,9 +64,10 @@ internal static class BenchTrainCommand
         ModelSpec spec = ResolveModel(host, modelName);
         bool synthetic = datasetName == "synthetic";
         ImageDataset? loaded = synthetic ? null : host.LoadDataset(datasetName, dataFolder).Train;
-        Shape sampleShape = loaded?.SampleShape ?? SyntheticInput(host, modelName);
+        string? input = result.GetValue(Input);
+        Shape sampleShape = loaded?.SampleShape ?? (input is null ? SyntheticInput(host, modelName) : SummaryCommand.ParseShape(input));
         using Network network = host.BuildNetwork(spec, backend, sampleShape, seed: 1);
-        ImageDataset train = loaded ?? new SyntheticImages(sampleShape, network.OutputShape[0], Math.Max(batch, inferenceBatch) * HeldBatches);
+        ImageDataset train = loaded ?? new SyntheticImages(sampleShape, network.OutputShape[0], Math.Max(batch, inferenceBatch) * held);
         using ILoss loss = host.CreateLoss();
         using IOptimizer optimizer = host.CreateOptimizer("sgd", new JsonObject { ["lr"] = result.GetValue(LearningRate) });
 
@@ -72,8 +75,8 @@ internal static class BenchTrainCommand
         output.WriteLine($"env       OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}, OPENBLAS_NUM_THREADS={Environment.GetEnvironmentVariable("OPENBLAS_NUM_THREADS") ?? "(unset)"}, {Environment.ProcessorCount} logical CPUs");
         output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters");
 
-        using var trainBatches = new BenchBatches(backend, train, batch, HeldBatches);
-        using var inferenceBatches = new BenchBatches(backend, train, inferenceBatch, 4);
+        using var trainBatches = new BenchBatches(backend, train, batch, held);
+        using var inferenceBatches = new BenchBatches(backend, train, inferenceBatch, Math.Min(4, held));
         using var statistics = new TrainingStatistics(backend);
         int stepsPerEpoch = (train.Count + batch - 1) / batch;
         var cadence = new ReportCadence(TrainingRun.ProgressInterval(stepsPerEpoch), new TrainingOptions().ProgressMinInterval);
@@ -106,7 +109,7 @@ internal static class BenchTrainCommand
         void InferenceStep(int i) => network.Forward(inferenceBatches[i].Inputs, training: false);
 
         // Warm-up: JIT (tiered compilation reaches its optimised code after some calls), workspace growth, thread start.
-        Loop(TrainStep, Math.Max(steps / 2, 50), backend);
+        Loop(TrainStep, warmup, backend);
         Loop(InferenceStep, 20, backend);
 
         // Device memory (GPU backends): what the allocator holds after warm-up, to compare with the end.
@@ -136,7 +139,7 @@ internal static class BenchTrainCommand
         float[] lossValue = new float[1];
         backend.CopyToHost<float>(loss.Compute(network.Forward(trainBatches[0].Inputs, true), trainBatches[0].Labels).Value, lossValue);
 
-        output.WriteLine(FormattableString.Invariant($"training  batch {batch}: {Median(trainRates):F0} images/s median, {trainRates.Max():F0} best of {rounds} rounds of {steps} steps (loss after {steps / 2 + rounds * steps} steps {lossValue[0]:F4})"));
+        output.WriteLine(FormattableString.Invariant($"training  batch {batch}: {Median(trainRates):F0} images/s median, {trainRates.Max():F0} best of {rounds} rounds of {steps} steps (loss after {warmup + rounds * steps} steps {lossValue[0]:F4})"));
         output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
         output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
         output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps, each round's closing synchronisation left out; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
@@ -148,6 +151,10 @@ internal static class BenchTrainCommand
         {
             const double MiB = 1 << 20;
             output.WriteLine(FormattableString.Invariant($"device    memory in use {warm.InUse / MiB:F1} MiB after warm-up, {memory.BytesInUse / MiB:F1} MiB after {rounds * steps} more training steps; peak {memory.PeakBytesInUse / MiB:F1} MiB; reserved {warm.Reserved / MiB:F1} → {memory.BytesReserved / MiB:F1} MiB; device allocations during the timed rounds {memory.DeviceAllocations - warm.Allocations}"));
+        }
+        if (PeakResidentMiB() is double peak)
+        {
+            output.WriteLine(FormattableString.Invariant($"memory    peak resident set {peak:F0} MiB (VmHWM: the whole process, held batches included)"));
         }
         output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0} host_syncs_per_step={syncsPerStep:F4}"));
 
@@ -162,7 +169,7 @@ internal static class BenchTrainCommand
     /// <summary>The default input of a registered model (the zoo's ImageNet models: 3×224×224).</summary>
     private static Shape SyntheticInput(EngineHost host, string modelName) =>
         host.Catalog.Models.FirstOrDefault(m => string.Equals(m.Name, modelName, StringComparison.OrdinalIgnoreCase))?.DefaultInput
-        ?? throw new ConfigurationException($"--dataset synthetic: model '{modelName}' has no default input size (the zoo's models have one; give a data set for the others)");
+        ?? throw new ConfigurationException($"--dataset synthetic: model '{modelName}' has no default input size (give --input, e.g. 3x32x32, or a data set)");
 
     private static ModelSpec ResolveModel(EngineHost host, string name)
     {
@@ -195,6 +202,14 @@ internal static class BenchTrainCommand
         BackendDecorator decorator => DeviceMemory(decorator.Inner),
         _ => null,
     };
+
+    /// <summary>The process's peak resident set (Linux /proc/self/status VmHWM), or null elsewhere.</summary>
+    private static double? PeakResidentMiB()
+    {
+        const string status = "/proc/self/status";
+        string? line = File.Exists(status) ? File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)) : null;
+        return line is not null && long.TryParse(line["VmHWM:".Length..].Trim().Split(' ')[0], out long kib) ? kib / 1024.0 : null;
+    }
 
     private static double Median(double[] values)
     {

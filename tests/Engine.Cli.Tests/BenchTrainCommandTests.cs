@@ -38,8 +38,25 @@ public sealed partial class BenchTrainCommandTests
     {
         var (code, _, error) = CliRunner.Run("bench", "train", "--model", "lenet5", "--dataset", "synthetic");
         Assert.Equal(1, code);
-        Assert.Equal("error: --dataset synthetic: model 'lenet5' has no default input size (the zoo's models have one; give a data set for the others)", error.TrimEnd());
+        Assert.Equal("error: --dataset synthetic: model 'lenet5' has no default input size (give --input, e.g. 3x32x32, or a data set)", error.TrimEnd());
     }
+
+    [Fact]
+    public void SyntheticDataTakesAnInputShapeAWarmUpAndFewHeldBatchesAndReportsPeakMemory()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "train", "--model", "lenet5", "--dataset", "synthetic", "--input", "1x28x28",
+            "--batch", "4", "--steps", "3", "--repeat", "2", "--warmup", "1", "--held", "2", "--inference-batch", "4");
+        Assert.True(code == 0, error);
+        // 1 warm-up step, then 2 rounds of 3.
+        Assert.Contains("(loss after 7 steps ", output);
+        Match peak = PeakLine().Match(output);
+        Assert.True(peak.Success, output);
+        // A .NET process with the plugins loaded holds tens of MiB at least, and LeNet-5 at batch 4 far less than a GiB.
+        Assert.InRange(int.Parse(peak.Groups[1].Value, CultureInfo.InvariantCulture), 20, 1024);
+    }
+
+    [GeneratedRegex(@"memory    peak resident set (\d+) MiB")]
+    private static partial Regex PeakLine();
 
     [GeneratedRegex(@"result    train_images_per_s=\d+ .* host_syncs_per_step=(\d+\.\d{4})\r?\n")]
     private static partial Regex ResultLine();

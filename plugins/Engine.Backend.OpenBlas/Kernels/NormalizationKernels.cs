@@ -9,45 +9,118 @@ namespace Engine.Backend.OpenBlas;
 /// elements; a channel's statistics run over its N planes. Sums are accumulated in double for both
 /// data types, the variance in a second pass over (x − mean)² so it does not cancel, and the
 /// per-element work is one vectorised multiply-add per plane.
+/// Channels are split over the worker pool.
 /// LRN is computed a whole spatial plane at a time, so that every step is a vectorised span operation.
 /// </summary>
 internal static class NormalizationKernels
 {
     /// <summary>Batch normalisation forward (training: batch statistics, saved and folded into the running ones).</summary>
-    public static void BatchNormForward(DataType type, in ChannelPlanes layout, nint x, nint gamma, nint beta, nint runningMean, nint runningVariance,
+    public static unsafe void BatchNormForward(DataType type, in ChannelPlanes layout, nint x, nint gamma, nint beta, nint runningMean, nint runningVariance,
         nint savedMean, nint savedInvStd, nint y, double epsilon, double momentum, bool training)
     {
-        int n = layout.Batch * layout.Channels * layout.Spatial, c = layout.Channels;
-        if (type == DataType.Float32)
+        var job = new BatchNormJob
         {
-            BatchNormForwardKernel(layout, NativeSpan.Of<float>(x, n), NativeSpan.Of<float>(gamma, c), NativeSpan.Of<float>(beta, c),
-                NativeSpan.Of<float>(runningMean, c), NativeSpan.Of<float>(runningVariance, c), NativeSpan.Of<float>(savedMean, c), NativeSpan.Of<float>(savedInvStd, c),
-                NativeSpan.Of<float>(y, n), epsilon, momentum, training);
-        }
-        else
-        {
-            BatchNormForwardKernel(layout, NativeSpan.Of<double>(x, n), NativeSpan.Of<double>(gamma, c), NativeSpan.Of<double>(beta, c),
-                NativeSpan.Of<double>(runningMean, c), NativeSpan.Of<double>(runningVariance, c), NativeSpan.Of<double>(savedMean, c), NativeSpan.Of<double>(savedInvStd, c),
-                NativeSpan.Of<double>(y, n), epsilon, momentum, training);
-        }
+            Type = type,
+            Layout = layout,
+            X = x,
+            Gamma = gamma,
+            Beta = beta,
+            RunningMean = runningMean,
+            RunningVariance = runningVariance,
+            SavedMean = savedMean,
+            SavedInvStd = savedInvStd,
+            Y = y,
+            Epsilon = epsilon,
+            Momentum = momentum,
+            Training = training,
+        };
+        job.Run(&BatchNormForwardPart);
     }
 
     /// <summary>dx, dγ, dβ of training-mode batch normalisation from the saved statistics.</summary>
-    public static void BatchNormBackward(DataType type, in ChannelPlanes layout, nint x, nint dy, nint gamma, nint savedMean, nint savedInvStd,
+    public static unsafe void BatchNormBackward(DataType type, in ChannelPlanes layout, nint x, nint dy, nint gamma, nint savedMean, nint savedInvStd,
         nint dx, nint dGamma, nint dBeta)
     {
-        int n = layout.Batch * layout.Channels * layout.Spatial, c = layout.Channels;
-        if (type == DataType.Float32)
+        var job = new BatchNormJob
         {
-            BatchNormBackwardKernel(layout, NativeSpan.Of<float>(x, n), NativeSpan.Of<float>(dy, n), NativeSpan.Of<float>(gamma, c),
-                NativeSpan.Of<float>(savedMean, c), NativeSpan.Of<float>(savedInvStd, c), NativeSpan.Of<float>(dx, n),
-                NativeSpan.Of<float>(dGamma, c), NativeSpan.Of<float>(dBeta, c));
+            Type = type,
+            Layout = layout,
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            SavedMean = savedMean,
+            SavedInvStd = savedInvStd,
+            Dx = dx,
+            DGamma = dGamma,
+            DBeta = dBeta,
+        };
+        job.Run(&BatchNormBackwardPart);
+    }
+
+    /// <summary>
+    /// A batch-norm call's operands, cut into channel ranges for the <see cref="WorkerPool"/>: every
+    /// channel's statistics and outputs depend on that channel alone, so the result does not depend
+    /// on the cut (bit for bit at any thread count).
+    /// </summary>
+    private unsafe struct BatchNormJob
+    {
+        public DataType Type;
+        public ChannelPlanes Layout;
+        public nint X, Dy, Gamma, Beta, RunningMean, RunningVariance, SavedMean, SavedInvStd, Y, Dx, DGamma, DBeta;
+        public double Epsilon, Momentum;
+        public bool Training;
+        public int Parts;
+
+        public void Run(delegate* managed<void*, int, int, void> part)
+        {
+            long elements = (long)Layout.Batch * Layout.Channels * Layout.Spatial;
+            Parts = Math.Max(1, Math.Min(ParallelSplit.Parts(elements), Layout.Channels));
+            fixed (BatchNormJob* state = &this)
+            {
+                WorkerPool.For(Parts, Parts, part, state);
+            }
+        }
+
+        public readonly (int First, int End) Channels(int part) => ParallelSplit.Range(part, Parts, Layout.Channels, 1);
+    }
+
+    private static unsafe void BatchNormForwardPart(void* state, int part, int worker)
+    {
+        ref BatchNormJob j = ref *(BatchNormJob*)state;
+        ChannelPlanes layout = j.Layout;
+        int n = layout.Batch * layout.Channels * layout.Spatial, c = layout.Channels;
+        (int first, int end) = j.Channels(part);
+        if (j.Type == DataType.Float32)
+        {
+            BatchNormForwardKernel(layout, first, end, NativeSpan.Of<float>(j.X, n), NativeSpan.Of<float>(j.Gamma, c), NativeSpan.Of<float>(j.Beta, c),
+                NativeSpan.Of<float>(j.RunningMean, c), NativeSpan.Of<float>(j.RunningVariance, c), NativeSpan.Of<float>(j.SavedMean, c), NativeSpan.Of<float>(j.SavedInvStd, c),
+                NativeSpan.Of<float>(j.Y, n), j.Epsilon, j.Momentum, j.Training);
         }
         else
         {
-            BatchNormBackwardKernel(layout, NativeSpan.Of<double>(x, n), NativeSpan.Of<double>(dy, n), NativeSpan.Of<double>(gamma, c),
-                NativeSpan.Of<double>(savedMean, c), NativeSpan.Of<double>(savedInvStd, c), NativeSpan.Of<double>(dx, n),
-                NativeSpan.Of<double>(dGamma, c), NativeSpan.Of<double>(dBeta, c));
+            BatchNormForwardKernel(layout, first, end, NativeSpan.Of<double>(j.X, n), NativeSpan.Of<double>(j.Gamma, c), NativeSpan.Of<double>(j.Beta, c),
+                NativeSpan.Of<double>(j.RunningMean, c), NativeSpan.Of<double>(j.RunningVariance, c), NativeSpan.Of<double>(j.SavedMean, c), NativeSpan.Of<double>(j.SavedInvStd, c),
+                NativeSpan.Of<double>(j.Y, n), j.Epsilon, j.Momentum, j.Training);
+        }
+    }
+
+    private static unsafe void BatchNormBackwardPart(void* state, int part, int worker)
+    {
+        ref BatchNormJob j = ref *(BatchNormJob*)state;
+        ChannelPlanes layout = j.Layout;
+        int n = layout.Batch * layout.Channels * layout.Spatial, c = layout.Channels;
+        (int first, int end) = j.Channels(part);
+        if (j.Type == DataType.Float32)
+        {
+            BatchNormBackwardKernel(layout, first, end, NativeSpan.Of<float>(j.X, n), NativeSpan.Of<float>(j.Dy, n), NativeSpan.Of<float>(j.Gamma, c),
+                NativeSpan.Of<float>(j.SavedMean, c), NativeSpan.Of<float>(j.SavedInvStd, c), NativeSpan.Of<float>(j.Dx, n),
+                NativeSpan.Of<float>(j.DGamma, c), NativeSpan.Of<float>(j.DBeta, c));
+        }
+        else
+        {
+            BatchNormBackwardKernel(layout, first, end, NativeSpan.Of<double>(j.X, n), NativeSpan.Of<double>(j.Dy, n), NativeSpan.Of<double>(j.Gamma, c),
+                NativeSpan.Of<double>(j.SavedMean, c), NativeSpan.Of<double>(j.SavedInvStd, c), NativeSpan.Of<double>(j.Dx, n),
+                NativeSpan.Of<double>(j.DGamma, c), NativeSpan.Of<double>(j.DBeta, c));
         }
     }
 
@@ -84,13 +157,13 @@ internal static class NormalizationKernels
         }
     }
 
-    private static void BatchNormForwardKernel<T>(in ChannelPlanes layout, ReadOnlySpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
+    private static void BatchNormForwardKernel<T>(in ChannelPlanes layout, int first, int end, ReadOnlySpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
         Span<T> runningMean, Span<T> runningVariance, Span<T> savedMean, Span<T> savedInvStd, Span<T> y,
         double epsilon, double momentum, bool training)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double count = (double)layout.Batch * layout.Spatial;
-        for (int c = 0; c < layout.Channels; c++)
+        for (int c = first; c < end; c++)
         {
             double mean, invStd;
             if (training)
@@ -131,12 +204,12 @@ internal static class NormalizationKernels
         }
     }
 
-    private static void BatchNormBackwardKernel<T>(in ChannelPlanes layout, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> gamma,
+    private static void BatchNormBackwardKernel<T>(in ChannelPlanes layout, int first, int end, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> gamma,
         ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> dx, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double count = (double)layout.Batch * layout.Spatial;
-        for (int c = 0; c < layout.Channels; c++)
+        for (int c = first; c < end; c++)
         {
             double mean = double.CreateTruncating(savedMean[c]);
             double invStd = double.CreateTruncating(savedInvStd[c]);

@@ -6,7 +6,7 @@ namespace Engine.Backend.OpenBlas;
 /// <summary>
 /// Max and average pooling over 1 to 3 spatial axes. Every rank runs through one 3-D kernel (missing
 /// leading axes have size 1, window 1, stride 1), with a fast path for the ubiquitous 2×2 stride-2
-/// window without padding.
+/// window without padding; other float windows go to <see cref="PoolSimd"/>.
 /// </summary>
 /// <remarks>
 /// Conventions every backend must share: padding never takes part in a max (a window that holds only
@@ -22,24 +22,19 @@ internal static unsafe class PoolingKernels
     {
         int nx = plan.Planes * plan.InVolume, ny = plan.Planes * plan.OutVolume;
         bool max = geometry.Mode == PoolingMode.Max;
-        if (plan.IsTwoByTwo)
+        if (type == DataType.Float32)
         {
-            if (type == DataType.Float32)
-            {
-                ParallelPoolForwardTwoByTwo(plan, max, (float*)x, (float*)y);
-            }
-            else
-            {
-                ParallelPoolForwardTwoByTwo(plan, max, (double*)x, (double*)y);
-            }
+            var job = new PoolJob<float> { Plan = plan, Max = max, IncludePad = geometry.CountIncludePad, X = (float*)x, Y = (float*)y };
+            Split(ref job, plan.IsTwoByTwo ? &PoolForwardPart<float> : &VectorForwardPart);
         }
-        else if (type == DataType.Float32)
+        else if (plan.IsTwoByTwo)
         {
-            PoolForwardKernel(plan, geometry, NativeSpan.Of<float>(x, nx), NativeSpan.Of<float>(y, ny));
+            var job = new PoolJob<double> { Plan = plan, Max = max, X = (double*)x, Y = (double*)y };
+            Split(ref job, &PoolForwardPart<double>);
         }
         else
         {
-            PoolForwardKernel(plan, geometry, NativeSpan.Of<double>(x, nx), NativeSpan.Of<double>(y, ny));
+            PoolForwardKernel(plan, max, geometry.CountIncludePad, NativeSpan.Of<double>(x, nx), NativeSpan.Of<double>(y, ny));
         }
     }
 
@@ -48,46 +43,70 @@ internal static unsafe class PoolingKernels
     {
         int nx = plan.Planes * plan.InVolume, ny = plan.Planes * plan.OutVolume;
         bool max = geometry.Mode == PoolingMode.Max;
-        if (plan.IsTwoByTwo)
+        if (type == DataType.Float32)
         {
-            if (type == DataType.Float32)
-            {
-                ParallelPoolBackwardTwoByTwo(plan, max, (float*)x, (float*)dy, (float*)dx);
-            }
-            else
-            {
-                ParallelPoolBackwardTwoByTwo(plan, max, (double*)x, (double*)dy, (double*)dx);
-            }
+            var job = new PoolJob<float> { Plan = plan, Max = max, IncludePad = geometry.CountIncludePad, X = (float*)x, Dy = (float*)dy, Dx = (float*)dx };
+            Split(ref job, plan.IsTwoByTwo ? &PoolBackwardPart<float> : &VectorBackwardPart);
         }
-        else if (type == DataType.Float32)
+        else if (plan.IsTwoByTwo)
         {
-            PoolBackwardKernel(plan, geometry, NativeSpan.Of<float>(x, nx), NativeSpan.Of<float>(dy, ny), NativeSpan.Of<float>(dx, nx));
+            var job = new PoolJob<double> { Plan = plan, Max = max, X = (double*)x, Dy = (double*)dy, Dx = (double*)dx };
+            Split(ref job, &PoolBackwardPart<double>);
         }
         else
         {
-            PoolBackwardKernel(plan, geometry, NativeSpan.Of<double>(x, nx), NativeSpan.Of<double>(dy, ny), NativeSpan.Of<double>(dx, nx));
+            PoolBackwardKernel(plan, max, geometry.CountIncludePad, NativeSpan.Of<double>(x, nx), NativeSpan.Of<double>(dy, ny), NativeSpan.Of<double>(dx, nx));
         }
     }
 
-    /// <summary>What the parts of a parallel 2×2 pass read: plan, mode, operands and the number of parts.</summary>
+    /// <summary>What the parts of a parallel pass read: plan, mode, operands and the number of parts.</summary>
     private struct PoolJob<T> where T : unmanaged
     {
         public PoolPlan Plan;
-        public bool Max;
+        public bool Max, IncludePad;
         public T* X, Y, Dy, Dx;
         public int Parts;
     }
 
-    private static void PoolForwardKernel<T>(in PoolPlan p, PoolingGeometry geometry, ReadOnlySpan<T> x, Span<T> y)
+    /// <summary>Runs <paramref name="part"/> over the planes, split over the pool when the pass is big enough.</summary>
+    private static void Split<T>(ref PoolJob<T> job, delegate* managed<void*, int, int, void> part) where T : unmanaged
+    {
+        job.Parts = Math.Min(ParallelSplit.Parts((long)job.Plan.Planes * job.Plan.InVolume), job.Plan.Planes);
+        fixed (PoolJob<T>* state = &job)
+        {
+            if (job.Parts <= 1)
+            {
+                job.Parts = 1;
+                part(state, 0, 0);
+                return;
+            }
+            WorkerPool.For(job.Parts, job.Parts, part, state);
+        }
+    }
+
+    private static void VectorForwardPart(void* state, int part, int worker)
+    {
+        ref PoolJob<float> j = ref *(PoolJob<float>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolSimd.Forward(j.Plan, j.Max, j.IncludePad, j.X, j.Y, first, end);
+    }
+
+    private static void VectorBackwardPart(void* state, int part, int worker)
+    {
+        ref PoolJob<float> j = ref *(PoolJob<float>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolSimd.Backward(j.Plan, j.Max, j.IncludePad, j.X, j.Dy, j.Dx, first, end);
+    }
+
+    /// <summary>The plain path: every position on its own, in scan order (the reference the vector path matches).</summary>
+    internal static void PoolForwardKernel<T>(in PoolPlan p, bool max, bool includePad, ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool max = geometry.Mode == PoolingMode.Max;
         if (p.IsTwoByTwo)
         {
             PoolForwardTwoByTwo(p, max, x, y);
             return;
         }
-        T fullWindow = T.CreateTruncating(p.KD * p.KH * p.KW);
         for (int plane = 0; plane < p.Planes; plane++)
         {
             ReadOnlySpan<T> xp = x.Slice(plane * p.InVolume, p.InVolume);
@@ -101,41 +120,17 @@ internal static unsafe class PoolingKernels
                     (int h0, int h1) = Taps(oh, p.SH, p.PH, p.KH, p.DH, p.InH);
                     for (int ow = 0; ow < p.OutW; ow++, o++)
                     {
-                        (int w0, int w1) = Taps(ow, p.SW, p.PW, p.KW, p.DW, p.InW);
-                        int count = ((d1 - d0) / p.DD) * ((h1 - h0) / p.DH) * ((w1 - w0) / p.DW);
-                        if (count == 0)
-                        {
-                            yp[o] = T.Zero;
-                            continue;
-                        }
-                        if (max)
-                        {
-                            yp[o] = xp[ArgMax(xp, p, d0, d1, h0, h1, w0, w1)];
-                            continue;
-                        }
-                        T sum = T.Zero;
-                        for (int d = d0; d < d1; d += p.DD)
-                        {
-                            for (int h = h0; h < h1; h += p.DH)
-                            {
-                                int row = ((d * p.InH) + h) * p.InW;
-                                for (int w = w0; w < w1; w += p.DW)
-                                {
-                                    sum += xp[row + w];
-                                }
-                            }
-                        }
-                        yp[o] = sum / (geometry.CountIncludePad ? fullWindow : T.CreateTruncating(count));
+                        yp[o] = ForwardAt(p, max, includePad, xp, d0, d1, h0, h1, ow);
                     }
                 }
             }
         }
     }
 
-    private static void PoolBackwardKernel<T>(in PoolPlan p, PoolingGeometry geometry, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx)
+    /// <summary>The plain backward path (dx overwritten).</summary>
+    internal static void PoolBackwardKernel<T>(in PoolPlan p, bool max, bool includePad, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool max = geometry.Mode == PoolingMode.Max;
         if (p.IsTwoByTwo)
         {
             PoolBackwardTwoByTwo(p, max, x, dy, dx);
@@ -143,7 +138,6 @@ internal static unsafe class PoolingKernels
         }
         // Windows may overlap (stride < window), so gradients accumulate into a cleared dx.
         dx.Clear();
-        T fullWindow = T.CreateTruncating(p.KD * p.KH * p.KW);
         for (int plane = 0; plane < p.Planes; plane++)
         {
             ReadOnlySpan<T> xp = x.Slice(plane * p.InVolume, p.InVolume);
@@ -158,30 +152,78 @@ internal static unsafe class PoolingKernels
                     (int h0, int h1) = Taps(oh, p.SH, p.PH, p.KH, p.DH, p.InH);
                     for (int ow = 0; ow < p.OutW; ow++, o++)
                     {
-                        (int w0, int w1) = Taps(ow, p.SW, p.PW, p.KW, p.DW, p.InW);
-                        int count = ((d1 - d0) / p.DD) * ((h1 - h0) / p.DH) * ((w1 - w0) / p.DW);
-                        if (count == 0)
+                        if (!max)
                         {
+                            AverageBackwardAt(p, includePad, dxp, dyp[o], d0, d1, h0, h1, ow);
                             continue;
                         }
-                        if (max)
+                        int at = ArgMaxAt(p, xp, d0, d1, h0, h1, ow);
+                        if (at >= 0)
                         {
-                            dxp[ArgMax(xp, p, d0, d1, h0, h1, w0, w1)] += dyp[o];
-                            continue;
-                        }
-                        T share = dyp[o] / (geometry.CountIncludePad ? fullWindow : T.CreateTruncating(count));
-                        for (int d = d0; d < d1; d += p.DD)
-                        {
-                            for (int h = h0; h < h1; h += p.DH)
-                            {
-                                int row = ((d * p.InH) + h) * p.InW;
-                                for (int w = w0; w < w1; w += p.DW)
-                                {
-                                    dxp[row + w] += share;
-                                }
-                            }
+                            dxp[at] += dyp[o];
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>One output of a window whose depth and row taps are [d0, d1) and [h0, h1).</summary>
+    internal static T ForwardAt<T>(in PoolPlan p, bool max, bool includePad, ReadOnlySpan<T> xp, int d0, int d1, int h0, int h1, int ow)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int w0, int w1) = Taps(ow, p.SW, p.PW, p.KW, p.DW, p.InW);
+        int count = ((d1 - d0) / p.DD) * ((h1 - h0) / p.DH) * ((w1 - w0) / p.DW);
+        if (count == 0)
+        {
+            return T.Zero;
+        }
+        if (max)
+        {
+            return xp[ArgMax(xp, p, d0, d1, h0, h1, w0, w1)];
+        }
+        T sum = T.Zero;
+        for (int d = d0; d < d1; d += p.DD)
+        {
+            for (int h = h0; h < h1; h += p.DH)
+            {
+                int row = ((d * p.InH) + h) * p.InW;
+                for (int w = w0; w < w1; w += p.DW)
+                {
+                    sum += xp[row + w];
+                }
+            }
+        }
+        return sum / T.CreateTruncating(includePad ? p.KD * p.KH * p.KW : count);
+    }
+
+    /// <summary>Plane offset of one output's first maximum, or −1 when its window holds only padding.</summary>
+    internal static int ArgMaxAt<T>(in PoolPlan p, ReadOnlySpan<T> xp, int d0, int d1, int h0, int h1, int ow)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int w0, int w1) = Taps(ow, p.SW, p.PW, p.KW, p.DW, p.InW);
+        return d1 == d0 || h1 == h0 || w1 == w0 ? -1 : ArgMax(xp, p, d0, d1, h0, h1, w0, w1);
+    }
+
+    /// <summary>Adds one output's share of <paramref name="g"/> to each real element of its window, in scan order.</summary>
+    internal static void AverageBackwardAt<T>(in PoolPlan p, bool includePad, Span<T> dxp, T g, int d0, int d1, int h0, int h1, int ow)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (int w0, int w1) = Taps(ow, p.SW, p.PW, p.KW, p.DW, p.InW);
+        int count = ((d1 - d0) / p.DD) * ((h1 - h0) / p.DH) * ((w1 - w0) / p.DW);
+        if (count == 0)
+        {
+            return;
+        }
+        T share = g / T.CreateTruncating(includePad ? p.KD * p.KH * p.KW : count);
+        for (int d = d0; d < d1; d += p.DD)
+        {
+            for (int h = h0; h < h1; h += p.DH)
+            {
+                int row = ((d * p.InH) + h) * p.InW;
+                for (int w = w0; w < w1; w += p.DW)
+                {
+                    dxp[row + w] += share;
                 }
             }
         }
@@ -191,7 +233,7 @@ internal static unsafe class PoolingKernels
     /// The real (non-padding) taps of output position <paramref name="o"/> on one axis, as input
     /// coordinates [first, end) stepping by the dilation: end − first is a multiple of the dilation.
     /// </summary>
-    private static (int First, int End) Taps(int o, int stride, int pad, int kernel, int dilation, int input)
+    internal static (int First, int End) Taps(int o, int stride, int pad, int kernel, int dilation, int input)
     {
         int start = (o * stride) - pad;
         // First tap t with start + t·dilation >= 0, and one past the last with start + t·dilation < input.
@@ -327,19 +369,6 @@ internal static unsafe class PoolingKernels
         }
     }
 
-    /// <summary>2×2 stride-2 pooling forward, planes split over the pool.</summary>
-    private static void ParallelPoolForwardTwoByTwo<T>(in PoolPlan p, bool max, T* x, T* y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var job = new PoolJob<T> { Plan = p, Max = max, X = x, Y = y, Parts = Math.Min(ParallelSplit.Parts((long)p.Planes * p.InVolume), p.Planes) };
-        if (job.Parts <= 1)
-        {
-            PoolForwardTwoByTwo(p, max, new ReadOnlySpan<T>(x, p.Planes * p.InVolume), new Span<T>(y, p.Planes * p.OutVolume));
-            return;
-        }
-        WorkerPool.For(job.Parts, job.Parts, &PoolForwardPart<T>, &job);
-    }
-
     private static void PoolForwardPart<T>(void* state, int part, int worker)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -348,19 +377,6 @@ internal static unsafe class PoolingKernels
         PoolPlan p = j.Plan with { Planes = end - first };
         PoolForwardTwoByTwo(p, j.Max, new ReadOnlySpan<T>(j.X + (long)first * p.InVolume, p.Planes * p.InVolume),
             new Span<T>(j.Y + (long)first * p.OutVolume, p.Planes * p.OutVolume));
-    }
-
-    /// <summary>2×2 stride-2 pooling backward, planes split over the pool.</summary>
-    private static void ParallelPoolBackwardTwoByTwo<T>(in PoolPlan p, bool max, T* x, T* dy, T* dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var job = new PoolJob<T> { Plan = p, Max = max, X = x, Dy = dy, Dx = dx, Parts = Math.Min(ParallelSplit.Parts((long)p.Planes * p.InVolume), p.Planes) };
-        if (job.Parts <= 1)
-        {
-            PoolBackwardTwoByTwo(p, max, new ReadOnlySpan<T>(x, p.Planes * p.InVolume), new ReadOnlySpan<T>(dy, p.Planes * p.OutVolume), new Span<T>(dx, p.Planes * p.InVolume));
-            return;
-        }
-        WorkerPool.For(job.Parts, job.Parts, &PoolBackwardPart<T>, &job);
     }
 
     private static void PoolBackwardPart<T>(void* state, int part, int worker)

@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// The vector operations pooling needs over one width (float values, int32 positions of the same
+/// lane count), so <see cref="PoolSimd"/> is written once and the JIT compiles a copy per width, as
+/// <see cref="ISimdFloat{TVector}"/> does for the GEMM kernels.
+/// </summary>
+internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
+{
+    /// <summary>Floats (and ints) per vector.</summary>
+    static abstract int Lanes { get; }
+
+    /// <summary>All lanes zero.</summary>
+    static abstract TF Zero { get; }
+
+    /// <summary>Loads <see cref="Lanes"/> floats (no alignment needed).</summary>
+    static abstract TF Load(float* source);
+
+    /// <summary>Stores <see cref="Lanes"/> floats.</summary>
+    static abstract void Store(TF value, float* destination);
+
+    /// <summary>Every lane set to <paramref name="value"/>.</summary>
+    static abstract TF Splat(float value);
+
+    /// <summary>a + b per lane.</summary>
+    static abstract TF Add(TF a, TF b);
+
+    /// <summary>a / b per lane.</summary>
+    static abstract TF Divide(TF a, TF b);
+
+    /// <summary>Lane mask of <see cref="PoolingKernels.Beats{T}"/>: candidate &gt; best, or candidate NaN and best not.</summary>
+    static abstract TF Beats(TF candidate, TF best);
+
+    /// <summary>Per lane: mask set → a, else b.</summary>
+    static abstract TF Select(TF mask, TF a, TF b);
+
+    /// <summary>Per lane of a float mask: set → a, else b, on positions.</summary>
+    static abstract TI SelectIndex(TF mask, TI a, TI b);
+
+    /// <summary>Lane i holds start + i·step.</summary>
+    static abstract TI Ramp(int start, int step);
+
+    /// <summary>Every lane plus <paramref name="offset"/>.</summary>
+    static abstract TI Shift(TI positions, int offset);
+
+    /// <summary>Stores <see cref="Lanes"/> positions.</summary>
+    static abstract void StoreIndex(TI value, int* destination);
+
+    /// <summary>Splits 2·<see cref="Lanes"/> floats into their even and odd elements (stride-2 windows).</summary>
+    static abstract void Deinterleave(float* source, float* even, float* odd);
+}
+
+/// <summary>AVX-512: 16 lanes.</summary>
+internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512<int>>
+{
+    private static readonly Vector512<int> Split = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+
+    public static int Lanes => Vector512<float>.Count;
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* source) => Vector512.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> value, float* destination) => value.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float value) => Vector512.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Beats(Vector512<float> candidate, Vector512<float> best) =>
+        Vector512.GreaterThan(candidate, best) | Vector512.AndNot(Vector512.Equals(best, best), Vector512.Equals(candidate, candidate));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<float> mask, Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> SelectIndex(Vector512<float> mask, Vector512<int> a, Vector512<int> b) => Vector512.ConditionalSelect(mask.AsInt32(), a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Ramp(int start, int step) => Vector512.Create(start) + (Vector512<int>.Indices * step);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Shift(Vector512<int> positions, int offset) => positions + Vector512.Create(offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreIndex(Vector512<int> value, int* destination) => value.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(float* source, float* even, float* odd)
+    {
+        Vector512<float> a = Vector512.Shuffle(Vector512.Load(source), Split), b = Vector512.Shuffle(Vector512.Load(source + 16), Split);
+        Vector512.Create(a.GetLower(), b.GetLower()).Store(even);
+        Vector512.Create(a.GetUpper(), b.GetUpper()).Store(odd);
+    }
+}
+
+/// <summary>AVX2: 8 lanes.</summary>
+internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256<int>>
+{
+    private static readonly Vector256<int> Split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+
+    public static int Lanes => Vector256<float>.Count;
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* source) => Vector256.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> value, float* destination) => value.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Splat(float value) => Vector256.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Beats(Vector256<float> candidate, Vector256<float> best) =>
+        Vector256.GreaterThan(candidate, best) | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(candidate, candidate));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> a, Vector256<float> b) => Vector256.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> SelectIndex(Vector256<float> mask, Vector256<int> a, Vector256<int> b) => Vector256.ConditionalSelect(mask.AsInt32(), a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Ramp(int start, int step) => Vector256.Create(start) + (Vector256<int>.Indices * step);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Shift(Vector256<int> positions, int offset) => positions + Vector256.Create(offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreIndex(Vector256<int> value, int* destination) => value.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(float* source, float* even, float* odd)
+    {
+        Vector256<float> a = Vector256.Shuffle(Vector256.Load(source), Split), b = Vector256.Shuffle(Vector256.Load(source + 8), Split);
+        Vector256.Create(a.GetLower(), b.GetLower()).Store(even);
+        Vector256.Create(a.GetUpper(), b.GetUpper()).Store(odd);
+    }
+}
+
+/// <summary>The portable width: 4 lanes (SSE, NEON, or the runtime's software fallback).</summary>
+internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128<int>>
+{
+    public static int Lanes => Vector128<float>.Count;
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* source) => Vector128.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> value, float* destination) => value.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Splat(float value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Beats(Vector128<float> candidate, Vector128<float> best) =>
+        Vector128.GreaterThan(candidate, best) | Vector128.AndNot(Vector128.Equals(best, best), Vector128.Equals(candidate, candidate));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> SelectIndex(Vector128<float> mask, Vector128<int> a, Vector128<int> b) => Vector128.ConditionalSelect(mask.AsInt32(), a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Ramp(int start, int step) => Vector128.Create(start) + (Vector128<int>.Indices * step);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Shift(Vector128<int> positions, int offset) => positions + Vector128.Create(offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreIndex(Vector128<int> value, int* destination) => value.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Deinterleave(float* source, float* even, float* odd)
+    {
+        Vector128<float> a = Vector128.Load(source), b = Vector128.Load(source + 4);
+        if (Sse.IsSupported)
+        {
+            Sse.Shuffle(a, b, 0b10_00_10_00).Store(even);
+            Sse.Shuffle(a, b, 0b11_01_11_01).Store(odd);
+            return;
+        }
+        Vector128.Create(a[0], a[2], b[0], b[2]).Store(even);
+        Vector128.Create(a[1], a[3], b[1], b[3]).Store(odd);
+    }
+}
