@@ -90,6 +90,7 @@ static int create(descriptors *d, int cudnn_type, int spatial, const int *x_dims
 
 static int ensure_workspace(size_t bytes) {
   if (bytes <= ecud_g.workspace_bytes) return ECUD_OK;
+  ECUD_TRY(ecud_refuse_in_capture("growing the convolution workspace (cudaMalloc)"));
   /* Growing frees the old block: wait until no queued work uses it. */
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
   if (ecud_g.workspace) ecud_g.rt.cudaFree(ecud_g.workspace);

@@ -146,6 +146,7 @@ int ecud_describe(char *description, int capacity) {
 
 int ecud_malloc(void **pointer, size_t bytes) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_malloc (cudaMalloc)"));
   *pointer = NULL;
   int status = ecud_check_cuda(ecud_g.rt.cudaMalloc(pointer, bytes ? bytes : 1), "cudaMalloc");
   if (status != ECUD_OK) {
@@ -159,6 +160,7 @@ int ecud_malloc(void **pointer, size_t bytes) {
 
 int ecud_free(void *pointer) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_free (cudaFree)"));
   return ecud_check_cuda(ecud_g.rt.cudaFree(pointer), "cudaFree");
 }
 
@@ -169,6 +171,7 @@ int ecud_memory_info(size_t *free_bytes, size_t *total_bytes) {
 
 int ecud_copy_to_device(void *destination, const void *source, size_t bytes) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_copy_to_device (a copy from host memory)"));
   if (!bytes) return ECUD_OK;
   /* From pageable memory the call returns once the source has been staged, so the caller may
    * reuse its buffer at once. */
@@ -178,6 +181,7 @@ int ecud_copy_to_device(void *destination, const void *source, size_t bytes) {
 
 int ecud_copy_to_host(void *destination, const void *source, size_t bytes) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_copy_to_host (a copy to host memory)"));
   if (!bytes) return ECUD_OK;
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMemcpyAsync(destination, source, bytes, EC_cudaMemcpyDeviceToHost, ecud_g.stream),
                            "cudaMemcpyAsync(device to host)"));
@@ -199,6 +203,7 @@ int ecud_memset(void *destination, int value, size_t bytes) {
 
 int ecud_synchronize(void) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_synchronize (cudaStreamSynchronize)"));
   return ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize");
 }
 

@@ -23,6 +23,13 @@ typedef struct ecud_runtime {
   ECUD_FN(cudaRuntimeGetVersion);
   ECUD_FN(cudaDriverGetVersion);
   ECUD_FN(cudaMemGetInfo);
+  ECUD_FN(cudaStreamBeginCapture);
+  ECUD_FN(cudaStreamEndCapture);
+  ECUD_FN(cudaStreamIsCapturing);
+  ECUD_FN(cudaGraphInstantiate);
+  ECUD_FN(cudaGraphLaunch);
+  ECUD_FN(cudaGraphExecDestroy);
+  ECUD_FN(cudaGraphDestroy);
 } ecud_runtime;
 
 typedef struct ecud_driver {
@@ -115,6 +122,9 @@ int ecud_check_cudnn(ec_cudnnStatus_t status, const char *call);
 /* Makes the device current on the calling thread (the runtime binds its primary context). */
 int ecud_bind_thread(void);
 int ecud_require_init(void);
+/* ECUD_OK, or ECUD_ERROR_CAPTURE naming `call` when the calling thread is capturing (graph.c): the
+ * calls that would break a capture are refused before they reach CUDA. */
+int ecud_refuse_in_capture(const char *call);
 
 /* Loader */
 int ecud_load_libraries(const char *search_path);
