@@ -27,6 +27,7 @@ internal static class BenchTrainCommand
     private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (sequential models only)" };
+    private static readonly Option<bool> NoCudaGraphs = new("--no-cuda-graphs") { Description = "On a GPU backend, time steps run op by op instead of replayed CUDA graphs" };
 
     /// <summary>Distinct batches held on the backend; the timed steps cycle through them.</summary>
     private const int HeldBatches = 32;
@@ -35,7 +36,7 @@ internal static class BenchTrainCommand
     {
         var command = new Command("train", "Time training steps and inference of a model on real batches")
         {
-            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers,
+            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, NoCudaGraphs,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -78,14 +79,38 @@ internal static class BenchTrainCommand
 
         // The trainer's step (Trainer.Fit) without data loading: statistics stay on the backend and
         // are read only when engine train would refresh its progress line.
-        void TrainStep(int i)
+        // With CUDA graphs (the default on a GPU backend) as in engine train: the batch is copied into
+        // the graph's input tensors and the step replayed after an update pass (StepGraph).
+        using StepGraph? graph = StepGraph.Create(backend, result.GetValue(NoCudaGraphs) ? null : device as IStepCapture, optimizer);
+        if (device is IStepCapture)
         {
-            var (x, labels) = trainBatches[i];
+            output.WriteLine($"graphs    {(graph is null ? "off (--no-cuda-graphs): op by op" : $"CUDA graphs: a step captured after {StepGraph.WarmupSteps} warm-up steps, then replayed")}");
+        }
+        (Tensor Loss, Tensor Output) WholeStep(Tensor x, Tensor labels)
+        {
             Tensor y = network.Forward(x, training: true);
             LossOutput l = loss.Compute(y, labels);
             network.Backward(l.Gradient);
-            statistics.Add(l.Value, y, labels, ++globalStep);
+            statistics.Add(l.Value, y, labels, globalStep);
             optimizer.Step(network.Parameters);
+            return (l.Value, y);
+        }
+        void TrainStep(int i)
+        {
+            var (x, labels) = trainBatches[i];
+            ++globalStep;
+            if (graph is null)
+            {
+                WholeStep(x, labels);
+            }
+            else
+            {
+                graph.Run(x, labels, fullBatch: true, WholeStep, (value, y, l) =>
+                {
+                    statistics.Add(value, y, l, globalStep);
+                    optimizer.Step(network.Parameters);
+                });
+            }
             int step = (int)((globalStep - 1) % stepsPerEpoch) + 1;
             if (cadence.Due(step, step == stepsPerEpoch))
             {
