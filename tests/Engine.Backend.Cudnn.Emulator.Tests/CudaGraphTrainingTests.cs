@@ -42,6 +42,23 @@ public sealed class CudaGraphTrainingTests
     }
 
     [Fact]
+    public void AStepWithDropoutRunsCapturedOnceThenEagerlyWithTheSameResult()
+    {
+        string dropout = ModelJson.Replace("{\"type\": \"flatten\"}", "{\"type\": \"flatten\"}, {\"type\": \"dropout\", \"rate\": 0.25}", StringComparison.Ordinal);
+        Assert.NotEqual(ModelJson, dropout);
+        (float[][] eager, _, _) = Train("sgd", """{"lr": 0.1}""", graphs: false, dropout);
+        (float[][] graphed, int captures, int replays) = Train("sgd", """{"lr": 0.1}""", graphs: true, dropout);
+
+        // Replays would repeat the captured masks: the captured step runs once, the rest op by op.
+        Assert.Equal(1, captures);
+        Assert.Equal(0, replays);
+        for (int p = 0; p < eager.Length; p++)
+        {
+            Assert.Equal(eager[p].Select(BitConverter.SingleToInt32Bits), graphed[p].Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Fact]
     public void ACallThatCannotBeCapturedFailsTheCaptureNamingIt()
     {
         using IBackend backend = Emulator.EngineHost.CreateBackend("cudnn");
@@ -100,7 +117,7 @@ public sealed class CudaGraphTrainingTests
         Assert.Equal(reserved, memory.BytesReserved);
     }
 
-    private static (float[][] Parameters, int Captures, int Replays) Train(string optimizerName, string arguments, bool graphs)
+    private static (float[][] Parameters, int Captures, int Replays) Train(string optimizerName, string arguments, bool graphs, string model = ModelJson)
     {
         EngineHost host = Emulator.EngineHost;
         using var backend = new CapturingCounter(host.CreateBackend("cudnn"));
@@ -108,7 +125,7 @@ public sealed class CudaGraphTrainingTests
         float[] samples = Enumerable.Range(0, Examples * 64).Select(_ => (float)random.NextDouble()).ToArray();
         int[] labels = Enumerable.Range(0, Examples).Select(i => i % 4).ToArray();
         var data = new ArrayDataset(samples, labels, new Shape(1, 8, 8), 4);
-        using Network network = host.BuildNetwork(ModelFile.FromJson(JsonNode.Parse(ModelJson)!, "graph-net"), backend, data.SampleShape, seed: 11);
+        using Network network = host.BuildNetwork(ModelFile.FromJson(JsonNode.Parse(model)!, "graph-net"), backend, data.SampleShape, seed: 11);
         using ILoss loss = host.CreateLoss();
         using IOptimizer optimizer = host.CreateOptimizer(optimizerName, (JsonObject)JsonNode.Parse(arguments)!);
         int steps = Epochs * ((Examples + Batch - 1) / Batch);
