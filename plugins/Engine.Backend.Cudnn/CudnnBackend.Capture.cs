@@ -19,6 +19,16 @@ public sealed partial class CudnnBackend : IStepCapture
         {
             throw new BackendException("cudnn: a step capture or update pass is already open on this backend");
         }
+        // The kernels reading per-step values from device memory are first used inside the capture,
+        // where loading a kernel is refused: resolve them now.
+        foreach (DataType type in (ReadOnlySpan<DataType>)[DataType.Float32, DataType.Float64])
+        {
+            foreach (string kernel in (ReadOnlySpan<string>)["sgd_dev", "adagrad_dev", "rmsprop_dev", "adam_dev", "radam_dev"])
+            {
+                _kernels.Resolve("optimizer", kernel, type);
+            }
+            _kernels.Resolve(MetricsModule, "accumulate_loss_dev", type);
+        }
         var step = new CapturedGraph(this, _allocator);
         ShimLibrary.Check(ShimNative.ecud_capture_begin(), "starting a CUDA graph capture");
         _allocator.BeginHold();

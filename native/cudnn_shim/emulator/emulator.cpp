@@ -658,6 +658,7 @@ int ecud_compile_check(const char *module, int, int) {
 int ecud_kernel(const char *module_name, const char *name, void **function) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_kernel (resolving a kernel not used before the capture)", false));
   const ecud_emu_module *module = find_module(module_name);
   if (!module) return fail(ECUD_ERROR_ARGUMENT, "no kernel module named '%s' is embedded (have: %s)", module_name, ecud_kernel_modules());
   for (int i = 0; i < module->count; i++)
