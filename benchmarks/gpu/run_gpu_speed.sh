@@ -8,7 +8,10 @@
 # Rows: LeNet-5 batch 64 (MNIST batches) and ResNet-50 batch 64 at 3×224×224 (synthetic images), in
 # TF32, strict float32, bf16 and fp16 mixed precision (--precision); PyTorch's rows come from
 # torch_gpu_baselines.py --quick (eager, CUDA graph, TF32, bf16 autocast, fp16 autocast + GradScaler,
-# strict). Then the accuracy check of mixed precision: LeNet-5 on MNIST, 5 epochs with the demo's
+# strict). CUDA graphs: every TF32/strict engine row runs with graphs (the default) and with
+# --no-cuda-graphs; LeNet-5 also at batch 256 (the issue's 2× PyTorch eager target); a strict float32
+# LeNet-5 run on 4,096 images with and without graphs, whose epoch lines (loss, accuracy) must be the
+# same. Then the accuracy check of mixed precision: LeNet-5 on MNIST, 5 epochs with the demo's
 # settings, float32 (TF32), bf16 and fp16; the issue asks bf16 within 0.3 points of float32.
 # Output: $OUT/gpu-speed.log.
 set -uo pipefail
@@ -26,22 +29,46 @@ step() { printf '\n==> %s  [%s, %ds]\n' "$*" "$(date -u +%H:%M:%S)" "$SECONDS"; 
 step "PyTorch peers (torch_gpu_baselines.py --quick)"
 timeout 300 python3 benchmarks/gpu/torch_gpu_baselines.py --quick
 
-step "engine: LeNet-5, batch 64, MNIST batches, TF32 and strict"
-timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 | grep -E "^(training|inference|device|result)"
-timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 --precision strict | grep -E "^(training|inference|device|result)"
+ROWS="^(backend|graphs|training|cpu time|inference|host syncs|precision|device|result)"
+bench() { timeout "$1" "$E" bench train --device gpu "${@:2}" | grep -E "$ROWS"; }
 
-step "engine: LeNet-5, batch 256, MNIST batches, TF32, bf16 and fp16 (PyTorch: 'lenet5 ... batch 256')"
-for P in tf32 bf16 fp16; do
-  timeout 120 "$E" bench train --device gpu --model lenet5 --data "$ROOT/data/mnist" --batch 256 --steps 200 --repeat 5 --precision "$P" | grep -E "^(backend|training|host|precision|device|result)"
+step "engine: LeNet-5, batch 64, MNIST batches, TF32 and strict; graphs, then --no-cuda-graphs"
+for precision in tf32 strict; do
+  p=(); [[ $precision == strict ]] && p=(--precision strict)
+  bench 120 --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 "${p[@]}"
+  bench 120 --model lenet5 --data "$ROOT/data/mnist" --steps 500 --repeat 5 "${p[@]}" --no-cuda-graphs
 done
 
-step "engine: ResNet-50, batch 64, 3×224×224 synthetic, TF32 and strict"
-timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 | grep -E "^(model|training|inference|device|result)"
-timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision strict | grep -E "^(training|inference|device|result)"
+step "engine: LeNet-5, batch 256, MNIST batches, TF32; graphs, --no-cuda-graphs, graphs again"
+bench 120 --model lenet5 --data "$ROOT/data/mnist" --batch 256 --steps 300 --repeat 5
+bench 120 --model lenet5 --data "$ROOT/data/mnist" --batch 256 --steps 300 --repeat 5 --no-cuda-graphs
+bench 120 --model lenet5 --data "$ROOT/data/mnist" --batch 256 --steps 300 --repeat 5
+
+step "engine: ResNet-50, batch 64, 3×224×224 synthetic, TF32 and strict; graphs, then --no-cuda-graphs"
+bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3
+bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --no-cuda-graphs
+bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision strict
+bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision strict --no-cuda-graphs
+
+step "CUDA graphs on the GPU: one strict LeNet-5 epoch on 4,096 images with and without graphs (same lines expected)"
+for graphs in on off; do
+  g=(); [[ $graphs == off ]] && g=(--no-cuda-graphs)
+  timeout 180 "$E" train --device gpu --precision strict --model lenet5 --data "$ROOT/data/mnist" --limit 4096 --epochs 2 \
+    --batch-size 64 --lr 0.05 --momentum 0.9 --schedule cosine --no-progress "${g[@]}" 2>&1 | grep -E "^(epoch|error)" | sed "s/^/graphs $graphs: /" \
+    | tee "$OUT/graphs-$graphs.txt"
+done
+# The epoch lines without their timings (images/s, seconds) must agree.
+strip() { sed -E 's/^graphs (on|off): //; s/[0-9.]+ ?(images\/s|s)\b//g' "$1"; }
+if diff <(strip "$OUT/graphs-on.txt") <(strip "$OUT/graphs-off.txt") > /dev/null; then echo "graphs: same epoch lines"; else echo "graphs: DIFFERENT epoch lines"; fi
+
+step "engine: LeNet-5, batch 256, MNIST batches, bf16 and fp16 (PyTorch: 'lenet5 ... batch 256')"
+for P in bf16 fp16; do
+  bench 120 --model lenet5 --data "$ROOT/data/mnist" --batch 256 --steps 200 --repeat 5 --precision "$P"
+done
 
 step "engine: ResNet-50, batch 64, bf16 and fp16 mixed precision (PyTorch: 'resnet50 bf16 autocast eager', 'resnet50 fp16 autocast + GradScaler eager')"
 for P in bf16 fp16; do
-  timeout 240 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision "$P" | grep -E "^(backend|training|inference|host|precision|device|result)"
+  bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision "$P"
 done
 
 step "engine: conformance kit in bf16 and fp16 (tolerances 5e-2 and 1e-2)"

@@ -23,6 +23,14 @@ public sealed partial class CudnnBackend
     {
         ThrowIfDisposed();
         BackendContract.AccumulateLoss(this, value, weight, step, accumulator);
+        if (StepValues("AccumulateLoss", step) is { } stepOnDevice)
+        {
+            if (!Updating)
+            {
+                _kernels.Launch(MetricsModule, "accumulate_loss_dev", value.DataType, 1, Ptr(value), weight, stepOnDevice, Ptr(accumulator));
+            }
+            return;
+        }
         _kernels.Launch(MetricsModule, "accumulate_loss", value.DataType, 1, Ptr(value), weight, step, Ptr(accumulator));
     }
 
@@ -31,6 +39,10 @@ public sealed partial class CudnnBackend
     {
         ThrowIfDisposed();
         BackendContract.AccumulateTopK(this, logits, labels, counts);
+        if (Updating)
+        {
+            return; // recorded with constant arguments: the graph runs it
+        }
         int n = logits.Shape[0], k = logits.Shape[1];
         if (n == 0)
         {

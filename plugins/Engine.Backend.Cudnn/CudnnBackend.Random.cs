@@ -14,6 +14,7 @@ public sealed partial class CudnnBackend
     {
         ThrowIfDisposed();
         BackendContract.DropoutMask(this, mask, p, seed);
+        SeedCaptured("DropoutMask");
         double kept = 1.0 / (1.0 - p);
         _kernels.Launch(RandomModule, "dropout_mask", mask.DataType, mask.ElementCount, mask.ElementCount, Ptr(mask), p, kept, seed);
     }
@@ -23,6 +24,7 @@ public sealed partial class CudnnBackend
     {
         ThrowIfDisposed();
         BackendContract.FillRandom(this, x, distribution, a, b, seed);
+        SeedCaptured("FillRandom");
         if (distribution == RandomDistribution.Uniform)
         {
             _kernels.Launch(RandomModule, "fill_uniform", x.DataType, x.ElementCount, x.ElementCount, Ptr(x), a, b - a, b, seed);

@@ -13,9 +13,11 @@ internal sealed unsafe class DeviceAllocator : IDisposable
     private const long SmallLimit = 1 << 20;
     private const long SmallGranule = 512;
     private const long LargeGranule = 2 << 20;
+    private const int CaptureRefused = 10; // ECUD_ERROR_CAPTURE
 
     private readonly Dictionary<long, Stack<nint>> _free = [];
     private readonly Lock _gate = new();
+    private List<(nint Pointer, long Rounded)>? _held;
     private bool _disposed;
 
     /// <summary>Bytes held by live tensors (rounded sizes).</summary>
@@ -52,6 +54,11 @@ internal sealed unsafe class DeviceAllocator : IDisposable
             }
             nint pointer;
             int status = ShimNative.ecud_malloc(&pointer, (nuint)rounded);
+            if (status == CaptureRefused)
+            {
+                // Not a full device: a CUDA graph is being captured, and cudaMalloc cannot be.
+                throw new BackendException($"cudnn: allocating {bytes:N0} bytes while capturing a CUDA graph: {ShimLibrary.LastError()}");
+            }
             if (status != 0)
             {
                 // Device full: give the cached blocks back and try once more.
@@ -81,12 +88,67 @@ internal sealed unsafe class DeviceAllocator : IDisposable
                 return;
             }
             BytesInUse -= rounded;
-            if (!_free.TryGetValue(rounded, out Stack<nint>? stack))
+            if (_held is not null)
             {
-                _free[rounded] = stack = new Stack<nint>();
+                _held.Add((pointer, rounded)); // a captured graph may still use it: see BeginHold
+                return;
             }
-            stack.Push(pointer);
+            Cache(pointer, rounded);
         }
+    }
+
+    /// <summary>
+    /// While a CUDA graph is captured: blocks returned are kept aside instead of cached, because the
+    /// graph writes them at every replay and must not find another tensor there. <see cref="EndHold"/>
+    /// hands them to the graph, which gives them back (<see cref="ReleaseHeld"/>) when it is destroyed.
+    /// </summary>
+    public void BeginHold()
+    {
+        lock (_gate)
+        {
+            _held = [];
+        }
+    }
+
+    /// <summary>Ends <see cref="BeginHold"/>; returns the blocks returned since.</summary>
+    public List<(nint Pointer, long Rounded)> EndHold()
+    {
+        lock (_gate)
+        {
+            List<(nint, long)> held = _held ?? [];
+            _held = null;
+            return held;
+        }
+    }
+
+    /// <summary>Caches blocks a destroyed graph held (frees them once the allocator is disposed).</summary>
+    public void ReleaseHeld(List<(nint Pointer, long Rounded)> held)
+    {
+        lock (_gate)
+        {
+            foreach ((nint pointer, long rounded) in held)
+            {
+                if (_disposed)
+                {
+                    _ = ShimNative.ecud_free(pointer);
+                    BytesReserved -= rounded;
+                }
+                else
+                {
+                    Cache(pointer, rounded);
+                }
+            }
+            held.Clear();
+        }
+    }
+
+    private void Cache(nint pointer, long rounded)
+    {
+        if (!_free.TryGetValue(rounded, out Stack<nint>? stack))
+        {
+            _free[rounded] = stack = new Stack<nint>();
+        }
+        stack.Push(pointer);
     }
 
     /// <summary>Frees every cached block (waits for the stream first: queued work may still use them).</summary>

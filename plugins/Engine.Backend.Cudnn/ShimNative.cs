@@ -12,7 +12,7 @@ internal static unsafe partial class ShimNative
     internal const string Library = "engine_cudnn_shim";
 
     /// <summary>The C API version this plugin is written against (ECUD_API_VERSION).</summary>
-    internal const int ApiVersion = 1;
+    internal const int ApiVersion = 2;
 
     [LibraryImport(Library)]
     internal static partial int ecud_version();
@@ -75,4 +75,16 @@ internal static unsafe partial class ShimNative
 
     [LibraryImport(Library)]
     internal static partial nint ecud_kernel_modules();
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_capture_begin();
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_capture_end(nint* graph);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_graph_launch(nint graph);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_graph_destroy(nint graph);
 }

@@ -30,12 +30,13 @@ internal static class BenchTrainCommand
     private static readonly Option<int?> Warmup = new("--warmup") { Description = "Untimed training steps first (default: half of --steps, at least 50)" };
     private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape for --dataset synthetic, e.g. 3x32x32 (default: the model's own)" };
     private static readonly Option<int> Held = new("--held") { Description = "Distinct batches held on the backend; the timed steps cycle through them (fewer keeps peak memory closer to the model's own)", DefaultValueFactory = _ => 32 };
+    private static readonly Option<bool> NoCudaGraphs = new("--no-cuda-graphs") { Description = "On a GPU backend, time steps run op by op instead of replayed CUDA graphs" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("train", "Time training steps and inference of a model on real batches")
         {
-            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, Warmup, Held, Input,
+            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, Warmup, Held, Input, NoCudaGraphs,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -84,17 +85,42 @@ internal static class BenchTrainCommand
 
         // The trainer's step (Trainer.Fit) without data loading: statistics stay on the backend and
         // are read only when engine train would refresh its progress line.
-        void TrainStep(int i)
+        // With CUDA graphs (the default on a GPU backend) as in engine train: the batch is copied into
+        // the graph's input tensors and the step replayed after an update pass (StepGraph).
+        // fp16's loss scaler reads the gradients' finiteness on the host every step, which a graph cannot hold.
+        using StepGraph? graph = StepGraph.Create(backend, result.GetValue(NoCudaGraphs) || scaler is not null ? null : device as IStepCapture, optimizer);
+        if (device is IStepCapture)
         {
-            var (x, labels) = trainBatches[i];
+            output.WriteLine($"graphs    {(graph is null ? (scaler is null ? "off (--no-cuda-graphs): op by op" : "off (fp16 loss scaling reads the host every step): op by op") : $"CUDA graphs: a step captured after {StepGraph.WarmupSteps} warm-up steps, then replayed")}");
+        }
+        (Tensor Loss, Tensor Output) WholeStep(Tensor x, Tensor labels)
+        {
             Tensor y = network.Forward(x, training: true);
             LossOutput l = loss.Compute(y, labels);
             scaler?.ScaleGradient(l.Gradient);
             network.Backward(l.Gradient);
-            statistics.Add(l.Value, y, labels, ++globalStep);
+            statistics.Add(l.Value, y, labels, globalStep);
             if (scaler?.Unscale(network.Parameters) != false) // fp16: one host read per step, as the trainer's
             {
                 optimizer.Step(network.Parameters);
+            }
+            return (l.Value, y);
+        }
+        void TrainStep(int i)
+        {
+            var (x, labels) = trainBatches[i];
+            ++globalStep;
+            if (graph is null)
+            {
+                WholeStep(x, labels);
+            }
+            else
+            {
+                graph.Run(x, labels, fullBatch: true, WholeStep, (value, y, l) =>
+                {
+                    statistics.Add(value, y, l, globalStep);
+                    optimizer.Step(network.Parameters);
+                });
             }
             int step = (int)((globalStep - 1) % stepsPerEpoch) + 1;
             if (cadence.Due(step, step == stepsPerEpoch))

@@ -42,6 +42,7 @@ internal sealed class TrainOptions
     public Option<string> Device { get; } = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     public Option<string> Fallback { get; } = FallbackChoice.CreateOption();
     public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first N training examples (quick runs)" };
+    public Option<bool> NoCudaGraphs { get; } = new("--no-cuda-graphs") { Description = "On a GPU backend, run every training step op by op instead of capturing one as a CUDA graph and replaying it (to compare; the results are the same)" };
     public Option<string?> Distributed { get; } = new("--distributed") { Description = "Data-parallel training across the processes of 'mpirun -np N engine train … --distributed mpi': --batch-size is the global batch, split across the ranks; rank 0 writes the files" };
     public Option<int?> ReductionShards { get; } = new("--reduction-shards") { Description = "Split-invariant gradients: cut each batch into K fixed shards (K a power of two dividing --batch-size; 8 is a good choice), run each shard's forward/backward on its own and add their gradients in a fixed tree, so 1 process and any power-of-two rank count up to K train bit-identical weights (batch norm then normalises per shard)" };
 
@@ -50,7 +51,7 @@ internal sealed class TrainOptions
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
         ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Force, Resume, AllowChanges, Metrics, LogSteps, Curves, Dashboard, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
-        Seed, Device, Fallback, Limit, Distributed, ReductionShards,
+        Seed, Device, Fallback, Limit, Distributed, ReductionShards, NoCudaGraphs,
     ];
 
     /// <summary>The keys a config file may hold: every long option name but <c>config</c> itself.</summary>

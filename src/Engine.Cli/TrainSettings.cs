@@ -66,6 +66,9 @@ internal sealed record TrainSettings
     public required ulong Seed { get; init; }
     public required string Device { get; init; }
 
+    /// <summary>False with <c>--no-cuda-graphs</c>: see <see cref="Engine.Core.TrainingOptions.CudaGraphs"/>.</summary>
+    public bool CudaGraphs { get; init; } = true;
+
     /// <summary><c>--fallback</c>: cpu, none or a backend name (see <see cref="FallbackChoice"/>).</summary>
     public string Fallback { get; init; } = FallbackChoice.Default;
     public int? Limit { get; init; }

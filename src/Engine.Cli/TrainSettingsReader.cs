@@ -57,6 +57,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             Device = Value(options.Device)!,
             Fallback = NotEmpty(Value(options.Fallback), "--fallback") ?? FallbackChoice.Default,
             Limit = Value(options.Limit) is int limit ? Positive(limit, "--limit") : null,
+            CudaGraphs = !Value(options.NoCudaGraphs),
             Distributed = Value(options.Distributed) switch
             {
                 null => null,

@@ -211,6 +211,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         EarlyStopping = settings.EarlyStopping is int patience ? new EarlyStoppingOptions("val_loss", patience) : null,
         ProgressInterval = ProgressInterval(stepsPerEpoch),
         ReductionShards = settings.ReductionShards ?? 0,
+        CudaGraphs = settings.CudaGraphs,
     };
 
     // The compact form (command line), or the JSON object a config file may hold (it arrives as its JSON text).

@@ -72,6 +72,14 @@ public sealed record TrainingOptions(int Epochs = 1, int BatchSize = 64, ulong S
     /// that normalise over the batch see one shard at a time (ghost batch norm).
     /// </summary>
     public int ReductionShards { get; init; }
+
+    /// <summary>
+    /// Whether a backend that can record a step (<see cref="IStepCapture"/>: the GPU's CUDA graphs)
+    /// captures one whole step after warm-up and replays it while the batch shape holds (on by
+    /// default; one process, fused optimisers only; the results are the same bit for bit). Other
+    /// backends ignore it.
+    /// </summary>
+    public bool CudaGraphs { get; init; } = true;
 }
 
 /// <summary>The data of a run.</summary>
@@ -286,6 +294,8 @@ public sealed class Trainer
         long stepsAtStart = GlobalStep;
         long stepsInRun = (long)(_options.Epochs - CompletedEpochs) * stepsPerEpoch;
         TimeSpan elapsedBefore = History.Count > 0 ? History[^1].Elapsed : TimeSpan.Zero;
+        using StepGraph? graph = StepGraph.Create(_network.Backend,
+            _options.CudaGraphs && group is null && sharded is null && _options.LossScaling is null ? _network.Backend as IStepCapture : null, _optimizer);
 
         for (int epoch = CompletedEpochs + 1; epoch <= _options.Epochs; epoch++)
         {
@@ -325,27 +335,41 @@ public sealed class Trainer
                 // Each rank's mean-loss gradient weighs its share of the global batch, so that the
                 // sum over the ranks is the one-process gradient of the global batch's mean loss.
                 reducer?.Begin((double)mine / inStep, hasExamples: mine > 0);
-                if (mine > 0 && sharded is null)
+                if (graph is not null)
                 {
                     var (inputs, labels) = loader.Next();
-                    Tensor output = _network.Forward(inputs, training: true);
-                    LossOutput l = ComputeLosses(output, labels);
-                    ScaleLossGradients(l.Gradient);
-                    _network.Backward(l.Gradient, _auxiliaryGradients);
-                    statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
+                    long number = GlobalStep + 1;
+                    graph.Run(inputs, labels, fullBatch: inStep == batchSize, (x, y) => WholeStep(x, y, statistics, number),
+                        (loss, output, y) =>
+                        {
+                            statistics.Add(loss, output, y, number);
+                            _optimizer.Step(_network.Parameters);
+                        });
                 }
-                if (reducer is not null)
+                else
                 {
-                    reducer.Finish();
-                    _communicationWait += reducer.TakeWaitTime();
-                }
-                // Loss scaling: the gradients are unscaled before anything else reads them, and a
-                // step whose gradients overflowed is skipped (on every rank alike: they were summed).
-                if (_options.LossScaling?.Unscale(_network.Parameters) != false)
-                {
-                    _options.Regularizer?.AddGradients(_network.Parameters);
-                    _options.Clipping?.Apply(_network.Parameters);
-                    _optimizer.Step(_network.Parameters);
+                    if (mine > 0 && sharded is null)
+                    {
+                        var (inputs, labels) = loader.Next();
+                        Tensor output = _network.Forward(inputs, training: true);
+                        LossOutput l = ComputeLosses(output, labels);
+                        ScaleLossGradients(l.Gradient);
+                        _network.Backward(l.Gradient, _auxiliaryGradients);
+                        statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
+                    }
+                    if (reducer is not null)
+                    {
+                        reducer.Finish();
+                        _communicationWait += reducer.TakeWaitTime();
+                    }
+                    // Loss scaling: the gradients are unscaled before anything else reads them, and a
+                    // step whose gradients overflowed is skipped (on every rank alike: they were summed).
+                    if (_options.LossScaling?.Unscale(_network.Parameters) != false)
+                    {
+                        _options.Regularizer?.AddGradients(_network.Parameters);
+                        _options.Clipping?.Apply(_network.Parameters);
+                        _optimizer.Step(_network.Parameters);
+                    }
                 }
                 GlobalStep++;
                 seen += inStep;
@@ -368,6 +392,7 @@ public sealed class Trainer
                         sinceStart * ((double)(stepsInRun - done) / done)));
                 }
             }
+            graph?.EndEpoch();
             double lossSum = totals.LossSum;
             long correct = totals.Correct;
             TimeSpan trainTime = Stopwatch.GetElapsedTime(epochStart);
@@ -413,6 +438,7 @@ public sealed class Trainer
             var (inputs, labels) = loader.Next();
             Tensor output = _network.Forward(inputs, training: true);
             LossOutput l = ComputeLosses(output, labels);
+            ScaleLossGradients(l.Gradient);
             _network.Backward(l.Gradient, _auxiliaryGradients);
             statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1);
             sharded.AddShard((float)((double)count / inStep));
@@ -463,8 +489,22 @@ public sealed class Trainer
         fingerprint.Agree(group);
     }
 
-    // The auxiliary outputs' losses first (their gradients copied out of the loss's reused buffer; the
-    // network weights them), then the main output's, whose value is the one reported.
+    // One process's whole step on the given batch (what a CUDA graph captures); returns the loss
+    // and output the statistics read.
+    private (Tensor Loss, Tensor Output) WholeStep(Tensor inputs, Tensor labels, TrainingStatistics statistics, long number)
+    {
+        Tensor output = _network.Forward(inputs, training: true);
+        LossOutput l = ComputeLosses(output, labels);
+        _network.Backward(l.Gradient, _auxiliaryGradients);
+        Tensor loss = StepLoss(l.Value); // penalty of the weights the loss was computed with
+        statistics.Add(loss, output, labels, number);
+        _options.Regularizer?.AddGradients(_network.Parameters);
+        _options.Clipping?.Apply(_network.Parameters);
+        _optimizer.Step(_network.Parameters);
+        return (loss, output);
+    }
+
+    // fp16 loss scaling: the main and auxiliary loss gradients multiplied by the scale before backward.
     private void ScaleLossGradients(Tensor gradient)
     {
         if (_options.LossScaling is not { } scaler)
@@ -478,6 +518,8 @@ public sealed class Trainer
         }
     }
 
+    // The auxiliary outputs' losses first (their gradients copied out of the loss's reused buffer; the
+    // network weights them), then the main output's, whose value is the one reported.
     private LossOutput ComputeLosses(Tensor output, Tensor labels)
     {
         for (int k = 0; k < _auxiliaryGradients.Length; k++)

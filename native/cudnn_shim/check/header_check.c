@@ -25,6 +25,29 @@ SAME(EC_cudaStreamNonBlocking, cudaStreamNonBlocking);
 SAME(EC_cudaDevAttrMultiProcessorCount, cudaDevAttrMultiProcessorCount);
 SAME(EC_cudaDevAttrComputeCapabilityMajor, cudaDevAttrComputeCapabilityMajor);
 SAME(EC_cudaDevAttrComputeCapabilityMinor, cudaDevAttrComputeCapabilityMinor);
+SAME(EC_cudaErrorStreamCaptureUnsupported, cudaErrorStreamCaptureUnsupported);
+SAME(EC_cudaErrorStreamCaptureInvalidated, cudaErrorStreamCaptureInvalidated);
+SAME(EC_cudaErrorStreamCaptureWrongThread, cudaErrorStreamCaptureWrongThread);
+SAME(EC_cudaStreamCaptureModeGlobal, cudaStreamCaptureModeGlobal);
+SAME(EC_cudaStreamCaptureModeThreadLocal, cudaStreamCaptureModeThreadLocal);
+SAME(EC_cudaStreamCaptureModeRelaxed, cudaStreamCaptureModeRelaxed);
+SAME(EC_cudaStreamCaptureStatusNone, cudaStreamCaptureStatusNone);
+SAME(EC_cudaStreamCaptureStatusActive, cudaStreamCaptureStatusActive);
+SAME(EC_cudaStreamCaptureStatusInvalidated, cudaStreamCaptureStatusInvalidated);
+_Static_assert(sizeof(cudaGraph_t) == sizeof(ec_cudaGraph_t), "cudaGraph_t size");
+_Static_assert(sizeof(cudaGraphExec_t) == sizeof(ec_cudaGraphExec_t), "cudaGraphExec_t size");
+_Static_assert(sizeof(enum cudaStreamCaptureMode) == sizeof(int), "cudaStreamCaptureMode size");
+_Static_assert(sizeof(enum cudaStreamCaptureStatus) == sizeof(int), "cudaStreamCaptureStatus size");
+/* The graph prototypes, parameter for parameter (the shim declares handles as void * and enums as
+ * int, which the C ABI passes alike): a changed
+ * signature (cudaGraphInstantiate's CUDA 11 form, say) fails to compile here. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaStreamBeginCapture), cudaError_t (*)(cudaStream_t, enum cudaStreamCaptureMode)), "cudaStreamBeginCapture prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaStreamEndCapture), cudaError_t (*)(cudaStream_t, cudaGraph_t *)), "cudaStreamEndCapture prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaStreamIsCapturing), cudaError_t (*)(cudaStream_t, enum cudaStreamCaptureStatus *)), "cudaStreamIsCapturing prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphInstantiate), cudaError_t (*)(cudaGraphExec_t *, cudaGraph_t, unsigned long long)), "cudaGraphInstantiate prototype (CUDA 12+ form)");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphLaunch), cudaError_t (*)(cudaGraphExec_t, cudaStream_t)), "cudaGraphLaunch prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphExecDestroy), cudaError_t (*)(cudaGraphExec_t)), "cudaGraphExecDestroy prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphDestroy), cudaError_t (*)(cudaGraph_t)), "cudaGraphDestroy prototype");
 _Static_assert(sizeof(cudaError_t) == sizeof(ec_cudaError_t), "cudaError_t size");
 _Static_assert(sizeof(cudaStream_t) == sizeof(ec_cudaStream_t), "cudaStream_t size");
 

@@ -13,6 +13,11 @@
 //     launcher ends the array with a null entry), pointers inside live allocations and aligned,
 //     an int's slot holding no more than an int, a double's slot holding no integer-like bits.
 // Work is synchronous, one call at a time (a mutex), like the real shim's one stream.
+// CUDA graphs: while a capture is open, launches, memsets, device copies, GEMMs and convolutions
+// are checked and recorded with their argument values instead of run; ecud_graph_launch runs the
+// record again through the same entry points (so every check repeats at replay). The calls CUDA
+// refuses in the thread-local capture mode (allocation and freeing on the capturing thread, host
+// copies and synchronisation on the stream from any thread) fail and invalidate the capture.
 // ENGINE_CUDNN_EMU_ORDER=reverse and ENGINE_CUDNN_EMU_GUARD=1 (read by ecud_init) make stricter runs: see below.
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -25,8 +30,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "ecud.h"
@@ -83,6 +91,45 @@ int check_range(const void *pointer, size_t bytes, const char *what) {
     return fail(ECUD_ERROR_ARGUMENT, "emulator: %s: %zu bytes at %p run past the end of its %zu-byte allocation", what, bytes, pointer,
                 it->second);
   return ECUD_OK;
+}
+
+// ---- graph capture -----------------------------------------------------------------------------
+
+struct capture_state {
+  bool open = false;
+  std::thread::id owner;
+  std::string invalidated_by; // the first refused call
+  std::vector<std::function<int()>> nodes;
+} capture;
+bool replaying; // ecud_graph_launch is running a record: its calls run, not record
+
+struct graph {
+  std::vector<std::function<int()>> nodes;
+};
+std::vector<graph *> graphs;
+
+// True when the call should be recorded, not run.
+bool recording() { return capture.open && !replaying; }
+
+// A stream call made while capturing: fails when the capture is already invalidated (as CUDA's
+// cudaErrorStreamCaptureInvalidated), else records `node`.
+int record(const char *call, std::function<int()> node) {
+  if (!capture.invalidated_by.empty())
+    return fail(ECUD_ERROR_CAPTURE, "%s: the CUDA graph capture was invalidated by %s (cudaErrorStreamCaptureInvalidated)", call,
+                capture.invalidated_by.c_str());
+  capture.nodes.push_back(std::move(node));
+  return ECUD_OK;
+}
+
+// A call that cannot be captured: refused (and the capture invalidated) when it would touch the
+// capturing stream, or comes from the capturing thread.
+int refuse_in_capture(const char *call, bool on_stream) {
+  if (!capture.open || replaying) return ECUD_OK;
+  if (!on_stream && std::this_thread::get_id() != capture.owner) return ECUD_OK;
+  if (capture.invalidated_by.empty()) capture.invalidated_by = call;
+  return fail(ECUD_ERROR_CAPTURE,
+              "%s is not allowed while the stream is being captured into a CUDA graph (cudaErrorStreamCaptureUnsupported); the capture is invalidated",
+              call);
 }
 
 // ---- kernels -------------------------------------------------------------------------------
@@ -328,6 +375,7 @@ int ecud_describe(char *description, int capacity) {
 int ecud_malloc(void **pointer, size_t bytes) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_malloc (cudaMalloc)", false));
   *pointer = nullptr;
   if (bytes > emulated_total - bytes_allocated) return fail(ECUD_ERROR_MEMORY, "emulator: out of device memory for %zu bytes", bytes);
   size_t size = bytes ? bytes : 1;
@@ -355,6 +403,7 @@ int ecud_malloc(void **pointer, size_t bytes) {
 int ecud_free(void *pointer) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_free (cudaFree)", false));
   if (!pointer) return ECUD_OK;
   auto it = allocations.find((uintptr_t)pointer);
   if (it == allocations.end()) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_free(%p): not an allocation", pointer);
@@ -381,6 +430,7 @@ int ecud_memory_info(size_t *free_bytes, size_t *total_bytes) {
 int ecud_copy_to_device(void *destination, const void *source, size_t bytes) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_copy_to_device (a copy from host memory)", true));
   ECUD_TRY(check_range(destination, bytes, "ecud_copy_to_device destination"));
   if (bytes) std::memcpy(destination, source, bytes);
   return ECUD_OK;
@@ -389,6 +439,7 @@ int ecud_copy_to_device(void *destination, const void *source, size_t bytes) {
 int ecud_copy_to_host(void *destination, const void *source, size_t bytes) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_copy_to_host (a copy to host memory)", true));
   ECUD_TRY(check_range(source, bytes, "ecud_copy_to_host source"));
   if (bytes) std::memcpy(destination, source, bytes);
   return ECUD_OK;
@@ -399,6 +450,7 @@ int ecud_copy_on_device(void *destination, const void *source, size_t bytes) {
   ECUD_TRY(require_init());
   ECUD_TRY(check_range(source, bytes, "ecud_copy_on_device source"));
   ECUD_TRY(check_range(destination, bytes, "ecud_copy_on_device destination"));
+  if (recording()) return record("ecud_copy_on_device", [=] { return ecud_copy_on_device(destination, source, bytes); });
   if (bytes && destination != source) std::memmove(destination, source, bytes);
   return ECUD_OK;
 }
@@ -407,11 +459,16 @@ int ecud_memset(void *destination, int value, size_t bytes) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
   ECUD_TRY(check_range(destination, bytes, "ecud_memset destination"));
+  if (recording()) return record("ecud_memset", [=] { return ecud_memset(destination, value, bytes); });
   if (bytes) std::memset(destination, value, bytes);
   return ECUD_OK;
 }
 
-int ecud_synchronize(void) { return require_init(); }
+int ecud_synchronize(void) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  return refuse_in_capture("ecud_synchronize (cudaStreamSynchronize)", true);
+}
 
 } // extern "C"
 
@@ -555,6 +612,8 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
   ECUD_TRY(check_range(a, (size_t)m * k * size, "ecud_gemm A"));
   ECUD_TRY(check_range(b, (size_t)k * n * size, "ecud_gemm B"));
   ECUD_TRY(check_range(c, (size_t)m * n * size, "ecud_gemm C"));
+  if (recording())
+    return record("ecud_gemm", [=] { return ecud_gemm(data_type, transpose_a, transpose_b, m, n, k, alpha, a, b, beta, c); });
   half_copy a16, b16;
   if (data_type == ECUD_FLOAT32 && half_mode()) {
     // As cublasGemmEx from 16-bit copies: the operands rounded, the sums (here double) and C float32.
@@ -604,6 +663,14 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   ECUD_TRY(check_range(x, (size_t)s.n * s.c * s.x[0] * s.x[1] * s.x[2] * size, "ecud_convolution x"));
   ECUD_TRY(check_range(w, (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2] * size, "ecud_convolution w"));
   ECUD_TRY(check_range(y, (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2] * size, "ecud_convolution y"));
+  if (recording()) {
+    // The shape arrays are the caller's: recorded by value, as cuDNN bakes them into its nodes.
+    std::vector<int> xd(x_dims, x_dims + 2 + spatial), wd(w_dims, w_dims + 2 + spatial), yd(y_dims, y_dims + 2 + spatial);
+    std::vector<int> pd(pad, pad + spatial), sd(stride, stride + spatial), dd(dilation, dilation + spatial);
+    return record("ecud_convolution", [=] {
+      return ecud_convolution(pass, data_type, spatial, xd.data(), wd.data(), yd.data(), pd.data(), sd.data(), dd.data(), groups, x, w, y);
+    });
+  }
   // bf16 / fp16, as cuDNN on 16-bit tensors: the two operands read are rounded copies, and the one
   // written is rounded after the double sums.
   bool half = data_type == ECUD_FLOAT32 && half_mode();
@@ -651,6 +718,7 @@ int ecud_compile_check(const char *module, int, int) {
 int ecud_kernel(const char *module_name, const char *name, void **function) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_kernel (resolving a kernel not used before the capture)", false));
   const ecud_emu_module *module = find_module(module_name);
   if (!module) return fail(ECUD_ERROR_ARGUMENT, "no kernel module named '%s' is embedded (have: %s)", module_name, ecud_kernel_modules());
   for (int i = 0; i < module->count; i++)
@@ -680,6 +748,23 @@ int ecud_launch(void *function, unsigned grid, unsigned block, unsigned shared_b
   if (block == 0 || block > 1024 || grid > 0x7FFFFFFFu || shared_bytes > 48 * 1024)
     return fail(ECUD_ERROR_CUDA, "CUDA driver: cuLaunchKernel failed with error 1 (invalid argument): kernel %s, grid %u, block %u, %u shared bytes",
                 h->kernel->name, grid, block, shared_bytes);
+  if (recording()) {
+    // cuLaunchKernel copies the argument values at capture: so does the record (each slot holds at
+    // most 8 bytes; the managed launcher ends the array with a null entry).
+    std::vector<uint64_t> values;
+    for (int i = 0; arguments[i]; i++) {
+      if (i == 64) return fail(ECUD_ERROR_ARGUMENT, "emulator: kernel %s: more than 64 arguments, or no null entry ending them", h->kernel->name);
+      uint64_t v = 0;
+      std::memcpy(&v, arguments[i], sizeof v);
+      values.push_back(v);
+    }
+    return record(h->kernel->name, [=]() mutable {
+      std::vector<void *> slots;
+      for (uint64_t &v : values) slots.push_back(&v);
+      slots.push_back(nullptr);
+      return ecud_launch(function, grid, block, shared_bytes, slots.data());
+    });
+  }
   current = h;
   launch_shared_bytes = shared_bytes;
   if (dynamic_shared.size() < shared_bytes) dynamic_shared.resize(shared_bytes);
@@ -688,6 +773,83 @@ int ecud_launch(void *function, unsigned grid, unsigned block, unsigned shared_b
   int status = h->kernel->launch(arguments);
   current = nullptr;
   return status;
+}
+
+} // extern "C"
+
+// ---- CUDA graphs ------------------------------------------------------------------------------
+
+extern "C" {
+
+int ecud_capture_begin(void) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  if (capture.open) return fail(ECUD_ERROR_CAPTURE, "ecud_capture_begin: a capture is already open");
+  capture.open = true;
+  capture.owner = std::this_thread::get_id();
+  capture.invalidated_by.clear();
+  capture.nodes.clear();
+  return ECUD_OK;
+}
+
+int ecud_capturing(void) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  return capture.open && std::this_thread::get_id() == capture.owner ? 1 : 0;
+}
+
+int ecud_capture_end(void **out) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  *out = nullptr;
+  ECUD_TRY(require_init());
+  if (!capture.open || std::this_thread::get_id() != capture.owner)
+    return fail(ECUD_ERROR_CAPTURE, "ecud_capture_end: no capture is open on this thread");
+  capture.open = false;
+  std::vector<std::function<int()>> nodes;
+  nodes.swap(capture.nodes);
+  if (!capture.invalidated_by.empty())
+    return fail(ECUD_ERROR_CAPTURE, "the CUDA graph capture was invalidated (cudaErrorStreamCaptureInvalidated) by %s",
+                capture.invalidated_by.c_str());
+  graph *g = new graph{std::move(nodes)};
+  graphs.push_back(g);
+  *out = g;
+  return ECUD_OK;
+}
+
+static std::vector<graph *>::iterator find_graph(void *handle) {
+  for (auto it = graphs.begin(); it != graphs.end(); ++it)
+    if (*it == handle) return it;
+  return graphs.end();
+}
+
+int ecud_graph_launch(void *handle) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  auto it = find_graph(handle);
+  if (it == graphs.end()) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_graph_launch(%p): not a graph from ecud_capture_end", handle);
+  ECUD_TRY(refuse_in_capture("ecud_graph_launch", true));
+  replaying = true;
+  const std::vector<std::function<int()>> &nodes = (*it)->nodes;
+  for (size_t i = 0; i < nodes.size(); i++) {
+    int status = nodes[i]();
+    if (status != ECUD_OK) {
+      replaying = false;
+      std::string reason = last_error;
+      return fail(status, "emulator: graph node %zu of %zu: %s", i, nodes.size(), reason.c_str());
+    }
+  }
+  replaying = false;
+  return ECUD_OK;
+}
+
+int ecud_graph_destroy(void *handle) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  if (!handle) return ECUD_OK;
+  auto it = find_graph(handle);
+  if (it == graphs.end()) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_graph_destroy(%p): not a graph", handle);
+  delete *it;
+  graphs.erase(it);
+  return ECUD_OK;
 }
 
 } // extern "C"

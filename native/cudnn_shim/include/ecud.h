@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /* Version of this C API: bumped on any incompatible change; the managed side refuses others. */
-#define ECUD_API_VERSION 1
+#define ECUD_API_VERSION 2
 
 typedef enum ecud_status {
   ECUD_OK = 0,
@@ -36,7 +36,8 @@ typedef enum ecud_status {
   ECUD_ERROR_NVRTC = 6,     /* kernel compilation failed (the log is in the message) */
   ECUD_ERROR_MEMORY = 7,    /* device memory exhausted */
   ECUD_ERROR_ARGUMENT = 8,  /* the shim was called wrongly */
-  ECUD_ERROR_STATE = 9      /* not initialised */
+  ECUD_ERROR_STATE = 9,     /* not initialised */
+  ECUD_ERROR_CAPTURE = 10   /* a call not allowed while the stream is captured, or a capture it invalidated */
 } ecud_status;
 
 /* Data types as the engine numbers them (Engine.DataType). */
@@ -94,6 +95,21 @@ ECUD_API int ecud_convolution(int pass, int data_type, int spatial_rank, const i
  * first use (and cached on disk). Returns a function handle for ecud_launch. */
 ECUD_API int ecud_kernel(const char *module, const char *name, void **function);
 ECUD_API int ecud_launch(void *function, unsigned grid, unsigned block, unsigned shared_bytes, void **arguments);
+
+/* CUDA graphs. ecud_capture_begin starts recording the stream's work (kernel launches, memsets,
+ * device-to-device copies, GEMMs and convolutions) instead of running it, in the thread-local
+ * capture mode: while it lasts the capturing thread may not allocate, free, copy to or from the
+ * host or synchronise (each fails with ECUD_ERROR_CAPTURE and invalidates the capture), while other
+ * threads may still allocate. ecud_capture_end stops recording and returns an instantiated graph,
+ * or fails (ECUD_ERROR_CAPTURE, naming the first illegal call) when the capture was invalidated; the
+ * capture is over either way. ecud_graph_launch queues the recorded work again, with the argument
+ * values it was recorded with: what changes between replays must be read from device memory.
+ * ecud_capturing: 1 while a capture is open (0 otherwise). */
+ECUD_API int ecud_capture_begin(void);
+ECUD_API int ecud_capture_end(void **graph);
+ECUD_API int ecud_capturing(void);
+ECUD_API int ecud_graph_launch(void *graph);
+ECUD_API int ecud_graph_destroy(void *graph);
 
 /* Compiles an embedded module with NVRTC for compute capability major.minor without a device
  * (loads only NVRTC): the no-GPU check that every kernel source compiles. */

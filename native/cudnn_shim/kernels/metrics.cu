@@ -34,6 +34,13 @@ extern "C" __global__ void accumulate_loss_f32(const float* value, double weight
 extern "C" __global__ void accumulate_loss_f64(const double* value, double weight, i64 step, double* acc) {
   accumulate_loss_impl<double>(value, weight, step, acc);
 }
+// The step number from device memory (s[0], a whole number in double), for captured CUDA graphs.
+extern "C" __global__ void accumulate_loss_dev_f32(const float* value, double weight, const double* s, double* acc) {
+  accumulate_loss_impl<float>(value, weight, (i64)s[0], acc);
+}
+extern "C" __global__ void accumulate_loss_dev_f64(const double* value, double weight, const double* s, double* acc) {
+  accumulate_loss_impl<double>(value, weight, (i64)s[0], acc);
+}
 
 // First pass of top-k: ranks[i] = how many logits of row i beat its label's (greater, NaN, or
 // equal at a lower index: ties go to the lower index, as the confusion matrix's first maximum);

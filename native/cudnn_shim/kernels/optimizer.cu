@@ -125,3 +125,26 @@ __device__ void radam_impl(i64 n, T* value, const T* gradient, T* m, T* v, doubl
   }
 OPT_EXPORTS(f32, float)
 OPT_EXPORTS(f64, double)
+
+// The same updates with every per-step scalar read from device memory (s: the slot the backend
+// fills before each replay of a captured CUDA graph, in the by-value kernels' argument order, flags
+// as 0.0/1.0), so that a replayed step uses this step's learning rate, bias corrections and
+// first-step flag rather than the values of the step that was captured. Same arithmetic as above.
+#define OPT_DEVICE_EXPORTS(S, T)                                                                                                   \
+  extern "C" __global__ void sgd_dev_##S(i64 n, T* value, const T* gradient, T* buffer, const double* s) {                        \
+    sgd_impl<T>(n, value, gradient, buffer, s[0], s[1], s[2], s[3], (int)s[4], (int)s[5], (int)s[6]);                             \
+  }                                                                                                                                \
+  extern "C" __global__ void adagrad_dev_##S(i64 n, T* value, const T* gradient, T* sum, const double* s) {                       \
+    adagrad_impl<T>(n, value, gradient, sum, s[0], s[1], s[2]);                                                                    \
+  }                                                                                                                                \
+  extern "C" __global__ void rmsprop_dev_##S(i64 n, T* value, const T* gradient, T* square, T* buffer, T* mean, const double* s) { \
+    rmsprop_impl<T>(n, value, gradient, square, buffer, mean, s[0], s[1], s[2], s[3], s[4], s[5], (int)s[6], (int)s[7]);          \
+  }                                                                                                                                \
+  extern "C" __global__ void adam_dev_##S(i64 n, T* value, const T* gradient, T* m, T* v, T* v_max, const double* s) {            \
+    adam_impl<T>(n, value, gradient, m, v, v_max, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], (int)s[9]);              \
+  }                                                                                                                                \
+  extern "C" __global__ void radam_dev_##S(i64 n, T* value, const T* gradient, T* m, T* v, const double* s) {                     \
+    radam_impl<T>(n, value, gradient, m, v, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], (int)s[9]);                     \
+  }
+OPT_DEVICE_EXPORTS(f32, float)
+OPT_DEVICE_EXPORTS(f64, double)

@@ -152,6 +152,7 @@ int ecud_describe(char *description, int capacity) {
 
 int ecud_malloc(void **pointer, size_t bytes) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_malloc (cudaMalloc)"));
   *pointer = NULL;
   int status = ecud_check_cuda(ecud_g.rt.cudaMalloc(pointer, bytes ? bytes : 1), "cudaMalloc");
   if (status != ECUD_OK) {
@@ -165,6 +166,7 @@ int ecud_malloc(void **pointer, size_t bytes) {
 
 int ecud_free(void *pointer) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_free (cudaFree)"));
   return ecud_check_cuda(ecud_g.rt.cudaFree(pointer), "cudaFree");
 }
 
@@ -175,6 +177,7 @@ int ecud_memory_info(size_t *free_bytes, size_t *total_bytes) {
 
 int ecud_copy_to_device(void *destination, const void *source, size_t bytes) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_copy_to_device (a copy from host memory)"));
   if (!bytes) return ECUD_OK;
   /* From pageable memory the call returns once the source has been staged, so the caller may
    * reuse its buffer at once. */
@@ -184,6 +187,7 @@ int ecud_copy_to_device(void *destination, const void *source, size_t bytes) {
 
 int ecud_copy_to_host(void *destination, const void *source, size_t bytes) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_copy_to_host (a copy to host memory)"));
   if (!bytes) return ECUD_OK;
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMemcpyAsync(destination, source, bytes, EC_cudaMemcpyDeviceToHost, ecud_g.stream),
                            "cudaMemcpyAsync(device to host)"));
@@ -205,6 +209,7 @@ int ecud_memset(void *destination, int value, size_t bytes) {
 
 int ecud_synchronize(void) {
   ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_synchronize (cudaStreamSynchronize)"));
   return ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize");
 }
 
@@ -236,6 +241,7 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
 
 int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what) {
   if (bytes <= *capacity) return ECUD_OK;
+  ECUD_TRY(ecud_refuse_in_capture(what));
   /* Growing frees the old block: wait until no queued work uses it. */
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
   if (*buffer) ecud_g.rt.cudaFree(*buffer);

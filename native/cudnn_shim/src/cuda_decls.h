@@ -12,6 +12,8 @@
 /* ---- CUDA runtime ---- */
 typedef int ec_cudaError_t;
 typedef void *ec_cudaStream_t;
+typedef void *ec_cudaGraph_t;
+typedef void *ec_cudaGraphExec_t;
 enum {
   EC_cudaSuccess = 0,
   EC_cudaErrorMemoryAllocation = 2,
@@ -23,7 +25,17 @@ enum {
   EC_cudaStreamNonBlocking = 1,
   EC_cudaDevAttrMultiProcessorCount = 16,
   EC_cudaDevAttrComputeCapabilityMajor = 75,
-  EC_cudaDevAttrComputeCapabilityMinor = 76
+  EC_cudaDevAttrComputeCapabilityMinor = 76,
+  /* Stream capture (CUDA graphs). */
+  EC_cudaErrorStreamCaptureUnsupported = 900,
+  EC_cudaErrorStreamCaptureInvalidated = 901,
+  EC_cudaErrorStreamCaptureWrongThread = 908,
+  EC_cudaStreamCaptureModeGlobal = 0,
+  EC_cudaStreamCaptureModeThreadLocal = 1,
+  EC_cudaStreamCaptureModeRelaxed = 2,
+  EC_cudaStreamCaptureStatusNone = 0,
+  EC_cudaStreamCaptureStatusActive = 1,
+  EC_cudaStreamCaptureStatusInvalidated = 2
 };
 typedef ec_cudaError_t (*ec_cudaGetDeviceCount_t)(int *count);
 typedef ec_cudaError_t (*ec_cudaSetDevice_t)(int device);
@@ -40,6 +52,15 @@ typedef ec_cudaError_t (*ec_cudaGetLastError_t)(void);
 typedef ec_cudaError_t (*ec_cudaRuntimeGetVersion_t)(int *version);
 typedef ec_cudaError_t (*ec_cudaDriverGetVersion_t)(int *version);
 typedef ec_cudaError_t (*ec_cudaMemGetInfo_t)(size_t *free_bytes, size_t *total_bytes);
+/* Enums (cudaStreamCaptureMode, cudaStreamCaptureStatus) passed as int: the C ABI passes them alike. */
+typedef ec_cudaError_t (*ec_cudaStreamBeginCapture_t)(ec_cudaStream_t stream, int mode);
+typedef ec_cudaError_t (*ec_cudaStreamEndCapture_t)(ec_cudaStream_t stream, ec_cudaGraph_t *graph);
+typedef ec_cudaError_t (*ec_cudaStreamIsCapturing_t)(ec_cudaStream_t stream, int *status);
+/* CUDA 12 and later: the three-argument form (the five-argument one of CUDA 11 is gone). */
+typedef ec_cudaError_t (*ec_cudaGraphInstantiate_t)(ec_cudaGraphExec_t *exec, ec_cudaGraph_t graph, unsigned long long flags);
+typedef ec_cudaError_t (*ec_cudaGraphLaunch_t)(ec_cudaGraphExec_t exec, ec_cudaStream_t stream);
+typedef ec_cudaError_t (*ec_cudaGraphExecDestroy_t)(ec_cudaGraphExec_t exec);
+typedef ec_cudaError_t (*ec_cudaGraphDestroy_t)(ec_cudaGraph_t graph);
 
 /* ---- CUDA driver (modules and launches only) ---- */
 typedef int ec_CUresult;

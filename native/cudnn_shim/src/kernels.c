@@ -182,6 +182,9 @@ static int load_module(const char *name, ec_CUmodule *module) {
 
 int ecud_kernel(const char *module_name, const char *name, void **function) {
   ECUD_TRY(ecud_require_init());
+  /* Compiling, loading (and, with lazy loading, resolving) a kernel may allocate device memory:
+   * the managed side resolves every kernel a captured step uses before the capture. */
+  ECUD_TRY(ecud_refuse_in_capture("ecud_kernel (resolving a kernel not used before the capture)"));
   ec_CUmodule module;
   ECUD_TRY(load_module(module_name, &module));
   ec_CUresult result = ecud_g.drv.cuModuleGetFunction((ec_CUfunction *)function, module, name);

@@ -130,6 +130,13 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(rt, rt, cudaRuntimeGetVersion, "cudaRuntimeGetVersion");
   RESOLVE(rt, rt, cudaDriverGetVersion, "cudaDriverGetVersion");
   RESOLVE(rt, rt, cudaMemGetInfo, "cudaMemGetInfo");
+  RESOLVE(rt, rt, cudaStreamBeginCapture, "cudaStreamBeginCapture");
+  RESOLVE(rt, rt, cudaStreamEndCapture, "cudaStreamEndCapture");
+  RESOLVE(rt, rt, cudaStreamIsCapturing, "cudaStreamIsCapturing");
+  RESOLVE(rt, rt, cudaGraphInstantiate, "cudaGraphInstantiate");
+  RESOLVE(rt, rt, cudaGraphLaunch, "cudaGraphLaunch");
+  RESOLVE(rt, rt, cudaGraphExecDestroy, "cudaGraphExecDestroy");
+  RESOLVE(rt, rt, cudaGraphDestroy, "cudaGraphDestroy");
 
   where = f_drv;
   RESOLVE(drv, drv, cuInit, "cuInit");

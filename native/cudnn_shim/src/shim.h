@@ -23,6 +23,13 @@ typedef struct ecud_runtime {
   ECUD_FN(cudaRuntimeGetVersion);
   ECUD_FN(cudaDriverGetVersion);
   ECUD_FN(cudaMemGetInfo);
+  ECUD_FN(cudaStreamBeginCapture);
+  ECUD_FN(cudaStreamEndCapture);
+  ECUD_FN(cudaStreamIsCapturing);
+  ECUD_FN(cudaGraphInstantiate);
+  ECUD_FN(cudaGraphLaunch);
+  ECUD_FN(cudaGraphExecDestroy);
+  ECUD_FN(cudaGraphDestroy);
 } ecud_runtime;
 
 typedef struct ecud_driver {
@@ -121,6 +128,9 @@ int ecud_bind_thread(void);
 int ecud_require_init(void);
 /* A device buffer kept between calls, grown to at least bytes (after the stream drains). */
 int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what);
+/* ECUD_OK, or ECUD_ERROR_CAPTURE naming `call` when the calling thread is capturing (graph.c): the
+ * calls that would break a capture are refused before they reach CUDA. */
+int ecud_refuse_in_capture(const char *call);
 
 /* Loader */
 int ecud_load_libraries(const char *search_path);

@@ -52,6 +52,9 @@ internal sealed unsafe class KernelLauncher
         }
     }
 
+    /// <summary>Compiles, loads and caches a kernel now (before a CUDA graph capture, which may not).</summary>
+    public void Resolve(string module, string kernel, DataType? type) => Function(module, kernel, type);
+
     private nint Function(string module, string kernel, DataType? type)
     {
         lock (_gate)
