@@ -85,7 +85,7 @@ public unsafe class SmallGemmBenchmarks
         }
     }
 
-    private static float* Fill(int count, Random rng)
+    internal static float* Fill(int count, Random rng)
     {
         var p = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)count * sizeof(float), 64);
         for (int i = 0; i < count; i++)

@@ -78,6 +78,10 @@ internal static unsafe class GemmKernel
         {
             return;
         }
+        if (typeof(T) == typeof(float) && TryPacked(transposeA, transposeB, m, n, k, (float*)a, lda, (float*)b, ldb, accumulate, (float*)c, ldc))
+        {
+            return;
+        }
         int ta = transposeA ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;
         int tb = transposeB ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;
         if (typeof(T) == typeof(float))
@@ -111,6 +115,22 @@ internal static unsafe class GemmKernel
             return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Sends a large float product (ResNet/VGG-size convolutions, dense layers) to the engine's own
+    /// packed AVX-512/AVX2 kernel (<see cref="PackedGemm"/>). False: OpenBLAS does it.
+    /// </summary>
+    private static bool TryPacked(bool transposeA, bool transposeB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, bool accumulate, float* c, int ldc)
+    {
+        if (!PackedGemm.Takes(m, n, k))
+        {
+            return false;
+        }
+        // op(A)(i, p) = a[i·lda + p], or a[p·lda + i] stored transposed; likewise op(B)(p, j).
+        PackedGemm.Multiply(m, n, k, a, transposeA ? 1 : lda, transposeA ? lda : 1, b, transposeB ? 1 : ldb, transposeB ? ldb : 1, accumulate, c, ldc);
+        return true;
     }
 
     /// <summary>
@@ -187,6 +207,14 @@ internal static unsafe class GemmKernel
             b += j.TransposeB ? (long)first * j.Ldb : first;
             c += first;
             n = end - first;
+        }
+        // α = 1 with β = 0 (C cleared by Run) or β = 1 is a plain or accumulating product, which the
+        // own packed kernel takes when it is large: each piece computes whole sums, so the split does
+        // not change the result.
+        if (typeof(T) == typeof(float) && j.Alpha == 1 && (j.Beta == 0 || j.Beta == 1)
+            && TryPacked(j.TransposeA, j.TransposeB, m, n, j.K, (float*)a, j.Lda, (float*)b, j.Ldb, j.Beta == 1, (float*)c, j.Ldc))
+        {
+            return;
         }
         int ta = j.TransposeA ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;
         int tb = j.TransposeB ? OpenBlasNative.Trans : OpenBlasNative.NoTrans;

@@ -1,0 +1,74 @@
+using System.Runtime.Intrinsics;
+using BenchmarkDotNet.Attributes;
+
+namespace Engine.Backend.OpenBlas.Bench;
+
+/// <summary>
+/// The products of the ResNet-size 3×3 convolutions of <c>engine bench layers</c> (one sample's
+/// im2col GEMM per pass) by each kernel variant: OpenBLAS sgemm (whatever <c>OPENBLAS_CORETYPE</c>
+/// selects) and the engine's own <see cref="PackedGemm"/> at 512, 256 and 128 bits. Single-threaded,
+/// so the figure is per core.
+/// </summary>
+public unsafe class PackedGemmBenchmarks
+{
+    public static IEnumerable<SmallGemmBenchmarks.Product> Products() =>
+    [
+        new("(32,64,56,56) fwd 64x3136 k576", 64, 3136, 576, false, false),
+        new("(32,64,56,56) bwd-data 576x3136 k64", 576, 3136, 64, true, false),
+        new("(32,64,56,56) bwd-filter 64x576 k3136", 64, 576, 3136, false, true),
+        new("(16,128,28,28) fwd 128x784 k1152", 128, 784, 1152, false, false),
+        new("(16,128,28,28) bwd-data 1152x784 k128", 1152, 784, 128, true, false),
+        new("(16,128,28,28) bwd-filter 128x1152 k784", 128, 1152, 784, false, true),
+        new("sgemm 1024x1024 k1024", 1024, 1024, 1024, false, false),
+    ];
+
+    [ParamsSource(nameof(Products))]
+    public SmallGemmBenchmarks.Product Case { get; set; } = null!;
+
+    private float* _a, _b, _c;
+    private OpenBlasBackend? _backend;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _backend = new OpenBlasBackend(); // loads OpenBLAS
+        var rng = new Random(1);
+        _a = SmallGemmBenchmarks.Fill(Case.M * Case.K, rng);
+        _b = SmallGemmBenchmarks.Fill(Case.K * Case.N, rng);
+        _c = SmallGemmBenchmarks.Fill(Case.M * Case.N, rng);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(_a);
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(_b);
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(_c);
+        _backend?.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void OpenBlas()
+    {
+        SmallGemmBenchmarks.Product p = Case;
+        OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, p.TransposeA ? OpenBlasNative.Trans : OpenBlasNative.NoTrans,
+            p.TransposeB ? OpenBlasNative.Trans : OpenBlasNative.NoTrans, p.M, p.N, p.K,
+            1f, _a, p.TransposeA ? p.M : p.K, _b, p.TransposeB ? p.K : p.N, 0f, _c, p.N);
+    }
+
+    [Benchmark]
+    public void Packed512() => Packed<Simd512, Vector512<float>>(8);
+
+    [Benchmark]
+    public void Packed256() => Packed<Simd256, Vector256<float>>(6);
+
+    [Benchmark]
+    public void Packed128() => Packed<Simd128, Vector128<float>>(6);
+
+    private void Packed<TS, TV>(int rows) where TS : struct, ISimdFloat<TV> where TV : struct
+    {
+        SmallGemmBenchmarks.Product p = Case;
+        PackedGemm.Multiply<TS, TV>(rows, p.M, p.N, p.K, _a, p.TransposeA ? 1 : p.K, p.TransposeA ? p.M : 1,
+            _b, p.TransposeB ? 1 : p.N, p.TransposeB ? p.K : 1, false, _c, p.N);
+    }
+}
