@@ -25,7 +25,7 @@ internal static partial class QuickPacked
     private const int ThreadCpuClock = 3; // CLOCK_THREAD_CPUTIME_ID
 
     /// <summary>Milliseconds on the calling thread's CPU clock (Linux), or the wall clock elsewhere or when asked.</summary>
-    private static double Now(bool wall)
+    internal static double Now(bool wall)
     {
         if (!wall && OperatingSystem.IsLinux() && ClockGetTime(ThreadCpuClock, out TimeSpec t) == 0)
         {
@@ -74,10 +74,10 @@ internal static partial class QuickPacked
     }
 
     private const int FmaChainSteps = 1 << 22;
-    private const double FmaChainFlops = 16.0 * FmaChainSteps * 2 * 16;
+    internal const double FmaChainFlops = 16.0 * FmaChainSteps * 2 * 16;
 
     // 16 independent 512-bit FMA chains (more than latency × ports), the most one core can do.
-    private static float FmaChains()
+    internal static float FmaChains()
     {
         var v = Vector512.Create(1.0001f);
         var m = Vector512.Create(0.9999f);

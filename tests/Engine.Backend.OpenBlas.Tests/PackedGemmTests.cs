@@ -147,6 +147,41 @@ public sealed unsafe class PackedGemmTests : IDisposable
         }
     }
 
+    [Fact]
+    public void SlicedColumnMatricesGiveTheWholeMatrixBitsForwardAndBackwardFilter()
+    {
+        // 2 samples, 32→64 channels, 20×20, 3×3 pad 1: 288 column rows × 400 positions.
+        var axis = new ConvolutionAxis(20, 20, 3, 1, 1, 1);
+        var layout = new ConvolutionLayout(2, 32, 64, 1, ConvolutionAxis.Unit, axis, axis);
+        var rng = new Random(14);
+        float[] x = Random(rng, 2 * 32 * 400), w = Random(rng, 64 * 32 * 9), dy = Random(rng, 2 * 64 * 400);
+        var workspace = new ConvolutionWorkspace();
+        int budget = ColumnSlices.BudgetFloats;
+        try
+        {
+            PackedGemm.Bits = 512;
+            ColumnSlices.BudgetFloats = int.MaxValue; // one slice: the whole matrix
+            Assert.Equal(0, ColumnSlices.RowsPerSlice<float>(layout));
+            float[][] whole = RunAll(layout, x, w, dy, workspace);
+            ColumnSlices.BudgetFloats = 288 * 20 * 3; // 3 output rows per slice, the last one 2
+            Assert.Equal(3, ColumnSlices.RowsPerSlice<float>(layout));
+            float[][] sliced = RunAll(layout, x, w, dy, workspace);
+            Assert.True(whole[0].AsSpan().SequenceEqual(sliced[0]), "forward differs between whole and sliced columns");
+            Assert.True(whole[2].AsSpan().SequenceEqual(sliced[2]), "backward filter differs between whole and sliced columns");
+            for (int i = 0; i < x.Length; i++)
+            {
+                // Backward data adds the slices into dx in another order: rounding only (64·9 terms of magnitude ≤ 1).
+                Assert.True(Math.Abs(whole[1][i] - sliced[1][i]) <= 1e-4, $"dx[{i}]: {sliced[1][i]} vs {whole[1][i]}");
+            }
+            Assert.True(sliced[1].AsSpan().SequenceEqual(RunAll(layout, x, w, dy, workspace)[1]), "sliced backward data not reproducible");
+        }
+        finally
+        {
+            ColumnSlices.BudgetFloats = budget;
+            workspace.Release();
+        }
+    }
+
     // y, dx and dw of one layout.
     private static float[][] RunAll(ConvolutionLayout l, float[] x, float[] w, float[] dy, ConvolutionWorkspace workspace)
     {
