@@ -20,6 +20,9 @@ public unsafe class PackedGemmBenchmarks
         new("(16,128,28,28) bwd-data 1152x784 k128", 1152, 784, 128, true, false),
         new("(16,128,28,28) bwd-filter 128x1152 k784", 128, 1152, 784, false, true),
         new("sgemm 1024x1024 k1024", 1024, 1024, 1024, false, false),
+        new("LeNet fc1 fwd 64x120 k400 (Bt)", 64, 120, 400, false, true),
+        new("LeNet fc1 dW 120x400 k64 (At)", 120, 400, 64, true, false),
+        new("LeNet fc2 fwd 64x84 k120 (Bt)", 64, 84, 120, false, true),
     ];
 
     [ParamsSource(nameof(Products))]

@@ -72,6 +72,16 @@ public sealed unsafe class PackedGemmTests : IDisposable
     }
 
     [Fact]
+    public void TheDefaultIsOnOnlyWithAvx512AndTheSettingOverridesIt()
+    {
+        bool avx512 = Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        Assert.Equal(avx512 ? 512 : 0, PackedGemm.ChooseBits(null));
+        Assert.Equal(0, PackedGemm.ChooseBits("off"));
+        Assert.Equal(128, PackedGemm.ChooseBits("128"));
+        Assert.Equal(SmallGemm.ChooseBits("256"), PackedGemm.ChooseBits("256"));
+    }
+
+    [Fact]
     public void BackendGemmSplitOverThreadsIsBitIdenticalToTheScalarFmaLoop()
     {
         const int m = 301, n = 203, k = 97;

@@ -28,20 +28,27 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe class PackedGemm
 {
     /// <summary>
-    /// The vector width in bits the dispatch uses: the CPU's widest (512, 256, 128), or 0 (off: OpenBLAS
-    /// does the large products) — overridable with <c>ENGINE_GEMM=off|128|256|512</c> to measure one
-    /// variant against another in the same build.
+    /// The vector width in bits the dispatch uses: 512 where the CPU has AVX-512, else 0 (off: OpenBLAS
+    /// does the large products; its own AVX2 kernels beat this one at 256 bits, see benchmarks/NOTES.md)
+    /// — overridable with <c>ENGINE_GEMM=off|128|256|512</c> to measure one variant against another in
+    /// the same build.
     /// </summary>
     /// <remarks>Settable inside the assembly so a benchmark can alternate variants in one process.</remarks>
-    public static int Bits { get; internal set; } = SmallGemm.ChooseBits(Environment.GetEnvironmentVariable("ENGINE_GEMM"));
+    public static int Bits { get; internal set; } = ChooseBits(Environment.GetEnvironmentVariable("ENGINE_GEMM"));
 
-    /// <summary>Depth of one packed step: a B sliver (KC × 32 floats, 32 KB) fits the 48 KB first-level cache.</summary>
-    internal const int KC = 256;
+    internal static int ChooseBits(string? setting)
+    {
+        int bits = SmallGemm.ChooseBits(setting);
+        return string.IsNullOrEmpty(setting) && bits != 512 ? 0 : bits;
+    }
 
-    /// <summary>Rows of A packed at once (a multiple of both MRs): 240 × 256 floats = 240 KB, in the second-level cache.</summary>
+    /// <summary>Depth of one packed step: a B sliver (KC × 32 floats, 16 KB) and an A sliver (4 KB) share the 48 KB first-level cache with room to spare (256 measured no faster).</summary>
+    internal const int KC = 128;
+
+    /// <summary>Rows of A packed at once (a multiple of both MRs): 240 × 128 floats = 120 KB, in the second-level cache.</summary>
     internal const int MC = 240;
 
-    /// <summary>Columns of B packed at once (a multiple of every NR): 256 × 1024 floats = 1 MB.</summary>
+    /// <summary>Columns of B packed at once (a multiple of every NR): 128 × 1024 floats = 512 KB.</summary>
     internal const int NC = 1024;
 
     /// <summary>Below this many multiply-adds packing costs more than it saves; the other kernels take those.</summary>
