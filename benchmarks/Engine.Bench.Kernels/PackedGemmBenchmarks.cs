@@ -28,36 +28,21 @@ public unsafe class PackedGemmBenchmarks
     [ParamsSource(nameof(Products))]
     public SmallGemmBenchmarks.Product Case { get; set; } = null!;
 
-    private float* _a, _b, _c;
-    private OpenBlasBackend? _backend;
+    // The operands and the OpenBLAS call are the small-GEMM benchmark's, on these products.
+    private readonly SmallGemmBenchmarks _operands = new();
 
     [GlobalSetup]
     public void Setup()
     {
-        _backend = new OpenBlasBackend(); // loads OpenBLAS
-        var rng = new Random(1);
-        _a = SmallGemmBenchmarks.Fill(Case.M * Case.K, rng);
-        _b = SmallGemmBenchmarks.Fill(Case.K * Case.N, rng);
-        _c = SmallGemmBenchmarks.Fill(Case.M * Case.N, rng);
+        _operands.Case = Case;
+        _operands.Setup();
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        System.Runtime.InteropServices.NativeMemory.AlignedFree(_a);
-        System.Runtime.InteropServices.NativeMemory.AlignedFree(_b);
-        System.Runtime.InteropServices.NativeMemory.AlignedFree(_c);
-        _backend?.Dispose();
-    }
+    public void Cleanup() => _operands.Cleanup();
 
     [Benchmark(Baseline = true)]
-    public void OpenBlas()
-    {
-        SmallGemmBenchmarks.Product p = Case;
-        OpenBlasNative.Sgemm(OpenBlasNative.RowMajor, p.TransposeA ? OpenBlasNative.Trans : OpenBlasNative.NoTrans,
-            p.TransposeB ? OpenBlasNative.Trans : OpenBlasNative.NoTrans, p.M, p.N, p.K,
-            1f, _a, p.TransposeA ? p.M : p.K, _b, p.TransposeB ? p.K : p.N, 0f, _c, p.N);
-    }
+    public void OpenBlas() => _operands.OpenBlas();
 
     [Benchmark]
     public void Packed512() => Packed<Simd512, Vector512<float>>(8);
@@ -71,7 +56,7 @@ public unsafe class PackedGemmBenchmarks
     private void Packed<TS, TV>(int rows) where TS : struct, ISimdFloat<TV> where TV : struct
     {
         SmallGemmBenchmarks.Product p = Case;
-        PackedGemm.Multiply<TS, TV>(rows, p.M, p.N, p.K, _a, p.TransposeA ? 1 : p.K, p.TransposeA ? p.M : 1,
-            _b, p.TransposeB ? 1 : p.N, p.TransposeB ? p.K : 1, false, _c, p.N);
+        PackedGemm.Multiply<TS, TV>(rows, p.M, p.N, p.K, _operands.A, p.TransposeA ? 1 : p.K, p.TransposeA ? p.M : 1,
+            _operands.B, p.TransposeB ? 1 : p.N, p.TransposeB ? p.K : 1, false, _operands.C, p.N);
     }
 }

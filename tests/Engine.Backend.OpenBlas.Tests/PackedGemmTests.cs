@@ -192,28 +192,8 @@ public sealed unsafe class PackedGemmTests : IDisposable
         }
     }
 
-    // y, dx and dw of one layout.
-    private static float[][] RunAll(ConvolutionLayout l, float[] x, float[] w, float[] dy, ConvolutionWorkspace workspace)
-    {
-        var y = new float[dy.Length];
-        var dx = new float[x.Length];
-        var dw = new float[w.Length];
-        fixed (float* px = x, pw = w, pdy = dy, py = y, pdx = dx, pdw = dw)
-        {
-            ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace);
-            ConvolutionKernels.Run(ConvolutionPass.BackwardData, false, l, DataType.Float32, (nint)pdx, (nint)pw, (nint)pdy, workspace);
-            ConvolutionKernels.Run(ConvolutionPass.BackwardFilter, false, l, DataType.Float32, (nint)px, (nint)pdw, (nint)pdy, workspace);
-        }
-        return [y, dx, dw];
-    }
+    private static float[][] RunAll(ConvolutionLayout l, float[] x, float[] w, float[] dy, ConvolutionWorkspace workspace) =>
+        SmallConvolutionTests.RunAll(l, x, w, dy, workspace);
 
-    private static float[] Random(Random rng, int count)
-    {
-        var values = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            values[i] = (float)(rng.NextDouble() * 2 - 1);
-        }
-        return values;
-    }
+    private static float[] Random(Random rng, int count) => SmallConvolutionTests.Random(rng, count);
 }
