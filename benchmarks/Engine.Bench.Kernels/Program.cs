@@ -15,5 +15,15 @@ if (args.Length > 0 && args[0] == "--quick-conv")
     Engine.Backend.OpenBlas.Bench.QuickConvolution.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-packed")
+{
+    Engine.Backend.OpenBlas.Bench.QuickPacked.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20, args.Contains("--wall"));
+    return;
+}
+if (args.Length > 0 && args[0] == "--quick-resnet")
+{
+    Engine.Backend.OpenBlas.Bench.QuickBigConvolution.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10);
+    return;
+}
 var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("InProcessShort"));
 BenchmarkSwitcher.FromAssembly(typeof(Engine.Backend.OpenBlas.Bench.SmallGemmBenchmarks).Assembly).Run(args, config);

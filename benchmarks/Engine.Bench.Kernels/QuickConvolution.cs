@@ -50,7 +50,7 @@ internal static unsafe class QuickConvolution
         workspace.Release();
     }
 
-    private static float* Fill(long count)
+    internal static float* Fill(long count)
     {
         var p = (float*)NativeMemory.AlignedAlloc((nuint)count * sizeof(float), 64);
         var rng = new Random(3);

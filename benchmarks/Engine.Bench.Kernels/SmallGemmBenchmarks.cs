@@ -35,6 +35,11 @@ public unsafe class SmallGemmBenchmarks
     private float* _a, _b, _c;
     private OpenBlasBackend? _backend;
 
+    /// <summary>The operands after <see cref="Setup"/> (A m×k, B k×n, C m×n; other benchmarks reuse them).</summary>
+    internal float* A => _a;
+    internal float* B => _b;
+    internal float* C => _c;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -85,7 +90,7 @@ public unsafe class SmallGemmBenchmarks
         }
     }
 
-    private static float* Fill(int count, Random rng)
+    internal static float* Fill(int count, Random rng)
     {
         var p = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)count * sizeof(float), 64);
         for (int i = 0; i < count; i++)

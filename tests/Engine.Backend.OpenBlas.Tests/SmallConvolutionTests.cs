@@ -70,7 +70,7 @@ public sealed unsafe class SmallConvolutionTests : IDisposable
     }
 
     // y, dx and dw of one layout.
-    private static float[][] RunAll(ConvolutionLayout l, float[] x, float[] w, float[] dy, ConvolutionWorkspace workspace)
+    internal static float[][] RunAll(ConvolutionLayout l, float[] x, float[] w, float[] dy, ConvolutionWorkspace workspace)
     {
         var y = new float[dy.Length];
         var dx = new float[x.Length];
@@ -84,7 +84,7 @@ public sealed unsafe class SmallConvolutionTests : IDisposable
         return [y, dx, dw];
     }
 
-    private static float[] Random(Random rng, int count)
+    internal static float[] Random(Random rng, int count)
     {
         var values = new float[count];
         for (int i = 0; i < count; i++)

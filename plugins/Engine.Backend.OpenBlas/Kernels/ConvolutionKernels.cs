@@ -237,6 +237,11 @@ internal static unsafe class ConvolutionKernels
         int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
         T* xn = job.X + (long)n * l.Channels * l.InputSize;
         T* yn = job.Y + (long)n * l.Filters * positions;
+        if (ColumnSlices.RowsPerSlice<T>(l) is > 0 and int slice)
+        {
+            ColumnSlices.Forward(l, xn, job.W, yn, job.Columns + worker * job.ColumnsPerWorker, slice);
+            return;
+        }
         T* col = xn;
         if (job.Columns is not null)
         {
@@ -261,6 +266,11 @@ internal static unsafe class ConvolutionKernels
         int sampleSize = l.Channels * l.InputSize;
         T* dyn = job.Y + (long)n * l.Filters * positions;
         T* dxn = job.X + (long)n * sampleSize;
+        if (ColumnSlices.RowsPerSlice<T>(l) is > 0 and int slice)
+        {
+            ColumnSlices.BackwardData(l, dyn, job.W, dxn, job.Columns + worker * job.ColumnsPerWorker, slice);
+            return;
+        }
         // Pointwise: the column matrix is dx itself, so the GEMM writes the answer in place.
         T* col = job.Columns is null ? dxn : job.Columns + worker * job.ColumnsPerWorker;
         for (int g = 0; g < l.Groups; g++)
@@ -290,10 +300,16 @@ internal static unsafe class ConvolutionKernels
             BackwardFilterTogether(ref job, first, end, worker, dw);
             return;
         }
+        int slice = ColumnSlices.RowsPerSlice<T>(l);
         for (int n = first; n < end; n++)
         {
             T* xn = job.X + (long)n * l.Channels * l.InputSize;
             T* dyn = job.Y + (long)n * l.Filters * positions;
+            if (slice > 0)
+            {
+                ColumnSlices.BackwardFilter(l, xn, dyn, dw, job.Columns + worker * job.ColumnsPerWorker, slice, n > first);
+                continue;
+            }
             T* col = xn;
             if (job.Columns is not null)
             {

@@ -28,6 +28,15 @@ internal static unsafe class Im2Col
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip the slow tier-0 code
     public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col, long rowStride)
+        where T : unmanaged, IFloatingPointIeee754<T> => Gather(layout, x, col, rowStride, 0, layout.Height.Output);
+
+    /// <summary>
+    /// The columns of output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) only (of every
+    /// output plane), <paramref name="rowStride"/> apart: a slice of the column matrix small enough to
+    /// stay in cache while its product runs (see <see cref="ConvolutionKernels"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col, long rowStride, int firstRow, int endRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Im2ColMasked.Applies<T>(layout))
@@ -36,7 +45,7 @@ internal static unsafe class Im2Col
             return;
         }
         ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
-        int plane = h.Output * w.Output;
+        int plane = (endRow - firstRow) * w.Output;
         T* tapRow = col;
         for (int c = 0; c < layout.Channels; c++)
         {
@@ -58,7 +67,7 @@ internal static unsafe class Im2Col
                                 row += plane;
                                 continue;
                             }
-                            for (int oh = 0; oh < h.Output; oh++)
+                            for (int oh = firstRow; oh < endRow; oh++)
                             {
                                 int ih = oh * h.Stride - h.Pad + kh * h.Dilation;
                                 if ((uint)ih >= (uint)h.Input)
@@ -81,11 +90,20 @@ internal static unsafe class Im2Col
     /// <summary>x += col2im(col) for one sample x of C×D×H×W (the caller clears x first).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter<T>(in ConvolutionLayout layout, T* col, T* x)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Scatter(layout, col, x, (long)layout.Depth.Output * layout.Height.Output * layout.Width.Output, 0, layout.Height.Output);
+
+    /// <summary>
+    /// x += col2im of the columns of output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>),
+    /// their tap rows <paramref name="rowStride"/> apart (the slice <see cref="Gather{T}(in ConvolutionLayout, T*, T*, long, int, int)"/> writes).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scatter<T>(in ConvolutionLayout layout, T* col, T* x, long rowStride, int firstRow, int endRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
-        int plane = h.Output * w.Output;
-        T* row = col;
+        int plane = (endRow - firstRow) * w.Output;
+        T* tapRow = col;
         for (int c = 0; c < layout.Channels; c++)
         {
             T* channel = x + (long)c * layout.InputSize;
@@ -93,8 +111,9 @@ internal static unsafe class Im2Col
             {
                 for (int kh = 0; kh < h.Kernel; kh++)
                 {
-                    for (int kw = 0; kw < w.Kernel; kw++)
+                    for (int kw = 0; kw < w.Kernel; kw++, tapRow += rowStride)
                     {
+                        T* row = tapRow;
                         (int first, int end, int offset) = ValidRange(w, kw);
                         for (int od = 0; od < d.Output; od++)
                         {
@@ -104,7 +123,7 @@ internal static unsafe class Im2Col
                                 row += plane;
                                 continue;
                             }
-                            for (int oh = 0; oh < h.Output; oh++)
+                            for (int oh = firstRow; oh < endRow; oh++)
                             {
                                 int ih = oh * h.Stride - h.Pad + kh * h.Dilation;
                                 if ((uint)ih < (uint)h.Input)
