@@ -1,3 +1,4 @@
+using Engine.Core.Distributed;
 using System.Text.Json.Nodes;
 
 namespace Engine.Cli;
@@ -69,6 +70,12 @@ internal sealed record TrainSettings
 
     /// <summary>"mpi" for data-parallel training across the ranks of an MPI job; null for one process.</summary>
     public string? Distributed { get; init; }
+
+    /// <summary><c>--sync-bn</c>: batch-norm statistics summed over the ranks.</summary>
+    public bool SyncBn { get; init; }
+
+    /// <summary><c>--distributed-timeout</c>: how long a rank waits in one collective.</summary>
+    public TimeSpan DistributedTimeout { get; init; } = MpiCommunicator.DefaultTimeout;
 
     /// <summary>
     /// The arguments the optimiser is created with: <see cref="OptimizerArguments"/>, with the

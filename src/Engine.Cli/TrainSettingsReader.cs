@@ -62,6 +62,8 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
                 "mpi" => "mpi",
                 string other => throw Error($"--distributed must be 'mpi' (processes started by mpirun), got '{other}'"),
             },
+            SyncBn = Value(options.SyncBn),
+            DistributedTimeout = TimeSpan.FromSeconds(Positive(Value(options.DistributedTimeout), "--distributed-timeout")!.Value),
         };
         return settings;
     }

@@ -40,8 +40,9 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         output.WriteLine($"checked   {RunCapabilities.Check(network, loss, optimizer, options.Regularizer, clipping).Summary}");
         if (group is not null)
         {
-            options = options with { Distributed = new DistributedOptions(group) };
-            output.WriteLine(TrainCommand.Invariant($"ranks     {group.Size} (MPI), {settings.BatchSize / Math.Max(1, group.Size)} examples per rank per step, gradients summed in buckets during backward"));
+            options = options with { Distributed = new DistributedOptions(group) { SyncBatchNorm = settings.SyncBn } };
+            output.WriteLine(TrainCommand.Invariant($"ranks     {group.Size} (MPI), {settings.BatchSize / Math.Max(1, group.Size)} examples per rank per step, gradients summed in buckets during backward")
+                + (settings.SyncBn ? ", batch-norm statistics summed over the ranks" : ""));
         }
         var trainer = new Trainer(network, loss, optimizer, options);
         output.WriteLine(TrainCommand.Invariant($"training  {settings.Epochs} epoch(s) of {stepsPerEpoch} steps, batch {settings.BatchSize}, {optimizer.Name} {OptimizerText()}, schedule {trainer.Schedule.Description}, seed {settings.Seed}")

@@ -72,6 +72,9 @@ internal static unsafe partial class OpenMpiLibrary
     [LibraryImport(LibraryName, EntryPoint = "MPI_Wait")]
     public static partial int Wait(nint* request, nint status);
 
+    [LibraryImport(LibraryName, EntryPoint = "MPI_Iallgather")]
+    public static partial int Iallgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm, nint* request);
+
     [LibraryImport(LibraryName, EntryPoint = "MPI_Test")]
     public static partial int Test(nint* request, out int flag, nint status);
 
