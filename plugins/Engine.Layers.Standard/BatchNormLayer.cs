@@ -5,11 +5,13 @@ namespace Engine.Layers.Standard;
 /// (C×spatial) input: y = γ·(x − μ)/√(σ² + ε) + β. Training uses the batch statistics and folds them
 /// into running ones as r ← (1 − momentum)·r + momentum·batch (PyTorch's meaning of momentum, with
 /// the unbiased variance); inference uses the running statistics. γ (initially 1) and β (0) are
-/// parameters; the running mean (0) and variance (1) are state, not trained.
+/// parameters; the running mean (0) and variance (1) are state, not trained. Given a
+/// <see cref="CrossReplicaSum"/>, training uses the statistics of every replica's batch together
+/// (synchronised batch normalisation, BatchNormLayer.Synchronized.cs).
 /// </summary>
-public sealed class BatchNormLayer(string name, double momentum, double epsilon) : LayerBase(name, "batch_norm"), IStatefulComponent
+public sealed partial class BatchNormLayer(string name, double momentum, double epsilon) : LayerBase(name, "batch_norm"), IStatefulComponent, IBatchStatisticsLayer
 {
-    private static readonly BackendOp[] Ops = [BackendOp.BatchNorm, BackendOp.Memory];
+    private static readonly BackendOp[] Ops = [BackendOp.BatchNorm, BackendOp.Axpby, BackendOp.Memory];
     private Parameter? _gamma;
     private Parameter? _beta;
     private Tensor? _runningMean;
@@ -72,6 +74,11 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
+        if (training && CrossReplicaSum is not null)
+        {
+            return ForwardSynchronized(input);
+        }
+        _synchronized = false;
         if (training && input.ElementCount / InputShape[0] < 2)
         {
             throw ShapeError($"training needs at least 2 values per channel to estimate a variance; input {input.Shape} has {input.ElementCount / InputShape[0]}");
@@ -89,6 +96,10 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
         Tensor dx = _inputGradient!.Like(x);
         Backend.BatchNormBackward(x, outputGradient, _gamma!.Value, _savedMean!, _savedInvStd!, dx, _gamma.Gradient, _beta!.Gradient);
+        if (_synchronized)
+        {
+            CorrectToGlobalStatistics(x, dx);
+        }
         return dx;
     }
 
@@ -101,6 +112,7 @@ public sealed class BatchNormLayer(string name, double momentum, double epsilon)
             _runningVariance?.Dispose();
             _savedMean?.Dispose();
             _savedInvStd?.Dispose();
+            DisposeSynchronized();
         }
         base.Dispose(disposing);
     }

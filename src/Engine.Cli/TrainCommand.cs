@@ -28,6 +28,10 @@ internal static class TrainCommand
             OutputFiles.Check(settings, result.GetValue(options.Config));
             CheckCombinations(settings);
             using MpiCommunicator? group = settings.Distributed is null ? null : MpiCommunicator.Initialize();
+            if (group is not null)
+            {
+                group.Timeout = settings.DistributedTimeout;
+            }
             bool root = group is null || group.Rank == 0;
             using CheckpointLock? held = (settings.Checkpoint ?? settings.Resume) is string checkpoint && settings.KFold is null && root
                 ? CheckpointLock.Acquire(checkpoint)
@@ -100,6 +104,10 @@ internal static class TrainCommand
         if (s.Resume is not null && s.Weights is not null)
         {
             throw new ConfigurationException("--resume restores every weight already: --weights cannot be combined with it");
+        }
+        if (s.Distributed is null && (s.SyncBn || s.DistributedTimeout != MpiCommunicator.DefaultTimeout))
+        {
+            throw new ConfigurationException($"{(s.SyncBn ? "--sync-bn" : "--distributed-timeout")} applies to distributed training only: add --distributed mpi (and start the ranks with mpirun)");
         }
         if (s.Distributed is not null && (s.KFold is not null || s.Dashboard is not null))
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Core.Distributed;
 
 namespace Engine.Cli;
 
@@ -45,13 +46,15 @@ internal sealed class TrainOptions
     public Option<bool> NoCudaGraphs { get; } = new("--no-cuda-graphs") { Description = "On a GPU backend, run every training step op by op instead of capturing one as a CUDA graph and replaying it (to compare; the results are the same)" };
     public Option<string?> Distributed { get; } = new("--distributed") { Description = "Data-parallel training across the processes of 'mpirun -np N engine train … --distributed mpi': --batch-size is the global batch, split across the ranks; rank 0 writes the files" };
     public Option<int?> ReductionShards { get; } = new("--reduction-shards") { Description = "Split-invariant gradients: cut each batch into K fixed shards (K a power of two dividing --batch-size; 8 is a good choice), run each shard's forward/backward on its own and add their gradients in a fixed tree, so 1 process and any power-of-two rank count up to K train bit-identical weights (batch norm then normalises per shard)" };
+    public Option<bool> SyncBn { get; } = new("--sync-bn") { Description = "With --distributed: batch normalisation trains with the statistics of the global batch (summed over the ranks) instead of each rank's share" };
+    public Option<double> DistributedTimeout { get; } = new("--distributed-timeout") { Description = "With --distributed: seconds a rank waits for the others in one collective before it ends the job with an error (a rank stopped or stuck)", DefaultValueFactory = _ => MpiCommunicator.DefaultTimeout.TotalSeconds };
 
     /// <summary>Every option, in the order help lists them.</summary>
     public IReadOnlyList<Option> All =>
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
         ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Force, Resume, AllowChanges, Metrics, LogSteps, Curves, Dashboard, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
-        Seed, Device, Fallback, Limit, Distributed, ReductionShards, NoCudaGraphs,
+        Seed, Device, Fallback, Limit, Distributed, SyncBn, DistributedTimeout, ReductionShards, NoCudaGraphs,
     ];
 
     /// <summary>The keys a config file may hold: every long option name but <c>config</c> itself.</summary>

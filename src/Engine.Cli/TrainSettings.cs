@@ -1,3 +1,4 @@
+using Engine.Core.Distributed;
 using System.Text.Json.Nodes;
 
 namespace Engine.Cli;
@@ -78,6 +79,12 @@ internal sealed record TrainSettings
 
     /// <summary>Split-invariant gradient reduction over this many shards per batch (null: off); see <see cref="Engine.Core.TrainingOptions.ReductionShards"/>.</summary>
     public int? ReductionShards { get; init; }
+
+    /// <summary><c>--sync-bn</c>: batch-norm statistics summed over the ranks.</summary>
+    public bool SyncBn { get; init; }
+
+    /// <summary><c>--distributed-timeout</c>: how long a rank waits in one collective.</summary>
+    public TimeSpan DistributedTimeout { get; init; } = MpiCommunicator.DefaultTimeout;
 
     /// <summary>
     /// The arguments the optimiser is created with: <see cref="OptimizerArguments"/>, with the

@@ -262,14 +262,19 @@ public sealed class Trainer
         {
             AgreeOnConfiguration(data, group);
         }
+        BatchStatisticsSum? batchStatistics = SynchronizedBatchStatistics(train, group);
         _network.LayerBackwardDone = reducer is null ? null : reducer.LayerDone;
         try
         {
-            FitEpochs(data, cancellation, stepsPerEpoch, order, local, statistics, cadence, loader, reducer, sharded);
+            FitEpochs(data, cancellation, stepsPerEpoch, order, local, statistics, cadence, loader, reducer, sharded, batchStatistics);
         }
         finally
         {
             _network.LayerBackwardDone = null;
+            foreach (IBatchStatisticsLayer layer in _network.Layers.OfType<IBatchStatisticsLayer>())
+            {
+                layer.CrossReplicaSum = null;
+            }
         }
         return History;
     }
@@ -283,8 +288,10 @@ public sealed class Trainer
     }
 
     private void FitEpochs(TrainingData data, CancellationToken cancellation, int stepsPerEpoch, int[] order, int[] local,
-        TrainingStatistics statistics, ReportCadence cadence, BackgroundBatchLoader loader, GradientReducer? reducer, ShardedGradients? sharded)
+        TrainingStatistics statistics, ReportCadence cadence, BackgroundBatchLoader loader, GradientReducer? reducer, ShardedGradients? sharded,
+        BatchStatisticsSum? batchStatistics)
     {
+        Action<int>? bucketStarts = _network.LayerBackwardDone;
         ImageDataset train = data.Train;
         int batchSize = _options.BatchSize;
         ICommunicator? group = _options.Distributed?.Communicator;
@@ -335,6 +342,18 @@ public sealed class Trainer
                 // Each rank's mean-loss gradient weighs its share of the global batch, so that the
                 // sum over the ranks is the one-process gradient of the global batch's mean loss.
                 reducer?.Begin((double)mine / inStep, hasExamples: mine > 0);
+                if (batchStatistics is not null)
+                {
+                    // A rank without examples stands in for the batch-norm sums after the others'
+                    // backward: on such a step no bucket may start during backward, or the ranks'
+                    // collectives would come in different orders.
+                    batchStatistics.BeginStep();
+                    _network.LayerBackwardDone = inStep < group!.Size ? null : bucketStarts;
+                    if (mine == 0)
+                    {
+                        batchStatistics.StandIn();
+                    }
+                }
                 if (graph is not null)
                 {
                     var (inputs, labels) = loader.Next();
@@ -370,6 +389,10 @@ public sealed class Trainer
                         _options.Clipping?.Apply(_network.Parameters);
                         _optimizer.Step(_network.Parameters);
                     }
+                }
+                if (batchStatistics is not null && inStep < group!.Size)
+                {
+                    batchStatistics.ShareRankZeroState(_network.Layers);
                 }
                 GlobalStep++;
                 seen += inStep;
@@ -453,6 +476,30 @@ public sealed class Trainer
         ? Progress is not null && cadence.Due(step, lastOfEpoch: false)
         : step % _options.ProgressInterval == 0;
 
+    // --sync-bn: every batch-statistics layer sums its statistics over the ranks for this run.
+    private BatchStatisticsSum? SynchronizedBatchStatistics(ImageDataset train, ICommunicator? group)
+    {
+        if (group is null || _options.Distributed is not { SyncBatchNorm: true })
+        {
+            return null;
+        }
+        if (_options.ReductionShards != 0)
+        {
+            throw new ConfigurationException("synchronised batch normalisation (--sync-bn) cannot be combined with split-invariant shards (--reduction-shards): each shard normalises over its own examples");
+        }
+        if (train.Count < group.Size)
+        {
+            throw new DistributedMismatchException(string.Create(CultureInfo.InvariantCulture,
+                $"synchronised batch normalisation needs at least one training example per rank; the training set has {train.Count} for {group.Size} ranks"));
+        }
+        var sum = new BatchStatisticsSum(group);
+        foreach (IBatchStatisticsLayer layer in _network.Layers.OfType<IBatchStatisticsLayer>())
+        {
+            layer.CrossReplicaSum = sum;
+        }
+        return sum;
+    }
+
     private static TrainingTotals SumOverRanks(TrainingTotals mine, ICommunicator group)
     {
         Span<double> sums = [mine.LossSum, mine.Correct];
@@ -475,6 +522,7 @@ public sealed class Trainer
         fingerprint.Add("epochs", _options.Epochs.ToString(CultureInfo.InvariantCulture));
         fingerprint.Add("optimiser", string.Create(CultureInfo.InvariantCulture, $"{_optimizer.Name} {_optimizer.LearningRate} {_schedule.Description} {_options.Clipping?.Description}"));
         fingerprint.Add("loss", _loss.Name);
+        fingerprint.Add("batch-norm synchronisation (--sync-bn)", _options.Distributed!.SyncBatchNorm ? "on" : "off");
         fingerprint.Add("resumed position", string.Create(CultureInfo.InvariantCulture, $"{CompletedEpochs} {GlobalStep}"));
         fingerprint.AddData("training data", data.Train);
         fingerprint.AddData("validation data", data.Validation);

@@ -19,6 +19,15 @@ public sealed class TrainSettingsTests : IDisposable
     }
 
     [Fact]
+    public void DistributedOptionsComeFromTheConfigFileToo()
+    {
+        TrainSettings s = Read("--config", Config("""{ "distributed": "mpi", "sync-bn": true, "distributed-timeout": 30 }"""));
+        Assert.Equal(("mpi", true, TimeSpan.FromSeconds(30)), (s.Distributed, s.SyncBn, s.DistributedTimeout));
+        TrainSettings defaults = Read("--distributed", "mpi");
+        Assert.Equal((false, TimeSpan.FromMinutes(10)), (defaults.SyncBn, defaults.DistributedTimeout));
+    }
+
+    [Fact]
     public void ConfigKeysMirrorTheLongOptions()
     {
         string config = Config("""

@@ -21,6 +21,15 @@ public sealed record DistributedOptions(ICommunicator Communicator)
     /// <summary>Whether buckets start during backward (true) or all after it (false: no overlap, for comparison).</summary>
     public bool Overlap { get; init; } = true;
 
+    /// <summary>
+    /// Whether batch-statistics layers (<see cref="IBatchStatisticsLayer"/>, batch normalisation)
+    /// train with the mean and variance of the global batch, summed over the ranks in forward and
+    /// their gradient sums in backward, as one process on the whole batch would (PyTorch's
+    /// SyncBatchNorm); false (the default) keeps each rank's statistics to its own share, as PyTorch's
+    /// DistributedDataParallel does. Costs two small blocking sums per such layer and step.
+    /// </summary>
+    public bool SyncBatchNorm { get; init; }
+
     /// <summary>Whether this process writes files and reports progress (rank 0).</summary>
     public bool IsRoot => Communicator.Rank == 0;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -9,9 +10,11 @@ namespace Engine.Core.Distributed;
 /// a process that no MPI launcher started or a machine without Open MPI, rather than let MPI
 /// fall back to a one-rank "singleton" job that would silently train alone. Errors inside MPI are
 /// fatal to the whole job (MPI's default handler), so a rank that fails takes the others down
-/// instead of leaving them waiting in a collective.
+/// instead of leaving them waiting in a collective. A rank that neither fails nor answers (stopped,
+/// stuck) is caught by <see cref="Timeout"/>: every collective is started non-blocking and polled,
+/// and one that waits longer ends the job with MPI_Abort and an error line (MpiCommunicator.Waiting.cs).
 /// </summary>
-public sealed unsafe class MpiCommunicator : ICommunicator
+public sealed unsafe partial class MpiCommunicator : ICommunicator
 {
     // Variables that MPI launchers put into each rank's environment (Open MPI, PMIx, Slurm/PMI, Hydra).
     private static readonly string[] s_launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"];
@@ -80,7 +83,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         fixed (double* p = values)
         {
-            Check(OpenMpiLibrary.Allreduce(OpenMpiLibrary.InPlace, p, values.Length, _double, _sum, _world), "MPI_Allreduce");
+            nint request;
+            Check(OpenMpiLibrary.Iallreduce(OpenMpiLibrary.InPlace, p, values.Length, _double, _sum, _world, &request), "MPI_Iallreduce");
+            Await(&request, "summing statistics over the ranks");
         }
     }
 
@@ -89,7 +94,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         fixed (long* p = values)
         {
-            Check(OpenMpiLibrary.Allreduce(OpenMpiLibrary.InPlace, p, values.Length, _int64, _min, _world), "MPI_Allreduce");
+            nint request;
+            Check(OpenMpiLibrary.Iallreduce(OpenMpiLibrary.InPlace, p, values.Length, _int64, _min, _world, &request), "MPI_Iallreduce");
+            Await(&request, "comparing statistics over the ranks");
         }
     }
 
@@ -100,7 +107,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         fixed (ulong* send = values)
         fixed (ulong* receive = all)
         {
-            Check(OpenMpiLibrary.Allgather(send, values.Length, _uint64, receive, values.Length, _uint64, _world), "MPI_Allgather");
+            nint request;
+            Check(OpenMpiLibrary.Iallgather(send, values.Length, _uint64, receive, values.Length, _uint64, _world, &request), "MPI_Iallgather");
+            Await(&request, "comparing the ranks' configuration hashes");
         }
         return all;
     }
@@ -116,7 +125,13 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         fixed (float* s = send)
         fixed (float* r = receive)
         {
-            Check(OpenMpiLibrary.Sendrecv(s, send.Length, _float, partner, Tag, r, receive.Length, _float, partner, Tag, _world, 0), "MPI_Sendrecv");
+            // Non-blocking both ways, awaited with the deadline: a partner that stopped ends the job
+            // with an error instead of a hang.
+            nint sent, received;
+            Check(OpenMpiLibrary.Irecv(r, receive.Length, _float, partner, Tag, _world, &received), "MPI_Irecv");
+            Check(OpenMpiLibrary.Isend(s, send.Length, _float, partner, Tag, _world, &sent), "MPI_Isend");
+            Await(&received, "exchanging gradient sums with rank " + partner.ToString(CultureInfo.InvariantCulture));
+            Await(&sent, "exchanging gradient sums with rank " + partner.ToString(CultureInfo.InvariantCulture));
         }
     }
 
@@ -197,7 +212,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
                 return;
             }
             nint request = _request;
-            Check(OpenMpiLibrary.Wait(&request, 0), "MPI_Wait");
+            _owner.Await(&request, "summing gradients");
             _request = request;
             _pending = false;
         }

@@ -69,12 +69,17 @@ internal static unsafe partial class OpenMpiLibrary
     [LibraryImport(LibraryName, EntryPoint = "MPI_Allgather")]
     public static partial int Allgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm);
 
-    [LibraryImport(LibraryName, EntryPoint = "MPI_Sendrecv")]
-    public static partial int Sendrecv(void* sendBuffer, int sendCount, nint sendType, int destination, int sendTag,
-        void* receiveBuffer, int receiveCount, nint receiveType, int source, int receiveTag, nint comm, nint status);
+    [LibraryImport(LibraryName, EntryPoint = "MPI_Isend")]
+    public static partial int Isend(void* buffer, int count, nint dataType, int destination, int tag, nint comm, nint* request);
+
+    [LibraryImport(LibraryName, EntryPoint = "MPI_Irecv")]
+    public static partial int Irecv(void* buffer, int count, nint dataType, int source, int tag, nint comm, nint* request);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Wait")]
     public static partial int Wait(nint* request, nint status);
+
+    [LibraryImport(LibraryName, EntryPoint = "MPI_Iallgather")]
+    public static partial int Iallgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm, nint* request);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Test")]
     public static partial int Test(nint* request, out int flag, nint status);
