@@ -104,6 +104,8 @@ public sealed class DocumentedExamplesTests(DocumentedExamplesTests.Sandbox sand
                 ["check-backend"] => ["check-backend", value, "--hide-skipped", "--filter", "convolution"],
                 ["export"] => ["export", .. symbol == "--model" ? Array.Empty<string>() : ["--model", "resnet20"], symbol, value,
                     "--output", Path.Combine(sandbox.Folder, "help-example.onnx")],
+                ["bench", "train"] => ["bench", "train", "--model", "vgg-cifar", "--dataset", "synthetic", "--batch", "2", "--inference-batch", "2",
+                    "--steps", "1", "--repeat", "1", "--warmup", "1", "--held", "1", symbol, value],
                 _ => [.. command, symbol, value],
             };
             var (code, output, error) = CliRunner.Run(args);

@@ -28,7 +28,15 @@ internal static unsafe class Im2Col
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip the slow tier-0 code
     public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col, long rowStride)
-        where T : unmanaged, IFloatingPointIeee754<T> => Gather(layout, x, col, rowStride, 0, layout.Height.Output);
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Im2ColMasked.Applies<T>(layout))
+        {
+            Im2ColMasked.Gather(layout, (float*)x, (float*)col, rowStride);
+            return;
+        }
+        Gather(layout, x, col, rowStride, 0, layout.Height.Output);
+    }
 
     /// <summary>
     /// The columns of output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) only (of every
@@ -39,11 +47,7 @@ internal static unsafe class Im2Col
     public static void Gather<T>(in ConvolutionLayout layout, T* x, T* col, long rowStride, int firstRow, int endRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Im2ColMasked.Applies<T>(layout))
-        {
-            Im2ColMasked.Gather(layout, (float*)x, (float*)col, rowStride);
-            return;
-        }
+        // Not the masked gather: it writes whole output planes, not a slice of their rows.
         ConvolutionAxis d = layout.Depth, h = layout.Height, w = layout.Width;
         int plane = (endRow - firstRow) * w.Output;
         T* tapRow = col;
