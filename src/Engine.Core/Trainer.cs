@@ -370,25 +370,14 @@ public sealed class Trainer
                     if (mine > 0 && sharded is null)
                     {
                         var (inputs, labels) = loader.Next();
-                        Tensor output = _network.Forward(inputs, training: true);
-                        LossOutput l = ComputeLosses(output, labels);
-                        ScaleLossGradients(l.Gradient);
-                        _network.Backward(l.Gradient, _auxiliaryGradients);
-                        statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1); // penalty of the weights the loss was computed with
+                        ForwardBackward(inputs, labels, statistics, GlobalStep + 1);
                     }
                     if (reducer is not null)
                     {
                         reducer.Finish();
                         _communicationWait += reducer.TakeWaitTime();
                     }
-                    // Loss scaling: the gradients are unscaled before anything else reads them, and a
-                    // step whose gradients overflowed is skipped (on every rank alike: they were summed).
-                    if (_options.LossScaling?.Unscale(_network.Parameters) != false)
-                    {
-                        _options.Regularizer?.AddGradients(_network.Parameters);
-                        _options.Clipping?.Apply(_network.Parameters);
-                        _optimizer.Step(_network.Parameters);
-                    }
+                    ApplyGradients();
                 }
                 if (batchStatistics is not null && inStep < group!.Size)
                 {
@@ -459,11 +448,7 @@ public sealed class Trainer
                 continue;
             }
             var (inputs, labels) = loader.Next();
-            Tensor output = _network.Forward(inputs, training: true);
-            LossOutput l = ComputeLosses(output, labels);
-            ScaleLossGradients(l.Gradient);
-            _network.Backward(l.Gradient, _auxiliaryGradients);
-            statistics.Add(StepLoss(l.Value), output, labels, GlobalStep + 1);
+            ForwardBackward(inputs, labels, statistics, GlobalStep + 1);
             sharded.AddShard((float)((double)count / inStep));
         }
         sharded.Finish();
@@ -537,19 +522,39 @@ public sealed class Trainer
         fingerprint.Agree(group);
     }
 
-    // One process's whole step on the given batch (what a CUDA graph captures); returns the loss
-    // and output the statistics read.
+    // One process's whole step on the given batch (what a CUDA graph captures; graphs are off with
+    // loss scaling, whose unscale reads the host); returns the loss and output the statistics read.
     private (Tensor Loss, Tensor Output) WholeStep(Tensor inputs, Tensor labels, TrainingStatistics statistics, long number)
+    {
+        (Tensor Loss, Tensor Output) step = ForwardBackward(inputs, labels, statistics, number);
+        ApplyGradients();
+        return step;
+    }
+
+    // Forward, losses and backward of one batch (or shard), its loss and top-1 added to the statistics
+    // as step `number`; the loss includes the penalty of the weights it was computed with.
+    private (Tensor Loss, Tensor Output) ForwardBackward(Tensor inputs, Tensor labels, TrainingStatistics statistics, long number)
     {
         Tensor output = _network.Forward(inputs, training: true);
         LossOutput l = ComputeLosses(output, labels);
+        ScaleLossGradients(l.Gradient);
         _network.Backward(l.Gradient, _auxiliaryGradients);
-        Tensor loss = StepLoss(l.Value); // penalty of the weights the loss was computed with
+        Tensor loss = StepLoss(l.Value);
         statistics.Add(loss, output, labels, number);
-        _options.Regularizer?.AddGradients(_network.Parameters);
-        _options.Clipping?.Apply(_network.Parameters);
-        _optimizer.Step(_network.Parameters);
         return (loss, output);
+    }
+
+    // The summed gradients into the weights. Loss scaling: the gradients are unscaled before anything
+    // else reads them, and a step whose gradients overflowed is skipped (on every rank alike: they
+    // were summed).
+    private void ApplyGradients()
+    {
+        if (_options.LossScaling?.Unscale(_network.Parameters) != false)
+        {
+            _options.Regularizer?.AddGradients(_network.Parameters);
+            _options.Clipping?.Apply(_network.Parameters);
+            _optimizer.Step(_network.Parameters);
+        }
     }
 
     // fp16 loss scaling: the main and auxiliary loss gradients multiplied by the scale before backward.
