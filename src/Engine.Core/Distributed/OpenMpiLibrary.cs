@@ -60,23 +60,14 @@ internal static unsafe partial class OpenMpiLibrary
     [LibraryImport(LibraryName, EntryPoint = "MPI_Comm_size")]
     public static partial int CommSize(nint comm, out int size);
 
-    [LibraryImport(LibraryName, EntryPoint = "MPI_Allreduce")]
-    public static partial int Allreduce(nint sendBuffer, void* receiveBuffer, int count, nint dataType, nint op, nint comm);
-
     [LibraryImport(LibraryName, EntryPoint = "MPI_Iallreduce")]
     public static partial int Iallreduce(nint sendBuffer, void* receiveBuffer, int count, nint dataType, nint op, nint comm, nint* request);
-
-    [LibraryImport(LibraryName, EntryPoint = "MPI_Allgather")]
-    public static partial int Allgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Isend")]
     public static partial int Isend(void* buffer, int count, nint dataType, int destination, int tag, nint comm, nint* request);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Irecv")]
     public static partial int Irecv(void* buffer, int count, nint dataType, int source, int tag, nint comm, nint* request);
-
-    [LibraryImport(LibraryName, EntryPoint = "MPI_Wait")]
-    public static partial int Wait(nint* request, nint status);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Iallgather")]
     public static partial int Iallgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm, nint* request);
