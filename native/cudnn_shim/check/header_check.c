@@ -48,6 +48,19 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphInstantiate), c
 _Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphLaunch), cudaError_t (*)(cudaGraphExec_t, cudaStream_t)), "cudaGraphLaunch prototype");
 _Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphExecDestroy), cudaError_t (*)(cudaGraphExec_t)), "cudaGraphExecDestroy prototype");
 _Static_assert(__builtin_types_compatible_p(__typeof__(&cudaGraphDestroy), cudaError_t (*)(cudaGraph_t)), "cudaGraphDestroy prototype");
+/* Pinned staging, the copy stream's events and step timing (ECUD_API_VERSION 3). */
+SAME(EC_cudaHostAllocDefault, cudaHostAllocDefault);
+SAME(EC_cudaEventDefault, cudaEventDefault);
+SAME(EC_cudaEventDisableTiming, cudaEventDisableTiming);
+_Static_assert(sizeof(cudaEvent_t) == sizeof(ec_cudaEvent_t), "cudaEvent_t size");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaHostAlloc), cudaError_t (*)(void **, size_t, unsigned int)), "cudaHostAlloc prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaFreeHost), cudaError_t (*)(void *)), "cudaFreeHost prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaEventCreateWithFlags), cudaError_t (*)(cudaEvent_t *, unsigned int)), "cudaEventCreateWithFlags prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaEventDestroy), cudaError_t (*)(cudaEvent_t)), "cudaEventDestroy prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaEventRecord), cudaError_t (*)(cudaEvent_t, cudaStream_t)), "cudaEventRecord prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaEventSynchronize), cudaError_t (*)(cudaEvent_t)), "cudaEventSynchronize prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaEventElapsedTime), cudaError_t (*)(float *, cudaEvent_t, cudaEvent_t)), "cudaEventElapsedTime prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudaStreamWaitEvent), cudaError_t (*)(cudaStream_t, cudaEvent_t, unsigned int)), "cudaStreamWaitEvent prototype");
 _Static_assert(sizeof(cudaError_t) == sizeof(ec_cudaError_t), "cudaError_t size");
 _Static_assert(sizeof(cudaStream_t) == sizeof(ec_cudaStream_t), "cudaStream_t size");
 
@@ -105,6 +118,35 @@ _Static_assert(sizeof(cudnnStatus_t) == sizeof(ec_cudnnStatus_t), "cudnnStatus_t
 SAME_LAYOUT(cudnnConvolutionFwdAlgoPerf_t);
 SAME_LAYOUT(cudnnConvolutionBwdDataAlgoPerf_t);
 SAME_LAYOUT(cudnnConvolutionBwdFilterAlgoPerf_t);
+/* The measured-choice prototypes (ECUD_API_VERSION 3), parameter for parameter. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnFindConvolutionForwardAlgorithmEx),
+                                           cudnnStatus_t (*)(cudnnHandle_t, const cudnnTensorDescriptor_t, const void *, const cudnnFilterDescriptor_t,
+                                                             const void *, const cudnnConvolutionDescriptor_t, const cudnnTensorDescriptor_t, void *,
+                                                             const int, int *, cudnnConvolutionFwdAlgoPerf_t *, void *, size_t)),
+               "cudnnFindConvolutionForwardAlgorithmEx prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnFindConvolutionBackwardDataAlgorithmEx),
+                                           cudnnStatus_t (*)(cudnnHandle_t, const cudnnFilterDescriptor_t, const void *, const cudnnTensorDescriptor_t,
+                                                             const void *, const cudnnConvolutionDescriptor_t, const cudnnTensorDescriptor_t, void *,
+                                                             const int, int *, cudnnConvolutionBwdDataAlgoPerf_t *, void *, size_t)),
+               "cudnnFindConvolutionBackwardDataAlgorithmEx prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnFindConvolutionBackwardFilterAlgorithmEx),
+                                           cudnnStatus_t (*)(cudnnHandle_t, const cudnnTensorDescriptor_t, const void *, const cudnnTensorDescriptor_t,
+                                                             const void *, const cudnnConvolutionDescriptor_t, const cudnnFilterDescriptor_t, void *,
+                                                             const int, int *, cudnnConvolutionBwdFilterAlgoPerf_t *, void *, size_t)),
+               "cudnnFindConvolutionBackwardFilterAlgorithmEx prototype");
+/* The fake candidates of the emulator use these algorithm numbers. */
+SAME(0, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
+SAME(1, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
+SAME(2, CUDNN_CONVOLUTION_FWD_ALGO_GEMM);
+SAME(4, CUDNN_CONVOLUTION_FWD_ALGO_FFT);
+SAME(6, CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD);
+SAME(0, CUDNN_CONVOLUTION_BWD_DATA_ALGO_0);
+SAME(1, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
+SAME(3, CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING);
+SAME(0, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0);
+SAME(1, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
+SAME(3, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3);
+SAME(6, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING);
 #endif
 
 int main(void) {

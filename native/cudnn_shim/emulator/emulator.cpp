@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdarg>
@@ -849,6 +850,254 @@ int ecud_graph_destroy(void *handle) {
   if (it == graphs.end()) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_graph_destroy(%p): not a graph", handle);
   delete *it;
   graphs.erase(it);
+  return ECUD_OK;
+}
+
+} // extern "C"
+
+// ---- measured algorithm choice, pinned staging, step timing ------------------------------------
+// ecud_convolution_find returns a made-up but fixed candidate list per pass (algorithm numbers as
+// cuDNN's enums; workspace and time grow with the problem's size; determinism as cuDNN reports it
+// for those algorithms), with the candidates over the workspace limit marked as not run, fastest
+// first: enough to test a caller's choice (budget, determinism, caching) without a GPU.
+// ecud_convolution_with refuses an algorithm the list does not offer for the shape, or a
+// workspace smaller than the list says it needs, then convolves as ecud_convolution.
+// Uploads copy at once, but the slot protocol is checked (upload, wait, release, in that order).
+// Step times are the host's clock: the emulator runs every call synchronously.
+
+namespace {
+
+struct fake_algorithm {
+  int algo;
+  double workspace_units; // × the problem's bytes (x, w and y together)
+  double time_units;      // × its elements, in nanoseconds
+  int deterministic;
+  bool needs_3x3_stride_1; // Winograd
+};
+
+const fake_algorithm fake_forward[] = {
+    {0, 0.0, 1.0, 1, false},    // IMPLICIT_GEMM
+    {1, 1.0 / 16, 0.6, 1, false}, // IMPLICIT_PRECOMP_GEMM
+    {2, 2.0, 0.8, 1, false},    // GEMM
+    {4, 4.0, 0.5, 1, false},    // FFT
+    {6, 0.25, 0.4, 1, true},    // WINOGRAD
+};
+const fake_algorithm fake_backward_data[] = {
+    {0, 0.0, 0.7, 0, false},      // ALGO_0 (atomics: not deterministic)
+    {1, 1.0 / 16, 0.9, 1, false}, // ALGO_1
+    {3, 2.0, 0.5, 1, false},      // FFT_TILING
+};
+const fake_algorithm fake_backward_filter[] = {
+    {0, 0.0, 0.6, 0, false},      // ALGO_0
+    {1, 1.0 / 16, 1.0, 1, false}, // ALGO_1
+    {3, 1.0 / 8, 0.45, 0, false}, // ALGO_3
+    {6, 3.0, 0.55, 1, false},     // FFT_TILING
+};
+const int fake_not_run = 3000; // a failure status for candidates that did not run (the caller keeps status 0 only)
+
+const fake_algorithm *fake_list(int pass, int *count) {
+  if (pass == ECUD_CONV_FORWARD) { *count = (int)(sizeof fake_forward / sizeof *fake_forward); return fake_forward; }
+  if (pass == ECUD_CONV_BACKWARD_DATA) { *count = (int)(sizeof fake_backward_data / sizeof *fake_backward_data); return fake_backward_data; }
+  *count = (int)(sizeof fake_backward_filter / sizeof *fake_backward_filter);
+  return fake_backward_filter;
+}
+
+size_t count_of(int rank, const int *dims) {
+  size_t n = 1;
+  for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
+  return n;
+}
+
+bool applies(const fake_algorithm &a, int spatial, const int *w_dims, const int *stride) {
+  if (!a.needs_3x3_stride_1) return true;
+  for (int i = 0; i < spatial; i++)
+    if (w_dims[2 + i] != 3 || stride[i] != 1) return false;
+  return spatial == 2;
+}
+
+size_t fake_workspace(const fake_algorithm &a, size_t problem_bytes) { return (size_t)(a.workspace_units * (double)problem_bytes); }
+
+int fake_math(int data_type) {
+  if (data_type == ECUD_FLOAT32 && half_mode()) return 1; // CUDNN_TENSOR_OP_MATH
+  if (data_type == ECUD_FLOAT32 && precision == ECUD_PRECISION_STRICT) return 3; // CUDNN_FMA_MATH
+  return 0; // CUDNN_DEFAULT_MATH
+}
+
+std::map<void *, size_t> pinned; // host address → bytes
+enum slot_state { SLOT_FREE, SLOT_UPLOADED, SLOT_WAITED };
+slot_state slots[ECUD_UPLOAD_SLOTS];
+std::vector<std::pair<double, double>> step_marks; // (begin, end) in ms on the host's clock
+bool step_open;
+
+double now_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+} // namespace
+
+extern "C" {
+
+int ecud_convolution_find(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                          const int *stride, const int *dilation, int groups, void *x, void *w, void *y, size_t workspace_limit,
+                          ecud_algorithm *results, int capacity, int *returned) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  if (!results || !returned || capacity < 1) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_find: no room for results");
+  *returned = 0;
+  ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_convolution_find (cudnnFind*AlgorithmEx synchronises and times)", true));
+  if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_find: pass %d", pass);
+  // Checks the shapes and operands as a run would (and writes the output, as cuDNN's trials do).
+  ECUD_TRY(ecud_convolution(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y));
+  int rank = spatial + 2;
+  size_t elements = count_of(rank, x_dims) + count_of(rank, w_dims) + count_of(rank, y_dims);
+  size_t bytes = elements * (data_type == ECUD_FLOAT32 ? 4 : 8);
+  int count = 0;
+  const fake_algorithm *list = fake_list(pass, &count);
+  std::vector<ecud_algorithm> all;
+  for (int i = 0; i < count; i++) {
+    if (!applies(list[i], spatial, w_dims, stride)) continue;
+    ecud_algorithm a{};
+    a.algo = list[i].algo;
+    a.workspace = fake_workspace(list[i], bytes);
+    a.status = a.workspace <= workspace_limit ? 0 : fake_not_run;
+    a.time_ms = a.status == 0 ? (float)(list[i].time_units * (double)elements * 1e-6) : -1.0f;
+    a.deterministic = list[i].deterministic;
+    a.math = fake_math(data_type);
+    all.push_back(a);
+  }
+  std::stable_sort(all.begin(), all.end(), [](const ecud_algorithm &a, const ecud_algorithm &b) {
+    if ((a.status == 0) != (b.status == 0)) return a.status == 0;
+    return a.status == 0 && a.time_ms < b.time_ms;
+  });
+  int n = std::min((int)all.size(), capacity);
+  std::copy(all.begin(), all.begin() + n, results);
+  *returned = n;
+  return ECUD_OK;
+}
+
+int ecud_convolution_with(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                          const int *stride, const int *dilation, int groups, void *x, void *w, void *y, int algo, int math, size_t workspace) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_with: pass %d", pass);
+  if (spatial < 1 || spatial > 3) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_with: %d spatial axes (1 to 3 supported)", spatial);
+  int rank = spatial + 2;
+  size_t bytes = (count_of(rank, x_dims) + count_of(rank, w_dims) + count_of(rank, y_dims)) * (data_type == ECUD_FLOAT32 ? 4 : 8);
+  int count = 0;
+  const fake_algorithm *list = fake_list(pass, &count);
+  const fake_algorithm *chosen = nullptr;
+  for (int i = 0; i < count; i++)
+    if (list[i].algo == algo && applies(list[i], spatial, w_dims, stride)) chosen = &list[i];
+  if (!chosen) return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution_with: algorithm %d is not offered for this pass %d and shape", algo, pass);
+  if (workspace < fake_workspace(*chosen, bytes))
+    return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution_with: algorithm %d needs %zu bytes of workspace, given %zu", algo,
+                fake_workspace(*chosen, bytes), workspace);
+  if (math != fake_math(data_type))
+    return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution_with: math type %d, the find reported %d", math, fake_math(data_type));
+  return ecud_convolution(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y);
+}
+
+int ecud_host_alloc(void **pointer, size_t bytes) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  if (!pointer) return fail(ECUD_ERROR_ARGUMENT, "ecud_host_alloc: no pointer");
+  *pointer = nullptr;
+  ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_host_alloc (cudaHostAlloc)", false));
+  size_t size = bytes ? bytes : 1;
+  void *p = std::aligned_alloc(4096, (size + 4095) / 4096 * 4096);
+  if (!p) return fail(ECUD_ERROR_MEMORY, "emulator: out of host memory for %zu pinned bytes", bytes);
+  pinned[p] = size;
+  *pointer = p;
+  return ECUD_OK;
+}
+
+int ecud_host_free(void *pointer) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_host_free (cudaFreeHost)", false));
+  if (!pointer) return ECUD_OK;
+  auto it = pinned.find(pointer);
+  if (it == pinned.end()) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_host_free(%p): not from ecud_host_alloc", pointer);
+  pinned.erase(it);
+  std::free(pointer);
+  return ECUD_OK;
+}
+
+static int check_slot(int slot, const char *call) {
+  ECUD_TRY(require_init());
+  if (slot < 0 || slot >= ECUD_UPLOAD_SLOTS) return fail(ECUD_ERROR_ARGUMENT, "%s: slot %d (0 to %d)", call, slot, ECUD_UPLOAD_SLOTS - 1);
+  return refuse_in_capture(call, true);
+}
+
+int ecud_upload(int slot, void *destination, const void *pinned_source, size_t bytes) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(check_slot(slot, "ecud_upload"));
+  if (slots[slot] != SLOT_FREE)
+    return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload: slot %d was uploaded and not released (its device buffer may still be read)", slot);
+  auto it = pinned.upper_bound((void *)pinned_source);
+  bool inside = it != pinned.begin() && (--it, (const char *)pinned_source + bytes <= (const char *)it->first + it->second);
+  if (bytes && !inside) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload: %p is not inside pinned memory from ecud_host_alloc", pinned_source);
+  ECUD_TRY(check_range(destination, bytes, "ecud_upload destination"));
+  if (bytes) std::memcpy(destination, pinned_source, bytes);
+  slots[slot] = SLOT_UPLOADED;
+  return ECUD_OK;
+}
+
+int ecud_upload_wait(int slot) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(check_slot(slot, "ecud_upload_wait"));
+  if (slots[slot] != SLOT_UPLOADED) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload_wait: nothing was uploaded into slot %d", slot);
+  slots[slot] = SLOT_WAITED;
+  return ECUD_OK;
+}
+
+int ecud_upload_release(int slot) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(check_slot(slot, "ecud_upload_release"));
+  if (slots[slot] != SLOT_WAITED) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload_release: slot %d's upload was never waited for", slot);
+  slots[slot] = SLOT_FREE;
+  return ECUD_OK;
+}
+
+int ecud_upload_sync(int slot) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  return check_slot(slot, "ecud_upload_sync");
+}
+
+int ecud_step_begin(void) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_step_begin (cudaEventRecord)", true));
+  if (step_open) return fail(ECUD_ERROR_ARGUMENT, "ecud_step_begin: the previous step has not ended");
+  if (step_marks.size() >= ECUD_STEP_MARKS)
+    return fail(ECUD_ERROR_ARGUMENT, "ecud_step_begin: %d steps timed without ecud_step_times", ECUD_STEP_MARKS);
+  step_marks.push_back({now_ms(), 0.0});
+  step_open = true;
+  return ECUD_OK;
+}
+
+int ecud_step_end(void) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_step_end (cudaEventRecord)", true));
+  if (!step_open) return fail(ECUD_ERROR_ARGUMENT, "ecud_step_end: no step has begun");
+  step_marks.back().second = now_ms();
+  step_open = false;
+  return ECUD_OK;
+}
+
+int ecud_step_times(float *busy_ms, float *idle_ms, int capacity, int *count) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  if (!count) return fail(ECUD_ERROR_ARGUMENT, "ecud_step_times: no count");
+  *count = 0;
+  ECUD_TRY(require_init());
+  ECUD_TRY(refuse_in_capture("ecud_step_times (cudaEventSynchronize)", true));
+  if (step_open) return fail(ECUD_ERROR_ARGUMENT, "ecud_step_times: a step has begun and not ended");
+  int n = std::min((int)step_marks.size(), capacity);
+  for (int i = 0; i < n; i++) {
+    busy_ms[i] = (float)(step_marks[i].second - step_marks[i].first);
+    idle_ms[i] = i == 0 ? 0.0f : (float)(step_marks[i].first - step_marks[i - 1].second);
+  }
+  *count = n;
+  step_marks.clear();
   return ECUD_OK;
 }
 

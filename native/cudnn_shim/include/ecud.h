@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /* Version of this C API: bumped on any incompatible change; the managed side refuses others. */
-#define ECUD_API_VERSION 2
+#define ECUD_API_VERSION 3
 
 typedef enum ecud_status {
   ECUD_OK = 0,
@@ -90,6 +90,61 @@ ECUD_API int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, i
 ECUD_API int ecud_convolution(int pass, int data_type, int spatial_rank, const int *x_dims, const int *w_dims,
                               const int *y_dims, const int *pad, const int *stride, const int *dilation, int groups,
                               void *x, void *w, void *y);
+
+/* Measured algorithm choice (version 3). One candidate of cudnnFindConvolution{Forward,BackwardData,
+ * BackwardFilter}AlgorithmEx: algo is the pass's cudnnConvolution*Algo_t, status 0 when it ran
+ * (anything else: it could not, e.g. its workspace is over the limit), math the cudnnMathType_t it
+ * ran with. The layout is fixed (32 bytes on 64-bit machines; the managed side mirrors it). */
+typedef struct ecud_algorithm {
+  size_t workspace; /* bytes */
+  int algo;
+  int status;
+  float time_ms;
+  int deterministic; /* 1: CUDNN_DETERMINISTIC */
+  int math;
+  int reserved;
+} ecud_algorithm;
+
+/* Times every algorithm cuDNN has for this convolution (same arguments as ecud_convolution) in the
+ * current precision, with a workspace of at most workspace_limit bytes; writes up to capacity
+ * candidates, fastest first, and their number into *returned. Overwrites the pass's output operand
+ * (as running it would). Synchronises and may grow the workspace: not while capturing. */
+ECUD_API int ecud_convolution_find(int pass, int data_type, int spatial_rank, const int *x_dims, const int *w_dims,
+                                   const int *y_dims, const int *pad, const int *stride, const int *dilation, int groups,
+                                   void *x, void *w, void *y, size_t workspace_limit, ecud_algorithm *results, int capacity,
+                                   int *returned);
+
+/* ecud_convolution with a chosen algorithm (a candidate of ecud_convolution_find): algo, its math
+ * type and its workspace bytes. */
+ECUD_API int ecud_convolution_with(int pass, int data_type, int spatial_rank, const int *x_dims, const int *w_dims,
+                                   const int *y_dims, const int *pad, const int *stride, const int *dilation, int groups,
+                                   void *x, void *w, void *y, int algo, int math, size_t workspace);
+
+/* Pinned host memory (cudaHostAlloc / cudaFreeHost): the source of asynchronous uploads. */
+ECUD_API int ecud_host_alloc(void **pointer, size_t bytes);
+ECUD_API int ecud_host_free(void *pointer);
+
+/* Double-buffered uploads on a second (copy) stream, slot 0 .. ECUD_UPLOAD_SLOTS-1:
+ * ecud_upload queues the copy from pinned memory after the compute stream's last
+ * ecud_upload_release(slot) (so the device buffer is no longer read) and returns at once;
+ * ecud_upload_wait makes the compute stream wait for it (no host wait); ecud_upload_release marks
+ * on the compute stream that the slot's device buffer is free again; ecud_upload_sync waits on the
+ * host until the slot's copy has read its pinned source (before the host refills it). */
+#define ECUD_UPLOAD_SLOTS 2
+ECUD_API int ecud_upload(int slot, void *destination, const void *pinned_source, size_t bytes);
+ECUD_API int ecud_upload_wait(int slot);
+ECUD_API int ecud_upload_release(int slot);
+ECUD_API int ecud_upload_sync(int slot);
+
+/* Step timing with events on the compute stream: ecud_step_begin / ecud_step_end around each step
+ * (up to ECUD_STEP_MARKS steps are kept); ecud_step_times waits for the stream, writes for each
+ * step its busy time (begin to end) and the idle time before it (the previous step's end to its
+ * begin: the GPU had nothing queued), up to capacity steps, and forgets them. The first step's
+ * idle time is 0. Not while capturing. */
+#define ECUD_STEP_MARKS 4096
+ECUD_API int ecud_step_begin(void);
+ECUD_API int ecud_step_end(void);
+ECUD_API int ecud_step_times(float *busy_ms, float *idle_ms, int capacity, int *count);
 
 /* Kernels: module is the name of an embedded source (kernels/<module>.cu), compiled by NVRTC on
  * first use (and cached on disk). Returns a function handle for ecud_launch. */

@@ -1,6 +1,8 @@
-/* Convolutions with cuDNN's legacy API: descriptors per call (host-only, cheap) and the algorithm
- * chosen once per shape by cuDNN's heuristics under a workspace limit, then cached. In strict mode
- * float32 convolutions use FMA math (no TF32) and only deterministic algorithms. */
+/* Convolutions with cuDNN's legacy API: descriptors per call (host-only, cheap). The algorithm is
+ * either chosen once per shape by cuDNN's heuristics under a workspace limit, then cached here
+ * (ecud_convolution), or given by the caller (ecud_convolution_with), who measured the candidates
+ * once with ecud_convolution_find (cudnnFind*AlgorithmEx) and keeps its own choice per shape. In
+ * strict mode float32 convolutions use FMA math (no TF32) and only deterministic algorithms. */
 #include "shim.h"
 
 #include <stdlib.h>
@@ -42,6 +44,18 @@ typedef struct descriptors {
   ec_cudnnFilterDescriptor_t w;
   ec_cudnnConvolutionDescriptor_t conv;
 } descriptors;
+
+/* What convolve does: run with the heuristic choice cached here, run with the caller's algorithm,
+ * or time every algorithm (cudnnFind*AlgorithmEx) and report them. */
+enum { RUN_HEURISTIC = 0, RUN_GIVEN = 1, FIND = 2 };
+typedef struct request {
+  int mode;
+  int algo, math;   /* RUN_GIVEN */
+  size_t workspace; /* RUN_GIVEN: the algorithm's; FIND: the limit */
+  ecud_algorithm *results;
+  int capacity;
+  int *returned;
+} request;
 
 static void destroy(descriptors *d) {
   if (d->x) ecud_g.dnn.cudnnDestroyTensorDescriptor(d->x);
@@ -98,10 +112,9 @@ static const char *pass_name(int pass) {
 
 /* Picks the first of cuDNN's ranked candidates that succeeds, fits the workspace limit, and (in
  * strict mode) is deterministic and uses no tensor-core math for float32. */
-static int choose(int pass, descriptors *d, int cudnn_type, algo_entry *entry) {
-  ec_cudnnAlgoPerf perf[16];
+static int heuristics(int pass, descriptors *d, ec_cudnnAlgoPerf *perf, int *returned_out) {
   int returned = 0;
-  memset(perf, 0, sizeof perf);
+  memset(perf, 0, 16 * sizeof *perf);
   if (pass == ECUD_CONV_FORWARD)
     ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnGetConvolutionForwardAlgorithm_v7(ecud_g.cudnn, d->x, d->w, d->conv, d->y, 16, &returned, perf),
                               "cudnnGetConvolutionForwardAlgorithm_v7"));
@@ -111,6 +124,14 @@ static int choose(int pass, descriptors *d, int cudnn_type, algo_entry *entry) {
   else
     ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnGetConvolutionBackwardFilterAlgorithm_v7(ecud_g.cudnn, d->x, d->y, d->conv, d->w, 16, &returned, perf),
                               "cudnnGetConvolutionBackwardFilterAlgorithm_v7"));
+  *returned_out = returned;
+  return ECUD_OK;
+}
+
+static int choose(int pass, descriptors *d, int cudnn_type, algo_entry *entry) {
+  ec_cudnnAlgoPerf perf[16];
+  int returned = 0;
+  ECUD_TRY(heuristics(pass, d, perf, &returned));
   for (int pick_strictly = 1; pick_strictly >= 0; pick_strictly--) {
     for (int i = 0; i < returned; i++) {
       if (perf[i].status != EC_CUDNN_STATUS_SUCCESS || perf[i].memory > WORKSPACE_LIMIT) continue;
@@ -128,12 +149,63 @@ static int choose(int pass, descriptors *d, int cudnn_type, algo_entry *entry) {
   return ecud_fail(ECUD_ERROR_CUDNN, "cuDNN: no %s convolution algorithm for this shape (%d candidates, none usable)", pass_name(pass), returned);
 }
 
+static int run(int pass, int data_type, descriptors *d, int algo, size_t workspace, void *x, void *w, void *y);
+
+/* Times every algorithm in a workspace as big as the largest the heuristics list within the limit
+ * (not the whole limit: a workspace is kept for the run, and peak memory counts). */
+static int find(int pass, descriptors *d, void *x, void *w, void *y, const request *r) {
+  ec_cudnnAlgoPerf perf[16];
+  int returned = 0;
+  ECUD_TRY(heuristics(pass, d, perf, &returned));
+  size_t needed = 0;
+  for (int i = 0; i < returned; i++)
+    if (perf[i].status == EC_CUDNN_STATUS_SUCCESS && perf[i].memory <= r->workspace && perf[i].memory > needed) needed = perf[i].memory;
+  ECUD_TRY(ensure_workspace(needed));
+  memset(perf, 0, sizeof perf);
+  returned = 0;
+  if (pass == ECUD_CONV_FORWARD)
+    ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnFindConvolutionForwardAlgorithmEx(ecud_g.cudnn, d->x, x, d->w, w, d->conv, d->y, y, 16, &returned,
+                                                                                perf, ecud_g.workspace, needed),
+                              "cudnnFindConvolutionForwardAlgorithmEx"));
+  else if (pass == ECUD_CONV_BACKWARD_DATA)
+    ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnFindConvolutionBackwardDataAlgorithmEx(ecud_g.cudnn, d->w, w, d->y, y, d->conv, d->x, x, 16,
+                                                                                     &returned, perf, ecud_g.workspace, needed),
+                              "cudnnFindConvolutionBackwardDataAlgorithmEx"));
+  else
+    ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnFindConvolutionBackwardFilterAlgorithmEx(ecud_g.cudnn, d->x, x, d->y, y, d->conv, d->w, w, 16,
+                                                                                       &returned, perf, ecud_g.workspace, needed),
+                              "cudnnFindConvolutionBackwardFilterAlgorithmEx"));
+  int count = returned < r->capacity ? returned : r->capacity;
+  for (int i = 0; i < count; i++) {
+    ecud_algorithm *a = &r->results[i];
+    memset(a, 0, sizeof *a);
+    a->algo = perf[i].algo;
+    a->status = perf[i].status;
+    a->time_ms = perf[i].time;
+    a->workspace = perf[i].memory;
+    a->deterministic = perf[i].determinism == EC_CUDNN_DETERMINISTIC;
+    a->math = perf[i].mathType;
+  }
+  *r->returned = count;
+  return ECUD_OK;
+}
+
 /* One cuDNN call on tensors of cudnn_type (x, w, y: device pointers of that type), computed in
  * data_type's float type. */
 static int convolve(int pass, int data_type, int cudnn_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims,
-                    const int *pad, const int *stride, const int *dilation, int groups, void *x, void *w, void *y) {
+                    const int *pad, const int *stride, const int *dilation, int groups, void *x, void *w, void *y, const request *r) {
   int compute_type = data_type == ECUD_FLOAT32 ? EC_CUDNN_DATA_FLOAT : EC_CUDNN_DATA_DOUBLE;
   int rank = spatial + 2;
+  descriptors d;
+  int math = cudnn_type != compute_type ? EC_CUDNN_TENSOR_OP_MATH
+             : data_type == ECUD_FLOAT32 && ecud_g.strict ? EC_CUDNN_FMA_MATH : EC_CUDNN_DEFAULT_MATH;
+  if (r->mode != RUN_HEURISTIC) {
+    int status = create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
+                        r->mode == RUN_GIVEN ? r->math : math);
+    if (status == ECUD_OK) status = r->mode == FIND ? find(pass, &d, x, w, y, r) : run(pass, data_type, &d, r->algo, r->workspace, x, w, y);
+    destroy(&d);
+    return status;
+  }
 
   int key[sizeof(((algo_entry *)0)->key) / sizeof(int)];
   int length = 0;
@@ -148,9 +220,6 @@ static int convolve(int pass, int data_type, int cudnn_type, int spatial, const 
   algo_entry *entry = algo_cache[bucket];
   while (entry && memcmp(entry->key, key, sizeof key) != 0) entry = entry->next;
 
-  descriptors d;
-  int math = cudnn_type != compute_type ? EC_CUDNN_TENSOR_OP_MATH
-             : data_type == ECUD_FLOAT32 && ecud_g.strict ? EC_CUDNN_FMA_MATH : EC_CUDNN_DEFAULT_MATH;
   int status = create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, entry ? entry->math : math);
   if (status != ECUD_OK) { destroy(&d); return status; }
   if (!entry) {
@@ -164,23 +233,29 @@ static int convolve(int pass, int data_type, int cudnn_type, int spatial, const 
     status = ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionMathType(d.conv, entry->math), "cudnnSetConvolutionMathType");
     if (status != ECUD_OK) { destroy(&d); return status; }
   }
-  status = ensure_workspace(entry->workspace);
-  if (status != ECUD_OK) { destroy(&d); return status; }
+  status = run(pass, data_type, &d, entry->algo, entry->workspace, x, w, y);
+  destroy(&d);
+  return status;
+}
 
+/* The cuDNN call itself, in a workspace of at least `workspace` bytes. */
+static int run(int pass, int data_type, descriptors *dp, int algo, size_t workspace, void *x, void *w, void *y) {
+  descriptors d = *dp;
+  ECUD_TRY(ensure_workspace(workspace));
+  int status;
   float one_f = 1.0f, zero_f = 0.0f;
   double one_d = 1.0, zero_d = 0.0;
   const void *one = data_type == ECUD_FLOAT32 ? (const void *)&one_f : (const void *)&one_d;
   const void *zero = data_type == ECUD_FLOAT32 ? (const void *)&zero_f : (const void *)&zero_d;
   if (pass == ECUD_CONV_FORWARD)
-    status = ecud_check_cudnn(ecud_g.dnn.cudnnConvolutionForward(ecud_g.cudnn, one, d.x, x, d.w, w, d.conv, entry->algo, ecud_g.workspace,
+    status = ecud_check_cudnn(ecud_g.dnn.cudnnConvolutionForward(ecud_g.cudnn, one, d.x, x, d.w, w, d.conv, algo, ecud_g.workspace,
                                                                  ecud_g.workspace_bytes, zero, d.y, y), "cudnnConvolutionForward");
   else if (pass == ECUD_CONV_BACKWARD_DATA)
-    status = ecud_check_cudnn(ecud_g.dnn.cudnnConvolutionBackwardData(ecud_g.cudnn, one, d.w, w, d.y, y, d.conv, entry->algo, ecud_g.workspace,
+    status = ecud_check_cudnn(ecud_g.dnn.cudnnConvolutionBackwardData(ecud_g.cudnn, one, d.w, w, d.y, y, d.conv, algo, ecud_g.workspace,
                                                                       ecud_g.workspace_bytes, zero, d.x, x), "cudnnConvolutionBackwardData");
   else
-    status = ecud_check_cudnn(ecud_g.dnn.cudnnConvolutionBackwardFilter(ecud_g.cudnn, one, d.x, x, d.y, y, d.conv, entry->algo, ecud_g.workspace,
+    status = ecud_check_cudnn(ecud_g.dnn.cudnnConvolutionBackwardFilter(ecud_g.cudnn, one, d.x, x, d.y, y, d.conv, algo, ecud_g.workspace,
                                                                         ecud_g.workspace_bytes, zero, d.w, w), "cudnnConvolutionBackwardFilter");
-  destroy(&d);
   return status;
 }
 
@@ -190,8 +265,8 @@ static size_t element_count(int rank, const int *dims) {
   return count;
 }
 
-int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
-                     const int *stride, const int *dilation, int groups, void *x, void *w, void *y) {
+static int dispatch(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                    const int *stride, const int *dilation, int groups, void *x, void *w, void *y, const request *r) {
   ECUD_TRY(ecud_require_init());
   if (spatial < 1 || spatial > 3) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: %d spatial axes (1 to 3 supported)", spatial);
   if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
@@ -199,7 +274,7 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: pass %d", pass);
   if (data_type == ECUD_FLOAT64 || !ecud_half_precision())
     return convolve(pass, data_type, data_type == ECUD_FLOAT32 ? EC_CUDNN_DATA_FLOAT : EC_CUDNN_DATA_DOUBLE, spatial, x_dims, w_dims,
-                    y_dims, pad, stride, dilation, groups, x, w, y);
+                    y_dims, pad, stride, dilation, groups, x, w, y, r);
   /* bf16 / fp16: the two operands read are cast into the staging buffer, cuDNN writes the third
    * there in the 16-bit type, and it is widened back into the float32 tensor. */
   int rank = spatial + 2;
@@ -219,6 +294,30 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
     if (i != written) ECUD_TRY(ecud_cast_to_half(floats[i], halves[i], counts[i]));
   }
   ECUD_TRY(convolve(pass, data_type, ecud_half_cudnn_type(), spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, halves[0],
-                    halves[1], halves[2]));
-  return ecud_cast_from_half(halves[written], floats[written], counts[written]);
+                    halves[1], halves[2], r));
+  /* A find's output is whatever the last algorithm tried wrote: not worth widening. */
+  return r->mode == FIND ? ECUD_OK : ecud_cast_from_half(halves[written], floats[written], counts[written]);
+}
+
+int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                     const int *stride, const int *dilation, int groups, void *x, void *w, void *y) {
+  request r = {RUN_HEURISTIC, 0, 0, 0, NULL, 0, NULL};
+  return dispatch(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y, &r);
+}
+
+int ecud_convolution_with(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                          const int *stride, const int *dilation, int groups, void *x, void *w, void *y, int algo, int math, size_t workspace) {
+  request r = {RUN_GIVEN, algo, math, workspace, NULL, 0, NULL};
+  return dispatch(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y, &r);
+}
+
+int ecud_convolution_find(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                          const int *stride, const int *dilation, int groups, void *x, void *w, void *y, size_t workspace_limit,
+                          ecud_algorithm *results, int capacity, int *returned) {
+  if (!results || !returned || capacity < 1) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_find: no room for results");
+  *returned = 0;
+  ECUD_TRY(ecud_require_init());
+  ECUD_TRY(ecud_refuse_in_capture("ecud_convolution_find (cudnnFind*AlgorithmEx synchronises and times)"));
+  request r = {FIND, 0, 0, workspace_limit, results, capacity, returned};
+  return dispatch(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y, &r);
 }

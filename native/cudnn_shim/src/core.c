@@ -122,6 +122,7 @@ void ecud_shutdown(void) {
   ecud_g.rt.cudaStreamSynchronize(ecud_g.stream);
   ecud_kernels_release();
   ecud_convolution_release();
+  ecud_staging_release();
   ecud_half_release();
   if (ecud_g.workspace) ecud_g.rt.cudaFree(ecud_g.workspace);
   ecud_g.workspace = NULL;

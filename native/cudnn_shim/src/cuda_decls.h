@@ -14,6 +14,7 @@ typedef int ec_cudaError_t;
 typedef void *ec_cudaStream_t;
 typedef void *ec_cudaGraph_t;
 typedef void *ec_cudaGraphExec_t;
+typedef void *ec_cudaEvent_t;
 enum {
   EC_cudaSuccess = 0,
   EC_cudaErrorMemoryAllocation = 2,
@@ -35,7 +36,11 @@ enum {
   EC_cudaStreamCaptureModeRelaxed = 2,
   EC_cudaStreamCaptureStatusNone = 0,
   EC_cudaStreamCaptureStatusActive = 1,
-  EC_cudaStreamCaptureStatusInvalidated = 2
+  EC_cudaStreamCaptureStatusInvalidated = 2,
+  /* Pinned staging and events (uploads on a copy stream, step timing). */
+  EC_cudaHostAllocDefault = 0,
+  EC_cudaEventDefault = 0,
+  EC_cudaEventDisableTiming = 2
 };
 typedef ec_cudaError_t (*ec_cudaGetDeviceCount_t)(int *count);
 typedef ec_cudaError_t (*ec_cudaSetDevice_t)(int device);
@@ -61,6 +66,14 @@ typedef ec_cudaError_t (*ec_cudaGraphInstantiate_t)(ec_cudaGraphExec_t *exec, ec
 typedef ec_cudaError_t (*ec_cudaGraphLaunch_t)(ec_cudaGraphExec_t exec, ec_cudaStream_t stream);
 typedef ec_cudaError_t (*ec_cudaGraphExecDestroy_t)(ec_cudaGraphExec_t exec);
 typedef ec_cudaError_t (*ec_cudaGraphDestroy_t)(ec_cudaGraph_t graph);
+typedef ec_cudaError_t (*ec_cudaHostAlloc_t)(void **host, size_t size, unsigned int flags);
+typedef ec_cudaError_t (*ec_cudaFreeHost_t)(void *host);
+typedef ec_cudaError_t (*ec_cudaEventCreateWithFlags_t)(ec_cudaEvent_t *event, unsigned int flags);
+typedef ec_cudaError_t (*ec_cudaEventDestroy_t)(ec_cudaEvent_t event);
+typedef ec_cudaError_t (*ec_cudaEventRecord_t)(ec_cudaEvent_t event, ec_cudaStream_t stream);
+typedef ec_cudaError_t (*ec_cudaEventSynchronize_t)(ec_cudaEvent_t event);
+typedef ec_cudaError_t (*ec_cudaEventElapsedTime_t)(float *ms, ec_cudaEvent_t start, ec_cudaEvent_t end);
+typedef ec_cudaError_t (*ec_cudaStreamWaitEvent_t)(ec_cudaStream_t stream, ec_cudaEvent_t event, unsigned int flags);
 
 /* ---- CUDA driver (modules and launches only) ---- */
 typedef int ec_CUresult;
@@ -177,6 +190,16 @@ typedef ec_cudnnStatus_t (*ec_cudnnConvolutionBackwardData_t)(ec_cudnnHandle_t h
 typedef ec_cudnnStatus_t (*ec_cudnnConvolutionBackwardFilter_t)(ec_cudnnHandle_t h, const void *alpha, ec_cudnnTensorDescriptor_t xd, const void *x,
     ec_cudnnTensorDescriptor_t dyd, const void *dy, ec_cudnnConvolutionDescriptor_t c, int algo, void *ws, size_t wsBytes,
     const void *beta, ec_cudnnFilterDescriptor_t dwd, void *dw);
+/* Measured choice (cudnnFind*AlgorithmEx): every algorithm run once in the caller's workspace. */
+typedef ec_cudnnStatus_t (*ec_cudnnFindConvolutionForwardAlgorithmEx_t)(ec_cudnnHandle_t h, ec_cudnnTensorDescriptor_t xd, const void *x,
+    ec_cudnnFilterDescriptor_t wd, const void *w, ec_cudnnConvolutionDescriptor_t c, ec_cudnnTensorDescriptor_t yd, void *y, int requested,
+    int *returned, ec_cudnnAlgoPerf *perf, void *ws, size_t wsBytes);
+typedef ec_cudnnStatus_t (*ec_cudnnFindConvolutionBackwardDataAlgorithmEx_t)(ec_cudnnHandle_t h, ec_cudnnFilterDescriptor_t wd, const void *w,
+    ec_cudnnTensorDescriptor_t dyd, const void *dy, ec_cudnnConvolutionDescriptor_t c, ec_cudnnTensorDescriptor_t dxd, void *dx, int requested,
+    int *returned, ec_cudnnAlgoPerf *perf, void *ws, size_t wsBytes);
+typedef ec_cudnnStatus_t (*ec_cudnnFindConvolutionBackwardFilterAlgorithmEx_t)(ec_cudnnHandle_t h, ec_cudnnTensorDescriptor_t xd, const void *x,
+    ec_cudnnTensorDescriptor_t dyd, const void *dy, ec_cudnnConvolutionDescriptor_t c, ec_cudnnFilterDescriptor_t dwd, void *dw, int requested,
+    int *returned, ec_cudnnAlgoPerf *perf, void *ws, size_t wsBytes);
 
 /* ---- NVRTC ---- */
 typedef int ec_nvrtcResult;

@@ -137,6 +137,14 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(rt, rt, cudaGraphLaunch, "cudaGraphLaunch");
   RESOLVE(rt, rt, cudaGraphExecDestroy, "cudaGraphExecDestroy");
   RESOLVE(rt, rt, cudaGraphDestroy, "cudaGraphDestroy");
+  RESOLVE(rt, rt, cudaHostAlloc, "cudaHostAlloc");
+  RESOLVE(rt, rt, cudaFreeHost, "cudaFreeHost");
+  RESOLVE(rt, rt, cudaEventCreateWithFlags, "cudaEventCreateWithFlags");
+  RESOLVE(rt, rt, cudaEventDestroy, "cudaEventDestroy");
+  RESOLVE(rt, rt, cudaEventRecord, "cudaEventRecord");
+  RESOLVE(rt, rt, cudaEventSynchronize, "cudaEventSynchronize");
+  RESOLVE(rt, rt, cudaEventElapsedTime, "cudaEventElapsedTime");
+  RESOLVE(rt, rt, cudaStreamWaitEvent, "cudaStreamWaitEvent");
 
   where = f_drv;
   RESOLVE(drv, drv, cuInit, "cuInit");
@@ -182,6 +190,9 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(dnn, dnn, cudnnConvolutionForward, "cudnnConvolutionForward");
   RESOLVE(dnn, dnn, cudnnConvolutionBackwardData, "cudnnConvolutionBackwardData");
   RESOLVE(dnn, dnn, cudnnConvolutionBackwardFilter, "cudnnConvolutionBackwardFilter");
+  RESOLVE(dnn, dnn, cudnnFindConvolutionForwardAlgorithmEx, "cudnnFindConvolutionForwardAlgorithmEx");
+  RESOLVE(dnn, dnn, cudnnFindConvolutionBackwardDataAlgorithmEx, "cudnnFindConvolutionBackwardDataAlgorithmEx");
+  RESOLVE(dnn, dnn, cudnnFindConvolutionBackwardFilterAlgorithmEx, "cudnnFindConvolutionBackwardFilterAlgorithmEx");
 
   ECUD_TRY(resolve_nvrtc(rtc, f_rtc));
 

@@ -30,6 +30,14 @@ typedef struct ecud_runtime {
   ECUD_FN(cudaGraphLaunch);
   ECUD_FN(cudaGraphExecDestroy);
   ECUD_FN(cudaGraphDestroy);
+  ECUD_FN(cudaHostAlloc);
+  ECUD_FN(cudaFreeHost);
+  ECUD_FN(cudaEventCreateWithFlags);
+  ECUD_FN(cudaEventDestroy);
+  ECUD_FN(cudaEventRecord);
+  ECUD_FN(cudaEventSynchronize);
+  ECUD_FN(cudaEventElapsedTime);
+  ECUD_FN(cudaStreamWaitEvent);
 } ecud_runtime;
 
 typedef struct ecud_driver {
@@ -78,6 +86,9 @@ typedef struct ecud_cudnn {
   ECUD_FN(cudnnConvolutionForward);
   ECUD_FN(cudnnConvolutionBackwardData);
   ECUD_FN(cudnnConvolutionBackwardFilter);
+  ECUD_FN(cudnnFindConvolutionForwardAlgorithmEx);
+  ECUD_FN(cudnnFindConvolutionBackwardDataAlgorithmEx);
+  ECUD_FN(cudnnFindConvolutionBackwardFilterAlgorithmEx);
 } ecud_cudnn;
 
 typedef struct ecud_nvrtc {
@@ -139,6 +150,8 @@ int ecud_load_nvrtc(const char *search_path);
 /* Module registry of kernels.c, released at shutdown. */
 void ecud_kernels_release(void);
 void ecud_convolution_release(void);
+/* Copy stream, upload and timing events of staging.c, released at shutdown. */
+void ecud_staging_release(void);
 
 /* --precision bf16 / fp16 (half_precision.c): whether float32 convolutions and GEMMs run through
  * 16-bit copies; the cuDNN / cudaDataType of those copies; a staging buffer of at least bytes

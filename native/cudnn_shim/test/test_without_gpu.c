@@ -27,6 +27,14 @@ int main(void) {
   EXPECT(ecud_malloc(&p, 16) == ECUD_ERROR_STATE, "malloc before init");
   EXPECT(strstr(ecud_last_error(), "not initialised") != NULL, "message '%s'", ecud_last_error());
   EXPECT(ecud_kernel("memory", "fill_f32", &p) == ECUD_ERROR_STATE, "kernel before init");
+  EXPECT(ecud_host_alloc(&p, 16) == ECUD_ERROR_STATE && p == NULL, "pinned allocation before init");
+  EXPECT(ecud_upload(0, NULL, NULL, 0) == ECUD_ERROR_STATE, "upload before init");
+  EXPECT(ecud_step_begin() == ECUD_ERROR_STATE, "step timing before init");
+  ecud_algorithm found[4];
+  int returned = -1, dims[4] = {1, 1, 1, 1}, one[2] = {1, 1}, zero[2] = {0, 0};
+  EXPECT(ecud_convolution_find(0, ECUD_FLOAT32, 2, dims, dims, dims, zero, one, one, 1, NULL, NULL, NULL, 0, found, 4, &returned) ==
+             ECUD_ERROR_STATE && returned == 0, "find before init");
+  EXPECT(sizeof(ecud_algorithm) == (sizeof(size_t) == 8 ? 32 : 28), "ecud_algorithm is %d bytes", (int)sizeof(ecud_algorithm));
 
   char description[2048];
   int status = ecud_load("/nonexistent-cuda-folder", description, sizeof description);
