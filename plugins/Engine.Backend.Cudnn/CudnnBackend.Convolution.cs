@@ -5,6 +5,9 @@ public sealed partial class CudnnBackend
 {
     private const int Forward = 0, BackwardData = 1, BackwardFilter = 2;
 
+    /// <summary>The measured algorithm choices (null under ENGINE_CUDNN_ALGORITHMS=heuristic); for tests.</summary>
+    internal ConvolutionAlgorithms? Algorithms => _algorithms;
+
     /// <inheritdoc/>
     public void ConvolutionForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y)
     {
@@ -95,8 +98,30 @@ public sealed partial class CudnnBackend
             Fill(written, 0);
             return;
         }
-        int status = ShimNative.ecud_convolution(pass, (int)input.DataType, rank, x, w, y, pad, stride, dilation, geometry.Groups,
-            Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address);
+        nint xp = Ptr(input).Address, wp = Ptr(filters).Address, yp = Ptr(output).Address;
+        int dataType = (int)input.DataType, groups = geometry.Groups;
+        ConvolutionAlgorithm algorithm = ConvolutionAlgorithms.Heuristic;
+        if (_algorithms is not null)
+        {
+            var key = ConvolutionKey.Create(pass, dataType, (int)_precision, groups, rank, x, w, y, pad, stride, dilation);
+            // A shape first met while a graph is captured runs on the heuristics: a find synchronises.
+            if (!_algorithms.TryGet(key, out algorithm))
+            {
+                algorithm = ConvolutionAlgorithms.Heuristic;
+                if (ShimNative.ecud_capturing() == 0)
+                {
+                    ConvolutionAlgorithm* candidates = stackalloc ConvolutionAlgorithm[16];
+                    int returned = 0;
+                    ShimLibrary.Check(ShimNative.ecud_convolution_find(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp,
+                        (nuint)_algorithms.WorkspaceBudget, candidates, 16, &returned), $"measuring the convolution algorithms ({geometry})");
+                    algorithm = _algorithms.Record(key, new ReadOnlySpan<ConvolutionAlgorithm>(candidates, returned));
+                }
+            }
+        }
+        int status = algorithm.Algo < 0
+            ? ShimNative.ecud_convolution(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp)
+            : ShimNative.ecud_convolution_with(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp, algorithm.Algo,
+                algorithm.Math, algorithm.Workspace);
         if (status != 0)
         {
             // The message (geometry formatted) only when it failed: this runs every training step.

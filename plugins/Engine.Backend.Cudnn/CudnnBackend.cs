@@ -17,6 +17,8 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
 {
     private readonly DeviceAllocator _allocator = new();
     private readonly KernelLauncher _kernels = new();
+    private readonly ShimPrecision _precision;
+    private readonly ConvolutionAlgorithms? _algorithms; // null: cuDNN's heuristics (ENGINE_CUDNN_ALGORITHMS=heuristic)
     private volatile bool _disposed;
 
     /// <summary>Opens the GPU (once per process); throws <see cref="BackendException"/> naming what is missing.</summary>
@@ -31,7 +33,9 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
         Strict = precision == ShimPrecision.Strict;
         ShimLibrary.Check(ShimNative.ecud_set_precision((int)precision), "setting the precision");
         Precision = precision.ToString().ToLowerInvariant();
-        Description = $"{detail}; {precision.Describe()}";
+        _precision = precision;
+        _algorithms = ConvolutionAlgorithms.FromEnvironment(deterministic: Strict);
+        Description = $"{detail}; {precision.Describe()}; {_algorithms?.Describe() ?? "convolution algorithms by cuDNN's heuristics"}";
         Traits = new BackendTraits
         {
             // Float32 sums run in another order than on the CPU; TF32 and fp16 round the operands
@@ -166,6 +170,7 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
         }
         _disposed = true;
         _ = ShimNative.ecud_synchronize();
+        ReleaseStaging();
         _allocator.Dispose();
     }
 }

@@ -12,7 +12,7 @@ internal static unsafe partial class ShimNative
     internal const string Library = "engine_cudnn_shim";
 
     /// <summary>The C API version this plugin is written against (ECUD_API_VERSION).</summary>
-    internal const int ApiVersion = 2;
+    internal const int ApiVersion = 3;
 
     [LibraryImport(Library)]
     internal static partial int ecud_version();
@@ -66,6 +66,45 @@ internal static unsafe partial class ShimNative
     [LibraryImport(Library)]
     internal static partial int ecud_convolution(int pass, int dataType, int spatialRank, int* xDims, int* wDims, int* yDims,
         int* pad, int* stride, int* dilation, int groups, nint x, nint w, nint y);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_convolution_find(int pass, int dataType, int spatialRank, int* xDims, int* wDims, int* yDims,
+        int* pad, int* stride, int* dilation, int groups, nint x, nint w, nint y, nuint workspaceLimit, ConvolutionAlgorithm* results,
+        int capacity, int* returned);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_convolution_with(int pass, int dataType, int spatialRank, int* xDims, int* wDims, int* yDims,
+        int* pad, int* stride, int* dilation, int groups, nint x, nint w, nint y, int algo, int math, nuint workspace);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_host_alloc(nint* pointer, nuint bytes);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_host_free(nint pointer);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_upload(int slot, nint destination, nint pinnedSource, nuint bytes);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_upload_wait(int slot);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_upload_release(int slot);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_upload_sync(int slot);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_step_begin();
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_step_end();
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_step_times(float* busyMs, float* idleMs, int capacity, int* count);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_capturing();
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int ecud_kernel(string module, string name, nint* function);

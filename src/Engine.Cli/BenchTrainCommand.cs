@@ -31,12 +31,13 @@ internal static class BenchTrainCommand
     private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape CxHxW for --dataset synthetic, e.g. 3x32x32 (default: the model's own)" };
     private static readonly Option<int> Held = new("--held") { Description = "Distinct batches held on the backend; the timed steps cycle through them (fewer keeps peak memory closer to the model's own)", DefaultValueFactory = _ => 32 };
     private static readonly Option<bool> NoCudaGraphs = new("--no-cuda-graphs") { Description = "On a GPU backend, time steps run op by op instead of replayed CUDA graphs" };
+    private static readonly Option<bool> Upload = new("--upload") { Description = "Read each training batch from the data set and upload it every step, as engine train does (pinned, double-buffered staging on a GPU backend), instead of cycling through batches held on the backend" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("train", "Time training steps and inference of a model on real batches")
         {
-            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, Warmup, Held, Input, NoCudaGraphs,
+            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, Warmup, Held, Input, NoCudaGraphs, Upload,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -77,6 +78,25 @@ internal static class BenchTrainCommand
         output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters");
 
         using var trainBatches = new BenchBatches(backend, train, batch, held);
+        // --upload: batch i is read from the data set and uploaded in the step, as engine train does.
+        using BatchLoader? loader = result.GetValue(Upload) ? new BatchLoader(backend, train, batch) : null;
+        int[] indices = new int[batch];
+        (Tensor Inputs, Tensor Labels) TrainBatch(int i)
+        {
+            if (loader is null)
+            {
+                return trainBatches[i];
+            }
+            for (int k = 0; k < batch; k++)
+            {
+                indices[k] = (int)(((long)i * batch + k) % train.Count);
+            }
+            return loader.Load(indices);
+        }
+        // The device's own clock around each timed step (GPU backends): busy, and idle before it.
+        IStepTiming? timing = steps <= MaxTimedSteps ? device as IStepTiming : null;
+        bool timingSteps = false;
+        var stepTimes = new List<StepTime>();
         using var inferenceBatches = new BenchBatches(backend, train, inferenceBatch, Math.Min(4, held));
         using var statistics = new TrainingStatistics(backend);
         int stepsPerEpoch = (train.Count + batch - 1) / batch;
@@ -108,8 +128,12 @@ internal static class BenchTrainCommand
         }
         void TrainStep(int i)
         {
-            var (x, labels) = trainBatches[i];
+            var (x, labels) = TrainBatch(i);
             ++globalStep;
+            if (timingSteps)
+            {
+                timing!.BeginStep();
+            }
             if (graph is null)
             {
                 WholeStep(x, labels);
@@ -121,6 +145,10 @@ internal static class BenchTrainCommand
                     statistics.Add(value, y, l, globalStep);
                     optimizer.Step(network.Parameters);
                 });
+            }
+            if (timingSteps)
+            {
+                timing!.EndStep();
             }
             int step = (int)((globalStep - 1) % stepsPerEpoch) + 1;
             if (cadence.Due(step, step == stepsPerEpoch))
@@ -154,7 +182,10 @@ internal static class BenchTrainCommand
             process.Refresh();
             TimeSpan cpu = process.TotalProcessorTime;
             backend.ResetCounts();
+            timingSteps = timing is not null;
             trainRates[r] = (double)steps * batch / Loop(TrainStep, steps, backend);
+            timingSteps = false;
+            stepTimes.AddRange(timing?.ReadStepTimes() ?? []);
             trainSyncs += backend.HostSyncs - 1; // not the round's closing Synchronize: the clock's, not a step's
             trainReads += backend.HostReads;
             process.Refresh();
@@ -169,6 +200,16 @@ internal static class BenchTrainCommand
         output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
         output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
         output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps, each round's closing synchronisation left out; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
+        double? idleMs = null;
+        if (stepTimes.Count > 0)
+        {
+            // Each round's first step has no previous step on the clock: its idle time (0) is left out.
+            double[] idle = stepTimes.Where((_, k) => k % steps != 0).Select(t => t.IdleMilliseconds).ToArray();
+            double[] busy = stepTimes.Select(t => t.BusyMilliseconds).ToArray();
+            idleMs = idle.Length > 0 ? Median(idle) : 0;
+            double period = idleMs.Value + Median(busy);
+            output.WriteLine(FormattableString.Invariant($"gpu idle  {idleMs:F3} ms per training step median ({(period > 0 ? 100 * idleMs.Value / period : 0):F1}% of the step), busy {Median(busy):F3} ms median, {(loader is null ? "batches held on the device" : "batches loaded and uploaded each step")} (device events around each of {stepTimes.Count} steps: idle is the gap between one step's end and the next one's start)"));
+        }
         if (scaler is not null)
         {
             output.WriteLine($"precision fp16: {scaler.Description} (the overflow check reads one value per step)");
@@ -182,7 +223,7 @@ internal static class BenchTrainCommand
         {
             output.WriteLine(FormattableString.Invariant($"memory    peak resident set {peak:F0} MiB (VmHWM: the whole process, held batches included)"));
         }
-        output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0} host_syncs_per_step={syncsPerStep:F4}"));
+        output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0} host_syncs_per_step={syncsPerStep:F4}{(idleMs is double ms ? FormattableString.Invariant($" gpu_idle_ms_per_step={ms:F3}") : "")}"));
 
         if (result.GetValue(Layers))
         {
@@ -190,6 +231,9 @@ internal static class BenchTrainCommand
         }
         return 0;
     }
+
+    /// <summary>Steps per round the device can time (the shim keeps that many event pairs).</summary>
+    private const int MaxTimedSteps = 4096;
 
     /// <summary>A registered model, a JSON file, or (for a name nothing registers) benchmarks/&lt;name&gt;.json.</summary>
     /// <summary>The default input of a registered model (the zoo's ImageNet models: 3×224×224).</summary>

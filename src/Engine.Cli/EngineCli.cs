@@ -32,6 +32,20 @@ public static class EngineCli
         Recursive = true,
     };
 
+    /// <summary>How a GPU backend picks convolution algorithms, passed through ENGINE_CUDNN_ALGORITHMS.</summary>
+    internal static readonly Option<string?> CudnnAlgorithms = new("--cudnn-algorithms")
+    {
+        Description = "Convolution algorithms on the cudnn backend: measured (time every algorithm once per convolution shape and keep the fastest within the workspace limit, the default) or heuristic (cuDNN's ranked guess)",
+        Recursive = true,
+    };
+
+    /// <summary>The workspace limit of measured convolution algorithms in MiB, passed through ENGINE_CUDNN_WORKSPACE_MB.</summary>
+    internal static readonly Option<int?> CudnnWorkspaceMiB = new("--cudnn-workspace-mb")
+    {
+        Description = "Workspace limit in MiB for the cudnn backend's measured convolution algorithms (default 1024); strict precision also keeps deterministic algorithms only",
+        Recursive = true,
+    };
+
     // Set per invocation (an AsyncLocal, so in-process runs in parallel tests do not see each other's).
     internal static readonly AsyncLocal<bool> ShowStackTraces = new();
 
@@ -44,6 +58,19 @@ public static class EngineCli
         {
             // GPU backends read it when they are created.
             Environment.SetEnvironmentVariable("ENGINE_PRECISION", precision);
+        }
+        if (parsed.Errors.Count == 0 && parsed.GetValue(CudnnAlgorithms) is { } algorithms)
+        {
+            Environment.SetEnvironmentVariable("ENGINE_CUDNN_ALGORITHMS", algorithms);
+        }
+        if (parsed.Errors.Count == 0 && parsed.GetValue(CudnnWorkspaceMiB) is int workspace)
+        {
+            if (workspace < 0)
+            {
+                error.WriteLine($"error: --cudnn-workspace-mb must be 0 or more, got {workspace}");
+                return 1;
+            }
+            Environment.SetEnvironmentVariable("ENGINE_CUDNN_WORKSPACE_MB", workspace.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
         if (parsed.Errors.Count > 0)
@@ -60,11 +87,14 @@ public static class EngineCli
     internal static RootCommand CreateRoot(TextWriter output, TextWriter error)
     {
         Precision.AcceptOnlyFromAmong("tf32", "strict", "bf16", "fp16");
+        CudnnAlgorithms.AcceptOnlyFromAmong("measured", "heuristic");
         return new RootCommand("engine: build, train and run convolutional neural networks")
         {
             PluginFolders,
             Verbose,
             Precision,
+            CudnnAlgorithms,
+            CudnnWorkspaceMiB,
             PluginsCommand.Create(output),
             TrainCommand.Create(output, error),
             SummaryCommand.Create(output, error),

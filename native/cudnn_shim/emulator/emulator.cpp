@@ -862,7 +862,7 @@ int ecud_graph_destroy(void *handle) {
 // first: enough to test a caller's choice (budget, determinism, caching) without a GPU.
 // ecud_convolution_with refuses an algorithm the list does not offer for the shape, or a
 // workspace smaller than the list says it needs, then convolves as ecud_convolution.
-// Uploads copy at once, but the slot protocol is checked (upload, wait, release, in that order).
+// Uploads copy at once, but the slot protocol is checked (uploads, wait, release, in that order).
 // Step times are the host's clock: the emulator runs every call synchronously.
 
 namespace {
@@ -1030,7 +1030,8 @@ static int check_slot(int slot, const char *call) {
 int ecud_upload(int slot, void *destination, const void *pinned_source, size_t bytes) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(check_slot(slot, "ecud_upload"));
-  if (slots[slot] != SLOT_FREE)
+  // Several copies may go into a slot (a batch's inputs and labels) before the compute stream waits for it.
+  if (slots[slot] == SLOT_WAITED)
     return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload: slot %d was uploaded and not released (its device buffer may still be read)", slot);
   auto it = pinned.upper_bound((void *)pinned_source);
   bool inside = it != pinned.begin() && (--it, (const char *)pinned_source + bytes <= (const char *)it->first + it->second);

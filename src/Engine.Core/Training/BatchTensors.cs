@@ -6,7 +6,8 @@ namespace Engine.Core;
 /// a backend that queues work the upload of batch t+1 goes to memory step t is not reading and can
 /// overlap it (on the CPU it is a plain copy). A smaller batch (the last of an epoch) is a view of
 /// the first rows of the full-size tensors (<see cref="TensorBuffer"/>): nothing is freed or
-/// reallocated as the size changes.
+/// reallocated as the size changes. A backend with <see cref="IBatchUpload"/> (the cuDNN one:
+/// pinned host memory and a copy stream) gets the two sets as its two staging slots.
 /// </summary>
 internal sealed class BatchTensors : IDisposable
 {
@@ -24,12 +25,21 @@ internal sealed class BatchTensors : IDisposable
     /// </summary>
     public (Tensor Inputs, Tensor Labels) Upload(HostBatch batch)
     {
-        Set set = _sets[_next];
+        int slot = _next;
+        Set set = _sets[slot];
         _next ^= 1;
         var (inputs, labels) = set.Sized(batch.Count);
+        ReadOnlySpan<float> inputValues = batch.Inputs.AsSpan(0, (int)inputs.ElementCount);
+        ReadOnlySpan<int> labelValues = batch.Labels.AsSpan(0, batch.Count);
+        // The storage's owner is the backend itself even when the tensors came through a decorator.
+        if (inputs.Storage.Owner is IBatchUpload staged)
+        {
+            staged.UploadBatch(slot, inputValues, inputs, labelValues, labels);
+            return (inputs, labels);
+        }
         IBackend backend = inputs.Backend;
-        backend.CopyFromHost<float>(batch.Inputs.AsSpan(0, (int)inputs.ElementCount), inputs);
-        backend.CopyFromHost<int>(batch.Labels.AsSpan(0, batch.Count), labels);
+        backend.CopyFromHost(inputValues, inputs);
+        backend.CopyFromHost(labelValues, labels);
         return (inputs, labels);
     }
 
