@@ -200,8 +200,11 @@ static int convolve(int pass, int data_type, int cudnn_type, int spatial, const 
   int math = cudnn_type != compute_type ? EC_CUDNN_TENSOR_OP_MATH
              : data_type == ECUD_FLOAT32 && ecud_g.strict ? EC_CUDNN_FMA_MATH : EC_CUDNN_DEFAULT_MATH;
   if (r->mode != RUN_HEURISTIC) {
+    /* Strict float32 runs with FMA math whatever the candidate reported: cuDNN's default math lets
+     * float32 convolutions use TF32 on Ampere and later. */
+    int given = cudnn_type == EC_CUDNN_DATA_FLOAT && ecud_g.strict ? EC_CUDNN_FMA_MATH : r->math;
     int status = create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
-                        r->mode == RUN_GIVEN ? r->math : math);
+                        r->mode == RUN_GIVEN ? given : math);
     if (status == ECUD_OK) status = r->mode == FIND ? find(pass, &d, x, w, y, r) : run(pass, data_type, &d, r->algo, r->workspace, x, w, y);
     destroy(&d);
     return status;
