@@ -3,10 +3,11 @@ namespace Engine.Backend.Cudnn;
 /// <summary>
 /// Asynchronous batch uploads (<see cref="IBatchUpload"/>) and step timing (<see cref="IStepTiming"/>).
 /// Each of the two slots has a pinned host buffer (cudaHostAlloc, grown on demand): a batch is
-/// copied there, then queued on the shim's copy stream, which waits for the compute stream's
-/// release of the slot (recorded here, after the work that read the slot's tensors), while the
-/// compute stream waits for the copy before its next work. The host waits only for the slot's
-/// previous copy to have read the pinned buffer before refilling it, two batches later.
+/// copied there, then queued on the shim's copy stream, and the compute stream waits for the copy
+/// before its next work. Uploading batch t+1 (one slot) marks on the compute stream the release of
+/// the other slot, whose batch t the work queued since has read; batch t+2's copy into that slot
+/// waits for that mark only, so it overlaps step t+1. The host waits only for a slot's previous copy
+/// to have read its pinned buffer before refilling it, two batches later.
 /// </summary>
 public sealed partial class CudnnBackend : IBatchUpload, IStepTiming
 {
@@ -25,14 +26,24 @@ public sealed partial class CudnnBackend : IBatchUpload, IStepTiming
         }
         BackendContract.CopyFromHost(this, inputs, inputTensor);
         BackendContract.CopyFromHost(this, labels, labelTensor);
-        PinnedSlot s = _slots[slot];
+        PinnedSlot s = _slots[slot], other = _slots[1 - slot];
         long inputBytes = (long)inputs.Length * sizeof(float);
         long labelOffset = (inputBytes + 255) & ~255L;
         long bytes = labelOffset + (long)labels.Length * sizeof(int);
+        // The step reading the other slot's batch is queued by now: its end frees that slot.
+        if (other.Pending)
+        {
+            ShimLibrary.Check(ShimNative.ecud_upload_release(1 - slot), "releasing a staging slot");
+            other.Pending = false;
+        }
+        // A caller uploading into the same slot twice in a row: the work reading it is queued by now too.
+        if (s.Pending)
+        {
+            ShimLibrary.Check(ShimNative.ecud_upload_release(slot), "releasing a staging slot");
+            s.Pending = false;
+        }
         if (s.Used)
         {
-            // Everything queued so far includes the step that read this slot's tensors two uploads ago.
-            ShimLibrary.Check(ShimNative.ecud_upload_release(slot), "releasing a staging slot");
             ShimLibrary.Check(ShimNative.ecud_upload_sync(slot), "waiting for a staging slot's previous copy");
         }
         s.Reserve(bytes);
@@ -42,7 +53,7 @@ public sealed partial class CudnnBackend : IBatchUpload, IStepTiming
         ShimLibrary.Check(ShimNative.ecud_upload(slot, Ptr(labelTensor).Address, s.Pointer + (nint)labelOffset, (nuint)(labels.Length * sizeof(int))),
             "uploading a batch's labels");
         ShimLibrary.Check(ShimNative.ecud_upload_wait(slot), "ordering the step after its batch's upload");
-        s.Used = true;
+        s.Used = s.Pending = true;
         StagedUploads++;
     }
 
@@ -84,9 +95,10 @@ public sealed partial class CudnnBackend : IBatchUpload, IStepTiming
     {
         for (int i = 0; i < _slots.Length; i++)
         {
-            if (_slots[i].Used)
+            if (_slots[i].Pending)
             {
                 _ = ShimNative.ecud_upload_release(i);
+                _slots[i].Pending = false;
             }
             _slots[i].Dispose();
         }
@@ -99,7 +111,11 @@ public sealed partial class CudnnBackend : IBatchUpload, IStepTiming
 
         public long Capacity { get; private set; }
 
+        /// <summary>Uploaded into at least once (its pinned buffer may be read by the last copy).</summary>
         public bool Used { get; set; }
+
+        /// <summary>Uploaded into and not yet released: queued work may still read its tensors.</summary>
+        public bool Pending { get; set; }
 
         public unsafe void Reserve(long bytes)
         {

@@ -7,9 +7,10 @@ namespace Engine;
 /// backend has it, and <see cref="IBackend.CopyFromHost{T}"/> otherwise.
 /// </summary>
 /// <remarks>
-/// The caller alternates slot 0 and 1 and queues the work reading a slot's
-/// tensors before it uploads into that slot again; the backend then orders the copy after that work
-/// and the work queued after the upload after the copy, with no host wait in between.
+/// The caller alternates slot 0 and 1 and queues all the work reading a batch's tensors before it
+/// uploads the next batch: the backend then orders each copy after the work that read the slot's
+/// previous batch (and no later work, so the copy of batch t+1 overlaps step t), and the work queued
+/// after an upload after its copy, with no host wait in between.
 /// </remarks>
 public interface IBatchUpload
 {

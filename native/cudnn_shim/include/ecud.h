@@ -125,11 +125,13 @@ ECUD_API int ecud_host_alloc(void **pointer, size_t bytes);
 ECUD_API int ecud_host_free(void *pointer);
 
 /* Double-buffered uploads on a second (copy) stream, slot 0 .. ECUD_UPLOAD_SLOTS-1:
- * ecud_upload queues the copy from pinned memory after the compute stream's last
+ * ecud_upload queues a copy from pinned memory after the compute stream's last
  * ecud_upload_release(slot) (so the device buffer is no longer read) and returns at once;
- * ecud_upload_wait makes the compute stream wait for it (no host wait); ecud_upload_release marks
- * on the compute stream that the slot's device buffer is free again; ecud_upload_sync waits on the
- * host until the slot's copy has read its pinned source (before the host refills it). */
+ * ecud_upload_wait makes the compute stream wait for the slot's copies (no host wait);
+ * ecud_upload_release marks on the compute stream that the work queued so far is all the work
+ * reading the slot's device buffer (the caller releases a slot as soon as the step reading it is
+ * queued, so that the slot's next copy overlaps the steps after it); ecud_upload_sync waits on the
+ * host until the slot's copies have read their pinned source (before the host refills it). */
 #define ECUD_UPLOAD_SLOTS 2
 ECUD_API int ecud_upload(int slot, void *destination, const void *pinned_source, size_t bytes);
 ECUD_API int ecud_upload_wait(int slot);

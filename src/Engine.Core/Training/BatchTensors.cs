@@ -7,7 +7,8 @@ namespace Engine.Core;
 /// overlap it (on the CPU it is a plain copy). A smaller batch (the last of an epoch) is a view of
 /// the first rows of the full-size tensors (<see cref="TensorBuffer"/>): nothing is freed or
 /// reallocated as the size changes. A backend with <see cref="IBatchUpload"/> (the cuDNN one:
-/// pinned host memory and a copy stream) gets the two sets as its two staging slots.
+/// pinned host memory and a copy stream) gets the two sets as its two staging slots; there the work
+/// reading a batch must be queued before the next upload (as every caller does: upload, then the step).
 /// </summary>
 internal sealed class BatchTensors : IDisposable
 {
