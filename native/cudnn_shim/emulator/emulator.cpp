@@ -862,7 +862,8 @@ int ecud_graph_destroy(void *handle) {
 // first: enough to test a caller's choice (budget, determinism, caching) without a GPU.
 // ecud_convolution_with refuses an algorithm the list does not offer for the shape, or a
 // workspace smaller than the list says it needs, then convolves as ecud_convolution.
-// Uploads copy at once, but the slot protocol is checked (uploads, wait, release, in that order).
+// Uploads copy at once, but the slot protocol is checked (uploads, wait, release, in that order, and
+// the other slot released before an upload so that copies overlap the steps).
 // Step times are the host's clock: the emulator runs every call synchronously.
 
 namespace {
@@ -1033,6 +1034,13 @@ int ecud_upload(int slot, void *destination, const void *pinned_source, size_t b
   // Several copies may go into a slot (a batch's inputs and labels) before the compute stream waits for it.
   if (slots[slot] == SLOT_WAITED)
     return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload: slot %d was uploaded and not released (its device buffer may still be read)", slot);
+  // The overlap the slots are for: the step reading the other slot's batch is queued before this
+  // upload, so that slot must be released now; released later, its next copy would wait for the
+  // step this one feeds as well.
+  for (int other = 0; other < ECUD_UPLOAD_SLOTS; other++)
+    if (other != slot && slots[other] == SLOT_WAITED)
+      return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload: slot %d is uploaded into while slot %d is not released (release it once the step reading it is queued)",
+                  slot, other);
   auto it = pinned.upper_bound((void *)pinned_source);
   bool inside = it != pinned.begin() && (--it, (const char *)pinned_source + bytes <= (const char *)it->first + it->second);
   if (bytes && !inside) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_upload: %p is not inside pinned memory from ecud_host_alloc", pinned_source);

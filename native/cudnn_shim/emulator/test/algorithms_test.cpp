@@ -88,7 +88,9 @@ static void staging_and_timing() {
   expect(ecud_upload_release(0) == ECUD_ERROR_ARGUMENT, "releasing before waiting is refused");
   expect(ecud_upload_wait(0) == ECUD_OK, "wait");
   expect(ecud_upload(0, buffer, pinned, 64) == ECUD_ERROR_ARGUMENT, "slot 0 again after the wait and before its release is refused");
+  expect(ecud_upload(1, buffer, pinned, 64) == ECUD_ERROR_ARGUMENT, "slot 1 while slot 0 is not released is refused (no overlap)");
   expect(ecud_upload_release(0) == ECUD_OK, "release");
+  expect(ecud_upload(1, buffer, pinned, 64) == ECUD_OK && ecud_upload_wait(1) == ECUD_OK && ecud_upload_release(1) == ECUD_OK, "slot 1 after");
   expect(ecud_upload_sync(0) == ECUD_OK && ecud_upload_sync(2) == ECUD_ERROR_ARGUMENT, "sync slot 0; slot 2 does not exist");
   ecud_copy_to_host(host.data(), buffer, 64);
   expect(host[15] == 15.0f, "the uploaded values arrived");
