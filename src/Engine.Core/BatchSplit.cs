@@ -29,7 +29,7 @@ internal sealed class BatchSplit : IDisposable
     private readonly Network?[] _copies; // [0] unused: sub-batch 0 runs on the network itself
     private readonly TensorBuffer[] _shardInputs;
     private readonly TensorBuffer[] _shardGradients;
-    private readonly TensorBuffer _output = new();
+    private readonly TensorBuffer _output;
     private readonly RowViews _views = new();
     private readonly Action<int> _forward;
     private readonly Action<int> _backward;
@@ -46,6 +46,7 @@ internal sealed class BatchSplit : IDisposable
         _copies = new Network?[shards];
         _shardInputs = [.. Enumerable.Range(0, shards).Select(_ => new TensorBuffer(network.Backend, network.DataType))];
         _shardGradients = [.. Enumerable.Range(0, shards).Select(_ => new TensorBuffer(network.Backend, network.DataType))];
+        _output = new TensorBuffer(network.Backend, network.DataType);
         _forward = ForwardShard;
         _backward = BackwardShard;
     }
