@@ -46,6 +46,7 @@ internal sealed class TrainOptions
     public Option<bool> NoCudaGraphs { get; } = new("--no-cuda-graphs") { Description = "On a GPU backend, run every training step op by op instead of capturing one as a CUDA graph and replaying it (to compare; the results are the same)" };
     public Option<string?> Distributed { get; } = new("--distributed") { Description = "Data-parallel training across the processes of 'mpirun -np N engine train … --distributed mpi': --batch-size is the global batch, split across the ranks; rank 0 writes the files" };
     public Option<int?> ReductionShards { get; } = new("--reduction-shards") { Description = "Split-invariant gradients: cut each batch into K fixed shards (K a power of two dividing --batch-size; 8 is a good choice), run each shard's forward/backward on its own and add their gradients in a fixed tree, so 1 process and any power-of-two rank count up to K train bit-identical weights (batch norm then normalises per shard)" };
+    public Option<string?> BatchSplit { get; } = new("--batch-split") { Description = "auto, on or off: cut each batch into one sub-batch per CPU thread and run each through the whole network on its own thread, gradients added in a fixed order (auto: for small models on the openblas backend; default: ENGINE_BATCH_SPLIT, else auto)" };
     public Option<bool> SyncBn { get; } = new("--sync-bn") { Description = "With --distributed: batch normalisation trains with the statistics of the global batch (summed over the ranks) instead of each rank's share" };
     public Option<double> DistributedTimeout { get; } = new("--distributed-timeout") { Description = "With --distributed: seconds a rank waits for the others in one collective before it ends the job with an error (a rank stopped or stuck)", DefaultValueFactory = _ => MpiCommunicator.DefaultTimeout.TotalSeconds };
 
@@ -54,7 +55,7 @@ internal sealed class TrainOptions
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
         ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Force, Resume, AllowChanges, Metrics, LogSteps, Curves, Dashboard, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
-        Seed, Device, Fallback, Limit, Distributed, SyncBn, DistributedTimeout, ReductionShards, NoCudaGraphs,
+        Seed, Device, Fallback, Limit, Distributed, SyncBn, DistributedTimeout, ReductionShards, NoCudaGraphs, BatchSplit,
     ];
 
     /// <summary>The keys a config file may hold: every long option name but <c>config</c> itself.</summary>

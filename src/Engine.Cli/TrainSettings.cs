@@ -80,6 +80,9 @@ internal sealed record TrainSettings
     /// <summary>Split-invariant gradient reduction over this many shards per batch (null: off); see <see cref="Engine.Core.TrainingOptions.ReductionShards"/>.</summary>
     public int? ReductionShards { get; init; }
 
+    /// <summary>Batch-level parallelism (null: ENGINE_BATCH_SPLIT, else auto); see <see cref="Engine.Core.Network.BatchSplit"/>.</summary>
+    public Engine.Core.BatchSplitMode? BatchSplit { get; init; }
+
     /// <summary><c>--sync-bn</c>: batch-norm statistics summed over the ranks.</summary>
     public bool SyncBn { get; init; }
 

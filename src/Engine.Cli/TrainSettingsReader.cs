@@ -67,6 +67,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
             ReductionShards = Value(options.ReductionShards) is int shards
                 ? (shards > 0 && System.Numerics.BitOperations.IsPow2(shards) ? shards : throw Error($"--reduction-shards must be a power of two (1, 2, 4, 8, …), got {shards}"))
                 : null,
+            BatchSplit = Value(options.BatchSplit) is string split ? Engine.Core.BatchSplitModes.Parse(split, "--batch-split") : null,
             SyncBn = Value(options.SyncBn),
             DistributedTimeout = TimeSpan.FromSeconds(Positive(Value(options.DistributedTimeout), "--distributed-timeout")!.Value),
         };

@@ -195,6 +195,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
                     output.WriteLine($"frozen    {string.Join(", ", frozen)}");
                 }
             }
+            BatchSplitChoice.Apply(network, settings.BatchSplit, settings.BatchSize, report ? output : null);
             return network;
         }
         catch

@@ -188,7 +188,10 @@ public sealed partial class Network : IDisposable
                 inputs.Add(sources);
             }
             int[] auxiliary = spec.AuxiliaryOutputs.Select(a => AuxiliaryIndex(spec, a, indexByName, placement, backend)).ToArray();
-            return new Network(spec.Name, backend, inputShape, layers, shapes, inputs.ToArray(), placement.ToArray(), dataType, auxiliary, spec.AuxiliaryOutputs.Select(a => a.Weight).ToArray());
+            return new Network(spec.Name, backend, inputShape, layers, shapes, inputs.ToArray(), placement.ToArray(), dataType, auxiliary, spec.AuxiliaryOutputs.Select(a => a.Weight).ToArray())
+            {
+                _replicate = () => Build(spec, catalog, backend, inputShape, seed, dataType, fallback), // the batch split's copies
+            };
         }
         catch
         {
@@ -262,7 +265,10 @@ public sealed partial class Network : IDisposable
     /// (auxiliary heads are training-only), and they write into shared activation memory: an output's
     /// memory is reused once every layer reading it has run.
     /// </summary>
-    public Tensor Forward(Tensor input, bool training)
+    public Tensor Forward(Tensor input, bool training) =>
+        SplitFor(input, training) is { } split ? split.Forward(input, training) : ForwardWhole(input, training);
+
+    internal Tensor ForwardWhole(Tensor input, bool training)
     {
         // Compares spans rather than building a per-sample Shape: this runs every step.
         if (input.Shape.Rank != InputShape.Rank + 1 || !input.Shape.AsSpan()[1..].SequenceEqual(InputShape.AsSpan()))
@@ -329,7 +335,19 @@ public sealed partial class Network : IDisposable
     /// </summary>
     public Tensor? Backward(Tensor outputGradient, IReadOnlyList<Tensor> auxiliaryGradients)
     {
+        ArgumentNullException.ThrowIfNull(outputGradient);
         ArgumentNullException.ThrowIfNull(auxiliaryGradients);
+        if (_split is { } split && split.SplitBackward(outputGradient))
+        {
+            RefuseSplitBackward(auxiliaryGradients.Count);
+            split.Backward(outputGradient);
+            return null;
+        }
+        return BackwardWhole(outputGradient, auxiliaryGradients);
+    }
+
+    internal Tensor? BackwardWhole(Tensor outputGradient, IReadOnlyList<Tensor> auxiliaryGradients)
+    {
         if (auxiliaryGradients.Count != 0 && auxiliaryGradients.Count != _auxiliary.Length)
         {
             throw new ArgumentException($"model '{Name}' has {_auxiliary.Length} auxiliary outputs, got {auxiliaryGradients.Count} gradients", nameof(auxiliaryGradients));
@@ -476,5 +494,6 @@ public sealed partial class Network : IDisposable
             copy?.Dispose();
         }
         _arena.Dispose();
+        _split?.Dispose();
     }
 }

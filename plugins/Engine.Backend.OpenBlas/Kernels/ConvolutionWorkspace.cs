@@ -6,20 +6,26 @@ namespace Engine.Backend.OpenBlas;
 /// loop allocates nothing.
 /// </summary>
 /// <remarks>
-/// The cached block is taken out of its slot for the length of a call and put back afterwards, so
-/// two threads calling at once never share it: the second one gets a block of its own, which is
-/// freed if the slot has been refilled by then. The block only grows (to the largest call so far);
-/// a smaller call uses the front of it. It is freed with the backend.
+/// A cached block is taken out of its slot for the length of a call and put back afterwards, so
+/// two threads calling at once never share one. There are a few slots, so that threads running
+/// convolutions side by side (the batch split of small networks, <see cref="IParallelWorkers"/>)
+/// each keep a block instead of allocating one per call; a block put back when every slot is full
+/// is freed. A block only grows (to the largest call that used it); a smaller call uses the front of
+/// it. They are freed with the backend.
 /// </remarks>
 internal sealed class ConvolutionWorkspace
 {
-    private CpuStorage? _block;
+    private readonly CpuStorage?[] _blocks = new CpuStorage?[4];
 
     /// <summary>Takes a scratch block of at least <paramref name="elements"/> elements of <typeparamref name="T"/>.</summary>
     public CpuStorage Rent<T>(long elements) where T : unmanaged
     {
         long bytes = elements * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        CpuStorage? block = Interlocked.Exchange(ref _block, null);
+        CpuStorage? block = null;
+        for (int i = 0; i < _blocks.Length && block is null; i++)
+        {
+            block = Interlocked.Exchange(ref _blocks[i], null);
+        }
         if (block is null || block.ByteLength < bytes)
         {
             block?.Dispose();
@@ -28,32 +34,28 @@ internal sealed class ConvolutionWorkspace
         return block;
     }
 
-    /// <summary>Puts a block back into the slot, keeping the larger one when another thread refilled it.</summary>
+    /// <summary>Puts a block back into a free slot (freed when there is none).</summary>
     public void Return(CpuStorage block)
     {
-        while (true)
+        for (int i = 0; i < _blocks.Length; i++)
         {
-            CpuStorage? current = Interlocked.CompareExchange(ref _block, block, null);
-            if (current is null)
+            if (Interlocked.CompareExchange(ref _blocks[i], block, null) is null)
             {
-                return;
-            }
-            if (current.ByteLength >= block.ByteLength)
-            {
-                block.Dispose();
-                return;
-            }
-            if (Interlocked.CompareExchange(ref _block, block, current) == current)
-            {
-                current.Dispose();
                 return;
             }
         }
+        block.Dispose();
     }
 
-    /// <summary>Frees the cached block (called when the backend is disposed).</summary>
-    public void Release() => Interlocked.Exchange(ref _block, null)?.Dispose();
+    /// <summary>Frees the cached blocks (called when the backend is disposed).</summary>
+    public void Release()
+    {
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            Interlocked.Exchange(ref _blocks[i], null)?.Dispose();
+        }
+    }
 
-    /// <summary>Bytes held by the cached scratch block (0 when none); for tests.</summary>
-    public long Bytes => Volatile.Read(ref _block)?.ByteLength ?? 0;
+    /// <summary>Bytes held by the cached scratch blocks (0 when none); for tests.</summary>
+    public long Bytes => _blocks.Sum(b => b?.ByteLength ?? 0);
 }

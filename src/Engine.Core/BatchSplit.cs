@@ -1,0 +1,187 @@
+using Engine.Core.Distributed;
+
+namespace Engine.Core;
+
+/// <summary>
+/// Batch-level parallelism for small networks (<see cref="Network.BatchSplit"/>): a batch is cut
+/// into one consecutive sub-batch per thread of the backend (<see cref="BatchShard.Slice"/>: lengths
+/// differing by at most one, the first ones longer), and each thread runs the whole forward pass,
+/// and in training the whole backward pass, of its sub-batch on its own copy of the network
+/// (sub-batch 0 on the network itself), its ops single-threaded. A small network's layers are too
+/// small to split one by one: one synchronisation per pass instead of one per op is what pays.
+/// </summary>
+/// <remarks>
+/// The copies are built from the same spec and take the network's weights before every pass (for a
+/// small network a copy of a few hundred kilobytes). The outputs are gathered into one tensor, so the
+/// loss sees the whole batch as without the split, and its gradient, already divided by the whole
+/// batch size, is cut the same way for backward. Each copy then holds its sub-batch's part of every
+/// parameter gradient; they are added into the network's own in the fixed order of the sub-batches
+/// (((g0 + g1) + g2) + …), so a thread count gives the same bits run to run. Against the unsplit
+/// pass the sums over the batch are grouped differently, so the weight gradients differ by rounding;
+/// the outputs and input-side values are the same per sample as far as the kernels compute a sample
+/// the same way in a smaller batch.
+/// </remarks>
+internal sealed class BatchSplit : IDisposable
+{
+    private readonly Network _network;
+    private readonly IParallelWorkers _workers;
+    private readonly int _shards;
+    private readonly Network?[] _copies; // [0] unused: sub-batch 0 runs on the network itself
+    private readonly TensorBuffer[] _shardInputs;
+    private readonly TensorBuffer[] _shardGradients;
+    private readonly TensorBuffer _output;
+    private readonly RowViews _views = new();
+    private readonly Action<int> _forward;
+    private readonly Action<int> _backward;
+    private Tensor? _input;
+    private Tensor? _outputGradient;
+    private bool _training;
+    private int _batch; // of the last split forward pass; 0 when it was not split
+
+    public BatchSplit(Network network, IParallelWorkers workers, int shards)
+    {
+        _network = network;
+        _workers = workers;
+        _shards = shards;
+        _copies = new Network?[shards];
+        _shardInputs = [.. Enumerable.Range(0, shards).Select(_ => new TensorBuffer(network.Backend, network.DataType))];
+        _shardGradients = [.. Enumerable.Range(0, shards).Select(_ => new TensorBuffer(network.Backend, network.DataType))];
+        _output = new TensorBuffer(network.Backend, network.DataType);
+        _forward = ForwardShard;
+        _backward = BackwardShard;
+    }
+
+    /// <summary>Whether a batch of <paramref name="batch"/> splits: every sub-batch gets at least one example.</summary>
+    public bool Splits(int batch) => batch >= _shards;
+
+    /// <summary>Whether the last forward pass was split, for a training pass whose backward must be split the same way.</summary>
+    public bool SplitBackward(Tensor outputGradient) =>
+        _training && _batch > 0 && outputGradient.Shape.Rank > 0 && outputGradient.Shape[0] == _batch;
+
+    /// <summary>The network's last forward pass was not split: its backward is not either.</summary>
+    public void Forget() => _batch = 0;
+
+    public Tensor Forward(Tensor input, bool training)
+    {
+        _batch = 0;
+        int batch = input.Shape[0];
+        for (int s = 1; s < _shards; s++)
+        {
+            TakeWeights(_copies[s] ??= _network.Replicate());
+        }
+        _input = input;
+        _training = training;
+        Tensor output = _output.ForBatch(batch, _network.OutputShape);
+        _workers.RunParallel(_shards, _forward);
+        _input = null;
+        _batch = batch;
+        return output;
+    }
+
+    public void Backward(Tensor outputGradient)
+    {
+        _outputGradient = outputGradient;
+        _workers.RunParallel(_shards, _backward);
+        _outputGradient = null;
+        IBackend backend = _network.Backend;
+        IReadOnlyList<Parameter> sums = _network.Parameters;
+        for (int p = 0; p < sums.Count; p++)
+        {
+            if (sums[p].Frozen || !sums[p].HasGradient)
+            {
+                continue;
+            }
+            for (int s = 1; s < _shards; s++)
+            {
+                backend.Axpby(1, _copies[s]!.Parameters[p].Gradient, 1, sums[p].Gradient); // fixed order: sub-batch 0's, then 1's, …
+            }
+        }
+    }
+
+    private void ForwardShard(int shard)
+    {
+        Tensor input = _input!;
+        int batch = input.Shape[0];
+        (int start, int count) = BatchShard.Slice(batch, shard, _shards);
+        Tensor x = _shardInputs[shard].ForBatch(count, _network.InputShape);
+        IBackend backend = _network.Backend;
+        backend.CopyChannels(_views.Rows(input), start, _views.Rows(x), 0, count);
+        Network network = shard == 0 ? _network : _copies[shard]!;
+        Tensor y = network.ForwardWhole(x, _training);
+        backend.CopyChannels(_views.Rows(y), 0, _views.Rows(_output.ForBatch(batch, _network.OutputShape)), start, count);
+    }
+
+    private void BackwardShard(int shard)
+    {
+        Tensor gradient = _outputGradient!;
+        (int start, int count) = BatchShard.Slice(_batch, shard, _shards);
+        Tensor g = _shardGradients[shard].ForBatch(count, _network.OutputShape);
+        _network.Backend.CopyChannels(_views.Rows(gradient), start, _views.Rows(g), 0, count);
+        (shard == 0 ? _network : _copies[shard]!).BackwardWhole(g, []);
+    }
+
+    // A copy computes with the network's current weights, frozen as the network's are.
+    private void TakeWeights(Network copy)
+    {
+        IReadOnlyList<Parameter> from = _network.Parameters, to = copy.Parameters;
+        for (int p = 0; p < from.Count; p++)
+        {
+            _network.Backend.Copy(from[p].Value, to[p].Value);
+            to[p].Frozen = from[p].Frozen;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (Network? copy in _copies)
+        {
+            copy?.Dispose();
+        }
+        foreach (TensorBuffer buffer in _shardInputs.Concat(_shardGradients).Append(_output))
+        {
+            buffer.Dispose();
+        }
+        _views.Dispose();
+    }
+
+    /// <summary>
+    /// A batch seen as one sample whose channels are the examples (1×N×S), so that
+    /// <see cref="IBackend.CopyChannels"/> copies a range of examples. The views of the last few
+    /// tensors are kept (the loader cycles through a few input tensors), so a steady pass allocates none.
+    /// </summary>
+    private sealed class RowViews : IDisposable
+    {
+        private readonly Tensor?[] _sources = new Tensor?[16];
+        private readonly Tensor?[] _views = new Tensor?[16];
+        private readonly Lock _gate = new();
+        private int _next;
+
+        public Tensor Rows(Tensor tensor)
+        {
+            lock (_gate)
+            {
+                for (int i = 0; i < _sources.Length; i++)
+                {
+                    if (ReferenceEquals(_sources[i], tensor))
+                    {
+                        return _views[i]!;
+                    }
+                }
+                Tensor view = tensor.Reshape(new Shape(1, tensor.Shape[0], checked((int)(tensor.ElementCount / tensor.Shape[0]))));
+                _views[_next]?.Dispose();
+                _sources[_next] = tensor;
+                _views[_next] = view;
+                _next = (_next + 1) % _sources.Length;
+                return view;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (Tensor? view in _views)
+            {
+                view?.Dispose();
+            }
+        }
+    }
+}

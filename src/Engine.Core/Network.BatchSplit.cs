@@ -1,0 +1,121 @@
+using System.Globalization;
+
+namespace Engine.Core;
+
+public sealed partial class Network
+{
+    /// <summary>
+    /// Per-sample forward multiply-accumulates up to which <see cref="BatchSplitMode.Auto"/> splits
+    /// batches: below it (LeNet-5 has about 0.3 million) a layer's work is too small to share out op
+    /// by op, above it the ops split well on their own and a copy of the network costs memory.
+    /// </summary>
+    public const long BatchSplitMaxMultiplyAccumulates = 10_000_000;
+
+    private Func<Network>? _replicate;
+    private BatchSplit? _split;
+    private BatchSplitMode _batchSplit = BatchSplitModes.FromEnvironment();
+    private string? _splitRefusal;
+    private bool _splitChecked;
+
+    /// <summary>
+    /// Whether a batch is cut into one sub-batch per thread of the backend, each run through the
+    /// whole network on its own thread (see <see cref="BatchSplitMode"/>; the default comes from the
+    /// <c>ENGINE_BATCH_SPLIT</c> environment variable, else auto). Only a backend that lends its
+    /// threads (<see cref="IParallelWorkers"/>) splits, and only a model without batch statistics,
+    /// layer state, auxiliary outputs or layers on a fallback backend (<see cref="BatchSplitRefusal"/>);
+    /// training passes split only while no input gradient is asked for and no per-layer backward hook
+    /// is set. The weight gradients are summed over the sub-batches in a fixed order: the same bits
+    /// run to run at one thread count, equal to the unsplit ones up to rounding.
+    /// </summary>
+    public BatchSplitMode BatchSplit
+    {
+        get => _batchSplit;
+        set => _batchSplit = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value));
+    }
+
+    /// <summary>Why this network can never split its batches (null when it can): names the layer or feature that prevents it.</summary>
+    public string? BatchSplitRefusal
+    {
+        get
+        {
+            if (!_splitChecked)
+            {
+                _splitRefusal = FindSplitRefusal();
+                _splitChecked = true;
+            }
+            return _splitRefusal;
+        }
+    }
+
+    /// <summary>Whether a batch of <paramref name="batch"/> examples would be split now (training or inference alike).</summary>
+    public bool SplitsBatch(int batch) => SplitFor(batch, training: false) is not null;
+
+    // A copy of this network with its own layers and buffers (initial weights; the split copies the current ones in).
+    internal Network Replicate() => (_replicate ?? throw new InvalidOperationException($"model '{Name}' was not built from a spec and cannot be copied"))();
+
+    // The split of this pass, or null (then a pass before it that was split is forgotten: backward follows this one).
+    private BatchSplit? SplitFor(Tensor input, bool training)
+    {
+        BatchSplit? split = input.Shape.Rank == InputShape.Rank + 1 && input.Shape.AsSpan()[1..].SequenceEqual(InputShape.AsSpan()) ? SplitFor(input.Shape[0], training) : null;
+        if (split is null)
+        {
+            _split?.Forget();
+        }
+        return split;
+    }
+
+    private BatchSplit? SplitFor(int batch, bool training)
+    {
+        if (_batchSplit == BatchSplitMode.Off || Backend is not IParallelWorkers { WorkerCount: > 1 } workers || BatchSplitRefusal is not null
+            || (training && (ComputeInputGradient || LayerBackwardDone is not null)))
+        {
+            return null;
+        }
+        if (_batchSplit == BatchSplitMode.Auto && MultiplyAccumulatesPerSample() > BatchSplitMaxMultiplyAccumulates)
+        {
+            return null;
+        }
+        _split ??= new BatchSplit(this, workers, workers.WorkerCount);
+        return _split.Splits(batch) ? _split : null;
+    }
+
+    private long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
+
+    private string? FindSplitRefusal()
+    {
+        if (_replicate is null)
+        {
+            return "it was not built from a model spec";
+        }
+        if (_auxiliary.Length > 0)
+        {
+            return "it has auxiliary outputs";
+        }
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            if (_layers[i] is IBatchStatisticsLayer)
+            {
+                return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) normalises over the batch, which a split would change";
+            }
+            if (_layers[i] is IStatefulComponent)
+            {
+                return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) keeps state that copies would not share";
+            }
+            if (_placement[i] != Backend)
+            {
+                return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) runs on the fallback backend";
+            }
+        }
+        return null;
+    }
+
+    // A split forward pass left its activations in the copies: its backward must be split too.
+    private void RefuseSplitBackward(int auxiliaryGradients)
+    {
+        if (auxiliaryGradients > 0 || ComputeInputGradient || LayerBackwardDone is not null)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"model '{Name}': the forward pass was split into sub-batches, so backward cannot take auxiliary gradients, an input gradient or a per-layer hook; set them before the forward pass"));
+        }
+    }
+}
