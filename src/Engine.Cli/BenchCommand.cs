@@ -79,7 +79,7 @@ internal static class BenchCommand
         int repeat = Math.Max(1, result.GetValue(Repeat));
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(options);
+        using EngineHost host = CliHost.Create(options);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
         output.WriteLine($"backend {backend.Name}: {backend.Description}");
         output.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; median of {repeat} after a warm-up");

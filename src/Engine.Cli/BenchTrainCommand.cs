@@ -56,7 +56,7 @@ internal static class BenchTrainCommand
 
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(options);
+        using EngineHost host = CliHost.Create(options);
         using IBackend device = host.CreateBackend(result.GetValue(Device)!);
         string? precision = result.GetValue(EngineCli.Precision);
         PrecisionChoice.RequireSupport(precision, device);

@@ -28,7 +28,7 @@ internal static class CheckBackendCommand
         {
             var options = new EngineHostOptions();
             options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-            using EngineHost host = EngineHost.Create(options);
+            using EngineHost host = CliHost.Create(options);
             return BackendCheck.Run(host.Catalog, result.GetValue(backend)!, result.GetValue(reference)!, result.GetValue(filter), !result.GetValue(hideSkipped), output, error);
         }));
         return command;

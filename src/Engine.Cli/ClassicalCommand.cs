@@ -75,7 +75,7 @@ internal static class ClassicalCommand
 
         var hostOptions = new EngineHostOptions();
         hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(hostOptions);
+        using EngineHost host = CliHost.Create(hostOptions);
         string folder = result.GetValue(Data) ?? Path.Combine("data", datasetName);
         DatasetSplits data = host.LoadDataset(datasetName, folder);
         ImageDataset train = data.Train;

@@ -73,6 +73,7 @@ public static class EngineCli
             Environment.SetEnvironmentVariable("ENGINE_CUDNN_WORKSPACE_MB", workspace.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         ShowStackTraces.Value = parsed.GetValue(Verbose) || Environment.GetEnvironmentVariable("ENGINE_DEBUG") == "1";
+        CliHost.BeginInvocation();
         if (parsed.Errors.Count > 0)
         {
             // One line in plain words, not the .NET type (System.Nullable`1[System.Int32]) nor the whole help.
@@ -113,7 +114,8 @@ public static class EngineCli
 
     /// <summary>
     /// Runs <paramref name="body"/>, turning every failure into one 'error:' line and exit code 1 (130 for
-    /// Ctrl+C); with --verbose or ENGINE_DEBUG=1 an unexpected exception's stack trace follows the line.
+    /// Ctrl+C), followed by one line for each plugin that failed to load (<see cref="CliHost"/>); with
+    /// --verbose or ENGINE_DEBUG=1 an unexpected exception's stack trace follows the line.
     /// </summary>
     internal static int Guard(TextWriter error, Func<int> body)
     {
@@ -124,6 +126,7 @@ public static class EngineCli
         catch (EngineException e)
         {
             error.WriteLine($"error: {e.Message}");
+            WritePluginFailures(error);
             if (ShowStackTraces.Value && e.InnerException is not null)
             {
                 error.WriteLine(e.ToString()); // an unexpected exception the host API wrapped: its trace
@@ -133,6 +136,7 @@ public static class EngineCli
         catch (Exception e) when (BackendFailure.TryDescribe(e, out string message))
         {
             error.WriteLine($"error: {message}");
+            WritePluginFailures(error);
             return 1;
         }
         catch (OperationCanceledException)
@@ -144,11 +148,23 @@ public static class EngineCli
         catch (Exception e)
         {
             error.WriteLine($"error: {ErrorBoundary.Describe(e)}");
+            WritePluginFailures(error);
             if (ShowStackTraces.Value)
             {
                 error.WriteLine(e.ToString());
             }
             return 1;
+        }
+    }
+
+    // After the error line: the plugins that failed to load, each with its reason. A missing format,
+    // layer, model or backend is most often one of them ("is the ... plugin loaded?"), and the error
+    // then says which and why where it happened, instead of pointing at 'engine plugins'.
+    private static void WritePluginFailures(TextWriter error)
+    {
+        foreach (string line in CliHost.FailureLines())
+        {
+            error.WriteLine(line);
         }
     }
 }

@@ -64,7 +64,7 @@ internal static class EvalCommand
         CheckpointModel checkpoint = CheckpointModel.Open(result.GetValue(CheckpointFile)!);
         var hostOptions = new EngineHostOptions();
         hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(hostOptions);
+        using EngineHost host = CliHost.Create(hostOptions);
 
         string dataset = checkpoint.DatasetName(result.GetValue(Dataset));
         string folder = checkpoint.DataFolder(result.GetValue(Data), dataset);

@@ -38,7 +38,7 @@ internal static class ExportCommand
         }
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(options);
+        using EngineHost host = CliHost.Create(options);
         IModelFormat format = ModelFormats.Require(host, target);
         using IBackend backend = host.CreateBackend("cpu");
         Shape? inputOption = result.GetValue(Input) is string text ? SummaryCommand.ParseShape(text) : null;

@@ -47,7 +47,7 @@ internal static class FeaturesCommand
         int count = dims[0];
         var hostOptions = new EngineHostOptions();
         hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(hostOptions);
+        using EngineHost host = CliHost.Create(hostOptions);
         using IBackend backend = host.CreateBackend("cpu");
         ModelSpec spec = HogSpec(result.GetValue(Orientations), result.GetValue(Cell), result.GetValue(Block), result.GetValue(BlockNorm)!);
         using var extractor = new FeatureExtractor(host, backend, spec, sample);

@@ -29,7 +29,7 @@ internal static class ImportCommand
         string source = result.GetValue(Source)!, target = result.GetValue(Output)!;
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(options);
+        using EngineHost host = CliHost.Create(options);
         IModelFormat format = ModelFormats.Require(host, source);
         ModelPackage package = format.Read(source);
         using IBackend backend = host.CreateBackend("cpu");

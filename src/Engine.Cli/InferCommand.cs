@@ -49,7 +49,7 @@ internal static class InferCommand
         var sample = new Shape(shape[1..]);
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(options);
+        using EngineHost host = CliHost.Create(options);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
         using Network network = checkpointPath is not null
             ? CheckpointModel.Open(checkpointPath).BuildNetwork(host, backend, null, sample)

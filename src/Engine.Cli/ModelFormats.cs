@@ -23,7 +23,15 @@ internal static class ModelFormats
             return format;
         }
         var known = host.Services.GetServices<IModelFormat>().SelectMany(f => f.Extensions).ToList();
-        throw new ConfigurationException($"no model format reads or writes '{path}'; known extensions: {(known.Count == 0 ? "none (is the Engine.Interop.Onnx plugin loaded? see 'engine plugins')" : string.Join(", ", known))}");
+        if (known.Count > 0)
+        {
+            throw new ConfigurationException($"no model format reads or writes '{path}'; known extensions: {string.Join(", ", known)}");
+        }
+        // No format at all: the ONNX plugin is missing or failed to load. Which plugins did load, and
+        // from where, tells the two apart (a plugin that failed is named on the lines after the error).
+        var loaded = host.Plugins.Where(p => p.Status == PluginStatus.Loaded).Select(p => p.Name).ToList();
+        throw new ConfigurationException($"no model format reads or writes '{path}'; known extensions: none (is the Engine.Interop.Onnx plugin loaded? "
+            + $"the plugins loaded from {string.Join(", ", host.PluginFolders)} are {(loaded.Count == 0 ? "none" : string.Join(", ", loaded))})");
     }
 
     /// <summary>

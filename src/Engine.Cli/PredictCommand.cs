@@ -52,7 +52,7 @@ internal static class PredictCommand
         CheckpointModel checkpoint = CheckpointModel.Open(result.GetValue(CheckpointFile)!);
         var hostOptions = new EngineHostOptions();
         hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(hostOptions);
+        using EngineHost host = CliHost.Create(hostOptions);
 
         // The data set is needed for --index, and otherwise only for the input shape or class names
         // when the metadata lacks them, so an image needs no data on disk with a complete checkpoint.

@@ -27,7 +27,7 @@ internal static class SummaryCommand
     {
         var options = new EngineHostOptions();
         options.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(options);
+        using EngineHost host = CliHost.Create(options);
         string model = result.GetValue(Model)!;
         ModelSpec spec = ModelFormats.ResolveModel(host, model);
         Shape inputShape = result.GetValue(Input) is string text ? ParseShape(text)

@@ -56,7 +56,7 @@ internal static class TrainCommand
 
         var hostOptions = new EngineHostOptions();
         hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(hostOptions);
+        using EngineHost host = CliHost.Create(hostOptions);
         ReportFailedPlugins(host, output);
 
         using IBackend backend = host.CreateBackend(settings.Device);

@@ -67,7 +67,7 @@ internal static class VisualizeCommand
 
         var hostOptions = new EngineHostOptions();
         hostOptions.PluginFolders.AddRange(result.GetValue(EngineCli.PluginFolders) ?? []);
-        using EngineHost host = EngineHost.Create(hostOptions);
+        using EngineHost host = CliHost.Create(hostOptions);
         ModelSpec spec = modelOption is not null ? host.ResolveModel(modelOption) : checkpoint!.Spec();
         string? datasetName = result.GetValue(Dataset) ?? (checkpoint is not null && checkpoint.HasDataset(null) ? checkpoint.DatasetName(null) : null);
         ImageDataset? test = null;

@@ -162,7 +162,12 @@ public sealed class DocumentedExamplesTests(DocumentedExamplesTests.Sandbox sand
             foreach (string[] build in DocumentedExamples.DotnetBuildLines())
             {
                 string sdk = Path.GetDirectoryName(typeof(EngineSdk).Assembly.Location)! + Path.DirectorySeparatorChar;
-                var (exit, log) = Run("dotnet", [.. build.Select(Substitute), $"-p:EngineSdkDirectory={sdk}", "--nologo", "-v", "q"], RepoPaths.Root);
+                int exit;
+                string log;
+                lock (SampleBuilds.InPlace)
+                {
+                    (exit, log) = Run("dotnet", [.. build.Select(Substitute), $"-p:EngineSdkDirectory={sdk}", "--nologo", "-v", "q"], RepoPaths.Root);
+                }
                 Assert.True(exit == 0, log);
             }
         }

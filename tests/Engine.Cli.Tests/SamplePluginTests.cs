@@ -17,7 +17,12 @@ public sealed class SamplePluginTests(ITestOutputHelper log)
         string sdkFolder = Path.GetDirectoryName(typeof(EngineSdk).Assembly.Location)! + Path.DirectorySeparatorChar;
         string project = Path.Combine(RepoPaths.Root, "samples", "SwishLayer", "SwishLayer.csproj");
         string outputFolder = Path.Combine(pluginFolder, "SwishLayer");
-        var (exit, buildLog) = Dotnet("build", project, "-c", "Release", "-o", outputFolder, $"-p:EngineSdkDirectory={sdkFolder}", "--nologo", "-v", "q");
+        int exit;
+        string buildLog;
+        lock (SampleBuilds.InPlace)
+        {
+            (exit, buildLog) = Dotnet("build", project, "-c", "Release", "-o", outputFolder, $"-p:EngineSdkDirectory={sdkFolder}", "--nologo", "-v", "q");
+        }
         Assert.True(exit == 0, buildLog);
         Assert.False(File.Exists(Path.Combine(outputFolder, "Engine.Abstractions.dll")), "the SDK must not be copied into a plugin");
 
