@@ -23,7 +23,7 @@ internal static unsafe class QuickWinograd
             ("(16,128,28,28)->128@3x3 p1", new(16, 128, 128, 1, ConvolutionAxis.Unit, new(28, 28, 3, 1, 1, 1), new(28, 28, 3, 1, 1, 1))),
         ];
         Console.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; {threads} thread(s), "
-            + $"{(wall ? "wall clock" : "thread CPU clock")}, minimum of {rounds} calls; tiles per block {WinogradConvolution.TileTarget}");
+            + $"{(wall ? "wall clock" : "thread CPU clock")}, minimum of {rounds} calls; tiles per block {WinogradConvolution.TileTarget} (0: by cache size)");
         Console.WriteLine($"{"layer",-28} {"pass",-15} {"im2col ms",10} {"winograd ms",12}   GFLOP/s im2col / winograd");
         var workspace = new ConvolutionWorkspace();
         bool? forced = WinogradConvolution.Forced;
@@ -50,6 +50,7 @@ internal static unsafe class QuickWinograd
                 total[1] += best[1];
                 Console.WriteLine(Line(name, pass.ToString(), best, flops));
             }
+            Console.WriteLine($"  tile rows per block: {WinogradConvolution.RowsPerBlock((l.Width.Output + 3) / 4, (long)l.Batch * ((l.Height.Output + 3) / 4), l.Channels, l.Filters)}");
             Console.WriteLine(Line(name, "f+b (3 passes)", total, 3 * flops));
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(w);

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Backend.OpenBlas;
 
@@ -25,8 +26,40 @@ internal static unsafe class WinogradConvolution
     /// <remarks>Settable inside the assembly so tests and benchmarks can compare both paths in one process.</remarks>
     public static bool? Forced { get; internal set; } = ParseSetting(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD"));
 
-    /// <summary>Tiles per block: the width of the 36 products (<c>ENGINE_WINOGRAD_TILES</c> overrides it for measurements).</summary>
-    public static int TileTarget { get; internal set; } = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD_TILES"), out int t) && t > 0 ? t : 128;
+    /// <summary>
+    /// Tiles per block, the width of the 36 products: 0 sizes blocks so that V and M (36·(C + K) floats
+    /// per tile) take about <see cref="BlockFloats"/>; <c>ENGINE_WINOGRAD_TILES</c> sets it for measurements.
+    /// </summary>
+    public static int TileTarget { get; internal set; } = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD_TILES"), out int t) && t > 0 ? t : 0;
+
+    /// <summary>
+    /// Floats of V and M per block by default: 1.25 MB, most of one core's 2 MB second-level cache, so
+    /// the transforms and the products pass them through it rather than the shared third level
+    /// (blocks of 126 tiles on (32,64,56,56) spilled and ran slower than im2col).
+    /// </summary>
+    private const int BlockFloats = 320 * 1024;
+
+    /// <summary>
+    /// Tile rows per block: about the target number of tiles, preferring counts that fill whole 32-column
+    /// slivers of the packed GEMM (70 tiles use 3 slivers, a third of them nearly empty; 84 use 3 fully).
+    /// </summary>
+    internal static int RowsPerBlock(int tilesWide, long tileRows, int inputs, int outputs)
+    {
+        int target = TileTarget > 0 ? TileTarget : Math.Max(16, BlockFloats / (WinogradTransforms.Points * (inputs + outputs)));
+        int most = (int)Math.Min(tileRows, Math.Max(1, 3 * target / 2 / tilesWide));
+        int best = 1;
+        double bestScore = -1;
+        for (int rows = 1; rows <= most; rows++)
+        {
+            int tiles = rows * tilesWide;
+            double score = tiles / (32.0 * ((tiles + 31) / 32)) * Math.Min(1.0, (double)tiles / target);
+            if (score > bestScore)
+            {
+                (best, bestScore) = (rows, score);
+            }
+        }
+        return best;
+    }
 
     /// <summary>Vector width of the transforms: 0 chooses by CPU and tile-row length; 128, 256 or 512 force one (tests).</summary>
     internal static int Bits { get; set; }
@@ -105,18 +138,19 @@ internal static unsafe class WinogradConvolution
     {
         int tw = p.TilesWide;
         long tileRows = (long)p.Batch * p.TilesHigh;
-        int rowsPerBlock = (int)Math.Min(tileRows, Math.Max(1, (TileTarget + tw / 2) / tw));
+        int rowsPerBlock = RowsPerBlock(tw, tileRows, p.Inputs, p.Outputs);
         int blocks = (int)((tileRows + rowsPerBlock - 1) / rowsPerBlock);
-        int ld = rowsPerBlock * tw + Slack;
+        int ld = Columns(rowsPerBlock * tw) + Slack;
         int stride = (tw + 1 + Slack + 15) & ~15;
         long transformed = (long)WinogradTransforms.Points * p.Outputs * p.Inputs;
-        long perWorker = (long)WinogradTransforms.Points * (p.Inputs + p.Outputs) * ld + 40L * stride;
+        long perWorker = (long)WinogradTransforms.Points * (p.Inputs + p.Outputs) * ld + 44L * stride;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, blocks));
         CpuStorage block = workspace.Rent<float>(transformed + width * perWorker);
         try
         {
             float* u = (float*)block.Pointer;
-            WinogradTransforms.Filters(w, rotated ? p.Inputs : p.Outputs, rotated ? p.Outputs : p.Inputs, rotated, u);
+            var filterJob = new FilterJob { W = w, U = u, Filters = rotated ? p.Inputs : p.Outputs, Channels = rotated ? p.Outputs : p.Inputs, Rotated = rotated, Outputs = p.Outputs, Parts = width };
+            WorkerPool.For(width, width, &FilterPart, &filterJob);
             var job = new Job
             {
                 Problem = p,
@@ -138,6 +172,21 @@ internal static unsafe class WinogradConvolution
         }
     }
 
+    /// <summary>The filter transform, cut into one range of output channels per worker.</summary>
+    private struct FilterJob
+    {
+        public float* W, U;
+        public int Filters, Channels, Outputs, Parts;
+        public bool Rotated;
+    }
+
+    private static void FilterPart(void* state, int part, int worker)
+    {
+        ref FilterJob job = ref *(FilterJob*)state;
+        int first = (int)((long)job.Outputs * part / job.Parts), end = (int)((long)job.Outputs * (part + 1) / job.Parts);
+        WinogradTransforms.Filters(job.W, job.Filters, job.Channels, job.Rotated, job.U, first, end);
+    }
+
     /// <summary>What the block bodies read: the problem, operands, transformed filters and per-worker scratch.</summary>
     private struct Job
     {
@@ -155,12 +204,14 @@ internal static unsafe class WinogradConvolution
         ref readonly Problem p = ref job.Problem;
         int tw = p.TilesWide, th = p.TilesHigh, ld = job.Ld, stride = job.Stride;
         long first = (long)index * job.RowsPerBlock;
-        int rows = (int)Math.Min(job.RowsPerBlock, job.TileRows - first), tiles = rows * tw;
+        int rows = (int)Math.Min(job.RowsPerBlock, job.TileRows - first), tiles = rows * tw, columns = Columns(tiles);
         long vPlane = (long)p.Inputs * ld, mPlane = (long)p.Outputs * ld;
         float* v = job.Scratch + worker * job.PerWorker;
         float* m = v + WinogradTransforms.Points * vPlane;
         float* phases = m + WinogradTransforms.Points * mPlane;
         float* outputPhases = phases + 24 * stride;
+        float* line = outputPhases + 16 * stride;
+        bool permute = Avx512F.IsSupported && Bits is 0 or 512;
         // Vector loads past the last tile read the phase rows' tails: keep them zeros, never stale values.
         new Span<float>(phases, 24 * stride).Clear();
         long inPlane = (long)p.InHeight * p.InWidth, outPlane = (long)p.OutHeight * p.OutWidth;
@@ -171,18 +222,24 @@ internal static unsafe class WinogradConvolution
             for (int c = 0; c < p.Inputs; c++)
             {
                 WinogradTransforms.SplitPhases(job.X + ((long)n * p.Inputs + c) * inPlane, p.InHeight, p.InWidth,
-                    4 * ty - p.PadTop, p.PadLeft, tw + 1, phases, stride);
+                    4 * ty - p.PadTop, p.PadLeft, tw + 1, phases, stride, line, permute);
                 WinogradTransforms.Input<TS, TV>(phases, stride, tw, v + c * ld + r * tw, vPlane);
             }
         }
+        // Columns past the tiles (up to a whole sliver of the packed GEMM) are multiplied too: zeros,
+        // never stale values of an earlier block.
+        for (long i = 0; columns > tiles && i < WinogradTransforms.Points * (long)p.Inputs; i++)
+        {
+            new Span<float>(v + i * ld + tiles, columns - tiles).Clear();
+        }
         for (int xi = 0; xi < WinogradTransforms.Points; xi++)
         {
-            Multiply(p.Outputs, tiles, p.Inputs, job.U + xi * (long)p.Outputs * p.Inputs, v + xi * vPlane, ld, m + xi * mPlane);
+            Multiply(p.Outputs, columns, p.Inputs, job.U + xi * (long)p.Outputs * p.Inputs, v + xi * vPlane, ld, m + xi * mPlane);
         }
         // The output transform of the last tile row reads a vector past the block's tiles: zeros there.
         for (long i = 0; i < WinogradTransforms.Points * (long)p.Outputs; i++)
         {
-            new Span<float>(m + i * ld + tiles, Slack).Clear();
+            new Span<float>(m + i * ld + columns, Slack).Clear();
         }
         for (int r = 0; r < rows; r++)
         {
@@ -191,10 +248,17 @@ internal static unsafe class WinogradConvolution
             for (int k = 0; k < p.Outputs; k++)
             {
                 WinogradTransforms.Output<TS, TV>(m + k * ld + r * tw, mPlane, tw, outputPhases, stride);
-                WinogradTransforms.JoinPhases(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty);
+                WinogradTransforms.JoinPhases(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
             }
         }
     }
+
+    /// <summary>
+    /// Columns of the products for a block of <paramref name="tiles"/> tiles: rounded up to whole 32-column
+    /// slivers where the packed GEMM runs them (a cut sliver goes through a scalar copy of its C tile,
+    /// which cost more than multiplying the padding).
+    /// </summary>
+    private static int Columns(int tiles) => PackedGemm.Bits == 512 ? (tiles + 31) & ~31 : tiles;
 
     /// <summary>M (outputs × tiles, row stride ld) = U (outputs × inputs) · V (inputs × tiles, row stride ld).</summary>
     private static void Multiply(int outputs, int tiles, int inputs, float* u, float* v, int ld, float* m)

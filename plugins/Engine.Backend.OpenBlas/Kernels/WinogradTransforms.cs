@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Backend.OpenBlas;
 
@@ -22,44 +24,53 @@ internal static unsafe class WinogradTransforms
     public const int Points = 36;
 
     /// <summary>
-    /// U[ξ][o][i] = (G·g·Gᵀ)[ξ] for the filter g of output channel o and input channel i, computed in
-    /// double and rounded once. Forward: o is the filter k, i the channel c, g = w[k][c]. Backward data
-    /// (<paramref name="rotated"/>): the equivalent forward convolution of dy has o = c, i = k and
-    /// g = w[k][c] turned by 180°.
+    /// Rows [<paramref name="first"/>, <paramref name="end"/>) of U[ξ][o][i] = (G·g·Gᵀ)[ξ] (outputs × inputs
+    /// per ξ) for the filter g of output channel o and input channel i, computed in double and rounded
+    /// once. Forward: o is the filter k, i the channel c, g = w[k][c]. Backward data (<paramref name="rotated"/>):
+    /// the equivalent forward convolution of dy has o = c, i = k and g = w[k][c] turned by 180°. Each
+    /// row is built in a local buffer and written as 36 contiguous runs (36 scattered stores per filter
+    /// cost more than the arithmetic).
     /// </summary>
-    public static void Filters(float* w, int filters, int channels, bool rotated, float* u)
+    public static void Filters(float* w, int filters, int channels, bool rotated, float* u, int first, int end)
     {
         int outputs = rotated ? channels : filters, inputs = rotated ? filters : channels;
         long plane = (long)outputs * inputs;
-        Span<double> g = stackalloc double[9];
+        const int Chunk = 64;
         Span<double> t = stackalloc double[18];
         Span<double> row = stackalloc double[6];
-        for (int k = 0; k < filters; k++)
+        float* local = stackalloc float[Points * Chunk];
+        for (int o = first; o < end; o++)
         {
-            for (int c = 0; c < channels; c++)
+            for (int i0 = 0; i0 < inputs; i0 += Chunk)
             {
-                float* src = w + ((long)k * channels + c) * 9;
-                for (int i = 0; i < 9; i++)
+                int count = Math.Min(Chunk, inputs - i0);
+                for (int di = 0; di < count; di++)
                 {
-                    g[i] = src[rotated ? 8 - i : i];
-                }
-                // t = G·g (6×3), then U = t·Gᵀ (6×6).
-                for (int col = 0; col < 3; col++)
-                {
-                    FilterColumn(g[col], g[3 + col], g[6 + col], t, col, 3);
-                }
-                long offset = rotated ? (long)c * inputs + k : (long)k * inputs + c;
-                for (int r = 0; r < 6; r++)
-                {
-                    FilterColumn(t[r * 3], t[r * 3 + 1], t[r * 3 + 2], row, 0, 1);
-                    for (int s = 0; s < 6; s++)
+                    int i = i0 + di;
+                    float* g = w + (rotated ? (long)i * channels + o : (long)o * channels + i) * 9;
+                    // t = G·g (6×3), then U = t·Gᵀ (6×6); a turned filter reads g[8 − n].
+                    for (int col = 0; col < 3; col++)
                     {
-                        u[(r * 6 + s) * plane + offset] = (float)row[s];
+                        FilterColumn(Tap(g, col, rotated), Tap(g, 3 + col, rotated), Tap(g, 6 + col, rotated), t, col, 3);
                     }
+                    for (int r = 0; r < 6; r++)
+                    {
+                        FilterColumn(t[r * 3], t[r * 3 + 1], t[r * 3 + 2], row, 0, 1);
+                        for (int s = 0; s < 6; s++)
+                        {
+                            local[(r * 6 + s) * Chunk + di] = (float)row[s];
+                        }
+                    }
+                }
+                for (int xi = 0; xi < Points; xi++)
+                {
+                    new ReadOnlySpan<float>(local + xi * Chunk, count).CopyTo(new Span<float>(u + xi * plane + (long)o * inputs + i0, count));
                 }
             }
         }
     }
+
+    private static double Tap(float* g, int n, bool rotated) => g[rotated ? 8 - n : n];
 
     /// <summary>G·(g0, g1, g2) into <paramref name="to"/>[start + n·stride], n = 0..5.</summary>
     private static void FilterColumn(double g0, double g1, double g2, Span<double> to, int start, int stride)
@@ -76,8 +87,11 @@ internal static unsafe class WinogradTransforms
     /// Splits rows <paramref name="firstRow"/> .. +5 of a <paramref name="height"/>×<paramref name="width"/>
     /// plane, shifted right by <paramref name="padLeft"/>, into phases: phases[(i·4 + q)·stride + t] =
     /// x[firstRow + i][4·t + q − padLeft] for t in [0, <paramref name="count"/>), zero outside the plane.
+    /// With <paramref name="permute"/> (AVX-512) each row is copied into <paramref name="line"/> (4·stride
+    /// floats) with its zeros around it and split 64 floats at a time in registers; else value by value.
     /// </summary>
-    public static void SplitPhases(float* x, int height, int width, int firstRow, int padLeft, int count, float* phases, int stride)
+    public static void SplitPhases(float* x, int height, int width, int firstRow, int padLeft, int count, float* phases, int stride,
+        float* line, bool permute)
     {
         for (int i = 0; i < 6; i++)
         {
@@ -92,6 +106,11 @@ internal static unsafe class WinogradTransforms
                 continue;
             }
             float* row = x + (long)r * width;
+            if (permute)
+            {
+                SplitRow(row, width, padLeft, count, dst, stride, line);
+                continue;
+            }
             for (int q = 0; q < 4; q++)
             {
                 float* d = dst + q * stride;
@@ -104,16 +123,55 @@ internal static unsafe class WinogradTransforms
         }
     }
 
+    /// <summary>Element indices 0, 2, .., 30 and 1, 3, .., 31 of two vectors side by side.</summary>
+    private static Vector512<int> Evens => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    private static Vector512<int> Odds => Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    /// <summary>One row of <see cref="SplitPhases"/> through registers: two rounds of even/odd selection make the four phases.</summary>
+    private static void SplitRow(float* row, int width, int padLeft, int count, float* dst, int stride, float* line)
+    {
+        int chunks = (count + 15) / 16, span = 64 * chunks;
+        // line[j] = row[j − padLeft], zeros outside the row.
+        int start = Math.Min(padLeft, span), end = Math.Min(span, padLeft + width);
+        new Span<float>(line, start).Clear();
+        if (end > start)
+        {
+            new ReadOnlySpan<float>(row + (start - padLeft), end - start).CopyTo(new Span<float>(line + start, end - start));
+        }
+        new Span<float>(line + Math.Max(start, end), span - Math.Max(start, end)).Clear();
+        Vector512<int> evens = Evens, odds = Odds;
+        for (int c = 0; c < chunks; c++)
+        {
+            float* src = line + 64 * c;
+            Vector512<float> v0 = Vector512.Load(src), v1 = Vector512.Load(src + 16), v2 = Vector512.Load(src + 32), v3 = Vector512.Load(src + 48);
+            Vector512<float> even01 = Avx512F.PermuteVar16x32x2(v0, evens, v1), odd01 = Avx512F.PermuteVar16x32x2(v0, odds, v1);
+            Vector512<float> even23 = Avx512F.PermuteVar16x32x2(v2, evens, v3), odd23 = Avx512F.PermuteVar16x32x2(v2, odds, v3);
+            Avx512F.PermuteVar16x32x2(even01, evens, even23).Store(dst + 16 * c);
+            Avx512F.PermuteVar16x32x2(odd01, evens, odd23).Store(dst + stride + 16 * c);
+            Avx512F.PermuteVar16x32x2(even01, odds, even23).Store(dst + 2 * stride + 16 * c);
+            Avx512F.PermuteVar16x32x2(odd01, odds, odd23).Store(dst + 3 * stride + 16 * c);
+        }
+    }
+
     /// <summary>
     /// Writes output rows <paramref name="firstRow"/> .. +3 (those below <paramref name="height"/>) of a plane
     /// <paramref name="width"/> wide from phases: y[firstRow + a][4·t + b] = phases[(a·4 + b)·stride + t].
+    /// With <paramref name="permute"/> (AVX-512) a row is interleaved 64 floats at a time in registers
+    /// into <paramref name="line"/> and copied; else value by value.
     /// </summary>
-    public static void JoinPhases(float* phases, int stride, float* y, int height, int width, int firstRow)
+    public static void JoinPhases(float* phases, int stride, float* y, int height, int width, int firstRow, float* line, bool permute)
     {
         for (int a = 0; a < 4 && firstRow + a < height; a++)
         {
             float* row = y + (long)(firstRow + a) * width;
             float* src = phases + a * 4 * stride;
+            if (permute)
+            {
+                JoinRow(src, stride, width, line);
+                new ReadOnlySpan<float>(line, width).CopyTo(new Span<float>(row, width));
+                continue;
+            }
             for (int b = 0; b < 4; b++)
             {
                 float* s = src + b * stride;
@@ -125,12 +183,34 @@ internal static unsafe class WinogradTransforms
         }
     }
 
+    /// <summary>One row of <see cref="JoinPhases"/> into line: pairs of phases interleaved, then pairs of pairs.</summary>
+    private static void JoinRow(float* src, int stride, int width, float* line)
+    {
+        Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        Vector512<int> high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        Vector512<int> lowPairs = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        Vector512<int> highPairs = Vector512.Create(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+        for (int t = 0; 4 * t < width; t += 16)
+        {
+            Vector512<float> p0 = Vector512.Load(src + t), p1 = Vector512.Load(src + stride + t);
+            Vector512<float> p2 = Vector512.Load(src + 2 * stride + t), p3 = Vector512.Load(src + 3 * stride + t);
+            Vector512<float> lo01 = Avx512F.PermuteVar16x32x2(p0, low, p1), hi01 = Avx512F.PermuteVar16x32x2(p0, high, p1);
+            Vector512<float> lo23 = Avx512F.PermuteVar16x32x2(p2, low, p3), hi23 = Avx512F.PermuteVar16x32x2(p2, high, p3);
+            float* dst = line + 4 * t;
+            Avx512F.PermuteVar16x32x2(lo01, lowPairs, lo23).Store(dst);
+            Avx512F.PermuteVar16x32x2(lo01, highPairs, lo23).Store(dst + 16);
+            Avx512F.PermuteVar16x32x2(hi01, lowPairs, hi23).Store(dst + 32);
+            Avx512F.PermuteVar16x32x2(hi01, highPairs, hi23).Store(dst + 48);
+        }
+    }
+
     /// <summary>
     /// Input transform of tiles [0, <paramref name="tiles"/>) of a tile row, <see cref="ISimdFloat{TVector}.Lanes"/>
     /// at a time: V[ξ·vStride + t] = (Bᵀ·d·B)[ξ] of the patch d whose value (i, j) is
     /// phases[(i·4 + j % 4)·stride + t + j/4]. The last group writes whole vectors, up to Lanes − 1 past
     /// the tile row (callers leave room or overwrite it with the next row).
     /// </summary>
+    [SkipLocalsInit]
     public static void Input<TS, TV>(float* phases, int stride, int tiles, float* v, long vStride)
         where TS : struct, ISimdFloat<TV> where TV : struct
     {
@@ -182,6 +262,7 @@ internal static unsafe class WinogradTransforms
     /// (Aᵀ·M·A)[a, b] where M[ξ] = m[ξ·mStride + t]. Whole vectors: up to Lanes − 1 values past the row
     /// are written into the phases' slack.
     /// </summary>
+    [SkipLocalsInit]
     public static void Output<TS, TV>(float* m, long mStride, int tiles, float* phases, int stride)
         where TS : struct, ISimdFloat<TV> where TV : struct
     {
