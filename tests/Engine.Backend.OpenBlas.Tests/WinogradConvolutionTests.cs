@@ -180,45 +180,22 @@ public sealed unsafe class WinogradConvolutionTests(ITestOutputHelper output) : 
 
     private static double[] ForwardReference(Problem p)
     {
-        ConvolutionLayout l = p.Layout;
-        int c = l.Channels, k = l.Filters, h = l.Height.Input, wd = l.Width.Input, ho = l.Height.Output, wo = l.Width.Output, pad = l.Height.Pad;
-        double[] y = new double[l.Batch * k * ho * wo];
-        for (int n = 0; n < l.Batch; n++)
-        {
-            for (int f = 0; f < k; f++)
-            {
-                for (int oy = 0; oy < ho; oy++)
-                {
-                    for (int ox = 0; ox < wo; ox++)
-                    {
-                        double sum = 0;
-                        for (int ch = 0; ch < c; ch++)
-                        {
-                            for (int i = 0; i < 3; i++)
-                            {
-                                for (int j = 0; j < 3; j++)
-                                {
-                                    int iy = oy + i - pad, ix = ox + j - pad;
-                                    if ((uint)iy < (uint)h && (uint)ix < (uint)wd)
-                                    {
-                                        sum += (double)p.X[((n * c + ch) * h + iy) * wd + ix] * p.W[((f * c + ch) * 3 + i) * 3 + j];
-                                    }
-                                }
-                            }
-                        }
-                        y[((n * k + f) * ho + oy) * wo + ox] = sum;
-                    }
-                }
-            }
-        }
+        double[] y = new double[p.Dy.Length];
+        ForEachTap(p.Layout, (xi, wi, yi) => y[yi] += (double)p.X[xi] * p.W[wi]);
         return y;
     }
 
     private static double[] BackwardDataReference(Problem p)
     {
-        ConvolutionLayout l = p.Layout;
+        double[] dx = new double[p.X.Length];
+        ForEachTap(p.Layout, (xi, wi, yi) => dx[xi] += (double)p.Dy[yi] * p.W[wi]);
+        return dx;
+    }
+
+    /// <summary>Every (input, filter, output) index triple of the direct convolution whose input lies inside the plane, in a fixed order.</summary>
+    private static void ForEachTap(ConvolutionLayout l, Action<int, int, int> tap)
+    {
         int c = l.Channels, k = l.Filters, h = l.Height.Input, wd = l.Width.Input, ho = l.Height.Output, wo = l.Width.Output, pad = l.Height.Pad;
-        double[] dx = new double[l.Batch * c * h * wd];
         for (int n = 0; n < l.Batch; n++)
         {
             for (int f = 0; f < k; f++)
@@ -227,7 +204,6 @@ public sealed unsafe class WinogradConvolutionTests(ITestOutputHelper output) : 
                 {
                     for (int ox = 0; ox < wo; ox++)
                     {
-                        double g = p.Dy[((n * k + f) * ho + oy) * wo + ox];
                         for (int ch = 0; ch < c; ch++)
                         {
                             for (int i = 0; i < 3; i++)
@@ -237,7 +213,7 @@ public sealed unsafe class WinogradConvolutionTests(ITestOutputHelper output) : 
                                     int iy = oy + i - pad, ix = ox + j - pad;
                                     if ((uint)iy < (uint)h && (uint)ix < (uint)wd)
                                     {
-                                        dx[((n * c + ch) * h + iy) * wd + ix] += g * p.W[((f * c + ch) * 3 + i) * 3 + j];
+                                        tap(((n * c + ch) * h + iy) * wd + ix, ((f * c + ch) * 3 + i) * 3 + j, ((n * k + f) * ho + oy) * wo + ox);
                                     }
                                 }
                             }
@@ -246,7 +222,6 @@ public sealed unsafe class WinogradConvolutionTests(ITestOutputHelper output) : 
                 }
             }
         }
-        return dx;
     }
 
     /// <summary>The largest |got − reference| over the largest |reference|.</summary>
