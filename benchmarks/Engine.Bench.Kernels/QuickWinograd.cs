@@ -5,7 +5,7 @@ namespace Engine.Backend.OpenBlas.Bench;
 
 /// <summary>
 /// <c>--quick-winograd [rounds] [threads]</c>: the ResNet-size 3×3 convolutions of <c>engine bench
-/// layers</c>, forward, backward data and backward filter through the backend's convolution kernel,
+/// layers</c> and the smallest the size rule gives to Winograd, forward, backward data and backward filter through the backend's convolution kernel,
 /// with Winograd forced off (im2col + own GEMM) and on, alternating call by call in one process; the
 /// fastest of <c>rounds</c> calls kept. One thread: timed by the thread's CPU clock; more: wall clock.
 /// GFLOP/s count the direct convolution's 2·MACs, as <c>engine bench layers</c> does.
@@ -21,6 +21,9 @@ internal static unsafe class QuickWinograd
         [
             ("(32,64,56,56)->64@3x3 p1", new(32, 64, 64, 1, ConvolutionAxis.Unit, new(56, 56, 3, 1, 1, 1), new(56, 56, 3, 1, 1, 1))),
             ("(16,128,28,28)->128@3x3 p1", new(16, 128, 128, 1, ConvolutionAxis.Unit, new(28, 28, 3, 1, 1, 1), new(28, 28, 3, 1, 1, 1))),
+            // The smallest layers the size rule gives to Winograd: CIFAR ResNet-20's first and last stages.
+            ("(32,16,32,32)->16@3x3 p1", new(32, 16, 16, 1, ConvolutionAxis.Unit, new(32, 32, 3, 1, 1, 1), new(32, 32, 3, 1, 1, 1))),
+            ("(32,64,8,8)->64@3x3 p1", new(32, 64, 64, 1, ConvolutionAxis.Unit, new(8, 8, 3, 1, 1, 1), new(8, 8, 3, 1, 1, 1))),
         ];
         Console.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; {threads} thread(s), "
             + $"{(wall ? "wall clock" : "thread CPU clock")}, minimum of {rounds} calls; tiles per block {WinogradConvolution.TileTarget} (0: by cache size)");

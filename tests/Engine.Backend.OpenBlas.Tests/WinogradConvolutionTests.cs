@@ -105,6 +105,7 @@ public sealed unsafe class WinogradConvolutionTests(ITestOutputHelper output) : 
         WinogradConvolution.Forced = null;
         Assert.True(WinogradConvolution.Applies<float>(big, ConvolutionPass.Forward));
         Assert.False(WinogradConvolution.Applies<float>(small, ConvolutionPass.Forward));
+        Assert.False(WinogradConvolution.Applies<float>(Make(1, 64, 64, 8, 8, 1).Layout, ConvolutionPass.Forward));
         Assert.False(WinogradConvolution.Applies<double>(big, ConvolutionPass.Forward));
         Assert.False(WinogradConvolution.Applies<float>(big, ConvolutionPass.BackwardFilter));
         WinogradConvolution.Forced = true;

@@ -88,11 +88,13 @@ internal static unsafe class WinogradConvolution
     private static bool AxisFits(ConvolutionAxis a) => a.Kernel == 3 && a.Stride == 1 && a.Dilation == 1 && a.Pad is >= 0 and <= 2 && a.Output > 0;
 
     /// <summary>
-    /// The size rule: enough channels and filters that the 36 products, not the transforms, take the
-    /// time, and outputs big enough that few tiles are cut by the edge.
+    /// The size rule, from <c>Engine.Bench.Kernels --quick-winograd</c> (one thread, against im2col + the
+    /// packed GEMM): (32,64,56,56)→64 and (16,128,28,28)→128 ran forward and backward data 1.4–1.6×
+    /// faster, (32,16,32,32)→16 about even forward and 1.4× backward data, (32,64,8,8)→64 1.2–1.4×
+    /// slower (2×2 tiles a plane: the transforms and the tile padding outweigh the saved products).
     /// </summary>
     private static bool Worthwhile(in ConvolutionLayout l) =>
-        l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 8 && l.Width.Output >= 8;
+        l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
 
     /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
     public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace)
