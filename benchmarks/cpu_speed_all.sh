@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 16 figures in one run (run it on an otherwise idle machine): 3x3 convolutions with and without
-# the own GEMM, LeNet-5 training vs PyTorch (1 and 2 threads), LeNet-5 inference vs ONNX Runtime,
+# the own GEMM, with and without Winograd, LeNet-5 training vs PyTorch (1 and 2 threads), LeNet-5 inference vs ONNX Runtime,
 # models vs PyTorch/ORT with peak memory. Needs ./build.sh first, and Debian python3-torch + numpy.
 cd "$(dirname "$0")/.."
 export OPENBLAS_CORETYPE=Haswell
@@ -8,6 +8,11 @@ step() { printf '\n==> %s  [%s]\n' "$*" "$(date -u +%H:%M:%S)"; uptime; }
 step "bench layers, 3x3 convolutions: own GEMM (default), then ENGINE_GEMM=off"
 timeout 300 artifacts/engine/engine bench layers --repeat 5 --only "3x3 s1 p1"
 ENGINE_GEMM=off timeout 300 artifacts/engine/engine bench layers --repeat 5 --only "3x3 s1 p1"
+step "bench layers, 3x3 convolutions: ENGINE_WINOGRAD=off (im2col + own GEMM; the default above runs 3x3 stride 1 by Winograd)"
+ENGINE_WINOGRAD=off timeout 300 artifacts/engine/engine bench layers --repeat 5 --only "3x3 s1 p1"
+step "Winograd against im2col per pass, one process alternating call by call (1 thread: CPU clock; 2 threads: wall clock)"
+dotnet build benchmarks/Engine.Bench.Kernels -c Release 2>&1 | tail -1
+for t in 1 2; do timeout 300 dotnet benchmarks/Engine.Bench.Kernels/bin/Release/net10.0/Engine.Bench.Kernels.dll --quick-winograd 20 $t; done
 step "LeNet-5 training vs PyTorch, 1 thread"
 timeout 400 /usr/bin/python3 benchmarks/lenet5_torch.py --repeat 3 --steps 100 --threads 1 --as-set-only
 step "LeNet-5 training vs PyTorch, 2 threads"

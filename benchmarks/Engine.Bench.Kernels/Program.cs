@@ -25,5 +25,11 @@ if (args.Length > 0 && args[0] == "--quick-resnet")
     Engine.Backend.OpenBlas.Bench.QuickBigConvolution.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-winograd")
+{
+    Engine.Backend.OpenBlas.Bench.QuickWinograd.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1);
+    return;
+}
 var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("InProcessShort"));
 BenchmarkSwitcher.FromAssembly(typeof(Engine.Backend.OpenBlas.Bench.SmallGemmBenchmarks).Assembly).Run(args, config);

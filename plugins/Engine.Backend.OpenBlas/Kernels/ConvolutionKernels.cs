@@ -87,6 +87,11 @@ internal static unsafe class ConvolutionKernels
             DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y);
             return;
         }
+        if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))
+        {
+            WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace);
+            return;
+        }
         RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace);
     }
 
@@ -96,6 +101,11 @@ internal static unsafe class ConvolutionKernels
         if (IsEmpty(l))
         {
             new Span<T>(dx, l.Batch * l.Channels * l.InputSize).Clear();
+            return;
+        }
+        if (WinogradConvolution.Applies<T>(l, ConvolutionPass.BackwardData))
+        {
+            WinogradConvolution.BackwardData(l, (float*)dy, (float*)w, (float*)dx, workspace);
             return;
         }
         RunOverSamples(ConvolutionPass.BackwardData, l, dx, w, dy, &BackwardDataSample<T>, workspace);

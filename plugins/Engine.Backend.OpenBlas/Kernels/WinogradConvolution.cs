@@ -1,0 +1,275 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// FP32 3×3 stride-1 convolution by Winograd's F(4×4, 3×3) (<see cref="WinogradTransforms"/>): each
+/// 4×4 output tile costs 36 multiplies per channel pair instead of 144, so the ResNet-size layers do a
+/// quarter of im2col's multiply-adds. Forward, and backward data as the forward convolution of dy
+/// with the filters turned by 180° and their channel axes swapped (padding 2 − p).
+/// </summary>
+/// <remarks>
+/// <para>The output tiles of the batch, taken as tile rows of all samples one after another, are cut
+/// into blocks of about <see cref="TileTarget"/> tiles. Per block: the input patches of every channel
+/// are transformed into V (36 matrices channels × tiles), the 36 products M[ξ] = U[ξ]·V[ξ] with the
+/// transformed filters U run on the packed GEMM, and M is transformed back into the output. Blocks
+/// are independent and each is computed the same way on whichever thread takes it, so the result
+/// does not depend on the thread count.</para>
+/// <para>Rounding differs from the direct sum (the transforms mix values of different size): the
+/// relative error against a double-precision reference is a few 1e-6 to 1e-5 on random data (see
+/// WinogradConvolutionTests), where im2col's is about 1e-7.</para>
+/// </remarks>
+internal static unsafe class WinogradConvolution
+{
+    /// <summary>Whether the layer-size rule decides (null), or Winograd is forced on (true) or off (false): <c>ENGINE_WINOGRAD=on|off</c>.</summary>
+    /// <remarks>Settable inside the assembly so tests and benchmarks can compare both paths in one process.</remarks>
+    public static bool? Forced { get; internal set; } = ParseSetting(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD"));
+
+    /// <summary>
+    /// Tiles per block, the width of the 36 products: 0 sizes blocks so that V and M (36·(C + K) floats
+    /// per tile) take about <see cref="BlockFloats"/>; <c>ENGINE_WINOGRAD_TILES</c> sets it for measurements.
+    /// </summary>
+    public static int TileTarget { get; internal set; } = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD_TILES"), out int t) && t > 0 ? t : 0;
+
+    /// <summary>
+    /// Floats of V and M per block by default: 1.25 MB, most of one core's 2 MB second-level cache, so
+    /// the transforms and the products pass them through it rather than the shared third level
+    /// (blocks of 126 tiles on (32,64,56,56) spilled and ran slower than im2col).
+    /// </summary>
+    private const int BlockFloats = 320 * 1024;
+
+    /// <summary>
+    /// Tile rows per block: about the target number of tiles, preferring counts that fill whole 32-column
+    /// slivers of the packed GEMM (70 tiles use 3 slivers, a third of them nearly empty; 84 use 3 fully).
+    /// </summary>
+    internal static int RowsPerBlock(int tilesWide, long tileRows, int inputs, int outputs)
+    {
+        int target = TileTarget > 0 ? TileTarget : Math.Max(16, BlockFloats / (WinogradTransforms.Points * (inputs + outputs)));
+        int most = (int)Math.Min(tileRows, Math.Max(1, 3 * target / 2 / tilesWide));
+        int best = 1;
+        double bestScore = -1;
+        for (int rows = 1; rows <= most; rows++)
+        {
+            int tiles = rows * tilesWide;
+            double score = tiles / (32.0 * ((tiles + 31) / 32)) * Math.Min(1.0, (double)tiles / target);
+            if (score > bestScore)
+            {
+                (best, bestScore) = (rows, score);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Vector width of the transforms: 0 chooses by CPU and tile-row length; 128, 256 or 512 force one (tests).</summary>
+    internal static int Bits { get; set; }
+
+    internal static bool? ParseSetting(string? setting) => setting?.Trim().ToLowerInvariant() switch
+    {
+        "on" or "1" or "true" => true,
+        "off" or "0" or "false" => false,
+        _ => null,
+    };
+
+    /// <summary>Whether this backend runs <paramref name="pass"/> of the layout by Winograd.</summary>
+    public static bool Applies<T>(in ConvolutionLayout l, ConvolutionPass pass) where T : unmanaged
+    {
+        if (typeof(T) != typeof(float) || pass == ConvolutionPass.BackwardFilter || Forced == false || !Fits(l))
+        {
+            return false;
+        }
+        return Forced == true || Worthwhile(l);
+    }
+
+    /// <summary>What the kernel can do: one group, 2-D, 3×3, stride 1, no dilation, padding at most 2 (backward data pads by 2 − p).</summary>
+    internal static bool Fits(in ConvolutionLayout l) =>
+        l.Groups == 1 && l.Depth.Kernel == 1 && l.Depth.Input == 1 && l.Depth.Output == 1 && AxisFits(l.Height) && AxisFits(l.Width);
+
+    private static bool AxisFits(ConvolutionAxis a) => a.Kernel == 3 && a.Stride == 1 && a.Dilation == 1 && a.Pad is >= 0 and <= 2 && a.Output > 0;
+
+    /// <summary>
+    /// The size rule, from <c>Engine.Bench.Kernels --quick-winograd</c> (one thread, against im2col + the
+    /// packed GEMM): (32,64,56,56)→64 and (16,128,28,28)→128 ran forward and backward data 1.4–1.6×
+    /// faster, (32,16,32,32)→16 about even forward and 1.4× backward data, (32,64,8,8)→64 1.2–1.4×
+    /// slower (2×2 tiles a plane: the transforms and the tile padding outweigh the saved products).
+    /// </summary>
+    private static bool Worthwhile(in ConvolutionLayout l) =>
+        l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
+
+    /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
+    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace)
+    {
+        var p = new Problem(l.Batch, l.Channels, l.Filters, l.Height.Input, l.Width.Input, l.Height.Output, l.Width.Output, l.Height.Pad, l.Width.Pad);
+        Run(p, x, w, false, y, workspace);
+    }
+
+    /// <summary>dx from dy and w for a layout that <see cref="Fits"/> (dx is overwritten).</summary>
+    public static void BackwardData(in ConvolutionLayout l, float* dy, float* w, float* dx, ConvolutionWorkspace workspace)
+    {
+        var p = new Problem(l.Batch, l.Filters, l.Channels, l.Height.Output, l.Width.Output, l.Height.Input, l.Width.Input, 2 - l.Height.Pad, 2 - l.Width.Pad);
+        Run(p, dy, w, true, dx, workspace);
+    }
+
+    /// <summary>A forward 3×3 stride-1 convolution as this kernel sees it (backward data is one too).</summary>
+    private readonly record struct Problem(int Batch, int Inputs, int Outputs, int InHeight, int InWidth, int OutHeight, int OutWidth, int PadTop, int PadLeft)
+    {
+        public int TilesHigh => (OutHeight + 3) / 4;
+
+        public int TilesWide => (OutWidth + 3) / 4;
+    }
+
+    private static void Run(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace)
+    {
+        int bits = Bits != 0 ? Bits
+            : Vector512.IsHardwareAccelerated && p.TilesWide > 8 ? 512
+            : Vector256.IsHardwareAccelerated ? 256
+            : 128;
+        switch (bits)
+        {
+            case 512: Run<Simd512, Vector512<float>>(p, x, w, rotated, y, workspace); break;
+            case 256: Run<Simd256, Vector256<float>>(p, x, w, rotated, y, workspace); break;
+            default: Run<Simd128, Vector128<float>>(p, x, w, rotated, y, workspace); break;
+        }
+    }
+
+    /// <summary>Slack after each row of V and M and after each phase row: whole vectors of the last tiles spill into it.</summary>
+    private const int Slack = 16;
+
+    private static void Run<TS, TV>(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace)
+        where TS : struct, ISimdFloat<TV> where TV : struct
+    {
+        int tw = p.TilesWide;
+        long tileRows = (long)p.Batch * p.TilesHigh;
+        int rowsPerBlock = RowsPerBlock(tw, tileRows, p.Inputs, p.Outputs);
+        int blocks = (int)((tileRows + rowsPerBlock - 1) / rowsPerBlock);
+        int ld = Columns(rowsPerBlock * tw) + Slack;
+        int stride = (tw + 1 + Slack + 15) & ~15;
+        long transformed = (long)WinogradTransforms.Points * p.Outputs * p.Inputs;
+        long perWorker = (long)WinogradTransforms.Points * (p.Inputs + p.Outputs) * ld + 44L * stride;
+        int width = Math.Max(1, Math.Min(WorkerPool.Width, blocks));
+        CpuStorage block = workspace.Rent<float>(transformed + width * perWorker);
+        try
+        {
+            float* u = (float*)block.Pointer;
+            var filterJob = new FilterJob { W = w, U = u, Filters = rotated ? p.Inputs : p.Outputs, Channels = rotated ? p.Outputs : p.Inputs, Rotated = rotated, Outputs = p.Outputs, Parts = width };
+            WorkerPool.For(width, width, &FilterPart, &filterJob);
+            var job = new Job
+            {
+                Problem = p,
+                X = x,
+                U = u,
+                Y = y,
+                Scratch = u + transformed,
+                PerWorker = perWorker,
+                RowsPerBlock = rowsPerBlock,
+                TileRows = tileRows,
+                Ld = ld,
+                Stride = stride,
+            };
+            WorkerPool.For(blocks, width, &Block<TS, TV>, &job);
+        }
+        finally
+        {
+            workspace.Return(block);
+        }
+    }
+
+    /// <summary>The filter transform, cut into one range of output channels per worker.</summary>
+    private struct FilterJob
+    {
+        public float* W, U;
+        public int Filters, Channels, Outputs, Parts;
+        public bool Rotated;
+    }
+
+    private static void FilterPart(void* state, int part, int worker)
+    {
+        ref FilterJob job = ref *(FilterJob*)state;
+        int first = (int)((long)job.Outputs * part / job.Parts), end = (int)((long)job.Outputs * (part + 1) / job.Parts);
+        WinogradTransforms.Filters(job.W, job.Filters, job.Channels, job.Rotated, job.U, first, end);
+    }
+
+    /// <summary>What the block bodies read: the problem, operands, transformed filters and per-worker scratch.</summary>
+    private struct Job
+    {
+        public Problem Problem;
+        public float* X, U, Y, Scratch;
+        public long PerWorker, TileRows;
+        public int RowsPerBlock, Ld, Stride;
+    }
+
+    /// <summary>One block of tile rows: input transform, 36 products, output transform.</summary>
+    private static void Block<TS, TV>(void* state, int index, int worker)
+        where TS : struct, ISimdFloat<TV> where TV : struct
+    {
+        ref Job job = ref *(Job*)state;
+        ref readonly Problem p = ref job.Problem;
+        int tw = p.TilesWide, th = p.TilesHigh, ld = job.Ld, stride = job.Stride;
+        long first = (long)index * job.RowsPerBlock;
+        int rows = (int)Math.Min(job.RowsPerBlock, job.TileRows - first), tiles = rows * tw, columns = Columns(tiles);
+        long vPlane = (long)p.Inputs * ld, mPlane = (long)p.Outputs * ld;
+        float* v = job.Scratch + worker * job.PerWorker;
+        float* m = v + WinogradTransforms.Points * vPlane;
+        float* phases = m + WinogradTransforms.Points * mPlane;
+        float* outputPhases = phases + 24 * stride;
+        float* line = outputPhases + 16 * stride;
+        bool permute = Avx512F.IsSupported && Bits is 0 or 512;
+        // Vector loads past the last tile read the phase rows' tails: keep them zeros, never stale values.
+        new Span<float>(phases, 24 * stride).Clear();
+        long inPlane = (long)p.InHeight * p.InWidth, outPlane = (long)p.OutHeight * p.OutWidth;
+        for (int r = 0; r < rows; r++)
+        {
+            long row = first + r;
+            int n = (int)(row / th), ty = (int)(row % th);
+            for (int c = 0; c < p.Inputs; c++)
+            {
+                WinogradTransforms.SplitPhases(job.X + ((long)n * p.Inputs + c) * inPlane, p.InHeight, p.InWidth,
+                    4 * ty - p.PadTop, p.PadLeft, tw + 1, phases, stride, line, permute);
+                WinogradTransforms.Input<TS, TV>(phases, stride, tw, v + c * ld + r * tw, vPlane);
+            }
+        }
+        // Columns past the tiles (up to a whole sliver of the packed GEMM) are multiplied too: zeros,
+        // never stale values of an earlier block.
+        for (long i = 0; columns > tiles && i < WinogradTransforms.Points * (long)p.Inputs; i++)
+        {
+            new Span<float>(v + i * ld + tiles, columns - tiles).Clear();
+        }
+        for (int xi = 0; xi < WinogradTransforms.Points; xi++)
+        {
+            Multiply(p.Outputs, columns, p.Inputs, job.U + xi * (long)p.Outputs * p.Inputs, v + xi * vPlane, ld, m + xi * mPlane);
+        }
+        // The output transform of the last tile row reads a vector past the block's tiles: zeros there.
+        for (long i = 0; i < WinogradTransforms.Points * (long)p.Outputs; i++)
+        {
+            new Span<float>(m + i * ld + columns, Slack).Clear();
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            long row = first + r;
+            int n = (int)(row / th), ty = (int)(row % th);
+            for (int k = 0; k < p.Outputs; k++)
+            {
+                WinogradTransforms.Output<TS, TV>(m + k * ld + r * tw, mPlane, tw, outputPhases, stride);
+                WinogradTransforms.JoinPhases(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Columns of the products for a block of <paramref name="tiles"/> tiles: rounded up to whole 32-column
+    /// slivers where the packed GEMM runs them (a cut sliver goes through a scalar copy of its C tile,
+    /// which cost more than multiplying the padding).
+    /// </summary>
+    private static int Columns(int tiles) => PackedGemm.Bits == 512 ? (tiles + 31) & ~31 : tiles;
+
+    /// <summary>M (outputs × tiles, row stride ld) = U (outputs × inputs) · V (inputs × tiles, row stride ld).</summary>
+    private static void Multiply(int outputs, int tiles, int inputs, float* u, float* v, int ld, float* m)
+    {
+        if (PackedGemm.Takes(outputs, tiles, inputs))
+        {
+            PackedGemm.Multiply(outputs, tiles, inputs, u, inputs, 1, v, ld, 1, false, m, ld);
+            return;
+        }
+        GemmKernel.Block(false, false, outputs, tiles, inputs, u, inputs, v, ld, false, m, ld);
+    }
+}
