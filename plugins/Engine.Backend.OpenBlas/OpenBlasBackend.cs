@@ -21,7 +21,7 @@ namespace Engine.Backend.OpenBlas;
 /// The backend is not thread-safe in the sense that two threads must not write the same tensor at
 /// once; separate tensors may be used from separate threads.
 /// </remarks>
-public sealed class OpenBlasBackend : IBackend
+public sealed partial class OpenBlasBackend : IBackend
 {
     private readonly ConvolutionWorkspace _workspace = new();
     private volatile bool _disposed;

@@ -274,11 +274,18 @@ public sealed partial class Network : IDisposable
         {
             _arena.Begin(Backend, input.DataType);
         }
+        InferenceFusion? fusion = shareMemory && FuseInference ? Fusion : null;
         for (int i = 0; i < _layers.Count; i++)
         {
             if (!training && !_feedsMainOutput[i])
             {
                 _outputs[i] = null; // not computed: AuxiliaryOutput refuses rather than return an older pass's
+                continue;
+            }
+            if (fusion?.FusedInto(i) is int producer and >= 0)
+            {
+                _outputs[i] = _outputs[producer]; // computed by the producer's epilogue (Network.Fusion.cs)
+                _arena.Completed(i, _outputs[i]!);
                 continue;
             }
             if (shareMemory)
@@ -294,6 +301,10 @@ public sealed partial class Network : IDisposable
                     arguments[k] = LayerInput(i, k, input);
                 }
                 _outputs[i] = merge.Forward(arguments, training);
+            }
+            else if (fusion?.Starts(i) == true)
+            {
+                _outputs[i] = fusion.Forward(i, LayerInput(i, 0, input));
             }
             else
             {
@@ -476,5 +487,6 @@ public sealed partial class Network : IDisposable
             copy?.Dispose();
         }
         _arena.Dispose();
+        _fusion?.Dispose();
     }
 }
