@@ -121,8 +121,7 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
     public Tensor ForwardWithEpilogue(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha)
     {
         Tensor y = OutputBuffer(training: false).ForBatch(input.Shape[0], _outputShape);
-        Backend.ConvolutionForward(_geometry!, input, _weight!.Value, y);
-        Backend.ChannelAffine(y, scale, shift, y, activation, alpha);
+        Backend.ConvolutionForwardWithEpilogue(_geometry!, input, _weight!.Value, y, scale, shift, activation, alpha);
         _input = null;
         return y;
     }

@@ -21,4 +21,16 @@ public partial interface IBackend
             ActivationForward(f, y, y, alpha);
         }
     }
+
+    /// <summary>
+    /// <see cref="ConvolutionForward"/> followed by <see cref="ChannelAffine"/>(y, scale, shift, y,
+    /// activation, alpha), the same result: a backend that computes a convolution sample by sample can
+    /// finish each sample's output while it is still in cache instead of reading the whole output
+    /// again. The default makes the two calls.
+    /// </summary>
+    void ConvolutionForwardWithEpilogue(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y, Tensor scale, Tensor shift, Activation? activation = null, double alpha = 0)
+    {
+        ConvolutionForward(geometry, x, w, y);
+        ChannelAffine(y, scale, shift, y, activation, alpha);
+    }
 }
