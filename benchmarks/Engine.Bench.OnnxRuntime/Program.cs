@@ -15,6 +15,7 @@ using Microsoft.ML.OnnxRuntime;
 //                            [--passes 1]           (forward passes per side per round: a LeNet-5
 //                                                    pass takes a few ms, under the 10 ms CPU tick)
 //                            [--cli-output Y.npy]   (also compare `engine infer`'s output file)
+//                            [--unfused 1]          (also the engine with inference fusion off)
 var arguments = Arguments.Parse(args);
 string modelPath = arguments.Required("--model"), inputPath = arguments.Required("--input");
 int repeat = int.Parse(arguments.Optional("--repeat") ?? "7", CultureInfo.InvariantCulture);
@@ -33,6 +34,14 @@ IModelFormat format = host.Services.GetServices<IModelFormat>().Single(f => f.Ex
 using IBackend backend = host.CreateBackend("cpu");
 using Network network = EngineInference.Build(host, backend, format.Read(modelPath));
 var engine = new EngineInference(network, input, n);
+// --unfused 1: the same network a second time with inference fusion off (every layer by itself), as a
+// third side, so the gain of running convolution + batch norm + activation as one is measured in one process.
+using Network? unfused = arguments.Optional("--unfused") == "1" ? EngineInference.Build(host, backend, format.Read(modelPath)) : null;
+if (unfused is not null)
+{
+    unfused.FuseInference = false;
+    Console.WriteLine($"fusion    {network.FusedInferenceLayerCount} layers run inside another's epilogue; 'engine unfused' runs them by themselves");
+}
 
 var sessions = new List<OrtInference>
 {
@@ -43,6 +52,10 @@ try
 {
     var runners = new List<(string Name, Func<float[]> Run)> { ("engine", engine.Run) };
     runners.AddRange(sessions.Select(s => (s.Name, (Func<float[]>)s.Run)));
+    if (unfused is not null)
+    {
+        runners.Add(("engine unfused", new EngineInference(unfused, input, n).Run));
+    }
     var times = runners.Select(_ => new List<double>()).ToList();
     var cpu = runners.Select(_ => new List<double>()).ToList(); // CPU seconds of all the process's threads
     using var process = Process.GetCurrentProcess();
@@ -74,7 +87,7 @@ try
     for (int i = 0; i < runners.Count; i++)
     {
         double median = Median(times[i]);
-        string ratio = i == 0 ? "" : FormattableString.Invariant($", engine/ORT throughput {median / engineMedian:F2}");
+        string ratio = i == 0 ? "" : FormattableString.Invariant($", engine/{(runners[i].Name.StartsWith("ORT", StringComparison.Ordinal) ? "ORT" : "this")} throughput {median / engineMedian:F2}");
         string diff = i == 0 ? "" : FormattableString.Invariant($", max |engine − ORT| {MaxAbsDiff(outputs[0], outputs[i]):G3}");
         Console.WriteLine(FormattableString.Invariant($"{runners[i].Name,-15} {n / median,10:F1} images/s  ({median * 1e3:F2} ms per batch, min {times[i].Min() * 1e3:F2}; CPU {Median(cpu[i]) * 1e3:F1} ms){ratio}{diff}"));
     }

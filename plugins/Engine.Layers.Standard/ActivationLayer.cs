@@ -5,7 +5,7 @@ namespace Engine.Layers.Standard;
 /// ReLU (slope α for x ≤ 0) and ELU (α(eˣ − 1) for x ≤ 0). Output shape = input shape. Backward
 /// reads the saved input and output, so a training forward must precede it.
 /// </summary>
-public sealed class ActivationLayer : LayerBase
+public sealed class ActivationLayer : LayerBase, IActivationLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.ActivationForward, BackendOp.ActivationBackward];
     private readonly Activation _activation;
@@ -24,6 +24,12 @@ public sealed class ActivationLayer : LayerBase
 
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public Activation Activation => _activation;
+
+    /// <inheritdoc/>
+    public double Alpha => _alpha;
 
     /// <inheritdoc/>
     public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>

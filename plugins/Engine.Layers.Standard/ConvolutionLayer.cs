@@ -6,7 +6,7 @@ namespace Engine.Layers.Standard;
 /// filters×(C/groups)×kernel, optional bias of one value per filter. Initialised like PyTorch's
 /// nn.ConvNd: weight and bias uniform on ±1/√fan_in with fan_in = (C/groups)·∏kernel.
 /// </summary>
-public sealed class ConvolutionLayer : LayerBase, ILayerCost
+public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.Convolution, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private readonly int _filters;
@@ -111,6 +111,18 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
             Backend.AddChannelBias(y, _bias.Value);
         }
         _input = training ? input : null;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public Tensor? OutputBias => _bias?.Value;
+
+    /// <inheritdoc/>
+    public Tensor ForwardWithEpilogue(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha)
+    {
+        Tensor y = OutputBuffer(training: false).ForBatch(input.Shape[0], _outputShape);
+        Backend.ConvolutionForwardWithEpilogue(_geometry!, input, _weight!.Value, y, scale, shift, activation, alpha);
+        _input = null;
         return y;
     }
 

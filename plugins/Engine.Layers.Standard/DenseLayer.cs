@@ -10,7 +10,7 @@ namespace Engine.Layers.Standard;
 /// <param name="useBias">Whether to add a learned bias.</param>
 /// <param name="init">Weight initialiser (null: PyTorch's default).</param>
 /// <param name="biasInit">Bias initialiser.</param>
-public sealed class DenseLayer(string name, int units, bool useBias, Initializer? init = null, BiasInitializer biasInit = BiasInitializer.Default) : LayerBase(name, "dense"), ILayerCost
+public sealed class DenseLayer(string name, int units, bool useBias, Initializer? init = null, BiasInitializer biasInit = BiasInitializer.Default) : LayerBase(name, "dense"), ILayerCost, IEpilogueLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.Gemm, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private Parameter? _weight;
@@ -60,6 +60,19 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
             Backend.AddChannelBias(y, _bias.Value);
         }
         _input = training ? input : null;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public Tensor? OutputBias => _bias?.Value;
+
+    /// <inheritdoc/>
+    public Tensor ForwardWithEpilogue(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha)
+    {
+        Tensor y = OutputBuffer(training: false).ForBatch(input.Shape[0], OutputShape);
+        Backend.Gemm(false, true, 1, input, _weight!.Value, 0, y);
+        Backend.ChannelAffine(y, scale, shift, y, activation, alpha);
+        _input = null;
         return y;
     }
 

@@ -174,6 +174,14 @@ public abstract class BackendDecorator : IBackend
     public virtual void ScaleChannels(Tensor x, Tensor scale, Tensor y) => Inner.ScaleChannels(x, scale, y);
 
     /// <inheritdoc/>
+    public virtual void ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y, Activation? activation = null, double alpha = 0) =>
+        Inner.ChannelAffine(x, scale, shift, y, activation, alpha);
+
+    /// <inheritdoc/>
+    public virtual void ConvolutionForwardWithEpilogue(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y, Tensor scale, Tensor shift, Activation? activation = null, double alpha = 0) =>
+        Inner.ConvolutionForwardWithEpilogue(geometry, x, w, y, scale, shift, activation, alpha);
+
+    /// <inheritdoc/>
     public virtual void FillRandom(Tensor x, RandomDistribution distribution, double a, double b, ulong seed) => Inner.FillRandom(x, distribution, a, b, seed);
 
     /// <inheritdoc/>

@@ -91,6 +91,9 @@ public enum BackendOp
 
     /// <summary>Scaling to a maximum global norm read on the backend, <see cref="IBackend.ClipToNorm"/>.</summary>
     ClipToNorm,
+
+    /// <summary>Per-channel affine map and activation in one pass, <see cref="IBackend.ChannelAffine"/>.</summary>
+    ChannelAffine,
 }
 
 /// <summary>Element-wise unary functions y = f(x).</summary>

@@ -11,7 +11,7 @@ namespace Engine;
 /// backend calls before running its kernel, so that every backend refuses the same calls with the
 /// same messages.
 /// </summary>
-public interface IBackend : IDisposable
+public partial interface IBackend : IDisposable
 {
     /// <summary>Short name used on the command line, e.g. <c>openblas</c>.</summary>
     string Name { get; }

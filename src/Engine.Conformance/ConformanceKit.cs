@@ -60,6 +60,7 @@ public static class ConformanceKit
             .Concat(PoolingCases.Cases())
             .Concat(NormalizationCases.Cases())
             .Concat(ChannelCases.Cases())
+            .Concat(ChannelAffineCases.Cases())
             .Concat(RandomCases.Cases())
             .Concat(OptimizerUpdateCases.Cases())
             .Concat(TrainingStepCases.Cases())

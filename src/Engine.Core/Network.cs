@@ -280,11 +280,18 @@ public sealed partial class Network : IDisposable
         {
             _arena.Begin(Backend, input.DataType);
         }
+        InferenceFusion? fusion = shareMemory && FuseInference ? Fusion : null;
         for (int i = 0; i < _layers.Count; i++)
         {
             if (!training && !_feedsMainOutput[i])
             {
                 _outputs[i] = null; // not computed: AuxiliaryOutput refuses rather than return an older pass's
+                continue;
+            }
+            if (fusion?.FusedInto(i) is int producer and >= 0)
+            {
+                _outputs[i] = _outputs[producer]; // computed by the producer's epilogue (Network.Fusion.cs)
+                _arena.Completed(i, _outputs[i]!);
                 continue;
             }
             if (shareMemory)
@@ -300,6 +307,10 @@ public sealed partial class Network : IDisposable
                     arguments[k] = LayerInput(i, k, input);
                 }
                 _outputs[i] = merge.Forward(arguments, training);
+            }
+            else if (fusion?.Starts(i) == true)
+            {
+                _outputs[i] = fusion.Forward(i, LayerInput(i, 0, input));
             }
             else
             {
@@ -495,5 +506,6 @@ public sealed partial class Network : IDisposable
         }
         _arena.Dispose();
         _split?.Dispose();
+        _fusion?.Dispose();
     }
 }

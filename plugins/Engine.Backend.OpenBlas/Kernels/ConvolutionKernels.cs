@@ -36,20 +36,20 @@ internal static unsafe class ConvolutionKernels
     /// <paramref name="output"/> is y (written by forward) or dy. Scratch comes from <paramref name="workspace"/>.
     /// </summary>
     public static void Run(ConvolutionPass pass, bool locallyConnected, in ConvolutionLayout layout, DataType type,
-        nint input, nint filters, nint output, ConvolutionWorkspace workspace)
+        nint input, nint filters, nint output, ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue = default)
     {
         if (type == DataType.Float32)
         {
-            Windowed(pass, locallyConnected, layout, (float*)input, (float*)filters, (float*)output, workspace);
+            Windowed(pass, locallyConnected, layout, (float*)input, (float*)filters, (float*)output, workspace, epilogue);
         }
         else
         {
-            Windowed(pass, locallyConnected, layout, (double*)input, (double*)filters, (double*)output, workspace);
+            Windowed(pass, locallyConnected, layout, (double*)input, (double*)filters, (double*)output, workspace, epilogue);
         }
     }
 
     private static void Windowed<T>(ConvolutionPass pass, bool locallyConnected, in ConvolutionLayout layout, T* input, T* filters, T* output,
-        ConvolutionWorkspace workspace)
+        ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (locallyConnected)
@@ -60,7 +60,7 @@ internal static unsafe class ConvolutionKernels
         switch (pass)
         {
             case ConvolutionPass.Forward:
-                ConvolutionForwardKernel(layout, input, filters, output, workspace);
+                ConvolutionForwardKernel(layout, input, filters, output, workspace, epilogue);
                 break;
             case ConvolutionPass.BackwardData:
                 ConvolutionBackwardDataKernel(layout, output, filters, input, workspace);
@@ -74,25 +74,28 @@ internal static unsafe class ConvolutionKernels
     /// <summary>Whether a problem has nothing to multiply (no samples, channels or filters): its output is all zeros.</summary>
     private static bool IsEmpty(in ConvolutionLayout l) => l.Batch == 0 || l.GroupRows == 0 || l.FiltersPerGroup == 0;
 
-    private static void ConvolutionForwardKernel<T>(in ConvolutionLayout l, T* x, T* w, T* y, ConvolutionWorkspace workspace)
+    private static void ConvolutionForwardKernel<T>(in ConvolutionLayout l, T* x, T* w, T* y, ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (IsEmpty(l))
         {
             new Span<T>(y, l.Batch * l.Filters * l.OutputSize).Clear();
+            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
         if (DirectConvolution.Applies<T>(l))
         {
             DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y);
+            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))
         {
             WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace);
+            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
-        RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace);
+        RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace, epilogue);
     }
 
     private static void ConvolutionBackwardDataKernel<T>(in ConvolutionLayout l, T* dy, T* w, T* dx, ConvolutionWorkspace workspace)
@@ -129,7 +132,8 @@ internal static unsafe class ConvolutionKernels
     /// range order afterwards, so the result does not depend on which thread ran what. Scratch is one
     /// workspace block: a column matrix per worker, then the partial dws.
     /// </summary>
-    private static void RunOverSamples<T>(ConvolutionPass pass, in ConvolutionLayout l, T* x, T* w, T* y, delegate* managed<void*, int, int, void> body, ConvolutionWorkspace workspace)
+    private static void RunOverSamples<T>(ConvolutionPass pass, in ConvolutionLayout l, T* x, T* w, T* y, delegate* managed<void*, int, int, void> body, ConvolutionWorkspace workspace,
+        ConvolutionEpilogue epilogue = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
@@ -158,6 +162,7 @@ internal static unsafe class ConvolutionKernels
                 Partials = block is null ? null : (T*)block.Pointer + width * columns,
                 Parts = parts,
                 Together = together,
+                Epilogue = epilogue,
             };
             WorkerPool.For(parts, width, body, &job);
             if (pass == ConvolutionPass.BackwardFilter)
@@ -190,6 +195,7 @@ internal static unsafe class ConvolutionKernels
         public T* Partials; // backward filter: the partial dw of ranges 1..Parts-1
         public int Parts;
         public int Together; // backward filter: samples per product (1: one product per sample)
+        public ConvolutionEpilogue Epilogue; // forward: applied to each sample's y right after it is computed
     }
 
     /// <summary>
@@ -250,6 +256,7 @@ internal static unsafe class ConvolutionKernels
         if (ColumnSlices.RowsPerSlice<T>(l) is > 0 and int slice)
         {
             ColumnSlices.Forward(l, xn, job.W, yn, job.Columns + worker * job.ColumnsPerWorker, slice);
+            job.Epilogue.Apply(yn, 1, l.Filters, positions);
             return;
         }
         T* col = xn;
@@ -265,6 +272,7 @@ internal static unsafe class ConvolutionKernels
                 col + (long)g * rows * positions, positions,
                 false, yn + (long)g * filters * positions, positions);
         }
+        job.Epilogue.Apply(yn, 1, l.Filters, positions);
     }
 
     private static void BackwardDataSample<T>(void* state, int n, int worker)
@@ -389,6 +397,7 @@ internal static unsafe class ConvolutionKernels
             {
                 new ReadOnlySpan<T>(yPanel + (long)f * ld + s * positions, positions).CopyTo(new Span<T>(yn + (long)f * positions, positions));
             }
+            job.Epilogue.Apply(yn, 1, filters, positions);
         }
     }
 }

@@ -345,7 +345,7 @@ internal static unsafe class ElementwiseKernels
         }
     }
 
-    private static void ActivationForwardKernel<T>(Activation activation, ReadOnlySpan<T> x, Span<T> y, T alpha)
+    internal static void ActivationForwardKernel<T>(Activation activation, ReadOnlySpan<T> x, Span<T> y, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (activation)

@@ -1,0 +1,47 @@
+namespace Engine;
+
+/// <summary>
+/// A layer whose output is a linear product plus an optional per-channel bias (convolution, dense),
+/// which an inference pass can finish with an epilogue instead: the bias, a batch normalisation read
+/// from the layer after it and the activation after that, applied by one
+/// <see cref="IBackend.ChannelAffine"/> pass over the output (see <see cref="IChannelAffineLayer"/>
+/// and <see cref="IActivationLayer"/>). The network decides when; the layer only runs it.
+/// </summary>
+public interface IEpilogueLayer : ILayer
+{
+    /// <summary>The per-output-channel bias the layer adds (null: none); the epilogue's shift then carries it.</summary>
+    Tensor? OutputBias { get; }
+
+    /// <summary>
+    /// An inference forward pass: the layer's product without its bias, then
+    /// y[n, c, …] ← f(scale[c]·y[n, c, …] + shift[c]) in place (<see cref="IBackend.ChannelAffine"/>).
+    /// The output lives where <see cref="ILayer.Forward"/>'s would.
+    /// </summary>
+    Tensor ForwardWithEpilogue(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha);
+}
+
+/// <summary>
+/// A layer that at inference is a per-channel affine map y = scale[c]·x + shift[c]: batch
+/// normalisation with its running statistics, which an inference pass folds into the layer before it
+/// (<see cref="IEpilogueLayer"/>).
+/// </summary>
+public interface IChannelAffineLayer : ILayer
+{
+    /// <summary>
+    /// Writes the map's scale and shift (C elements each, on the layer's backend) for an input that is
+    /// x + <paramref name="inputBias"/>[c] (null: x), so that the result equals the layer's inference
+    /// output for that input up to rounding. Reads the current parameters and state, so it is called
+    /// again before every pass.
+    /// </summary>
+    void InferenceAffine(Tensor? inputBias, Tensor scale, Tensor shift);
+}
+
+/// <summary>An element-wise activation layer, which an inference pass can fuse into the layer before it (<see cref="IEpilogueLayer"/>).</summary>
+public interface IActivationLayer : ILayer
+{
+    /// <summary>Which activation.</summary>
+    Activation Activation { get; }
+
+    /// <summary>Its parameter (leaky ReLU slope, ELU α; ignored by the others).</summary>
+    double Alpha { get; }
+}

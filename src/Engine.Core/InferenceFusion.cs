@@ -1,0 +1,149 @@
+namespace Engine.Core;
+
+/// <summary>
+/// Which layers an inference pass runs as one: a layer with an epilogue (<see cref="IEpilogueLayer"/>:
+/// convolution, dense) followed by a batch normalisation (<see cref="IChannelAffineLayer"/>) and/or an
+/// activation (<see cref="IActivationLayer"/>) runs its product and then one
+/// <see cref="IBackend.ChannelAffine"/> pass that adds its bias, applies the normalisation with its
+/// running statistics and the activation, in its own output memory. The normalisation and activation
+/// layers are then skipped; their outputs are that memory. ONNX Runtime folds batch normalisation
+/// into the convolution's weights instead; folding it into the epilogue's scale and shift leaves
+/// the weights (and so the stored model and training) untouched, costs one multiply per output
+/// (an FMA with the shift) and is recomputed from the current statistics before every pass.
+/// </summary>
+/// <remarks>
+/// A link joins two layers only when the first one's output is read by the second alone (no other
+/// layer, no auxiliary loss, not the network's output), the second reads nothing else, and both run
+/// on the same backend, which supports <see cref="BackendOp.ChannelAffine"/>: the intermediate
+/// values are then never observed, so skipping them changes nothing but rounding.
+/// </remarks>
+internal sealed class InferenceFusion : IDisposable
+{
+    private readonly Chain?[] _chains; // per layer: the chain it starts (its producer), or null
+    private readonly int[] _fusedInto;  // per layer: the producer whose output it is, −1: runs itself
+
+    private InferenceFusion(Chain?[] chains, int[] fusedInto)
+    {
+        _chains = chains;
+        _fusedInto = fusedInto;
+    }
+
+    /// <summary>Layers that run inside another one's epilogue.</summary>
+    public int FusedLayerCount => _fusedInto.Count(p => p >= 0);
+
+    /// <summary>
+    /// Finds the chains of a network's layers. <paramref name="readers"/> counts, per layer, what
+    /// reads its output (layers and auxiliary losses).
+    /// </summary>
+    public static InferenceFusion Plan(IReadOnlyList<ILayer> layers, IReadOnlyList<int[]> inputs, IReadOnlyList<int> readers,
+        IReadOnlyList<bool> feedsMainOutput, IReadOnlyList<IBackend> placement, IReadOnlyList<Shape> outputShapes, DataType dataType)
+    {
+        var chains = new Chain?[layers.Count];
+        var fusedInto = new int[layers.Count];
+        Array.Fill(fusedInto, -1);
+        var reader = new int[layers.Count]; // the layer reading each output, when it is the only reader
+        Array.Fill(reader, -1);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            foreach (int source in inputs[i])
+            {
+                if (source >= 0 && readers[source] == 1)
+                {
+                    reader[source] = i;
+                }
+            }
+        }
+        int Next(int layer) =>
+            layer < layers.Count - 1 && reader[layer] is int next and >= 0 && inputs[next].Length == 1 && placement[next] == placement[layer]
+                ? next : -1;
+
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is not IEpilogueLayer producer || !feedsMainOutput[i] || fusedInto[i] >= 0 || outputShapes[i].Rank < 1
+                || !placement[i].Supports(new OpDescriptor(BackendOp.ChannelAffine, dataType) { Shape = outputShapes[i] }))
+            {
+                continue;
+            }
+            int link = Next(i), affine = -1, activation = -1;
+            if (link >= 0 && layers[link] is IChannelAffineLayer)
+            {
+                affine = link;
+                link = Next(link);
+            }
+            if (link >= 0 && layers[link] is IActivationLayer act
+                && placement[i].Supports(new OpDescriptor(BackendOp.ChannelAffine, dataType) { Shape = outputShapes[i], Activation = act.Activation }))
+            {
+                activation = link;
+            }
+            if (affine < 0 && activation < 0)
+            {
+                continue;
+            }
+            chains[i] = new Chain(producer, affine < 0 ? null : (IChannelAffineLayer)layers[affine],
+                activation < 0 ? null : (IActivationLayer)layers[activation], placement[i], outputShapes[i][0], dataType);
+            foreach (int member in new[] { affine, activation })
+            {
+                if (member >= 0)
+                {
+                    fusedInto[member] = i;
+                }
+            }
+        }
+        return new InferenceFusion(chains, fusedInto);
+    }
+
+    /// <summary>The producer whose epilogue computes <paramref name="layer"/>'s output (−1: it runs itself).</summary>
+    public int FusedInto(int layer) => _fusedInto[layer];
+
+    /// <summary>Whether <paramref name="layer"/> starts a chain (<see cref="Forward"/> runs it).</summary>
+    public bool Starts(int layer) => _chains[layer] is not null;
+
+    /// <summary>Runs the chain that <paramref name="layer"/> starts on <paramref name="input"/>; the output is the chain's last layer's.</summary>
+    public Tensor Forward(int layer, Tensor input) => _chains[layer]!.Forward(input);
+
+    /// <summary>Frees the chains' scale and shift vectors.</summary>
+    public void Dispose()
+    {
+        foreach (Chain? chain in _chains)
+        {
+            chain?.Dispose();
+        }
+    }
+
+    /// <summary>A producer, the normalisation and the activation after it (either may be absent), and the epilogue's vectors.</summary>
+    private sealed class Chain(IEpilogueLayer producer, IChannelAffineLayer? affine, IActivationLayer? activation, IBackend backend, int channels, DataType dataType) : IDisposable
+    {
+        private Tensor? _scale;
+        private Tensor? _shift;
+
+        public Tensor Forward(Tensor input)
+        {
+            Tensor scale = _scale ??= backend.Allocate(new Shape(channels), dataType);
+            Tensor shift = _shift ??= backend.Allocate(new Shape(channels), dataType);
+            if (affine is not null)
+            {
+                affine.InferenceAffine(producer.OutputBias, scale, shift);
+            }
+            else
+            {
+                // Scale 1 and the bias as shift: written every pass, as the bias may have been trained since.
+                backend.Fill(scale, 1);
+                if (producer.OutputBias is { } bias)
+                {
+                    backend.Copy(bias, shift);
+                }
+                else
+                {
+                    backend.Fill(shift, 0);
+                }
+            }
+            return producer.ForwardWithEpilogue(input, scale, shift, activation?.Activation, activation?.Alpha ?? 0);
+        }
+
+        public void Dispose()
+        {
+            _scale?.Dispose();
+            _shift?.Dispose();
+        }
+    }
+}
