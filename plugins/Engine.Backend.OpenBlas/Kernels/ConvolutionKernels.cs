@@ -98,6 +98,11 @@ internal static unsafe class ConvolutionKernels
             new Span<T>(dx, l.Batch * l.Channels * l.InputSize).Clear();
             return;
         }
+        if (DirectDataGradient.Applies<T>(l))
+        {
+            DirectDataGradient.Run(l, (float*)dy, (float*)w, (float*)dx);
+            return;
+        }
         RunOverSamples(ConvolutionPass.BackwardData, l, dx, w, dy, &BackwardDataSample<T>, workspace);
     }
 
@@ -107,6 +112,11 @@ internal static unsafe class ConvolutionKernels
         if (IsEmpty(l))
         {
             new Span<T>(dw, l.Filters * l.GroupRows).Clear();
+            return;
+        }
+        if (DirectFilterGradient.Applies<T>(l))
+        {
+            DirectFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw);
             return;
         }
         RunOverSamples(ConvolutionPass.BackwardFilter, l, x, dw, dy, &BackwardFilterPart<T>, workspace);
