@@ -42,6 +42,7 @@ public sealed unsafe class DirectGradientTests : IDisposable
         float[] dy = MaskedLayouts.Random(rng, batch * sampleOut);
         (double[] dw, double[] dwScale, double[] dx, double[] dxScale) = Reference(l, x, w, dy);
 
+        var workspace = new ConvolutionWorkspace();
         foreach (int width in new[] { 1, 2 })
         {
             WorkerPool.Width = width;
@@ -51,7 +52,7 @@ public sealed unsafe class DirectGradientTests : IDisposable
             {
                 if (twoD)
                 {
-                    DirectFilterGradient.Run(l, px, pdy, pdw);
+                    DirectFilterGradient.Run(l, px, pdy, pdw, workspace);
                 }
                 if (strideOne)
                 {
@@ -69,6 +70,7 @@ public sealed unsafe class DirectGradientTests : IDisposable
                 AssertNear(dx, dxScale, dxDirect, $"dx, width {width}");
             }
         }
+        workspace.Release();
     }
 
     [Fact]
@@ -84,18 +86,20 @@ public sealed unsafe class DirectGradientTests : IDisposable
         float[] x = MaskedLayouts.Random(rng, 64 * 6 * l.InputSize), w = MaskedLayouts.Random(rng, 16 * l.ColumnRows);
         float[] dy = MaskedLayouts.Random(rng, 64 * 16 * l.OutputSize);
         var results = new List<float[]>();
+        var workspace = new ConvolutionWorkspace();
         foreach (int width in new[] { 1, 2 })
         {
             WorkerPool.Width = width;
             float[] dw = new float[w.Length], dx = new float[x.Length];
             fixed (float* px = x, pw = w, pdy = dy, pdw = dw, pdx = dx)
             {
-                DirectFilterGradient.Run(l, px, pdy, pdw);
+                DirectFilterGradient.Run(l, px, pdy, pdw, workspace);
                 DirectDataGradient.Run(l, pdy, pw, pdx);
             }
             results.Add(dw);
             results.Add(dx);
         }
+        workspace.Release();
         Assert.Equal(results[0], results[2]);
         Assert.Equal(results[1], results[3]);
         Assert.NotEqual(0f, results[0][0]);

@@ -116,7 +116,7 @@ internal static unsafe class ConvolutionKernels
         }
         if (DirectFilterGradient.Applies<T>(l))
         {
-            DirectFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw);
+            DirectFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw, workspace);
             return;
         }
         RunOverSamples(ConvolutionPass.BackwardFilter, l, x, dw, dy, &BackwardFilterPart<T>, workspace);

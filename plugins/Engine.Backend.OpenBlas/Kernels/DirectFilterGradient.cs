@@ -11,8 +11,8 @@ namespace Engine.Backend.OpenBlas;
 /// side) and then ran a product only 100–400 deep; here a work item is one input row of the window
 /// (channel c, window row kh: up to 5 taps along the width) × 4 filters, whose 20 sums stay in
 /// vector registers over the whole batch: per output row, it loads the 4 filters' dy rows and the 5
-/// shifted input rows (lane masks read the padding as zero) and multiplies every pair. The lanes
-/// are added once at the end.
+/// shifted input rows (from zero-padded copies, so the padding reads as zero) and multiplies every
+/// pair. The lanes are added once at the end.
 /// </summary>
 /// <remarks>
 /// Items write disjoint parts of dw and each runs over the whole batch in sample order, so the
@@ -39,46 +39,82 @@ internal static unsafe class DirectFilterGradient
         && l.ColumnRows <= 256 && l.Filters <= 64
         && l.Width.Stride == 1 && l.Width.Output is > 0 and <= 32;
 
-    /// <summary>dw ← Σₙ dyₙ ⋆ xₙ for the whole batch; items (window row × tap chunk × filter block) spread over the <see cref="WorkerPool"/>.</summary>
-    public static void Run(in ConvolutionLayout l, float* x, float* dy, float* dw)
+    /// <summary>
+    /// dw ← Σₙ dyₙ ⋆ xₙ for the whole batch. First x and dy are copied, a sample per item, into rows
+    /// padded with zeros (x: the width padding and room for the last tap's vector; dy: to whole
+    /// vectors), so the hot loop's loads need no lane masks (masked loads cost the FMA ports a mask
+    /// move and a blend each: the masked version ran at half speed). Then items (window row × tap
+    /// chunk × filter block) spread over the <see cref="WorkerPool"/>.
+    /// </summary>
+    public static void Run(in ConvolutionLayout l, float* x, float* dy, float* dw, ConvolutionWorkspace workspace)
     {
-        int chunks = (l.Width.Kernel + TapBlock - 1) / TapBlock, blocks = (l.Filters + FilterBlock - 1) / FilterBlock;
-        int windowRows = l.Channels * l.Height.Kernel;
-        // Per tap chunk and tap in it: the input-lane masks of the first and second vector of a row.
-        Vector512<float>* masks = stackalloc Vector512<float>[2 * chunks * TapBlock];
-        Vector512<int> lanes = Vector512<int>.Indices, high = lanes + Vector512.Create(16);
         ConvolutionAxis wa = l.Width;
-        var job = new Job
+        int chunks = (wa.Kernel + TapBlock - 1) / TapBlock, blocks = (l.Filters + FilterBlock - 1) / FilterBlock;
+        int halves = wa.Output > 16 ? 2 : 1;
+        // A padded x row holds every load of its taps (chunks · 5 taps, the last chunk's extra taps
+        // included: their sums are dropped, their loads must stay inside the row).
+        int xStride = 16 * halves + (chunks * TapBlock - 1) * wa.Dilation, dyStride = 16 * halves;
+        long xSample = (long)l.Channels * l.Height.Input * xStride, dySample = (long)l.Filters * l.Height.Output * dyStride;
+        CpuStorage block = workspace.Rent<float>(l.Batch * (xSample + dySample));
+        try
         {
-            Layout = l,
-            X = x,
-            Dy = dy,
-            Dw = dw,
-            Masks = masks,
-            Chunks = chunks,
-            Blocks = blocks,
-            Store0 = Im2ColMasked.Between(lanes, 0, wa.Output),
-            Store1 = Im2ColMasked.Between(high, 0, wa.Output),
-        };
-        for (int t = 0; t < chunks * TapBlock; t++)
-        {
-            // Taps past the window read nothing (an all-false mask) and their sums are dropped.
-            int offset = t * wa.Dilation - wa.Pad;
-            bool real = t < wa.Kernel;
-            masks[2 * t] = real ? Im2ColMasked.Between(lanes, -offset, wa.Input - offset) & job.Store0 : Vector512<float>.Zero;
-            masks[2 * t + 1] = real ? Im2ColMasked.Between(high, -offset, wa.Input - offset) & job.Store1 : Vector512<float>.Zero;
+            var job = new Job
+            {
+                Layout = l,
+                X = x,
+                Dy = dy,
+                Dw = dw,
+                PaddedX = (float*)block.Pointer,
+                PaddedDy = (float*)block.Pointer + l.Batch * xSample,
+                XStride = xStride,
+                DyStride = dyStride,
+                XSample = xSample,
+                DySample = dySample,
+                Chunks = chunks,
+                Blocks = blocks,
+                Halves = halves,
+            };
+            int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
+            WorkerPool.For(l.Batch, width, &Pad, &job);
+            int items = l.Channels * l.Height.Kernel * chunks * blocks;
+            WorkerPool.For(items, Math.Max(1, Math.Min(WorkerPool.Width, items)), &Item, &job);
         }
-        int items = windowRows * chunks * blocks;
-        WorkerPool.For(items, Math.Max(1, Math.Min(WorkerPool.Width, items)), &Item, &job);
+        finally
+        {
+            workspace.Return(block);
+        }
     }
 
     private struct Job
     {
         public ConvolutionLayout Layout;
-        public float* X, Dy, Dw;
-        public Vector512<float>* Masks;
-        public int Chunks, Blocks;
-        public Vector512<float> Store0, Store1;
+        public float* X, Dy, Dw, PaddedX, PaddedDy;
+        public int XStride, DyStride, Chunks, Blocks, Halves;
+        public long XSample, DySample;
+    }
+
+    /// <summary>Copies sample <paramref name="n"/>'s x and dy rows into their zero-padded rows.</summary>
+    private static void Pad(void* state, int n, int worker)
+    {
+        ref Job job = ref *(Job*)state;
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        int win = l.Width.Input, wout = l.Width.Output;
+        float* to = job.PaddedX + n * job.XSample, from = job.X + (long)n * l.Channels * l.InputSize;
+        int pad = Math.Min(l.Width.Pad, job.XStride), kept = Math.Min(win, job.XStride - pad); // the loads reach no further
+        for (int row = 0; row < l.Channels * l.Height.Input; row++, to += job.XStride, from += win)
+        {
+            var padded = new Span<float>(to, job.XStride);
+            padded.Clear();
+            new ReadOnlySpan<float>(from, kept).CopyTo(padded[pad..]);
+        }
+        to = job.PaddedDy + n * job.DySample;
+        from = job.Dy + (long)n * l.Filters * l.OutputSize;
+        for (int row = 0; row < l.Filters * l.Height.Output; row++, to += job.DyStride, from += wout)
+        {
+            var padded = new Span<float>(to, job.DyStride);
+            new ReadOnlySpan<float>(from, wout).CopyTo(padded);
+            padded[wout..].Clear();
+        }
     }
 
     private static void Item(void* state, int item, int worker)
@@ -98,33 +134,28 @@ internal static unsafe class DirectFilterGradient
         {
             end--;
         }
-        int f0 = block * FilterBlock, outputs = l.OutputSize;
+        int f0 = block * FilterBlock, plane = ha.Output * job.DyStride;
         // Filters past the last repeat it (their sums are dropped).
         int f1 = Math.Min(f0 + 1, l.Filters - 1), f2 = Math.Min(f0 + 2, l.Filters - 1), f3 = Math.Min(f0 + 3, l.Filters - 1);
         int tap0 = chunk * TapBlock;
         var p = new Pass
         {
-            X = job.X + (long)c * l.InputSize + (first * ha.Stride - ha.Pad + kh * ha.Dilation) * wa.Input + tap0 * wa.Dilation - wa.Pad,
-            Dy = job.Dy + (long)f0 * outputs + first * wa.Output,
-            D1 = (f1 - f0) * outputs,
-            D2 = (f2 - f0) * outputs,
-            D3 = (f3 - f0) * outputs,
+            X = job.PaddedX + ((long)c * ha.Input + first * ha.Stride - ha.Pad + kh * ha.Dilation) * job.XStride + tap0 * wa.Dilation,
+            Dy = job.PaddedDy + (long)f0 * plane + first * job.DyStride,
+            D1 = (f1 - f0) * plane,
+            D2 = (f2 - f0) * plane,
+            D3 = (f3 - f0) * plane,
             Rows = end - first,
+            Halves = job.Halves,
             Samples = l.Batch,
-            XRow = ha.Stride * wa.Input,
-            XSample = (long)l.Channels * l.InputSize,
-            DyRow = wa.Output,
-            DySample = (long)l.Filters * outputs,
+            XRow = ha.Stride * job.XStride,
+            XSample = job.XSample,
+            DyRow = job.DyStride,
+            DySample = job.DySample,
             Dilation = wa.Dilation,
         };
-        Span<float> sums = stackalloc float[FilterBlock * TapBlock];
-        Accumulate(ref p, job.Masks + 2 * tap0, job.Store0, sums, 0);
-        if (wa.Output > 16)
-        {
-            p.X += 16;
-            p.Dy += 16;
-            Accumulate(ref p, job.Masks + 2 * tap0 + 1, job.Store1, sums, 1);
-        }
+        float* sums = stackalloc float[FilterBlock * TapBlock];
+        Accumulate(ref p, sums);
         int taps = Math.Min(TapBlock, wa.Kernel - tap0), rowTap = windowRow * wa.Kernel + tap0;
         for (int f = 0; f < FilterBlock && f0 + f < l.Filters; f++)
         {
@@ -135,67 +166,68 @@ internal static unsafe class DirectFilterGradient
         }
     }
 
-    /// <summary>The operands of one item's sweep over the batch (pointers at its first output row, half 0 or 1).</summary>
+    /// <summary>The operands of one item's sweep over the batch (padded rows, pointers at its first output row).</summary>
     private struct Pass
     {
         public float* X, Dy;
         public long D1, D2, D3, XSample, DySample;
-        public int Rows, Samples, XRow, DyRow, Dilation;
+        public int Rows, Halves, Samples, XRow, DyRow, Dilation;
     }
 
     /// <summary>
-    /// One vector (half) of every output row of the batch: 4 filters × 5 taps of sums, reduced across
-    /// lanes into <paramref name="sums"/> (the first half writes them, the second adds to them).
-    /// Masks step by 2 (first- and second-vector masks interleave).
+    /// Every output row of the batch, one or two vectors each: 4 filters × 5 taps of sums, reduced
+    /// across lanes into <paramref name="sums"/> at the end. Lanes past the row's end are zeros in dy.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate(ref Pass p, Vector512<float>* masks, Vector512<float> store, Span<float> sums, int half)
+    private static void Accumulate(ref Pass p, float* sums)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default;
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default;
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default, a34 = default;
-        Vector512<float> zero = Vector512<float>.Zero;
-        int d = p.Dilation;
+        int d = p.Dilation, rows = p.Rows, halves = p.Halves, xRow = p.XRow, dyRow = p.DyRow;
         long d1 = p.D1, d2 = p.D2, d3 = p.D3;
         for (int n = 0; n < p.Samples; n++)
         {
             float* xr = p.X + n * p.XSample, dr = p.Dy + n * p.DySample;
-            for (int r = 0; r < p.Rows; r++, xr += p.XRow, dr += p.DyRow)
+            for (int r = 0; r < rows; r++, xr += xRow, dr += dyRow)
             {
-                Vector512<float> g0 = Avx512F.MaskLoad(dr, store, zero), g1 = Avx512F.MaskLoad(dr + d1, store, zero);
-                Vector512<float> g2 = Avx512F.MaskLoad(dr + d2, store, zero), g3 = Avx512F.MaskLoad(dr + d3, store, zero);
-                Vector512<float> v = Avx512F.MaskLoad(xr, masks[0], zero);
-                a00 = Vector512.FusedMultiplyAdd(g0, v, a00); a10 = Vector512.FusedMultiplyAdd(g1, v, a10);
-                a20 = Vector512.FusedMultiplyAdd(g2, v, a20); a30 = Vector512.FusedMultiplyAdd(g3, v, a30);
-                v = Avx512F.MaskLoad(xr + d, masks[2], zero);
-                a01 = Vector512.FusedMultiplyAdd(g0, v, a01); a11 = Vector512.FusedMultiplyAdd(g1, v, a11);
-                a21 = Vector512.FusedMultiplyAdd(g2, v, a21); a31 = Vector512.FusedMultiplyAdd(g3, v, a31);
-                v = Avx512F.MaskLoad(xr + 2 * d, masks[4], zero);
-                a02 = Vector512.FusedMultiplyAdd(g0, v, a02); a12 = Vector512.FusedMultiplyAdd(g1, v, a12);
-                a22 = Vector512.FusedMultiplyAdd(g2, v, a22); a32 = Vector512.FusedMultiplyAdd(g3, v, a32);
-                v = Avx512F.MaskLoad(xr + 3 * d, masks[6], zero);
-                a03 = Vector512.FusedMultiplyAdd(g0, v, a03); a13 = Vector512.FusedMultiplyAdd(g1, v, a13);
-                a23 = Vector512.FusedMultiplyAdd(g2, v, a23); a33 = Vector512.FusedMultiplyAdd(g3, v, a33);
-                v = Avx512F.MaskLoad(xr + 4 * d, masks[8], zero);
-                a04 = Vector512.FusedMultiplyAdd(g0, v, a04); a14 = Vector512.FusedMultiplyAdd(g1, v, a14);
-                a24 = Vector512.FusedMultiplyAdd(g2, v, a24); a34 = Vector512.FusedMultiplyAdd(g3, v, a34);
+                for (int h = 0; h < halves; h++)
+                {
+                    float* xh = xr + 16 * h, dh = dr + 16 * h;
+                    Vector512<float> g0 = Vector512.Load(dh), g1 = Vector512.Load(dh + d1);
+                    Vector512<float> g2 = Vector512.Load(dh + d2), g3 = Vector512.Load(dh + d3);
+                    Vector512<float> v = Vector512.Load(xh);
+                    a00 = Vector512.FusedMultiplyAdd(g0, v, a00); a10 = Vector512.FusedMultiplyAdd(g1, v, a10);
+                    a20 = Vector512.FusedMultiplyAdd(g2, v, a20); a30 = Vector512.FusedMultiplyAdd(g3, v, a30);
+                    v = Vector512.Load(xh + d);
+                    a01 = Vector512.FusedMultiplyAdd(g0, v, a01); a11 = Vector512.FusedMultiplyAdd(g1, v, a11);
+                    a21 = Vector512.FusedMultiplyAdd(g2, v, a21); a31 = Vector512.FusedMultiplyAdd(g3, v, a31);
+                    v = Vector512.Load(xh + 2 * d);
+                    a02 = Vector512.FusedMultiplyAdd(g0, v, a02); a12 = Vector512.FusedMultiplyAdd(g1, v, a12);
+                    a22 = Vector512.FusedMultiplyAdd(g2, v, a22); a32 = Vector512.FusedMultiplyAdd(g3, v, a32);
+                    v = Vector512.Load(xh + 3 * d);
+                    a03 = Vector512.FusedMultiplyAdd(g0, v, a03); a13 = Vector512.FusedMultiplyAdd(g1, v, a13);
+                    a23 = Vector512.FusedMultiplyAdd(g2, v, a23); a33 = Vector512.FusedMultiplyAdd(g3, v, a33);
+                    v = Vector512.Load(xh + 4 * d);
+                    a04 = Vector512.FusedMultiplyAdd(g0, v, a04); a14 = Vector512.FusedMultiplyAdd(g1, v, a14);
+                    a24 = Vector512.FusedMultiplyAdd(g2, v, a24); a34 = Vector512.FusedMultiplyAdd(g3, v, a34);
+                }
             }
         }
-        Put(sums, 0, half, a00, a01, a02, a03, a04);
-        Put(sums, 1, half, a10, a11, a12, a13, a14);
-        Put(sums, 2, half, a20, a21, a22, a23, a24);
-        Put(sums, 3, half, a30, a31, a32, a33, a34);
+        Put(sums, a00, a01, a02, a03, a04);
+        Put(sums + TapBlock, a10, a11, a12, a13, a14);
+        Put(sums + 2 * TapBlock, a20, a21, a22, a23, a24);
+        Put(sums + 3 * TapBlock, a30, a31, a32, a33, a34);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(Span<float> sums, int filter, int half, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, Vector512<float> t4)
+    private static void Put(float* sums, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3, Vector512<float> t4)
     {
-        int at = filter * TapBlock;
-        sums[at] = half == 0 ? Vector512.Sum(t0) : sums[at] + Vector512.Sum(t0);
-        sums[at + 1] = half == 0 ? Vector512.Sum(t1) : sums[at + 1] + Vector512.Sum(t1);
-        sums[at + 2] = half == 0 ? Vector512.Sum(t2) : sums[at + 2] + Vector512.Sum(t2);
-        sums[at + 3] = half == 0 ? Vector512.Sum(t3) : sums[at + 3] + Vector512.Sum(t3);
-        sums[at + 4] = half == 0 ? Vector512.Sum(t4) : sums[at + 4] + Vector512.Sum(t4);
+        sums[0] = Vector512.Sum(t0);
+        sums[1] = Vector512.Sum(t1);
+        sums[2] = Vector512.Sum(t2);
+        sums[3] = Vector512.Sum(t3);
+        sums[4] = Vector512.Sum(t4);
     }
 }
