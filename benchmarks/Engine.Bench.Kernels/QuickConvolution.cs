@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -23,7 +22,9 @@ internal static unsafe class QuickConvolution
             ("conv1 (64,1,28,28)->6@5x5 p2", new(64, 1, 6, 1, ConvolutionAxis.Unit, new(28, 28, 5, 1, 2, 1), new(28, 28, 5, 1, 2, 1))),
             ("conv2 (64,6,14,14)->16@5x5", new(64, 6, 16, 1, ConvolutionAxis.Unit, new(14, 10, 5, 1, 0, 1), new(14, 10, 5, 1, 0, 1))),
         ];
-        Console.WriteLine($"pool width {WorkerPool.Width}; microseconds, minimum of {rounds} calls; products on: OpenBLAS, own 512 column backward, own 512 direct backward");
+        // One thread: its CPU clock (what a loaded machine cannot inflate); more: the wall clock.
+        bool wall = WorkerPool.Width > 1;
+        Console.WriteLine($"pool width {WorkerPool.Width}; microseconds ({(wall ? "wall" : "thread CPU")} clock), minimum of {rounds} calls; products on: OpenBLAS, own 512 column backward, own 512 direct backward");
         var workspace = new ConvolutionWorkspace();
         foreach (var (name, l) in layers)
         {
@@ -32,6 +33,7 @@ internal static unsafe class QuickConvolution
             foreach (ConvolutionPass pass in Enum.GetValues<ConvolutionPass>())
             {
                 var best = new double[variants.Length];
+                var total = new double[variants.Length];
                 Array.Fill(best, double.MaxValue);
                 for (int r = 0; r < rounds; r++)
                 {
@@ -39,12 +41,14 @@ internal static unsafe class QuickConvolution
                     {
                         SmallGemm.Bits = variants[v].Bits;
                         DirectFilterGradient.Enabled = DirectDataGradient.Enabled = variants[v].Direct;
-                        long start = Stopwatch.GetTimestamp();
+                        double start = QuickPacked.Now(wall);
                         ConvolutionKernels.Run(pass, false, l, DataType.Float32, (nint)x, (nint)w, (nint)y, workspace);
-                        best[v] = Math.Min(best[v], Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                        double us = (QuickPacked.Now(wall) - start) * 1e3;
+                        best[v] = Math.Min(best[v], us);
+                        total[v] += us;
                     }
                 }
-                Console.WriteLine($"{name,-30} {pass,-15} {string.Join(" ", best.Select(us => us.ToString("F1", CultureInfo.InvariantCulture).PadLeft(8)))}");
+                Console.WriteLine($"{name,-30} {pass,-15} {string.Join(" ", best.Select(us => us.ToString("F1", CultureInfo.InvariantCulture).PadLeft(8)))}   means {string.Join(" ", total.Select(us => (us / rounds).ToString("F1", CultureInfo.InvariantCulture).PadLeft(8)))}");
             }
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(w);

@@ -34,7 +34,7 @@ public sealed unsafe class DirectGradientTests : IDisposable
         SmallGemm.Bits = 512;
         bool twoD = depth == 1, strideOne = heightStride == 1;
         Assert.Equal(twoD, DirectFilterGradient.Applies<float>(l));
-        Assert.Equal(strideOne, DirectDataGradient.Applies<float>(l));
+        Assert.Equal(strideOne && channels >= 4, DirectDataGradient.Applies<float>(l)); // fewer channels: the column path is faster, the kernel still right
 
         var rng = new Random(11);
         int sampleIn = channels * l.InputSize, sampleOut = filters * l.OutputSize;
@@ -69,6 +69,46 @@ public sealed unsafe class DirectGradientTests : IDisposable
             {
                 AssertNear(dx, dxScale, dxDirect, $"dx, width {width}");
             }
+        }
+        workspace.Release();
+    }
+
+    public static TheoryData<int, int, int, int, int, int> FilterLaneLayouts => new()
+    {
+        // batch, channels, filters, size, width pad, height stride
+        { 3, 6, 16, 14, 0, 1 }, // LeNet conv2
+        { 2, 2, 32, 21, 2, 2 }, // two filter groups, width padding (two-vector rows), height stride 2
+    };
+
+    [Theory]
+    [MemberData(nameof(FilterLaneLayouts))]
+    public void FilterLaneKernelMatchesADoubleReference(int batch, int channels, int filters, int size, int widthPad, int heightStride)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            return;
+        }
+        var height = new ConvolutionAxis(size, (size - 5) / heightStride + 1, 5, heightStride, 0, 1);
+        var width = new ConvolutionAxis(size, size + 2 * widthPad - 4, 5, 1, widthPad, 1);
+        var l = new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, height, width);
+        SmallGemm.Bits = 512;
+        Assert.True(DirectFilterGradient.Applies<float>(l) && DirectFilterGradient.FilterLanes(l));
+        var rng = new Random(12);
+        float[] x = MaskedLayouts.Random(rng, batch * channels * l.InputSize), w = MaskedLayouts.Random(rng, filters * l.ColumnRows);
+        float[] dy = MaskedLayouts.Random(rng, batch * filters * l.OutputSize);
+        (double[] dw, double[] dwScale, _, _) = Reference(l, x, w, dy);
+        var workspace = new ConvolutionWorkspace();
+        foreach (int pool in new[] { 1, 2 })
+        {
+            WorkerPool.Width = pool;
+            float[] direct = new float[w.Length + 1];
+            direct[^1] = 42;
+            fixed (float* px = x, pdy = dy, pdw = direct)
+            {
+                DirectFilterGradient.Run(l, px, pdy, pdw, workspace);
+            }
+            Assert.Equal(42, direct[^1]);
+            AssertNear(dw, dwScale, direct, $"dw, pool width {pool}");
         }
         workspace.Release();
     }

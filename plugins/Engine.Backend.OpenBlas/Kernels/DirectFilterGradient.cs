@@ -21,7 +21,7 @@ namespace Engine.Backend.OpenBlas;
 /// by rounding (tested against a double-precision sum, <c>DirectFilterGradientTests</c>). Taken where the own kernels run at
 /// 512 bits (<see cref="SmallGemm.Bits"/>), so <c>ENGINE_SMALL_GEMM=off|256|128</c> keeps im2col + GEMM.
 /// </remarks>
-internal static unsafe class DirectFilterGradient
+internal static unsafe partial class DirectFilterGradient
 {
     /// <summary>Filters per item: 4 filters × 5 taps = 20 accumulators, plus the loaded rows, in the 32 vector registers.</summary>
     private const int FilterBlock = 4;
@@ -73,11 +73,12 @@ internal static unsafe class DirectFilterGradient
                 Chunks = chunks,
                 Blocks = blocks,
                 Halves = halves,
+                FilterLanes = FilterLanes(l),
             };
             int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
             WorkerPool.For(l.Batch, width, &Pad, &job);
-            int items = l.Channels * l.Height.Kernel * chunks * blocks;
-            WorkerPool.For(items, Math.Max(1, Math.Min(WorkerPool.Width, items)), &Item, &job);
+            int items = job.FilterLanes ? l.Channels * (l.Filters / 16) : l.Channels * l.Height.Kernel * chunks * blocks;
+            WorkerPool.For(items, Math.Max(1, Math.Min(WorkerPool.Width, items)), job.FilterLanes ? &LaneItem : &Item, &job);
         }
         finally
         {
@@ -91,6 +92,7 @@ internal static unsafe class DirectFilterGradient
         public float* X, Dy, Dw, PaddedX, PaddedDy;
         public int XStride, DyStride, Chunks, Blocks, Halves;
         public long XSample, DySample;
+        public bool FilterLanes; // dy transposed for the filter-lane kernel rather than padded rows
     }
 
     /// <summary>Copies sample <paramref name="n"/>'s x and dy rows into their zero-padded rows.</summary>
@@ -106,6 +108,11 @@ internal static unsafe class DirectFilterGradient
             var padded = new Span<float>(to, job.XStride);
             padded.Clear();
             new ReadOnlySpan<float>(from, kept).CopyTo(padded[pad..]);
+        }
+        if (job.FilterLanes)
+        {
+            TransposeDy(ref job, n);
+            return;
         }
         to = job.PaddedDy + n * job.DySample;
         from = job.Dy + (long)n * l.Filters * l.OutputSize;
