@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Engine.Backend.OpenBlas.Bench;
 
 /// <summary>
-/// <c>--quick-conv</c>: LeNet-5's two convolutions at batch 64, each pass (forward, backward data,
+/// <c>--quick-conv</c>: LeNet-5's two convolutions at batch 64 and a small 3×3 one (CIFAR-size), each pass (forward, backward data,
 /// backward filter) through the backend's convolution kernel with the products on OpenBLAS
 /// (<see cref="SmallGemm.Bits"/> = 0), on the own kernel at 512 bits with the column (im2col/col2im)
 /// backward passes, and at 512 bits with the direct backward kernels (<see cref="DirectFilterGradient"/>,
@@ -21,6 +21,7 @@ internal static unsafe class QuickConvolution
         [
             ("conv1 (64,1,28,28)->6@5x5 p2", new(64, 1, 6, 1, ConvolutionAxis.Unit, new(28, 28, 5, 1, 2, 1), new(28, 28, 5, 1, 2, 1))),
             ("conv2 (64,6,14,14)->16@5x5", new(64, 6, 16, 1, ConvolutionAxis.Unit, new(14, 10, 5, 1, 0, 1), new(14, 10, 5, 1, 0, 1))),
+            ("(32,3,32,32)->32@3x3 p1", new(32, 3, 32, 1, ConvolutionAxis.Unit, new(32, 32, 3, 1, 1, 1), new(32, 32, 3, 1, 1, 1))),
         ];
         // One thread: its CPU clock (what a loaded machine cannot inflate); more: the wall clock.
         bool wall = WorkerPool.Width > 1;

@@ -33,7 +33,7 @@ public sealed unsafe class DirectGradientTests : IDisposable
         ConvolutionLayout l = MaskedLayouts.Make(batch, channels, filters, depth, size, kernel, pad, heightStride, dilation);
         SmallGemm.Bits = 512;
         bool twoD = depth == 1, strideOne = heightStride == 1;
-        Assert.Equal(twoD, DirectFilterGradient.Applies<float>(l));
+        Assert.Equal(twoD && kernel == 5, DirectFilterGradient.Applies<float>(l)); // other widths: taken by the column path, the kernel still right
         Assert.Equal(strideOne && channels >= 4, DirectDataGradient.Applies<float>(l)); // fewer channels: the column path is faster, the kernel still right
 
         var rng = new Random(11);

@@ -28,8 +28,11 @@ internal static unsafe class DirectDataGradient
     /// <summary>The most (output row, tap) pairs the transposed forward lists on the stack (LeNet conv2: 14 × 400).</summary>
     private const int MaxListed = 8192;
 
-    /// <summary>Off: the column path runs instead (tests' reference, benchmarks' before/after in one process).</summary>
-    internal static bool Enabled { get; set; } = true;
+    /// <summary>
+    /// Off: the column path runs instead (tests' reference, benchmarks' before/after in one process);
+    /// <c>ENGINE_DIRECT_BACKWARD=off</c> starts it off, to time a whole training run both ways.
+    /// </summary>
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("ENGINE_DIRECT_BACKWARD") != "off";
 
     /// <summary>Whether the backward data pass of <paramref name="l"/> runs here.</summary>
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>

@@ -29,14 +29,21 @@ internal static unsafe partial class DirectFilterGradient
     /// <summary>Taps per item: one window row of up to 5 (wider windows take several items).</summary>
     private const int TapBlock = 5;
 
-    /// <summary>Off: the column path runs instead (tests' reference, benchmarks' before/after in one process).</summary>
-    internal static bool Enabled { get; set; } = true;
+    /// <summary>
+    /// Off: the column path runs instead (tests' reference, benchmarks' before/after in one process);
+    /// <c>ENGINE_DIRECT_BACKWARD=off</c> starts it off, to time a whole training run both ways.
+    /// </summary>
+    internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("ENGINE_DIRECT_BACKWARD") != "off";
 
-    /// <summary>Whether the backward filter pass of <paramref name="l"/> runs here: 2-D (or 1-D), width stride 1, rows ≤ 32, LeNet-size taps.</summary>
+    /// <summary>
+    /// Whether the backward filter pass of <paramref name="l"/> runs here: 2-D (or 1-D), width stride 1,
+    /// rows ≤ 32, LeNet-size taps, and a window 5 wide, which fills an item's taps (a 3-wide one left 2 of
+    /// 5 idle and ran a (32,3,32,32)→32 layer 2.6× slower than the column path).
+    /// </summary>
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
         Enabled && typeof(T) == typeof(float) && SmallGemm.Bits == 512 && Avx512F.IsSupported
         && l.Groups == 1 && !l.IsPointwise && l.Depth.Kernel == 1 && l.Depth.Input == 1 && l.Depth.Output == 1
-        && l.ColumnRows <= 256 && l.Filters <= 64
+        && l.ColumnRows <= 256 && l.Filters <= 64 && l.Width.Kernel == TapBlock
         && l.Width.Stride == 1 && l.Width.Output is > 0 and <= 32;
 
     /// <summary>
