@@ -114,6 +114,16 @@ public sealed unsafe class DirectGradientTests : IDisposable
     }
 
     [Fact]
+    public void GroupedLayoutsKeepTheColumnPath()
+    {
+        SmallGemm.Bits = 512;
+        var axis = new ConvolutionAxis(9, 7, 3, 1, 0, 1);
+        var grouped = new ConvolutionLayout(3, 8, 8, 2, ConvolutionAxis.Unit, ConvolutionAxis.Unit, axis);
+        Assert.False(DirectDataGradient.Applies<float>(grouped)); // the transposed layout has one group: it must not be asked
+        Assert.False(DirectFilterGradient.Applies<float>(grouped));
+    }
+
+    [Fact]
     public void LeNetGradientsAreTheSameBitsAtPoolWidthsOneAndTwo()
     {
         if (!Avx512F.IsSupported)

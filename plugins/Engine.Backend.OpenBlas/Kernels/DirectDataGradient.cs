@@ -36,14 +36,14 @@ internal static unsafe class DirectDataGradient
 
     /// <summary>Whether the backward data pass of <paramref name="l"/> runs here.</summary>
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
-        Enabled && l.Channels >= MinChannels && l.Depth.Stride == 1 && l.Height.Stride == 1 && l.Width.Stride == 1
+        Enabled && l.Groups == 1 && l.Channels >= MinChannels && l.Depth.Stride == 1 && l.Height.Stride == 1 && l.Width.Stride == 1
         && Reaches(l.Depth) && Reaches(l.Height) && Reaches(l.Width)
         && DirectConvolution.Fits<T>(Transposed(l), MaxTaps, MaxListed);
 
     /// <summary>Padding no wider than the window's reach, so the transposed padding is not negative.</summary>
     private static bool Reaches(ConvolutionAxis a) => a.Pad <= a.Dilation * (a.Kernel - 1);
 
-    /// <summary>The forward layout that computes dx of <paramref name="l"/>: dy as input, dx as output.</summary>
+    /// <summary>The forward layout that computes dx of <paramref name="l"/> (one group): dy as input, dx as output.</summary>
     internal static ConvolutionLayout Transposed(in ConvolutionLayout l) =>
         new(l.Batch, l.Filters, l.Channels, 1, Flip(l.Depth), Flip(l.Height), Flip(l.Width));
 
