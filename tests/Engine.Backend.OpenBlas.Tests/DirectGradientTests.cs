@@ -28,8 +28,9 @@ public sealed unsafe class DirectGradientTests : IDisposable
         {
             return; // the direct kernels never run on this CPU
         }
-        // 7 filters: one whole block of 4 and a partial one; batch 3.
-        const int batch = 3, filters = 7;
+        // 7 filters: one whole block of 4 and a partial one; 6 (one channel): two blocks of 3; batch 3.
+        const int batch = 3;
+        int filters = channels == 1 ? 6 : 7;
         ConvolutionLayout l = MaskedLayouts.Make(batch, channels, filters, depth, size, kernel, pad, heightStride, dilation);
         SmallGemm.Bits = 512;
         bool twoD = depth == 1, strideOne = heightStride == 1;
