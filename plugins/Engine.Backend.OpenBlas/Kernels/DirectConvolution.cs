@@ -42,7 +42,7 @@ internal static unsafe class DirectConvolution
         && (long)l.Depth.Output * l.Height.Output * l.ColumnRows <= maxListed
         && l.Width.Stride == 1 && l.Width.Output is > 0 and <= 32;
 
-    /// <summary>The most filters: their packed weights (at most 32 × 256 floats, 32 KB) sit on the stack.</summary>
+    /// <summary>The most filters: their packed weights (at most 32 × 256 floats, 32 KB; 32 × 512 for backward data's transposed layouts) sit on the stack.</summary>
     private const int MaxFilters = 32;
 
     /// <summary>The most (output row, tap) pairs listed on the stack (3 ints each: 48 KB); LeNet's take 700 and 1,500.</summary>
