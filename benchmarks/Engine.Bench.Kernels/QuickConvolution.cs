@@ -1,27 +1,31 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Engine.Backend.OpenBlas.Bench;
 
 /// <summary>
-/// <c>--quick-conv</c>: LeNet-5's two convolutions at batch 64, each pass (forward, backward data,
+/// <c>--quick-conv</c>: LeNet-5's two convolutions at batch 64 and a small 3×3 one (CIFAR-size), each pass (forward, backward data,
 /// backward filter) through the backend's convolution kernel with the products on OpenBLAS
-/// (<see cref="SmallGemm.Bits"/> = 0) and on the own kernel at each width, alternating in one
-/// process, the fastest of many calls kept (the machine is shared). Threads: the backend's pool.
+/// (<see cref="SmallGemm.Bits"/> = 0), on the own kernel at 512 bits with the column (im2col/col2im)
+/// backward passes, and at 512 bits with the direct backward kernels (<see cref="DirectFilterGradient"/>,
+/// <see cref="DirectDataGradient"/>), alternating in one process, the fastest of many calls kept (the
+/// machine is shared). Threads: the backend's pool (OPENBLAS_NUM_THREADS, else the core count).
 /// </summary>
 internal static unsafe class QuickConvolution
 {
     public static void Run(int rounds)
     {
         using var backend = new OpenBlasBackend(); // loads OpenBLAS, sizes the pool
-        int[] widths = [0, 512, 256, 128];
+        (int Bits, bool Direct)[] variants = [(0, false), (512, false), (512, true)];
         (string Name, ConvolutionLayout Layout)[] layers =
         [
             ("conv1 (64,1,28,28)->6@5x5 p2", new(64, 1, 6, 1, ConvolutionAxis.Unit, new(28, 28, 5, 1, 2, 1), new(28, 28, 5, 1, 2, 1))),
             ("conv2 (64,6,14,14)->16@5x5", new(64, 6, 16, 1, ConvolutionAxis.Unit, new(14, 10, 5, 1, 0, 1), new(14, 10, 5, 1, 0, 1))),
+            ("(32,3,32,32)->32@3x3 p1", new(32, 3, 32, 1, ConvolutionAxis.Unit, new(32, 32, 3, 1, 1, 1), new(32, 32, 3, 1, 1, 1))),
         ];
-        Console.WriteLine($"pool width {WorkerPool.Width}; microseconds, minimum of {rounds} calls; products on: OpenBLAS, own 512, own 256, own 128");
+        // One thread: its CPU clock (what a loaded machine cannot inflate); more: the wall clock.
+        bool wall = WorkerPool.Width > 1;
+        Console.WriteLine($"pool width {WorkerPool.Width}; microseconds ({(wall ? "wall" : "thread CPU")} clock), minimum of {rounds} calls; products on: OpenBLAS, own 512 column backward, own 512 direct backward");
         var workspace = new ConvolutionWorkspace();
         foreach (var (name, l) in layers)
         {
@@ -29,19 +33,23 @@ internal static unsafe class QuickConvolution
             float* x = Fill(xs), w = Fill(ws), y = Fill(ys);
             foreach (ConvolutionPass pass in Enum.GetValues<ConvolutionPass>())
             {
-                var best = new double[widths.Length];
+                var best = new double[variants.Length];
+                var total = new double[variants.Length];
                 Array.Fill(best, double.MaxValue);
                 for (int r = 0; r < rounds; r++)
                 {
-                    for (int v = 0; v < widths.Length; v++)
+                    for (int v = 0; v < variants.Length; v++)
                     {
-                        SmallGemm.Bits = widths[v];
-                        long start = Stopwatch.GetTimestamp();
+                        SmallGemm.Bits = variants[v].Bits;
+                        DirectFilterGradient.Enabled = DirectDataGradient.Enabled = variants[v].Direct;
+                        double start = QuickPacked.Now(wall);
                         ConvolutionKernels.Run(pass, false, l, DataType.Float32, (nint)x, (nint)w, (nint)y, workspace);
-                        best[v] = Math.Min(best[v], Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                        double us = (QuickPacked.Now(wall) - start) * 1e3;
+                        best[v] = Math.Min(best[v], us);
+                        total[v] += us;
                     }
                 }
-                Console.WriteLine($"{name,-30} {pass,-15} {string.Join(" ", best.Select(us => us.ToString("F1", CultureInfo.InvariantCulture).PadLeft(8)))}");
+                Console.WriteLine($"{name,-30} {pass,-15} {string.Join(" ", best.Select(us => us.ToString("F1", CultureInfo.InvariantCulture).PadLeft(8)))}   means {string.Join(" ", total.Select(us => (us / rounds).ToString("F1", CultureInfo.InvariantCulture).PadLeft(8)))}");
             }
             NativeMemory.AlignedFree(x);
             NativeMemory.AlignedFree(w);

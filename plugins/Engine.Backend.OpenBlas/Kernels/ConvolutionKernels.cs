@@ -111,6 +111,13 @@ internal static unsafe class ConvolutionKernels
             WinogradConvolution.BackwardData(l, (float*)dy, (float*)w, (float*)dx, workspace);
             return;
         }
+        // Direct backward data is tuned for LeNet-size 5x5 layers; 3x3 stride-1 layers big enough
+        // for Winograd take that path first (measured faster on them).
+        if (DirectDataGradient.Applies<T>(l))
+        {
+            DirectDataGradient.Run(l, (float*)dy, (float*)w, (float*)dx);
+            return;
+        }
         RunOverSamples(ConvolutionPass.BackwardData, l, dx, w, dy, &BackwardDataSample<T>, workspace);
     }
 
@@ -120,6 +127,11 @@ internal static unsafe class ConvolutionKernels
         if (IsEmpty(l))
         {
             new Span<T>(dw, l.Filters * l.GroupRows).Clear();
+            return;
+        }
+        if (DirectFilterGradient.Applies<T>(l))
+        {
+            DirectFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw, workspace);
             return;
         }
         RunOverSamples(ConvolutionPass.BackwardFilter, l, x, dw, dy, &BackwardFilterPart<T>, workspace);

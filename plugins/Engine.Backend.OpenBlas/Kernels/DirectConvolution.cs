@@ -28,13 +28,21 @@ internal static unsafe class DirectConvolution
     private const int MaxTaps = 256;
 
     /// <summary>Whether the forward pass of <paramref name="l"/> runs here.</summary>
-    public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
+    public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged => Fits<T>(l, MaxTaps, MaxListed);
+
+    /// <summary>
+    /// Whether <see cref="Forward"/> can run <paramref name="l"/> with at most <paramref name="maxTaps"/> taps
+    /// and <paramref name="maxListed"/> (output row, tap) pairs on the stack; backward data
+    /// (<see cref="DirectDataGradient"/>) runs its transposed layouts with higher limits, where the
+    /// FMA order need not match a GEMM's.
+    /// </summary>
+    internal static bool Fits<T>(in ConvolutionLayout l, int maxTaps, int maxListed) where T : unmanaged =>
         typeof(T) == typeof(float) && SmallGemm.Bits == 512 && Avx512F.IsSupported
-        && l.Groups == 1 && !l.IsPointwise && l.ColumnRows <= MaxTaps && l.Filters <= MaxFilters
-        && (long)l.Depth.Output * l.Height.Output * l.ColumnRows <= MaxListed
+        && l.Groups == 1 && !l.IsPointwise && l.ColumnRows <= maxTaps && l.Filters <= MaxFilters
+        && (long)l.Depth.Output * l.Height.Output * l.ColumnRows <= maxListed
         && l.Width.Stride == 1 && l.Width.Output is > 0 and <= 32;
 
-    /// <summary>The most filters: their packed weights (at most 32 × 256 floats, 32 KB) sit on the stack.</summary>
+    /// <summary>The most filters: their packed weights (at most 32 × 256 floats, 32 KB; 32 × 512 for backward data's transposed layouts) sit on the stack.</summary>
     private const int MaxFilters = 32;
 
     /// <summary>The most (output row, tap) pairs listed on the stack (3 ints each: 48 KB); LeNet's take 700 and 1,500.</summary>
