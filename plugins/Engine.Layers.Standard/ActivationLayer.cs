@@ -10,7 +10,6 @@ public sealed class ActivationLayer : LayerBase
     private static readonly BackendOp[] Ops = [BackendOp.ActivationForward, BackendOp.ActivationBackward];
     private readonly Activation _activation;
     private readonly double _alpha;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
@@ -44,12 +43,6 @@ public sealed class ActivationLayer : LayerBase
     public override Shape InferOutputShape(Shape inputShape) => inputShape;
 
     /// <inheritdoc/>
-    protected override void OnInitialize(LayerContext context)
-    {
-        _inputGradient = CreateBuffer();
-    }
-
-    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
         Tensor y = OutputBuffer(training).Like(input);
@@ -62,7 +55,7 @@ public sealed class ActivationLayer : LayerBase
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.ActivationBackward(_activation, x, _result!, outputGradient, dx, _alpha);
         return dx;
     }

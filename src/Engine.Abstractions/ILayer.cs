@@ -60,6 +60,17 @@ public interface ILayer : IDisposable
     void OfferInferenceOutput(TensorBuffer? buffer)
     {
     }
+
+    /// <summary>
+    /// Offers memory for the input gradient of the next <see cref="Backward(Tensor)"/>. A network
+    /// offers each layer memory it shares with the gradients of other layers that are not needed at
+    /// the same time (a gradient is dead once the layer that reads it has run backward), and
+    /// withdraws it (null) after the call. A layer may ignore the offer (the default) and keep its own
+    /// memory; one that takes it writes only its returned input gradient there.
+    /// </summary>
+    void OfferInputGradient(TensorBuffer? buffer)
+    {
+    }
 }
 
 /// <summary>What a layer needs to initialise itself.</summary>

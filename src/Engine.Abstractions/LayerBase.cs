@@ -14,6 +14,8 @@ public abstract class LayerBase : ILayer
     private IBackend? _backend;
     private TensorBuffer? _output;
     private TensorBuffer? _offeredOutput;
+    private TensorBuffer? _inputGradient;
+    private TensorBuffer? _offeredInputGradient;
 
     /// <summary>Creates the layer with its instance name and kind.</summary>
     protected LayerBase(string name, string kind)
@@ -107,6 +109,19 @@ public abstract class LayerBase : ILayer
             ? offered
             : _output ??= CreateBuffer();
 
+    /// <inheritdoc/>
+    public void OfferInputGradient(TensorBuffer? buffer) => _offeredInputGradient = buffer;
+
+    /// <summary>
+    /// Where <see cref="Backward(Tensor)"/> writes the input gradient: the memory the network offered
+    /// (when it is bound to this layer's backend and data type), otherwise the layer's own buffer.
+    /// Use it for the returned gradient only: an offered buffer is reused by other layers.
+    /// </summary>
+    protected TensorBuffer InputGradientBuffer() =>
+        _offeredInputGradient is { } offered && offered.IsBoundTo(Backend, DataType)
+            ? offered
+            : _inputGradient ??= CreateBuffer();
+
     /// <summary>
     /// Adds a parameter named <c>{layer}.{localName}</c>; its gradient is allocated on the first
     /// backward pass, so a model that only runs inference holds none.
@@ -159,5 +174,7 @@ public abstract class LayerBase : ILayer
         _buffers.Clear();
         _output = null;
         _offeredOutput = null;
+        _inputGradient = null;
+        _offeredInputGradient = null;
     }
 }

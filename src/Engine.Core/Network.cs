@@ -28,6 +28,7 @@ public sealed partial class Network : IDisposable
     private readonly CrossBackendCopy? _outputCopy;
     private readonly CrossBackendCopy? _outputGradientCopy;
     private readonly ActivationArena _arena;
+    private readonly GradientArena _gradientArena;
     private readonly int[] _auxiliary; // layer index of each auxiliary output
     private readonly bool[] _feedsMainOutput; // per layer: whether the last layer's output depends on it
     private readonly double[] _auxiliaryWeights;
@@ -73,6 +74,7 @@ public sealed partial class Network : IDisposable
         _feedsMainOutput = MainOutputLayers(inputs);
         // Inference runs only the main output's layers: a skipped layer reads nothing, so it holds no activation alive.
         _arena = new ActivationArena(inputs.Select((sources, i) => _feedsMainOutput[i] ? sources : []).ToArray());
+        _gradientArena = new GradientArena(layers.Count + 1);
         Parameters = layers.SelectMany(l => l.Parameters).ToList();
     }
 
@@ -136,6 +138,17 @@ public sealed partial class Network : IDisposable
     /// summing them over the ranks while backward goes on).
     /// </summary>
     public Action<int>? LayerBackwardDone { get; set; }
+
+    /// <summary>
+    /// Whether backward passes share input-gradient memory between layers (<see cref="GradientArena"/>):
+    /// on by default, or off when the environment sets <c>ENGINE_GRADIENT_ARENA=off</c>; off, every layer
+    /// keeps its own input-gradient buffer and every output read by several layers its own sum. The
+    /// arithmetic is the same either way: only where the gradients are written changes.
+    /// </summary>
+    public bool ShareGradientMemory { get; set; } = Environment.GetEnvironmentVariable("ENGINE_GRADIENT_ARENA") != "off";
+
+    /// <summary>Bytes of gradient memory that backward passes share between layers.</summary>
+    public long SharedGradientBytes => _gradientArena.CapacityBytes;
 
     /// <summary>Bytes of activation memory that inference passes share between layers.</summary>
     public long InferenceActivationBytes => _arena.CapacityBytes;
@@ -272,7 +285,9 @@ public sealed partial class Network : IDisposable
         bool shareMemory = !training;
         if (shareMemory)
         {
-            _arena.Begin(Backend, input.DataType);
+            // Between backward passes the gradient memory is idle; it is not when the input gradient
+            // of the last backward pass (which lives there) is still to be read.
+            _arena.Begin(Backend, input.DataType, ShareGradientMemory && !ComputeInputGradient ? _gradientArena.Buffers : []);
         }
         for (int i = 0; i < _layers.Count; i++)
         {
@@ -283,7 +298,7 @@ public sealed partial class Network : IDisposable
             }
             if (shareMemory)
             {
-                _layers[i].OfferInferenceOutput(_arena.Offer());
+                _layers[i].OfferInferenceOutput(_arena.Offer(_outputShapes[i].ElementCount * input.Shape[0] * input.DataType.SizeInBytes()));
             }
             int[] sources = _inputs[i];
             if (_layers[i] is IMergeLayer merge && sources.Length > 1)
@@ -341,6 +356,11 @@ public sealed partial class Network : IDisposable
         Array.Clear(_gradients);
         Array.Clear(_summed);
         MarkGradientsNeeded();
+        bool share = ShareGradientMemory;
+        if (share)
+        {
+            _gradientArena.Begin(Backend, DataType);
+        }
         _gradients[_layers.Count] = _outputGradientCopy is null ? outputGradient : _outputGradientCopy.Copy(outputGradient, _placement[^1]);
         for (int k = 0; k < auxiliaryGradients.Count; k++)
         {
@@ -361,7 +381,15 @@ public sealed partial class Network : IDisposable
             }
             if (!needInputGradient && !_hasParameters[i])
             {
+                if (share)
+                {
+                    _gradientArena.Release(i + 1);
+                }
                 continue;
+            }
+            if (share && needInputGradient)
+            {
+                _layers[i].OfferInputGradient(_gradientArena.Offer());
             }
             if (_layers[i] is IMergeLayer merge && sources.Length > 1)
             {
@@ -381,6 +409,14 @@ public sealed partial class Network : IDisposable
                 {
                     Accumulate(sources[0], ToSource(i, 0, dx ?? throw new InvalidOperationException($"layer '{_layers[i].Name}' ({_layers[i].Kind}) returned no input gradient although one was needed")));
                 }
+            }
+            if (share)
+            {
+                // The input gradients are in their slots now (held), so this layer's output gradient,
+                // read for the last time, and the buffer it was offered can serve the layers before it.
+                _layers[i].OfferInputGradient(null);
+                _gradientArena.Release(i + 1);
+                _gradientArena.Settle();
             }
             LayerBackwardDone?.Invoke(i);
         }
@@ -424,18 +460,29 @@ public sealed partial class Network : IDisposable
         _gradientCopies[i][k] is { } copy ? copy.Copy(gradient, BackendOf(_inputs[i][k])) : gradient;
 
     // Gradient slot s + 1 belongs to source s (slot 0: the model input). A source read by one layer
-    // takes that layer's gradient tensor as it is; one read by several sums into its own buffer.
+    // takes that layer's gradient tensor as it is; one read by several sums into a buffer: the
+    // shared gradient memory's when the source runs on the main backend, else the slot's own.
     private void Accumulate(int source, Tensor gradient)
     {
         int slot = source + 1;
+        bool share = ShareGradientMemory;
         if (_consumers[slot] == 1)
         {
             _gradients[slot] = gradient;
+            if (share)
+            {
+                _gradientArena.Hold(slot, gradient);
+            }
             return;
         }
         if (!_summed[slot])
         {
-            Tensor sum = (_gradientSums[slot] ??= new TensorBuffer()).Like(gradient);
+            bool shared = share && BackendOf(source) == Backend && gradient.DataType == DataType;
+            Tensor sum = shared ? _gradientArena.OfferSum().Like(gradient) : (_gradientSums[slot] ??= new TensorBuffer()).Like(gradient);
+            if (shared)
+            {
+                _gradientArena.Hold(slot, sum);
+            }
             BackendOf(source).Copy(gradient, sum);
             _gradients[slot] = sum;
             _summed[slot] = true;
@@ -476,5 +523,6 @@ public sealed partial class Network : IDisposable
             copy?.Dispose();
         }
         _arena.Dispose();
+        _gradientArena.Dispose();
     }
 }
