@@ -25,6 +25,15 @@ public sealed class ActivationLayer : LayerBase
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// ReLU, sigmoid and tanh need only the output: their derivatives are functions of it (ReLU's
+    /// x &gt; 0 is y &gt; 0), so the input's memory can be reused once the forward pass has read it.
+    /// </remarks>
+    public override SavedForBackward SavedForBackward => FromOutput ? SavedForBackward.Output : SavedForBackward.InputAndOutput;
+
+    private bool FromOutput => _activation is Activation.Relu or Activation.Sigmoid or Activation.Tanh;
+
+    /// <inheritdoc/>
     public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
         Ops.Select(op => new OpDescriptor(op, dataType) { Shape = inputShapes[0], Activation = _activation });
 
@@ -54,9 +63,11 @@ public sealed class ActivationLayer : LayerBase
     /// <inheritdoc/>
     public override Tensor Backward(Tensor outputGradient)
     {
-        Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        Tensor y = _result ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        // Where only the output is kept, it stands in for the input: ReLU's backward tests x > 0, which is y > 0.
+        Tensor x = FromOutput ? y : _input!;
         Tensor dx = InputGradientBuffer().Like(x);
-        Backend.ActivationBackward(_activation, x, _result!, outputGradient, dx, _alpha);
+        Backend.ActivationBackward(_activation, x, y, outputGradient, dx, _alpha);
         return dx;
     }
 }

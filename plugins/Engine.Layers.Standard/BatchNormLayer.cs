@@ -23,6 +23,9 @@ public sealed partial class BatchNormLayer(string name, double momentum, double 
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
+    /// <inheritdoc/>
+    public override SavedForBackward SavedForBackward => SavedForBackward.Input;
+
     /// <summary>Running mean per channel (state updated by training forward passes).</summary>
     public Tensor RunningMean => _runningMean ?? throw new InvalidOperationException($"layer '{Name}' is not initialised");
 

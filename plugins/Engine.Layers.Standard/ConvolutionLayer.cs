@@ -59,6 +59,9 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
+    public override SavedForBackward SavedForBackward => SavedForBackward.Input;
+
+    /// <inheritdoc/>
     public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
         Ops.Select(op => new OpDescriptor(op, dataType)
         {

@@ -20,6 +20,9 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
+    /// <inheritdoc/>
+    public override SavedForBackward SavedForBackward => SavedForBackward.Input;
+
     private Shape OutputShape { get; } = new(units);
 
     /// <inheritdoc/>

@@ -99,13 +99,18 @@ public abstract class LayerBase : ILayer
     /// <inheritdoc/>
     public void OfferInferenceOutput(TensorBuffer? buffer) => _offeredOutput = buffer;
 
+    /// <inheritdoc/>
+    /// <remarks>The default, both, is always safe; a layer that reads less in backward overrides it.</remarks>
+    public virtual SavedForBackward SavedForBackward => SavedForBackward.InputAndOutput;
+
     /// <summary>
-    /// Where <see cref="Forward"/> writes its output: in inference, the memory the network offered
-    /// (when it is bound to this layer's backend and data type), otherwise the layer's own buffer.
-    /// Use it for the returned tensor only: an offered buffer is reused by later layers.
+    /// Where <see cref="Forward"/> writes its output: the memory the network offered (in inference,
+    /// and in training when nothing reads the output in backward; when it is bound to this layer's
+    /// backend and data type), otherwise the layer's own buffer. Use it for the returned tensor only:
+    /// an offered buffer is reused by later layers.
     /// </summary>
     protected TensorBuffer OutputBuffer(bool training) =>
-        !training && _offeredOutput is { } offered && offered.IsBoundTo(Backend, DataType)
+        _offeredOutput is { } offered && offered.IsBoundTo(Backend, DataType)
             ? offered
             : _output ??= CreateBuffer();
 

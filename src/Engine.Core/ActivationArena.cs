@@ -27,14 +27,18 @@ internal sealed class ActivationArena(IReadOnlyList<int[]> inputs) : IDisposable
     private DataType _dataType;
     private int _borrowed;
 
+    /// <summary>The arena's own buffers (not the borrowed ones), idle between passes.</summary>
+    public IReadOnlyList<TensorBuffer> OwnBuffers => _own;
+
     /// <summary>Total bytes held by the arena's own buffers (not the borrowed ones).</summary>
     public long CapacityBytes => _own.Sum(b => b.CapacityBytes);
 
     /// <summary>
     /// Starts a pass whose activations live on <paramref name="backend"/> in <paramref name="dataType"/>,
-    /// borrowing those of <paramref name="spare"/> that are bound to both (nobody may use them during the pass).
+    /// borrowing those of <paramref name="spare"/> and <paramref name="moreSpare"/> that are bound to both
+    /// (nobody may use them during the pass).
     /// </summary>
-    public void Begin(IBackend backend, DataType dataType, IReadOnlyList<TensorBuffer> spare)
+    public void Begin(IBackend backend, DataType dataType, IReadOnlyList<TensorBuffer> spare, IReadOnlyList<TensorBuffer> moreSpare)
     {
         if (!ReferenceEquals(backend, _backend) || dataType != _dataType)
         {
@@ -43,13 +47,8 @@ internal sealed class ActivationArena(IReadOnlyList<int[]> inputs) : IDisposable
         }
         _buffers.Clear();
         _liveOutputs.Clear();
-        foreach (TensorBuffer buffer in spare)
-        {
-            if (buffer.IsBoundTo(backend, dataType))
-            {
-                _buffers.Add(buffer);
-            }
-        }
+        Borrow(spare, backend, dataType);
+        Borrow(moreSpare, backend, dataType);
         _borrowed = _buffers.Count;
         _buffers.AddRange(_own);
         Array.Fill(_holder, -1);
@@ -113,6 +112,17 @@ internal sealed class ActivationArena(IReadOnlyList<int[]> inputs) : IDisposable
             if (source >= 0 && --_readsLeft[source] == 0 && _holder[source] >= 0)
             {
                 _liveOutputs[_holder[source]]--;
+            }
+        }
+    }
+
+    private void Borrow(IReadOnlyList<TensorBuffer> spare, IBackend backend, DataType dataType)
+    {
+        for (int b = 0; b < spare.Count; b++)
+        {
+            if (spare[b].IsBoundTo(backend, dataType))
+            {
+                _buffers.Add(spare[b]);
             }
         }
     }

@@ -28,6 +28,8 @@ public sealed partial class Network : IDisposable
     private readonly CrossBackendCopy? _outputCopy;
     private readonly CrossBackendCopy? _outputGradientCopy;
     private readonly ActivationArena _arena;
+    private readonly ActivationArena _trainingArena; // outputs that nothing reads in backward, in training passes
+    private readonly bool[] _transient; // per layer: whether its output is such an output
     private readonly GradientArena _gradientArena;
     private readonly int[] _auxiliary; // layer index of each auxiliary output
     private readonly bool[] _feedsMainOutput; // per layer: whether the last layer's output depends on it
@@ -75,6 +77,8 @@ public sealed partial class Network : IDisposable
         // Inference runs only the main output's layers: a skipped layer reads nothing, so it holds no activation alive.
         _arena = new ActivationArena(inputs.Select((sources, i) => _feedsMainOutput[i] ? sources : []).ToArray());
         _gradientArena = new GradientArena(layers.Count + 1);
+        _trainingArena = new ActivationArena(inputs);
+        _transient = TransientOutputs(layers, inputs, placement, backend, auxiliary);
         Parameters = layers.SelectMany(l => l.Parameters).ToList();
     }
 
@@ -140,15 +144,21 @@ public sealed partial class Network : IDisposable
     public Action<int>? LayerBackwardDone { get; set; }
 
     /// <summary>
-    /// Whether backward passes share input-gradient memory between layers (<see cref="GradientArena"/>):
-    /// on by default, or off when the environment sets <c>ENGINE_GRADIENT_ARENA=off</c>; off, every layer
-    /// keeps its own input-gradient buffer and every output read by several layers its own sum. The
-    /// arithmetic is the same either way: only where the gradients are written changes.
+    /// Whether training passes share memory between layers: backward passes their input gradients
+    /// (<see cref="GradientArena"/>), forward passes the outputs that nothing reads in backward
+    /// (<see cref="ILayer.SavedForBackward"/>: a batch norm's output read by a ReLU, which keeps its
+    /// own output), and inference passes borrow the idle gradient memory. On by default, or off when
+    /// the environment sets <c>ENGINE_SHARED_MEMORY=off</c>; off, every layer keeps its own output and
+    /// input-gradient buffers and every output read by several layers its own gradient sum. The
+    /// arithmetic is the same either way: only where results are written changes.
     /// </summary>
-    public bool ShareGradientMemory { get; set; } = Environment.GetEnvironmentVariable("ENGINE_GRADIENT_ARENA") != "off";
+    public bool ShareTrainingMemory { get; set; } = Environment.GetEnvironmentVariable("ENGINE_SHARED_MEMORY") != "off";
 
     /// <summary>Bytes of gradient memory that backward passes share between layers.</summary>
     public long SharedGradientBytes => _gradientArena.CapacityBytes;
+
+    /// <summary>Bytes of activation memory that training forward passes share between the layers whose outputs nothing reads in backward.</summary>
+    public long SharedTrainingActivationBytes => _trainingArena.CapacityBytes;
 
     /// <summary>Bytes of activation memory that inference passes share between layers.</summary>
     public long InferenceActivationBytes => _arena.CapacityBytes;
@@ -247,6 +257,30 @@ public sealed partial class Network : IDisposable
             .ToArray();
     }
 
+    // The layers whose output lives only through the forward pass: the layer does not read it in
+    // backward, nor does any reader of it (all on the main backend: no copies), and it is neither the
+    // network's output nor an auxiliary one (the loss reads those).
+    private static bool[] TransientOutputs(List<ILayer> layers, int[][] inputs, IBackend[] placement, IBackend backend, int[] auxiliary)
+    {
+        var transient = new bool[layers.Count];
+        for (int i = 0; i < layers.Count - 1; i++)
+        {
+            transient[i] = (layers[i].SavedForBackward & SavedForBackward.Output) == 0 && placement[i] == backend && !auxiliary.Contains(i);
+        }
+        for (int k = 0; k < layers.Count; k++)
+        {
+            bool keepsInput = (layers[k].SavedForBackward & SavedForBackward.Input) != 0 || placement[k] != backend;
+            foreach (int source in inputs[k])
+            {
+                if (source >= 0 && keepsInput)
+                {
+                    transient[source] = false;
+                }
+            }
+        }
+        return transient;
+    }
+
     // Walks back from the last layer through the inputs: the layers the main output depends on.
     private static bool[] MainOutputLayers(int[][] inputs)
     {
@@ -282,12 +316,18 @@ public sealed partial class Network : IDisposable
         {
             throw new ShapeException($"model '{Name}' expects input of shape N×{InputShape}, got {input.Shape}");
         }
-        bool shareMemory = !training;
-        if (shareMemory)
+        bool share = ShareTrainingMemory;
+        ActivationArena? arena = !training ? _arena : share ? _trainingArena : null;
+        if (!training)
         {
-            // Between backward passes the gradient memory is idle; it is not when the input gradient
-            // of the last backward pass (which lives there) is still to be read.
-            _arena.Begin(Backend, input.DataType, ShareGradientMemory && !ComputeInputGradient ? _gradientArena.Buffers : []);
+            // Between training steps the gradient memory and that of the training passes' transient
+            // outputs are idle; not the gradient memory when the input gradient of the last backward
+            // pass (which lives there) is still to be read.
+            _arena.Begin(Backend, input.DataType, share && !ComputeInputGradient ? _gradientArena.Buffers : [], share ? _trainingArena.OwnBuffers : []);
+        }
+        else
+        {
+            arena?.Begin(Backend, input.DataType, [], []);
         }
         for (int i = 0; i < _layers.Count; i++)
         {
@@ -296,9 +336,10 @@ public sealed partial class Network : IDisposable
                 _outputs[i] = null; // not computed: AuxiliaryOutput refuses rather than return an older pass's
                 continue;
             }
-            if (shareMemory)
+            bool offered = arena is not null && (!training || _transient[i]);
+            if (offered)
             {
-                _layers[i].OfferInferenceOutput(_arena.Offer(_outputShapes[i].ElementCount * input.Shape[0] * input.DataType.SizeInBytes()));
+                _layers[i].OfferInferenceOutput(arena!.Offer(_outputShapes[i].ElementCount * input.Shape[0] * input.DataType.SizeInBytes()));
             }
             int[] sources = _inputs[i];
             if (_layers[i] is IMergeLayer merge && sources.Length > 1)
@@ -314,11 +355,11 @@ public sealed partial class Network : IDisposable
             {
                 _outputs[i] = _layers[i].Forward(LayerInput(i, 0, input), training);
             }
-            if (shareMemory)
+            if (offered)
             {
                 _layers[i].OfferInferenceOutput(null);
-                _arena.Completed(i, _outputs[i]!);
             }
+            arena?.Completed(i, _outputs[i]!);
         }
         if (_layers.Count == 0)
         {
@@ -356,7 +397,7 @@ public sealed partial class Network : IDisposable
         Array.Clear(_gradients);
         Array.Clear(_summed);
         MarkGradientsNeeded();
-        bool share = ShareGradientMemory;
+        bool share = ShareTrainingMemory;
         if (share)
         {
             _gradientArena.Begin(Backend, DataType);
@@ -465,7 +506,7 @@ public sealed partial class Network : IDisposable
     private void Accumulate(int source, Tensor gradient)
     {
         int slot = source + 1;
-        bool share = ShareGradientMemory;
+        bool share = ShareTrainingMemory;
         if (_consumers[slot] == 1)
         {
             _gradients[slot] = gradient;
@@ -523,6 +564,7 @@ public sealed partial class Network : IDisposable
             copy?.Dispose();
         }
         _arena.Dispose();
+        _trainingArena.Dispose();
         _gradientArena.Dispose();
     }
 }

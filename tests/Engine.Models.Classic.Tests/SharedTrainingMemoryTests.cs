@@ -5,12 +5,13 @@ using Engine.Core;
 namespace Engine.Models.Classic.Tests;
 
 /// <summary>
-/// Backward passes that share input-gradient memory between layers (<see cref="Network.ShareGradientMemory"/>,
-/// the default) against the same passes with a buffer per layer: the same bits in every parameter
-/// and in the input gradient after several steps of ResNet-20 (residual adds, a zero-padding
-/// shortcut, fan-out points whose gradients are summed), and far less memory.
+/// Training passes that share memory between layers (<see cref="Network.ShareTrainingMemory"/>, the
+/// default: input gradients, and the outputs nothing reads in backward) against the same passes with
+/// buffers per layer: the same bits in every parameter and in the input gradient after several steps
+/// of ResNet-20 (residual adds, a zero-padding shortcut, fan-out points whose gradients are summed,
+/// batch norms whose outputs only a ReLU reads) and VGG (pooling, dropout), and far less memory.
 /// </summary>
-public sealed class SharedGradientMemoryTests(ITestOutputHelper output)
+public sealed class SharedTrainingMemoryTests(ITestOutputHelper output)
 {
     private const int Batch = 4;
     private const int Steps = 3;
@@ -18,12 +19,12 @@ public sealed class SharedGradientMemoryTests(ITestOutputHelper output)
     [Theory]
     [InlineData("resnet20", 3, 16, 16)]
     [InlineData("vgg-cifar", 3, 32, 32)]
-    public void SharingGradientMemoryChangesNoBitOfTraining(string model, int channels, int height, int width)
+    public void SharingMemoryChangesNoBitOfTraining(string model, int channels, int height, int width)
     {
         var sample = new Shape(channels, height, width);
-        var (shared, sharedBytes, sharedArena) = Train(model, sample, share: true);
-        var (own, ownBytes, ownArena) = Train(model, sample, share: false);
-        output.WriteLine($"{model} batch {Batch}: backend memory after {Steps} steps {sharedBytes:N0} B shared (gradient arena {sharedArena:N0} B), {ownBytes:N0} B with a buffer per layer");
+        var (shared, sharedBytes, sharedArena, transientBytes) = Train(model, sample, share: true);
+        var (own, ownBytes, ownArena, _) = Train(model, sample, share: false);
+        output.WriteLine($"{model} batch {Batch}: backend memory after {Steps} steps {sharedBytes:N0} B shared (gradients {sharedArena:N0} B, transient outputs {transientBytes:N0} B), {ownBytes:N0} B with buffers per layer");
 
         Assert.Equal(own.Length, shared.Length);
         for (int i = 0; i < own.Length; i++)
@@ -31,6 +32,7 @@ public sealed class SharedGradientMemoryTests(ITestOutputHelper output)
             Assert.True(own[i].AsSpan().SequenceEqual(shared[i]), $"tensor {i} differs between shared and per-layer gradient memory");
         }
         Assert.Equal(0, ownArena);
+        Assert.True(transientBytes > 0, "the batch norms' outputs (read only by ReLUs) should live in shared memory");
 
         // Per layer: every input gradient (the size of the layer's input) was held; shared, a few
         // buffers of the largest gradient are. The difference is most of the per-layer total.
@@ -43,13 +45,13 @@ public sealed class SharedGradientMemoryTests(ITestOutputHelper output)
     }
 
     // Steps of plain gradient descent on fixed random data; returns every parameter and the last
-    // input gradient as host arrays, the backend bytes alive afterwards, and the gradient arena's size.
-    private static (float[][] Values, long LiveBytes, long ArenaBytes) Train(string model, Shape sample, bool share)
+    // input gradient as host arrays, the backend bytes alive afterwards, and the shared memory's sizes.
+    private static (float[][] Values, long LiveBytes, long ArenaBytes, long TransientBytes) Train(string model, Shape sample, bool share)
     {
         using IBackend cpu = new OpenBlasBackendProvider().Create();
         var (backend, counter) = CountingBackend.Wrap(cpu);
         using Network network = Network.Build(ModelTestEngine.Catalog.Model(model).Spec, ModelTestEngine.Catalog, backend, sample, seed: 1);
-        network.ShareGradientMemory = share;
+        network.ShareTrainingMemory = share;
         network.ComputeInputGradient = true;
         using Tensor x = Upload(cpu, sample.WithBatch(Batch), seed: 1, scale: 1);
         using Tensor dy = Upload(cpu, network.OutputShape.WithBatch(Batch), seed: 2, scale: 1.0 / Batch);
@@ -64,7 +66,7 @@ public sealed class SharedGradientMemoryTests(ITestOutputHelper output)
             }
         }
         float[][] values = network.Parameters.Select(p => Read(cpu, p.Value)).Append(Read(cpu, dx!)).ToArray();
-        return (values, counter.LiveBytes, network.SharedGradientBytes);
+        return (values, counter.LiveBytes, network.SharedGradientBytes, network.SharedTrainingActivationBytes);
     }
 
     // Through the undecorated backend: the counting proxy cannot forward a call with a span.
