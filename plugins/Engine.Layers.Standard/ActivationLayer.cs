@@ -10,7 +10,6 @@ public sealed class ActivationLayer : LayerBase, IActivationLayer
     private static readonly BackendOp[] Ops = [BackendOp.ActivationForward, BackendOp.ActivationBackward];
     private readonly Activation _activation;
     private readonly double _alpha;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
@@ -32,6 +31,15 @@ public sealed class ActivationLayer : LayerBase, IActivationLayer
     public double Alpha => _alpha;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// ReLU, sigmoid and tanh need only the output: their derivatives are functions of it (ReLU's
+    /// x &gt; 0 is y &gt; 0), so the input's memory can be reused once the forward pass has read it.
+    /// </remarks>
+    public override SavedForBackward SavedForBackward => FromOutput ? SavedForBackward.Output : SavedForBackward.InputAndOutput;
+
+    private bool FromOutput => _activation is Activation.Relu or Activation.Sigmoid or Activation.Tanh;
+
+    /// <inheritdoc/>
     public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
         Ops.Select(op => new OpDescriptor(op, dataType) { Shape = inputShapes[0], Activation = _activation });
 
@@ -50,12 +58,6 @@ public sealed class ActivationLayer : LayerBase, IActivationLayer
     public override Shape InferOutputShape(Shape inputShape) => inputShape;
 
     /// <inheritdoc/>
-    protected override void OnInitialize(LayerContext context)
-    {
-        _inputGradient = CreateBuffer();
-    }
-
-    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)
     {
         Tensor y = OutputBuffer(training).Like(input);
@@ -67,9 +69,11 @@ public sealed class ActivationLayer : LayerBase, IActivationLayer
     /// <inheritdoc/>
     public override Tensor Backward(Tensor outputGradient)
     {
-        Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
-        Backend.ActivationBackward(_activation, x, _result!, outputGradient, dx, _alpha);
+        Tensor y = _result ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
+        // Where only the output is kept, it stands in for the input: ReLU's backward tests x > 0, which is y > 0.
+        Tensor x = FromOutput ? y : _input!;
+        Tensor dx = InputGradientBuffer().Like(x);
+        Backend.ActivationBackward(_activation, x, y, outputGradient, dx, _alpha);
         return dx;
     }
 }

@@ -22,7 +22,6 @@ public sealed class AdaptiveAveragePoolingLayer : LayerBase
     private PoolingGeometry? _geometry;
     private Tensor? _averaging;
     private Shape _outputShape;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
@@ -79,7 +78,6 @@ public sealed class AdaptiveAveragePoolingLayer : LayerBase
                 Backend.CopyFromHost<double>(p, _averaging);
             }
         }
-        _inputGradient = CreateBuffer();
     }
 
     /// <summary>P, (oh·ow)×(H·W) row-major: row (i, j) holds 1/|window| over the window of cell (i, j).</summary>
@@ -126,7 +124,7 @@ public sealed class AdaptiveAveragePoolingLayer : LayerBase
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         if (_geometry is not null)
         {
             Backend.PoolingBackward(_geometry, x, _result!, outputGradient, dx);

@@ -13,6 +13,9 @@ public sealed class AddLayer(string name) : LayerBase(name, "add"), IMergeLayer
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
 
     /// <inheritdoc/>
+    public override SavedForBackward SavedForBackward => SavedForBackward.None;
+
+    /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => inputShape;
 
     /// <inheritdoc/>

@@ -18,11 +18,13 @@ public sealed partial class BatchNormLayer(string name, double momentum, double 
     private Tensor? _runningVariance;
     private Tensor? _savedMean;
     private Tensor? _savedInvStd;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
 
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override SavedForBackward SavedForBackward => SavedForBackward.Input;
 
     /// <summary>Running mean per channel (state updated by training forward passes).</summary>
     public Tensor RunningMean => _runningMean ?? throw new InvalidOperationException($"layer '{Name}' is not initialised");
@@ -68,7 +70,6 @@ public sealed partial class BatchNormLayer(string name, double momentum, double 
         _savedInvStd = Backend.Allocate(channels, DataType);
         Backend.Fill(_runningMean, 0);
         Backend.Fill(_runningVariance, 1);
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -94,7 +95,7 @@ public sealed partial class BatchNormLayer(string name, double momentum, double 
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.BatchNormBackward(x, outputGradient, _gamma!.Value, _savedMean!, _savedInvStd!, dx, _gamma.Gradient, _beta!.Gradient);
         if (_synchronized)
         {

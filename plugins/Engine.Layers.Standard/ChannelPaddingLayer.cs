@@ -12,7 +12,6 @@ public sealed class ChannelPaddingLayer : LayerBase
     private readonly int _before;
     private readonly int _after;
     private Shape _outputShape;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
 
     internal ChannelPaddingLayer(string name, int before, int after)
@@ -41,7 +40,6 @@ public sealed class ChannelPaddingLayer : LayerBase
     protected override void OnInitialize(LayerContext context)
     {
         _outputShape = InferOutputShape(context.InputShape);
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -59,7 +57,7 @@ public sealed class ChannelPaddingLayer : LayerBase
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.CopyChannels(outputGradient, _before, dx, 0, InputShape[0]);
         return dx;
     }

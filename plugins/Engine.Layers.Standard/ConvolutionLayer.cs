@@ -23,7 +23,6 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
     private Parameter? _weight;
     private Parameter? _bias;
     private Tensor? _input;
-    private TensorBuffer? _inputGradient;
 
     /// <summary>Creates the layer; arrays have one entry per spatial axis (their length is the rank).</summary>
     /// <param name="name">Instance name.</param>
@@ -58,6 +57,9 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
 
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override SavedForBackward SavedForBackward => SavedForBackward.Input;
 
     /// <inheritdoc/>
     public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>
@@ -98,7 +100,6 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
             _bias = AddParameter("bias", new Shape(_filters));
             Initializer.FillBias(_biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -142,7 +143,7 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
         {
             return null; // the layer reads the model input, whose gradient was not asked for
         }
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.ConvolutionBackwardData(_geometry!, outputGradient, _weight.Value, dx);
         return dx;
     }

@@ -16,10 +16,12 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
     private Parameter? _weight;
     private Parameter? _bias;
     private Tensor? _input;
-    private TensorBuffer? _inputGradient;
 
     /// <inheritdoc/>
     protected override IReadOnlyCollection<BackendOp> OpFamilies => Ops;
+
+    /// <inheritdoc/>
+    public override SavedForBackward SavedForBackward => SavedForBackward.Input;
 
     private Shape OutputShape { get; } = new(units);
 
@@ -47,7 +49,6 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
             _bias = AddParameter("bias", new Shape(units));
             Initializer.FillBias(biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -92,7 +93,7 @@ public sealed class DenseLayer(string name, int units, bool useBias, Initializer
         {
             return null; // the layer reads the model input, whose gradient was not asked for
         }
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.Gemm(false, false, 1, outputGradient, _weight.Value, 0, dx);
         return dx;
     }

@@ -12,7 +12,6 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
     private ulong _seed;
     private ulong _step;
     private TensorBuffer? _mask;
-    private TensorBuffer? _inputGradient;
     private Tensor? _activeMask;
     private bool _passThrough;
 
@@ -48,7 +47,6 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
     {
         _seed = context.Seed;
         _mask = CreateBuffer();
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -76,7 +74,7 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
             return outputGradient;
         }
         Tensor mask = _activeMask ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(mask);
+        Tensor dx = InputGradientBuffer().Like(mask);
         Backend.Binary(BinaryOp.Multiply, outputGradient, mask, dx);
         return dx;
     }

@@ -13,7 +13,6 @@ public sealed class GlobalAveragePoolingLayer(string name) : LayerBase(name, "gl
     private PoolingGeometry? _geometry;
     private Shape _outputShape;
     private Shape _pooledShape;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _pooled;
 
@@ -43,7 +42,6 @@ public sealed class GlobalAveragePoolingLayer(string name) : LayerBase(name, "gl
         _geometry = new PoolingGeometry(PoolingMode.Average, new ConvolutionGeometry(window, ones, new int[rank], new int[rank], ones));
         _outputShape = new Shape(context.InputShape[0]);
         _pooledShape = new Shape([context.InputShape[0], .. ones]);
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -60,7 +58,7 @@ public sealed class GlobalAveragePoolingLayer(string name) : LayerBase(name, "gl
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.PoolingBackward(_geometry!, x, _pooled!, _gradientView.Of(outputGradient, _pooledShape), dx);
         return dx;
     }

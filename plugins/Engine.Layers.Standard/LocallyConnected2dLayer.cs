@@ -22,7 +22,6 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
     private Parameter? _weight;
     private Parameter? _bias;
     private Tensor? _input;
-    private TensorBuffer? _inputGradient;
     private readonly ViewCache _outputRows = new();
     private readonly ViewCache _gradientRows = new();
     private Shape _rowShape;
@@ -90,7 +89,6 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
             _bias = AddParameter("bias", _outputShape);
             Initializer.FillBias(_biasInit, _bias.Value, fanIn, CounterRandom.Derive(context.Seed, 1));
         }
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -123,7 +121,7 @@ public sealed class LocallyConnected2dLayer : LayerBase, ILayerCost
         {
             return null; // the layer reads the model input, whose gradient was not asked for
         }
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.LocallyConnectedBackwardData(_geometry!, outputGradient, _weight.Value, dx);
         return dx;
     }

@@ -8,7 +8,6 @@ public sealed class LrnLayer(string name, LrnParameters parameters) : LayerBase(
 {
     private static readonly BackendOp[] Ops = [BackendOp.Lrn];
     private TensorBuffer? _scale;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
@@ -33,7 +32,6 @@ public sealed class LrnLayer(string name, LrnParameters parameters) : LayerBase(
     protected override void OnInitialize(LayerContext context)
     {
         _scale = CreateBuffer();
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -49,7 +47,7 @@ public sealed class LrnLayer(string name, LrnParameters parameters) : LayerBase(
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.LrnBackward(parameters, x, _result!, _scale!.Like(x), outputGradient, dx);
         return dx;
     }

@@ -18,7 +18,6 @@ public sealed class MaxoutLayer(string name, int pieces) : LayerBase(name, "maxo
     private Shape _outputShape;
     private Shape _pooledInputShape;
     private Shape _pooledOutputShape;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _pooled;
 
@@ -51,7 +50,6 @@ public sealed class MaxoutLayer(string name, int pieces) : LayerBase(name, "maxo
         _outputShape = InferOutputShape(context.InputShape);
         _pooledInputShape = new Shape(1, channels, spatial);
         _pooledOutputShape = new Shape(1, channels / pieces, spatial);
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -68,7 +66,7 @@ public sealed class MaxoutLayer(string name, int pieces) : LayerBase(name, "maxo
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.PoolingBackward(_geometry!, x, _pooled!, _gradientView.Of(outputGradient, _pooledOutputShape), dx);
         return _inputGradientView.Of(dx, InputShape);
     }

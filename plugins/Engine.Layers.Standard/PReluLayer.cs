@@ -26,7 +26,6 @@ public sealed class PReluLayer(string name, bool shared) : LayerBase(name, "prel
     private Shape _channelShape; // C×S per sample, C = 1 when shared
     private TensorBuffer? _negative;
     private TensorBuffer? _scratch;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
@@ -56,7 +55,6 @@ public sealed class PReluLayer(string name, bool shared) : LayerBase(name, "prel
         Backend.Fill(_slope.Value, InitialSlope);
         _negative = CreateBuffer();
         _scratch = CreateBuffer();
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -81,7 +79,7 @@ public sealed class PReluLayer(string name, bool shared) : LayerBase(name, "prel
         int batch = x.Shape[0];
         Tensor negative = _negative!.ForBatch(batch, _channelShape);
         Tensor scratch = _scratch!.ForBatch(batch, _channelShape);
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
 
         Backend.Binary(BinaryOp.Multiply, outputGradient, negative, scratch);
         Backend.SumChannels(scratch, _slope!.Gradient);

@@ -20,7 +20,6 @@ public sealed class PoolingLayer : LayerBase
     private readonly bool _ceilMode;
     private PoolingGeometry? _geometry;
     private Shape _outputShape;
-    private TensorBuffer? _inputGradient;
     private Tensor? _input;
     private Tensor? _result;
 
@@ -56,7 +55,6 @@ public sealed class PoolingLayer : LayerBase
     {
         _geometry = Geometry(context.InputShape);
         _outputShape = _geometry.Window.OutputShape(context.InputShape, context.InputShape[0]);
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -72,7 +70,7 @@ public sealed class PoolingLayer : LayerBase
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(x);
+        Tensor dx = InputGradientBuffer().Like(x);
         Backend.PoolingBackward(_geometry!, x, _result!, outputGradient, dx);
         return dx;
     }

@@ -8,7 +8,6 @@ namespace Engine.Layers.Standard;
 public sealed class SoftmaxLayer(string name) : LayerBase(name, "softmax")
 {
     private static readonly BackendOp[] Ops = [BackendOp.Softmax, BackendOp.SoftmaxBackward];
-    private TensorBuffer? _inputGradient;
     private Tensor? _result;
 
     /// <inheritdoc/>
@@ -27,7 +26,6 @@ public sealed class SoftmaxLayer(string name) : LayerBase(name, "softmax")
     /// <inheritdoc/>
     protected override void OnInitialize(LayerContext context)
     {
-        _inputGradient = CreateBuffer();
     }
 
     /// <inheritdoc/>
@@ -43,7 +41,7 @@ public sealed class SoftmaxLayer(string name) : LayerBase(name, "softmax")
     public override Tensor Backward(Tensor outputGradient)
     {
         Tensor y = _result ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
-        Tensor dx = _inputGradient!.Like(y);
+        Tensor dx = InputGradientBuffer().Like(y);
         Backend.SoftmaxBackward(y, outputGradient, dx);
         return dx;
     }

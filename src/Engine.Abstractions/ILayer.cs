@@ -52,12 +52,32 @@ public interface ILayer : IDisposable
     Tensor? Backward(Tensor outputGradient, bool needInputGradient) => Backward(outputGradient);
 
     /// <summary>
-    /// Offers memory for the output of the next inference <see cref="Forward"/> (training: false). A
-    /// network offers each layer memory it shares with other layers whose outputs are never needed at
-    /// the same time, and withdraws it (null) after the call. A layer may ignore the offer (the
-    /// default); one that takes it writes only its returned output there.
+    /// What <see cref="Backward(Tensor)"/> reads of the latest training forward pass: its inputs, its
+    /// output, both (the default), or neither. A layer that leaves out <see cref="SavedForBackward.Output"/>
+    /// or <see cref="SavedForBackward.Input"/> promises not to read it in backward (other than its
+    /// shape) and, in training, to return an output that is not a view of its input.
+    /// </summary>
+    SavedForBackward SavedForBackward => SavedForBackward.InputAndOutput;
+
+    /// <summary>
+    /// Offers memory for the output of the next <see cref="Forward"/>: in inference, and in training
+    /// when nothing reads the output in backward (see <see cref="SavedForBackward"/>). A network offers
+    /// each layer memory it shares with other layers whose outputs are never needed at the same time,
+    /// and withdraws it (null) after the call. A layer may ignore the offer (the default); one that
+    /// takes it writes only its returned output there.
     /// </summary>
     void OfferInferenceOutput(TensorBuffer? buffer)
+    {
+    }
+
+    /// <summary>
+    /// Offers memory for the input gradient of the next <see cref="Backward(Tensor)"/>. A network
+    /// offers each layer memory it shares with the gradients of other layers that are not needed at
+    /// the same time (a gradient is dead once the layer that reads it has run backward), and
+    /// withdraws it (null) after the call. A layer may ignore the offer (the default) and keep its own
+    /// memory; one that takes it writes only its returned input gradient there.
+    /// </summary>
+    void OfferInputGradient(TensorBuffer? buffer)
     {
     }
 }

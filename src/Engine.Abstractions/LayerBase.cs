@@ -14,6 +14,8 @@ public abstract class LayerBase : ILayer
     private IBackend? _backend;
     private TensorBuffer? _output;
     private TensorBuffer? _offeredOutput;
+    private TensorBuffer? _inputGradient;
+    private TensorBuffer? _offeredInputGradient;
 
     /// <summary>Creates the layer with its instance name and kind.</summary>
     protected LayerBase(string name, string kind)
@@ -97,15 +99,33 @@ public abstract class LayerBase : ILayer
     /// <inheritdoc/>
     public void OfferInferenceOutput(TensorBuffer? buffer) => _offeredOutput = buffer;
 
+    /// <inheritdoc/>
+    /// <remarks>The default, both, is always safe; a layer that reads less in backward overrides it.</remarks>
+    public virtual SavedForBackward SavedForBackward => SavedForBackward.InputAndOutput;
+
     /// <summary>
-    /// Where <see cref="Forward"/> writes its output: in inference, the memory the network offered
-    /// (when it is bound to this layer's backend and data type), otherwise the layer's own buffer.
-    /// Use it for the returned tensor only: an offered buffer is reused by later layers.
+    /// Where <see cref="Forward"/> writes its output: the memory the network offered (in inference,
+    /// and in training when nothing reads the output in backward; when it is bound to this layer's
+    /// backend and data type), otherwise the layer's own buffer. Use it for the returned tensor only:
+    /// an offered buffer is reused by later layers.
     /// </summary>
     protected TensorBuffer OutputBuffer(bool training) =>
-        !training && _offeredOutput is { } offered && offered.IsBoundTo(Backend, DataType)
+        _offeredOutput is { } offered && offered.IsBoundTo(Backend, DataType)
             ? offered
             : _output ??= CreateBuffer();
+
+    /// <inheritdoc/>
+    public void OfferInputGradient(TensorBuffer? buffer) => _offeredInputGradient = buffer;
+
+    /// <summary>
+    /// Where <see cref="Backward(Tensor)"/> writes the input gradient: the memory the network offered
+    /// (when it is bound to this layer's backend and data type), otherwise the layer's own buffer.
+    /// Use it for the returned gradient only: an offered buffer is reused by other layers.
+    /// </summary>
+    protected TensorBuffer InputGradientBuffer() =>
+        _offeredInputGradient is { } offered && offered.IsBoundTo(Backend, DataType)
+            ? offered
+            : _inputGradient ??= CreateBuffer();
 
     /// <summary>
     /// Adds a parameter named <c>{layer}.{localName}</c>; its gradient is allocated on the first
@@ -159,5 +179,7 @@ public abstract class LayerBase : ILayer
         _buffers.Clear();
         _output = null;
         _offeredOutput = null;
+        _inputGradient = null;
+        _offeredInputGradient = null;
     }
 }

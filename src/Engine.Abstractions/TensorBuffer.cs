@@ -25,6 +25,7 @@ public sealed class TensorBuffer : IDisposable
     private Tensor? _allocation; // owns the memory
     private IBackend? _allocatedBy; // the backend asked (a decorator may hand out tensors of its inner backend)
     private Tensor? _current;    // the tensor last handed out: the allocation itself or a view of it
+    private List<Tensor>? _views; // views of the allocation made so far, one per shape
 
     /// <summary>An unbound buffer: every request names the backend and data type.</summary>
     public TensorBuffer()
@@ -114,6 +115,7 @@ public sealed class TensorBuffer : IDisposable
         _allocation = null;
         _allocatedBy = null;
         _current = null;
+        _views?.Clear();
     }
 
     private IBackend BoundBackend => _backend
@@ -122,15 +124,35 @@ public sealed class TensorBuffer : IDisposable
     private bool Matches(IBackend backend, DataType dataType) =>
         ReferenceEquals(_allocatedBy, backend) && _allocation!.DataType == dataType;
 
+    // A view of the allocation under another shape (a smaller batch; or, for memory that a network
+    // shares between layers, another layer's shape). Views are kept, one per shape, so that memory
+    // shared by layers of a few shapes hands out the same objects every step and a steady-state step
+    // creates none; a long list (many shapes) is searched from its newest end, and stops growing.
+    private Tensor View(Shape shape, DataType dataType)
+    {
+        const int MaxViews = 64;
+        _views ??= [];
+        for (int v = _views.Count - 1; v >= 0; v--)
+        {
+            if (_views[v].Shape == shape)
+            {
+                return _views[v];
+            }
+        }
+        var view = new Tensor(_allocation!.Backend, _allocation.Storage, shape, dataType, ownsStorage: false);
+        if (_views.Count < MaxViews)
+        {
+            _views.Add(view);
+        }
+        return view;
+    }
+
     private Tensor Provide(IBackend backend, DataType dataType, Shape shape)
     {
         long bytes = shape.ElementCount * dataType.SizeInBytes();
         if (_allocation is not null && Matches(backend, dataType) && _allocation.Storage.ByteLength >= bytes)
         {
-            // A new view object only when the shape changes (a batch-size switch), never per step.
-            _current = _allocation.Shape == shape
-                ? _allocation
-                : new Tensor(_allocation.Backend, _allocation.Storage, shape, dataType, ownsStorage: false);
+            _current = _allocation.Shape == shape ? _allocation : View(shape, dataType);
             return _current;
         }
         // Growing frees the old memory and every view of it: holders of earlier tensors must ask again.

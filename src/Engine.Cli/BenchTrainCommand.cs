@@ -32,12 +32,13 @@ internal static class BenchTrainCommand
     private static readonly Option<int> Held = new("--held") { Description = "Distinct batches held on the backend; the timed steps cycle through them (fewer keeps peak memory closer to the model's own)", DefaultValueFactory = _ => 32 };
     private static readonly Option<bool> NoCudaGraphs = new("--no-cuda-graphs") { Description = "On a GPU backend, time steps run op by op instead of replayed CUDA graphs" };
     private static readonly Option<bool> Upload = new("--upload") { Description = "Read each training batch from the data set and upload it every step, as engine train does (pinned, double-buffered staging on a GPU backend), instead of cycling through batches held on the backend" };
+    private static readonly Option<bool> MemorySites = new("--memory") { Description = "Also print the backend memory still held after the run, by the place that allocated it (parameters, gradients, activations, ...)" };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("train", "Time training steps and inference of a model on real batches")
         {
-            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, Warmup, Held, Input, NoCudaGraphs, Upload,
+            Model, Batch, InferenceBatch, Steps, Rounds, Dataset, Data, LearningRate, Device, Layers, Warmup, Held, Input, NoCudaGraphs, Upload, MemorySites,
         };
         command.SetAction(result => EngineCli.Guard(error, () => Run(result, output)));
         return command;
@@ -61,7 +62,8 @@ internal static class BenchTrainCommand
         string? precision = result.GetValue(EngineCli.Precision);
         PrecisionChoice.RequireSupport(precision, device);
         using LossScaler? scaler = PrecisionChoice.LossScaler(precision);
-        using var backend = new CountingBackend(device);
+        using AllocationLedger? ledger = result.GetValue(MemorySites) ? new AllocationLedger(device) : null;
+        using var backend = new CountingBackend((IBackend?)ledger ?? device);
         string modelName = result.GetValue(Model)!;
         ModelSpec spec = ResolveModel(host, modelName);
         bool synthetic = datasetName == "synthetic";
@@ -223,6 +225,10 @@ internal static class BenchTrainCommand
         {
             output.WriteLine(FormattableString.Invariant($"memory    peak resident set {peak:F0} MiB (VmHWM: the whole process, held batches included)"));
         }
+        if (ledger is not null)
+        {
+            PrintMemorySites(ledger, output);
+        }
         output.WriteLine(FormattableString.Invariant($"result    train_images_per_s={Median(trainRates):F0} train_best={trainRates.Max():F0} train_cpu_ms={trainCpu.Min():F3} inference_images_per_s={Median(inferenceRates):F0} host_syncs_per_step={syncsPerStep:F4}{(idleMs is double ms ? FormattableString.Invariant($" gpu_idle_ms_per_step={ms:F3}") : "")}"));
 
         if (result.GetValue(Layers))
@@ -272,6 +278,17 @@ internal static class BenchTrainCommand
         BackendDecorator decorator => DeviceMemory(decorator.Inner),
         _ => null,
     };
+
+    private static void PrintMemorySites(AllocationLedger ledger, TextWriter output)
+    {
+        const double MiB = 1 << 20;
+        IReadOnlyList<(string Site, long Bytes, int Tensors)> sites = ledger.Live();
+        output.WriteLine(FormattableString.Invariant($"memory    backend tensors held: {sites.Sum(s => s.Bytes) / MiB:F1} MiB in {sites.Sum(s => s.Tensors)} tensors, by allocation site:"));
+        foreach (var (site, bytes, tensors) in sites)
+        {
+            output.WriteLine(FormattableString.Invariant($"          {bytes / MiB,9:F1} MiB {tensors,5} × {site}"));
+        }
+    }
 
     /// <summary>The process's peak resident set (Linux /proc/self/status VmHWM), or null elsewhere.</summary>
     private static double? PeakResidentMiB()

@@ -28,6 +28,9 @@ public sealed partial class Network : IDisposable
     private readonly CrossBackendCopy? _outputCopy;
     private readonly CrossBackendCopy? _outputGradientCopy;
     private readonly ActivationArena _arena;
+    private readonly ActivationArena _trainingArena; // outputs that nothing reads in backward, in training passes
+    private readonly bool[] _transient; // per layer: whether its output is such an output
+    private readonly GradientArena _gradientArena;
     private readonly int[] _auxiliary; // layer index of each auxiliary output
     private readonly bool[] _feedsMainOutput; // per layer: whether the last layer's output depends on it
     private readonly double[] _auxiliaryWeights;
@@ -73,6 +76,9 @@ public sealed partial class Network : IDisposable
         _feedsMainOutput = MainOutputLayers(inputs);
         // Inference runs only the main output's layers: a skipped layer reads nothing, so it holds no activation alive.
         _arena = new ActivationArena(inputs.Select((sources, i) => _feedsMainOutput[i] ? sources : []).ToArray());
+        _gradientArena = new GradientArena(layers.Count + 1);
+        _trainingArena = new ActivationArena(inputs);
+        _transient = TransientOutputs(layers, inputs, placement, backend, auxiliary);
         Parameters = layers.SelectMany(l => l.Parameters).ToList();
     }
 
@@ -136,6 +142,23 @@ public sealed partial class Network : IDisposable
     /// summing them over the ranks while backward goes on).
     /// </summary>
     public Action<int>? LayerBackwardDone { get; set; }
+
+    /// <summary>
+    /// Whether training passes share memory between layers: backward passes their input gradients
+    /// (<see cref="GradientArena"/>), forward passes the outputs that nothing reads in backward
+    /// (<see cref="ILayer.SavedForBackward"/>: a batch norm's output read by a ReLU, which keeps its
+    /// own output), and inference passes borrow the idle gradient memory. On by default, or off when
+    /// the environment sets <c>ENGINE_SHARED_MEMORY=off</c>; off, every layer keeps its own output and
+    /// input-gradient buffers and every output read by several layers its own gradient sum. The
+    /// arithmetic is the same either way: only where results are written changes.
+    /// </summary>
+    public bool ShareTrainingMemory { get; set; } = Environment.GetEnvironmentVariable("ENGINE_SHARED_MEMORY") != "off";
+
+    /// <summary>Bytes of gradient memory that backward passes share between layers.</summary>
+    public long SharedGradientBytes => _gradientArena.CapacityBytes;
+
+    /// <summary>Bytes of activation memory that training forward passes share between the layers whose outputs nothing reads in backward.</summary>
+    public long SharedTrainingActivationBytes => _trainingArena.CapacityBytes;
 
     /// <summary>Bytes of activation memory that inference passes share between layers.</summary>
     public long InferenceActivationBytes => _arena.CapacityBytes;
@@ -237,6 +260,30 @@ public sealed partial class Network : IDisposable
             .ToArray();
     }
 
+    // The layers whose output lives only through the forward pass: the layer does not read it in
+    // backward, nor does any reader of it (all on the main backend: no copies), and it is neither the
+    // network's output nor an auxiliary one (the loss reads those).
+    private static bool[] TransientOutputs(List<ILayer> layers, int[][] inputs, IBackend[] placement, IBackend backend, int[] auxiliary)
+    {
+        var transient = new bool[layers.Count];
+        for (int i = 0; i < layers.Count - 1; i++)
+        {
+            transient[i] = (layers[i].SavedForBackward & SavedForBackward.Output) == 0 && placement[i] == backend && !auxiliary.Contains(i);
+        }
+        for (int k = 0; k < layers.Count; k++)
+        {
+            bool keepsInput = (layers[k].SavedForBackward & SavedForBackward.Input) != 0 || placement[k] != backend;
+            foreach (int source in inputs[k])
+            {
+                if (source >= 0 && keepsInput)
+                {
+                    transient[source] = false;
+                }
+            }
+        }
+        return transient;
+    }
+
     // Walks back from the last layer through the inputs: the layers the main output depends on.
     private static bool[] MainOutputLayers(int[][] inputs)
     {
@@ -275,12 +322,20 @@ public sealed partial class Network : IDisposable
         {
             throw new ShapeException($"model '{Name}' expects input of shape N×{InputShape}, got {input.Shape}");
         }
-        bool shareMemory = !training;
-        if (shareMemory)
+        bool share = ShareTrainingMemory;
+        ActivationArena? arena = !training ? _arena : share ? _trainingArena : null;
+        if (!training)
         {
-            _arena.Begin(Backend, input.DataType);
+            // Between training steps the gradient memory and that of the training passes' transient
+            // outputs are idle; not the gradient memory when the input gradient of the last backward
+            // pass (which lives there) is still to be read.
+            _arena.Begin(Backend, input.DataType, share && !ComputeInputGradient ? _gradientArena.Buffers : [], share ? _trainingArena.OwnBuffers : []);
         }
-        InferenceFusion? fusion = shareMemory && FuseInference ? Fusion : null;
+        else
+        {
+            arena?.Begin(Backend, input.DataType, [], []);
+        }
+        InferenceFusion? fusion = !training && FuseInference ? Fusion : null;
         for (int i = 0; i < _layers.Count; i++)
         {
             if (!training && !_feedsMainOutput[i])
@@ -291,12 +346,13 @@ public sealed partial class Network : IDisposable
             if (fusion?.FusedInto(i) is int producer and >= 0)
             {
                 _outputs[i] = _outputs[producer]; // computed by the producer's epilogue (Network.Fusion.cs)
-                _arena.Completed(i, _outputs[i]!);
+                arena!.Completed(i, _outputs[i]!);
                 continue;
             }
-            if (shareMemory)
+            bool offered = arena is not null && (!training || _transient[i]);
+            if (offered)
             {
-                _layers[i].OfferInferenceOutput(_arena.Offer());
+                _layers[i].OfferInferenceOutput(arena!.Offer(_outputShapes[i].ElementCount * input.Shape[0] * input.DataType.SizeInBytes()));
             }
             int[] sources = _inputs[i];
             if (_layers[i] is IMergeLayer merge && sources.Length > 1)
@@ -316,11 +372,11 @@ public sealed partial class Network : IDisposable
             {
                 _outputs[i] = _layers[i].Forward(LayerInput(i, 0, input), training);
             }
-            if (shareMemory)
+            if (offered)
             {
                 _layers[i].OfferInferenceOutput(null);
-                _arena.Completed(i, _outputs[i]!);
             }
+            arena?.Completed(i, _outputs[i]!);
         }
         if (_layers.Count == 0)
         {
@@ -370,6 +426,11 @@ public sealed partial class Network : IDisposable
         Array.Clear(_gradients);
         Array.Clear(_summed);
         MarkGradientsNeeded();
+        bool share = ShareTrainingMemory;
+        if (share)
+        {
+            _gradientArena.Begin(Backend, DataType);
+        }
         _gradients[_layers.Count] = _outputGradientCopy is null ? outputGradient : _outputGradientCopy.Copy(outputGradient, _placement[^1]);
         for (int k = 0; k < auxiliaryGradients.Count; k++)
         {
@@ -390,7 +451,15 @@ public sealed partial class Network : IDisposable
             }
             if (!needInputGradient && !_hasParameters[i])
             {
+                if (share)
+                {
+                    _gradientArena.Release(i + 1);
+                }
                 continue;
+            }
+            if (share && needInputGradient)
+            {
+                _layers[i].OfferInputGradient(_gradientArena.Offer());
             }
             if (_layers[i] is IMergeLayer merge && sources.Length > 1)
             {
@@ -410,6 +479,14 @@ public sealed partial class Network : IDisposable
                 {
                     Accumulate(sources[0], ToSource(i, 0, dx ?? throw new InvalidOperationException($"layer '{_layers[i].Name}' ({_layers[i].Kind}) returned no input gradient although one was needed")));
                 }
+            }
+            if (share)
+            {
+                // The input gradients are in their slots now (held), so this layer's output gradient,
+                // read for the last time, and the buffer it was offered can serve the layers before it.
+                _layers[i].OfferInputGradient(null);
+                _gradientArena.Release(i + 1);
+                _gradientArena.Settle();
             }
             LayerBackwardDone?.Invoke(i);
         }
@@ -453,18 +530,29 @@ public sealed partial class Network : IDisposable
         _gradientCopies[i][k] is { } copy ? copy.Copy(gradient, BackendOf(_inputs[i][k])) : gradient;
 
     // Gradient slot s + 1 belongs to source s (slot 0: the model input). A source read by one layer
-    // takes that layer's gradient tensor as it is; one read by several sums into its own buffer.
+    // takes that layer's gradient tensor as it is; one read by several sums into a buffer: the
+    // shared gradient memory's when the source runs on the main backend, else the slot's own.
     private void Accumulate(int source, Tensor gradient)
     {
         int slot = source + 1;
+        bool share = ShareTrainingMemory;
         if (_consumers[slot] == 1)
         {
             _gradients[slot] = gradient;
+            if (share)
+            {
+                _gradientArena.Hold(slot, gradient);
+            }
             return;
         }
         if (!_summed[slot])
         {
-            Tensor sum = (_gradientSums[slot] ??= new TensorBuffer()).Like(gradient);
+            bool shared = share && BackendOf(source) == Backend && gradient.DataType == DataType;
+            Tensor sum = shared ? _gradientArena.OfferSum().Like(gradient) : (_gradientSums[slot] ??= new TensorBuffer()).Like(gradient);
+            if (shared)
+            {
+                _gradientArena.Hold(slot, sum);
+            }
             BackendOf(source).Copy(gradient, sum);
             _gradients[slot] = sum;
             _summed[slot] = true;
@@ -507,5 +595,7 @@ public sealed partial class Network : IDisposable
         _arena.Dispose();
         _split?.Dispose();
         _fusion?.Dispose();
+        _trainingArena.Dispose();
+        _gradientArena.Dispose();
     }
 }

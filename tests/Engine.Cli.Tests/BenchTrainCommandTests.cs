@@ -59,6 +59,18 @@ public sealed partial class BenchTrainCommandTests
         Assert.InRange(long.Parse(peak.Groups[1].Value, CultureInfo.InvariantCulture), Math.Max(20, before), after + 1); // the command rounds, this floors
     }
 
+    [Fact]
+    public void MemoryListsTheTensorsHeldByTheirAllocationSite()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "train", "--model", "lenet5", "--dataset", "synthetic", "--input", "1x28x28",
+            "--batch", "4", "--steps", "2", "--repeat", "1", "--warmup", "1", "--held", "2", "--inference-batch", "4", "--memory");
+        Assert.True(code == 0, error);
+        // LeNet-5's 61,706 parameters in float32 (241 KiB), and as many gradient values.
+        Assert.Matches(@"\n +0\.2 MiB +\d+ × LayerBase\.AddParameter\r?\n", output);
+        Assert.Matches(@"\n +0\.2 MiB +\d+ × Parameter\.get_Gradient\r?\n", output);
+        Assert.Matches(@"\n +\d+\.\d MiB +\d+ × ConvolutionLayer\.Forward\r?\n", output);
+    }
+
     // VmHWM of /proc/self/status in MiB, rounded down as the command prints it.
     private static long PeakResidentMiB()
     {
