@@ -51,7 +51,7 @@ internal sealed class Evaluator : IDisposable
             (_firstBatch, localBatches) = BatchShard.Slice(batches, group.Rank, group.Size);
             _totals = new double[CountsLength + (k * k) + batches];
         }
-        int first = _firstBatch * batchSize;
+        int first = Math.Min(_firstBatch * batchSize, data.Count); // a rank without batches starts at the end
         _order = new int[Math.Min((_firstBatch + localBatches) * batchSize, data.Count) - first];
         for (int i = 0; i < _order.Length; i++)
         {

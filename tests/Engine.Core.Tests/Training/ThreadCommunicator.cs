@@ -79,10 +79,19 @@ internal sealed class ThreadCommunicator(ThreadCommunicator.Group group, int ran
         public T[][] Exchange<T>(int rank, T[] mine)
         {
             _slots[rank] = mine;
-            _barrier.SignalAndWait();
+            Meet(rank);
             T[][] all = [.. _slots.Cast<T[]>()];
-            _barrier.SignalAndWait(); // nobody overwrites a slot before everyone has read them
+            Meet(rank); // nobody overwrites a slot before everyone has read them
             return all;
+        }
+
+        // A rank that failed never arrives: the others fail too instead of hanging the test run.
+        private void Meet(int rank)
+        {
+            if (!_barrier.SignalAndWait(TimeSpan.FromMinutes(2)))
+            {
+                throw new TimeoutException($"rank {rank}: the other ranks did not reach the collective within 2 minutes");
+            }
         }
     }
 
