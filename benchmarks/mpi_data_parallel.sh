@@ -9,6 +9,11 @@
 #                                                                  ranks, SGD (demo settings) and Adam; default 60000)
 #   benchmarks/mpi_data_parallel.sh shardcost [LIMIT] [REPEAT]    (1 process, 1 thread: CPU seconds with and
 #                                                                  without --reduction-shards 8, alternating)
+#   benchmarks/mpi_data_parallel.sh syncbn [LIMIT] [REPEAT] [NP]   (LeNet-5 with 4 batch-norm layers,
+#                                                                  benchmarks/lenet5_bn.json, on NP ranks (default 2)
+#                                                                  with and without --sync-bn, alternating: the job's
+#                                                                  CPU seconds and rank 0's wait per step)
+# LAUNCHER=mpich runs the ranks under MPICH's mpiexec.mpich instead of Open MPI's mpirun.
 #
 # Prints each run's epoch line (images/s), the ranks' wait for gradient sums per step, the test
 # accuracy, and for `epoch` the relative L2 difference of every parameter between the two
@@ -25,6 +30,7 @@ command -v mpirun >/dev/null || { echo "error: mpirun is missing; apt-get instal
 mkdir -p "$WORK"
 MPI=(mpirun --oversubscribe -x OPENBLAS_NUM_THREADS=1)
 [[ "$(id -u)" -ne 0 ]] || MPI+=(--allow-run-as-root)
+[[ "${LAUNCHER:-openmpi}" != mpich ]] || MPI=(mpiexec.mpich -genv OPENBLAS_NUM_THREADS 1)
 ARGS=(train --model lenet5 --dataset mnist --data data/mnist --epochs 1 --batch-size 64 --lr 0.05 --momentum 0.9 --seed 1 --no-progress)
 
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
@@ -72,5 +78,17 @@ case "$MODE" in
       done
     done
     ;;
-  *) echo "error: unknown mode '$MODE' (throughput, epoch, invariant or shardcost)" >&2; exit 1 ;;
+  syncbn)
+    LIMIT="${2:-12000}"
+    for round in $(seq "${3:-3}"); do
+      for sync in off on; do
+        EXTRA=(); [[ $sync == off ]] || EXTRA=(--sync-bn)
+        # %U/%S: the launcher's children (every rank) included, as they are waited for.
+        /usr/bin/time -f "round $round, sync-bn $sync: %U s user, %S s system, %e s wall" "${MPI[@]}" -np "${4:-2}" "$ENGINE" \
+          train --model benchmarks/lenet5_bn.json --dataset mnist --data data/mnist --epochs 1 --batch-size 64 --lr 0.05 \
+          --momentum 0.9 --seed 1 --no-progress --limit "$LIMIT" --distributed mpi "${EXTRA[@]}" | grep -E '^(epoch|comms)'
+      done
+    done
+    ;;
+  *) echo "error: unknown mode '$MODE' (throughput, epoch, invariant, shardcost or syncbn)" >&2; exit 1 ;;
 esac

@@ -381,7 +381,7 @@ public sealed class Trainer
                 }
                 if (batchStatistics is not null && inStep < group!.Size)
                 {
-                    batchStatistics.ShareRankZeroState(_network.Layers);
+                    BatchStatisticsSum.ShareRankZeroState(group, _network.Layers);
                 }
                 GlobalStep++;
                 seen += inStep;
@@ -586,13 +586,15 @@ public sealed class Trainer
 
     /// <summary>
     /// Top-1, top-5, confusion matrix and (given <paramref name="loss"/>) mean loss of
-    /// <paramref name="network"/> on <paramref name="data"/>, in inference mode.
+    /// <paramref name="network"/> on <paramref name="data"/>, in inference mode. Given a
+    /// <paramref name="group"/>, every rank calls it and evaluates its share of the batches, and every
+    /// rank gets the whole set's result, exactly one process's (with rank 0's batch-norm statistics).
     /// </summary>
-    public static EvaluationResult Evaluate(Network network, ImageDataset data, int batchSize = 256, ILoss? loss = null)
+    public static EvaluationResult Evaluate(Network network, ImageDataset data, int batchSize = 256, ILoss? loss = null, ICommunicator? group = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
-        using var evaluator = new Evaluator(network, data, batchSize, loss, prefetch: 2);
+        using var evaluator = new Evaluator(network, data, batchSize, loss, prefetch: 2, group);
         return evaluator.Run();
     }
 
@@ -754,7 +756,7 @@ public sealed class Trainer
     }
 
     private Evaluator? Evaluator(ImageDataset? data) =>
-        data is null ? null : new Evaluator(_network, data, _options.EvaluationBatchSize, _loss, _options.PrefetchBatches);
+        data is null ? null : new Evaluator(_network, data, _options.EvaluationBatchSize, _loss, _options.PrefetchBatches, _options.Distributed?.Communicator);
 
     private void CheckData(ImageDataset? data, string role)
     {

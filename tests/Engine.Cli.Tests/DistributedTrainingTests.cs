@@ -37,7 +37,7 @@ public sealed partial class DistributedTrainingTests : IDisposable
             string name = $"ranks{ranks}.ckpt";
             (code, output, error) = MpiRun.Run(ranks, [.. Train(6000, name), "--distributed", "mpi"]);
             Assert.True(code == 0, error);
-            Assert.Contains($"ranks     {ranks} (MPI), {64 / ranks} examples per rank per step", output, StringComparison.Ordinal);
+            Assert.Contains($"ranks     {ranks} (Open MPI, libmpi.so.40), {64 / ranks} examples per rank per step", output, StringComparison.Ordinal);
             Assert.Single(EpochLine().Matches(output)); // rank 0 alone reports
             double accuracy = FinalAccuracy(output);
             Assert.True(Math.Abs(accuracy - single) <= 0.003, $"{ranks} ranks: test accuracy {accuracy}, one process {single}");
@@ -81,7 +81,8 @@ public sealed partial class DistributedTrainingTests : IDisposable
     [MpiRun.Fact]
     public void WithReductionShardsOneProcessTwoAndFourRanksWriteIdenticalCheckpoints()
     {
-        string[] sharded(string name) => [.. Train(3000, name), "--reduction-shards", "8"];
+        // The validation split and test set are evaluated split across the ranks: the scores are one process's, to the digit.
+        string[] sharded(string name) => [.. Train(3000, name), "--reduction-shards", "8", "--validation-split", "0.1", "--metrics", Path.Combine(_folder, name + ".csv")];
         // One process without --distributed, under mpirun only for its one compute thread (as each rank
         // has: the backend's thread count changes its own summation order).
         var (code, output, error) = MpiRun.Run(1, sharded("single.ckpt"));
@@ -100,6 +101,7 @@ public sealed partial class DistributedTrainingTests : IDisposable
             {
                 Assert.True(SameBits(reference.State[entry].Values, trained.State[entry].Values), $"{ranks} ranks: {entry} differs from one process's");
             }
+            Assert.Equal(Scores(Path.Combine(_folder, "single.ckpt.csv")), Scores(Path.Combine(_folder, name + ".csv")));
         }
     }
 
@@ -186,7 +188,7 @@ public sealed partial class DistributedTrainingTests : IDisposable
         double.Parse(FinalLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
 
     // ‖a − b‖ / ‖b‖ over one parameter tensor.
-    private static double RelativeDifference(float[] a, float[] b)
+    internal static double RelativeDifference(float[] a, float[] b)
     {
         double difference = 0, norm = 0;
         for (int i = 0; i < a.Length; i++)
@@ -197,13 +199,18 @@ public sealed partial class DistributedTrainingTests : IDisposable
         return Math.Sqrt(difference / norm);
     }
 
-    private static bool SameBits(Array a, Array b) => (a, b) switch
+    internal static bool SameBits(Array a, Array b) => (a, b) switch
     {
         (float[] x, float[] y) => x.AsSpan().SequenceEqual(y),
         (double[] x, double[] y) => x.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(y.Select(BitConverter.DoubleToInt64Bits)),
         (long[] x, long[] y) => x.AsSpan().SequenceEqual(y),
         _ => false,
     };
+
+    // The metrics file's scores, epoch by epoch, as written (round-trip digits): epoch, training loss and
+    // accuracy, validation loss, accuracy and top-5, test accuracy; not the learning rate, step or times.
+    internal static string[] Scores(string metricsCsv) =>
+        [.. File.ReadAllLines(metricsCsv).Skip(1).Select(line => string.Join(',', line.Split(',').Take(7)))];
 
     [GeneratedRegex(@"^final test accuracy ([\d.]+)", RegexOptions.Multiline)]
     private static partial Regex FinalLine();

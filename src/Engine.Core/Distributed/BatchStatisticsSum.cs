@@ -30,11 +30,13 @@ internal sealed class BatchStatisticsSum(ICommunicator group) : ICrossReplicaSum
     }
 
     /// <summary>
-    /// After a step in which a rank had no examples, every rank takes rank 0's state of the
-    /// batch-statistics layers (the running statistics; rank 0 always has examples, the first
-    /// shares being the longer): a sum to which the other ranks add zeros, exact.
+    /// Every rank takes rank 0's state of the batch-statistics layers (the running statistics): a sum
+    /// to which the other ranks add zeros, exact. After a step in which a rank had no examples (rank 0
+    /// always has examples, the first shares being the longer), and before an evaluation split across
+    /// the ranks, whose running statistics differ without <see cref="DistributedOptions.SyncBatchNorm"/>
+    /// (each rank then evaluates with the model rank 0 checkpoints).
     /// </summary>
-    public void ShareRankZeroState(IEnumerable<ILayer> layers)
+    public static void ShareRankZeroState(ICommunicator group, IEnumerable<ILayer> layers)
     {
         IStatefulComponent[] stateful = [.. layers.Where(l => l is IBatchStatisticsLayer).OfType<IStatefulComponent>()];
         var state = new StateDictionary();

@@ -35,7 +35,7 @@ public sealed unsafe partial class MpiCommunicator
         long deadline = start + (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            Check(OpenMpiLibrary.Test(request, out int done, 0), "MPI_Test");
+            Check(_mpi.Test(request, out int done), "MPI_Test");
             if (done != 0)
             {
                 return;

@@ -5,10 +5,12 @@ using System.Runtime.InteropServices;
 namespace Engine.Core.Distributed;
 
 /// <summary>
-/// <see cref="ICommunicator"/> over MPI_COMM_WORLD of Open MPI. A process started by
-/// <c>mpirun -np N</c> is one of N ranks. <see cref="Initialize"/> refuses, with one clear message,
-/// a process that no MPI launcher started or a machine without Open MPI, rather than let MPI
-/// fall back to a one-rank "singleton" job that would silently train alone. Errors inside MPI are
+/// <see cref="ICommunicator"/> over MPI_COMM_WORLD of Open MPI or an MPICH-ABI library (MPICH,
+/// MVAPICH, Cray MPICH), whichever launcher started this process (<see cref="MpiLibrarySelection"/>).
+/// A process started by <c>mpirun -np N</c> is one of N ranks. <see cref="Initialize"/> refuses, with
+/// one clear message, a process that no MPI launcher started, a machine without the launcher's
+/// library, or a library that does not match the launcher, rather than let MPI fall back to a
+/// one-rank "singleton" job that would silently train alone. Errors inside MPI are
 /// fatal to the whole job (MPI's default handler), so a rank that fails takes the others down
 /// instead of leaving them waiting in a collective. A rank that neither fails nor answers (stopped,
 /// stuck) is caught by <see cref="Timeout"/>: every collective is started non-blocking and polled,
@@ -16,8 +18,10 @@ namespace Engine.Core.Distributed;
 /// </summary>
 public sealed unsafe partial class MpiCommunicator : ICommunicator
 {
-    // Variables that MPI launchers put into each rank's environment (Open MPI, PMIx, Slurm/PMI, Hydra).
-    private static readonly string[] s_launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"];
+    // MPI_THREAD_SERIALIZED (2 in every ABI): the trainer calls MPI from whichever thread runs Fit, one call at a time.
+    private const int ThreadSerialized = 2;
+    private const int Success = 0;
+    private readonly IMpiLibrary _mpi;
     private readonly nint _world;
     private readonly nint _float;
     private readonly nint _double;
@@ -27,17 +31,18 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
     private readonly nint _min;
     private bool _disposed;
 
-    private MpiCommunicator()
+    private MpiCommunicator(IMpiLibrary mpi)
     {
-        _world = OpenMpiLibrary.Handle("ompi_mpi_comm_world");
-        _float = OpenMpiLibrary.Handle("ompi_mpi_float");
-        _double = OpenMpiLibrary.Handle("ompi_mpi_double");
-        _int64 = OpenMpiLibrary.Handle("ompi_mpi_int64_t");
-        _uint64 = OpenMpiLibrary.Handle("ompi_mpi_uint64_t");
-        _sum = OpenMpiLibrary.Handle("ompi_mpi_op_sum");
-        _min = OpenMpiLibrary.Handle("ompi_mpi_op_min");
-        Check(OpenMpiLibrary.CommRank(_world, out int rank), "MPI_Comm_rank");
-        Check(OpenMpiLibrary.CommSize(_world, out int size), "MPI_Comm_size");
+        _mpi = mpi;
+        _world = mpi.World;
+        _float = mpi.Float;
+        _double = mpi.Double;
+        _int64 = mpi.Int64;
+        _uint64 = mpi.UInt64;
+        _sum = mpi.SumOp;
+        _min = mpi.MinOp;
+        Check(mpi.CommRank(_world, out int rank), "MPI_Comm_rank");
+        Check(mpi.CommSize(_world, out int size), "MPI_Comm_size");
         Rank = rank;
         Size = size;
     }
@@ -49,12 +54,16 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
     public int Size { get; }
 
     /// <summary>Whether an MPI launcher (mpirun, srun, …) started this process.</summary>
-    public static bool LaunchedByMpi => s_launcherVariables.Any(v => Environment.GetEnvironmentVariable(v) is not null);
+    public static bool LaunchedByMpi => MpiLibrarySelection.LaunchedByMpi;
+
+    /// <summary>The MPI library bound, e.g. "Open MPI, libmpi.so.40".</summary>
+    public string Library => $"{_mpi.Name}, {_mpi.FileName}";
 
     /// <summary>
     /// Initialises MPI (MPI_Init_thread, serialised calls) and returns the world communicator;
-    /// a <see cref="ConfigurationException"/> when the process was not started by an MPI launcher
-    /// or Open MPI's library cannot be loaded. Dispose it to finalise MPI.
+    /// a <see cref="ConfigurationException"/> when the process was not started by an MPI launcher,
+    /// the launcher's library cannot be loaded or is not the launcher's (<see cref="MpiLibrarySelection"/>:
+    /// ENGINE_MPI_LIBRARY=openmpi|mpich overrides the choice). Dispose it to finalise MPI.
     /// </summary>
     public static MpiCommunicator Initialize()
     {
@@ -62,20 +71,27 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
         {
             throw new ConfigurationException("distributed training over MPI needs an MPI launcher: start every rank with 'mpirun -np N engine train … --distributed mpi' (no OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_RANK in the environment)");
         }
-        if (!OpenMpiLibrary.TryLoad(out string reason))
-        {
-            throw new ConfigurationException($"distributed training over MPI needs Open MPI's library {OpenMpiLibrary.LibraryName} (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev): {reason}");
-        }
-        Check(OpenMpiLibrary.Initialized(out int already), "MPI_Initialized");
+        IMpiLibrary mpi = MpiLibrarySelection.Select();
+        Check(mpi.Initialized(out int already), "MPI_Initialized");
         if (already == 0)
         {
-            Check(OpenMpiLibrary.InitThread(0, 0, OpenMpiLibrary.ThreadSerialized, out int provided), "MPI_Init_thread");
-            if (provided < OpenMpiLibrary.ThreadSerialized)
+            Check(mpi.InitThread(ThreadSerialized, out int provided), "MPI_Init_thread");
+            if (provided < ThreadSerialized)
             {
-                throw new ConfigurationException(string.Create(CultureInfo.InvariantCulture, $"the MPI library provides thread level {provided}; training needs MPI_THREAD_SERIALIZED ({OpenMpiLibrary.ThreadSerialized})"));
+                throw new ConfigurationException(string.Create(CultureInfo.InvariantCulture, $"the MPI library provides thread level {provided}; training needs MPI_THREAD_SERIALIZED ({ThreadSerialized})"));
             }
         }
-        return new MpiCommunicator();
+        var communicator = new MpiCommunicator(mpi);
+        try
+        {
+            MpiLibrarySelection.CheckWorldSize(mpi, communicator.Size);
+        }
+        catch (ConfigurationException)
+        {
+            communicator.Dispose();
+            throw;
+        }
+        return communicator;
     }
 
     /// <inheritdoc/>
@@ -84,7 +100,7 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
         fixed (double* p = values)
         {
             nint request;
-            Check(OpenMpiLibrary.Iallreduce(OpenMpiLibrary.InPlace, p, values.Length, _double, _sum, _world, &request), "MPI_Iallreduce");
+            Check(_mpi.IallreduceInPlace(p, values.Length, _double, _sum, _world, &request), "MPI_Iallreduce");
             Await(&request, "summing statistics over the ranks");
         }
     }
@@ -95,7 +111,7 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
         fixed (long* p = values)
         {
             nint request;
-            Check(OpenMpiLibrary.Iallreduce(OpenMpiLibrary.InPlace, p, values.Length, _int64, _min, _world, &request), "MPI_Iallreduce");
+            Check(_mpi.IallreduceInPlace(p, values.Length, _int64, _min, _world, &request), "MPI_Iallreduce");
             Await(&request, "comparing statistics over the ranks");
         }
     }
@@ -108,7 +124,7 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
         fixed (ulong* receive = all)
         {
             nint request;
-            Check(OpenMpiLibrary.Iallgather(send, values.Length, _uint64, receive, values.Length, _uint64, _world, &request), "MPI_Iallgather");
+            Check(_mpi.Iallgather(send, values.Length, _uint64, receive, values.Length, _uint64, _world, &request), "MPI_Iallgather");
             Await(&request, "comparing the ranks' configuration hashes");
         }
         return all;
@@ -128,8 +144,8 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
             // Non-blocking both ways, awaited with the deadline: a partner that stopped ends the job
             // with an error instead of a hang.
             nint sent, received;
-            Check(OpenMpiLibrary.Irecv(r, receive.Length, _float, partner, Tag, _world, &received), "MPI_Irecv");
-            Check(OpenMpiLibrary.Isend(s, send.Length, _float, partner, Tag, _world, &sent), "MPI_Isend");
+            Check(_mpi.Irecv(r, receive.Length, _float, partner, Tag, _world, &received), "MPI_Irecv");
+            Check(_mpi.Isend(s, send.Length, _float, partner, Tag, _world, &sent), "MPI_Isend");
             Await(&received, "exchanging gradient sums with rank " + partner.ToString(CultureInfo.InvariantCulture));
             Await(&sent, "exchanging gradient sums with rank " + partner.ToString(CultureInfo.InvariantCulture));
         }
@@ -146,7 +162,7 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
     public void Abort(int exitCode)
     {
         Console.Error.Flush();
-        OpenMpiLibrary.Abort(_world, exitCode);
+        _mpi.Abort(_world, exitCode);
         Environment.Exit(exitCode); // MPI_Abort does not return; this is for a library that does
     }
 
@@ -156,13 +172,13 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
         if (!_disposed)
         {
             _disposed = true;
-            OpenMpiLibrary.Finalize();
+            _mpi.Finalize();
         }
     }
 
     private static void Check(int code, string call)
     {
-        if (code != OpenMpiLibrary.Success)
+        if (code != Success)
         {
             throw new EngineException(string.Create(CultureInfo.InvariantCulture, $"{call} failed with MPI error code {code}"));
         }
@@ -187,7 +203,7 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
         public void Start()
         {
             nint request;
-            Check(OpenMpiLibrary.Iallreduce(OpenMpiLibrary.InPlace, (void*)_pin.AddrOfPinnedObject(), _buffer.Length, _owner._float, _owner._sum, _owner._world, &request), "MPI_Iallreduce");
+            Check(_owner._mpi.IallreduceInPlace((void*)_pin.AddrOfPinnedObject(), _buffer.Length, _owner._float, _owner._sum, _owner._world, &request), "MPI_Iallreduce");
             _request = request;
             _pending = true;
         }
@@ -199,7 +215,7 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
                 return true;
             }
             nint request = _request;
-            Check(OpenMpiLibrary.Test(&request, out int done, 0), "MPI_Test");
+            Check(_owner._mpi.Test(&request, out int done), "MPI_Test");
             _request = request;
             _pending = done == 0;
             return done != 0;

@@ -3,78 +3,100 @@ using System.Runtime.InteropServices;
 namespace Engine.Core.Distributed;
 
 /// <summary>
-/// The few MPI calls data-parallel training makes, bound to Open MPI's shared library
-/// (libmpi.so.40: Open MPI 3 to 5; Debian's openmpi-bin). Open MPI's handles are pointers to
-/// global objects (MPI_COMM_WORLD is <c>&amp;ompi_mpi_comm_world</c>, MPI_FLOAT is
-/// <c>&amp;ompi_mpi_float</c>, …), so they are read as exported symbols' addresses; MPICH and its
-/// derivatives use integer handles and another soname, and are not bound here.
+/// <see cref="IMpiLibrary"/> over Open MPI's shared library (libmpi.so.40: Open MPI 3 to 5; Debian's
+/// openmpi-bin). Open MPI's handles are pointers to global objects (MPI_COMM_WORLD is
+/// <c>&amp;ompi_mpi_comm_world</c>, MPI_FLOAT is <c>&amp;ompi_mpi_float</c>, …), so they are read as
+/// exported symbols' addresses; requests are pointers too.
 /// </summary>
-internal static unsafe partial class OpenMpiLibrary
+internal sealed unsafe partial class OpenMpiLibrary : IMpiLibrary
 {
     public const string LibraryName = "libmpi.so.40";
 
-    // MPI_THREAD_SERIALIZED: the trainer calls MPI from whichever thread runs Fit, one call at a time.
-    public const int ThreadSerialized = 2;
-    public const int Success = 0;
-
     // Open MPI defines MPI_IN_PLACE as (void *) 1 and MPI_STATUS(ES)_IGNORE as null.
-    public static readonly nint InPlace = 1;
+    private const nint InPlace = 1;
+    private const nint StatusIgnore = 0;
 
-    private static nint s_library;
+    private nint _library;
 
-    /// <summary>Loads the library (once); false with the loader's reason when it is not there.</summary>
-    public static bool TryLoad(out string reason)
-    {
-        reason = "";
-        if (s_library != 0)
-        {
-            return true;
-        }
-        try
-        {
-            s_library = NativeLibrary.Load(LibraryName);
-            return true;
-        }
-        catch (DllNotFoundException e)
-        {
-            reason = e.Message;
-            return false;
-        }
-    }
+    public string Name => "Open MPI";
 
-    /// <summary>The address of one of Open MPI's predefined handle objects, e.g. <c>ompi_mpi_comm_world</c>.</summary>
-    public static nint Handle(string symbol) => NativeLibrary.GetExport(s_library, symbol);
+    public string FileName => LibraryName;
+
+    public nint World => Handle("ompi_mpi_comm_world");
+
+    public nint Float => Handle("ompi_mpi_float");
+
+    public nint Double => Handle("ompi_mpi_double");
+
+    public nint Int64 => Handle("ompi_mpi_int64_t");
+
+    public nint UInt64 => Handle("ompi_mpi_uint64_t");
+
+    public nint SumOp => Handle("ompi_mpi_op_sum");
+
+    public nint MinOp => Handle("ompi_mpi_op_min");
+
+    public bool TryLoad(out string reason) => MpiLibrarySelection.TryLoad(LibraryName, ref _library, out reason);
+
+    public int Initialized(out int flag) => NativeInitialized(out flag);
+
+    public int InitThread(int required, out int provided) => NativeInitThread(0, 0, required, out provided);
+
+    public int Finalize() => NativeFinalize();
+
+    public int CommRank(nint comm, out int rank) => NativeCommRank(comm, out rank);
+
+    public int CommSize(nint comm, out int size) => NativeCommSize(comm, out size);
+
+    public int IallreduceInPlace(void* buffer, int count, nint dataType, nint op, nint comm, nint* request) =>
+        NativeIallreduce(InPlace, buffer, count, dataType, op, comm, request);
+
+    public int Isend(void* buffer, int count, nint dataType, int destination, int tag, nint comm, nint* request) =>
+        NativeIsend(buffer, count, dataType, destination, tag, comm, request);
+
+    public int Irecv(void* buffer, int count, nint dataType, int source, int tag, nint comm, nint* request) =>
+        NativeIrecv(buffer, count, dataType, source, tag, comm, request);
+
+    public int Iallgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm, nint* request) =>
+        NativeIallgather(sendBuffer, sendCount, sendType, receiveBuffer, receiveCount, receiveType, comm, request);
+
+    public int Test(nint* request, out int flag) => NativeTest(request, out flag, StatusIgnore);
+
+    public int Abort(nint comm, int errorCode) => NativeAbort(comm, errorCode);
+
+    // The address of one of Open MPI's predefined handle objects, e.g. ompi_mpi_comm_world.
+    private nint Handle(string symbol) => NativeLibrary.GetExport(_library, symbol);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Initialized")]
-    public static partial int Initialized(out int flag);
+    private static partial int NativeInitialized(out int flag);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Init_thread")]
-    public static partial int InitThread(nint argc, nint argv, int required, out int provided);
+    private static partial int NativeInitThread(nint argc, nint argv, int required, out int provided);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Finalize")]
-    public static partial int Finalize();
+    private static partial int NativeFinalize();
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Comm_rank")]
-    public static partial int CommRank(nint comm, out int rank);
+    private static partial int NativeCommRank(nint comm, out int rank);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Comm_size")]
-    public static partial int CommSize(nint comm, out int size);
+    private static partial int NativeCommSize(nint comm, out int size);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Iallreduce")]
-    public static partial int Iallreduce(nint sendBuffer, void* receiveBuffer, int count, nint dataType, nint op, nint comm, nint* request);
+    private static partial int NativeIallreduce(nint sendBuffer, void* receiveBuffer, int count, nint dataType, nint op, nint comm, nint* request);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Isend")]
-    public static partial int Isend(void* buffer, int count, nint dataType, int destination, int tag, nint comm, nint* request);
+    private static partial int NativeIsend(void* buffer, int count, nint dataType, int destination, int tag, nint comm, nint* request);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Irecv")]
-    public static partial int Irecv(void* buffer, int count, nint dataType, int source, int tag, nint comm, nint* request);
+    private static partial int NativeIrecv(void* buffer, int count, nint dataType, int source, int tag, nint comm, nint* request);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Iallgather")]
-    public static partial int Iallgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm, nint* request);
+    private static partial int NativeIallgather(void* sendBuffer, int sendCount, nint sendType, void* receiveBuffer, int receiveCount, nint receiveType, nint comm, nint* request);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Test")]
-    public static partial int Test(nint* request, out int flag, nint status);
+    private static partial int NativeTest(nint* request, out int flag, nint status);
 
     [LibraryImport(LibraryName, EntryPoint = "MPI_Abort")]
-    public static partial int Abort(nint comm, int errorCode);
+    private static partial int NativeAbort(nint comm, int errorCode);
 }

@@ -40,7 +40,7 @@ public sealed class SyncBatchNormTests
         {
             var group = new ThreadCommunicator.Group(ranks);
             var passes = new Pass[ranks];
-            RunRanks(ranks, r =>
+            ThreadCommunicator.RunRanks(ranks, r =>
             {
                 (int start, int count) = BatchShard.Slice(batch, r, ranks);
                 passes[r] = RunLayer(x, dy, shape, start, count, sync ? new RankSum(new ThreadCommunicator(group, r)) : null);
@@ -83,7 +83,7 @@ public sealed class SyncBatchNormTests
         {
             var group = new ThreadCommunicator.Group(ranks);
             var results = new Dictionary<string, float[]>[ranks];
-            RunRanks(ranks, r => results[r] = Train(train, new DistributedOptions(new ThreadCommunicator(group, r)) { BucketElements = 100, SyncBatchNorm = sync }));
+            ThreadCommunicator.RunRanks(ranks, r => results[r] = Train(train, new DistributedOptions(new ThreadCommunicator(group, r)) { BucketElements = 100, SyncBatchNorm = sync }));
             double worst = single.Max(entry => Relative(entry.Value, results[0][entry.Key]));
             Console.WriteLine($"{ranks} ranks, {examples} examples, sync {sync}: worst relative difference {worst:E2}");
             if (sync)
@@ -139,26 +139,6 @@ public sealed class SyncBatchNormTests
     // Parameter gradients summed over the ranks as the trainer sums them: each by its share of the batch.
     private static float[] Weighted(Pass[] passes, Func<Pass, float[]> gradient, int batch) =>
         [.. Enumerable.Range(0, gradient(passes[0]).Length).Select(c => (float)passes.Sum(p => gradient(p)[c] * (double)p.Count / batch))];
-
-    private static void RunRanks(int ranks, Action<int> body)
-    {
-        var errors = new Exception?[ranks];
-        // Threads of their own, not the pool's: every rank must run at once to meet in the sums.
-        Thread[] threads = [.. Enumerable.Range(0, ranks).Select(r => new Thread(() =>
-        {
-            try
-            {
-                body(r);
-            }
-            catch (Exception e)
-            {
-                errors[r] = e;
-            }
-        }))];
-        Array.ForEach(threads, t => t.Start());
-        Array.ForEach(threads, t => t.Join());
-        Assert.All(errors, Assert.Null);
-    }
 
     private static void AssertClose(float[] expected, float[] actual, string what, int ranks)
     {

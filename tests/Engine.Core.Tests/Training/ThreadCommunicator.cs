@@ -47,6 +47,27 @@ internal sealed class ThreadCommunicator(ThreadCommunicator.Group group, int ran
     {
     }
 
+    /// <summary>Runs <paramref name="body"/> for ranks 0 … <paramref name="ranks"/> − 1 at once; fails with the first rank's exception.</summary>
+    public static void RunRanks(int ranks, Action<int> body)
+    {
+        var errors = new Exception?[ranks];
+        // Threads of their own, not the pool's: every rank must run at once to meet in the sums.
+        Thread[] threads = [.. Enumerable.Range(0, ranks).Select(r => new Thread(() =>
+        {
+            try
+            {
+                body(r);
+            }
+            catch (Exception e)
+            {
+                errors[r] = e;
+            }
+        }))];
+        Array.ForEach(threads, t => t.Start());
+        Array.ForEach(threads, t => t.Join());
+        Assert.All(errors, Assert.Null);
+    }
+
     /// <summary>The ranks' shared exchange.</summary>
     internal sealed class Group(int size)
     {
@@ -58,10 +79,19 @@ internal sealed class ThreadCommunicator(ThreadCommunicator.Group group, int ran
         public T[][] Exchange<T>(int rank, T[] mine)
         {
             _slots[rank] = mine;
-            _barrier.SignalAndWait();
+            Meet(rank);
             T[][] all = [.. _slots.Cast<T[]>()];
-            _barrier.SignalAndWait(); // nobody overwrites a slot before everyone has read them
+            Meet(rank); // nobody overwrites a slot before everyone has read them
             return all;
+        }
+
+        // A rank that failed never arrives: the others fail too instead of hanging the test run.
+        private void Meet(int rank)
+        {
+            if (!_barrier.SignalAndWait(TimeSpan.FromMinutes(2)))
+            {
+                throw new TimeoutException($"rank {rank}: the other ranks did not reach the collective within 2 minutes");
+            }
         }
     }
 
