@@ -185,9 +185,9 @@ def infer_vs_ort(name, args):
     work = os.path.join(ROOT, "artifacts", "bench-models")
     bench = os.path.join(work, "ort-bench")
     os.makedirs(work, exist_ok=True)
-    if not os.path.exists(os.path.join(bench, "Engine.Bench.OnnxRuntime.dll")):
-        subprocess.run(["dotnet", "build", os.path.join(HERE, "Engine.Bench.OnnxRuntime", "Engine.Bench.OnnxRuntime.csproj"),
-                        "-c", "Release", "-o", bench, "--nologo", "-v", "q"], check=True, stdout=subprocess.DEVNULL)
+    # Built every time (incremental, seconds): a build left from an older commit cannot load today's plugins.
+    subprocess.run(["dotnet", "build", os.path.join(HERE, "Engine.Bench.OnnxRuntime", "Engine.Bench.OnnxRuntime.csproj"),
+                    "-c", "Release", "-o", bench, "--nologo", "-v", "q"], check=True, stdout=subprocess.DEVNULL)
     onnx, x = os.path.join(work, f"{name}.onnx"), os.path.join(work, f"{name}-x{batch}.npy")
     subprocess.run([ENGINE, "export", "--model", name, "--input", "x".join(map(str, shape)), "--seed", "1", "--output", onnx],
                    check=True, stdout=subprocess.DEVNULL)
