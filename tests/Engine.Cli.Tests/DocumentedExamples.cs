@@ -25,26 +25,38 @@ internal static partial class DocumentedExamples
     /// </summary>
     public static IReadOnlyList<string[]> CommandLines()
     {
-        string readme = Readme;
-        // A line ending in a backslash goes on (shell continuation).
-        IEnumerable<string> fenced = FencedBlock().Matches(readme).Where(m => m.Groups["lang"].Value == "sh")
-            .SelectMany(m => m.Groups["body"].Value.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n'));
-        IEnumerable<string> inline = InlineCode().Matches(FencedBlock().Replace(readme, "")).Select(m => m.Groups[1].Value.ReplaceLineEndings(" "));
-        return [.. fenced.Concat(inline)
-            .Select(line => line.Split("  #")[0].Trim())
+        IEnumerable<string> inline = InlineCode().Matches(FencedBlock().Replace(Readme, "")).Select(m => m.Groups[1].Value.ReplaceLineEndings(" ").Split("  #")[0].Trim());
+        return [.. FencedShellLines().Concat(inline)
             .Select(line => line.StartsWith("artifacts/engine/engine ", StringComparison.Ordinal) ? line["artifacts/engine/".Length..] : line)
             .Where(line => line.StartsWith("engine ", StringComparison.Ordinal))
             .Distinct(StringComparer.Ordinal)
             .Select(line => ShellWords(line)[1..])];
     }
 
+    /// <summary>
+    /// The README's data-parallel launches: lines of fenced <c>sh</c> blocks that start the engine under
+    /// an MPI launcher (<c>mpirun</c>, <c>mpiexec.mpich</c>), as shell words, launcher first.
+    /// </summary>
+    public static IReadOnlyList<string[]> MpiLaunchLines() =>
+        [.. FencedShellLines()
+            .Where(l => l.StartsWith("mpirun ", StringComparison.Ordinal) || l.StartsWith("mpiexec.mpich ", StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal)
+            .Select(ShellWords)];
+
     /// <summary>The <c>dotnet build</c> lines of the README's fenced <c>sh</c> blocks (building the sample plugin).</summary>
     public static IReadOnlyList<string[]> DotnetBuildLines() =>
-        [.. FencedBlock().Matches(Readme).Where(m => m.Groups["lang"].Value == "sh")
-            .SelectMany(m => m.Groups["body"].Value.Split('\n'))
-            .Select(l => l.Split("  #")[0].Trim())
+        [.. FencedShellLines()
             .Where(l => l.StartsWith("dotnet build ", StringComparison.Ordinal))
             .Select(l => ShellWords(l)[1..])];
+
+    /// <summary>
+    /// The lines of the README's fenced <c>sh</c> blocks, comments removed; a line ending in a
+    /// backslash goes on (shell continuation).
+    /// </summary>
+    private static IEnumerable<string> FencedShellLines() =>
+        FencedBlock().Matches(Readme).Where(m => m.Groups["lang"].Value == "sh")
+            .SelectMany(m => m.Groups["body"].Value.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n'))
+            .Select(l => l.Split("  #")[0].Trim());
 
     /// <summary>
     /// Only command words (<c>engine features hog</c>, <c>engine check-backend cudnn</c> in running text):

@@ -67,6 +67,54 @@ public sealed class DocumentedExamplesTests(DocumentedExamplesTests.Sandbox sand
         }
     }
 
+    /// <summary>
+    /// The README's <c>mpirun</c>/<c>mpiexec.mpich</c> lines run too, under the launcher they name, with
+    /// their rank count and environment, the engine's arguments shortened as above. A launcher option
+    /// this test does not know fails it, so the README cannot drift into lines nothing runs.
+    /// </summary>
+    [Fact]
+    public void EveryMpiLaunchOfTheReadmeRuns()
+    {
+        IReadOnlyList<string[]> launches = DocumentedExamples.MpiLaunchLines();
+        Assert.True(launches.Count >= 3, $"the README's data-parallel section shows 3 launches, found {launches.Count}");
+        foreach (string[] line in launches)
+        {
+            bool mpich = line[0] == "mpiexec.mpich";
+            if (mpich ? !MpiRun.MpichAvailable : !MpiRun.Available)
+            {
+                continue; // build.sh installs Open MPI; MPICH comes with .ci/run (DistributedMpichTests say so when it is absent)
+            }
+            int engine = Array.FindIndex(line, w => w.EndsWith("engine/engine", StringComparison.Ordinal));
+            Assert.True(engine > 0, $"README launch '{string.Join(' ', line)}' names no artifacts/engine/engine");
+            int ranks = 0;
+            var environment = new List<(string Name, string Value)>();
+            for (int i = 1; i < engine; i++)
+            {
+                switch (line[i])
+                {
+                    case "-np":
+                        ranks = int.Parse(line[++i], System.Globalization.CultureInfo.InvariantCulture);
+                        break;
+                    case "-x" when !mpich:
+                        string[] pair = line[++i].Split('=', 2);
+                        environment.Add((pair[0], pair[1]));
+                        break;
+                    case "-genv" when mpich:
+                        environment.Add((line[i + 1], line[i + 2]));
+                        i += 2;
+                        break;
+                    default:
+                        Assert.Fail($"README launch '{string.Join(' ', line)}': launcher option '{line[i]}' is not one this test runs");
+                        break;
+                }
+            }
+            string[] args = Quick(line[(engine + 1)..].Select(sandbox.Substitute).ToArray());
+            var (code, output, error) = MpiRun.RunApps([(ranks, args)], launcher: mpich ? MpiRun.Mpich : null, environment: environment, workingDirectory: sandbox.Folder);
+            Assert.True(code == 0, $"README launch '{string.Join(' ', line)}' run with '{string.Join(' ', args)}' failed ({code}): {error}{output}");
+            Assert.Contains($"ranks     {ranks} ", output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void EverySynopsisOfTheReadmeNamesExistingCommandsAndOptions()
     {

@@ -38,9 +38,9 @@ internal static class MpiRun
     /// arguments; killed after <paramref name="timeoutSeconds"/>.
     /// </summary>
     public static (int ExitCode, string Output, string Error) RunApps(IReadOnlyList<(int Ranks, string[] Args)> apps, int timeoutSeconds = 300,
-        string? launcher = null, IReadOnlyList<(string Name, string Value)>? environment = null)
+        string? launcher = null, IReadOnlyList<(string Name, string Value)>? environment = null, string? workingDirectory = null)
     {
-        using var process = Process.Start(StartInfo(apps, launcher, environment))!;
+        using var process = Process.Start(StartInfo(apps, launcher, environment, workingDirectory))!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeoutSeconds * 1000))
@@ -52,13 +52,14 @@ internal static class MpiRun
     }
 
     /// <summary>The mpirun command line of <paramref name="apps"/>, its output and error redirected.</summary>
-    public static ProcessStartInfo StartInfo(IReadOnlyList<(int Ranks, string[] Args)> apps, string? launcher = null, IReadOnlyList<(string Name, string Value)>? environment = null)
+    public static ProcessStartInfo StartInfo(IReadOnlyList<(int Ranks, string[] Args)> apps, string? launcher = null, IReadOnlyList<(string Name, string Value)>? environment = null,
+        string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(launcher ?? Launcher)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = RepoPaths.Root,
+            WorkingDirectory = workingDirectory ?? RepoPaths.Root,
         };
         if (start.FileName != Mpich)
         {
