@@ -131,9 +131,10 @@ ECUD_API int ecud_set_layout(int layout);
 /* The forward convolution with a per-output-channel bias (K values of data_type) and ReLU
  * (relu != 0) or no activation after it, in one cuDNN call (cudnnConvolutionBiasActivationForward):
  * y = act(conv(x, w) + bias), in the current layout. algo >= 0: that forward algorithm with its math
- * type and workspace bytes (a candidate of ecud_convolution_find); algo < 0: IMPLICIT_PRECOMP_GEMM
- * with its own workspace. Without activation cuDNN allows IMPLICIT_PRECOMP_GEMM only: another algo
- * fails (ECUD_ERROR_CUDNN). Float32 and float64; under bf16/fp16 precision it fails with
+ * type and workspace bytes (a candidate of ecud_convolution_find; with ReLU, IMPLICIT_PRECOMP_GEMM
+ * instead when cuDNN refuses it for the fused call); algo < 0: IMPLICIT_PRECOMP_GEMM with its own
+ * workspace. Without activation cuDNN allows IMPLICIT_PRECOMP_GEMM only: another algo fails
+ * (ECUD_ERROR_CUDNN). Float32 and float64; under bf16/fp16 precision it fails with
  * ECUD_ERROR_ARGUMENT (the caller convolves and applies the epilogue itself). */
 ECUD_API int ecud_convolution_bias_activation(int data_type, int spatial_rank, const int *x_dims, const int *w_dims, const int *y_dims,
                                               const int *pad, const int *stride, const int *dilation, int groups, const void *x,

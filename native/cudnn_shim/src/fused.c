@@ -55,15 +55,10 @@ static int fused_call(int data_type, int spatial, const int *x_dims, const int *
                           "cudnnConvolutionBiasActivationForward");
 }
 
-int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
-                                     const int *stride, const int *dilation, int groups, const void *x, const void *w, const void *bias, void *y,
-                                     int relu, int algo, int math, size_t workspace) {
-  ECUD_TRY(ecud_require_init());
-  if (spatial < 1 || spatial > 3) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: %d spatial axes (1 to 3 supported)", spatial);
-  if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
-    return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: data type %d is not float32 or float64", data_type);
-  if (data_type == ECUD_FLOAT32 && ecud_half_precision())
-    return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: not under bf16/fp16 precision (convolve, then apply the epilogue)");
+/* One try with its own descriptors. */
+static int attempt(int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad, const int *stride,
+                   const int *dilation, int groups, const void *x, const void *w, const void *bias, void *y, int relu, int algo, int math,
+                   size_t workspace) {
   ecud_conv_descriptors d;
   memset(&d, 0, sizeof d);
   ec_cudnnTensorDescriptor_t b = 0;
@@ -73,5 +68,22 @@ int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_di
   if (act) ecud_g.dnn.cudnnDestroyActivationDescriptor(act);
   if (b) ecud_g.dnn.cudnnDestroyTensorDescriptor(b);
   ecud_conv_destroy(&d);
+  return status;
+}
+
+int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                                     const int *stride, const int *dilation, int groups, const void *x, const void *w, const void *bias, void *y,
+                                     int relu, int algo, int math, size_t workspace) {
+  ECUD_TRY(ecud_require_init());
+  if (spatial < 1 || spatial > 3) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: %d spatial axes (1 to 3 supported)", spatial);
+  if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
+    return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: data type %d is not float32 or float64", data_type);
+  if (data_type == ECUD_FLOAT32 && ecud_half_precision())
+    return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: not under bf16/fp16 precision (convolve, then apply the epilogue)");
+  int status = attempt(data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, bias, y, relu, algo, math, workspace);
+  /* cuDNN may not offer the fused call for every algorithm the plain forward measured fastest (it
+   * refuses before queueing anything): IMPLICIT_PRECOMP_GEMM always is. */
+  if (status == ECUD_ERROR_CUDNN && relu && algo >= 0 && algo != EC_CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)
+    status = attempt(data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, bias, y, relu, -1, 0, 0);
   return status;
 }
