@@ -75,7 +75,8 @@ public sealed partial class CudnnBackend
     /// <paramref name="fused"/>, the forward pass with a bias and ReLU or nothing after it, in one
     /// cuDNN call. Channels last when <see cref="ConvolutionLayouts"/> says so.
     /// </summary>
-    private unsafe void Call(int pass, ConvolutionGeometry geometry, Shape inputShape, Tensor input, Tensor filters, Tensor output, bool padded,
+    /// <returns>False only when cuDNN refused the fused call (nothing was queued).</returns>
+    private unsafe bool Call(int pass, ConvolutionGeometry geometry, Shape inputShape, Tensor input, Tensor filters, Tensor output, bool padded,
         FusedBias? fused = null)
     {
         int rank = geometry.SpatialRank;
@@ -97,18 +98,15 @@ public sealed partial class CudnnBackend
             // Nothing to compute, but the written operand must still be defined (zero).
             Tensor written = pass == Forward ? output : pass == BackwardData ? input : filters;
             Fill(written, 0);
-            return;
+            return true;
         }
-        if (_layouts.ChannelsLast(_precision, input.DataType, rank, filters.Shape[1], filters.Shape[0]))
-        {
-            CallChannelsLast(pass, geometry, ref call, input, filters, output, fused);
-            return;
-        }
-        Run(pass, geometry, ref call, input.DataType, Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address, ShimLayoutNchw, fused);
+        return _layouts.ChannelsLast(_precision, input.DataType, rank, filters.Shape[1], filters.Shape[0])
+            ? CallChannelsLast(pass, geometry, ref call, input, filters, output, fused)
+            : Run(pass, geometry, ref call, input.DataType, Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address, ShimLayoutNchw, fused);
     }
 
     /// <summary>The cuDNN call on device addresses laid out as <paramref name="layout"/> says, with the algorithm measured for that layout.</summary>
-    private unsafe void Run(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, DataType type, nint xp, nint wp, nint yp, int layout,
+    private unsafe bool Run(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, DataType type, nint xp, nint wp, nint yp, int layout,
         FusedBias? fused)
     {
         int rank = geometry.SpatialRank;
@@ -142,6 +140,10 @@ public sealed partial class CudnnBackend
                 ? ShimNative.ecud_convolution(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp)
                 : ShimNative.ecud_convolution_with(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp, algorithm.Algo,
                     algorithm.Math, algorithm.Workspace);
+            if (status == CudnnRefused && fused is not null)
+            {
+                return false;
+            }
             if (status != 0)
             {
                 // The message (geometry formatted) only when it failed: this runs every training step.
@@ -150,6 +152,7 @@ public sealed partial class CudnnBackend
                 ShimLibrary.Check(status, $"{op} ({geometry})");
             }
         }
+        return true;
     }
 
     /// <summary>pad: small (N, C, spatial) into big (padded); crop: big back into small.</summary>

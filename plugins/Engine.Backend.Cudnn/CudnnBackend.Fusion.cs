@@ -5,11 +5,12 @@ namespace Engine.Backend.Cudnn;
 /// <summary>
 /// The inference epilogue (<see cref="IBackend.ChannelAffine"/>, one kernel: kernels/elementwise.cu's
 /// channel_affine) and the convolution that ends with it: where cuDNN's fused forward applies
-/// (float32 outside bf16/fp16, ReLU or no activation, symmetric padding) the scale is folded into a
-/// scaled copy of the filters and cudnnConvolutionBiasActivationForward adds the shift as its bias
-/// and applies the ReLU in the convolution's own kernel; elsewhere the convolution is followed by the
-/// channel_affine kernel. Channels-last convolutions (<see cref="ConvolutionLayouts"/>) copy their
-/// operands to NHWC (kernels/layout.cu) around the call.
+/// (float32 outside bf16/fp16, ReLU or no activation, 2-D or 1-D without groups, symmetric padding)
+/// the scale is folded into a scaled copy of the filters and cudnnConvolutionBiasActivationForward
+/// adds the shift as its bias and applies the ReLU in the convolution's own kernel; elsewhere, or
+/// once cuDNN refused a fused call, the convolution is followed by the channel_affine kernel.
+/// Channels-last convolutions (<see cref="ConvolutionLayouts"/>) copy their operands to NHWC
+/// (kernels/layout.cu) around the call.
 /// </summary>
 public sealed partial class CudnnBackend
 {
@@ -19,7 +20,11 @@ public sealed partial class CudnnBackend
     private const int ShimLayoutNchw = 0, ShimLayoutNhwc = 1;
     private const string LayoutModule = "layout";
 
-    private readonly bool _fusion = Environment.GetEnvironmentVariable(FusionVariable) != "off";
+    /// <summary>ECUD_ERROR_CUDNN: a cuDNN call refused (for the fused forward: this configuration is not offered).</summary>
+    private const int CudnnRefused = 5;
+
+    // Off by ENGINE_CUDNN_FUSION=off, or for the rest of the backend's life once cuDNN refused a fused call.
+    private bool _fusion = Environment.GetEnvironmentVariable(FusionVariable) != "off";
 
     /// <summary>How many convolutions ran as one fused cuDNN call (for tests and the bench).</summary>
     internal long FusedConvolutions { get; private set; }
@@ -49,19 +54,27 @@ public sealed partial class CudnnBackend
         using Tensor scaled = Allocate(w.Shape, w.DataType);
         long n = w.ElementCount;
         _kernels.Launch(ChannelsModule, "scale_channels", w.DataType, n, n, Ptr(w), Ptr(scale), Ptr(scaled), w.Shape[0], n / w.Shape[0]);
-        Call(Forward, geometry, x.Shape, x, scaled, y, padded: false, new FusedBias(Ptr(shift).Address, activation is Activation.Relu));
-        FusedConvolutions++;
+        if (Call(Forward, geometry, x.Shape, x, scaled, y, padded: false, new FusedBias(Ptr(shift).Address, activation is Activation.Relu)))
+        {
+            FusedConvolutions++;
+            return;
+        }
+        _fusion = false;
+        Convolve(Forward, geometry, x, w, y);
+        LaunchChannelAffine(y, scale, shift, y, (long)batch * channels * spatial, channels, spatial, activation, alpha);
     }
 
     /// <summary>
     /// Whether cuDNN's fused forward computes this epilogue: float32 with 32-bit operands (under
     /// bf16/fp16 the convolution's 16-bit output is rounded before the epilogue, as unfused), ReLU or
-    /// none, symmetric padding (the asymmetric case convolves a padded copy) and something to compute.
+    /// none, 1-D or 2-D without groups (the configurations cuDNN documents for it), symmetric padding
+    /// (the asymmetric case convolves a padded copy) and something to compute.
     /// </summary>
     private bool Fusable(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y, Activation? activation)
     {
         if (!_fusion || x.DataType != DataType.Float32 || _precision is ShimPrecision.Bf16 or ShimPrecision.Fp16
-            || activation is not (null or Activation.Relu) || x.ElementCount == 0 || w.ElementCount == 0 || y.ElementCount == 0)
+            || activation is not (null or Activation.Relu) || geometry.Groups != 1 || geometry.SpatialRank > 2
+            || x.ElementCount == 0 || w.ElementCount == 0 || y.ElementCount == 0)
         {
             return false;
         }
@@ -83,7 +96,7 @@ public sealed partial class CudnnBackend
     /// The call on channels-last copies: the operands the pass reads are copied to NHWC, the shim
     /// switched to NHWC for the call, and the operand it writes copied back to the engine's layout.
     /// </summary>
-    private void CallChannelsLast(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, Tensor input, Tensor filters, Tensor output,
+    private bool CallChannelsLast(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, Tensor input, Tensor filters, Tensor output,
         FusedBias? fused)
     {
         DataType type = input.DataType;
@@ -103,13 +116,18 @@ public sealed partial class CudnnBackend
             Relayout("to_channels_last", output, y);
         }
         ShimLibrary.Check(ShimNative.ecud_set_layout(ShimLayoutNhwc), "switching convolutions to NHWC");
+        bool ran;
         try
         {
-            Run(pass, geometry, ref call, type, Ptr(x).Address, Ptr(w).Address, Ptr(y).Address, ShimLayoutNhwc, fused);
+            ran = Run(pass, geometry, ref call, type, Ptr(x).Address, Ptr(w).Address, Ptr(y).Address, ShimLayoutNhwc, fused);
         }
         finally
         {
             ShimLibrary.Check(ShimNative.ecud_set_layout(ShimLayoutNchw), "switching convolutions back to NCHW");
+        }
+        if (!ran)
+        {
+            return false;
         }
         if (pass == Forward)
         {
@@ -123,6 +141,7 @@ public sealed partial class CudnnBackend
         {
             Relayout("to_channels_first", w, filters);
         }
+        return true;
     }
 
     /// <summary>N×C×S ↔ N×S×C (filters: K×C/g×S ↔ K×S×C/g), with N, C and S read from the NCHW-shaped source.</summary>
