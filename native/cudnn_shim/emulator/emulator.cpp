@@ -580,6 +580,30 @@ template <typename T> void conv_backward(const conv_shape &s, int pass, T *x, T 
 
 } // namespace
 
+namespace {
+
+// A convolution call made while capturing: its shape arrays (the caller's) recorded by value, as
+// cuDNN bakes them into its nodes, and the layout too, so that the replay runs in the capture's.
+struct recorded_shape {
+  std::vector<int> x, w, y, pad, stride, dilation;
+};
+
+int record_convolution(const char *call, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad, const int *stride,
+                       const int *dilation, std::function<int(const recorded_shape &)> run) {
+  recorded_shape shape{{x_dims, x_dims + 2 + spatial}, {w_dims, w_dims + 2 + spatial}, {y_dims, y_dims + 2 + spatial},
+                       {pad, pad + spatial},           {stride, stride + spatial},   {dilation, dilation + spatial}};
+  int recorded_layout = layout;
+  return record(call, [=] {
+    int current = layout;
+    layout = recorded_layout;
+    int status = run(shape);
+    layout = current;
+    return status;
+  });
+}
+
+} // namespace
+
 // --precision bf16 / fp16 (ecud_set_precision): float32 operands of GEMMs and convolutions are
 // rounded to the 16-bit type by the precision module's own kernels (kernels/precision.cu, the code
 // the GPU runs), launched here on copies in emulated device memory.
@@ -675,17 +699,9 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   ECUD_TRY(check_range(w, (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2] * size, "ecud_convolution w"));
   ECUD_TRY(check_range(y, (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2] * size, "ecud_convolution y"));
   if (recording()) {
-    // The shape arrays are the caller's: recorded by value, as cuDNN bakes them into its nodes.
-    std::vector<int> xd(x_dims, x_dims + 2 + spatial), wd(w_dims, w_dims + 2 + spatial), yd(y_dims, y_dims + 2 + spatial);
-    std::vector<int> pd(pad, pad + spatial), sd(stride, stride + spatial), dd(dilation, dilation + spatial);
-    // The layout too: the replay runs in the layout of the capture.
-    int recorded_layout = layout;
-    return record("ecud_convolution", [=] {
-      int current = layout;
-      layout = recorded_layout;
-      int status = ecud_convolution(pass, data_type, spatial, xd.data(), wd.data(), yd.data(), pd.data(), sd.data(), dd.data(), groups, x, w, y);
-      layout = current;
-      return status;
+    return record_convolution("ecud_convolution", spatial, x_dims, w_dims, y_dims, pad, stride, dilation, [=](const recorded_shape &r) {
+      return ecud_convolution(pass, data_type, spatial, r.x.data(), r.w.data(), r.y.data(), r.pad.data(), r.stride.data(), r.dilation.data(), groups,
+                              x, w, y);
     });
   }
   // bf16 / fp16, as cuDNN on 16-bit tensors: the two operands read are rounded copies, and the one
@@ -1158,17 +1174,12 @@ int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_di
   size_t size = data_type == ECUD_FLOAT32 ? 4 : 8;
   ECUD_TRY(check_range(bias, (size_t)channels * size, "ecud_convolution_bias_activation bias"));
   if (recording()) {
-    std::vector<int> xd(x_dims, x_dims + 2 + spatial), wd(w_dims, w_dims + 2 + spatial), yd(y_dims, y_dims + 2 + spatial);
-    std::vector<int> pd(pad, pad + spatial), sd(stride, stride + spatial), dd(dilation, dilation + spatial);
-    int recorded_layout = layout;
-    return record("ecud_convolution_bias_activation", [=] {
-      int current = layout;
-      layout = recorded_layout;
-      int status = ecud_convolution_bias_activation(data_type, spatial, xd.data(), wd.data(), yd.data(), pd.data(), sd.data(), dd.data(), groups,
-                                                    x, w, bias, y, relu, algo, math, workspace);
-      layout = current;
-      return status;
-    });
+    return record_convolution("ecud_convolution_bias_activation", spatial, x_dims, w_dims, y_dims, pad, stride, dilation,
+                              [=](const recorded_shape &r) {
+                                return ecud_convolution_bias_activation(data_type, spatial, r.x.data(), r.w.data(), r.y.data(), r.pad.data(),
+                                                                        r.stride.data(), r.dilation.data(), groups, x, w, bias, y, relu, algo,
+                                                                        math, workspace);
+                              });
   }
   size_t count = (size_t)y_dims[0] * channels;
   for (int a = 0; a < spatial; a++) count *= (size_t)y_dims[2 + a];
