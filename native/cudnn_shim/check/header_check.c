@@ -147,6 +147,35 @@ SAME(0, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0);
 SAME(1, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
 SAME(3, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3);
 SAME(6, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING);
+/* Channels-last descriptors and the fused forward (ECUD_API_VERSION 4, src/fused.c). */
+SAME(EC_CUDNN_TENSOR_NHWC, CUDNN_TENSOR_NHWC);
+SAME(EC_CUDNN_ACTIVATION_RELU, CUDNN_ACTIVATION_RELU);
+SAME(EC_CUDNN_ACTIVATION_IDENTITY, CUDNN_ACTIVATION_IDENTITY);
+SAME(EC_CUDNN_NOT_PROPAGATE_NAN, CUDNN_NOT_PROPAGATE_NAN);
+SAME(EC_CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
+_Static_assert(sizeof(cudnnActivationDescriptor_t) == sizeof(ec_cudnnActivationDescriptor_t), "cudnnActivationDescriptor_t size");
+_Static_assert(sizeof(cudnnActivationMode_t) == sizeof(int), "cudnnActivationMode_t size");
+_Static_assert(sizeof(cudnnNanPropagation_t) == sizeof(int), "cudnnNanPropagation_t size");
+_Static_assert(sizeof(cudnnConvolutionFwdAlgo_t) == sizeof(int), "cudnnConvolutionFwdAlgo_t size");
+_Static_assert(sizeof(cudnnTensorFormat_t) == sizeof(int), "cudnnTensorFormat_t size");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnCreateActivationDescriptor), cudnnStatus_t (*)(cudnnActivationDescriptor_t *)),
+               "cudnnCreateActivationDescriptor prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnSetActivationDescriptor),
+                                           cudnnStatus_t (*)(cudnnActivationDescriptor_t, cudnnActivationMode_t, cudnnNanPropagation_t, double)),
+               "cudnnSetActivationDescriptor prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnDestroyActivationDescriptor), cudnnStatus_t (*)(cudnnActivationDescriptor_t)),
+               "cudnnDestroyActivationDescriptor prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnConvolutionBiasActivationForward),
+                                           cudnnStatus_t (*)(cudnnHandle_t, const void *, const cudnnTensorDescriptor_t, const void *,
+                                                             const cudnnFilterDescriptor_t, const void *, const cudnnConvolutionDescriptor_t,
+                                                             cudnnConvolutionFwdAlgo_t, void *, size_t, const void *, const cudnnTensorDescriptor_t,
+                                                             const void *, const cudnnTensorDescriptor_t, const void *,
+                                                             const cudnnActivationDescriptor_t, const cudnnTensorDescriptor_t, void *)),
+               "cudnnConvolutionBiasActivationForward prototype");
+/* The filter format argument of cudnnSetFilterNdDescriptor, which the NHWC layout sets. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnSetFilterNdDescriptor),
+                                           cudnnStatus_t (*)(cudnnFilterDescriptor_t, cudnnDataType_t, cudnnTensorFormat_t, int, const int[])),
+               "cudnnSetFilterNdDescriptor prototype");
 #endif
 
 int main(void) {

@@ -193,6 +193,10 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(dnn, dnn, cudnnFindConvolutionForwardAlgorithmEx, "cudnnFindConvolutionForwardAlgorithmEx");
   RESOLVE(dnn, dnn, cudnnFindConvolutionBackwardDataAlgorithmEx, "cudnnFindConvolutionBackwardDataAlgorithmEx");
   RESOLVE(dnn, dnn, cudnnFindConvolutionBackwardFilterAlgorithmEx, "cudnnFindConvolutionBackwardFilterAlgorithmEx");
+  RESOLVE(dnn, dnn, cudnnCreateActivationDescriptor, "cudnnCreateActivationDescriptor");
+  RESOLVE(dnn, dnn, cudnnSetActivationDescriptor, "cudnnSetActivationDescriptor");
+  RESOLVE(dnn, dnn, cudnnDestroyActivationDescriptor, "cudnnDestroyActivationDescriptor");
+  RESOLVE(dnn, dnn, cudnnConvolutionBiasActivationForward, "cudnnConvolutionBiasActivationForward");
 
   ECUD_TRY(resolve_nvrtc(rtc, f_rtc));
 
