@@ -22,4 +22,7 @@ internal static unsafe partial class ShimNative
 
     [LibraryImport(Library)]
     internal static partial int ecud_nccl_destroy(nint communicator);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_device_count(int* count);
 }

@@ -57,6 +57,18 @@ public sealed class DistributedNcclTests : IDisposable
         Assert.Equal("error: --distributed nccl needs NCCL: NCCL 2 not found (looked for libnccl.so.2, libnccl.so): emulated (ENGINE_CUDNN_EMU_NCCL=missing) (PyTorch's CUDA wheels carry it in nvidia/nccl/lib: add that folder to ENGINE_CUDA_PATH)", error.Trim());
     }
 
+    [Fact]
+    public void TheDeviceVariableChoosesTheGpu()
+    {
+        // The emulator has device 0 only; under mpirun each rank's local rank picks it modulo that count.
+        var (code, _, error) = RunEngine([.. Train("device.ckpt"), "--device", "gpu", "--distributed", "nccl"], ("ENGINE_CUDA_DEVICE", "1"));
+        Assert.Equal(1, code);
+        Assert.Contains("device 1 does not exist (1 present)", error, StringComparison.Ordinal);
+        (code, _, error) = RunEngine([.. Train("device.ckpt"), "--device", "gpu"], ("ENGINE_CUDA_DEVICE", "first"));
+        Assert.Equal(1, code);
+        Assert.Contains("ENGINE_CUDA_DEVICE=first: give a device index (0, 1, …)", error, StringComparison.Ordinal);
+    }
+
     [MpiRun.Fact]
     public void TwoRanksTrainWhatMpiTrainsOnTheSameRanks()
     {

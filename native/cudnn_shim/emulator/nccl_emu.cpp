@@ -199,6 +199,12 @@ ECUD_API int ecud_nccl_sum(void *handle, void *const *buffers, const size_t *cou
   return ECUD_OK;
 }
 
+ECUD_API int ecud_device_count(int *count) {
+  if (!count) return fail(ECUD_ERROR_ARGUMENT, "ecud_device_count: count is NULL");
+  *count = 1; // ecud_init accepts device 0 only
+  return ECUD_OK;
+}
+
 ECUD_API int ecud_nccl_destroy(void *handle) {
   if (!handle) return ECUD_OK;
   auto *c = static_cast<communicator *>(handle);

@@ -190,6 +190,9 @@ ECUD_API int ecud_nccl_unique_id(unsigned char *id);
 ECUD_API int ecud_nccl_init(void **communicator, int size, const unsigned char *id, int rank);
 ECUD_API int ecud_nccl_sum(void *communicator, void *const *buffers, const size_t *counts, int buffer_count);
 ECUD_API int ecud_nccl_destroy(void *communicator);
+/* The number of CUDA devices (after ecud_load, before ecud_init): with one process per GPU, each
+ * rank opens the device of its local rank modulo this count. */
+ECUD_API int ecud_device_count(int *count);
 
 #ifdef __cplusplus
 }

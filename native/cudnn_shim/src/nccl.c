@@ -128,3 +128,10 @@ int ecud_nccl_destroy(void *communicator) {
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
   return check_nccl(nccl.ncclCommDestroy(communicator), "ncclCommDestroy", NULL);
 }
+
+int ecud_device_count(int *count) {
+  if (!count) return ecud_fail(ECUD_ERROR_ARGUMENT, "ecud_device_count: count is NULL");
+  *count = 0;
+  if (!ecud_g.loaded) return ecud_fail(ECUD_ERROR_STATE, "the CUDA libraries are not loaded (call ecud_load first)");
+  return ecud_check_cuda(ecud_g.rt.cudaGetDeviceCount(count), "cudaGetDeviceCount");
+}
