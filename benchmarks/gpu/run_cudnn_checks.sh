@@ -33,7 +33,7 @@ CUDNN_INCLUDE="${NV:+$NV/cudnn/include}"
 
 step "build native/ with the header check (gcc $(gcc -dumpversion))"
 cmake -S native -B "$WORK/native" -DCMAKE_BUILD_TYPE=Release -DECUD_HEADER_CHECK=ON \
-  "-DECUD_CUDA_INCLUDE=/usr/local/cuda/include;$CUDNN_INCLUDE" --log-level=WARNING && cmake --build "$WORK/native" -j 8 2>&1 | grep -v "^\[" 
+  "-DECUD_CUDA_INCLUDE=/usr/local/cuda/include;$CUDNN_INCLUDE${NV:+;$NV/nccl/include}" --log-level=WARNING && cmake --build "$WORK/native" -j 8 2>&1 | grep -v "^\[" 
 "$WORK/native/cudnn_shim/engine_cudnn_header_check"
 export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 ctest --test-dir "$WORK/native" --output-on-failure 2>&1 | tail -12

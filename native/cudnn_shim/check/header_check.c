@@ -178,7 +178,45 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnSetFilterNdDescript
                "cudnnSetFilterNdDescriptor prototype");
 #endif
 
+/* NCCL (src/nccl_decls.h; nccl.h lives in PyTorch's wheel, nvidia/nccl/include, on the GPU machine). */
+#if defined(__has_include)
+#if __has_include(<nccl.h>)
+#include <nccl.h>
+#define ECUD_HAVE_NCCL 1
+#endif
+#endif
+
+#ifdef ECUD_HAVE_NCCL
+#include "nccl_decls.h"
+SAME(EC_ncclSuccess, ncclSuccess);
+SAME(EC_ncclInProgress, ncclInProgress);
+SAME(EC_ncclFloat32, ncclFloat32);
+SAME(EC_ncclSum, ncclSum);
+SAME(EC_NCCL_UNIQUE_ID_BYTES, NCCL_UNIQUE_ID_BYTES);
+SAME(ECUD_NCCL_ID_BYTES, NCCL_UNIQUE_ID_BYTES);
+_Static_assert(sizeof(ncclUniqueId) == sizeof(ec_ncclUniqueId), "ncclUniqueId size (passed by value to ncclCommInitRank)");
+_Static_assert(sizeof(ncclResult_t) == sizeof(ec_ncclResult_t), "ncclResult_t size");
+_Static_assert(sizeof(ncclDataType_t) == sizeof(int), "ncclDataType_t size");
+_Static_assert(sizeof(ncclRedOp_t) == sizeof(int), "ncclRedOp_t size");
+_Static_assert(sizeof(ncclComm_t) == sizeof(ec_ncclComm_t), "ncclComm_t size");
+/* The prototypes the shim resolves, parameter for parameter. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetVersion), ncclResult_t (*)(int *)), "ncclGetVersion prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetUniqueId), ncclResult_t (*)(ncclUniqueId *)), "ncclGetUniqueId prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclCommInitRank), ncclResult_t (*)(ncclComm_t *, int, ncclUniqueId, int)), "ncclCommInitRank prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclAllReduce), ncclResult_t (*)(const void *, void *, size_t, ncclDataType_t, ncclRedOp_t, ncclComm_t, cudaStream_t)), "ncclAllReduce prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGroupStart), ncclResult_t (*)(void)), "ncclGroupStart prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGroupEnd), ncclResult_t (*)(void)), "ncclGroupEnd prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclCommDestroy), ncclResult_t (*)(ncclComm_t)), "ncclCommDestroy prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetErrorString), const char *(*)(ncclResult_t)), "ncclGetErrorString prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetLastError), const char *(*)(ncclComm_t)), "ncclGetLastError prototype");
+#endif
+
 int main(void) {
+#ifdef ECUD_HAVE_NCCL
+  printf("header check: NCCL %d.%d.%d declarations agree\n", NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH);
+#else
+  printf("header check: no nccl.h found: NCCL not checked\n");
+#endif
 #ifdef ECUD_HAVE_CUDNN
   printf("header check: CUDA runtime, driver, cuBLAS, NVRTC and cuDNN %d.%d.%d declarations agree\n", CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL);
 #else

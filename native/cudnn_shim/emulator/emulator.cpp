@@ -1202,3 +1202,13 @@ int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_di
 }
 
 } // extern "C"
+// For the emulated NCCL (nccl_emu.cpp): the calling thread's error message, and the check that a
+// buffer is live device memory (under the emulator's lock; refused while a capture is open).
+int ecud_emu_fail_message(int status, const char *message) { return fail(status, "%s", message); }
+
+int ecud_emu_check_device(const void *pointer, size_t bytes, const char *what) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  if (capture.open) return fail(ECUD_ERROR_CAPTURE, "emulator: %s is not emulated while a CUDA graph capture is open", what);
+  return check_range(pointer, bytes, what);
+}

@@ -196,6 +196,25 @@ ECUD_API int ecud_compile_check(const char *module, int cc_major, int cc_minor);
 /* Names of the embedded kernel modules, ';'-separated (for tests and diagnostics). */
 ECUD_API const char *ecud_kernel_modules(void);
 
+/* NCCL (optional). libnccl.so.2 is opened by ecud_nccl_load only, never by ecud_load or ecud_init,
+ * so a machine without NCCL runs everything else; a missing library fails ecud_nccl_load with
+ * ECUD_ERROR_LIBRARY naming the file names and folders tried. One process per GPU: rank 0 makes a
+ * group id (ecud_nccl_unique_id), the caller sends it to every rank (over MPI), each rank joins
+ * with ecud_nccl_init (after ecud_init; blocks until every rank has joined). ecud_nccl_sum queues
+ * in-place float32 sums of buffers over the ranks on the shim's stream (one NCCL group: one
+ * launch), ordered after the work queued before it; every rank passes the same counts in the same
+ * order. NCCL's failures are ECUD_ERROR_NCCL with ncclGetErrorString's text. */
+#define ECUD_ERROR_NCCL 11
+#define ECUD_NCCL_ID_BYTES 128
+ECUD_API int ecud_nccl_load(const char *search_path, char *description, int description_capacity);
+ECUD_API int ecud_nccl_unique_id(unsigned char *id);
+ECUD_API int ecud_nccl_init(void **communicator, int size, const unsigned char *id, int rank);
+ECUD_API int ecud_nccl_sum(void *communicator, void *const *buffers, const size_t *counts, int buffer_count);
+ECUD_API int ecud_nccl_destroy(void *communicator);
+/* The number of CUDA devices (after ecud_load, before ecud_init): with one process per GPU, each
+ * rank opens the device of its local rank modulo this count. */
+ECUD_API int ecud_device_count(int *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -151,6 +151,10 @@ int ecud_refuse_in_capture(const char *call);
 /* Loader */
 int ecud_load_libraries(const char *search_path);
 int ecud_load_nvrtc(const char *search_path);
+/* An optional library (NCCL), searched like the others; its symbols by name (NULL when absent). */
+int ecud_open_optional(const char *what, const char *const *names, const char *search_path, void **handle, char *found,
+                       size_t found_size);
+void *ecud_find_symbol(void *handle, const char *name);
 
 /* Module registry of kernels.c, released at shutdown. */
 void ecud_kernels_release(void);

@@ -6,16 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-#define EXPECT(condition, ...)                       \
-  do {                                               \
-    if (!(condition)) {                              \
-      failures++;                                    \
-      printf("FAIL line %d: ", __LINE__);            \
-      printf(__VA_ARGS__);                           \
-      printf("\n");                                  \
-    }                                                \
-  } while (0)
+#include "expect.h"
 
 int main(void) {
   EXPECT(ecud_version() == ECUD_API_VERSION, "version %d", ecud_version());
