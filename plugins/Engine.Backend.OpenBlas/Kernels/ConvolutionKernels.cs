@@ -85,8 +85,10 @@ internal static unsafe class ConvolutionKernels
         }
         if (DirectConvolution.Applies<T>(l))
         {
-            DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y);
-            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            if (!DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue))
+            {
+                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            }
             return;
         }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))
