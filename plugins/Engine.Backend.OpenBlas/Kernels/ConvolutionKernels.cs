@@ -83,6 +83,11 @@ internal static unsafe class ConvolutionKernels
             epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
+        if (FilterVectorConvolution.Applies<T>(l) && FilterVectorConvolution.TakesEpilogue(epilogue))
+        {
+            FilterVectorConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue);
+            return;
+        }
         if (DirectConvolution.Applies<T>(l))
         {
             if (!DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue))
