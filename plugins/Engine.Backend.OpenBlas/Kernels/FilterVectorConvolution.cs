@@ -31,9 +31,15 @@ internal static unsafe class FilterVectorConvolution
     /// <summary>Whether the forward pass of <paramref name="l"/> runs here.</summary>
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
         Enabled && typeof(T) == typeof(float) && SmallGemm.Bits == 512 && Avx512F.IsSupported
-        && l.Groups == 1 && l.Filters % 16 == 0 && l.Filters <= 64 && l.ColumnRows <= 512
+        && l.Groups == 1 && l.Filters % 16 == 0 && l.Filters <= 32 && l.ColumnRows <= 256
         && l.Depth.IsIdentity && Plain(l.Height) && Plain(l.Width)
-        && l.Width.Output == RowWidth && l.Height.Output % 2 == 0;
+        && l.Width.Output == RowWidth && l.Height.Output % 2 == 0 && l.Height.Output <= MaxRows;
+
+    /// <summary>
+    /// The most output rows: a sample's block of positions × 16 filters sits on the stack (20 KB at
+    /// most), beside the packed weights (at most 32 filters × 256 taps, 32 KB).
+    /// </summary>
+    private const int MaxRows = 32;
 
     private static bool Plain(ConvolutionAxis a) => a.Stride == 1 && a.Pad == 0 && a.Dilation == 1;
 
