@@ -35,16 +35,18 @@ for candidate in data/cifar-10 ../shared/data/cifar-10 /work/shared/data/cifar-1
 done
 [[ -n "$CIFAR" && -f "$CIFAR/data_batch_1.bin" ]] || { echo "error: no CIFAR-10 folder (data_batch_1.bin …); set CIFAR=FOLDER" >&2; exit 1; }
 
-# The training batches linked, the test set cut to 256 records of 3,073 bytes.
+# The training batches hard-linked (or copied: the loader takes a symbolic link's own size for the
+# file's), the test set cut to 256 records of 3,073 bytes.
 DATA="$WORK/cifar-10-short-test"
 mkdir -p "$DATA"
 for f in data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin data_batch_5.bin batches.meta.txt; do
-  ln -sfn "$(cd "$CIFAR" && pwd)/$f" "$DATA/$f"
+  [[ -f "$DATA/$f" && ! -L "$DATA/$f" ]] || { rm -f "$DATA/$f"; ln "$CIFAR/$f" "$DATA/$f" 2>/dev/null || cp "$CIFAR/$f" "$DATA/$f"; }
 done
 head -c $((256 * 3073)) "$CIFAR/test_batch.bin" > "$DATA/test_batch.bin"
 
-MPI=(mpirun --oversubscribe --bind-to "$BIND" -x OPENBLAS_NUM_THREADS=1)
+MPI=(mpirun --oversubscribe -x OPENBLAS_NUM_THREADS=1)
 [[ "$(id -u)" -ne 0 ]] || MPI+=(--allow-run-as-root)
+bind() { if (($1 > $(nproc))); then echo none; else echo "$BIND"; fi; } # more ranks than cores: Open MPI refuses to bind
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD), batch $BATCH, extra '${EXTRA:-}'"
 
 RESULTS="$WORK/scaling.tsv"
@@ -53,8 +55,8 @@ run() { # model label command… : records images/s and comms ms/step
   local model="$1" label="$2"; shift 2
   local out rate comms
   out="$("$@" 2>&1)" || { echo "$out" | tail -5; echo "error: $model $label failed" >&2; exit 1; }
-  rate="$(echo "$out" | grep -E '^epoch' | grep -oE '[0-9.,]+ images/s' | tr -d , | cut -d' ' -f1 | tail -1)"
-  comms="$(echo "$out" | grep -E '^comms' | grep -oE '[0-9.]+ ms/step' | cut -d' ' -f1 | tail -1)"
+  rate="$(echo "$out" | grep -E '^epoch' | grep -oE '[0-9.,]+ images/s' | tr -d , | cut -d' ' -f1 | tail -1 || true)"
+  comms="$(echo "$out" | grep -E '^comms' | grep -oE '[0-9.]+ ms/step' | cut -d' ' -f1 | tail -1 || true)" # one process: no comms line
   printf '%s\t%s\t%s\t%s\n' "$model" "$label" "${rate:-?}" "${comms:--}" | tee -a "$RESULTS"
 }
 
@@ -69,7 +71,7 @@ for model in $MODELS; do
       run "$model" "1 process, $t threads" env OPENBLAS_NUM_THREADS="$t" "$ENGINE" "${ARGS[@]}" "${EXTRA_ARGS[@]}"
     done
     for np in $RANKS; do
-      run "$model" "$np ranks x 1 thread" "${MPI[@]}" -np "$np" "$ENGINE" "${ARGS[@]}" "${EXTRA_ARGS[@]}" --distributed mpi
+      run "$model" "$np ranks x 1 thread" "${MPI[@]}" --bind-to "$(bind "$np")" -np "$np" "$ENGINE" "${ARGS[@]}" "${EXTRA_ARGS[@]}" --distributed mpi
     done
   done
 done
