@@ -9,7 +9,7 @@
 #
 # Environment: MODELS ("vgg-cifar resnet20"), RANKS, THREADS (one process with OPENBLAS_NUM_THREADS=T),
 # REPEAT (rounds, alternating; 1), CIFAR (the CIFAR-10 folder: data/cifar-10, else ../shared/data/cifar-10,
-# else /work/shared/data/cifar-10), LIMIT_VGG (images per run, default 2048), LIMIT_RESNET (4096),
+# else /work/shared/data/cifar-10; none: random images in its format, generated), LIMIT_VGG (images per run, default 2048), LIMIT_RESNET (4096),
 # BATCH (global batch, 128: 16 per rank at 8 ranks), EXTRA (more `engine train` arguments, e.g.
 # "--reduction-shards 8"), BIND (mpirun's --bind-to: core, or none). Each run is one epoch of the first
 # LIMIT images; the test set is cut to its first 256 images (a folder of links under
@@ -33,7 +33,28 @@ CIFAR="${CIFAR:-}"
 for candidate in data/cifar-10 ../shared/data/cifar-10 /work/shared/data/cifar-10; do
   [[ -n "$CIFAR" ]] || [[ ! -f "$candidate/data_batch_1.bin" ]] || CIFAR="$candidate"
 done
-[[ -n "$CIFAR" && -f "$CIFAR/data_batch_1.bin" ]] || { echo "error: no CIFAR-10 folder (data_batch_1.bin …); set CIFAR=FOLDER" >&2; exit 1; }
+if [[ -z "$CIFAR" ]]; then
+  # No CIFAR-10 here (the GPU machine's checkout, say): random images in CIFAR-10's format, 1,000 per
+  # training file and 256 test images; throughput does not depend on the pixels.
+  CIFAR="$WORK/cifar-10-synthetic"
+  echo "no CIFAR-10 folder found: timing on random images in $CIFAR"
+  mkdir -p "$CIFAR"
+  python3 - "$CIFAR" <<'PY'
+import os, random, sys
+folder = sys.argv[1]
+rng = random.Random(1)
+def write(name, count):
+    with open(os.path.join(folder, name), "wb") as f:
+        for i in range(count):
+            f.write(bytes([i % 10]) + rng.randbytes(3072))
+for k in range(1, 6):
+    write(f"data_batch_{k}.bin", 1000)
+write("test_batch.bin", 256)
+with open(os.path.join(folder, "batches.meta.txt"), "w") as f:
+    f.write("\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]) + "\n")
+PY
+fi
+[[ -f "$CIFAR/data_batch_1.bin" ]] || { echo "error: $CIFAR has no data_batch_1.bin; set CIFAR=FOLDER" >&2; exit 1; }
 
 # The training batches hard-linked (or copied: the loader takes a symbolic link's own size for the
 # file's), the test set cut to 256 records of 3,073 bytes.

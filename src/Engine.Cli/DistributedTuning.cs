@@ -14,9 +14,11 @@ internal static class DistributedTuning
     public const string OverlapVariable = "ENGINE_GRADIENT_OVERLAP";
     public const string BucketVariable = "ENGINE_GRADIENT_BUCKET";
 
-    public static DistributedOptions Apply(DistributedOptions options)
+    /// <summary>The options with the environment's settings (<paramref name="variable"/>: how to read one; the process environment by default).</summary>
+    public static DistributedOptions Apply(DistributedOptions options, Func<string, string?>? variable = null)
     {
-        string? overlap = Environment.GetEnvironmentVariable(OverlapVariable);
+        variable ??= Environment.GetEnvironmentVariable;
+        string? overlap = variable(OverlapVariable);
         if (overlap is not null)
         {
             options = overlap switch
@@ -26,7 +28,7 @@ internal static class DistributedTuning
                 _ => throw new ConfigurationException($"{OverlapVariable} must be 'on' or 'off', got '{overlap}'"),
             };
         }
-        string? bucket = Environment.GetEnvironmentVariable(BucketVariable);
+        string? bucket = variable(BucketVariable);
         if (bucket is not null)
         {
             if (!int.TryParse(bucket, NumberStyles.None, CultureInfo.InvariantCulture, out int elements) || elements < 1)
