@@ -13,6 +13,11 @@
 #                                                                  benchmarks/lenet5_bn.json, on NP ranks (default 2)
 #                                                                  with and without --sync-bn, alternating: the job's
 #                                                                  CPU seconds and rank 0's wait per step)
+#   benchmarks/mpi_data_parallel.sh overlap [LIMIT] [REPEAT] [NP] (--reduction-shards 8 on NP ranks (default 2), the
+#                                                                  last shard's exchanges overlapping its backward in
+#                                                                  buckets of BUCKET elements (default 4096: three for
+#                                                                  LeNet-5) against all sent after it, alternating; MODEL
+#                                                                  (lenet5), DATASET/DATA, BATCH (64) run another model)
 # LAUNCHER=mpich runs the ranks under MPICH's mpiexec.mpich instead of Open MPI's mpirun.
 #
 # Prints each run's epoch line (images/s), the ranks' wait for gradient sums per step, the test
@@ -90,5 +95,18 @@ case "$MODE" in
       done
     done
     ;;
-  *) echo "error: unknown mode '$MODE' (throughput, epoch, invariant, shardcost or syncbn)" >&2; exit 1 ;;
+  overlap)
+    LIMIT="${2:-12000}"
+    RUN=(train --model "${MODEL:-lenet5}" --dataset "${DATASET:-mnist}" --data "${DATA:-data/mnist}" --epochs 1 --batch-size "${BATCH:-64}"
+         --lr 0.05 --momentum 0.9 --seed 1 --no-progress --limit "$LIMIT" --reduction-shards 8 --distributed mpi)
+    for round in $(seq "${3:-3}"); do
+      for overlap in on off; do
+        echo "round $round, overlap $overlap (buckets of ${BUCKET:-4096} elements)"
+        /usr/bin/time -f "round $round, overlap $overlap: %U s user, %S s system, %e s wall" \
+          env ENGINE_GRADIENT_OVERLAP=$overlap ENGINE_GRADIENT_BUCKET="${BUCKET:-4096}" "${MPI[@]}" \
+          -np "${4:-2}" "$ENGINE" "${RUN[@]}" | grep -E '^(epoch|comms)'
+      done
+    done
+    ;;
+  *) echo "error: unknown mode '$MODE' (throughput, epoch, invariant, shardcost, syncbn or overlap)" >&2; exit 1 ;;
 esac

@@ -257,7 +257,7 @@ public sealed class Trainer
         var cadence = new ReportCadence(_options.ProgressInterval, _options.ProgressMinInterval);
         using var loader = new BackgroundBatchLoader(_network.Backend, train, batchSize / (shards != 0 ? shards : group?.Size ?? 1), _options.PrefetchBatches);
         using IGradientReducer? reducer = _options.Distributed is { } distributed && shards == 0 ? IGradientReducer.For(_network, distributed) : null;
-        ShardedGradients? sharded = shards == 0 ? null : new ShardedGradients(_network, shards, group);
+        ShardedGradients? sharded = shards == 0 ? null : new ShardedGradients(_network, shards, group, _options.Distributed);
         if (group is not null)
         {
             AgreeOnConfiguration(data, group);
@@ -442,14 +442,38 @@ public sealed class Trainer
         for (int shard = rank * (shards / ranks); shard < (rank + 1) * (shards / ranks); shard++)
         {
             int count = BatchShard.Slice(inStep, shard, shards).Count;
+            float weight = (float)((double)count / inStep);
+            // Every rank sends its last shard in buckets (the same exchanges in the same order on
+            // every rank), during its backward unless the shard is empty or its pass is cut into
+            // sub-batches (which take no per-layer hook; a hook must not change the bits).
+            bool inBuckets = sharded.NextOverlaps;
+            if (inBuckets)
+            {
+                sharded.BeginLastShard(weight);
+            }
             if (count == 0)
             {
-                sharded.AddShard(0f); // a last batch smaller than K leaves shards empty
+                if (!inBuckets)
+                {
+                    sharded.AddShard(0f); // a last batch smaller than K leaves shards empty
+                }
                 continue;
             }
             var (inputs, labels) = loader.Next();
-            ForwardBackward(inputs, labels, statistics, GlobalStep + 1);
-            sharded.AddShard((float)((double)count / inStep));
+            bool hook = inBuckets && !_network.SplitsBatch(count);
+            _network.LayerBackwardDone = hook ? sharded.LayerDone : null;
+            try
+            {
+                ForwardBackward(inputs, labels, statistics, GlobalStep + 1);
+            }
+            finally
+            {
+                _network.LayerBackwardDone = null;
+            }
+            if (!inBuckets)
+            {
+                sharded.AddShard(weight);
+            }
         }
         sharded.Finish();
         _communicationWait += sharded.TakeWaitTime();

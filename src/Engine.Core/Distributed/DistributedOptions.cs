@@ -14,11 +14,13 @@ public sealed record DistributedOptions(ICommunicator Communicator)
 {
     /// <summary>
     /// Gradient elements per bucket (default 1 Mi, 4 MiB of float32). A bucket's sum starts as soon
-    /// as backward has passed the layers whose gradients it holds, overlapping the rest of backward.
+    /// as backward has passed the layers whose gradients it holds, overlapping the rest of backward
+    /// (with <see cref="TrainingOptions.ReductionShards"/>: the bucket's exchanges of the shard tree,
+    /// during the rank's last shard).
     /// </summary>
     public int BucketElements { get; init; } = 1 << 20;
 
-    /// <summary>Whether buckets start during backward (true) or all after it (false: no overlap, for comparison).</summary>
+    /// <summary>Whether buckets start during backward (true) or all after it (false: no overlap, for comparison); both reduction paths.</summary>
     public bool Overlap { get; init; } = true;
 
     /// <summary>

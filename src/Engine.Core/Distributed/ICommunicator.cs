@@ -30,6 +30,20 @@ public interface ICommunicator : IDisposable
     void Exchange(int partner, ReadOnlySpan<float> send, Span<float> receive);
 
     /// <summary>
+    /// Starts sending <paramref name="send"/> to rank <paramref name="partner"/> and receiving as many
+    /// values from it into <paramref name="receive"/> without waiting: the non-blocking form of
+    /// <see cref="Exchange"/>, so that the shard tree's exchanges overlap backward. Both sides give
+    /// the same <paramref name="tag"/> (0 … 32767), which tells apart exchanges with one partner that
+    /// are in flight at once. Neither array may be touched until the returned exchange has completed.
+    /// The default runs <see cref="Exchange"/> at once (blocking) and returns a completed exchange.
+    /// </summary>
+    IAsyncExchange StartExchange(int partner, ArraySegment<float> send, ArraySegment<float> receive, int tag)
+    {
+        Exchange(partner, send, receive);
+        return CompletedExchange.Instance;
+    }
+
+    /// <summary>
     /// A reusable non-blocking sum of <paramref name="buffer"/> over every rank, in place: the
     /// buffer is pinned for the returned object's lifetime.
     /// </summary>
@@ -50,4 +64,26 @@ public interface IAsyncSum : IDisposable
 
     /// <summary>Waits until the sum has completed: the buffer then holds the total.</summary>
     void Wait();
+}
+
+/// <summary>An exchange with one partner in flight (<see cref="ICommunicator.StartExchange"/>).</summary>
+public interface IAsyncExchange
+{
+    /// <summary>Lets the library progress the exchange; true once both the send and the receive have completed.</summary>
+    bool Test();
+
+    /// <summary>Waits until the exchange has completed: the receive buffer then holds the partner's values.</summary>
+    void Wait();
+}
+
+// The exchange of a communicator that exchanges at once.
+internal sealed class CompletedExchange : IAsyncExchange
+{
+    public static readonly CompletedExchange Instance = new();
+
+    public bool Test() => true;
+
+    public void Wait()
+    {
+    }
 }

@@ -152,6 +152,16 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
     }
 
     /// <inheritdoc/>
+    public IAsyncExchange StartExchange(int partner, ArraySegment<float> send, ArraySegment<float> receive, int tag)
+    {
+        if (send.Count != receive.Count)
+        {
+            throw new ArgumentException($"sending {send.Count} values but receiving {receive.Count}", nameof(receive));
+        }
+        return new AsyncExchange(this, partner, send, receive, tag);
+    }
+
+    /// <inheritdoc/>
     public IAsyncSum CreateSum(float[] buffer)
     {
         ArgumentNullException.ThrowIfNull(buffer);
@@ -181,6 +191,87 @@ public sealed unsafe partial class MpiCommunicator : ICommunicator
         if (code != Success)
         {
             throw new EngineException(string.Create(CultureInfo.InvariantCulture, $"{call} failed with MPI error code {code}"));
+        }
+    }
+
+    // A send and a receive with one partner, their arrays pinned until both have completed.
+    private sealed class AsyncExchange : IAsyncExchange
+    {
+        private readonly MpiCommunicator _owner;
+        private readonly string _what;
+        private GCHandle _sendPin;
+        private GCHandle _receivePin;
+        private nint _sent;
+        private nint _received;
+        private bool _sentDone;
+        private bool _receivedDone;
+
+        public AsyncExchange(MpiCommunicator owner, int partner, ArraySegment<float> send, ArraySegment<float> receive, int tag)
+        {
+            _owner = owner;
+            _what = "exchanging gradient sums with rank " + partner.ToString(CultureInfo.InvariantCulture);
+            _sendPin = GCHandle.Alloc(send.Array, GCHandleType.Pinned);
+            _receivePin = GCHandle.Alloc(receive.Array, GCHandleType.Pinned);
+            float* s = (float*)_sendPin.AddrOfPinnedObject() + send.Offset;
+            float* r = (float*)_receivePin.AddrOfPinnedObject() + receive.Offset;
+            nint sent, received;
+            Check(owner._mpi.Irecv(r, receive.Count, owner._float, partner, tag, owner._world, &received), "MPI_Irecv");
+            Check(owner._mpi.Isend(s, send.Count, owner._float, partner, tag, owner._world, &sent), "MPI_Isend");
+            _sent = sent;
+            _received = received;
+        }
+
+        public bool Test()
+        {
+            if (!_receivedDone)
+            {
+                nint request = _received;
+                Check(_owner._mpi.Test(&request, out int done), "MPI_Test");
+                _received = request;
+                _receivedDone = done != 0;
+            }
+            if (!_sentDone)
+            {
+                nint request = _sent;
+                Check(_owner._mpi.Test(&request, out int done), "MPI_Test");
+                _sent = request;
+                _sentDone = done != 0;
+            }
+            return Release();
+        }
+
+        public void Wait()
+        {
+            if (!_receivedDone)
+            {
+                nint request = _received;
+                _owner.Await(&request, _what);
+                _received = request;
+                _receivedDone = true;
+            }
+            if (!_sentDone)
+            {
+                nint request = _sent;
+                _owner.Await(&request, _what);
+                _sent = request;
+                _sentDone = true;
+            }
+            Release();
+        }
+
+        // Unpins the arrays once MPI no longer reads or writes them.
+        private bool Release()
+        {
+            if (!_sentDone || !_receivedDone)
+            {
+                return false;
+            }
+            if (_sendPin.IsAllocated)
+            {
+                _sendPin.Free();
+                _receivePin.Free();
+            }
+            return true;
         }
     }
 

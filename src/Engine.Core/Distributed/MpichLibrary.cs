@@ -3,8 +3,11 @@ using System.Runtime.InteropServices;
 namespace Engine.Core.Distributed;
 
 /// <summary>
-/// <see cref="IMpiLibrary"/> over MPICH's ABI (libmpich.so.12: MPICH 3.1 and later, Debian's mpich;
-/// MVAPICH and Cray MPICH ship the same library name and ABI). Handles and requests are C
+/// <see cref="IMpiLibrary"/> over MPICH's ABI (MPICH 3.1 and later, Intel MPI, MVAPICH, Cray MPICH:
+/// the ABI compatibility initiative). The family ships its library under two names
+/// (<see cref="LibraryNames"/>), tried in order: libmpich.so.12 (Debian's and Ubuntu's mpich, Cray
+/// MPICH) and libmpi.so.12 (MPICH's own install, Intel MPI, MVAPICH); the one found serves every call
+/// (a DllImport resolver maps <see cref="LibraryName"/> to it). Handles and requests are C
 /// <c>int</c>s and the predefined handles are constants of MPICH's mpi.h, fixed by the ABI
 /// compatibility initiative MPICH shares with its derivatives; MPI_IN_PLACE is <c>(void *) -1</c>
 /// and MPI_STATUS_IGNORE <c>(MPI_Status *) 1</c> (not null, as in Open MPI).
@@ -13,6 +16,14 @@ internal sealed unsafe partial class MpichLibrary : IMpiLibrary
 {
     public const string LibraryName = "libmpich.so.12";
 
+    /// <summary>The names the MPICH ABI family's library goes by, in the order they are tried.</summary>
+    public static readonly string[] LibraryNames = [LibraryName, "libmpi.so.12"];
+
+    // An exported object that only Open MPI has: its 1.10 series also named its library libmpi.so.12.
+    private const string OpenMpiSymbol = "ompi_mpi_comm_world";
+
+    private static nint s_resolved;
+
     private const nint InPlace = -1;
     private const nint StatusIgnore = 1;
 
@@ -20,7 +31,7 @@ internal sealed unsafe partial class MpichLibrary : IMpiLibrary
 
     public string Name => "MPICH";
 
-    public string FileName => LibraryName;
+    public string FileName { get; private set; } = string.Join(" or ", LibraryNames);
 
     public nint World => 0x44000000;
 
@@ -36,7 +47,68 @@ internal sealed unsafe partial class MpichLibrary : IMpiLibrary
 
     public nint MinOp => 0x58000002;
 
-    public bool TryLoad(out string reason) => MpiLibrarySelection.TryLoad(LibraryName, ref _library, out reason);
+    public bool TryLoad(out string reason)
+    {
+        reason = "";
+        if (_library != 0)
+        {
+            return true;
+        }
+        if (LoadFirst(LibraryNames, TryLoadNative, NotMpichAbi, out _library, out reason) is not string name)
+        {
+            return false;
+        }
+        FileName = name;
+        if (Interlocked.CompareExchange(ref s_resolved, _library, 0) == 0)
+        {
+            NativeLibrary.SetDllImportResolver(typeof(MpichLibrary).Assembly, (library, _, _) => library == LibraryName ? s_resolved : 0);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The first of <paramref name="names"/> that <paramref name="load"/> opens (0: not there, with
+    /// the loader's reason) and <paramref name="refuse"/> does not refuse (its reason, or null; it
+    /// releases a library it refuses), with its
+    /// handle; null, and every name's reason, when none is usable.
+    /// </summary>
+    internal static string? LoadFirst(IReadOnlyList<string> names, Func<string, (nint Handle, string Reason)> load, Func<nint, string?> refuse, out nint handle, out string reason)
+    {
+        var reasons = new List<string>();
+        foreach (string name in names)
+        {
+            (handle, string why) = load(name);
+            if (handle != 0 && refuse(handle) is string refused)
+            {
+                (handle, why) = (0, refused);
+            }
+            if (handle != 0)
+            {
+                reason = "";
+                return name;
+            }
+            reasons.Add($"{name}: {why}");
+        }
+        handle = 0;
+        reason = string.Join("; ", reasons);
+        return null;
+    }
+
+    internal static (nint Handle, string Reason) TryLoadNative(string name)
+    {
+        nint handle = 0;
+        return MpiLibrarySelection.TryLoad(name, ref handle, out string reason) ? (handle, "") : (0, reason);
+    }
+
+    internal static string? NotMpichAbi(nint handle)
+    {
+        if (!NativeLibrary.TryGetExport(handle, OpenMpiSymbol, out _))
+        {
+            return null;
+        }
+        NativeLibrary.Free(handle);
+        return $"it is Open MPI's (it exports {OpenMpiSymbol}), not of MPICH's ABI";
+    }
 
     public int Initialized(out int flag) => NativeInitialized(out flag);
 

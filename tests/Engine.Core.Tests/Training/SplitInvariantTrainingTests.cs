@@ -32,19 +32,71 @@ public sealed class SplitInvariantTrainingTests
 
         foreach (int ranks in new[] { 1, 2, 4, 8 })
         {
-            float[][] totals = RunRanks(ranks, group =>
+            foreach (bool inParts in new[] { false, true })
             {
-                var tree = new ShardTree(Elements, Shards, group);
-                int rank = group?.Rank ?? 0;
-                for (int s = rank * (Shards / ranks); s < (rank + 1) * (Shards / ranks); s++)
+                float[][] totals = RunRanks(ranks, group =>
                 {
-                    shards[s].CopyTo(tree.Next());
-                    tree.Add();
-                }
-                return tree.Total().ToArray();
-            });
-            Assert.All(totals, total => Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), total.Select(BitConverter.SingleToInt32Bits)));
+                    var tree = new ShardTree(Elements, Shards, group);
+                    int rank = group?.Rank ?? 0;
+                    for (int s = rank * (Shards / ranks); s < (rank + 1) * (Shards / ranks); s++)
+                    {
+                        shards[s].CopyTo(tree.Next());
+                        Assert.Equal(s == ((rank + 1) * (Shards / ranks)) - 1, tree.NextIsLast);
+                        if (inParts && tree.NextIsLast)
+                        {
+                            // The last shard as backward would give it: the end of the vector first,
+                            // each part sent on while the next is being computed.
+                            tree.AddLastPart(40, 24);
+                            tree.Progress();
+                            tree.AddLastPart(8, 32);
+                            tree.AddLastPart(0, 8);
+                            tree.Progress();
+                        }
+                        else
+                        {
+                            tree.Add();
+                        }
+                    }
+                    return tree.Total().ToArray();
+                });
+                Assert.All(totals, total => Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), total.Select(BitConverter.SingleToInt32Bits)));
+            }
         }
+    }
+
+    [Fact]
+    public void TheLastShardsPartsMustCoverTheVectorBeforeTheTotal()
+    {
+        var tree = new ShardTree(16, 2, group: null);
+        tree.Add();
+        tree.AddLastPart(8, 8);
+        var missing = Assert.Throws<InvalidOperationException>(() => tree.Total());
+        Assert.Equal("the last shard's parts hold 8 of 16 elements", missing.Message);
+        var first = new ShardTree(16, 2, group: null);
+        var early = Assert.Throws<InvalidOperationException>(() => first.AddLastPart(0, 16));
+        Assert.Equal("shard 1 of this rank's 2 is not its last; add it whole", early.Message);
+    }
+
+    [Fact]
+    public void ExchangesOverlappingTheLastShardsBackwardChangeNoBit()
+    {
+        ByteImageDataset train = TrainingFixtures.MnistTrain(301);
+        Dictionary<string, long[]> single = Train(train, epochs: 2, group: null)[0];
+        foreach (int ranks in new[] { 2, 4 })
+        {
+            foreach (bool overlap in new[] { true, false })
+            {
+                // Buckets of at least 100 elements: the second dense layer (250) and the first (18,840), sent apart.
+                Dictionary<string, long[]>[] results = Train(train, epochs: 2, new ThreadCommunicator.Group(ranks), bucketElements: 100, overlap: overlap);
+                Assert.All(results, r => Assert.Equal(single, r));
+            }
+        }
+        using IBackend backend = TestEngine.CreateBackend();
+        using Network network = TrainingFixtures.Build(backend, Mlp, seed: 7);
+        var group = new ThreadCommunicator.Group(2);
+        var options = new DistributedOptions(new ThreadCommunicator(group, 0)) { BucketElements = 100 };
+        Assert.Equal(2, new ShardedGradients(network, 8, options.Communicator, options).BucketCount);
+        Assert.Equal(1, new ShardedGradients(network, 8, options.Communicator, options with { BucketElements = 1 << 20 }).BucketCount);
     }
 
     [Fact]
@@ -90,7 +142,8 @@ public sealed class SplitInvariantTrainingTests
     }
 
     // One trainer (group null) or one per rank, on threads; every rank's final weights.
-    private static Dictionary<string, long[]>[] Train(ByteImageDataset train, int epochs, ThreadCommunicator.Group? group, string? checkpoint = null, string? resume = null) =>
+    private static Dictionary<string, long[]>[] Train(ByteImageDataset train, int epochs, ThreadCommunicator.Group? group, string? checkpoint = null, string? resume = null,
+        int bucketElements = 1 << 20, bool overlap = true) =>
         RunRanks(group?.Size ?? 1, communicator =>
         {
             using IBackend backend = TestEngine.CreateBackend();
@@ -101,7 +154,7 @@ public sealed class SplitInvariantTrainingTests
             {
                 ReductionShards = 8,
                 CheckpointPath = checkpoint,
-                Distributed = communicator is null ? null : new DistributedOptions(communicator),
+                Distributed = communicator is null ? null : new DistributedOptions(communicator) { BucketElements = bucketElements, Overlap = overlap },
             };
             var trainer = new Trainer(network, loss, sgd, options);
             if (resume is not null)
