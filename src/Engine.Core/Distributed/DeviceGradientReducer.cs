@@ -20,30 +20,13 @@ internal sealed class DeviceGradientReducer : IGradientReducer
     {
         _group = group;
         _overlap = options.Overlap;
-        var buckets = new List<(Tensor[], int)>();
-        var members = new List<Tensor>();
-        long elements = 0;
-        int lowest = int.MaxValue;
-        for (int i = network.Layers.Count - 1; i >= 0; i--)
+        _buckets = [.. GradientBuckets.Form(network, options.BucketElements, p =>
         {
-            foreach (Parameter p in network.Layers[i].Parameters.Where(p => !p.Frozen))
+            if (p.Value.DataType != DataType.Float32 || p.Gradient.Backend is not IDeviceCollectives)
             {
-                if (p.Value.DataType != DataType.Float32 || p.Gradient.Backend is not IDeviceCollectives)
-                {
-                    throw new ConfigurationException($"--distributed nccl sums float32 gradients on the GPU; parameter '{p.Name}' is {p.Value.DataType} on backend '{p.Gradient.Backend.Name}' (a layer on a fallback backend?): use --distributed mpi");
-                }
-                members.Add(p.Gradient);
-                elements += p.Value.ElementCount;
-                lowest = i;
+                throw new ConfigurationException($"--distributed nccl sums float32 gradients on the GPU; parameter '{p.Name}' is {p.Value.DataType} on backend '{p.Gradient.Backend.Name}' (a layer on a fallback backend?): use --distributed mpi");
             }
-            if (elements >= options.BucketElements || (i == 0 && members.Count > 0))
-            {
-                buckets.Add(([.. members], lowest));
-                members.Clear();
-                elements = 0;
-            }
-        }
-        _buckets = [.. buckets];
+        }).Select(b => (b.Parameters.Select(p => p.Gradient).ToArray(), b.LowestLayer))];
     }
 
     public void Begin(double weight, bool hasExamples)

@@ -21,34 +21,13 @@ internal sealed class GradientReducer : IGradientReducer
     public GradientReducer(Network network, DistributedOptions options)
     {
         _overlap = options.Overlap;
-        var buckets = new List<Bucket>();
-        var members = new List<Parameter>();
-        long elements = 0;
-        int lowest = int.MaxValue;
-        for (int i = network.Layers.Count - 1; i >= 0; i--)
+        _buckets = [.. GradientBuckets.Form(network, options.BucketElements, p =>
         {
-            foreach (Parameter p in network.Layers[i].Parameters)
+            if (p.Value.DataType != DataType.Float32)
             {
-                if (p.Frozen)
-                {
-                    continue;
-                }
-                if (p.Value.DataType != DataType.Float32)
-                {
-                    throw new ConfigurationException($"distributed training sums float32 gradients; parameter '{p.Name}' is {p.Value.DataType}");
-                }
-                members.Add(p);
-                elements += p.Value.ElementCount;
-                lowest = i;
+                throw new ConfigurationException($"distributed training sums float32 gradients; parameter '{p.Name}' is {p.Value.DataType}");
             }
-            if (elements >= options.BucketElements || (i == 0 && members.Count > 0))
-            {
-                buckets.Add(new Bucket([.. members], lowest, checked((int)elements), options.Communicator));
-                members.Clear();
-                elements = 0;
-            }
-        }
-        _buckets = [.. buckets];
+        }).Select(b => new Bucket(b.Parameters, b.LowestLayer, b.Elements, options.Communicator))];
     }
 
     /// <summary>How many buckets the gradients are summed in.</summary>
