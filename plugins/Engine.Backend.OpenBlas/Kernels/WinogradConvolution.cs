@@ -93,7 +93,7 @@ internal static unsafe class WinogradConvolution
     /// faster, (32,16,32,32)→16 about even forward and 1.4× backward data, (32,64,8,8)→64 1.2–1.4×
     /// slower (2×2 tiles a plane: the transforms and the tile padding outweigh the saved products).
     /// </summary>
-    private static bool Worthwhile(in ConvolutionLayout l) =>
+    internal static bool Worthwhile(in ConvolutionLayout l) =>
         l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
 
     /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
