@@ -55,7 +55,7 @@ internal static unsafe class WinogradFilterGradient
     {
         public float* X, Dy, Dw, Sums, Scratch;
         public int Batch, Channels, Filters, InHeight, InWidth, OutHeight, OutWidth, PadTop, PadLeft;
-        public int TilesWide, TilesHigh, RowsPerBlock, Blocks, Parts, Folds, Ld, Stride, Bits;
+        public int TilesWide, TilesHigh, RowsPerBlock, PlaneRows, Blocks, Parts, Folds, Ld, Stride, Bits;
         public long PerWorker, PartStride;
     }
 
@@ -91,7 +91,9 @@ internal static unsafe class WinogradFilterGradient
             : Vector256.IsHardwareAccelerated ? 256
             : 128;
         job.PartStride = (long)WinogradTransforms.Points * job.Filters * job.Channels;
-        job.PerWorker = (long)WinogradTransforms.Points * (job.Channels + job.Filters) * job.Ld + 52L * job.Stride;
+        // The phase rows of one channel's rows for a whole block (4 per tile row and 2 more), then a line for the portable split.
+        job.PlaneRows = WinogradPhaseRows.BufferRows(4 * job.RowsPerBlock + 2);
+        job.PerWorker = (long)WinogradTransforms.Points * (job.Channels + job.Filters) * job.Ld + (4L * job.PlaneRows + 4) * job.Stride;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, job.Parts));
         CpuStorage block = workspace.Rent<float>(job.Parts * job.PartStride + width * job.PerWorker);
         try
@@ -141,29 +143,36 @@ internal static unsafe class WinogradFilterGradient
         float* v = scratch;
         float* d = v + WinogradTransforms.Points * vPlane;
         float* phases = d + WinogradTransforms.Points * dPlane;
-        float* gradientPhases = phases + 24 * stride;
-        float* line = gradientPhases + 24 * stride;
+        float* line = phases + 4L * job.PlaneRows * stride;
         bool permute = Avx512F.IsSupported && WinogradConvolution.Bits is 0 or 512;
-        // Vector loads past the last tile read the phase rows' tails: keep them zeros, never stale values.
-        new Span<float>(phases, 48 * stride).Clear();
+        // Phase rows past a row's tiles may hold stale values: they only reach lanes past the tiles,
+        // which the next tile row overwrites or the clearing below zeroes before any product reads them.
         long inPlane = (long)job.InHeight * job.InWidth, outPlane = (long)job.OutHeight * job.OutWidth;
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < rows;)
         {
+            // The block's tile rows of one sample: each input and gradient row is split once for all of them.
             long row = firstRow + r;
-            int n = (int)(row / th), ty = (int)(row % th);
+            int n = (int)(row / th), ty = (int)(row % th), run = Math.Min(rows - r, th - ty);
             for (int c = 0; c < job.Channels; c++)
             {
-                WinogradTransforms.SplitPhases(job.X + ((long)n * job.Channels + c) * inPlane, job.InHeight, job.InWidth,
-                    4 * ty - job.PadTop, job.PadLeft, tw + 1, phases, stride, line, permute);
-                WinogradTransforms.Input<TS, TV>(phases, stride, tw, v + c * ld + r * tw, vPlane);
+                WinogradPhaseRows.Split(job.X + ((long)n * job.Channels + c) * inPlane, job.InHeight, job.InWidth,
+                    4 * ty - job.PadTop, 4 * run + 2, job.PadLeft, tw + 1, phases, stride, line, permute);
+                for (int i = 0; i < run; i++)
+                {
+                    WinogradTransforms.Input<TS, TV>(phases + 16L * i * stride, stride, tw, v + c * ld + (r + i) * tw, vPlane);
+                }
             }
             for (int k = 0; k < job.Filters; k++)
             {
                 // Rows past the output and tiles past its right edge split as zeros: a cut tile's gradient is zero-padded.
-                WinogradTransforms.SplitPhases(job.Dy + ((long)n * job.Filters + k) * outPlane, job.OutHeight, job.OutWidth,
-                    4 * ty, 0, tw, gradientPhases, stride, line, permute);
-                WinogradGradientTransforms.OutputGradient<TS, TV>(gradientPhases, stride, tw, d + k * ld + r * tw, dPlane);
+                WinogradPhaseRows.Split(job.Dy + ((long)n * job.Filters + k) * outPlane, job.OutHeight, job.OutWidth,
+                    4 * ty, 4 * run, 0, tw, phases, stride, line, permute);
+                for (int i = 0; i < run; i++)
+                {
+                    WinogradGradientTransforms.OutputGradient<TS, TV>(phases + 16L * i * stride, stride, tw, d + k * ld + (r + i) * tw, dPlane);
+                }
             }
+            r += run;
         }
         // The depth's steps past the tiles multiply zeros, never the transforms' spill or stale values.
         if (depth > tiles)
