@@ -175,11 +175,12 @@ internal static unsafe class WinogradFilterGradient
             r += run;
         }
         // The depth's steps past the tiles multiply zeros, never the transforms' spill or stale values.
+        // (Eight zeros a row, one store: depth − tiles < 8 and the rows have 16 floats of slack.)
         if (depth > tiles)
         {
             for (long i = 0; i < WinogradTransforms.Points * (long)(job.Channels + job.Filters); i++)
             {
-                new Span<float>(v + i * ld + tiles, depth - tiles).Clear();
+                Vector256<float>.Zero.Store(v + i * ld + tiles);
             }
         }
         long plane = (long)job.Filters * job.Channels;
