@@ -223,8 +223,8 @@ internal static unsafe class WinogradConvolution
             int n = (int)(row / th), ty = (int)(row % th);
             for (int c = 0; c < p.Inputs; c++)
             {
-                WinogradTransforms.SplitPhases(job.X + ((long)n * p.Inputs + c) * inPlane, p.InHeight, p.InWidth,
-                    4 * ty - p.PadTop, p.PadLeft, tw + 1, phases, stride, line, permute);
+                WinogradPhaseRows.Split(job.X + ((long)n * p.Inputs + c) * inPlane, p.InHeight, p.InWidth,
+                    4 * ty - p.PadTop, 6, p.PadLeft, tw + 1, phases, stride, line, permute);
                 WinogradTransforms.Input<TS, TV>(phases, stride, tw, v + c * ld + r * tw, vPlane);
             }
         }
