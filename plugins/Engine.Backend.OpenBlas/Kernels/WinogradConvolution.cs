@@ -250,7 +250,7 @@ internal static unsafe class WinogradConvolution
             for (int k = 0; k < p.Outputs; k++)
             {
                 WinogradTransforms.Output<TS, TV>(m + k * ld + r * tw, mPlane, tw, outputPhases, stride);
-                WinogradTransforms.JoinPhases(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
+                WinogradPhaseRows.Join(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
             }
         }
     }

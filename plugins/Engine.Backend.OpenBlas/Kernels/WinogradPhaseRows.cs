@@ -9,7 +9,8 @@ namespace Engine.Backend.OpenBlas;
 /// once, read straight from the plane: each row is split once for all the tile rows of a block
 /// that use it (the per-tile-row split reads each input row 1.5 times and six rows for a 4-row
 /// gradient tile), and, with AVX-512, without first copying it into a zero-padded line (in a profile
-/// of the filter gradient that copy and its clears were most of the split's time).
+/// of the filter gradient that copy and its clears were most of the split's time). The join back
+/// (<see cref="Join"/>) likewise stores straight into the output rows.
 /// </summary>
 /// <remarks>A pure copy (values moved, zeros inserted), so it gives the same bits as the split it replaces.</remarks>
 internal static unsafe class WinogradPhaseRows
@@ -45,6 +46,56 @@ internal static unsafe class WinogradPhaseRows
                 continue;
             }
             SplitRow(x + (long)r * width, width, padLeft, chunks, dst, stride);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WinogradTransforms.JoinPhases"/> (output rows <paramref name="firstRow"/> .. +3 below
+    /// <paramref name="height"/> from their phases), with AVX-512 stored straight into the plane: whole
+    /// vectors inside the row, a masked store for its end (never a write past the row: the next row may
+    /// belong to another thread's block).
+    /// </summary>
+    public static void Join(float* phases, int stride, float* y, int height, int width, int firstRow, float* line, bool permute)
+    {
+        if (!permute)
+        {
+            WinogradTransforms.JoinPhases(phases, stride, y, height, width, firstRow, line, permute);
+            return;
+        }
+        Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        Vector512<int> high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        Vector512<int> lowPairs = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        Vector512<int> highPairs = Vector512.Create(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+        for (int a = 0; a < 4 && firstRow + a < height; a++)
+        {
+            float* row = y + (long)(firstRow + a) * width;
+            float* src = phases + a * 4 * stride;
+            for (int t = 0; 4 * t < width; t += 16)
+            {
+                Vector512<float> p0 = Vector512.Load(src + t), p1 = Vector512.Load(src + stride + t);
+                Vector512<float> p2 = Vector512.Load(src + 2 * stride + t), p3 = Vector512.Load(src + 3 * stride + t);
+                Vector512<float> lo01 = Avx512F.PermuteVar16x32x2(p0, low, p1), hi01 = Avx512F.PermuteVar16x32x2(p0, high, p1);
+                Vector512<float> lo23 = Avx512F.PermuteVar16x32x2(p2, low, p3), hi23 = Avx512F.PermuteVar16x32x2(p2, high, p3);
+                int x = 4 * t;
+                Put(Avx512F.PermuteVar16x32x2(lo01, lowPairs, lo23), row, x, width);
+                Put(Avx512F.PermuteVar16x32x2(lo01, highPairs, lo23), row, x + 16, width);
+                Put(Avx512F.PermuteVar16x32x2(hi01, lowPairs, hi23), row, x + 32, width);
+                Put(Avx512F.PermuteVar16x32x2(hi01, highPairs, hi23), row, x + 48, width);
+            }
+        }
+    }
+
+    /// <summary>row[x .. x + 15] = value, only the lanes below width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(Vector512<float> value, float* row, int x, int width)
+    {
+        if (x + 16 <= width)
+        {
+            value.Store(row + x);
+        }
+        else if (x < width)
+        {
+            Avx512F.MaskStore(row + x, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - x)).AsSingle(), value);
         }
     }
 
