@@ -7,10 +7,10 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// The Winograd filter gradient (<see cref="WinogradFilterGradient"/>) against a double-precision
 /// direct sum dw[k][c][i][j] = Σ dy[n][k][y][x]·x[n][c][y + i − p][x + j − p]. Its rounding differs
 /// from im2col's (the transforms mix values of different size and the sum runs in the transformed
-/// domain), so the check is a tolerance: the largest error at most 3e-5 of the largest dw (measured
-/// on these shapes: see the test output); the im2col path gets 1e-5 so the reference itself is
-/// trusted. Every vector width, thread count and block size must leave the bits alone where the
-/// blocking does not change (the ranges of blocks are fixed by the layout).
+/// domain), so the check is a tolerance: the largest error at most 3e-5 of the largest dw (see the
+/// test output for the measured ones); the im2col path gets 1e-5 so the reference itself is
+/// trusted. Shapes and data are WinogradConvolutionTests' (measured: at most 4.7e-6 of the largest dw). Every
+/// vector width and thread count must give the same bits (the ranges of blocks are fixed by the layout).
 /// </summary>
 [Collection(nameof(SmallGemmBitsCollection))]
 public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output) : IDisposable
@@ -34,26 +34,14 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
 
     private const double Tolerance = 3e-5;
 
-    public static TheoryData<int, int, int, int, int, int> Shapes => new()
-    {
-        // batch, channels, filters, height, width, pad
-        { 1, 3, 5, 7, 9, 1 },
-        { 2, 17, 19, 11, 13, 0 },
-        { 1, 20, 33, 28, 28, 1 },
-        { 3, 5, 2, 4, 4, 2 },
-        { 2, 4, 6, 3, 3, 0 },
-        { 2, 16, 16, 56, 9, 1 },
-        { 1, 9, 7, 10, 45, 1 },
-        { 4, 64, 64, 14, 14, 1 },
-    };
-
     [Theory]
-    [MemberData(nameof(Shapes))]
+    [MemberData(nameof(WinogradConvolutionTests.Shapes), MemberType = typeof(WinogradConvolutionTests))]
     public void IsCloseToTheDoubleReference(int batch, int channels, int filters, int height, int width, int pad)
     {
-        Problem p = Make(batch, channels, filters, height, width, pad);
+        WinogradConvolutionTests.Problem p = WinogradConvolutionTests.Make(batch, channels, filters, height, width, pad);
         double[] reference = Reference(p);
-        double winograd = RelativeError(Run(p, winograd: true), reference), plain = RelativeError(Run(p, winograd: false), reference);
+        double winograd = WinogradConvolutionTests.RelativeError(Run(p, winograd: true), reference);
+        double plain = WinogradConvolutionTests.RelativeError(Run(p, winograd: false), reference);
         output.WriteLine($"relative error: winograd {winograd:E2}, im2col {plain:E2}");
         Assert.InRange(winograd, 0, Tolerance);
         Assert.InRange(plain, 0, 1e-5);
@@ -64,7 +52,7 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
     {
         // 45 wide: 12 tiles a row, so the 512-bit path runs with a partial last vector; 20-tile blocks
         // make several blocks per range and several ranges, so two threads share the work.
-        Problem p = Make(3, 9, 7, 10, 45, 1);
+        WinogradConvolutionTests.Problem p = WinogradConvolutionTests.Make(3, 9, 7, 10, 45, 1);
         WinogradFilterGradient.TileTarget = 20;
         WorkerPool.Width = 1;
         WinogradConvolution.Bits = 128;
@@ -86,7 +74,7 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
     [Fact]
     public void TheSettingsAndTheSizeRuleChooseTheKernel()
     {
-        ConvolutionLayout big = Make(1, 64, 64, 56, 56, 1).Layout, small = Make(1, 3, 5, 7, 9, 1).Layout;
+        ConvolutionLayout big = WinogradConvolutionTests.Make(1, 64, 64, 56, 56, 1).Layout, small = WinogradConvolutionTests.Make(1, 3, 5, 7, 9, 1).Layout;
         WinogradConvolution.Forced = null;
         WinogradFilterGradient.Forced = null;
         Assert.True(WinogradFilterGradient.Applies<float>(big));
@@ -105,29 +93,8 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
         Assert.False(WinogradFilterGradient.Applies<float>(big));
     }
 
-    private sealed record Problem(ConvolutionLayout Layout, float[] X, float[] Dy);
-
-    private static Problem Make(int batch, int channels, int filters, int height, int width, int pad)
-    {
-        var layout = new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit,
-            new ConvolutionAxis(height, height + 2 * pad - 2, 3, 1, pad, 1),
-            new ConvolutionAxis(width, width + 2 * pad - 2, 3, 1, pad, 1));
-        var rng = new Random(height * 131 + width * 7 + channels);
-        return new Problem(layout, Values(rng, batch * channels * layout.InputSize), Values(rng, batch * filters * layout.OutputSize));
-    }
-
-    private static float[] Values(Random rng, int count)
-    {
-        float[] v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            v[i] = (float)(rng.NextDouble() * 2 - 1);
-        }
-        return v;
-    }
-
     /// <summary>dw through the backend's convolution entry point, the Winograd filter gradient forced on or off.</summary>
-    private static float[] Run(Problem p, bool winograd)
+    private static float[] Run(WinogradConvolutionTests.Problem p, bool winograd)
     {
         WinogradConvolution.Forced = null;
         WinogradFilterGradient.Forced = winograd;
@@ -150,7 +117,7 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
         return dw;
     }
 
-    private static double[] Reference(Problem p)
+    private static double[] Reference(WinogradConvolutionTests.Problem p)
     {
         ConvolutionLayout l = p.Layout;
         int c = l.Channels, k = l.Filters, h = l.Height.Input, wd = l.Width.Input, ho = l.Height.Output, wo = l.Width.Output, pad = l.Height.Pad;
@@ -183,18 +150,5 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
             }
         }
         return dw;
-    }
-
-    /// <summary>The largest |got − reference| over the largest |reference|.</summary>
-    private static double RelativeError(float[] got, double[] reference)
-    {
-        Assert.Equal(reference.Length, got.Length);
-        double error = 0, scale = 0;
-        for (int i = 0; i < got.Length; i++)
-        {
-            error = Math.Max(error, Math.Abs(got[i] - reference[i]));
-            scale = Math.Max(scale, Math.Abs(reference[i]));
-        }
-        return error / Math.Max(scale, 1e-30);
     }
 }
