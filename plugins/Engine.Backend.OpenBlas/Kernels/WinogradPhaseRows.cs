@@ -110,18 +110,24 @@ internal static unsafe class WinogradPhaseRows
     /// <summary>One row (at least 16 wide), 64 columns at a time: four pieces, then two rounds of even/odd selection.</summary>
     private static void SplitRow(float* row, int width, int padLeft, int chunks, float* dst, int stride)
     {
-        Vector512<int> evens = Evens, odds = Odds;
         for (int c = 0; c < chunks; c++)
         {
             int s = 64 * c - padLeft;
-            Vector512<float> v0 = Piece(row, width, s), v1 = Piece(row, width, s + 16), v2 = Piece(row, width, s + 32), v3 = Piece(row, width, s + 48);
-            Vector512<float> even01 = Avx512F.PermuteVar16x32x2(v0, evens, v1), odd01 = Avx512F.PermuteVar16x32x2(v0, odds, v1);
-            Vector512<float> even23 = Avx512F.PermuteVar16x32x2(v2, evens, v3), odd23 = Avx512F.PermuteVar16x32x2(v2, odds, v3);
-            Avx512F.PermuteVar16x32x2(even01, evens, even23).Store(dst + 16 * c);
-            Avx512F.PermuteVar16x32x2(odd01, evens, odd23).Store(dst + stride + 16 * c);
-            Avx512F.PermuteVar16x32x2(even01, odds, even23).Store(dst + 2 * stride + 16 * c);
-            Avx512F.PermuteVar16x32x2(odd01, odds, odd23).Store(dst + 3 * stride + 16 * c);
+            Deal(Piece(row, width, s), Piece(row, width, s + 16), Piece(row, width, s + 32), Piece(row, width, s + 48), dst + 16 * c, stride);
         }
+    }
+
+    /// <summary>64 consecutive values (four vectors) dealt into their four phases: dst[q·stride + t] = value 4·t + q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Deal(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, float* dst, int stride)
+    {
+        Vector512<int> evens = Evens, odds = Odds;
+        Vector512<float> even01 = Avx512F.PermuteVar16x32x2(v0, evens, v1), odd01 = Avx512F.PermuteVar16x32x2(v0, odds, v1);
+        Vector512<float> even23 = Avx512F.PermuteVar16x32x2(v2, evens, v3), odd23 = Avx512F.PermuteVar16x32x2(v2, odds, v3);
+        Avx512F.PermuteVar16x32x2(even01, evens, even23).Store(dst);
+        Avx512F.PermuteVar16x32x2(odd01, evens, odd23).Store(dst + stride);
+        Avx512F.PermuteVar16x32x2(even01, odds, even23).Store(dst + 2 * stride);
+        Avx512F.PermuteVar16x32x2(odd01, odds, odd23).Store(dst + 3 * stride);
     }
 
     /// <summary>
