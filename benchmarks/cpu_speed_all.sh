@@ -10,6 +10,8 @@ timeout 300 artifacts/engine/engine bench layers --repeat 5 --only "3x3 s1 p1"
 ENGINE_GEMM=off timeout 300 artifacts/engine/engine bench layers --repeat 5 --only "3x3 s1 p1"
 step "bench layers, 3x3 convolutions: ENGINE_WINOGRAD=off (im2col + own GEMM; the default above runs 3x3 stride 1 by Winograd)"
 ENGINE_WINOGRAD=off timeout 300 artifacts/engine/engine bench layers --repeat 5 --only "3x3 s1 p1"
+step "bench layers, 3x3 convolutions: ENGINE_WINOGRAD_FILTER=off (forward and backward data by Winograd, backward filter by im2col)"
+ENGINE_WINOGRAD_FILTER=off timeout 300 artifacts/engine/engine bench layers --repeat 5 --only "3x3 s1 p1"
 step "Winograd against im2col per pass, one process alternating call by call (1 thread: CPU clock; 2 threads: wall clock)"
 dotnet build benchmarks/Engine.Bench.Kernels -c Release 2>&1 | tail -1
 for t in 1 2; do timeout 300 dotnet benchmarks/Engine.Bench.Kernels/bin/Release/net10.0/Engine.Bench.Kernels.dll --quick-winograd 20 $t; done

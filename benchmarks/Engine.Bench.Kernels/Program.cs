@@ -33,7 +33,7 @@ if (args.Length > 0 && args[0] == "--quick-resnet")
 if (args.Length > 0 && args[0] == "--quick-winograd")
 {
     Engine.Backend.OpenBlas.Bench.QuickWinograd.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1);
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1, args.Length > 3 ? args[3] : null);
     return;
 }
 var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("InProcessShort"));

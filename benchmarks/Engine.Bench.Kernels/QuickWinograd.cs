@@ -8,11 +8,12 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// layers</c> and the smallest the size rule gives to Winograd, forward, backward data and backward filter through the backend's convolution kernel,
 /// with Winograd forced off (im2col + own GEMM) and on, alternating call by call in one process; the
 /// fastest of <c>rounds</c> calls kept. One thread: timed by the thread's CPU clock; more: wall clock.
-/// GFLOP/s count the direct convolution's 2·MACs, as <c>engine bench layers</c> does.
+/// GFLOP/s count the direct convolution's 2·MACs, as <c>engine bench layers</c> does. A fourth
+/// argument names one pass to run alone (<c>BackwardFilter</c>: for profiling one kernel).
 /// </summary>
 internal static unsafe class QuickWinograd
 {
-    public static void Run(int rounds, int threads)
+    public static void Run(int rounds, int threads, string? only = null)
     {
         using var backend = new OpenBlasBackend(); // loads OpenBLAS
         WorkerPool.Width = threads;
@@ -36,7 +37,7 @@ internal static unsafe class QuickWinograd
             float* x = QuickConvolution.Fill(xs), w = QuickConvolution.Fill(ws), y = QuickConvolution.Fill(ys);
             double flops = 2.0 * l.Batch * l.Filters * l.GroupRows * l.OutputSize;
             var total = new double[2];
-            foreach (ConvolutionPass pass in Enum.GetValues<ConvolutionPass>())
+            foreach (ConvolutionPass pass in Enum.GetValues<ConvolutionPass>().Where(p => only is null || p.ToString() == only))
             {
                 double[] best = [double.MaxValue, double.MaxValue];
                 for (int r = 0; r < rounds; r++)

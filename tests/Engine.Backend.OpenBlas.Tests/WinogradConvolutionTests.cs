@@ -118,9 +118,9 @@ public sealed unsafe class WinogradConvolutionTests(ITestOutputHelper output) : 
         Assert.Null(WinogradConvolution.ParseSetting("auto"));
     }
 
-    private sealed record Problem(ConvolutionLayout Layout, float[] X, float[] W, float[] Dy);
+    internal sealed record Problem(ConvolutionLayout Layout, float[] X, float[] W, float[] Dy);
 
-    private static Problem Make(int batch, int channels, int filters, int height, int width, int pad)
+    internal static Problem Make(int batch, int channels, int filters, int height, int width, int pad)
     {
         var layout = new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit,
             new ConvolutionAxis(height, height + 2 * pad - 2, 3, 1, pad, 1),
@@ -226,7 +226,7 @@ public sealed unsafe class WinogradConvolutionTests(ITestOutputHelper output) : 
     }
 
     /// <summary>The largest |got − reference| over the largest |reference|.</summary>
-    private static double RelativeError(float[] got, double[] reference)
+    internal static double RelativeError(float[] got, double[] reference)
     {
         Assert.Equal(reference.Length, got.Length);
         double error = 0, scale = 0;

@@ -136,6 +136,11 @@ internal static unsafe class ConvolutionKernels
             new Span<T>(dw, l.Filters * l.GroupRows).Clear();
             return;
         }
+        if (WinogradFilterGradient.Applies<T>(l))
+        {
+            WinogradFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw, workspace);
+            return;
+        }
         if (DirectFilterGradient.Applies<T>(l))
         {
             DirectFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw, workspace);

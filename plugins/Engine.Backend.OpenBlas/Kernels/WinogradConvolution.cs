@@ -93,7 +93,7 @@ internal static unsafe class WinogradConvolution
     /// faster, (32,16,32,32)→16 about even forward and 1.4× backward data, (32,64,8,8)→64 1.2–1.4×
     /// slower (2×2 tiles a plane: the transforms and the tile padding outweigh the saved products).
     /// </summary>
-    private static bool Worthwhile(in ConvolutionLayout l) =>
+    internal static bool Worthwhile(in ConvolutionLayout l) =>
         l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
 
     /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
@@ -223,8 +223,8 @@ internal static unsafe class WinogradConvolution
             int n = (int)(row / th), ty = (int)(row % th);
             for (int c = 0; c < p.Inputs; c++)
             {
-                WinogradTransforms.SplitPhases(job.X + ((long)n * p.Inputs + c) * inPlane, p.InHeight, p.InWidth,
-                    4 * ty - p.PadTop, p.PadLeft, tw + 1, phases, stride, line, permute);
+                WinogradPhaseRows.Split(job.X + ((long)n * p.Inputs + c) * inPlane, p.InHeight, p.InWidth,
+                    4 * ty - p.PadTop, 6, p.PadLeft, tw + 1, phases, stride, line, permute);
                 WinogradTransforms.Input<TS, TV>(phases, stride, tw, v + c * ld + r * tw, vPlane);
             }
         }
@@ -250,7 +250,7 @@ internal static unsafe class WinogradConvolution
             for (int k = 0; k < p.Outputs; k++)
             {
                 WinogradTransforms.Output<TS, TV>(m + k * ld + r * tw, mPlane, tw, outputPhases, stride);
-                WinogradTransforms.JoinPhases(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
+                WinogradPhaseRows.Join(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
             }
         }
     }

@@ -123,11 +123,6 @@ internal static unsafe class WinogradTransforms
         }
     }
 
-    /// <summary>Element indices 0, 2, .., 30 and 1, 3, .., 31 of two vectors side by side.</summary>
-    private static Vector512<int> Evens => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-
-    private static Vector512<int> Odds => Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-
     /// <summary>One row of <see cref="SplitPhases"/> through registers: two rounds of even/odd selection make the four phases.</summary>
     private static void SplitRow(float* row, int width, int padLeft, int count, float* dst, int stride, float* line)
     {
@@ -140,17 +135,10 @@ internal static unsafe class WinogradTransforms
             new ReadOnlySpan<float>(row + (start - padLeft), end - start).CopyTo(new Span<float>(line + start, end - start));
         }
         new Span<float>(line + Math.Max(start, end), span - Math.Max(start, end)).Clear();
-        Vector512<int> evens = Evens, odds = Odds;
         for (int c = 0; c < chunks; c++)
         {
             float* src = line + 64 * c;
-            Vector512<float> v0 = Vector512.Load(src), v1 = Vector512.Load(src + 16), v2 = Vector512.Load(src + 32), v3 = Vector512.Load(src + 48);
-            Vector512<float> even01 = Avx512F.PermuteVar16x32x2(v0, evens, v1), odd01 = Avx512F.PermuteVar16x32x2(v0, odds, v1);
-            Vector512<float> even23 = Avx512F.PermuteVar16x32x2(v2, evens, v3), odd23 = Avx512F.PermuteVar16x32x2(v2, odds, v3);
-            Avx512F.PermuteVar16x32x2(even01, evens, even23).Store(dst + 16 * c);
-            Avx512F.PermuteVar16x32x2(odd01, evens, odd23).Store(dst + stride + 16 * c);
-            Avx512F.PermuteVar16x32x2(even01, odds, even23).Store(dst + 2 * stride + 16 * c);
-            Avx512F.PermuteVar16x32x2(odd01, odds, odd23).Store(dst + 3 * stride + 16 * c);
+            WinogradPhaseRows.Deal(Vector512.Load(src), Vector512.Load(src + 16), Vector512.Load(src + 32), Vector512.Load(src + 48), dst + 16 * c, stride);
         }
     }
 
