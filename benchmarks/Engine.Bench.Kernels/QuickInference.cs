@@ -4,11 +4,11 @@ using System.Runtime.InteropServices;
 namespace Engine.Backend.OpenBlas.Bench;
 
 /// <summary>
-/// <c>--quick-infer [rounds] [threads] [model]</c>: every distinct convolution of the inference pass of
+/// <c>--quick-infer [rounds] [threads] [model] [columns]</c>: every distinct convolution of the inference pass of
 /// CIFAR ResNet-20 (batch 128), ResNet-18 at 224×224 (batch 16) and VGG-CIFAR (batch 128), forward with
-/// a batch-norm + ReLU epilogue as fused inference runs it, through the backend's convolution kernel with
-/// the small-output path (<see cref="BatchedConvolution"/>) forced off and on, alternating call by call in
-/// one process; the fastest of <c>rounds</c> calls kept. One thread: timed by the thread's CPU clock
+/// a batch-norm + ReLU epilogue as fused inference runs it, through the backend's convolution kernel: as
+/// before the small-output path (Winograd's earlier forward rule, no <see cref="BatchedConvolution"/>),
+/// the default now, batching wherever it fits, and plain im2col, alternating call by call in one process; the fastest of <c>rounds</c> calls kept. One thread: timed by the thread's CPU clock
 /// (what a loaded machine cannot inflate); more: wall clock. The per-model total weights each layer by how
 /// often the model runs it.
 /// </summary>
@@ -48,16 +48,23 @@ internal static unsafe class QuickInference
         ("vgg-cifar", 1, Conv(128, 128, 8, 128, 3, 1, 1)),
     ];
 
-    public static void Run(int rounds, int threads, string? only)
+    public static void Run(int rounds, int threads, string? only, int targetColumns)
     {
+        int target = BatchedConvolution.TargetColumns;
+        if (targetColumns > 0)
+        {
+            BatchedConvolution.TargetColumns = targetColumns; // [columns]: the batched products' width, to tune it
+        }
         using var backend = new OpenBlasBackend(); // loads OpenBLAS
         WorkerPool.Width = threads;
         bool wall = threads > 1;
         Console.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; {threads} thread(s), "
-            + $"{(wall ? "wall clock" : "thread CPU clock")}, minimum of {rounds} calls; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-        // Variants (Winograd forced, batched forced): the plain path (size rules, batching off), the default, batching instead of Winograd.
-        (bool? Winograd, bool? Batched)[] variants = [(null, false), (null, null), (false, true), (false, false)];
-        Console.WriteLine($"{"model",-10} {"x",2} {"layer",-30} {"plain ms",9} {"default",9} {"no-wino",9} {"im2col",9}   GFLOP/s of each; default==plain");
+            + $"{(wall ? "wall clock" : "thread CPU clock")}, minimum of {rounds} calls, batched products {BatchedConvolution.TargetColumns} columns; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        // Variants (Winograd forced, batched forced): before this path (Winograd's earlier forward rule: 16 channels in
+        // and out, planes of 16×16 and up; no batching), the default now, batching wherever it fits instead of Winograd,
+        // and plain im2col (both off). null: the size rule decides.
+        (bool? Winograd, bool? Batched)[] variants = [(true, false), (null, null), (false, true), (false, false)];
+        Console.WriteLine($"{"model",-10} {"x",2} {"layer",-30} {"before",9} {"default",9} {"batched",9} {"im2col",9}   GFLOP/s of each; default==im2col");
         var workspace = new ConvolutionWorkspace();
         bool? forced = BatchedConvolution.Forced, winograd = WinogradConvolution.Forced;
         var totals = new Dictionary<string, double[]>();
@@ -78,12 +85,16 @@ internal static unsafe class QuickInference
                 for (int v = 0; v < variants.Length; v++)
                 {
                     (WinogradConvolution.Forced, BatchedConvolution.Forced) = variants[v];
+                    if (v == 0)
+                    {
+                        WinogradConvolution.Forced = l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
+                    }
                     double start = QuickPacked.Now(wall);
                     ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)x, (nint)w, (nint)y[v], workspace, epilogue);
                     best[v] = Math.Min(best[v], QuickPacked.Now(wall) - start);
                 }
             }
-            bool same = new Span<float>(y[0], (int)ys).SequenceEqual(new Span<float>(y[1], (int)ys));
+            bool same = new Span<float>(y[1], (int)ys).SequenceEqual(new Span<float>(y[3], (int)ys));
             double[] sum = totals.TryGetValue(model, out double[]? t) ? t : totals[model] = new double[variants.Length];
             for (int v = 0; v < variants.Length; v++)
             {
@@ -99,9 +110,10 @@ internal static unsafe class QuickInference
         }
         foreach (var (model, sum) in totals)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-10} all convolutions: plain {sum[0]:F1} ms, default {sum[1]:F1} ms ({sum[0] / sum[1]:F2}x), no Winograd {sum[2]:F1} ms ({sum[0] / sum[2]:F2}x), im2col per sample {sum[3]:F1} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-10} all convolutions: before {sum[0]:F1} ms, default {sum[1]:F1} ms ({sum[0] / sum[1]:F2}x), batched everywhere {sum[2]:F1} ms, im2col {sum[3]:F1} ms"));
         }
         (WinogradConvolution.Forced, BatchedConvolution.Forced) = (winograd, forced);
+        BatchedConvolution.TargetColumns = target;
         workspace.Release();
     }
 }

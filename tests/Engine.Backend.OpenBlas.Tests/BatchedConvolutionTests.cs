@@ -28,7 +28,7 @@ public sealed unsafe class BatchedConvolutionTests : IDisposable
     public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
     {
         // batch, channels, size, filters, kernel, stride, pad
-        { 5, 40, 7, 24, 3, 1, 1 },     // ResNet-18 stage 4 in small: 7×7, groups of unequal... evened out
+        { 5, 40, 7, 24, 3, 1, 1 },     // ResNet-18 stage 4 in small: 7×7 planes, an odd batch
         { 4, 19, 16, 32, 3, 2, 1 },    // stride 2 down to 8×8, channel slices with a remainder (14 + 5)
         { 3, 64, 14, 96, 1, 2, 0 },    // 1×1 stride-2 projection shortcut
         { 6, 33, 10, 17, 3, 1, 0 },    // odd filter count (a cut row sliver), no padding, 8×8
