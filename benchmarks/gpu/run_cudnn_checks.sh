@@ -8,7 +8,9 @@
 # 1. builds native/ there (the shim, with gcc) and the header check against the real CUDA/cuDNN
 #    headers, and runs ctest (NVRTC compiles every kernel module for this GPU);
 # 2. engine plugins: the cudnn backend available;
-# 3. engine check-backend cudnn in strict float32 (--precision strict), then in TF32;
+# 3. engine check-backend cudnn in strict float32 (--precision strict), then in TF32 (both include
+#    the fused epilogue's cases: cudnnConvolutionBiasActivationForward), then the convolution cases
+#    channels last (--cudnn-layout nhwc) in strict and bf16;
 # 4. LeNet-5 on MNIST with the demo's settings on the GPU (full: 5 epochs; quick: 1), the GPU
 #    checkpoint evaluated on the CPU, resume bit-exact (full), device memory over many steps (full).
 # Everything goes to $OUT/cudnn-checks.log; the conformance listings to $OUT/check-backend-cudnn-*.txt.
@@ -31,7 +33,7 @@ CUDNN_INCLUDE="${NV:+$NV/cudnn/include}"
 
 step "build native/ with the header check (gcc $(gcc -dumpversion))"
 cmake -S native -B "$WORK/native" -DCMAKE_BUILD_TYPE=Release -DECUD_HEADER_CHECK=ON \
-  "-DECUD_CUDA_INCLUDE=/usr/local/cuda/include;$CUDNN_INCLUDE" --log-level=WARNING && cmake --build "$WORK/native" -j 8 2>&1 | grep -v "^\[" 
+  "-DECUD_CUDA_INCLUDE=/usr/local/cuda/include;$CUDNN_INCLUDE${NV:+;$NV/nccl/include}" --log-level=WARNING && cmake --build "$WORK/native" -j 8 2>&1 | grep -v "^\[" 
 "$WORK/native/cudnn_shim/engine_cudnn_header_check"
 export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 ctest --test-dir "$WORK/native" --output-on-failure 2>&1 | tail -12
@@ -58,6 +60,13 @@ step "check-backend cudnn, TF32"
 timeout 300 "$E" check-backend cudnn --hide-skipped > "$OUT/check-backend-cudnn-tf32.txt" 2>&1
 echo "exit $?"
 grep -E "FAIL|passed, " "$OUT/check-backend-cudnn-tf32.txt" | head -30
+
+step "check-backend cudnn, convolution and epilogue cases channels last (--cudnn-layout nhwc), strict then bf16"
+for P in strict bf16; do
+  timeout 200 "$E" check-backend cudnn --precision "$P" --cudnn-layout nhwc --filter convolution --hide-skipped > "$OUT/check-backend-cudnn-nhwc-$P.txt" 2>&1
+  echo "exit $?"
+  grep -E "FAIL|passed, " "$OUT/check-backend-cudnn-nhwc-$P.txt" | head -20
+done
 
 if [[ "$MODE" == checks ]]; then step "done"; sleep 1; exit 0; fi
 EPOCHS=5

@@ -18,7 +18,11 @@
 # (--cudnn-workspace-mb 64) on ResNet-50 TF32 and bf16; the GPU's idle time per step ("gpu idle"
 # row, CUDA events around each step) with batches held on the device and with --upload (each batch
 # read from MNIST and uploaded through the pinned, double-buffered staging, as engine train does).
-# ONLY=waste runs just those rows (and the PyTorch peers), to fit a short device call.
+# Fused epilogue and layouts (issue 15): ResNet-50 inference with cuDNN's fused convolution + bias +
+# ReLU (the default) against ENGINE_CUDNN_FUSION=off, TF32 and strict; ResNet-50 training with
+# --cudnn-layout nchw, nhwc and auto, TF32 and bf16 (the measurement that decides auto's rule).
+# ONLY=fusion runs the PyTorch peers and those rows only; ONLY=waste those and the per-step waste
+# rows, to fit a short device call.
 # Output: $OUT/gpu-speed.log.
 set -uo pipefail
 OUT="${OUT:-/tmp/out}"
@@ -37,6 +41,20 @@ timeout 300 python3 benchmarks/gpu/torch_gpu_baselines.py --quick
 
 ROWS="^(backend|graphs|training|cpu time|inference|host syncs|gpu idle|precision|device|result)"
 bench() { timeout "$1" "$E" bench train --device gpu "${@:2}" | grep -E "$ROWS"; }
+
+step "engine: fused epilogue; ResNet-50 inference (the 'inference' row) batch 64, TF32 and strict: cuDNN's fused forward (default) vs ENGINE_CUDNN_FUSION=off (convolution, then the channel_affine kernel)"
+for P in tf32 strict; do
+  bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 5 --repeat 3 --precision "$P"
+  ENGINE_CUDNN_FUSION=off bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 5 --repeat 3 --precision "$P"
+done
+
+step "engine: convolution layout; ResNet-50 training batch 64, TF32 then bf16: --cudnn-layout nchw (default), nhwc, auto"
+for P in tf32 bf16; do
+  for L in nchw nhwc auto; do
+    bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision "$P" --cudnn-layout "$L"
+  done
+done
+if [[ "${ONLY:-}" == fusion ]]; then step "done (ONLY=fusion)"; sleep 1; exit 0; fi
 
 step "engine: convolution algorithms measured (default) vs heuristic vs a 64 MiB workspace; ResNet-50 batch 64, TF32 then bf16"
 for P in tf32 bf16; do

@@ -70,64 +70,89 @@ public sealed partial class CudnnBackend
         }
     }
 
-    private unsafe void Call(int pass, ConvolutionGeometry geometry, Shape inputShape, Tensor input, Tensor filters, Tensor output, bool padded)
+    /// <summary>
+    /// One convolution call with symmetric padding (pad 0 when <paramref name="padded"/>); with
+    /// <paramref name="fused"/>, the forward pass with a bias and ReLU or nothing after it, in one
+    /// cuDNN call. Channels last when <see cref="ConvolutionLayouts"/> says so.
+    /// </summary>
+    /// <returns>False only when cuDNN refused the fused call (nothing was queued).</returns>
+    private unsafe bool Call(int pass, ConvolutionGeometry geometry, Shape inputShape, Tensor input, Tensor filters, Tensor output, bool padded,
+        FusedBias? fused = null)
     {
         int rank = geometry.SpatialRank;
-        int* x = stackalloc int[5];
-        int* w = stackalloc int[5];
-        int* y = stackalloc int[5];
-        int* pad = stackalloc int[3];
-        int* stride = stackalloc int[3];
-        int* dilation = stackalloc int[3];
+        var call = default(ConvolutionCall);
         for (int i = 0; i < rank + 2; i++)
         {
-            x[i] = inputShape[i];
-            w[i] = filters.Shape[i];
-            y[i] = output.Shape[i];
+            call.X[i] = inputShape[i];
+            call.W[i] = filters.Shape[i];
+            call.Y[i] = output.Shape[i];
         }
         for (int i = 0; i < rank; i++)
         {
-            pad[i] = padded ? 0 : geometry.PadBefore[i];
-            stride[i] = geometry.Stride[i];
-            dilation[i] = geometry.Dilation[i];
+            call.Pad[i] = padded ? 0 : geometry.PadBefore[i];
+            call.Stride[i] = geometry.Stride[i];
+            call.Dilation[i] = geometry.Dilation[i];
         }
         if (input.ElementCount == 0 || output.ElementCount == 0 || filters.ElementCount == 0)
         {
             // Nothing to compute, but the written operand must still be defined (zero).
             Tensor written = pass == Forward ? output : pass == BackwardData ? input : filters;
             Fill(written, 0);
-            return;
+            return true;
         }
-        nint xp = Ptr(input).Address, wp = Ptr(filters).Address, yp = Ptr(output).Address;
-        int dataType = (int)input.DataType, groups = geometry.Groups;
-        ConvolutionAlgorithm algorithm = ConvolutionAlgorithms.Heuristic;
-        if (_algorithms is not null)
+        return _layouts.ChannelsLast(_precision, input.DataType, rank, filters.Shape[1], filters.Shape[0])
+            ? CallChannelsLast(pass, geometry, ref call, input, filters, output, fused)
+            : Run(pass, geometry, ref call, input.DataType, Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address, ShimLayoutNchw, fused);
+    }
+
+    /// <summary>The cuDNN call on device addresses laid out as <paramref name="layout"/> says, with the algorithm measured for that layout.</summary>
+    private unsafe bool Run(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, DataType type, nint xp, nint wp, nint yp, int layout,
+        FusedBias? fused)
+    {
+        int rank = geometry.SpatialRank;
+        int dataType = (int)type, groups = geometry.Groups;
+        fixed (int* x = &call.X[0], w = &call.W[0], y = &call.Y[0], pad = &call.Pad[0], stride = &call.Stride[0], dilation = &call.Dilation[0])
         {
-            var key = ConvolutionKey.Create(pass, dataType, (int)_precision, groups, rank, x, w, y, pad, stride, dilation);
-            // A shape first met while a graph is captured runs on the heuristics: a find synchronises.
-            if (!_algorithms.TryGet(key, out algorithm))
+            ConvolutionAlgorithm algorithm = ConvolutionAlgorithms.Heuristic;
+            // Without an activation cuDNN's fused forward takes IMPLICIT_PRECOMP_GEMM only (the shim's choice for algo −1).
+            if (_algorithms is not null && fused is not { Relu: false })
             {
-                algorithm = ConvolutionAlgorithms.Heuristic;
-                if (ShimNative.ecud_capturing() == 0)
+                // Each layout measures its own algorithms (precision + 16 · layout, as the shim's own cache).
+                var key = ConvolutionKey.Create(pass, dataType, (int)_precision + 16 * layout, groups, rank, x, w, y, pad, stride, dilation);
+                // A shape first met while a graph is captured runs on the heuristics: a find synchronises.
+                if (!_algorithms.TryGet(key, out algorithm))
                 {
-                    ConvolutionAlgorithm* candidates = stackalloc ConvolutionAlgorithm[16];
-                    int returned = 0;
-                    ShimLibrary.Check(ShimNative.ecud_convolution_find(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp,
-                        (nuint)_algorithms.WorkspaceBudget, candidates, 16, &returned), $"measuring the convolution algorithms ({geometry})");
-                    algorithm = _algorithms.Record(key, new ReadOnlySpan<ConvolutionAlgorithm>(candidates, returned));
+                    algorithm = ConvolutionAlgorithms.Heuristic;
+                    if (ShimNative.ecud_capturing() == 0)
+                    {
+                        ConvolutionAlgorithm* candidates = stackalloc ConvolutionAlgorithm[16];
+                        int returned = 0;
+                        ShimLibrary.Check(ShimNative.ecud_convolution_find(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp,
+                            (nuint)_algorithms.WorkspaceBudget, candidates, 16, &returned), $"measuring the convolution algorithms ({geometry})");
+                        algorithm = _algorithms.Record(key, new ReadOnlySpan<ConvolutionAlgorithm>(candidates, returned));
+                    }
                 }
             }
+            int status = fused is { } f
+                ? ShimNative.ecud_convolution_bias_activation(dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, f.Bias, yp, f.Relu ? 1 : 0,
+                    algorithm.Algo, algorithm.Math, algorithm.Workspace)
+                : algorithm.Algo < 0
+                ? ShimNative.ecud_convolution(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp)
+                : ShimNative.ecud_convolution_with(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp, algorithm.Algo,
+                    algorithm.Math, algorithm.Workspace);
+            if (status == CudnnRefused && fused is not null)
+            {
+                return false;
+            }
+            if (status != 0)
+            {
+                // The message (geometry formatted) only when it failed: this runs every training step.
+                string op = fused is not null ? "ConvolutionForwardWithEpilogue" : pass == Forward ? "ConvolutionForward"
+                    : pass == BackwardData ? "ConvolutionBackwardData" : "ConvolutionBackwardFilter";
+                ShimLibrary.Check(status, $"{op} ({geometry})");
+            }
         }
-        int status = algorithm.Algo < 0
-            ? ShimNative.ecud_convolution(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp)
-            : ShimNative.ecud_convolution_with(pass, dataType, rank, x, w, y, pad, stride, dilation, groups, xp, wp, yp, algorithm.Algo,
-                algorithm.Math, algorithm.Workspace);
-        if (status != 0)
-        {
-            // The message (geometry formatted) only when it failed: this runs every training step.
-            string op = pass == Forward ? "ConvolutionForward" : pass == BackwardData ? "ConvolutionBackwardData" : "ConvolutionBackwardFilter";
-            ShimLibrary.Check(status, $"{op} ({geometry})");
-        }
+        return true;
     }
 
     /// <summary>pad: small (N, C, spatial) into big (padded); crop: big back into small.</summary>

@@ -19,6 +19,7 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
     private readonly KernelLauncher _kernels = new();
     private readonly ShimPrecision _precision;
     private readonly ConvolutionAlgorithms? _algorithms; // null: cuDNN's heuristics (ENGINE_CUDNN_ALGORITHMS=heuristic)
+    private readonly ConvolutionLayouts _layouts; // --cudnn-layout (ENGINE_CUDNN_LAYOUT)
     private volatile bool _disposed;
 
     /// <summary>Opens the GPU (once per process); throws <see cref="BackendException"/> naming what is missing.</summary>
@@ -35,7 +36,8 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
         Precision = precision.ToString().ToLowerInvariant();
         _precision = precision;
         _algorithms = ConvolutionAlgorithms.FromEnvironment(deterministic: Strict);
-        Description = $"{detail}; {precision.Describe()}; {_algorithms?.Describe() ?? "convolution algorithms by cuDNN's heuristics"}";
+        _layouts = ConvolutionLayouts.FromEnvironment();
+        Description = $"{detail}; {precision.Describe()}; {_algorithms?.Describe() ?? "convolution algorithms by cuDNN's heuristics"}; {_layouts.Describe()}";
         Traits = new BackendTraits
         {
             // Float32 sums run in another order than on the CPU; TF32 and fp16 round the operands

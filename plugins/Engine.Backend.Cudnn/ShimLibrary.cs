@@ -97,7 +97,7 @@ internal static unsafe class ShimLibrary
         }
         string cache = KernelCacheFolder();
         Directory.CreateDirectory(cache);
-        Check(ShimNative.ecud_init(0, RequestedPrecision() == ShimPrecision.Strict ? 1 : 0, cache), "opening the GPU");
+        Check(ShimNative.ecud_init(DeviceChoice.ForThisProcess(), RequestedPrecision() == ShimPrecision.Strict ? 1 : 0, cache), "opening the GPU");
         Check(ShimNative.ecud_describe(buffer, 4096), "describing the GPU");
         return $"{Marshal.PtrToStringUTF8((nint)buffer)}; {libraries}";
     }

@@ -12,7 +12,7 @@ internal static unsafe partial class ShimNative
     internal const string Library = "engine_cudnn_shim";
 
     /// <summary>The C API version this plugin is written against (ECUD_API_VERSION).</summary>
-    internal const int ApiVersion = 3;
+    internal const int ApiVersion = 4;
 
     [LibraryImport(Library)]
     internal static partial int ecud_version();
@@ -75,6 +75,14 @@ internal static unsafe partial class ShimNative
     [LibraryImport(Library)]
     internal static partial int ecud_convolution_with(int pass, int dataType, int spatialRank, int* xDims, int* wDims, int* yDims,
         int* pad, int* stride, int* dilation, int groups, nint x, nint w, nint y, int algo, int math, nuint workspace);
+
+    // Version 4: channels-last convolutions and the fused forward epilogue.
+    [LibraryImport(Library)]
+    internal static partial int ecud_set_layout(int layout);
+
+    [LibraryImport(Library)]
+    internal static partial int ecud_convolution_bias_activation(int dataType, int spatialRank, int* xDims, int* wDims, int* yDims,
+        int* pad, int* stride, int* dilation, int groups, nint x, nint w, nint bias, nint y, int relu, int algo, int math, nuint workspace);
 
     [LibraryImport(Library)]
     internal static partial int ecud_host_alloc(nint* pointer, nuint bytes);

@@ -39,6 +39,14 @@ public static class EngineCli
         Recursive = true,
     };
 
+    /// <summary>The tensor layout of the cudnn backend's convolutions, passed through ENGINE_CUDNN_LAYOUT.</summary>
+    internal static readonly Option<string?> CudnnLayout = new("--cudnn-layout")
+    {
+        Description = "Tensor layout of the cudnn backend's convolutions: nchw (the engine's own, the default), nhwc (channels last: each convolution's operands copied to NHWC and back) "
+            + "or auto (NHWC for 2-D convolutions under bf16/fp16 with channels in multiples of 8); layers see NCHW either way",
+        Recursive = true,
+    };
+
     /// <summary>The workspace limit of measured convolution algorithms in MiB, passed through ENGINE_CUDNN_WORKSPACE_MB.</summary>
     internal static readonly Option<int?> CudnnWorkspaceMiB = new("--cudnn-workspace-mb")
     {
@@ -62,6 +70,10 @@ public static class EngineCli
         if (parsed.Errors.Count == 0 && parsed.GetValue(CudnnAlgorithms) is { } algorithms)
         {
             Environment.SetEnvironmentVariable("ENGINE_CUDNN_ALGORITHMS", algorithms);
+        }
+        if (parsed.Errors.Count == 0 && parsed.GetValue(CudnnLayout) is { } layout)
+        {
+            Environment.SetEnvironmentVariable("ENGINE_CUDNN_LAYOUT", layout);
         }
         if (parsed.Errors.Count == 0 && parsed.GetValue(CudnnWorkspaceMiB) is int workspace)
         {
@@ -89,6 +101,7 @@ public static class EngineCli
     {
         Precision.AcceptOnlyFromAmong("tf32", "strict", "bf16", "fp16");
         CudnnAlgorithms.AcceptOnlyFromAmong("measured", "heuristic");
+        CudnnLayout.AcceptOnlyFromAmong("nchw", "nhwc", "auto");
         return new RootCommand("engine: build, train and run convolutional neural networks")
         {
             PluginFolders,
@@ -96,6 +109,7 @@ public static class EngineCli
             Precision,
             CudnnAlgorithms,
             CudnnWorkspaceMiB,
+            CudnnLayout,
             PluginsCommand.Create(output),
             TrainCommand.Create(output, error),
             SummaryCommand.Create(output, error),

@@ -27,18 +27,14 @@ internal static class TrainCommand
             TrainSettings settings = new TrainSettingsReader(options, result).Read();
             OutputFiles.Check(settings, result.GetValue(options.Config));
             CheckCombinations(settings);
-            using MpiCommunicator? group = settings.Distributed is null ? null : MpiCommunicator.Initialize();
-            if (group is not null)
-            {
-                group.Timeout = settings.DistributedTimeout;
-            }
+            using ICommunicator? group = DistributedGroup.Initialize(settings);
             bool root = group is null || group.Rank == 0;
             using CheckpointLock? held = (settings.Checkpoint ?? settings.Resume) is string checkpoint && settings.KFold is null && root
                 ? CheckpointLock.Acquire(checkpoint)
                 : null;
             try
             {
-                return DistributedFailure.Contain(group, error, () => Run(settings, result, root ? output : TextWriter.Null, error, signals.Token, group));
+                return DistributedFailure.Contain(DistributedGroup.AcrossProcesses(group), error, () => Run(settings, result, root ? output : TextWriter.Null, error, signals.Token, group));
             }
             catch (OperationCanceledException stopped) when (signals.Received is not null)
             {
@@ -61,6 +57,7 @@ internal static class TrainCommand
 
         using IBackend backend = host.CreateBackend(settings.Device);
         PrecisionChoice.RequireSupport(settings.Precision, backend);
+        (group as DeviceCommunicator)?.Bind(backend);
         output.WriteLine($"backend   {backend.Name}: {backend.Description}");
         using FallbackChoice fallback = FallbackChoice.Resolve(host, backend, settings.Fallback, error);
 
@@ -108,6 +105,10 @@ internal static class TrainCommand
         if (s.Distributed is null && (s.SyncBn || s.DistributedTimeout != MpiCommunicator.DefaultTimeout))
         {
             throw new ConfigurationException($"{(s.SyncBn ? "--sync-bn" : "--distributed-timeout")} applies to distributed training only: add --distributed mpi (and start the ranks with mpirun)");
+        }
+        if (s.Distributed == "nccl" && s.ReductionShards is not null)
+        {
+            throw new ConfigurationException("--reduction-shards sums gradients on the host over MPI: it applies to --distributed mpi, not nccl");
         }
         if (s.Distributed is not null && (s.KFold is not null || s.Dashboard is not null))
         {

@@ -42,7 +42,7 @@ internal sealed class TrainingRun(EngineHost host, IBackend backend, LayerFallba
         if (group is not null)
         {
             options = options with { Distributed = new DistributedOptions(group) { SyncBatchNorm = settings.SyncBn } };
-            output.WriteLine(TrainCommand.Invariant($"ranks     {group.Size} ({(group as MpiCommunicator)?.Library ?? "MPI"}), {settings.BatchSize / Math.Max(1, group.Size)} examples per rank per step, ")
+            output.WriteLine(TrainCommand.Invariant($"ranks     {group.Size} ({DistributedGroup.Describe(group)}), {settings.BatchSize / Math.Max(1, group.Size)} examples per rank per step, ")
                 + (settings.ReductionShards is null ? "gradients summed in buckets during backward" : "gradients summed in the shard tree")
                 + (settings.SyncBn ? ", batch-norm statistics summed over the ranks" : "") + ", evaluation split across the ranks");
         }

@@ -61,6 +61,7 @@ public static class ConformanceKit
             .Concat(NormalizationCases.Cases())
             .Concat(ChannelCases.Cases())
             .Concat(ChannelAffineCases.Cases())
+            .Concat(ConvolutionEpilogueCases.Cases())
             .Concat(RandomCases.Cases())
             .Concat(OptimizerUpdateCases.Cases())
             .Concat(TrainingStepCases.Cases())

@@ -256,7 +256,7 @@ public sealed class Trainer
         using var statistics = new TrainingStatistics(_network.Backend);
         var cadence = new ReportCadence(_options.ProgressInterval, _options.ProgressMinInterval);
         using var loader = new BackgroundBatchLoader(_network.Backend, train, batchSize / (shards != 0 ? shards : group?.Size ?? 1), _options.PrefetchBatches);
-        using GradientReducer? reducer = _options.Distributed is { } distributed && shards == 0 ? new GradientReducer(_network, distributed) : null;
+        using IGradientReducer? reducer = _options.Distributed is { } distributed && shards == 0 ? IGradientReducer.For(_network, distributed) : null;
         ShardedGradients? sharded = shards == 0 ? null : new ShardedGradients(_network, shards, group);
         if (group is not null)
         {
@@ -288,7 +288,7 @@ public sealed class Trainer
     }
 
     private void FitEpochs(TrainingData data, CancellationToken cancellation, int stepsPerEpoch, int[] order, int[] local,
-        TrainingStatistics statistics, ReportCadence cadence, BackgroundBatchLoader loader, GradientReducer? reducer, ShardedGradients? sharded,
+        TrainingStatistics statistics, ReportCadence cadence, BackgroundBatchLoader loader, IGradientReducer? reducer, ShardedGradients? sharded,
         BatchStatisticsSum? batchStatistics)
     {
         Action<int>? bucketStarts = _network.LayerBackwardDone;

@@ -30,7 +30,7 @@ public sealed class ShimTests
     {
         string[] modules = ShimLibrary.KernelModules().Split(';');
         Assert.Equal(
-            ["channels", "elementwise", "locally_connected", "memory", "metrics", "normalization", "optimizer", "pooling", "precision", "random"],
+            ["channels", "elementwise", "layout", "locally_connected", "memory", "metrics", "normalization", "optimizer", "pooling", "precision", "random"],
             modules.Order(StringComparer.Ordinal));
     }
 

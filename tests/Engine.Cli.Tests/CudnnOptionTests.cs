@@ -1,7 +1,7 @@
 namespace Engine.Cli.Tests;
 
 /// <summary>
-/// The global --cudnn-algorithms and --cudnn-workspace-mb: wrong values end in one error line naming
+/// The global --cudnn-algorithms, --cudnn-workspace-mb and --cudnn-layout: wrong values end in one error line naming
 /// the option and the value; right ones reach GPU backends through their environment variables (the
 /// choice itself is tested on the shim's emulator in Engine.Backend.Cudnn.Emulator.Tests).
 /// </summary>
@@ -28,21 +28,35 @@ public sealed class CudnnOptionTests
     }
 
     [Fact]
+    public void AnUnknownLayoutNamesTheAcceptedOnes()
+    {
+        var (code, _, error) = CliRunner.Run("train", "--data", RepoPaths.Mnist, "--cudnn-layout", "chwn");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Contains("chwn", error);
+        Assert.Contains("nhwc", error);
+        Assert.Contains("auto", error);
+    }
+
+    [Fact]
     public void TheValuesArePassedOnToGpuBackends()
     {
         try
         {
             // The CPU backend ignores them: the run goes on and the variables are set for GPU backends.
-            var (code, _, error) = CliRunner.Run("summary", "--model", "lenet5", "--input", "1x28x28", "--cudnn-algorithms", "heuristic", "--cudnn-workspace-mb", "64");
+            var (code, _, error) = CliRunner.Run("summary", "--model", "lenet5", "--input", "1x28x28", "--cudnn-algorithms", "heuristic", "--cudnn-workspace-mb", "64",
+                "--cudnn-layout", "nhwc");
             Assert.Equal("", error);
             Assert.Equal(0, code);
             Assert.Equal("heuristic", Environment.GetEnvironmentVariable("ENGINE_CUDNN_ALGORITHMS"));
             Assert.Equal("64", Environment.GetEnvironmentVariable("ENGINE_CUDNN_WORKSPACE_MB"));
+            Assert.Equal("nhwc", Environment.GetEnvironmentVariable("ENGINE_CUDNN_LAYOUT"));
         }
         finally
         {
             Environment.SetEnvironmentVariable("ENGINE_CUDNN_ALGORITHMS", null);
             Environment.SetEnvironmentVariable("ENGINE_CUDNN_WORKSPACE_MB", null);
+            Environment.SetEnvironmentVariable("ENGINE_CUDNN_LAYOUT", null);
         }
     }
 }

@@ -174,7 +174,7 @@ public sealed partial class DistributedTrainingTests : IDisposable
     {
         var (code, _, error) = CliRunner.Run([.. Train(500, "a.ckpt"), "--distributed", "gloo"]);
         Assert.Equal(1, code);
-        Assert.Equal("error: --distributed must be 'mpi' (processes started by mpirun), got 'gloo'", error.Trim());
+        Assert.Equal("error: --distributed must be 'mpi' (processes started by mpirun) or 'nccl' (one process per GPU, the gradients summed with NCCL), got 'gloo'", error.Trim());
     }
 
     private string[] Train(int limit, string checkpoint, int epochs = 1, int seed = 3) =>

@@ -147,9 +147,76 @@ SAME(0, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0);
 SAME(1, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
 SAME(3, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3);
 SAME(6, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING);
+/* Channels-last descriptors and the fused forward (ECUD_API_VERSION 4, src/fused.c). */
+SAME(EC_CUDNN_TENSOR_NHWC, CUDNN_TENSOR_NHWC);
+SAME(EC_CUDNN_ACTIVATION_RELU, CUDNN_ACTIVATION_RELU);
+SAME(EC_CUDNN_ACTIVATION_IDENTITY, CUDNN_ACTIVATION_IDENTITY);
+SAME(EC_CUDNN_NOT_PROPAGATE_NAN, CUDNN_NOT_PROPAGATE_NAN);
+SAME(EC_CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
+_Static_assert(sizeof(cudnnActivationDescriptor_t) == sizeof(ec_cudnnActivationDescriptor_t), "cudnnActivationDescriptor_t size");
+_Static_assert(sizeof(cudnnActivationMode_t) == sizeof(int), "cudnnActivationMode_t size");
+_Static_assert(sizeof(cudnnNanPropagation_t) == sizeof(int), "cudnnNanPropagation_t size");
+_Static_assert(sizeof(cudnnConvolutionFwdAlgo_t) == sizeof(int), "cudnnConvolutionFwdAlgo_t size");
+_Static_assert(sizeof(cudnnTensorFormat_t) == sizeof(int), "cudnnTensorFormat_t size");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnCreateActivationDescriptor), cudnnStatus_t (*)(cudnnActivationDescriptor_t *)),
+               "cudnnCreateActivationDescriptor prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnSetActivationDescriptor),
+                                           cudnnStatus_t (*)(cudnnActivationDescriptor_t, cudnnActivationMode_t, cudnnNanPropagation_t, double)),
+               "cudnnSetActivationDescriptor prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnDestroyActivationDescriptor), cudnnStatus_t (*)(cudnnActivationDescriptor_t)),
+               "cudnnDestroyActivationDescriptor prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnConvolutionBiasActivationForward),
+                                           cudnnStatus_t (*)(cudnnHandle_t, const void *, const cudnnTensorDescriptor_t, const void *,
+                                                             const cudnnFilterDescriptor_t, const void *, const cudnnConvolutionDescriptor_t,
+                                                             cudnnConvolutionFwdAlgo_t, void *, size_t, const void *, const cudnnTensorDescriptor_t,
+                                                             const void *, const cudnnTensorDescriptor_t, const void *,
+                                                             const cudnnActivationDescriptor_t, const cudnnTensorDescriptor_t, void *)),
+               "cudnnConvolutionBiasActivationForward prototype");
+/* The filter format argument of cudnnSetFilterNdDescriptor, which the NHWC layout sets. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnSetFilterNdDescriptor),
+                                           cudnnStatus_t (*)(cudnnFilterDescriptor_t, cudnnDataType_t, cudnnTensorFormat_t, int, const int[])),
+               "cudnnSetFilterNdDescriptor prototype");
+#endif
+
+/* NCCL (src/nccl_decls.h; nccl.h lives in PyTorch's wheel, nvidia/nccl/include, on the GPU machine). */
+#if defined(__has_include)
+#if __has_include(<nccl.h>)
+#include <nccl.h>
+#define ECUD_HAVE_NCCL 1
+#endif
+#endif
+
+#ifdef ECUD_HAVE_NCCL
+#include "nccl_decls.h"
+SAME(EC_ncclSuccess, ncclSuccess);
+SAME(EC_ncclInProgress, ncclInProgress);
+SAME(EC_ncclFloat32, ncclFloat32);
+SAME(EC_ncclSum, ncclSum);
+SAME(EC_NCCL_UNIQUE_ID_BYTES, NCCL_UNIQUE_ID_BYTES);
+SAME(ECUD_NCCL_ID_BYTES, NCCL_UNIQUE_ID_BYTES);
+_Static_assert(sizeof(ncclUniqueId) == sizeof(ec_ncclUniqueId), "ncclUniqueId size (passed by value to ncclCommInitRank)");
+_Static_assert(sizeof(ncclResult_t) == sizeof(ec_ncclResult_t), "ncclResult_t size");
+_Static_assert(sizeof(ncclDataType_t) == sizeof(int), "ncclDataType_t size");
+_Static_assert(sizeof(ncclRedOp_t) == sizeof(int), "ncclRedOp_t size");
+_Static_assert(sizeof(ncclComm_t) == sizeof(ec_ncclComm_t), "ncclComm_t size");
+/* The prototypes the shim resolves, parameter for parameter. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetVersion), ncclResult_t (*)(int *)), "ncclGetVersion prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetUniqueId), ncclResult_t (*)(ncclUniqueId *)), "ncclGetUniqueId prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclCommInitRank), ncclResult_t (*)(ncclComm_t *, int, ncclUniqueId, int)), "ncclCommInitRank prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclAllReduce), ncclResult_t (*)(const void *, void *, size_t, ncclDataType_t, ncclRedOp_t, ncclComm_t, cudaStream_t)), "ncclAllReduce prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGroupStart), ncclResult_t (*)(void)), "ncclGroupStart prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGroupEnd), ncclResult_t (*)(void)), "ncclGroupEnd prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclCommDestroy), ncclResult_t (*)(ncclComm_t)), "ncclCommDestroy prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetErrorString), const char *(*)(ncclResult_t)), "ncclGetErrorString prototype");
+_Static_assert(__builtin_types_compatible_p(__typeof__(&ncclGetLastError), const char *(*)(ncclComm_t)), "ncclGetLastError prototype");
 #endif
 
 int main(void) {
+#ifdef ECUD_HAVE_NCCL
+  printf("header check: NCCL %d.%d.%d declarations agree\n", NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH);
+#else
+  printf("header check: no nccl.h found: NCCL not checked\n");
+#endif
 #ifdef ECUD_HAVE_CUDNN
   printf("header check: CUDA runtime, driver, cuBLAS, NVRTC and cuDNN %d.%d.%d declarations agree\n", CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL);
 #else

@@ -57,6 +57,7 @@ thread_local char last_error[4096];
 std::recursive_mutex gate;
 bool initialised;
 int precision; // ECUD_PRECISION_*
+int layout;    // ECUD_LAYOUT_* of the convolutions (ecud_set_layout)
 std::map<uintptr_t, size_t> allocations; // address → bytes
 size_t bytes_allocated;
 // ENGINE_CUDNN_EMU_GUARD=1: every allocation ends at an inaccessible page, so a kernel reading or writing
@@ -495,7 +496,15 @@ void gemm(bool ta, bool tb, int m, int n, int k, double alpha, const T *a, const
 struct conv_shape {
   int n, c, k, groups;
   int x[3], w[3], y[3], pad[3], stride[3], dilation[3];
+  bool nhwc; // channels last (ecud_set_layout): x and y N, spatial, C; w K, spatial, C/groups
 };
+
+// Offset of element (b, channel, i0, i1, i2) of a tensor of `channels` channels and spatial size
+// `size`, in the shape's layout.
+inline size_t at(const conv_shape &s, int b, int channel, int channels, const int *size, int i0, int i1, int i2) {
+  size_t position = ((size_t)i0 * size[1] + i1) * size[2] + i2, plane = (size_t)size[0] * size[1] * size[2];
+  return s.nhwc ? ((size_t)b * plane + position) * channels + channel : ((size_t)b * channels + channel) * plane + position;
+}
 
 // x index of output position o, kernel tap t on axis a; -1 outside (the zero padding).
 inline int input_at(const conv_shape &s, int a, int o, int t) {
@@ -522,13 +531,13 @@ template <typename T> void conv_forward(const conv_shape &s, const T *x, const T
                   for (int t2 = 0; t2 < s.w[2]; t2++) {
                     int i2 = input_at(s, 2, o2, t2);
                     if (i2 < 0) continue;
-                    size_t xi = ((((size_t)n * s.c + g * cg + c) * s.x[0] + i0) * s.x[1] + i1) * s.x[2] + i2;
-                    size_t wi = ((((size_t)k * cg + c) * s.w[0] + t0) * s.w[1] + t1) * s.w[2] + t2;
+                    size_t xi = at(s, n, g * cg + c, s.c, s.x, i0, i1, i2);
+                    size_t wi = at(s, k, c, cg, s.w, t0, t1, t2);
                     sum += (double)x[xi] * (double)w[wi];
                   }
                 }
               }
-            y[((((size_t)n * s.k + k) * s.y[0] + o0) * s.y[1] + o1) * s.y[2] + o2] = (T)sum;
+            y[at(s, n, k, s.k, s.y, o0, o1, o2)] = (T)sum;
           }
     }
 }
@@ -545,7 +554,7 @@ template <typename T> void conv_backward(const conv_shape &s, int pass, T *x, T 
       for (int o0 = 0; o0 < s.y[0]; o0++)
         for (int o1 = 0; o1 < s.y[1]; o1++)
           for (int o2 = 0; o2 < s.y[2]; o2++) {
-            double dy = (double)y[((((size_t)n * s.k + k) * s.y[0] + o0) * s.y[1] + o1) * s.y[2] + o2];
+            double dy = (double)y[at(s, n, k, s.k, s.y, o0, o1, o2)];
             for (int c = 0; c < cg; c++)
               for (int t0 = 0; t0 < s.w[0]; t0++) {
                 int i0 = input_at(s, 0, o0, t0);
@@ -556,8 +565,8 @@ template <typename T> void conv_backward(const conv_shape &s, int pass, T *x, T 
                   for (int t2 = 0; t2 < s.w[2]; t2++) {
                     int i2 = input_at(s, 2, o2, t2);
                     if (i2 < 0) continue;
-                    size_t xi = ((((size_t)n * s.c + g * cg + c) * s.x[0] + i0) * s.x[1] + i1) * s.x[2] + i2;
-                    size_t wi = ((((size_t)k * cg + c) * s.w[0] + t0) * s.w[1] + t1) * s.w[2] + t2;
+                    size_t xi = at(s, n, g * cg + c, s.c, s.x, i0, i1, i2);
+                    size_t wi = at(s, k, c, cg, s.w, t0, t1, t2);
                     if (pass == ECUD_CONV_BACKWARD_DATA) acc[xi] += dy * (double)w[wi];
                     else acc[wi] += dy * (double)x[xi];
                   }
@@ -567,6 +576,30 @@ template <typename T> void conv_backward(const conv_shape &s, int pass, T *x, T 
     }
   T *out = pass == ECUD_CONV_BACKWARD_DATA ? x : w;
   for (size_t i = 0; i < acc.size(); i++) out[i] = (T)acc[i];
+}
+
+} // namespace
+
+namespace {
+
+// A convolution call made while capturing: its shape arrays (the caller's) recorded by value, as
+// cuDNN bakes them into its nodes, and the layout too, so that the replay runs in the capture's.
+struct recorded_shape {
+  std::vector<int> x, w, y, pad, stride, dilation;
+};
+
+int record_convolution(const char *call, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad, const int *stride,
+                       const int *dilation, std::function<int(const recorded_shape &)> run) {
+  recorded_shape shape{{x_dims, x_dims + 2 + spatial}, {w_dims, w_dims + 2 + spatial}, {y_dims, y_dims + 2 + spatial},
+                       {pad, pad + spatial},           {stride, stride + spatial},   {dilation, dilation + spatial}};
+  int recorded_layout = layout;
+  return record(call, [=] {
+    int current = layout;
+    layout = recorded_layout;
+    int status = run(shape);
+    layout = current;
+    return status;
+  });
 }
 
 } // namespace
@@ -640,6 +673,7 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: pass %d", pass);
   conv_shape s{};
   s.n = x_dims[0], s.c = x_dims[1], s.k = w_dims[0], s.groups = groups;
+  s.nhwc = layout == ECUD_LAYOUT_NHWC;
   if (groups < 1 || s.c % groups != 0 || s.k % groups != 0 || w_dims[1] * groups != s.c || y_dims[0] != s.n || y_dims[1] != s.k)
     return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution: inconsistent shapes (x N %d C %d, w K %d C/g %d, y N %d K %d, groups %d)",
                 s.n, s.c, s.k, w_dims[1], y_dims[0], y_dims[1], groups);
@@ -665,11 +699,9 @@ int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, co
   ECUD_TRY(check_range(w, (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2] * size, "ecud_convolution w"));
   ECUD_TRY(check_range(y, (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2] * size, "ecud_convolution y"));
   if (recording()) {
-    // The shape arrays are the caller's: recorded by value, as cuDNN bakes them into its nodes.
-    std::vector<int> xd(x_dims, x_dims + 2 + spatial), wd(w_dims, w_dims + 2 + spatial), yd(y_dims, y_dims + 2 + spatial);
-    std::vector<int> pd(pad, pad + spatial), sd(stride, stride + spatial), dd(dilation, dilation + spatial);
-    return record("ecud_convolution", [=] {
-      return ecud_convolution(pass, data_type, spatial, xd.data(), wd.data(), yd.data(), pd.data(), sd.data(), dd.data(), groups, x, w, y);
+    return record_convolution("ecud_convolution", spatial, x_dims, w_dims, y_dims, pad, stride, dilation, [=](const recorded_shape &r) {
+      return ecud_convolution(pass, data_type, spatial, r.x.data(), r.w.data(), r.y.data(), r.pad.data(), r.stride.data(), r.dilation.data(), groups,
+                              x, w, y);
     });
   }
   // bf16 / fp16, as cuDNN on 16-bit tensors: the two operands read are rounded copies, and the one
@@ -1111,3 +1143,72 @@ int ecud_step_times(float *busy_ms, float *idle_ms, int capacity, int *count) {
 }
 
 } // extern "C"
+
+// ---- Version 4: channels-last convolutions and the fused forward --------------------------------
+
+extern "C" {
+
+int ecud_set_layout(int mode) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  if (mode != ECUD_LAYOUT_NCHW && mode != ECUD_LAYOUT_NHWC) return fail(ECUD_ERROR_ARGUMENT, "ecud_set_layout: layout %d", mode);
+  layout = mode;
+  return ECUD_OK;
+}
+
+// The convolution (rounded to the output type), then bias and activation on it; identity only with
+// IMPLICIT_PRECOMP_GEMM (algo 1), as cuDNN allows.
+int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
+                                     const int *stride, const int *dilation, int groups, const void *x, const void *w, const void *bias, void *y,
+                                     int relu, int algo, int math, size_t workspace) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
+    return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: data type %d is not float32 or float64", data_type);
+  if (data_type == ECUD_FLOAT32 && half_mode())
+    return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: not under bf16/fp16 precision (convolve, then apply the epilogue)");
+  if (!relu && algo >= 0 && algo != 1)
+    return fail(ECUD_ERROR_CUDNN, "cuDNN: cudnnConvolutionBiasActivationForward failed with CUDNN_STATUS_NOT_SUPPORTED: identity activation "
+                                  "with algorithm %d (only IMPLICIT_PRECOMP_GEMM)", algo);
+  if (spatial < 1 || spatial > 3) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: %d spatial axes (1 to 3 supported)", spatial);
+  int channels = y_dims[1];
+  size_t size = data_type == ECUD_FLOAT32 ? 4 : 8;
+  ECUD_TRY(check_range(bias, (size_t)channels * size, "ecud_convolution_bias_activation bias"));
+  if (recording()) {
+    return record_convolution("ecud_convolution_bias_activation", spatial, x_dims, w_dims, y_dims, pad, stride, dilation,
+                              [=](const recorded_shape &r) {
+                                return ecud_convolution_bias_activation(data_type, spatial, r.x.data(), r.w.data(), r.y.data(), r.pad.data(),
+                                                                        r.stride.data(), r.dilation.data(), groups, x, w, bias, y, relu, algo,
+                                                                        math, workspace);
+                              });
+  }
+  size_t count = (size_t)y_dims[0] * channels;
+  for (int a = 0; a < spatial; a++) count *= (size_t)y_dims[2 + a];
+  ECUD_TRY(algo >= 0 ? ecud_convolution_with(ECUD_CONV_FORWARD, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
+                                             (void *)x, (void *)w, y, algo, math, workspace)
+                     : ecud_convolution(ECUD_CONV_FORWARD, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
+                                        (void *)x, (void *)w, y));
+  size_t plane = count / ((size_t)y_dims[0] * channels);
+  for (size_t i = 0; i < count; i++) {
+    size_t c = layout == ECUD_LAYOUT_NHWC ? i % channels : i / plane % channels;
+    if (data_type == ECUD_FLOAT32) {
+      float v = ((float *)y)[i] + ((const float *)bias)[c];
+      ((float *)y)[i] = relu && !(v > 0) ? 0.0f : v;
+    } else {
+      double v = ((double *)y)[i] + ((const double *)bias)[c];
+      ((double *)y)[i] = relu && !(v > 0) ? 0.0 : v;
+    }
+  }
+  return ECUD_OK;
+}
+
+} // extern "C"
+// For the emulated NCCL (nccl_emu.cpp): the calling thread's error message, and the check that a
+// buffer is live device memory (under the emulator's lock; refused while a capture is open).
+int ecud_emu_fail_message(int status, const char *message) { return fail(status, "%s", message); }
+
+int ecud_emu_check_device(const void *pointer, size_t bytes, const char *what) {
+  std::lock_guard<std::recursive_mutex> lock(gate);
+  ECUD_TRY(require_init());
+  if (capture.open) return fail(ECUD_ERROR_CAPTURE, "emulator: %s is not emulated while a CUDA graph capture is open", what);
+  return check_range(pointer, bytes, what);
+}

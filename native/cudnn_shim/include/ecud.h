@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /* Version of this C API: bumped on any incompatible change; the managed side refuses others. */
-#define ECUD_API_VERSION 3
+#define ECUD_API_VERSION 4
 
 typedef enum ecud_status {
   ECUD_OK = 0,
@@ -120,6 +120,27 @@ ECUD_API int ecud_convolution_with(int pass, int data_type, int spatial_rank, co
                                    const int *y_dims, const int *pad, const int *stride, const int *dilation, int groups,
                                    void *x, void *w, void *y, int algo, int math, size_t workspace);
 
+/* ---- Version 4: channels-last convolutions and the fused forward epilogue ----
+ * ecud_set_layout: how the ecud_convolution* calls after it read and write x, w and y (per
+ * process, like the precision): NCHW, the engine's layout, or NHWC, channels last (x and y
+ * N, spatial..., C; w K, spatial..., C/groups), which tensor-core algorithms prefer. The dims
+ * arguments stay in N, C, spatial order either way; algorithm choices are kept per layout. */
+enum { ECUD_LAYOUT_NCHW = 0, ECUD_LAYOUT_NHWC = 1 };
+ECUD_API int ecud_set_layout(int layout);
+
+/* The forward convolution with a per-output-channel bias (K values of data_type) and ReLU
+ * (relu != 0) or no activation after it, in one cuDNN call (cudnnConvolutionBiasActivationForward):
+ * y = act(conv(x, w) + bias), in the current layout. algo >= 0: that forward algorithm with its math
+ * type and workspace bytes (a candidate of ecud_convolution_find; with ReLU, IMPLICIT_PRECOMP_GEMM
+ * instead when cuDNN refuses it for the fused call); algo < 0: IMPLICIT_PRECOMP_GEMM with its own
+ * workspace. Without activation cuDNN allows IMPLICIT_PRECOMP_GEMM only: another algo fails
+ * (ECUD_ERROR_CUDNN). Float32 and float64; under bf16/fp16 precision it fails with
+ * ECUD_ERROR_ARGUMENT (the caller convolves and applies the epilogue itself). */
+ECUD_API int ecud_convolution_bias_activation(int data_type, int spatial_rank, const int *x_dims, const int *w_dims, const int *y_dims,
+                                              const int *pad, const int *stride, const int *dilation, int groups, const void *x,
+                                              const void *w, const void *bias, void *y, int relu, int algo, int math, size_t workspace);
+/* ---- end of version 4 ---- */
+
 /* Pinned host memory (cudaHostAlloc / cudaFreeHost): the source of asynchronous uploads. */
 ECUD_API int ecud_host_alloc(void **pointer, size_t bytes);
 ECUD_API int ecud_host_free(void *pointer);
@@ -174,6 +195,25 @@ ECUD_API int ecud_compile_check(const char *module, int cc_major, int cc_minor);
 
 /* Names of the embedded kernel modules, ';'-separated (for tests and diagnostics). */
 ECUD_API const char *ecud_kernel_modules(void);
+
+/* NCCL (optional). libnccl.so.2 is opened by ecud_nccl_load only, never by ecud_load or ecud_init,
+ * so a machine without NCCL runs everything else; a missing library fails ecud_nccl_load with
+ * ECUD_ERROR_LIBRARY naming the file names and folders tried. One process per GPU: rank 0 makes a
+ * group id (ecud_nccl_unique_id), the caller sends it to every rank (over MPI), each rank joins
+ * with ecud_nccl_init (after ecud_init; blocks until every rank has joined). ecud_nccl_sum queues
+ * in-place float32 sums of buffers over the ranks on the shim's stream (one NCCL group: one
+ * launch), ordered after the work queued before it; every rank passes the same counts in the same
+ * order. NCCL's failures are ECUD_ERROR_NCCL with ncclGetErrorString's text. */
+#define ECUD_ERROR_NCCL 11
+#define ECUD_NCCL_ID_BYTES 128
+ECUD_API int ecud_nccl_load(const char *search_path, char *description, int description_capacity);
+ECUD_API int ecud_nccl_unique_id(unsigned char *id);
+ECUD_API int ecud_nccl_init(void **communicator, int size, const unsigned char *id, int rank);
+ECUD_API int ecud_nccl_sum(void *communicator, void *const *buffers, const size_t *counts, int buffer_count);
+ECUD_API int ecud_nccl_destroy(void *communicator);
+/* The number of CUDA devices (after ecud_load, before ecud_init): with one process per GPU, each
+ * rank opens the device of its local rank modulo this count. */
+ECUD_API int ecud_device_count(int *count);
 
 #ifdef __cplusplus
 }

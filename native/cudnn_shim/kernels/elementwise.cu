@@ -145,3 +145,25 @@ extern "C" __global__ void activation_backward_f32(i64 n, int activation, const 
 extern "C" __global__ void activation_backward_f64(i64 n, int activation, const double* x, const double* y, const double* dy, double* dx, double alpha) {
   activation_backward_impl<double>(n, activation, x, y, dy, dx, alpha);
 }
+
+// ChannelAffine, y[n, c, s] = f(scale[c]·x[n, c, s] + shift[c]) over N×C×S; activation −1 is none
+// (else as ew_activation). One thread per element; y may be x (each element is read once, by the
+// thread that writes it). The epilogue of a convolution that cuDNN's fused forward cannot take.
+template <typename T>
+__device__ void channel_affine_impl(i64 n, const T* x, const T* scale, const T* shift, T* y, int channels, i64 spatial, int activation,
+                                    double alpha) {
+  T a = (T)alpha;
+  FOR_EACH(i, n) {
+    int c = (int)((i / spatial) % channels);
+    T v = scale[c] * x[i] + shift[c];
+    y[i] = activation < 0 ? v : ew_activation(activation, v, a);
+  }
+}
+extern "C" __global__ void channel_affine_f32(i64 n, const float* x, const float* scale, const float* shift, float* y, int channels,
+                                              i64 spatial, int activation, double alpha) {
+  channel_affine_impl<float>(n, x, scale, shift, y, channels, spatial, activation, alpha);
+}
+extern "C" __global__ void channel_affine_f64(i64 n, const double* x, const double* scale, const double* shift, double* y, int channels,
+                                              i64 spatial, int activation, double alpha) {
+  channel_affine_impl<double>(n, x, scale, shift, y, channels, spatial, activation, alpha);
+}

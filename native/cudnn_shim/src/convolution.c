@@ -39,11 +39,7 @@ static unsigned hash_key(const int *key, int length) {
   return h & 255u;
 }
 
-typedef struct descriptors {
-  ec_cudnnTensorDescriptor_t x, y;
-  ec_cudnnFilterDescriptor_t w;
-  ec_cudnnConvolutionDescriptor_t conv;
-} descriptors;
+typedef ecud_conv_descriptors descriptors;
 
 /* What convolve does: run with the heuristic choice cached here, run with the caller's algorithm,
  * or time every algorithm (cudnnFind*AlgorithmEx) and report them. */
@@ -57,7 +53,7 @@ typedef struct request {
   int *returned;
 } request;
 
-static void destroy(descriptors *d) {
+void ecud_conv_destroy(descriptors *d) {
   if (d->x) ecud_g.dnn.cudnnDestroyTensorDescriptor(d->x);
   if (d->y) ecud_g.dnn.cudnnDestroyTensorDescriptor(d->y);
   if (d->w) ecud_g.dnn.cudnnDestroyFilterDescriptor(d->w);
@@ -69,11 +65,22 @@ static void packed_strides(int rank, const int *dims, int *strides) {
   for (int i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * dims[i + 1];
 }
 
+/* NHWC in N, C, spatial... order: C is the innermost axis, then the spatial axes, then N. */
+static void channels_last_strides(int rank, const int *dims, int *strides) {
+  int step = dims[1];
+  strides[1] = 1;
+  for (int i = rank - 1; i >= 2; i--) {
+    strides[i] = step;
+    step *= dims[i];
+  }
+  strides[0] = step;
+}
+
 /* cuDNN wants at least 4-D tensors: a 1-D convolution becomes 2-D with a height of 1. */
-static int create(descriptors *d, int cudnn_type, int compute_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims,
+int ecud_conv_create(descriptors *d, int cudnn_type, int compute_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims,
                   const int *pad, const int *stride, const int *dilation, int groups, int math) {
   int rank = spatial == 1 ? 4 : spatial + 2;
-  int xd[MAX_RANK], wd[MAX_RANK], yd[MAX_RANK], xs[MAX_RANK], ys[MAX_RANK];
+  int xd[MAX_RANK] = {0}, wd[MAX_RANK] = {0}, yd[MAX_RANK] = {0}, xs[MAX_RANK], ys[MAX_RANK];
   int p[3], s[3], dl[3];
   int conv_rank = rank - 2;
   if (spatial == 1) {
@@ -85,8 +92,13 @@ static int create(descriptors *d, int cudnn_type, int compute_type, int spatial,
     for (int i = 0; i < rank; i++) { xd[i] = x_dims[i]; wd[i] = w_dims[i]; yd[i] = y_dims[i]; }
     for (int i = 0; i < spatial; i++) { p[i] = pad[i]; s[i] = stride[i]; dl[i] = dilation[i]; }
   }
-  packed_strides(rank, xd, xs);
-  packed_strides(rank, yd, ys);
+  if (ecud_g.layout == ECUD_LAYOUT_NHWC) {
+    channels_last_strides(rank, xd, xs);
+    channels_last_strides(rank, yd, ys);
+  } else {
+    packed_strides(rank, xd, xs);
+    packed_strides(rank, yd, ys);
+  }
   memset(d, 0, sizeof *d);
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnCreateTensorDescriptor(&d->x), "cudnnCreateTensorDescriptor"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnCreateTensorDescriptor(&d->y), "cudnnCreateTensorDescriptor"));
@@ -94,7 +106,7 @@ static int create(descriptors *d, int cudnn_type, int compute_type, int spatial,
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnCreateConvolutionDescriptor(&d->conv), "cudnnCreateConvolutionDescriptor"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetTensorNdDescriptor(d->x, cudnn_type, rank, xd, xs), "cudnnSetTensorNdDescriptor(x)"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetTensorNdDescriptor(d->y, cudnn_type, rank, yd, ys), "cudnnSetTensorNdDescriptor(y)"));
-  ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetFilterNdDescriptor(d->w, cudnn_type, EC_CUDNN_TENSOR_NCHW, rank, wd), "cudnnSetFilterNdDescriptor"));
+  ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetFilterNdDescriptor(d->w, cudnn_type, ecud_g.layout == ECUD_LAYOUT_NHWC ? EC_CUDNN_TENSOR_NHWC : EC_CUDNN_TENSOR_NCHW, rank, wd), "cudnnSetFilterNdDescriptor"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionNdDescriptor(d->conv, conv_rank, p, s, dl, EC_CUDNN_CROSS_CORRELATION, compute_type),
                             "cudnnSetConvolutionNdDescriptor"));
   ECUD_TRY(ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionGroupCount(d->conv, groups), "cudnnSetConvolutionGroupCount"));
@@ -102,7 +114,7 @@ static int create(descriptors *d, int cudnn_type, int compute_type, int spatial,
   return ECUD_OK;
 }
 
-static int ensure_workspace(size_t bytes) {
+int ecud_conv_workspace(size_t bytes) {
   return ecud_grow_device_buffer(&ecud_g.workspace, &ecud_g.workspace_bytes, bytes, "cudaMalloc(convolution workspace)");
 }
 
@@ -160,7 +172,7 @@ static int find(int pass, descriptors *d, void *x, void *w, void *y, const reque
   size_t needed = 0;
   for (int i = 0; i < returned; i++)
     if (perf[i].status == EC_CUDNN_STATUS_SUCCESS && perf[i].memory <= r->workspace && perf[i].memory > needed) needed = perf[i].memory;
-  ECUD_TRY(ensure_workspace(needed));
+  ECUD_TRY(ecud_conv_workspace(needed));
   memset(perf, 0, sizeof perf);
   returned = 0;
   if (pass == ECUD_CONV_FORWARD)
@@ -203,10 +215,10 @@ static int convolve(int pass, int data_type, int cudnn_type, int spatial, const 
     /* Strict float32 runs with FMA math whatever the candidate reported: cuDNN's default math lets
      * float32 convolutions use TF32 on Ampere and later. */
     int given = cudnn_type == EC_CUDNN_DATA_FLOAT && ecud_g.strict ? EC_CUDNN_FMA_MATH : r->math;
-    int status = create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
+    int status = ecud_conv_create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
                         r->mode == RUN_GIVEN ? given : math);
     if (status == ECUD_OK) status = r->mode == FIND ? find(pass, &d, x, w, y, r) : run(pass, data_type, &d, r->algo, r->workspace, x, w, y);
-    destroy(&d);
+    ecud_conv_destroy(&d);
     return status;
   }
 
@@ -216,35 +228,36 @@ static int convolve(int pass, int data_type, int cudnn_type, int spatial, const 
   key[length++] = pass;
   key[length++] = data_type;
   key[length++] = spatial * 1000 + groups;
-  key[length++] = ecud_g.precision; /* strict, TF32, bf16 and fp16 each choose their own algorithms */
+  /* strict, TF32, bf16 and fp16 each choose their own algorithms, and so does each layout */
+  key[length++] = ecud_g.precision + 16 * ecud_g.layout;
   for (int i = 0; i < rank; i++) { key[length++] = x_dims[i]; key[length++] = w_dims[i]; key[length++] = y_dims[i]; }
   for (int i = 0; i < spatial; i++) { key[length++] = pad[i]; key[length++] = stride[i]; key[length++] = dilation[i]; }
   unsigned bucket = hash_key(key, (int)(sizeof key / sizeof(int)));
   algo_entry *entry = algo_cache[bucket];
   while (entry && memcmp(entry->key, key, sizeof key) != 0) entry = entry->next;
 
-  int status = create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, entry ? entry->math : math);
-  if (status != ECUD_OK) { destroy(&d); return status; }
+  int status = ecud_conv_create(&d, cudnn_type, compute_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, entry ? entry->math : math);
+  if (status != ECUD_OK) { ecud_conv_destroy(&d); return status; }
   if (!entry) {
     entry = (algo_entry *)calloc(1, sizeof *entry);
-    if (!entry) { destroy(&d); return ecud_fail(ECUD_ERROR_MEMORY, "out of host memory"); }
+    if (!entry) { ecud_conv_destroy(&d); return ecud_fail(ECUD_ERROR_MEMORY, "out of host memory"); }
     memcpy(entry->key, key, sizeof key);
     status = choose(pass, &d, cudnn_type, entry);
-    if (status != ECUD_OK) { free(entry); destroy(&d); return status; }
+    if (status != ECUD_OK) { free(entry); ecud_conv_destroy(&d); return status; }
     entry->next = algo_cache[bucket];
     algo_cache[bucket] = entry;
     status = ecud_check_cudnn(ecud_g.dnn.cudnnSetConvolutionMathType(d.conv, entry->math), "cudnnSetConvolutionMathType");
-    if (status != ECUD_OK) { destroy(&d); return status; }
+    if (status != ECUD_OK) { ecud_conv_destroy(&d); return status; }
   }
   status = run(pass, data_type, &d, entry->algo, entry->workspace, x, w, y);
-  destroy(&d);
+  ecud_conv_destroy(&d);
   return status;
 }
 
 /* The cuDNN call itself, in a workspace of at least `workspace` bytes. */
 static int run(int pass, int data_type, descriptors *dp, int algo, size_t workspace, void *x, void *w, void *y) {
   descriptors d = *dp;
-  ECUD_TRY(ensure_workspace(workspace));
+  ECUD_TRY(ecud_conv_workspace(workspace));
   int status;
   float one_f = 1.0f, zero_f = 0.0f;
   double one_d = 1.0, zero_d = 0.0;

@@ -200,6 +200,22 @@ typedef ec_cudnnStatus_t (*ec_cudnnFindConvolutionBackwardDataAlgorithmEx_t)(ec_
 typedef ec_cudnnStatus_t (*ec_cudnnFindConvolutionBackwardFilterAlgorithmEx_t)(ec_cudnnHandle_t h, ec_cudnnTensorDescriptor_t xd, const void *x,
     ec_cudnnTensorDescriptor_t dyd, const void *dy, ec_cudnnConvolutionDescriptor_t c, ec_cudnnFilterDescriptor_t dwd, void *dw, int requested,
     int *returned, ec_cudnnAlgoPerf *perf, void *ws, size_t wsBytes);
+/* Channels-last descriptors and the fused forward (fused.c, version 4 of the C API). */
+typedef void *ec_cudnnActivationDescriptor_t;
+enum {
+  EC_CUDNN_TENSOR_NHWC = 1,
+  EC_CUDNN_ACTIVATION_RELU = 1,
+  EC_CUDNN_ACTIVATION_IDENTITY = 5,
+  EC_CUDNN_NOT_PROPAGATE_NAN = 0,
+  EC_CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM = 1
+};
+typedef ec_cudnnStatus_t (*ec_cudnnCreateActivationDescriptor_t)(ec_cudnnActivationDescriptor_t *d);
+typedef ec_cudnnStatus_t (*ec_cudnnSetActivationDescriptor_t)(ec_cudnnActivationDescriptor_t d, int mode, int reluNanOpt, double coef);
+typedef ec_cudnnStatus_t (*ec_cudnnDestroyActivationDescriptor_t)(ec_cudnnActivationDescriptor_t d);
+typedef ec_cudnnStatus_t (*ec_cudnnConvolutionBiasActivationForward_t)(ec_cudnnHandle_t h, const void *alpha1, ec_cudnnTensorDescriptor_t xd,
+    const void *x, ec_cudnnFilterDescriptor_t wd, const void *w, ec_cudnnConvolutionDescriptor_t c, int algo, void *ws, size_t wsBytes,
+    const void *alpha2, ec_cudnnTensorDescriptor_t zd, const void *z, ec_cudnnTensorDescriptor_t biasd, const void *bias,
+    ec_cudnnActivationDescriptor_t act, ec_cudnnTensorDescriptor_t yd, void *y);
 
 /* ---- NVRTC ---- */
 typedef int ec_nvrtcResult;

@@ -193,6 +193,10 @@ int ecud_load_libraries(const char *search_path) {
   RESOLVE(dnn, dnn, cudnnFindConvolutionForwardAlgorithmEx, "cudnnFindConvolutionForwardAlgorithmEx");
   RESOLVE(dnn, dnn, cudnnFindConvolutionBackwardDataAlgorithmEx, "cudnnFindConvolutionBackwardDataAlgorithmEx");
   RESOLVE(dnn, dnn, cudnnFindConvolutionBackwardFilterAlgorithmEx, "cudnnFindConvolutionBackwardFilterAlgorithmEx");
+  RESOLVE(dnn, dnn, cudnnCreateActivationDescriptor, "cudnnCreateActivationDescriptor");
+  RESOLVE(dnn, dnn, cudnnSetActivationDescriptor, "cudnnSetActivationDescriptor");
+  RESOLVE(dnn, dnn, cudnnDestroyActivationDescriptor, "cudnnDestroyActivationDescriptor");
+  RESOLVE(dnn, dnn, cudnnConvolutionBiasActivationForward, "cudnnConvolutionBiasActivationForward");
 
   ECUD_TRY(resolve_nvrtc(rtc, f_rtc));
 
@@ -222,3 +226,17 @@ int ecud_load_nvrtc(const char *search_path) {
   ECUD_TRY(open_spec(&NVRTC, search_path, &rtc, found, sizeof found));
   return resolve_nvrtc(rtc, found);
 }
+
+/* An optional library opened on first use (nccl.c): the same search as the required ones, a
+ * failure naming what was tried. names ends with NULL; at most 5 names. */
+int ecud_open_optional(const char *what, const char *const *names, const char *search_path, void **handle, char *found,
+                       size_t found_size) {
+  library_spec spec = {what, {0}};
+  for (int i = 0; i < 5 && names[i]; i++) spec.names[i] = names[i];
+  ecud_library l;
+  ECUD_TRY(open_spec(&spec, search_path, &l, found, found_size));
+  *handle = (void *)l;
+  return ECUD_OK;
+}
+
+void *ecud_find_symbol(void *handle, const char *name) { return find_symbol((ecud_library)handle, name); }

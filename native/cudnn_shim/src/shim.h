@@ -89,6 +89,10 @@ typedef struct ecud_cudnn {
   ECUD_FN(cudnnFindConvolutionForwardAlgorithmEx);
   ECUD_FN(cudnnFindConvolutionBackwardDataAlgorithmEx);
   ECUD_FN(cudnnFindConvolutionBackwardFilterAlgorithmEx);
+  ECUD_FN(cudnnCreateActivationDescriptor);
+  ECUD_FN(cudnnSetActivationDescriptor);
+  ECUD_FN(cudnnDestroyActivationDescriptor);
+  ECUD_FN(cudnnConvolutionBiasActivationForward);
 } ecud_cudnn;
 
 typedef struct ecud_nvrtc {
@@ -109,6 +113,7 @@ typedef struct ecud_state {
   int device;
   int strict;
   int precision; /* ECUD_PRECISION_*; strict == (precision == ECUD_PRECISION_STRICT) */
+  int layout;    /* ECUD_LAYOUT_* of the convolutions (ecud_set_layout) */
   int cc_major, cc_minor;
   ecud_runtime rt;
   ecud_driver drv;
@@ -146,10 +151,24 @@ int ecud_refuse_in_capture(const char *call);
 /* Loader */
 int ecud_load_libraries(const char *search_path);
 int ecud_load_nvrtc(const char *search_path);
+/* An optional library (NCCL), searched like the others; its symbols by name (NULL when absent). */
+int ecud_open_optional(const char *what, const char *const *names, const char *search_path, void **handle, char *found,
+                       size_t found_size);
+void *ecud_find_symbol(void *handle, const char *name);
 
 /* Module registry of kernels.c, released at shutdown. */
 void ecud_kernels_release(void);
 void ecud_convolution_release(void);
+/* Descriptors of one convolution (convolution.c), in the current layout; shared with fused.c. */
+typedef struct ecud_conv_descriptors {
+  ec_cudnnTensorDescriptor_t x, y;
+  ec_cudnnFilterDescriptor_t w;
+  ec_cudnnConvolutionDescriptor_t conv;
+} ecud_conv_descriptors;
+int ecud_conv_create(ecud_conv_descriptors *d, int cudnn_type, int compute_type, int spatial, const int *x_dims, const int *w_dims,
+                     const int *y_dims, const int *pad, const int *stride, const int *dilation, int groups, int math);
+void ecud_conv_destroy(ecud_conv_descriptors *d);
+int ecud_conv_workspace(size_t bytes);
 /* Copy stream, upload and timing events of staging.c, released at shutdown. */
 void ecud_staging_release(void);
 

@@ -6,16 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-#define EXPECT(condition, ...)                       \
-  do {                                               \
-    if (!(condition)) {                              \
-      failures++;                                    \
-      printf("FAIL line %d: ", __LINE__);            \
-      printf(__VA_ARGS__);                           \
-      printf("\n");                                  \
-    }                                                \
-  } while (0)
+#include "expect.h"
 
 int main(void) {
   EXPECT(ecud_version() == ECUD_API_VERSION, "version %d", ecud_version());
@@ -35,6 +26,9 @@ int main(void) {
   EXPECT(ecud_convolution_find(0, ECUD_FLOAT32, 2, dims, dims, dims, zero, one, one, 1, NULL, NULL, NULL, 0, found, 4, &returned) ==
              ECUD_ERROR_STATE && returned == 0, "find before init");
   EXPECT(sizeof(ecud_algorithm) == (sizeof(size_t) == 8 ? 32 : 28), "ecud_algorithm is %d bytes", (int)sizeof(ecud_algorithm));
+  EXPECT(ecud_convolution_bias_activation(ECUD_FLOAT32, 2, dims, dims, dims, zero, one, one, 1, NULL, NULL, NULL, NULL, 1, -1, 0, 0) ==
+             ECUD_ERROR_STATE, "fused forward before init");
+  EXPECT(ecud_set_layout(2) == ECUD_ERROR_ARGUMENT, "an unknown layout");
 
   char description[2048];
   int status = ecud_load("/nonexistent-cuda-folder", description, sizeof description);

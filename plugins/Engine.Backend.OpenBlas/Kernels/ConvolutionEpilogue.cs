@@ -13,6 +13,15 @@ internal readonly unsafe struct ConvolutionEpilogue(nint scale, nint shift, Acti
     /// <summary>Whether there is anything to apply.</summary>
     public bool IsSet => scale != 0;
 
+    /// <summary>The per-channel scale, shift and activation, for kernels that apply them in registers (<see cref="DirectConvolution"/>).</summary>
+    public nint Scale => scale;
+
+    /// <inheritdoc cref="Scale"/>
+    public nint Shift => shift;
+
+    /// <inheritdoc cref="Scale"/>
+    public Activation? Activation => activation;
+
     /// <summary>Applies the epilogue to a whole batch as one parallel pass (for kernels that do not go sample by sample).</summary>
     public void ApplyToBatch<T>(T* y, int batch, int filters, int positions) where T : unmanaged
     {

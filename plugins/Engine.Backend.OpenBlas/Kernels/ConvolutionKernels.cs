@@ -83,10 +83,17 @@ internal static unsafe class ConvolutionKernels
             epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
+        if (FilterVectorConvolution.Applies<T>(l) && FilterVectorConvolution.TakesEpilogue(epilogue))
+        {
+            FilterVectorConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue);
+            return;
+        }
         if (DirectConvolution.Applies<T>(l))
         {
-            DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y);
-            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            if (!DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue))
+            {
+                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            }
             return;
         }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))

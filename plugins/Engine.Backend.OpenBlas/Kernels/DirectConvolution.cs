@@ -49,34 +49,58 @@ internal static unsafe class DirectConvolution
     private const int MaxListed = 4096;
 
     /// <summary>
-    /// y ← x ⋆ w for the whole batch, one sample per item of the <see cref="WorkerPool"/>. The plan the
-    /// samples share (packed weights, the masks, each output row's list of taps) is made once here.
+    /// Off: a forward epilogue (bias, batch norm, ReLU of a fused inference chain) runs as its own pass
+    /// after the convolution, as before (the reference of <c>DirectEpilogueTests</c>);
+    /// <c>ENGINE_DIRECT_EPILOGUE=off</c> starts it off.
     /// </summary>
-    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y)
+    internal static bool EpilogueInKernel { get; set; } = Environment.GetEnvironmentVariable("ENGINE_DIRECT_EPILOGUE") != "off";
+
+    /// <summary>
+    /// y ← x ⋆ w for the whole batch, one sample per item of the <see cref="WorkerPool"/>. The packed
+    /// weights are made here; the plan (masks, each output row's list of taps) is made once per layout
+    /// (<see cref="DirectConvolutionPlan"/>). Returns whether <paramref name="epilogue"/> was applied
+    /// in the kernel, to each output vector before it is stored (y = f(scale·acc + shift), ReLU or none:
+    /// the same FMA and max as <see cref="ChannelAffineKernels"/>, so the same bits); false: the caller applies it.
+    /// </summary>
+    public static bool Forward(in ConvolutionLayout l, float* x, float* w, float* y, in ConvolutionEpilogue epilogue = default)
     {
-        int block = Block(l), blocks = (l.Filters + block - 1) / block, rows = l.Depth.Output * l.Height.Output;
+        int block = Block(l), blocks = (l.Filters + block - 1) / block;
         float* packed = stackalloc float[blocks * block * l.ColumnRows];
         Pack(l, w, block, packed);
-        Vector512<float>* masks = stackalloc Vector512<float>[2 * l.Width.Kernel];
-        int* lists = stackalloc int[3 * rows * l.ColumnRows];
-        int* counts = stackalloc int[rows];
-        int* pairs = stackalloc int[rows];
-        var job = new Job
+        bool inKernel = epilogue.IsSet && EpilogueInKernel && epilogue.Activation is null or Activation.Relu;
+        float* scale = stackalloc float[inKernel ? blocks * block : 0], shift = stackalloc float[inKernel ? blocks * block : 0];
+        for (int f = 0; inKernel && f < blocks * block; f++)
         {
-            Layout = l,
-            X = x,
-            Y = y,
-            Packed = packed,
-            Block = block,
-            Masks = masks,
-            Offsets = lists,
-            Taps = lists + rows * l.ColumnRows,
-            MaskAt = lists + 2 * rows * l.ColumnRows,
-            Counts = counts,
-            PairDelta = pairs,
-        };
-        Plan(ref job);
-        WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
+            // Filters past the last repeat it, like the packed weights (their sums are dropped).
+            scale[f] = ((float*)epilogue.Scale)[Math.Min(f, l.Filters - 1)];
+            shift[f] = ((float*)epilogue.Shift)[Math.Min(f, l.Filters - 1)];
+        }
+        DirectConvolutionPlan plan = DirectConvolutionPlan.For(l, block);
+        fixed (Vector512<float>* masks = plan.Masks)
+        fixed (int* offsets = plan.Offsets, taps = plan.Taps, maskAt = plan.MaskAt, counts = plan.Counts, pairs = plan.PairDelta)
+        {
+            var job = new Job
+            {
+                Layout = l,
+                X = x,
+                Y = y,
+                Packed = packed,
+                Block = block,
+                Masks = masks,
+                Store0 = plan.Store0,
+                Store1 = plan.Store1,
+                Offsets = offsets,
+                Taps = taps,
+                MaskAt = maskAt,
+                Counts = counts,
+                PairDelta = pairs,
+                Scale = inKernel ? scale : null,
+                Shift = inKernel ? shift : null,
+                Relu = inKernel && epilogue.Activation == Activation.Relu,
+            };
+            WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
+        }
+        return inKernel;
     }
 
     /// <summary>Filters per register block: 6 for rows of two vectors, 8 for one.</summary>
@@ -102,75 +126,6 @@ internal static unsafe class DirectConvolution
         }
     }
 
-    /// <summary>
-    /// The lane masks (per tap column kw: the lanes whose input column ow + offset lies inside the
-    /// row, first and second vector) and, per output row, its taps inside the input in (channel,
-    /// depth, row, column) order: input offset from the sample, packed-weight offset, mask index.
-    /// </summary>
-    private static void Plan(ref Job job)
-    {
-        ref readonly ConvolutionLayout l = ref job.Layout;
-        ConvolutionAxis da = l.Depth, ha = l.Height, wa = l.Width;
-        Vector512<int> lanes = Vector512<int>.Indices, high = lanes + Vector512.Create(16);
-        job.Store0 = Im2ColMasked.Between(lanes, 0, wa.Output);
-        job.Store1 = Im2ColMasked.Between(high, 0, wa.Output);
-        for (int kw = 0; kw < wa.Kernel; kw++)
-        {
-            int offset = kw * wa.Dilation - wa.Pad;
-            job.Masks[2 * kw] = Im2ColMasked.Between(lanes, -offset, wa.Input - offset) & job.Store0;
-            job.Masks[2 * kw + 1] = Im2ColMasked.Between(high, -offset, wa.Input - offset) & job.Store1;
-        }
-        for (int od = 0, r = 0; od < da.Output; od++)
-        {
-            for (int oh = 0; oh < ha.Output; oh++, r++)
-            {
-                int count = 0, at = r * l.ColumnRows;
-                for (int c = 0; c < l.Channels; c++)
-                {
-                    for (int kd = 0; kd < da.Kernel; kd++)
-                    {
-                        int id = od * da.Stride - da.Pad + kd * da.Dilation;
-                        for (int kh = 0; kh < ha.Kernel; kh++)
-                        {
-                            int ih = oh * ha.Stride - ha.Pad + kh * ha.Dilation;
-                            if ((uint)id >= (uint)da.Input || (uint)ih >= (uint)ha.Input)
-                            {
-                                continue;
-                            }
-                            int row = c * l.InputSize + (id * ha.Input + ih) * wa.Input;
-                            int p = ((c * da.Kernel + kd) * ha.Kernel + kh) * wa.Kernel;
-                            for (int kw = 0; kw < wa.Kernel; kw++, count++)
-                            {
-                                job.Offsets[at + count] = row + kw * wa.Dilation - wa.Pad;
-                                job.Taps[at + count] = (p + kw) * job.Block;
-                                job.MaskAt[at + count] = 2 * kw;
-                            }
-                        }
-                    }
-                }
-                job.Counts[r] = count;
-            }
-        }
-        // Rows r and r + 1 pair up (one-vector rows only) when r + 1's list is r's moved down by one
-        // fixed distance: interior rows, whose windows lie wholly inside the input along the height.
-        int rows = da.Output * ha.Output;
-        for (int r = 0; r + 1 < rows; r++)
-        {
-            int at = r * l.ColumnRows, next = at + l.ColumnRows, count = job.Counts[r];
-            bool same = job.Block == 8 && count > 0 && job.Counts[r + 1] == count;
-            int delta = same ? job.Offsets[next] - job.Offsets[at] : 0;
-            for (int i = 0; same && i < count; i++)
-            {
-                same = job.Taps[next + i] == job.Taps[at + i] && job.Offsets[next + i] - job.Offsets[at + i] == delta;
-            }
-            job.PairDelta[r] = same ? delta : 0;
-        }
-        if (rows > 0)
-        {
-            job.PairDelta[rows - 1] = 0;
-        }
-    }
-
     private struct Job
     {
         public ConvolutionLayout Layout;
@@ -180,6 +135,8 @@ internal static unsafe class DirectConvolution
         public Vector512<float>* Masks;
         public int* Offsets, Taps, MaskAt, Counts; // per output row: ColumnRows slots each, Counts[r] used
         public int* PairDelta; // per output row: offset from its taps to row r + 1's when they pair, else 0
+        public float* Scale, Shift; // the epilogue per filter (padded to whole blocks), or null
+        public bool Relu;
     }
 
     private static void Sample(void* state, int n, int worker)
@@ -197,7 +154,7 @@ internal static unsafe class DirectConvolution
                 for (int f = 0; f < l.Filters; f += 8)
                 {
                     Rows8x1x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, job.PairDelta[r], x, job.Packed + (long)f * taps, job.Masks,
-                        o + (long)f * outputs, outputs, width, Math.Min(8, l.Filters - f), job.Store0);
+                        o + (long)f * outputs, outputs, width, Math.Min(8, l.Filters - f), job.Store0, new Epilogue(job.Scale, job.Shift, f, job.Relu));
                 }
                 r++;
                 continue;
@@ -208,12 +165,12 @@ internal static unsafe class DirectConvolution
                 if (job.Block == 6)
                 {
                     Row6x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
-                        o + (long)f * outputs, outputs, Math.Min(6, l.Filters - f), job.Store0, job.Store1);
+                        o + (long)f * outputs, outputs, Math.Min(6, l.Filters - f), job.Store0, job.Store1, new Epilogue(job.Scale, job.Shift, f, job.Relu));
                 }
                 else
                 {
                     Row8x1(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
-                        o + (long)f * outputs, outputs, Math.Min(8, l.Filters - f), job.Store0);
+                        o + (long)f * outputs, outputs, Math.Min(8, l.Filters - f), job.Store0, new Epilogue(job.Scale, job.Shift, f, job.Relu));
                 }
             }
         }
@@ -222,7 +179,7 @@ internal static unsafe class DirectConvolution
     // Six filters × two vectors (rows 17–32 wide): 12 accumulators; filters past `filters` are not stored.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row6x2(int count, int* offsets, int* taps, int* maskAt, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
-        Vector512<float> store0, Vector512<float> store1)
+        Vector512<float> store0, Vector512<float> store1, Epilogue e)
     {
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
         Vector512<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
@@ -245,18 +202,18 @@ internal static unsafe class DirectConvolution
             s = Vector512.Create(wp[5]);
             a50 = Vector512.FusedMultiplyAdd(s, v0, a50); a51 = Vector512.FusedMultiplyAdd(s, v1, a51);
         }
-        Put2(y, a00, a01, store0, store1);
-        if (filters > 1) { Put2(y + stride, a10, a11, store0, store1); }
-        if (filters > 2) { Put2(y + 2 * stride, a20, a21, store0, store1); }
-        if (filters > 3) { Put2(y + 3 * stride, a30, a31, store0, store1); }
-        if (filters > 4) { Put2(y + 4 * stride, a40, a41, store0, store1); }
-        if (filters > 5) { Put2(y + 5 * stride, a50, a51, store0, store1); }
+        Put2(y, e.At(a00, 0), e.At(a01, 0), store0, store1);
+        if (filters > 1) { Put2(y + stride, e.At(a10, 1), e.At(a11, 1), store0, store1); }
+        if (filters > 2) { Put2(y + 2 * stride, e.At(a20, 2), e.At(a21, 2), store0, store1); }
+        if (filters > 3) { Put2(y + 3 * stride, e.At(a30, 3), e.At(a31, 3), store0, store1); }
+        if (filters > 4) { Put2(y + 4 * stride, e.At(a40, 4), e.At(a41, 4), store0, store1); }
+        if (filters > 5) { Put2(y + 5 * stride, e.At(a50, 5), e.At(a51, 5), store0, store1); }
     }
 
     // Eight filters × one vector (rows up to 16 wide): 8 accumulators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row8x1(int count, int* offsets, int* taps, int* maskAt, float* x, float* w, Vector512<float>* masks, float* y, int stride, int filters,
-        Vector512<float> store0)
+        Vector512<float> store0, Epilogue e)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int i = 0; i < count; i++)
@@ -272,21 +229,21 @@ internal static unsafe class DirectConvolution
             a6 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[6]), v, a6);
             a7 = Vector512.FusedMultiplyAdd(Vector512.Create(wp[7]), v, a7);
         }
-        Avx512F.MaskStore(y, store0, a0);
-        if (filters > 1) { Avx512F.MaskStore(y + stride, store0, a1); }
-        if (filters > 2) { Avx512F.MaskStore(y + 2 * stride, store0, a2); }
-        if (filters > 3) { Avx512F.MaskStore(y + 3 * stride, store0, a3); }
-        if (filters > 4) { Avx512F.MaskStore(y + 4 * stride, store0, a4); }
-        if (filters > 5) { Avx512F.MaskStore(y + 5 * stride, store0, a5); }
-        if (filters > 6) { Avx512F.MaskStore(y + 6 * stride, store0, a6); }
-        if (filters > 7) { Avx512F.MaskStore(y + 7 * stride, store0, a7); }
+        Avx512F.MaskStore(y, store0, e.At(a0, 0));
+        if (filters > 1) { Avx512F.MaskStore(y + stride, store0, e.At(a1, 1)); }
+        if (filters > 2) { Avx512F.MaskStore(y + 2 * stride, store0, e.At(a2, 2)); }
+        if (filters > 3) { Avx512F.MaskStore(y + 3 * stride, store0, e.At(a3, 3)); }
+        if (filters > 4) { Avx512F.MaskStore(y + 4 * stride, store0, e.At(a4, 4)); }
+        if (filters > 5) { Avx512F.MaskStore(y + 5 * stride, store0, e.At(a5, 5)); }
+        if (filters > 6) { Avx512F.MaskStore(y + 6 * stride, store0, e.At(a6, 6)); }
+        if (filters > 7) { Avx512F.MaskStore(y + 7 * stride, store0, e.At(a7, 7)); }
     }
 
     // Eight filters × one vector × two output rows whose tap lists differ by `delta` input elements:
     // 16 accumulators, each broadcast weight used twice.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows8x1x2(int count, int* offsets, int* taps, int* maskAt, int delta, float* x, float* w, Vector512<float>* masks,
-        float* y, int stride, int width, int filters, Vector512<float> store0)
+        float* y, int stride, int width, int filters, Vector512<float> store0, Epilogue e)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
@@ -312,14 +269,29 @@ internal static unsafe class DirectConvolution
             s = Vector512.Create(wp[7]);
             a7 = Vector512.FusedMultiplyAdd(s, u, a7); b7 = Vector512.FusedMultiplyAdd(s, v, b7);
         }
-        Put1x2(y, width, a0, b0, store0);
-        if (filters > 1) { Put1x2(y + stride, width, a1, b1, store0); }
-        if (filters > 2) { Put1x2(y + 2 * stride, width, a2, b2, store0); }
-        if (filters > 3) { Put1x2(y + 3 * stride, width, a3, b3, store0); }
-        if (filters > 4) { Put1x2(y + 4 * stride, width, a4, b4, store0); }
-        if (filters > 5) { Put1x2(y + 5 * stride, width, a5, b5, store0); }
-        if (filters > 6) { Put1x2(y + 6 * stride, width, a6, b6, store0); }
-        if (filters > 7) { Put1x2(y + 7 * stride, width, a7, b7, store0); }
+        Put1x2(y, width, e.At(a0, 0), e.At(b0, 0), store0);
+        if (filters > 1) { Put1x2(y + stride, width, e.At(a1, 1), e.At(b1, 1), store0); }
+        if (filters > 2) { Put1x2(y + 2 * stride, width, e.At(a2, 2), e.At(b2, 2), store0); }
+        if (filters > 3) { Put1x2(y + 3 * stride, width, e.At(a3, 3), e.At(b3, 3), store0); }
+        if (filters > 4) { Put1x2(y + 4 * stride, width, e.At(a4, 4), e.At(b4, 4), store0); }
+        if (filters > 5) { Put1x2(y + 5 * stride, width, e.At(a5, 5), e.At(b5, 5), store0); }
+        if (filters > 6) { Put1x2(y + 6 * stride, width, e.At(a6, 6), e.At(b6, 6), store0); }
+        if (filters > 7) { Put1x2(y + 7 * stride, width, e.At(a7, 7), e.At(b7, 7), store0); }
+    }
+
+    /// <summary>The epilogue of one register block: filter <c>first + i</c>'s scale and shift, or nothing.</summary>
+    private readonly struct Epilogue(float* scale, float* shift, int first, bool relu)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> At(Vector512<float> sum, int i)
+        {
+            if (scale is null)
+            {
+                return sum;
+            }
+            Vector512<float> v = Vector512.FusedMultiplyAdd(sum, Vector512.Create(scale[first + i]), Vector512.Create(shift[first + i]));
+            return relu ? Vector512.Max(v, Vector512<float>.Zero) : v;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

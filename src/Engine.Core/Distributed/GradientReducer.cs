@@ -10,7 +10,7 @@ namespace Engine.Core.Distributed;
 /// goes on; <see cref="Finish"/> starts what is left, waits, and copies the totals back. Any
 /// backend works: gradients pass through host memory (<see cref="IBackend.CopyToHost{T}"/>).
 /// </summary>
-internal sealed class GradientReducer : IDisposable
+internal sealed class GradientReducer : IGradientReducer
 {
     private readonly Bucket[] _buckets;
     private readonly bool _overlap;
