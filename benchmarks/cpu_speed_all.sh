@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 16 figures in one run (run it on an otherwise idle machine): 3x3 convolutions with and without
 # the own GEMM, with and without Winograd, LeNet-5 training vs PyTorch (1 and 2 threads), LeNet-5 inference vs ONNX Runtime,
-# models vs PyTorch/ORT with peak memory. Needs ./build.sh first, and Debian python3-torch + numpy.
+# models vs PyTorch/ORT with peak memory, ResNet/VGG inference vs ORT. Needs ./build.sh first, and Debian python3-torch + numpy.
 cd "$(dirname "$0")/.."
 export OPENBLAS_CORETYPE=Haswell
 step() { printf '\n==> %s  [%s]\n' "$*" "$(date -u +%H:%M:%S)"; uptime; }
@@ -29,4 +29,6 @@ for t in 1 2; do OPENBLAS_NUM_THREADS=$t timeout 300 dotnet artifacts/bench-onnx
   --repeat 7 --warmup 3 --passes 20; done
 step "models vs PyTorch and ORT, peak memory"
 timeout 720 /usr/bin/python3 benchmarks/models_vs_torch.py --repeat 1 --rounds 1
+step "ResNet-20, VGG-CIFAR, ResNet-18 inference vs ONNX Runtime (one thread each, small-plane batching on and off; two threads)"
+timeout 900 benchmarks/inference_vs_ort.sh
 step done

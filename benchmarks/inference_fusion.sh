@@ -7,16 +7,22 @@
 # per pass beside the wall time. Weights are the engine's export with --seed 1.
 #
 #   benchmarks/inference_fusion.sh [MODEL...]          (after ./build.sh; REPEAT=7 by default)
+#
+# ORT_THREADS=1 (ORT sessions by intra-op threads, comma-separated, 0 = ORT's default; default 2,0) and
+# UNFUSED=0 (leave out the unfused side) are for benchmarks/inference_vs_ort.sh; PASSES=N overrides the
+# passes per side per round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ENGINE=artifacts/engine/engine
 WORK=artifacts/bench-models
 BENCH="$WORK/ort-bench"
 REPEAT=${REPEAT:-7}
+ORT_THREADS=${ORT_THREADS:-2,0}
+UNFUSED=${UNFUSED:-1}
 [[ -x "$ENGINE" ]] || { echo "error: $ENGINE is missing; run ./build.sh first" >&2; exit 1; }
 mkdir -p "$WORK"
 dotnet build benchmarks/Engine.Bench.OnnxRuntime/Engine.Bench.OnnxRuntime.csproj -c Release -o "$BENCH" --nologo -v q >/dev/null
-echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-(unset)} ENGINE_BATCHED_CONV=${ENGINE_BATCHED_CONV:-(unset)}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
 
 # MODEL INPUT(CxHxW) BATCH PASSES
 run_model() {
@@ -31,7 +37,7 @@ path, batch, dims = sys.argv[1], int(sys.argv[2]), [int(d) for d in sys.argv[3].
 np.save(path, np.random.default_rng(13).uniform(-1, 1, size=[batch, *dims]).astype("<f4"))
 PY
   dotnet "$BENCH/Engine.Bench.OnnxRuntime.dll" --model "$onnx" --input "$x" --plugins artifacts/engine/plugins \
-    --repeat "$REPEAT" --warmup 2 --passes "$passes" --unfused 1
+    --repeat "$REPEAT" --warmup 2 --passes "${PASSES:-$passes}" --unfused "$UNFUSED" --ort-threads "$ORT_THREADS"
 }
 
 models=("$@")

@@ -36,5 +36,12 @@ if (args.Length > 0 && args[0] == "--quick-winograd")
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1, args.Length > 3 ? args[3] : null);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-infer")
+{
+    Engine.Backend.OpenBlas.Bench.QuickInference.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1, args.Length > 3 ? args[3] : null,
+        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 0);
+    return;
+}
 var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("InProcessShort"));
 BenchmarkSwitcher.FromAssembly(typeof(Engine.Backend.OpenBlas.Bench.SmallGemmBenchmarks).Assembly).Run(args, config);

@@ -16,6 +16,7 @@ using Microsoft.ML.OnnxRuntime;
 //                                                    pass takes a few ms, under the 10 ms CPU tick)
 //                            [--cli-output Y.npy]   (also compare `engine infer`'s output file)
 //                            [--unfused 1]          (also the engine with inference fusion off)
+//                            [--ort-threads 2,0]    (ORT sessions by intra-op threads; 0: ORT's default)
 var arguments = Arguments.Parse(args);
 string modelPath = arguments.Required("--model"), inputPath = arguments.Required("--input");
 int repeat = int.Parse(arguments.Optional("--repeat") ?? "7", CultureInfo.InvariantCulture);
@@ -43,11 +44,10 @@ if (unfused is not null)
     Console.WriteLine($"fusion    {network.FusedInferenceLayerCount} layers run inside another's epilogue; 'engine unfused' runs them by themselves");
 }
 
-var sessions = new List<OrtInference>
-{
-    new("ORT 2 threads", modelPath, input, shape, intraOpThreads: 2),
-    new("ORT default", modelPath, input, shape, intraOpThreads: 0),
-};
+// --ort-threads 1: ORT's intra-op thread counts, one session each (0: ORT's default); one thread beside
+// OPENBLAS_NUM_THREADS=1 for the engine compares CPU time per pass where a loaded machine makes wall time noise.
+var sessions = (arguments.Optional("--ort-threads") ?? "2,0").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))
+    .Select(t => new OrtInference(t == 0 ? "ORT default" : $"ORT {t} thread{(t == 1 ? "" : "s")}", modelPath, input, shape, intraOpThreads: t)).ToList();
 try
 {
     var runners = new List<(string Name, Func<float[]> Run)> { ("engine", engine.Run) };

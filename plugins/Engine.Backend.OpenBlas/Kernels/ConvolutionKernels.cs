@@ -102,6 +102,11 @@ internal static unsafe class ConvolutionKernels
             epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
+        if (BatchedConvolution.Applies<T>(l))
+        {
+            BatchedConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue);
+            return;
+        }
         RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace, epilogue);
     }
 

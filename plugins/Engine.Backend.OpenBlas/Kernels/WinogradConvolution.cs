@@ -78,7 +78,7 @@ internal static unsafe class WinogradConvolution
         {
             return false;
         }
-        return Forced == true || Worthwhile(l);
+        return Forced == true || (Worthwhile(l) && (pass != ConvolutionPass.Forward || ForwardWorthwhile(l)));
     }
 
     /// <summary>What the kernel can do: one group, 2-D, 3×3, stride 1, no dilation, padding at most 2 (backward data pads by 2 − p).</summary>
@@ -95,6 +95,15 @@ internal static unsafe class WinogradConvolution
     /// </summary>
     internal static bool Worthwhile(in ConvolutionLayout l) =>
         l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
+
+    /// <summary>
+    /// Forward only pays from 32 channels in and out on planes of at least 24×24 (<c>Engine.Bench.Kernels
+    /// --quick-infer</c>, one thread, with the batch-norm + ReLU epilogue): im2col was 1.2–1.4× faster on
+    /// CIFAR ResNet-20's 16-channel 32×32 and 32-channel 16×16 layers and VGG-CIFAR's 64-channel 16×16 ones,
+    /// Winograd 1.2× faster on VGG-CIFAR's (128,32,32,32)→32 and 1.3–1.6× on ResNet-18's 56×56 and 28×28.
+    /// </summary>
+    private static bool ForwardWorthwhile(in ConvolutionLayout l) =>
+        l.Channels >= 32 && l.Filters >= 32 && l.Height.Output >= 24 && l.Width.Output >= 24;
 
     /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
     public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace)
