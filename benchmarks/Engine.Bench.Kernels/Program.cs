@@ -31,5 +31,10 @@ if (args.Length > 0 && args[0] == "--quick-winograd")
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-layers")
+{
+    Engine.Backend.OpenBlas.Bench.QuickLayerKernels.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
 var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("InProcessShort"));
 BenchmarkSwitcher.FromAssembly(typeof(Engine.Backend.OpenBlas.Bench.SmallGemmBenchmarks).Assembly).Run(args, config);

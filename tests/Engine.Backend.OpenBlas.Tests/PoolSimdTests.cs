@@ -124,7 +124,7 @@ public sealed unsafe class PoolSimdTests
         }
     }
 
-    private static PoolPlan Plan((int Planes, int D, int H, int W, int KD, int KH, int KW, int SD, int SH, int SW, int PH, int PW, int AfterH, int AfterW, int DH, int DW) s)
+    internal static PoolPlan Plan((int Planes, int D, int H, int W, int KD, int KH, int KW, int SD, int SH, int SW, int PH, int PW, int AfterH, int AfterW, int DH, int DW) s)
     {
         var window = new ConvolutionGeometry([s.KD, s.KH, s.KW], [s.SD, s.SH, s.SW], [0, s.PH, s.PW],
             [0, s.PH + s.AfterH, s.PW + s.AfterW], [1, s.DH, s.DW]);
@@ -132,7 +132,7 @@ public sealed unsafe class PoolSimdTests
     }
 
     // Few distinct values (many ties), some NaNs and signed zeros.
-    private static float[] Data(Random rng, int n)
+    internal static float[] Data(Random rng, int n)
     {
         float[] levels = [-1f, -0f, 0f, 0.5f, 2f, float.NaN, -3f, 1.25f];
         var data = new float[n];
@@ -144,7 +144,7 @@ public sealed unsafe class PoolSimdTests
         return data;
     }
 
-    private static float[] Random(Random rng, int n)
+    internal static float[] Random(Random rng, int n)
     {
         var data = new float[n];
         for (int i = 0; i < n; i++)
@@ -154,7 +154,7 @@ public sealed unsafe class PoolSimdTests
         return data;
     }
 
-    private static void AssertBits(float[] expected, float[] actual, string what)
+    internal static void AssertBits(float[] expected, float[] actual, string what)
     {
         for (int i = 0; i < expected.Length; i++)
         {
