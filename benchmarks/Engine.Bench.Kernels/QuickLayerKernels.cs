@@ -31,6 +31,8 @@ internal static unsafe class QuickLayerKernels
                 ("bn backward plain", () => NormalizationKernels.BatchNormBackwardKernel<float>(layout, 0, c, x, dy, gamma, mean, inv, dx, dg, db), 12.0 * n),
                 ("sum, whole tensor", () => System.Numerics.Tensors.TensorPrimitives.Sum(x), 4.0 * n),
                 ("copy, whole tensor", () => x.AsSpan().CopyTo(y), 8.0 * n),
+                ("moments whole", () => { double s1 = 0, s2 = 0; BatchNormVector.ShiftedMoments((float*)ax, n, 0.5, ref s1, ref s2); }, 4.0 * n),
+                ("scale-shift whole", () => BatchNormVector.ScaleShift((float*)ax, n, 2f, 1f, (float*)ay), 8.0 * n),
                 ("bn backward 512", () => BatchNormVector.Backward(layout, 0, c, (float*)ax, (float*)ady, (float*)ag, (float*)am, (float*)asd, (float*)adx, (float*)adg, (float*)adb), 12.0 * n),
             ];
             var best = new double[variants.Length];

@@ -89,7 +89,7 @@ internal static unsafe class BatchNormVector
 
     /// <summary>s1 += Σ(x − k), s2 += Σ(x − k)² over n floats, in double, 16 at a time with two accumulator pairs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ShiftedMoments(float* x, int n, double k, ref double s1, ref double s2)
+    internal static void ShiftedMoments(float* x, int n, double k, ref double s1, ref double s2)
     {
         Vector512<double> shift = Vector512.Create(k);
         Vector512<double> a1 = Vector512<double>.Zero, a2 = Vector512<double>.Zero, b1 = Vector512<double>.Zero, b2 = Vector512<double>.Zero;
@@ -143,7 +143,7 @@ internal static unsafe class BatchNormVector
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScaleShift(float* x, int n, float a, float b, float* y)
+    internal static void ScaleShift(float* x, int n, float a, float b, float* y)
     {
         Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
         int i = 0;
