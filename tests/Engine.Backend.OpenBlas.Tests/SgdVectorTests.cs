@@ -23,7 +23,12 @@ public sealed unsafe class SgdVectorTests
     {
         var h = new UpdateHyperparameters
         {
-            LearningRate = 0.05, WeightDecay = weightDecay, Momentum = momentum, Dampening = dampening, Nesterov = nesterov, FirstStep = firstStep,
+            LearningRate = 0.05,
+            WeightDecay = weightDecay,
+            Momentum = momentum,
+            Dampening = dampening,
+            Nesterov = nesterov,
+            FirstStep = firstStep,
         };
         var rng = new Random(9);
         foreach (int count in new[] { 7, 64, 1003, 70_001 })

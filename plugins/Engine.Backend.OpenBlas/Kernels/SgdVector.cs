@@ -26,9 +26,18 @@ internal static unsafe class SgdVector
     {
         var job = new Job
         {
-            Lr = (float)h.LearningRate, Wd = (float)h.WeightDecay, Mu = (float)h.Momentum, Keep = (float)(1 - h.Dampening),
-            Momentum = h.Momentum != 0, First = h.FirstStep, Nesterov = h.Nesterov,
-            Value = value, Gradient = gradient, Buffer = buffer, Count = count, Parts = ParallelSplit.Parts(count),
+            Lr = (float)h.LearningRate,
+            Wd = (float)h.WeightDecay,
+            Mu = (float)h.Momentum,
+            Keep = (float)(1 - h.Dampening),
+            Momentum = h.Momentum != 0,
+            First = h.FirstStep,
+            Nesterov = h.Nesterov,
+            Value = value,
+            Gradient = gradient,
+            Buffer = buffer,
+            Count = count,
+            Parts = ParallelSplit.Parts(count),
         };
         WorkerPool.For(job.Parts, job.Parts, &Part, &job);
     }
