@@ -19,7 +19,7 @@ public sealed unsafe class PoolSimdTests
         (2, 1, 35, 37, 1, 3, 3, 1, 2, 2, 0, 0, 0, 0, 1, 1),   // 3×3 s2 without padding, odd sizes
         (2, 1, 30, 41, 1, 3, 3, 1, 2, 2, 0, 0, 1, 1, 1, 1),   // ceil mode: one more output past the end
         (2, 1, 7, 7, 1, 7, 7, 1, 1, 1, 0, 0, 0, 0, 1, 1),     // global 7×7 (ResNet head)
-        (13, 1, 5, 5, 1, 5, 5, 1, 1, 1, 0, 0, 0, 0, 1, 1),    // global: eight planes side by side, then four, then one
+        (13, 1, 5, 5, 1, 5, 5, 1, 1, 1, 0, 0, 0, 0, 1, 1),    // global: eight planes side by side, then one at a time
         (2, 1, 20, 40, 1, 2, 2, 1, 1, 1, 0, 0, 0, 0, 1, 1),   // 2×2 stride 1
         (2, 1, 19, 45, 1, 3, 5, 1, 3, 3, 1, 2, 0, 0, 1, 1),   // stride 3, rectangular window
         (2, 1, 24, 50, 1, 3, 3, 1, 1, 2, 2, 2, 0, 0, 2, 2),   // dilation 2

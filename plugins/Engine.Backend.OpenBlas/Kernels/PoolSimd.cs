@@ -344,7 +344,7 @@ internal static unsafe class PoolSimd
 
     /// <summary>
     /// Means of whole planes, summed in element order as the plain path does, eight planes side by
-    /// side (eight independent add chains keep both of a core's add ports busy), then four.
+    /// side (eight independent add chains keep both of a core's add ports busy), the rest one at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WholePlaneAverage(in PoolPlan p, float* x, float* y, int first, int end)
@@ -376,22 +376,6 @@ internal static unsafe class PoolSimd
             y[plane + 5] = s5 / volume;
             y[plane + 6] = s6 / volume;
             y[plane + 7] = s7 / volume;
-        }
-        for (; plane + 4 <= end; plane += 4)
-        {
-            float* a = x + ((long)plane * n);
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (int i = 0; i < n; i++)
-            {
-                s0 += a[i];
-                s1 += a[n + i];
-                s2 += a[(2 * n) + i];
-                s3 += a[(3 * n) + i];
-            }
-            y[plane] = s0 / volume;
-            y[plane + 1] = s1 / volume;
-            y[plane + 2] = s2 / volume;
-            y[plane + 3] = s3 / volume;
         }
         for (; plane < end; plane++)
         {
