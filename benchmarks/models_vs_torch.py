@@ -4,6 +4,7 @@
 224x224 (batch 16), in one script.
 
     /usr/bin/python3 benchmarks/models_vs_torch.py [--repeat 2] [--models vgg-cifar,resnet20,resnet18] [--no-ort]
+    /usr/bin/python3 benchmarks/models_vs_torch.py --worker resnet20 --threads 2 --profile   # PyTorch's step per operator
 
 (after ./build.sh; python3-torch from Debian). For each model it runs, alternating --repeat times,
 `engine bench train` (synthetic batches, SGD) and the same network in PyTorch, each in a fresh
@@ -119,6 +120,13 @@ def torch_worker(args):
     model.train()
     for i in range(warmup):
         step(i)
+    if args.profile:
+        # Where PyTorch's step goes, per operator (self CPU time summed over all threads' ops).
+        with torch.autograd.profiler.profile() as prof:
+            for i in range(steps):
+                step(i)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
+        return
     rates, cpu = [], []
     for _ in range(args.rounds):
         wall, process = time.perf_counter(), time.process_time()
@@ -208,6 +216,8 @@ def main():
     parser.add_argument("--no-ort", action="store_true", help="skip inference against ONNX Runtime")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true",
+                        help="with --worker MODEL: print PyTorch's per-operator time of the timed steps instead of rates")
     args = parser.parse_args()
     if args.worker:
         torch_worker(args)

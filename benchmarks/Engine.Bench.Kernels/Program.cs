@@ -43,5 +43,10 @@ if (args.Length > 0 && args[0] == "--quick-infer")
         args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 0);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-layers")
+{
+    Engine.Backend.OpenBlas.Bench.QuickLayerKernels.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
 var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("InProcessShort"));
 BenchmarkSwitcher.FromAssembly(typeof(Engine.Backend.OpenBlas.Bench.SmallGemmBenchmarks).Assembly).Run(args, config);

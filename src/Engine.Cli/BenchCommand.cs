@@ -19,6 +19,7 @@ internal static class BenchCommand
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<string?> Only = new("--only") { Description = "Run only the cases whose name contains this text" };
     private static readonly Option<bool> CompareTorch = new("--compare-torch") { Description = "Also time each case with PyTorch (python3-torch, benchmarks/layers_torch.py) and print the ratio" };
+    private static readonly Option<bool> CpuTime = new("--cpu-time") { Description = "Time by the process's CPU clock and print the least of the repetitions, PyTorch's too (for a loaded machine; run with one thread)" };
     private static readonly Option<string?> TorchScript = new("--torch-script") { Description = "Path of layers_torch.py (default: benchmarks/layers_torch.py above the working folder or the engine)" };
 
     /// <summary>
@@ -30,7 +31,7 @@ internal static class BenchCommand
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var layers = new Command("layers", "Time forward and backward of the reference layer shapes") { Repeat, Device, Only, CompareTorch, TorchScript };
+        var layers = new Command("layers", "Time forward and backward of the reference layer shapes") { Repeat, Device, Only, CompareTorch, CpuTime, TorchScript };
         layers.SetAction(result => EngineCli.Guard(error, () => RunLayers(result, output)));
         return new Command("bench", "Benchmarks (timings are reported, never asserted)") { layers, BenchTrainCommand.Create(output, error) };
     }
@@ -82,7 +83,8 @@ internal static class BenchCommand
         using EngineHost host = CliHost.Create(options);
         using IBackend backend = host.CreateBackend(result.GetValue(Device)!);
         output.WriteLine($"backend {backend.Name}: {backend.Description}");
-        output.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; median of {repeat} after a warm-up");
+        bool cpuTime = result.GetValue(CpuTime);
+        output.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; {(cpuTime ? "least process CPU time" : "median")} of {repeat} after a warm-up");
 
         double peak = FmaPeak.Measure(3);
         output.WriteLine(FormattableString.Invariant($"FP32 FMA peak: {peak:F1} GFLOP/s ({Environment.ProcessorCount} threads, {FmaPeak.WidthBits}-bit vectors)"));
@@ -92,9 +94,9 @@ internal static class BenchCommand
         output.WriteLine();
         string? only = result.GetValue(Only);
         Case[] cases = Cases().Where(c => only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
-        var timings = cases.Select(c => Time(host, backend, c, repeat)).ToArray();
+        var timings = cases.Select(c => Time(host, backend, c, repeat, cpuTime)).ToArray();
         Dictionary<string, (double Forward, double Backward)>? torch = result.GetValue(CompareTorch)
-            ? TorchLayerReference.Run(result.GetValue(TorchScript), only, repeat, WorkerThreads())
+            ? TorchLayerReference.Run(result.GetValue(TorchScript), only, repeat, WorkerThreads(), cpuTime)
             : null;
         string header = $"{"case",-38} {"fwd ms",9} {"bwd ms",9} {"f+b GF/s",9} {"of peak",8} {"of sgemm",9} {"f+b GB/s",9}";
         output.WriteLine(torch is null ? header : $"{header} {"torch fwd",10} {"torch bwd",10} {"vs torch",9}");
@@ -119,7 +121,7 @@ internal static class BenchCommand
     }
 
     // Forward and backward (data and filter) milliseconds, medians.
-    private static (double Forward, double Backward) Time(EngineHost host, IBackend backend, Case c, int repeat)
+    private static (double Forward, double Backward) Time(EngineHost host, IBackend backend, Case c, int repeat, bool cpuTime)
     {
         var spec = new ModelSpec(c.Name, [c.Layer]);
         using Network net = host.BuildNetwork(spec, backend, c.Sample, seed: 1);
@@ -134,18 +136,19 @@ internal static class BenchCommand
         net.Backward(dy);
         var forward = new double[repeat];
         var backward = new double[repeat];
+        double Now() => cpuTime ? Environment.CpuUsage.TotalTime.TotalMilliseconds : Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency;
         for (int i = 0; i < repeat; i++)
         {
-            var clock = Stopwatch.StartNew();
+            double start = Now();
             net.Forward(x, training: true);
             backend.Synchronize();
-            forward[i] = clock.Elapsed.TotalMilliseconds;
-            clock.Restart();
+            double middle = Now();
+            forward[i] = middle - start;
             net.Backward(dy);
             backend.Synchronize();
-            backward[i] = clock.Elapsed.TotalMilliseconds;
+            backward[i] = Now() - middle;
         }
-        return (Median(forward), Median(backward));
+        return cpuTime ? (forward.Min(), backward.Min()) : (Median(forward), Median(backward));
     }
 
     private static double SgemmRate(IBackend backend, int repeat)

@@ -26,7 +26,7 @@ internal static class BenchTrainCommand
     private static readonly Option<string?> Data = new("--data") { Description = "Folder holding the data-set files (default: data/<dataset>)" };
     private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
-    private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (sequential models only)" };
+    private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (per layer kind for a graph such as a ResNet)" };
     private static readonly Option<int?> Warmup = new("--warmup") { Description = "Untimed training steps first (default: half of --steps, at least 50)" };
     private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape CxHxW for --dataset synthetic, e.g. 3x32x32 (default: the model's own)" };
     private static readonly Option<int> Held = new("--held") { Description = "Distinct batches held on the backend; the timed steps cycle through them (fewer keeps peak memory closer to the model's own)", DefaultValueFactory = _ => 32 };

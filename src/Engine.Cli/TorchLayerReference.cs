@@ -16,7 +16,7 @@ internal static class TorchLayerReference
     private const string SystemPython = "/usr/bin/python3";
 
     /// <summary>Forward and backward milliseconds by case name.</summary>
-    public static Dictionary<string, (double Forward, double Backward)> Run(string? script, string? only, int repeat, int threads)
+    public static Dictionary<string, (double Forward, double Backward)> Run(string? script, string? only, int repeat, int threads, bool cpuTime = false)
     {
         string path = script ?? FindScript()
             ?? throw new ConfigurationException($"--compare-torch: benchmarks/{ScriptName} not found above the working folder or the engine's folder (give it with --torch-script)");
@@ -30,6 +30,10 @@ internal static class TorchLayerReference
         foreach (string arg in new[] { path, "--tsv", "--repeat", repeat.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);
+        }
+        if (cpuTime)
+        {
+            start.ArgumentList.Add("--cpu-time");
         }
         if (only is not null)
         {

@@ -144,6 +144,13 @@ public sealed partial class Network : IDisposable
     public Action<int>? LayerBackwardDone { get; set; }
 
     /// <summary>
+    /// Called during a forward pass with a layer's index once that layer's output is computed (or
+    /// taken from a fused producer); <c>engine bench train --layers</c> clocks the layers of any
+    /// graph with it and <see cref="LayerBackwardDone"/>.
+    /// </summary>
+    public Action<int>? LayerForwardDone { get; set; }
+
+    /// <summary>
     /// Whether training passes share memory between layers: backward passes their input gradients
     /// (<see cref="GradientArena"/>), forward passes the outputs that nothing reads in backward
     /// (<see cref="ILayer.SavedForBackward"/>: a batch norm's output read by a ReLU, which keeps its
@@ -377,6 +384,7 @@ public sealed partial class Network : IDisposable
                 _layers[i].OfferInferenceOutput(null);
             }
             arena?.Completed(i, _outputs[i]!);
+            LayerForwardDone?.Invoke(i);
         }
         if (_layers.Count == 0)
         {

@@ -19,6 +19,7 @@ public sealed unsafe class PoolSimdTests
         (2, 1, 35, 37, 1, 3, 3, 1, 2, 2, 0, 0, 0, 0, 1, 1),   // 3×3 s2 without padding, odd sizes
         (2, 1, 30, 41, 1, 3, 3, 1, 2, 2, 0, 0, 1, 1, 1, 1),   // ceil mode: one more output past the end
         (2, 1, 7, 7, 1, 7, 7, 1, 1, 1, 0, 0, 0, 0, 1, 1),     // global 7×7 (ResNet head)
+        (13, 1, 5, 5, 1, 5, 5, 1, 1, 1, 0, 0, 0, 0, 1, 1),    // global: eight planes side by side, then one at a time
         (2, 1, 20, 40, 1, 2, 2, 1, 1, 1, 0, 0, 0, 0, 1, 1),   // 2×2 stride 1
         (2, 1, 19, 45, 1, 3, 5, 1, 3, 3, 1, 2, 0, 0, 1, 1),   // stride 3, rectangular window
         (2, 1, 24, 50, 1, 3, 3, 1, 1, 2, 2, 2, 0, 0, 2, 2),   // dilation 2
@@ -124,7 +125,7 @@ public sealed unsafe class PoolSimdTests
         }
     }
 
-    private static PoolPlan Plan((int Planes, int D, int H, int W, int KD, int KH, int KW, int SD, int SH, int SW, int PH, int PW, int AfterH, int AfterW, int DH, int DW) s)
+    internal static PoolPlan Plan((int Planes, int D, int H, int W, int KD, int KH, int KW, int SD, int SH, int SW, int PH, int PW, int AfterH, int AfterW, int DH, int DW) s)
     {
         var window = new ConvolutionGeometry([s.KD, s.KH, s.KW], [s.SD, s.SH, s.SW], [0, s.PH, s.PW],
             [0, s.PH + s.AfterH, s.PW + s.AfterW], [1, s.DH, s.DW]);
@@ -132,7 +133,7 @@ public sealed unsafe class PoolSimdTests
     }
 
     // Few distinct values (many ties), some NaNs and signed zeros.
-    private static float[] Data(Random rng, int n)
+    internal static float[] Data(Random rng, int n)
     {
         float[] levels = [-1f, -0f, 0f, 0.5f, 2f, float.NaN, -3f, 1.25f];
         var data = new float[n];
@@ -144,7 +145,7 @@ public sealed unsafe class PoolSimdTests
         return data;
     }
 
-    private static float[] Random(Random rng, int n)
+    internal static float[] Random(Random rng, int n)
     {
         var data = new float[n];
         for (int i = 0; i < n; i++)
@@ -154,7 +155,7 @@ public sealed unsafe class PoolSimdTests
         return data;
     }
 
-    private static void AssertBits(float[] expected, float[] actual, string what)
+    internal static void AssertBits(float[] expected, float[] actual, string what)
     {
         for (int i = 0; i < expected.Length; i++)
         {

@@ -38,23 +38,13 @@ public sealed partial class BenchLayersCommandTests
     public void CompareTorchPutsTheScriptsFiguresAndTheRatioBesideEachCase()
     {
         // A stand-in for layers_torch.py that answers like it: 3 ms forward, 5 ms backward.
-        string script = Path.Combine(Path.GetTempPath(), $"engine-layers-torch-{Guid.NewGuid():N}.py");
-        File.WriteAllText(script, "print('max-pool 2x2 s2 (32,64,56,56)\\t3.0\\t5.0')\n");
-        try
-        {
-            var (code, output, error) = CliRunner.Run("bench", "layers", "--only", "max-pool", "--repeat", "1", "--compare-torch", "--torch-script", script);
-            Assert.True(code == 0, error);
-            Match row = PoolRowWithTorch().Match(output);
-            Assert.True(row.Success, output);
-            double engine = Parse(row.Groups[1].Value) + Parse(row.Groups[2].Value);
-            Assert.Equal("3.00", row.Groups[3].Value);
-            Assert.Equal("5.00", row.Groups[4].Value);
-            Assert.Equal(8 / engine, Parse(row.Groups[5].Value), 0.01 + 8 / engine * 0.01);
-        }
-        finally
-        {
-            File.Delete(script);
-        }
+        string output = RunWithTorchStandIn("print('max-pool 2x2 s2 (32,64,56,56)\\t3.0\\t5.0')\n", "--only", "max-pool", "--repeat", "1");
+        Match row = PoolRowWithTorch().Match(output);
+        Assert.True(row.Success, output);
+        double engine = Parse(row.Groups[1].Value) + Parse(row.Groups[2].Value);
+        Assert.Equal("3.00", row.Groups[3].Value);
+        Assert.Equal("5.00", row.Groups[4].Value);
+        Assert.Equal(8 / engine, Parse(row.Groups[5].Value), 0.01 + 8 / engine * 0.01);
     }
 
     [Fact]
@@ -65,7 +55,63 @@ public sealed partial class BenchLayersCommandTests
         Assert.Equal("error: --torch-script: file not found: /no/such/layers_torch.py", error.TrimEnd());
     }
 
+    [Fact]
+    public void CpuTimeAsksTheTorchScriptForCpuTimeToo()
+    {
+        // The stand-in answers only when it is asked for CPU time: 2 ms forward, 6 ms backward.
+        string output = RunWithTorchStandIn("import sys\nif '--cpu-time' in sys.argv: print('max-pool 2x2 s2 (32,64,56,56)\\t2.0\\t6.0')\n",
+            "--only", "max-pool 2x2", "--repeat", "2", "--cpu-time");
+        Assert.Contains("least process CPU time of 2", output);
+        Match row = PoolRowWithTorch().Match(output);
+        Assert.True(row.Success, output);
+        double engine = Parse(row.Groups[1].Value) + Parse(row.Groups[2].Value);
+        Assert.Equal("2.00", row.Groups[3].Value);
+        Assert.Equal(8 / engine, Parse(row.Groups[5].Value), 0.01 + 8 / engine * 0.01);
+    }
+
+    [Fact]
+    public void TrainLayersOfAGraphSumsEachLayerKind()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "train", "--model", "resnet20", "--dataset", "synthetic", "--batch", "2",
+            "--inference-batch", "2", "--steps", "1", "--repeat", "1", "--warmup", "1", "--layers");
+        Assert.True(code == 0, error);
+        // ResNet-20: 19 convolutions and batch norms, 9 residual adds, 2 shortcut subsamples.
+        var counts = KindRow().Matches(output).ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(19, counts["conv2d"]);
+        Assert.Equal(19, counts["batch_norm"]);
+        Assert.Equal(9, counts["add"]);
+        Assert.Equal(2, counts["max_pool2d"]);
+        double cpuShares = KindRow().Matches(output).Sum(m => Parse(m.Groups[4].Value));
+        Match total = TotalRow().Match(output);
+        Assert.True(total.Success, output);
+        Assert.Equal(100.0, Parse(total.Groups[1].Value), 0.01);
+        Assert.True(cpuShares <= 100.5, output);
+    }
+
+    // `bench layers --compare-torch` with a Python stand-in for layers_torch.py; returns the output.
+    private static string RunWithTorchStandIn(string python, params string[] arguments)
+    {
+        string script = Path.Combine(Path.GetTempPath(), $"engine-layers-torch-{Guid.NewGuid():N}.py");
+        File.WriteAllText(script, python);
+        try
+        {
+            var (code, output, error) = CliRunner.Run(["bench", "layers", .. arguments, "--compare-torch", "--torch-script", script]);
+            Assert.True(code == 0, error);
+            return output;
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
     private static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"^  ([a-z_0-9]+) +(\d+) +\d+\.\d+ +\d+\.\d+ +(\d+\.\d)% +\d+\.\d+ +\d+\.\d+ +(\d+\.\d)%", RegexOptions.Multiline)]
+    private static partial Regex KindRow();
+
+    [GeneratedRegex(@"^  total +\d+\.\d+ +\d+\.\d+ +\d+\.\d% +\d+\.\d+ +\d+\.\d+ +(\d+\.\d)%", RegexOptions.Multiline)]
+    private static partial Regex TotalRow();
 
     [GeneratedRegex(@"FP32 FMA peak: (\d+\.\d) GFLOP/s")]
     private static partial Regex PeakLine();

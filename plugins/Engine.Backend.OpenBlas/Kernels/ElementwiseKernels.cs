@@ -40,8 +40,21 @@ internal static unsafe class ElementwiseKernels
         }
     }
 
-    /// <summary>y ← op(a, b); y may be a or b.</summary>
+    /// <summary>y ← op(a, b); y may be a or b. Large tensors are split over the pool (<see cref="ElementwiseParallel"/>).</summary>
     public static void Binary(BinaryOp op, DataType type, nint a, nint b, nint y, int count)
+    {
+        if (ElementwiseParallel.Splits(count))
+        {
+            ElementwiseParallel.Binary(op, type, a, b, y, count);
+        }
+        else
+        {
+            BinaryWhole(op, type, a, b, y, count);
+        }
+    }
+
+    /// <summary>y ← op(a, b) on the calling thread.</summary>
+    internal static void BinaryWhole(BinaryOp op, DataType type, nint a, nint b, nint y, int count)
     {
         if (type == DataType.Float32)
         {
@@ -53,8 +66,21 @@ internal static unsafe class ElementwiseKernels
         }
     }
 
-    /// <summary>y ← α·x + β·y (<paramref name="aliased"/>: x is y).</summary>
+    /// <summary>y ← α·x + β·y (<paramref name="aliased"/>: x is y); large tensors split over the pool.</summary>
     public static void Axpby(DataType type, double alpha, nint x, double beta, nint y, int count, bool aliased)
+    {
+        if (ElementwiseParallel.Splits(count))
+        {
+            ElementwiseParallel.Axpby(type, alpha, x, beta, y, count, aliased);
+        }
+        else
+        {
+            AxpbyWhole(type, alpha, x, beta, y, count, aliased);
+        }
+    }
+
+    /// <summary>y ← α·x + β·y on the calling thread.</summary>
+    internal static void AxpbyWhole(DataType type, double alpha, nint x, double beta, nint y, int count, bool aliased)
     {
         if (type == DataType.Float32)
         {

@@ -90,7 +90,12 @@ internal static class NormalizationKernels
         ChannelPlanes layout = j.Layout;
         int n = layout.Batch * layout.Channels * layout.Spatial, c = layout.Channels;
         (int first, int end) = j.Channels(part);
-        if (j.Type == DataType.Float32)
+        if (j.Type == DataType.Float32 && j.Training && BatchNormVector.Enabled)
+        {
+            BatchNormVector.Forward(layout, first, end, (float*)j.X, (float*)j.Gamma, (float*)j.Beta, (float*)j.RunningMean, (float*)j.RunningVariance,
+                (float*)j.SavedMean, (float*)j.SavedInvStd, (float*)j.Y, j.Epsilon, j.Momentum);
+        }
+        else if (j.Type == DataType.Float32)
         {
             BatchNormForwardKernel(layout, first, end, NativeSpan.Of<float>(j.X, n), NativeSpan.Of<float>(j.Gamma, c), NativeSpan.Of<float>(j.Beta, c),
                 NativeSpan.Of<float>(j.RunningMean, c), NativeSpan.Of<float>(j.RunningVariance, c), NativeSpan.Of<float>(j.SavedMean, c), NativeSpan.Of<float>(j.SavedInvStd, c),
@@ -110,7 +115,12 @@ internal static class NormalizationKernels
         ChannelPlanes layout = j.Layout;
         int n = layout.Batch * layout.Channels * layout.Spatial, c = layout.Channels;
         (int first, int end) = j.Channels(part);
-        if (j.Type == DataType.Float32)
+        if (j.Type == DataType.Float32 && BatchNormVector.Enabled)
+        {
+            BatchNormVector.Backward(layout, first, end, (float*)j.X, (float*)j.Dy, (float*)j.Gamma, (float*)j.SavedMean, (float*)j.SavedInvStd,
+                (float*)j.Dx, (float*)j.DGamma, (float*)j.DBeta);
+        }
+        else if (j.Type == DataType.Float32)
         {
             BatchNormBackwardKernel(layout, first, end, NativeSpan.Of<float>(j.X, n), NativeSpan.Of<float>(j.Dy, n), NativeSpan.Of<float>(j.Gamma, c),
                 NativeSpan.Of<float>(j.SavedMean, c), NativeSpan.Of<float>(j.SavedInvStd, c), NativeSpan.Of<float>(j.Dx, n),
@@ -157,7 +167,7 @@ internal static class NormalizationKernels
         }
     }
 
-    private static void BatchNormForwardKernel<T>(in ChannelPlanes layout, int first, int end, ReadOnlySpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
+    internal static void BatchNormForwardKernel<T>(in ChannelPlanes layout, int first, int end, ReadOnlySpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
         Span<T> runningMean, Span<T> runningVariance, Span<T> savedMean, Span<T> savedInvStd, Span<T> y,
         double epsilon, double momentum, bool training)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -204,7 +214,7 @@ internal static class NormalizationKernels
         }
     }
 
-    private static void BatchNormBackwardKernel<T>(in ChannelPlanes layout, int first, int end, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> gamma,
+    internal static void BatchNormBackwardKernel<T>(in ChannelPlanes layout, int first, int end, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> gamma,
         ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> dx, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

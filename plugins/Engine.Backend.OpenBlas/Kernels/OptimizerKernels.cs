@@ -11,9 +11,13 @@ namespace Engine.Backend.OpenBlas;
 internal static class OptimizerKernels
 {
     /// <summary>One update of value and its states (an absent state is address 0) from gradient.</summary>
-    public static void Update(UpdateRule rule, in UpdateHyperparameters h, DataType type, nint value, nint gradient, nint state1, nint state2, nint state3, int count)
+    public static unsafe void Update(UpdateRule rule, in UpdateHyperparameters h, DataType type, nint value, nint gradient, nint state1, nint state2, nint state3, int count)
     {
-        if (type == DataType.Float32)
+        if (type == DataType.Float32 && rule == UpdateRule.Sgd && SgdVector.Enabled)
+        {
+            SgdVector.Update(h, (float*)value, (float*)gradient, (float*)state1, count);
+        }
+        else if (type == DataType.Float32)
         {
             Update<float>(rule, h, NativeSpan.Of<float>(value, count), NativeSpan.Of<float>(gradient, count),
                 Optional<float>(state1, count), Optional<float>(state2, count), Optional<float>(state3, count));
@@ -53,7 +57,7 @@ internal static class OptimizerKernels
 
     private static T Of<T>(double x) where T : IFloatingPointIeee754<T> => T.CreateTruncating(x);
 
-    private static void SgdKernel<T>(in UpdateHyperparameters h, Span<T> value, ReadOnlySpan<T> gradient, Span<T> buffer)
+    internal static void SgdKernel<T>(in UpdateHyperparameters h, Span<T> value, ReadOnlySpan<T> gradient, Span<T> buffer)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T lr = Of<T>(h.LearningRate), wd = Of<T>(h.WeightDecay), mu = Of<T>(h.Momentum), keep = Of<T>(1 - h.Dampening);

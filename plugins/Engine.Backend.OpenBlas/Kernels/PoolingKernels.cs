@@ -22,7 +22,11 @@ internal static unsafe class PoolingKernels
     {
         int nx = plan.Planes * plan.InVolume, ny = plan.Planes * plan.OutVolume;
         bool max = geometry.Mode == PoolingMode.Max;
-        if (type == DataType.Float32)
+        if (type == DataType.Float32 && PoolPointwise.Takes(plan))
+        {
+            PoolPointwise.Forward(plan, max, (float*)x, (float*)y);
+        }
+        else if (type == DataType.Float32)
         {
             var job = new PoolJob<float> { Plan = plan, Max = max, IncludePad = geometry.CountIncludePad, X = (float*)x, Y = (float*)y };
             Split(ref job, plan.IsTwoByTwo ? &PoolForwardPart<float> : &VectorForwardPart);
@@ -43,7 +47,11 @@ internal static unsafe class PoolingKernels
     {
         int nx = plan.Planes * plan.InVolume, ny = plan.Planes * plan.OutVolume;
         bool max = geometry.Mode == PoolingMode.Max;
-        if (type == DataType.Float32)
+        if (type == DataType.Float32 && PoolPointwise.Takes(plan))
+        {
+            PoolPointwise.Backward(plan, (float*)dy, (float*)dx);
+        }
+        else if (type == DataType.Float32)
         {
             var job = new PoolJob<float> { Plan = plan, Max = max, IncludePad = geometry.CountIncludePad, X = (float*)x, Dy = (float*)dy, Dx = (float*)dx };
             Split(ref job, plan.IsTwoByTwo ? &PoolBackwardPart<float> : &VectorBackwardPart);
