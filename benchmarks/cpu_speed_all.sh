@@ -30,5 +30,5 @@ for t in 1 2; do OPENBLAS_NUM_THREADS=$t timeout 300 dotnet artifacts/bench-onnx
 step "models vs PyTorch and ORT, peak memory"
 timeout 720 /usr/bin/python3 benchmarks/models_vs_torch.py --repeat 1 --rounds 1
 step "ResNet-20, VGG-CIFAR, ResNet-18 inference vs ONNX Runtime (one thread each, small-plane batching on and off; two threads)"
-timeout 900 benchmarks/inference_vs_ort.sh
+WARMUP=20 timeout 900 benchmarks/inference_vs_ort.sh
 step done

@@ -204,7 +204,9 @@ def infer_vs_ort(name, args):
     print(f"\n== {name} inference, batch {batch}: engine vs ONNX Runtime (one process, alternating)")
     run = subprocess.run(["dotnet", os.path.join(bench, "Engine.Bench.OnnxRuntime.dll"), "--model", onnx, "--input", x,
                           "--plugins", os.path.join(ROOT, "artifacts", "engine", "plugins"), "--repeat", str(max(3, args.repeat * 2)),
-                          "--warmup", "1"], capture_output=True, text=True)
+                          # 20 warm-up passes: the engine's kernels are JIT-compiled in tiers and reach their
+                          # steady speed only after some passes (ResNet-20: 236 ms a batch after 2, 142 after 20).
+                          "--warmup", "20"], capture_output=True, text=True)
     print(run.stdout.rstrip() or run.stderr.rstrip())
 
 
