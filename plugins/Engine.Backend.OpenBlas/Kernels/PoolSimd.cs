@@ -389,14 +389,42 @@ internal static unsafe class PoolSimd
         }
     }
 
-    /// <summary>Every element of a plane gets its plane's share (0 + share, as the plain path's cleared dx gives).</summary>
+    /// <summary>
+    /// Every element of a plane gets its plane's share (0 + share, as the plain path's cleared dx
+    /// gives), stored a vector at a time here rather than by <c>Span.Fill</c>: its generic body was
+    /// measured still running quick-jitted after 200 passes (global average pooling's backward 1.6×
+    /// PyTorch's time).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WholePlaneAverageBackward(in PoolPlan p, float* dy, float* dx, int first, int end)
     {
-        float volume = p.InVolume;
+        int n = p.InVolume;
+        float volume = n;
         for (int plane = first; plane < end; plane++)
         {
-            new Span<float>(dx + ((long)plane * p.InVolume), p.InVolume).Fill(0f + (dy[plane] / volume));
+            float share = 0f + (dy[plane] / volume);
+            float* target = dx + ((long)plane * n);
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var lanes = Vector512.Create(share);
+                for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
+                {
+                    lanes.Store(target + i);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                var lanes = Vector256.Create(share);
+                for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+                {
+                    lanes.Store(target + i);
+                }
+            }
+            for (; i < n; i++)
+            {
+                target[i] = share;
+            }
         }
     }
 
