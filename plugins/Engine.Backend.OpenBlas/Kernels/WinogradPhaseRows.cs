@@ -59,7 +59,7 @@ internal static unsafe class WinogradPhaseRows
     {
         if (!permute)
         {
-            WinogradTransforms.JoinPhases(phases, stride, y, height, width, firstRow, line, permute);
+            WinogradTransforms.JoinPhases(phases, stride, y, height, width, firstRow);
             return;
         }
         Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);

@@ -144,22 +144,15 @@ internal static unsafe class WinogradTransforms
 
     /// <summary>
     /// Writes output rows <paramref name="firstRow"/> .. +3 (those below <paramref name="height"/>) of a plane
-    /// <paramref name="width"/> wide from phases: y[firstRow + a][4·t + b] = phases[(a·4 + b)·stride + t].
-    /// With <paramref name="permute"/> (AVX-512) a row is interleaved 64 floats at a time in registers
-    /// into <paramref name="line"/> and copied; else value by value.
+    /// <paramref name="width"/> wide from phases: y[firstRow + a][4·t + b] = phases[(a·4 + b)·stride + t],
+    /// value by value (the portable path; <see cref="WinogradPhaseRows.Join"/> does it in AVX-512 registers).
     /// </summary>
-    public static void JoinPhases(float* phases, int stride, float* y, int height, int width, int firstRow, float* line, bool permute)
+    public static void JoinPhases(float* phases, int stride, float* y, int height, int width, int firstRow)
     {
         for (int a = 0; a < 4 && firstRow + a < height; a++)
         {
             float* row = y + (long)(firstRow + a) * width;
             float* src = phases + a * 4 * stride;
-            if (permute)
-            {
-                JoinRow(src, stride, width, line);
-                new ReadOnlySpan<float>(line, width).CopyTo(new Span<float>(row, width));
-                continue;
-            }
             for (int b = 0; b < 4; b++)
             {
                 float* s = src + b * stride;
@@ -168,27 +161,6 @@ internal static unsafe class WinogradTransforms
                     row[x] = s[t];
                 }
             }
-        }
-    }
-
-    /// <summary>One row of <see cref="JoinPhases"/> into line: pairs of phases interleaved, then pairs of pairs.</summary>
-    private static void JoinRow(float* src, int stride, int width, float* line)
-    {
-        Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        Vector512<int> high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        Vector512<int> lowPairs = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
-        Vector512<int> highPairs = Vector512.Create(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
-        for (int t = 0; 4 * t < width; t += 16)
-        {
-            Vector512<float> p0 = Vector512.Load(src + t), p1 = Vector512.Load(src + stride + t);
-            Vector512<float> p2 = Vector512.Load(src + 2 * stride + t), p3 = Vector512.Load(src + 3 * stride + t);
-            Vector512<float> lo01 = Avx512F.PermuteVar16x32x2(p0, low, p1), hi01 = Avx512F.PermuteVar16x32x2(p0, high, p1);
-            Vector512<float> lo23 = Avx512F.PermuteVar16x32x2(p2, low, p3), hi23 = Avx512F.PermuteVar16x32x2(p2, high, p3);
-            float* dst = line + 4 * t;
-            Avx512F.PermuteVar16x32x2(lo01, lowPairs, lo23).Store(dst);
-            Avx512F.PermuteVar16x32x2(lo01, highPairs, lo23).Store(dst + 16);
-            Avx512F.PermuteVar16x32x2(hi01, lowPairs, hi23).Store(dst + 32);
-            Avx512F.PermuteVar16x32x2(hi01, highPairs, hi23).Store(dst + 48);
         }
     }
 
