@@ -20,6 +20,11 @@ if (args.Length > 0 && args[0] == "--quick-lenet-forward")
     Engine.Backend.OpenBlas.Bench.QuickLenetForward.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-conv-pool")
+{
+    Engine.Backend.OpenBlas.Bench.ConvolutionPoolBenchmarks.Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-packed")
 {
     Engine.Backend.OpenBlas.Bench.QuickPacked.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20, args.Contains("--wall"));

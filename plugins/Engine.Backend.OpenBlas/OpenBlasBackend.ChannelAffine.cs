@@ -34,4 +34,43 @@ public sealed partial class OpenBlasBackend
         GC.KeepAlive(scale);
         GC.KeepAlive(shift);
     }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Runs where <see cref="ConvolutionPool"/> applies (float32, ReLU, 2×2 stride-2 max pooling, LeNet-size
+    /// layers that the direct kernels take); elsewhere returns false.
+    /// </remarks>
+    public unsafe bool TryConvolutionForwardPooled(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Activation? activation, double alpha,
+        PoolingGeometry pool, Tensor y)
+    {
+        const string op = "TryConvolutionForwardPooled";
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(pool);
+        if (x.Shape.Rank != geometry.SpatialRank + 2 || w.Shape.Rank != geometry.SpatialRank + 2)
+        {
+            return false;
+        }
+        var layout = ConvolutionLayout.Create(geometry, x.Shape, w.Shape[0]);
+        if (!ConvolutionPool.Applies(layout, x.DataType, activation, pool))
+        {
+            return false;
+        }
+        // The contract of the two calls it replaces, checked on the shapes the pooled output implies.
+        Shape convolved = geometry.OutputShape(x.Shape.WithoutBatch(), w.Shape[0]);
+        Shape expected = pool.Window.OutputShape(convolved, convolved[0]).WithBatch(x.Shape[0]);
+        if (y.Shape != expected || y.DataType != x.DataType || w.DataType != x.DataType || scale.DataType != x.DataType || shift.DataType != x.DataType
+            || scale.ElementCount != w.Shape[0] || shift.ElementCount != w.Shape[0] || w.Shape[1] * geometry.Groups != x.Shape[1])
+        {
+            throw new ArgumentException($"{op}: y {y.Shape} ({y.DataType}) does not fit x {x.Shape}, w {w.Shape}, scale/shift {scale.Shape}/{shift.Shape} pooled to {expected}");
+        }
+        ConvolutionPool.Forward(layout, (float*)Address(x, op, "x"), (float*)Address(w, op, "w"), (float*)Address(y, op, "y"),
+            new ConvolutionEpilogue(Address(scale, op, "scale"), Address(shift, op, "shift"), activation, alpha));
+        GC.KeepAlive(x);
+        GC.KeepAlive(w);
+        GC.KeepAlive(y);
+        GC.KeepAlive(scale);
+        GC.KeepAlive(shift);
+        return true;
+    }
 }

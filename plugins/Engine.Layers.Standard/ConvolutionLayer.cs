@@ -128,6 +128,15 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
     }
 
     /// <inheritdoc/>
+    /// <remarks>The pooled output lives where <see cref="ForwardWithEpilogue"/>'s would (it is smaller).</remarks>
+    public Tensor? ForwardWithEpiloguePooled(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha, PoolingGeometry pool)
+    {
+        Tensor y = OutputBuffer(training: false).ForBatch(input.Shape[0], pool.Window.OutputShape(_outputShape, _outputShape[0]));
+        _input = null;
+        return Backend.TryConvolutionForwardPooled(_geometry!, input, _weight!.Value, scale, shift, activation, alpha, pool, y) ? y : null;
+    }
+
+    /// <inheritdoc/>
     public override Tensor Backward(Tensor outputGradient) => Backward(outputGradient, needInputGradient: true)!;
 
     /// <inheritdoc/>

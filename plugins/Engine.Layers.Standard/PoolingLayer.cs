@@ -9,7 +9,7 @@ namespace Engine.Layers.Standard;
 /// window would start beyond the input and its left padding; the windows that reach past the input
 /// run as extra zero padding after it, which never wins a max and is not counted by an average.
 /// </summary>
-public sealed class PoolingLayer : LayerBase
+public sealed class PoolingLayer : LayerBase, IPoolingLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.Pooling];
     private readonly PoolingMode _mode;
@@ -56,6 +56,9 @@ public sealed class PoolingLayer : LayerBase
         _geometry = Geometry(context.InputShape);
         _outputShape = _geometry.Window.OutputShape(context.InputShape, context.InputShape[0]);
     }
+
+    /// <inheritdoc/>
+    public PoolingGeometry? PoolingGeometry => _geometry;
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, bool training)

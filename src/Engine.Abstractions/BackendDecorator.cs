@@ -182,6 +182,11 @@ public abstract class BackendDecorator : IBackend
         Inner.ConvolutionForwardWithEpilogue(geometry, x, w, y, scale, shift, activation, alpha);
 
     /// <inheritdoc/>
+    public virtual bool TryConvolutionForwardPooled(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Activation? activation, double alpha,
+        PoolingGeometry pool, Tensor y) =>
+        Inner.TryConvolutionForwardPooled(geometry, x, w, scale, shift, activation, alpha, pool, y);
+
+    /// <inheritdoc/>
     public virtual void FillRandom(Tensor x, RandomDistribution distribution, double a, double b, ulong seed) => Inner.FillRandom(x, distribution, a, b, seed);
 
     /// <inheritdoc/>

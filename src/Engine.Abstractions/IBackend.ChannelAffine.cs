@@ -33,4 +33,15 @@ public partial interface IBackend
         ConvolutionForward(geometry, x, w, y);
         ChannelAffine(y, scale, shift, y, activation, alpha);
     }
+
+    /// <summary>
+    /// <see cref="ConvolutionForwardWithEpilogue"/> followed by <see cref="PoolingForward"/>(<paramref name="pool"/>)
+    /// of its output, written to <paramref name="y"/> (the pooled shape) without the full-size convolution
+    /// output ever being stored, when the backend has a kernel for this combination; returns false,
+    /// having written nothing, when it has none (the default), and the caller then makes the two calls.
+    /// An inference pass of a convolution, its bias/normalisation/activation and the pooling after them
+    /// thus reads and writes only the pooled activations.
+    /// </summary>
+    bool TryConvolutionForwardPooled(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Activation? activation, double alpha,
+        PoolingGeometry pool, Tensor y) => false;
 }

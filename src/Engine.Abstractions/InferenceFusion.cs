@@ -18,6 +18,14 @@ public interface IEpilogueLayer : ILayer
     /// The output lives where <see cref="ILayer.Forward"/>'s would.
     /// </summary>
     Tensor ForwardWithEpilogue(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha);
+
+    /// <summary>
+    /// <see cref="ForwardWithEpilogue"/> followed by the pooling <paramref name="pool"/> of its output, as one
+    /// step that never stores the full-size output (<see cref="IBackend.TryConvolutionForwardPooled"/>):
+    /// returns the pooled output, or null, having computed nothing, where the layer or its backend has no
+    /// such kernel (the default); the pooling layer then runs by itself on <see cref="ForwardWithEpilogue"/>'s output.
+    /// </summary>
+    Tensor? ForwardWithEpiloguePooled(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha, PoolingGeometry pool) => null;
 }
 
 /// <summary>
@@ -44,4 +52,11 @@ public interface IActivationLayer : ILayer
 
     /// <summary>Its parameter (leaky ReLU slope, ELU α; ignored by the others).</summary>
     double Alpha { get; }
+}
+
+/// <summary>A pooling layer, which an inference pass can run inside the layer before its activation (<see cref="IEpilogueLayer.ForwardWithEpiloguePooled"/>).</summary>
+public interface IPoolingLayer : ILayer
+{
+    /// <summary>The layer's pooling for its input shape (null before the layer is initialised).</summary>
+    PoolingGeometry? PoolingGeometry { get; }
 }

@@ -15,17 +15,23 @@ namespace Engine.Core;
 /// A link joins two layers only when the first one's output is read by the second alone (no other
 /// layer, no auxiliary loss, not the network's output), the second reads nothing else, and both run
 /// on the same backend, which supports <see cref="BackendOp.ChannelAffine"/>: the intermediate
-/// values are then never observed, so skipping them changes nothing but rounding.
+/// values are then never observed, so skipping them changes nothing but rounding. A pooling layer
+/// (<see cref="IPoolingLayer"/>) linked the same way after the activation joins the chain too, on
+/// probation: the producer runs it inside its kernel where the backend can
+/// (<see cref="IEpilogueLayer.ForwardWithEpiloguePooled"/>), which <see cref="FusedInto"/> reports per
+/// pass; otherwise the pooling layer runs by itself on the chain's output.
 /// </remarks>
 internal sealed class InferenceFusion : IDisposable
 {
     private readonly Chain?[] _chains; // per layer: the chain it starts (its producer), or null
     private readonly int[] _fusedInto;  // per layer: the producer whose output it is, −1: runs itself
+    private readonly int[] _pooledBy;   // per pooling layer: the producer whose chain may run it, −1: none
 
-    private InferenceFusion(Chain?[] chains, int[] fusedInto)
+    private InferenceFusion(Chain?[] chains, int[] fusedInto, int[] pooledBy)
     {
         _chains = chains;
         _fusedInto = fusedInto;
+        _pooledBy = pooledBy;
     }
 
     /// <summary>Layers that run inside another one's epilogue.</summary>
@@ -41,6 +47,8 @@ internal sealed class InferenceFusion : IDisposable
         var chains = new Chain?[layers.Count];
         var fusedInto = new int[layers.Count];
         Array.Fill(fusedInto, -1);
+        var pooledBy = new int[layers.Count];
+        Array.Fill(pooledBy, -1);
         var reader = new int[layers.Count]; // the layer reading each output, when it is the only reader
         Array.Fill(reader, -1);
         for (int i = 0; i < layers.Count; i++)
@@ -79,8 +87,15 @@ internal sealed class InferenceFusion : IDisposable
             {
                 continue;
             }
+            // The pooling joins only after an activation (whose output then has no other reader).
+            int pool = activation >= 0 && Next(activation) is int p and >= 0 && layers[p] is IPoolingLayer ? p : -1;
             chains[i] = new Chain(producer, affine < 0 ? null : (IChannelAffineLayer)layers[affine],
-                activation < 0 ? null : (IActivationLayer)layers[activation], placement[i], outputShapes[i][0], dataType);
+                activation < 0 ? null : (IActivationLayer)layers[activation], pool < 0 ? null : (IPoolingLayer)layers[pool],
+                placement[i], outputShapes[i][0], dataType);
+            if (pool >= 0)
+            {
+                pooledBy[pool] = i;
+            }
             foreach (int member in new[] { affine, activation })
             {
                 if (member >= 0)
@@ -89,11 +104,15 @@ internal sealed class InferenceFusion : IDisposable
                 }
             }
         }
-        return new InferenceFusion(chains, fusedInto);
+        return new InferenceFusion(chains, fusedInto, pooledBy);
     }
 
-    /// <summary>The producer whose epilogue computes <paramref name="layer"/>'s output (−1: it runs itself).</summary>
-    public int FusedInto(int layer) => _fusedInto[layer];
+    /// <summary>
+    /// The producer whose epilogue computed <paramref name="layer"/>'s output in this pass (−1: it runs
+    /// itself); for a pooling layer, asked after its producer's chain has run.
+    /// </summary>
+    public int FusedInto(int layer) =>
+        _pooledBy[layer] is int producer and >= 0 ? (_chains[producer]!.Pooled ? producer : -1) : _fusedInto[layer];
 
     /// <summary>Whether <paramref name="layer"/> starts a chain (<see cref="Forward"/> runs it).</summary>
     public bool Starts(int layer) => _chains[layer] is not null;
@@ -110,11 +129,18 @@ internal sealed class InferenceFusion : IDisposable
         }
     }
 
-    /// <summary>A producer, the normalisation and the activation after it (either may be absent), and the epilogue's vectors.</summary>
-    private sealed class Chain(IEpilogueLayer producer, IChannelAffineLayer? affine, IActivationLayer? activation, IBackend backend, int channels, DataType dataType) : IDisposable
+    /// <summary>
+    /// A producer, the normalisation and the activation after it (either may be absent), the pooling
+    /// after the activation (may be absent), and the epilogue's vectors.
+    /// </summary>
+    private sealed class Chain(IEpilogueLayer producer, IChannelAffineLayer? affine, IActivationLayer? activation, IPoolingLayer? pool,
+        IBackend backend, int channels, DataType dataType) : IDisposable
     {
         private Tensor? _scale;
         private Tensor? _shift;
+
+        /// <summary>Whether the last pass ran the pooling too (its output is then the pooled one).</summary>
+        public bool Pooled { get; private set; }
 
         public Tensor Forward(Tensor input)
         {
@@ -137,7 +163,11 @@ internal sealed class InferenceFusion : IDisposable
                     backend.Fill(shift, 0);
                 }
             }
-            return producer.ForwardWithEpilogue(input, scale, shift, activation?.Activation, activation?.Alpha ?? 0);
+            Tensor? pooled = pool?.PoolingGeometry is { } geometry
+                ? producer.ForwardWithEpiloguePooled(input, scale, shift, activation?.Activation, activation?.Alpha ?? 0, geometry)
+                : null;
+            Pooled = pooled is not null;
+            return pooled ?? producer.ForwardWithEpilogue(input, scale, shift, activation?.Activation, activation?.Alpha ?? 0);
         }
 
         public void Dispose()

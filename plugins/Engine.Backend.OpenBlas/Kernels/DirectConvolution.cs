@@ -22,7 +22,7 @@ namespace Engine.Backend.OpenBlas;
 /// Taken where the own kernels run at 512 bits (<see cref="SmallGemm.Bits"/>), so
 /// <c>ENGINE_SMALL_GEMM=off|256|128</c> and the tests' reference runs keep im2col + GEMM.
 /// </remarks>
-internal static unsafe class DirectConvolution
+internal static unsafe partial class DirectConvolution
 {
     /// <summary>The most taps (channels × window) a filter may have here: the depth the own GEMM kernel takes too.</summary>
     private const int MaxTaps = 256;
@@ -61,8 +61,10 @@ internal static unsafe class DirectConvolution
     /// (<see cref="DirectConvolutionPlan"/>). Returns whether <paramref name="epilogue"/> was applied
     /// in the kernel, to each output vector before it is stored (y = f(scale·acc + shift), ReLU or none:
     /// the same FMA and max as <see cref="ChannelAffineKernels"/>, so the same bits); false: the caller applies it.
+    /// With <paramref name="pool"/> (only with an epilogue applied here), y is the 2×2 stride-2 max pooling of the
+    /// output instead (<see cref="ConvolutionPool"/>), each pair of output rows pooled while it is in L1.
     /// </summary>
-    public static bool Forward(in ConvolutionLayout l, float* x, float* w, float* y, in ConvolutionEpilogue epilogue = default)
+    public static bool Forward(in ConvolutionLayout l, float* x, float* w, float* y, in ConvolutionEpilogue epilogue = default, bool pool = false)
     {
         int block = Block(l), blocks = (l.Filters + block - 1) / block;
         float* packed = stackalloc float[blocks * block * l.ColumnRows];
@@ -97,6 +99,7 @@ internal static unsafe class DirectConvolution
                 Scale = inKernel ? scale : null,
                 Shift = inKernel ? shift : null,
                 Relu = inKernel && epilogue.Activation == Activation.Relu,
+                Pool = pool,
             };
             WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
         }
@@ -136,42 +139,62 @@ internal static unsafe class DirectConvolution
         public int* Offsets, Taps, MaskAt, Counts; // per output row: ColumnRows slots each, Counts[r] used
         public int* PairDelta; // per output row: offset from its taps to row r + 1's when they pair, else 0
         public float* Scale, Shift; // the epilogue per filter (padded to whole blocks), or null
-        public bool Relu;
+        public bool Relu, Pool;
     }
 
     private static void Sample(void* state, int n, int worker)
     {
         ref Job job = ref *(Job*)state;
+        if (job.Pool)
+        {
+            SamplePooled(ref job, n);
+            return;
+        }
         ref readonly ConvolutionLayout l = ref job.Layout;
         float* x = job.X + (long)n * l.Channels * l.InputSize, y = job.Y + (long)n * l.Filters * l.OutputSize;
-        int taps = l.ColumnRows, outputs = l.OutputSize, rows = l.Depth.Output * l.Height.Output, width = l.Width.Output;
+        int outputs = l.OutputSize, rows = l.Depth.Output * l.Height.Output, width = l.Width.Output;
         for (int r = 0; r < rows; r++)
         {
-            int at = r * taps;
             float* o = y + (long)r * width;
             if (job.PairDelta[r] != 0)
             {
-                for (int f = 0; f < l.Filters; f += 8)
-                {
-                    Rows8x1x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, job.PairDelta[r], x, job.Packed + (long)f * taps, job.Masks,
-                        o + (long)f * outputs, outputs, width, Math.Min(8, l.Filters - f), job.Store0, new Epilogue(job.Scale, job.Shift, f, job.Relu));
-                }
+                PairedRows(ref job, r, x, o, outputs);
                 r++;
                 continue;
             }
-            for (int f = 0; f < l.Filters; f += job.Block)
+            OneRow(ref job, r, x, o, outputs);
+        }
+    }
+
+    // Output rows r and r + 1 (their tap lists differ by PairDelta[r]) of every filter, filter k's at o + k·stride and o + k·stride + width.
+    private static void PairedRows(ref Job job, int r, float* x, float* o, int stride)
+    {
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        int taps = l.ColumnRows, at = r * taps;
+        for (int f = 0; f < l.Filters; f += 8)
+        {
+            Rows8x1x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, job.PairDelta[r], x, job.Packed + (long)f * taps, job.Masks,
+                o + (long)f * stride, stride, l.Width.Output, Math.Min(8, l.Filters - f), job.Store0, new Epilogue(job.Scale, job.Shift, f, job.Relu));
+        }
+    }
+
+    // Output row r of every filter, filter k's at o + k·stride.
+    private static void OneRow(ref Job job, int r, float* x, float* o, int stride)
+    {
+        ref readonly ConvolutionLayout l = ref job.Layout;
+        int taps = l.ColumnRows, at = r * taps;
+        for (int f = 0; f < l.Filters; f += job.Block)
+        {
+            float* wb = job.Packed + (long)f * taps;
+            if (job.Block == 6)
             {
-                float* wb = job.Packed + (long)f * taps;
-                if (job.Block == 6)
-                {
-                    Row6x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
-                        o + (long)f * outputs, outputs, Math.Min(6, l.Filters - f), job.Store0, job.Store1, new Epilogue(job.Scale, job.Shift, f, job.Relu));
-                }
-                else
-                {
-                    Row8x1(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
-                        o + (long)f * outputs, outputs, Math.Min(8, l.Filters - f), job.Store0, new Epilogue(job.Scale, job.Shift, f, job.Relu));
-                }
+                Row6x2(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
+                    o + (long)f * stride, stride, Math.Min(6, l.Filters - f), job.Store0, job.Store1, new Epilogue(job.Scale, job.Shift, f, job.Relu));
+            }
+            else
+            {
+                Row8x1(job.Counts[r], job.Offsets + at, job.Taps + at, job.MaskAt + at, x, wb, job.Masks,
+                    o + (long)f * stride, stride, Math.Min(8, l.Filters - f), job.Store0, new Epilogue(job.Scale, job.Shift, f, job.Relu));
             }
         }
     }

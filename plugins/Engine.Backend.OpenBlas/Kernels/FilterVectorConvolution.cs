@@ -43,8 +43,12 @@ internal static unsafe class FilterVectorConvolution
 
     private static bool Plain(ConvolutionAxis a) => a.Stride == 1 && a.Pad == 0 && a.Dilation == 1;
 
-    /// <summary>y ← f(scale·(x ⋆ w) + shift) (or x ⋆ w when the epilogue is not set) for the whole batch, a sample per pool item.</summary>
-    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, in ConvolutionEpilogue epilogue)
+    /// <summary>
+    /// y ← f(scale·(x ⋆ w) + shift) (or x ⋆ w when the epilogue is not set) for the whole batch, a sample
+    /// per pool item; with <paramref name="pool"/>, y is instead the 2×2 stride-2 max pooling of that,
+    /// taken from the accumulators of each pair of output rows (<see cref="ConvolutionPool"/>).
+    /// </summary>
+    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, in ConvolutionEpilogue epilogue, bool pool = false)
     {
         int taps = l.ColumnRows;
         // packed[block][tap][16]: the weights of 16 filters at one tap, one vector.
@@ -78,6 +82,7 @@ internal static unsafe class FilterVectorConvolution
             Scale = epilogue.IsSet ? (float*)epilogue.Scale : null,
             Shift = epilogue.IsSet ? (float*)epilogue.Shift : null,
             Relu = relu,
+            Pool = pool,
         };
         WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
     }
@@ -90,16 +95,17 @@ internal static unsafe class FilterVectorConvolution
         public ConvolutionLayout Layout;
         public float* X, Y, Packed, Scale, Shift;
         public int* Offsets;
-        public bool Relu;
+        public bool Relu, Pool;
     }
 
     private static void Sample(void* state, int n, int worker)
     {
         ref Job job = ref *(Job*)state;
         ref readonly ConvolutionLayout l = ref job.Layout;
-        int taps = l.ColumnRows, positions = l.OutputSize;
+        int taps = l.ColumnRows, positions = job.Pool ? l.OutputSize / 4 : l.OutputSize;
+        int pairStride = job.Pool ? RowWidth / 2 * 16 : 2 * RowWidth * 16; // per two output rows in the block (one pooled row)
         float* x = job.X + (long)n * l.Channels * l.InputSize, y = job.Y + (long)n * l.Filters * positions;
-        // positions × 16 filters of one block, transposed into y when the block is done.
+        // positions × 16 filters of one block (pooled positions with Pool), transposed into y when the block is done.
         float* block = stackalloc float[positions * 16];
         for (int fb = 0; fb < l.Filters; fb += 16)
         {
@@ -113,7 +119,8 @@ internal static unsafe class FilterVectorConvolution
             float* w = job.Packed + (long)fb * taps;
             for (int oh = 0; oh < l.Height.Output; oh += 2)
             {
-                TwoRows(taps, job.Offsets, x + oh * l.Width.Input, l.Width.Input, w, block + oh * RowWidth * 16, epilogue, scale, shift, job.Relu);
+                TwoRows(taps, job.Offsets, x + oh * l.Width.Input, l.Width.Input, w, block + oh / 2 * pairStride,
+                    epilogue, scale, shift, job.Relu, job.Pool);
             }
             for (int f = 0; f < 16; f++)
             {
@@ -126,10 +133,11 @@ internal static unsafe class FilterVectorConvolution
         }
     }
 
-    // Rows oh and oh + 1 (10 positions each) of 16 filters: 20 accumulators over all taps.
+    // Rows oh and oh + 1 (10 positions each) of 16 filters: 20 accumulators over all taps; with `pool`
+    // the five maxima of their 2×2 windows are stored instead (5 vectors).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TwoRows(int taps, int* offsets, float* x, int inputWidth, float* w, float* o, bool epilogue,
-        Vector512<float> scale, Vector512<float> shift, bool relu)
+        Vector512<float> scale, Vector512<float> shift, bool relu, bool pool)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default, a9 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default, b8 = default, b9 = default;
@@ -158,6 +166,15 @@ internal static unsafe class FilterVectorConvolution
             b8 = Vector512.FusedMultiplyAdd(Vector512.Create(u[8]), v, b8);
             b9 = Vector512.FusedMultiplyAdd(Vector512.Create(u[9]), v, b9);
         }
+        if (pool)
+        {
+            Pool4(o, 0, a0, a1, b0, b1, epilogue, scale, shift, relu);
+            Pool4(o, 1, a2, a3, b2, b3, epilogue, scale, shift, relu);
+            Pool4(o, 2, a4, a5, b4, b5, epilogue, scale, shift, relu);
+            Pool4(o, 3, a6, a7, b6, b7, epilogue, scale, shift, relu);
+            Pool4(o, 4, a8, a9, b8, b9, epilogue, scale, shift, relu);
+            return;
+        }
         Put(o, 0, a0, epilogue, scale, shift, relu); Put(o, 1, a1, epilogue, scale, shift, relu);
         Put(o, 2, a2, epilogue, scale, shift, relu); Put(o, 3, a3, epilogue, scale, shift, relu);
         Put(o, 4, a4, epilogue, scale, shift, relu); Put(o, 5, a5, epilogue, scale, shift, relu);
@@ -171,13 +188,24 @@ internal static unsafe class FilterVectorConvolution
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(float* o, int position, Vector512<float> sum, bool epilogue, Vector512<float> scale, Vector512<float> shift, bool relu)
+    private static void Put(float* o, int position, Vector512<float> sum, bool epilogue, Vector512<float> scale, Vector512<float> shift, bool relu) =>
+        Finish(sum, epilogue, scale, shift, relu).Store(o + position * 16);
+
+    // The window's four outputs (upper left, upper right, lower left, lower right) after the epilogue, and their maximum.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pool4(float* o, int position, Vector512<float> ul, Vector512<float> ur, Vector512<float> ll, Vector512<float> lr,
+        bool epilogue, Vector512<float> scale, Vector512<float> shift, bool relu) =>
+        ConvolutionPool.Max4(Finish(ul, epilogue, scale, shift, relu), Finish(ur, epilogue, scale, shift, relu),
+            Finish(ll, epilogue, scale, shift, relu), Finish(lr, epilogue, scale, shift, relu)).Store(o + position * 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Finish(Vector512<float> sum, bool epilogue, Vector512<float> scale, Vector512<float> shift, bool relu)
     {
         if (epilogue)
         {
             sum = Vector512.FusedMultiplyAdd(sum, scale, shift);
             sum = relu ? Vector512.Max(sum, Vector512<float>.Zero) : sum;
         }
-        sum.Store(o + position * 16);
+        return sum;
     }
 }
