@@ -66,8 +66,14 @@ public sealed class MemoryFootprintTests(ITestOutputHelper output)
         // Inference fusion keeps one scale and one shift per channel of each fused chain (constants like
         // the parameters, a few KB): bounded by two floats per output channel of every layer.
         long fusionConstants = probe.OutputShapes.Sum(s => (long)s[0]) * 2 * sizeof(float);
+        // A convolution → activation → pooling chain may store only the pooled output (the backend's
+        // pooled kernel): the least a pass must hold is the largest output outside such chains.
+        var layers = probe.Layers;
+        bool Pooled(int i) => (i + 2 < layers.Count && layers[i] is IEpilogueLayer && layers[i + 1] is IActivationLayer && layers[i + 2] is IPoolingLayer)
+            || (i >= 1 && Pooled(i - 1) && layers[i] is IActivationLayer);
+        long stored = probe.OutputShapes.Where((_, i) => !Pooled(i)).Max(s => s.ElementCount) * EvalBatch * sizeof(float);
         probe.Dispose();
-        Assert.InRange(inferencePeak, largest, 2 * largest + fusionConstants);
+        Assert.InRange(inferencePeak, stored, 2 * largest + fusionConstants);
         Assert.True(inferencePeak < sum, $"inference peak {inferencePeak:N0} B should be under the sum of all layer outputs {sum:N0} B");
     }
 
