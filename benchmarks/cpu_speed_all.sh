@@ -27,6 +27,11 @@ dotnet build benchmarks/Engine.Bench.OnnxRuntime/Engine.Bench.OnnxRuntime.csproj
 for t in 1 2; do OPENBLAS_NUM_THREADS=$t timeout 300 dotnet artifacts/bench-onnx/bench/Engine.Bench.OnnxRuntime.dll \
   --model artifacts/bench-onnx/lenet5.onnx --input artifacts/bench-onnx/lenet5-x256.npy --plugins artifacts/engine/plugins \
   --repeat 7 --warmup 3 --passes 20; done
+step "LeNet-5 inference vs ONNX Runtime, 2 threads, convolution + pooling kernel off (ENGINE_CONV_POOL=off), then its kernels alone"
+ENGINE_CONV_POOL=off OPENBLAS_NUM_THREADS=2 timeout 300 dotnet artifacts/bench-onnx/bench/Engine.Bench.OnnxRuntime.dll \
+  --model artifacts/bench-onnx/lenet5.onnx --input artifacts/bench-onnx/lenet5-x256.npy --plugins artifacts/engine/plugins \
+  --repeat 7 --warmup 3 --passes 20
+for t in 1 2; do OPENBLAS_NUM_THREADS=$t timeout 300 dotnet benchmarks/Engine.Bench.Kernels/bin/Release/net10.0/Engine.Bench.Kernels.dll --quick-conv-pool 300; done
 step "models vs PyTorch and ORT, peak memory"
 timeout 720 /usr/bin/python3 benchmarks/models_vs_torch.py --repeat 1 --rounds 1
 step "ResNet-20, VGG-CIFAR, ResNet-18 inference vs ONNX Runtime (one thread each, small-plane batching on and off; two threads)"

@@ -87,6 +87,7 @@ public unsafe class ConvolutionPoolBenchmarks
     /// <summary>The two variants alternating call by call, the fastest of <paramref name="rounds"/> each (1 thread: its CPU clock; more: wall).</summary>
     public static void Quick(int rounds)
     {
+        using var backend = new OpenBlasBackend(); // sizes the pool before the clock is chosen
         var bench = new ConvolutionPoolBenchmarks();
         bool wall = WorkerPool.Width > 1;
         foreach (Layer layer in Layers())
