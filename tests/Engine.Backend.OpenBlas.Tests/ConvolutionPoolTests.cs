@@ -40,14 +40,12 @@ public sealed class ConvolutionPoolTests : IDisposable
         }
         FilterVectorConvolution.Enabled = filterVector;
         var geometry = new ConvolutionGeometry([kernel, kernel], [1, 1], [pad, pad], [pad, pad], [1, 1]);
-        var pool = new PoolingGeometry(PoolingMode.Max, new ConvolutionGeometry([2, 2], [2, 2], [0, 0], [0, 0], [1, 1]));
         int output = size + 2 * pad - kernel + 1;
-        var rng = new Random(23);
-        using Tensor x = Upload(new Shape(batch, channels, size, size), rng, 1);
-        using Tensor w = Upload(new Shape(filters, channels, kernel, kernel), rng, 0.3);
-        using Tensor scale = Upload(new Shape(filters), rng, 1.5);
-        using Tensor shift = Upload(new Shape(filters), rng, 0.5);
         using Tensor full = _backend.Allocate(new Shape(batch, filters, output, output));
+        var rng = new Random(23);
+        using Tensor x = Upload(new Shape(batch, channels, size, size), rng, 1), w = Upload(new Shape(filters, channels, kernel, kernel), rng, 0.3);
+        using Tensor scale = Upload(new Shape(filters), rng, 1.5), shift = Upload(new Shape(filters), rng, 0.5);
+        var pool = new PoolingGeometry(PoolingMode.Max, new ConvolutionGeometry([2, 2], [2, 2], [0, 0], [0, 0], [1, 1]));
         var pooledShape = new Shape(batch, filters, output / 2, output / 2);
         using Tensor separate = _backend.Allocate(pooledShape), fused = _backend.Allocate(pooledShape), again = _backend.Allocate(pooledShape);
 
