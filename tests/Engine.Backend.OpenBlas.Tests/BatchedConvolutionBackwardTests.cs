@@ -40,7 +40,7 @@ public sealed unsafe class BatchedConvolutionBackwardTests : IDisposable
     public void GroupedEqualsThePerSamplePathBitForBit(int batch, int channels, int size, int filters, int kernel, int stride, int pad)
     {
         ConvolutionLayout l = Layout(batch, channels, size, filters, kernel, stride, pad);
-        ConvolutionKernels.BatchedBackwardForced = null;
+        ConvolutionKernels.BatchedBackwardForced = true;
         ConvolutionKernels.BatchedBackwardColumns = 256;
         if (PackedGemm.Bits == 0)
         {
@@ -60,7 +60,7 @@ public sealed unsafe class BatchedConvolutionBackwardTests : IDisposable
             Assert.Contains(plain.dw, v => v != 0);
             foreach (int columns in new[] { 256, 128, 100_000 })
             {
-                (float[] dx, float[] dw) grouped = Run(l, x, w, dy, grouped: null, columns, threads);
+                (float[] dx, float[] dw) grouped = Run(l, x, w, dy, grouped: true, columns, threads);
                 Assert.Equal(plain.dx, grouped.dx);
                 Assert.Equal(plain.dw, grouped.dw);
             }
@@ -73,19 +73,26 @@ public sealed unsafe class BatchedConvolutionBackwardTests : IDisposable
         ConvolutionKernels.BatchedBackwardForced = null;
         ConvolutionKernels.BatchedBackwardColumns = 256;
         WorkerPool.Width = 1;
-        int expected = PackedGemm.Bits != 0 ? 4 : 1;
-        // 8×8 planes: 4 samples make 256 columns; 16×16 and up, one sample, double or off: per sample.
-        Assert.Equal(expected, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, Layout(128, 64, 8, 64, 3, 1, 1)));
-        Assert.Equal(expected, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardFilter, Layout(128, 128, 8, 128, 3, 1, 1)));
+        int packed = PackedGemm.Bits != 0 ? 1 : 0;
+        ConvolutionLayout stage4 = Layout(16, 512, 7, 512, 3, 1, 1), down = Layout(16, 256, 14, 512, 3, 2, 1), cifar = Layout(128, 64, 8, 64, 3, 1, 1);
+        // ResNet-18's 7×7 planes (49 positions: a ragged sliver): backward data in groups of 4 (196 columns);
+        // backward filter only where dw is over 8 MB (512 filters × 4,608 rows, not 2,304).
+        Assert.Equal(1 + 3 * packed, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, stage4));
+        Assert.Equal(1 + 3 * packed, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, down));
+        Assert.Equal(1 + 3 * packed, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardFilter, stage4));
+        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardFilter, down));
+        // 8×8 planes (two whole slivers), 16×16 and up, one sample, double: per sample.
+        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, cifar));
+        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardFilter, Layout(128, 128, 8, 128, 3, 1, 1)));
         Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, Layout(128, 32, 16, 32, 3, 1, 1)));
-        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, Layout(1, 64, 8, 64, 3, 1, 1)));
-        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<double>(ConvolutionPass.BackwardData, Layout(128, 64, 8, 64, 3, 1, 1)));
+        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, Layout(1, 512, 7, 512, 3, 1, 1)));
+        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<double>(ConvolutionPass.BackwardData, stage4));
         ConvolutionKernels.BatchedBackwardForced = false;
-        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardFilter, Layout(128, 64, 8, 64, 3, 1, 1)));
-        // 10 samples of 8×8 at 512 columns: two groups of 5 rather than 8 + 2.
-        ConvolutionKernels.BatchedBackwardForced = null;
+        Assert.Equal(1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, stage4));
+        // Forced on, 8×8 groups too: 10 samples at 512 columns as two groups of 5 rather than 8 + 2.
+        ConvolutionKernels.BatchedBackwardForced = true;
         ConvolutionKernels.BatchedBackwardColumns = 512;
-        Assert.Equal(PackedGemm.Bits != 0 ? 5 : 1, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, Layout(10, 64, 8, 64, 3, 1, 1)));
+        Assert.Equal(1 + 4 * packed, ConvolutionKernels.SamplesPerBackwardProduct<float>(ConvolutionPass.BackwardData, Layout(10, 64, 8, 64, 3, 1, 1)));
     }
 
     private static (float[] Dx, float[] Dw) Run(ConvolutionLayout l, float[] x, float[] w, float[] dy, bool? grouped, int columns, int threads)

@@ -3,12 +3,12 @@ using System.Numerics;
 namespace Engine.Backend.OpenBlas;
 
 /// <summary>
-/// Training's backward passes of convolutions with small output planes (CIFAR ResNet-20's and
-/// VGG-CIFAR's 8×8, ResNet-18's 7×7 and 14×14) with several samples side by side in one product on
-/// the packed GEMM, as forward does in <see cref="BatchedConvolution"/>: per sample, backward data's
-/// product col = wᵀ·dy is only 49–196 columns wide and repacks the whole transposed filter bank
-/// (filters × channels·taps) for each sample; backward filter's dw += dy·colᵀ is only that many deep,
-/// so every sample reloads and stores all of dw.
+/// Training's backward passes of convolutions with small output planes (ResNet-18's 7×7) with several
+/// samples side by side in one product on the packed GEMM, as forward does in
+/// <see cref="BatchedConvolution"/>: per sample, backward data's product col = wᵀ·dy is only 49
+/// columns wide, a ragged last column sliver that goes through the packed kernel's edge copy, and
+/// repacks the whole transposed filter bank (filters × channels·taps, 4.7 MB) for each sample;
+/// backward filter's dw += dy·colᵀ is only 49 deep, so every sample reloads and stores all of dw.
 /// </summary>
 /// <remarks>
 /// Each result is the same chain of fused multiply-adds as per sample (the packed kernel continues a
@@ -34,17 +34,27 @@ internal static unsafe partial class ConvolutionKernels
     /// <summary>Output planes of this many positions or more fill the packed kernel by themselves (as <see cref="BatchedConvolution"/>).</summary>
     private const int BatchedBackwardMaxPositions = 256;
 
+    /// <summary>The packed kernel's column sliver at 512 bits (two vectors): a plane of a multiple of it leaves no ragged edge.</summary>
+    private const int BatchedBackwardSliver = 32;
+
+    /// <summary>Backward filter groups only from this many dw values (8 MB): below, reloading dw per sample measured no slower.</summary>
+    private const long BatchedBackwardMinFilterValues = 1L << 21;
+
     /// <summary>
     /// Samples per backward product for <paramref name="pass"/>, or 1: float, one 2-D group with
-    /// im2col and no column slicing, small planes (any size when forced), and both the per-sample and
-    /// the grouped product on the packed kernel (so grouping cannot change which kernel, and so which
-    /// bits, a product gets).
+    /// im2col and no column slicing, and both the per-sample and the grouped product on the packed
+    /// kernel (so grouping cannot change which kernel, and so which bits, a product gets). Forced on,
+    /// that is all; otherwise the size rule from <c>Engine.Bench.Kernels --quick-backward</c> (one
+    /// thread, CPU clock, 2026-11-27): backward data groups planes under 256 positions that leave a
+    /// ragged column sliver (ResNet-18's 7×7: 1.4–1.5× faster; the 8×8 planes of ResNet-20 and
+    /// VGG-CIFAR, two whole slivers, measured 0.86–1.03×), backward filter only where dw is over
+    /// 8 MB (ResNet-18's 512-filter 3×3 layers: 1.2×; smaller dw 0.85–1.04×).
     /// </summary>
     internal static int SamplesPerBackwardProduct<T>(ConvolutionPass pass, in ConvolutionLayout l) where T : unmanaged
     {
         if (typeof(T) != typeof(float) || BatchedBackwardForced == false || l.Groups != 1 || l.IsPointwise || l.Batch < 2
             || l.Depth.Output != 1 || l.Depth.Kernel != 1 || ColumnSlices.RowsPerSlice<T>(l) != 0
-            || (BatchedBackwardForced != true && l.OutputSize >= BatchedBackwardMaxPositions))
+            || !(BatchedBackwardForced == true || Worthwhile(pass, l)))
         {
             return 1;
         }
@@ -60,6 +70,11 @@ internal static unsafe partial class ConvolutionKernels
             ? OnPacked(false, l.GroupRows, positions, l.Filters) && OnPacked(false, l.GroupRows, wide, l.Filters) ? together : 1
             : OnPacked(true, l.Filters, l.GroupRows, positions) && OnPacked(true, l.Filters, l.GroupRows, wide) ? together : 1;
     }
+
+    private static bool Worthwhile(ConvolutionPass pass, in ConvolutionLayout l) =>
+        l.OutputSize < BatchedBackwardMaxPositions && (pass == ConvolutionPass.BackwardData
+            ? l.OutputSize % BatchedBackwardSliver != 0
+            : (long)l.Filters * l.GroupRows >= BatchedBackwardMinFilterValues);
 
     /// <summary>Whether <see cref="GemmKernel.Block{T}"/> sends an m×n product of depth k (A·Bᵀ when <paramref name="transposedB"/>) to the packed kernel.</summary>
     private static bool OnPacked(bool transposedB, int m, int n, int k) =>
