@@ -120,19 +120,8 @@ public sealed unsafe class BatchedConvolutionBackwardTests : IDisposable
         return (dx, dw);
     }
 
-    private static ConvolutionLayout Layout(int batch, int channels, int size, int filters, int kernel, int stride, int pad)
-    {
-        var axis = new ConvolutionAxis(size, (size + 2 * pad - kernel) / stride + 1, kernel, stride, pad, 1);
-        return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, axis, axis);
-    }
+    private static ConvolutionLayout Layout(int batch, int channels, int size, int filters, int kernel, int stride, int pad) =>
+        BatchedConvolutionTests.Layout(batch, channels, size, filters, kernel, stride, pad);
 
-    private static float[] Values(Random rng, int count)
-    {
-        float[] v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            v[i] = (float)(rng.NextDouble() * 2 - 1);
-        }
-        return v;
-    }
+    private static float[] Values(Random rng, int count) => BatchedConvolutionTests.Values(rng, count);
 }
