@@ -46,7 +46,8 @@ if (args.Length > 0 && args[0] == "--quick-infer")
 if (args.Length > 0 && args[0] == "--quick-backward")
 {
     Engine.Backend.OpenBlas.Bench.QuickBatchedBackward.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1);
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1,
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
     return;
 }
 if (args.Length > 0 && args[0] == "--quick-layers")

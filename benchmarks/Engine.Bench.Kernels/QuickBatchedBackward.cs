@@ -4,23 +4,28 @@ using System.Runtime.InteropServices;
 namespace Engine.Backend.OpenBlas.Bench;
 
 /// <summary>
-/// <c>--quick-backward [rounds] [threads]</c>: the backward passes (data, filter) of every convolution of
+/// <c>--quick-backward [rounds] [threads] [columns]</c>: the backward passes (data, filter) of every convolution of
 /// CIFAR ResNet-20, VGG-CIFAR (batch 128) and ResNet-18 at 224×224 (batch 16) whose output planes are
 /// small enough for training's grouped products (ConvolutionKernels.BatchedBackward.cs), grouped and
 /// per sample (<c>ENGINE_BATCHED_CONV_BACKWARD=off</c>), alternating call by call in one process; the
 /// fastest of <c>rounds</c> calls kept. One thread: the thread's CPU clock (what a loaded machine cannot
-/// inflate); more: wall clock. Also checks that both give the same bits.
+/// inflate); more: wall clock. <c>columns</c> sets the grouped products' width (default: the backend's). Also checks that both give the same bits.
 /// </summary>
 internal static unsafe class QuickBatchedBackward
 {
-    public static void Run(int rounds, int threads)
+    public static void Run(int rounds, int threads, int columns)
     {
+        int savedColumns = ConvolutionKernels.BatchedBackwardColumns;
+        if (columns > 0)
+        {
+            ConvolutionKernels.BatchedBackwardColumns = columns;
+        }
         using var backend = new OpenBlasBackend(); // loads OpenBLAS
         WorkerPool.Width = threads;
         bool wall = threads > 1;
         bool? saved = ConvolutionKernels.BatchedBackwardForced;
         Console.WriteLine($"OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}; {threads} thread(s), "
-            + $"{(wall ? "wall clock" : "thread CPU clock")}, minimum of {rounds} calls; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            + $"{(wall ? "wall clock" : "thread CPU clock")}, minimum of {rounds} calls, grouped products {ConvolutionKernels.BatchedBackwardColumns} columns; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine($"{"model",-10} {"x",2} {"layer",-30} {"pass",-7} {"samples",7} {"per-sample ms",13} {"grouped ms",10} {"speed-up",8}  bits");
         var workspace = new ConvolutionWorkspace();
         var totals = new Dictionary<string, double[]>();
@@ -74,6 +79,7 @@ internal static unsafe class QuickBatchedBackward
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-10} these passes, weighted by count: per sample {sum[0]:F1} ms, grouped {sum[1]:F1} ms ({sum[0] / sum[1]:F2}x)"));
         }
         ConvolutionKernels.BatchedBackwardForced = saved;
+        ConvolutionKernels.BatchedBackwardColumns = savedColumns;
         workspace.Release();
     }
 }
