@@ -11,7 +11,9 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// <item><see cref="Reference"/>: im2col + OpenBLAS's sgemm, no engine kernel (the plain path every fast one is tested against);</item>
 /// <item><see cref="Avx2"/>: the engine's own GEMMs and Winograd at 256 bits (what a CPU without AVX-512 runs; direct kernels need 512);</item>
 /// <item><see cref="NoWinograd"/>: native width, Winograd forced off (3×3 layers go to im2col + the packed GEMM; LeNet's to the direct kernels);</item>
-/// <item><see cref="Chosen"/>: native width, every path as the dispatcher's size rules choose it (what a training run uses).</item>
+/// <item><see cref="Chosen"/>: native width, every path as the dispatcher's size rules choose it (what a training run uses);</item>
+/// <item><see cref="PerSampleBackward"/>: as <see cref="Chosen"/> with the backward passes' grouping of samples per product off
+/// (<c>ENGINE_BATCHED_CONV_BACKWARD=off</c>: one product per sample on small planes).</item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*ConvolutionVariant*'</c>.
 /// The backend's worker pool is on (the process default: one worker per core), as in a training step.
@@ -37,8 +39,8 @@ public unsafe class ConvolutionVariantBenchmarks
 
     /// <summary>
     /// LeNet-5's two convolutions at batch 64 ((64,1,28,28)→6 5×5 pad 2; (64,6,14,14)→16 5×5), a
-    /// ResNet-18 stage-2 layer ((16,128,28,28)→128 3×3 pad 1) and CIFAR ResNet-20's last stage
-    /// ((32,64,8,8)→64 3×3 pad 1). Short names: BenchmarkDotNet's table cuts long ones.
+    /// ResNet-18 stage-2 layer ((16,128,28,28)→128 3×3 pad 1), CIFAR ResNet-20's last stage
+    /// ((32,64,8,8)→64 3×3 pad 1) and VGG-CIFAR's last ((32,128,8,8)→128 3×3 pad 1). Short names: BenchmarkDotNet's table cuts long ones.
     /// </summary>
     public static IEnumerable<Layer> Layers() =>
     [
@@ -46,6 +48,7 @@ public unsafe class ConvolutionVariantBenchmarks
         new("lenet-conv2", 64, 6, 16, 14, 5, 0),
         new("resnet18-3x3", 16, 128, 128, 28, 3, 1),
         new("resnet20-3x3", 32, 64, 64, 8, 3, 1),
+        new("vgg-conv3b", 32, 128, 128, 8, 3, 1),
     ];
 
     [ParamsSource(nameof(Layers))]
@@ -65,7 +68,7 @@ public unsafe class ConvolutionVariantBenchmarks
     private float* _x, _w, _y;
     private OpenBlasBackend? _backend;
     private ConvolutionWorkspace? _workspace;
-    private (int Small, int Packed, bool? Winograd, bool DirectFilter, bool DirectData) _saved;
+    private (int Small, int Packed, bool? Winograd, bool DirectFilter, bool DirectData, bool? Grouped) _saved;
 
     [GlobalSetup]
     public void Setup()
@@ -77,13 +80,15 @@ public unsafe class ConvolutionVariantBenchmarks
         _x = SmallGemmBenchmarks.Fill(l.Batch * l.Channels * l.InputSize, rng);
         _w = SmallGemmBenchmarks.Fill(l.Filters * l.GroupRows, rng);
         _y = SmallGemmBenchmarks.Fill(l.Batch * l.Filters * l.OutputSize, rng);
-        _saved = (SmallGemm.Bits, PackedGemm.Bits, WinogradConvolution.Forced, DirectFilterGradient.Enabled, DirectDataGradient.Enabled);
+        _saved = (SmallGemm.Bits, PackedGemm.Bits, WinogradConvolution.Forced, DirectFilterGradient.Enabled, DirectDataGradient.Enabled,
+            ConvolutionKernels.BatchedBackwardForced);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        (SmallGemm.Bits, PackedGemm.Bits, WinogradConvolution.Forced, DirectFilterGradient.Enabled, DirectDataGradient.Enabled) = _saved;
+        (SmallGemm.Bits, PackedGemm.Bits, WinogradConvolution.Forced, DirectFilterGradient.Enabled, DirectDataGradient.Enabled,
+            ConvolutionKernels.BatchedBackwardForced) = _saved;
         NativeMemory.AlignedFree(_x);
         NativeMemory.AlignedFree(_w);
         NativeMemory.AlignedFree(_y);
@@ -103,8 +108,12 @@ public unsafe class ConvolutionVariantBenchmarks
     [Benchmark]
     public void Chosen() => Run(small: _saved.Small, packed: _saved.Packed, winograd: _saved.Winograd, direct: true);
 
-    private void Run(int small, int packed, bool? winograd, bool direct)
+    [Benchmark]
+    public void PerSampleBackward() => Run(small: _saved.Small, packed: _saved.Packed, winograd: _saved.Winograd, direct: true, grouped: false);
+
+    private void Run(int small, int packed, bool? winograd, bool direct, bool? grouped = null)
     {
+        ConvolutionKernels.BatchedBackwardForced = grouped ?? _saved.Grouped;
         SmallGemm.Bits = small;
         PackedGemm.Bits = packed;
         WinogradConvolution.Forced = winograd;

@@ -108,13 +108,15 @@ public sealed unsafe class BatchedConvolutionTests : IDisposable
         return y;
     }
 
-    private static ConvolutionLayout Layout(int batch, int channels, int size, int filters, int kernel, int stride, int pad)
+    /// <summary>A square 2-D layout (also used by <see cref="BatchedConvolutionBackwardTests"/>).</summary>
+    internal static ConvolutionLayout Layout(int batch, int channels, int size, int filters, int kernel, int stride, int pad)
     {
         var axis = new ConvolutionAxis(size, (size + 2 * pad - kernel) / stride + 1, kernel, stride, pad, 1);
         return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, axis, axis);
     }
 
-    private static float[] Values(Random rng, int count)
+    /// <summary>Uniform values in [−1, 1).</summary>
+    internal static float[] Values(Random rng, int count)
     {
         float[] v = new float[count];
         for (int i = 0; i < count; i++)

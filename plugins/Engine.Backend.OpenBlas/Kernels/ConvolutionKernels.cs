@@ -28,7 +28,7 @@ internal enum ConvolutionPass
 /// (K/g × C/g·taps) and Y its output (K/g × P), per group: forward Y = W·X; backward data
 /// X̄ = Wᵀ·Ȳ followed by col2im; backward filter W̄ = Σ over samples of Ȳ·Xᵀ.
 /// </remarks>
-internal static unsafe class ConvolutionKernels
+internal static unsafe partial class ConvolutionKernels
 {
     /// <summary>
     /// One windowed pass on operands the contract has checked. <paramref name="input"/> is x (or dx,
@@ -170,7 +170,7 @@ internal static unsafe class ConvolutionKernels
         {
             ConvolutionPass.BackwardFilter => SamplesPerFilterProduct<T>(l),
             ConvolutionPass.Forward => SamplesPerForwardProduct<T>(l),
-            _ => 1,
+            _ => SamplesPerBackwardProduct<T>(ConvolutionPass.BackwardData, l),
         };
         // Batched passes: the column matrices of `together` samples side by side, then their y or dy rows.
         long columns = l.IsPointwise ? 0 : (long)together * (l.ColumnRows + (together > 1 ? l.Filters : 0)) * l.OutputSize;
@@ -223,7 +223,7 @@ internal static unsafe class ConvolutionKernels
         public long ColumnsPerWorker;
         public T* Partials; // backward filter: the partial dw of ranges 1..Parts-1
         public int Parts;
-        public int Together; // backward filter: samples per product (1: one product per sample)
+        public int Together; // samples per product (1: one product per sample)
         public ConvolutionEpilogue Epilogue; // forward: applied to each sample's y right after it is computed
     }
 
@@ -237,7 +237,9 @@ internal static unsafe class ConvolutionKernels
     private static int SamplesPerFilterProduct<T>(in ConvolutionLayout l) where T : unmanaged
     {
         int together = SamplesTogether<T>(l);
-        return together > 1 && SmallGemm.TakesTransposedB(l.Filters, l.GroupRows, together * l.OutputSize) ? together : 1;
+        return together > 1 && SmallGemm.TakesTransposedB(l.Filters, l.GroupRows, together * l.OutputSize)
+            ? together
+            : SamplesPerBackwardProduct<T>(ConvolutionPass.BackwardFilter, l); // small planes on the packed kernel (ConvolutionKernels.BatchedBackward.cs)
     }
 
     /// <summary>
@@ -308,6 +310,11 @@ internal static unsafe class ConvolutionKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvolutionJob<T> job = ref *(ConvolutionJob<T>*)state;
+        if (job.Together > 1)
+        {
+            BackwardDataTogether(ref job, n, worker); // n is a chunk of samples here
+            return;
+        }
         ref readonly ConvolutionLayout l = ref job.Layout;
         int positions = l.OutputSize, rows = l.GroupRows, filters = l.FiltersPerGroup;
         int sampleSize = l.Channels * l.InputSize;
@@ -392,11 +399,7 @@ internal static unsafe class ConvolutionKernels
             for (int s = 0; s < count; s++)
             {
                 Im2Col.Gather(l, job.X + (long)(n0 + s) * l.Channels * l.InputSize, col + (long)s * positions, ld);
-                T* dyn = job.Y + (long)(n0 + s) * filters * positions;
-                for (int f = 0; f < filters; f++)
-                {
-                    new ReadOnlySpan<T>(dyn + (long)f * positions, positions).CopyTo(new Span<T>(dyPanel + (long)f * ld + s * positions, positions));
-                }
+                CopyRows(job.Y + (long)(n0 + s) * filters * positions, dyPanel + (long)s * positions, filters, positions, ld);
             }
             GemmKernel.Block(false, true, filters, rows, ld, dyPanel, ld, col, ld, n0 > first, dw, rows);
         }
