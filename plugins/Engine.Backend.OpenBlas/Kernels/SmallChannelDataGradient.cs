@@ -43,6 +43,7 @@ internal static unsafe class SmallChannelDataGradient
     private static bool Reaches(ConvolutionAxis a) => a.Pad <= a.Dilation * (a.Kernel - 1);
 
     /// <summary>dx ← the input gradient of <paramref name="l"/> for the whole batch (dx is overwritten).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times a pass: tiering would leave it quick-jitted through a short benchmark
     public static void Run(in ConvolutionLayout l, float* dy, float* w, float* dx, ConvolutionWorkspace workspace)
     {
         ConvolutionAxis ha = l.Height, wa = l.Width;
@@ -105,6 +106,7 @@ internal static unsafe class SmallChannelDataGradient
         public int Stride, Halves, Blocks, RowsPerBlock;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times a pass: tiering would leave it quick-jitted through a short benchmark
     private static void Sample(void* state, int n, int worker)
     {
         ref Job job = ref *(Job*)state;

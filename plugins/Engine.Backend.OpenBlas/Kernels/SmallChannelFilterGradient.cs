@@ -42,6 +42,7 @@ internal static unsafe class SmallChannelFilterGradient
         && l.Width.Output is > 0 and <= 32 && l.Height.Output > 0;
 
     /// <summary>dw ← Σₙ dyₙ ⋆ xₙ for the whole batch (dw is overwritten).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times a pass: tiering would leave it quick-jitted through a short benchmark
     public static void Run(in ConvolutionLayout l, float* x, float* dy, float* dw, ConvolutionWorkspace workspace)
     {
         var job = new Job { Layout = l, X = x, Dy = dy, Dw = dw };
@@ -80,6 +81,7 @@ internal static unsafe class SmallChannelFilterGradient
     }
 
     /// <summary>Copies sample <paramref name="n"/>'s x into zero-padded planes (and its dy into padded rows where they are not whole vectors).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times a pass: tiering would leave it quick-jitted through a short benchmark
     private static void Pad(void* state, int n, int worker)
     {
         ref Job job = ref *(Job*)state;
@@ -115,6 +117,7 @@ internal static unsafe class SmallChannelFilterGradient
     }
 
     /// <summary>Item: filter <paramref name="f"/>'s 27 sums over the batch, written into dw.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times a pass: tiering would leave it quick-jitted through a short benchmark
     private static void Filter(void* state, int f, int worker)
     {
         ref Job job = ref *(Job*)state;
