@@ -38,7 +38,8 @@ public unsafe class ConvolutionVariantBenchmarks
     }
 
     /// <summary>
-    /// LeNet-5's two convolutions at batch 64 ((64,1,28,28)→6 5×5 pad 2; (64,6,14,14)→16 5×5), a
+    /// LeNet-5's two convolutions at batch 64 ((64,1,28,28)→6 5×5 pad 2; (64,6,14,14)→16 5×5), an RGB
+    /// network's first layer ((32,3,32,32)→32 3×3 pad 1: the 3-channel backward kernels), a
     /// ResNet-18 stage-2 layer ((16,128,28,28)→128 3×3 pad 1), CIFAR ResNet-20's last stage
     /// ((32,64,8,8)→64 3×3 pad 1) and VGG-CIFAR's last ((32,128,8,8)→128 3×3 pad 1). Short names: BenchmarkDotNet's table cuts long ones.
     /// </summary>
@@ -46,6 +47,7 @@ public unsafe class ConvolutionVariantBenchmarks
     [
         new("lenet-conv1", 64, 1, 6, 28, 5, 2),
         new("lenet-conv2", 64, 6, 16, 14, 5, 0),
+        new("rgb-first-3x3", 32, 3, 32, 32, 3, 1),
         new("resnet18-3x3", 16, 128, 128, 28, 3, 1),
         new("resnet20-3x3", 32, 64, 64, 8, 3, 1),
         new("vgg-conv3b", 32, 128, 128, 8, 3, 1),
@@ -68,7 +70,7 @@ public unsafe class ConvolutionVariantBenchmarks
     private float* _x, _w, _y;
     private OpenBlasBackend? _backend;
     private ConvolutionWorkspace? _workspace;
-    private (int Small, int Packed, bool? Winograd, bool DirectFilter, bool DirectData, bool? Grouped) _saved;
+    private (int Small, int Packed, bool? Winograd, bool DirectFilter, bool DirectData, bool SmallChannel, bool? Grouped) _saved;
 
     [GlobalSetup]
     public void Setup()
@@ -81,14 +83,14 @@ public unsafe class ConvolutionVariantBenchmarks
         _w = SmallGemmBenchmarks.Fill(l.Filters * l.GroupRows, rng);
         _y = SmallGemmBenchmarks.Fill(l.Batch * l.Filters * l.OutputSize, rng);
         _saved = (SmallGemm.Bits, PackedGemm.Bits, WinogradConvolution.Forced, DirectFilterGradient.Enabled, DirectDataGradient.Enabled,
-            ConvolutionKernels.BatchedBackwardForced);
+            SmallChannelFilterGradient.Enabled, ConvolutionKernels.BatchedBackwardForced);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         (SmallGemm.Bits, PackedGemm.Bits, WinogradConvolution.Forced, DirectFilterGradient.Enabled, DirectDataGradient.Enabled,
-            ConvolutionKernels.BatchedBackwardForced) = _saved;
+            SmallChannelFilterGradient.Enabled, ConvolutionKernels.BatchedBackwardForced) = _saved;
         NativeMemory.AlignedFree(_x);
         NativeMemory.AlignedFree(_w);
         NativeMemory.AlignedFree(_y);
@@ -117,7 +119,7 @@ public unsafe class ConvolutionVariantBenchmarks
         SmallGemm.Bits = small;
         PackedGemm.Bits = packed;
         WinogradConvolution.Forced = winograd;
-        DirectFilterGradient.Enabled = DirectDataGradient.Enabled = direct;
+        DirectFilterGradient.Enabled = DirectDataGradient.Enabled = SmallChannelFilterGradient.Enabled = direct;
         ConvolutionKernels.Run((ConvolutionPass)Pass, false, Case.Layout, DataType.Float32, (nint)_x, (nint)_w, (nint)_y, _workspace!);
     }
 }

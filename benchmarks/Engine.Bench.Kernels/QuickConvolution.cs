@@ -8,7 +8,8 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// backward filter) through the backend's convolution kernel with the products on OpenBLAS
 /// (<see cref="SmallGemm.Bits"/> = 0), on the own kernel at 512 bits with the column (im2col/col2im)
 /// backward passes, and at 512 bits with the direct backward kernels (<see cref="DirectFilterGradient"/>,
-/// <see cref="DirectDataGradient"/>), alternating in one process, the fastest of many calls kept (the
+/// <see cref="DirectDataGradient"/>), and with the small-channel backward kernels too (<see cref="SmallChannelFilterGradient"/>,
+/// <see cref="SmallChannelDataGradient"/>), alternating in one process, the fastest of many calls kept (the
 /// machine is shared). Threads: the backend's pool (OPENBLAS_NUM_THREADS, else the core count).
 /// </summary>
 internal static unsafe class QuickConvolution
@@ -16,7 +17,7 @@ internal static unsafe class QuickConvolution
     public static void Run(int rounds)
     {
         using var backend = new OpenBlasBackend(); // loads OpenBLAS, sizes the pool
-        (int Bits, bool Direct)[] variants = [(0, false), (512, false), (512, true)];
+        (int Bits, bool Direct, bool SmallChannel)[] variants = [(0, false, false), (512, false, false), (512, true, false), (512, true, true)];
         (string Name, ConvolutionLayout Layout)[] layers =
         [
             ("conv1 (64,1,28,28)->6@5x5 p2", new(64, 1, 6, 1, ConvolutionAxis.Unit, new(28, 28, 5, 1, 2, 1), new(28, 28, 5, 1, 2, 1))),
@@ -25,7 +26,7 @@ internal static unsafe class QuickConvolution
         ];
         // One thread: its CPU clock (what a loaded machine cannot inflate); more: the wall clock.
         bool wall = WorkerPool.Width > 1;
-        Console.WriteLine($"pool width {WorkerPool.Width}; microseconds ({(wall ? "wall" : "thread CPU")} clock), minimum of {rounds} calls; products on: OpenBLAS, own 512 column backward, own 512 direct backward");
+        Console.WriteLine($"pool width {WorkerPool.Width}; microseconds ({(wall ? "wall" : "thread CPU")} clock), minimum of {rounds} calls; products on: OpenBLAS, own 512 column backward, own 512 direct backward, + small-channel backward");
         var workspace = new ConvolutionWorkspace();
         foreach (var (name, l) in layers)
         {
@@ -42,6 +43,7 @@ internal static unsafe class QuickConvolution
                     {
                         SmallGemm.Bits = variants[v].Bits;
                         DirectFilterGradient.Enabled = DirectDataGradient.Enabled = variants[v].Direct;
+                        SmallChannelFilterGradient.Enabled = variants[v].SmallChannel;
                         double start = QuickPacked.Now(wall);
                         ConvolutionKernels.Run(pass, false, l, DataType.Float32, (nint)x, (nint)w, (nint)y, workspace);
                         double us = (QuickPacked.Now(wall) - start) * 1e3;

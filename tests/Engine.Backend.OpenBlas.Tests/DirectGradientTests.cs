@@ -156,7 +156,7 @@ public sealed unsafe class DirectGradientTests : IDisposable
         Assert.NotEqual(0f, results[0][0]);
     }
 
-    private static void AssertNear(double[] expected, double[] scale, float[] actual, string what)
+    internal static void AssertNear(double[] expected, double[] scale, float[] actual, string what)
     {
         for (int i = 0; i < expected.Length; i++)
         {
@@ -166,7 +166,7 @@ public sealed unsafe class DirectGradientTests : IDisposable
     }
 
     /// <summary>dw and dx in double through im2col/col2im, with the sums of the terms' magnitudes.</summary>
-    private static (double[] Dw, double[] DwScale, double[] Dx, double[] DxScale) Reference(ConvolutionLayout l, float[] x, float[] w, float[] dy)
+    internal static (double[] Dw, double[] DwScale, double[] Dx, double[] DxScale) Reference(ConvolutionLayout l, float[] x, float[] w, float[] dy)
     {
         int rows = l.ColumnRows, positions = l.OutputSize, sampleIn = l.Channels * l.InputSize, sampleOut = l.Filters * positions;
         var dw = new double[w.Length];

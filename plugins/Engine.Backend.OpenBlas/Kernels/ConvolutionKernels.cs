@@ -123,6 +123,12 @@ internal static unsafe partial class ConvolutionKernels
             WinogradConvolution.BackwardData(l, (float*)dy, (float*)w, (float*)dx, workspace);
             return;
         }
+        // 3 to 6 channels (an RGB first layer, LeNet's conv2): the channels of 4-8 vectors in registers.
+        if (SmallChannelDataGradient.Applies<T>(l))
+        {
+            SmallChannelDataGradient.Run(l, (float*)dy, (float*)w, (float*)dx, workspace);
+            return;
+        }
         // Direct backward data is tuned for LeNet-size 5x5 layers; 3x3 stride-1 layers big enough
         // for Winograd take that path first (measured faster on them).
         if (DirectDataGradient.Applies<T>(l))
@@ -149,6 +155,11 @@ internal static unsafe partial class ConvolutionKernels
         if (DirectFilterGradient.Applies<T>(l))
         {
             DirectFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw, workspace);
+            return;
+        }
+        if (SmallChannelFilterGradient.Applies<T>(l))
+        {
+            SmallChannelFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw, workspace);
             return;
         }
         RunOverSamples(ConvolutionPass.BackwardFilter, l, x, dw, dy, &BackwardFilterPart<T>, workspace);
