@@ -96,6 +96,14 @@ internal static unsafe class ConvolutionKernels
             }
             return;
         }
+        if (PaddedDirectConvolution.Applies<T>(l))
+        {
+            if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue))
+            {
+                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            }
+            return;
+        }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))
         {
             WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace);
