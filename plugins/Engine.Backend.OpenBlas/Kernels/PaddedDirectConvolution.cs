@@ -49,7 +49,7 @@ internal static unsafe class PaddedDirectConvolution
     internal static bool Fits<T>(in ConvolutionLayout l) where T : unmanaged =>
         typeof(T) == typeof(float) && Avx512F.IsSupported && PackedGemm.Bits == 512
         && l.Groups == 1 && l.Depth.Kernel == 1 && l.Depth.Input == 1 && l.Depth.Output == 1 && l.Batch > 0 && l.Channels > 0 && l.Filters > 0
-        && l.Channels <= MaxChannels && AxisFits(l.Height) && AxisFits(l.Width) && l.Width.Output >= 16;
+        && l.Channels <= MaxChannels && AxisFits(l.Height) && AxisFits(l.Width);
 
     /// <summary>The most channels: each column-matrix row's offset is listed on the stack (9 ints a channel).</summary>
     private const int MaxChannels = 1024;
@@ -72,13 +72,11 @@ internal static unsafe class PaddedDirectConvolution
     public static bool Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace, in ConvolutionEpilogue epilogue = default)
     {
         bool inKernel = epilogue.IsSet && epilogue.Activation is null or Activation.Relu;
-        int paddedWidth = l.Width.Input + 2 * l.Width.Pad, paddedHeight = l.Height.Input + 2 * l.Height.Pad;
-        long padded = (long)l.Channels * paddedHeight * paddedWidth + Slack;
+        int paddedHeight = l.Height.Input + 2 * l.Height.Pad, outputWidth = l.Width.Output;
+        long plane = (long)paddedHeight * outputWidth, shifted = l.Channels * plane, padded = 3 * shifted + Slack;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
         int rows = l.ColumnRows;
-        int perRow = (l.Width.Output + 15) / 16, vectors = perRow * l.Height.Output;
-        // Per call: each column-matrix row's offset in the padded sample, and each output vector's input
-        // offset, output offset and lane count; then one padded sample per worker.
+        // Each column-matrix row's offset in the three shifted copies: copy kx, channel c, first row ky.
         int* rowOffset = stackalloc int[rows];
         for (int c = 0, r = 0; c < l.Channels; c++)
         {
@@ -86,29 +84,16 @@ internal static unsafe class PaddedDirectConvolution
             {
                 for (int kx = 0; kx < 3; kx++, r++)
                 {
-                    rowOffset[r] = (c * paddedHeight + ky) * paddedWidth + kx;
+                    rowOffset[r] = checked((int)(kx * shifted + c * plane + ky * outputWidth));
                 }
             }
         }
-        CpuStorage block = workspace.Rent<float>(width * padded + 3L * vectors);
+        CpuStorage block = workspace.Rent<float>(width * padded);
         try
         {
             float* scratch = (float*)block.Pointer;
-            int* vectorIn = (int*)(scratch + width * padded), vectorOut = vectorIn + vectors, vectorLanes = vectorOut + vectors;
-            for (int oy = 0, v = 0; oy < l.Height.Output; oy++)
-            {
-                for (int ox = 0; ox < l.Width.Output; ox += 16, v++)
-                {
-                    vectorIn[v] = oy * paddedWidth + ox;
-                    vectorOut[v] = oy * l.Width.Output + ox;
-                    vectorLanes[v] = Math.Min(16, l.Width.Output - ox);
-                }
-            }
-            for (int worker = 0; worker < width; worker++)
-            {
-                // The borders and the slack are zeroed once here; each sample then writes only the interior.
-                new Span<float>(scratch + worker * padded, checked((int)padded)).Clear();
-            }
+            // The padding and the slack are zeroed once here; each sample then writes only what comes from x.
+            new Span<float>(scratch, checked((int)(width * padded))).Clear();
             var job = new Job
             {
                 Layout = l,
@@ -117,13 +102,9 @@ internal static unsafe class PaddedDirectConvolution
                 Y = y,
                 Padded = scratch,
                 PerWorker = padded,
-                PaddedWidth = paddedWidth,
+                Shifted = shifted,
                 PaddedHeight = paddedHeight,
                 RowOffset = rowOffset,
-                VectorIn = vectorIn,
-                VectorOut = vectorOut,
-                VectorLanes = vectorLanes,
-                VectorCount = vectors,
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
                 Relu = inKernel && epilogue.Activation == Activation.Relu,
@@ -141,9 +122,9 @@ internal static unsafe class PaddedDirectConvolution
     {
         public ConvolutionLayout Layout;
         public float* X, W, Y, Padded;
-        public long PerWorker;
-        public int PaddedWidth, PaddedHeight, VectorCount;
-        public int* RowOffset, VectorIn, VectorOut, VectorLanes;
+        public long PerWorker, Shifted;
+        public int PaddedHeight;
+        public int* RowOffset;
         public float* Scale, Shift; // the epilogue in registers, or null
         public bool Relu;
     }
@@ -155,16 +136,15 @@ internal static unsafe class PaddedDirectConvolution
         float* padded = job.Padded + worker * job.PerWorker;
         float* xn = job.X + (long)n * l.Channels * l.InputSize;
         float* yn = job.Y + (long)n * l.Filters * l.OutputSize;
-        CopyInterior(l, xn, padded, job.PaddedWidth, job.PaddedHeight);
-        int rows = l.ColumnRows, positions = l.OutputSize;
-        for (int v0 = 0; v0 < job.VectorCount; v0 += Vectors)
+        CopyShifted(l, xn, padded, job.Shifted, job.PaddedHeight);
+        int rows = l.ColumnRows, positions = l.OutputSize, vectors = (positions + 15) / 16;
+        for (int v0 = 0; v0 < vectors; v0 += Vectors)
         {
-            // A last tile with fewer vectors repeats its last one (the same values are stored twice).
-            int last = job.VectorCount - 1;
-            int i0 = v0, i1 = Math.Min(v0 + 1, last), i2 = Math.Min(v0 + 2, last), i3 = Math.Min(v0 + 3, last);
-            var tile = new Tile(job.VectorIn[i0], job.VectorIn[i1], job.VectorIn[i2], job.VectorIn[i3],
-                job.VectorOut[i0], job.VectorOut[i1], job.VectorOut[i2], job.VectorOut[i3],
-                Mask(job.VectorLanes[i0]), Mask(job.VectorLanes[i1]), Mask(job.VectorLanes[i2]), Mask(job.VectorLanes[i3]));
+            // A last tile with fewer vectors repeats its last one (the same values are stored twice);
+            // the plane's last vector stores only the positions it has.
+            int i1 = Math.Min(v0 + 1, vectors - 1), i2 = Math.Min(v0 + 2, vectors - 1), i3 = Math.Min(v0 + 3, vectors - 1);
+            var tile = new Tile(16 * v0, 16 * i1, 16 * i2, 16 * i3,
+                Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3));
             for (int f = 0; f < l.Filters; f += Filters)
             {
                 Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu);
@@ -172,27 +152,55 @@ internal static unsafe class PaddedDirectConvolution
         }
     }
 
-    /// <summary>The sample's channels into the interior of its padded planes (the borders stay zero).</summary>
-    private static void CopyInterior(in ConvolutionLayout l, float* x, float* padded, int paddedWidth, int paddedHeight)
+    /// <summary>
+    /// The sample into its three shifted copies: copy kx holds, per channel, the padded rows with column x
+    /// being padded column x + kx (x over the output width), so the taps of 16 consecutive output positions
+    /// are 16 consecutive floats even across rows. What falls in the padding stays zero.
+    /// </summary>
+    private static void CopyShifted(in ConvolutionLayout l, float* x, float* padded, long shifted, int paddedHeight)
     {
-        int height = l.Height.Input, width = l.Width.Input;
-        long bytes = (long)width * sizeof(float);
-        for (int c = 0; c < l.Channels; c++)
+        int height = l.Height.Input, inputWidth = l.Width.Input, outputWidth = l.Width.Output, pad = l.Width.Pad;
+        for (int kx = 0; kx < 3; kx++)
         {
-            float* dst = padded + ((long)c * paddedHeight + l.Height.Pad) * paddedWidth + l.Width.Pad;
-            float* src = x + (long)c * height * width;
-            for (int r = 0; r < height; r++)
+            // Output columns [first, end) read input columns [first + kx − pad, end + kx − pad).
+            int first = Math.Max(0, pad - kx), end = Math.Min(outputWidth, inputWidth + pad - kx);
+            if (end <= first)
             {
-                Buffer.MemoryCopy(src + (long)r * width, dst + (long)r * paddedWidth, bytes, bytes);
+                continue;
+            }
+            for (int c = 0; c < l.Channels; c++)
+            {
+                float* src = x + (long)c * height * inputWidth + first + kx - pad;
+                float* dst = padded + kx * shifted + ((long)c * paddedHeight + l.Height.Pad) * outputWidth + first;
+                for (int r = 0; r < height; r++)
+                {
+                    CopyRow(src + (long)r * inputWidth, dst + (long)r * outputWidth, end - first);
+                }
             }
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* src, float* dst, int count)
+    {
+        int i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            Vector512.Load(src + i).Store(dst + i);
+        }
+        if (i < count)
+        {
+            Vector512<float> mask = Mask(count - i);
+            Avx512F.MaskStore(dst + i, mask, Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero));
+        }
+    }
+
+    /// <summary>The first <paramref name="lanes"/> lanes (all 16 from 16 on).</summary>
     private static Vector512<float> Mask(int lanes) =>
         Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(lanes)).AsSingle();
 
-    /// <summary>Four output vectors of one sample: where each reads in the padded planes (tap (0, 0)), where it is stored, which lanes.</summary>
-    private readonly record struct Tile(int In0, int In1, int In2, int In3, int Out0, int Out1, int Out2, int Out3,
+    /// <summary>Four output vectors of one sample: their first positions (also where each reads tap (0, 0) in a shifted copy), and which lanes are stored.</summary>
+    private readonly record struct Tile(int At0, int At1, int At2, int At3,
         Vector512<float> Mask0, Vector512<float> Mask1, Vector512<float> Mask2, Vector512<float> Mask3);
 
     // Four filters (first, … first + 3; past the last one repeats it and is not stored) × the tile's four vectors:
@@ -203,7 +211,7 @@ internal static unsafe class PaddedDirectConvolution
     {
         float* w0 = w + (long)first * rows, w1 = w + (long)Math.Min(first + 1, filters - 1) * rows;
         float* w2 = w + (long)Math.Min(first + 2, filters - 1) * rows, w3 = w + (long)Math.Min(first + 3, filters - 1) * rows;
-        float* p0 = padded + t.In0, p1 = padded + t.In1, p2 = padded + t.In2, p3 = padded + t.In3;
+        float* p0 = padded + t.At0, p1 = padded + t.At1, p2 = padded + t.At2, p3 = padded + t.At3;
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
         for (int r = 0; r < rows; r++)
@@ -249,9 +257,9 @@ internal static unsafe class PaddedDirectConvolution
                 v3 = Vector512.Max(v3, Vector512<float>.Zero);
             }
         }
-        Avx512F.MaskStore(y + t.Out0, t.Mask0, v0);
-        Avx512F.MaskStore(y + t.Out1, t.Mask1, v1);
-        Avx512F.MaskStore(y + t.Out2, t.Mask2, v2);
-        Avx512F.MaskStore(y + t.Out3, t.Mask3, v3);
+        Avx512F.MaskStore(y + t.At0, t.Mask0, v0);
+        Avx512F.MaskStore(y + t.At1, t.Mask1, v1);
+        Avx512F.MaskStore(y + t.At2, t.Mask2, v2);
+        Avx512F.MaskStore(y + t.At3, t.Mask3, v3);
     }
 }
