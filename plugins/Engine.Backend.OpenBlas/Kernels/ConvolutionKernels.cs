@@ -83,6 +83,14 @@ internal static unsafe class ConvolutionKernels
             epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
+        if (PaddedDirectConvolution.Applies<T>(l))
+        {
+            if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue))
+            {
+                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            }
+            return;
+        }
         if (FilterVectorConvolution.Applies<T>(l) && FilterVectorConvolution.TakesEpilogue(epilogue))
         {
             FilterVectorConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue);
@@ -91,14 +99,6 @@ internal static unsafe class ConvolutionKernels
         if (DirectConvolution.Applies<T>(l))
         {
             if (!DirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue))
-            {
-                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
-            }
-            return;
-        }
-        if (PaddedDirectConvolution.Applies<T>(l))
-        {
-            if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue))
             {
                 epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             }

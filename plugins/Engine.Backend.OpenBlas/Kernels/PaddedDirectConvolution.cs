@@ -5,25 +5,26 @@ using System.Runtime.Intrinsics.X86;
 namespace Engine.Backend.OpenBlas;
 
 /// <summary>
-/// Forward of 3×3 stride-1 float32 convolutions with 16–64 channels on 16- to 32-wide planes (CIFAR
-/// ResNet-20's 32×32 and 16×16 stages, VGG-CIFAR's), on AVX-512, without a column matrix. Per sample
-/// the input is copied once into a zero-bordered buffer (each channel plane (H + 2p) × (W + 2p)), so
-/// every tap of every output vector is one unmasked load at a fixed offset; a register tile of four
-/// filters × four vectors of 16 output positions (16 accumulators) runs over the C·9 taps, each tap
-/// loading four input vectors and broadcasting four weights. The inference epilogue (batch norm or
-/// bias, then ReLU) is applied to the accumulators before the one store.
+/// Forward of 3×3 stride-1 float32 convolutions of up to 128 channels and filters on planes of 8×8 to
+/// 32×32 (CIFAR ResNet-20's and VGG-CIFAR's), on AVX-512, without a column matrix. Per sample the input
+/// is copied into three zero-padded, column-shifted copies (copy kx: padded rows, column x holding padded
+/// column x + kx, the output's width), so the taps of 16 consecutive output positions are 16 consecutive
+/// floats even across rows: each tap of each output vector is one unmasked load at a fixed offset. A
+/// register tile of four filters × four vectors of 16 positions (16 accumulators) runs over the C·9 taps,
+/// each tap loading four input vectors and broadcasting four weights. The inference epilogue (batch
+/// norm or bias, then ReLU) is applied to the accumulators before the one store.
 /// </summary>
 /// <remarks>
-/// <para>Why: on these layers im2col + the packed GEMM runs at 70–85 GF/s on one thread (products only 16–64
-/// rows high, so writing the 9× column matrix, packing it, and the reload of C at every 128-deep step
-/// cost as much as the multiply-adds); this path writes nothing but the padded input and the output.</para>
+/// <para>Why: on these layers im2col + the packed GEMM ran at 57–137 GF/s on one thread (products only
+/// 16–128 rows high, so writing the 9× column matrix, packing it and reloading C at every 128-deep step
+/// cost as much as the multiply-adds); this path writes three copies of the input and the output, and ran
+/// at 130–180 GF/s (benchmarks/NOTES.md).</para>
 /// <para>Each output is the chain of fused multiply-adds over the column-matrix rows (channel, tap row,
-/// tap column) in order, started from 0, with the padding's zeros multiplied like im2col's: the same
-/// chain as the packed GEMM's (<see cref="PackedGemm"/>), so the result is bit for bit im2col's on that
-/// kernel (PaddedDirectConvolutionTests), at any thread count. The vectors of a plane are its rows cut
-/// into 16 positions; a row whose width is not a multiple of 16 ends in a partial vector whose extra lanes
-/// read the next padded row and are not stored. <c>ENGINE_PADDED_DIRECT=on|off</c>: on forces it
-/// wherever it fits, off never.</para>
+/// tap column) in order, started from 0, with the padding's zeros multiplied as im2col's are: the chain
+/// of the packed GEMM (<see cref="PackedGemm"/>), so the result is bit for bit im2col's on that kernel,
+/// at any thread count (PaddedDirectConvolutionTests). A plane whose size is not a multiple of 16 ends in
+/// a partial vector whose extra lanes are computed and not stored. <c>ENGINE_PADDED_DIRECT=on|off</c>: on
+/// forces it wherever it fits, off never; forcing Winograd or the batched path on leaves those layers to them.</para>
 /// </remarks>
 internal static unsafe class PaddedDirectConvolution
 {
@@ -39,12 +40,12 @@ internal static unsafe class PaddedDirectConvolution
 
     /// <summary>Whether forward of <paramref name="l"/> runs here: what the kernel can do, and (unless forced on) the size rule.</summary>
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
-        Forced != false && Fits<T>(l) && (Forced == true || Worthwhile(l));
+        Forced != false && Fits<T>(l)
+        && (Forced == true || (WinogradConvolution.Forced != true && BatchedConvolution.Forced != true && Worthwhile(l)));
 
     /// <summary>
     /// What the kernel can do: float32 on AVX-512 where the packed GEMM is the reference (same bits), one
-    /// group, 2-D, 3×3, stride 1, no dilation, padding at most 2, at least 16 positions a row (narrower rows
-    /// would waste most lanes).
+    /// group, 2-D, 3×3, stride 1, no dilation, padding at most 2.
     /// </summary>
     internal static bool Fits<T>(in ConvolutionLayout l) where T : unmanaged =>
         typeof(T) == typeof(float) && Avx512F.IsSupported && PackedGemm.Bits == 512
@@ -58,11 +59,14 @@ internal static unsafe class PaddedDirectConvolution
 
     /// <summary>
     /// The size rule, from <c>Engine.Bench.Kernels --quick-infer</c> (one thread, with the batch-norm + ReLU
-    /// epilogue): rows a whole number of vectors wide (16 or 32: no lanes wasted) and at most 64 channels
-    /// and filters (the 16–64 high products im2col loses on).
+    /// epilogue, loaded machine): faster than every other path on CIFAR ResNet-20's and VGG-CIFAR's stride-1
+    /// layers (16–128 channels, 8×8 to 32×32); slower than Winograd on ResNet-18's 56×56 and 28×28 (a sample's
+    /// three copies outgrow the second-level cache) and than the batched product on its 256- and 512-channel
+    /// 14×14 and 7×7 ones (a 7×7 plane also wastes a quarter of its lanes). First layers of 3 channels stay
+    /// with <see cref="DirectConvolution"/>.
     /// </summary>
     internal static bool Worthwhile(in ConvolutionLayout l) =>
-        l.Width.Output % 16 == 0 && l.Channels <= 64 && l.Filters <= 64;
+        l.Channels is >= 16 and <= 128 && l.Filters <= 128 && l.OutputSize is >= 64 and <= 1024;
 
     /// <summary>
     /// y ← x ⋆ w for the whole batch, one sample per item of the <see cref="WorkerPool"/>. Returns whether
