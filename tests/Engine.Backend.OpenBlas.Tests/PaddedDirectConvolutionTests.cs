@@ -5,7 +5,7 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// path forced off, Winograd and batching off: im2col + the packed GEMM) against a scalar chain of fused
 /// multiply-adds over the column-matrix rows in order (padding multiplied as zeros), followed by the
 /// epilogue pass's own per-plane function: bit for bit, as each output is that same chain. Over plane sizes that are and are not multiples of 16 (partial last vectors, tiles of
-/// fewer than four vectors), filter counts that are not multiples of 4, paddings 0–2, 1 and 2 threads, and
+/// fewer than four vectors), filter counts that are not multiples of 4, paddings 0–2, strides 1 and 2, 1 and 2 threads, and
 /// the epilogue in registers (ReLU, none) or as the separate pass (tanh). Without AVX-512 the path never
 /// applies, which is checked instead.
 /// </summary>
@@ -27,23 +27,28 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         _backend.Dispose();
     }
 
-    public static TheoryData<int, int, int, int, int, int> Shapes => new()
+    public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
     {
-        // batch, channels, height, width, filters, pad
-        { 3, 16, 32, 32, 16, 1 },   // ResNet-20 stage 1: 64 whole vectors a plane
-        { 2, 32, 16, 16, 32, 1 },   // stage 2
-        { 3, 64, 8, 8, 64, 1 },     // stage 3: one tile a plane
-        { 2, 5, 7, 7, 6, 1 },       // 49 positions (a 1-lane last vector), 6 filters (a 2-filter tail)
-        { 2, 7, 10, 13, 9, 0 },     // no padding, 8×11 output: 88 positions, a 2-vector last tile
-        { 2, 3, 6, 9, 5, 2 },       // padding 2: an output larger than the input
-        { 3, 40, 14, 14, 24, 1 },   // 196 positions, 13 vectors
+        // batch, channels, height, width, filters, pad, stride
+        { 3, 16, 32, 32, 16, 1, 1 },   // ResNet-20 stage 1: 64 whole vectors a plane
+        { 2, 32, 16, 16, 32, 1, 1 },   // stage 2
+        { 3, 64, 8, 8, 64, 1, 1 },     // stage 3: one tile a plane
+        { 2, 5, 7, 7, 6, 1, 1 },       // 49 positions (a 1-lane last vector), 6 filters (a 2-filter tail)
+        { 2, 7, 10, 13, 9, 0, 1 },     // no padding, 8×11 output: 88 positions, a 2-vector last tile
+        { 2, 3, 6, 9, 5, 2, 1 },       // padding 2: an output larger than the input
+        { 3, 40, 14, 14, 24, 1, 1 },   // 196 positions, 13 vectors
+        { 3, 16, 32, 32, 32, 1, 2 },   // ResNet-20's stride-2 layers: 32×32 → 16×16
+        { 2, 32, 16, 16, 64, 1, 2 },   // 16×16 → 8×8
+        { 2, 5, 9, 11, 6, 1, 2 },      // odd sizes: 5×6 output, the row's last input column read
+        { 2, 4, 40, 37, 3, 0, 2 },     // no padding, rows of 18 (a second, 2-lane gather per row)
+        { 2, 3, 7, 10, 5, 2, 2 },      // padding 2
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void EqualsIm2ColAndTheScalarChainBitForBit(int batch, int channels, int height, int width, int filters, int pad)
+    public void EqualsIm2ColAndTheScalarChainBitForBit(int batch, int channels, int height, int width, int filters, int pad, int stride)
     {
-        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad);
+        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
         if (PackedGemm.Bits != 512)
         {
             PaddedDirectConvolution.Forced = true;
@@ -96,12 +101,13 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 32, 16, 16, 32, 1)));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 128, 8, 8, 128, 1)));
-        // Not ResNet-18's (Winograd, batched), a 7×7 plane, stride 2, 5×5, double, or when another path is forced on.
+        // Stride 2 too, the same on both axes. Not ResNet-18's (Winograd, batched), a 7×7 plane, mixed strides, 5×5, double, or when another path is forced on.
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 7, 7, 64, 1)));
-        var strided = new ConvolutionAxis(32, 16, 3, 2, 1, 1);
-        Assert.False(PaddedDirectConvolution.Applies<float>(new ConvolutionLayout(128, 16, 32, 1, ConvolutionAxis.Unit, strided, strided)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, 1, 2)));
+        var mixed = new ConvolutionLayout(128, 16, 32, 1, ConvolutionAxis.Unit, new ConvolutionAxis(32, 16, 3, 2, 1, 1), new ConvolutionAxis(32, 32, 3, 1, 1, 1));
+        Assert.False(PaddedDirectConvolution.Applies<float>(mixed));
         var five = new ConvolutionAxis(32, 32, 5, 1, 2, 1);
         Assert.False(PaddedDirectConvolution.Applies<float>(new ConvolutionLayout(128, 16, 16, 1, ConvolutionAxis.Unit, five, five)));
         Assert.False(PaddedDirectConvolution.Applies<double>(Layout(128, 16, 32, 32, 16, 1)));
@@ -117,7 +123,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
     private static float[] ScalarChain(ConvolutionLayout l, float[] x, float[] w)
     {
-        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input, pad = l.Height.Pad;
+        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input, pad = l.Height.Pad, stride = l.Height.Stride;
         float[] y = new float[l.Batch * l.Filters * l.OutputSize];
         for (int n = 0; n < l.Batch; n++)
         {
@@ -134,7 +140,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                             {
                                 for (int kx = 0; kx < 3; kx++)
                                 {
-                                    int iy = oy + ky - pad, ix = ox + kx - pad;
+                                    int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
                                     float v = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? x[((n * l.Channels + c) * ih + iy) * iw + ix] : 0f;
                                     acc = MathF.FusedMultiplyAdd(w[(k * l.Channels + c) * 9 + ky * 3 + kx], v, acc);
                                 }
@@ -172,10 +178,10 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         return y;
     }
 
-    private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad)
+    private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad, int stride = 1)
     {
-        var h = new ConvolutionAxis(height, height + 2 * pad - 2, 3, 1, pad, 1);
-        var v = new ConvolutionAxis(width, width + 2 * pad - 2, 3, 1, pad, 1);
+        var h = new ConvolutionAxis(height, (height + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
+        var v = new ConvolutionAxis(width, (width + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
         return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, h, v);
     }
 

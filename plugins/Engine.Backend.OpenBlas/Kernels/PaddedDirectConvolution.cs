@@ -5,11 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Engine.Backend.OpenBlas;
 
 /// <summary>
-/// Forward of 3×3 stride-1 float32 convolutions of up to 128 channels and filters on planes of 8×8 to
-/// 32×32 (CIFAR ResNet-20's and VGG-CIFAR's), on AVX-512, without a column matrix. Per sample the input
-/// is copied into three zero-padded, column-shifted copies (copy kx: padded rows, column x holding padded
-/// column x + kx, the output's width), so the taps of 16 consecutive output positions are 16 consecutive
-/// floats even across rows: each tap of each output vector is one unmasked load at a fixed offset. A
+/// Forward of 3×3 stride-1 and stride-2 float32 convolutions of up to 128 channels and filters with 8×8 to
+/// 32×32 outputs (CIFAR ResNet-20's and VGG-CIFAR's), on AVX-512, without a column matrix. Per sample the
+/// input is copied into three zero-padded, column-shifted copies (copy kx: padded rows, column x holding
+/// padded column x + kx, the output's width; stride 2: nine output-sized copies, one per tap), so the taps
+/// of 16 consecutive output positions are 16 consecutive floats even across rows: each tap of each output
+/// vector is one unmasked load at a fixed offset. A
 /// register tile of four filters × four vectors of 16 positions (16 accumulators) runs over the C·9 taps,
 /// each tap loading four input vectors and broadcasting four weights. The inference epilogue (batch
 /// norm or bias, then ReLU) is applied to the accumulators before the one store.
@@ -45,17 +46,17 @@ internal static unsafe class PaddedDirectConvolution
 
     /// <summary>
     /// What the kernel can do: float32 on AVX-512 where the packed GEMM is the reference (same bits), one
-    /// group, 2-D, 3×3, stride 1, no dilation, padding at most 2.
+    /// group, 2-D, 3×3, stride 1 or 2 (the same on both axes), no dilation, padding at most 2.
     /// </summary>
     internal static bool Fits<T>(in ConvolutionLayout l) where T : unmanaged =>
         typeof(T) == typeof(float) && Avx512F.IsSupported && PackedGemm.Bits == 512
         && l.Groups == 1 && l.Depth.Kernel == 1 && l.Depth.Input == 1 && l.Depth.Output == 1 && l.Batch > 0 && l.Channels > 0 && l.Filters > 0
-        && l.Channels <= MaxChannels && AxisFits(l.Height) && AxisFits(l.Width);
+        && l.Channels <= MaxChannels && AxisFits(l.Height) && AxisFits(l.Width) && l.Height.Stride == l.Width.Stride;
 
     /// <summary>The most channels: each column-matrix row's offset is listed on the stack (9 ints a channel).</summary>
     private const int MaxChannels = 1024;
 
-    private static bool AxisFits(ConvolutionAxis a) => a.Kernel == 3 && a.Stride == 1 && a.Dilation == 1 && a.Pad is >= 0 and <= 2 && a.Output > 0;
+    private static bool AxisFits(ConvolutionAxis a) => a.Kernel == 3 && a.Stride is 1 or 2 && a.Dilation == 1 && a.Pad is >= 0 and <= 2 && a.Output > 0;
 
     /// <summary>
     /// The size rule, from <c>Engine.Bench.Kernels --quick-infer</c> (one thread, with the batch-norm + ReLU
@@ -76,11 +77,13 @@ internal static unsafe class PaddedDirectConvolution
     public static bool Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace, in ConvolutionEpilogue epilogue = default)
     {
         bool inKernel = epilogue.IsSet && epilogue.Activation is null or Activation.Relu;
-        int paddedHeight = l.Height.Input + 2 * l.Height.Pad, outputWidth = l.Width.Output;
-        long plane = (long)paddedHeight * outputWidth, shifted = l.Channels * plane, padded = 3 * shifted + Slack;
+        // Stride 1: three copies (one per tap column) of the padded rows; stride 2: nine (one per tap) of the output's rows.
+        bool strided = l.Height.Stride == 2;
+        int copyRows = strided ? l.Height.Output : l.Height.Input + 2 * l.Height.Pad, outputWidth = l.Width.Output;
+        long plane = (long)copyRows * outputWidth, shifted = l.Channels * plane, padded = (strided ? 9 : 3) * shifted + Slack;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
         int rows = l.ColumnRows;
-        // Each column-matrix row's offset in the three shifted copies: copy kx, channel c, first row ky.
+        // Each column-matrix row's offset in the copies: copy kx, channel c, first row ky (stride 1); copy (ky, kx), channel c (stride 2).
         int* rowOffset = stackalloc int[rows];
         for (int c = 0, r = 0; c < l.Channels; c++)
         {
@@ -88,7 +91,7 @@ internal static unsafe class PaddedDirectConvolution
             {
                 for (int kx = 0; kx < 3; kx++, r++)
                 {
-                    rowOffset[r] = checked((int)(kx * shifted + c * plane + ky * outputWidth));
+                    rowOffset[r] = checked((int)(strided ? (ky * 3 + kx) * shifted + c * plane : kx * shifted + c * plane + ky * outputWidth));
                 }
             }
         }
@@ -107,7 +110,7 @@ internal static unsafe class PaddedDirectConvolution
                 Padded = scratch,
                 PerWorker = padded,
                 Shifted = shifted,
-                PaddedHeight = paddedHeight,
+                CopyRows = copyRows,
                 RowOffset = rowOffset,
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
@@ -127,7 +130,7 @@ internal static unsafe class PaddedDirectConvolution
         public ConvolutionLayout Layout;
         public float* X, W, Y, Padded;
         public long PerWorker, Shifted;
-        public int PaddedHeight;
+        public int CopyRows;
         public int* RowOffset;
         public float* Scale, Shift; // the epilogue in registers, or null
         public bool Relu;
@@ -140,7 +143,14 @@ internal static unsafe class PaddedDirectConvolution
         float* padded = job.Padded + worker * job.PerWorker;
         float* xn = job.X + (long)n * l.Channels * l.InputSize;
         float* yn = job.Y + (long)n * l.Filters * l.OutputSize;
-        CopyShifted(l, xn, padded, job.Shifted, job.PaddedHeight);
+        if (l.Height.Stride == 2)
+        {
+            CopyStrided(l, xn, padded, job.Shifted);
+        }
+        else
+        {
+            CopyShifted(l, xn, padded, job.Shifted, job.CopyRows);
+        }
         int rows = l.ColumnRows, positions = l.OutputSize, vectors = (positions + 15) / 16;
         for (int v0 = 0; v0 < vectors; v0 += Vectors)
         {
@@ -179,6 +189,49 @@ internal static unsafe class PaddedDirectConvolution
                 for (int r = 0; r < height; r++)
                 {
                     CopyRow(src + (long)r * inputWidth, dst + (long)r * outputWidth, end - first);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 2: the sample into nine copies, copy (ky, kx) holding per channel the output-sized plane of the
+    /// inputs tap (ky, kx) reads (x[2·oy + ky − p, 2·ox + kx − p]), gathered 16 at a time from two masked
+    /// loads by a two-vector permute. Rows and lanes in the padding stay zero.
+    /// </summary>
+    private static void CopyStrided(in ConvolutionLayout l, float* x, float* copies, long shifted)
+    {
+        int height = l.Height.Input, width = l.Width.Input, outputHeight = l.Height.Output, outputWidth = l.Width.Output;
+        long plane = (long)outputHeight * outputWidth;
+        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), even = lane * 2;
+        Vector512<int> inputWidth = Vector512.Create(width);
+        for (int ky = 0; ky < 3; ky++)
+        {
+            for (int kx = 0; kx < 3; kx++)
+            {
+                float* copy = copies + (ky * 3 + kx) * shifted;
+                for (int ox = 0; ox < outputWidth; ox += 16)
+                {
+                    // Input columns start + 0..31 of which the even ones are wanted; those outside the row read as 0.
+                    int start = 2 * ox + kx - l.Width.Pad;
+                    Vector512<int> i0 = lane + Vector512.Create(start), i1 = i0 + Vector512.Create(16);
+                    Vector512<float> m0 = (Vector512.GreaterThanOrEqual(i0, Vector512<int>.Zero) & Vector512.LessThan(i0, inputWidth)).AsSingle();
+                    Vector512<float> m1 = (Vector512.GreaterThanOrEqual(i1, Vector512<int>.Zero) & Vector512.LessThan(i1, inputWidth)).AsSingle();
+                    Vector512<float> store = Mask(outputWidth - ox);
+                    for (int oy = 0; oy < outputHeight; oy++)
+                    {
+                        int iy = 2 * oy + ky - l.Height.Pad;
+                        if (iy < 0 || iy >= height)
+                        {
+                            continue;
+                        }
+                        for (int c = 0; c < l.Channels; c++)
+                        {
+                            float* src = x + ((long)c * height + iy) * width + start;
+                            Vector512<float> lower = Avx512F.MaskLoad(src, m0, Vector512<float>.Zero), upper = Avx512F.MaskLoad(src + 16, m1, Vector512<float>.Zero);
+                            Avx512F.MaskStore(copy + c * plane + (long)oy * outputWidth + ox, store, Avx512F.PermuteVar16x32x2(lower, even, upper));
+                        }
+                    }
                 }
             }
         }
