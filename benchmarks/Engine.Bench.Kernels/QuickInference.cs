@@ -63,10 +63,11 @@ internal static unsafe class QuickInference
         // Variants (Winograd forced, batched forced): before this path (Winograd's earlier forward rule: 16 channels in
         // and out, planes of 16×16 and up; no batching), the default now, batching wherever it fits instead of Winograd,
         // and plain im2col (both off). null: the size rule decides.
-        (bool? Winograd, bool? Batched)[] variants = [(true, false), (null, null), (false, true), (false, false)];
-        Console.WriteLine($"{"model",-10} {"x",2} {"layer",-30} {"before",9} {"default",9} {"batched",9} {"im2col",9}   GFLOP/s of each; default==im2col");
+        // The fifth: the padded direct kernel wherever it fits (PaddedDirectConvolution), the others with it off.
+        (bool? Winograd, bool? Batched, bool? Direct)[] variants = [(true, false, false), (null, null, null), (false, true, false), (false, false, false), (false, false, true)];
+        Console.WriteLine($"{"model",-10} {"x",2} {"layer",-30} {"before",9} {"default",9} {"batched",9} {"im2col",9} {"direct",9}   GFLOP/s of each; default==im2col, direct==im2col");
         var workspace = new ConvolutionWorkspace();
-        bool? forced = BatchedConvolution.Forced, winograd = WinogradConvolution.Forced;
+        bool? forced = BatchedConvolution.Forced, winograd = WinogradConvolution.Forced, direct = PaddedDirectConvolution.Forced;
         var totals = new Dictionary<string, double[]>();
         foreach (var (model, count, l) in Layers())
         {
@@ -76,15 +77,15 @@ internal static unsafe class QuickInference
             }
             long xs = (long)l.Batch * l.Channels * l.InputSize, ws = (long)l.Filters * l.GroupRows, ys = (long)l.Batch * l.Filters * l.OutputSize;
             float* x = QuickConvolution.Fill(xs), w = QuickConvolution.Fill(ws), scale = QuickConvolution.Fill(l.Filters), shift = QuickConvolution.Fill(l.Filters);
-            float*[] y = [QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys)];
+            float*[] y = [QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys)];
             var epilogue = new ConvolutionEpilogue((nint)scale, (nint)shift, Activation.Relu, 0);
             double flops = 2.0 * l.Batch * l.Filters * l.GroupRows * l.OutputSize;
-            double[] best = [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue];
+            double[] best = [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue];
             for (int r = 0; r < rounds; r++)
             {
                 for (int v = 0; v < variants.Length; v++)
                 {
-                    (WinogradConvolution.Forced, BatchedConvolution.Forced) = variants[v];
+                    (WinogradConvolution.Forced, BatchedConvolution.Forced, PaddedDirectConvolution.Forced) = variants[v];
                     if (v == 0)
                     {
                         WinogradConvolution.Forced = l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
@@ -95,6 +96,7 @@ internal static unsafe class QuickInference
                 }
             }
             bool same = new Span<float>(y[1], (int)ys).SequenceEqual(new Span<float>(y[3], (int)ys));
+            bool directSame = new Span<float>(y[4], (int)ys).SequenceEqual(new Span<float>(y[3], (int)ys));
             double[] sum = totals.TryGetValue(model, out double[]? t) ? t : totals[model] = new double[variants.Length];
             for (int v = 0; v < variants.Length; v++)
             {
@@ -102,17 +104,17 @@ internal static unsafe class QuickInference
             }
             string name = $"({l.Batch},{l.Channels},{l.Height.Input},{l.Width.Input})->{l.Filters}@{l.Height.Kernel}s{l.Height.Stride}";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{model,-10} {count,2} {name,-30} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {(same ? "same" : "differs")}"));
-            foreach (float* p in new[] { x, w, scale, shift, y[0], y[1], y[2], y[3] })
+                $"{model,-10} {count,2} {name,-30} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {(same ? "same" : "differs")}, {(directSame ? "same" : "differs")}"));
+            foreach (float* p in new[] { x, w, scale, shift, y[0], y[1], y[2], y[3], y[4] })
             {
                 NativeMemory.AlignedFree(p);
             }
         }
         foreach (var (model, sum) in totals)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-10} all convolutions: before {sum[0]:F1} ms, default {sum[1]:F1} ms ({sum[0] / sum[1]:F2}x), batched everywhere {sum[2]:F1} ms, im2col {sum[3]:F1} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-10} all convolutions: before {sum[0]:F1} ms, default {sum[1]:F1} ms ({sum[0] / sum[1]:F2}x), batched everywhere {sum[2]:F1} ms, im2col {sum[3]:F1} ms, direct where it fits {sum[4]:F1} ms"));
         }
-        (WinogradConvolution.Forced, BatchedConvolution.Forced) = (winograd, forced);
+        (WinogradConvolution.Forced, BatchedConvolution.Forced, PaddedDirectConvolution.Forced) = (winograd, forced, direct);
         BatchedConvolution.TargetColumns = target;
         workspace.Release();
     }

@@ -83,6 +83,14 @@ internal static unsafe partial class ConvolutionKernels
             epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }
+        if (PaddedDirectConvolution.Applies<T>(l))
+        {
+            if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue))
+            {
+                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            }
+            return;
+        }
         if (FilterVectorConvolution.Applies<T>(l) && FilterVectorConvolution.TakesEpilogue(epilogue))
         {
             FilterVectorConvolution.Forward(l, (float*)x, (float*)w, (float*)y, epilogue);

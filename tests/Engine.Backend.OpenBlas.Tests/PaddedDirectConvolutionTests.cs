@@ -1,0 +1,197 @@
+namespace Engine.Backend.OpenBlas.Tests;
+
+/// <summary>
+/// The padded direct 3×3 forward (<see cref="PaddedDirectConvolution"/>) and the path it replaces (the
+/// path forced off, Winograd and batching off: im2col + the packed GEMM) against a scalar chain of fused
+/// multiply-adds over the column-matrix rows in order (padding multiplied as zeros), followed by the
+/// epilogue pass's own per-plane function: bit for bit, as each output is that same chain. Over plane sizes that are and are not multiples of 16 (partial last vectors, tiles of
+/// fewer than four vectors), filter counts that are not multiples of 4, paddings 0–2, strides 1 and 2, 1 and 2 threads, and
+/// the epilogue in registers (ReLU, none) or as the separate pass (tanh). Without AVX-512 the path never
+/// applies, which is checked instead.
+/// </summary>
+[Collection(nameof(SmallGemmBitsCollection))]
+public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
+{
+    private readonly OpenBlasBackend _backend = new(); // loads OpenBLAS
+    private readonly bool? _direct = PaddedDirectConvolution.Forced;
+    private readonly bool? _batched = BatchedConvolution.Forced;
+    private readonly bool? _winograd = WinogradConvolution.Forced;
+    private readonly int _width = WorkerPool.Width;
+
+    public void Dispose()
+    {
+        PaddedDirectConvolution.Forced = _direct;
+        BatchedConvolution.Forced = _batched;
+        WinogradConvolution.Forced = _winograd;
+        WorkerPool.Width = _width;
+        _backend.Dispose();
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
+    {
+        // batch, channels, height, width, filters, pad, stride
+        { 3, 16, 32, 32, 16, 1, 1 },   // ResNet-20 stage 1: 64 whole vectors a plane
+        { 2, 32, 16, 16, 32, 1, 1 },   // stage 2
+        { 3, 64, 8, 8, 64, 1, 1 },     // stage 3: one tile a plane
+        { 2, 5, 7, 7, 6, 1, 1 },       // 49 positions (a 1-lane last vector), 6 filters (a 2-filter tail)
+        { 2, 7, 10, 13, 9, 0, 1 },     // no padding, 8×11 output: 88 positions, a 2-vector last tile
+        { 2, 3, 6, 9, 5, 2, 1 },       // padding 2: an output larger than the input
+        { 3, 40, 14, 14, 24, 1, 1 },   // 196 positions, 13 vectors
+        { 3, 16, 32, 32, 32, 1, 2 },   // ResNet-20's stride-2 layers: 32×32 → 16×16
+        { 2, 32, 16, 16, 64, 1, 2 },   // 16×16 → 8×8
+        { 2, 5, 9, 11, 6, 1, 2 },      // odd sizes: 5×6 output, the row's last input column read
+        { 2, 4, 40, 37, 3, 0, 2 },     // no padding, rows of 18 (a second, 2-lane gather per row)
+        { 2, 3, 7, 10, 5, 2, 2 },      // padding 2
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EqualsIm2ColAndTheScalarChainBitForBit(int batch, int channels, int height, int width, int filters, int pad, int stride)
+    {
+        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        if (PackedGemm.Bits != 512)
+        {
+            PaddedDirectConvolution.Forced = true;
+            Assert.False(PaddedDirectConvolution.Applies<float>(l));
+            return;
+        }
+        var rng = new Random(height * 31 + channels);
+        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
+        float[] scale = Values(rng, filters), shift = Values(rng, filters);
+        float[] chain = ScalarChain(l, x, w);
+        Assert.Contains(chain, v => v != 0);
+        foreach (Activation? activation in new Activation?[] { null, Activation.Relu, Activation.Tanh })
+        {
+            foreach (bool epilogue in new[] { false, true })
+            {
+                float[] expected = epilogue ? Epilogue(l, chain, scale, shift, activation) : chain;
+                float[] plain = Run(l, x, w, scale, shift, epilogue, activation, direct: false, threads: 1);
+                Assert.Equal(expected, plain);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Assert.Equal(expected, Run(l, x, w, scale, shift, epilogue, activation, direct: true, threads));
+                }
+            }
+        }
+    }
+
+    /// <summary>The chain's outputs through the separate epilogue pass's per-plane function.</summary>
+    private static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation)
+    {
+        float[] y = (float[])chain.Clone();
+        for (int n = 0; n < l.Batch; n++)
+        {
+            for (int k = 0; k < l.Filters; k++)
+            {
+                var plane = new Span<float>(y, (n * l.Filters + k) * l.OutputSize, l.OutputSize);
+                ChannelAffineKernels.Plane<float>(plane, scale[k], shift[k], plane, activation, 0f);
+            }
+        }
+        return y;
+    }
+
+    [Fact]
+    public void TheSizeRuleChoosesThePath()
+    {
+        PaddedDirectConvolution.Forced = null;
+        BatchedConvolution.Forced = null;
+        WinogradConvolution.Forced = null;
+        bool wide = PackedGemm.Bits == 512;
+        // CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers.
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 32, 16, 16, 32, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 128, 8, 8, 128, 1)));
+        // Stride 2 too, the same on both axes. Not ResNet-18's (Winograd, batched), a 7×7 plane, mixed strides, 5×5, double, or when another path is forced on.
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 7, 7, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, 1, 2)));
+        var mixed = new ConvolutionLayout(128, 16, 32, 1, ConvolutionAxis.Unit, new ConvolutionAxis(32, 16, 3, 2, 1, 1), new ConvolutionAxis(32, 32, 3, 1, 1, 1));
+        Assert.False(PaddedDirectConvolution.Applies<float>(mixed));
+        var five = new ConvolutionAxis(32, 32, 5, 1, 2, 1);
+        Assert.False(PaddedDirectConvolution.Applies<float>(new ConvolutionLayout(128, 16, 16, 1, ConvolutionAxis.Unit, five, five)));
+        Assert.False(PaddedDirectConvolution.Applies<double>(Layout(128, 16, 32, 32, 16, 1)));
+        WinogradConvolution.Forced = true;
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
+        WinogradConvolution.Forced = null;
+        PaddedDirectConvolution.Forced = false;
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
+        PaddedDirectConvolution.Forced = true;
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+    }
+
+    /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
+    private static float[] ScalarChain(ConvolutionLayout l, float[] x, float[] w)
+    {
+        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input, pad = l.Height.Pad, stride = l.Height.Stride;
+        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
+        for (int n = 0; n < l.Batch; n++)
+        {
+            for (int k = 0; k < l.Filters; k++)
+            {
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float acc = 0;
+                        for (int c = 0; c < l.Channels; c++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                                    float v = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? x[((n * l.Channels + c) * ih + iy) * iw + ix] : 0f;
+                                    acc = MathF.FusedMultiplyAdd(w[(k * l.Channels + c) * 9 + ky * 3 + kx], v, acc);
+                                }
+                            }
+                        }
+                        y[((n * l.Filters + k) * oh + oy) * ow + ox] = acc;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool direct, int threads)
+    {
+        PaddedDirectConvolution.Forced = direct;
+        BatchedConvolution.Forced = false;
+        WinogradConvolution.Forced = false;
+        WorkerPool.Width = threads;
+        Assert.Equal(direct, PaddedDirectConvolution.Applies<float>(l));
+        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
+        var workspace = new ConvolutionWorkspace();
+        try
+        {
+            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift)
+            {
+                var apply = epilogue ? new ConvolutionEpilogue((nint)ps, (nint)pb, activation, 0) : default;
+                ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace, apply);
+            }
+        }
+        finally
+        {
+            workspace.Release();
+        }
+        return y;
+    }
+
+    private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad, int stride = 1)
+    {
+        var h = new ConvolutionAxis(height, (height + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
+        var v = new ConvolutionAxis(width, (width + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
+        return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, h, v);
+    }
+
+    private static float[] Values(Random rng, int count)
+    {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            v[i] = (float)(rng.NextDouble() * 2 - 1);
+        }
+        return v;
+    }
+}
