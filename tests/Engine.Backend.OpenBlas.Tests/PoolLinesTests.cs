@@ -129,6 +129,43 @@ public sealed unsafe class PoolLinesTests
         PoolSimdTests.AssertBits(whole, parts, "split 0-2, 2-5");
     }
 
+    [Theory]
+    [InlineData(PoolingMode.Max)]
+    [InlineData(PoolingMode.Average)]
+    public void TheDispatcherGivesThePlainBitsWithTheSwitchOnAndOff(PoolingMode mode)
+    {
+        // Through PoolingKernels (planes split over the worker pool), ResNet's stem window.
+        var geometry = new PoolingGeometry(mode, new ConvolutionGeometry([3, 3], [2, 2], [1, 1], [1, 1], [1, 1]));
+        PoolPlan p = PoolPlan.Create(geometry, new Shape(3, 8, 30, 29));
+        var rng = new Random(24);
+        float[] x = Data(rng, p.Planes * p.InVolume), dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
+        var y = new float[dy.Length];
+        var dx = new float[x.Length];
+        PoolingKernels.PoolForwardKernel(p, mode == PoolingMode.Max, false, x, y);
+        PoolingKernels.PoolBackwardKernel(p, mode == PoolingMode.Max, false, x, dy, dx);
+        bool saved = PoolLines.Enabled;
+        try
+        {
+            foreach (bool on in new[] { true, false })
+            {
+                PoolLines.Enabled = on;
+                Assert.Equal(on && PoolSimd.Bits > 0, PoolLines.Takes(p));
+                float[] yActual = PoolSimdTests.Random(rng, y.Length), dxActual = PoolSimdTests.Random(rng, dx.Length);
+                fixed (float* px = x, py = yActual, pdy = dy, pdx = dxActual)
+                {
+                    PoolingKernels.Forward(p, geometry, DataType.Float32, (nint)px, (nint)py);
+                    PoolingKernels.Backward(p, geometry, DataType.Float32, (nint)px, (nint)pdy, (nint)pdx);
+                }
+                PoolSimdTests.AssertBits(y, yActual, $"forward, switch {on}");
+                PoolSimdTests.AssertBits(dx, dxActual, $"backward, switch {on}");
+            }
+        }
+        finally
+        {
+            PoolLines.Enabled = saved;
+        }
+    }
+
     [Fact]
     public void AWindowOfMinusInfinitiesSendsItsGradientToItsFirstRealElement()
     {
