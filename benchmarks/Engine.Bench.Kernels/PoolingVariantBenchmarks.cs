@@ -85,41 +85,27 @@ public unsafe class PoolingVariantBenchmarks
     }
 
     [Benchmark]
-    public void VectorRows()
-    {
-        if (Forward)
-        {
-            PoolSimd.Forward(_plan, Case.Max, false, _x, _y, 0, _plan.Planes);
-        }
-        else
-        {
-            PoolSimd.Backward(_plan, Case.Max, false, _x, _dy, _dx, 0, _plan.Planes);
-        }
-    }
+    public void VectorRows() => Run(PoolSimd.Forward, PoolSimd.Backward);
 
     [Benchmark]
-    public void LinesAvx2()
-    {
-        if (Forward)
-        {
-            PoolLines.Forward<Pool256, Vector256<float>, Vector256<int>>(_plan, Case.Max, false, _x, _y, 0, _plan.Planes);
-        }
-        else
-        {
-            PoolLines.Backward<Pool256, Vector256<float>, Vector256<int>>(_plan, Case.Max, false, _x, _dy, _dx, 0, _plan.Planes);
-        }
-    }
+    public void LinesAvx2() => Run(PoolLines.Forward<Pool256, Vector256<float>, Vector256<int>>, PoolLines.Backward<Pool256, Vector256<float>, Vector256<int>>);
 
     [Benchmark]
-    public void Lines()
+    public void Lines() => Run(PoolLines.Forward, PoolLines.Backward);
+
+    private delegate void ForwardKernel(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end);
+
+    private delegate void BackwardKernel(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end);
+
+    private void Run(ForwardKernel forward, BackwardKernel backward)
     {
         if (Forward)
         {
-            PoolLines.Forward(_plan, Case.Max, false, _x, _y, 0, _plan.Planes);
+            forward(_plan, Case.Max, false, _x, _y, 0, _plan.Planes);
         }
         else
         {
-            PoolLines.Backward(_plan, Case.Max, false, _x, _dy, _dx, 0, _plan.Planes);
+            backward(_plan, Case.Max, false, _x, _dy, _dx, 0, _plan.Planes);
         }
     }
 }

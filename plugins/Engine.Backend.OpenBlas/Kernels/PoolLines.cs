@@ -244,28 +244,42 @@ internal static unsafe class PoolLines
                 // The output rows whose window holds row h, in order: h = oh·SH − PH + th, 0 ≤ th < KH.
                 int ohFirst = Math.Max(0, (h + p.PH - p.KH + p.SH) / p.SH), ohEnd = Math.Min(p.OutH, ((h + p.PH) / p.SH) + 1);
                 float* dxr = dxp + ((long)h * p.InW);
-                for (int v = 0; v < g.Columns; v += lanes)
+                // Two vectors at a time: two independent add chains (one chain is latency-bound).
+                for (int v = 0; v < g.Columns; v += 2 * lanes)
                 {
-                    TF even = Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 0, v);
+                    Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 0, v, out TF even, out TF nextEven);
                     if (s == 1)
                     {
                         StoreRow<TOps, TF, TI>(even, dxr + v, p.InW - v, tail);
+                        if (v + lanes < p.InW)
+                        {
+                            StoreRow<TOps, TF, TI>(nextEven, dxr + v + lanes, p.InW - v - lanes, tail);
+                        }
                         continue;
                     }
-                    TF odd = Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 1, v);
-                    int left = p.InW - (2 * v);
-                    if (left >= 2 * lanes)
+                    Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 1, v, out TF odd, out TF nextOdd);
+                    StoreInterleaved<TOps, TF, TI>(even, odd, dxr + (2 * v), p.InW - (2 * v), tail);
+                    if (v + lanes < g.Columns)
                     {
-                        TOps.Interleave(even, odd, dxr + (2 * v));
-                    }
-                    else
-                    {
-                        TOps.Interleave(even, odd, tail);
-                        Copy(tail, dxr + (2 * v), left);
+                        StoreInterleaved<TOps, TF, TI>(nextEven, nextOdd, dxr + (2 * (v + lanes)), p.InW - (2 * (v + lanes)), tail);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Stores even and odd lanes interleaved, the first <paramref name="count"/> floats of them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreInterleaved<TOps, TF, TI>(TF even, TF odd, float* destination, int count, float* tail)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        if (count >= 2 * TOps.Lanes)
+        {
+            TOps.Interleave(even, odd, destination);
+            return;
+        }
+        TOps.Interleave(even, odd, tail);
+        Copy(tail, destination, count);
     }
 
     /// <summary>
@@ -275,13 +289,15 @@ internal static unsafe class PoolLines
     /// ow rising as m falls.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF Gather<TOps, TF, TI>(in PoolPlan p, in PoolLineGeometry g, float* sends, int* winners, int h, int ohFirst, int ohEnd, int phase, int v)
+    private static void Gather<TOps, TF, TI>(in PoolPlan p, in PoolLineGeometry g, float* sends, int* winners, int h, int ohFirst, int ohEnd, int phase, int v,
+        out TF first, out TF second)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
-        int s = p.SW;
+        int s = p.SW, lanes = TOps.Lanes;
         // Taps t = s·m + phase + PW in [0, KW): m from ⌈(−phase − PW)/s⌉ to ⌊(KW − 1 − phase − PW)/s⌋.
         int mLow = -((phase + p.PW) / s), mHigh = FloorDiv(p.KW - 1 - phase - p.PW, s);
-        TF sum = TOps.Zero;
+        // Columns v … and v + lanes …: the padded rows leave room to read the second past the row.
+        TF sum = TOps.Zero, next = TOps.Zero;
         for (int oh = ohFirst; oh < ohEnd; oh++)
         {
             int th = h - ((oh * p.SH) - p.PH);
@@ -292,17 +308,20 @@ internal static unsafe class PoolLines
                 for (int m = mHigh; m >= mLow; m--)
                 {
                     sum = TOps.Add(sum, TOps.Load(send - m));
+                    next = TOps.Add(next, TOps.Load(send + lanes - m));
                 }
                 continue;
             }
             int* won = winners + row;
             for (int m = mHigh; m >= mLow; m--)
             {
-                TF mine = TOps.IndexEqual(TOps.LoadIndex(won - m), TOps.SplatIndex((th * p.KW) + (s * m) + phase + p.PW));
-                sum = TOps.Select(mine, TOps.Add(sum, TOps.Load(send - m)), sum);
+                TI tap = TOps.SplatIndex((th * p.KW) + (s * m) + phase + p.PW);
+                sum = TOps.Select(TOps.IndexEqual(TOps.LoadIndex(won - m), tap), TOps.Add(sum, TOps.Load(send - m)), sum);
+                next = TOps.Select(TOps.IndexEqual(TOps.LoadIndex(won + lanes - m), tap), TOps.Add(next, TOps.Load(send + lanes - m)), next);
             }
         }
-        return sum;
+        first = sum;
+        second = next;
     }
 
     /// <summary>
