@@ -30,11 +30,7 @@ public sealed unsafe class PoolLinesTests
         (2, 4, 12, 36, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1),   // a depth axis with window 1
     ];
 
-    private delegate void ForwardAt(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end);
-
-    private delegate void BackwardAt(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end);
-
-    private static readonly ForwardAt[] Forwards =
+    private static readonly PoolSimdTests.ForwardAt[] Forwards =
     [
         PoolLines.Forward<Pool512, Vector512<float>, Vector512<int>>,
         PoolLines.Forward<Pool256, Vector256<float>, Vector256<int>>,
@@ -42,7 +38,7 @@ public sealed unsafe class PoolLinesTests
         PoolLines.Forward,
     ];
 
-    private static readonly BackwardAt[] Backwards =
+    private static readonly PoolSimdTests.BackwardAt[] Backwards =
     [
         PoolLines.Backward<Pool512, Vector512<float>, Vector512<int>>,
         PoolLines.Backward<Pool256, Vector256<float>, Vector256<int>>,
@@ -77,7 +73,7 @@ public sealed unsafe class PoolLinesTests
             float[] x = Data(rng, p.Planes * p.InVolume);
             var expected = new float[p.Planes * p.OutVolume];
             PoolingKernels.PoolForwardKernel(p, max, includePad, x, expected);
-            foreach (ForwardAt forward in Forwards)
+            foreach (PoolSimdTests.ForwardAt forward in Forwards)
             {
                 float[] actual = PoolSimdTests.Random(rng, expected.Length);
                 fixed (float* px = x, py = actual)
@@ -101,7 +97,7 @@ public sealed unsafe class PoolLinesTests
             float[] dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
             var expected = new float[x.Length];
             PoolingKernels.PoolBackwardKernel(p, max, includePad, x, dy, expected);
-            foreach (BackwardAt backward in Backwards)
+            foreach (PoolSimdTests.BackwardAt backward in Backwards)
             {
                 float[] actual = PoolSimdTests.Random(rng, x.Length); // overwritten, not accumulated into
                 fixed (float* px = x, pdy = dy, pdx = actual)
@@ -178,7 +174,7 @@ public sealed unsafe class PoolLinesTests
         var expected = new float[x.Length];
         PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, expected);
         Assert.Equal(4f, expected[0]); // outputs (0,0), (0,1), (1,0), (1,1) all pick element (0,0)
-        foreach (BackwardAt backward in Backwards)
+        foreach (PoolSimdTests.BackwardAt backward in Backwards)
         {
             var dx = new float[x.Length];
             fixed (float* px = x, pdy = dy, pdx = dx)
