@@ -28,9 +28,9 @@ public sealed unsafe class PoolSimdTests
         (2, 5, 12, 36, 3, 3, 3, 2, 2, 2, 1, 1, 0, 0, 1, 1),   // 3-D 3×3×3 s2 (depth padding 0)
     ];
 
-    private delegate void ForwardAt(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end);
+    internal delegate void ForwardAt(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end);
 
-    private delegate void BackwardAt(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end);
+    internal delegate void BackwardAt(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end);
 
     private static readonly ForwardAt[] Forwards =
     [

@@ -52,6 +52,24 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
 
     /// <summary>Splits 2·<see cref="Lanes"/> floats into their even and odd elements (stride-2 windows).</summary>
     static abstract void Deinterleave(float* source, float* even, float* odd);
+
+    /// <summary>a · b per lane.</summary>
+    static abstract TF Multiply(TF a, TF b);
+
+    /// <summary>Lane mask of a == b (floats; NaN never equal).</summary>
+    static abstract TF Equal(TF a, TF b);
+
+    /// <summary>Loads <see cref="Lanes"/> positions.</summary>
+    static abstract TI LoadIndex(int* source);
+
+    /// <summary>Every position lane set to <paramref name="value"/>.</summary>
+    static abstract TI SplatIndex(int value);
+
+    /// <summary>Lane mask (as floats) of a == b on positions.</summary>
+    static abstract TF IndexEqual(TI a, TI b);
+
+    /// <summary>Stores even and odd lanes interleaved: 2·<see cref="Lanes"/> floats even₀ odd₀ even₁ odd₁ …</summary>
+    static abstract void Interleave(TF even, TF odd, float* destination);
 }
 
 /// <summary>AVX-512: 16 lanes.</summary>
@@ -81,9 +99,24 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
         Vector512.Create(a.GetLower(), b.GetLower()).Store(even);
         Vector512.Create(a.GetUpper(), b.GetUpper()).Store(odd);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Equal(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> LoadIndex(int* source) => Vector512.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> SplatIndex(int value) => Vector512.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> IndexEqual(Vector512<int> a, Vector512<int> b) => Vector512.Equals(a, b).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Interleave(Vector512<float> even, Vector512<float> odd, float* destination)
+    {
+        if (Avx512F.IsSupported)
+        {
+            // vpermt2ps picks from both sources: index i < 16 is even[i], 16 + i is odd[i].
+            Avx512F.PermuteVar16x32x2(even, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), odd).Store(destination);
+            Avx512F.PermuteVar16x32x2(even, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd).Store(destination + 16);
+            return;
+        }
+        PoolInterleave.Scalar(even, odd, destination);
+    }
 }
-
-/// <summary>AVX2: 8 lanes.</summary>
 internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256<int>>
 {
     private static readonly Vector256<int> Split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
@@ -110,9 +143,25 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
         Vector256.Create(a.GetLower(), b.GetLower()).Store(even);
         Vector256.Create(a.GetUpper(), b.GetUpper()).Store(odd);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Equal(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> LoadIndex(int* source) => Vector256.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> SplatIndex(int value) => Vector256.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> IndexEqual(Vector256<int> a, Vector256<int> b) => Vector256.Equals(a, b).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Interleave(Vector256<float> even, Vector256<float> odd, float* destination)
+    {
+        if (Avx.IsSupported)
+        {
+            // unpcklps/unpckhps interleave within each 128-bit half; vperm2f128 puts the halves in order.
+            Vector256<float> low = Avx.UnpackLow(even, odd), high = Avx.UnpackHigh(even, odd);
+            Avx.Permute2x128(low, high, 0x20).Store(destination);
+            Avx.Permute2x128(low, high, 0x31).Store(destination + 8);
+            return;
+        }
+        PoolInterleave.Scalar(even, odd, destination);
+    }
 }
-
-/// <summary>The portable width: 4 lanes (SSE, NEON, or the runtime's software fallback).</summary>
 internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128<int>>
 {
     public static int Lanes => Vector128<float>.Count;
@@ -142,5 +191,36 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
         }
         Vector128.Create(a[0], a[2], b[0], b[2]).Store(even);
         Vector128.Create(a[1], a[3], b[1], b[3]).Store(odd);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Equal(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadIndex(int* source) => Vector128.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> SplatIndex(int value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> IndexEqual(Vector128<int> a, Vector128<int> b) => Vector128.Equals(a, b).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Interleave(Vector128<float> even, Vector128<float> odd, float* destination)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.UnpackLow(even, odd).Store(destination);
+            Sse.UnpackHigh(even, odd).Store(destination + 4);
+            return;
+        }
+        PoolInterleave.Scalar(even, odd, destination);
+    }
+}
+
+/// <summary>The element-by-element interleave, for a width the CPU does not run natively (tests).</summary>
+internal static unsafe class PoolInterleave
+{
+    public static void Scalar<TV>(TV even, TV odd, float* destination) where TV : struct
+    {
+        int lanes = Unsafe.SizeOf<TV>() / sizeof(float);
+        float* e = (float*)Unsafe.AsPointer(ref even), o = (float*)Unsafe.AsPointer(ref odd);
+        for (int i = 0; i < lanes; i++)
+        {
+            destination[2 * i] = e[i];
+            destination[(2 * i) + 1] = o[i];
+        }
     }
 }

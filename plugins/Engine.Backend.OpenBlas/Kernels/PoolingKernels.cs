@@ -6,7 +6,8 @@ namespace Engine.Backend.OpenBlas;
 /// <summary>
 /// Max and average pooling over 1 to 3 spatial axes. Every rank runs through one 3-D kernel (missing
 /// leading axes have size 1, window 1, stride 1), with a fast path for the ubiquitous 2×2 stride-2
-/// window without padding; other float windows go to <see cref="PoolSimd"/>.
+/// window without padding; small 2-D float windows go to <see cref="PoolLines"/>, other float windows
+/// to <see cref="PoolSimd"/>.
 /// </summary>
 /// <remarks>
 /// Conventions every backend must share: padding never takes part in a max (a window that holds only
@@ -29,7 +30,7 @@ internal static unsafe class PoolingKernels
         else if (type == DataType.Float32)
         {
             var job = new PoolJob<float> { Plan = plan, Max = max, IncludePad = geometry.CountIncludePad, X = (float*)x, Y = (float*)y };
-            Split(ref job, plan.IsTwoByTwo ? &PoolForwardPart<float> : &VectorForwardPart);
+            Split(ref job, plan.IsTwoByTwo ? &PoolForwardPart<float> : PoolLines.Takes(plan) ? &LinesForwardPart : &VectorForwardPart);
         }
         else if (plan.IsTwoByTwo)
         {
@@ -54,7 +55,7 @@ internal static unsafe class PoolingKernels
         else if (type == DataType.Float32)
         {
             var job = new PoolJob<float> { Plan = plan, Max = max, IncludePad = geometry.CountIncludePad, X = (float*)x, Dy = (float*)dy, Dx = (float*)dx };
-            Split(ref job, plan.IsTwoByTwo ? &PoolBackwardPart<float> : &VectorBackwardPart);
+            Split(ref job, plan.IsTwoByTwo ? &PoolBackwardPart<float> : PoolLines.Takes(plan) ? &LinesBackwardPart : &VectorBackwardPart);
         }
         else if (plan.IsTwoByTwo)
         {
@@ -104,6 +105,20 @@ internal static unsafe class PoolingKernels
         ref PoolJob<float> j = ref *(PoolJob<float>*)state;
         (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
         PoolSimd.Backward(j.Plan, j.Max, j.IncludePad, j.X, j.Dy, j.Dx, first, end);
+    }
+
+    private static void LinesForwardPart(void* state, int part, int worker)
+    {
+        ref PoolJob<float> j = ref *(PoolJob<float>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolLines.Forward(j.Plan, j.Max, j.IncludePad, j.X, j.Y, first, end);
+    }
+
+    private static void LinesBackwardPart(void* state, int part, int worker)
+    {
+        ref PoolJob<float> j = ref *(PoolJob<float>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolLines.Backward(j.Plan, j.Max, j.IncludePad, j.X, j.Dy, j.Dx, first, end);
     }
 
     /// <summary>The plain path: every position on its own, in scan order (the reference the vector path matches).</summary>

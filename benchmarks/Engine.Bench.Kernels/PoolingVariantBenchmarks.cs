@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using BenchmarkDotNet.Attributes;
+
+namespace Engine.Backend.OpenBlas.Bench;
+
+/// <summary>
+/// Each float pooling kernel variant on the windows <c>engine bench layers</c> measures, one pass
+/// over every plane on the calling thread (the backend splits planes over its pool the same way for
+/// each variant):
+/// <list type="bullet">
+/// <item><see cref="Plain"/>: the per-position reference path every fast one is tested against;</item>
+/// <item><see cref="VectorRows"/>: <see cref="PoolSimd"/>, output columns whose window lies inside the row a vector at a time, edges per position (<c>ENGINE_POOL_LINES=off</c>);</item>
+/// <item><see cref="LinesAvx2"/>: <see cref="PoolLines"/> at 256 bits (what a CPU without AVX-512 runs);</item>
+/// <item><see cref="Lines"/>: <see cref="PoolLines"/> at the native width (what a training run uses).</item>
+/// </list>
+/// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*PoolingVariant*'</c>.
+/// </summary>
+public unsafe class PoolingVariantBenchmarks
+{
+    /// <summary>A pooling layer: name, mode and sizes (N, C, H, W, square window, stride, padding).</summary>
+    public sealed record Layer(string Name, bool Max, int Batch, int Channels, int Size, int Window, int Stride, int Pad)
+    {
+        internal PoolPlan Plan
+        {
+            get
+            {
+                var window = new ConvolutionGeometry([Window, Window], [Stride, Stride], [Pad, Pad], [Pad, Pad], [1, 1]);
+                return PoolPlan.Create(new PoolingGeometry(Max ? PoolingMode.Max : PoolingMode.Average, window), new Shape(Batch, Channels, Size, Size));
+            }
+        }
+
+        public override string ToString() => Name;
+    }
+
+    /// <summary>ResNet's stem pool, GoogLeNet's 3×3 s1 pools (max and average), as in <c>bench layers</c>, at a quarter of its batch.</summary>
+    public static IEnumerable<Layer> Layers() =>
+    [
+        new("max-3x3-s2-p1", true, 4, 64, 112, 3, 2, 1),
+        new("max-3x3-s1-p1", true, 8, 192, 28, 3, 1, 1),
+        new("avg-3x3-s1-p1", false, 8, 192, 28, 3, 1, 1),
+    ];
+
+    [ParamsSource(nameof(Layers))]
+    public Layer Case { get; set; } = null!;
+
+    [Params(true, false)]
+    public bool Forward { get; set; }
+
+    private float* _x, _y, _dy, _dx;
+    private PoolPlan _plan;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _plan = Case.Plan;
+        var rng = new Random(1);
+        _x = SmallGemmBenchmarks.Fill(_plan.Planes * _plan.InVolume, rng);
+        _dx = SmallGemmBenchmarks.Fill(_plan.Planes * _plan.InVolume, rng);
+        _y = SmallGemmBenchmarks.Fill(_plan.Planes * _plan.OutVolume, rng);
+        _dy = SmallGemmBenchmarks.Fill(_plan.Planes * _plan.OutVolume, rng);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        NativeMemory.AlignedFree(_x);
+        NativeMemory.AlignedFree(_y);
+        NativeMemory.AlignedFree(_dy);
+        NativeMemory.AlignedFree(_dx);
+    }
+
+    [Benchmark(Baseline = true)]
+    public void Plain()
+    {
+        int nx = _plan.Planes * _plan.InVolume, ny = _plan.Planes * _plan.OutVolume;
+        if (Forward)
+        {
+            PoolingKernels.PoolForwardKernel(_plan, Case.Max, false, new ReadOnlySpan<float>(_x, nx), new Span<float>(_y, ny));
+        }
+        else
+        {
+            PoolingKernels.PoolBackwardKernel(_plan, Case.Max, false, new ReadOnlySpan<float>(_x, nx), new ReadOnlySpan<float>(_dy, ny), new Span<float>(_dx, nx));
+        }
+    }
+
+    [Benchmark]
+    public void VectorRows() => Run(PoolSimd.Forward, PoolSimd.Backward);
+
+    [Benchmark]
+    public void LinesAvx2() => Run(PoolLines.Forward<Pool256, Vector256<float>, Vector256<int>>, PoolLines.Backward<Pool256, Vector256<float>, Vector256<int>>);
+
+    [Benchmark]
+    public void Lines() => Run(PoolLines.Forward, PoolLines.Backward);
+
+    private delegate void ForwardKernel(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end);
+
+    private delegate void BackwardKernel(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end);
+
+    private void Run(ForwardKernel forward, BackwardKernel backward)
+    {
+        if (Forward)
+        {
+            forward(_plan, Case.Max, false, _x, _y, 0, _plan.Planes);
+        }
+        else
+        {
+            backward(_plan, Case.Max, false, _x, _dy, _dx, 0, _plan.Planes);
+        }
+    }
+}
