@@ -6,7 +6,7 @@ namespace Engine.Layers.Standard;
 /// filters×(C/groups)×kernel, optional bias of one value per filter. Initialised like PyTorch's
 /// nn.ConvNd: weight and bias uniform on ±1/√fan_in with fan_in = (C/groups)·∏kernel.
 /// </summary>
-public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
+public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer, IBiasActivationLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.Convolution, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private readonly int _filters;
@@ -124,6 +124,23 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
         Tensor y = OutputBuffer(training: false).ForBatch(input.Shape[0], _outputShape);
         Backend.ConvolutionForwardWithEpilogue(_geometry!, input, _weight!.Value, y, scale, shift, activation, alpha);
         _input = null;
+        return y;
+    }
+
+    /// <inheritdoc/>
+    public bool FusesBiasActivation(Activation activation, bool training) =>
+        _geometry is not null && Backend.FusesConvolutionBiasActivation(_geometry, DataType, activation, training);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Backward is the plain one: the bias gradient is the sum of the gradient it receives (the
+    /// activation layer's input gradient) and the filter gradient reads the input kept here.
+    /// </remarks>
+    public Tensor ForwardWithBiasActivation(Tensor input, bool training, Activation activation, double alpha)
+    {
+        Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
+        Backend.ConvolutionForwardBiasActivation(_geometry!, input, _weight!.Value, _bias?.Value, y, activation, alpha);
+        _input = training ? input : null;
         return y;
     }
 

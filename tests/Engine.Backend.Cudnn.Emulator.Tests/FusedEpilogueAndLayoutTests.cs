@@ -45,11 +45,12 @@ public sealed class FusedEpilogueAndLayoutTests
                 Assert.True(failures.Count == 0, $"{failures.Count} failed:\n{string.Join('\n', failures)}");
                 passed += summary.Passed;
             }
-            // 28 convolution cases, 36 with an epilogue, 36 of ChannelAffine.
-            Assert.True(passed >= 100, $"{passed} cases passed");
+            // 28 convolution cases, 36 with an epilogue, 72 with a bias and activation, 36 of ChannelAffine.
+            Assert.True(passed >= 172, $"{passed} cases passed");
             // Of the epilogue cases, float32 without activation or with ReLU ran fused where the
-            // problem is 2-D without groups and padded symmetrically: 2 problems × 2.
-            Assert.Equal(4, Member<long>(backend, "FusedConvolutions"));
+            // problem is 2-D without groups and padded symmetrically: 2 problems × 2; of the bias and
+            // activation cases, those with ReLU on the same 2 problems, with and without a bias: 4 more.
+            Assert.Equal(8, Member<long>(backend, "FusedConvolutions"));
         }
         finally
         {
