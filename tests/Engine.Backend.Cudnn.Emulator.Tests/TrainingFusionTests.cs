@@ -146,7 +146,7 @@ public sealed class TrainingFusionTests
         using IBackend backend = Create(variables);
         using var counting = new CountingCapture(backend);
         var random = new Random(5);
-        float[] samples = Enumerable.Range(0, 21 * Cifarish.ElementCount).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] samples = Enumerable.Range(0, 21 * (int)Cifarish.ElementCount).Select(_ => (float)random.NextDouble()).ToArray();
         var data = new ArrayDataset(samples, Enumerable.Range(0, 21).Select(i => i % 5).ToArray(), Cifarish, 5);
         using Network network = host.BuildNetwork(ModelFile.FromJson(JsonNode.Parse(VggJson)!, "vgg-style"), counting, Cifarish, seed: 3);
         using ILoss loss = host.CreateLoss();
