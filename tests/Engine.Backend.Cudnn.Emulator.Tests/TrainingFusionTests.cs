@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json.Nodes;
 using Engine.Conformance;
 using Engine.Core;
@@ -91,14 +90,9 @@ public sealed class TrainingFusionTests
     public void TheKitsBiasActivationCasesPassWithTheReluOnesFused(string precision)
     {
         using IBackend backend = Create(("ENGINE_PRECISION", precision));
-        using IBackend reference = Emulator.EngineHost.CreateBackend("cpu");
         try
         {
-            var results = new List<CaseResult>();
-            var options = new ConformanceOptions { Reference = reference, Catalog = Emulator.EngineHost.Catalog, Filter = "and activation" };
-            ConformanceSummary summary = ConformanceKit.Run(backend, options, results.Add);
-            var failures = results.Where(r => r.Status == CaseStatus.Fail).Select(r => r.ToString()).ToList();
-            Assert.True(failures.Count == 0, $"{failures.Count} failed:\n{string.Join('\n', failures)}");
+            ConformanceSummary summary = EmulatorBackends.PassKit(backend, "and activation");
             // 6 geometries × 3 activations × bias or none × float32/64 (3-D included: cuDNN runs it unfused).
             Assert.Equal(72, summary.Passed);
             // Fused: float32 ReLU on the 2-D problems without groups padded symmetrically (2), with and without a bias.
@@ -181,30 +175,9 @@ public sealed class TrainingFusionTests
         return values;
     }
 
-    /// <summary>A cudnn backend created with the variables set (it reads them when created), then restored.</summary>
-    private static IBackend Create(params (string Name, string Value)[] variables)
-    {
-        string?[] saved = variables.Select(v => Environment.GetEnvironmentVariable(v.Name)).ToArray();
-        try
-        {
-            foreach (var (name, value) in variables)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-            return Emulator.EngineHost.CreateBackend("cudnn");
-        }
-        finally
-        {
-            for (int i = 0; i < variables.Length; i++)
-            {
-                Environment.SetEnvironmentVariable(variables[i].Name, saved[i]);
-            }
-        }
-    }
+    private static IBackend Create(params (string Name, string Value)[] variables) => EmulatorBackends.Create(variables);
 
-    // The plugin is loaded by the host, not referenced: its internals are read by reflection.
-    private static T Member<T>(object target, string name) =>
-        (T)target.GetType().GetProperty(name, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(target)!;
+    private static T Member<T>(object target, string name) => EmulatorBackends.Member<T>(target, name);
 
     /// <summary>Counts host reads (as <see cref="CountingBackend"/> does) and passes the graph capture through, so the trainer still captures.</summary>
     private sealed class CountingCapture(IBackend inner) : BackendDecorator(inner, ownsInner: false), IStepCapture
