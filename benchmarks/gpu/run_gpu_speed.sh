@@ -21,6 +21,8 @@
 # Fused epilogue and layouts (issue 15): ResNet-50 inference with cuDNN's fused convolution + bias +
 # ReLU (the default) against ENGINE_CUDNN_FUSION=off, TF32 and strict; ResNet-50 training with
 # --cudnn-layout nchw, nhwc and auto, TF32 and bf16 (the measurement that decides auto's rule).
+# Fused training forward (issue 15): LeNet-5 batch 256 (TF32, strict) and VGG-16 batch 64 (TF32)
+# training images/s with convolution + bias + ReLU as one cuDNN call against ENGINE_CUDNN_TRAIN_FUSION=off.
 # ONLY=fusion runs the PyTorch peers and those rows only; ONLY=waste those and the per-step waste
 # rows, to fit a short device call.
 # Output: $OUT/gpu-speed.log.
@@ -39,13 +41,23 @@ step() { printf '\n==> %s  [%s, %ds]\n' "$*" "$(date -u +%H:%M:%S)" "$SECONDS"; 
 step "PyTorch peers (torch_gpu_baselines.py --quick)"
 timeout 300 python3 benchmarks/gpu/torch_gpu_baselines.py --quick
 
-ROWS="^(backend|graphs|training|cpu time|inference|host syncs|gpu idle|precision|device|result)"
+ROWS="^(backend|fusion|graphs|training|cpu time|inference|host syncs|gpu idle|precision|device|result)"
 bench() { timeout "$1" "$E" bench train --device gpu "${@:2}" | grep -E "$ROWS"; }
 
 step "engine: fused epilogue; ResNet-50 inference (the 'inference' row) batch 64, TF32 and strict: cuDNN's fused forward (default) vs ENGINE_CUDNN_FUSION=off (convolution, then the channel_affine kernel)"
 for P in tf32 strict; do
   bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 5 --repeat 3 --precision "$P"
   ENGINE_CUDNN_FUSION=off bench 240 --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 5 --repeat 3 --precision "$P"
+done
+
+step "engine: fused training forward (convolution + bias + ReLU as one cudnnConvolutionBiasActivationForward in training steps, the default) vs ENGINE_CUDNN_TRAIN_FUSION=off, alternately; LeNet-5 batch 256 (MNIST batches) TF32 and strict, VGG-16 batch 64 (3x224x224 synthetic) TF32. The 'fusion' row names the fused layers (2 and 13 in training; off: 0)"
+for P in tf32 strict; do
+  for F in on off; do
+    ENGINE_CUDNN_TRAIN_FUSION=$F bench 120 --model lenet5 --data "$ROOT/data/mnist" --batch 256 --steps 300 --repeat 5 --precision "$P"
+  done
+done
+for F in on off; do
+  ENGINE_CUDNN_TRAIN_FUSION=$F bench 300 --model vgg16 --dataset synthetic --batch 64 --inference-batch 64 --steps 10 --repeat 3 --precision tf32
 done
 
 step "engine: convolution layout; ResNet-50 training batch 64, TF32 then bf16: --cudnn-layout nchw (default), nhwc, auto"

@@ -37,7 +37,7 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
         _precision = precision;
         _algorithms = ConvolutionAlgorithms.FromEnvironment(deterministic: Strict);
         _layouts = ConvolutionLayouts.FromEnvironment();
-        Description = $"{detail}; {precision.Describe()}; {_algorithms?.Describe() ?? "convolution algorithms by cuDNN's heuristics"}; {_layouts.Describe()}";
+        Description = $"{detail}; {precision.Describe()}; {_algorithms?.Describe() ?? "convolution algorithms by cuDNN's heuristics"}; {_layouts.Describe()}; {DescribeFusion()}";
         Traits = new BackendTraits
         {
             // Float32 sums run in another order than on the CPU; TF32 and fp16 round the operands
@@ -173,6 +173,7 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
         _disposed = true;
         _ = ShimNative.ecud_synchronize();
         ReleaseStaging();
+        ReleaseZeroBiases();
         _allocator.Dispose();
     }
 }

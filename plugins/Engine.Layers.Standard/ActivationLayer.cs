@@ -5,7 +5,7 @@ namespace Engine.Layers.Standard;
 /// ReLU (slope α for x ≤ 0) and ELU (α(eˣ − 1) for x ≤ 0). Output shape = input shape. Backward
 /// reads the saved input and output, so a training forward must precede it.
 /// </summary>
-public sealed class ActivationLayer : LayerBase, IActivationLayer
+public sealed class ActivationLayer : LayerBase, IFusableActivationLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.ActivationForward, BackendOp.ActivationBackward];
     private readonly Activation _activation;
@@ -38,6 +38,19 @@ public sealed class ActivationLayer : LayerBase, IActivationLayer
     public override SavedForBackward SavedForBackward => FromOutput ? SavedForBackward.Output : SavedForBackward.InputAndOutput;
 
     private bool FromOutput => _activation is Activation.Relu or Activation.Sigmoid or Activation.Tanh;
+
+    /// <inheritdoc/>
+    public bool BackwardFromOutput => FromOutput;
+
+    /// <inheritdoc/>
+    public void AdoptTrainingOutput(Tensor output)
+    {
+        if (!FromOutput)
+        {
+            throw new InvalidOperationException($"layer '{Name}' ({Kind}): its backward reads its input, so a fused output cannot stand for its training pass");
+        }
+        (_input, _result) = (null, output);
+    }
 
     /// <inheritdoc/>
     public override IEnumerable<OpDescriptor> RequiredOps(IReadOnlyList<Shape> inputShapes, DataType dataType) =>

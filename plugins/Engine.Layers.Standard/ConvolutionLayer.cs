@@ -6,7 +6,7 @@ namespace Engine.Layers.Standard;
 /// filters×(C/groups)×kernel, optional bias of one value per filter. Initialised like PyTorch's
 /// nn.ConvNd: weight and bias uniform on ±1/√fan_in with fan_in = (C/groups)·∏kernel.
 /// </summary>
-public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
+public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer, IBiasActivationLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.Convolution, BackendOp.ChannelBias, BackendOp.ChannelSum, BackendOp.Random];
     private readonly int _filters;
@@ -134,6 +134,23 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer
         Tensor y = OutputBuffer(training: false).ForBatch(input.Shape[0], pool.Window.OutputShape(_outputShape, _outputShape[0]));
         _input = null;
         return Backend.TryConvolutionForwardPooled(_geometry!, input, _weight!.Value, scale, shift, activation, alpha, pool, y) ? y : null;
+    }
+
+    /// <inheritdoc/>
+    public bool FusesBiasActivation(Activation activation, bool training) =>
+        _geometry is not null && Backend.FusesConvolutionBiasActivation(_geometry, DataType, activation, training);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Backward is the plain one: the bias gradient is the sum of the gradient it receives (the
+    /// activation layer's input gradient) and the filter gradient reads the input kept here.
+    /// </remarks>
+    public Tensor ForwardWithBiasActivation(Tensor input, bool training, Activation activation, double alpha)
+    {
+        Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
+        Backend.ConvolutionForwardBiasActivation(_geometry!, input, _weight!.Value, _bias?.Value, y, activation, alpha);
+        _input = training ? input : null;
+        return y;
     }
 
     /// <inheritdoc/>

@@ -187,6 +187,14 @@ public abstract class BackendDecorator : IBackend
         Inner.TryConvolutionForwardPooled(geometry, x, w, scale, shift, activation, alpha, pool, y);
 
     /// <inheritdoc/>
+    public virtual void ConvolutionForwardBiasActivation(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor? bias, Tensor y, Activation? activation = null, double alpha = 0) =>
+        Inner.ConvolutionForwardBiasActivation(geometry, x, w, bias, y, activation, alpha);
+
+    /// <inheritdoc/>
+    public virtual bool FusesConvolutionBiasActivation(ConvolutionGeometry geometry, DataType dataType, Activation? activation, bool training) =>
+        Inner.FusesConvolutionBiasActivation(geometry, dataType, activation, training);
+
+    /// <inheritdoc/>
     public virtual void FillRandom(Tensor x, RandomDistribution distribution, double a, double b, ulong seed) => Inner.FillRandom(x, distribution, a, b, seed);
 
     /// <inheritdoc/>

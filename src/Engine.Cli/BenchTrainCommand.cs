@@ -78,6 +78,7 @@ internal static class BenchTrainCommand
         output.WriteLine($"backend   {backend.Name}: {backend.Description}");
         output.WriteLine($"env       OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}, OPENBLAS_NUM_THREADS={Environment.GetEnvironmentVariable("OPENBLAS_NUM_THREADS") ?? "(unset)"}, {Environment.ProcessorCount} logical CPUs");
         output.WriteLine($"model     {network.Name}: {string.Join(" → ", network.Layers.Select(l => l.Kind))}; {network.ParameterCount:N0} parameters");
+        output.WriteLine($"fusion    {network.FusedTrainingLayerCount} activation layers run inside the layer before them in training, {network.FusedInferenceLayerCount} layers in inference");
 
         using var trainBatches = new BenchBatches(backend, train, batch, held);
         // --upload: batch i is read from the data set and uploaded in the step, as engine train does.

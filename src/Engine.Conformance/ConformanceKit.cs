@@ -62,6 +62,7 @@ public static class ConformanceKit
             .Concat(ChannelCases.Cases())
             .Concat(ChannelAffineCases.Cases())
             .Concat(ConvolutionEpilogueCases.Cases())
+            .Concat(ConvolutionBiasActivationCases.Cases())
             .Concat(RandomCases.Cases())
             .Concat(OptimizerUpdateCases.Cases())
             .Concat(TrainingStepCases.Cases())

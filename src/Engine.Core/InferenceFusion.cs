@@ -49,21 +49,8 @@ internal sealed class InferenceFusion : IDisposable
         Array.Fill(fusedInto, -1);
         var pooledBy = new int[layers.Count];
         Array.Fill(pooledBy, -1);
-        var reader = new int[layers.Count]; // the layer reading each output, when it is the only reader
-        Array.Fill(reader, -1);
-        for (int i = 0; i < layers.Count; i++)
-        {
-            foreach (int source in inputs[i])
-            {
-                if (source >= 0 && readers[source] == 1)
-                {
-                    reader[source] = i;
-                }
-            }
-        }
-        int Next(int layer) =>
-            layer < layers.Count - 1 && reader[layer] is int next and >= 0 && inputs[next].Length == 1 && placement[next] == placement[layer]
-                ? next : -1;
+        int[] next = FusionLinks.Next(inputs, readers, placement);
+        int Next(int layer) => next[layer];
 
         for (int i = 0; i < layers.Count; i++)
         {
@@ -144,6 +131,13 @@ internal sealed class InferenceFusion : IDisposable
 
         public Tensor Forward(Tensor input)
         {
+            if (affine is null && activation is not null && producer is IBiasActivationLayer direct
+                && direct.FusesBiasActivation(activation.Activation, training: false))
+            {
+                // No scale to apply: the backend's fused call takes the filters as they are and the bias itself.
+                Pooled = false;
+                return direct.ForwardWithBiasActivation(input, training: false, activation.Activation, activation.Alpha);
+            }
             Tensor scale = _scale ??= backend.Allocate(new Shape(channels), dataType);
             Tensor shift = _shift ??= backend.Allocate(new Shape(channels), dataType);
             if (affine is not null)

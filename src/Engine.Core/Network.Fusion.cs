@@ -3,6 +3,7 @@ namespace Engine.Core;
 public sealed partial class Network
 {
     private InferenceFusion? _fusion;
+    private TrainingFusion? _trainingFusion;
 
     /// <summary>
     /// Whether inference passes run a convolution or dense layer together with the batch
@@ -15,6 +16,20 @@ public sealed partial class Network
 
     /// <summary>How many layers an inference pass runs inside another layer's epilogue (0 with <see cref="FuseInference"/> off).</summary>
     public int FusedInferenceLayerCount => FuseInference ? Fusion.FusedLayerCount : 0;
+
+    /// <summary>
+    /// Whether training passes run a layer and the activation layer after it as one backend call where
+    /// the backend fuses it (<see cref="IBackend.FusesConvolutionBiasActivation"/>: the cuDNN backend's
+    /// convolution + bias + ReLU); on by default. The forward outputs and every gradient are those of
+    /// the layer-by-layer pass up to the rounding of the fused call; where no backend fuses, nothing
+    /// changes. Off: every layer runs by itself.
+    /// </summary>
+    public bool FuseTraining { get; set; } = true;
+
+    /// <summary>How many activation layers a training pass runs inside the layer before them (0 with <see cref="FuseTraining"/> off).</summary>
+    public int FusedTrainingLayerCount => FuseTraining ? TrainingPairs.FusedLayerCount : 0;
+
+    private TrainingFusion TrainingPairs => _trainingFusion ??= TrainingFusion.Plan(_layers, _inputs, _consumers[1..], _placement);
 
     // Planned on first use: which layers fuse depends only on the graph and the backends.
     private InferenceFusion Fusion => _fusion ??=

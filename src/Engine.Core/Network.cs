@@ -343,6 +343,7 @@ public sealed partial class Network : IDisposable
             arena?.Begin(Backend, input.DataType, [], []);
         }
         InferenceFusion? fusion = !training && FuseInference ? Fusion : null;
+        TrainingFusion? pairs = training && FuseTraining ? TrainingPairs : null; // Network.Fusion.cs
         for (int i = 0; i < _layers.Count; i++)
         {
             if (!training && !_feedsMainOutput[i])
@@ -356,7 +357,15 @@ public sealed partial class Network : IDisposable
                 arena!.Completed(i, _outputs[i]!);
                 continue;
             }
-            bool offered = arena is not null && (!training || _transient[i]);
+            if (pairs?.FusedInto(i) is int pair and >= 0)
+            {
+                _outputs[i] = _outputs[pair]; // computed with its producer, which keeps it for this layer's backward
+                arena?.Completed(i, _outputs[i]!);
+                LayerForwardDone?.Invoke(i);
+                continue;
+            }
+            // A fused pair's producer writes the activation layer's output, which backward reads: its own memory.
+            bool offered = arena is not null && (!training || (_transient[i] && pairs?.Starts(i) != true));
             if (offered)
             {
                 _layers[i].OfferInferenceOutput(arena!.Offer(_outputShapes[i].ElementCount * input.Shape[0] * input.DataType.SizeInBytes()));
@@ -374,6 +383,10 @@ public sealed partial class Network : IDisposable
             else if (fusion?.Starts(i) == true)
             {
                 _outputs[i] = fusion.Forward(i, LayerInput(i, 0, input));
+            }
+            else if (pairs?.Starts(i) == true)
+            {
+                _outputs[i] = pairs.Forward(_layers, i, LayerInput(i, 0, input));
             }
             else
             {

@@ -191,12 +191,15 @@ public sealed class BrokenBackendTests
         Assert.Equal(summary.Failed, failed.Count);
         // Every convolution op case, in both types, fails on its forward output at the corrupted index.
         var convolution = results.Where(r => r.Name.StartsWith("convolution ", StringComparison.Ordinal) && !r.Name.Contains("refuses", StringComparison.Ordinal)
-            && !r.Name.EndsWith(" with epilogue", StringComparison.Ordinal)).ToList();
+            && !r.Name.EndsWith(" with epilogue", StringComparison.Ordinal) && !r.Name.EndsWith(" and activation", StringComparison.Ordinal)).ToList();
         Assert.Equal(28, convolution.Count);
-        // The epilogue cases call ConvolutionForwardWithEpilogue, which the decorator hands to the intact backend.
+        // The epilogue and bias-and-activation cases call ConvolutionForwardWithEpilogue and
+        // ConvolutionForwardBiasActivation, which the decorator hands to the intact backend.
         var epilogue = results.Where(r => r.Name.EndsWith(" with epilogue", StringComparison.Ordinal)).ToList();
         Assert.Equal(36, epilogue.Count);
-        Assert.All(epilogue, r => Assert.Equal(CaseStatus.Pass, r.Status));
+        var biasActivation = results.Where(r => r.Name.EndsWith(" and activation", StringComparison.Ordinal)).ToList();
+        Assert.Equal(72, biasActivation.Count);
+        Assert.All(epilogue.Concat(biasActivation), r => Assert.Equal(CaseStatus.Pass, r.Status));
         Assert.All(convolution, r =>
         {
             Assert.Equal(CaseStatus.Fail, r.Status);

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
-using Engine.Conformance;
 using Engine.Core;
 using Engine.Host;
 
@@ -32,24 +31,19 @@ public sealed class FusedEpilogueAndLayoutTests
     public void TheKitsConvolutionAndEpilogueCasesPass(string precision, string layout)
     {
         using IBackend backend = Create(("ENGINE_PRECISION", precision), ("ENGINE_CUDNN_LAYOUT", layout));
-        using IBackend reference = Emulator.EngineHost.CreateBackend("cpu");
         try
         {
             int passed = 0;
             foreach (string filter in new[] { "convolution", "channel_affine" })
             {
-                var results = new List<CaseResult>();
-                var options = new ConformanceOptions { Reference = reference, Catalog = Emulator.EngineHost.Catalog, Filter = filter };
-                ConformanceSummary summary = ConformanceKit.Run(backend, options, results.Add);
-                var failures = results.Where(r => r.Status == CaseStatus.Fail).Select(r => r.ToString()).ToList();
-                Assert.True(failures.Count == 0, $"{failures.Count} failed:\n{string.Join('\n', failures)}");
-                passed += summary.Passed;
+                passed += EmulatorBackends.PassKit(backend, filter).Passed;
             }
-            // 28 convolution cases, 36 with an epilogue, 36 of ChannelAffine.
-            Assert.True(passed >= 100, $"{passed} cases passed");
+            // 28 convolution cases, 36 with an epilogue, 72 with a bias and activation, 36 of ChannelAffine.
+            Assert.True(passed >= 172, $"{passed} cases passed");
             // Of the epilogue cases, float32 without activation or with ReLU ran fused where the
-            // problem is 2-D without groups and padded symmetrically: 2 problems × 2.
-            Assert.Equal(4, Member<long>(backend, "FusedConvolutions"));
+            // problem is 2-D without groups and padded symmetrically: 2 problems × 2; of the bias and
+            // activation cases, those with ReLU on the same 2 problems, with and without a bias: 4 more.
+            Assert.Equal(8, Member<long>(backend, "FusedConvolutions"));
         }
         finally
         {
@@ -154,31 +148,9 @@ public sealed class FusedEpilogueAndLayoutTests
         }).ToArray();
     }
 
-    /// <summary>A cudnn backend created with the variables set (it reads them when created), then restored.</summary>
-    private static IBackend Create(params (string Name, string Value)[] variables)
-    {
-        EngineHost host = Emulator.EngineHost;
-        string?[] saved = variables.Select(v => Environment.GetEnvironmentVariable(v.Name)).ToArray();
-        try
-        {
-            foreach (var (name, value) in variables)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-            return host.CreateBackend("cudnn");
-        }
-        finally
-        {
-            for (int i = 0; i < variables.Length; i++)
-            {
-                Environment.SetEnvironmentVariable(variables[i].Name, saved[i]);
-            }
-        }
-    }
+    private static IBackend Create(params (string Name, string Value)[] variables) => EmulatorBackends.Create(variables);
 
-    // The plugin is loaded by the host, not referenced: its internals are read by reflection.
-    private static T Member<T>(object target, string name) =>
-        (T)target.GetType().GetProperty(name, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(target)!;
+    private static T Member<T>(object target, string name) => EmulatorBackends.Member<T>(target, name);
 
     private static class CudnnVariables
     {

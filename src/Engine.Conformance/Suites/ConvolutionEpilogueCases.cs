@@ -9,9 +9,11 @@ namespace Engine.Conformance;
 /// </summary>
 internal static class ConvolutionEpilogueCases
 {
-    private sealed record Problem(Shape Input, int Filters, ConvolutionGeometry Geometry);
+    /// <summary>One convolution problem: input shape, filter count and geometry.</summary>
+    internal sealed record Problem(Shape Input, int Filters, ConvolutionGeometry Geometry);
 
-    private static readonly Problem[] Problems =
+    /// <summary>The geometries, shared with <see cref="ConvolutionBiasActivationCases"/>.</summary>
+    internal static readonly Problem[] Problems =
     [
         new(new Shape(2, 3, 7, 6), 4, new ConvolutionGeometry([3, 3], [1, 1], [1, 1], [1, 1], [1, 1], 1)),
         new(new Shape(2, 4, 5, 5), 6, new ConvolutionGeometry([1, 1], [2, 2], [0, 0], [0, 0], [1, 1], 1)),
