@@ -12,7 +12,9 @@ namespace Engine.Cli;
 /// other ranks' lines name their rank), and waits. When a rank fails, the others are given a few
 /// seconds to end by themselves (a refusal every rank reached together ends them all at once), then
 /// killed: they could wait in a collective for the failed one forever. A signal (Ctrl+C, SIGTERM) is
-/// passed on to every rank; ranks still running after <c>--distributed-timeout</c> are killed. The
+/// passed on to every rank, each of which stops between steps; once one has stopped, the others get
+/// the same few seconds (one may wait for a step the stopped rank will not take), and ranks still
+/// running <c>--distributed-timeout</c> after the signal, or after another rank succeeded, are killed. The
 /// exit code is 0 when every rank succeeded, 1 with one line naming the first rank that failed, or
 /// 128 + the signal's number.
 /// </summary>
@@ -71,7 +73,7 @@ internal static partial class RankLauncher
     {
         Task signalled = Task.Delay(Timeout.Infinite, signals.Token);
         LaunchedProcess? failed = null;
-        bool forwarded = false, oneFinished = false;
+        bool forwarded = false;
         DateTime? deadline = null; // ranks still running then are killed
         while (ranks.Any(r => !r.Process.HasExited))
         {
@@ -91,12 +93,13 @@ internal static partial class RankLauncher
             if (failed is null && ranks.FirstOrDefault(r => r.Process.HasExited && r.Process.ExitCode != 0) is { } first)
             {
                 failed = first;
-                deadline = Min(deadline, DateTime.UtcNow + (timeout < FailureGrace ? timeout : FailureGrace));
             }
-            else if (!oneFinished && ranks.Any(r => r.Process.HasExited))
+            if (ranks.Any(r => r.Process.HasExited))
             {
-                oneFinished = true; // a rank that succeeded: the others end within the timeout too
-                deadline = Min(deadline, DateTime.UtcNow + timeout);
+                // After a failure or a signal the others may wait in a collective for the rank that
+                // ended: a few seconds to end by themselves. After a success they are finishing too.
+                TimeSpan allowance = failed is not null || forwarded ? (timeout < FailureGrace ? timeout : FailureGrace) : timeout;
+                deadline = Min(deadline, DateTime.UtcNow + allowance);
             }
             if (deadline is DateTime passed && DateTime.UtcNow >= passed)
             {

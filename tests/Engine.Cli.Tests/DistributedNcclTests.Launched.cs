@@ -10,7 +10,8 @@ namespace Engine.Cli.Tests;
 /// them train LeNet-5 bit for bit as two ranks under mpirun do (the same NCCL gradient sums; their
 /// host sums go over NCCL instead of MPI) and within 1e-3 of one process with the same global batch;
 /// a rank that fails, or is killed, ends the run with one line from the launcher naming it and exit 1,
-/// well within the timeout; the example of <c>--nproc</c>'s help runs.
+/// well within the timeout; SIGTERM sent to the launcher alone reaches the ranks and ends them all
+/// (exit 143); the example of <c>--nproc</c>'s help runs.
 /// </summary>
 public sealed partial class DistributedNcclTests
 {
@@ -59,22 +60,8 @@ public sealed partial class DistributedNcclTests
     [Fact]
     public async Task ARankKilledMidRunEndsTheOthersAndTheLauncherNamesIt()
     {
-        var start = new ProcessStartInfo(MpiRun.Engine) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
-        foreach (string arg in (string[])[.. Train("killed.ckpt").Select(a => a == "2" ? "1000" : a), "--device", "gpu", "--distributed", "nccl", "--nproc", "2"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["ENGINE_CUDNN_SHIM"] = EmulatorPath;
-        start.Environment["OPENBLAS_NUM_THREADS"] = "1";
-        using var launcher = Process.Start(start)!;
-        Task<string> error = launcher.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = launcher.StandardOutput.ReadLine()) is not null && !line.StartsWith("epoch 1/", StringComparison.Ordinal))
-        {
-        }
-        Assert.NotNull(line); // both ranks are training
-        IReadOnlyList<int> ranks = MpiRun.Children(launcher.Id);
-        Assert.Equal(2, ranks.Count);
+        var (launcher, error, ranks) = StartTraining("killed.ckpt");
+        using Process owned = launcher;
         Process.GetProcessById(ranks.Max()).Kill(); // the rank started last: rank 1
         Task<string> rest = launcher.StandardOutput.ReadToEndAsync();
         bool ended = launcher.WaitForExit(60_000);
@@ -85,6 +72,31 @@ public sealed partial class DistributedNcclTests
         Assert.True(ended, "the launcher and rank 0 were still running a minute after rank 1 was killed");
         Assert.Equal(1, launcher.ExitCode);
         Assert.EndsWith("error: rank 1 of 2 failed (killed by signal 9); the launcher ended the other ranks", (await error).TrimEnd(), StringComparison.Ordinal);
+        Assert.All(ranks, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"rank process {pid} is still there"));
+        _ = await rest;
+    }
+
+    [Fact]
+    public async Task ASignalToTheLauncherReachesEveryRank()
+    {
+        var (launcher, error, ranks) = StartTraining("signal.ckpt");
+        using Process owned = launcher;
+        using (var kill = Process.Start("kill", ["-TERM", launcher.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        Task<string> rest = launcher.StandardOutput.ReadToEndAsync();
+        bool ended = launcher.WaitForExit(60_000);
+        if (!ended)
+        {
+            launcher.Kill(entireProcessTree: true);
+        }
+        Assert.True(ended, "the launcher was still running a minute after SIGTERM");
+        Assert.Equal(143, launcher.ExitCode);
+        string errors = await error;
+        // A rank's own "stopped:" line (rank 0's as it is, another's after "rank R: "), then the launcher's.
+        Assert.True(Regex.Matches(errors, "stopped: SIGTERM received").Count >= 2, errors);
+        Assert.EndsWith("stopped: SIGTERM received; passed on to the 2 rank(s), which have ended", errors.TrimEnd(), StringComparison.Ordinal);
         Assert.All(ranks, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"rank process {pid} is still there"));
         _ = await rest;
     }
@@ -115,6 +127,29 @@ public sealed partial class DistributedNcclTests
         (code, _, error) = CliRunner.Run([.. Train("x.ckpt"), "--distributed", "nccl", "--nproc", "0"]);
         Assert.Equal(1, code);
         Assert.Equal("error: --nproc must be a positive integer, got 0", error.Trim());
+    }
+
+    // Two launched ranks training for 1000 epochs, once rank 0 has printed its first epoch (so a
+    // checkpoint exists): the launcher, its error output as it comes, and the two ranks' process ids.
+    private (Process Launcher, Task<string> Error, IReadOnlyList<int> Ranks) StartTraining(string checkpoint)
+    {
+        var start = new ProcessStartInfo(MpiRun.Engine) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        foreach (string arg in (string[])[.. Train(checkpoint).Select(a => a == "2" ? "1000" : a), "--device", "gpu", "--distributed", "nccl", "--nproc", "2"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["ENGINE_CUDNN_SHIM"] = EmulatorPath;
+        start.Environment["OPENBLAS_NUM_THREADS"] = "1";
+        var launcher = Process.Start(start)!;
+        Task<string> error = launcher.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = launcher.StandardOutput.ReadLine()) is not null && !line.StartsWith("epoch 1/", StringComparison.Ordinal))
+        {
+        }
+        Assert.NotNull(line); // both ranks are training
+        IReadOnlyList<int> ranks = MpiRun.Children(launcher.Id);
+        Assert.Equal(2, ranks.Count);
+        return (launcher, error, ranks);
     }
 
     private string[] Scores(string metrics) => DistributedTrainingTests.Scores(Path.Combine(_folder, metrics));
