@@ -10,7 +10,8 @@
 # 3. LeNet-5 on MNIST (6,000 images, 2 epochs, strict float32) on the GPU three ways: alone,
 #    `--distributed nccl` on one rank (no MPI launcher: ncclGetUniqueId, ncclCommInitRank, a grouped
 #    ncclAllReduce per bucket on the backend's stream, ncclCommDestroy) and, where mpirun exists,
-#    `mpirun -np 1 … --distributed nccl` (the group id sent over MPI). With one rank the sums leave
+#    `mpirun -np 1 … --distributed nccl` (the group id sent over MPI), and `--nproc 1` (the engine
+#    starts the rank itself and makes the group id without MPI). With one rank the sums leave
 #    the gradients as they are, so every run must print the same epoch lines and evaluate the same.
 # Everything goes to $OUT/nccl-check.log.
 set -uo pipefail
@@ -66,8 +67,21 @@ else
   echo "no mpirun on this machine: the MPI-launched rank is not run"
 fi
 
+step "LeNet-5 on the GPU, --distributed nccl --nproc 1 (the engine starts the rank; no MPI)"
+# The launcher makes the group id without opening the GPU (ncclGetUniqueId in the parent, which stays
+# NCCL's bootstrap root), starts one child with ENGINE_DISTRIBUTED_* and shows its output. With two
+# or more GPUs, --nproc 2 puts rank r on GPU r; on one GPU NCCL refuses two ranks on one device.
+NCCL_DEBUG=WARN timeout 300 "$E" "${RUN[@]}" --distributed nccl --nproc 1 --checkpoint "$WORK/nproc1.ckpt" | tee "$WORK/nproc1.txt"
+echo "exit ${PIPESTATUS[0]}"
+nvidia_count="$(nvidia-smi -L | wc -l)"
+if (( nvidia_count >= 2 )); then
+  step "LeNet-5 on 2 GPUs, --distributed nccl --nproc 2"
+  NCCL_DEBUG=WARN timeout 300 "$E" "${RUN[@]}" --distributed nccl --nproc 2 --checkpoint "$WORK/nproc2.ckpt" | tee "$WORK/nproc2.txt"
+  echo "exit ${PIPESTATUS[0]}"
+fi
+
 step "one rank's epochs against the run alone (time columns dropped)"
-for f in nccl mpi1; do
+for f in nccl mpi1 nproc1; do
   [[ -f "$WORK/$f.txt" ]] || continue
   a="$(grep '^epoch' "$WORK/alone.txt" | sed 's/  time.*//')"
   b="$(grep '^epoch' "$WORK/$f.txt" | sed 's/  time.*//')"

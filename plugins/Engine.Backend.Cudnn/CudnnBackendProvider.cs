@@ -5,7 +5,7 @@ namespace Engine.Backend.Cudnn;
 /// runtime, cuBLAS, cuDNN 9 and NVRTC, and opens a device; otherwise <see cref="Probe"/> says which
 /// library or device is missing and the loader's error.
 /// </summary>
-public sealed class CudnnBackendProvider : IBackendProvider
+public sealed class CudnnBackendProvider : IBackendProvider, IDeviceCollectivesProvider
 {
     /// <inheritdoc/>
     public string Name => "cudnn";
@@ -22,4 +22,18 @@ public sealed class CudnnBackendProvider : IBackendProvider
 
     /// <inheritdoc/>
     public IBackend Create() => new CudnnBackend();
+
+    /// <inheritdoc/>
+    public byte[] CreateGroupId()
+    {
+        try
+        {
+            ShimLibrary.LoadLibraries(); // the shim and the CUDA libraries, but no device: the launcher trains on none
+        }
+        catch (BackendException e)
+        {
+            throw new BackendException($"backend '{Name}' is unavailable: {e.Message}"); // as the host says when it cannot create the backend
+        }
+        return NcclLibrary.UniqueId();
+    }
 }

@@ -74,7 +74,32 @@ internal static unsafe class ShimLibrary
         };
     }
 
+    /// <summary>
+    /// Loads the shim and the CUDA libraries without opening a device (what a launcher that makes
+    /// the NCCL group id for its ranks needs); a <see cref="BackendException"/> ("no GPU: …") as the
+    /// backend's probe gives when they are missing.
+    /// </summary>
+    public static void LoadLibraries()
+    {
+        lock (Gate)
+        {
+            LoadShimAndLibraries();
+        }
+    }
+
     private static string Initialize()
+    {
+        string libraries = LoadShimAndLibraries();
+        byte* buffer = stackalloc byte[4096];
+        string cache = KernelCacheFolder();
+        Directory.CreateDirectory(cache);
+        Check(ShimNative.ecud_init(DeviceChoice.ForThisProcess(), RequestedPrecision() == ShimPrecision.Strict ? 1 : 0, cache), "opening the GPU");
+        Check(ShimNative.ecud_describe(buffer, 4096), "describing the GPU");
+        return $"{Marshal.PtrToStringUTF8((nint)buffer)}; {libraries}";
+    }
+
+    // The shim file and its version, then ecud_load (which loads once): the libraries it found.
+    private static string LoadShimAndLibraries()
     {
         string file = ShimPath(typeof(ShimLibrary).Assembly, out bool overridden);
         if (!File.Exists(file))
@@ -95,11 +120,7 @@ internal static unsafe class ShimLibrary
         {
             throw new BackendException($"no GPU: {libraries}");
         }
-        string cache = KernelCacheFolder();
-        Directory.CreateDirectory(cache);
-        Check(ShimNative.ecud_init(DeviceChoice.ForThisProcess(), RequestedPrecision() == ShimPrecision.Strict ? 1 : 0, cache), "opening the GPU");
-        Check(ShimNative.ecud_describe(buffer, 4096), "describing the GPU");
-        return $"{Marshal.PtrToStringUTF8((nint)buffer)}; {libraries}";
+        return libraries;
     }
 
     /// <summary>Throws <see cref="BackendException"/> with the shim's message when status is not 0.</summary>

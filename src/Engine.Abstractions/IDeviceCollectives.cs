@@ -39,3 +39,20 @@ public interface IDeviceGroup : IDisposable
     /// </summary>
     void Sum(IReadOnlyList<Tensor> tensors);
 }
+
+/// <summary>
+/// Implemented by the provider of a backend with <see cref="IDeviceCollectives"/>: makes a group id
+/// without opening a device, so that a process that trains on no device itself (the launcher of
+/// <c>engine train --distributed nccl --nproc N</c>, which starts one process per GPU) can hand the
+/// same id to every rank it starts, as <c>torchrun</c>'s launcher does for PyTorch.
+/// </summary>
+public interface IDeviceCollectivesProvider
+{
+    /// <summary>
+    /// Loads the collective library if needed and makes a new group id (the same bytes as
+    /// <see cref="IDeviceCollectives.CreateGroupId"/>). The calling process must live until every
+    /// rank has joined (NCCL's id names a listener in it). Throws <see cref="BackendException"/>
+    /// naming the library when it, or the backend's own libraries, are missing.
+    /// </summary>
+    byte[] CreateGroupId();
+}

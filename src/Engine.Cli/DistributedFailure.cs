@@ -7,7 +7,8 @@ namespace Engine.Cli;
 /// forever. A refusal every rank reached together (<see cref="DistributedMismatchException"/>) is
 /// reported once, by rank 0, and every rank waits for that report, finalises MPI and exits 1. Any other failure is
 /// reported by its rank ("error: rank R of N: …") and ends the whole job with MPI_Abort, which
-/// makes mpirun stop the other ranks at once.
+/// makes mpirun stop the other ranks at once; a rank that <c>--nproc</c> started ends its own process,
+/// and the launcher then ends the others (<see cref="RankLauncher"/>).
 /// </summary>
 internal static class DistributedFailure
 {

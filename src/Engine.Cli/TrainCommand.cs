@@ -27,7 +27,11 @@ internal static class TrainCommand
             TrainSettings settings = new TrainSettingsReader(options, result).Read();
             OutputFiles.Check(settings, result.GetValue(options.Config));
             CheckCombinations(settings);
-            using ICommunicator? group = DistributedGroup.Initialize(settings);
+            if (settings.Processes is not null && LaunchedRank.FromEnvironment() is null)
+            {
+                return RankLauncher.Run(settings, result, output, error, signals); // this process starts the ranks and trains on none
+            }
+            using ICommunicator? group = DistributedGroup.Initialize(settings, error);
             bool root = group is null || group.Rank == 0;
             using CheckpointLock? held = (settings.Checkpoint ?? settings.Resume) is string checkpoint && settings.KFold is null && root
                 ? CheckpointLock.Acquire(checkpoint)
@@ -105,6 +109,14 @@ internal static class TrainCommand
         if (s.Distributed is null && (s.SyncBn || s.DistributedTimeout != MpiCommunicator.DefaultTimeout))
         {
             throw new ConfigurationException($"{(s.SyncBn ? "--sync-bn" : "--distributed-timeout")} applies to distributed training only: add --distributed mpi (and start the ranks with mpirun)");
+        }
+        if (s.Processes is not null && s.Distributed != "nccl")
+        {
+            throw new ConfigurationException("--nproc starts one process per GPU for --distributed nccl: add --distributed nccl (--distributed mpi ranks are started by mpirun -np N)");
+        }
+        if (s.Processes is not null && MpiCommunicator.LaunchedByMpi)
+        {
+            throw new ConfigurationException("--nproc starts the ranks itself: run it without mpirun (or drop --nproc and let mpirun start one rank per GPU)");
         }
         if (s.Distributed == "nccl" && s.ReductionShards is not null)
         {

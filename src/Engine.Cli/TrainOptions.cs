@@ -44,7 +44,8 @@ internal sealed class TrainOptions
     public Option<string> Fallback { get; } = FallbackChoice.CreateOption();
     public Option<int?> Limit { get; } = new("--limit") { Description = "Use only the first N training examples (quick runs)" };
     public Option<bool> NoCudaGraphs { get; } = new("--no-cuda-graphs") { Description = "On a GPU backend, run every training step op by op instead of capturing one as a CUDA graph and replaying it (to compare; the results are the same)" };
-    public Option<string?> Distributed { get; } = new("--distributed") { Description = "Data-parallel training across the processes of 'mpirun -np N engine train … --distributed mpi': --batch-size is the global batch, split across the ranks; rank 0 writes the files; 'nccl' instead on the cudnn backend: one process per GPU, gradients summed on the GPUs with NCCL (mpirun for several ranks; without it, one rank)" };
+    public Option<string?> Distributed { get; } = new("--distributed") { Description = "Data-parallel training across the processes of 'mpirun -np N engine train … --distributed mpi': --batch-size is the global batch, split across the ranks; rank 0 writes the files; 'nccl' instead on the cudnn backend: one process per GPU, gradients summed on the GPUs with NCCL (ranks started by mpirun or by --nproc N; without either, one rank)" };
+    public Option<int?> Processes { get; } = new("--nproc") { Description = "With --distributed nccl: start N ranks on this machine, one process per GPU (rank r opens GPU r modulo the GPUs present; CUDA_VISIBLE_DEVICES chooses them), instead of mpirun, as torchrun --nproc-per-node does. This process makes the NCCL group id, shows rank 0's output and the other ranks' errors, and ends every rank when one fails (exit 1, naming it) or on Ctrl+C. Example: engine train --model lenet5 --dataset mnist --device gpu --distributed nccl --nproc 2" };
     public Option<int?> ReductionShards { get; } = new("--reduction-shards") { Description = "Split-invariant gradients: cut each batch into K fixed shards (K a power of two dividing --batch-size; 8 is a good choice), run each shard's forward/backward on its own and add their gradients in a fixed tree, so 1 process and any power-of-two rank count up to K train bit-identical weights (batch norm then normalises per shard)" };
     public Option<string?> BatchSplit { get; } = new("--batch-split") { Description = "auto, on or off: cut each batch into one sub-batch per CPU thread and run each through the whole network on its own thread, gradients added in a fixed order (auto: for small models on the openblas backend; default: ENGINE_BATCH_SPLIT, else auto)" };
     public Option<bool> SyncBn { get; } = new("--sync-bn") { Description = "With --distributed: batch normalisation trains with the statistics of the global batch (summed over the ranks) instead of each rank's share" };
@@ -55,7 +56,7 @@ internal sealed class TrainOptions
     [
         Config, Model, Dataset, Data, Epochs, BatchSize, LearningRate, Optimizer, OptimizerArgs, Momentum, WeightDecay, Schedule,
         ClipNorm, ValidationSplit, EarlyStopping, Augment, Checkpoint, Force, Resume, AllowChanges, Metrics, LogSteps, Curves, Dashboard, Weights, ReplaceHead, Freeze, KFold, Progress, NoProgress,
-        Seed, Device, Fallback, Limit, Distributed, SyncBn, DistributedTimeout, ReductionShards, NoCudaGraphs, BatchSplit,
+        Seed, Device, Fallback, Limit, Distributed, Processes, SyncBn, DistributedTimeout, ReductionShards, NoCudaGraphs, BatchSplit,
     ];
 
     /// <summary>The keys a config file may hold: every long option name but <c>config</c> itself.</summary>

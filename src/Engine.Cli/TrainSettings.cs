@@ -77,6 +77,9 @@ internal sealed record TrainSettings
     /// <summary>"mpi" for data-parallel training across the ranks of an MPI job; null for one process.</summary>
     public string? Distributed { get; init; }
 
+    /// <summary><c>--nproc</c>: the ranks this process starts on this machine (one per GPU) instead of an MPI launcher; null: none.</summary>
+    public int? Processes { get; init; }
+
     /// <summary>Split-invariant gradient reduction over this many shards per batch (null: off); see <see cref="Engine.Core.TrainingOptions.ReductionShards"/>.</summary>
     public int? ReductionShards { get; init; }
 

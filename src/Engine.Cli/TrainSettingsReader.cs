@@ -65,6 +65,7 @@ internal sealed class TrainSettingsReader(TrainOptions options, ParseResult resu
                 "nccl" => "nccl",
                 string other => throw Error($"--distributed must be 'mpi' (processes started by mpirun) or 'nccl' (one process per GPU, the gradients summed with NCCL), got '{other}'"),
             },
+            Processes = Value(options.Processes) is int processes ? Positive(processes, "--nproc") : null,
             ReductionShards = Value(options.ReductionShards) is int shards
                 ? (shards > 0 && System.Numerics.BitOperations.IsPow2(shards) ? shards : throw Error($"--reduction-shards must be a power of two (1, 2, 4, 8, …), got {shards}"))
                 : null,

@@ -13,7 +13,7 @@ namespace Engine.Cli.Tests;
 /// and weights, and a sum of two float32 addends is the same in either order); a missing libnccl is
 /// one error line. A small MNIST-shaped data set keeps the emulated runs short.
 /// </summary>
-public sealed class DistributedNcclTests : IDisposable
+public sealed partial class DistributedNcclTests : IDisposable
 {
     private static readonly string EmulatorPath =
         Path.Combine(RepoPaths.Root, "build", "native", "cudnn_shim", "emulator", "libengine_cudnn_shim_emu.so");

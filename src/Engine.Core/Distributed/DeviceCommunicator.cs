@@ -8,11 +8,18 @@ namespace Engine.Core.Distributed;
 /// collectives (configuration hashes, statistics, synchronised batch norm) and the group id go over
 /// <see cref="Host"/>, the MPI group of the launcher; a process that no MPI launcher started is a
 /// group of one rank (NCCL's whole path on one GPU). <see cref="Bind"/> joins the device group once
-/// the backend exists: rank 0 makes the group id and every rank receives it over MPI.
+/// the backend exists: rank 0 makes the group id and every rank receives it over MPI. Ranks that
+/// another launcher started with a group id it made (<c>engine train --nproc</c>, or an
+/// application's own, see <see cref="DeviceCommunicator(int, int, byte[])"/>) share no MPI group:
+/// their host collectives go over the device group too (<see cref="DeviceHostCollectives"/>).
 /// </summary>
 public sealed class DeviceCommunicator : ICommunicator
 {
+    private readonly int _rank;
+    private readonly int _size = 1;
+    private readonly byte[]? _groupId;
     private IDeviceGroup? _device;
+    private DeviceHostCollectives? _overDevice;
     private bool _disposed;
 
     /// <summary>A device group over <paramref name="host"/>'s ranks (null: this process alone).</summary>
@@ -21,20 +28,47 @@ public sealed class DeviceCommunicator : ICommunicator
         Host = host;
     }
 
+    /// <summary>
+    /// Rank <paramref name="rank"/> of <paramref name="size"/> processes that a launcher started with
+    /// the group id <paramref name="groupId"/> (made once, by <see cref="IDeviceCollectivesProvider.CreateGroupId"/>
+    /// in the launcher, or by <see cref="IDeviceCollectives.CreateGroupId"/> on one rank and sent to
+    /// the others by the application's own means). No MPI: once <see cref="Bind"/> has joined the
+    /// device group, the host collectives (<see cref="Sum"/>, <see cref="Min"/>, <see cref="Gather"/>)
+    /// run over it on small device buffers. A rank that fails cannot stop the others
+    /// (<see cref="Abort"/> ends this process only): the launcher must end them, as
+    /// <c>engine train --nproc</c> does.
+    /// </summary>
+    public DeviceCommunicator(int rank, int size, byte[] groupId)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        if (rank < 0 || rank >= size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"a rank of a group of {size} is 0 … {size - 1}");
+        }
+        _rank = rank;
+        _size = size;
+        _groupId = groupId;
+    }
+
     /// <summary>The MPI group the host collectives use; null for one rank that no launcher started.</summary>
     public ICommunicator? Host { get; }
 
     /// <inheritdoc/>
-    public int Rank => Host?.Rank ?? 0;
+    public int Rank => Host?.Rank ?? _rank;
 
     /// <inheritdoc/>
-    public int Size => Host?.Size ?? 1;
+    public int Size => Host?.Size ?? _size;
+
+    /// <summary>Whether a launcher other than MPI started this rank with a group id (<see cref="DeviceCommunicator(int, int, byte[])"/>).</summary>
+    public bool LaunchedWithGroupId => _groupId is not null;
 
     /// <summary>The device group joined by <see cref="Bind"/>.</summary>
     public IDeviceGroup Group => _device ?? throw new InvalidOperationException("the device group is not joined yet: call Bind with the backend first");
 
-    /// <summary>The libraries, e.g. "NCCL 2.28.9 (libnccl.so.2) over Open MPI, libmpi.so.40".</summary>
-    public string Library => $"{_device?.Library ?? "NCCL"} over {(Host is MpiCommunicator mpi ? mpi.Library : Host is null ? "no MPI launcher: one rank" : "MPI")}";
+    /// <summary>The libraries, e.g. "NCCL 2.28.9 (libnccl.so.2) over Open MPI, libmpi.so.40", or "NCCL 2.28.9 (libnccl.so.2), no MPI: …" for ranks started with a group id.</summary>
+    public string Library => _groupId is not null ? $"{_device?.Library ?? "NCCL"}, no MPI: ranks started by a launcher with a group id"
+        : $"{_device?.Library ?? "NCCL"} over {(Host is MpiCommunicator mpi ? mpi.Library : Host is null ? "no MPI launcher: one rank" : "MPI")}";
 
     /// <summary>
     /// The communicator of this process: over MPI when an MPI launcher started it (a
@@ -67,6 +101,12 @@ public sealed class DeviceCommunicator : ICommunicator
         {
             throw new InvalidOperationException("the device group is already joined");
         }
+        if (_groupId is not null)
+        {
+            _device = collectives.JoinGroup(_groupId, Rank, Size);
+            _overDevice = new DeviceHostCollectives(backend, _device, Rank, Size);
+            return;
+        }
         byte[] id = Rank == 0 ? collectives.CreateGroupId() : new byte[collectives.GroupIdLength];
         if (Host is not null && Size > 1)
         {
@@ -74,6 +114,10 @@ public sealed class DeviceCommunicator : ICommunicator
         }
         _device = collectives.JoinGroup(id, Rank, Size);
     }
+
+    // The device group's host collectives, for ranks without MPI (null for MPI's ranks and one rank alone).
+    private DeviceHostCollectives? OverDevice => _groupId is null || Size == 1 ? null
+        : _overDevice ?? throw new InvalidOperationException("the ranks' host collectives run over the device group: call Bind with the backend first");
 
     // Every rank gets rank 0's bytes: a gather of whole words, of which rank 0's come first.
     private byte[] FromRankZero(byte[] mine)
@@ -87,13 +131,21 @@ public sealed class DeviceCommunicator : ICommunicator
     }
 
     /// <inheritdoc/>
-    public void Sum(Span<double> values) => Host?.Sum(values);
+    public void Sum(Span<double> values)
+    {
+        Host?.Sum(values);
+        OverDevice?.Sum(values);
+    }
 
     /// <inheritdoc/>
-    public void Min(Span<long> values) => Host?.Min(values);
+    public void Min(Span<long> values)
+    {
+        Host?.Min(values);
+        OverDevice?.Min(values);
+    }
 
     /// <inheritdoc/>
-    public ulong[] Gather(ReadOnlySpan<ulong> values) => Host?.Gather(values) ?? values.ToArray();
+    public ulong[] Gather(ReadOnlySpan<ulong> values) => Host?.Gather(values) ?? OverDevice?.Gather(values) ?? values.ToArray();
 
     /// <inheritdoc/>
     public void Exchange(int partner, ReadOnlySpan<float> send, Span<float> receive)
@@ -103,6 +155,10 @@ public sealed class DeviceCommunicator : ICommunicator
             Host.Exchange(partner, send, receive);
             return;
         }
+        if (OverDevice is not null)
+        {
+            throw new NotSupportedException("the shard tree's point-to-point exchanges (--reduction-shards) go over MPI: ranks started without it sum their gradients with NCCL only");
+        }
         if (partner != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(partner), partner, "a group of one rank has rank 0 only");
@@ -111,7 +167,7 @@ public sealed class DeviceCommunicator : ICommunicator
     }
 
     /// <inheritdoc/>
-    public IAsyncSum CreateSum(float[] buffer) => Host?.CreateSum(buffer) ?? new OneRankSum();
+    public IAsyncSum CreateSum(float[] buffer) => Host?.CreateSum(buffer) ?? (OverDevice is { } device ? new DeviceSum(device, buffer) : new OneRankSum());
 
     /// <inheritdoc/>
     public void Abort(int exitCode)
@@ -134,6 +190,22 @@ public sealed class DeviceCommunicator : ICommunicator
         _disposed = true;
         _device?.Dispose();
         Host?.Dispose();
+    }
+
+    // A host buffer's sum over ranks without MPI: summed by the device group when started (blocking).
+    private sealed class DeviceSum(DeviceHostCollectives device, float[] buffer) : IAsyncSum
+    {
+        public void Start() => device.Sum(buffer);
+
+        public bool Test() => true;
+
+        public void Wait()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     // The sum over one rank: the buffer as it is.
