@@ -16,6 +16,7 @@ public sealed unsafe class SmallChannelGradientTests : IDisposable
     private readonly int _bits = SmallGemm.Bits;
     private readonly int _width = WorkerPool.Width;
     private readonly bool _enabled = SmallChannelFilterGradient.Enabled;
+    private readonly bool _wide = SmallChannelDataGradient.WideChannels;
 
     public void Dispose()
     {
@@ -23,6 +24,7 @@ public sealed unsafe class SmallChannelGradientTests : IDisposable
         SmallGemm.Bits = _bits;
         WorkerPool.Width = _width;
         SmallChannelFilterGradient.Enabled = _enabled;
+        SmallChannelDataGradient.WideChannels = _wide;
     }
 
     /// <summary>batch, channels, filters, height, width, kernel, pad, height stride, dilation.</summary>
@@ -53,6 +55,9 @@ public sealed unsafe class SmallChannelGradientTests : IDisposable
             new ConvolutionAxis(width, Out(width, 1), kernel, 1, pad, dilation));
         SmallGemm.Bits = 512;
         SmallChannelFilterGradient.Enabled = true;
+        SmallChannelDataGradient.WideChannels = false;
+        Assert.Equal(heightStride == 1 && channels == 3, SmallChannelDataGradient.Applies<float>(l)); // 4-6 channels only when asked
+        SmallChannelDataGradient.WideChannels = true;
         Assert.Equal(channels == 3 && kernel == 3, SmallChannelFilterGradient.Applies<float>(l));
         Assert.Equal(heightStride == 1, SmallChannelDataGradient.Applies<float>(l));
 
