@@ -384,6 +384,63 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
         GC.KeepAlive(dx);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Float max pooling of the windows <c>PoolLines</c> takes keeps one byte per output (which tap
+    /// of its window won), unless <c>ENGINE_POOL_ARGMAX=off</c>; other pooling keeps nothing.
+    /// </remarks>
+    public int PoolingWorkspaceSize(PoolingGeometry geometry, Shape x, DataType dataType)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        if (x.Rank != geometry.Window.SpatialRank + 2)
+        {
+            return 0;
+        }
+        long bytes = PoolingKernels.ArgMaxBytes(PoolPlan.Create(geometry, x), geometry, dataType);
+        return bytes is > 0 and <= (long)int.MaxValue * sizeof(int) ? (int)((bytes + sizeof(int) - 1) / sizeof(int)) : 0;
+    }
+
+    /// <inheritdoc/>
+    public void PoolingForwardWithWorkspace(PoolingGeometry geometry, Tensor x, Tensor y, Tensor workspace)
+    {
+        const string op = "PoolingForwardWithWorkspace";
+        ThrowIfDisposed();
+        BackendContract.PoolingForward(this, geometry, x, y);
+        var plan = PoolPlan.Create(geometry, x.Shape);
+        long bytes = PoolingKernels.ArgMaxBytes(plan, geometry, x.DataType);
+        if (bytes == 0)
+        {
+            PoolingForward(geometry, x, y);
+            return;
+        }
+        BackendContract.PoolingWorkspace(this, op, workspace, (bytes + sizeof(int) - 1) / sizeof(int), x, y);
+        PoolingKernels.ForwardKeepingArgMax(plan, Address(x, op, "x"), Address(y, op, "y"), Address(workspace, op, "workspace"));
+        GC.KeepAlive(x);
+        GC.KeepAlive(y);
+        GC.KeepAlive(workspace);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Where the forward pass kept the arg-max, x is read for its shape only.</remarks>
+    public void PoolingBackwardWithWorkspace(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx, Tensor workspace)
+    {
+        const string op = "PoolingBackwardWithWorkspace";
+        ThrowIfDisposed();
+        BackendContract.PoolingBackward(this, geometry, x, y, dy, dx);
+        var plan = PoolPlan.Create(geometry, x.Shape);
+        long bytes = PoolingKernels.ArgMaxBytes(plan, geometry, x.DataType);
+        if (bytes == 0)
+        {
+            PoolingBackward(geometry, x, y, dy, dx);
+            return;
+        }
+        BackendContract.PoolingWorkspace(this, op, workspace, (bytes + sizeof(int) - 1) / sizeof(int), x, y, dy, dx);
+        PoolingKernels.BackwardFromArgMax(plan, Address(workspace, op, "workspace"), Address(dy, op, "dy"), Address(dx, op, "dx"));
+        GC.KeepAlive(workspace);
+        GC.KeepAlive(dy);
+        GC.KeepAlive(dx);
+    }
+
     // ---- Normalisation -----------------------------------------------------------------------
 
     /// <inheritdoc/>

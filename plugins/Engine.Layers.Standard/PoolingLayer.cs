@@ -22,6 +22,9 @@ public sealed class PoolingLayer : LayerBase, IPoolingLayer
     private Shape _outputShape;
     private Tensor? _input;
     private Tensor? _result;
+    private TensorBuffer? _workspaceBuffer; // what the backend keeps from a training forward for backward (max pooling's arg-max)
+    private Tensor? _workspace;             // filled by the latest training forward, null when the backend keeps nothing
+    private Shape _workspaceShape;
 
     internal PoolingLayer(string name, string kind, PoolingMode mode, int[] pool, int[] stride, WindowPadding padding, bool countIncludePad, bool ceilMode = false)
         : base(name, kind)
@@ -64,9 +67,39 @@ public sealed class PoolingLayer : LayerBase, IPoolingLayer
     public override Tensor Forward(Tensor input, bool training)
     {
         Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
-        Backend.PoolingForward(_geometry!, input, y);
+        _workspace = training ? Workspace(input) : null;
+        if (_workspace is { } workspace)
+        {
+            Backend.PoolingForwardWithWorkspace(_geometry!, input, y, workspace);
+        }
+        else
+        {
+            Backend.PoolingForward(_geometry!, input, y);
+        }
         (_input, _result) = training ? (input, y) : (null, null);
         return y;
+    }
+
+    /// <summary>
+    /// The workspace the backend fills in a training forward for the backward (max pooling's arg-max
+    /// on the CPU), in memory this layer owns and reuses step after step; null when it wants none.
+    /// </summary>
+    private Tensor? Workspace(Tensor input)
+    {
+        if (_mode != PoolingMode.Max)
+        {
+            return null;
+        }
+        int elements = Backend.PoolingWorkspaceSize(_geometry!, input.Shape, input.DataType);
+        if (elements == 0)
+        {
+            return null;
+        }
+        if (_workspaceShape.Rank != 1 || _workspaceShape[0] != elements)
+        {
+            _workspaceShape = new Shape(elements);
+        }
+        return (_workspaceBuffer ??= CreateBuffer()).Get(Backend, DataType.Int32, _workspaceShape);
     }
 
     /// <inheritdoc/>
@@ -74,7 +107,14 @@ public sealed class PoolingLayer : LayerBase, IPoolingLayer
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
         Tensor dx = InputGradientBuffer().Like(x);
-        Backend.PoolingBackward(_geometry!, x, _result!, outputGradient, dx);
+        if (_workspace is { } workspace)
+        {
+            Backend.PoolingBackwardWithWorkspace(_geometry!, x, _result!, outputGradient, dx, workspace);
+        }
+        else
+        {
+            Backend.PoolingBackward(_geometry!, x, _result!, outputGradient, dx);
+        }
         return dx;
     }
 

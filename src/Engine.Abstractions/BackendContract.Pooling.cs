@@ -49,6 +49,27 @@ public static partial class BackendContract
         NotShared(op, "dx", dx, "x", x);
     }
 
+    /// <summary>
+    /// The workspace of <see cref="IBackend.PoolingForwardWithWorkspace"/> and
+    /// <see cref="IBackend.PoolingBackwardWithWorkspace"/>:
+    /// an <see cref="DataType.Int32"/> tensor of <paramref name="backend"/> with at least
+    /// <paramref name="elements"/> elements that shares memory with none of <paramref name="operands"/>.
+    /// </summary>
+    public static void PoolingWorkspace(IBackend backend, string op, Tensor workspace, long elements, params ReadOnlySpan<Tensor> operands)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        Owned(backend, op, "workspace", workspace);
+        OfType(op, "workspace", workspace, DataType.Int32);
+        if (workspace.Shape.ElementCount < elements)
+        {
+            throw new ShapeException($"{op}: the workspace has {workspace.Shape.ElementCount} elements but this pooling needs {elements} (PoolingWorkspaceSize)");
+        }
+        foreach (Tensor operand in operands)
+        {
+            NotShared(op, "workspace", workspace, "an operand", operand);
+        }
+    }
+
     private static void PoolingShapes(string op, PoolingGeometry geometry, Tensor x, string outputName, Tensor y)
     {
         if (!Enum.IsDefined(geometry.Mode))

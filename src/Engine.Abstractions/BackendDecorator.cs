@@ -148,6 +148,16 @@ public abstract class BackendDecorator : IBackend
     public virtual void PoolingBackward(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx) => Inner.PoolingBackward(geometry, x, y, dy, dx);
 
     /// <inheritdoc/>
+    public virtual int PoolingWorkspaceSize(PoolingGeometry geometry, Shape x, DataType dataType) => Inner.PoolingWorkspaceSize(geometry, x, dataType);
+
+    /// <inheritdoc/>
+    public virtual void PoolingForwardWithWorkspace(PoolingGeometry geometry, Tensor x, Tensor y, Tensor workspace) => Inner.PoolingForwardWithWorkspace(geometry, x, y, workspace);
+
+    /// <inheritdoc/>
+    public virtual void PoolingBackwardWithWorkspace(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx, Tensor workspace) =>
+        Inner.PoolingBackwardWithWorkspace(geometry, x, y, dy, dx, workspace);
+
+    /// <inheritdoc/>
     public virtual void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance,
         Tensor savedMean, Tensor savedInvStd, Tensor y, double epsilon, double momentum, bool training) =>
         Inner.BatchNormForward(x, gamma, beta, runningMean, runningVariance, savedMean, savedInvStd, y, epsilon, momentum, training);

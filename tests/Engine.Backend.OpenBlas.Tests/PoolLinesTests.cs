@@ -8,10 +8,11 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// per-position path, bit for bit: stride 1 and 2, padding, ceil mode, odd sizes, rows narrower than
 /// a vector, rectangular windows, a depth axis, on data full of ties, NaNs, signed zeros and −∞.
 /// </summary>
+[Collection(nameof(PoolLinesSwitchCollection))]
 public sealed unsafe class PoolLinesTests
 {
     // (planes, depth, height, width, kernel d/h/w, stride d/h/w, pad before h/w, extra pad after h/w, dilation h/w)
-    private static readonly (int Planes, int D, int H, int W, int KD, int KH, int KW, int SD, int SH, int SW, int PH, int PW, int AfterH, int AfterW, int DH, int DW)[] Shapes =
+    internal static readonly (int Planes, int D, int H, int W, int KD, int KH, int KW, int SD, int SH, int SW, int PH, int PW, int AfterH, int AfterW, int DH, int DW)[] Shapes =
     [
         (3, 1, 56, 56, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1),   // ResNet stem: 3×3 s2 p1
         (2, 1, 28, 28, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),   // GoogLeNet: 3×3 s1 p1
@@ -186,7 +187,7 @@ public sealed unsafe class PoolLinesTests
     }
 
     // The pooling tests' data with −∞ and +∞ among the levels.
-    private static float[] Data(Random rng, int n)
+    internal static float[] Data(Random rng, int n)
     {
         float[] data = PoolSimdTests.Data(rng, n);
         for (int i = 0; i < n; i += 1 + rng.Next(60))

@@ -70,6 +70,12 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
 
     /// <summary>Stores even and odd lanes interleaved: 2·<see cref="Lanes"/> floats even₀ odd₀ even₁ odd₁ …</summary>
     static abstract void Interleave(TF even, TF odd, float* destination);
+
+    /// <summary>Loads <see cref="Lanes"/> bytes, each zero-extended to a position (a kept max-pooling tap).</summary>
+    static abstract TI LoadBytes(byte* source);
+
+    /// <summary>Stores the low byte of each position: <see cref="Lanes"/> bytes, no more.</summary>
+    static abstract void StoreBytes(TI value, byte* destination);
 }
 
 /// <summary>AVX-512: 16 lanes.</summary>
@@ -116,6 +122,19 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
         }
         PoolInterleave.Scalar(even, odd, destination);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> LoadBytes(byte* source) =>
+        Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source)) : PoolBytes.Load<Vector512<int>>(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Vector512<int> value, byte* destination)
+    {
+        if (Avx512F.IsSupported)
+        {
+            Avx512F.ConvertToVector128Byte(value).Store(destination);
+            return;
+        }
+        PoolBytes.Store(value, destination);
+    }
 }
 internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256<int>>
 {
@@ -160,6 +179,19 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
             return;
         }
         PoolInterleave.Scalar(even, odd, destination);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> LoadBytes(byte* source) =>
+        Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source) : PoolBytes.Load<Vector256<int>>(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Vector256<int> value, byte* destination)
+    {
+        if (Avx512F.VL.IsSupported)
+        {
+            *(ulong*)destination = Avx512F.VL.ConvertToVector128Byte(value).AsUInt64().ToScalar();
+            return;
+        }
+        PoolBytes.Store(value, destination);
     }
 }
 internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128<int>>
@@ -207,6 +239,43 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
             return;
         }
         PoolInterleave.Scalar(even, odd, destination);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> LoadBytes(byte* source) =>
+        Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source) : PoolBytes.Load<Vector128<int>>(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Vector128<int> value, byte* destination)
+    {
+        if (Avx512F.VL.IsSupported)
+        {
+            *(uint*)destination = Avx512F.VL.ConvertToVector128Byte(value).AsUInt32().ToScalar();
+            return;
+        }
+        PoolBytes.Store(value, destination);
+    }
+}
+
+/// <summary>Byte positions element by element, for a CPU without the widening and narrowing moves.</summary>
+internal static unsafe class PoolBytes
+{
+    public static TV Load<TV>(byte* source) where TV : unmanaged
+    {
+        TV value = default;
+        int* lanes = (int*)&value;
+        for (int i = 0; i < sizeof(TV) / sizeof(int); i++)
+        {
+            lanes[i] = source[i];
+        }
+        return value;
+    }
+
+    public static void Store<TV>(TV value, byte* destination) where TV : unmanaged
+    {
+        int* lanes = (int*)&value;
+        for (int i = 0; i < sizeof(TV) / sizeof(int); i++)
+        {
+            destination[i] = (byte)lanes[i];
+        }
     }
 }
 

@@ -24,7 +24,7 @@ namespace Engine.Backend.OpenBlas;
 /// Results are bit-for-bit the plain path's (<c>PoolLinesTests</c>). <c>ENGINE_POOL_LINES=off</c>
 /// sends these windows back to <see cref="PoolSimd"/>; <c>ENGINE_POOL_SIMD=off</c> turns both off.
 /// </summary>
-internal static unsafe class PoolLines
+internal static unsafe partial class PoolLines
 {
     /// <summary>On unless <c>ENGINE_POOL_LINES=off</c>.</summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("ENGINE_POOL_LINES") is not ("off" or "0" or "false");
@@ -98,24 +98,19 @@ internal static unsafe class PoolLines
         {
             g.ColumnCounts(p, divisors);
         }
-        float fill = max ? float.NegativeInfinity : 0f;
         float window = p.KH * p.KW;
         for (long plane = (long)first * p.InD, planeEnd = (long)end * p.InD; plane < planeEnd; plane++)
         {
             float* xp = x + (plane * p.InH * p.InW), yp = y + (plane * p.OutH * p.OutW);
             if (max)
             {
-                for (int h = 0; h < p.InH; h++)
-                {
-                    FillLine<TOps, TF, TI>(g, p, xp + ((long)h * p.InW), lines, fill);
-                    ColumnMaxima<TOps, TF, TI>(p, lines, taps, rowMax + ((long)h * g.RowStride), null, null);
-                }
+                ColumnStage<TOps, TF, TI>(p, g, xp, lines, taps, rowMax, null, null);
             }
             else
             {
                 for (int h = 0; h < p.InH; h++)
                 {
-                    FillLine<TOps, TF, TI>(g, p, xp + ((long)h * p.InW), lines + ((long)h * g.LineStride), fill);
+                    FillLine<TOps, TF, TI>(g, p, xp + ((long)h * p.InW), lines + ((long)h * g.LineStride), 0f);
                 }
             }
             for (int oh = 0; oh < p.OutH; oh++)
@@ -185,24 +180,17 @@ internal static unsafe class PoolLines
         g.TapOffsets(p, taps);
         int* firstReal = stackalloc int[2 * Vector512<int>.Count];
         PoolLineGeometry.FirstRealTaps(p, firstReal, MaxWindow + lanes);
-        const float fill = float.NegativeInfinity;
         float window = p.KH * p.KW;
-        int s = p.SW;
         for (long plane = (long)first * p.InD, planeEnd = (long)end * p.InD; plane < planeEnd; plane++)
         {
             float* xp = x + (plane * p.InH * p.InW), dxp = dx + (plane * p.InH * p.InW), dyp = dy + (plane * p.OutH * p.OutW);
             if (max)
             {
-                for (int h = 0; h < p.InH; h++)
-                {
-                    FillLine<TOps, TF, TI>(g, p, xp + ((long)h * p.InW), line, fill);
-                    ColumnMaxima<TOps, TF, TI>(p, line, taps, rowMax + ((long)h * g.RowStride), rowTap + ((long)h * g.RowStride), firstReal);
-                }
+                ColumnStage<TOps, TF, TI>(p, g, xp, line, taps, rowMax, rowTap, firstReal);
             }
             for (int oh = 0; oh < p.OutH; oh++)
             {
                 (int h0, int h1) = PoolingKernels.Taps(oh, p.SH, p.PH, p.KH, 1, p.InH);
-                int top = (oh * p.SH) - p.PH;
                 float* gy = dyp + ((long)oh * p.OutW), send = sends + ((long)oh * g.OutStride) + g.OutPad;
                 TF rows = TOps.Splat(h1 - h0);
                 for (int v = 0; v < p.OutW; v += lanes)
@@ -213,56 +201,101 @@ internal static unsafe class PoolLines
                         TOps.Store(TOps.Divide(grad, includePad ? TOps.Splat(window) : TOps.Multiply(rows, TOps.Load(divisors + v))), send + v);
                         continue;
                     }
-                    TF best = TOps.Load(rowMax + ((long)h0 * g.RowStride) + v);
-                    TI tap = TOps.Shift(TOps.LoadIndex(rowTap + ((long)h0 * g.RowStride) + v), (h0 - top) * p.KW);
-                    for (int h = h0 + 1; h < h1; h++)
-                    {
-                        TF candidate = TOps.Load(rowMax + ((long)h * g.RowStride) + v);
-                        TF wins = TOps.Beats(candidate, best);
-                        best = TOps.Select(wins, candidate, best);
-                        tap = TOps.SelectIndex(wins, TOps.Shift(TOps.LoadIndex(rowTap + ((long)h * g.RowStride) + v), (h - top) * p.KW), tap);
-                    }
+                    TI tap = WindowArgMax<TOps, TF, TI>(p, g, rowMax, rowTap, oh, h0, h1, v, out _);
                     TOps.Store(grad, send + v);
                     TOps.StoreIndex(tap, winners + ((long)oh * g.OutStride) + g.OutPad + v);
                 }
                 if (max)
                 {
-                    // The last vector's lanes past the row are no outputs: no tap of theirs may match.
-                    int* pastRow = winners + ((long)oh * g.OutStride) + g.OutPad;
-                    for (int ow = p.OutW; ow < g.RowStride; ow++)
-                    {
-                        pastRow[ow] = -1;
-                    }
+                    NoWinnersPastRow(p, g, winners, oh);
                 }
                 else
                 {
                     new Span<float>(send + p.OutW, g.RowStride - p.OutW).Clear();
                 }
             }
-            for (int h = 0; h < p.InH; h++)
+            GatherPlane<TOps, TF, TI>(p, g, sends, winners, dxp, tail);
+        }
+    }
+
+    /// <summary>
+    /// Each line's column maxima (and, with <paramref name="rowTap"/>, their column taps) for every
+    /// input row of the plane at <paramref name="xp"/>: the first stage of a max window.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnStage<TOps, TF, TI>(in PoolPlan p, in PoolLineGeometry g, float* xp, float* line, int* taps, float* rowMax, int* rowTap, int* firstReal)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        for (int h = 0; h < p.InH; h++)
+        {
+            FillLine<TOps, TF, TI>(g, p, xp + ((long)h * p.InW), line, float.NegativeInfinity);
+            ColumnMaxima<TOps, TF, TI>(p, line, taps, rowMax + ((long)h * g.RowStride), rowTap is null ? null : rowTap + ((long)h * g.RowStride), firstReal);
+        }
+    }
+
+    /// <summary>
+    /// The first maximum of output columns v … of output row <paramref name="oh"/> (input rows
+    /// [h0, h1)) over the rows' column maxima, and which tap of its window (row · KW + column) it is.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TI WindowArgMax<TOps, TF, TI>(in PoolPlan p, in PoolLineGeometry g, float* rowMax, int* rowTap, int oh, int h0, int h1, int v, out TF best)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int top = (oh * p.SH) - p.PH;
+        best = TOps.Load(rowMax + ((long)h0 * g.RowStride) + v);
+        TI tap = TOps.Shift(TOps.LoadIndex(rowTap + ((long)h0 * g.RowStride) + v), (h0 - top) * p.KW);
+        for (int h = h0 + 1; h < h1; h++)
+        {
+            TF candidate = TOps.Load(rowMax + ((long)h * g.RowStride) + v);
+            TF wins = TOps.Beats(candidate, best);
+            best = TOps.Select(wins, candidate, best);
+            tap = TOps.SelectIndex(wins, TOps.Shift(TOps.LoadIndex(rowTap + ((long)h * g.RowStride) + v), (h - top) * p.KW), tap);
+        }
+        return tap;
+    }
+
+    /// <summary>The last vector's lanes past output row <paramref name="oh"/> are no outputs: no tap of theirs may match.</summary>
+    private static void NoWinnersPastRow(in PoolPlan p, in PoolLineGeometry g, int* winners, int oh)
+    {
+        int* pastRow = winners + ((long)oh * g.OutStride) + g.OutPad;
+        for (int ow = p.OutW; ow < g.RowStride; ow++)
+        {
+            pastRow[ow] = -1;
+        }
+    }
+
+    /// <summary>
+    /// dx of one plane (overwritten) from the padded output rows: what each output sends and, for
+    /// max (<paramref name="winners"/> set), which tap of its window took it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherPlane<TOps, TF, TI>(in PoolPlan p, in PoolLineGeometry g, float* sends, int* winners, float* dxp, float* tail)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int lanes = TOps.Lanes, s = p.SW;
+        for (int h = 0; h < p.InH; h++)
+        {
+            // The output rows whose window holds row h, in order: h = oh·SH − PH + th, 0 ≤ th < KH.
+            int ohFirst = Math.Max(0, (h + p.PH - p.KH + p.SH) / p.SH), ohEnd = Math.Min(p.OutH, ((h + p.PH) / p.SH) + 1);
+            float* dxr = dxp + ((long)h * p.InW);
+            // Two vectors at a time: two independent add chains (one chain is latency-bound).
+            for (int v = 0; v < g.Columns; v += 2 * lanes)
             {
-                // The output rows whose window holds row h, in order: h = oh·SH − PH + th, 0 ≤ th < KH.
-                int ohFirst = Math.Max(0, (h + p.PH - p.KH + p.SH) / p.SH), ohEnd = Math.Min(p.OutH, ((h + p.PH) / p.SH) + 1);
-                float* dxr = dxp + ((long)h * p.InW);
-                // Two vectors at a time: two independent add chains (one chain is latency-bound).
-                for (int v = 0; v < g.Columns; v += 2 * lanes)
+                Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 0, v, out TF even, out TF nextEven);
+                if (s == 1)
                 {
-                    Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 0, v, out TF even, out TF nextEven);
-                    if (s == 1)
+                    StoreRow<TOps, TF, TI>(even, dxr + v, p.InW - v, tail);
+                    if (v + lanes < p.InW)
                     {
-                        StoreRow<TOps, TF, TI>(even, dxr + v, p.InW - v, tail);
-                        if (v + lanes < p.InW)
-                        {
-                            StoreRow<TOps, TF, TI>(nextEven, dxr + v + lanes, p.InW - v - lanes, tail);
-                        }
-                        continue;
+                        StoreRow<TOps, TF, TI>(nextEven, dxr + v + lanes, p.InW - v - lanes, tail);
                     }
-                    Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 1, v, out TF odd, out TF nextOdd);
-                    StoreInterleaved<TOps, TF, TI>(even, odd, dxr + (2 * v), p.InW - (2 * v), tail);
-                    if (v + lanes < g.Columns)
-                    {
-                        StoreInterleaved<TOps, TF, TI>(nextEven, nextOdd, dxr + (2 * (v + lanes)), p.InW - (2 * (v + lanes)), tail);
-                    }
+                    continue;
+                }
+                Gather<TOps, TF, TI>(p, g, sends, winners, h, ohFirst, ohEnd, 1, v, out TF odd, out TF nextOdd);
+                StoreInterleaved<TOps, TF, TI>(even, odd, dxr + (2 * v), p.InW - (2 * v), tail);
+                if (v + lanes < g.Columns)
+                {
+                    StoreInterleaved<TOps, TF, TI>(nextEven, nextOdd, dxr + (2 * (v + lanes)), p.InW - (2 * (v + lanes)), tail);
                 }
             }
         }

@@ -68,12 +68,48 @@ internal static unsafe class PoolingKernels
         }
     }
 
+    /// <summary>
+    /// Bytes of arg-max a training forward keeps for its backward (<see cref="ForwardKeepingArgMax"/>),
+    /// 0 when this plan, mode and type keep none (the backward then finds the arg-max again from x).
+    /// </summary>
+    public static long ArgMaxBytes(in PoolPlan plan, PoolingGeometry geometry, DataType type) =>
+        type == DataType.Float32 ? PoolLines.ArgMaxBytes(plan, geometry.Mode == PoolingMode.Max) : 0;
+
+    /// <summary>y ← max pooling of x, each output's window tap kept in <paramref name="argMax"/> (<see cref="ArgMaxBytes"/> &gt; 0).</summary>
+    public static void ForwardKeepingArgMax(in PoolPlan plan, nint x, nint y, nint argMax)
+    {
+        var job = new PoolJob<float> { Plan = plan, Max = true, X = (float*)x, Y = (float*)y, ArgMax = (byte*)argMax };
+        Split(ref job, &ArgMaxForwardPart);
+    }
+
+    /// <summary>dx ← max pooling gradient (overwritten) from the taps <see cref="ForwardKeepingArgMax"/> kept.</summary>
+    public static void BackwardFromArgMax(in PoolPlan plan, nint argMax, nint dy, nint dx)
+    {
+        var job = new PoolJob<float> { Plan = plan, Max = true, Dy = (float*)dy, Dx = (float*)dx, ArgMax = (byte*)argMax };
+        Split(ref job, &ArgMaxBackwardPart);
+    }
+
+    private static void ArgMaxForwardPart(void* state, int part, int worker)
+    {
+        ref PoolJob<float> j = ref *(PoolJob<float>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolLines.ForwardKeepingArgMax(j.Plan, j.X, j.Y, j.ArgMax, first, end);
+    }
+
+    private static void ArgMaxBackwardPart(void* state, int part, int worker)
+    {
+        ref PoolJob<float> j = ref *(PoolJob<float>*)state;
+        (int first, int end) = ParallelSplit.Range(part, j.Parts, j.Plan.Planes, 1);
+        PoolLines.BackwardFromArgMax(j.Plan, j.ArgMax, j.Dy, j.Dx, first, end);
+    }
+
     /// <summary>What the parts of a parallel pass read: plan, mode, operands and the number of parts.</summary>
     private struct PoolJob<T> where T : unmanaged
     {
         public PoolPlan Plan;
         public bool Max, IncludePad;
         public T* X, Y, Dy, Dx;
+        public byte* ArgMax;
         public int Parts;
     }
 

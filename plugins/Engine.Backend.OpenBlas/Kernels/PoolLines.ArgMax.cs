@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// Max pooling that keeps its arg-max for training: the forward pass stores, per output, which tap
+/// of its window (row · KW + column, one byte; windows are at most 8×8) held the first maximum, and
+/// the backward pass gathers dy from those bytes instead of finding every window's maximum again
+/// from x (the column and row stages, about two thirds of the recomputing backward's time). The
+/// taps are the ones the recomputing backward finds (same code), so dx is bit-for-bit the plain path's.
+/// <c>ENGINE_POOL_ARGMAX=off</c> keeps no arg-max (the backward recomputes it).
+/// </summary>
+internal static unsafe partial class PoolLines
+{
+    /// <summary>On unless <c>ENGINE_POOL_ARGMAX=off</c>.</summary>
+    public static bool KeepsArgMax { get; set; } = Environment.GetEnvironmentVariable("ENGINE_POOL_ARGMAX") is not ("off" or "0" or "false");
+
+    /// <summary>Bytes of arg-max a training forward of this plan keeps (one per output), 0 when it keeps none.</summary>
+    public static long ArgMaxBytes(in PoolPlan p, bool max) =>
+        max && KeepsArgMax && Takes(p) ? (long)p.Planes * p.OutVolume : 0;
+
+    /// <summary>Planes [first, end) of max pooling forward, each output's window tap kept in <paramref name="argMax"/> (one byte per output).</summary>
+    public static void ForwardKeepingArgMax(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end)
+    {
+        switch (Width(p))
+        {
+            case 512: ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(p, x, y, argMax, first, end); break;
+            case 256: ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>(p, x, y, argMax, first, end); break;
+            default: ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, x, y, argMax, first, end); break;
+        }
+    }
+
+    /// <summary>Planes [first, end) of max pooling backward from the kept taps; dx of those planes overwritten.</summary>
+    public static void BackwardFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
+    {
+        switch (Width(p))
+        {
+            case 512: BackwardFromArgMax<Pool512, Vector512<float>, Vector512<int>>(p, argMax, dy, dx, first, end); break;
+            case 256: BackwardFromArgMax<Pool256, Vector256<float>, Vector256<int>>(p, argMax, dy, dx, first, end); break;
+            default: BackwardFromArgMax<Pool128, Vector128<float>, Vector128<int>>(p, argMax, dy, dx, first, end); break;
+        }
+    }
+
+    /// <summary>Forward keeping the taps, at one width (tests run every width against the plain path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ForwardKeepingArgMax<TOps, TF, TI>(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        var g = new PoolLineGeometry(p, TOps.Lanes);
+        int lanes = TOps.Lanes;
+        float* line = Scratch(ref t_floats, g.LineStride + (p.InH * g.RowStride) + (2 * lanes));
+        float* rowMax = line + g.LineStride;
+        float* tail = rowMax + (p.InH * g.RowStride);
+        int* rowTap = ScratchInts(ref t_ints, (p.InH * g.RowStride) + lanes);
+        int* tapTail = rowTap + (p.InH * g.RowStride);
+        int* taps = stackalloc int[MaxWindow];
+        g.TapOffsets(p, taps);
+        int* firstReal = stackalloc int[2 * Vector512<int>.Count];
+        PoolLineGeometry.FirstRealTaps(p, firstReal, MaxWindow + lanes);
+        for (long plane = (long)first * p.InD, planeEnd = (long)end * p.InD; plane < planeEnd; plane++)
+        {
+            float* xp = x + (plane * p.InH * p.InW), yp = y + (plane * p.OutH * p.OutW);
+            byte* ap = argMax + (plane * p.OutH * p.OutW);
+            ColumnStage<TOps, TF, TI>(p, g, xp, line, taps, rowMax, rowTap, firstReal);
+            for (int oh = 0; oh < p.OutH; oh++)
+            {
+                (int h0, int h1) = PoolingKernels.Taps(oh, p.SH, p.PH, p.KH, 1, p.InH);
+                float* yr = yp + ((long)oh * p.OutW);
+                byte* ar = ap + ((long)oh * p.OutW);
+                for (int v = 0; v < p.OutW; v += lanes)
+                {
+                    TI tap = WindowArgMax<TOps, TF, TI>(p, g, rowMax, rowTap, oh, h0, h1, v, out TF best);
+                    StoreRow<TOps, TF, TI>(best, yr + v, p.OutW - v, tail);
+                    if (p.OutW - v >= lanes)
+                    {
+                        TOps.StoreBytes(tap, ar + v);
+                        continue;
+                    }
+                    // The row's last few: the bytes after them belong to the next row or another part.
+                    TOps.StoreIndex(tap, tapTail);
+                    for (int i = 0; i < p.OutW - v; i++)
+                    {
+                        ar[v + i] = (byte)tapTail[i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Backward from the kept taps, at one width; dx of planes [first, end) is overwritten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void BackwardFromArgMax<TOps, TF, TI>(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        var g = new PoolLineGeometry(p, TOps.Lanes);
+        int lanes = TOps.Lanes;
+        // The padded output rows Backward's gather reads: dy, and the tap that took each output's maximum (−1 around them).
+        float* sends = Scratch(ref t_floats, (p.OutH * g.OutStride) + (2 * lanes));
+        float* tail = sends + ((long)p.OutH * g.OutStride);
+        int* winners = ScratchInts(ref t_ints, (p.OutH * g.OutStride) + lanes);
+        int* tapTail = winners + ((long)p.OutH * g.OutStride);
+        new Span<int>(winners, p.OutH * g.OutStride).Fill(-1);
+        for (long plane = (long)first * p.InD, planeEnd = (long)end * p.InD; plane < planeEnd; plane++)
+        {
+            float* dxp = dx + (plane * p.InH * p.InW), dyp = dy + (plane * p.OutH * p.OutW);
+            byte* ap = argMax + (plane * p.OutH * p.OutW);
+            for (int oh = 0; oh < p.OutH; oh++)
+            {
+                float* gy = dyp + ((long)oh * p.OutW), send = sends + ((long)oh * g.OutStride) + g.OutPad;
+                byte* ar = ap + ((long)oh * p.OutW);
+                int* won = winners + ((long)oh * g.OutStride) + g.OutPad;
+                for (int v = 0; v < p.OutW; v += lanes)
+                {
+                    TOps.Store(LoadRow<TOps, TF, TI>(gy + v, p.OutW - v, tail), send + v);
+                    if (p.OutW - v >= lanes)
+                    {
+                        TOps.StoreIndex(TOps.LoadBytes(ar + v), won + v);
+                        continue;
+                    }
+                    // Read no byte past the row's last (it may be the workspace's last).
+                    for (int i = 0; i < lanes; i++)
+                    {
+                        tapTail[i] = i < p.OutW - v ? ar[v + i] : -1;
+                    }
+                    TOps.StoreIndex(TOps.LoadIndex(tapTail), won + v);
+                }
+            }
+            GatherPlane<TOps, TF, TI>(p, g, sends, winners, dxp, tail);
+        }
+    }
+}
