@@ -12,7 +12,9 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// <item><see cref="Plain"/>: the per-position reference path every fast one is tested against;</item>
 /// <item><see cref="VectorRows"/>: <see cref="PoolSimd"/>, output columns whose window lies inside the row a vector at a time, edges per position (<c>ENGINE_POOL_LINES=off</c>);</item>
 /// <item><see cref="LinesAvx2"/>: <see cref="PoolLines"/> at 256 bits (what a CPU without AVX-512 runs);</item>
-/// <item><see cref="Lines"/>: <see cref="PoolLines"/> at the native width (what a training run uses).</item>
+/// <item><see cref="Lines"/>: <see cref="PoolLines"/> at the native width (inference, and training with <c>ENGINE_POOL_ARGMAX=off</c>);</item>
+/// <item><see cref="LinesKeptArgMax"/>: max pooling that keeps each output's window tap forward and gathers
+/// dx from those bytes backward (what a training run uses; average pooling keeps none and runs <see cref="Lines"/>).</item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*PoolingVariant*'</c>.
 /// </summary>
@@ -48,6 +50,7 @@ public unsafe class PoolingVariantBenchmarks
     public bool Forward { get; set; }
 
     private float* _x, _y, _dy, _dx;
+    private byte* _argMax;
     private PoolPlan _plan;
 
     [GlobalSetup]
@@ -59,6 +62,11 @@ public unsafe class PoolingVariantBenchmarks
         _dx = SmallGemmBenchmarks.Fill(_plan.Planes * _plan.InVolume, rng);
         _y = SmallGemmBenchmarks.Fill(_plan.Planes * _plan.OutVolume, rng);
         _dy = SmallGemmBenchmarks.Fill(_plan.Planes * _plan.OutVolume, rng);
+        _argMax = (byte*)NativeMemory.AlignedAlloc((nuint)(_plan.Planes * _plan.OutVolume), 64);
+        if (Case.Max)
+        {
+            PoolLines.ForwardKeepingArgMax(_plan, _x, _y, _argMax, 0, _plan.Planes); // the taps backward reads
+        }
     }
 
     [GlobalCleanup]
@@ -68,6 +76,7 @@ public unsafe class PoolingVariantBenchmarks
         NativeMemory.AlignedFree(_y);
         NativeMemory.AlignedFree(_dy);
         NativeMemory.AlignedFree(_dx);
+        NativeMemory.AlignedFree(_argMax);
     }
 
     [Benchmark(Baseline = true)]
@@ -92,6 +101,23 @@ public unsafe class PoolingVariantBenchmarks
 
     [Benchmark]
     public void Lines() => Run(PoolLines.Forward, PoolLines.Backward);
+
+    [Benchmark]
+    public void LinesKeptArgMax()
+    {
+        if (!Case.Max)
+        {
+            Lines();
+        }
+        else if (Forward)
+        {
+            PoolLines.ForwardKeepingArgMax(_plan, _x, _y, _argMax, 0, _plan.Planes);
+        }
+        else
+        {
+            PoolLines.BackwardFromArgMax(_plan, _argMax, _dy, _dx, 0, _plan.Planes);
+        }
+    }
 
     private delegate void ForwardKernel(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end);
 

@@ -17,14 +17,12 @@ public sealed unsafe class PoolArgMaxTests
 {
     private delegate void ForwardKeeping(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end);
 
-    private delegate void BackwardFrom(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end);
-
-    private static readonly (ForwardKeeping Forward, BackwardFrom Backward, string Width)[] Widths =
+    private static readonly (ForwardKeeping Forward, string Width)[] Widths =
     [
-        (PoolLines.ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, PoolLines.BackwardFromArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
-        (PoolLines.ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, PoolLines.BackwardFromArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
-        (PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, PoolLines.BackwardFromArgMax<Pool128, Vector128<float>, Vector128<int>>, "128"),
-        (PoolLines.ForwardKeepingArgMax, PoolLines.BackwardFromArgMax, "dispatch"),
+        (PoolLines.ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
+        (PoolLines.ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
+        (PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, "128"),
+        (PoolLines.ForwardKeepingArgMax, "dispatch"),
     ];
 
     [Fact]
@@ -40,7 +38,7 @@ public sealed unsafe class PoolArgMaxTests
             var dx = new float[x.Length];
             PoolingKernels.PoolForwardKernel(p, true, false, x, y);
             PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, dx);
-            foreach (var (forward, backward, width) in Widths)
+            foreach (var (forward, width) in Widths)
             {
                 float[] yActual = PoolSimdTests.Random(rng, y.Length), dxActual = PoolSimdTests.Random(rng, dx.Length); // overwritten
                 // One byte more than the outputs, which no pass may touch.
@@ -50,7 +48,7 @@ public sealed unsafe class PoolArgMaxTests
                 fixed (byte* pa = argMax)
                 {
                     forward(p, px, py, pa, 0, p.Planes);
-                    backward(p, pa, pdy, pdx, 0, p.Planes);
+                    PoolLines.BackwardFromArgMax(p, pa, pdy, pdx, 0, p.Planes);
                 }
                 PoolSimdTests.AssertBits(y, yActual, $"forward {shape} at {width}");
                 PoolSimdTests.AssertBits(dx, dxActual, $"backward {shape} at {width}");

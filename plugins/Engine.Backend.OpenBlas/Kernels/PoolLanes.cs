@@ -71,10 +71,7 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
     /// <summary>Stores even and odd lanes interleaved: 2·<see cref="Lanes"/> floats even₀ odd₀ even₁ odd₁ …</summary>
     static abstract void Interleave(TF even, TF odd, float* destination);
 
-    /// <summary>Loads <see cref="Lanes"/> bytes, each zero-extended to a position (a kept max-pooling tap).</summary>
-    static abstract TI LoadBytes(byte* source);
-
-    /// <summary>Stores the low byte of each position: <see cref="Lanes"/> bytes, no more.</summary>
+    /// <summary>Stores the low byte of each position (a kept max-pooling tap): <see cref="Lanes"/> bytes, no more.</summary>
     static abstract void StoreBytes(TI value, byte* destination);
 }
 
@@ -122,9 +119,6 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
         }
         PoolInterleave.Scalar(even, odd, destination);
     }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> LoadBytes(byte* source) =>
-        Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source)) : PoolBytes.Load<Vector512<int>>(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(Vector512<int> value, byte* destination)
     {
@@ -180,9 +174,6 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
         }
         PoolInterleave.Scalar(even, odd, destination);
     }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> LoadBytes(byte* source) =>
-        Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source) : PoolBytes.Load<Vector256<int>>(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(Vector256<int> value, byte* destination)
     {
@@ -241,9 +232,6 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
         PoolInterleave.Scalar(even, odd, destination);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<int> LoadBytes(byte* source) =>
-        Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source) : PoolBytes.Load<Vector128<int>>(source);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(Vector128<int> value, byte* destination)
     {
         if (Avx512F.VL.IsSupported)
@@ -255,20 +243,9 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
     }
 }
 
-/// <summary>Byte positions element by element, for a CPU without the widening and narrowing moves.</summary>
+/// <summary>Narrowing positions to bytes element by element, for a CPU without the narrowing moves.</summary>
 internal static unsafe class PoolBytes
 {
-    public static TV Load<TV>(byte* source) where TV : unmanaged
-    {
-        TV value = default;
-        int* lanes = (int*)&value;
-        for (int i = 0; i < sizeof(TV) / sizeof(int); i++)
-        {
-            lanes[i] = source[i];
-        }
-        return value;
-    }
-
     public static void Store<TV>(TV value, byte* destination) where TV : unmanaged
     {
         int* lanes = (int*)&value;
