@@ -86,6 +86,58 @@ public sealed class PoolingLayerTests
         Assert.Equal(10, dx.Sum());
     }
 
+    [Theory]
+    [InlineData("{\"pool\": 3, \"stride\": 1, \"padding\": 1}")] // windows the CPU keeps an arg-max for
+    [InlineData("{\"pool\": 3, \"stride\": 2, \"padding\": 1}")]
+    public void MaxPoolingKeepsItsArgMaxOnlyInTrainingAndGivesTheBitsOfRecomputingIt(string args)
+    {
+        var shape = new Shape(3, 13, 17);
+        // One decimal: many ties, which must go to the first maximum either way.
+        double[] x = LayerHarness.Random(2 * 3 * 13 * 17, 5).Select(v => Math.Round(v, 1)).ToArray();
+        double[] dy = LayerHarness.Random(2 * 3 * 13 * 17, 6);
+        double[]? reference = null;
+        foreach (bool keep in new[] { false, true })
+        {
+            using var backend = new WorkspaceCounter(LayerHarness.CreateBackend(), keep);
+            using Tensor input = LayerHarness.Upload(backend, shape.WithBatch(2), x, DataType.Float32);
+            using ILayer layer = LayerHarness.Build(backend, "max_pool2d", args, shape, DataType.Float32);
+            double[] inference = LayerHarness.Download(layer.Forward(input, training: false));
+            Assert.Equal(0, backend.Forwards); // inference keeps nothing
+            Tensor y = layer.Forward(input, training: true);
+            Assert.Equal(inference, LayerHarness.Download(y));
+            using Tensor gradient = LayerHarness.Upload(backend, y.Shape, dy[..(int)y.Shape.ElementCount], DataType.Float32);
+            double[] dx = LayerHarness.Download(layer.Backward(gradient));
+            Assert.Equal(keep ? 1 : 0, backend.Forwards);
+            Assert.Equal(keep ? 1 : 0, backend.Backwards);
+            Assert.Contains(dx, v => v != 0);
+            reference ??= dx;
+            Assert.Equal(reference, dx); // kept or recomputed, the same gradient
+        }
+    }
+
+    /// <summary>Counts the workspace calls; without <paramref name="keep"/> it offers no workspace, so the layer recomputes.</summary>
+    private sealed class WorkspaceCounter(IBackend inner, bool keep) : BackendDecorator(inner, ownsInner: true)
+    {
+        public int Forwards { get; private set; }
+
+        public int Backwards { get; private set; }
+
+        public override int PoolingWorkspaceSize(PoolingGeometry geometry, Shape x, DataType dataType) =>
+            keep ? base.PoolingWorkspaceSize(geometry, x, dataType) : 0;
+
+        public override void PoolingForwardWithWorkspace(PoolingGeometry geometry, Tensor x, Tensor y, Tensor workspace)
+        {
+            Forwards++;
+            base.PoolingForwardWithWorkspace(geometry, x, y, workspace);
+        }
+
+        public override void PoolingBackwardWithWorkspace(PoolingGeometry geometry, Tensor x, Tensor y, Tensor dy, Tensor dx, Tensor workspace)
+        {
+            Backwards++;
+            base.PoolingBackwardWithWorkspace(geometry, x, y, dy, dx, workspace);
+        }
+    }
+
     [Fact]
     public void MaxPoolingTakesTheFirstMaximumOnTies()
     {
