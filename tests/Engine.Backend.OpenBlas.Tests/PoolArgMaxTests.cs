@@ -58,6 +58,40 @@ public sealed unsafe class PoolArgMaxTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void WholeVectorStoresNeverReachPastThePartsLastOutput(bool max)
+    {
+        // Rows narrower than a vector store whole vectors into the rows after them, never past the part.
+        var rng = new Random(34);
+        foreach (var shape in PoolLinesTests.Shapes)
+        {
+            PoolPlan p = PoolSimdTests.Plan(shape);
+            float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume);
+            int outputs = p.Planes * p.OutVolume, half = p.Planes / 2 * p.OutVolume;
+            float[] y = new float[outputs + 16];
+            byte[] argMax = new byte[outputs + 16];
+            Array.Fill(y, 7f);
+            Array.Fill(argMax, (byte)0xA5);
+            fixed (float* px = x, py = y)
+            fixed (byte* pa = argMax)
+            {
+                // The first part only: nothing from the second part's first output on may change.
+                if (max)
+                {
+                    PoolLines.ForwardKeepingArgMax(p, px, py, pa, 0, p.Planes / 2);
+                }
+                else
+                {
+                    PoolLines.Forward(p, false, false, px, py, 0, p.Planes / 2);
+                }
+            }
+            Assert.All(y[half..], v => Assert.Equal(7f, v));
+            Assert.All(argMax[half..], b => Assert.Equal(0xA5, b));
+        }
+    }
+
     [Fact]
     public void TheKeptTapIsTheFirstMaximumInScanOrder()
     {

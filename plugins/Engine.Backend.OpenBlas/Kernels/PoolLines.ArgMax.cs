@@ -57,16 +57,18 @@ internal static unsafe partial class PoolLines
                 (int h0, int h1) = PoolingKernels.Taps(oh, p.SH, p.PH, p.KH, 1, p.InH);
                 float* yr = yp + ((long)oh * p.OutW);
                 byte* ar = ap + ((long)oh * p.OutW);
+                bool spills = SpillsAllowed<TOps, TF, TI>(p, plane, planeEnd, oh);
                 for (int v = 0; v < p.OutW; v += lanes)
                 {
                     TI tap = WindowArgMax<TOps, TF, TI>(p, g, rowMax, rowTap, oh, h0, h1, v, out TF best);
-                    StoreRow<TOps, TF, TI>(best, yr + v, p.OutW - v, tail);
-                    if (p.OutW - v >= lanes)
+                    if (spills || p.OutW - v >= lanes)
                     {
+                        TOps.Store(best, yr + v);
                         TOps.StoreBytes(tap, ar + v);
                         continue;
                     }
-                    // The row's last few: the bytes after them belong to the next row or another part.
+                    // The part's last few outputs: what follows belongs to another part, or is past the end.
+                    StoreRow<TOps, TF, TI>(best, yr + v, p.OutW - v, tail);
                     TOps.StoreIndex(tap, tapTail);
                     for (int i = 0; i < p.OutW - v; i++)
                     {

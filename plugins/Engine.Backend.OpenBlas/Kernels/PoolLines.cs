@@ -117,6 +117,7 @@ internal static unsafe partial class PoolLines
             {
                 (int h0, int h1) = PoolingKernels.Taps(oh, p.SH, p.PH, p.KH, 1, p.InH);
                 float* yr = yp + ((long)oh * p.OutW);
+                bool spills = SpillsAllowed<TOps, TF, TI>(p, plane, planeEnd, oh);
                 TF rows = TOps.Splat(h1 - h0);
                 for (int v = 0; v < p.OutW; v += lanes)
                 {
@@ -142,6 +143,11 @@ internal static unsafe partial class PoolLines
                             }
                         }
                         result = TOps.Divide(sum, includePad ? TOps.Splat(window) : TOps.Multiply(rows, TOps.Load(divisors + v)));
+                    }
+                    if (spills)
+                    {
+                        TOps.Store(result, yr + v);
+                        continue;
                     }
                     StoreRow<TOps, TF, TI>(result, yr + v, p.OutW - v, tail);
                 }
@@ -443,6 +449,17 @@ internal static unsafe partial class PoolLines
             }
         }
     }
+
+    /// <summary>
+    /// Whether output row <paramref name="oh"/> of <paramref name="plane"/> may be stored a whole vector
+    /// at a time, lanes past its end included: they land on the outputs after it, which this part writes
+    /// later (rows and planes in order), when at least a vector of those follows in the part; near the
+    /// part's end they would be another part's or past the end. Saves the tail copies of rows that are
+    /// not a whole number of vectors (28 wide: 12 of 32).
+    /// </summary>
+    private static bool SpillsAllowed<TOps, TF, TI>(in PoolPlan p, long plane, long planeEnd, int oh)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct =>
+        ((long)(p.OutH - 1 - oh) * p.OutW) + ((planeEnd - 1 - plane) * p.OutH * p.OutW) >= TOps.Lanes;
 
     /// <summary>Stores the first <paramref name="count"/> lanes (all when there are that many).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
