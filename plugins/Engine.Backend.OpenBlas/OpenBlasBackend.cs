@@ -396,9 +396,13 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
         {
             return 0;
         }
-        long bytes = PoolingKernels.ArgMaxBytes(PoolPlan.Create(geometry, x), geometry, dataType);
-        return bytes is > 0 and <= (long)int.MaxValue * sizeof(int) ? (int)((bytes + sizeof(int) - 1) / sizeof(int)) : 0;
+        long elements = ArgMaxElements(PoolPlan.Create(geometry, x), geometry, dataType);
+        return elements <= int.MaxValue ? (int)elements : 0;
     }
+
+    /// <summary>Int32 elements of the arg-max a training forward of this plan keeps (a byte per output), 0 when none.</summary>
+    private static long ArgMaxElements(in PoolPlan plan, PoolingGeometry geometry, DataType dataType) =>
+        (PoolingKernels.ArgMaxBytes(plan, geometry, dataType) + sizeof(int) - 1) / sizeof(int);
 
     /// <inheritdoc/>
     public void PoolingForwardWithWorkspace(PoolingGeometry geometry, Tensor x, Tensor y, Tensor workspace)
@@ -407,17 +411,16 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
         ThrowIfDisposed();
         BackendContract.PoolingForward(this, geometry, x, y);
         var plan = PoolPlan.Create(geometry, x.Shape);
-        long bytes = PoolingKernels.ArgMaxBytes(plan, geometry, x.DataType);
-        if (bytes == 0)
+        if (ArgMaxElements(plan, geometry, x.DataType) is var elements and > 0)
         {
-            PoolingForward(geometry, x, y);
+            BackendContract.PoolingWorkspace(this, op, workspace, elements, x, y);
+            PoolingKernels.ForwardKeepingArgMax(plan, Address(x, op, "x"), Address(y, op, "y"), Address(workspace, op, "workspace"));
+            GC.KeepAlive(workspace);
+            GC.KeepAlive(x);
+            GC.KeepAlive(y);
             return;
         }
-        BackendContract.PoolingWorkspace(this, op, workspace, (bytes + sizeof(int) - 1) / sizeof(int), x, y);
-        PoolingKernels.ForwardKeepingArgMax(plan, Address(x, op, "x"), Address(y, op, "y"), Address(workspace, op, "workspace"));
-        GC.KeepAlive(x);
-        GC.KeepAlive(y);
-        GC.KeepAlive(workspace);
+        PoolingForward(geometry, x, y);
     }
 
     /// <inheritdoc/>
@@ -428,17 +431,16 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
         ThrowIfDisposed();
         BackendContract.PoolingBackward(this, geometry, x, y, dy, dx);
         var plan = PoolPlan.Create(geometry, x.Shape);
-        long bytes = PoolingKernels.ArgMaxBytes(plan, geometry, x.DataType);
-        if (bytes == 0)
+        if (ArgMaxElements(plan, geometry, x.DataType) is var elements and > 0)
         {
-            PoolingBackward(geometry, x, y, dy, dx);
+            BackendContract.PoolingWorkspace(this, op, workspace, elements, x, y, dy, dx);
+            PoolingKernels.BackwardFromArgMax(plan, Address(workspace, op, "workspace"), Address(dy, op, "dy"), Address(dx, op, "dx"));
+            GC.KeepAlive(workspace);
+            GC.KeepAlive(dy);
+            GC.KeepAlive(dx);
             return;
         }
-        BackendContract.PoolingWorkspace(this, op, workspace, (bytes + sizeof(int) - 1) / sizeof(int), x, y, dy, dx);
-        PoolingKernels.BackwardFromArgMax(plan, Address(workspace, op, "workspace"), Address(dy, op, "dy"), Address(dx, op, "dx"));
-        GC.KeepAlive(workspace);
-        GC.KeepAlive(dy);
-        GC.KeepAlive(dx);
+        PoolingBackward(geometry, x, y, dy, dx);
     }
 
     // ---- Normalisation -----------------------------------------------------------------------
