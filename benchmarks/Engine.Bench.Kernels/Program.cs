@@ -10,6 +10,11 @@ if (args.Length > 0 && args[0] == "--quick")
     Engine.Backend.OpenBlas.Bench.QuickMinimum.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-fork-join")
+{
+    Engine.Backend.OpenBlas.Bench.ForkJoinBenchmarks.Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-conv")
 {
     Engine.Backend.OpenBlas.Bench.QuickConvolution.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300);

@@ -12,8 +12,11 @@ namespace Engine.Backend.OpenBlas;
 /// A loop body is an unmanaged function pointer and a pointer to its state on the caller's stack,
 /// so starting a loop allocates nothing. Items are handed out one at a time from a shared counter,
 /// which keeps both cores busy when one of them is slowed by another process. A worker spins
-/// briefly for the next loop (training steps issue loops back to back) and then sleeps on an
-/// event, so an idle pool costs no CPU. One loop runs at a time: a loop started while another is
+/// for the next loop for up to <see cref="SpinMicroseconds"/> (training steps issue loops back to
+/// back, with serial work between them) and then sleeps on an event, so an idle pool costs no CPU;
+/// a loop signals the event only for a worker that went to sleep, so a loop that finds its
+/// workers spinning makes no system call. How many threads a loop may use never depends on
+/// timing (<see cref="Steady"/>): a late worker just finds fewer items left. One loop runs at a time: a loop started while another is
 /// running (from another thread, or from inside a body) runs on its calling thread alone, as
 /// worker 0, which callers' per-worker scratch handles because worker 0 of the running loop
 /// rents it the same way (see <see cref="ConvolutionWorkspace"/>).
@@ -21,6 +24,26 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe class WorkerPool
 {
     private const int SpinIterations = 60;
+
+    /// <summary>
+    /// How long an idle worker of the steady pool polls for the next loop before it sleeps. A LeNet-5
+    /// training step leaves tens of µs of serial work (loss, gradient sums, SGD) between its
+    /// parallel passes; a worker asleep by then costs a futex wake (tens of µs, a time slice on a
+    /// busy machine) at the start of the next pass. Beyond this an idle pool stops burning a core.
+    /// </summary>
+    public const int SpinMicroseconds = 250;
+
+    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
+    /// <summary>
+    /// The steady pool (default; <c>ENGINE_POOL_STEADY=off</c> restores the earlier one): no serial
+    /// back-off after stalls and a time-bounded spin before sleeping. The earlier pool ran the next
+    /// 500 loops on the calling thread after three loops whose wait it judged too long, and its
+    /// workers spun for only a few microseconds, so on a busy machine most loops of a LeNet-5 step
+    /// ran serially. Neither changes a result: items are independent and each computes the same on
+    /// any thread; only which thread runs an item depends on timing, never how the work is cut.
+    /// </summary>
+    internal static bool Steady { get; set; } = Environment.GetEnvironmentVariable("ENGINE_POOL_STEADY") != "off";
 
     private static readonly Lock Gate = new();
     private static Worker[] _workers = [];
@@ -81,7 +104,11 @@ internal static unsafe class WorkerPool
     public static void For(int count, int maxWidth, delegate* managed<void*, int, int, void> body, void* state)
     {
         int width = Math.Min(Math.Min(Width, maxWidth), count);
-        if (width <= 1 || _serialLoops > 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (PoolStats.On)
+        {
+            PoolStats.Call(count, width, _serialLoops > 0 && !Steady, Volatile.Read(ref _busy) != 0);
+        }
+        if (width <= 1 || (_serialLoops > 0 && !Steady) || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             if (_serialLoops > 0)
             {
@@ -115,7 +142,15 @@ internal static unsafe class WorkerPool
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
-            JudgeWait(own - start, Stopwatch.GetTimestamp() - own, alone: mine >= count && count >= 2 * width);
+            long end = Stopwatch.GetTimestamp();
+            if (PoolStats.On)
+            {
+                PoolStats.Parallel(own - start, end - own, mine, count);
+            }
+            if (!Steady)
+            {
+                JudgeWait(own - start, end - own, alone: mine >= count && count >= 2 * width);
+            }
             if (_failure is { } failure)
             {
                 throw new AggregateException("a parallel backend loop failed", failure);
@@ -214,6 +249,7 @@ internal static unsafe class WorkerPool
     {
         private readonly int _index;
         private int _generation;
+        private int _sleeping; // 1 while the steady wait may be blocked on _wake
         private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
 
         public Worker(int index)
@@ -226,7 +262,12 @@ internal static unsafe class WorkerPool
         public void Start()
         {
             Interlocked.Increment(ref _generation);
-            _wake.Set();
+            // The increment is a full fence, and so is the worker's exchange of _sleeping before it
+            // reads the generation again: either the worker sees the new generation or this sees it asleep.
+            if (!Steady || Volatile.Read(ref _sleeping) != 0)
+            {
+                _wake.Set();
+            }
         }
 
         private void Loop()
@@ -234,17 +275,13 @@ internal static unsafe class WorkerPool
             int seen = 0;
             while (true)
             {
-                // Spin a little first: in a training step the next loop usually follows within microseconds.
-                for (int i = 0; i < SpinIterations && Volatile.Read(ref _generation) == seen; i++)
+                if (Steady)
                 {
-                    Thread.SpinWait(20);
+                    WaitSteady(seen);
                 }
-                // Start bumps the generation before it sets the event, so checking the generation after
-                // every wake (and never trusting the event alone) neither misses a loop nor runs one twice.
-                while (Volatile.Read(ref _generation) == seen)
+                else
                 {
-                    _wake.Wait();
-                    _wake.Reset();
+                    WaitShortSpin(seen);
                 }
                 seen = Volatile.Read(ref _generation);
                 if (TryJoin(_index))
@@ -252,6 +289,46 @@ internal static unsafe class WorkerPool
                     RunItems(_index);
                     Interlocked.Decrement(ref _gate);
                 }
+            }
+        }
+
+        // Polls the generation for SpinTicks, then sleeps until Start signals.
+        private void WaitSteady(int seen)
+        {
+            long start = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() - start < SpinTicks)
+            {
+                for (int i = 0; i < 64 && Volatile.Read(ref _generation) == seen; i++)
+                {
+                    Thread.SpinWait(1);
+                }
+            }
+            while (Volatile.Read(ref _generation) == seen)
+            {
+                Interlocked.Exchange(ref _sleeping, 1);
+                if (Volatile.Read(ref _generation) == seen)
+                {
+                    _wake.Wait();
+                }
+                _wake.Reset();
+                Volatile.Write(ref _sleeping, 0);
+            }
+        }
+
+        // The earlier pool's wait (ENGINE_POOL_STEADY=off): a few microseconds of spinning, then the event.
+        private void WaitShortSpin(int seen)
+        {
+            // Spin a little first: in a training step the next loop usually follows within microseconds.
+            for (int i = 0; i < SpinIterations && Volatile.Read(ref _generation) == seen; i++)
+            {
+                Thread.SpinWait(20);
+            }
+            // Start bumps the generation before it sets the event, so checking the generation after
+            // every wake (and never trusting the event alone) neither misses a loop nor runs one twice.
+            while (Volatile.Read(ref _generation) == seen)
+            {
+                _wake.Wait();
+                _wake.Reset();
             }
         }
     }

@@ -30,6 +30,22 @@ public sealed class BatchSplitTests
     }
 
     [Fact]
+    public void ACountingBackendLendsThePoolSoItsNetworkSplitsToTheSameBits()
+    {
+        // engine bench train runs behind a CountingBackend: it measured LeNet-5 unsplit while it lent no threads.
+        using var threads = new ThreadCount(2);
+        ByteImageDataset data = TrainingFixtures.MnistTrain(64);
+        using var counting = new CountingBackend(threads.Backend);
+        Assert.Equal(2, counting.WorkerCount);
+        (float[] plainOut, float[] plainGrad) = Pass(threads.Backend, data, BatchSplitMode.On, expectSplit: true);
+        (float[] countedOut, float[] countedGrad) = Pass(counting, data, BatchSplitMode.On, expectSplit: true);
+        Assert.Equal(plainOut.Select(BitConverter.SingleToInt32Bits), countedOut.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(plainGrad.Select(BitConverter.SingleToInt32Bits), countedGrad.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(0, counting.Synchronizations);
+        Assert.True(counting.Uploads >= 2);
+    }
+
+    [Fact]
     public void TrainingWithTheSplitReachesTheUnsplitAccuracyAndRepeatsBitForBit()
     {
         using var threads = new ThreadCount(2);
