@@ -13,7 +13,8 @@ namespace Engine.Backend.OpenBlas;
 /// vector is one unmasked load at a fixed offset. A
 /// register tile of four filters × four vectors of 16 positions (16 accumulators) runs over the C·9 taps,
 /// each tap loading four input vectors and broadcasting four weights. The inference epilogue (batch
-/// norm or bias, then ReLU) is applied to the accumulators before the one store.
+/// norm or bias, then ReLU) is applied to the accumulators before the one store, with a residual block's
+/// shortcut added before the ReLU where there is one (<see cref="ConvolutionEpilogue.HasResidual"/>).
 /// </summary>
 /// <remarks>
 /// <para>Why: on these layers im2col + the packed GEMM ran at 57–137 GF/s on one thread (products only
@@ -115,6 +116,7 @@ internal static unsafe class PaddedDirectConvolution
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
                 Relu = inKernel && epilogue.Activation == Activation.Relu,
+                Residual = inKernel ? epilogue.ResidualAt(y) : null,
             };
             WorkerPool.For(l.Batch, width, &Sample, &job);
         }
@@ -133,6 +135,7 @@ internal static unsafe class PaddedDirectConvolution
         public int CopyRows;
         public int* RowOffset;
         public float* Scale, Shift; // the epilogue in registers, or null
+        public float* Residual;     // the residual added before the ReLU (y's shape), or null
         public bool Relu;
     }
 
@@ -143,6 +146,7 @@ internal static unsafe class PaddedDirectConvolution
         float* padded = job.Padded + worker * job.PerWorker;
         float* xn = job.X + (long)n * l.Channels * l.InputSize;
         float* yn = job.Y + (long)n * l.Filters * l.OutputSize;
+        float* rn = job.Residual is null ? null : job.Residual + (long)n * l.Filters * l.OutputSize;
         if (l.Height.Stride == 2)
         {
             CopyStrided(l, xn, padded, job.Shifted);
@@ -161,7 +165,7 @@ internal static unsafe class PaddedDirectConvolution
                 Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3));
             for (int f = 0; f < l.Filters; f += Filters)
             {
-                Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu);
+                Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu, rn);
             }
         }
     }
@@ -264,7 +268,7 @@ internal static unsafe class PaddedDirectConvolution
     // 16 accumulators, one flat loop over the column-matrix rows that the JIT keeps in registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x4(int rows, int* rowOffset, float* padded, float* w, int first, int filters, in Tile t, float* y, int positions,
-        float* scale, float* shift, bool relu)
+        float* scale, float* shift, bool relu, float* residual)
     {
         float* w0 = w + (long)first * rows, w1 = w + (long)Math.Min(first + 1, filters - 1) * rows;
         float* w2 = w + (long)Math.Min(first + 2, filters - 1) * rows, w3 = w + (long)Math.Min(first + 3, filters - 1) * rows;
@@ -288,16 +292,19 @@ internal static unsafe class PaddedDirectConvolution
             a30 = Vector512.FusedMultiplyAdd(s, x0, a30); a31 = Vector512.FusedMultiplyAdd(s, x1, a31);
             a32 = Vector512.FusedMultiplyAdd(s, x2, a32); a33 = Vector512.FusedMultiplyAdd(s, x3, a33);
         }
-        Put(y + (long)first * positions, t, a00, a01, a02, a03, scale, shift, first, relu);
-        if (first + 1 < filters) { Put(y + (long)(first + 1) * positions, t, a10, a11, a12, a13, scale, shift, first + 1, relu); }
-        if (first + 2 < filters) { Put(y + (long)(first + 2) * positions, t, a20, a21, a22, a23, scale, shift, first + 2, relu); }
-        if (first + 3 < filters) { Put(y + (long)(first + 3) * positions, t, a30, a31, a32, a33, scale, shift, first + 3, relu); }
+        Put(y + (long)first * positions, t, a00, a01, a02, a03, scale, shift, first, relu, residual is null ? null : residual + (long)first * positions);
+        if (first + 1 < filters) { Put(y + (long)(first + 1) * positions, t, a10, a11, a12, a13, scale, shift, first + 1, relu, residual is null ? null : residual + (long)(first + 1) * positions); }
+        if (first + 2 < filters) { Put(y + (long)(first + 2) * positions, t, a20, a21, a22, a23, scale, shift, first + 2, relu, residual is null ? null : residual + (long)(first + 2) * positions); }
+        if (first + 3 < filters) { Put(y + (long)(first + 3) * positions, t, a30, a31, a32, a33, scale, shift, first + 3, relu, residual is null ? null : residual + (long)(first + 3) * positions); }
     }
 
-    /// <summary>One filter's four vectors of the tile, through the epilogue (if any), into its output plane <paramref name="y"/>.</summary>
+    /// <summary>
+    /// One filter's four vectors of the tile, through the epilogue (if any; plus the filter's residual plane
+    /// <paramref name="residual"/> before the ReLU, loaded under the store masks), into its output plane <paramref name="y"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(float* y, in Tile t, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
-        float* scale, float* shift, int filter, bool relu)
+        float* scale, float* shift, int filter, bool relu, float* residual)
     {
         if (scale is not null)
         {
@@ -306,6 +313,13 @@ internal static unsafe class PaddedDirectConvolution
             v1 = Vector512.FusedMultiplyAdd(v1, s, b);
             v2 = Vector512.FusedMultiplyAdd(v2, s, b);
             v3 = Vector512.FusedMultiplyAdd(v3, s, b);
+            if (residual is not null)
+            {
+                v0 += Avx512F.MaskLoad(residual + t.At0, t.Mask0, Vector512<float>.Zero);
+                v1 += Avx512F.MaskLoad(residual + t.At1, t.Mask1, Vector512<float>.Zero);
+                v2 += Avx512F.MaskLoad(residual + t.At2, t.Mask2, Vector512<float>.Zero);
+                v3 += Avx512F.MaskLoad(residual + t.At3, t.Mask3, Vector512<float>.Zero);
+            }
             if (relu)
             {
                 v0 = Vector512.Max(v0, Vector512<float>.Zero);
