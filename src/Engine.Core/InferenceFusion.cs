@@ -80,10 +80,13 @@ internal sealed class InferenceFusion : IDisposable
             {
                 activation = link;
             }
-            (int sum, int residual, int sumActivation) = activation < 0
+            // A sum joins a chain with a normalisation and no activation of its own (a residual block's last
+            // BN): without one the chain would be new, and a backend that declines the sum would then take a
+            // different path (the epilogue with scale 1) than it did before.
+            (int sum, int residual, int sumActivation) = activation < 0 && affine >= 0
                 ? FindResidual(layers, inputs, onlyReader[affine >= 0 ? affine : i], affine >= 0 ? affine : i, i, feedsMainOutput, placement, outputShapes, dataType, next)
                 : (-1, -1, -1);
-            if (affine < 0 && activation < 0 && sum < 0)
+            if (affine < 0 && activation < 0)
             {
                 continue;
             }
