@@ -13,8 +13,9 @@ namespace Engine.Backend.OpenBlas;
 /// vector is one unmasked load at a fixed offset. A
 /// register tile of four filters × four vectors of 16 positions (16 accumulators) runs over the C·9 taps,
 /// each tap loading four input vectors and broadcasting four weights. The inference epilogue (batch
-/// norm or bias, then ReLU) is applied to the accumulators before the one store, with a residual block's
-/// shortcut added before the ReLU where there is one (<see cref="ConvolutionEpilogue.HasResidual"/>).
+/// norm or bias, then ReLU) is applied to the accumulators before the one store; a residual block's shortcut
+/// (<see cref="ConvolutionEpilogue.HasResidual"/>) is added, and the ReLU applied after it, in one pass over each
+/// sample's output right after it is computed.
 /// </summary>
 /// <remarks>
 /// <para>Why: on these layers im2col + the packed GEMM ran at 57–137 GF/s on one thread (products only
@@ -165,8 +166,33 @@ internal static unsafe class PaddedDirectConvolution
                 Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3));
             for (int f = 0; f < l.Filters; f += Filters)
             {
-                Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu, rn);
+                Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu && rn is null);
             }
+        }
+        if (rn is not null)
+        {
+            AddResidual(yn, rn, (long)l.Filters * positions, job.Relu);
+        }
+    }
+
+    /// <summary>
+    /// y ← f(y + r) over a sample's output just written (still in cache), f being ReLU or none: the residual
+    /// sum and the activation after the in-register scale and shift, each rounded as the separate passes
+    /// round them. Adding r inside the tile's stores instead (masked loads beside the masked stores) ran slower on
+    /// ResNet-20's 16×16 and 32×32 layers in a first measurement (BenchmarkDotNet short run, loaded machine).
+    /// </summary>
+    private static void AddResidual(float* y, float* r, long count, bool relu)
+    {
+        long i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            Vector512<float> v = Vector512.Load(y + i) + Vector512.Load(r + i);
+            (relu ? Vector512.Max(v, Vector512<float>.Zero) : v).Store(y + i);
+        }
+        for (; i < count; i++)
+        {
+            float v = y[i] + r[i];
+            y[i] = relu ? MathF.Max(v, 0) : v;
         }
     }
 
@@ -268,7 +294,7 @@ internal static unsafe class PaddedDirectConvolution
     // 16 accumulators, one flat loop over the column-matrix rows that the JIT keeps in registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x4(int rows, int* rowOffset, float* padded, float* w, int first, int filters, in Tile t, float* y, int positions,
-        float* scale, float* shift, bool relu, float* residual)
+        float* scale, float* shift, bool relu)
     {
         float* w0 = w + (long)first * rows, w1 = w + (long)Math.Min(first + 1, filters - 1) * rows;
         float* w2 = w + (long)Math.Min(first + 2, filters - 1) * rows, w3 = w + (long)Math.Min(first + 3, filters - 1) * rows;
@@ -292,19 +318,16 @@ internal static unsafe class PaddedDirectConvolution
             a30 = Vector512.FusedMultiplyAdd(s, x0, a30); a31 = Vector512.FusedMultiplyAdd(s, x1, a31);
             a32 = Vector512.FusedMultiplyAdd(s, x2, a32); a33 = Vector512.FusedMultiplyAdd(s, x3, a33);
         }
-        Put(y + (long)first * positions, t, a00, a01, a02, a03, scale, shift, first, relu, residual is null ? null : residual + (long)first * positions);
-        if (first + 1 < filters) { Put(y + (long)(first + 1) * positions, t, a10, a11, a12, a13, scale, shift, first + 1, relu, residual is null ? null : residual + (long)(first + 1) * positions); }
-        if (first + 2 < filters) { Put(y + (long)(first + 2) * positions, t, a20, a21, a22, a23, scale, shift, first + 2, relu, residual is null ? null : residual + (long)(first + 2) * positions); }
-        if (first + 3 < filters) { Put(y + (long)(first + 3) * positions, t, a30, a31, a32, a33, scale, shift, first + 3, relu, residual is null ? null : residual + (long)(first + 3) * positions); }
+        Put(y + (long)first * positions, t, a00, a01, a02, a03, scale, shift, first, relu);
+        if (first + 1 < filters) { Put(y + (long)(first + 1) * positions, t, a10, a11, a12, a13, scale, shift, first + 1, relu); }
+        if (first + 2 < filters) { Put(y + (long)(first + 2) * positions, t, a20, a21, a22, a23, scale, shift, first + 2, relu); }
+        if (first + 3 < filters) { Put(y + (long)(first + 3) * positions, t, a30, a31, a32, a33, scale, shift, first + 3, relu); }
     }
 
-    /// <summary>
-    /// One filter's four vectors of the tile, through the epilogue (if any; plus the filter's residual plane
-    /// <paramref name="residual"/> before the ReLU, loaded under the store masks), into its output plane <paramref name="y"/>.
-    /// </summary>
+    /// <summary>One filter's four vectors of the tile, through the epilogue (if any), into its output plane <paramref name="y"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(float* y, in Tile t, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
-        float* scale, float* shift, int filter, bool relu, float* residual)
+        float* scale, float* shift, int filter, bool relu)
     {
         if (scale is not null)
         {
@@ -313,13 +336,6 @@ internal static unsafe class PaddedDirectConvolution
             v1 = Vector512.FusedMultiplyAdd(v1, s, b);
             v2 = Vector512.FusedMultiplyAdd(v2, s, b);
             v3 = Vector512.FusedMultiplyAdd(v3, s, b);
-            if (residual is not null)
-            {
-                v0 += Avx512F.MaskLoad(residual + t.At0, t.Mask0, Vector512<float>.Zero);
-                v1 += Avx512F.MaskLoad(residual + t.At1, t.Mask1, Vector512<float>.Zero);
-                v2 += Avx512F.MaskLoad(residual + t.At2, t.Mask2, Vector512<float>.Zero);
-                v3 += Avx512F.MaskLoad(residual + t.At3, t.Mask3, Vector512<float>.Zero);
-            }
             if (relu)
             {
                 v0 = Vector512.Max(v0, Vector512<float>.Zero);
