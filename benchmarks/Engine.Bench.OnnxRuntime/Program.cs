@@ -17,6 +17,7 @@ using Microsoft.ML.OnnxRuntime;
 //                            [--cli-output Y.npy]   (also compare `engine infer`'s output file)
 //                            [--unfused 1]          (also the engine with inference fusion off)
 //                            [--ort-threads 2,0]    (ORT sessions by intra-op threads; 0: ORT's default)
+//                            [--profile N]          (then N passes of each side's per-layer profile, LayerProfile.cs)
 //                            [--no-residual 1]      (also the engine with the residual sum + ReLU as their own
 //                                                    layers: a backend that declines TryConvolutionForwardResidual)
 var arguments = Arguments.Parse(args);
@@ -106,6 +107,10 @@ try
     {
         (int[] cliShape, float[] cliValues) = Npy.Read(cliOutput);
         Console.WriteLine(FormattableString.Invariant($"cli       engine infer wrote ({string.Join(", ", cliShape)}): max |cli − ORT| {MaxAbsDiff(cliValues, outputs[1]):G3}"));
+    }
+    if (arguments.Optional("--profile") is string profile)
+    {
+        LayerProfile.Print(network, engine.Run, modelPath, input, shape, int.Parse(profile, CultureInfo.InvariantCulture));
     }
     Console.WriteLine($"env       load average {LoadAverage()} at end");
 }
