@@ -9,7 +9,9 @@
 #   benchmarks/inference_fusion.sh [MODEL...]          (after ./build.sh; REPEAT=7 by default)
 #
 # ORT_THREADS=1 (ORT sessions by intra-op threads, comma-separated, 0 = ORT's default; default 2,0) and
-# UNFUSED=0 (leave out the unfused side) are for benchmarks/inference_vs_ort.sh; PASSES=N overrides the
+# UNFUSED=0 (leave out the unfused side) are for benchmarks/inference_vs_ort.sh; NO_RESIDUAL=1 adds a side
+# with the residual sum + ReLU as their own layers (a backend that declines the residual epilogue); PROFILE=N
+# prints N passes' per-layer profile of the engine and of ORT (one thread) after the timing; PASSES=N overrides the
 # passes per side per round; WARMUP=N the warm-up passes per side (default 2; the engine's kernels are
 # JIT-compiled in tiers, and its steady state takes more passes than ORT's native code).
 set -euo pipefail
@@ -38,7 +40,8 @@ path, batch, dims = sys.argv[1], int(sys.argv[2]), [int(d) for d in sys.argv[3].
 np.save(path, np.random.default_rng(13).uniform(-1, 1, size=[batch, *dims]).astype("<f4"))
 PY
   dotnet "$BENCH/Engine.Bench.OnnxRuntime.dll" --model "$onnx" --input "$x" --plugins artifacts/engine/plugins \
-    --repeat "$REPEAT" --warmup "${WARMUP:-2}" --passes "${PASSES:-$passes}" --unfused "$UNFUSED" --ort-threads "$ORT_THREADS"
+    --repeat "$REPEAT" --warmup "${WARMUP:-2}" --passes "${PASSES:-$passes}" --unfused "$UNFUSED" --ort-threads "$ORT_THREADS" \
+    --no-residual "${NO_RESIDUAL:-0}" ${PROFILE:+--profile "$PROFILE"}
 }
 
 models=("$@")

@@ -46,6 +46,11 @@ if (args.Length > 0 && args[0] == "--quick-winograd")
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1, args.Length > 3 ? args[3] : null);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-residual")
+{
+    Engine.Backend.OpenBlas.Bench.QuickResidual.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-infer")
 {
     Engine.Backend.OpenBlas.Bench.QuickInference.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,

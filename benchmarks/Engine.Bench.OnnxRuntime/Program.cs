@@ -17,6 +17,9 @@ using Microsoft.ML.OnnxRuntime;
 //                            [--cli-output Y.npy]   (also compare `engine infer`'s output file)
 //                            [--unfused 1]          (also the engine with inference fusion off)
 //                            [--ort-threads 2,0]    (ORT sessions by intra-op threads; 0: ORT's default)
+//                            [--profile N]          (then N passes of each side's per-layer profile, LayerProfile.cs)
+//                            [--no-residual 1]      (also the engine with the residual sum + ReLU as their own
+//                                                    layers: a backend that declines TryConvolutionForwardResidual)
 var arguments = Arguments.Parse(args);
 string modelPath = arguments.Required("--model"), inputPath = arguments.Required("--input");
 int repeat = int.Parse(arguments.Optional("--repeat") ?? "7", CultureInfo.InvariantCulture);
@@ -43,6 +46,10 @@ if (unfused is not null)
     unfused.FuseInference = false;
     Console.WriteLine($"fusion    {network.FusedInferenceLayerCount} layers run inside another's epilogue; 'engine unfused' runs them by themselves");
 }
+// --no-residual 1: the same network on a backend that declines the residual epilogue (the shortcut's sum and
+// the ReLU after it then run as their own layers), as another side, so that gain is measured in one process.
+using IBackend? declining = arguments.Optional("--no-residual") == "1" ? new NoResidualBackend(backend) : null;
+using Network? noResidual = declining is null ? null : EngineInference.Build(host, declining, format.Read(modelPath));
 
 // --ort-threads 1: ORT's intra-op thread counts, one session each (0: ORT's default); one thread beside
 // OPENBLAS_NUM_THREADS=1 for the engine compares CPU time per pass where a loaded machine makes wall time noise.
@@ -55,6 +62,10 @@ try
     if (unfused is not null)
     {
         runners.Add(("engine unfused", new EngineInference(unfused, input, n).Run));
+    }
+    if (noResidual is not null)
+    {
+        runners.Add(("engine no-resid", new EngineInference(noResidual, input, n).Run));
     }
     var times = runners.Select(_ => new List<double>()).ToList();
     var cpu = runners.Select(_ => new List<double>()).ToList(); // CPU seconds of all the process's threads
@@ -96,6 +107,10 @@ try
     {
         (int[] cliShape, float[] cliValues) = Npy.Read(cliOutput);
         Console.WriteLine(FormattableString.Invariant($"cli       engine infer wrote ({string.Join(", ", cliShape)}): max |cli − ORT| {MaxAbsDiff(cliValues, outputs[1]):G3}"));
+    }
+    if (arguments.Optional("--profile") is string profile)
+    {
+        LayerProfile.Print(network, engine.Run, modelPath, input, shape, int.Parse(profile, CultureInfo.InvariantCulture));
     }
     Console.WriteLine($"env       load average {LoadAverage()} at end");
 }
@@ -146,6 +161,13 @@ internal sealed class EngineInference(Network network, float[] input, int n)
         ModelState.Load(network, state, "benchmark model");
         return network;
     }
+}
+
+/// <summary>The engine's backend without the residual epilogue (the SDK's default: the separate sum and activation).</summary>
+internal sealed class NoResidualBackend(IBackend inner) : BackendDecorator(inner, ownsInner: false)
+{
+    public override bool TryConvolutionForwardResidual(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Tensor residual,
+        Activation? activation, double alpha, Tensor y) => false;
 }
 
 /// <summary>ONNX Runtime's side: one session (all graph optimisations, as deployed), input and output bound once.</summary>

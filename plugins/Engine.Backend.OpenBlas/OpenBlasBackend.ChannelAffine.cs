@@ -73,4 +73,52 @@ public sealed partial class OpenBlasBackend
         GC.KeepAlive(shift);
         return true;
     }
+
+    /// <summary>Whether <see cref="TryConvolutionForwardResidual"/> runs (null or true, the default) or always declines (false): <c>ENGINE_CONV_RESIDUAL=on|off</c>.</summary>
+    /// <remarks>Settable inside the assembly so tests and benchmarks can compare both in one process.</remarks>
+    internal static bool? ResidualForced { get; set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_CONV_RESIDUAL"));
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The residual joins the epilogue of whichever kernel the convolution takes: in registers before the one
+    /// store in <see cref="PaddedDirectConvolution"/>, else in the per-sample or whole-batch epilogue pass
+    /// (<see cref="ChannelAffineKernels"/>). Declines (false) where the layer goes to a LeNet-size kernel with
+    /// an epilogue of its own (<see cref="DirectConvolution"/>, <see cref="FilterVectorConvolution"/>), where
+    /// the residual overlaps y, and with <c>ENGINE_CONV_RESIDUAL=off</c>.
+    /// </remarks>
+    public bool TryConvolutionForwardResidual(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Tensor residual,
+        Activation? activation, double alpha, Tensor y)
+    {
+        const string op = "TryConvolutionForwardResidual";
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(residual);
+        if (ResidualForced == false || x.Shape.Rank != geometry.SpatialRank + 2 || w.Shape.Rank != geometry.SpatialRank + 2)
+        {
+            return false;
+        }
+        BackendContract.ConvolutionForward(this, geometry, x, w, y);
+        BackendContract.ChannelAffine(this, y, scale, shift, y, activation);
+        if (residual.Shape != y.Shape || residual.DataType != y.DataType)
+        {
+            throw new ArgumentException($"{op}: the residual {residual.Shape} ({residual.DataType}) must have y's shape {y.Shape} ({y.DataType})");
+        }
+        var layout = ConvolutionLayout.Create(geometry, x.Shape, w.Shape[0]);
+        nint r = Address(residual, op, "residual"), yAddress = Address(y, op, "y");
+        long bytes = y.ElementCount * y.DataType.SizeInBytes();
+        if (!ConvolutionKernels.ForwardTakesResidual(layout, x.DataType) || (r < yAddress + bytes && yAddress < r + bytes))
+        {
+            return false;
+        }
+        var epilogue = new ConvolutionEpilogue(Address(scale, op, "scale"), Address(shift, op, "shift"), activation, alpha).WithResidual(r, yAddress);
+        ConvolutionKernels.Run(ConvolutionPass.Forward, locallyConnected: false, layout, x.DataType, Address(x, op, "x"), Address(w, op, "w"), yAddress,
+            _workspace, epilogue);
+        GC.KeepAlive(x);
+        GC.KeepAlive(w);
+        GC.KeepAlive(y);
+        GC.KeepAlive(scale);
+        GC.KeepAlive(shift);
+        GC.KeepAlive(residual);
+        return true;
+    }
 }

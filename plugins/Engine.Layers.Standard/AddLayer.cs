@@ -4,7 +4,7 @@ namespace Engine.Layers.Standard;
 /// Element-wise sum of inputs of one shape (ResNet's skip connection). Backward passes dy unchanged
 /// to every input (the network sums gradients where an output feeds several layers).
 /// </summary>
-public sealed class AddLayer(string name) : LayerBase(name, "add"), IMergeLayer
+public sealed class AddLayer(string name) : LayerBase(name, "add"), ISumLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.Binary, BackendOp.Memory];
     private readonly List<Tensor> _gradients = [];

@@ -137,6 +137,15 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer, IB
     }
 
     /// <inheritdoc/>
+    /// <remarks>The output lives where <see cref="ForwardWithEpilogue"/>'s would; the residual is only read.</remarks>
+    public Tensor? ForwardWithEpilogueResidual(Tensor input, Tensor scale, Tensor shift, Tensor residual, Activation? activation, double alpha)
+    {
+        Tensor y = OutputBuffer(training: false).ForBatch(input.Shape[0], _outputShape);
+        _input = null;
+        return Backend.TryConvolutionForwardResidual(_geometry!, input, _weight!.Value, scale, shift, residual, activation, alpha, y) ? y : null;
+    }
+
+    /// <inheritdoc/>
     public bool FusesBiasActivation(Activation activation, bool training) =>
         _geometry is not null && Backend.FusesConvolutionBiasActivation(_geometry, DataType, activation, training);
 

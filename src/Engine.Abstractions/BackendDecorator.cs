@@ -197,6 +197,11 @@ public abstract class BackendDecorator : IBackend
         Inner.TryConvolutionForwardPooled(geometry, x, w, scale, shift, activation, alpha, pool, y);
 
     /// <inheritdoc/>
+    public virtual bool TryConvolutionForwardResidual(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Tensor residual,
+        Activation? activation, double alpha, Tensor y) =>
+        Inner.TryConvolutionForwardResidual(geometry, x, w, scale, shift, residual, activation, alpha, y);
+
+    /// <inheritdoc/>
     public virtual void ConvolutionForwardBiasActivation(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor? bias, Tensor y, Activation? activation = null, double alpha = 0) =>
         Inner.ConvolutionForwardBiasActivation(geometry, x, w, bias, y, activation, alpha);
 

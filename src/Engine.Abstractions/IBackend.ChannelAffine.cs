@@ -44,4 +44,16 @@ public partial interface IBackend
     /// </summary>
     bool TryConvolutionForwardPooled(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Activation? activation, double alpha,
         PoolingGeometry pool, Tensor y) => false;
+
+    /// <summary>
+    /// <see cref="ConvolutionForwardWithEpilogue"/> with a residual added before the activation, written to
+    /// <paramref name="y"/>: y = f(scale[k]·(x ∗ w) + shift[k] + residual), residual having y's shape (a
+    /// residual block's second convolution, its batch normalisation, the shortcut's sum and the ReLU after it),
+    /// when the backend has a kernel for it; returns false, having written nothing, when it has none (the
+    /// default), and the caller then makes the separate calls (<see cref="ConvolutionForwardWithEpilogue"/>
+    /// without the activation, <see cref="Binary"/> add, <see cref="ActivationForward"/>). Where a backend
+    /// takes it, the result is bit for bit that of those calls on that backend.
+    /// </summary>
+    bool TryConvolutionForwardResidual(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Tensor residual,
+        Activation? activation, double alpha, Tensor y) => false;
 }

@@ -26,6 +26,15 @@ public interface IEpilogueLayer : ILayer
     /// such kernel (the default); the pooling layer then runs by itself on <see cref="ForwardWithEpilogue"/>'s output.
     /// </summary>
     Tensor? ForwardWithEpiloguePooled(Tensor input, Tensor scale, Tensor shift, Activation? activation, double alpha, PoolingGeometry pool) => null;
+
+    /// <summary>
+    /// <see cref="ForwardWithEpilogue"/> with <paramref name="residual"/> (the output's shape) added after the
+    /// scale and shift and before the activation, as one step (<see cref="IBackend.TryConvolutionForwardResidual"/>):
+    /// y = f(scale[c]·product + shift[c] + residual), a residual block's last product, normalisation, shortcut
+    /// sum and activation. Returns the output, or null, having computed nothing, where the layer or its backend
+    /// has no such kernel (the default); the sum and the activation then run as their own layers.
+    /// </summary>
+    Tensor? ForwardWithEpilogueResidual(Tensor input, Tensor scale, Tensor shift, Tensor residual, Activation? activation, double alpha) => null;
 }
 
 /// <summary>
@@ -52,6 +61,15 @@ public interface IActivationLayer : ILayer
 
     /// <summary>Its parameter (leaky ReLU slope, ELU α; ignored by the others).</summary>
     double Alpha { get; }
+}
+
+/// <summary>
+/// A merge layer whose output is the element-wise sum of its inputs (all of one shape): a residual
+/// block's join, which an inference pass can run inside the epilogue of the layer that computes one of
+/// its inputs (<see cref="IEpilogueLayer.ForwardWithEpilogueResidual"/>).
+/// </summary>
+public interface ISumLayer : IMergeLayer
+{
 }
 
 /// <summary>A pooling layer, which an inference pass can run inside the layer before its activation (<see cref="IEpilogueLayer.ForwardWithEpiloguePooled"/>).</summary>

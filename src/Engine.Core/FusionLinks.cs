@@ -14,9 +14,21 @@ internal static class FusionLinks
     public static int[] Next(IReadOnlyList<int[]> inputs, IReadOnlyList<int> readers, IReadOnlyList<IBackend> placement)
     {
         int count = inputs.Count;
-        var reader = new int[count]; // the layer reading each output, when it is the only reader
+        int[] reader = OnlyReader(inputs, readers);
+        var next = new int[count];
+        for (int layer = 0; layer < count; layer++)
+        {
+            next[layer] = layer < count - 1 && reader[layer] is int r and >= 0 && inputs[r].Length == 1 && placement[r] == placement[layer] ? r : -1;
+        }
+        return next;
+    }
+
+    /// <summary>Per layer, the layer reading its output when that is its only reader (whatever else that layer reads), −1: none or several.</summary>
+    public static int[] OnlyReader(IReadOnlyList<int[]> inputs, IReadOnlyList<int> readers)
+    {
+        var reader = new int[inputs.Count];
         Array.Fill(reader, -1);
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < inputs.Count; i++)
         {
             foreach (int source in inputs[i])
             {
@@ -26,11 +38,6 @@ internal static class FusionLinks
                 }
             }
         }
-        var next = new int[count];
-        for (int layer = 0; layer < count; layer++)
-        {
-            next[layer] = layer < count - 1 && reader[layer] is int r and >= 0 && inputs[r].Length == 1 && placement[r] == placement[layer] ? r : -1;
-        }
-        return next;
+        return reader;
     }
 }

@@ -382,7 +382,9 @@ public sealed partial class Network : IDisposable
             }
             else if (fusion?.Starts(i) == true)
             {
-                _outputs[i] = fusion.Forward(i, LayerInput(i, 0, input));
+                // A chain that adds a residual block's shortcut reads it as the sum would (Network.Fusion.cs).
+                Tensor? residual = fusion.Residual(i) is (int sum, int k) ? LayerInput(sum, k, input) : null;
+                _outputs[i] = fusion.Forward(i, LayerInput(i, 0, input), residual);
             }
             else if (pairs?.Starts(i) == true)
             {

@@ -53,6 +53,50 @@ public sealed class InferenceFusionTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A residual block's shortcut sum and ReLU run in its second convolution's epilogue
+    /// (<see cref="IBackend.TryConvolutionForwardResidual"/>) where the shortcut is ready before that
+    /// convolution runs (the identity blocks): bit for bit the network whose backend declines it (the sum
+    /// and the ReLU as their own layers after the fused convolution + BN), and the sums are really skipped.
+    /// </summary>
+    [Theory]
+    [InlineData("resnet20", 9, 7)]   // 9 blocks; the 2 that halve the map build their shortcut (no product) after the residual branch
+    [InlineData("resnet20-b", 9, 9)] // there the projection's convolution comes last and adds the residual branch's output
+    public void ResidualSumInTheEpilogueEqualsTheSeparateSumBitForBit(string model, int sums, int fusedSums)
+    {
+        IModelDefinition definition = ModelTestEngine.Catalog.Model(model);
+        Shape sample = definition.DefaultInput!.Value;
+        using IBackend backend = new OpenBlasBackendProvider().Create();
+        using var declining = new DecliningResidual(backend);
+        using Network network = Network.Build(definition.Spec, ModelTestEngine.Catalog, backend, sample, seed: 7);
+        using Network separate = Network.Build(definition.Spec, ModelTestEngine.Catalog, declining, sample, seed: 7);
+        RandomiseBatchNorms(network);
+        RandomiseBatchNorms(separate);
+        using Tensor x = Input(backend, sample, 3);
+        int[] ran = [0, 0];
+        Network[] networks = [network, separate];
+        for (int k = 0; k < 2; k++)
+        {
+            Network n = networks[k];
+            int side = k;
+            n.LayerForwardDone = i => ran[side] += n.Layers[i] is ISumLayer ? 1 : 0;
+        }
+        double[] fused = HostTensors.Download(network.Forward(x, training: false));
+        double[] plain = HostTensors.Download(separate.Forward(x, training: false));
+        output.WriteLine($"{model}: sums run as layers {ran[0]} (fused) / {ran[1]} (declined); max |logit| {plain.Max(Math.Abs):G3}");
+        Assert.Equal(plain, fused);
+        Assert.Equal(sums, ran[1]);
+        Assert.Equal(sums - fusedSums, ran[0]);
+        Assert.Equal(fused, HostTensors.Download(network.Forward(x, training: false)));
+    }
+
+    /// <summary>A backend without the residual epilogue (as the cuDNN backend is today): the default <see cref="IBackend.TryConvolutionForwardResidual"/>.</summary>
+    private sealed class DecliningResidual(IBackend inner) : BackendDecorator(inner, ownsInner: false)
+    {
+        public override bool TryConvolutionForwardResidual(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor scale, Tensor shift, Tensor residual,
+            Activation? activation, double alpha, Tensor y) => false;
+    }
+
     private void Compare(string model, int fusedLayers, int batch)
     {
         IModelDefinition definition = ModelTestEngine.Catalog.Model(model);

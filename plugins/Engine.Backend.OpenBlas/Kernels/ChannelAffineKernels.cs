@@ -9,7 +9,10 @@ namespace Engine.Backend.OpenBlas;
 /// and its activation in one pass (<see cref="IBackend.ChannelAffine"/>). The planes (one per sample and
 /// channel) are split over the <see cref="WorkerPool"/> like the other memory-bound passes; ReLU and no
 /// activation run in the same vector loop as the FMA, the other activations over the plane just written
-/// (still in cache). A dense output (one position per channel) runs row by row instead.
+/// (still in cache). A dense output (one position per channel) runs row by row instead. With a residual
+/// r (x's shape), y = f(scale[c]·x + shift[c] + r): the affine step rounded as without it, then the add,
+/// then f, so the bits of this pass without f followed by an element-wise add and the activation
+/// (<see cref="IBackend.TryConvolutionForwardResidual"/>).
 /// </summary>
 /// <remarks>
 /// The affine step is one FMA per element (rounded once) on the AVX-512 float path and a multiply and
@@ -19,21 +22,22 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe class ChannelAffineKernels
 {
     /// <summary>Runs the pass on operands the contract has checked; y may be x.</summary>
-    public static void Run(DataType type, nint x, nint scale, nint shift, nint y, int batch, int channels, int spatial, Activation? activation, double alpha)
+    public static void Run(DataType type, nint x, nint scale, nint shift, nint y, int batch, int channels, int spatial, Activation? activation, double alpha,
+        nint residual = 0)
     {
         if (type == DataType.Float32)
         {
-            Parallel(new Job<float> { X = (float*)x, Scale = (float*)scale, Shift = (float*)shift, Y = (float*)y, Batch = batch, Channels = channels, Spatial = spatial, Activation = activation, Alpha = (float)alpha });
+            Parallel(new Job<float> { X = (float*)x, Scale = (float*)scale, Shift = (float*)shift, Y = (float*)y, R = (float*)residual, Batch = batch, Channels = channels, Spatial = spatial, Activation = activation, Alpha = (float)alpha });
         }
         else
         {
-            Parallel(new Job<double> { X = (double*)x, Scale = (double*)scale, Shift = (double*)shift, Y = (double*)y, Batch = batch, Channels = channels, Spatial = spatial, Activation = activation, Alpha = alpha });
+            Parallel(new Job<double> { X = (double*)x, Scale = (double*)scale, Shift = (double*)shift, Y = (double*)y, R = (double*)residual, Batch = batch, Channels = channels, Spatial = spatial, Activation = activation, Alpha = alpha });
         }
     }
 
     private struct Job<T> where T : unmanaged
     {
-        public T* X, Scale, Shift, Y;
+        public T* X, Scale, Shift, Y, R; // R: the residual, or null
         public int Batch, Channels, Spatial, Parts;
         public Activation? Activation;
         public T Alpha;
@@ -46,7 +50,7 @@ internal static unsafe class ChannelAffineKernels
         {
             return;
         }
-        if (job.Spatial == 1)
+        if (job.Spatial == 1 && job.R is null)
         {
             for (int n = 0; n < job.Batch; n++)
             {
@@ -79,18 +83,30 @@ internal static unsafe class ChannelAffineKernels
             int c = p % job.Channels;
             var x = new ReadOnlySpan<T>(job.X + (long)p * spatial, spatial);
             var y = new Span<T>(job.Y + (long)p * spatial, spatial);
-            Plane(x, job.Scale[c], job.Shift[c], y, job.Activation, job.Alpha);
+            Plane(x, job.Scale[c], job.Shift[c], y, job.Activation, job.Alpha, job.R is null ? default : new ReadOnlySpan<T>(job.R + (long)p * spatial, spatial));
         }
     }
 
-    /// <summary>One plane: y = f(s·x + b); y may be x.</summary>
-    internal static void Plane<T>(ReadOnlySpan<T> x, T s, T b, Span<T> y, Activation? activation, T alpha) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>One plane: y = f(s·x + b), or f(s·x + b + r) with a residual plane <paramref name="r"/> (not empty); y may be x.</summary>
+    internal static void Plane<T>(ReadOnlySpan<T> x, T s, T b, Span<T> y, Activation? activation, T alpha, ReadOnlySpan<T> r = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool relu = activation == Activation.Relu;
         if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && (relu || activation is null))
         {
             PlaneFloat512(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), float.CreateTruncating(s), float.CreateTruncating(b),
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y), relu);
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y), relu, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(r));
+            return;
+        }
+        if (!r.IsEmpty)
+        {
+            // The affine step as without a residual (into y), then the add, then f: the separate passes' bits.
+            Plane(x, s, b, y, null, alpha);
+            System.Numerics.Tensors.TensorPrimitives.Add(y, r, y);
+            if (activation is { } g)
+            {
+                ElementwiseKernels.ActivationForwardKernel(g, y, y, alpha);
+            }
             return;
         }
         int i = 0;
@@ -115,8 +131,13 @@ internal static unsafe class ChannelAffineKernels
         }
     }
 
-    private static void PlaneFloat512(ReadOnlySpan<float> x, float s, float b, Span<float> y, bool relu)
+    private static void PlaneFloat512(ReadOnlySpan<float> x, float s, float b, Span<float> y, bool relu, ReadOnlySpan<float> r)
     {
+        if (!r.IsEmpty)
+        {
+            PlaneFloat512Residual(x, s, b, y, relu, r);
+            return;
+        }
         fixed (float* xp = x, yp = y)
         {
             var sv = Vector512.Create(s);
@@ -130,6 +151,27 @@ internal static unsafe class ChannelAffineKernels
             for (; i < n; i++)
             {
                 float v = MathF.FusedMultiplyAdd(xp[i], s, b);
+                yp[i] = relu ? MathF.Max(v, 0) : v;
+            }
+        }
+    }
+
+    // y = f(fma(x, s, b) + r): each step rounded as the separate passes round it (the FMA, then the add, then the max).
+    private static void PlaneFloat512Residual(ReadOnlySpan<float> x, float s, float b, Span<float> y, bool relu, ReadOnlySpan<float> r)
+    {
+        fixed (float* xp = x, yp = y, rp = r)
+        {
+            var sv = Vector512.Create(s);
+            var bv = Vector512.Create(b);
+            int n = x.Length, i = 0;
+            for (; i <= n - 16; i += 16)
+            {
+                Vector512<float> v = Vector512.FusedMultiplyAdd(Vector512.Load(xp + i), sv, bv) + Vector512.Load(rp + i);
+                (relu ? Vector512.Max(v, Vector512<float>.Zero) : v).Store(yp + i);
+            }
+            for (; i < n; i++)
+            {
+                float v = MathF.FusedMultiplyAdd(xp[i], s, b) + rp[i];
                 yp[i] = relu ? MathF.Max(v, 0) : v;
             }
         }

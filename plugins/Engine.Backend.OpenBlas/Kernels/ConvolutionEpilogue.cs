@@ -6,12 +6,29 @@ namespace Engine.Backend.OpenBlas;
 /// What a forward convolution applies to each sample's output right after computing it, while that
 /// output is still in cache: y[c, …] ← f(scale[c]·y[c, …] + shift[c]) (<see cref="IBackend.ChannelAffine"/>,
 /// through <see cref="ChannelAffineKernels.Plane{T}"/>, so the result is bit for bit that of the
-/// convolution followed by the separate pass). The default value applies nothing.
+/// convolution followed by the separate pass). The default value applies nothing. With a residual
+/// (<see cref="WithResidual"/>, <see cref="IBackend.TryConvolutionForwardResidual"/>): y ← f(scale[c]·y + shift[c] + r),
+/// r being the residual tensor's element at y's position, the bits of the pass without f, an add and then f.
 /// </summary>
 internal readonly unsafe struct ConvolutionEpilogue(nint scale, nint shift, Activation? activation, double alpha)
 {
     /// <summary>Whether there is anything to apply.</summary>
     public bool IsSet => scale != 0;
+
+    /// <summary>Whether a residual is added before the activation (<see cref="WithResidual"/>).</summary>
+    public bool HasResidual { get; private init; }
+
+    /// <summary>
+    /// Bytes from an element of y to the residual's element at the same position: the residual has y's
+    /// shape, so any kernel that applies the epilogue to a part of y finds the matching part of it.
+    /// </summary>
+    private nint ResidualOffset { get; init; }
+
+    /// <summary>This epilogue adding <paramref name="residual"/> (y's shape, y starting at <paramref name="y"/>) before the activation.</summary>
+    public ConvolutionEpilogue WithResidual(nint residual, nint y) => this with { HasResidual = true, ResidualOffset = residual - y };
+
+    /// <summary>The residual's element at y's element <paramref name="y"/> (null without a residual), for kernels that apply the epilogue in registers.</summary>
+    public T* ResidualAt<T>(T* y) where T : unmanaged => HasResidual ? (T*)((byte*)y + ResidualOffset) : null;
 
     /// <summary>The per-channel scale, shift and activation, for kernels that apply them in registers (<see cref="DirectConvolution"/>).</summary>
     public nint Scale => scale;
@@ -28,7 +45,7 @@ internal readonly unsafe struct ConvolutionEpilogue(nint scale, nint shift, Acti
         if (IsSet)
         {
             ChannelAffineKernels.Run(typeof(T) == typeof(float) ? DataType.Float32 : DataType.Float64, (nint)y, scale, shift, (nint)y,
-                batch, filters, positions, activation, alpha);
+                batch, filters, positions, activation, alpha, (nint)ResidualAt(y));
         }
     }
 
@@ -45,8 +62,9 @@ internal readonly unsafe struct ConvolutionEpilogue(nint scale, nint shift, Acti
         {
             for (int k = 0; k < filters; k++)
             {
-                var plane = new Span<T>(y + ((long)n * filters + k) * positions, positions);
-                ChannelAffineKernels.Plane<T>(plane, s[k], b[k], plane, activation, a);
+                T* at = y + ((long)n * filters + k) * positions;
+                var plane = new Span<T>(at, positions);
+                ChannelAffineKernels.Plane<T>(plane, s[k], b[k], plane, activation, a, HasResidual ? new ReadOnlySpan<T>(ResidualAt(at), positions) : default);
             }
         }
     }

@@ -118,6 +118,14 @@ internal static unsafe partial class ConvolutionKernels
         RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace, epilogue);
     }
 
+    /// <summary>
+    /// Whether forward of <paramref name="l"/> applies an epilogue with a residual (<see cref="ConvolutionEpilogue.WithResidual"/>):
+    /// every path but the LeNet-size kernels that apply their own epilogue in registers.
+    /// </summary>
+    public static bool ForwardTakesResidual(in ConvolutionLayout l, DataType type) => type == DataType.Float32
+        ? IsEmpty(l) || PaddedDirectConvolution.Applies<float>(l) || !(FilterVectorConvolution.Applies<float>(l) || DirectConvolution.Applies<float>(l))
+        : IsEmpty(l) || !(FilterVectorConvolution.Applies<double>(l) || DirectConvolution.Applies<double>(l));
+
     private static void ConvolutionBackwardDataKernel<T>(in ConvolutionLayout l, T* dy, T* w, T* dx, ConvolutionWorkspace workspace)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
