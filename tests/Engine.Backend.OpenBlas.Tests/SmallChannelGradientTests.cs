@@ -16,7 +16,6 @@ public sealed unsafe class SmallChannelGradientTests : IDisposable
     private readonly int _bits = SmallGemm.Bits;
     private readonly int _width = WorkerPool.Width;
     private readonly bool _enabled = SmallChannelFilterGradient.Enabled;
-    private readonly bool _wide = SmallChannelDataGradient.WideChannels;
 
     public void Dispose()
     {
@@ -24,7 +23,6 @@ public sealed unsafe class SmallChannelGradientTests : IDisposable
         SmallGemm.Bits = _bits;
         WorkerPool.Width = _width;
         SmallChannelFilterGradient.Enabled = _enabled;
-        SmallChannelDataGradient.WideChannels = _wide;
     }
 
     /// <summary>batch, channels, filters, height, width, kernel, pad, height stride, dilation.</summary>
@@ -55,9 +53,6 @@ public sealed unsafe class SmallChannelGradientTests : IDisposable
             new ConvolutionAxis(width, Out(width, 1), kernel, 1, pad, dilation));
         SmallGemm.Bits = 512;
         SmallChannelFilterGradient.Enabled = true;
-        SmallChannelDataGradient.WideChannels = false;
-        Assert.Equal(heightStride == 1 && channels == 3, SmallChannelDataGradient.Applies<float>(l)); // 4-6 channels only when asked
-        SmallChannelDataGradient.WideChannels = true;
         Assert.Equal(channels == 3 && kernel == 3, SmallChannelFilterGradient.Applies<float>(l));
         Assert.Equal(heightStride == 1, SmallChannelDataGradient.Applies<float>(l));
 
@@ -89,6 +84,66 @@ public sealed unsafe class SmallChannelGradientTests : IDisposable
         Assert.Equal(runs[0].Dw, runs[1].Dw); // pool widths 1 and 2: the same bits
         Assert.Equal(runs[0].Dx, runs[1].Dx);
         Assert.NotEqual(0f, runs[0].Dw[0]);
+    }
+
+    /// <summary>
+    /// The data gradient of a batch equals, bit for bit, that of the same samples cut into sub-batches
+    /// (as the batch split and MPI ranks cut a step: 64 against 32 + 32, and odd cuts), at pool widths 1
+    /// and 2, with the workspace's cached block and dx full of NaN beforehand (a stale padded border or an
+    /// unwritten dx element would show), and dy as sparse as after ReLU and max pooling. LeNet-5's conv2
+    /// and the RGB layer's shape.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 6, 16, 14, 14, 5, 0)]
+    [InlineData(7, 3, 8, 32, 32, 3, 1)]
+    [InlineData(9, 5, 3, 10, 7, 5, 4)]
+    public void SubBatchesGiveTheBatchsBitsOverStaleScratch(int batch, int channels, int filters, int height, int width, int kernel, int pad)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            return; // the kernel never runs on this CPU
+        }
+        ConvolutionLayout Layout(int n) => new(n, channels, filters, 1, ConvolutionAxis.Unit,
+            new ConvolutionAxis(height, height + 2 * pad - kernel + 1, kernel, 1, pad, 1), new ConvolutionAxis(width, width + 2 * pad - kernel + 1, kernel, 1, pad, 1));
+        ConvolutionLayout l = Layout(batch);
+        SmallGemm.Bits = 512;
+        SmallChannelFilterGradient.Enabled = true;
+        Assert.True(SmallChannelDataGradient.Applies<float>(l));
+        var rng = new Random(5);
+        float[] x = MaskedLayouts.Random(rng, batch * channels * l.InputSize), w = MaskedLayouts.Random(rng, filters * l.ColumnRows);
+        float[] dy = MaskedLayouts.Random(rng, batch * filters * l.OutputSize);
+        for (int i = 0; i < dy.Length; i++)
+        {
+            dy[i] = rng.Next(4) == 0 ? dy[i] : 0; // three in four zero, as ReLU and 2×2 max pooling leave it
+        }
+        (_, _, double[] dxRef, double[] dxScale) = DirectGradientTests.Reference(l, x, w, dy);
+
+        var workspace = new ConvolutionWorkspace();
+        CpuStorage stale = workspace.Rent<float>(1 << 20);
+        new Span<float>((void*)stale.Pointer, 1 << 20).Fill(float.NaN);
+        workspace.Return(stale);
+        float[] Run(int pool, int[] cuts)
+        {
+            WorkerPool.Width = pool;
+            float[] dx = new float[x.Length];
+            Array.Fill(dx, float.NaN);
+            fixed (float* pw = w, pdy = dy, pdx = dx)
+            {
+                for (int c = 0, start = 0; c < cuts.Length; start += cuts[c], c++)
+                {
+                    ConvolutionLayout part = Layout(cuts[c]);
+                    SmallChannelDataGradient.Run(part, pdy + (long)start * filters * l.OutputSize, pw, pdx + (long)start * channels * l.InputSize, workspace);
+                }
+            }
+            return dx;
+        }
+        float[] whole = Run(2, [batch]);
+        DirectGradientTests.AssertNear(dxRef, dxScale, whole, "dx, whole batch");
+        Assert.Equal(whole, Run(1, [batch]));
+        Assert.Equal(whole, Run(2, [batch / 2, batch - batch / 2]));
+        Assert.Equal(whole, Run(1, [1, batch - 2, 1]));
+        Assert.Equal(whole, Run(2, [.. Enumerable.Repeat(1, batch)]));
+        workspace.Release();
     }
 
     [Fact]

@@ -22,7 +22,11 @@ namespace Engine.Backend.OpenBlas;
 /// element is one FMA chain over (filter, window row, window column) in order, samples are independent
 /// items: the same bits at any thread count. The order is not col2im's (which adds the taps' partial
 /// sums), so results differ from the column path by rounding (tested against a double-precision sum).
-/// Switched with <see cref="SmallChannelFilterGradient.Enabled"/>.
+/// Switched with <see cref="SmallChannelFilterGradient.Enabled"/>. (The 4–6-channel case was opt-in for a
+/// while after an MPI test's one-process and 2-rank LeNet-5 epochs came out 1.08e-3 apart with it on: that
+/// was the test's one-process run falling back to 1 thread unsplit in a test host where OpenBLAS had been
+/// loaded before, and Adam amplifying 1e-7 per-step rounding differences; the same comparison with this
+/// kernel off is 2.6e-3 to 6.8e-2 apart at seeds 4–6. See benchmarks/NOTES.md, helper lenet3.)
 /// </remarks>
 internal static unsafe class SmallChannelDataGradient
 {
@@ -32,19 +36,10 @@ internal static unsafe class SmallChannelDataGradient
     /// <summary>The most (filter, tap) pairs: their offsets and packed weights sit on the stack (LeNet conv2: 400).</summary>
     private const int MaxPairs = 1024;
 
-    /// <summary>
-    /// Whether layers of 4 to 6 channels (LeNet-5's conv2) run here too; off by default, on with
-    /// <c>ENGINE_SMALL_CHANNEL_GRADIENT=wide</c>. With it on, the MPI test that compares one process's
-    /// LeNet-5 epoch with 2 ranks' (DistributedTrainingTests) came out 1.08e-3 apart when run after the
-    /// other tests of its class (4e-7 with DirectDataGradient, and alone), which is not understood yet;
-    /// until it is, conv2 keeps <see cref="DirectDataGradient"/>, which cost 11 % more on that pass.
-    /// </summary>
-    internal static bool WideChannels { get; set; } = Environment.GetEnvironmentVariable("ENGINE_SMALL_CHANNEL_GRADIENT") == "wide";
-
     /// <summary>Whether the backward data pass of <paramref name="l"/> runs here.</summary>
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
         SmallChannelFilterGradient.Enabled && typeof(T) == typeof(float) && SmallGemm.Bits == 512 && Avx512F.IsSupported
-        && l.Groups == 1 && (l.Channels == 3 || (WideChannels && l.Channels is >= 4 and <= 6)) && l.Depth.IsIdentity && l.Height.Kernel * l.Width.Kernel <= 25
+        && l.Groups == 1 && l.Channels is >= 3 and <= 6 && l.Depth.IsIdentity && l.Height.Kernel * l.Width.Kernel <= 25
         && l.Filters * l.Height.Kernel * l.Width.Kernel <= MaxPairs && l.Height.Stride == 1 && l.Width.Stride == 1
         && Reaches(l.Height) && Reaches(l.Width) && l.Width.Input is > 0 and <= 32 && l.Height.Input > 0;
 
