@@ -182,6 +182,28 @@ internal static class OpenBlasLibrary
         }
     }
 
+    /// <summary>AppContext key under which the first load in this process records OpenBLAS's thread count.</summary>
+    private const string ThreadCountKey = "Engine.Backend.OpenBlas.ThreadCount";
+
+    /// <summary>
+    /// The thread count OpenBLAS chose when this process first loaded it. OpenBLAS is loaded once per
+    /// process, but this plugin can be loaded again in another load context (a host built twice in one
+    /// process, as the CLI tests and host apps do); such a load finds OpenBLAS already set to one thread by
+    /// the first, and without this record every later host would compute on one thread. AppContext data is
+    /// process-wide (it lives in the core library every load context shares). Two first loads racing in
+    /// two load contexts at once are not guarded against: the CLI and hosts build one at a time.
+    /// </summary>
+    private static int ProcessThreadCount()
+    {
+        if (AppContext.GetData(ThreadCountKey) is int first)
+        {
+            return first;
+        }
+        int threads = Math.Max(1, OpenBlasNative.GetNumThreads());
+        AppContext.SetData(ThreadCountKey, threads);
+        return threads;
+    }
+
     private static unsafe void Load()
     {
         if (!TryLoadFirst(CandidateNames(), NativeLibrary.Load, out nint handle, out string loadedName, out List<string> failures))
@@ -202,7 +224,7 @@ internal static class OpenBlasLibrary
         // GEMM (most of a CNN's calls), and would compete with the batch-level parallelism of the
         // backend's pool. The pool takes over the thread count OpenBLAS chose (OPENBLAS_NUM_THREADS,
         // else the core count) and OpenBLAS runs every call on the thread that makes it.
-        int threads = Math.Max(1, OpenBlasNative.GetNumThreads());
+        int threads = ProcessThreadCount();
         OpenBlasNative.SetNumThreads(1);
         WorkerPool.Width = threads;
         _detail = $"OpenBLAS {config}, core {core}, {threads} {(threads == 1 ? "thread" : "threads")}";
