@@ -57,8 +57,56 @@ public sealed class TrainingFusionTests
         net.FuseTraining = false;
         Assert.Equal(0, net.FusedTrainingLayerCount);
 
-        using Network plain = Network.Build(spec, TestEngine.Catalog, inner, new Shape(2, 5, 5), seed: 1, DataType.Float64);
-        Assert.Equal(0, plain.FusedTrainingLayerCount); // OpenBLAS does not claim the fusion: its pass is unchanged
+        using var declining = new DecliningBackend(inner);
+        using Network plain = Network.Build(spec, TestEngine.Catalog, declining, new Shape(2, 5, 5), seed: 1, DataType.Float64);
+        Assert.Equal(0, plain.FusedTrainingLayerCount); // a backend that does not claim the fusion keeps its pass unchanged
+        using Network openBlas = Network.Build(spec, TestEngine.Catalog, inner, new Shape(2, 5, 5), seed: 1, DataType.Float64);
+        Assert.Equal(1, openBlas.FusedTrainingLayerCount); // OpenBLAS claims it (bias and ReLU as the convolution's epilogue)
+    }
+
+    /// <summary>
+    /// OpenBLAS's own fused call (bias and ReLU in the convolution's epilogue) in float32 training, as the
+    /// engine trains: LeNet-5's outputs and every gradient equal the layer-by-layer pass bit for bit.
+    /// </summary>
+    [Fact]
+    public void OpenBlasFusedFloat32TrainingPassGivesTheLayerByLayerBits()
+    {
+        (float[] Output, float[][] Gradients) Run(bool fuse)
+        {
+            using IBackend backend = TestEngine.CreateBackend();
+            using Network net = Network.Build(TestEngine.Catalog.Model("lenet5").Spec, TestEngine.Catalog, backend, Mnist, seed: 5, DataType.Float32);
+            net.FuseTraining = fuse;
+            Assert.Equal(fuse ? 2 : 0, net.FusedTrainingLayerCount);
+            float[] output = [];
+            foreach (int batch in new[] { 16, 7 })
+            {
+                float[] pixels = TestEngine.RandomValues(batch * 784, seed: (ulong)batch).Select(v => (float)v).ToArray();
+                float[] grad = TestEngine.RandomValues(batch * 10, seed: 11).Select(v => (float)v).ToArray();
+                using Tensor x = backend.Allocate(Mnist.WithBatch(batch), DataType.Float32);
+                using Tensor dy = backend.Allocate(new Shape(batch, 10), DataType.Float32);
+                backend.CopyFromHost<float>(pixels, x);
+                backend.CopyFromHost<float>(grad, dy);
+                Tensor y = net.Forward(x, training: true);
+                output = new float[y.ElementCount];
+                backend.CopyToHost(y, output.AsSpan());
+                net.Backward(dy);
+            }
+            float[][] gradients = net.Parameters.Select(p =>
+            {
+                var g = new float[p.Gradient.ElementCount];
+                backend.CopyToHost(p.Gradient, g.AsSpan());
+                return g;
+            }).ToArray();
+            return (output, gradients);
+        }
+        (float[] output, float[][] gradients) fused = Run(fuse: true), plain = Run(fuse: false);
+        Assert.Equal(plain.output, fused.output);
+        Assert.Equal(plain.gradients.Length, fused.gradients.Length);
+        for (int p = 0; p < plain.gradients.Length; p++)
+        {
+            Assert.Equal(plain.gradients[p], fused.gradients[p]);
+        }
+        Assert.Contains(fused.gradients[0], v => v != 0);
     }
 
     private static (double[] Output, double[] Input, double[][] Gradients, long Bytes) Pass(bool fuse, out int pairs, out long calls)
@@ -80,6 +128,12 @@ public sealed class TrainingFusionTests
         }
         calls = backend.FusedCalls;
         return (output, input, net.Parameters.Select(p => TestEngine.Download(p.Gradient)).ToArray(), net.SharedTrainingActivationBytes);
+    }
+
+    /// <summary>Declines every fused convolution + bias + activation.</summary>
+    private sealed class DecliningBackend(IBackend inner) : BackendDecorator(inner, ownsInner: false)
+    {
+        public override bool FusesConvolutionBiasActivation(ConvolutionGeometry geometry, DataType dataType, Activation? activation, bool training) => false;
     }
 
     /// <summary>Claims the fused convolution + bias + ReLU for training passes and counts the calls; computes them with the default (three operations).</summary>
