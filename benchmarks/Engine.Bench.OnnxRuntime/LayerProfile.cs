@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Engine;
 using Engine.Core;
@@ -7,25 +6,16 @@ using Microsoft.ML.OnnxRuntime;
 
 /// <summary>
 /// <c>--profile N</c>: where one inference pass's time goes, the engine's layers against ONNX Runtime's
-/// nodes, N passes each after the timed rounds. The engine: the calling thread's CPU time between
+/// nodes, N passes each after the timed rounds. The engine: the process's CPU time between
 /// consecutive layer ends (<see cref="Network.LayerForwardDone"/>; a fused layer's time is charged to the
 /// producer that computed it), so meant for one thread (<c>OPENBLAS_NUM_THREADS=1</c>). ORT: its own
 /// profile (<see cref="SessionOptions.EnableProfiling"/>) of a one-thread session, node durations summed
 /// per operator. Both are totalled by kind and output channels × plane, largest first.
 /// </summary>
-internal static partial class LayerProfile
+internal static class LayerProfile
 {
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds, Nanoseconds;
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out TimeSpec time);
-
-    private static double ThreadCpuMs() =>
-        ClockGetTime(3, out TimeSpec t) == 0 ? t.Seconds * 1e3 + t.Nanoseconds / 1e6 : 0; // CLOCK_THREAD_CPUTIME_ID
+    // The process's CPU time (getrusage): with one thread for the engine, that thread's time plus the runtime's own background work.
+    private static double CpuMs() => Environment.CpuUsage.TotalTime.TotalMilliseconds;
 
     public static void Print(Network network, Func<float[]> engine, string model, float[] input, int[] shape, int passes)
     {
@@ -33,7 +23,7 @@ internal static partial class LayerProfile
         double last = 0;
         network.LayerForwardDone = i =>
         {
-            double now = ThreadCpuMs();
+            double now = CpuMs();
             Shape s = network.OutputShapes[i];
             string key = $"{network.Layers[i].Kind} {(s.Rank == 3 ? $"{s[0]}x{s[1]}x{s[2]}" : s.ToString())}";
             byKind[key] = byKind.GetValueOrDefault(key) + now - last;
@@ -42,13 +32,13 @@ internal static partial class LayerProfile
         double total = 0;
         for (int p = 0; p < passes; p++)
         {
-            last = ThreadCpuMs();
+            last = CpuMs();
             double start = last;
             engine();
-            total += ThreadCpuMs() - start;
+            total += CpuMs() - start;
         }
         network.LayerForwardDone = null;
-        Console.WriteLine(FormattableString.Invariant($"profile   engine, thread CPU ms per pass (mean of {passes}), by layer kind and output C×H×W; whole pass {total / passes:F1}"));
+        Console.WriteLine(FormattableString.Invariant($"profile   engine, process CPU ms per pass (mean of {passes}), by layer kind and output C×H×W; whole pass {total / passes:F1}"));
         foreach ((string key, double ms) in byKind.OrderByDescending(p => p.Value).Take(25))
         {
             Console.WriteLine(FormattableString.Invariant($"  engine  {key,-32} {ms / passes,8:F2}"));
