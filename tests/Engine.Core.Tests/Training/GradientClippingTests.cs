@@ -115,7 +115,10 @@ public sealed class GradientClippingTests
             }
         }
         long direct = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(clipped <= direct + 1024, $"clipping allocated {clipped} bytes over 1000 steps; its backend calls alone {direct}");
+        // 16 KiB over 1000 steps: one object per step (24 bytes at least, 24 KB in all) still fails it, while a one-off
+        // allocation (8 KiB was seen once in CI with the steady worker pool, in one of two passes, cause not
+        // found) does not.
+        Assert.True(clipped <= direct + 16 * 1024, $"clipping allocated {clipped} bytes over 1000 steps; its backend calls alone {direct}");
     }
 
     [Fact]
