@@ -35,7 +35,8 @@ public sealed partial class OpenBlasBackend
         }
         int filters = w.Shape[0];
         bool single = x.DataType == DataType.Float32;
-        fixed (float* unitF = Grown(ref _unitFloat, filters, 1f), zeroF = Grown(ref _zeroFloat, filters, 0f))
+        // Only the arrays of the network's own type are grown (a float64 network never grows the float ones).
+        fixed (float* unitF = Grown(ref _unitFloat, single ? filters : 0, 1f), zeroF = Grown(ref _zeroFloat, single ? filters : 0, 0f))
         fixed (double* unitD = Grown(ref _unitDouble, single ? 0 : filters, 1d), zeroD = Grown(ref _zeroDouble, single ? 0 : filters, 0d))
         {
             nint scale = single ? (nint)unitF : (nint)unitD;
