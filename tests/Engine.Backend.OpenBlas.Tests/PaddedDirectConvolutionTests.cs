@@ -6,7 +6,8 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// multiply-adds over the column-matrix rows in order (padding multiplied as zeros), followed by the
 /// epilogue pass's own per-plane function: bit for bit, as each output is that same chain. Over plane sizes that are and are not multiples of 16 (partial last vectors, tiles of
 /// fewer than four vectors), filter counts that are not multiples of 4, paddings 0–2, strides 1 and 2, 1 and 2 threads, and
-/// the epilogue in registers (ReLU, none) or as the separate pass (tanh). Without AVX-512 the path never
+/// the epilogue in registers (ReLU, none) or as the separate pass (tanh), each with both inner tiles
+/// (positions along the vector, and <see cref="FilterBlockConvolution"/>'s filters along it). Without AVX-512 the path never
 /// applies, which is checked instead.
 /// </summary>
 [Collection(nameof(SmallGemmBitsCollection))]
@@ -16,6 +17,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool? _direct = PaddedDirectConvolution.Forced;
     private readonly bool? _batched = BatchedConvolution.Forced;
     private readonly bool? _winograd = WinogradConvolution.Forced;
+    private readonly bool? _blocks = FilterBlockConvolution.Forced;
     private readonly int _width = WorkerPool.Width;
 
     public void Dispose()
@@ -23,6 +25,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.Forced = _direct;
         BatchedConvolution.Forced = _batched;
         WinogradConvolution.Forced = _winograd;
+        FilterBlockConvolution.Forced = _blocks;
         WorkerPool.Width = _width;
         _backend.Dispose();
     }
@@ -42,6 +45,13 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         { 2, 5, 9, 11, 6, 1, 2 },      // odd sizes: 5×6 output, the row's last input column read
         { 2, 4, 40, 37, 3, 0, 2 },     // no padding, rows of 18 (a second, 2-lane gather per row)
         { 2, 3, 7, 10, 5, 2, 2 },      // padding 2
+        // Shapes for the filter-block tile (FilterBlockConvolution: 32 filters × 14 positions), though every shape runs both tiles.
+        { 1, 64, 8, 8, 64, 1, 1 },     // batch 1, 64 positions: a 8-position last tile
+        { 2, 48, 7, 7, 40, 1, 1 },     // 49 positions, 40 filters: a 8-filter last block (half of its second vector)
+        { 1, 33, 14, 14, 17, 1, 1 },   // 196 positions (14 whole tiles), 17 filters: one block of 17, odd channels
+        { 2, 32, 16, 16, 48, 1, 2 },   // stride 2 to 8×8, 48 filters: a block of 16
+        { 1, 40, 9, 11, 35, 0, 1 },    // no padding, 7×9 output, 35 filters: a 3-filter block, a 7-position tile
+        { 1, 24, 13, 13, 33, 1, 2 },   // stride 2 to 7×7, a 1-filter block
     };
 
     [Theory]
@@ -69,7 +79,10 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                 Assert.Equal(expected, plain);
                 foreach (int threads in new[] { 1, 2 })
                 {
-                    Assert.Equal(expected, Run(l, x, w, scale, shift, epilogue, activation, direct: true, threads));
+                    foreach (bool blocks in new[] { false, true })
+                    {
+                        Assert.Equal(expected, Run(l, x, w, scale, shift, epilogue, activation, direct: true, threads, blocks));
+                    }
                 }
             }
         }
@@ -96,6 +109,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.Forced = null;
         BatchedConvolution.Forced = null;
         WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = false; // the position tile's own rule (the filter-block tile's: below)
         bool wide = PackedGemm.Bits == 512;
         // CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers.
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
@@ -118,6 +132,39 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
         PaddedDirectConvolution.Forced = true;
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+    }
+
+    [Fact]
+    public void TheSizeRuleChoosesTheFilterBlockTile()
+    {
+        PaddedDirectConvolution.Forced = null;
+        BatchedConvolution.Forced = null;
+        WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = null;
+        bool wide = PackedGemm.Bits == 512;
+        // Small planes with many channels: ResNet-20's 16×16 and 8×8 stages, ResNet-18's 14×14 and 7×7 (now taken by the padded kernel).
+        foreach (ConvolutionLayout l in new[] { Layout(128, 32, 16, 16, 32, 1), Layout(128, 64, 8, 8, 64, 1), Layout(16, 256, 14, 14, 256, 1),
+            Layout(16, 512, 7, 7, 512, 1), Layout(16, 128, 28, 28, 256, 1, 2), Layout(128, 32, 16, 16, 64, 1, 2) })
+        {
+            Assert.True(FilterBlockConvolution.Chosen(l));
+            Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(l));
+        }
+        // Not 16 channels or filters, nor planes over 16×16 (the position tile stays: ResNet-18's 28×28), nor ResNet-18's 56×56 (Winograd).
+        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 16, 16, 16, 32, 1)));
+        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 32, 32, 32, 32, 1)));
+        Assert.False(FilterBlockConvolution.Chosen(Layout(16, 128, 28, 28, 128, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        // Off: the old rule (ResNet-18's 14×14 back to the batched product); on: everywhere the padded kernel fits.
+        FilterBlockConvolution.Forced = false;
+        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 64, 8, 8, 64, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 64, 8, 8, 64, 1)));
+        FilterBlockConvolution.Forced = true;
+        Assert.True(FilterBlockConvolution.Chosen(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        PaddedDirectConvolution.Forced = false;
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));
     }
 
     /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
@@ -154,9 +201,12 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         return y;
     }
 
-    private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool direct, int threads)
+    private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool direct, int threads,
+        bool blocks = false)
     {
         PaddedDirectConvolution.Forced = direct;
+        FilterBlockConvolution.Forced = blocks;
+        Assert.Equal(blocks, FilterBlockConvolution.Chosen(l));
         BatchedConvolution.Forced = false;
         WinogradConvolution.Forced = false;
         WorkerPool.Width = threads;
