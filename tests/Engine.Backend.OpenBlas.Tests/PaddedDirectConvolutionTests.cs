@@ -45,10 +45,13 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         { 2, 5, 9, 11, 6, 1, 2 },      // odd sizes: 5×6 output, the row's last input column read
         { 2, 4, 40, 37, 3, 0, 2 },     // no padding, rows of 18 (a second, 2-lane gather per row)
         { 2, 3, 7, 10, 5, 2, 2 },      // padding 2
-        // Shapes for the filter-block tile (FilterBlockConvolution: 32 filters × 14 positions), though every shape runs both tiles.
-        { 1, 64, 8, 8, 64, 1, 1 },     // batch 1, 64 positions: a 8-position last tile
+        // Shapes for the filter-block tiles (FilterBlockConvolution: 32 filters × 14 positions; 64 × 6 where filters are a
+        // multiple of 64), though every shape runs both the position tile and these.
+        { 1, 64, 8, 8, 64, 1, 1 },     // batch 1, 64 positions: the 64 × 6 tile, a 4-position last tile
         { 2, 48, 7, 7, 40, 1, 1 },     // 49 positions, 40 filters: a 8-filter last block (half of its second vector)
         { 1, 33, 14, 14, 17, 1, 1 },   // 196 positions (14 whole tiles), 17 filters: one block of 17, odd channels
+        { 1, 136, 14, 14, 128, 1, 1 }, // the size rule's shape class: 64 × 6 tiles (196 = 32·6 + 4), chunks of channels
+        { 2, 72, 7, 7, 64, 1, 2 },     // stride 2 to 4×4 with the 64 × 6 tile: 16 positions (a 4-position tile)
         { 2, 32, 16, 16, 48, 1, 2 },   // stride 2 to 8×8, 48 filters: a block of 16
         { 1, 40, 9, 11, 35, 0, 1 },    // no padding, 7×9 output, 35 filters: a 3-filter block, a 7-position tile
         { 1, 24, 13, 13, 33, 1, 2 },   // stride 2 to 7×7, a 1-filter block
@@ -142,29 +145,32 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         WinogradConvolution.Forced = null;
         FilterBlockConvolution.Forced = null;
         bool wide = PackedGemm.Bits == 512;
-        // Small planes with many channels: ResNet-20's 16×16 and 8×8 stages, ResNet-18's 14×14 and 7×7 (now taken by the padded kernel).
-        foreach (ConvolutionLayout l in new[] { Layout(128, 32, 16, 16, 32, 1), Layout(128, 64, 8, 8, 64, 1), Layout(16, 256, 14, 14, 256, 1),
-            Layout(16, 512, 7, 7, 512, 1), Layout(16, 128, 28, 28, 256, 1, 2), Layout(128, 32, 16, 16, 64, 1, 2) })
+        // ResNet-18's 256-channel 14×14 stride-1 layers (the batched product's before): the filter-block tile in the padded kernel.
+        ConvolutionLayout r18 = Layout(16, 256, 14, 14, 256, 1);
+        Assert.True(FilterBlockConvolution.Chosen(r18));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
+        Assert.Equal(64, FilterBlockConvolution.Filters(r18));
+        Assert.Equal(32, FilterBlockConvolution.Filters(Layout(1, 256, 14, 14, 96, 1)));
+        // Measured slower: ResNet-20's 16×16 and 8×8 (the position tile), ResNet-18's 7×7 and its stride-2 layer to 14×14
+        // (the batched product), and 16-channel layers; the padded kernel's own rule is unchanged for them.
+        foreach (ConvolutionLayout l in new[] { Layout(128, 32, 16, 16, 32, 1), Layout(128, 64, 8, 8, 64, 1), Layout(16, 512, 7, 7, 512, 1),
+            Layout(16, 256, 14, 14, 512, 1, 2), Layout(16, 128, 28, 28, 256, 1, 2), Layout(128, 16, 32, 32, 16, 1), Layout(16, 128, 28, 28, 128, 1) })
         {
-            Assert.True(FilterBlockConvolution.Chosen(l));
-            Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(l));
+            Assert.False(FilterBlockConvolution.Chosen(l));
         }
-        // Not 16 channels or filters, nor planes over 16×16 (the position tile stays: ResNet-18's 28×28), nor ResNet-18's 56×56 (Winograd).
-        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 16, 32, 32, 16, 1)));
-        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 16, 16, 16, 32, 1)));
-        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 32, 32, 32, 32, 1)));
-        Assert.False(FilterBlockConvolution.Chosen(Layout(16, 128, 28, 28, 128, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 64, 8, 8, 64, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 512, 7, 7, 512, 1)));
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
         // Off: the old rule (ResNet-18's 14×14 back to the batched product); on: everywhere the padded kernel fits.
         FilterBlockConvolution.Forced = false;
-        Assert.False(FilterBlockConvolution.Chosen(Layout(128, 64, 8, 8, 64, 1)));
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(r18));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 64, 8, 8, 64, 1)));
         FilterBlockConvolution.Forced = true;
         Assert.True(FilterBlockConvolution.Chosen(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 512, 7, 7, 512, 1)));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
         PaddedDirectConvolution.Forced = false;
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(r18));
     }
 
     /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>

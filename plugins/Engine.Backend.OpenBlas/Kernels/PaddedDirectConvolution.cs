@@ -101,14 +101,14 @@ internal static unsafe class PaddedDirectConvolution
         }
         // Filters in the vector (FilterBlockConvolution): the weights (and the epilogue's scales) repacked once, after the copies.
         bool blocks = FilterBlockConvolution.Chosen(l);
-        long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0;
-        CpuStorage block = workspace.Rent<float>(width * padded + packedFloats);
+        long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0, accumulators = blocks ? FilterBlockConvolution.AccumulatorFloats(l) : 0;
+        CpuStorage block = workspace.Rent<float>(width * (padded + accumulators) + packedFloats);
         try
         {
             float* scratch = (float*)block.Pointer;
             // The padding and the slack are zeroed once here; each sample then writes only what comes from x.
             new Span<float>(scratch, checked((int)(width * padded))).Clear();
-            float* packed = blocks ? scratch + width * padded : null;
+            float* packed = blocks ? scratch + width * (padded + accumulators) : null;
             if (blocks)
             {
                 FilterBlockConvolution.Pack(l, w, inKernel ? (float*)epilogue.Scale : null, inKernel ? (float*)epilogue.Shift : null, packed);
@@ -125,6 +125,9 @@ internal static unsafe class PaddedDirectConvolution
                 CopyRows = copyRows,
                 RowOffset = rowOffset,
                 Packed = packed,
+                Accumulators = accumulators,
+                AccumulatorBase = scratch + width * padded,
+                Chunk = FilterBlockConvolution.ChunkChannels(plane * (strided ? 9 : 3)),
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
                 Relu = inKernel && epilogue.Activation == Activation.Relu,
@@ -149,6 +152,9 @@ internal static unsafe class PaddedDirectConvolution
         public float* Scale, Shift; // the epilogue in registers, or null
         public float* Residual;     // the residual added before the ReLU (y's shape), or null
         public float* Packed;       // the weights for FilterBlockConvolution, or null: the position tile
+        public long Accumulators;   // floats of FilterBlockConvolution's per-worker accumulators,
+        public float* AccumulatorBase; // which follow all workers' copies
+        public int Chunk;           // its channels per chunk
         public bool Relu;
     }
 
@@ -170,7 +176,7 @@ internal static unsafe class PaddedDirectConvolution
         }
         if (job.Packed is not null)
         {
-            FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, yn, job.Scale is not null, job.Relu && rn is null);
+            FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.AccumulatorBase + worker * job.Accumulators, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
         }
         else
         {
