@@ -45,16 +45,16 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         { 2, 5, 9, 11, 6, 1, 2 },      // odd sizes: 5×6 output, the row's last input column read
         { 2, 4, 40, 37, 3, 0, 2 },     // no padding, rows of 18 (a second, 2-lane gather per row)
         { 2, 3, 7, 10, 5, 2, 2 },      // padding 2
-        // Shapes for the filter-block tiles (FilterBlockConvolution: 32 filters × 14 positions; 64 × 6 where filters are a
-        // multiple of 64), though every shape runs both the position tile and these.
-        { 1, 64, 8, 8, 64, 1, 1 },     // batch 1, 64 positions: the 64 × 6 tile, a 4-position last tile
-        { 2, 48, 7, 7, 40, 1, 1 },     // 49 positions, 40 filters: a 8-filter last block (half of its second vector)
-        { 1, 33, 14, 14, 17, 1, 1 },   // 196 positions (14 whole tiles), 17 filters: one block of 17, odd channels
-        { 1, 136, 14, 14, 128, 1, 1 }, // the size rule's shape class: 64 × 6 tiles (196 = 32·6 + 4), chunks of channels
-        { 2, 72, 7, 7, 64, 1, 2 },     // stride 2 to 4×4 with the 64 × 6 tile: 16 positions (a 4-position tile)
-        { 2, 32, 16, 16, 48, 1, 2 },   // stride 2 to 8×8, 48 filters: a block of 16
-        { 1, 40, 9, 11, 35, 0, 1 },    // no padding, 7×9 output, 35 filters: a 3-filter block, a 7-position tile
-        { 1, 24, 13, 13, 33, 1, 2 },   // stride 2 to 7×7, a 1-filter block
+        // Shapes for the filter-block tile (FilterBlockConvolution: 64 filters × 6 positions), though every shape runs both
+        // the position tile and it.
+        { 1, 64, 8, 8, 64, 1, 1 },     // batch 1, 64 positions: one whole block, a 4-position last tile
+        { 2, 48, 7, 7, 40, 1, 1 },     // 49 positions, 40 filters: a block of 40 (half of its third vector), a 1-position tile
+        { 1, 33, 14, 14, 17, 1, 1 },   // 196 positions, 17 filters: one block of 17, odd channels
+        { 1, 136, 14, 14, 128, 1, 1 }, // the size rule's shape class: two blocks, 196 = 32·6 + 4, chunks of channels
+        { 2, 72, 7, 7, 64, 1, 2 },     // stride 2 to 4×4: 16 positions (a 4-position tile)
+        { 2, 32, 16, 16, 48, 1, 2 },   // stride 2 to 8×8, 48 filters
+        { 1, 40, 9, 11, 35, 0, 1 },    // no padding, 7×9 output (63 = 10·6 + 3), 35 filters
+        { 1, 24, 13, 13, 97, 1, 2 },   // stride 2 to 7×7, 97 filters: a 1-filter second block
     };
 
     [Theory]
@@ -149,8 +149,6 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         ConvolutionLayout r18 = Layout(16, 256, 14, 14, 256, 1);
         Assert.True(FilterBlockConvolution.Chosen(r18));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
-        Assert.Equal(64, FilterBlockConvolution.Filters(r18));
-        Assert.Equal(32, FilterBlockConvolution.Filters(Layout(1, 256, 14, 14, 96, 1)));
         // Measured slower: ResNet-20's 16×16 and 8×8 (the position tile), ResNet-18's 7×7 and its stride-2 layer to 14×14
         // (the batched product), and 16-channel layers; the padded kernel's own rule is unchanged for them.
         foreach (ConvolutionLayout l in new[] { Layout(128, 32, 16, 16, 32, 1), Layout(128, 64, 8, 8, 64, 1), Layout(16, 512, 7, 7, 512, 1),

@@ -6,19 +6,18 @@ namespace Engine.Backend.OpenBlas;
 /// <summary>
 /// The inner tile of <see cref="PaddedDirectConvolution"/> for small planes with many channels (ResNet-20's
 /// 32×16×16 and 64×8×8 stages, ResNet-18's 256×14×14 and 512×7×7): filters along the vector, as ONNX
-/// Runtime's NCHWc kernels do, instead of positions. A register tile of 32 filters (two vectors) × 14
-/// consecutive output positions (28 accumulators) runs over the C·9 column-matrix rows; per row it loads the
-/// two weight vectors of its 32 filters (weights repacked once per call, filter-minor) and broadcasts the 14
+/// Runtime's NCHWc kernels do, instead of positions. A register tile of 64 filters (four vectors) × 6
+/// consecutive output positions (24 accumulators) runs over the C·9 column-matrix rows; per row it loads the
+/// four weight vectors of its 64 filters (weights repacked once per call, filter-minor) and broadcasts the 6
 /// input values from the same padded, shifted copies the position tile reads (position p of row r at
-/// <c>rowOffset[r] + p</c>). Layers with a multiple of 64 filters take a tile of 64 filters (four vectors) × 6
-/// positions instead (24 accumulators, one broadcast per four FMAs). Every FMA does 16 useful lanes whatever the
-/// plane's size, where the position tile ends a 14×14 plane's 13 vectors in a tile of four.
+/// <c>rowOffset[r] + p</c>). Every FMA does 16 useful lanes whatever the plane's size, where the position tile
+/// ends a 14×14 plane's 13 vectors in a tile of four.
 /// </summary>
 /// <remarks>
 /// <para>Each output is the same chain of FMAs over the rows (channel, tap row, tap column) in order from 0 as
 /// the position tile and im2col + the packed GEMM, so the result is bit for bit theirs (tests). Filters past the
 /// last are zero weights in the packed copy and not stored; positions past the plane read the copies' slack
-/// (no more than 13 floats past the last copy) and are not stored. The accumulators hold positions × filters,
+/// (no more than 5 floats past the last copy) and are not stored. The accumulators hold positions × filters,
 /// kept in a per-worker buffer between chunks of channels (so a chunk's weights and copy rows stay in the
 /// first-level cache; the chain is paused and resumed, not reordered) and transposed into the NCHW output after the
 /// inference epilogue (scale·acc + shift, ReLU: the same FMA and max as <see cref="ChannelAffineKernels"/>).</para>
@@ -32,15 +31,11 @@ internal static unsafe class FilterBlockConvolution
     public static bool? Forced { get; internal set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_FILTER_BLOCK_CONV"));
 
     /// <summary>
-    /// The two register tiles: 32 filters (two vectors) × 14 positions, and 64 filters (four vectors) × 6 positions
-    /// for layers with a multiple of 64 filters, which loads one broadcast per four FMAs instead of per two.
+    /// The register tile: 64 filters (four vectors) × 6 positions, 24 accumulators, one broadcast per four FMAs.
+    /// A first version's 32 × 14 tile (28 accumulators, a broadcast per two FMAs) was no faster on 32-filter layers
+    /// (ResNet-20's 16×16: 4.56 ms against the position tile's 3.50) and was dropped.
     /// </summary>
-    internal const int Narrow = 32, NarrowPositions = 14, Wide = 64, WidePositions = 6;
-
-    /// <summary>Filters of a block (the register tile's) for <paramref name="l"/>.</summary>
-    internal static int Filters(in ConvolutionLayout l) => l.Filters % Wide == 0 ? Wide : Narrow;
-
-    private static int Positions(int filters) => filters == Wide ? WidePositions : NarrowPositions;
+    internal const int Filters = 64, Positions = 6;
 
     /// <summary>
     /// The size rule, from <c>Engine.Bench.Kernels --quick-infer</c> (one thread, batch-norm + ReLU epilogue, loaded
@@ -50,15 +45,15 @@ internal static unsafe class FilterBlockConvolution
     /// on ResNet-20's 32×16×16 and 64×8×8 layers (which that tile runs at 85–90 % of the one-thread FMA peak) and
     /// than the batched product on 7×7 planes (6-position tiles waste 5 of 54 positions there), so those keep their paths.
     /// </summary>
-    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 128 && l.Filters >= Wide && l.OutputSize is > 128 and <= 256;
+    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 128 && l.Filters >= Filters && l.OutputSize is > 128 and <= 256;
 
     /// <summary>Whether a layer the padded direct kernel runs goes through this tile.</summary>
     internal static bool Chosen(in ConvolutionLayout l) => Forced ?? Worthwhile(l);
 
     /// <summary>Floats of the packed weights, scales and shifts: whole 32-filter blocks.</summary>
-    internal static long PackedFloats(in ConvolutionLayout l) => (long)Blocks(l) * Filters(l) * (l.ColumnRows + 2);
+    internal static long PackedFloats(in ConvolutionLayout l) => (long)Blocks(l) * Filters * (l.ColumnRows + 2);
 
-    private static int Blocks(in ConvolutionLayout l) => (l.Filters + Filters(l) - 1) / Filters(l);
+    private static int Blocks(in ConvolutionLayout l) => (l.Filters + Filters - 1) / Filters;
 
     /// <summary>
     /// Packs w (filters × rows) into <paramref name="packed"/> as [block][row][the block's filters], zero past the last
@@ -66,7 +61,7 @@ internal static unsafe class FilterBlockConvolution
     /// </summary>
     public static void Pack(in ConvolutionLayout l, float* w, float* scale, float* shift, float* packed)
     {
-        int rows = l.ColumnRows, blocks = Blocks(l), filters = Filters(l);
+        int rows = l.ColumnRows, blocks = Blocks(l), filters = Filters;
         new Span<float>(packed, checked((int)PackedFloats(l))).Clear();
         for (int f = 0; f < l.Filters; f++)
         {
@@ -87,9 +82,9 @@ internal static unsafe class FilterBlockConvolution
     private static float* Scales(float* packed, int rows, int paddedFilters) => packed + (long)paddedFilters * rows;
 
     /// <summary>Floats of one worker's accumulator buffer: every position tile's positions × filters.</summary>
-    internal static long AccumulatorFloats(in ConvolutionLayout l) => (long)Tiles(l) * Positions(Filters(l)) * Filters(l);
+    internal static long AccumulatorFloats(in ConvolutionLayout l) => (long)Tiles(l) * Positions * Filters;
 
-    private static int Tiles(in ConvolutionLayout l) => (l.OutputSize + Positions(Filters(l)) - 1) / Positions(Filters(l));
+    private static int Tiles(in ConvolutionLayout l) => (l.OutputSize + Positions - 1) / Positions;
 
     /// <summary>
     /// Channels per chunk of the chain: the chunk's weights (9 rows × 32 filters a channel, 1,152 bytes) and its
@@ -110,7 +105,7 @@ internal static unsafe class FilterBlockConvolution
     /// </summary>
     public static void Sample(in ConvolutionLayout l, int* rowOffset, float* padded, float* packed, float* acc, int chunk, float* y, bool epilogue, bool relu)
     {
-        int rows = l.ColumnRows, blocks = Blocks(l), positions = l.OutputSize, tiles = Tiles(l), filters = Filters(l), width = Positions(filters);
+        int rows = l.ColumnRows, blocks = Blocks(l), positions = l.OutputSize, tiles = Tiles(l), filters = Filters, width = Positions;
         float* scales = Scales(packed, rows, blocks * filters);
         for (int b = 0; b < blocks; b++)
         {
@@ -121,15 +116,7 @@ internal static unsafe class FilterBlockConvolution
                 int r0 = 9 * c0, r1 = 9 * Math.Min(l.Channels, c0 + chunk);
                 for (int t = 0; t < tiles; t++)
                 {
-                    float* x = padded + t * width, w = wb + (long)r0 * filters, a = acc + (long)t * width * filters;
-                    if (filters == Wide)
-                    {
-                        WideTile(r1 - r0, rowOffset + r0, x, w, a, c0 == 0);
-                    }
-                    else
-                    {
-                        Tile(r1 - r0, rowOffset + r0, x, w, a, c0 == 0);
-                    }
+                    Tile(r1 - r0, rowOffset + r0, padded + t * width, wb + (long)r0 * filters, acc + (long)t * width * filters, c0 == 0);
                 }
             }
             float* scale = epilogue ? scales + first : null, shift = epilogue ? scales + blocks * filters + first : null;
@@ -171,9 +158,10 @@ internal static unsafe class FilterBlockConvolution
         }
     }
 
-    // 64 filters × 6 positions: 24 accumulators (from zero, or resumed from the buffer), four weight vectors, one broadcast per four FMAs.
+    // 64 filters × 6 positions: 24 accumulators (from zero, or resumed from the buffer), four weight vectors, one
+    // broadcast per four FMAs; no spills (DOTNET_JitDisasm).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WideTile(int rows, int* rowOffset, float* x, float* w, float* tile, bool start)
+    private static void Tile(int rows, int* rowOffset, float* x, float* w, float* tile, bool start)
     {
         Vector512<float> a0 = default, b0 = default, c0 = default, d0 = default, a1 = default, b1 = default, c1 = default, d1 = default;
         Vector512<float> a2 = default, b2 = default, c2 = default, d2 = default, a3 = default, b3 = default, c3 = default, d3 = default;
@@ -187,7 +175,7 @@ internal static unsafe class FilterBlockConvolution
             a4 = Vector512.Load(tile + 256); b4 = Vector512.Load(tile + 272); c4 = Vector512.Load(tile + 288); d4 = Vector512.Load(tile + 304);
             a5 = Vector512.Load(tile + 320); b5 = Vector512.Load(tile + 336); c5 = Vector512.Load(tile + 352); d5 = Vector512.Load(tile + 368);
         }
-        for (int r = 0; r < rows; r++, w += Wide)
+        for (int r = 0; r < rows; r++, w += Filters)
         {
             float* q = x + rowOffset[r];
             Vector512<float> w0 = Vector512.Load(w), w1 = Vector512.Load(w + 16), w2 = Vector512.Load(w + 32), w3 = Vector512.Load(w + 48), s;
@@ -210,52 +198,5 @@ internal static unsafe class FilterBlockConvolution
         a3.Store(tile + 192); b3.Store(tile + 208); c3.Store(tile + 224); d3.Store(tile + 240);
         a4.Store(tile + 256); b4.Store(tile + 272); c4.Store(tile + 288); d4.Store(tile + 304);
         a5.Store(tile + 320); b5.Store(tile + 336); c5.Store(tile + 352); d5.Store(tile + 368);
-    }
-
-    // 32 filters × 14 positions: 28 accumulators (from zero, or resumed from the buffer), two weight vectors, each
-    // input a broadcast from the copies; 30 of the 32 vector registers, no spills (checked with DOTNET_JitDisasm).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(int rows, int* rowOffset, float* x, float* w, float* tile, bool start)
-    {
-        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
-        Vector512<float> a8 = default, b8 = default, a9 = default, b9 = default, a10 = default, b10 = default, a11 = default, b11 = default;
-        Vector512<float> a12 = default, b12 = default, a13 = default, b13 = default;
-        if (!start)
-        {
-            a0 = Vector512.Load(tile); b0 = Vector512.Load(tile + 16); a1 = Vector512.Load(tile + 32); b1 = Vector512.Load(tile + 48);
-            a2 = Vector512.Load(tile + 64); b2 = Vector512.Load(tile + 80); a3 = Vector512.Load(tile + 96); b3 = Vector512.Load(tile + 112);
-            a4 = Vector512.Load(tile + 128); b4 = Vector512.Load(tile + 144); a5 = Vector512.Load(tile + 160); b5 = Vector512.Load(tile + 176);
-            a6 = Vector512.Load(tile + 192); b6 = Vector512.Load(tile + 208); a7 = Vector512.Load(tile + 224); b7 = Vector512.Load(tile + 240);
-            a8 = Vector512.Load(tile + 256); b8 = Vector512.Load(tile + 272); a9 = Vector512.Load(tile + 288); b9 = Vector512.Load(tile + 304);
-            a10 = Vector512.Load(tile + 320); b10 = Vector512.Load(tile + 336); a11 = Vector512.Load(tile + 352); b11 = Vector512.Load(tile + 368);
-            a12 = Vector512.Load(tile + 384); b12 = Vector512.Load(tile + 400); a13 = Vector512.Load(tile + 416); b13 = Vector512.Load(tile + 432);
-        }
-        for (int r = 0; r < rows; r++, w += Narrow)
-        {
-            float* q = x + rowOffset[r];
-            Vector512<float> lo = Vector512.Load(w), hi = Vector512.Load(w + 16), s;
-            s = Vector512.Create(q[0]); a0 = Vector512.FusedMultiplyAdd(s, lo, a0); b0 = Vector512.FusedMultiplyAdd(s, hi, b0);
-            s = Vector512.Create(q[1]); a1 = Vector512.FusedMultiplyAdd(s, lo, a1); b1 = Vector512.FusedMultiplyAdd(s, hi, b1);
-            s = Vector512.Create(q[2]); a2 = Vector512.FusedMultiplyAdd(s, lo, a2); b2 = Vector512.FusedMultiplyAdd(s, hi, b2);
-            s = Vector512.Create(q[3]); a3 = Vector512.FusedMultiplyAdd(s, lo, a3); b3 = Vector512.FusedMultiplyAdd(s, hi, b3);
-            s = Vector512.Create(q[4]); a4 = Vector512.FusedMultiplyAdd(s, lo, a4); b4 = Vector512.FusedMultiplyAdd(s, hi, b4);
-            s = Vector512.Create(q[5]); a5 = Vector512.FusedMultiplyAdd(s, lo, a5); b5 = Vector512.FusedMultiplyAdd(s, hi, b5);
-            s = Vector512.Create(q[6]); a6 = Vector512.FusedMultiplyAdd(s, lo, a6); b6 = Vector512.FusedMultiplyAdd(s, hi, b6);
-            s = Vector512.Create(q[7]); a7 = Vector512.FusedMultiplyAdd(s, lo, a7); b7 = Vector512.FusedMultiplyAdd(s, hi, b7);
-            s = Vector512.Create(q[8]); a8 = Vector512.FusedMultiplyAdd(s, lo, a8); b8 = Vector512.FusedMultiplyAdd(s, hi, b8);
-            s = Vector512.Create(q[9]); a9 = Vector512.FusedMultiplyAdd(s, lo, a9); b9 = Vector512.FusedMultiplyAdd(s, hi, b9);
-            s = Vector512.Create(q[10]); a10 = Vector512.FusedMultiplyAdd(s, lo, a10); b10 = Vector512.FusedMultiplyAdd(s, hi, b10);
-            s = Vector512.Create(q[11]); a11 = Vector512.FusedMultiplyAdd(s, lo, a11); b11 = Vector512.FusedMultiplyAdd(s, hi, b11);
-            s = Vector512.Create(q[12]); a12 = Vector512.FusedMultiplyAdd(s, lo, a12); b12 = Vector512.FusedMultiplyAdd(s, hi, b12);
-            s = Vector512.Create(q[13]); a13 = Vector512.FusedMultiplyAdd(s, lo, a13); b13 = Vector512.FusedMultiplyAdd(s, hi, b13);
-        }
-        a0.Store(tile); b0.Store(tile + 16); a1.Store(tile + 32); b1.Store(tile + 48);
-        a2.Store(tile + 64); b2.Store(tile + 80); a3.Store(tile + 96); b3.Store(tile + 112);
-        a4.Store(tile + 128); b4.Store(tile + 144); a5.Store(tile + 160); b5.Store(tile + 176);
-        a6.Store(tile + 192); b6.Store(tile + 208); a7.Store(tile + 224); b7.Store(tile + 240);
-        a8.Store(tile + 256); b8.Store(tile + 272); a9.Store(tile + 288); b9.Store(tile + 304);
-        a10.Store(tile + 320); b10.Store(tile + 336); a11.Store(tile + 352); b11.Store(tile + 368);
-        a12.Store(tile + 384); b12.Store(tile + 400); a13.Store(tile + 416); b13.Store(tile + 432);
     }
 }
