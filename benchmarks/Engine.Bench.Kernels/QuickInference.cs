@@ -63,11 +63,13 @@ internal static unsafe class QuickInference
         // Variants (Winograd forced, batched forced): before this path (Winograd's earlier forward rule: 16 channels in
         // and out, planes of 16×16 and up; no batching), the default now, batching wherever it fits instead of Winograd,
         // and plain im2col (both off). null: the size rule decides.
-        // The fifth: the padded direct kernel wherever it fits (PaddedDirectConvolution), the others with it off.
-        (bool? Winograd, bool? Batched, bool? Direct)[] variants = [(true, false, false), (null, null, null), (false, true, false), (false, false, false), (false, false, true)];
-        Console.WriteLine($"{"model",-10} {"x",2} {"layer",-30} {"before",9} {"default",9} {"batched",9} {"im2col",9} {"direct",9}   GFLOP/s of each; default==im2col, direct==im2col");
+        // The fifth: the padded direct kernel wherever it fits (PaddedDirectConvolution) with its position tile, the others with it off;
+        // the sixth: the same with the filter-block tile (FilterBlockConvolution). Only the default lets the filter-block rule decide.
+        (bool? Winograd, bool? Batched, bool? Direct, bool? Blocks)[] variants =
+            [(true, false, false, false), (null, null, null, null), (false, true, false, false), (false, false, false, false), (false, false, true, false), (false, false, true, true)];
+        Console.WriteLine($"{"model",-10} {"x",2} {"layer",-30} {"before",9} {"default",9} {"batched",9} {"im2col",9} {"direct",9} {"blocks",9}   GFLOP/s of each; default==im2col, direct==im2col, blocks==im2col");
         var workspace = new ConvolutionWorkspace();
-        bool? forced = BatchedConvolution.Forced, winograd = WinogradConvolution.Forced, direct = PaddedDirectConvolution.Forced;
+        bool? forced = BatchedConvolution.Forced, winograd = WinogradConvolution.Forced, direct = PaddedDirectConvolution.Forced, blocks = FilterBlockConvolution.Forced;
         var totals = new Dictionary<string, double[]>();
         foreach (var (model, count, l) in Layers())
         {
@@ -77,15 +79,19 @@ internal static unsafe class QuickInference
             }
             long xs = (long)l.Batch * l.Channels * l.InputSize, ws = (long)l.Filters * l.GroupRows, ys = (long)l.Batch * l.Filters * l.OutputSize;
             float* x = QuickConvolution.Fill(xs), w = QuickConvolution.Fill(ws), scale = QuickConvolution.Fill(l.Filters), shift = QuickConvolution.Fill(l.Filters);
-            float*[] y = [QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys), QuickConvolution.Fill(ys)];
+            float*[] y = new float*[variants.Length];
+            for (int v = 0; v < y.Length; v++)
+            {
+                y[v] = QuickConvolution.Fill(ys);
+            }
             var epilogue = new ConvolutionEpilogue((nint)scale, (nint)shift, Activation.Relu, 0);
             double flops = 2.0 * l.Batch * l.Filters * l.GroupRows * l.OutputSize;
-            double[] best = [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue];
+            double[] best = [.. variants.Select(_ => double.MaxValue)];
             for (int r = 0; r < rounds; r++)
             {
                 for (int v = 0; v < variants.Length; v++)
                 {
-                    (WinogradConvolution.Forced, BatchedConvolution.Forced, PaddedDirectConvolution.Forced) = variants[v];
+                    (WinogradConvolution.Forced, BatchedConvolution.Forced, PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced) = variants[v];
                     if (v == 0)
                     {
                         WinogradConvolution.Forced = l.Channels >= 16 && l.Filters >= 16 && l.Height.Output >= 16 && l.Width.Output >= 16;
@@ -97,6 +103,7 @@ internal static unsafe class QuickInference
             }
             bool same = new Span<float>(y[1], (int)ys).SequenceEqual(new Span<float>(y[3], (int)ys));
             bool directSame = new Span<float>(y[4], (int)ys).SequenceEqual(new Span<float>(y[3], (int)ys));
+            bool blocksSame = new Span<float>(y[5], (int)ys).SequenceEqual(new Span<float>(y[3], (int)ys));
             double[] sum = totals.TryGetValue(model, out double[]? t) ? t : totals[model] = new double[variants.Length];
             for (int v = 0; v < variants.Length; v++)
             {
@@ -104,17 +111,21 @@ internal static unsafe class QuickInference
             }
             string name = $"({l.Batch},{l.Channels},{l.Height.Input},{l.Width.Input})->{l.Filters}@{l.Height.Kernel}s{l.Height.Stride}";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{model,-10} {count,2} {name,-30} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {(same ? "same" : "differs")}, {(directSame ? "same" : "differs")}"));
-            foreach (float* p in new[] { x, w, scale, shift, y[0], y[1], y[2], y[3], y[4] })
+                $"{model,-10} {count,2} {name,-30} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2} {best[5],9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {(same ? "same" : "differs")}, {(directSame ? "same" : "differs")}, {(blocksSame ? "same" : "differs")}"));
+            foreach (float* p in new[] { x, w, scale, shift })
+            {
+                NativeMemory.AlignedFree(p);
+            }
+            foreach (float* p in y)
             {
                 NativeMemory.AlignedFree(p);
             }
         }
         foreach (var (model, sum) in totals)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-10} all convolutions: before {sum[0]:F1} ms, default {sum[1]:F1} ms ({sum[0] / sum[1]:F2}x), batched everywhere {sum[2]:F1} ms, im2col {sum[3]:F1} ms, direct where it fits {sum[4]:F1} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model,-10} all convolutions: before {sum[0]:F1} ms, default {sum[1]:F1} ms ({sum[0] / sum[1]:F2}x), batched everywhere {sum[2]:F1} ms, im2col {sum[3]:F1} ms, direct where it fits {sum[4]:F1} ms, with filter blocks {sum[5]:F1} ms"));
         }
-        (WinogradConvolution.Forced, BatchedConvolution.Forced, PaddedDirectConvolution.Forced) = (winograd, forced, direct);
+        (WinogradConvolution.Forced, BatchedConvolution.Forced, PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced) = (winograd, forced, direct, blocks);
         BatchedConvolution.TargetColumns = target;
         workspace.Release();
     }

@@ -6,7 +6,8 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// multiply-adds over the column-matrix rows in order (padding multiplied as zeros), followed by the
 /// epilogue pass's own per-plane function: bit for bit, as each output is that same chain. Over plane sizes that are and are not multiples of 16 (partial last vectors, tiles of
 /// fewer than four vectors), filter counts that are not multiples of 4, paddings 0–2, strides 1 and 2, 1 and 2 threads, and
-/// the epilogue in registers (ReLU, none) or as the separate pass (tanh). Without AVX-512 the path never
+/// the epilogue in registers (ReLU, none) or as the separate pass (tanh), each with both inner tiles
+/// (positions along the vector, and <see cref="FilterBlockConvolution"/>'s filters along it). Without AVX-512 the path never
 /// applies, which is checked instead.
 /// </summary>
 [Collection(nameof(SmallGemmBitsCollection))]
@@ -16,6 +17,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool? _direct = PaddedDirectConvolution.Forced;
     private readonly bool? _batched = BatchedConvolution.Forced;
     private readonly bool? _winograd = WinogradConvolution.Forced;
+    private readonly bool? _blocks = FilterBlockConvolution.Forced;
     private readonly int _width = WorkerPool.Width;
 
     public void Dispose()
@@ -23,6 +25,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.Forced = _direct;
         BatchedConvolution.Forced = _batched;
         WinogradConvolution.Forced = _winograd;
+        FilterBlockConvolution.Forced = _blocks;
         WorkerPool.Width = _width;
         _backend.Dispose();
     }
@@ -42,6 +45,16 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         { 2, 5, 9, 11, 6, 1, 2 },      // odd sizes: 5×6 output, the row's last input column read
         { 2, 4, 40, 37, 3, 0, 2 },     // no padding, rows of 18 (a second, 2-lane gather per row)
         { 2, 3, 7, 10, 5, 2, 2 },      // padding 2
+        // Shapes for the filter-block tile (FilterBlockConvolution: 64 filters × 6 positions), though every shape runs both
+        // the position tile and it.
+        { 1, 64, 8, 8, 64, 1, 1 },     // batch 1, 64 positions: one whole block, a 4-position last tile
+        { 2, 48, 7, 7, 40, 1, 1 },     // 49 positions, 40 filters: a block of 40 (half of its third vector), a 1-position tile
+        { 1, 33, 14, 14, 17, 1, 1 },   // 196 positions, 17 filters: one block of 17, odd channels
+        { 1, 136, 14, 14, 128, 1, 1 }, // the size rule's shape class: two blocks, 196 = 32·6 + 4, chunks of channels
+        { 2, 72, 7, 7, 64, 1, 2 },     // stride 2 to 4×4: 16 positions (a 4-position tile)
+        { 2, 32, 16, 16, 48, 1, 2 },   // stride 2 to 8×8, 48 filters
+        { 1, 40, 9, 11, 35, 0, 1 },    // no padding, 7×9 output (63 = 10·6 + 3), 35 filters
+        { 1, 24, 13, 13, 97, 1, 2 },   // stride 2 to 7×7, 97 filters: a 1-filter second block
     };
 
     [Theory]
@@ -69,7 +82,10 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                 Assert.Equal(expected, plain);
                 foreach (int threads in new[] { 1, 2 })
                 {
-                    Assert.Equal(expected, Run(l, x, w, scale, shift, epilogue, activation, direct: true, threads));
+                    foreach (bool blocks in new[] { false, true })
+                    {
+                        Assert.Equal(expected, Run(l, x, w, scale, shift, epilogue, activation, direct: true, threads, blocks));
+                    }
                 }
             }
         }
@@ -96,6 +112,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.Forced = null;
         BatchedConvolution.Forced = null;
         WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = false; // the position tile's own rule (the filter-block tile's: below)
         bool wide = PackedGemm.Bits == 512;
         // CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers.
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
@@ -118,6 +135,40 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
         PaddedDirectConvolution.Forced = true;
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+    }
+
+    [Fact]
+    public void TheSizeRuleChoosesTheFilterBlockTile()
+    {
+        PaddedDirectConvolution.Forced = null;
+        BatchedConvolution.Forced = null;
+        WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = null;
+        bool wide = PackedGemm.Bits == 512;
+        // ResNet-18's 256-channel 14×14 stride-1 layers (the batched product's before): the filter-block tile in the padded kernel.
+        ConvolutionLayout r18 = Layout(16, 256, 14, 14, 256, 1);
+        Assert.True(FilterBlockConvolution.Chosen(r18));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
+        // Measured slower: ResNet-20's 16×16 and 8×8 (the position tile), ResNet-18's 7×7 and its stride-2 layer to 14×14
+        // (the batched product), and 16-channel layers; the padded kernel's own rule is unchanged for them.
+        foreach (ConvolutionLayout l in new[] { Layout(128, 32, 16, 16, 32, 1), Layout(128, 64, 8, 8, 64, 1), Layout(16, 512, 7, 7, 512, 1),
+            Layout(16, 256, 14, 14, 512, 1, 2), Layout(16, 128, 28, 28, 256, 1, 2), Layout(128, 16, 32, 32, 16, 1), Layout(16, 128, 28, 28, 128, 1) })
+        {
+            Assert.False(FilterBlockConvolution.Chosen(l));
+        }
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 64, 8, 8, 64, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 512, 7, 7, 512, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        // Off: the old rule (ResNet-18's 14×14 back to the batched product); on: everywhere the padded kernel fits.
+        FilterBlockConvolution.Forced = false;
+        Assert.False(PaddedDirectConvolution.Applies<float>(r18));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 64, 8, 8, 64, 1)));
+        FilterBlockConvolution.Forced = true;
+        Assert.True(FilterBlockConvolution.Chosen(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 512, 7, 7, 512, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        PaddedDirectConvolution.Forced = false;
+        Assert.False(PaddedDirectConvolution.Applies<float>(r18));
     }
 
     /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
@@ -154,9 +205,12 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         return y;
     }
 
-    private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool direct, int threads)
+    private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool direct, int threads,
+        bool blocks = false)
     {
         PaddedDirectConvolution.Forced = direct;
+        FilterBlockConvolution.Forced = blocks;
+        Assert.Equal(blocks, FilterBlockConvolution.Chosen(l));
         BatchedConvolution.Forced = false;
         WinogradConvolution.Forced = false;
         WorkerPool.Width = threads;

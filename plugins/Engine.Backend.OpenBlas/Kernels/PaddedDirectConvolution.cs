@@ -44,7 +44,9 @@ internal static unsafe class PaddedDirectConvolution
     /// <summary>Whether forward of <paramref name="l"/> runs here: what the kernel can do, and (unless forced on) the size rule.</summary>
     public static bool Applies<T>(in ConvolutionLayout l) where T : unmanaged =>
         Forced != false && Fits<T>(l)
-        && (Forced == true || (WinogradConvolution.Forced != true && BatchedConvolution.Forced != true && Worthwhile(l)));
+        && (Forced == true || FilterBlockConvolution.Forced == true
+            || (WinogradConvolution.Forced != true && BatchedConvolution.Forced != true
+                && (Worthwhile(l) || (FilterBlockConvolution.Forced == null && FilterBlockConvolution.Worthwhile(l)))));
 
     /// <summary>
     /// What the kernel can do: float32 on AVX-512 where the packed GEMM is the reference (same bits), one
@@ -97,12 +99,20 @@ internal static unsafe class PaddedDirectConvolution
                 }
             }
         }
-        CpuStorage block = workspace.Rent<float>(width * padded);
+        // Filters in the vector (FilterBlockConvolution): the weights (and the epilogue's scales) repacked once, after the copies.
+        bool blocks = FilterBlockConvolution.Chosen(l);
+        long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0, accumulators = blocks ? FilterBlockConvolution.AccumulatorFloats(l) : 0;
+        CpuStorage block = workspace.Rent<float>(width * (padded + accumulators) + packedFloats);
         try
         {
             float* scratch = (float*)block.Pointer;
             // The padding and the slack are zeroed once here; each sample then writes only what comes from x.
             new Span<float>(scratch, checked((int)(width * padded))).Clear();
+            float* packed = blocks ? scratch + width * (padded + accumulators) : null;
+            if (blocks)
+            {
+                FilterBlockConvolution.Pack(l, w, inKernel ? (float*)epilogue.Scale : null, inKernel ? (float*)epilogue.Shift : null, packed);
+            }
             var job = new Job
             {
                 Layout = l,
@@ -114,6 +124,10 @@ internal static unsafe class PaddedDirectConvolution
                 Shifted = shifted,
                 CopyRows = copyRows,
                 RowOffset = rowOffset,
+                Packed = packed,
+                Accumulators = accumulators,
+                AccumulatorBase = scratch + width * padded,
+                Chunk = FilterBlockConvolution.ChunkChannels(plane * (strided ? 9 : 3)),
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
                 Relu = inKernel && epilogue.Activation == Activation.Relu,
@@ -137,6 +151,10 @@ internal static unsafe class PaddedDirectConvolution
         public int* RowOffset;
         public float* Scale, Shift; // the epilogue in registers, or null
         public float* Residual;     // the residual added before the ReLU (y's shape), or null
+        public float* Packed;       // the weights for FilterBlockConvolution, or null: the position tile
+        public long Accumulators;   // floats of FilterBlockConvolution's per-worker accumulators,
+        public float* AccumulatorBase; // which follow all workers' copies
+        public int Chunk;           // its channels per chunk
         public bool Relu;
     }
 
@@ -156,6 +174,23 @@ internal static unsafe class PaddedDirectConvolution
         {
             CopyShifted(l, xn, padded, job.Shifted, job.CopyRows);
         }
+        if (job.Packed is not null)
+        {
+            FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.AccumulatorBase + worker * job.Accumulators, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
+        }
+        else
+        {
+            PositionTiles(l, ref job, padded, yn, rn is null);
+        }
+        if (rn is not null)
+        {
+            AddResidual(yn, rn, (long)l.Filters * l.OutputSize, job.Relu);
+        }
+    }
+
+    /// <summary>One sample's output by tiles of four filters × four vectors of 16 positions.</summary>
+    private static void PositionTiles(in ConvolutionLayout l, ref Job job, float* padded, float* yn, bool relu)
+    {
         int rows = l.ColumnRows, positions = l.OutputSize, vectors = (positions + 15) / 16;
         for (int v0 = 0; v0 < vectors; v0 += Vectors)
         {
@@ -166,12 +201,8 @@ internal static unsafe class PaddedDirectConvolution
                 Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3));
             for (int f = 0; f < l.Filters; f += Filters)
             {
-                Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu && rn is null);
+                Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu && relu);
             }
-        }
-        if (rn is not null)
-        {
-            AddResidual(yn, rn, (long)l.Filters * positions, job.Relu);
         }
     }
 
