@@ -17,11 +17,15 @@ public sealed unsafe class PoolArgMaxTests
 {
     private delegate void ForwardKeeping(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end);
 
+    // The general loops and the 3×3 code (3×3 windows only) at each width, and the dispatcher.
     private static readonly (ForwardKeeping Forward, string Width)[] Widths =
     [
         (PoolLines.ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
         (PoolLines.ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
         (PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, "128"),
+        (PoolLines.ForwardKeepingArgMax3x3<Pool512, Vector512<float>, Vector512<int>>, "3x3 512"),
+        (PoolLines.ForwardKeepingArgMax3x3<Pool256, Vector256<float>, Vector256<int>>, "3x3 256"),
+        (PoolLines.ForwardKeepingArgMax3x3<Pool128, Vector128<float>, Vector128<int>>, "3x3 128"),
         (PoolLines.ForwardKeepingArgMax, "dispatch"),
     ];
 
@@ -40,6 +44,10 @@ public sealed unsafe class PoolArgMaxTests
             PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, dx);
             foreach (var (forward, width) in Widths)
             {
+                if (width.StartsWith("3x3", StringComparison.Ordinal) && (p.KH, p.KW) != (3, 3))
+                {
+                    continue;
+                }
                 float[] yActual = PoolSimdTests.Random(rng, y.Length), dxActual = PoolSimdTests.Random(rng, dx.Length); // overwritten
                 // One byte more than the outputs, which no pass may touch.
                 var argMax = new byte[dy.Length + 1];
@@ -89,6 +97,56 @@ public sealed unsafe class PoolArgMaxTests
             }
             Assert.All(y[half..], v => Assert.Equal(7f, v));
             Assert.All(argMax[half..], b => Assert.Equal(0xA5, b));
+        }
+    }
+
+    [Fact]
+    public void TheThreeByThreeCodeKeepsTheGeneralLoopsTapsAndValues()
+    {
+        // 3×3 windows the shared shapes lack: padding 2 (windows with one real row or column), row
+        // stride 3, ceil mode past a padded edge, rows of 1–3 columns; planes of −∞ with a few reals.
+        (int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int)[] shapes =
+        [
+            (3, 1, 13, 29, 1, 3, 3, 1, 1, 1, 2, 2, 0, 0, 1, 1),
+            (2, 1, 20, 33, 1, 3, 3, 1, 3, 2, 2, 1, 0, 0, 1, 1),
+            (2, 1, 12, 19, 1, 3, 3, 1, 2, 2, 1, 2, 1, 1, 1, 1),
+            (4, 1, 5, 3, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),
+            (4, 1, 3, 1, 1, 3, 3, 1, 1, 1, 1, 2, 0, 0, 1, 1),
+        ];
+        var rng = new Random(35);
+        foreach (var shape in shapes)
+        {
+            PoolPlan p = PoolSimdTests.Plan(shape);
+            Assert.True(PoolLines.Fits(p), $"{shape} is a plan the line kernel takes");
+            foreach (bool mostlyInfinite in new[] { false, true })
+            {
+                float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume);
+                if (mostlyInfinite)
+                {
+                    for (int i = 0; i < x.Length; i++)
+                    {
+                        x[i] = rng.Next(6) == 0 ? x[i] : float.NegativeInfinity;
+                    }
+                }
+                float[] expected = new float[p.Planes * p.OutVolume], actual = new float[expected.Length];
+                byte[] expectedTaps = new byte[expected.Length], actualTaps = new byte[expected.Length];
+                fixed (float* px = x, pe = expected, pa = actual)
+                fixed (byte* te = expectedTaps, ta = actualTaps)
+                {
+                    PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, px, pe, te, 0, p.Planes);
+                    foreach (var (forward, width) in Widths.Where(w => w.Width.StartsWith("3x3", StringComparison.Ordinal)))
+                    {
+                        Array.Fill(actual, 7f);
+                        Array.Fill(actualTaps, (byte)0xA5);
+                        forward(p, px, pa, ta, 0, p.Planes);
+                        PoolSimdTests.AssertBits(expected, actual, $"3x3 forward {shape} at {width}");
+                        Assert.Equal(expectedTaps, actualTaps);
+                    }
+                }
+                var plain = new float[expected.Length];
+                PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
+                PoolSimdTests.AssertBits(plain, expected, $"general forward {shape}");
+            }
         }
     }
 
