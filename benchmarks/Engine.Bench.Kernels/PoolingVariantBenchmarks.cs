@@ -14,9 +14,7 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// <item><see cref="LinesAvx2"/>: <see cref="PoolLines"/> at 256 bits (what a CPU without AVX-512 runs);</item>
 /// <item><see cref="Lines"/>: <see cref="PoolLines"/> at the native width (inference, and training with <c>ENGINE_POOL_ARGMAX=off</c>);</item>
 /// <item><see cref="LinesKeptArgMax"/>: max pooling that keeps each output's window tap forward and gathers
-/// dx from those bytes backward (what a training run uses; average pooling keeps none and runs <see cref="Lines"/>);
-/// its forward on 3×3 windows is the 3×3 code (<c>ENGINE_POOL_3X3</c>);</item>
-/// <item><see cref="LinesKeptArgMaxGeneralLoops"/>: the same forward through the general KH×KW loops (<c>ENGINE_POOL_3X3=off</c>).</item>
+/// dx from those bytes backward (what a training run uses; average pooling keeps none and runs <see cref="Lines"/>).</item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*PoolingVariant*'</c>.
 /// </summary>
@@ -118,25 +116,6 @@ public unsafe class PoolingVariantBenchmarks
         else
         {
             PoolLines.BackwardFromArgMax(_plan, _argMax, _dy, _dx, 0, _plan.Planes);
-        }
-    }
-
-    [Benchmark]
-    public void LinesKeptArgMaxGeneralLoops()
-    {
-        if (!Case.Max || !Forward)
-        {
-            LinesKeptArgMax();
-            return;
-        }
-        PoolLines.ThreeByThree = false;
-        try
-        {
-            PoolLines.ForwardKeepingArgMax(_plan, _x, _y, _argMax, 0, _plan.Planes);
-        }
-        finally
-        {
-            PoolLines.ThreeByThree = true;
         }
     }
 

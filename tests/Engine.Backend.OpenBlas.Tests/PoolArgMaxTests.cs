@@ -17,15 +17,11 @@ public sealed unsafe class PoolArgMaxTests
 {
     private delegate void ForwardKeeping(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end);
 
-    // The general loops and the 3×3 code (3×3 windows only) at each width, and the dispatcher.
     private static readonly (ForwardKeeping Forward, string Width)[] Widths =
     [
         (PoolLines.ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
         (PoolLines.ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
         (PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, "128"),
-        (PoolLines.ForwardKeepingArgMax3x3<Pool512, Vector512<float>, Vector512<int>>, "3x3 512"),
-        (PoolLines.ForwardKeepingArgMax3x3<Pool256, Vector256<float>, Vector256<int>>, "3x3 256"),
-        (PoolLines.ForwardKeepingArgMax3x3<Pool128, Vector128<float>, Vector128<int>>, "3x3 128"),
         (PoolLines.ForwardKeepingArgMax, "dispatch"),
     ];
 
@@ -44,10 +40,6 @@ public sealed unsafe class PoolArgMaxTests
             PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, dx);
             foreach (var (forward, width) in Widths)
             {
-                if (width.StartsWith("3x3", StringComparison.Ordinal) && (p.KH, p.KW) != (3, 3))
-                {
-                    continue;
-                }
                 float[] yActual = PoolSimdTests.Random(rng, y.Length), dxActual = PoolSimdTests.Random(rng, dx.Length); // overwritten
                 // One byte more than the outputs, which no pass may touch.
                 var argMax = new byte[dy.Length + 1];
@@ -101,10 +93,12 @@ public sealed unsafe class PoolArgMaxTests
     }
 
     [Fact]
-    public void TheThreeByThreeCodeKeepsTheGeneralLoopsTapsAndValues()
+    public void ThreeByThreeWindowsAtTheEdgesKeepThePlainPathsTaps()
     {
         // 3×3 windows the shared shapes lack: padding 2 (windows with one real row or column), row
-        // stride 3, ceil mode past a padded edge, rows of 1–3 columns; planes of −∞ with a few reals.
+        // stride 3, ceil mode past a padded edge, rows of 1–3 columns; and planes of −∞ with a few
+        // real values, where the padding's −∞ ties with real elements. Taps equal at every width;
+        // values and dx (through the kept taps) equal the plain path's.
         (int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int)[] shapes =
         [
             (3, 1, 13, 29, 1, 3, 3, 1, 1, 1, 2, 2, 0, 0, 1, 1),
@@ -128,24 +122,26 @@ public sealed unsafe class PoolArgMaxTests
                         x[i] = rng.Next(6) == 0 ? x[i] : float.NegativeInfinity;
                     }
                 }
-                float[] expected = new float[p.Planes * p.OutVolume], actual = new float[expected.Length];
-                byte[] expectedTaps = new byte[expected.Length], actualTaps = new byte[expected.Length];
-                fixed (float* px = x, pe = expected, pa = actual)
-                fixed (byte* te = expectedTaps, ta = actualTaps)
-                {
-                    PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, px, pe, te, 0, p.Planes);
-                    foreach (var (forward, width) in Widths.Where(w => w.Width.StartsWith("3x3", StringComparison.Ordinal)))
-                    {
-                        Array.Fill(actual, 7f);
-                        Array.Fill(actualTaps, (byte)0xA5);
-                        forward(p, px, pa, ta, 0, p.Planes);
-                        PoolSimdTests.AssertBits(expected, actual, $"3x3 forward {shape} at {width}");
-                        Assert.Equal(expectedTaps, actualTaps);
-                    }
-                }
-                var plain = new float[expected.Length];
+                float[] dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
+                float[] plain = new float[dy.Length], plainDx = new float[x.Length];
                 PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
-                PoolSimdTests.AssertBits(plain, expected, $"general forward {shape}");
+                PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+                byte[] firstTaps = [];
+                foreach (var (forward, width) in Widths)
+                {
+                    float[] y = new float[dy.Length], dx = PoolSimdTests.Random(rng, x.Length);
+                    byte[] taps = new byte[dy.Length];
+                    fixed (float* px = x, py = y, pdy = dy, pdx = dx)
+                    fixed (byte* pt = taps)
+                    {
+                        forward(p, px, py, pt, 0, p.Planes);
+                        PoolLines.BackwardFromArgMax(p, pt, pdy, pdx, 0, p.Planes);
+                    }
+                    PoolSimdTests.AssertBits(plain, y, $"forward {shape} at {width}, mostly −∞ {mostlyInfinite}");
+                    PoolSimdTests.AssertBits(plainDx, dx, $"backward {shape} at {width}, mostly −∞ {mostlyInfinite}");
+                    firstTaps = firstTaps.Length == 0 ? taps : firstTaps;
+                    Assert.Equal(firstTaps, taps);
+                }
             }
         }
     }
