@@ -22,8 +22,14 @@ public sealed unsafe class PoolArgMaxTests
         (PoolLines.ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
         (PoolLines.ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
         (PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, "128"),
+        (PoolLines.FlatForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "flat 512"),
+        (PoolLines.FlatForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "flat 256"),
+        (PoolLines.FlatForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, "flat 128"),
         (PoolLines.ForwardKeepingArgMax, "dispatch"),
     ];
+
+    /// <summary>Whether this forward runs the plan: the flat-plane code only takes 3×3 s1 p1 windows.</summary>
+    private static bool Runs(string width, in PoolPlan p) => !width.StartsWith("flat", StringComparison.Ordinal) || PoolLines.TakesFlat(p);
 
     [Fact]
     public void ForwardAndBackwardThroughTheKeptTapsAreBitIdenticalToThePlainPath()
@@ -40,6 +46,10 @@ public sealed unsafe class PoolArgMaxTests
             PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, dx);
             foreach (var (forward, width) in Widths)
             {
+                if (!Runs(width, p))
+                {
+                    continue;
+                }
                 float[] yActual = PoolSimdTests.Random(rng, y.Length), dxActual = PoolSimdTests.Random(rng, dx.Length); // overwritten
                 // One byte more than the outputs, which no pass may touch.
                 var argMax = new byte[dy.Length + 1];
@@ -106,6 +116,9 @@ public sealed unsafe class PoolArgMaxTests
             (2, 1, 12, 19, 1, 3, 3, 1, 2, 2, 1, 2, 1, 1, 1, 1),
             (4, 1, 5, 3, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),
             (4, 1, 3, 1, 1, 3, 3, 1, 1, 1, 1, 2, 0, 0, 1, 1),
+            (5, 1, 1, 5, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),   // 3×3 s1 p1 (flat planes) on planes smaller than a vector
+            (5, 1, 7, 1, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),
+            (3, 1, 9, 17, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),  // a plane of 153: not a whole number of vectors
         ];
         var rng = new Random(35);
         foreach (var shape in shapes)
@@ -127,7 +140,7 @@ public sealed unsafe class PoolArgMaxTests
                 PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
                 PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
                 byte[] firstTaps = [];
-                foreach (var (forward, width) in Widths)
+                foreach (var (forward, width) in Widths.Where(f => Runs(f.Width, p)))
                 {
                     float[] y = new float[dy.Length], dx = PoolSimdTests.Random(rng, x.Length);
                     byte[] taps = new byte[dy.Length];
