@@ -16,7 +16,8 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// <item><see cref="LinesKeptArgMax"/>: max pooling that keeps each output's window tap forward and gathers
 /// dx from those bytes backward (what a training run uses; average pooling keeps none and runs <see cref="Lines"/>);
 /// its 3×3 s1 p1 forward runs on flat planes (<c>ENGINE_POOL_FLAT</c>);</item>
-/// <item><see cref="LinesKeptArgMaxRowByRow"/>: that forward through the line kernel's row-by-row stages (<c>ENGINE_POOL_FLAT=off</c>).</item>
+/// <item><see cref="LinesKeptArgMaxRowByRow"/>: that forward through the line kernel's row-by-row stages (<c>ENGINE_POOL_FLAT=off</c>);
+/// backward, the scalar scatter from the kept taps where column stride 1 gathers (<c>ENGINE_POOL_ARGMAX_GATHER=off</c>).</item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*PoolingVariant*'</c>.
 /// </summary>
@@ -124,9 +125,14 @@ public unsafe class PoolingVariantBenchmarks
     [Benchmark]
     public void LinesKeptArgMaxRowByRow()
     {
-        if (!Case.Max || !Forward)
+        if (!Case.Max)
         {
             LinesKeptArgMax();
+            return;
+        }
+        if (!Forward)
+        {
+            PoolLines.ScatterFromArgMax(_plan, _argMax, _dy, _dx, 0, _plan.Planes);
             return;
         }
         PoolLines.FlatPlanes = false;

@@ -160,6 +160,48 @@ public sealed unsafe class PoolArgMaxTests
     }
 
     [Fact]
+    public void TheGatherFromTheKeptTapsGivesTheScattersBits()
+    {
+        // Column stride 1 (the shapes that have it): dx gathered at each width, and scattered, equal the plain path's.
+        var rng = new Random(36);
+        foreach (var shape in PoolLinesTests.Shapes.Where(s => s.SW == 1))
+        {
+            PoolPlan p = PoolSimdTests.Plan(shape);
+            float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume), dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
+            var plainDx = new float[x.Length];
+            PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+            var taps = new byte[dy.Length];
+            var y = new float[dy.Length];
+            fixed (float* px = x, py = y)
+            fixed (byte* pt = taps)
+            {
+                PoolLines.ForwardKeepingArgMax(p, px, py, pt, 0, p.Planes);
+            }
+            foreach (var (backward, name) in Backwards)
+            {
+                float[] dx = PoolSimdTests.Random(rng, x.Length); // overwritten
+                fixed (float* pdy = dy, pdx = dx)
+                fixed (byte* pt = taps)
+                {
+                    backward(p, pt, pdy, pdx, 0, p.Planes);
+                }
+                PoolSimdTests.AssertBits(plainDx, dx, $"backward {shape} by {name}");
+            }
+        }
+    }
+
+    private delegate void BackwardKeeping(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end);
+
+    private static readonly (BackwardKeeping Backward, string Name)[] Backwards =
+    [
+        (PoolLines.GatherFromArgMax<Pool512, Vector512<float>, Vector512<int>>, "gather 512"),
+        (PoolLines.GatherFromArgMax<Pool256, Vector256<float>, Vector256<int>>, "gather 256"),
+        (PoolLines.GatherFromArgMax<Pool128, Vector128<float>, Vector128<int>>, "gather 128"),
+        (PoolLines.ScatterFromArgMax, "scatter"),
+        (PoolLines.BackwardFromArgMax, "dispatch"),
+    ];
+
+    [Fact]
     public void TheKeptTapIsTheFirstMaximumInScanOrder()
     {
         // One 3×3 s1 p1 window over a plane of ties: every output's tap is its first real element.

@@ -108,6 +108,21 @@ internal static unsafe partial class PoolLines
     /// </summary>
     public static void BackwardFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
     {
+        if (GathersFromArgMax(p))
+        {
+            switch (Width(p))
+            {
+                case 512: GatherFromArgMax<Pool512, Vector512<float>, Vector512<int>>(p, argMax, dy, dx, first, end); return;
+                case 256: GatherFromArgMax<Pool256, Vector256<float>, Vector256<int>>(p, argMax, dy, dx, first, end); return;
+                default: GatherFromArgMax<Pool128, Vector128<float>, Vector128<int>>(p, argMax, dy, dx, first, end); return;
+            }
+        }
+        ScatterFromArgMax(p, argMax, dy, dx, first, end);
+    }
+
+    /// <summary>The scalar scatter from the kept taps (column stride 2, and <c>ENGINE_POOL_ARGMAX_GATHER=off</c>).</summary>
+    internal static void ScatterFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
+    {
         int* tapOffset = stackalloc int[MaxWindow * MaxWindow];
         for (int th = 0; th < p.KH; th++)
         {
