@@ -54,12 +54,7 @@ public sealed unsafe class PoolArgMaxTests
                 // One byte more than the outputs, which no pass may touch.
                 var argMax = new byte[dy.Length + 1];
                 argMax[^1] = 0xA5;
-                fixed (float* px = x, py = yActual, pdy = dy, pdx = dxActual)
-                fixed (byte* pa = argMax)
-                {
-                    forward(p, px, py, pa, 0, p.Planes);
-                    PoolLines.BackwardFromArgMax(p, pa, pdy, pdx, 0, p.Planes);
-                }
+                ForwardThenBackward(forward, p, x, yActual, dy, dxActual, argMax);
                 PoolSimdTests.AssertBits(y, yActual, $"forward {shape} at {width}");
                 PoolSimdTests.AssertBits(dx, dxActual, $"backward {shape} at {width}");
                 Assert.Equal(0xA5, argMax[^1]);
@@ -144,12 +139,7 @@ public sealed unsafe class PoolArgMaxTests
                 {
                     float[] y = new float[dy.Length], dx = PoolSimdTests.Random(rng, x.Length);
                     byte[] taps = new byte[dy.Length];
-                    fixed (float* px = x, py = y, pdy = dy, pdx = dx)
-                    fixed (byte* pt = taps)
-                    {
-                        forward(p, px, py, pt, 0, p.Planes);
-                        PoolLines.BackwardFromArgMax(p, pt, pdy, pdx, 0, p.Planes);
-                    }
+                    ForwardThenBackward(forward, p, x, y, dy, dx, taps);
                     PoolSimdTests.AssertBits(plain, y, $"forward {shape} at {width}, mostly −∞ {mostlyInfinite}");
                     PoolSimdTests.AssertBits(plainDx, dx, $"backward {shape} at {width}, mostly −∞ {mostlyInfinite}");
                     firstTaps = firstTaps.Length == 0 ? taps : firstTaps;
@@ -200,6 +190,17 @@ public sealed unsafe class PoolArgMaxTests
         (PoolLines.ScatterFromArgMax, "scatter"),
         (PoolLines.BackwardFromArgMax, "dispatch"),
     ];
+
+    /// <summary>y and the taps by <paramref name="forward"/>, then dx from those taps through the dispatcher.</summary>
+    private static void ForwardThenBackward(ForwardKeeping forward, in PoolPlan p, float[] x, float[] y, float[] dy, float[] dx, byte[] argMax)
+    {
+        fixed (float* px = x, py = y, pdy = dy, pdx = dx)
+        fixed (byte* pa = argMax)
+        {
+            forward(p, px, py, pa, 0, p.Planes);
+            PoolLines.BackwardFromArgMax(p, pa, pdy, pdx, 0, p.Planes);
+        }
+    }
 
     [Fact]
     public void TheKeptTapIsTheFirstMaximumInScanOrder()

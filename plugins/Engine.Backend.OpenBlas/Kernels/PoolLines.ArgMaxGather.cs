@@ -17,7 +17,7 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe partial class PoolLines
 {
     /// <summary>On unless <c>ENGINE_POOL_ARGMAX_GATHER=off</c>.</summary>
-    public static bool GathersArgMax { get; set; } = Environment.GetEnvironmentVariable("ENGINE_POOL_ARGMAX_GATHER") is not ("off" or "0" or "false");
+    public static bool GathersArgMax { get; set; } = SwitchOn("ENGINE_POOL_ARGMAX_GATHER");
 
     [ThreadStatic] private static byte[]? t_bytes;
 

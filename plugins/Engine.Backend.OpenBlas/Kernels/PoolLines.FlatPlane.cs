@@ -17,7 +17,10 @@ namespace Engine.Backend.OpenBlas;
 internal static unsafe partial class PoolLines
 {
     /// <summary>On unless <c>ENGINE_POOL_FLAT=off</c>.</summary>
-    public static bool FlatPlanes { get; set; } = Environment.GetEnvironmentVariable("ENGINE_POOL_FLAT") is not ("off" or "0" or "false");
+    public static bool FlatPlanes { get; set; } = SwitchOn("ENGINE_POOL_FLAT");
+
+    /// <summary>Whether the environment variable leaves a fast path on (anything but off, 0 or false).</summary>
+    private static bool SwitchOn(string variable) => Environment.GetEnvironmentVariable(variable) is not ("off" or "0" or "false");
 
     [ThreadStatic] private static float[]? t_flat;
     [ThreadStatic] private static int[]? t_flatTaps;
