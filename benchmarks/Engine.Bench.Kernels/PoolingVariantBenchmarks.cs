@@ -14,7 +14,10 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// <item><see cref="LinesAvx2"/>: <see cref="PoolLines"/> at 256 bits (what a CPU without AVX-512 runs);</item>
 /// <item><see cref="Lines"/>: <see cref="PoolLines"/> at the native width (inference, and training with <c>ENGINE_POOL_ARGMAX=off</c>);</item>
 /// <item><see cref="LinesKeptArgMax"/>: max pooling that keeps each output's window tap forward and gathers
-/// dx from those bytes backward (what a training run uses; average pooling keeps none and runs <see cref="Lines"/>).</item>
+/// dx from those bytes backward (what a training run uses; average pooling keeps none and runs <see cref="Lines"/>);
+/// its 3×3 s1 p1 forward runs on flat planes (<c>ENGINE_POOL_FLAT</c>);</item>
+/// <item><see cref="LinesKeptArgMaxRowByRow"/>: that forward through the line kernel's row-by-row stages (<c>ENGINE_POOL_FLAT=off</c>);
+/// backward, the scalar scatter from the kept taps where column stride 1 gathers (<c>ENGINE_POOL_ARGMAX_GATHER=off</c>).</item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*PoolingVariant*'</c>.
 /// </summary>
@@ -116,6 +119,30 @@ public unsafe class PoolingVariantBenchmarks
         else
         {
             PoolLines.BackwardFromArgMax(_plan, _argMax, _dy, _dx, 0, _plan.Planes);
+        }
+    }
+
+    [Benchmark]
+    public void LinesKeptArgMaxRowByRow()
+    {
+        if (!Case.Max)
+        {
+            LinesKeptArgMax();
+            return;
+        }
+        if (!Forward)
+        {
+            PoolLines.ScatterFromArgMax(_plan, _argMax, _dy, _dx, 0, _plan.Planes);
+            return;
+        }
+        PoolLines.FlatPlanes = false;
+        try
+        {
+            PoolLines.ForwardKeepingArgMax(_plan, _x, _y, _argMax, 0, _plan.Planes);
+        }
+        finally
+        {
+            PoolLines.FlatPlanes = true;
         }
     }
 

@@ -22,8 +22,14 @@ public sealed unsafe class PoolArgMaxTests
         (PoolLines.ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
         (PoolLines.ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
         (PoolLines.ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, "128"),
+        (PoolLines.FlatForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "flat 512"),
+        (PoolLines.FlatForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "flat 256"),
+        (PoolLines.FlatForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>, "flat 128"),
         (PoolLines.ForwardKeepingArgMax, "dispatch"),
     ];
+
+    /// <summary>Whether this forward runs the plan: the flat-plane code only takes 3×3 s1 p1 windows.</summary>
+    private static bool Runs(string width, in PoolPlan p) => !width.StartsWith("flat", StringComparison.Ordinal) || PoolLines.TakesFlat(p);
 
     [Fact]
     public void ForwardAndBackwardThroughTheKeptTapsAreBitIdenticalToThePlainPath()
@@ -40,16 +46,15 @@ public sealed unsafe class PoolArgMaxTests
             PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, dx);
             foreach (var (forward, width) in Widths)
             {
+                if (!Runs(width, p))
+                {
+                    continue;
+                }
                 float[] yActual = PoolSimdTests.Random(rng, y.Length), dxActual = PoolSimdTests.Random(rng, dx.Length); // overwritten
                 // One byte more than the outputs, which no pass may touch.
                 var argMax = new byte[dy.Length + 1];
                 argMax[^1] = 0xA5;
-                fixed (float* px = x, py = yActual, pdy = dy, pdx = dxActual)
-                fixed (byte* pa = argMax)
-                {
-                    forward(p, px, py, pa, 0, p.Planes);
-                    PoolLines.BackwardFromArgMax(p, pa, pdy, pdx, 0, p.Planes);
-                }
+                ForwardThenBackward(forward, p, x, yActual, dy, dxActual, argMax);
                 PoolSimdTests.AssertBits(y, yActual, $"forward {shape} at {width}");
                 PoolSimdTests.AssertBits(dx, dxActual, $"backward {shape} at {width}");
                 Assert.Equal(0xA5, argMax[^1]);
@@ -89,6 +94,111 @@ public sealed unsafe class PoolArgMaxTests
             }
             Assert.All(y[half..], v => Assert.Equal(7f, v));
             Assert.All(argMax[half..], b => Assert.Equal(0xA5, b));
+        }
+    }
+
+    [Fact]
+    public void ThreeByThreeWindowsAtTheEdgesKeepThePlainPathsTaps()
+    {
+        // 3×3 windows the shared shapes lack: padding 2 (windows with one real row or column), row
+        // stride 3, ceil mode past a padded edge, rows of 1–3 columns; and planes of −∞ with a few
+        // real values, where the padding's −∞ ties with real elements. Taps equal at every width;
+        // values and dx (through the kept taps) equal the plain path's.
+        (int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int)[] shapes =
+        [
+            (3, 1, 13, 29, 1, 3, 3, 1, 1, 1, 2, 2, 0, 0, 1, 1),
+            (2, 1, 20, 33, 1, 3, 3, 1, 3, 2, 2, 1, 0, 0, 1, 1),
+            (2, 1, 12, 19, 1, 3, 3, 1, 2, 2, 1, 2, 1, 1, 1, 1),
+            (4, 1, 5, 3, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),
+            (4, 1, 3, 1, 1, 3, 3, 1, 1, 1, 1, 2, 0, 0, 1, 1),
+            (5, 1, 1, 5, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),   // 3×3 s1 p1 (flat planes) on planes smaller than a vector
+            (5, 1, 7, 1, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),
+            (3, 1, 9, 17, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1),  // a plane of 153: not a whole number of vectors
+        ];
+        var rng = new Random(35);
+        foreach (var shape in shapes)
+        {
+            PoolPlan p = PoolSimdTests.Plan(shape);
+            Assert.True(PoolLines.Fits(p), $"{shape} is a plan the line kernel takes");
+            foreach (bool mostlyInfinite in new[] { false, true })
+            {
+                float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume);
+                if (mostlyInfinite)
+                {
+                    for (int i = 0; i < x.Length; i++)
+                    {
+                        x[i] = rng.Next(6) == 0 ? x[i] : float.NegativeInfinity;
+                    }
+                }
+                float[] dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
+                float[] plain = new float[dy.Length], plainDx = new float[x.Length];
+                PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
+                PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+                byte[] firstTaps = [];
+                foreach (var (forward, width) in Widths.Where(f => Runs(f.Width, p)))
+                {
+                    float[] y = new float[dy.Length], dx = PoolSimdTests.Random(rng, x.Length);
+                    byte[] taps = new byte[dy.Length];
+                    ForwardThenBackward(forward, p, x, y, dy, dx, taps);
+                    PoolSimdTests.AssertBits(plain, y, $"forward {shape} at {width}, mostly −∞ {mostlyInfinite}");
+                    PoolSimdTests.AssertBits(plainDx, dx, $"backward {shape} at {width}, mostly −∞ {mostlyInfinite}");
+                    firstTaps = firstTaps.Length == 0 ? taps : firstTaps;
+                    Assert.Equal(firstTaps, taps);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheGatherFromTheKeptTapsGivesTheScattersBits()
+    {
+        // Column stride 1 (the shapes that have it): dx gathered at each width, and scattered, equal the plain path's.
+        var rng = new Random(36);
+        foreach (var shape in PoolLinesTests.Shapes.Where(s => s.SW == 1))
+        {
+            PoolPlan p = PoolSimdTests.Plan(shape);
+            float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume), dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
+            var plainDx = new float[x.Length];
+            PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+            var taps = new byte[dy.Length];
+            var y = new float[dy.Length];
+            fixed (float* px = x, py = y)
+            fixed (byte* pt = taps)
+            {
+                PoolLines.ForwardKeepingArgMax(p, px, py, pt, 0, p.Planes);
+            }
+            foreach (var (backward, name) in Backwards)
+            {
+                float[] dx = PoolSimdTests.Random(rng, x.Length); // overwritten
+                fixed (float* pdy = dy, pdx = dx)
+                fixed (byte* pt = taps)
+                {
+                    backward(p, pt, pdy, pdx, 0, p.Planes);
+                }
+                PoolSimdTests.AssertBits(plainDx, dx, $"backward {shape} by {name}");
+            }
+        }
+    }
+
+    private delegate void BackwardKeeping(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end);
+
+    private static readonly (BackwardKeeping Backward, string Name)[] Backwards =
+    [
+        (PoolLines.GatherFromArgMax<Pool512, Vector512<float>, Vector512<int>>, "gather 512"),
+        (PoolLines.GatherFromArgMax<Pool256, Vector256<float>, Vector256<int>>, "gather 256"),
+        (PoolLines.GatherFromArgMax<Pool128, Vector128<float>, Vector128<int>>, "gather 128"),
+        (PoolLines.ScatterFromArgMax, "scatter"),
+        (PoolLines.BackwardFromArgMax, "dispatch"),
+    ];
+
+    /// <summary>y and the taps by <paramref name="forward"/>, then dx from those taps through the dispatcher.</summary>
+    private static void ForwardThenBackward(ForwardKeeping forward, in PoolPlan p, float[] x, float[] y, float[] dy, float[] dx, byte[] argMax)
+    {
+        fixed (float* px = x, py = y, pdy = dy, pdx = dx)
+        fixed (byte* pa = argMax)
+        {
+            forward(p, px, py, pa, 0, p.Planes);
+            PoolLines.BackwardFromArgMax(p, pa, pdy, pdx, 0, p.Planes);
         }
     }
 

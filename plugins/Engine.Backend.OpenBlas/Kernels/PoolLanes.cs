@@ -73,6 +73,9 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
 
     /// <summary>Stores the low byte of each position (a kept max-pooling tap): <see cref="Lanes"/> bytes, no more.</summary>
     static abstract void StoreBytes(TI value, byte* destination);
+
+    /// <summary>Loads <see cref="Lanes"/> bytes (kept max-pooling taps) as positions, zero-extended; reads no more.</summary>
+    static abstract TI LoadBytes(byte* source);
 }
 
 /// <summary>AVX-512: 16 lanes.</summary>
@@ -129,6 +132,9 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
         }
         PoolBytes.Store(value, destination);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> LoadBytes(byte* source) =>
+        Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source)) : PoolBytes.Load<Vector512<int>>(source);
 }
 internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256<int>>
 {
@@ -184,6 +190,9 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
         }
         PoolBytes.Store(value, destination);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> LoadBytes(byte* source) =>
+        Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source) : PoolBytes.Load<Vector256<int>>(source);
 }
 internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128<int>>
 {
@@ -241,6 +250,9 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
         }
         PoolBytes.Store(value, destination);
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> LoadBytes(byte* source) =>
+        Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source) : PoolBytes.Load<Vector128<int>>(source);
 }
 
 /// <summary>Narrowing positions to bytes element by element, for a CPU without the narrowing moves.</summary>
@@ -253,6 +265,17 @@ internal static unsafe class PoolBytes
         {
             destination[i] = (byte)lanes[i];
         }
+    }
+
+    public static TV Load<TV>(byte* source) where TV : unmanaged
+    {
+        TV value;
+        int* lanes = (int*)&value;
+        for (int i = 0; i < sizeof(TV) / sizeof(int); i++)
+        {
+            lanes[i] = source[i];
+        }
+        return value;
     }
 }
 

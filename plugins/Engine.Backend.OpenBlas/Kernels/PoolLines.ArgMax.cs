@@ -23,6 +23,15 @@ internal static unsafe partial class PoolLines
     /// <summary>Planes [first, end) of max pooling forward, each output's window tap kept in <paramref name="argMax"/> (one byte per output).</summary>
     public static void ForwardKeepingArgMax(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end)
     {
+        if (TakesFlat(p))
+        {
+            switch (Width(p))
+            {
+                case 512: FlatForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(p, x, y, argMax, first, end); return;
+                case 256: FlatForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>(p, x, y, argMax, first, end); return;
+                default: FlatForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, x, y, argMax, first, end); return;
+            }
+        }
         switch (Width(p))
         {
             case 512: ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(p, x, y, argMax, first, end); break;
@@ -61,21 +70,32 @@ internal static unsafe partial class PoolLines
                 for (int v = 0; v < p.OutW; v += lanes)
                 {
                     TI tap = WindowArgMax<TOps, TF, TI>(p, g, rowMax, rowTap, oh, h0, h1, v, out TF best);
-                    if (spills || p.OutW - v >= lanes)
-                    {
-                        TOps.Store(best, yr + v);
-                        TOps.StoreBytes(tap, ar + v);
-                        continue;
-                    }
-                    // The part's last few outputs: what follows belongs to another part, or is past the end.
-                    StoreRow<TOps, TF, TI>(best, yr + v, p.OutW - v, tail);
-                    TOps.StoreIndex(tap, tapTail);
-                    for (int i = 0; i < p.OutW - v; i++)
-                    {
-                        ar[v + i] = (byte)tapTail[i];
-                    }
+                    StoreWindow<TOps, TF, TI>(best, tap, yr + v, ar + v, spills ? lanes : p.OutW - v, tail, tapTail);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Stores a vector of window maxima and their taps, the first <paramref name="count"/> of them
+    /// (all lanes when <paramref name="count"/> ≥ a vector: outputs that may spill into the ones after them).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWindow<TOps, TF, TI>(TF best, TI tap, float* yr, byte* ar, int count, float* tail, int* tapTail)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        if (count >= TOps.Lanes)
+        {
+            TOps.Store(best, yr);
+            TOps.StoreBytes(tap, ar);
+            return;
+        }
+        // The part's last few outputs: what follows belongs to another part, or is past the end.
+        StoreRow<TOps, TF, TI>(best, yr, count, tail);
+        TOps.StoreIndex(tap, tapTail);
+        for (int i = 0; i < count; i++)
+        {
+            ar[i] = (byte)tapTail[i];
         }
     }
 
@@ -87,6 +107,21 @@ internal static unsafe partial class PoolLines
     /// 3×3 s1, 9.2 against 7.5–9.9 on 3×3 s2, loaded machine): one read-add-write per output, no taps compared.
     /// </summary>
     public static void BackwardFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
+    {
+        if (GathersFromArgMax(p))
+        {
+            switch (Width(p))
+            {
+                case 512: GatherFromArgMax<Pool512, Vector512<float>, Vector512<int>>(p, argMax, dy, dx, first, end); return;
+                case 256: GatherFromArgMax<Pool256, Vector256<float>, Vector256<int>>(p, argMax, dy, dx, first, end); return;
+                default: GatherFromArgMax<Pool128, Vector128<float>, Vector128<int>>(p, argMax, dy, dx, first, end); return;
+            }
+        }
+        ScatterFromArgMax(p, argMax, dy, dx, first, end);
+    }
+
+    /// <summary>The scalar scatter from the kept taps (column stride 2, and <c>ENGINE_POOL_ARGMAX_GATHER=off</c>).</summary>
+    internal static void ScatterFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
     {
         int* tapOffset = stackalloc int[MaxWindow * MaxWindow];
         for (int th = 0; th < p.KH; th++)
