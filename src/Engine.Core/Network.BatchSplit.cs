@@ -100,7 +100,7 @@ public sealed partial class Network
     }
 
     /// <summary>Why inference passes cannot split (null when they can): the training refusals but batch normalisation's.</summary>
-    internal string? InferenceSplitRefusal
+    public string? InferenceSplitRefusal
     {
         get
         {
