@@ -3,7 +3,8 @@ using Engine.Core.Distributed;
 namespace Engine.Core;
 
 /// <summary>
-/// Batch-level parallelism for small networks (<see cref="Network.BatchSplit"/>): a batch is cut
+/// Batch-level parallelism for small networks, and for inference of any network (<see cref="Network.BatchSplit"/>,
+/// <see cref="Network.SplitInference"/>): a batch is cut
 /// into one consecutive sub-batch per thread of the backend (<see cref="BatchShard.Slice"/>: lengths
 /// differing by at most one, the first ones longer), and each thread runs the whole forward pass,
 /// and in training the whole backward pass, of its sub-batch on its own copy of the network
@@ -145,14 +146,14 @@ internal sealed class BatchSplit : IDisposable
         }
     }
 
-    // The running statistics of batch normalisation (the only state an inference split allows,
-    // Network.InferenceSplitRefusal): what inference normalises with. A few floats per channel.
+    // Every layer's state (Network.InferenceSplitRefusal allows it in inference): batch normalisation's
+    // running statistics, what inference normalises with (a few floats per channel); dropout's seed and step.
     private void TakeState(Network copy, StateDictionary state)
     {
         IReadOnlyList<ILayer> from = _network.Layers, to = copy.Layers;
         for (int i = 0; i < from.Count; i++)
         {
-            if (from[i] is IStatefulComponent source and IBatchStatisticsLayer && to[i] is IStatefulComponent target)
+            if (from[i] is IStatefulComponent source && to[i] is IStatefulComponent target)
             {
                 string prefix = from[i].Name + ".";
                 source.SaveState(state, prefix);

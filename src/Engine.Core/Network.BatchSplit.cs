@@ -54,11 +54,11 @@ public sealed partial class Network
     /// Whether inference passes split their batch whatever the model's size (default: on;
     /// <c>ENGINE_INFER_SPLIT=off</c> leaves them to the training rule, <see cref="BatchSplitMode.Auto"/>'s
     /// size limit included). Inference has no weight gradients to sum, and batch normalisation reads its
-    /// running statistics (copied into each copy per pass), so each thread can take a whole sub-batch
+    /// running statistics (the copies take every layer's state per pass), so each thread can take a whole sub-batch
     /// through every layer: one synchronisation per pass instead of one per op, no serial gap between
-    /// layers, and each thread's activations stay in its own caches from layer to layer. Every output
-    /// is computed per sample as in the unsplit pass, so it is the unsplit pass's bits wherever the
-    /// kernels compute a sample the same way in a smaller batch (the convolution paths do). A
+    /// layers, and each thread's activations stay in its own caches from layer to layer. The outputs are
+    /// the bits of unsplit passes over each sub-batch (the same run to run at a thread count), and the
+    /// unsplit pass's wherever every kernel computes a sample the same way in a smaller batch. A
     /// <see cref="BatchSplitMode.Off"/> split or a per-layer hook (<see cref="LayerForwardDone"/>) turns it off.
     /// </summary>
     public bool SplitInference { get; set; } = Environment.GetEnvironmentVariable("ENGINE_INFER_SPLIT") != "off";
@@ -99,7 +99,7 @@ public sealed partial class Network
         return _split.Splits(batch) ? _split : null;
     }
 
-    /// <summary>Why inference passes cannot split (null when they can): the training refusals but batch normalisation's.</summary>
+    /// <summary>Why inference passes cannot split (null when they can): the training refusals but those of batch statistics and state.</summary>
     public string? InferenceSplitRefusal
     {
         get
@@ -118,8 +118,9 @@ public sealed partial class Network
 
     private long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
 
-    // inference: a layer with batch statistics (batch normalisation) is allowed, as it normalises with its
-    // running statistics there, state the split copies into each copy per pass (BatchSplit.TakeState).
+    // inference: layers with batch statistics or state are allowed: batch normalisation normalises with its
+    // running statistics there, dropout passes its input on, and every component's state is copied into
+    // each copy before the pass (BatchSplit.TakeState), so the copies compute as the network would.
     private string? FindSplitRefusal(bool inference = false)
     {
         if (_replicate is null)
@@ -136,9 +137,9 @@ public sealed partial class Network
             {
                 return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) runs on the fallback backend";
             }
-            if (inference && _layers[i] is IBatchStatisticsLayer)
+            if (inference)
             {
-                continue;
+                continue; // batch statistics and state: inference reads the state, which the copies take per pass
             }
             if (_layers[i] is IBatchStatisticsLayer)
             {

@@ -26,6 +26,7 @@ public sealed class InferenceSplitTests
     [Theory]
     [InlineData("resnet20", 6)]
     [InlineData("resnet20-b", 5)]  // projection shortcuts; an odd batch: sub-batches of 3 and 2
+    [InlineData("vgg-cifar", 4)]   // dropout: state (seed, step) the copy takes too
     public void ASplitInferencePassGivesTheUnsplitAndOneThreadBits(string model, int batch)
     {
         var sample = new Shape(3, 32, 32);
@@ -40,6 +41,7 @@ public sealed class InferenceSplitTests
 
             network.SplitInference = false;
             Assert.False(network.SplitsInference(batch)); // a large model with batch statistics: the training rule refuses
+            Assert.Null(network.InferenceSplitRefusal);
             int[] unsplit = Bits(network.Forward(x, training: false));
             network.SplitInference = true;
             Assert.True(network.SplitsInference(batch), network.InferenceSplitRefusal);
