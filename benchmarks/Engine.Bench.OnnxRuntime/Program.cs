@@ -58,7 +58,7 @@ if (noSplit is not null)
 {
     network.SplitInference = true;
     noSplit.SplitInference = false;
-    Console.WriteLine($"split     engine: {(network.SplitsInference(n) ? $"a sub-batch per thread ({backend.WorkerCount()} threads)" : $"not split ({network.InferenceSplitRefusal ?? "one thread or batch too small"})")}; 'engine no-split': each layer cuts its samples");
+    Console.WriteLine($"split     engine: {(network.SplitsInference(n) ? $"a sub-batch per thread ({(backend as IParallelWorkers)?.WorkerCount} threads)" : $"not split ({network.InferenceSplitRefusal ?? "one thread or batch too small"})")}; 'engine no-split': each layer cuts its samples");
 }
 
 // --ort-threads 1: ORT's intra-op thread counts, one session each (0: ORT's default); one thread beside
