@@ -10,7 +10,8 @@
 #
 # ORT_THREADS=1 (ORT sessions by intra-op threads, comma-separated, 0 = ORT's default; default 2,0) and
 # UNFUSED=0 (leave out the unfused side) are for benchmarks/inference_vs_ort.sh; NO_RESIDUAL=1 adds a side
-# with the residual sum + ReLU as their own layers (a backend that declines the residual epilogue); PROFILE=N
+# with the residual sum + ReLU as their own layers (a backend that declines the residual epilogue); NO_SPLIT=1 a side
+# with the inference batch split off (each layer cuts its samples between the threads); PROFILE=N
 # prints N passes' per-layer profile of the engine and of ORT (one thread) after the timing; PASSES=N overrides the
 # passes per side per round; WARMUP=N the warm-up passes per side (default 2; the engine's kernels are
 # JIT-compiled in tiers, and its steady state takes more passes than ORT's native code).
@@ -41,7 +42,7 @@ np.save(path, np.random.default_rng(13).uniform(-1, 1, size=[batch, *dims]).asty
 PY
   dotnet "$BENCH/Engine.Bench.OnnxRuntime.dll" --model "$onnx" --input "$x" --plugins artifacts/engine/plugins \
     --repeat "$REPEAT" --warmup "${WARMUP:-2}" --passes "${PASSES:-$passes}" --unfused "$UNFUSED" --ort-threads "$ORT_THREADS" \
-    --no-residual "${NO_RESIDUAL:-0}" ${PROFILE:+--profile "$PROFILE"}
+    --no-residual "${NO_RESIDUAL:-0}" --no-split "${NO_SPLIT:-0}" ${PROFILE:+--profile "$PROFILE"}
 }
 
 models=("$@")

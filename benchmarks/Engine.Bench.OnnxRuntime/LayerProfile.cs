@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Engine;
@@ -8,7 +9,8 @@ using Microsoft.ML.OnnxRuntime;
 /// <c>--profile N</c>: where one inference pass's time goes, the engine's layers against ONNX Runtime's
 /// nodes, N passes each after the timed rounds. The engine: the process's CPU time between
 /// consecutive layer ends (<see cref="Network.LayerForwardDone"/>; a fused layer's time is charged to the
-/// producer that computed it), so meant for one thread (<c>OPENBLAS_NUM_THREADS=1</c>). ORT: its own
+/// producer that computed it), beside the wall time between the same layer ends; with two threads, CPU / wall
+/// says how much of a layer both threads were busy (2: all of it; 1: it ran on one). ORT: its own
 /// profile (<see cref="SessionOptions.EnableProfiling"/>) of a one-thread session, node durations summed
 /// per operator. Both are totalled by kind and output channels × plane, largest first.
 /// </summary>
@@ -17,31 +19,37 @@ internal static class LayerProfile
     // The process's CPU time (getrusage): with one thread for the engine, that thread's time plus the runtime's own background work.
     private static double CpuMs() => Environment.CpuUsage.TotalTime.TotalMilliseconds;
 
+    private static double WallMs() => Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency;
+
     public static void Print(Network network, Func<float[]> engine, string model, float[] input, int[] shape, int passes)
     {
-        var byKind = new Dictionary<string, double>(StringComparer.Ordinal);
-        double last = 0;
+        var byKind = new Dictionary<string, (double Cpu, double Wall)>(StringComparer.Ordinal);
+        double last = 0, lastWall = 0;
         network.LayerForwardDone = i =>
         {
-            double now = CpuMs();
+            double now = CpuMs(), wall = WallMs();
             Shape s = network.OutputShapes[i];
             string key = $"{network.Layers[i].Kind} {(s.Rank == 3 ? $"{s[0]}x{s[1]}x{s[2]}" : s.ToString())}";
-            byKind[key] = byKind.GetValueOrDefault(key) + now - last;
+            (double cpu, double w) = byKind.GetValueOrDefault(key);
+            byKind[key] = (cpu + now - last, w + wall - lastWall);
             last = now;
+            lastWall = wall;
         };
-        double total = 0;
+        double total = 0, totalWall = 0;
         for (int p = 0; p < passes; p++)
         {
             last = CpuMs();
-            double start = last;
+            lastWall = WallMs();
+            double start = last, startWall = lastWall;
             engine();
             total += CpuMs() - start;
+            totalWall += WallMs() - startWall;
         }
         network.LayerForwardDone = null;
-        Console.WriteLine(FormattableString.Invariant($"profile   engine, process CPU ms per pass (mean of {passes}), by layer kind and output C×H×W; whole pass {total / passes:F1}"));
-        foreach ((string key, double ms) in byKind.OrderByDescending(p => p.Value).Take(25))
+        Console.WriteLine(FormattableString.Invariant($"profile   engine, process CPU ms and wall ms per pass (mean of {passes}), by layer kind and output C×H×W; whole pass {total / passes:F1} CPU, {totalWall / passes:F1} wall"));
+        foreach ((string key, (double cpu, double wall)) in byKind.OrderByDescending(p => p.Value.Cpu).Take(25))
         {
-            Console.WriteLine(FormattableString.Invariant($"  engine  {key,-32} {ms / passes,8:F2}"));
+            Console.WriteLine(FormattableString.Invariant($"  engine  {key,-32} {cpu / passes,8:F2} {wall / passes,8:F2}"));
         }
 
         string prefix = Path.Combine(Path.GetTempPath(), $"ort-profile-{Environment.ProcessId}");

@@ -20,6 +20,8 @@ using Microsoft.ML.OnnxRuntime;
 //                            [--profile N]          (then N passes of each side's per-layer profile, LayerProfile.cs)
 //                            [--no-residual 1]      (also the engine with the residual sum + ReLU as their own
 //                                                    layers: a backend that declines TryConvolutionForwardResidual)
+//                            [--no-split 1]         (also the engine with ENGINE_INFER_SPLIT=off: every layer cuts its
+//                                                    samples between the threads instead of a sub-batch per thread)
 var arguments = Arguments.Parse(args);
 string modelPath = arguments.Required("--model"), inputPath = arguments.Required("--input");
 int repeat = int.Parse(arguments.Optional("--repeat") ?? "7", CultureInfo.InvariantCulture);
@@ -50,6 +52,14 @@ if (unfused is not null)
 // the ReLU after it then run as their own layers), as another side, so that gain is measured in one process.
 using IBackend? declining = arguments.Optional("--no-residual") == "1" ? new NoResidualBackend(backend) : null;
 using Network? noResidual = declining is null ? null : EngineInference.Build(host, declining, format.Read(modelPath));
+// --no-split 1: the same network with the inference batch split off, as another side (Network.SplitInference).
+using Network? noSplit = arguments.Optional("--no-split") == "1" ? EngineInference.Build(host, backend, format.Read(modelPath)) : null;
+if (noSplit is not null)
+{
+    network.SplitInference = true;
+    noSplit.SplitInference = false;
+    Console.WriteLine($"split     engine: {(network.SplitsInference(n) ? $"a sub-batch per thread ({(backend as IParallelWorkers)?.WorkerCount} threads)" : $"not split ({network.InferenceSplitRefusal ?? "one thread or batch too small"})")}; 'engine no-split': each layer cuts its samples");
+}
 
 // --ort-threads 1: ORT's intra-op thread counts, one session each (0: ORT's default); one thread beside
 // OPENBLAS_NUM_THREADS=1 for the engine compares CPU time per pass where a loaded machine makes wall time noise.
@@ -66,6 +76,10 @@ try
     if (noResidual is not null)
     {
         runners.Add(("engine no-resid", new EngineInference(noResidual, input, n).Run));
+    }
+    if (noSplit is not null)
+    {
+        runners.Add(("engine no-split", new EngineInference(noSplit, input, n).Run));
     }
     var times = runners.Select(_ => new List<double>()).ToList();
     var cpu = runners.Select(_ => new List<double>()).ToList(); // CPU seconds of all the process's threads

@@ -3,7 +3,8 @@ using Engine.Core.Distributed;
 namespace Engine.Core;
 
 /// <summary>
-/// Batch-level parallelism for small networks (<see cref="Network.BatchSplit"/>): a batch is cut
+/// Batch-level parallelism for small networks, and for inference of any network (<see cref="Network.BatchSplit"/>,
+/// <see cref="Network.SplitInference"/>): a batch is cut
 /// into one consecutive sub-batch per thread of the backend (<see cref="BatchShard.Slice"/>: lengths
 /// differing by at most one, the first ones longer), and each thread runs the whole forward pass,
 /// and in training the whole backward pass, of its sub-batch on its own copy of the network
@@ -27,6 +28,7 @@ internal sealed class BatchSplit : IDisposable
     private readonly IParallelWorkers _workers;
     private readonly int _shards;
     private readonly Network?[] _copies; // [0] unused: sub-batch 0 runs on the network itself
+    private readonly StateDictionary?[] _states; // per copy: its running statistics in transit (inference)
     private readonly TensorBuffer[] _shardInputs;
     private readonly TensorBuffer[] _shardGradients;
     private readonly TensorBuffer _output;
@@ -44,6 +46,7 @@ internal sealed class BatchSplit : IDisposable
         _workers = workers;
         _shards = shards;
         _copies = new Network?[shards];
+        _states = new StateDictionary?[shards];
         _shardInputs = [.. Enumerable.Range(0, shards).Select(_ => new TensorBuffer(network.Backend, network.DataType))];
         _shardGradients = [.. Enumerable.Range(0, shards).Select(_ => new TensorBuffer(network.Backend, network.DataType))];
         _output = new TensorBuffer(network.Backend, network.DataType);
@@ -67,7 +70,11 @@ internal sealed class BatchSplit : IDisposable
         int batch = input.Shape[0];
         for (int s = 1; s < _shards; s++)
         {
-            TakeWeights(_copies[s] ??= _network.Replicate());
+            _copies[s] ??= _network.Replicate();
+            if (training)
+            {
+                TakeWeights(_copies[s]!);
+            }
         }
         _input = input;
         _training = training;
@@ -107,6 +114,14 @@ internal sealed class BatchSplit : IDisposable
         IBackend backend = _network.Backend;
         backend.CopyChannels(_views.Rows(input), start, _views.Rows(x), 0, count);
         Network network = shard == 0 ? _network : _copies[shard]!;
+        if (!_training && shard > 0)
+        {
+            // Inference: the copy takes the weights and the running statistics on its own thread, beside
+            // sub-batch 0's first layers (a large model's weights are tens of MB; the caller would copy them alone).
+            TakeWeights(network);
+            TakeState(network, _states[shard] ??= new StateDictionary());
+            network.FuseInference = _network.FuseInference;
+        }
         Tensor y = network.ForwardWhole(x, _training);
         backend.CopyChannels(_views.Rows(y), 0, _views.Rows(_output.ForBatch(batch, _network.OutputShape)), start, count);
     }
@@ -128,6 +143,22 @@ internal sealed class BatchSplit : IDisposable
         {
             _network.Backend.Copy(from[p].Value, to[p].Value);
             to[p].Frozen = from[p].Frozen;
+        }
+    }
+
+    // Every layer's state (Network.InferenceSplitRefusal allows it in inference): batch normalisation's
+    // running statistics, what inference normalises with (a few floats per channel); dropout's seed and step.
+    private void TakeState(Network copy, StateDictionary state)
+    {
+        IReadOnlyList<ILayer> from = _network.Layers, to = copy.Layers;
+        for (int i = 0; i < from.Count; i++)
+        {
+            if (from[i] is IStatefulComponent source && to[i] is IStatefulComponent target)
+            {
+                string prefix = from[i].Name + ".";
+                source.SaveState(state, prefix);
+                target.LoadState(state, prefix);
+            }
         }
     }
 

@@ -47,8 +47,24 @@ public sealed partial class Network
         }
     }
 
-    /// <summary>Whether a batch of <paramref name="batch"/> examples would be split now (training or inference alike).</summary>
-    public bool SplitsBatch(int batch) => SplitFor(batch, training: false) is not null;
+    /// <summary>Whether a batch of <paramref name="batch"/> examples would be split now by the training rule (which small-model inference shares).</summary>
+    public bool SplitsBatch(int batch) => SplitFor(batch, training: false, wholeInference: false) is not null;
+
+    /// <summary>
+    /// Whether inference passes split their batch whatever the model's size (default: on;
+    /// <c>ENGINE_INFER_SPLIT=off</c> leaves them to the training rule, <see cref="BatchSplitMode.Auto"/>'s
+    /// size limit included). Inference has no weight gradients to sum, and batch normalisation reads its
+    /// running statistics (the copies take every layer's state per pass), so each thread can take a whole sub-batch
+    /// through every layer: one synchronisation per pass instead of one per op, no serial gap between
+    /// layers, and each thread's activations stay in its own caches from layer to layer. The outputs are
+    /// the bits of unsplit passes over each sub-batch (the same run to run at a thread count), and the
+    /// unsplit pass's wherever every kernel computes a sample the same way in a smaller batch. A
+    /// <see cref="BatchSplitMode.Off"/> split or a per-layer hook (<see cref="LayerForwardDone"/>) turns it off.
+    /// </summary>
+    public bool SplitInference { get; set; } = Environment.GetEnvironmentVariable("ENGINE_INFER_SPLIT") != "off";
+
+    /// <summary>Whether an inference pass over <paramref name="batch"/> examples would be split now (<see cref="SplitInference"/> or the training rule).</summary>
+    public bool SplitsInference(int batch) => SplitFor(batch, training: false) is not null;
 
     // A copy of this network with its own layers and buffers (initial weights; the split copies the current ones in).
     internal Network Replicate() => (_replicate ?? throw new InvalidOperationException($"model '{Name}' was not built from a spec and cannot be copied"))();
@@ -64,14 +80,18 @@ public sealed partial class Network
         return split;
     }
 
-    private BatchSplit? SplitFor(int batch, bool training)
+    private BatchSplit? SplitFor(int batch, bool training, bool wholeInference = true)
     {
-        if (_batchSplit == BatchSplitMode.Off || Backend is not IParallelWorkers { WorkerCount: > 1 } workers || BatchSplitRefusal is not null
-            || (training && (ComputeInputGradient || LayerBackwardDone is not null)))
+        if (_batchSplit == BatchSplitMode.Off || Backend is not IParallelWorkers { WorkerCount: > 1 } workers)
         {
             return null;
         }
-        if (_batchSplit == BatchSplitMode.Auto && MultiplyAccumulatesPerSample() > BatchSplitMaxMultiplyAccumulates)
+        bool inference = wholeInference && !training && SplitInference && LayerForwardDone is null && InferenceSplitRefusal is null;
+        if (!inference && (BatchSplitRefusal is not null || (training && (ComputeInputGradient || LayerBackwardDone is not null))))
+        {
+            return null;
+        }
+        if (!inference && _batchSplit == BatchSplitMode.Auto && MultiplyAccumulatesPerSample() > BatchSplitMaxMultiplyAccumulates)
         {
             return null;
         }
@@ -79,9 +99,29 @@ public sealed partial class Network
         return _split.Splits(batch) ? _split : null;
     }
 
+    /// <summary>Why inference passes cannot split (null when they can): the training refusals but those of batch statistics and state.</summary>
+    public string? InferenceSplitRefusal
+    {
+        get
+        {
+            if (!_inferenceSplitChecked)
+            {
+                _inferenceSplitRefusal = FindSplitRefusal(inference: true);
+                _inferenceSplitChecked = true;
+            }
+            return _inferenceSplitRefusal;
+        }
+    }
+
+    private string? _inferenceSplitRefusal;
+    private bool _inferenceSplitChecked;
+
     private long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
 
-    private string? FindSplitRefusal()
+    // inference: layers with batch statistics or state are allowed: batch normalisation normalises with its
+    // running statistics there, dropout passes its input on, and every component's state is copied into
+    // each copy before the pass (BatchSplit.TakeState), so the copies compute as the network would.
+    private string? FindSplitRefusal(bool inference = false)
     {
         if (_replicate is null)
         {
@@ -93,6 +133,14 @@ public sealed partial class Network
         }
         for (int i = 0; i < _layers.Count; i++)
         {
+            if (_placement[i] != Backend)
+            {
+                return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) runs on the fallback backend";
+            }
+            if (inference)
+            {
+                continue; // batch statistics and state: inference reads the state, which the copies take per pass
+            }
             if (_layers[i] is IBatchStatisticsLayer)
             {
                 return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) normalises over the batch, which a split would change";
@@ -100,10 +148,6 @@ public sealed partial class Network
             if (_layers[i] is IStatefulComponent)
             {
                 return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) keeps state that copies would not share";
-            }
-            if (_placement[i] != Backend)
-            {
-                return $"layer '{_layers[i].Name}' ({_layers[i].Kind}) runs on the fallback backend";
             }
         }
         return null;

@@ -125,11 +125,11 @@ public sealed class InferenceFusionTests(ITestOutputHelper output)
         Assert.True(difference <= Tolerance * scale, $"{model}: fused and layer-by-layer inference differ by {difference:G3} (largest logit {scale:G3})");
     }
 
-    private static Tensor Input(IBackend backend, Shape sample, int batch) =>
+    internal static Tensor Input(IBackend backend, Shape sample, int batch) =>
         HostTensors.Upload(backend, sample.WithBatch(batch), Enumerable.Range(0, batch * (int)sample.ElementCount).Select(i => CounterRandom.Normal(11, (ulong)i)).ToArray(), DataType.Float32);
 
     // Running mean N(0, 0.3²), variance in [0.3, 2.3), γ in [0.5, 1.5), β N(0, 0.2²): every part of the fold matters.
-    private static int RandomiseBatchNorms(Network network)
+    internal static int RandomiseBatchNorms(Network network)
     {
         IBackend backend = network.Backend;
         int count = 0;
