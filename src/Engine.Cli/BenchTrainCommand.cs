@@ -27,7 +27,7 @@ internal static class BenchTrainCommand
     private static readonly Option<double> LearningRate = new("--lr") { Description = "SGD learning rate", DefaultValueFactory = _ => 0.05 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, gpu, auto (a GPU if one is available, else the CPU), or a backend name", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<bool> Layers = new("--layers") { Description = "Also print forward and backward time per layer (per layer kind for a graph such as a ResNet)" };
-    private static readonly Option<int?> Warmup = new("--warmup") { Description = "Untimed training steps first (default: half of --steps, at least 50)" };
+    private static readonly Option<int?> Warmup = new("--warmup") { Description = "Untimed training steps first (default: half of --steps, at least 50, then more until the JIT has compiled nothing for 0.5 s, at most 20 s more)" };
     private static readonly Option<string?> Input = new("--input") { Description = "Per-sample input shape CxHxW for --dataset synthetic, e.g. 3x32x32 (default: the model's own)" };
     private static readonly Option<int> Held = new("--held") { Description = "Distinct batches held on the backend; the timed steps cycle through them (fewer keeps peak memory closer to the model's own)", DefaultValueFactory = _ => 32 };
     private static readonly Option<bool> NoCudaGraphs = new("--no-cuda-graphs") { Description = "On a GPU backend, time steps run op by op instead of replayed CUDA graphs" };
@@ -51,7 +51,8 @@ internal static class BenchTrainCommand
         int steps = Positive(result.GetValue(Steps), "--steps");
         int rounds = Positive(result.GetValue(Rounds), "--repeat");
         int held = Positive(result.GetValue(Held), "--held");
-        int warmup = result.GetValue(Warmup) is int w ? Positive(w, "--warmup") : Math.Max(steps / 2, 50);
+        int? fixedWarmup = result.GetValue(Warmup) is int w ? Positive(w, "--warmup") : null;
+        int warmup = fixedWarmup ?? Math.Max(steps / 2, 50);
         string datasetName = result.GetValue(Dataset)!;
         string dataFolder = result.GetValue(Data) ?? Path.Combine("data", datasetName);
 
@@ -165,9 +166,19 @@ internal static class BenchTrainCommand
         }
         void InferenceStep(int i) => network.Forward(inferenceBatches[i].Inputs, training: false);
 
-        // Warm-up: JIT (tiered compilation reaches its optimised code after some calls), workspace growth, thread start.
+        // Warm-up: JIT (tiered compilation reaches its optimised code after some calls), workspace growth, thread start;
+        // without --warmup, on until the JIT is quiet (BenchWarmUp).
         Loop(TrainStep, warmup, backend);
         Loop(InferenceStep, 20, backend);
+        string warmupNote = "";
+        if (fixedWarmup is null)
+        {
+            (int more, bool settled) = BenchWarmUp.UntilJitQuiet(TrainStep, InferenceStep, warmup, BenchWarmUp.Quiet, BenchWarmUp.Limit);
+            warmup += more;
+            warmupNote = settled ? " (until the JIT compiled nothing for 0.5 s)" : " (the JIT was still compiling after 20 s more)";
+            backend.Synchronize();
+        }
+        long compiledBefore = BenchWarmUp.CompiledMethods;
 
         // Device memory (GPU backends): what the allocator holds after warm-up, to compare with the end.
         IDeviceMemoryStatistics? memory = DeviceMemory(backend);
@@ -195,12 +206,14 @@ internal static class BenchTrainCommand
             trainCpu[r] = (process.TotalProcessorTime - cpu).TotalMilliseconds / steps;
             inferenceRates[r] = (double)inferenceSteps * inferenceBatch / Loop(InferenceStep, inferenceSteps, backend);
         }
+        long compiledInRounds = BenchWarmUp.CompiledMethods - compiledBefore;
         double syncsPerStep = (double)trainSyncs / ((long)rounds * steps);
         float[] lossValue = new float[1];
         backend.CopyToHost<float>(loss.Compute(network.Forward(trainBatches[0].Inputs, true), trainBatches[0].Labels).Value, lossValue);
 
         output.WriteLine(FormattableString.Invariant($"training  batch {batch}: {Median(trainRates):F0} images/s median, {trainRates.Max():F0} best of {rounds} rounds of {steps} steps (loss after {warmup + rounds * steps} steps {lossValue[0]:F4})"));
         output.WriteLine(FormattableString.Invariant($"cpu time  {Median(trainCpu):F3} ms per training step median, {trainCpu.Min():F3} least (all threads)"));
+        output.WriteLine(FormattableString.Invariant($"warm-up   {warmup} training steps{warmupNote}; the JIT compiled {compiledInRounds} methods during the timed rounds"));
         output.WriteLine(FormattableString.Invariant($"inference batch {inferenceBatch}: {Median(inferenceRates):F0} images/s median, {inferenceRates.Max():F0} best"));
         output.WriteLine(FormattableString.Invariant($"host syncs {syncsPerStep:F4} per training step ({trainReads} host reads and {trainSyncs - trainReads} synchronisations in {rounds * steps} steps, each round's closing synchronisation left out; progress read every {cadence.Interval} steps, at most every {cadence.MinimumTime.TotalMilliseconds:F0} ms)"));
         double? idleMs = null;

@@ -19,6 +19,12 @@ public sealed partial class BenchTrainCommandTests
         // 200 timed steps: progress reads at most every 25 steps (8 of them, 0.04 per step); nothing else waits.
         Assert.InRange(perStep, 0, 0.04);
         Assert.Contains("0 synchronisations in 200 steps", output);
+        // No --warmup: 100 steps, then on until the JIT is quiet (BenchWarmUp), so the loss line counts more.
+        Match warmup = Regex.Match(output, @"warm-up   (\d+) training steps \((until the JIT compiled nothing for 0\.5 s|the JIT was still compiling after 20 s more)\); the JIT compiled \d+ methods");
+        Assert.True(warmup.Success, output);
+        int steps = int.Parse(warmup.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(steps >= 110, output);
+        Assert.Contains($"(loss after {steps + 200} steps ", output);
     }
 
     [Fact]
@@ -52,6 +58,7 @@ public sealed partial class BenchTrainCommandTests
         Assert.True(code == 0, error);
         // 1 warm-up step, then 2 rounds of 3.
         Assert.Contains("(loss after 7 steps ", output);
+        Assert.Matches(@"warm-up   1 training steps; the JIT compiled \d+ methods during the timed rounds", output);
         Match peak = PeakLine().Match(output);
         Assert.True(peak.Success, output);
         long after = PeakResidentMiB();
