@@ -32,6 +32,15 @@ internal static unsafe partial class PoolLines
                 default: FlatForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, x, y, argMax, first, end); return;
             }
         }
+        if (TakesFlatStride2(p))
+        {
+            switch (Width(p))
+            {
+                case 512: FlatStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(p, x, y, argMax, first, end); return;
+                case 256: FlatStride2ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>(p, x, y, argMax, first, end); return;
+                default: FlatStride2ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, x, y, argMax, first, end); return;
+            }
+        }
         switch (Width(p))
         {
             case 512: ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(p, x, y, argMax, first, end); break;
@@ -108,6 +117,15 @@ internal static unsafe partial class PoolLines
     /// </summary>
     public static void BackwardFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
     {
+        if (GathersArgMax && IsStride2Even(p))
+        {
+            switch (Width(p))
+            {
+                case 512: GatherStride2FromArgMax<Pool512, Vector512<float>, Vector512<int>>(p, argMax, dy, dx, first, end); return;
+                case 256: GatherStride2FromArgMax<Pool256, Vector256<float>, Vector256<int>>(p, argMax, dy, dx, first, end); return;
+                default: GatherStride2FromArgMax<Pool128, Vector128<float>, Vector128<int>>(p, argMax, dy, dx, first, end); return;
+            }
+        }
         if (GathersFromArgMax(p))
         {
             switch (Width(p))
@@ -120,7 +138,7 @@ internal static unsafe partial class PoolLines
         ScatterFromArgMax(p, argMax, dy, dx, first, end);
     }
 
-    /// <summary>The scalar scatter from the kept taps (column stride 2, and <c>ENGINE_POOL_ARGMAX_GATHER=off</c>).</summary>
+    /// <summary>The scalar scatter from the kept taps (column stride 2 but 3×3 s2 p1 on even planes, and <c>ENGINE_POOL_ARGMAX_GATHER=off</c>).</summary>
     internal static void ScatterFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
     {
         int* tapOffset = stackalloc int[MaxWindow * MaxWindow];

@@ -27,7 +27,7 @@ internal static unsafe partial class PoolLines
 
     /// <summary>Whether the arg-max forward of this plan (one the line kernel takes) runs on flat planes: 3×3 s1 p1, output the input's size.</summary>
     internal static bool TakesFlat(in PoolPlan p) =>
-        FlatPlanes && p.KH == 3 && p.KW == 3 && p.SH == 1 && p.SW == 1 && p.PH == 1 && p.PW == 1 && p.OutH == p.InH && p.OutW == p.InW;
+        FlatPlanes && IsThreeByThreeSame(p);
 
     /// <summary>Forward keeping the taps on flat planes, at one width (tests run every width against the plain path).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -53,6 +53,11 @@ internal static unsafe partial class PoolLines
     /// <summary>Planes [first, end) forward, at the widest width the CPU, the setting and the row allow.</summary>
     public static void Forward(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end)
     {
+        if (!max && TakesFlatAverage(p))
+        {
+            FlatAverageForward(p, includePad, x, y, first, end);
+            return;
+        }
         switch (Width(p))
         {
             case 512: Forward<Pool512, Vector512<float>, Vector512<int>>(p, max, includePad, x, y, first, end); break;
@@ -64,6 +69,11 @@ internal static unsafe partial class PoolLines
     /// <summary>Planes [first, end) backward, dx of those planes overwritten.</summary>
     public static void Backward(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end)
     {
+        if (!max && TakesFlatAverage(p))
+        {
+            FlatAverageBackward(p, includePad, dy, dx, first, end);
+            return;
+        }
         switch (Width(p))
         {
             case 512: Backward<Pool512, Vector512<float>, Vector512<int>>(p, max, includePad, x, dy, dx, first, end); break;
