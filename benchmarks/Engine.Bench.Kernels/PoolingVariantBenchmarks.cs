@@ -15,9 +15,12 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// <item><see cref="Lines"/>: <see cref="PoolLines"/> at the native width (inference, and training with <c>ENGINE_POOL_ARGMAX=off</c>);</item>
 /// <item><see cref="LinesKeptArgMax"/>: max pooling that keeps each output's window tap forward and gathers
 /// dx from those bytes backward (what a training run uses; average pooling keeps none and runs <see cref="Lines"/>);
-/// its 3×3 s1 p1 forward runs on flat planes (<c>ENGINE_POOL_FLAT</c>);</item>
-/// <item><see cref="LinesKeptArgMaxRowByRow"/>: that forward through the line kernel's row-by-row stages (<c>ENGINE_POOL_FLAT=off</c>);
-/// backward, the scalar scatter from the kept taps where column stride 1 gathers (<c>ENGINE_POOL_ARGMAX_GATHER=off</c>).</item>
+/// its 3×3 s1 p1 forward runs on flat planes (<c>ENGINE_POOL_FLAT</c>), its 3×3 s2 p1 forward on flat phases
+/// (<c>ENGINE_POOL_FLAT_S2</c>) and backward gathers by phase;</item>
+/// <item><see cref="LinesKeptArgMaxRowByRow"/>: that forward through the line kernel's row-by-row stages (<c>ENGINE_POOL_FLAT=off</c>,
+/// <c>ENGINE_POOL_FLAT_S2=off</c>); backward, the scalar scatter from the kept taps where the gathers run (<c>ENGINE_POOL_ARGMAX_GATHER=off</c>);</item>
+/// <item><see cref="LinesRowByRow"/>: <see cref="Lines"/> with the flat-plane forms off: the 3×3 s1 p1 average
+/// forward and backward row by row (<c>ENGINE_POOL_FLAT_AVG=off</c>), against <see cref="Lines"/>' flat planes.</item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*PoolingVariant*'</c>.
 /// </summary>
@@ -135,14 +138,24 @@ public unsafe class PoolingVariantBenchmarks
             PoolLines.ScatterFromArgMax(_plan, _argMax, _dy, _dx, 0, _plan.Planes);
             return;
         }
-        PoolLines.FlatPlanes = false;
+        WithoutFlatPlanes(() => PoolLines.ForwardKeepingArgMax(_plan, _x, _y, _argMax, 0, _plan.Planes));
+    }
+
+    [Benchmark]
+    public void LinesRowByRow() => WithoutFlatPlanes(Lines);
+
+    /// <summary>Runs <paramref name="run"/> with every flat-plane form off (<c>ENGINE_POOL_FLAT</c>, <c>_FLAT_AVG</c>, <c>_FLAT_S2</c>).</summary>
+    private static void WithoutFlatPlanes(Action run)
+    {
+        (bool s1, bool average, bool s2) = (PoolLines.FlatPlanes, PoolLines.FlatAverage, PoolLines.FlatStride2);
+        (PoolLines.FlatPlanes, PoolLines.FlatAverage, PoolLines.FlatStride2) = (false, false, false);
         try
         {
-            PoolLines.ForwardKeepingArgMax(_plan, _x, _y, _argMax, 0, _plan.Planes);
+            run();
         }
         finally
         {
-            PoolLines.FlatPlanes = true;
+            (PoolLines.FlatPlanes, PoolLines.FlatAverage, PoolLines.FlatStride2) = (s1, average, s2);
         }
     }
 
