@@ -122,18 +122,7 @@ public sealed unsafe class PoolArgMaxTests
             Assert.True(PoolLines.Fits(p), $"{shape} is a plan the line kernel takes");
             foreach (bool mostlyInfinite in new[] { false, true })
             {
-                float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume);
-                if (mostlyInfinite)
-                {
-                    for (int i = 0; i < x.Length; i++)
-                    {
-                        x[i] = rng.Next(6) == 0 ? x[i] : float.NegativeInfinity;
-                    }
-                }
-                float[] dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
-                float[] plain = new float[dy.Length], plainDx = new float[x.Length];
-                PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
-                PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+                (float[] x, float[] dy, float[] plain, float[] plainDx) = PlainMax(rng, p, mostlyInfinite);
                 byte[] firstTaps = [];
                 foreach (var (forward, width) in Widths.Where(f => Runs(f.Width, p)))
                 {
@@ -147,6 +136,27 @@ public sealed unsafe class PoolArgMaxTests
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Max pooling input (ties, NaNs, ±∞; <paramref name="mostlyInfinite"/>: five in six −∞, so the
+    /// padding's −∞ ties with real elements), a random dy, and the plain path's y and dx.
+    /// </summary>
+    internal static (float[] X, float[] Dy, float[] Y, float[] Dx) PlainMax(Random rng, in PoolPlan p, bool mostlyInfinite)
+    {
+        float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume);
+        if (mostlyInfinite)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = rng.Next(6) == 0 ? x[i] : float.NegativeInfinity;
+            }
+        }
+        float[] dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
+        float[] y = new float[dy.Length], dx = new float[x.Length];
+        PoolingKernels.PoolForwardKernel(p, true, false, x, y);
+        PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, dx);
+        return (x, dy, y, dx);
     }
 
     [Fact]

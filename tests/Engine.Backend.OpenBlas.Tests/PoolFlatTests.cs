@@ -119,19 +119,7 @@ public sealed unsafe class PoolFlatTests
         var rng = new Random(44 + width);
         foreach (bool mostlyInfinite in new[] { false, true })
         {
-            float[] x = PoolLinesTests.Data(rng, p.Planes * p.InVolume);
-            if (mostlyInfinite)
-            {
-                // The padding's −∞ ties with real elements: column 0's windows must take their first real tap.
-                for (int i = 0; i < x.Length; i++)
-                {
-                    x[i] = rng.Next(6) == 0 ? x[i] : float.NegativeInfinity;
-                }
-            }
-            float[] dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume);
-            float[] plain = new float[dy.Length], plainDx = new float[x.Length];
-            PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
-            PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+            (float[] x, float[] dy, float[] plain, float[] plainDx) = PoolArgMaxTests.PlainMax(rng, p, mostlyInfinite);
             byte[] firstTaps = [];
             foreach (var (forward, name) in Stride2Widths)
             {
