@@ -41,12 +41,13 @@ public unsafe class PoolingVariantBenchmarks
         public override string ToString() => Name;
     }
 
-    /// <summary>ResNet's stem pool, GoogLeNet's 3×3 s1 pools (max and average), as in <c>bench layers</c>, at a quarter of its batch.</summary>
+    /// <summary>ResNet's stem pool, GoogLeNet's 3×3 s1 pools (max and average), as in <c>bench layers</c>, at a quarter of its batch; the stem's window as an average (flat phases).</summary>
     public static IEnumerable<Layer> Layers() =>
     [
         new("max-3x3-s2-p1", true, 4, 64, 112, 3, 2, 1),
         new("max-3x3-s1-p1", true, 8, 192, 28, 3, 1, 1),
         new("avg-3x3-s1-p1", false, 8, 192, 28, 3, 1, 1),
+        new("avg-3x3-s2-p1", false, 4, 64, 112, 3, 2, 1),
     ];
 
     [ParamsSource(nameof(Layers))]

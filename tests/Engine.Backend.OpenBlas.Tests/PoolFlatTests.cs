@@ -81,6 +81,49 @@ public sealed unsafe class PoolFlatTests
         }
     }
 
+    private static readonly (AverageForward Forward, AverageBackward Backward, string Width)[] AverageStride2Widths =
+    [
+        (PoolLines.FlatAverageStride2Forward<Pool512, Vector512<float>, Vector512<int>>, PoolLines.FlatAverageStride2Backward<Pool512, Vector512<float>, Vector512<int>>, "512"),
+        (PoolLines.FlatAverageStride2Forward<Pool256, Vector256<float>, Vector256<int>>, PoolLines.FlatAverageStride2Backward<Pool256, Vector256<float>, Vector256<int>>, "256"),
+        (PoolLines.FlatAverageStride2Forward<Pool128, Vector128<float>, Vector128<int>>, PoolLines.FlatAverageStride2Backward<Pool128, Vector128<float>, Vector128<int>>, "128"),
+        AverageWidths[^1],
+    ];
+
+    [Theory]
+    [MemberData(nameof(EvenPlanes))]
+    public void AverageStride2ForwardAndBackwardAreThePlainPathsBits(int planes, int height, int width)
+    {
+        PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1));
+        Assert.True(PoolLines.TakesFlatAverageStride2(p));
+        var rng = new Random(47 + width);
+        foreach (bool plainData in new[] { true, false })
+        {
+            float[] x = plainData ? PoolSimdTests.Random(rng, p.Planes * p.InVolume) : PoolLinesTests.Data(rng, p.Planes * p.InVolume);
+            float[] dy = plainData ? PoolSimdTests.Random(rng, p.Planes * p.OutVolume) : PoolLinesTests.Data(rng, p.Planes * p.OutVolume);
+            foreach (bool includePad in new[] { false, true })
+            {
+                float[] y = new float[dy.Length], dx = new float[x.Length];
+                PoolingKernels.PoolForwardKernel(p, false, includePad, x, y);
+                PoolingKernels.PoolBackwardKernel(p, false, includePad, x, dy, dx);
+                foreach (var (forward, backward, name) in AverageStride2Widths)
+                {
+                    float[] yActual = PoolSimdTests.Random(rng, y.Length + 16), dxActual = PoolSimdTests.Random(rng, dx.Length + 16);
+                    float[] yAfter = yActual[y.Length..], dxAfter = dxActual[dx.Length..];
+                    fixed (float* px = x, py = yActual, pdy = dy, pdx = dxActual)
+                    {
+                        forward(p, includePad, px, py, 0, p.Planes);
+                        backward(p, includePad, pdy, pdx, 0, p.Planes);
+                    }
+                    string what = $"{planes}×{height}×{width} include pad {includePad} plain data {plainData} at {name}";
+                    PoolSimdTests.AssertBits(y, yActual[..y.Length], "forward " + what);
+                    PoolSimdTests.AssertBits(dx, dxActual[..dx.Length], "backward " + what);
+                    PoolSimdTests.AssertBits(yAfter, yActual[y.Length..], "past the outputs " + what);
+                    PoolSimdTests.AssertBits(dxAfter, dxActual[dx.Length..], "past dx " + what);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void AverageStoresStopAtThePartsLastOutputAndPartsGiveTheWholesBits()
     {

@@ -110,10 +110,11 @@ internal static unsafe partial class PoolLines
 
     /// <summary>
     /// Planes [first, end) of max pooling backward from the kept taps (dx of those planes
-    /// overwritten): dx cleared, then each dy added to the element its output's tap names, outputs in
-    /// scan order, which are the plain path's additions in the plain path's order. Scalar, and still
-    /// faster than the vector gather <see cref="Backward"/> runs (9.4–9.6 against 11.5–14.3 ms on
-    /// 3×3 s1, 9.2 against 7.5–9.9 on 3×3 s2, loaded machine): one read-add-write per output, no taps compared.
+    /// overwritten), the plain path's additions in the plain path's order: gathered by phase for 3×3
+    /// s2 p1 on even planes (<see cref="GatherStride2FromArgMax{TOps, TF, TI}"/>), gathered along the
+    /// row for column stride 1 (<see cref="GatherFromArgMax{TOps, TF, TI}"/>), else the scalar scatter,
+    /// which was already faster than the recomputing vector gather <see cref="Backward"/> runs (9.4–9.6
+    /// against 11.5–14.3 ms on 3×3 s1, 9.2 against 7.5–9.9 on 3×3 s2, loaded machine).
     /// </summary>
     public static void BackwardFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
     {

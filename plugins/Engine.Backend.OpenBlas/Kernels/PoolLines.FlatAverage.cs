@@ -27,13 +27,25 @@ internal static unsafe partial class PoolLines
     /// <summary>Whether average pooling of this plan (one the line kernel takes) runs on flat planes: 3×3 s1 p1, output the input's size.</summary>
     internal static bool TakesFlatAverage(in PoolPlan p) => FlatAverage && IsThreeByThreeSame(p);
 
+    /// <summary>Whether average pooling of this plan runs on flat planes or phases (3×3 s1 p1, or 3×3 s2 p1 on an even plane).</summary>
+    internal static bool TakesAnyFlatAverage(in PoolPlan p) => TakesFlatAverage(p) || TakesFlatAverageStride2(p);
+
     /// <summary>3×3, stride 1, padding 1 on both axes, output the input's size (no ceil-mode extra).</summary>
     internal static bool IsThreeByThreeSame(in PoolPlan p) =>
         p.KH == 3 && p.KW == 3 && p.SH == 1 && p.SW == 1 && p.PH == 1 && p.PW == 1 && p.OutH == p.InH && p.OutW == p.InW;
 
-    /// <summary>Planes [first, end) of flat 3×3 s1 p1 average pooling forward, at the widest width the CPU allows.</summary>
+    /// <summary>Planes [first, end) of flat 3×3 s1 p1 (or, by phase, s2 p1) average pooling forward, at the widest width the CPU allows.</summary>
     private static void FlatAverageForward(in PoolPlan p, bool includePad, float* x, float* y, int first, int end)
     {
+        if (IsStride2Even(p))
+        {
+            switch (Width(p))
+            {
+                case 512: FlatAverageStride2Forward<Pool512, Vector512<float>, Vector512<int>>(p, includePad, x, y, first, end); return;
+                case 256: FlatAverageStride2Forward<Pool256, Vector256<float>, Vector256<int>>(p, includePad, x, y, first, end); return;
+                default: FlatAverageStride2Forward<Pool128, Vector128<float>, Vector128<int>>(p, includePad, x, y, first, end); return;
+            }
+        }
         switch (Width(p))
         {
             case 512: FlatAverageForward<Pool512, Vector512<float>, Vector512<int>>(p, includePad, x, y, first, end); break;
@@ -42,9 +54,18 @@ internal static unsafe partial class PoolLines
         }
     }
 
-    /// <summary>Planes [first, end) of flat 3×3 s1 p1 average pooling backward (dx of those planes overwritten).</summary>
+    /// <summary>Planes [first, end) of flat 3×3 s1 p1 (or, by phase, s2 p1) average pooling backward (dx of those planes overwritten).</summary>
     private static void FlatAverageBackward(in PoolPlan p, bool includePad, float* dy, float* dx, int first, int end)
     {
+        if (IsStride2Even(p))
+        {
+            switch (Width(p))
+            {
+                case 512: FlatAverageStride2Backward<Pool512, Vector512<float>, Vector512<int>>(p, includePad, dy, dx, first, end); return;
+                case 256: FlatAverageStride2Backward<Pool256, Vector256<float>, Vector256<int>>(p, includePad, dy, dx, first, end); return;
+                default: FlatAverageStride2Backward<Pool128, Vector128<float>, Vector128<int>>(p, includePad, dy, dx, first, end); return;
+            }
+        }
         switch (Width(p))
         {
             case 512: FlatAverageBackward<Pool512, Vector512<float>, Vector512<int>>(p, includePad, dy, dx, first, end); break;

@@ -53,7 +53,7 @@ internal static unsafe partial class PoolLines
     /// <summary>Planes [first, end) forward, at the widest width the CPU, the setting and the row allow.</summary>
     public static void Forward(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end)
     {
-        if (!max && TakesFlatAverage(p))
+        if (!max && TakesAnyFlatAverage(p))
         {
             FlatAverageForward(p, includePad, x, y, first, end);
             return;
@@ -69,7 +69,7 @@ internal static unsafe partial class PoolLines
     /// <summary>Planes [first, end) backward, dx of those planes overwritten.</summary>
     public static void Backward(in PoolPlan p, bool max, bool includePad, float* x, float* dy, float* dx, int first, int end)
     {
-        if (!max && TakesFlatAverage(p))
+        if (!max && TakesAnyFlatAverage(p))
         {
             FlatAverageBackward(p, includePad, dy, dx, first, end);
             return;
