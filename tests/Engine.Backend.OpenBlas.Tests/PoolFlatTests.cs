@@ -54,31 +54,7 @@ public sealed unsafe class PoolFlatTests
     {
         PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
         Assert.True(PoolLines.Fits(p) && PoolLines.IsThreeByThreeSame(p));
-        var rng = new Random(41 + height);
-        foreach (bool plainData in new[] { true, false })
-        {
-            // Random numbers: a sum in another order differs in about half the windows; then ties, NaNs, ±∞, ±0.
-            float[] x = plainData ? PoolSimdTests.Random(rng, p.Planes * p.InVolume) : PoolLinesTests.Data(rng, p.Planes * p.InVolume);
-            float[] dy = plainData ? PoolSimdTests.Random(rng, p.Planes * p.OutVolume) : PoolLinesTests.Data(rng, p.Planes * p.OutVolume);
-            foreach (bool includePad in new[] { false, true })
-            {
-                float[] y = new float[dy.Length], dx = new float[x.Length];
-                PoolingKernels.PoolForwardKernel(p, false, includePad, x, y);
-                PoolingKernels.PoolBackwardKernel(p, false, includePad, x, dy, dx);
-                foreach (var (forward, backward, name) in AverageWidths)
-                {
-                    float[] yActual = PoolSimdTests.Random(rng, y.Length), dxActual = PoolSimdTests.Random(rng, dx.Length); // overwritten
-                    fixed (float* px = x, py = yActual, pdy = dy, pdx = dxActual)
-                    {
-                        forward(p, includePad, px, py, 0, p.Planes);
-                        backward(p, includePad, pdy, pdx, 0, p.Planes);
-                    }
-                    string what = $"{planes}×{height}×{width} include pad {includePad} plain data {plainData} at {name}";
-                    PoolSimdTests.AssertBits(y, yActual, "forward " + what);
-                    PoolSimdTests.AssertBits(dx, dxActual, "backward " + what);
-                }
-            }
-        }
+        AgainstThePlainPath(p, new Random(41 + height), AverageWidths);
     }
 
     private static readonly (AverageForward Forward, AverageBackward Backward, string Width)[] AverageStride2Widths =
@@ -95,7 +71,16 @@ public sealed unsafe class PoolFlatTests
     {
         PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1));
         Assert.True(PoolLines.TakesFlatAverageStride2(p));
-        var rng = new Random(47 + width);
+        AgainstThePlainPath(p, new Random(47 + width), AverageStride2Widths);
+    }
+
+    /// <summary>
+    /// y and dx of each average kernel against the plain path's, bit for bit, on random numbers (a sum
+    /// in another order differs in about half the windows) and on ties, NaNs, ±∞, ±0, counting the
+    /// padding or not; nothing written past the last output.
+    /// </summary>
+    private static void AgainstThePlainPath(in PoolPlan p, Random rng, (AverageForward Forward, AverageBackward Backward, string Width)[] kernels)
+    {
         foreach (bool plainData in new[] { true, false })
         {
             float[] x = plainData ? PoolSimdTests.Random(rng, p.Planes * p.InVolume) : PoolLinesTests.Data(rng, p.Planes * p.InVolume);
@@ -105,7 +90,7 @@ public sealed unsafe class PoolFlatTests
                 float[] y = new float[dy.Length], dx = new float[x.Length];
                 PoolingKernels.PoolForwardKernel(p, false, includePad, x, y);
                 PoolingKernels.PoolBackwardKernel(p, false, includePad, x, dy, dx);
-                foreach (var (forward, backward, name) in AverageStride2Widths)
+                foreach (var (forward, backward, name) in kernels)
                 {
                     float[] yActual = PoolSimdTests.Random(rng, y.Length + 16), dxActual = PoolSimdTests.Random(rng, dx.Length + 16);
                     float[] yAfter = yActual[y.Length..], dxAfter = dxActual[dx.Length..];
@@ -114,7 +99,7 @@ public sealed unsafe class PoolFlatTests
                         forward(p, includePad, px, py, 0, p.Planes);
                         backward(p, includePad, pdy, pdx, 0, p.Planes);
                     }
-                    string what = $"{planes}×{height}×{width} include pad {includePad} plain data {plainData} at {name}";
+                    string what = $"{p.Planes}×{p.InH}×{p.InW} include pad {includePad} plain data {plainData} at {name}";
                     PoolSimdTests.AssertBits(y, yActual[..y.Length], "forward " + what);
                     PoolSimdTests.AssertBits(dx, dxActual[..dx.Length], "backward " + what);
                     PoolSimdTests.AssertBits(yAfter, yActual[y.Length..], "past the outputs " + what);
