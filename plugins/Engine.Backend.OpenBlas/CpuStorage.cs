@@ -34,7 +34,12 @@ public sealed unsafe class CpuStorage : TensorStorage
     /// <summary>Finalizer: frees the block if the tensor was never disposed.</summary>
     ~CpuStorage() => Dispose();
 
-    /// <summary>Address of the first byte. Throws <see cref="ObjectDisposedException"/> once freed.</summary>
+    /// <summary>
+    /// Address of the first byte. Throws <see cref="ObjectDisposedException"/> once freed. Code that writes
+    /// the tensor through it (outside the backend's ops) must call <see cref="TensorStorage.MarkWritten"/>
+    /// afterwards: caches of what was derived from the tensor (the inference split's copies of the weights,
+    /// repacked filters) trust <see cref="TensorStorage.Version"/> to tell them it changed.
+    /// </summary>
     public nint Pointer
     {
         get
