@@ -16,6 +16,9 @@ public sealed unsafe class CpuStorage : TensorStorage
     private void* _pointer;
     private readonly long _pressure;
 
+    /// <summary>Filters derived from this tensor and cached while it is unchanged (<see cref="DerivedFilters"/>), or null; freed with it.</summary>
+    internal DerivedFilters? Derived;
+
     /// <summary>Allocates <paramref name="byteLength"/> uninitialised bytes for <paramref name="owner"/> (null: the backend's scratch memory).</summary>
     internal CpuStorage(long byteLength, IBackend? owner = null) : base(byteLength, owner)
     {
@@ -52,6 +55,7 @@ public sealed unsafe class CpuStorage : TensorStorage
     /// <inheritdoc/>
     protected override void Release()
     {
+        Interlocked.Exchange(ref Derived, null)?.Dispose();
         NativeMemory.AlignedFree(_pointer);
         _pointer = null;
         if (_pressure > 0)
