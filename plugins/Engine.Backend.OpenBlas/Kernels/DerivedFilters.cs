@@ -117,6 +117,19 @@ internal sealed unsafe class DerivedFilters : IDisposable
     /// <summary>Version to pass to <see cref="Keep"/>: read before deriving, so a write racing the derivation is never taken for it.</summary>
     public static long VersionOf(CpuStorage? storage) => storage?.Version ?? -1;
 
+    /// <summary>Bytes of the blocks kept for <paramref name="storage"/> (0 when none); for tests.</summary>
+    internal static long BytesOf(CpuStorage storage)
+    {
+        if (storage.Derived is not { } derived)
+        {
+            return 0;
+        }
+        lock (derived._entries)
+        {
+            return derived._entries.Sum(e => e.Block?.ByteLength ?? 0);
+        }
+    }
+
     private static DerivedFilters Attach(CpuStorage storage)
     {
         var created = new DerivedFilters();
