@@ -14,6 +14,12 @@ internal sealed class TensorMirror(IReadOnlyList<Tensor> sources, IReadOnlyList<
     private readonly long[] _sourceVersions = Unknown(sources.Count);
     private readonly long[] _targetVersions = Unknown(sources.Count);
 
+    /// <summary>
+    /// Whether unchanged pairs are skipped (default); <c>ENGINE_SPLIT_MIRROR=off</c> copies every pair every time,
+    /// as the split did before versions existed (the reference, for A/B measurements).
+    /// </summary>
+    internal static bool SkipUnchanged { get; set; } = Environment.GetEnvironmentVariable("ENGINE_SPLIT_MIRROR") != "off";
+
     /// <summary>Tensors copied so far (every pair counts once per copy); for tests and profiles.</summary>
     public long Copies { get; private set; }
 
@@ -23,7 +29,7 @@ internal sealed class TensorMirror(IReadOnlyList<Tensor> sources, IReadOnlyList<
         for (int i = 0; i < _sources.Length; i++)
         {
             long source = _sources[i].Storage.Version;
-            if (source == _sourceVersions[i] && _targets[i].Storage.Version == _targetVersions[i])
+            if (SkipUnchanged && source == _sourceVersions[i] && _targets[i].Storage.Version == _targetVersions[i])
             {
                 continue;
             }
