@@ -33,7 +33,6 @@ public static partial class BackendContract
         Operand(backend, op, "value", value);
         Written(value);
         Operand(backend, op, "gradient", gradient);
-        Written(gradient);
         SameType(op, "value", value, "gradient", gradient);
         SameCount(op, "value", value, "gradient", gradient);
         NotShared(op, "value", value, "gradient", gradient);
