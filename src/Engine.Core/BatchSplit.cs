@@ -12,8 +12,8 @@ namespace Engine.Core;
 /// small to split one by one: one synchronisation per pass instead of one per op is what pays.
 /// </summary>
 /// <remarks>
-/// The copies are built from the same spec and take the network's weights before every pass (for a
-/// small network a copy of a few hundred kilobytes). The outputs are gathered into one tensor, so the
+/// The copies are built from the same spec and take, before every pass, the network's weights written since
+/// their last pass (<see cref="TensorMirror"/>: write versions; for a small network a copy of a few hundred kilobytes). The outputs are gathered into one tensor, so the
 /// loss sees the whole batch as without the split, and its gradient, already divided by the whole
 /// batch size, is cut the same way for backward. Each copy then holds its sub-batch's part of every
 /// parameter gradient; they are added into the network's own in the fixed order of the sub-batches

@@ -54,7 +54,7 @@ public sealed partial class Network
     /// Whether inference passes split their batch whatever the model's size (default: on;
     /// <c>ENGINE_INFER_SPLIT=off</c> leaves them to the training rule, <see cref="BatchSplitMode.Auto"/>'s
     /// size limit included). Inference has no weight gradients to sum, and batch normalisation reads its
-    /// running statistics (the copies take every layer's state per pass), so each thread can take a whole sub-batch
+    /// running statistics (the copies take every layer's state, and the weights, written since their last pass), so each thread can take a whole sub-batch
     /// through every layer: one synchronisation per pass instead of one per op, no serial gap between
     /// layers, and each thread's activations stay in its own caches from layer to layer. The outputs are
     /// the bits of unsplit passes over each sub-batch (the same run to run at a thread count), and the
