@@ -9,7 +9,8 @@
 #   benchmarks/inference_fusion.sh [MODEL...]          (after ./build.sh; REPEAT=7 by default)
 #
 # ORT_THREADS=1 (ORT sessions by intra-op threads, comma-separated, 0 = ORT's default; default 2,0) and
-# UNFUSED=0 (leave out the unfused side) are for benchmarks/inference_vs_ort.sh; NO_RESIDUAL=1 adds a side
+# UNFUSED=0 (leave out the unfused side) are for benchmarks/inference_vs_ort.sh; BATCH=N overrides the batch of
+# vgg-cifar, resnet20 and resnet18 (a small batch shows the per-pass costs); NO_RESIDUAL=1 adds a side
 # with the residual sum + ReLU as their own layers (a backend that declines the residual epilogue); NO_SPLIT=1 a side
 # with the inference batch split off (each layer cuts its samples between the threads); PROFILE=N
 # prints N passes' per-layer profile of the engine and of ORT (one thread) after the timing; PASSES=N overrides the
@@ -50,9 +51,9 @@ models=("$@")
 for model in "${models[@]}"; do
   case "$model" in
     lenet5) run_model lenet5 1x28x28 256 20 ;;
-    vgg-cifar) run_model vgg-cifar 3x32x32 128 1 ;;
-    resnet20) run_model resnet20 3x32x32 128 1 ;;
-    resnet18) run_model resnet18 3x224x224 16 1 ;;
+    vgg-cifar) run_model vgg-cifar 3x32x32 "${BATCH:-128}" 1 ;;
+    resnet20) run_model resnet20 3x32x32 "${BATCH:-128}" 1 ;;
+    resnet18) run_model resnet18 3x224x224 "${BATCH:-16}" 1 ;;
     *) echo "error: unknown model '$model' (known: lenet5, vgg-cifar, resnet20, resnet18)" >&2; exit 1 ;;
   esac
 done

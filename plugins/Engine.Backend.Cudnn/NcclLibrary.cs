@@ -85,6 +85,7 @@ internal sealed unsafe class NcclGroup : IDeviceGroup
             }
             _buffers[i] = CudnnBackend.Ptr(t).Address;
             _counts[i] = (nuint)t.ElementCount;
+            t.Storage.MarkWritten(); // the sum is written in place, outside the backend's ops
         }
         fixed (nint* buffers = _buffers)
         fixed (nuint* counts = _counts)

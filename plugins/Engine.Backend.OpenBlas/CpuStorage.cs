@@ -16,6 +16,9 @@ public sealed unsafe class CpuStorage : TensorStorage
     private void* _pointer;
     private readonly long _pressure;
 
+    /// <summary>Filters derived from this tensor and cached while it is unchanged (<see cref="DerivedFilters"/>), or null; freed with it.</summary>
+    internal DerivedFilters? Derived;
+
     /// <summary>Allocates <paramref name="byteLength"/> uninitialised bytes for <paramref name="owner"/> (null: the backend's scratch memory).</summary>
     internal CpuStorage(long byteLength, IBackend? owner = null) : base(byteLength, owner)
     {
@@ -34,7 +37,12 @@ public sealed unsafe class CpuStorage : TensorStorage
     /// <summary>Finalizer: frees the block if the tensor was never disposed.</summary>
     ~CpuStorage() => Dispose();
 
-    /// <summary>Address of the first byte. Throws <see cref="ObjectDisposedException"/> once freed.</summary>
+    /// <summary>
+    /// Address of the first byte. Throws <see cref="ObjectDisposedException"/> once freed. Code that writes
+    /// the tensor through it (outside the backend's ops) must call <see cref="TensorStorage.MarkWritten"/>
+    /// afterwards: caches of what was derived from the tensor (the inference split's copies of the weights,
+    /// repacked filters) trust <see cref="TensorStorage.Version"/> to tell them it changed.
+    /// </summary>
     public nint Pointer
     {
         get
@@ -47,6 +55,7 @@ public sealed unsafe class CpuStorage : TensorStorage
     /// <inheritdoc/>
     protected override void Release()
     {
+        Interlocked.Exchange(ref Derived, null)?.Dispose();
         NativeMemory.AlignedFree(_pointer);
         _pointer = null;
         if (_pressure > 0)

@@ -43,7 +43,7 @@ public sealed partial class OpenBlasBackend
             nint shift = bias is not null ? Address(bias, op, "bias") : single ? (nint)zeroF : (nint)zeroD;
             var layout = ConvolutionLayout.Create(geometry, x.Shape, filters);
             ConvolutionKernels.Run(ConvolutionPass.Forward, locallyConnected: false, layout, x.DataType, Address(x, op, "x"), Address(w, op, "w"), Address(y, op, "y"),
-                _workspace, new ConvolutionEpilogue(scale, shift, activation, alpha));
+                _workspace, new ConvolutionEpilogue(scale, shift, activation, alpha), w.Storage as CpuStorage);
         }
         GC.KeepAlive(x);
         GC.KeepAlive(w);

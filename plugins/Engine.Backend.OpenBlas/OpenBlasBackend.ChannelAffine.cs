@@ -27,7 +27,7 @@ public sealed partial class OpenBlasBackend
         BackendContract.ChannelAffine(this, y, scale, shift, y, activation);
         var layout = ConvolutionLayout.Create(geometry, x.Shape, w.Shape[0]);
         ConvolutionKernels.Run(ConvolutionPass.Forward, locallyConnected: false, layout, x.DataType, Address(x, op, "x"), Address(w, op, "w"), Address(y, op, "y"),
-            _workspace, new ConvolutionEpilogue(Address(scale, op, "scale"), Address(shift, op, "shift"), activation, alpha));
+            _workspace, new ConvolutionEpilogue(Address(scale, op, "scale"), Address(shift, op, "shift"), activation, alpha), w.Storage as CpuStorage);
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(y);
@@ -112,7 +112,7 @@ public sealed partial class OpenBlasBackend
         }
         var epilogue = new ConvolutionEpilogue(Address(scale, op, "scale"), Address(shift, op, "shift"), activation, alpha).WithResidual(r, yAddress);
         ConvolutionKernels.Run(ConvolutionPass.Forward, locallyConnected: false, layout, x.DataType, Address(x, op, "x"), Address(w, op, "w"), yAddress,
-            _workspace, epilogue);
+            _workspace, epilogue, w.Storage as CpuStorage);
         GC.KeepAlive(x);
         GC.KeepAlive(w);
         GC.KeepAlive(y);

@@ -352,7 +352,8 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
         string outputName = pass == ConvolutionPass.Forward ? "y" : "dy";
         var layout = ConvolutionLayout.Create(geometry, input.Shape, filters.Shape[locallyConnected ? 1 : 0]);
         ConvolutionKernels.Run(pass, locallyConnected, layout, input.DataType,
-            Address(input, op, inputName), Address(filters, op, filtersName), Address(output, op, outputName), _workspace);
+            Address(input, op, inputName), Address(filters, op, filtersName), Address(output, op, outputName), _workspace,
+            filterStorage: pass == ConvolutionPass.Forward ? filters.Storage as CpuStorage : null);
         GC.KeepAlive(input);
         GC.KeepAlive(filters);
         GC.KeepAlive(output);

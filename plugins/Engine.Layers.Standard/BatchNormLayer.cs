@@ -9,7 +9,7 @@ namespace Engine.Layers.Standard;
 /// <see cref="CrossReplicaSum"/>, training uses the statistics of every replica's batch together
 /// (synchronised batch normalisation, BatchNormLayer.Synchronized.cs).
 /// </summary>
-public sealed partial class BatchNormLayer(string name, double momentum, double epsilon) : LayerBase(name, "batch_norm"), IStatefulComponent, IBatchStatisticsLayer
+public sealed partial class BatchNormLayer(string name, double momentum, double epsilon) : LayerBase(name, "batch_norm"), IStatefulComponent, IInferenceState, IBatchStatisticsLayer
 {
     private static readonly BackendOp[] Ops = [BackendOp.BatchNorm, BackendOp.Axpby, BackendOp.Memory];
     private Parameter? _gamma;
@@ -31,6 +31,9 @@ public sealed partial class BatchNormLayer(string name, double momentum, double 
 
     /// <summary>Running variance per channel (state updated by training forward passes).</summary>
     public Tensor RunningVariance => _runningVariance ?? throw new InvalidOperationException($"layer '{Name}' is not initialised");
+
+    /// <summary>The running mean and variance: what inference normalises with.</summary>
+    public IReadOnlyList<Tensor> InferenceStateTensors => [RunningMean, RunningVariance];
 
     /// <summary>Saves the running mean and variance as <c>prefix + "running_mean"</c> / <c>"running_var"</c>.</summary>
     public void SaveState(StateDictionary state, string prefix)

@@ -6,7 +6,7 @@ namespace Engine.Layers.Standard;
 /// training step t comes from seed Derive(layer seed, t), so a run with the same seeds drops the
 /// same elements on every backend.
 /// </summary>
-public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dropout"), IStatefulComponent
+public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dropout"), IStatefulComponent, IInferenceState
 {
     private static readonly BackendOp[] Ops = [BackendOp.Dropout, BackendOp.Binary];
     private ulong _seed;
@@ -38,6 +38,9 @@ public sealed class DropoutLayer(string name, double rate) : LayerBase(name, "dr
         _seed = unchecked((ulong)state.GetInt64(prefix + "seed"));
         _step = (ulong)state.GetInt64(prefix + "step");
     }
+
+    /// <summary>None: inference passes its input on; the seed and step select training masks only.</summary>
+    public IReadOnlyList<Tensor> InferenceStateTensors => [];
 
     /// <inheritdoc/>
     public override Shape InferOutputShape(Shape inputShape) => inputShape;

@@ -16,6 +16,7 @@ public static partial class BackendContract
         Operand(backend, op, "scale", scale);
         Operand(backend, op, "shift", shift);
         Operand(backend, op, "y", y);
+        Written(y);
         SameType(op, "x", x, "y", y);
         SameCount(op, "x", x, "y", y);
         var layout = Channels(op, "x", x);

@@ -12,6 +12,7 @@ public static partial class BackendContract
     {
         const string op = "AddChannelBias";
         Operand(backend, op, "y", y);
+        Written(y);
         Operand(backend, op, "bias", bias);
         SameType(op, "y", y, "bias", bias);
         var layout = Channels(op, "y", y);
@@ -34,6 +35,7 @@ public static partial class BackendContract
         const string op = "SumChannels";
         Operand(backend, op, "x", x);
         Operand(backend, op, "sums", sums);
+        Written(sums);
         SameType(op, "x", x, "sums", sums);
         var layout = Channels(op, "x", x);
         if (sums.ElementCount != layout.Channels)
@@ -53,6 +55,7 @@ public static partial class BackendContract
         const string op = "Sum";
         Operand(backend, op, "x", x);
         Operand(backend, op, "result", result);
+        Written(result);
         SameType(op, "x", x, "result", result);
         if (result.ElementCount != 1)
         {
@@ -71,6 +74,7 @@ public static partial class BackendContract
         string op = log ? "Softmax(log)" : "Softmax";
         Operand(backend, op, "x", x);
         Operand(backend, op, "y", y);
+        Written(y);
         SameType(op, "x", x, "y", y);
         SameCount(op, "x", x, "y", y);
         return x.Shape.AsMatrix();
@@ -87,6 +91,7 @@ public static partial class BackendContract
         Operand(backend, op, "y", y);
         Operand(backend, op, "dy", dy);
         Operand(backend, op, "dx", dx);
+        Written(dx);
         SameType(op, "y", y, "dy", dy);
         SameType(op, "y", y, "dx", dx);
         SameCount(op, "y", y, "dy", dy);
@@ -106,6 +111,7 @@ public static partial class BackendContract
         const string op = "CopyChannels";
         Operand(backend, op, "source", source);
         Operand(backend, op, "destination", destination);
+        Written(destination);
         SameType(op, "source", source, "destination", destination);
         (int batch, int sourceChannels, int spatial) = Channels(op, "source", source);
         (int destinationBatch, int destinationChannels, int destinationSpatial) = Channels(op, "destination", destination);
@@ -131,6 +137,7 @@ public static partial class BackendContract
         Operand(backend, op, "x", x);
         Operand(backend, op, "scale", scale);
         Operand(backend, op, "y", y);
+        Written(y);
         SameType(op, "x", x, "scale", scale);
         SameType(op, "x", x, "y", y);
         SameCount(op, "x", x, "y", y);

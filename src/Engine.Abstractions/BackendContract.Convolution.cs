@@ -98,6 +98,7 @@ public static partial class BackendContract
                 NotShared(op, filtersName, filters, outputName, output);
                 break;
         }
+        Written(pass switch { WindowPass.Forward => output, WindowPass.BackwardData => input, _ => filters });
     }
 
     /// <summary>

@@ -19,6 +19,7 @@ public static partial class BackendContract
         string name = UnaryNames[op];
         Operand(backend, name, "x", x);
         Operand(backend, name, "y", y);
+        Written(y);
         SameType(name, "x", x, "y", y);
         SameCount(name, "x", x, "y", y);
         if (!Enum.IsDefined(op))
@@ -37,6 +38,7 @@ public static partial class BackendContract
         Operand(backend, name, "a", a);
         Operand(backend, name, "b", b);
         Operand(backend, name, "y", y);
+        Written(y);
         SameType(name, "a", a, "b", b);
         SameType(name, "a", a, "y", y);
         SameCount(name, "a", a, "b", b);
@@ -57,6 +59,7 @@ public static partial class BackendContract
         const string op = "Axpby";
         Operand(backend, op, "x", x);
         Operand(backend, op, "y", y);
+        Written(y);
         SameType(op, "x", x, "y", y);
         SameCount(op, "x", x, "y", y);
     }
@@ -71,6 +74,7 @@ public static partial class BackendContract
         string name = ActivationForwardNames[activation];
         Operand(backend, name, "x", x);
         Operand(backend, name, "y", y);
+        Written(y);
         SameType(name, "x", x, "y", y);
         SameCount(name, "x", x, "y", y);
         if (!Enum.IsDefined(activation))
@@ -97,6 +101,7 @@ public static partial class BackendContract
         Operand(backend, name, "y", y);
         Operand(backend, name, "dy", dy);
         Operand(backend, name, "dx", dx);
+        Written(dx);
         SameType(name, "x", x, "y", y);
         SameType(name, "x", x, "dy", dy);
         SameType(name, "x", x, "dx", dx);

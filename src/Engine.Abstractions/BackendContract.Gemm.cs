@@ -17,6 +17,7 @@ public static partial class BackendContract
         Operand(backend, op, "A", a);
         Operand(backend, op, "B", b);
         Operand(backend, op, "C", c);
+        Written(c);
         SameType(op, "A", a, "B", b);
         SameType(op, "A", a, "C", c);
 

@@ -48,6 +48,7 @@ public static partial class BackendContract
     {
         const string op = "CopyFromHost";
         Owned(backend, op, "destination", destination);
+        Written(destination);
         HostElementType<T>(op, "destination", destination);
         if (source.Length != destination.ElementCount)
         {
@@ -80,10 +81,15 @@ public static partial class BackendContract
         const string op = "Copy";
         Owned(backend, op, "source", source);
         Owned(backend, op, "destination", destination);
+        Written(destination);
         SameType(op, "source", source, "destination", destination);
         SameCount(op, "source", source, "destination", destination);
     }
 
     /// <summary><see cref="IBackend.Fill"/>: x is a floating-point operand; the value is rounded to its type.</summary>
-    public static void Fill(IBackend backend, Tensor x, double value) => Operand(backend, "Fill", "x", x);
+    public static void Fill(IBackend backend, Tensor x, double value)
+    {
+        Operand(backend, "Fill", "x", x);
+        Written(x);
+    }
 }

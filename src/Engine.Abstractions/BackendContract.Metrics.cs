@@ -13,6 +13,7 @@ public static partial class BackendContract
         const string op = "OneHot";
         Owned(backend, op, "labels", labels);
         Owned(backend, op, "y", y);
+        Written(y);
         LabelRows(op, "y", y, labels);
     }
 
@@ -22,6 +23,7 @@ public static partial class BackendContract
         const string op = "AccumulateLoss";
         Owned(backend, op, "value", value);
         Owned(backend, op, "accumulator", accumulator);
+        Written(accumulator);
         FloatingPoint(op, "value", value);
         Count(op, "value", value, 1);
         OfType(op, "accumulator", accumulator, DataType.Float64);
@@ -43,6 +45,7 @@ public static partial class BackendContract
         Owned(backend, op, "logits", logits);
         Owned(backend, op, "labels", labels);
         Owned(backend, op, "counts", counts);
+        Written(counts);
         LabelRows(op, "logits", logits, labels);
         OfType(op, "counts", counts, DataType.Float64);
         if (counts.ElementCount < 1)
@@ -58,6 +61,7 @@ public static partial class BackendContract
         Owned(backend, op, "logits", logits);
         Owned(backend, op, "labels", labels);
         Owned(backend, op, "matrix", matrix);
+        Written(matrix);
         var (_, k) = LabelRows(op, "logits", logits, labels);
         OfType(op, "matrix", matrix, DataType.Float64);
         Count(op, "matrix", matrix, (long)k * k);
@@ -69,6 +73,7 @@ public static partial class BackendContract
         const string op = "SumOfSquares";
         Owned(backend, op, "x", x);
         Owned(backend, op, "accumulator", accumulator);
+        Written(accumulator);
         FloatingPoint(op, "x", x);
         OfType(op, "accumulator", accumulator, DataType.Float64);
         Count(op, "accumulator", accumulator, 1);
@@ -84,6 +89,7 @@ public static partial class BackendContract
         const string op = "ClipToNorm";
         Owned(backend, op, "sumOfSquares", sumOfSquares);
         Owned(backend, op, "x", x);
+        Written(x);
         OfType(op, "sumOfSquares", sumOfSquares, DataType.Float64);
         Count(op, "sumOfSquares", sumOfSquares, 1);
         FloatingPoint(op, "x", x);

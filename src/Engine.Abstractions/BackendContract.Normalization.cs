@@ -18,12 +18,15 @@ public static partial class BackendContract
         const string op = "BatchNormForward";
         Operand(backend, op, "x", x);
         Operand(backend, op, "y", y);
+        Written(y);
         Operand(backend, op, "gamma", gamma);
         Operand(backend, op, "beta", beta);
         Operand(backend, op, "runningMean", runningMean);
         Operand(backend, op, "runningVariance", runningVariance);
         Operand(backend, op, "savedMean", savedMean);
+        Written(savedMean);
         Operand(backend, op, "savedInvStd", savedInvStd);
+        Written(savedInvStd);
         var layout = Channels(op, "x", x);
         int channels = layout.Channels;
         SameType(op, "x", x, "y", y);
@@ -46,6 +49,12 @@ public static partial class BackendContract
         {
             throw new ShapeException($"{op}: x is {x.Shape}, which has {(long)layout.Batch * layout.Spatial} value(s) per channel; training needs at least 2 to estimate a variance");
         }
+        if (training)
+        {
+            // Inference only reads the running statistics: their version stays, so what was derived from them stays valid.
+            Written(runningMean);
+            Written(runningVariance);
+        }
         return layout;
     }
 
@@ -66,8 +75,11 @@ public static partial class BackendContract
         Operand(backend, op, "savedMean", savedMean);
         Operand(backend, op, "savedInvStd", savedInvStd);
         Operand(backend, op, "dx", dx);
+        Written(dx);
         Operand(backend, op, "dGamma", dGamma);
+        Written(dGamma);
         Operand(backend, op, "dBeta", dBeta);
+        Written(dBeta);
         var layout = Channels(op, "x", x);
         int channels = layout.Channels;
         SameType(op, "x", x, "dy", dy);
@@ -98,7 +110,9 @@ public static partial class BackendContract
         LrnCheckParameters(op, parameters);
         Operand(backend, op, "x", x);
         Operand(backend, op, "y", y);
+        Written(y);
         Operand(backend, op, "scale", scale);
+        Written(scale);
         var layout = Channels(op, "x", x);
         SameType(op, "x", x, "y", y);
         SameType(op, "x", x, "scale", scale);
@@ -126,6 +140,7 @@ public static partial class BackendContract
         Operand(backend, op, "scale", scale);
         Operand(backend, op, "dy", dy);
         Operand(backend, op, "dx", dx);
+        Written(dx);
         var layout = Channels(op, "x", x);
         SameType(op, "x", x, "y", y);
         SameType(op, "x", x, "scale", scale);

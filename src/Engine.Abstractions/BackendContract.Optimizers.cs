@@ -31,6 +31,7 @@ public static partial class BackendContract
             throw new ArgumentException($"{op}: bias corrections must be in (0, 1], got c1 = {h.BiasCorrection1}, c2 = {h.BiasCorrection2}");
         }
         Operand(backend, op, "value", value);
+        Written(value);
         Operand(backend, op, "gradient", gradient);
         SameType(op, "value", value, "gradient", gradient);
         SameCount(op, "value", value, "gradient", gradient);
@@ -51,6 +52,7 @@ public static partial class BackendContract
             return;
         }
         Operand(backend, op, name, state);
+        Written(state);
         SameType(op, "value", value, name, state);
         SameCount(op, "value", value, name, state);
         NotShared(op, "value", value, name, state);

@@ -21,6 +21,7 @@ public static partial class BackendContract
         ArgumentNullException.ThrowIfNull(geometry);
         Operand(backend, op, "x", x);
         Operand(backend, op, "y", y);
+        Written(y);
         SameType(op, "x", x, "y", y);
         NotShared(op, "x", x, "y", y);
         PoolingShapes(op, geometry, x, "y", y);
@@ -39,6 +40,7 @@ public static partial class BackendContract
         Operand(backend, op, "y", y);
         Operand(backend, op, "dy", dy);
         Operand(backend, op, "dx", dx);
+        Written(dx);
         SameType(op, "x", x, "y", y);
         SameType(op, "x", x, "dy", dy);
         SameType(op, "x", x, "dx", dx);
@@ -59,6 +61,7 @@ public static partial class BackendContract
     {
         ArgumentNullException.ThrowIfNull(workspace);
         Owned(backend, op, "workspace", workspace);
+        Written(workspace);
         OfType(op, "workspace", workspace, DataType.Int32);
         if (workspace.Shape.ElementCount < elements)
         {

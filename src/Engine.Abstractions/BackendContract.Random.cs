@@ -13,6 +13,7 @@ public static partial class BackendContract
     {
         const string op = "FillRandom";
         Operand(backend, op, "x", x);
+        Written(x);
         switch (distribution)
         {
             case RandomDistribution.Uniform:
@@ -41,6 +42,7 @@ public static partial class BackendContract
     {
         const string op = "DropoutMask";
         Operand(backend, op, "mask", mask);
+        Written(mask);
         if (!(p >= 0 && p < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(p), p, $"{op}: the drop probability p must be in [0, 1)");

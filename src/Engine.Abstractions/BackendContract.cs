@@ -111,6 +111,14 @@ public static partial class BackendContract
         FloatingPoint(op, name, tensor);
     }
 
+    /// <summary>
+    /// Records that the op writes <paramref name="tensor"/> (<see cref="TensorStorage.MarkWritten"/>): every
+    /// contract check bumps the version of the operands its op writes, so a backend that checks its calls
+    /// here keeps the versions right without code of its own. Bumping before the write is enough: nothing
+    /// may read a tensor while an op writes it.
+    /// </summary>
+    public static void Written(Tensor tensor) => tensor.Storage.MarkWritten();
+
     /// <summary>Checks that two operands have the same shape.</summary>
     public static void SameShape(string op, string firstName, Tensor first, string secondName, Tensor second)
     {

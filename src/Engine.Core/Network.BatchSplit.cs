@@ -54,7 +54,7 @@ public sealed partial class Network
     /// Whether inference passes split their batch whatever the model's size (default: on;
     /// <c>ENGINE_INFER_SPLIT=off</c> leaves them to the training rule, <see cref="BatchSplitMode.Auto"/>'s
     /// size limit included). Inference has no weight gradients to sum, and batch normalisation reads its
-    /// running statistics (the copies take every layer's state per pass), so each thread can take a whole sub-batch
+    /// running statistics (the copies take every layer's state, and the weights, written since their last pass), so each thread can take a whole sub-batch
     /// through every layer: one synchronisation per pass instead of one per op, no serial gap between
     /// layers, and each thread's activations stay in its own caches from layer to layer. The outputs are
     /// the bits of unsplit passes over each sub-batch (the same run to run at a thread count), and the
@@ -65,6 +65,10 @@ public sealed partial class Network
 
     /// <summary>Whether an inference pass over <paramref name="batch"/> examples would be split now (<see cref="SplitInference"/> or the training rule).</summary>
     public bool SplitsInference(int batch) => SplitFor(batch, training: false) is not null;
+
+    // What the batch split copied into its copies so far: tensors (weights and listed state, TensorMirror: only
+    // those written since their last copy) and stateful layers' state through the host; for tests.
+    internal (long Tensors, long HostStates) SplitCopies => _split is null ? (0, 0) : (_split.TensorCopies, _split.HostStateCopies);
 
     // A copy of this network with its own layers and buffers (initial weights; the split copies the current ones in).
     internal Network Replicate() => (_replicate ?? throw new InvalidOperationException($"model '{Name}' was not built from a spec and cannot be copied"))();
@@ -120,7 +124,7 @@ public sealed partial class Network
 
     // inference: layers with batch statistics or state are allowed: batch normalisation normalises with its
     // running statistics there, dropout passes its input on, and every component's state is copied into
-    // each copy before the pass (BatchSplit.TakeState), so the copies compute as the network would.
+    // each copy before the pass (BatchSplit.TakeWeights: device copies of the tensors IInferenceState lists, skipped while unchanged; TakeHostState for other layers), so the copies compute as the network would.
     private string? FindSplitRefusal(bool inference = false)
     {
         if (_replicate is null)

@@ -74,6 +74,82 @@ public sealed class InferenceSplitTests
         }
     }
 
+    /// <summary>
+    /// The copies take a weight or running statistic only when something wrote it since (its storage's version
+    /// moved): a repeated pass copies nothing, and each writer — a host upload, a write through the CPU
+    /// backend's raw pointer marked written, a state-dict load, a training step (optimiser and running
+    /// statistics) — reaches the copy's half of the next pass, whose bits are then those of unsplit passes.
+    /// </summary>
+    [Fact]
+    public void UnchangedPassesCopyNothingAndEveryWriterReachesTheCopy()
+    {
+        const int batch = 6;
+        var sample = new Shape(3, 32, 32);
+        using var backend = new OpenBlasBackend();
+        int before = backend.BlasThreadCount;
+        try
+        {
+            backend.BlasThreadCount = 2;
+            using Network network = Network.Build(ModelTestEngine.Catalog.Model("resnet20").Spec, ModelTestEngine.Catalog, backend, sample, seed: 5);
+            Assert.True(InferenceFusionTests.RandomiseBatchNorms(network) > 0);
+            using Tensor x = InferenceFusionTests.Input(backend, sample, batch);
+            network.SplitInference = true;
+            Assert.True(network.SplitsInference(batch), network.InferenceSplitRefusal);
+            long all = network.Parameters.Count + 2 * network.Layers.OfType<BatchNormLayer>().Count();
+
+            int[] first = Bits(network.Forward(x, training: false));
+            Assert.Equal((all, 0L), network.SplitCopies); // everything once, batch normalisation's state device to device
+            int[] again = Bits(network.Forward(x, training: false));
+            Assert.Equal(first, again);
+            Assert.Equal((all, 0L), network.SplitCopies); // nothing written: nothing copied
+
+            // A host upload into one weight: only that tensor is copied again.
+            Parameter weight = network.Parameters[0];
+            backend.CopyFromHost<float>(Enumerable.Repeat(0.05f, (int)weight.Value.ElementCount).ToArray(), weight.Value);
+            int[] uploaded = AssertReaches(network, x, batch, first);
+            Assert.Equal((all + 1, 0L), network.SplitCopies);
+
+            // A write through the raw pointer, marked written as CpuStorage.Pointer's rule asks.
+            BatchNormLayer norm = network.Layers.OfType<BatchNormLayer>().Last();
+            var mean = (CpuStorage)norm.RunningMean.Storage;
+            System.Runtime.InteropServices.Marshal.Copy(Enumerable.Repeat(0.5f, (int)norm.RunningMean.ElementCount).ToArray(), 0, mean.Pointer, (int)norm.RunningMean.ElementCount);
+            mean.MarkWritten();
+            int[] pointer = AssertReaches(network, x, batch, uploaded);
+            Assert.Equal((all + 2, 0L), network.SplitCopies);
+
+            // A state-dict load (another seed's weights and statistics): every tensor is written.
+            using (Network other = Network.Build(ModelTestEngine.Catalog.Model("resnet20").Spec, ModelTestEngine.Catalog, backend, sample, seed: 9))
+            {
+                InferenceFusionTests.RandomiseBatchNorms(other);
+                network.LoadStateDict(other.StateDict());
+            }
+            int[] loaded = AssertReaches(network, x, batch, pointer);
+            Assert.Equal((2 * all + 2, 0L), network.SplitCopies);
+
+            // A training step: the optimiser writes the weights, the training forward pass the running statistics.
+            Tensor y = network.Forward(x, training: true);
+            using Tensor gradient = HostTensors.Upload(backend, y.Shape, [.. Enumerable.Range(0, (int)y.ElementCount).Select(i => (i % 7 - 3) * 0.01)], DataType.Float32);
+            network.Backward(gradient);
+            using var sgd = new SgdOptimizer(0.1);
+            sgd.Step(network.Parameters);
+            AssertReaches(network, x, batch, loaded);
+            Assert.Equal((3 * all + 2, 0L), network.SplitCopies);
+        }
+        finally
+        {
+            backend.BlasThreadCount = before;
+        }
+    }
+
+    // The split pass after a write: other bits than before it, and those of unsplit passes over each half.
+    private static int[] AssertReaches(Network network, Tensor x, int batch, int[] previous)
+    {
+        int[] split = Bits(network.Forward(x, training: false));
+        Assert.NotEqual(previous, split);
+        Assert.Equal(Halves(network, x, batch), split);
+        return split;
+    }
+
     [Fact]
     public void APerLayerHookOrTheSwitchOrBatchSplitOffKeepTheLayersWhole()
     {

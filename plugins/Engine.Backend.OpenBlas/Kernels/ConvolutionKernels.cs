@@ -34,22 +34,24 @@ internal static unsafe partial class ConvolutionKernels
     /// One windowed pass on operands the contract has checked. <paramref name="input"/> is x (or dx,
     /// written by backward data), <paramref name="filters"/> is w (or dw, written by backward filter),
     /// <paramref name="output"/> is y (written by forward) or dy. Scratch comes from <paramref name="workspace"/>.
+    /// <paramref name="filterStorage"/>: w's storage, whose cache (<see cref="DerivedFilters"/>) forward kernels use for what
+    /// they derive from w; null: derive every call.
     /// </summary>
     public static void Run(ConvolutionPass pass, bool locallyConnected, in ConvolutionLayout layout, DataType type,
-        nint input, nint filters, nint output, ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue = default)
+        nint input, nint filters, nint output, ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue = default, CpuStorage? filterStorage = null)
     {
         if (type == DataType.Float32)
         {
-            Windowed(pass, locallyConnected, layout, (float*)input, (float*)filters, (float*)output, workspace, epilogue);
+            Windowed(pass, locallyConnected, layout, (float*)input, (float*)filters, (float*)output, workspace, epilogue, filterStorage);
         }
         else
         {
-            Windowed(pass, locallyConnected, layout, (double*)input, (double*)filters, (double*)output, workspace, epilogue);
+            Windowed(pass, locallyConnected, layout, (double*)input, (double*)filters, (double*)output, workspace, epilogue, filterStorage);
         }
     }
 
     private static void Windowed<T>(ConvolutionPass pass, bool locallyConnected, in ConvolutionLayout layout, T* input, T* filters, T* output,
-        ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue)
+        ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue, CpuStorage? filterStorage)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (locallyConnected)
@@ -60,7 +62,7 @@ internal static unsafe partial class ConvolutionKernels
         switch (pass)
         {
             case ConvolutionPass.Forward:
-                ConvolutionForwardKernel(layout, input, filters, output, workspace, epilogue);
+                ConvolutionForwardKernel(layout, input, filters, output, workspace, epilogue, filterStorage);
                 break;
             case ConvolutionPass.BackwardData:
                 ConvolutionBackwardDataKernel(layout, output, filters, input, workspace);
@@ -74,7 +76,8 @@ internal static unsafe partial class ConvolutionKernels
     /// <summary>Whether a problem has nothing to multiply (no samples, channels or filters): its output is all zeros.</summary>
     private static bool IsEmpty(in ConvolutionLayout l) => l.Batch == 0 || l.GroupRows == 0 || l.FiltersPerGroup == 0;
 
-    private static void ConvolutionForwardKernel<T>(in ConvolutionLayout l, T* x, T* w, T* y, ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue)
+    private static void ConvolutionForwardKernel<T>(in ConvolutionLayout l, T* x, T* w, T* y, ConvolutionWorkspace workspace, ConvolutionEpilogue epilogue,
+        CpuStorage? filterStorage)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (IsEmpty(l))
@@ -85,7 +88,7 @@ internal static unsafe partial class ConvolutionKernels
         }
         if (PaddedDirectConvolution.Applies<T>(l))
         {
-            if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue))
+            if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue, filterStorage))
             {
                 epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             }
@@ -106,7 +109,7 @@ internal static unsafe partial class ConvolutionKernels
         }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))
         {
-            WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace);
+            WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, filterStorage);
             epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
             return;
         }

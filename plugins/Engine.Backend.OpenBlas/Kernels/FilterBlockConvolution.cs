@@ -57,13 +57,15 @@ internal static unsafe class FilterBlockConvolution
 
     /// <summary>
     /// Packs w (filters × rows) into <paramref name="packed"/> as [block][row][the block's filters], zero past the last
-    /// filter, followed by the epilogue's scale and shift per filter (zero-padded; unused without them).
+    /// filter, followed by the epilogue's scale and shift per filter (zero-padded; unused without them). A null
+    /// <paramref name="w"/> writes the scales and shifts alone (the weights come from <see cref="DerivedFilters"/>).
     /// </summary>
     public static void Pack(in ConvolutionLayout l, float* w, float* scale, float* shift, float* packed)
     {
         int rows = l.ColumnRows, blocks = Blocks(l), filters = Filters;
-        new Span<float>(packed, checked((int)PackedFloats(l))).Clear();
-        for (int f = 0; f < l.Filters; f++)
+        long skipped = w is null ? WeightFloats(l) : 0;
+        new Span<float>(packed + skipped, checked((int)(PackedFloats(l) - skipped))).Clear();
+        for (int f = 0; w is not null && f < l.Filters; f++)
         {
             float* dst = packed + (long)(f / filters) * rows * filters + f % filters, src = w + (long)f * rows;
             for (int r = 0; r < rows; r++)
@@ -73,13 +75,17 @@ internal static unsafe class FilterBlockConvolution
         }
         if (scale is not null)
         {
-            float* s = Scales(packed, rows, blocks * filters);
+            float* s = Scales(l, packed);
             new ReadOnlySpan<float>(scale, l.Filters).CopyTo(new Span<float>(s, l.Filters));
             new ReadOnlySpan<float>(shift, l.Filters).CopyTo(new Span<float>(s + blocks * filters, l.Filters));
         }
     }
 
-    private static float* Scales(float* packed, int rows, int paddedFilters) => packed + (long)paddedFilters * rows;
+    /// <summary>Floats of the packed weights alone (what <see cref="DerivedFilters"/> keeps: the scales change every pass).</summary>
+    internal static long WeightFloats(in ConvolutionLayout l) => (long)Blocks(l) * Filters * l.ColumnRows;
+
+    /// <summary>Where <see cref="Pack"/> puts the scales (then the shifts) after the weights of <paramref name="packed"/>.</summary>
+    internal static float* Scales(in ConvolutionLayout l, float* packed) => packed + WeightFloats(l);
 
     /// <summary>Floats of one worker's accumulator buffer: every position tile's positions × filters.</summary>
     internal static long AccumulatorFloats(in ConvolutionLayout l) => (long)Tiles(l) * Positions * Filters;
@@ -101,12 +107,12 @@ internal static unsafe class FilterBlockConvolution
     /// One sample's output <paramref name="y"/> (filters × positions) from its padded copies, per 32-filter block a
     /// chunk of channels at a time over every 14-position tile, the accumulators kept in <paramref name="acc"/>
     /// between chunks (the same FMA chain per output, paused and resumed). <paramref name="epilogue"/>: apply the
-    /// packed scale and shift (and the ReLU) before the transposed store.
+    /// packed scale and shift (<paramref name="scales"/>: <see cref="Scales"/> of the block <see cref="Pack"/> wrote; the
+    /// weights may come from a cached copy) and the ReLU before the transposed store.
     /// </summary>
-    public static void Sample(in ConvolutionLayout l, int* rowOffset, float* padded, float* packed, float* acc, int chunk, float* y, bool epilogue, bool relu)
+    public static void Sample(in ConvolutionLayout l, int* rowOffset, float* padded, float* packed, float* scales, float* acc, int chunk, float* y, bool epilogue, bool relu)
     {
         int rows = l.ColumnRows, blocks = Blocks(l), positions = l.OutputSize, tiles = Tiles(l), filters = Filters, width = Positions;
-        float* scales = Scales(packed, rows, blocks * filters);
         for (int b = 0; b < blocks; b++)
         {
             int first = b * filters, count = Math.Min(filters, l.Filters - first);

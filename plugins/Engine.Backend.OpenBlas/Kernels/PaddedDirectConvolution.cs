@@ -78,7 +78,8 @@ internal static unsafe class PaddedDirectConvolution
     /// <paramref name="epilogue"/> was applied in registers (ReLU or none: y = f(scale·acc + shift), the same
     /// FMA and max as <see cref="ChannelAffineKernels"/>, so the same bits); false: the caller applies it.
     /// </summary>
-    public static bool Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace, in ConvolutionEpilogue epilogue = default)
+    public static bool Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace, in ConvolutionEpilogue epilogue = default,
+        CpuStorage? filterStorage = null)
     {
         bool inKernel = epilogue.IsSet && epilogue.Activation is null or Activation.Relu;
         // Stride 1: three copies (one per tap column) of the padded rows; stride 2: nine (one per tap) of the output's rows.
@@ -108,10 +109,20 @@ internal static unsafe class PaddedDirectConvolution
             float* scratch = (float*)block.Pointer;
             // The padding and the slack are zeroed once here; each sample then writes only what comes from x.
             new Span<float>(scratch, checked((int)(width * padded))).Clear();
-            float* packed = blocks ? scratch + width * (padded + accumulators) : null;
+            float* packed = blocks ? scratch + width * (padded + accumulators) : null, scales = null;
             if (blocks)
             {
-                FilterBlockConvolution.Pack(l, w, inKernel ? (float*)epilogue.Scale : null, inKernel ? (float*)epilogue.Shift : null, packed);
+                // The repacked weights from the cache while w is unchanged (DerivedFilters); the scales are packed every call.
+                var key = new DerivedFilters.Key(DerivedFilters.FilterBlockPack, FilterBlockConvolution.WeightFloats(l), l.ColumnRows);
+                long version = DerivedFilters.VersionOf(filterStorage);
+                float* cached = DerivedFilters.Find(filterStorage, key);
+                FilterBlockConvolution.Pack(l, cached is null ? w : null, inKernel ? (float*)epilogue.Scale : null, inKernel ? (float*)epilogue.Shift : null, packed);
+                scales = FilterBlockConvolution.Scales(l, packed);
+                if (cached is null)
+                {
+                    DerivedFilters.Keep(filterStorage, version, key, packed);
+                }
+                packed = cached is null ? packed : cached;
             }
             var job = new Job
             {
@@ -125,6 +136,7 @@ internal static unsafe class PaddedDirectConvolution
                 CopyRows = copyRows,
                 RowOffset = rowOffset,
                 Packed = packed,
+                PackedScales = scales,
                 Accumulators = accumulators,
                 AccumulatorBase = scratch + width * padded,
                 Chunk = FilterBlockConvolution.ChunkChannels(plane * (strided ? 9 : 3)),
@@ -152,6 +164,7 @@ internal static unsafe class PaddedDirectConvolution
         public float* Scale, Shift; // the epilogue in registers, or null
         public float* Residual;     // the residual added before the ReLU (y's shape), or null
         public float* Packed;       // the weights for FilterBlockConvolution, or null: the position tile
+        public float* PackedScales; // its scales and shifts
         public long Accumulators;   // floats of FilterBlockConvolution's per-worker accumulators,
         public float* AccumulatorBase; // which follow all workers' copies
         public int Chunk;           // its channels per chunk
@@ -176,7 +189,7 @@ internal static unsafe class PaddedDirectConvolution
         }
         if (job.Packed is not null)
         {
-            FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.AccumulatorBase + worker * job.Accumulators, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
+            FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.PackedScales, job.AccumulatorBase + worker * job.Accumulators, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
         }
         else
         {

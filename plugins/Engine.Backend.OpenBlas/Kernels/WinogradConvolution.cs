@@ -106,10 +106,11 @@ internal static unsafe class WinogradConvolution
         l.Channels >= 32 && l.Filters >= 32 && l.Height.Output >= 24 && l.Width.Output >= 24;
 
     /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
-    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace)
+    /// <remarks>The transformed filters come from <paramref name="filterStorage"/>'s cache while w is unchanged (<see cref="DerivedFilters"/>).</remarks>
+    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage = null)
     {
         var p = new Problem(l.Batch, l.Channels, l.Filters, l.Height.Input, l.Width.Input, l.Height.Output, l.Width.Output, l.Height.Pad, l.Width.Pad);
-        Run(p, x, w, false, y, workspace);
+        Run(p, x, w, false, y, workspace, filterStorage);
     }
 
     /// <summary>dx from dy and w for a layout that <see cref="Fits"/> (dx is overwritten).</summary>
@@ -127,7 +128,7 @@ internal static unsafe class WinogradConvolution
         public int TilesWide => (OutWidth + 3) / 4;
     }
 
-    private static void Run(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace)
+    private static void Run(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage = null)
     {
         int bits = Bits != 0 ? Bits
             : Vector512.IsHardwareAccelerated && p.TilesWide > 8 ? 512
@@ -135,16 +136,16 @@ internal static unsafe class WinogradConvolution
             : 128;
         switch (bits)
         {
-            case 512: Run<Simd512, Vector512<float>>(p, x, w, rotated, y, workspace); break;
-            case 256: Run<Simd256, Vector256<float>>(p, x, w, rotated, y, workspace); break;
-            default: Run<Simd128, Vector128<float>>(p, x, w, rotated, y, workspace); break;
+            case 512: Run<Simd512, Vector512<float>>(p, x, w, rotated, y, workspace, filterStorage); break;
+            case 256: Run<Simd256, Vector256<float>>(p, x, w, rotated, y, workspace, filterStorage); break;
+            default: Run<Simd128, Vector128<float>>(p, x, w, rotated, y, workspace, filterStorage); break;
         }
     }
 
     /// <summary>Slack after each row of V and M and after each phase row: whole vectors of the last tiles spill into it.</summary>
     private const int Slack = 16;
 
-    private static void Run<TS, TV>(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace)
+    private static void Run<TS, TV>(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage)
         where TS : struct, ISimdFloat<TV> where TV : struct
     {
         int tw = p.TilesWide;
@@ -159,16 +160,27 @@ internal static unsafe class WinogradConvolution
         CpuStorage block = workspace.Rent<float>(transformed + width * perWorker);
         try
         {
-            float* u = (float*)block.Pointer;
-            var filterJob = new FilterJob { W = w, U = u, Filters = rotated ? p.Inputs : p.Outputs, Channels = rotated ? p.Outputs : p.Inputs, Rotated = rotated, Outputs = p.Outputs, Parts = width };
-            WorkerPool.For(width, width, &FilterPart, &filterJob);
+            float* scratch = (float*)block.Pointer, u = scratch;
+            // The transformed filters from the cache while w is unchanged (DerivedFilters), else transformed here.
+            var key = new DerivedFilters.Key(DerivedFilters.WinogradForward, transformed, 2L * p.Outputs + (rotated ? 1 : 0));
+            long version = DerivedFilters.VersionOf(filterStorage);
+            if (DerivedFilters.Find(filterStorage, key) is var cached && cached is not null)
+            {
+                u = cached;
+            }
+            else
+            {
+                var filterJob = new FilterJob { W = w, U = u, Filters = rotated ? p.Inputs : p.Outputs, Channels = rotated ? p.Outputs : p.Inputs, Rotated = rotated, Outputs = p.Outputs, Parts = width };
+                WorkerPool.For(width, width, &FilterPart, &filterJob);
+                DerivedFilters.Keep(filterStorage, version, key, u);
+            }
             var job = new Job
             {
                 Problem = p,
                 X = x,
                 U = u,
                 Y = y,
-                Scratch = u + transformed,
+                Scratch = scratch + transformed,
                 PerWorker = perWorker,
                 RowsPerBlock = rowsPerBlock,
                 TileRows = tileRows,

@@ -1,0 +1,159 @@
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// Filters derived from a weight tensor (the filter-block tile's repacked weights, Winograd's transformed
+/// filters), kept beside the tensor's storage while its <see cref="TensorStorage.Version"/> is unchanged, so
+/// that an inference loop over the same weights derives them once instead of on every call (2.4 MB a call on
+/// ResNet-18's 256-channel 14×14 layers, 36/9 of the weights for each Winograd layer).
+/// </summary>
+/// <remarks>
+/// <para>A kernel asks <see cref="Find"/> first; on a miss it derives into its own scratch as it always did and
+/// offers the result to <see cref="Keep"/>, which copies it into a block of the storage's own only when the same
+/// version was seen once before (a training step writes its weights every step: its calls never repeat a
+/// version, so training keeps no copies and pays one version check per call). The cached floats are the ones
+/// the kernel derived, so results are the same bits with or without the cache.</para>
+/// <para>Correctness rests on every writer bumping the version (<see cref="TensorStorage.MarkWritten"/>); a
+/// block is replaced only for a newer version, which no call can still be reading (nothing reads a tensor while
+/// it is written). Blocks are freed with the storage (<see cref="CpuStorage"/>'s release); all of them together
+/// stay under <see cref="BudgetBytes"/> (<c>ENGINE_DERIVED_FILTERS_MB</c>, default 512), beyond which calls
+/// derive per call again. <c>ENGINE_DERIVED_FILTERS=off</c> turns the cache off (the reference: derive every call).</para>
+/// </remarks>
+internal sealed unsafe class DerivedFilters : IDisposable
+{
+    /// <summary>What was derived: the kernel and its layout, so one storage used two ways keeps two entries.</summary>
+    internal readonly record struct Key(int Kind, long Floats, long Detail);
+
+    /// <summary>Kinds of derived filters.</summary>
+    internal const int FilterBlockPack = 1, WinogradForward = 2;
+
+    /// <summary>Whether the cache is used (<c>ENGINE_DERIVED_FILTERS=on|off</c>, default on); settable for tests and benchmarks.</summary>
+    internal static bool Enabled { get; set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_DERIVED_FILTERS")) ?? true;
+
+    /// <summary>The most bytes all cached blocks may hold together.</summary>
+    internal static long BudgetBytes { get; set; } =
+        (long.TryParse(Environment.GetEnvironmentVariable("ENGINE_DERIVED_FILTERS_MB"), out long mb) && mb >= 0 ? mb : 512) << 20;
+
+    private static long s_bytes;
+
+    /// <summary>Bytes held by every cached block now; for tests.</summary>
+    internal static long Bytes => Interlocked.Read(ref s_bytes);
+
+    /// <summary>Blocks derived and kept so far (each a derivation a later call skips); for tests.</summary>
+    internal static long Kept => Interlocked.Read(ref s_kept);
+
+    private static long s_kept;
+
+    private readonly List<Entry> _entries = [];
+
+    private sealed class Entry(Key key)
+    {
+        public readonly Key Key = key;
+        public long Seen = -1;         // the version last derived (kept or not)
+        public long Version = -1;      // the version Block holds
+        public CpuStorage? Block;
+    }
+
+    /// <summary>The derived floats of <paramref name="storage"/> for <paramref name="key"/> at its current version, or null.</summary>
+    public static float* Find(CpuStorage? storage, Key key)
+    {
+        if (storage?.Derived is not { } derived || !Enabled)
+        {
+            return null;
+        }
+        long version = storage.Version;
+        lock (derived._entries)
+        {
+            foreach (Entry e in derived._entries)
+            {
+                if (e.Key == key && e.Version == version && e.Block is { } block)
+                {
+                    return (float*)block.Pointer;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Offers the floats a kernel derived from <paramref name="storage"/> at <paramref name="version"/> (read before
+    /// deriving): kept when that version was derived once before and the budget allows.
+    /// </summary>
+    public static void Keep(CpuStorage? storage, long version, Key key, float* values)
+    {
+        if (storage is null || !Enabled || storage.Version != version)
+        {
+            return;
+        }
+        DerivedFilters derived = storage.Derived ?? Attach(storage);
+        lock (derived._entries)
+        {
+            Entry? entry = derived._entries.Find(e => e.Key == key);
+            if (entry is null)
+            {
+                derived._entries.Add(entry = new Entry(key));
+            }
+            if (entry.Seen != version)
+            {
+                entry.Seen = version; // first call at this version: a training step would never come back to it
+                return;
+            }
+            long bytes = key.Floats * sizeof(float);
+            if (entry.Block is null || entry.Block.ByteLength < bytes)
+            {
+                if (Interlocked.Add(ref s_bytes, bytes) > BudgetBytes)
+                {
+                    Interlocked.Add(ref s_bytes, -bytes);
+                    return;
+                }
+                Free(entry);
+                entry.Block = new CpuStorage(bytes);
+            }
+            Buffer.MemoryCopy(values, (void*)entry.Block.Pointer, bytes, bytes);
+            entry.Version = version;
+            Interlocked.Increment(ref s_kept);
+        }
+    }
+
+    /// <summary>Version to pass to <see cref="Keep"/>: read before deriving, so a write racing the derivation is never taken for it.</summary>
+    public static long VersionOf(CpuStorage? storage) => storage?.Version ?? -1;
+
+    /// <summary>Bytes of the blocks kept for <paramref name="storage"/> (0 when none); for tests.</summary>
+    internal static long BytesOf(CpuStorage storage)
+    {
+        if (storage.Derived is not { } derived)
+        {
+            return 0;
+        }
+        lock (derived._entries)
+        {
+            return derived._entries.Sum(e => e.Block?.ByteLength ?? 0);
+        }
+    }
+
+    private static DerivedFilters Attach(CpuStorage storage)
+    {
+        var created = new DerivedFilters();
+        return Interlocked.CompareExchange(ref storage.Derived, created, null) ?? created;
+    }
+
+    private static void Free(Entry entry)
+    {
+        if (entry.Block is { } block)
+        {
+            Interlocked.Add(ref s_bytes, -block.ByteLength);
+            block.Dispose();
+            entry.Block = null;
+            entry.Version = -1;
+        }
+    }
+
+    /// <summary>Frees every block (the storage is being released).</summary>
+    public void Dispose()
+    {
+        lock (_entries)
+        {
+            _entries.ForEach(Free);
+            _entries.Clear();
+        }
+    }
+}
