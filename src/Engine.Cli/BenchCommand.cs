@@ -123,6 +123,9 @@ internal static class BenchCommand
     private const int WarmUpPasses = 20;
     private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(1);
 
+    /// <summary>The most a case's warm-up is extended while the JIT keeps compiling (a busy machine still gets measured).</summary>
+    private static readonly TimeSpan CaseWarmUpLimit = TimeSpan.FromSeconds(5);
+
     // Forward and backward (data and filter) milliseconds, medians.
     private static (double Forward, double Backward) Time(EngineHost host, IBackend backend, Case c, int repeat, bool cpuTime)
     {
@@ -144,6 +147,14 @@ internal static class BenchCommand
             net.Forward(x, training: true);
             net.Backward(dy);
         }
+        // Then until the JIT is quiet: 20 passes of a small case take tens of milliseconds, less than
+        // tiered compilation's 100 ms delay, so LeNet-size cases were timed on unoptimised code (measured:
+        // LeNet-5 conv2's forward 0.57-0.73 ms against 0.17-0.32 with the JIT's tiers off; benchmarks/NOTES.md, "convfwd").
+        BenchWarmUp.UntilJitQuiet(_ =>
+        {
+            net.Forward(x, training: true);
+            net.Backward(dy);
+        }, _ => { }, 0, BenchWarmUp.Quiet, CaseWarmUpLimit);
         backend.Synchronize();
         var forward = new double[repeat];
         var backward = new double[repeat];

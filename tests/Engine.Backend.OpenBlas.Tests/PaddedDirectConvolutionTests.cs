@@ -18,11 +18,13 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool? _batched = BatchedConvolution.Forced;
     private readonly bool? _winograd = WinogradConvolution.Forced;
     private readonly bool? _blocks = FilterBlockConvolution.Forced;
+    private readonly bool _cacheRule = PaddedDirectConvolution.CacheRule;
     private readonly int _width = WorkerPool.Width;
 
     public void Dispose()
     {
         PaddedDirectConvolution.Forced = _direct;
+        PaddedDirectConvolution.CacheRule = _cacheRule;
         BatchedConvolution.Forced = _batched;
         WinogradConvolution.Forced = _winograd;
         FilterBlockConvolution.Forced = _blocks;
@@ -135,6 +137,32 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
         PaddedDirectConvolution.Forced = true;
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+    }
+
+    [Fact]
+    public void StrideOneLayersWhoseCopiesOutgrowTheSecondLevelCacheAreLeftToWinograd()
+    {
+        PaddedDirectConvolution.Forced = null;
+        BatchedConvolution.Forced = null;
+        WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = false;
+        PaddedDirectConvolution.CacheRule = true;
+        bool wide = PackedGemm.Bits == 512;
+        // ResNet-18's (128,28,28)→128: three copies of 128 × 30 × 28 floats, 1.29 MB.
+        ConvolutionLayout r18 = Layout(16, 128, 28, 28, 128, 1);
+        Assert.False(PaddedDirectConvolution.CopiesFitCache(r18));
+        Assert.False(PaddedDirectConvolution.Applies<float>(r18));
+        Assert.True(WinogradConvolution.Applies<float>(r18, ConvolutionPass.Forward));
+        // 80 channels on 32×32 (1,044,480 bytes) still fit, 81 do not; VGG-CIFAR's and ResNet-20's layers all fit.
+        Assert.True(PaddedDirectConvolution.CopiesFitCache(Layout(16, 80, 32, 32, 64, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesFitCache(Layout(16, 81, 32, 32, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 32, 32, 32, 32, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 128, 8, 8, 128, 1)));
+        // Stride 2 keeps the earlier rule (Winograd has no stride 2).
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 128, 56, 56, 128, 1, 2)));
+        // ENGINE_PADDED_DIRECT_L2=off: the earlier rule.
+        PaddedDirectConvolution.CacheRule = false;
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
     }
 
     [Fact]
