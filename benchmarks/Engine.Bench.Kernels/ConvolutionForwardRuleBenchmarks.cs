@@ -39,14 +39,12 @@ public unsafe class ConvolutionForwardRuleBenchmarks
     {
         _backend = new OpenBlasBackend(); // loads OpenBLAS, sizes the pool
         _workspace = new ConvolutionWorkspace();
-        ConvolutionLayout l = Case.Layout;
         var rng = new Random(1);
-        _x = SmallGemmBenchmarks.Fill(l.Batch * l.Channels * l.InputSize, rng);
-        _w = SmallGemmBenchmarks.Fill(l.Filters * l.GroupRows, rng);
-        _y = SmallGemmBenchmarks.Fill(l.Batch * l.Filters * l.OutputSize, rng);
-        _bias = SmallGemmBenchmarks.Fill(l.Filters, rng);
-        _unit = (float*)NativeMemory.AlignedAlloc((nuint)l.Filters * sizeof(float), 64);
-        new Span<float>(_unit, l.Filters).Fill(1f);
+        Case.Operands(rng, out _x, out _w, out _y);
+        int filters = Case.Layout.Filters;
+        _bias = SmallGemmBenchmarks.Fill(filters, rng);
+        _unit = (float*)NativeMemory.AlignedAlloc((nuint)filters * sizeof(float), 64);
+        new Span<float>(_unit, filters).Fill(1f);
         _savedRule = PaddedDirectConvolution.CacheRule;
     }
 

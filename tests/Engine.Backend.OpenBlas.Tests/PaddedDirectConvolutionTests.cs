@@ -111,10 +111,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [Fact]
     public void TheSizeRuleChoosesThePath()
     {
-        PaddedDirectConvolution.Forced = null;
-        BatchedConvolution.Forced = null;
-        WinogradConvolution.Forced = null;
-        FilterBlockConvolution.Forced = false; // the position tile's own rule (the filter-block tile's: below)
+        RulesDecide(filterBlock: false); // the position tile's own rule (the filter-block tile's: below)
         bool wide = PackedGemm.Bits == 512;
         // CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers.
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
@@ -142,11 +139,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [Fact]
     public void StrideOneLayersWhoseCopiesOutgrowTheSecondLevelCacheAreLeftToWinograd()
     {
-        PaddedDirectConvolution.Forced = null;
-        BatchedConvolution.Forced = null;
-        WinogradConvolution.Forced = null;
-        FilterBlockConvolution.Forced = false;
-        PaddedDirectConvolution.CacheRule = true;
+        RulesDecide(filterBlock: false);
         bool wide = PackedGemm.Bits == 512;
         // ResNet-18's (128,28,28)→128: three copies of 128 × 30 × 28 floats, 1.29 MB.
         ConvolutionLayout r18 = Layout(16, 128, 28, 28, 128, 1);
@@ -168,10 +161,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [Fact]
     public void TheSizeRuleChoosesTheFilterBlockTile()
     {
-        PaddedDirectConvolution.Forced = null;
-        BatchedConvolution.Forced = null;
-        WinogradConvolution.Forced = null;
-        FilterBlockConvolution.Forced = null;
+        RulesDecide(filterBlock: null);
         bool wide = PackedGemm.Bits == 512;
         // ResNet-18's 256-channel 14×14 stride-1 layers (the batched product's before): the filter-block tile in the padded kernel.
         ConvolutionLayout r18 = Layout(16, 256, 14, 14, 256, 1);
@@ -258,6 +248,16 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
             workspace.Release();
         }
         return y;
+    }
+
+    /// <summary>Every path's size rule decides (none forced), the padded kernel's cache rule on; the filter-block tile as given.</summary>
+    private static void RulesDecide(bool? filterBlock)
+    {
+        PaddedDirectConvolution.Forced = null;
+        BatchedConvolution.Forced = null;
+        WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = filterBlock;
+        PaddedDirectConvolution.CacheRule = true;
     }
 
     private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad, int stride = 1)
