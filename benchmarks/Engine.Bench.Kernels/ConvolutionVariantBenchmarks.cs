@@ -34,6 +34,15 @@ public unsafe class ConvolutionVariantBenchmarks
             }
         }
 
+        /// <summary>x, w and y of the layer (aligned, random; free them with NativeMemory.AlignedFree).</summary>
+        internal void Operands(Random rng, out float* x, out float* w, out float* y)
+        {
+            ConvolutionLayout l = Layout;
+            x = SmallGemmBenchmarks.Fill(l.Batch * l.Channels * l.InputSize, rng);
+            w = SmallGemmBenchmarks.Fill(l.Filters * l.GroupRows, rng);
+            y = SmallGemmBenchmarks.Fill(l.Batch * l.Filters * l.OutputSize, rng);
+        }
+
         public override string ToString() => Name;
     }
 
@@ -77,11 +86,7 @@ public unsafe class ConvolutionVariantBenchmarks
     {
         _backend = new OpenBlasBackend(); // loads OpenBLAS
         _workspace = new ConvolutionWorkspace();
-        ConvolutionLayout l = Case.Layout;
-        var rng = new Random(1);
-        _x = SmallGemmBenchmarks.Fill(l.Batch * l.Channels * l.InputSize, rng);
-        _w = SmallGemmBenchmarks.Fill(l.Filters * l.GroupRows, rng);
-        _y = SmallGemmBenchmarks.Fill(l.Batch * l.Filters * l.OutputSize, rng);
+        Case.Operands(new Random(1), out _x, out _w, out _y);
         _saved = (SmallGemm.Bits, PackedGemm.Bits, WinogradConvolution.Forced, DirectFilterGradient.Enabled, DirectDataGradient.Enabled,
             SmallChannelFilterGradient.Enabled, ConvolutionKernels.BatchedBackwardForced);
     }

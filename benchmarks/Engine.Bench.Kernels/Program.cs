@@ -25,6 +25,11 @@ if (args.Length > 0 && args[0] == "--quick-lenet-forward")
     Engine.Backend.OpenBlas.Bench.QuickLenetForward.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-conv-forward")
+{
+    Engine.Backend.OpenBlas.Bench.QuickConvForward.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100, args.Length > 2 ? args[2] : null);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-conv-pool")
 {
     Engine.Backend.OpenBlas.Bench.ConvolutionPoolBenchmarks.Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);

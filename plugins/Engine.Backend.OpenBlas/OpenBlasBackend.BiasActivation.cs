@@ -18,8 +18,19 @@ public sealed partial class OpenBlasBackend
     /// cache, instead of two more passes over the whole output. 1·y + b and max(·, 0) are the bits of the
     /// bias addition and the ReLU layer. Inference has its own chains (<see cref="ConvolutionForwardWithEpilogue"/>).
     /// </remarks>
+    /// <remarks>
+    /// Also without an activation (a convolution layer's own forward with its bias, in any pass): the
+    /// bias as the epilogue (1·y + b, the bits of the separate addition) instead of a second pass over the
+    /// output, which on the 3-channel (32,3,32,32)→32 layer (4 MB of output) cost about half as much as
+    /// the convolution (benchmarks/NOTES.md, "convfwd"). <c>ENGINE_CONV_BIAS_EPILOGUE=off</c>: the separate pass.
+    /// </remarks>
     public bool FusesConvolutionBiasActivation(ConvolutionGeometry geometry, DataType dataType, Activation? activation, bool training) =>
-        training && TrainingFusionForced != false && activation is Activation.Relu && dataType is DataType.Float32 or DataType.Float64;
+        dataType is DataType.Float32 or DataType.Float64
+        && (activation is null ? BiasEpilogue : training && TrainingFusionForced != false && activation is Activation.Relu);
+
+    /// <summary>Whether a convolution's bias alone is fused as its epilogue (<c>ENGINE_CONV_BIAS_EPILOGUE=on|off</c>, default on).</summary>
+    /// <remarks>Settable inside the assembly so tests and benchmarks can compare both in one process.</remarks>
+    internal static bool BiasEpilogue { get; set; } = Environment.GetEnvironmentVariable("ENGINE_CONV_BIAS_EPILOGUE") != "off";
 
     /// <inheritdoc/>
     public unsafe void ConvolutionForwardBiasActivation(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor? bias, Tensor y, Activation? activation = null,

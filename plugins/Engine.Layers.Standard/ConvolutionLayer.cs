@@ -106,10 +106,18 @@ public sealed class ConvolutionLayer : LayerBase, ILayerCost, IEpilogueLayer, IB
     public override Tensor Forward(Tensor input, bool training)
     {
         Tensor y = OutputBuffer(training).ForBatch(input.Shape[0], _outputShape);
-        Backend.ConvolutionForward(_geometry!, input, _weight!.Value, y);
-        if (_bias is not null)
+        if (_bias is not null && Backend.FusesConvolutionBiasActivation(_geometry!, DataType, null, training))
         {
-            Backend.AddChannelBias(y, _bias.Value);
+            // The bias as the convolution's epilogue where the backend fuses it: the same result, one pass fewer over y.
+            Backend.ConvolutionForwardBiasActivation(_geometry!, input, _weight!.Value, _bias.Value, y);
+        }
+        else
+        {
+            Backend.ConvolutionForward(_geometry!, input, _weight!.Value, y);
+            if (_bias is not null)
+            {
+                Backend.AddChannelBias(y, _bias.Value);
+            }
         }
         _input = training ? input : null;
         return y;

@@ -94,7 +94,8 @@ internal static class BenchCommand
         output.WriteLine();
         string? only = result.GetValue(Only);
         Case[] cases = Cases().Where(c => only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
-        var timings = cases.Select(c => Time(host, backend, c, repeat, cpuTime)).ToArray();
+        var extensions = new Stopwatch(); // runs only during the cases' JIT-quiet warm-up extensions
+        var timings = cases.Select(c => Time(host, backend, c, repeat, cpuTime, extensions)).ToArray();
         Dictionary<string, (double Forward, double Backward)>? torch = result.GetValue(CompareTorch)
             ? TorchLayerReference.Run(result.GetValue(TorchScript), only, repeat, WorkerThreads(), cpuTime)
             : null;
@@ -123,8 +124,14 @@ internal static class BenchCommand
     private const int WarmUpPasses = 20;
     private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(1);
 
+    /// <summary>The most a case's warm-up is extended while the JIT keeps compiling (a busy machine still gets measured).</summary>
+    private static readonly TimeSpan CaseWarmUpLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most all cases' extensions take together (a test process whose JIT never rests runs the cases in seconds): once spent, cases get the fixed warm-up only.</summary>
+    private static readonly TimeSpan WarmUpBudget = TimeSpan.FromSeconds(20);
+
     // Forward and backward (data and filter) milliseconds, medians.
-    private static (double Forward, double Backward) Time(EngineHost host, IBackend backend, Case c, int repeat, bool cpuTime)
+    private static (double Forward, double Backward) Time(EngineHost host, IBackend backend, Case c, int repeat, bool cpuTime, Stopwatch extensions)
     {
         var spec = new ModelSpec(c.Name, [c.Layer]);
         using Network net = host.BuildNetwork(spec, backend, c.Sample, seed: 1);
@@ -144,6 +151,17 @@ internal static class BenchCommand
             net.Forward(x, training: true);
             net.Backward(dy);
         }
+        // Then until the JIT is quiet: 20 passes of a small case take tens of milliseconds, less than
+        // tiered compilation's 100 ms delay, so LeNet-size cases were timed on unoptimised code (measured:
+        // LeNet-5 conv2's forward 0.57-0.73 ms against 0.17-0.32 with the JIT's tiers off; benchmarks/NOTES.md, "convfwd").
+        TimeSpan left = WarmUpBudget - extensions.Elapsed;
+        extensions.Start();
+        BenchWarmUp.UntilJitQuiet(_ =>
+        {
+            net.Forward(x, training: true);
+            net.Backward(dy);
+        }, _ => { }, 0, BenchWarmUp.Quiet, left < CaseWarmUpLimit ? left : CaseWarmUpLimit);
+        extensions.Stop();
         backend.Synchronize();
         var forward = new double[repeat];
         var backward = new double[repeat];

@@ -18,11 +18,13 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool? _batched = BatchedConvolution.Forced;
     private readonly bool? _winograd = WinogradConvolution.Forced;
     private readonly bool? _blocks = FilterBlockConvolution.Forced;
+    private readonly bool _cacheRule = PaddedDirectConvolution.CacheRule;
     private readonly int _width = WorkerPool.Width;
 
     public void Dispose()
     {
         PaddedDirectConvolution.Forced = _direct;
+        PaddedDirectConvolution.CacheRule = _cacheRule;
         BatchedConvolution.Forced = _batched;
         WinogradConvolution.Forced = _winograd;
         FilterBlockConvolution.Forced = _blocks;
@@ -109,10 +111,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [Fact]
     public void TheSizeRuleChoosesThePath()
     {
-        PaddedDirectConvolution.Forced = null;
-        BatchedConvolution.Forced = null;
-        WinogradConvolution.Forced = null;
-        FilterBlockConvolution.Forced = false; // the position tile's own rule (the filter-block tile's: below)
+        RulesDecide(filterBlock: false); // the position tile's own rule (the filter-block tile's: below)
         bool wide = PackedGemm.Bits == 512;
         // CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers.
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
@@ -138,12 +137,31 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     }
 
     [Fact]
+    public void StrideOneLayersWhoseCopiesOutgrowTheSecondLevelCacheAreLeftToWinograd()
+    {
+        RulesDecide(filterBlock: false);
+        bool wide = PackedGemm.Bits == 512;
+        // ResNet-18's (128,28,28)→128: three copies of 128 × 30 × 28 floats, 1.29 MB.
+        ConvolutionLayout r18 = Layout(16, 128, 28, 28, 128, 1);
+        Assert.False(PaddedDirectConvolution.CopiesFitCache(r18));
+        Assert.False(PaddedDirectConvolution.Applies<float>(r18));
+        Assert.True(WinogradConvolution.Applies<float>(r18, ConvolutionPass.Forward));
+        // 80 channels on 32×32 (1,044,480 bytes) still fit, 81 do not; VGG-CIFAR's and ResNet-20's layers all fit.
+        Assert.True(PaddedDirectConvolution.CopiesFitCache(Layout(16, 80, 32, 32, 64, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesFitCache(Layout(16, 81, 32, 32, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 32, 32, 32, 32, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 128, 8, 8, 128, 1)));
+        // Stride 2 keeps the earlier rule (Winograd has no stride 2).
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 128, 56, 56, 128, 1, 2)));
+        // ENGINE_PADDED_DIRECT_L2=off: the earlier rule.
+        PaddedDirectConvolution.CacheRule = false;
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
+    }
+
+    [Fact]
     public void TheSizeRuleChoosesTheFilterBlockTile()
     {
-        PaddedDirectConvolution.Forced = null;
-        BatchedConvolution.Forced = null;
-        WinogradConvolution.Forced = null;
-        FilterBlockConvolution.Forced = null;
+        RulesDecide(filterBlock: null);
         bool wide = PackedGemm.Bits == 512;
         // ResNet-18's 256-channel 14×14 stride-1 layers (the batched product's before): the filter-block tile in the padded kernel.
         ConvolutionLayout r18 = Layout(16, 256, 14, 14, 256, 1);
@@ -230,6 +248,16 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
             workspace.Release();
         }
         return y;
+    }
+
+    /// <summary>Every path's size rule decides (none forced), the padded kernel's cache rule on; the filter-block tile as given.</summary>
+    private static void RulesDecide(bool? filterBlock)
+    {
+        PaddedDirectConvolution.Forced = null;
+        BatchedConvolution.Forced = null;
+        WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = filterBlock;
+        PaddedDirectConvolution.CacheRule = true;
     }
 
     private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad, int stride = 1)

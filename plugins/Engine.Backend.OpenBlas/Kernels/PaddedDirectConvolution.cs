@@ -68,10 +68,24 @@ internal static unsafe class PaddedDirectConvolution
     /// layers (16–128 channels, 8×8 to 32×32); slower than Winograd on ResNet-18's 56×56 and 28×28 (a sample's
     /// three copies outgrow the second-level cache) and than the batched product on its 256- and 512-channel
     /// 14×14 and 7×7 ones (a 7×7 plane also wastes a quarter of its lanes). First layers of 3 channels stay
-    /// with <see cref="DirectConvolution"/>.
+    /// with <see cref="DirectConvolution"/>. Stride-1 layers whose three copies of a sample outgrow the
+    /// second-level cache (<see cref="CopiesFitCache"/>) are left to Winograd: ResNet-18's (128,28,28)→128
+    /// (1.3 MB of copies) ran 1.5× slower here than by Winograd at one and two threads (benchmarks/NOTES.md,
+    /// "convfwd"), and scaled worst from one thread to two, both workers streaming their copies from L3.
     /// </summary>
     internal static bool Worthwhile(in ConvolutionLayout l) =>
-        l.Channels is >= 16 and <= 128 && l.Filters <= 128 && l.OutputSize is >= 64 and <= 1024;
+        l.Channels is >= 16 and <= 128 && l.Filters <= 128 && l.OutputSize is >= 64 and <= 1024
+        && (l.Height.Stride == 2 || !CacheRule || CopiesFitCache(l));
+
+    /// <summary>Off (<c>ENGINE_PADDED_DIRECT_L2=off</c>): the size rule without <see cref="CopiesFitCache"/>, as before (settable for tests and benchmarks).</summary>
+    internal static bool CacheRule { get; set; } = Environment.GetEnvironmentVariable("ENGINE_PADDED_DIRECT_L2") != "off";
+
+    /// <summary>A second-level cache's size (1 MB per core on the AMD EPYC these rules were measured on; Intel server cores have 1–2 MB).</summary>
+    private const long CacheBytes = 1 << 20;
+
+    /// <summary>Whether a stride-1 sample's three column-shifted copies (padded rows × output width × channels, float32) fit in <see cref="CacheBytes"/>.</summary>
+    internal static bool CopiesFitCache(in ConvolutionLayout l) =>
+        3L * l.Channels * (l.Height.Input + 2 * l.Height.Pad) * l.Width.Output * sizeof(float) <= CacheBytes;
 
     /// <summary>
     /// y ← x ⋆ w for the whole batch, one sample per item of the <see cref="WorkerPool"/>. Returns whether
