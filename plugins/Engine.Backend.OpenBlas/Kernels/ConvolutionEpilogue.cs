@@ -68,4 +68,25 @@ internal readonly unsafe struct ConvolutionEpilogue(nint scale, nint shift, Acti
             }
         }
     }
+
+    /// <summary>
+    /// Applies the epilogue to positions [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) of
+    /// one sample's output (filters × positions): a slice just computed, while it is still in cache (<see cref="ColumnSlices"/>).
+    /// Element by element the same function as <see cref="Apply{T}"/>, so the same bits.
+    /// </summary>
+    public void ApplyColumns<T>(T* y, int filters, int positions, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!IsSet)
+        {
+            return;
+        }
+        T* s = (T*)scale, b = (T*)shift;
+        T a = T.CreateTruncating(alpha);
+        for (int k = 0; k < filters; k++)
+        {
+            T* at = y + (long)k * positions + first;
+            var part = new Span<T>(at, count);
+            ChannelAffineKernels.Plane<T>(part, s[k], b[k], part, activation, a, HasResidual ? new ReadOnlySpan<T>(ResidualAt(at), count) : default);
+        }
+    }
 }

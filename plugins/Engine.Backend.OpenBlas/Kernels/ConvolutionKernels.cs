@@ -313,8 +313,7 @@ internal static unsafe partial class ConvolutionKernels
         T* yn = job.Y + (long)n * l.Filters * positions;
         if (ColumnSlices.RowsPerSlice<T>(l) is > 0 and int slice)
         {
-            ColumnSlices.Forward(l, xn, job.W, yn, job.Columns + worker * job.ColumnsPerWorker, slice);
-            job.Epilogue.Apply(yn, 1, l.Filters, positions);
+            ColumnSlices.Forward(l, xn, job.W, yn, job.Columns + worker * job.ColumnsPerWorker, slice, job.Epilogue);
             return;
         }
         T* col = xn;
