@@ -5,7 +5,8 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// product against applying it to the whole sample after the last slice (the reference,
 /// <c>ENGINE_SLICE_EPILOGUE=off</c>): bit for bit, with batch norm + ReLU and with a residual, on a 7×7
 /// stride-2 layer like ResNet-18's first (three output rows per slice, the last slice shorter); and both
-/// within float32 rounding of the product computed in double here, so a wrong slice would show.
+/// within float32 rounding of the product computed in double here, so a wrong slice would show. Likewise Winograd's
+/// forward applying it to each tile row's outputs right after its output transform (the same switch).
 /// </summary>
 [Collection(nameof(SmallGemmBitsCollection))]
 public sealed unsafe class SliceEpilogueTests : IDisposable
@@ -44,6 +45,42 @@ public sealed unsafe class SliceEpilogueTests : IDisposable
         for (int i = 0; i < outputs; i++)
         {
             Assert.True(Math.Abs(perSlice[i] - reference[i]) <= 1e-4, $"y[{i}]: {perSlice[i]} vs {reference[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WinogradPerTileRowEqualsAfterTheLastBlock(bool residual)
+    {
+        // 18×18 outputs: the last tile row holds 2 output rows, not 4. 40 filters: more than the LeNet-size direct kernel takes.
+        var axis = new ConvolutionAxis(18, 18, 3, 1, 1, 1);
+        var layout = new ConvolutionLayout(2, 16, 40, 1, ConvolutionAxis.Unit, axis, axis);
+        int outputs = layout.Batch * layout.Filters * layout.OutputSize;
+        var rng = new Random(22);
+        float[] x = SmallConvolutionTests.Random(rng, 2 * 16 * 18 * 18), w = SmallConvolutionTests.Random(rng, 40 * layout.ColumnRows);
+        float[] scale = SmallConvolutionTests.Random(rng, 40), shift = SmallConvolutionTests.Random(rng, 40), r = SmallConvolutionTests.Random(rng, outputs);
+        bool? winograd = WinogradConvolution.Forced, direct = PaddedDirectConvolution.Forced;
+        try
+        {
+            (WinogradConvolution.Forced, PaddedDirectConvolution.Forced) = (true, false);
+            Assert.True(WinogradConvolution.Applies<float>(layout, ConvolutionPass.Forward));
+            Assert.False(DirectConvolution.Applies<float>(layout) || FilterVectorConvolution.Applies<float>(layout)); // the dispatcher reaches Winograd
+            ColumnSlices.EpiloguePerSlice = false;
+            float[] after = Forward(layout, x, w, scale, shift, residual ? r : null);
+            ColumnSlices.EpiloguePerSlice = true;
+            float[] perRow = Forward(layout, x, w, scale, shift, residual ? r : null);
+            Assert.Equal(after, perRow);
+            Assert.Contains(perRow, v => v == 0);
+            double[] reference = Reference(layout, x, w, scale, shift, residual ? r : null);
+            for (int i = 0; i < outputs; i++)
+            {
+                Assert.True(Math.Abs(perRow[i] - reference[i]) <= 1e-3, $"y[{i}]: {perRow[i]} vs {reference[i]}, r {r[i]}"); // Winograd's transforms round more
+            }
+        }
+        finally
+        {
+            (WinogradConvolution.Forced, PaddedDirectConvolution.Forced) = (winograd, direct);
         }
     }
 

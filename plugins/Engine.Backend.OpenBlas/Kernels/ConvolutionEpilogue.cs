@@ -80,13 +80,24 @@ internal readonly unsafe struct ConvolutionEpilogue(nint scale, nint shift, Acti
         {
             return;
         }
-        T* s = (T*)scale, b = (T*)shift;
-        T a = T.CreateTruncating(alpha);
         for (int k = 0; k < filters; k++)
         {
-            T* at = y + (long)k * positions + first;
-            var part = new Span<T>(at, count);
-            ChannelAffineKernels.Plane<T>(part, s[k], b[k], part, activation, a, HasResidual ? new ReadOnlySpan<T>(ResidualAt(at), count) : default);
+            ApplyPart(y + (long)k * positions + first, k, count);
         }
+    }
+
+    /// <summary>
+    /// Applies filter <paramref name="filter"/>'s epilogue to <paramref name="count"/> consecutive outputs of its plane
+    /// starting at <paramref name="at"/> (a few rows a kernel has just written, <see cref="WinogradConvolution"/>).
+    /// </summary>
+    public void ApplyPart<T>(T* at, int filter, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!IsSet)
+        {
+            return;
+        }
+        var part = new Span<T>(at, count);
+        ChannelAffineKernels.Plane<T>(part, ((T*)scale)[filter], ((T*)shift)[filter], part, activation, T.CreateTruncating(alpha),
+            HasResidual ? new ReadOnlySpan<T>(ResidualAt(at), count) : default);
     }
 }

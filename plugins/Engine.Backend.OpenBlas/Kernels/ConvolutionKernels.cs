@@ -106,8 +106,7 @@ internal static unsafe partial class ConvolutionKernels
         }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))
         {
-            WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace);
-            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue);
             return;
         }
         if (BatchedConvolution.Applies<T>(l))
