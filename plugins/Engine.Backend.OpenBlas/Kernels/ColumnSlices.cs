@@ -38,16 +38,34 @@ internal static unsafe class ColumnSlices
         return rows >= l.Height.Output ? 0 : rows;
     }
 
-    /// <summary>y of one sample, slice by slice: gather, then y[:, slice] = w·col.</summary>
-    public static void Forward<T>(in ConvolutionLayout l, T* x, T* w, T* y, T* col, int slice)
+    /// <summary>
+    /// Whether forward applies the epilogue to each slice right after its product (the slice's outputs still in
+    /// the second-level cache) rather than to the whole sample after the last slice (ResNet-18's first layer:
+    /// 3.2 MB a sample, read and written again from memory). The same function per element, so the same bits.
+    /// <c>ENGINE_SLICE_EPILOGUE=on|off</c> (default on); settable inside the assembly for tests and benchmarks.
+    /// </summary>
+    public static bool EpiloguePerSlice { get; internal set; } =
+        WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_SLICE_EPILOGUE")) != false;
+
+    /// <summary>y of one sample, slice by slice: gather, then y[:, slice] = w·col, then the epilogue (per slice or after the last).</summary>
+    public static void Forward<T>(in ConvolutionLayout l, T* x, T* w, T* y, T* col, int slice, in ConvolutionEpilogue epilogue = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = l.Width.Output, positions = l.OutputSize, rows = l.GroupRows;
+        bool perSlice = EpiloguePerSlice;
         for (int first = 0; first < l.Height.Output; first += slice)
         {
             int end = Math.Min(first + slice, l.Height.Output), count = (end - first) * width;
             Im2Col.Gather(l, x, col, count, first, end);
             GemmKernel.Block(false, false, l.Filters, count, rows, w, rows, col, count, false, y + (long)first * width, positions);
+            if (perSlice)
+            {
+                epilogue.ApplyColumns(y, l.Filters, positions, first * width, count);
+            }
+        }
+        if (!perSlice)
+        {
+            epilogue.Apply(y, 1, l.Filters, positions);
         }
     }
 

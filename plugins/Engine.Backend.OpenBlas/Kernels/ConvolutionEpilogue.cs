@@ -68,4 +68,36 @@ internal readonly unsafe struct ConvolutionEpilogue(nint scale, nint shift, Acti
             }
         }
     }
+
+    /// <summary>
+    /// Applies the epilogue to positions [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>) of
+    /// one sample's output (filters × positions): a slice just computed, while it is still in cache (<see cref="ColumnSlices"/>).
+    /// Element by element the same function as <see cref="Apply{T}"/>, so the same bits.
+    /// </summary>
+    public void ApplyColumns<T>(T* y, int filters, int positions, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!IsSet)
+        {
+            return;
+        }
+        for (int k = 0; k < filters; k++)
+        {
+            ApplyPart(y + (long)k * positions + first, k, count);
+        }
+    }
+
+    /// <summary>
+    /// Applies filter <paramref name="filter"/>'s epilogue to <paramref name="count"/> consecutive outputs of its plane
+    /// starting at <paramref name="at"/> (a few rows a kernel has just written, <see cref="WinogradConvolution"/>).
+    /// </summary>
+    public void ApplyPart<T>(T* at, int filter, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!IsSet)
+        {
+            return;
+        }
+        var part = new Span<T>(at, count);
+        ChannelAffineKernels.Plane<T>(part, ((T*)scale)[filter], ((T*)shift)[filter], part, activation, T.CreateTruncating(alpha),
+            HasResidual ? new ReadOnlySpan<T>(ResidualAt(at), count) : default);
+    }
 }

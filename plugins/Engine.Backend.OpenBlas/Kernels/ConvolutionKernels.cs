@@ -109,8 +109,7 @@ internal static unsafe partial class ConvolutionKernels
         }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.Forward))
         {
-            WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, filterStorage);
-            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            WinogradConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue, filterStorage);
             return;
         }
         if (BatchedConvolution.Applies<T>(l))
@@ -316,8 +315,7 @@ internal static unsafe partial class ConvolutionKernels
         T* yn = job.Y + (long)n * l.Filters * positions;
         if (ColumnSlices.RowsPerSlice<T>(l) is > 0 and int slice)
         {
-            ColumnSlices.Forward(l, xn, job.W, yn, job.Columns + worker * job.ColumnsPerWorker, slice);
-            job.Epilogue.Apply(yn, 1, l.Filters, positions);
+            ColumnSlices.Forward(l, xn, job.W, yn, job.Columns + worker * job.ColumnsPerWorker, slice, job.Epilogue);
             return;
         }
         T* col = xn;

@@ -165,6 +165,11 @@ internal static unsafe class Im2Col
             Copy(src + first + offset, dst + first, end - first);
             return;
         }
+        if (typeof(T) == typeof(float) && w.Stride == 2 && StridedGather.Enabled)
+        {
+            StridedGather.Row((float*)(src + (long)first * 2 + offset), (float*)(dst + first), end - first);
+            return;
+        }
         T* s = src + (long)first * w.Stride + offset;
         for (int ow = first; ow < end; ow++, s += w.Stride)
         {

@@ -106,11 +106,21 @@ internal static unsafe class WinogradConvolution
         l.Channels >= 32 && l.Filters >= 32 && l.Height.Output >= 24 && l.Width.Output >= 24;
 
     /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
-    /// <remarks>The transformed filters come from <paramref name="filterStorage"/>'s cache while w is unchanged (<see cref="DerivedFilters"/>).</remarks>
-    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage = null)
+    /// <remarks>
+    /// The transformed filters come from <paramref name="filterStorage"/>'s cache while w is unchanged (<see cref="DerivedFilters"/>).
+    /// With <see cref="ColumnSlices.EpiloguePerSlice"/> (<c>ENGINE_SLICE_EPILOGUE</c>, default on) the epilogue is applied
+    /// to each filter's output rows of a tile row right after the output transform writes them (still in the first-level
+    /// cache); off, to the whole batch after the last block. The same function per element, so the same bits.
+    /// </remarks>
+    public static void Forward(in ConvolutionLayout l, float* x, float* w, float* y, ConvolutionWorkspace workspace, in ConvolutionEpilogue epilogue = default, CpuStorage? filterStorage = null)
     {
         var p = new Problem(l.Batch, l.Channels, l.Filters, l.Height.Input, l.Width.Input, l.Height.Output, l.Width.Output, l.Height.Pad, l.Width.Pad);
-        Run(p, x, w, false, y, workspace, filterStorage);
+        bool inBlocks = ColumnSlices.EpiloguePerSlice;
+        Run(p, x, w, false, y, workspace, filterStorage, inBlocks ? epilogue : default);
+        if (!inBlocks)
+        {
+            epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+        }
     }
 
     /// <summary>dx from dy and w for a layout that <see cref="Fits"/> (dx is overwritten).</summary>
@@ -128,7 +138,7 @@ internal static unsafe class WinogradConvolution
         public int TilesWide => (OutWidth + 3) / 4;
     }
 
-    private static void Run(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage = null)
+    private static void Run(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage = null, in ConvolutionEpilogue epilogue = default)
     {
         int bits = Bits != 0 ? Bits
             : Vector512.IsHardwareAccelerated && p.TilesWide > 8 ? 512
@@ -136,16 +146,16 @@ internal static unsafe class WinogradConvolution
             : 128;
         switch (bits)
         {
-            case 512: Run<Simd512, Vector512<float>>(p, x, w, rotated, y, workspace, filterStorage); break;
-            case 256: Run<Simd256, Vector256<float>>(p, x, w, rotated, y, workspace, filterStorage); break;
-            default: Run<Simd128, Vector128<float>>(p, x, w, rotated, y, workspace, filterStorage); break;
+            case 512: Run<Simd512, Vector512<float>>(p, x, w, rotated, y, workspace, filterStorage, epilogue); break;
+            case 256: Run<Simd256, Vector256<float>>(p, x, w, rotated, y, workspace, filterStorage, epilogue); break;
+            default: Run<Simd128, Vector128<float>>(p, x, w, rotated, y, workspace, filterStorage, epilogue); break;
         }
     }
 
     /// <summary>Slack after each row of V and M and after each phase row: whole vectors of the last tiles spill into it.</summary>
     private const int Slack = 16;
 
-    private static void Run<TS, TV>(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage)
+    private static void Run<TS, TV>(in Problem p, float* x, float* w, bool rotated, float* y, ConvolutionWorkspace workspace, CpuStorage? filterStorage, in ConvolutionEpilogue epilogue)
         where TS : struct, ISimdFloat<TV> where TV : struct
     {
         int tw = p.TilesWide;
@@ -186,6 +196,7 @@ internal static unsafe class WinogradConvolution
                 TileRows = tileRows,
                 Ld = ld,
                 Stride = stride,
+                Epilogue = epilogue,
             };
             WorkerPool.For(blocks, width, &Block<TS, TV>, &job);
         }
@@ -217,6 +228,7 @@ internal static unsafe class WinogradConvolution
         public float* X, U, Y, Scratch;
         public long PerWorker, TileRows;
         public int RowsPerBlock, Ld, Stride;
+        public ConvolutionEpilogue Epilogue; // forward: applied to each tile row's outputs right after they are written
     }
 
     /// <summary>One block of tile rows: input transform, 36 products, output transform.</summary>
@@ -271,7 +283,9 @@ internal static unsafe class WinogradConvolution
             for (int k = 0; k < p.Outputs; k++)
             {
                 WinogradTransforms.Output<TS, TV>(m + k * ld + r * tw, mPlane, tw, outputPhases, stride);
-                WinogradPhaseRows.Join(outputPhases, stride, job.Y + ((long)n * p.Outputs + k) * outPlane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
+                float* plane = job.Y + ((long)n * p.Outputs + k) * outPlane;
+                WinogradPhaseRows.Join(outputPhases, stride, plane, p.OutHeight, p.OutWidth, 4 * ty, line, permute);
+                job.Epilogue.ApplyPart(plane + (long)4 * ty * p.OutWidth, k, Math.Min(4, p.OutHeight - 4 * ty) * p.OutWidth);
             }
         }
     }
