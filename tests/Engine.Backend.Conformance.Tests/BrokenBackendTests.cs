@@ -8,6 +8,11 @@ public sealed class BrokenBackendTests
     /// <summary>Multiplies element 17 (or the last) of every convolution output by 1.03.</summary>
     private sealed class CorruptConvolution(IBackend inner) : DelegatingBackend(inner)
     {
+        // Declines the bias-only epilogue, so that a convolution layer with a bias calls the corrupted
+        // ConvolutionForward (then adds its bias) instead of the intact fused call.
+        public override bool FusesConvolutionBiasActivation(ConvolutionGeometry geometry, DataType dataType, Activation? activation, bool training) =>
+            activation is not null && base.FusesConvolutionBiasActivation(geometry, dataType, activation, training);
+
         public override void ConvolutionForward(ConvolutionGeometry geometry, Tensor x, Tensor w, Tensor y)
         {
             base.ConvolutionForward(geometry, x, w, y);
