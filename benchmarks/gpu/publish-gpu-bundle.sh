@@ -34,10 +34,14 @@ rm -rf "$STAGE/engine/plugins"
 mkdir -p "$STAGE/engine/plugins"
 cp -r artifacts/plugins/. "$STAGE/engine/plugins/"
 find "$STAGE/engine/plugins" \( -name '*.pdb' -o -name '*.xml' \) -delete
+# The device tool carries at most 64 MiB with the working tree: drop what a Linux GPU run never loads
+# (other platforms' native libraries, the debugger's data-access libraries).
+find "$STAGE/engine" -path '*/runtimes/*' -type d \( -name 'win-*' -o -name 'osx*' -o -name 'linux-arm*' -o -name 'linux-musl*' \) -prune -exec rm -rf {} +
+rm -f "$STAGE/engine/libmscordaccore.so" "$STAGE/engine/libmscordbi.so"
 
 step "Bundling OpenBLAS and the libraries it links"
 benchmarks/gpu/bundle-openblas.sh "$STAGE/lib"
 
 step "Archiving"
-tar -C artifacts -cJf "$ARCHIVE" gpu-bundle
+tar -C artifacts -cf - gpu-bundle | xz -9 -T2 > "$ARCHIVE.part" && mv "$ARCHIVE.part" "$ARCHIVE"
 printf '    %s (%s)\n' "$ARCHIVE" "$(du -h "$ARCHIVE" | cut -f1)"

@@ -187,6 +187,7 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&cudnnSetFilterNdDescript
 #endif
 
 #ifdef ECUD_HAVE_NCCL
+#include "ecud.h" /* ECUD_NCCL_ID_BYTES, the id size the shim's callers allocate */
 #include "nccl_decls.h"
 SAME(EC_ncclSuccess, ncclSuccess);
 SAME(EC_ncclInProgress, ncclInProgress);
