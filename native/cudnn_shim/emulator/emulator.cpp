@@ -602,35 +602,246 @@ int record_convolution(const char *call, int spatial, const int *x_dims, const i
   });
 }
 
-} // namespace
+// ---- the shim's own device buffers ------------------------------------------------------------
+// The real shim keeps one convolution workspace and one 16-bit staging buffer, each grown to the
+// largest call (the old block freed). A captured graph holds their addresses of the capture, so the
+// emulator does too: a call takes a `buffer_use` when it is made (recorded with it while capturing)
+// and checks at run time that the block it names still exists. Each block has a generation, so that
+// a freed block whose address malloc hands out again is still seen as freed. While any graph exists,
+// an outgrown block is retired instead of freed (as the shim does) and freed with the last graph.
+struct shim_buffer {
+  const char *name;
+  void *pointer = nullptr;
+  size_t bytes = 0;
+  unsigned generation = 0;
+};
+shim_buffer workspace_buffer{"convolution workspace"}, staging_buffer{"16-bit staging buffer"};
+struct retired_buffer {
+  void *pointer;
+  unsigned generation;
+};
+std::vector<retired_buffer> retired; // outgrown while a graph existed
+unsigned next_generation = 1;
+
+struct buffer_use {
+  const shim_buffer *of = nullptr;
+  void *pointer = nullptr;
+  size_t bytes = 0;
+  unsigned generation = 0;
+};
+
+// Grows b to at least bytes, as the shim's ecud_grow_device_buffer: refused while capturing (a
+// cudaMalloc), the old block freed, or retired while a graph may still use it.
+int grow(shim_buffer &b, size_t bytes, const char *what) {
+  if (bytes <= b.bytes) return ECUD_OK;
+  ECUD_TRY(refuse_in_capture(what, false));
+  if (b.pointer) {
+    if (false && !graphs.empty()) { // REPRO
+      retired.push_back({b.pointer, b.generation});
+    } else {
+      ECUD_TRY(ecud_free(b.pointer));
+    }
+  }
+  b.pointer = nullptr;
+  b.bytes = 0;
+  ECUD_TRY(ecud_malloc(&b.pointer, bytes));
+  b.bytes = bytes;
+  b.generation = next_generation++;
+  return ECUD_OK;
+}
+
+buffer_use use(const shim_buffer &b, size_t bytes) { return bytes ? buffer_use{&b, b.pointer, bytes, b.generation} : buffer_use{}; }
+
+// The block a call took still exists: the current one, or one retired while a graph existed.
+int check_use(const buffer_use &u, const char *call) {
+  if (!u.bytes || u.generation == u.of->generation) return ECUD_OK;
+  for (const retired_buffer &r : retired)
+    if (r.generation == u.generation) return ECUD_OK;
+  return fail(ECUD_ERROR_CUDA,
+              "emulator: %s uses the shim's %s at %p (%zu bytes) as it was when the call was recorded, freed since when a later call outgrew it: "
+              "on a GPU the graph's kernels would fault (error 719, unspecified launch failure)",
+              call, u.of->name, u.pointer, u.bytes);
+}
+
+// Frees the retired blocks once no graph can use them.
+void free_retired() {
+  if (!graphs.empty()) return;
+  for (const retired_buffer &r : retired) ecud_free(r.pointer);
+  retired.clear();
+}
 
 // --precision bf16 / fp16 (ecud_set_precision): float32 operands of GEMMs and convolutions are
 // rounded to the 16-bit type by the precision module's own kernels (kernels/precision.cu, the code
-// the GPU runs), launched here on copies in emulated device memory.
+// the GPU runs), into the staging buffer (as the shim casts them there). As in the shim, the buffer
+// is grown and the kernel resolved when the call is made, also while capturing.
 bool half_mode() { return precision == ECUD_PRECISION_BF16 || precision == ECUD_PRECISION_FP16; }
 
-int round_to_half(void *x, size_t count) {
+struct half_plan {
+  buffer_use staging;
+  void *round = nullptr; // the precision module's rounding kernel
+};
+
+// Room in the staging buffer for operands of these float counts (each 256-byte aligned).
+size_t staging_bytes(std::initializer_list<size_t> counts) {
+  size_t total = 0;
+  for (size_t c : counts) total += (c * sizeof(float) + 255) / 256 * 256;
+  return total;
+}
+
+int plan_half(size_t bytes, half_plan &plan) {
+  ECUD_TRY(grow(staging_buffer, bytes, "cudaMalloc(16-bit staging)"));
+  ECUD_TRY(ecud_kernel("precision", precision == ECUD_PRECISION_BF16 ? "round_bf16" : "round_fp16", &plan.round));
+  plan.staging = use(staging_buffer, bytes);
+  return ECUD_OK;
+}
+
+int round_to_half(const half_plan &plan, void *x, size_t count) {
   if (!count) return ECUD_OK;
-  void *function = nullptr;
-  ECUD_TRY(ecud_kernel("precision", precision == ECUD_PRECISION_BF16 ? "round_bf16" : "round_fp16", &function));
   long long n = (long long)count;
   unsigned blocks = (unsigned)std::min<size_t>((count + 255) / 256, 4096);
   void *arguments[] = {&n, &x, nullptr}; // ended by a null entry, as the plugin's launches
-  return ecud_launch(function, blocks, 256, 0, arguments);
+  return ecud_launch(plan.round, blocks, 256, 0, arguments);
 }
 
-// A rounded float32 copy of an operand, freed with the call.
-struct half_copy {
-  void *data = nullptr;
-  int make(const void *source, size_t count) {
-    ECUD_TRY(ecud_malloc(&data, count * sizeof(float)));
-    ECUD_TRY(ecud_copy_on_device(data, source, count * sizeof(float)));
-    return round_to_half(data, count);
+// A rounded float32 copy of an operand at *offset in the staging buffer (moved past it); returns its address.
+int stage(const half_plan &plan, size_t *offset, const void *source, size_t count, void **copy) {
+  *copy = (char *)plan.staging.pointer + *offset;
+  *offset += (count * sizeof(float) + 255) / 256 * 256;
+  ECUD_TRY(ecud_copy_on_device(*copy, source, count * sizeof(float)));
+  return round_to_half(plan, *copy, count);
+}
+
+int gemm_now(int data_type, int transpose_a, int transpose_b, int m, int n, int k, double alpha, const void *a, const void *b, double beta,
+             void *c, const half_plan *half) {
+  if (half) {
+    // As cublasGemmEx from 16-bit copies: the operands rounded, the sums (here double) and C float32.
+    ECUD_TRY(check_use(half->staging, "ecud_gemm"));
+    size_t offset = 0;
+    void *a16 = nullptr, *b16 = nullptr;
+    ECUD_TRY(stage(*half, &offset, a, (size_t)m * k, &a16));
+    ECUD_TRY(stage(*half, &offset, b, (size_t)k * n, &b16));
+    a = a16;
+    b = b16;
   }
-  ~half_copy() {
-    if (data) ecud_free(data);
-  }
+  if (data_type == ECUD_FLOAT32)
+    gemm<float>(transpose_a, transpose_b, m, n, k, alpha, (const float *)a, (const float *)b, beta, (float *)c);
+  else
+    gemm<double>(transpose_a, transpose_b, m, n, k, alpha, (const double *)a, (const double *)b, beta, (double *)c);
+  return ECUD_OK;
+}
+
+// What a convolution uses besides its operands, fixed when the call is made (a graph's node keeps it).
+struct conv_plan {
+  bool half = false;
+  half_plan staging;
+  buffer_use workspace;
+  bool transform = false; // an FFT or Winograd algorithm: not plain sums (see transform_error)
 };
+
+// cuDNN 9 has no NHWC algorithm for float64 backward data, nor for float64 3-D convolutions (found on
+// an H200, GPU run 5): the heuristics list candidates, none usable, and a find runs none.
+bool no_algorithm(int pass, int data_type, int spatial) {
+  return layout == ECUD_LAYOUT_NHWC && data_type == ECUD_FLOAT64 && (pass == ECUD_CONV_BACKWARD_DATA || spatial == 3);
+}
+
+const char *pass_name(int pass) {
+  return pass == ECUD_CONV_FORWARD ? "forward" : pass == ECUD_CONV_BACKWARD_DATA ? "backward data" : "backward filter";
+}
+
+int refuse_no_algorithm(int pass) {
+  return fail(ECUD_ERROR_NO_ALGORITHM, "cuDNN: no %s convolution algorithm for this shape in NHWC float64 (emulated: cuDNN 9 has none)",
+              pass_name(pass));
+}
+
+// FFT and Winograd algorithms compute through a transform, not as plain sums: their float32 error
+// spreads over every output, relative to the largest (on an H200 a filter tap that never overlaps
+// the input came out 1.64e-4 instead of 0). Modelled where the precision promises plain float32
+// sums, strict: every written value moves by 2^-12 of the largest magnitude. (TF32 and 16-bit
+// modes are not rounded by the emulator at all, so there it would be the only error modelled.)
+void transform_error(float *out, size_t count) {
+  float largest = 0;
+  for (size_t i = 0; i < count; i++) largest = std::max(largest, std::fabs(out[i]));
+  for (size_t i = 0; i < count; i++) out[i] += largest / 4096;
+}
+
+int convolution_impl(const char *call, int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims,
+                     const int *pad, const int *stride, const int *dilation, int groups, void *x, void *w, void *y, size_t workspace,
+                     bool transform, const conv_plan *baked) {
+  if (spatial < 1 || spatial > 3) return fail(ECUD_ERROR_ARGUMENT, "%s: %d spatial axes (1 to 3 supported)", call, spatial);
+  if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
+    return fail(ECUD_ERROR_ARGUMENT, "%s: data type %d is not float32 or float64", call, data_type);
+  if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return fail(ECUD_ERROR_ARGUMENT, "%s: pass %d", call, pass);
+  conv_shape s{};
+  s.n = x_dims[0], s.c = x_dims[1], s.k = w_dims[0], s.groups = groups;
+  s.nhwc = layout == ECUD_LAYOUT_NHWC;
+  if (groups < 1 || s.c % groups != 0 || s.k % groups != 0 || w_dims[1] * groups != s.c || y_dims[0] != s.n || y_dims[1] != s.k)
+    return fail(ECUD_ERROR_CUDNN, "emulator: %s: inconsistent shapes (x N %d C %d, w K %d C/g %d, y N %d K %d, groups %d)", call, s.n, s.c,
+                s.k, w_dims[1], y_dims[0], y_dims[1], groups);
+  for (int a = 0; a < 3; a++) {
+    bool real = a < spatial;
+    s.x[a] = real ? x_dims[2 + a] : 1;
+    s.w[a] = real ? w_dims[2 + a] : 1;
+    s.y[a] = real ? y_dims[2 + a] : 1;
+    s.pad[a] = real ? pad[a] : 0;
+    s.stride[a] = real ? stride[a] : 1;
+    s.dilation[a] = real ? dilation[a] : 1;
+    if (s.stride[a] < 1 || s.dilation[a] < 1 || s.pad[a] < 0)
+      return fail(ECUD_ERROR_CUDNN, "emulator: %s: axis %d has stride %d, dilation %d, pad %d", call, a, s.stride[a], s.dilation[a], s.pad[a]);
+    // cuDNN's output size: (x + 2 pad − dilation (w − 1) − 1) / stride + 1.
+    int expected = (s.x[a] + 2 * s.pad[a] - s.dilation[a] * (s.w[a] - 1) - 1) / s.stride[a] + 1;
+    if (s.y[a] != expected)
+      return fail(ECUD_ERROR_CUDNN, "emulator: %s: axis %d: y has %d positions, cuDNN's output size is %d (x %d, w %d, pad %d, stride %d, dilation %d)",
+                  call, a, s.y[a], expected, s.x[a], s.w[a], s.pad[a], s.stride[a], s.dilation[a]);
+  }
+  if (no_algorithm(pass, data_type, spatial)) return refuse_no_algorithm(pass);
+  size_t size = data_type == ECUD_FLOAT32 ? 4 : 8;
+  size_t xc = (size_t)s.n * s.c * s.x[0] * s.x[1] * s.x[2], wc = (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2];
+  size_t yc = (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2];
+  ECUD_TRY(check_range(x, xc * size, "ecud_convolution x"));
+  ECUD_TRY(check_range(w, wc * size, "ecud_convolution w"));
+  ECUD_TRY(check_range(y, yc * size, "ecud_convolution y"));
+  void *written = pass == ECUD_CONV_FORWARD ? y : pass == ECUD_CONV_BACKWARD_DATA ? x : w;
+  size_t written_count = pass == ECUD_CONV_FORWARD ? yc : pass == ECUD_CONV_BACKWARD_DATA ? xc : wc;
+  conv_plan plan;
+  if (!baked) {
+    // Taken now, as the shim does when the call is made: growing a buffer or resolving a kernel
+    // while capturing is refused.
+    plan.transform = transform;
+    plan.half = data_type == ECUD_FLOAT32 && half_mode();
+    if (plan.half)
+      ECUD_TRY(plan_half(staging_bytes({x != written ? xc : 0, w != written ? wc : 0, y != written ? yc : 0}), plan.staging));
+    ECUD_TRY(grow(workspace_buffer, workspace, "cudaMalloc(convolution workspace)"));
+    plan.workspace = use(workspace_buffer, workspace);
+    if (recording()) {
+      return record_convolution(call, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, [=](const recorded_shape &r) {
+        return convolution_impl(call, pass, data_type, spatial, r.x.data(), r.w.data(), r.y.data(), r.pad.data(), r.stride.data(),
+                                r.dilation.data(), groups, x, w, y, workspace, transform, &plan);
+      });
+    }
+    baked = &plan;
+  }
+  ECUD_TRY(check_use(baked->workspace, call));
+  // bf16 / fp16, as cuDNN on 16-bit tensors: the two operands read are rounded copies, and the one
+  // written is rounded after the double sums.
+  if (baked->half) {
+    ECUD_TRY(check_use(baked->staging.staging, call));
+    size_t offset = 0;
+    if (x != written) ECUD_TRY(stage(baked->staging, &offset, x, xc, &x));
+    if (w != written) ECUD_TRY(stage(baked->staging, &offset, w, wc, &w));
+    if (y != written) ECUD_TRY(stage(baked->staging, &offset, y, yc, &y));
+  }
+  if (data_type == ECUD_FLOAT32) {
+    if (pass == ECUD_CONV_FORWARD) conv_forward<float>(s, (const float *)x, (const float *)w, (float *)y);
+    else conv_backward<float>(s, pass, (float *)x, (float *)w, (const float *)y);
+    if (baked->transform && precision == ECUD_PRECISION_STRICT) transform_error((float *)written, written_count);
+  } else {
+    if (pass == ECUD_CONV_FORWARD) conv_forward<double>(s, (const double *)x, (const double *)w, (double *)y);
+    else conv_backward<double>(s, pass, (double *)x, (double *)w, (const double *)y);
+  }
+  return baked->half ? round_to_half(baked->staging, written, written_count) : ECUD_OK;
+}
+
+} // namespace
 
 extern "C" {
 
@@ -646,85 +857,21 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
   ECUD_TRY(check_range(a, (size_t)m * k * size, "ecud_gemm A"));
   ECUD_TRY(check_range(b, (size_t)k * n * size, "ecud_gemm B"));
   ECUD_TRY(check_range(c, (size_t)m * n * size, "ecud_gemm C"));
+  bool half = data_type == ECUD_FLOAT32 && half_mode();
+  half_plan plan;
+  if (half) ECUD_TRY(plan_half(staging_bytes({(size_t)m * k, (size_t)k * n}), plan));
   if (recording())
-    return record("ecud_gemm", [=] { return ecud_gemm(data_type, transpose_a, transpose_b, m, n, k, alpha, a, b, beta, c); });
-  half_copy a16, b16;
-  if (data_type == ECUD_FLOAT32 && half_mode()) {
-    // As cublasGemmEx from 16-bit copies: the operands rounded, the sums (here double) and C float32.
-    ECUD_TRY(a16.make(a, (size_t)m * k));
-    ECUD_TRY(b16.make(b, (size_t)k * n));
-    a = a16.data;
-    b = b16.data;
-  }
-  if (data_type == ECUD_FLOAT32)
-    gemm<float>(transpose_a, transpose_b, m, n, k, alpha, (const float *)a, (const float *)b, beta, (float *)c);
-  else
-    gemm<double>(transpose_a, transpose_b, m, n, k, alpha, (const double *)a, (const double *)b, beta, (double *)c);
-  return ECUD_OK;
+    return record("ecud_gemm", [=] { return gemm_now(data_type, transpose_a, transpose_b, m, n, k, alpha, a, b, beta, c, half ? &plan : nullptr); });
+  return gemm_now(data_type, transpose_a, transpose_b, m, n, k, alpha, a, b, beta, c, half ? &plan : nullptr);
 }
 
 int ecud_convolution(int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
                      const int *stride, const int *dilation, int groups, void *x, void *w, void *y) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
-  if (spatial < 1 || spatial > 3) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: %d spatial axes (1 to 3 supported)", spatial);
-  if (data_type != ECUD_FLOAT32 && data_type != ECUD_FLOAT64)
-    return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: data type %d is not float32 or float64", data_type);
-  if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution: pass %d", pass);
-  conv_shape s{};
-  s.n = x_dims[0], s.c = x_dims[1], s.k = w_dims[0], s.groups = groups;
-  s.nhwc = layout == ECUD_LAYOUT_NHWC;
-  if (groups < 1 || s.c % groups != 0 || s.k % groups != 0 || w_dims[1] * groups != s.c || y_dims[0] != s.n || y_dims[1] != s.k)
-    return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution: inconsistent shapes (x N %d C %d, w K %d C/g %d, y N %d K %d, groups %d)",
-                s.n, s.c, s.k, w_dims[1], y_dims[0], y_dims[1], groups);
-  for (int a = 0; a < 3; a++) {
-    bool real = a < spatial;
-    s.x[a] = real ? x_dims[2 + a] : 1;
-    s.w[a] = real ? w_dims[2 + a] : 1;
-    s.y[a] = real ? y_dims[2 + a] : 1;
-    s.pad[a] = real ? pad[a] : 0;
-    s.stride[a] = real ? stride[a] : 1;
-    s.dilation[a] = real ? dilation[a] : 1;
-    if (s.stride[a] < 1 || s.dilation[a] < 1 || s.pad[a] < 0)
-      return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution: axis %d has stride %d, dilation %d, pad %d", a, s.stride[a], s.dilation[a],
-                  s.pad[a]);
-    // cuDNN's output size: (x + 2 pad − dilation (w − 1) − 1) / stride + 1.
-    int expected = (s.x[a] + 2 * s.pad[a] - s.dilation[a] * (s.w[a] - 1) - 1) / s.stride[a] + 1;
-    if (s.y[a] != expected)
-      return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution: axis %d: y has %d positions, cuDNN's output size is %d (x %d, w %d, pad %d, stride %d, dilation %d)",
-                  a, s.y[a], expected, s.x[a], s.w[a], s.pad[a], s.stride[a], s.dilation[a]);
-  }
-  size_t size = data_type == ECUD_FLOAT32 ? 4 : 8;
-  ECUD_TRY(check_range(x, (size_t)s.n * s.c * s.x[0] * s.x[1] * s.x[2] * size, "ecud_convolution x"));
-  ECUD_TRY(check_range(w, (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2] * size, "ecud_convolution w"));
-  ECUD_TRY(check_range(y, (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2] * size, "ecud_convolution y"));
-  if (recording()) {
-    return record_convolution("ecud_convolution", spatial, x_dims, w_dims, y_dims, pad, stride, dilation, [=](const recorded_shape &r) {
-      return ecud_convolution(pass, data_type, spatial, r.x.data(), r.w.data(), r.y.data(), r.pad.data(), r.stride.data(), r.dilation.data(), groups,
-                              x, w, y);
-    });
-  }
-  // bf16 / fp16, as cuDNN on 16-bit tensors: the two operands read are rounded copies, and the one
-  // written is rounded after the double sums.
-  bool half = data_type == ECUD_FLOAT32 && half_mode();
-  size_t xc = (size_t)s.n * s.c * s.x[0] * s.x[1] * s.x[2], wc = (size_t)s.k * (s.c / groups) * s.w[0] * s.w[1] * s.w[2];
-  size_t yc = (size_t)s.n * s.k * s.y[0] * s.y[1] * s.y[2];
-  void *written = pass == ECUD_CONV_FORWARD ? y : pass == ECUD_CONV_BACKWARD_DATA ? x : w;
-  size_t written_count = pass == ECUD_CONV_FORWARD ? yc : pass == ECUD_CONV_BACKWARD_DATA ? xc : wc;
-  half_copy x16, w16, y16;
-  if (half) {
-    if (x != written) { ECUD_TRY(x16.make(x, xc)); x = x16.data; }
-    if (w != written) { ECUD_TRY(w16.make(w, wc)); w = w16.data; }
-    if (y != written) { ECUD_TRY(y16.make(y, yc)); y = y16.data; }
-  }
-  if (data_type == ECUD_FLOAT32) {
-    if (pass == ECUD_CONV_FORWARD) conv_forward<float>(s, (const float *)x, (const float *)w, (float *)y);
-    else conv_backward<float>(s, pass, (float *)x, (float *)w, (const float *)y);
-  } else {
-    if (pass == ECUD_CONV_FORWARD) conv_forward<double>(s, (const double *)x, (const double *)w, (double *)y);
-    else conv_backward<double>(s, pass, (double *)x, (double *)w, (const double *)y);
-  }
-  return half ? round_to_half(written, written_count) : ECUD_OK;
+  // cuDNN's heuristic choice: the emulator computes every algorithm as plain sums, with no workspace.
+  return convolution_impl("ecud_convolution", pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y, 0,
+                          false, nullptr);
 }
 
 const char *ecud_kernel_modules(void) {
@@ -882,6 +1029,7 @@ int ecud_graph_destroy(void *handle) {
   if (it == graphs.end()) return fail(ECUD_ERROR_ARGUMENT, "emulator: ecud_graph_destroy(%p): not a graph", handle);
   delete *it;
   graphs.erase(it);
+  free_retired(); // the shim's outgrown buffers, once no graph can use them
   return ECUD_OK;
 }
 
@@ -906,25 +1054,26 @@ struct fake_algorithm {
   double time_units;      // × its elements, in nanoseconds
   int deterministic;
   bool needs_3x3_stride_1; // Winograd
+  bool transform;          // FFT or Winograd: not plain sums (transform_error)
 };
 
 const fake_algorithm fake_forward[] = {
-    {0, 0.0, 1.0, 1, false},    // IMPLICIT_GEMM
-    {1, 1.0 / 16, 0.6, 1, false}, // IMPLICIT_PRECOMP_GEMM
-    {2, 2.0, 0.8, 1, false},    // GEMM
-    {4, 4.0, 0.5, 1, false},    // FFT
-    {6, 0.25, 0.4, 1, true},    // WINOGRAD
+    {0, 0.0, 1.0, 1, false, false},    // IMPLICIT_GEMM
+    {1, 1.0 / 16, 0.6, 1, false, false}, // IMPLICIT_PRECOMP_GEMM
+    {2, 2.0, 0.8, 1, false, false},    // GEMM
+    {4, 4.0, 0.5, 1, false, true},     // FFT
+    {6, 0.25, 0.4, 1, true, true},     // WINOGRAD
 };
 const fake_algorithm fake_backward_data[] = {
-    {0, 0.0, 0.7, 0, false},      // ALGO_0 (atomics: not deterministic)
-    {1, 1.0 / 16, 0.9, 1, false}, // ALGO_1
-    {3, 2.0, 0.5, 1, false},      // FFT_TILING
+    {0, 0.0, 0.7, 0, false, false},      // ALGO_0 (atomics: not deterministic)
+    {1, 1.0 / 16, 0.9, 1, false, false}, // ALGO_1
+    {3, 2.0, 0.5, 1, false, true},       // FFT_TILING
 };
 const fake_algorithm fake_backward_filter[] = {
-    {0, 0.0, 0.6, 0, false},      // ALGO_0
-    {1, 1.0 / 16, 1.0, 1, false}, // ALGO_1
-    {3, 1.0 / 8, 0.45, 0, false}, // ALGO_3
-    {6, 3.0, 0.55, 1, false},     // FFT_TILING
+    {0, 0.0, 0.6, 0, false, false},      // ALGO_0
+    {1, 1.0 / 16, 1.0, 1, false, false}, // ALGO_1
+    {3, 1.0 / 8, 0.45, 0, false, false}, // ALGO_3
+    {6, 3.0, 0.55, 1, false, true},      // FFT_TILING
 };
 const int fake_not_run = 3000; // a failure status for candidates that did not run (the caller keeps status 0 only)
 
@@ -956,6 +1105,26 @@ int fake_math(int data_type) {
   return 0; // CUDNN_DEFAULT_MATH
 }
 
+// The candidate the find offers as algo for this call, refusing (as cuDNN would) another algorithm,
+// a workspace smaller than it needs, or another math type than the find reported.
+int offered(const char *call, int pass, int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *stride,
+            int algo, int math, size_t workspace, const fake_algorithm **chosen) {
+  int rank = spatial + 2;
+  size_t bytes = (count_of(rank, x_dims) + count_of(rank, w_dims) + count_of(rank, y_dims)) * (data_type == ECUD_FLOAT32 ? 4 : 8);
+  int count = 0;
+  const fake_algorithm *list = fake_list(pass, &count);
+  *chosen = nullptr;
+  for (int i = 0; i < count; i++)
+    if (list[i].algo == algo && applies(list[i], spatial, w_dims, stride)) *chosen = &list[i];
+  if (!*chosen) return fail(ECUD_ERROR_CUDNN, "emulator: %s: algorithm %d is not offered for this pass %d and shape", call, algo, pass);
+  if (workspace < fake_workspace(**chosen, bytes))
+    return fail(ECUD_ERROR_CUDNN, "emulator: %s: algorithm %d needs %zu bytes of workspace, given %zu", call, algo,
+                fake_workspace(**chosen, bytes), workspace);
+  if (math != fake_math(data_type))
+    return fail(ECUD_ERROR_CUDNN, "emulator: %s: math type %d, the find reported %d", call, math, fake_math(data_type));
+  return ECUD_OK;
+}
+
 std::map<void *, size_t> pinned; // host address → bytes
 enum slot_state { SLOT_FREE, SLOT_UPLOADED, SLOT_WAITED };
 slot_state slots[ECUD_UPLOAD_SLOTS];
@@ -977,8 +1146,10 @@ int ecud_convolution_find(int pass, int data_type, int spatial, const int *x_dim
   ECUD_TRY(require_init());
   ECUD_TRY(refuse_in_capture("ecud_convolution_find (cudnnFind*AlgorithmEx synchronises and times)", true));
   if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_find: pass %d", pass);
-  // Checks the shapes and operands as a run would (and writes the output, as cuDNN's trials do).
-  ECUD_TRY(ecud_convolution(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y));
+  // Checks the shapes and operands as a run would (and writes the output, as cuDNN's trials do);
+  // where cuDNN has no algorithm in this layout, every candidate fails.
+  bool none = no_algorithm(pass, data_type, spatial);
+  if (!none) ECUD_TRY(ecud_convolution(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y));
   int rank = spatial + 2;
   size_t elements = count_of(rank, x_dims) + count_of(rank, w_dims) + count_of(rank, y_dims);
   size_t bytes = elements * (data_type == ECUD_FLOAT32 ? 4 : 8);
@@ -990,7 +1161,7 @@ int ecud_convolution_find(int pass, int data_type, int spatial, const int *x_dim
     ecud_algorithm a{};
     a.algo = list[i].algo;
     a.workspace = fake_workspace(list[i], bytes);
-    a.status = a.workspace <= workspace_limit ? 0 : fake_not_run;
+    a.status = !none && a.workspace <= workspace_limit ? 0 : fake_not_run;
     a.time_ms = a.status == 0 ? (float)(list[i].time_units * (double)elements * 1e-6) : -1.0f;
     a.deterministic = list[i].deterministic;
     a.math = fake_math(data_type);
@@ -1000,6 +1171,12 @@ int ecud_convolution_find(int pass, int data_type, int spatial, const int *x_dim
     if ((a.status == 0) != (b.status == 0)) return a.status == 0;
     return a.status == 0 && a.time_ms < b.time_ms;
   });
+  // The trials run in one workspace as big as the largest candidate within the limit (the shim's
+  // find grows its workspace so, from the heuristics' list).
+  size_t needed = 0;
+  for (const ecud_algorithm &a : all)
+    if (a.status == 0) needed = std::max(needed, (size_t)a.workspace);
+  ECUD_TRY(grow(workspace_buffer, needed, "cudaMalloc(convolution workspace)"));
   int n = std::min((int)all.size(), capacity);
   std::copy(all.begin(), all.begin() + n, results);
   *returned = n;
@@ -1012,20 +1189,11 @@ int ecud_convolution_with(int pass, int data_type, int spatial, const int *x_dim
   ECUD_TRY(require_init());
   if (pass < ECUD_CONV_FORWARD || pass > ECUD_CONV_BACKWARD_FILTER) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_with: pass %d", pass);
   if (spatial < 1 || spatial > 3) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_with: %d spatial axes (1 to 3 supported)", spatial);
-  int rank = spatial + 2;
-  size_t bytes = (count_of(rank, x_dims) + count_of(rank, w_dims) + count_of(rank, y_dims)) * (data_type == ECUD_FLOAT32 ? 4 : 8);
-  int count = 0;
-  const fake_algorithm *list = fake_list(pass, &count);
   const fake_algorithm *chosen = nullptr;
-  for (int i = 0; i < count; i++)
-    if (list[i].algo == algo && applies(list[i], spatial, w_dims, stride)) chosen = &list[i];
-  if (!chosen) return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution_with: algorithm %d is not offered for this pass %d and shape", algo, pass);
-  if (workspace < fake_workspace(*chosen, bytes))
-    return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution_with: algorithm %d needs %zu bytes of workspace, given %zu", algo,
-                fake_workspace(*chosen, bytes), workspace);
-  if (math != fake_math(data_type))
-    return fail(ECUD_ERROR_CUDNN, "emulator: ecud_convolution_with: math type %d, the find reported %d", math, fake_math(data_type));
-  return ecud_convolution(pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y);
+  ECUD_TRY(offered("ecud_convolution_with", pass, data_type, spatial, x_dims, w_dims, y_dims, stride, algo, math, workspace, &chosen));
+  // In a workspace of the bytes given, as the shim's run.
+  return convolution_impl("ecud_convolution_with", pass, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups, x, w, y,
+                          workspace, chosen->transform, nullptr);
 }
 
 int ecud_host_alloc(void **pointer, size_t bytes) {
@@ -1156,7 +1324,7 @@ int ecud_set_layout(int mode) {
 }
 
 // The convolution (rounded to the output type), then bias and activation on it; identity only with
-// IMPLICIT_PRECOMP_GEMM (algo 1), as cuDNN allows.
+// IMPLICIT_PRECOMP_GEMM (algo 1), as cuDNN allows. The workspace is taken when the call is made.
 int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_dims, const int *w_dims, const int *y_dims, const int *pad,
                                      const int *stride, const int *dilation, int groups, const void *x, const void *w, const void *bias, void *y,
                                      int relu, int algo, int math, size_t workspace) {
@@ -1170,35 +1338,41 @@ int ecud_convolution_bias_activation(int data_type, int spatial, const int *x_di
     return fail(ECUD_ERROR_CUDNN, "cuDNN: cudnnConvolutionBiasActivationForward failed with CUDNN_STATUS_NOT_SUPPORTED: identity activation "
                                   "with algorithm %d (only IMPLICIT_PRECOMP_GEMM)", algo);
   if (spatial < 1 || spatial > 3) return fail(ECUD_ERROR_ARGUMENT, "ecud_convolution_bias_activation: %d spatial axes (1 to 3 supported)", spatial);
+  if (no_algorithm(ECUD_CONV_FORWARD, data_type, spatial)) return refuse_no_algorithm(ECUD_CONV_FORWARD);
   int channels = y_dims[1];
   size_t size = data_type == ECUD_FLOAT32 ? 4 : 8;
   ECUD_TRY(check_range(bias, (size_t)channels * size, "ecud_convolution_bias_activation bias"));
+  const fake_algorithm *chosen = nullptr;
+  if (algo >= 0)
+    ECUD_TRY(offered("ecud_convolution_bias_activation", ECUD_CONV_FORWARD, data_type, spatial, x_dims, w_dims, y_dims, stride, algo, math,
+                     workspace, &chosen));
+  conv_plan plan;
+  plan.transform = chosen && chosen->transform;
+  ECUD_TRY(grow(workspace_buffer, workspace, "cudaMalloc(convolution workspace)"));
+  plan.workspace = use(workspace_buffer, workspace);
+  auto run = [=](const int *xd, const int *wd, const int *yd, const int *p, const int *st, const int *dl) -> int {
+    ECUD_TRY(convolution_impl("ecud_convolution_bias_activation", ECUD_CONV_FORWARD, data_type, spatial, xd, wd, yd, p, st, dl, groups,
+                              (void *)x, (void *)w, y, workspace, plan.transform, &plan));
+    size_t count = (size_t)yd[0] * channels;
+    for (int a = 0; a < spatial; a++) count *= (size_t)yd[2 + a];
+    size_t plane = count / ((size_t)yd[0] * channels);
+    for (size_t i = 0; i < count; i++) {
+      size_t c = layout == ECUD_LAYOUT_NHWC ? i % channels : i / plane % channels;
+      if (data_type == ECUD_FLOAT32) {
+        float v = ((float *)y)[i] + ((const float *)bias)[c];
+        ((float *)y)[i] = relu && !(v > 0) ? 0.0f : v;
+      } else {
+        double v = ((double *)y)[i] + ((const double *)bias)[c];
+        ((double *)y)[i] = relu && !(v > 0) ? 0.0 : v;
+      }
+    }
+    return ECUD_OK;
+  };
   if (recording()) {
     return record_convolution("ecud_convolution_bias_activation", spatial, x_dims, w_dims, y_dims, pad, stride, dilation,
-                              [=](const recorded_shape &r) {
-                                return ecud_convolution_bias_activation(data_type, spatial, r.x.data(), r.w.data(), r.y.data(), r.pad.data(),
-                                                                        r.stride.data(), r.dilation.data(), groups, x, w, bias, y, relu, algo,
-                                                                        math, workspace);
-                              });
+                              [=](const recorded_shape &r) { return run(r.x.data(), r.w.data(), r.y.data(), r.pad.data(), r.stride.data(), r.dilation.data()); });
   }
-  size_t count = (size_t)y_dims[0] * channels;
-  for (int a = 0; a < spatial; a++) count *= (size_t)y_dims[2 + a];
-  ECUD_TRY(algo >= 0 ? ecud_convolution_with(ECUD_CONV_FORWARD, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
-                                             (void *)x, (void *)w, y, algo, math, workspace)
-                     : ecud_convolution(ECUD_CONV_FORWARD, data_type, spatial, x_dims, w_dims, y_dims, pad, stride, dilation, groups,
-                                        (void *)x, (void *)w, y));
-  size_t plane = count / ((size_t)y_dims[0] * channels);
-  for (size_t i = 0; i < count; i++) {
-    size_t c = layout == ECUD_LAYOUT_NHWC ? i % channels : i / plane % channels;
-    if (data_type == ECUD_FLOAT32) {
-      float v = ((float *)y)[i] + ((const float *)bias)[c];
-      ((float *)y)[i] = relu && !(v > 0) ? 0.0f : v;
-    } else {
-      double v = ((double *)y)[i] + ((const double *)bias)[c];
-      ((double *)y)[i] = relu && !(v > 0) ? 0.0 : v;
-    }
-  }
-  return ECUD_OK;
+  return run(x_dims, w_dims, y_dims, pad, stride, dilation);
 }
 
 } // extern "C"

@@ -37,7 +37,8 @@ typedef enum ecud_status {
   ECUD_ERROR_MEMORY = 7,    /* device memory exhausted */
   ECUD_ERROR_ARGUMENT = 8,  /* the shim was called wrongly */
   ECUD_ERROR_STATE = 9,     /* not initialised */
-  ECUD_ERROR_CAPTURE = 10   /* a call not allowed while the stream is captured, or a capture it invalidated */
+  ECUD_ERROR_CAPTURE = 10,  /* a call not allowed while the stream is captured, or a capture it invalidated */
+  ECUD_ERROR_NO_ALGORITHM = 11 /* cuDNN has no algorithm for this convolution in this layout and type; nothing was queued */
 } ecud_status;
 
 /* Data types as the engine numbers them (Engine.DataType). */
@@ -86,7 +87,9 @@ ECUD_API int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, i
 /* Convolution with cuDNN (cross-correlation, NCHW / NCDHW). spatial_rank 1..3. x_dims: N, C,
  * spatial...; w_dims: K, C/groups, kernel...; y_dims: N, K, spatial...; pad/stride/dilation per
  * spatial axis (symmetric padding; the caller pads asymmetric cases). pass picks which of x, w, y
- * is written. */
+ * is written. ECUD_ERROR_NO_ALGORITHM when cuDNN offers no usable algorithm for the call (before
+ * anything is queued: cuDNN 9 has none in NHWC for float64 backward data, for instance); the caller
+ * may run it in the other layout. */
 ECUD_API int ecud_convolution(int pass, int data_type, int spatial_rank, const int *x_dims, const int *w_dims,
                               const int *y_dims, const int *pad, const int *stride, const int *dilation, int groups,
                               void *x, void *w, void *y);
@@ -182,7 +185,10 @@ ECUD_API int ecud_launch(void *function, unsigned grid, unsigned block, unsigned
  * or fails (ECUD_ERROR_CAPTURE, naming the first illegal call) when the capture was invalidated; the
  * capture is over either way. ecud_graph_launch queues the recorded work again, with the argument
  * values it was recorded with: what changes between replays must be read from device memory.
- * ecud_capturing: 1 while a capture is open (0 otherwise). */
+ * ecud_capturing: 1 while a capture is open (0 otherwise). The shim's own buffers a graph uses (the
+ * convolution workspace, the 16-bit staging) are kept alive while any graph exists, even when a
+ * later call outgrows them; kernels the shim resolved before the capture (ecud_kernel, its own
+ * casts) may be used in it, a kernel first resolved while capturing is refused. */
 ECUD_API int ecud_capture_begin(void);
 ECUD_API int ecud_capture_end(void **graph);
 ECUD_API int ecud_capturing(void);
