@@ -65,6 +65,9 @@ internal struct ConvolutionKey : IEquatable<ConvolutionKey>
         return key;
     }
 
+    /// <summary>The pass (0 forward, 1 backward data, 2 backward filter).</summary>
+    public readonly int Pass => ((ReadOnlySpan<int>)this)[0];
+
     public readonly bool Equals(ConvolutionKey other) => ((ReadOnlySpan<int>)this).SequenceEqual(other);
 
     public override readonly bool Equals(object? obj) => obj is ConvolutionKey other && Equals(other);
@@ -81,13 +84,14 @@ internal struct ConvolutionKey : IEquatable<ConvolutionKey>
 /// Measured algorithm choice, once per convolution shape: the first call of a shape times every
 /// algorithm cuDNN has (cudnnFind*AlgorithmEx through the shim) within the workspace budget, and
 /// <see cref="Choose"/> keeps the fastest usable one; later calls of that shape reuse it. In
-/// deterministic mode (strict precision) only deterministic algorithms without tensor-core math
-/// qualify. A shape with no usable candidate, or first met while a CUDA graph is being captured
-/// (a find synchronises, which a capture cannot hold), runs on cuDNN's heuristic choice instead.
+/// deterministic mode (strict precision) only deterministic plain-sum algorithms without tensor-core
+/// math qualify (<see cref="PlainSum"/>); strict precision uses cuDNN's heuristic choice unless measured
+/// algorithms are asked for. A shape with no usable candidate, or first met while a CUDA graph is
+/// being captured (a find synchronises, which a capture cannot hold), runs on cuDNN's heuristic choice instead.
 /// </summary>
 internal sealed class ConvolutionAlgorithms(long workspaceBudget, bool deterministic)
 {
-    /// <summary>measured (the default) or heuristic (cuDNN's ranked guess, as before measuring); set by the CLI's --cudnn-algorithms.</summary>
+    /// <summary>measured (the default, but for strict precision) or heuristic (cuDNN's ranked guess, as before measuring); set by the CLI's --cudnn-algorithms.</summary>
     public const string ModeVariable = "ENGINE_CUDNN_ALGORITHMS";
 
     /// <summary>Workspace limit in MiB of the measured choice (default <see cref="DefaultWorkspaceMiB"/>); set by the CLI's --cudnn-workspace-mb.</summary>
@@ -124,11 +128,15 @@ internal sealed class ConvolutionAlgorithms(long workspaceBudget, bool determini
         }
     }
 
-    /// <summary>The measured choice the environment asks for, or null for cuDNN's heuristics.</summary>
+    /// <summary>
+    /// The measured choice the environment asks for, or null for cuDNN's heuristics: asked for, or by
+    /// default in deterministic (strict) mode, whose promise is plain float32 sums computed the same
+    /// way every run, not speed (cuDNN's heuristics rank for the shape, without timing noise).
+    /// </summary>
     public static ConvolutionAlgorithms? FromEnvironment(bool deterministic)
     {
         string? mode = Environment.GetEnvironmentVariable(ModeVariable);
-        if (mode is "heuristic")
+        if (mode is "heuristic" || (deterministic && string.IsNullOrEmpty(mode)))
         {
             return null;
         }
@@ -147,7 +155,7 @@ internal sealed class ConvolutionAlgorithms(long workspaceBudget, bool determini
 
     /// <summary>How the backend describes it.</summary>
     public string Describe() => FormattableString.Invariant(
-        $"convolution algorithms measured once per shape (cudnnFind) within a {WorkspaceBudget >> 20} MiB workspace{(Deterministic ? ", deterministic only" : "")}");
+        $"convolution algorithms measured once per shape (cudnnFind) within a {WorkspaceBudget >> 20} MiB workspace{(Deterministic ? ", deterministic plain sums only" : "")}");
 
     /// <summary>The choices so far (for tests).</summary>
     public ConvolutionAlgorithm[] Choices()
@@ -173,7 +181,7 @@ internal sealed class ConvolutionAlgorithms(long workspaceBudget, bool determini
     /// </summary>
     public ConvolutionAlgorithm Record(in ConvolutionKey key, ReadOnlySpan<ConvolutionAlgorithm> candidates)
     {
-        ConvolutionAlgorithm chosen = Choose(candidates, WorkspaceBudget, Deterministic) ?? Heuristic;
+        ConvolutionAlgorithm chosen = Choose(key.Pass, candidates, WorkspaceBudget, Deterministic) ?? Heuristic;
         lock (_gate)
         {
             Finds++;
@@ -183,17 +191,17 @@ internal sealed class ConvolutionAlgorithms(long workspaceBudget, bool determini
     }
 
     /// <summary>
-    /// The fastest candidate that ran, fits <paramref name="workspaceBudget"/> and, when
-    /// <paramref name="deterministic"/>, is deterministic with plain float math (no TF32); ties keep
-    /// cuDNN's order. Null when none qualifies.
+    /// The fastest candidate of <paramref name="pass"/> that ran, fits <paramref name="workspaceBudget"/> and, when
+    /// <paramref name="deterministic"/>, is deterministic, a <see cref="PlainSum"/> and has plain float math (no TF32);
+    /// ties keep cuDNN's order. Null when none qualifies.
     /// </summary>
-    public static ConvolutionAlgorithm? Choose(ReadOnlySpan<ConvolutionAlgorithm> candidates, long workspaceBudget, bool deterministic)
+    public static ConvolutionAlgorithm? Choose(int pass, ReadOnlySpan<ConvolutionAlgorithm> candidates, long workspaceBudget, bool deterministic)
     {
         ConvolutionAlgorithm? best = null;
         foreach (ConvolutionAlgorithm c in candidates)
         {
             bool usable = c.Status == 0 && c.TimeMs >= 0 && (ulong)c.Workspace <= (ulong)Math.Max(0, workspaceBudget)
-                && (!deterministic || (c.Deterministic == 1 && (c.Math == DefaultMath || c.Math == FmaMath)));
+                && (!deterministic || (c.Deterministic == 1 && PlainSum(pass, c.Algo) && (c.Math == DefaultMath || c.Math == FmaMath)));
             if (usable && (best is null || c.TimeMs < best.Value.TimeMs))
             {
                 best = c;
@@ -201,4 +209,18 @@ internal sealed class ConvolutionAlgorithms(long workspaceBudget, bool determini
         }
         return best;
     }
+
+    /// <summary>
+    /// Whether cuDNN's algorithm <paramref name="algo"/> of <paramref name="pass"/> sums products as they are:
+    /// FFT and Winograd ones compute through a transform, whose float32 error spreads over every output
+    /// relative to the largest (GPU run 5, strict: a filter tap that never overlaps the input came out
+    /// 1.64e-4 instead of 0). Forward IMPLICIT_GEMM, IMPLICIT_PRECOMP_GEMM, GEMM, DIRECT; backward data
+    /// ALGO_0, ALGO_1; backward filter ALGO_0, ALGO_1, ALGO_3 (the shim's strict heuristic choice keeps the same).
+    /// </summary>
+    public static bool PlainSum(int pass, int algo) => pass switch
+    {
+        0 => algo is >= 0 and <= 3,
+        1 => algo is 0 or 1,
+        _ => algo is 0 or 1 or 3,
+    };
 }

@@ -18,14 +18,50 @@ internal enum ConvolutionLayoutMode
 /// cuDNN's tensor-core kernels for 16-bit operands work in NHWC and transpose NCHW operands
 /// themselves, so a channels-last call can be faster even with the backend's two copies around it;
 /// whether it is, per model and precision, is what the GPU bench measures (benchmarks/gpu/run_gpu_speed.sh).
+/// A call cuDNN has no channels-last algorithm for runs NCHW instead (the backend's fallback, remembered here).
 /// </summary>
 internal sealed class ConvolutionLayouts(ConvolutionLayoutMode mode)
 {
     /// <summary>Set by the CLI's --cudnn-layout.</summary>
     public const string Variable = "ENGINE_CUDNN_LAYOUT";
 
+    // Calls cuDNN had no channels-last algorithm for (on an H200 with cuDNN 9: float64 backward data,
+    // 3-D float64 convolutions): they run in the engine's layout from then on.
+    private readonly HashSet<ConvolutionKey> _withoutAlgorithm = [];
+    private readonly Lock _gate = new();
+
     /// <summary>The mode.</summary>
     public ConvolutionLayoutMode Mode { get; } = mode;
+
+    /// <summary>How many calls (distinct shapes) found no channels-last algorithm.</summary>
+    public int WithoutAlgorithm
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _withoutAlgorithm.Count;
+            }
+        }
+    }
+
+    /// <summary>Whether cuDNN was found to have no channels-last algorithm for this call.</summary>
+    public bool KnownWithoutAlgorithm(in ConvolutionKey key)
+    {
+        lock (_gate)
+        {
+            return _withoutAlgorithm.Contains(key);
+        }
+    }
+
+    /// <summary>Remembers that cuDNN has no channels-last algorithm for this call.</summary>
+    public void RememberWithoutAlgorithm(in ConvolutionKey key)
+    {
+        lock (_gate)
+        {
+            _withoutAlgorithm.Add(key);
+        }
+    }
 
     /// <summary>The mode the environment asks for (nchw when unset).</summary>
     public static ConvolutionLayouts FromEnvironment()

@@ -5,6 +5,12 @@ public sealed partial class CudnnBackend
 {
     private const int Forward = 0, BackwardData = 1, BackwardFilter = 2;
 
+    /// <summary>ECUD_ERROR_NO_ALGORITHM: cuDNN has no algorithm for the call in its layout; nothing was queued.</summary>
+    private const int NoAlgorithmStatus = 11;
+
+    /// <summary>Channels-last calls run NCHW because cuDNN had no NHWC algorithm for them (distinct shapes; for tests).</summary>
+    internal int ChannelsFirstFallbacks => _layouts.WithoutAlgorithm;
+
     /// <summary>The measured algorithm choices (null under ENGINE_CUDNN_ALGORITHMS=heuristic); for tests.</summary>
     internal ConvolutionAlgorithms? Algorithms => _algorithms;
 
@@ -100,13 +106,46 @@ public sealed partial class CudnnBackend
             Fill(written, 0);
             return true;
         }
-        return _layouts.ChannelsLast(_precision, input.DataType, rank, filters.Shape[1], filters.Shape[0])
-            ? CallChannelsLast(pass, geometry, ref call, input, filters, output, fused)
-            : Run(pass, geometry, ref call, input.DataType, Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address, ShimLayoutNchw, fused);
+        if (_layouts.ChannelsLast(_precision, input.DataType, rank, filters.Shape[1], filters.Shape[0]))
+        {
+            ConvolutionKey key = LayoutKey(pass, input.DataType, geometry.Groups, rank, ref call);
+            if (!_layouts.KnownWithoutAlgorithm(key))
+            {
+                Outcome outcome = CallChannelsLast(pass, geometry, ref call, input, filters, output, fused);
+                if (outcome != Outcome.NoAlgorithm)
+                {
+                    return outcome == Outcome.Ran;
+                }
+                // cuDNN has no NHWC algorithm for it (float64 backward data, for one): in the engine's own layout, from now on.
+                _layouts.RememberWithoutAlgorithm(key);
+            }
+        }
+        return Run(pass, geometry, ref call, input.DataType, Ptr(input).Address, Ptr(filters).Address, Ptr(output).Address, ShimLayoutNchw, fused)
+            == Outcome.Ran;
     }
 
-    /// <summary>The cuDNN call on device addresses laid out as <paramref name="layout"/> says, with the algorithm measured for that layout.</summary>
-    private unsafe bool Run(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, DataType type, nint xp, nint wp, nint yp, int layout,
+    /// <summary>What a shim convolution call did: ran, or nothing queued because cuDNN refused the fused call or has no algorithm in this layout.</summary>
+    private enum Outcome
+    {
+        Ran,
+        FusedRefused,
+        NoAlgorithm,
+    }
+
+    /// <summary>The call's identity for the per-layout memory of <see cref="ConvolutionLayouts"/>.</summary>
+    private unsafe ConvolutionKey LayoutKey(int pass, DataType type, int groups, int rank, ref ConvolutionCall call)
+    {
+        fixed (int* x = &call.X[0], w = &call.W[0], y = &call.Y[0], pad = &call.Pad[0], stride = &call.Stride[0], dilation = &call.Dilation[0])
+        {
+            return ConvolutionKey.Create(pass, (int)type, (int)_precision, groups, rank, x, w, y, pad, stride, dilation);
+        }
+    }
+
+    /// <summary>
+    /// The cuDNN call on device addresses laid out as <paramref name="layout"/> says, with the algorithm measured for that layout.
+    /// Channels last, a call cuDNN has no algorithm for (<see cref="NoAlgorithmStatus"/>, nothing queued) returns <see cref="Outcome.NoAlgorithm"/>.
+    /// </summary>
+    private unsafe Outcome Run(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, DataType type, nint xp, nint wp, nint yp, int layout,
         FusedBias? fused)
     {
         int rank = geometry.SpatialRank;
@@ -142,7 +181,11 @@ public sealed partial class CudnnBackend
                     algorithm.Math, algorithm.Workspace);
             if (status == CudnnRefused && fused is not null)
             {
-                return false;
+                return Outcome.FusedRefused;
+            }
+            if (status == NoAlgorithmStatus && layout == ShimLayoutNhwc)
+            {
+                return Outcome.NoAlgorithm;
             }
             if (status != 0)
             {
@@ -152,7 +195,7 @@ public sealed partial class CudnnBackend
                 ShimLibrary.Check(status, $"{op} ({geometry})");
             }
         }
-        return true;
+        return Outcome.Ran;
     }
 
     /// <summary>pad: small (N, C, spatial) into big (padded); crop: big back into small.</summary>

@@ -180,7 +180,7 @@ public sealed partial class CudnnBackend
     /// The call on channels-last copies: the operands the pass reads are copied to NHWC, the shim
     /// switched to NHWC for the call, and the operand it writes copied back to the engine's layout.
     /// </summary>
-    private bool CallChannelsLast(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, Tensor input, Tensor filters, Tensor output,
+    private Outcome CallChannelsLast(int pass, ConvolutionGeometry geometry, ref ConvolutionCall call, Tensor input, Tensor filters, Tensor output,
         FusedBias? fused)
     {
         DataType type = input.DataType;
@@ -200,7 +200,7 @@ public sealed partial class CudnnBackend
             Relayout("to_channels_last", output, y);
         }
         ShimLibrary.Check(ShimNative.ecud_set_layout(ShimLayoutNhwc), "switching convolutions to NHWC");
-        bool ran;
+        Outcome ran;
         try
         {
             ran = Run(pass, geometry, ref call, type, Ptr(x).Address, Ptr(w).Address, Ptr(y).Address, ShimLayoutNhwc, fused);
@@ -209,9 +209,9 @@ public sealed partial class CudnnBackend
         {
             ShimLibrary.Check(ShimNative.ecud_set_layout(ShimLayoutNchw), "switching convolutions back to NCHW");
         }
-        if (!ran)
+        if (ran != Outcome.Ran)
         {
-            return false;
+            return ran;
         }
         if (pass == Forward)
         {
@@ -225,7 +225,7 @@ public sealed partial class CudnnBackend
         {
             Relayout("to_channels_first", w, filters);
         }
-        return true;
+        return Outcome.Ran;
     }
 
     /// <summary>N×C×S ↔ N×S×C (filters: K×C/g×S ↔ K×S×C/g), with N, C and S read from the NCHW-shaped source.</summary>

@@ -18,7 +18,7 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
     private readonly DeviceAllocator _allocator = new();
     private readonly KernelLauncher _kernels = new();
     private readonly ShimPrecision _precision;
-    private readonly ConvolutionAlgorithms? _algorithms; // null: cuDNN's heuristics (ENGINE_CUDNN_ALGORITHMS=heuristic)
+    private readonly ConvolutionAlgorithms? _algorithms; // null: cuDNN's heuristics (ENGINE_CUDNN_ALGORITHMS=heuristic, or strict precision by default)
     private readonly ConvolutionLayouts _layouts; // --cudnn-layout (ENGINE_CUDNN_LAYOUT)
     private volatile bool _disposed;
 
@@ -37,7 +37,7 @@ public sealed partial class CudnnBackend : IBackend, IDeviceMemoryStatistics
         _precision = precision;
         _algorithms = ConvolutionAlgorithms.FromEnvironment(deterministic: Strict);
         _layouts = ConvolutionLayouts.FromEnvironment();
-        Description = $"{detail}; {precision.Describe()}; {_algorithms?.Describe() ?? "convolution algorithms by cuDNN's heuristics"}; {_layouts.Describe()}; {DescribeFusion()}";
+        Description = $"{detail}; {precision.Describe()}; {_algorithms?.Describe() ?? (Strict ? "convolution algorithms by cuDNN's heuristics, deterministic plain sums only" : "convolution algorithms by cuDNN's heuristics")}; {_layouts.Describe()}; {DescribeFusion()}";
         Traits = new BackendTraits
         {
             // Float32 sums run in another order than on the CPU; TF32 and fp16 round the operands

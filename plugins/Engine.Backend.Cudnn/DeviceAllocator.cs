@@ -17,7 +17,7 @@ internal sealed unsafe class DeviceAllocator : IDisposable
 
     private readonly Dictionary<long, Stack<nint>> _free = [];
     private readonly Lock _gate = new();
-    private List<(nint Pointer, long Rounded)>? _held;
+    private Dictionary<long, Stack<nint>>? _held; // while a graph is captured: the blocks returned since, by size class
     private bool _disposed;
 
     /// <summary>Bytes held by live tensors (rounded sizes).</summary>
@@ -46,6 +46,16 @@ internal sealed unsafe class DeviceAllocator : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            // While capturing, a block the capture itself gave back first: the graph's nodes run in
+            // stream order, so it is free again at this point of every replay, as in the eager step
+            // (which reuses it just so); without this the capture would need a cudaMalloc the
+            // warm-up steps did not (GPU run 5, NHWC: each convolution's channels-last copies).
+            if (_held is not null && _held.TryGetValue(rounded, out Stack<nint>? mine) && mine.Count > 0)
+            {
+                nint reused = mine.Pop();
+                Account(rounded);
+                return reused;
+            }
             if (_free.TryGetValue(rounded, out Stack<nint>? stack) && stack.Count > 0)
             {
                 nint cached = stack.Pop();
@@ -90,17 +100,18 @@ internal sealed unsafe class DeviceAllocator : IDisposable
             BytesInUse -= rounded;
             if (_held is not null)
             {
-                _held.Add((pointer, rounded)); // a captured graph may still use it: see BeginHold
+                Cache(_held, pointer, rounded); // a captured graph may still use it: see BeginHold
                 return;
             }
-            Cache(pointer, rounded);
+            Cache(_free, pointer, rounded);
         }
     }
 
     /// <summary>
     /// While a CUDA graph is captured: blocks returned are kept aside instead of cached, because the
-    /// graph writes them at every replay and must not find another tensor there. <see cref="EndHold"/>
-    /// hands them to the graph, which gives them back (<see cref="ReleaseHeld"/>) when it is destroyed.
+    /// graph writes them at every replay and must not find another tensor there; only the capture
+    /// itself takes them again (<see cref="Rent"/>). <see cref="EndHold"/> hands those still free to
+    /// the graph, which gives them back (<see cref="ReleaseHeld"/>) when it is destroyed.
     /// </summary>
     public void BeginHold()
     {
@@ -110,12 +121,16 @@ internal sealed unsafe class DeviceAllocator : IDisposable
         }
     }
 
-    /// <summary>Ends <see cref="BeginHold"/>; returns the blocks returned since.</summary>
+    /// <summary>Ends <see cref="BeginHold"/>; returns the blocks returned since and not taken again.</summary>
     public List<(nint Pointer, long Rounded)> EndHold()
     {
         lock (_gate)
         {
-            List<(nint, long)> held = _held ?? [];
+            List<(nint, long)> held = [];
+            foreach ((long rounded, Stack<nint> stack) in _held ?? [])
+            {
+                held.AddRange(stack.Select(pointer => (pointer, rounded)));
+            }
             _held = null;
             return held;
         }
@@ -135,18 +150,18 @@ internal sealed unsafe class DeviceAllocator : IDisposable
                 }
                 else
                 {
-                    Cache(pointer, rounded);
+                    Cache(_free, pointer, rounded);
                 }
             }
             held.Clear();
         }
     }
 
-    private void Cache(nint pointer, long rounded)
+    private static void Cache(Dictionary<long, Stack<nint>> lists, nint pointer, long rounded)
     {
-        if (!_free.TryGetValue(rounded, out Stack<nint>? stack))
+        if (!lists.TryGetValue(rounded, out Stack<nint>? stack))
         {
-            _free[rounded] = stack = new Stack<nint>();
+            lists[rounded] = stack = new Stack<nint>();
         }
         stack.Push(pointer);
     }

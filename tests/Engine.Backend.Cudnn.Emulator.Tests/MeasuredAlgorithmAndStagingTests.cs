@@ -49,14 +49,19 @@ public sealed class MeasuredAlgorithmAndStagingTests
         Assert.NotEmpty(choices.Cast<object>());
         Assert.All(choices.Cast<object>(), c => Assert.Equal((nuint)0, Field<nuint>(c, "Workspace")));
 
-        (_, object? strict) = Train(("ENGINE_PRECISION", "strict"));
+        // Strict precision takes cuDNN's heuristic choice unless measured algorithms are asked for.
+        (_, object? strictDefault) = Train(("ENGINE_PRECISION", "strict"));
+        Assert.Null(strictDefault);
+        (_, object? strict) = Train(("ENGINE_PRECISION", "strict"), ("ENGINE_CUDNN_ALGORITHMS", "measured"));
         Assert.True(Member<bool>(strict!, "Deterministic"));
         object[] strictChoices = Member<Array>(strict!, "Choices", call: true).Cast<object>().ToArray();
         Assert.All(strictChoices, c => Assert.Equal(1, Field<int>(c, "Deterministic")));
         Assert.All(strictChoices, c => Assert.Equal(3, Field<int>(c, "Math"))); // FMA: no TF32
-        // The emulator's fastest backward-filter candidate (ALGO_3) is not deterministic: strict takes FFT_TILING.
-        Assert.Contains(strictChoices, c => Field<int>(c, "Algo") == 6);
-        Assert.DoesNotContain(strictChoices, c => Field<int>(c, "Algo") == 3 && Field<int>(c, "Deterministic") == 0);
+        // The emulator's fastest backward-filter candidate (ALGO_3) is not deterministic and the next
+        // (FFT_TILING) not a plain sum: strict takes ALGO_1. No FFT nor Winograd anywhere (forward 4 to 7,
+        // backward data 2 to 5, backward filter 6 are the emulator's transform algorithms).
+        Assert.Contains(strictChoices, c => Field<int>(c, "Algo") == 1);
+        Assert.DoesNotContain(strictChoices, c => Field<int>(c, "Algo") >= 3);
     }
 
     [Fact]

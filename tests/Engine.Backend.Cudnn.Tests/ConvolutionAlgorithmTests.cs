@@ -19,23 +19,40 @@ public sealed class ConvolutionAlgorithmTests
         [
             Candidate(6, 0.5f, 4096), Candidate(4, 0.4f, 1 << 20, status: 3000), Candidate(1, 0.8f, 512), Candidate(0, 1.0f, 0),
         ];
-        Assert.Equal(6, ConvolutionAlgorithms.Choose(candidates, 1 << 30, deterministic: false)!.Value.Algo);
-        Assert.Equal(1, ConvolutionAlgorithms.Choose(candidates, 4095, deterministic: false)!.Value.Algo);
-        Assert.Equal(0, ConvolutionAlgorithms.Choose(candidates, 0, deterministic: false)!.Value.Algo);
-        Assert.Null(ConvolutionAlgorithms.Choose(candidates[..2], 100, deterministic: false));
+        Assert.Equal(6, ConvolutionAlgorithms.Choose(0, candidates, 1 << 30, deterministic: false)!.Value.Algo);
+        Assert.Equal(1, ConvolutionAlgorithms.Choose(0, candidates, 4095, deterministic: false)!.Value.Algo);
+        Assert.Equal(0, ConvolutionAlgorithms.Choose(0, candidates, 0, deterministic: false)!.Value.Algo);
+        Assert.Null(ConvolutionAlgorithms.Choose(0, candidates[..2], 100, deterministic: false));
     }
 
     [Fact]
     public void DeterministicModeKeepsDeterministicPlainFloatAlgorithmsOnly()
     {
+        // Forward candidates: DIRECT, IMPLICIT_PRECOMP_GEMM (tensor-op math), GEMM (FMA math), IMPLICIT_GEMM.
         ConvolutionAlgorithm[] candidates =
         [
-            Candidate(3, 0.3f, 0, deterministic: false), Candidate(5, 0.35f, 0, math: 1), Candidate(6, 0.5f, 0, math: 3), Candidate(1, 0.9f, 0),
+            Candidate(3, 0.3f, 0, deterministic: false), Candidate(1, 0.35f, 0, math: 1), Candidate(2, 0.5f, 0, math: 3), Candidate(0, 0.9f, 0),
         ];
-        Assert.Equal(3, ConvolutionAlgorithms.Choose(candidates, 1 << 20, deterministic: false)!.Value.Algo);
-        // Not ALGO 3 (not deterministic) nor 5 (tensor-op math: TF32 products): FMA math is plain float.
-        Assert.Equal(6, ConvolutionAlgorithms.Choose(candidates, 1 << 20, deterministic: true)!.Value.Algo);
-        Assert.Null(ConvolutionAlgorithms.Choose(candidates[..2], 1 << 20, deterministic: true));
+        Assert.Equal(3, ConvolutionAlgorithms.Choose(0, candidates, 1 << 20, deterministic: false)!.Value.Algo);
+        // Not DIRECT (not deterministic) nor PRECOMP_GEMM (tensor-op math: TF32 products): FMA math is plain float.
+        Assert.Equal(2, ConvolutionAlgorithms.Choose(0, candidates, 1 << 20, deterministic: true)!.Value.Algo);
+        Assert.Null(ConvolutionAlgorithms.Choose(0, candidates[..2], 1 << 20, deterministic: true));
+    }
+
+    [Fact]
+    public void DeterministicModeLeavesOutFftAndWinograd()
+    {
+        // GPU run 5, strict: a backward-filter FFT gave a tap that never overlaps the input 1.64e-4, not 0.
+        ConvolutionAlgorithm[] filter = [Candidate(6, 0.2f, 0), Candidate(5, 0.3f, 0), Candidate(3, 0.4f, 0), Candidate(1, 0.9f, 0)];
+        Assert.Equal(6, ConvolutionAlgorithms.Choose(2, filter, 1 << 20, deterministic: false)!.Value.Algo);
+        Assert.Equal(3, ConvolutionAlgorithms.Choose(2, filter, 1 << 20, deterministic: true)!.Value.Algo); // ALGO_3, not FFT_TILING nor WINOGRAD_NONFUSED
+        ConvolutionAlgorithm[] data = [Candidate(3, 0.2f, 0), Candidate(2, 0.3f, 0), Candidate(4, 0.3f, 0), Candidate(5, 0.3f, 0), Candidate(1, 0.9f, 0)];
+        Assert.Equal(1, ConvolutionAlgorithms.Choose(1, data, 1 << 20, deterministic: true)!.Value.Algo);
+        ConvolutionAlgorithm[] forward = [Candidate(7, 0.1f, 0), Candidate(6, 0.2f, 0), Candidate(5, 0.3f, 0), Candidate(4, 0.4f, 0), Candidate(0, 0.9f, 0)];
+        Assert.Equal(0, ConvolutionAlgorithms.Choose(0, forward, 1 << 20, deterministic: true)!.Value.Algo);
+        Assert.Equal([true, true, true, true, false, false, false, false], Enumerable.Range(0, 8).Select(a => ConvolutionAlgorithms.PlainSum(0, a)));
+        Assert.Equal([true, true, false, false, false, false], Enumerable.Range(0, 6).Select(a => ConvolutionAlgorithms.PlainSum(1, a)));
+        Assert.Equal([true, true, false, true, false, false, false], Enumerable.Range(0, 7).Select(a => ConvolutionAlgorithms.PlainSum(2, a)));
     }
 
     [Fact]
@@ -72,10 +89,14 @@ public sealed class ConvolutionAlgorithmTests
         {
             Environment.SetEnvironmentVariable(ConvolutionAlgorithms.ModeVariable, null);
             Environment.SetEnvironmentVariable(ConvolutionAlgorithms.WorkspaceVariable, null);
-            ConvolutionAlgorithms defaults = ConvolutionAlgorithms.FromEnvironment(deterministic: true)!;
-            Assert.Equal(1024L << 20, defaults.WorkspaceBudget);
-            Assert.True(defaults.Deterministic);
-            Assert.Equal("convolution algorithms measured once per shape (cudnnFind) within a 1024 MiB workspace, deterministic only", defaults.Describe());
+            Assert.Equal(1024L << 20, ConvolutionAlgorithms.FromEnvironment(deterministic: false)!.WorkspaceBudget);
+            // Strict precision: cuDNN's heuristics unless measured algorithms are asked for.
+            Assert.Null(ConvolutionAlgorithms.FromEnvironment(deterministic: true));
+            Environment.SetEnvironmentVariable(ConvolutionAlgorithms.ModeVariable, "measured");
+            ConvolutionAlgorithms strict = ConvolutionAlgorithms.FromEnvironment(deterministic: true)!;
+            Assert.True(strict.Deterministic);
+            Assert.Equal("convolution algorithms measured once per shape (cudnnFind) within a 1024 MiB workspace, deterministic plain sums only", strict.Describe());
+            Environment.SetEnvironmentVariable(ConvolutionAlgorithms.ModeVariable, null);
 
             Environment.SetEnvironmentVariable(ConvolutionAlgorithms.WorkspaceVariable, "64");
             Assert.Equal(64L << 20, ConvolutionAlgorithms.FromEnvironment(false)!.WorkspaceBudget);

@@ -636,7 +636,7 @@ int grow(shim_buffer &b, size_t bytes, const char *what) {
   if (bytes <= b.bytes) return ECUD_OK;
   ECUD_TRY(refuse_in_capture(what, false));
   if (b.pointer) {
-    if (false && !graphs.empty()) { // REPRO
+    if (!graphs.empty()) {
       retired.push_back({b.pointer, b.generation});
     } else {
       ECUD_TRY(ecud_free(b.pointer));
@@ -898,16 +898,17 @@ int ecud_compile_check(const char *module, int, int) {
 int ecud_kernel(const char *module_name, const char *name, void **function) {
   std::lock_guard<std::recursive_mutex> lock(gate);
   ECUD_TRY(require_init());
-  ECUD_TRY(refuse_in_capture("ecud_kernel (resolving a kernel not used before the capture)", false));
   const ecud_emu_module *module = find_module(module_name);
   if (!module) return fail(ECUD_ERROR_ARGUMENT, "no kernel module named '%s' is embedded (have: %s)", module_name, ecud_kernel_modules());
   for (int i = 0; i < module->count; i++)
     if (strcmp(module->kernels[i].name, name) == 0) {
+      // A kernel resolved before is handed out again, also while capturing (as the shim's cache).
       for (kernel_handle *h : handles)
         if (h->kernel == &module->kernels[i]) {
           *function = h;
           return ECUD_OK;
         }
+      ECUD_TRY(refuse_in_capture("ecud_kernel (resolving a kernel not used before the capture)", false));
       kernel_handle *h = new kernel_handle{module, &module->kernels[i]};
       handles.push_back(h);
       *function = h;

@@ -44,6 +44,7 @@ typedef ecud_conv_descriptors descriptors;
 /* What convolve does: run with the heuristic choice cached here, run with the caller's algorithm,
  * or time every algorithm (cudnnFind*AlgorithmEx) and report them. */
 enum { RUN_HEURISTIC = 0, RUN_GIVEN = 1, FIND = 2 };
+#define FIND_OVER_WORKSPACE 3000 /* a candidate's status: it needs more workspace than the find had */
 typedef struct request {
   int mode;
   int algo, math;   /* RUN_GIVEN */
@@ -122,8 +123,19 @@ static const char *pass_name(int pass) {
   return pass == ECUD_CONV_FORWARD ? "forward" : pass == ECUD_CONV_BACKWARD_DATA ? "backward data" : "backward filter";
 }
 
+/* FFT and Winograd algorithms compute through a transform, not as plain sums of products: their
+ * float32 error spreads over every output relative to the largest (GPU run 5, strict: a filter tap
+ * that never overlaps the input came out 1.64e-4 instead of 0). Strict precision promises plain
+ * sums, so it keeps these: forward IMPLICIT_GEMM, IMPLICIT_PRECOMP_GEMM, GEMM, DIRECT; backward
+ * data ALGO_0, ALGO_1; backward filter ALGO_0, ALGO_1, ALGO_3. */
+static int plain_sum(int pass, int algo) {
+  if (pass == ECUD_CONV_FORWARD) return algo >= 0 && algo <= 3;
+  if (pass == ECUD_CONV_BACKWARD_DATA) return algo == 0 || algo == 1;
+  return algo == 0 || algo == 1 || algo == 3;
+}
+
 /* Picks the first of cuDNN's ranked candidates that succeeds, fits the workspace limit, and (in
- * strict mode) is deterministic and uses no tensor-core math for float32. */
+ * strict mode) is deterministic, a plain sum and uses no tensor-core math for float32. */
 static int heuristics(int pass, descriptors *d, ec_cudnnAlgoPerf *perf, int *returned_out) {
   int returned = 0;
   memset(perf, 0, 16 * sizeof *perf);
@@ -148,7 +160,7 @@ static int choose(int pass, descriptors *d, int cudnn_type, algo_entry *entry) {
     for (int i = 0; i < returned; i++) {
       if (perf[i].status != EC_CUDNN_STATUS_SUCCESS || perf[i].memory > WORKSPACE_LIMIT) continue;
       if (ecud_g.strict && pick_strictly) {
-        if (perf[i].determinism != EC_CUDNN_DETERMINISTIC) continue;
+        if (perf[i].determinism != EC_CUDNN_DETERMINISTIC || !plain_sum(pass, perf[i].algo)) continue;
         if (cudnn_type == EC_CUDNN_DATA_FLOAT && perf[i].mathType != EC_CUDNN_DEFAULT_MATH && perf[i].mathType != EC_CUDNN_FMA_MATH) continue;
       }
       entry->algo = perf[i].algo;
@@ -158,7 +170,8 @@ static int choose(int pass, descriptors *d, int cudnn_type, algo_entry *entry) {
     }
     if (!ecud_g.strict) break;
   }
-  return ecud_fail(ECUD_ERROR_CUDNN, "cuDNN: no %s convolution algorithm for this shape (%d candidates, none usable)", pass_name(pass), returned);
+  return ecud_fail(ECUD_ERROR_NO_ALGORITHM, "cuDNN: no %s convolution algorithm for this shape (%d candidates, none usable)", pass_name(pass),
+                   returned);
 }
 
 static int run(int pass, int data_type, descriptors *d, int algo, size_t workspace, void *x, void *w, void *y);
@@ -197,6 +210,8 @@ static int find(int pass, descriptors *d, void *x, void *w, void *y, const reque
     a->workspace = perf[i].memory;
     a->deterministic = perf[i].determinism == EC_CUDNN_DETERMINISTIC;
     a->math = perf[i].mathType;
+    /* Only what ran in the workspace given counts as run: the caller runs it in as much. */
+    if (a->status == 0 && a->workspace > needed) a->status = FIND_OVER_WORKSPACE;
   }
   *r->returned = count;
   return ECUD_OK;

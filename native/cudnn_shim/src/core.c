@@ -127,6 +127,8 @@ void ecud_shutdown(void) {
   if (ecud_g.workspace) ecud_g.rt.cudaFree(ecud_g.workspace);
   ecud_g.workspace = NULL;
   ecud_g.workspace_bytes = 0;
+  ecud_g.live_graphs = 0; /* graphs left undestroyed go with the context */
+  ecud_free_retired();
   ecud_g.dnn.cudnnDestroy(ecud_g.cudnn);
   ecud_g.blas.cublasDestroy(ecud_g.cublas);
   ecud_g.rt.cudaStreamDestroy(ecud_g.stream);
@@ -243,12 +245,28 @@ int ecud_gemm(int data_type, int transpose_a, int transpose_b, int m, int n, int
 int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what) {
   if (bytes <= *capacity) return ECUD_OK;
   ECUD_TRY(ecud_refuse_in_capture(what));
-  /* Growing frees the old block: wait until no queued work uses it. */
+  /* Growing frees the old block: wait until no queued work uses it. A captured graph still holds
+   * its address, though, and would run its kernels on freed memory at its next replay (GPU run 5:
+   * error 719 once the bench's inference outgrew the workspace): while a graph exists the block is
+   * retired instead, and freed with the last graph (ecud_free_retired). */
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
-  if (*buffer) ecud_g.rt.cudaFree(*buffer);
+  int room = ecud_g.retired_count < (int)(sizeof ecud_g.retired / sizeof ecud_g.retired[0]);
+  if (*buffer && ecud_g.live_graphs > 0 && !room)
+    return ecud_fail(ECUD_ERROR_MEMORY, "%s: more than %d of the shim's buffers outgrown while CUDA graphs exist", what,
+                     (int)(sizeof ecud_g.retired / sizeof ecud_g.retired[0]));
+  if (*buffer && ecud_g.live_graphs > 0)
+    ecud_g.retired[ecud_g.retired_count++] = *buffer;
+  else if (*buffer)
+    ecud_g.rt.cudaFree(*buffer);
   *buffer = NULL;
   *capacity = 0;
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaMalloc(buffer, bytes), what));
   *capacity = bytes;
   return ECUD_OK;
+}
+
+void ecud_free_retired(void) {
+  if (ecud_g.live_graphs > 0) return;
+  for (int i = 0; i < ecud_g.retired_count; i++) ecud_g.rt.cudaFree(ecud_g.retired[i]);
+  ecud_g.retired_count = 0;
 }

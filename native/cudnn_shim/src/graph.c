@@ -59,6 +59,7 @@ int ecud_capture_end(void **graph) {
   ecud_g.rt.cudaGraphDestroy(g); /* the executable graph holds its own copy */
   if (status != ECUD_OK) return status;
   *graph = exec;
+  ecud_g.live_graphs++; /* its workspace and staging addresses must stay valid: ecud_grow_device_buffer */
   return ECUD_OK;
 }
 
@@ -72,5 +73,8 @@ int ecud_graph_launch(void *graph) {
 int ecud_graph_destroy(void *graph) {
   ECUD_TRY(ecud_require_init());
   if (!graph) return ECUD_OK;
-  return ecud_check_cuda(ecud_g.rt.cudaGraphExecDestroy(graph), "cudaGraphExecDestroy");
+  ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaGraphExecDestroy(graph), "cudaGraphExecDestroy"));
+  if (ecud_g.live_graphs > 0) ecud_g.live_graphs--;
+  ecud_free_retired(); /* cudaFree waits for the device: a replay still running ends first */
+  return ECUD_OK;
 }

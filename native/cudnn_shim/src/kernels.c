@@ -23,7 +23,24 @@ typedef struct loaded_module {
 
 static loaded_module *modules;
 
+/* Kernels resolved so far: ecud_kernel hands them out again without touching the driver, also while
+ * the stream is captured (the shim's own casts resolve theirs at every call; GPU run 5 refused bf16's
+ * first capture over that). */
+typedef struct resolved_kernel {
+  char module[64];
+  char name[128];
+  void *function;
+  struct resolved_kernel *next;
+} resolved_kernel;
+
+static resolved_kernel *resolved;
+
 void ecud_kernels_release(void) {
+  while (resolved) {
+    resolved_kernel *next = resolved->next;
+    free(resolved);
+    resolved = next;
+  }
   while (modules) {
     loaded_module *next = modules->next;
     ecud_g.drv.cuModuleUnload(modules->module);
@@ -182,13 +199,28 @@ static int load_module(const char *name, ec_CUmodule *module) {
 
 int ecud_kernel(const char *module_name, const char *name, void **function) {
   ECUD_TRY(ecud_require_init());
+  for (resolved_kernel *r = resolved; r; r = r->next)
+    if (strcmp(r->module, module_name) == 0 && strcmp(r->name, name) == 0) {
+      *function = r->function;
+      return ECUD_OK;
+    }
   /* Compiling, loading (and, with lazy loading, resolving) a kernel may allocate device memory:
-   * the managed side resolves every kernel a captured step uses before the capture. */
+   * every kernel a captured step uses is resolved before the capture (its warm-up steps). */
   ECUD_TRY(ecud_refuse_in_capture("ecud_kernel (resolving a kernel not used before the capture)"));
   ec_CUmodule module;
   ECUD_TRY(load_module(module_name, &module));
   ec_CUresult result = ecud_g.drv.cuModuleGetFunction((ec_CUfunction *)function, module, name);
   if (result != EC_CUDA_SUCCESS) return ecud_fail(ECUD_ERROR_ARGUMENT, "kernel module '%s' has no kernel '%s' (error %d)", module_name, name, result);
+  resolved_kernel *r = (resolved_kernel *)calloc(1, sizeof *r);
+  if (r && strlen(module_name) < sizeof r->module && strlen(name) < sizeof r->name) {
+    memcpy(r->module, module_name, strlen(module_name) + 1);
+    memcpy(r->name, name, strlen(name) + 1);
+    r->function = *function;
+    r->next = resolved;
+    resolved = r;
+  } else {
+    free(r); /* not remembered: resolved again next time */
+  }
   return ECUD_OK;
 }
 

@@ -127,6 +127,11 @@ typedef struct ecud_state {
   size_t workspace_bytes;
   void *half_buffer; /* 16-bit copies of float32 operands under bf16/fp16 (half_precision.c) */
   size_t half_buffer_bytes;
+  /* Graphs captured and not destroyed (graph.c), and the buffers above outgrown while one existed:
+   * a graph holds the addresses of its capture, so those blocks are freed with the last graph. */
+  int live_graphs;
+  void *retired[64];
+  int retired_count;
   char kernel_cache[1024];
   char library_report[8192];
 } ecud_state;
@@ -142,8 +147,10 @@ int ecud_check_cudnn(ec_cudnnStatus_t status, const char *call);
 /* Makes the device current on the calling thread (the runtime binds its primary context). */
 int ecud_bind_thread(void);
 int ecud_require_init(void);
-/* A device buffer kept between calls, grown to at least bytes (after the stream drains). */
+/* A device buffer kept between calls, grown to at least bytes (after the stream drains); while a
+ * graph exists the old block is retired, not freed (ecud_free_retired frees it with the last graph). */
 int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const char *what);
+void ecud_free_retired(void);
 /* ECUD_OK, or ECUD_ERROR_CAPTURE naming `call` when the calling thread is capturing (graph.c): the
  * calls that would break a capture are refused before they reach CUDA. */
 int ecud_refuse_in_capture(const char *call);

@@ -104,6 +104,53 @@ int main() {
   expect(ecud_graph_destroy(stale) == ECUD_OK && ecud_graph_destroy(graph) == ECUD_OK, "ecud_graph_destroy");
   expect(ecud_graph_launch(graph) == ECUD_ERROR_ARGUMENT, "a destroyed graph is refused");
 
+  // A kernel resolved before the capture is handed out again while capturing (the shim's own casts
+  // resolve theirs at every call); one never resolved is refused (GPU run 5, bf16).
+  void *again = nullptr, *other = nullptr;
+  expect(ecud_capture_begin() == ECUD_OK, "ecud_capture_begin (kernels)");
+  expect(ecud_kernel("memory", "fill_f64", &again) == ECUD_OK && again == fill, "a kernel resolved before is resolved again while capturing");
+  expect(ecud_kernel("memory", "fill_f32", &other) == ECUD_ERROR_CAPTURE && std::strstr(ecud_last_error(), "ecud_kernel") != nullptr,
+         "a kernel first resolved while capturing is refused");
+  void *refused = &refused;
+  expect(ecud_capture_end(&refused) == ECUD_ERROR_CAPTURE, "the capture that resolved a new kernel is invalidated");
+
+  // bf16: a convolution captured after an eager one (its cast kernel and staging in place), replayed
+  // after a larger convolution outgrew the staging and the workspace: the graph's blocks stay alive.
+  expect(ecud_set_precision(ECUD_PRECISION_BF16) == ECUD_OK, "ecud_set_precision(bf16)");
+  int xd[4] = {1, 1, 3, 3}, wd[4] = {1, 1, 2, 2}, yd[4] = {1, 1, 2, 2}, pad[2] = {0, 0}, one2[2] = {1, 1};
+  void *x = nullptr, *w = nullptr, *y = nullptr;
+  ecud_malloc(&x, 9 * sizeof(float));
+  ecud_malloc(&w, 4 * sizeof(float));
+  ecud_malloc(&y, 4 * sizeof(float));
+  float xv[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, wv[4] = {1, 0, 0, 1}, yv[4] = {0, 0, 0, 0};
+  ecud_copy_to_device(x, xv, sizeof xv);
+  ecud_copy_to_device(w, wv, sizeof wv);
+  expect(ecud_convolution(ECUD_CONV_FORWARD, ECUD_FLOAT32, 2, xd, wd, yd, pad, one2, one2, 1, x, w, y) == ECUD_OK, "bf16 convolution");
+  expect(ecud_capture_begin() == ECUD_OK, "ecud_capture_begin (bf16)");
+  expect(ecud_convolution(ECUD_CONV_FORWARD, ECUD_FLOAT32, 2, xd, wd, yd, pad, one2, one2, 1, x, w, y) == ECUD_OK,
+         "a bf16 convolution is captured (its cast kernel resolved before)");
+  void *half_graph = nullptr;
+  expect(ecud_capture_end(&half_graph) == ECUD_OK, "ecud_capture_end (bf16)");
+  int bxd[4] = {2, 4, 9, 9}, bwd[4] = {4, 4, 3, 3}, byd[4] = {2, 4, 7, 7};
+  void *bx = nullptr, *bw = nullptr, *by = nullptr;
+  ecud_malloc(&bx, 2 * 4 * 81 * sizeof(float));
+  ecud_malloc(&bw, 4 * 4 * 9 * sizeof(float));
+  ecud_malloc(&by, 2 * 4 * 49 * sizeof(float));
+  ecud_memset(bx, 0, 2 * 4 * 81 * sizeof(float));
+  ecud_memset(bw, 0, 4 * 4 * 9 * sizeof(float));
+  ecud_algorithm found[16];
+  int count = 0;
+  expect(ecud_convolution_find(ECUD_CONV_FORWARD, ECUD_FLOAT32, 2, bxd, bwd, byd, pad, one2, one2, 1, bx, bw, by, (size_t)1 << 30, found, 16, &count) ==
+                 ECUD_OK && count > 0,
+         "a larger find (grows the workspace and the staging)");
+  ecud_copy_to_device(y, yv, sizeof yv);
+  expect(ecud_graph_launch(half_graph) == ECUD_OK, "the graph replays after its buffers were outgrown");
+  float out[4] = {0, 0, 0, 0};
+  ecud_copy_to_host(out, y, sizeof out);
+  expect(out[0] == 6 && out[1] == 8 && out[2] == 12 && out[3] == 14, "and computes what it did");
+  expect(ecud_graph_destroy(half_graph) == ECUD_OK, "ecud_graph_destroy (bf16)");
+  ecud_set_precision(ECUD_PRECISION_STRICT);
+
   std::printf("%d checks, %s\n", checks, failures ? "FAILED" : "passed");
   return failures ? 1 : 0;
 }
