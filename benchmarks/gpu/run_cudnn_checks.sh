@@ -8,9 +8,10 @@
 # 1. builds native/ there (the shim, with gcc) and the header check against the real CUDA/cuDNN
 #    headers, and runs ctest (NVRTC compiles every kernel module for this GPU);
 # 2. engine plugins: the cudnn backend available;
-# 3. engine check-backend cudnn in strict float32 (--precision strict), then in TF32 (both include
-#    the fused epilogue's cases: cudnnConvolutionBiasActivationForward), then the convolution cases
-#    channels last (--cudnn-layout nhwc) in strict and bf16;
+# 3. engine check-backend cudnn in strict float32 (--precision strict: cuDNN's heuristics), its
+#    convolution cases with measured algorithms, then in TF32 (both include the fused epilogue's
+#    cases: cudnnConvolutionBiasActivationForward), then the convolution cases channels last
+#    (--cudnn-layout nhwc) in strict and bf16;
 # 4. LeNet-5 on MNIST with the demo's settings on the GPU (full: 5 epochs; quick: 1), the GPU
 #    checkpoint evaluated on the CPU, resume bit-exact (full), device memory over many steps (full).
 # Everything goes to $OUT/cudnn-checks.log; the conformance listings to $OUT/check-backend-cudnn-*.txt.
@@ -55,6 +56,11 @@ step "check-backend cudnn, strict float32"
 timeout 400 "$E" check-backend cudnn --precision strict --hide-skipped > "$OUT/check-backend-cudnn-strict.txt" 2>&1
 echo "exit $?"
 grep -E "FAIL|passed, " "$OUT/check-backend-cudnn-strict.txt" | head -60
+
+step "check-backend cudnn, convolution cases in strict float32 with measured algorithms (deterministic plain sums only: no FFT nor Winograd)"
+timeout 200 "$E" check-backend cudnn --precision strict --cudnn-algorithms measured --filter convolution --hide-skipped > "$OUT/check-backend-cudnn-strict-measured.txt" 2>&1
+echo "exit $?"
+grep -E "FAIL|passed, " "$OUT/check-backend-cudnn-strict-measured.txt" | head -30
 
 step "check-backend cudnn, TF32"
 timeout 300 "$E" check-backend cudnn --hide-skipped > "$OUT/check-backend-cudnn-tf32.txt" 2>&1

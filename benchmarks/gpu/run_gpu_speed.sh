@@ -24,7 +24,7 @@
 # Fused training forward (issue 15): LeNet-5 batch 256 (TF32, strict) and VGG-16 batch 64 (TF32)
 # training images/s with convolution + bias + ReLU as one cuDNN call against ENGINE_CUDNN_TRAIN_FUSION=off.
 # ONLY=fusion runs the PyTorch peers and those rows only; ONLY=waste those and the per-step waste
-# rows, to fit a short device call.
+# rows, to fit a short device call; ONLY=run5 only the re-checks of run 5's CUDA-graph faults.
 # Output: $OUT/gpu-speed.log.
 set -uo pipefail
 OUT="${OUT:-/tmp/out}"
@@ -38,10 +38,22 @@ export ENGINE_KERNEL_CACHE=/tmp/ecud/kernel-cache
 E="$B/engine/engine"
 step() { printf '\n==> %s  [%s, %ds]\n' "$*" "$(date -u +%H:%M:%S)" "$SECONDS"; }
 
+ROWS="^(backend|fusion|graphs|training|cpu time|inference|host syncs|gpu idle|precision|device|result)"
+# ONLY=run5: the re-checks of GPU run 5's faults (NOTES.md, "Fixes after run 5"), a few steps each, then stop.
+if [[ "${ONLY:-}" == run5 ]]; then
+  step "run 5 re-check: ResNet-50 batch 64 training with CUDA graphs: bf16 (capture resolved the cast kernel), NHWC TF32 (capture allocated), 64 MiB workspace TF32 (error 719), bf16 NHWC"
+  for args in "--precision bf16" "--cudnn-layout nhwc" "--cudnn-workspace-mb 64" "--precision bf16 --cudnn-layout nhwc"; do
+    # shellcheck disable=SC2086
+    timeout 180 "$E" bench train --device gpu --model resnet50 --dataset synthetic --batch 64 --inference-batch 64 --steps 5 --repeat 2 --warmup 3 $args \
+      | grep -E "$ROWS"
+    echo "exit ${PIPESTATUS[0]} ($args)"
+  done
+  step "done (ONLY=run5)"; sleep 1; exit 0
+fi
+
 step "PyTorch peers (torch_gpu_baselines.py --quick)"
 timeout 300 python3 benchmarks/gpu/torch_gpu_baselines.py --quick
 
-ROWS="^(backend|fusion|graphs|training|cpu time|inference|host syncs|gpu idle|precision|device|result)"
 bench() { timeout "$1" "$E" bench train --device gpu "${@:2}" | grep -E "$ROWS"; }
 
 step "engine: fused epilogue; ResNet-50 inference (the 'inference' row) batch 64, TF32 and strict: cuDNN's fused forward (default) vs ENGINE_CUDNN_FUSION=off (convolution, then the channel_affine kernel)"

@@ -35,7 +35,8 @@ public static class EngineCli
     /// <summary>How a GPU backend picks convolution algorithms, passed through ENGINE_CUDNN_ALGORITHMS.</summary>
     internal static readonly Option<string?> CudnnAlgorithms = new("--cudnn-algorithms")
     {
-        Description = "Convolution algorithms on the cudnn backend: measured (time every algorithm once per convolution shape and keep the fastest within the workspace limit, the default) or heuristic (cuDNN's ranked guess)",
+        Description = "Convolution algorithms on the cudnn backend: measured (time every algorithm once per convolution shape and keep the fastest within the workspace limit, the default) or heuristic (cuDNN's ranked guess, "
+            + "the default under --precision strict, where measured keeps deterministic plain-sum algorithms only: no FFT nor Winograd)",
         Recursive = true,
     };
 
@@ -50,7 +51,7 @@ public static class EngineCli
     /// <summary>The workspace limit of measured convolution algorithms in MiB, passed through ENGINE_CUDNN_WORKSPACE_MB.</summary>
     internal static readonly Option<int?> CudnnWorkspaceMiB = new("--cudnn-workspace-mb")
     {
-        Description = "Workspace limit in MiB for the cudnn backend's measured convolution algorithms (default 1024); strict precision also keeps deterministic algorithms only",
+        Description = "Workspace limit in MiB for the cudnn backend's measured convolution algorithms (default 1024)",
         Recursive = true,
     };
 
