@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(_WIN32)
@@ -129,6 +130,9 @@ void ecud_shutdown(void) {
   ecud_g.workspace_bytes = 0;
   ecud_g.live_graphs = 0; /* graphs left undestroyed go with the context */
   ecud_free_retired();
+  free(ecud_g.retired);
+  ecud_g.retired = NULL;
+  ecud_g.retired_capacity = 0;
   ecud_g.dnn.cudnnDestroy(ecud_g.cudnn);
   ecud_g.blas.cublasDestroy(ecud_g.cublas);
   ecud_g.rt.cudaStreamDestroy(ecud_g.stream);
@@ -250,10 +254,13 @@ int ecud_grow_device_buffer(void **buffer, size_t *capacity, size_t bytes, const
    * error 719 once the bench's inference outgrew the workspace): while a graph exists the block is
    * retired instead, and freed with the last graph (ecud_free_retired). */
   ECUD_TRY(ecud_check_cuda(ecud_g.rt.cudaStreamSynchronize(ecud_g.stream), "cudaStreamSynchronize"));
-  int room = ecud_g.retired_count < (int)(sizeof ecud_g.retired / sizeof ecud_g.retired[0]);
-  if (*buffer && ecud_g.live_graphs > 0 && !room)
-    return ecud_fail(ECUD_ERROR_MEMORY, "%s: more than %d of the shim's buffers outgrown while CUDA graphs exist", what,
-                     (int)(sizeof ecud_g.retired / sizeof ecud_g.retired[0]));
+  if (*buffer && ecud_g.live_graphs > 0 && ecud_g.retired_count == ecud_g.retired_capacity) {
+    int capacity = ecud_g.retired_capacity ? 2 * ecud_g.retired_capacity : 8;
+    void **grown = (void **)realloc(ecud_g.retired, (size_t)capacity * sizeof *grown);
+    if (!grown) return ecud_fail(ECUD_ERROR_MEMORY, "out of host memory");
+    ecud_g.retired = grown;
+    ecud_g.retired_capacity = capacity;
+  }
   if (*buffer && ecud_g.live_graphs > 0)
     ecud_g.retired[ecud_g.retired_count++] = *buffer;
   else if (*buffer)

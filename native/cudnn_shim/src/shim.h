@@ -130,8 +130,8 @@ typedef struct ecud_state {
   /* Graphs captured and not destroyed (graph.c), and the buffers above outgrown while one existed:
    * a graph holds the addresses of its capture, so those blocks are freed with the last graph. */
   int live_graphs;
-  void *retired[64];
-  int retired_count;
+  void **retired; /* malloc'd, retired_capacity entries */
+  int retired_count, retired_capacity;
   char kernel_cache[1024];
   char library_report[8192];
 } ecud_state;
