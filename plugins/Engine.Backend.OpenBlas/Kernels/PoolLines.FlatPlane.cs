@@ -47,8 +47,10 @@ internal static unsafe partial class PoolLines
         columnMax += margin;
         columnTap += margin;
         new Span<float>(plane - margin, span + (2 * margin)).Fill(float.NegativeInfinity);
-        new Span<float>(columnMax - margin, span + (2 * margin)).Clear();
+        // The NaN-free stages read the margins as padding (the NaN-aware ones mask it).
+        new Span<float>(columnMax - margin, span + (2 * margin)).Fill(float.NegativeInfinity);
         new Span<int>(columnTap - margin, span + (2 * margin)).Clear();
+        TopMargin(columnMax, columnTap, w, lanes);
         float set = BitConverter.Int32BitsToSingle(-1);
         for (int i = 0; i < span; i++)
         {
@@ -63,6 +65,21 @@ internal static unsafe partial class PoolLines
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
             new ReadOnlySpan<float>(x + (n * area), area).CopyTo(new Span<float>(plane, area));
+            float* yp = y + (n * area);
+            byte* ap = argMax + (n * area);
+            if (NanFree && NanFreeColumnStage<TOps, TF, TI>(plane, left, right, span, columnMax, columnTap))
+            {
+                // Below the last row: −∞ (the stage wrote the span's lanes past the plane).
+                TOps.Store(negativeInfinity, columnMax + area);
+                for (int i = 0; i < span; i += lanes)
+                {
+                    TF best = NanFreeRows<TOps, TF, TI>(TOps.Load(columnMax + i - w), TOps.LoadIndex(columnTap + i - w), TOps.Load(columnMax + i),
+                        TOps.LoadIndex(columnTap + i), TOps.Load(columnMax + i + w), TOps.LoadIndex(columnTap + i + w), out TI tap);
+                    long remaining = ((planeEnd - n) * area) - i;
+                    StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, remaining >= lanes ? lanes : area - i, tail, tapTail);
+                }
+                continue;
+            }
             for (int i = 0; i < span; i += lanes)
             {
                 TF isLeft = TOps.Load(left + i);
@@ -80,8 +97,6 @@ internal static unsafe partial class PoolLines
                 TOps.Store(best, columnMax + i);
                 TOps.StoreIndex(tap, columnTap + i);
             }
-            float* yp = y + (n * area);
-            byte* ap = argMax + (n * area);
             for (int i = 0; i < span; i += lanes)
             {
                 // Row 0's windows start at their first real row (the one at the output), tap + 3.

@@ -48,6 +48,7 @@ internal static unsafe partial class PoolLines
         int* tapTail = oddTap + span;
         new Span<float>(buffer, 5 * stride).Clear();
         new Span<int>(oddTap - margin, stride).Clear();
+        TopMargin(oddMax, oddTap, w, lanes); // the NaN-free stages read it as the row above row 0
         float set = BitConverter.Int32BitsToSingle(-1);
         for (int i = 0; i < span; i++)
         {
@@ -62,14 +63,18 @@ internal static unsafe partial class PoolLines
                 float* even = ((r & 1) == 0 ? p00 : p10) + ((long)(r >> 1) * w);
                 SplitColumns<TOps, TF, TI>(xp + ((long)r * p.InW), p.InW, even, even + stride); // odd columns: the next phase
             }
+            float* yp = y + (n * outputs);
+            byte* ap = argMax + (n * outputs);
+            if (NanFree && NanFreeStride2<TOps, TF, TI>(p00, p10, left, w, outputs, span, oddMax, oddTap, yp, ap, ((planeEnd - n) * outputs) >= outputs + lanes, tail, tapTail))
+            {
+                continue;
+            }
             for (int i = 0; i < span; i += lanes)
             {
                 TF best = FirstOfThree<TOps, TF, TI>(p11 + i, p10 + i, TOps.Load(left + i), out TI tap);
                 TOps.Store(best, oddMax + i);
                 TOps.StoreIndex(tap, oddTap + i);
             }
-            float* yp = y + (n * outputs);
-            byte* ap = argMax + (n * outputs);
             for (int i = 0; i < span; i += lanes)
             {
                 // Row 0's windows start at their first real row (even row 0, taps + 3).
@@ -89,6 +94,37 @@ internal static unsafe partial class PoolLines
                 StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, remaining >= lanes ? lanes : outputs - i, tail, tapTail);
             }
         }
+    }
+
+    /// <summary>
+    /// One plane's outputs and taps by the NaN-free stages from its phases (<paramref name="p00"/>, the
+    /// even-even one, and <paramref name="p10"/>, odd-even, each followed by its odd-column phase one
+    /// stride on); false, with garbage written, when the plane holds a NaN. <paramref name="spills"/>:
+    /// whole vectors may run past the plane's last output (a vector of this part's outputs follows).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NanFreeStride2<TOps, TF, TI>(float* p00, float* p10, float* left, int w, int outputs, int span, float* oddMax, int* oddTap,
+        float* yp, byte* ap, bool spills, float* tail, int* tapTail)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int lanes = TOps.Lanes;
+        long stride = (p10 - p00) / 2;
+        float* p01 = p00 + stride, p11 = p10 + stride;
+        TF seen = TOps.Zero;
+        for (int i = 0; i < span; i += lanes)
+        {
+            TF best = NanFreeFirstOfThree<TOps, TF, TI>(p11 + i, p10 + i, TOps.Load(left + i), ref seen, out TI tap);
+            TOps.Store(best, oddMax + i);
+            TOps.StoreIndex(tap, oddTap + i);
+        }
+        for (int i = 0; i < span; i += lanes)
+        {
+            TF middle = NanFreeFirstOfThree<TOps, TF, TI>(p01 + i, p00 + i, TOps.Load(left + i), ref seen, out TI middleTap);
+            TF best = NanFreeRows<TOps, TF, TI>(TOps.Load(oddMax + i - w), TOps.LoadIndex(oddTap + i - w), middle, middleTap,
+                TOps.Load(oddMax + i), TOps.LoadIndex(oddTap + i), out TI tap);
+            StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, spills ? lanes : outputs - i, tail, tapTail);
+        }
+        return TOps.AllNumbers(seen);
     }
 
     /// <summary>

@@ -1,0 +1,105 @@
+using System.Runtime.CompilerServices;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// The stages of the flat 3×3 max forwards (s1 p1 on planes, s2 p1 on phases) for a plane that holds
+/// no NaN. There <see cref="IPoolLanes{TF, TI}.Beats"/> (greater, or a NaN over a number: five
+/// operations) is a plain greater-than (one), and the padding needs no masks where the buffers'
+/// margins stand in for it: the row above row 0 is −∞ with the tap its window takes when all its
+/// real elements are −∞ (3 + the first real column), the row below the last −∞. Column 0 starts from
+/// the centre (tap 1), whose comparison with itself never wins, so a left neighbour that is padding
+/// never counts and an all −∞ window keeps its first real tap, as the plain path. The comparisons
+/// are otherwise the NaN-aware stages', in their order: the same values and taps bit for bit
+/// (<c>PoolNanFreeTests</c>). Whether a plane holds a NaN is seen on the way (a compare and a select
+/// per loaded vector); a plane that does is done again by the NaN-aware stages.
+/// <c>ENGINE_POOL_NAN_FREE=off</c> keeps the NaN-aware stages for every plane.
+/// </summary>
+internal static unsafe partial class PoolLines
+{
+    /// <summary>On unless <c>ENGINE_POOL_NAN_FREE=off</c>.</summary>
+    public static bool NanFree { get; set; } = SwitchOn("ENGINE_POOL_NAN_FREE");
+
+    /// <summary>
+    /// The column stage of a NaN-free 3×3 s1 plane: each position's first maximum over its left,
+    /// centre and right neighbours (column 0 from the centre, column W − 1 without its right) and its
+    /// tap 0–2. Returns false, having written garbage, when the plane holds a NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NanFreeColumnStage<TOps, TF, TI>(float* plane, float* left, float* right, int span, float* columnMax, int* columnTap)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int lanes = TOps.Lanes;
+        TF negativeInfinity = TOps.Splat(float.NegativeInfinity), seen = TOps.Zero;
+        TI zero = TOps.SplatIndex(0), one = TOps.SplatIndex(1), two = TOps.SplatIndex(2);
+        for (int i = 0; i < span; i += lanes)
+        {
+            TF isLeft = TOps.Load(left + i), centre = TOps.Load(plane + i);
+            seen = TOps.Select(TOps.Equal(centre, centre), seen, centre);
+            TF best = TOps.Select(isLeft, centre, TOps.Load(plane + i - 1));
+            TI tap = TOps.SelectIndex(isLeft, one, zero);
+            TF wins = TOps.Greater(centre, best);
+            best = TOps.Select(wins, centre, best);
+            tap = TOps.SelectIndex(wins, one, tap);
+            TF candidate = TOps.Select(TOps.Load(right + i), negativeInfinity, TOps.Load(plane + i + 1));
+            wins = TOps.Greater(candidate, best);
+            best = TOps.Select(wins, candidate, best);
+            tap = TOps.SelectIndex(wins, two, tap);
+            TOps.Store(best, columnMax + i);
+            TOps.StoreIndex(tap, columnTap + i);
+        }
+        return TOps.AllNumbers(seen);
+    }
+
+    /// <summary>
+    /// The first maximum over the column maxima of the rows above (<paramref name="above"/>), at
+    /// (<paramref name="at"/>) and below (<paramref name="below"/>) positions i …, and its tap
+    /// (row · 3 + column), with no NaN among them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF NanFreeRows<TOps, TF, TI>(TF above, TI aboveTap, TF at, TI atTap, TF below, TI belowTap, out TI tap)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        TF wins = TOps.Greater(at, above);
+        TF best = TOps.Select(wins, at, above);
+        tap = TOps.SelectIndex(wins, TOps.Shift(atTap, 3), aboveTap);
+        wins = TOps.Greater(below, best);
+        tap = TOps.SelectIndex(wins, TOps.Shift(belowTap, 6), tap);
+        return TOps.Select(wins, below, best);
+    }
+
+    /// <summary>
+    /// <see cref="FirstOfThree{TOps, TF, TI}"/> for a NaN-free row: odd[b − 1], even[b], odd[b]
+    /// (column 0 from the centre); <paramref name="seen"/> takes any NaN of the loads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF NanFreeFirstOfThree<TOps, TF, TI>(float* odd, float* even, TF isLeft, ref TF seen, out TI tap)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        TF centre = TOps.Load(even), right = TOps.Load(odd);
+        seen = TOps.Select(TOps.Equal(centre, centre), seen, centre);
+        seen = TOps.Select(TOps.Equal(right, right), seen, right);
+        TF best = TOps.Select(isLeft, centre, TOps.Load(odd - 1));
+        TI one = TOps.SplatIndex(1);
+        tap = TOps.SelectIndex(isLeft, one, TOps.SplatIndex(0));
+        TF wins = TOps.Greater(centre, best);
+        best = TOps.Select(wins, centre, best);
+        tap = TOps.SelectIndex(wins, one, tap);
+        wins = TOps.Greater(right, best);
+        tap = TOps.SelectIndex(wins, TOps.SplatIndex(2), tap);
+        return TOps.Select(wins, right, best);
+    }
+
+    /// <summary>
+    /// The margin above a flat plane's (or phase's) column maxima: −∞, and the tap a row-0 window
+    /// whose real elements are all −∞ takes, 3 + its first real column (1 in column 0, else 0).
+    /// </summary>
+    private static void TopMargin(float* columnMax, int* columnTap, int width, int lanes)
+    {
+        for (int j = -width - lanes; j < 0; j++)
+        {
+            columnMax[j] = float.NegativeInfinity;
+            columnTap[j] = j + width == 0 ? 4 : 3;
+        }
+    }
+}
