@@ -56,7 +56,7 @@ internal static unsafe partial class PoolLines
                 won = copyWon;
             }
             float* dxp = dx + start;
-            for (int i = 0; i < span; i += lanes)
+            for (int i = 0, whole = WholeVectors((planeEnd - n) * area, span, lanes); i < span; i += lanes)
             {
                 TF sum = TOps.Zero;
                 float* s = sends + i;
@@ -71,8 +71,7 @@ internal static unsafe partial class PoolLines
                 sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w), t1, TOps.Load(s + w));
                 sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w + 1), t0, TOps.Load(s + w + 1));
                 // A whole vector may run into the next planes' dx, which this part writes next.
-                long remaining = ((planeEnd - n) * area) - i;
-                StoreRow<TOps, TF, TI>(sum, dxp + i, remaining >= lanes ? lanes : area - i, tail);
+                StoreRow<TOps, TF, TI>(sum, dxp + i, i < whole ? lanes : area - i, tail);
             }
         }
     }

@@ -36,6 +36,7 @@ internal static unsafe partial class PoolLines
     {
         int lanes = TOps.Lanes, w = p.InW, area = p.InH * p.InW;
         int span = (area + lanes - 1) / lanes * lanes, margin = w + (2 * lanes);
+        long total = (long)p.Planes * p.InD * area;
         // The plane with margins (read by the ±1 and ±W loads), its column maxima with margins, and
         // four masks by position: column 0, column W − 1, row 0, row H − 1 (all bits set: padding there).
         float* plane = Scratch(ref t_flat, (2 * (span + (2 * margin))) + (4 * span) + lanes);
@@ -64,31 +65,43 @@ internal static unsafe partial class PoolLines
         TI zero = TOps.SplatIndex(0), one = TOps.SplatIndex(1), two = TOps.SplatIndex(2);
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
-            new ReadOnlySpan<float>(x + (n * area), area).CopyTo(new Span<float>(plane, area));
+            // The column stages mask what lies left of column 0 and right of column W − 1, so they
+            // read x where it lies; only the tensor's first and last planes, whose loads at −1 and
+            // past the span would leave it, are copied between margins.
+            float* source = x + (n * area);
+            if (n == 0 || (n * area) + span + 1 > total)
+            {
+                new ReadOnlySpan<float>(source, area).CopyTo(new Span<float>(plane, area));
+                source = plane;
+            }
             float* yp = y + (n * area);
             byte* ap = argMax + (n * area);
-            if (NanFree && NanFreeColumnStage<TOps, TF, TI>(plane, left, right, span, columnMax, columnTap))
+            if (NanFree && NanFreeColumnStage<TOps, TF, TI>(source, left, right, span, columnMax, columnTap))
             {
                 // Below the last row: −∞ (the stage wrote the span's lanes past the plane).
                 TOps.Store(negativeInfinity, columnMax + area);
-                for (int i = 0; i < span; i += lanes)
+                int i = 0;
+                for (int whole = WholeVectors((planeEnd - n) * area, span, lanes); i < whole; i += lanes)
                 {
-                    TF best = NanFreeRows<TOps, TF, TI>(TOps.Load(columnMax + i - w), TOps.LoadIndex(columnTap + i - w), TOps.Load(columnMax + i),
-                        TOps.LoadIndex(columnTap + i), TOps.Load(columnMax + i + w), TOps.LoadIndex(columnTap + i + w), out TI tap);
-                    long remaining = ((planeEnd - n) * area) - i;
-                    StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, remaining >= lanes ? lanes : area - i, tail, tapTail);
+                    TOps.Store(NanFreeRowsAt<TOps, TF, TI>(columnMax, columnTap, i, w, out TI tap), yp + i);
+                    TOps.StoreBytes(tap, ap + i);
+                }
+                for (; i < span; i += lanes)
+                {
+                    TF best = NanFreeRowsAt<TOps, TF, TI>(columnMax, columnTap, i, w, out TI tap);
+                    StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, area - i, tail, tapTail);
                 }
                 continue;
             }
             for (int i = 0; i < span; i += lanes)
             {
                 TF isLeft = TOps.Load(left + i);
-                TF best = TOps.Select(isLeft, negativeInfinity, TOps.Load(plane + i - 1));
-                TF candidate = TOps.Load(plane + i);
+                TF best = TOps.Select(isLeft, negativeInfinity, TOps.Load(source + i - 1));
+                TF candidate = TOps.Load(source + i);
                 TF wins = TOps.Beats(candidate, best);
                 best = TOps.Select(wins, candidate, best);
                 TI tap = TOps.SelectIndex(wins, one, zero);
-                candidate = TOps.Select(TOps.Load(right + i), negativeInfinity, TOps.Load(plane + i + 1));
+                candidate = TOps.Select(TOps.Load(right + i), negativeInfinity, TOps.Load(source + i + 1));
                 wins = TOps.Beats(candidate, best);
                 best = TOps.Select(wins, candidate, best);
                 tap = TOps.SelectIndex(wins, two, tap);

@@ -37,14 +37,11 @@ internal static unsafe partial class PoolLines
             TF isLeft = TOps.Load(left + i), centre = TOps.Load(plane + i);
             seen = TOps.Select(TOps.Equal(centre, centre), seen, centre);
             TF best = TOps.Select(isLeft, centre, TOps.Load(plane + i - 1));
-            TI tap = TOps.SelectIndex(isLeft, one, zero);
-            TF wins = TOps.Greater(centre, best);
-            best = TOps.Select(wins, centre, best);
-            tap = TOps.SelectIndex(wins, one, tap);
+            TI tap = TOps.SelectIndex(TOps.Greater(centre, best), one, TOps.SelectIndex(isLeft, one, zero));
+            best = TOps.Max(centre, best);
             TF candidate = TOps.Select(TOps.Load(right + i), negativeInfinity, TOps.Load(plane + i + 1));
-            wins = TOps.Greater(candidate, best);
-            best = TOps.Select(wins, candidate, best);
-            tap = TOps.SelectIndex(wins, two, tap);
+            tap = TOps.SelectIndex(TOps.Greater(candidate, best), two, tap);
+            best = TOps.Max(candidate, best);
             TOps.Store(best, columnMax + i);
             TOps.StoreIndex(tap, columnTap + i);
         }
@@ -60,13 +57,26 @@ internal static unsafe partial class PoolLines
     private static TF NanFreeRows<TOps, TF, TI>(TF above, TI aboveTap, TF at, TI atTap, TF below, TI belowTap, out TI tap)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
-        TF wins = TOps.Greater(at, above);
-        TF best = TOps.Select(wins, at, above);
-        tap = TOps.SelectIndex(wins, TOps.Shift(atTap, 3), aboveTap);
-        wins = TOps.Greater(below, best);
-        tap = TOps.SelectIndex(wins, TOps.Shift(belowTap, 6), tap);
-        return TOps.Select(wins, below, best);
+        // The value by a max (a tie keeps the first) beside the comparison the tap needs.
+        TF best = TOps.Max(at, above);
+        tap = TOps.SelectIndex(TOps.Greater(at, above), TOps.Shift(atTap, 3), aboveTap);
+        tap = TOps.SelectIndex(TOps.Greater(below, best), TOps.Shift(belowTap, 6), tap);
+        return TOps.Max(below, best);
     }
+
+    /// <summary><see cref="NanFreeRows{TOps, TF, TI}"/> over a flat plane's column maxima at positions i …, rows W apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF NanFreeRowsAt<TOps, TF, TI>(float* columnMax, int* columnTap, int i, int w, out TI tap)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct =>
+        NanFreeRows<TOps, TF, TI>(TOps.Load(columnMax + i - w), TOps.LoadIndex(columnTap + i - w), TOps.Load(columnMax + i),
+            TOps.LoadIndex(columnTap + i), TOps.Load(columnMax + i + w), TOps.LoadIndex(columnTap + i + w), out tap);
+
+    /// <summary>
+    /// How many of a plane's first positions (whole vectors, at most <paramref name="span"/>) may be
+    /// stored a whole vector at a time when <paramref name="remaining"/> outputs of the part are left
+    /// from the plane's first on: lanes past the plane land on the next planes' outputs, written later.
+    /// </summary>
+    private static int WholeVectors(long remaining, int span, int lanes) => (int)Math.Min(span, remaining / lanes * lanes);
 
     /// <summary>
     /// <see cref="FirstOfThree{TOps, TF, TI}"/> for a NaN-free row: odd[b − 1], even[b], odd[b]
@@ -81,13 +91,10 @@ internal static unsafe partial class PoolLines
         seen = TOps.Select(TOps.Equal(right, right), seen, right);
         TF best = TOps.Select(isLeft, centre, TOps.Load(odd - 1));
         TI one = TOps.SplatIndex(1);
-        tap = TOps.SelectIndex(isLeft, one, TOps.SplatIndex(0));
-        TF wins = TOps.Greater(centre, best);
-        best = TOps.Select(wins, centre, best);
-        tap = TOps.SelectIndex(wins, one, tap);
-        wins = TOps.Greater(right, best);
-        tap = TOps.SelectIndex(wins, TOps.SplatIndex(2), tap);
-        return TOps.Select(wins, right, best);
+        tap = TOps.SelectIndex(TOps.Greater(centre, best), one, TOps.SelectIndex(isLeft, one, TOps.SplatIndex(0)));
+        best = TOps.Max(centre, best);
+        tap = TOps.SelectIndex(TOps.Greater(right, best), TOps.SplatIndex(2), tap);
+        return TOps.Max(right, best);
     }
 
     /// <summary>
