@@ -41,8 +41,6 @@ internal static unsafe partial class PoolLines
         byte* copyWon = ScratchBytes(ref t_flatWon, span + (2 * margin)) + margin;
         new Span<float>(copy - margin, span + (2 * margin)).Clear();
         new Span<byte>(copyWon - margin, span + (2 * margin)).Fill(0xFF);
-        TI t0 = TOps.SplatIndex(0), t1 = TOps.SplatIndex(1), t2 = TOps.SplatIndex(2), t3 = TOps.SplatIndex(3), t4 = TOps.SplatIndex(4);
-        TI t5 = TOps.SplatIndex(5), t6 = TOps.SplatIndex(6), t7 = TOps.SplatIndex(7), t8 = TOps.SplatIndex(8);
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
             long start = n * area;
@@ -58,18 +56,20 @@ internal static unsafe partial class PoolLines
             float* dxp = dx + start;
             for (int i = 0, whole = WholeVectors((planeEnd - n) * area, span, lanes); i < span; i += lanes)
             {
+                // The tap constants inline (embedded broadcasts): kept in registers across the
+                // copies' calls they would be spilled and reloaded every vector.
                 TF sum = TOps.Zero;
                 float* s = sends + i;
                 byte* t = won + i;
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - w - 1), t8, TOps.Load(s - w - 1));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - w), t7, TOps.Load(s - w));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - w + 1), t6, TOps.Load(s - w + 1));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - 1), t5, TOps.Load(s - 1));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t), t4, TOps.Load(s));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + 1), t3, TOps.Load(s + 1));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w - 1), t2, TOps.Load(s + w - 1));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w), t1, TOps.Load(s + w));
-                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w + 1), t0, TOps.Load(s + w + 1));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - w - 1), 8, TOps.Load(s - w - 1));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - w), 7, TOps.Load(s - w));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - w + 1), 6, TOps.Load(s - w + 1));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t - 1), 5, TOps.Load(s - 1));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t), 4, TOps.Load(s));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + 1), 3, TOps.Load(s + 1));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w - 1), 2, TOps.Load(s + w - 1));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w), 1, TOps.Load(s + w));
+                sum = Sent<TOps, TF, TI>(sum, TOps.LoadBytes(t + w + 1), 0, TOps.Load(s + w + 1));
                 // A whole vector may run into the next planes' dx, which this part writes next.
                 StoreRow<TOps, TF, TI>(sum, dxp + i, i < whole ? lanes : area - i, tail);
             }

@@ -69,11 +69,6 @@ internal static unsafe partial class PoolLines
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TF Sent<TOps, TF, TI>(TF sum, TI taps, int tap, TF dy)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct =>
-        Sent<TOps, TF, TI>(sum, taps, TOps.SplatIndex(tap), dy);
+        TOps.Select(TOps.IndexEqual(taps, TOps.SplatIndex(tap)), TOps.Add(sum, dy), sum);
 
-    /// <summary><paramref name="sum"/> + <paramref name="dy"/> in the lanes whose kept tap is <paramref name="tap"/>'s, else <paramref name="sum"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF Sent<TOps, TF, TI>(TF sum, TI taps, TI tap, TF dy)
-        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct =>
-        TOps.Select(TOps.IndexEqual(taps, tap), TOps.Add(sum, dy), sum);
 }

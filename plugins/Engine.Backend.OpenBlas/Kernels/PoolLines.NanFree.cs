@@ -30,17 +30,18 @@ internal static unsafe partial class PoolLines
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
         int lanes = TOps.Lanes;
-        TF negativeInfinity = TOps.Splat(float.NegativeInfinity), seen = TOps.Zero;
-        TI zero = TOps.SplatIndex(0), one = TOps.SplatIndex(1), two = TOps.SplatIndex(2);
+        TF seen = TOps.Zero;
         for (int i = 0; i < span; i += lanes)
         {
+            // Constants inline: hoisted into registers they would be spilled around the plane copy's call.
+            TI one = TOps.SplatIndex(1);
             TF isLeft = TOps.Load(left + i), centre = TOps.Load(plane + i);
             seen = TOps.Select(TOps.Equal(centre, centre), seen, centre);
             TF best = TOps.Select(isLeft, centre, TOps.Load(plane + i - 1));
-            TI tap = TOps.SelectIndex(TOps.Greater(centre, best), one, TOps.SelectIndex(isLeft, one, zero));
+            TI tap = TOps.SelectIndex(TOps.Greater(centre, best), one, TOps.SelectIndex(isLeft, one, TOps.SplatIndex(0)));
             best = TOps.Max(centre, best);
-            TF candidate = TOps.Select(TOps.Load(right + i), negativeInfinity, TOps.Load(plane + i + 1));
-            tap = TOps.SelectIndex(TOps.Greater(candidate, best), two, tap);
+            TF candidate = TOps.Select(TOps.Load(right + i), TOps.Splat(float.NegativeInfinity), TOps.Load(plane + i + 1));
+            tap = TOps.SelectIndex(TOps.Greater(candidate, best), TOps.SplatIndex(2), tap);
             best = TOps.Max(candidate, best);
             TOps.Store(best, columnMax + i);
             TOps.StoreIndex(tap, columnTap + i);
