@@ -169,6 +169,41 @@ public sealed unsafe class PoolNanFreeTests
     }
 
     [Fact]
+    public void ANanAtTheEdgeOfAStride2BandGivesThePlainPathsBits()
+    {
+        // The s2 forward takes a plane in bands of 16 vectors (256, 128, 64 outputs), each NaN-free
+        // or not by itself: a NaN at a band's last output (in each of the four phases) is the left
+        // neighbour or the row above of the next band's first outputs, which run the NaN-free stages.
+        PoolPlan p = PoolSimdTests.Plan((2, 1, 56, 56, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1));
+        var rng = new Random(63);
+        foreach (int o in new[] { 63, 127, 255, 511, 64, 28 })
+        {
+            for (int phase = 0; phase < 4; phase++)
+            {
+                float[] x = Data(rng, p, 3);
+                int a = o / p.OutW, b = o % p.OutW;
+                x[(((2 * a) + (phase >> 1)) * p.InW) + (2 * b) + (phase & 1)] = float.NaN;
+                float[] plain = new float[p.Planes * p.OutVolume], dy = PoolSimdTests.Random(rng, plain.Length), plainDx = new float[x.Length];
+                PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
+                PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+                foreach (var (forward, name) in Stride2Widths)
+                {
+                    float[] y = new float[plain.Length], dx = new float[x.Length];
+                    var taps = new byte[plain.Length];
+                    fixed (float* px = x, py = y, pdy = dy, pdx = dx)
+                    fixed (byte* pt = taps)
+                    {
+                        forward(p, px, py, pt, 0, p.Planes);
+                        PoolLines.BackwardFromArgMax(p, pt, pdy, pdx, 0, p.Planes);
+                    }
+                    PoolSimdTests.AssertBits(plain, y, $"forward, NaN at output {o} phase {phase}, at {name}");
+                    PoolSimdTests.AssertBits(plainDx, dx, $"backward, NaN at output {o} phase {phase}, at {name}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void TheSwitchesSendThePlansBack()
     {
         PoolPlan same = PoolSimdTests.Plan((2, 1, 28, 28, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
