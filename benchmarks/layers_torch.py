@@ -25,6 +25,7 @@ CASES = [
     ("max-pool 3x3 s2 p1 (16,64,112,112)", (16, 64, 112, 112), lambda: torch.nn.MaxPool2d(3, 2, 1)),
     ("max-pool 3x3 s1 p1 (32,192,28,28)", (32, 192, 28, 28), lambda: torch.nn.MaxPool2d(3, 1, 1)),
     ("avg-pool 3x3 s1 p1 (32,192,28,28)", (32, 192, 28, 28), lambda: torch.nn.AvgPool2d(3, 1, 1, count_include_pad=False)),
+    ("avg-pool 3x3 s2 p1 (16,64,112,112)", (16, 64, 112, 112), lambda: torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False)),
     ("global avg-pool (32,512,7,7)", (32, 512, 7, 7), lambda: torch.nn.AdaptiveAvgPool2d(1)),
     ("batch norm (32,64,56,56)", (32, 64, 56, 56), lambda: torch.nn.BatchNorm2d(64)),
     ("relu (32,64,56,56)", (32, 64, 56, 56), lambda: torch.nn.ReLU()),

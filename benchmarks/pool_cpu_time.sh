@@ -12,13 +12,14 @@ cd "$(dirname "$0")/.."
 export OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1
 LO=${LO:-3} HI=${HI:-23}
 cases=("$@")
-((${#cases[@]} > 0)) || cases=("max-pool 2x2 s2" "max-pool 3x3 s2 p1" "max-pool 3x3 s1 p1" "avg-pool 3x3 s1 p1" "global avg-pool")
+((${#cases[@]} > 0)) || cases=("max-pool 2x2 s2" "max-pool 3x3 s2 p1" "max-pool 3x3 s1 p1" "avg-pool 3x3 s1 p1" "avg-pool 3x3 s2 p1" "global avg-pool")
 # Least f+b bytes per case, as BenchCommand.Cases counts them.
 declare -A bytes=(
   ["max-pool 2x2 s2"]=$((4 * 32 * 64 * 56 * 56 * 35 / 10))
   ["max-pool 3x3 s2 p1"]=$((4 * (3 * 16 * 64 * 112 * 112 + 2 * 16 * 64 * 56 * 56)))
   ["max-pool 3x3 s1 p1"]=$((4 * 5 * 32 * 192 * 28 * 28))
   ["avg-pool 3x3 s1 p1"]=$((4 * 4 * 32 * 192 * 28 * 28))
+  ["avg-pool 3x3 s2 p1"]=$((4 * (2 * 16 * 64 * 112 * 112 + 2 * 16 * 64 * 56 * 56)))
   ["global avg-pool"]=$((4 * 32 * 512 * 49 * 2))
 )
 cpu() { # cpu COMMAND...: user+system seconds of the command

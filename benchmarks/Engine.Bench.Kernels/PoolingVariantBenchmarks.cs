@@ -19,6 +19,9 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// (<c>ENGINE_POOL_FLAT_S2</c>) and backward gathers by phase;</item>
 /// <item><see cref="LinesKeptArgMaxRowByRow"/>: that forward through the line kernel's row-by-row stages (<c>ENGINE_POOL_FLAT=off</c>,
 /// <c>ENGINE_POOL_FLAT_S2=off</c>); backward, the scalar scatter from the kept taps where the gathers run (<c>ENGINE_POOL_ARGMAX_GATHER=off</c>);</item>
+/// <item><see cref="LinesKeptArgMaxNanAware"/>: <see cref="LinesKeptArgMax"/> with the NaN-aware stages on every plane
+/// (<c>ENGINE_POOL_NAN_FREE=off</c>; the data holds no NaN, so <see cref="LinesKeptArgMax"/> runs the NaN-free ones) and,
+/// for 3×3 s1 p1, the row gather from the kept taps instead of the flat one (<c>ENGINE_POOL_FLAT_GATHER=off</c>);</item>
 /// <item><see cref="LinesRowByRow"/>: <see cref="Lines"/> with the flat-plane forms off: the 3×3 s1 p1 average
 /// forward and backward row by row (<c>ENGINE_POOL_FLAT_AVG=off</c>), against <see cref="Lines"/>' flat planes.</item>
 /// </list>
@@ -140,6 +143,21 @@ public unsafe class PoolingVariantBenchmarks
             return;
         }
         WithoutFlatPlanes(() => PoolLines.ForwardKeepingArgMax(_plan, _x, _y, _argMax, 0, _plan.Planes));
+    }
+
+    [Benchmark]
+    public void LinesKeptArgMaxNanAware()
+    {
+        (bool nanFree, bool flatGather) = (PoolLines.NanFree, PoolLines.FlatGather);
+        (PoolLines.NanFree, PoolLines.FlatGather) = (false, false);
+        try
+        {
+            LinesKeptArgMax();
+        }
+        finally
+        {
+            (PoolLines.NanFree, PoolLines.FlatGather) = (nanFree, flatGather);
+        }
     }
 
     [Benchmark]

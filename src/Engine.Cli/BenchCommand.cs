@@ -67,6 +67,7 @@ internal static class BenchCommand
         yield return Pool("max", 16, 64, 112, 112, 3, 2, 1, readsX: true);
         yield return Pool("max", 32, 192, 28, 28, 3, 1, 1, readsX: true);
         yield return Pool("avg", 32, 192, 28, 28, 3, 1, 1, readsX: false);
+        yield return Pool("avg", 16, 64, 112, 112, 3, 2, 1, readsX: false);
         yield return new Case("global avg-pool (32,512,7,7)", 32, new Shape(512, 7, 7), new LayerSpec("global_avg_pool"), 0, 4 * 32.0 * 512 * 49 * 2);
         // Batch norm: forward reads x, writes y; backward reads dy and x, writes dx.
         yield return new Case("batch norm (32,64,56,56)", 32, new Shape(64, 56, 56), new LayerSpec("batch_norm"), 0, 4 * elements * 5);

@@ -76,6 +76,15 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
 
     /// <summary>Loads <see cref="Lanes"/> bytes (kept max-pooling taps) as positions, zero-extended; reads no more.</summary>
     static abstract TI LoadBytes(byte* source);
+
+    /// <summary>Lane mask of candidate &gt; best: <see cref="Beats"/> where neither is NaN.</summary>
+    static abstract TF Greater(TF candidate, TF best);
+
+    /// <summary>candidate &gt; best ? candidate : best per lane (x86 max: a tie keeps best, so the first of equals stays).</summary>
+    static abstract TF Max(TF candidate, TF best);
+
+    /// <summary>Whether no lane is NaN.</summary>
+    static abstract bool AllNumbers(TF value);
 }
 
 /// <summary>AVX-512: 16 lanes.</summary>
@@ -135,6 +144,11 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> LoadBytes(byte* source) =>
         Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source)) : PoolBytes.Load<Vector512<int>>(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Greater(Vector512<float> candidate, Vector512<float> best) => Vector512.GreaterThan(candidate, best);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> candidate, Vector512<float> best) =>
+        Avx512F.IsSupported ? Avx512F.Max(candidate, best) : Vector512.ConditionalSelect(Vector512.GreaterThan(candidate, best), candidate, best);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllNumbers(Vector512<float> value) => Vector512.EqualsAll(value, value);
 }
 internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256<int>>
 {
@@ -193,6 +207,11 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> LoadBytes(byte* source) =>
         Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source) : PoolBytes.Load<Vector256<int>>(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Greater(Vector256<float> candidate, Vector256<float> best) => Vector256.GreaterThan(candidate, best);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> candidate, Vector256<float> best) =>
+        Avx.IsSupported ? Avx.Max(candidate, best) : Vector256.ConditionalSelect(Vector256.GreaterThan(candidate, best), candidate, best);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllNumbers(Vector256<float> value) => Vector256.EqualsAll(value, value);
 }
 internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128<int>>
 {
@@ -253,6 +272,11 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> LoadBytes(byte* source) =>
         Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source) : PoolBytes.Load<Vector128<int>>(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Greater(Vector128<float> candidate, Vector128<float> best) => Vector128.GreaterThan(candidate, best);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> candidate, Vector128<float> best) =>
+        Sse.IsSupported ? Sse.Max(candidate, best) : Vector128.ConditionalSelect(Vector128.GreaterThan(candidate, best), candidate, best);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllNumbers(Vector128<float> value) => Vector128.EqualsAll(value, value);
 }
 
 /// <summary>Narrowing positions to bytes element by element, for a CPU without the narrowing moves.</summary>

@@ -110,7 +110,8 @@ internal static unsafe partial class PoolLines
 
     /// <summary>
     /// Planes [first, end) of max pooling backward from the kept taps (dx of those planes
-    /// overwritten), the plain path's additions in the plain path's order: gathered by phase for 3×3
+    /// overwritten), the plain path's additions in the plain path's order: gathered on flat planes for
+    /// 3×3 s1 p1 (<see cref="FlatGatherFromArgMax{TOps, TF, TI}"/>), by phase for 3×3
     /// s2 p1 on even planes (<see cref="GatherStride2FromArgMax{TOps, TF, TI}"/>), gathered along the
     /// row for column stride 1 (<see cref="GatherFromArgMax{TOps, TF, TI}"/>), else the scalar scatter,
     /// which was already faster than the recomputing vector gather <see cref="Backward"/> runs (9.4–9.6
@@ -118,6 +119,15 @@ internal static unsafe partial class PoolLines
     /// </summary>
     public static void BackwardFromArgMax(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end)
     {
+        if (TakesFlatGather(p))
+        {
+            switch (Width(p))
+            {
+                case 512: FlatGatherFromArgMax<Pool512, Vector512<float>, Vector512<int>>(p, argMax, dy, dx, first, end); return;
+                case 256: FlatGatherFromArgMax<Pool256, Vector256<float>, Vector256<int>>(p, argMax, dy, dx, first, end); return;
+                default: FlatGatherFromArgMax<Pool128, Vector128<float>, Vector128<int>>(p, argMax, dy, dx, first, end); return;
+            }
+        }
         if (GathersArgMax && IsStride2Even(p))
         {
             switch (Width(p))

@@ -36,6 +36,7 @@ internal static unsafe partial class PoolLines
     {
         int lanes = TOps.Lanes, w = p.InW, area = p.InH * p.InW;
         int span = (area + lanes - 1) / lanes * lanes, margin = w + (2 * lanes);
+        long total = (long)p.Planes * p.InD * area;
         // The plane with margins (read by the ±1 and ±W loads), its column maxima with margins, and
         // four masks by position: column 0, column W − 1, row 0, row H − 1 (all bits set: padding there).
         float* plane = Scratch(ref t_flat, (2 * (span + (2 * margin))) + (4 * span) + lanes);
@@ -47,8 +48,10 @@ internal static unsafe partial class PoolLines
         columnMax += margin;
         columnTap += margin;
         new Span<float>(plane - margin, span + (2 * margin)).Fill(float.NegativeInfinity);
-        new Span<float>(columnMax - margin, span + (2 * margin)).Clear();
+        // The NaN-free stages read the margins as padding (the NaN-aware ones mask it).
+        new Span<float>(columnMax - margin, span + (2 * margin)).Fill(float.NegativeInfinity);
         new Span<int>(columnTap - margin, span + (2 * margin)).Clear();
+        TopMargin(columnMax, columnTap, w, lanes);
         float set = BitConverter.Int32BitsToSingle(-1);
         for (int i = 0; i < span; i++)
         {
@@ -62,16 +65,43 @@ internal static unsafe partial class PoolLines
         TI zero = TOps.SplatIndex(0), one = TOps.SplatIndex(1), two = TOps.SplatIndex(2);
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
-            new ReadOnlySpan<float>(x + (n * area), area).CopyTo(new Span<float>(plane, area));
+            // The column stages mask what lies left of column 0 and right of column W − 1, so they
+            // read x where it lies; only the tensor's first and last planes, whose loads at −1 and
+            // past the span would leave it, are copied between margins.
+            float* source = x + (n * area);
+            if (n == 0 || (n * area) + span + 1 > total)
+            {
+                new ReadOnlySpan<float>(source, area).CopyTo(new Span<float>(plane, area));
+                source = plane;
+            }
+            float* yp = y + (n * area);
+            byte* ap = argMax + (n * area);
+            if (NanFree && NanFreeColumnStage<TOps, TF, TI>(source, left, right, span, columnMax, columnTap))
+            {
+                // Below the last row: −∞ (the stage wrote the span's lanes past the plane).
+                TOps.Store(negativeInfinity, columnMax + area);
+                int i = 0;
+                for (int whole = WholeVectors((planeEnd - n) * area, span, lanes); i < whole; i += lanes)
+                {
+                    TOps.Store(NanFreeRowsAt<TOps, TF, TI>(columnMax, columnTap, i, w, out TI tap), yp + i);
+                    TOps.StoreBytes(tap, ap + i);
+                }
+                for (; i < span; i += lanes)
+                {
+                    TF best = NanFreeRowsAt<TOps, TF, TI>(columnMax, columnTap, i, w, out TI tap);
+                    StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, area - i, tail, tapTail);
+                }
+                continue;
+            }
             for (int i = 0; i < span; i += lanes)
             {
                 TF isLeft = TOps.Load(left + i);
-                TF best = TOps.Select(isLeft, negativeInfinity, TOps.Load(plane + i - 1));
-                TF candidate = TOps.Load(plane + i);
+                TF best = TOps.Select(isLeft, negativeInfinity, TOps.Load(source + i - 1));
+                TF candidate = TOps.Load(source + i);
                 TF wins = TOps.Beats(candidate, best);
                 best = TOps.Select(wins, candidate, best);
                 TI tap = TOps.SelectIndex(wins, one, zero);
-                candidate = TOps.Select(TOps.Load(right + i), negativeInfinity, TOps.Load(plane + i + 1));
+                candidate = TOps.Select(TOps.Load(right + i), negativeInfinity, TOps.Load(source + i + 1));
                 wins = TOps.Beats(candidate, best);
                 best = TOps.Select(wins, candidate, best);
                 tap = TOps.SelectIndex(wins, two, tap);
@@ -80,8 +110,6 @@ internal static unsafe partial class PoolLines
                 TOps.Store(best, columnMax + i);
                 TOps.StoreIndex(tap, columnTap + i);
             }
-            float* yp = y + (n * area);
-            byte* ap = argMax + (n * area);
             for (int i = 0; i < span; i += lanes)
             {
                 // Row 0's windows start at their first real row (the one at the output), tap + 3.

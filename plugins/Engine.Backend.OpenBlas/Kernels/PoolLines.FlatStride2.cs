@@ -21,6 +21,9 @@ internal static unsafe partial class PoolLines
     /// <summary>On unless <c>ENGINE_POOL_FLAT_S2=off</c>.</summary>
     public static bool FlatStride2 { get; set; } = SwitchOn("ENGINE_POOL_FLAT_S2");
 
+    /// <summary>Vectors of outputs per band (see <see cref="FlatStride2ForwardKeepingArgMax{TOps, TF, TI}"/>).</summary>
+    private const int BandVectors = 16;
+
     [ThreadStatic] private static float[]? t_phases;
     [ThreadStatic] private static int[]? t_phaseTaps;
 
@@ -48,47 +51,96 @@ internal static unsafe partial class PoolLines
         int* tapTail = oddTap + span;
         new Span<float>(buffer, 5 * stride).Clear();
         new Span<int>(oddTap - margin, stride).Clear();
+        TopMargin(oddMax, oddTap, w, lanes); // the NaN-free stages read it as the row above row 0
         float set = BitConverter.Int32BitsToSingle(-1);
         for (int i = 0; i < span; i++)
         {
             left[i] = i % w == 0 ? set : 0f;
             top[i] = i < w ? set : 0f;
         }
+        // Bands of a plane's outputs, split, then taken by both stages while their phases are in L1
+        // (a 112×112 plane's phases and odd-row maxima, 75 KB, are not).
+        int band = BandVectors * lanes;
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
             float* xp = x + (n * p.InH * p.InW);
-            for (int r = 0; r < p.InH; r++)
-            {
-                float* even = ((r & 1) == 0 ? p00 : p10) + ((long)(r >> 1) * w);
-                SplitColumns<TOps, TF, TI>(xp + ((long)r * p.InW), p.InW, even, even + stride); // odd columns: the next phase
-            }
-            for (int i = 0; i < span; i += lanes)
-            {
-                TF best = FirstOfThree<TOps, TF, TI>(p11 + i, p10 + i, TOps.Load(left + i), out TI tap);
-                TOps.Store(best, oddMax + i);
-                TOps.StoreIndex(tap, oddTap + i);
-            }
             float* yp = y + (n * outputs);
             byte* ap = argMax + (n * outputs);
-            for (int i = 0; i < span; i += lanes)
+            bool spills = ((planeEnd - n) * outputs) >= outputs + lanes;
+            for (int i0 = 0, split = 0; i0 < span; i0 += band)
             {
-                // Row 0's windows start at their first real row (even row 0, taps + 3).
-                TF middle = FirstOfThree<TOps, TF, TI>(p01 + i, p00 + i, TOps.Load(left + i), out TI middleTap);
-                middleTap = TOps.Shift(middleTap, 3);
-                TF isTop = TOps.Load(top + i);
-                TF best = TOps.Select(isTop, middle, TOps.Load(oddMax + i - w));
-                TI tap = TOps.SelectIndex(isTop, middleTap, TOps.LoadIndex(oddTap + i - w));
-                TF wins = TOps.Beats(middle, best);
-                best = TOps.Select(wins, middle, best);
-                tap = TOps.SelectIndex(wins, middleTap, tap);
-                TF below = TOps.Load(oddMax + i);
-                wins = TOps.Beats(below, best);
-                best = TOps.Select(wins, below, best);
-                tap = TOps.SelectIndex(wins, TOps.Shift(TOps.LoadIndex(oddTap + i), 6), tap);
-                long remaining = ((planeEnd - n) * outputs) - i;
-                StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, remaining >= lanes ? lanes : outputs - i, tail, tapTail);
+                int i1 = Math.Min(span, i0 + band);
+                // The phase rows the band's loads reach (positions up to i1 − 1), two input rows each.
+                for (int rows = Math.Min(p.OutH, ((i1 - 1) / w) + 1); split < rows; split++)
+                {
+                    float* even = p00 + ((long)split * w), odd = p10 + ((long)split * w);
+                    float* row = xp + ((long)2 * split * p.InW);
+                    SplitColumns<TOps, TF, TI>(row, p.InW, even, even + stride); // odd columns: the next phase
+                    SplitColumns<TOps, TF, TI>(row + p.InW, p.InW, odd, odd + stride);
+                }
+                // The band's first outputs read the odd columns before it as left neighbours, which
+                // the NaN-free stages do not check: a NaN there sends the band to the NaN-aware ones.
+                bool numbersBefore = i0 == 0 || !(float.IsNaN(p01[i0 - 1]) || float.IsNaN(p11[i0 - 1]));
+                if (NanFree && numbersBefore && NanFreeStride2<TOps, TF, TI>(p00, p10, left, w, outputs, i0, i1, oddMax, oddTap, yp, ap, spills, tail, tapTail))
+                {
+                    continue;
+                }
+                for (int i = i0; i < i1; i += lanes)
+                {
+                    TF best = FirstOfThree<TOps, TF, TI>(p11 + i, p10 + i, TOps.Load(left + i), out TI tap);
+                    TOps.Store(best, oddMax + i);
+                    TOps.StoreIndex(tap, oddTap + i);
+                }
+                for (int i = i0; i < i1; i += lanes)
+                {
+                    // Row 0's windows start at their first real row (even row 0, taps + 3).
+                    TF middle = FirstOfThree<TOps, TF, TI>(p01 + i, p00 + i, TOps.Load(left + i), out TI middleTap);
+                    middleTap = TOps.Shift(middleTap, 3);
+                    TF isTop = TOps.Load(top + i);
+                    TF best = TOps.Select(isTop, middle, TOps.Load(oddMax + i - w));
+                    TI tap = TOps.SelectIndex(isTop, middleTap, TOps.LoadIndex(oddTap + i - w));
+                    TF wins = TOps.Beats(middle, best);
+                    best = TOps.Select(wins, middle, best);
+                    tap = TOps.SelectIndex(wins, middleTap, tap);
+                    TF below = TOps.Load(oddMax + i);
+                    wins = TOps.Beats(below, best);
+                    best = TOps.Select(wins, below, best);
+                    tap = TOps.SelectIndex(wins, TOps.Shift(TOps.LoadIndex(oddTap + i), 6), tap);
+                    StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, spills ? lanes : outputs - i, tail, tapTail);
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// One band's outputs [<paramref name="i0"/>, <paramref name="i1"/>) and taps by the NaN-free stages from its phases (<paramref name="p00"/>, the
+    /// even-even one, and <paramref name="p10"/>, odd-even, each followed by its odd-column phase one
+    /// stride on); false, with garbage written, when the band holds a NaN. <paramref name="spills"/>:
+    /// whole vectors may run past the plane's last output (a vector of this part's outputs follows).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NanFreeStride2<TOps, TF, TI>(float* p00, float* p10, float* left, int w, int outputs, int i0, int i1, float* oddMax, int* oddTap,
+        float* yp, byte* ap, bool spills, float* tail, int* tapTail)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int lanes = TOps.Lanes;
+        long stride = (p10 - p00) / 2;
+        float* p01 = p00 + stride, p11 = p10 + stride;
+        TF seen = TOps.Zero;
+        for (int i = i0; i < i1; i += lanes)
+        {
+            TF best = NanFreeFirstOfThree<TOps, TF, TI>(p11 + i, p10 + i, TOps.Load(left + i), ref seen, out TI tap);
+            TOps.Store(best, oddMax + i);
+            TOps.StoreIndex(tap, oddTap + i);
+        }
+        for (int i = i0; i < i1; i += lanes)
+        {
+            TF middle = NanFreeFirstOfThree<TOps, TF, TI>(p01 + i, p00 + i, TOps.Load(left + i), ref seen, out TI middleTap);
+            TF best = NanFreeRows<TOps, TF, TI>(TOps.Load(oddMax + i - w), TOps.LoadIndex(oddTap + i - w), middle, middleTap,
+                TOps.Load(oddMax + i), TOps.LoadIndex(oddTap + i), out TI tap);
+            StoreWindow<TOps, TF, TI>(best, tap, yp + i, ap + i, spills ? lanes : outputs - i, tail, tapTail);
+        }
+        return TOps.AllNumbers(seen);
     }
 
     /// <summary>

@@ -70,4 +70,5 @@ internal static unsafe partial class PoolLines
     private static TF Sent<TOps, TF, TI>(TF sum, TI taps, int tap, TF dy)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct =>
         TOps.Select(TOps.IndexEqual(taps, TOps.SplatIndex(tap)), TOps.Add(sum, dy), sum);
+
 }
