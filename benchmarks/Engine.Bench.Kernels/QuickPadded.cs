@@ -8,7 +8,7 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// on every CIFAR ResNet-20 and VGG-CIFAR layer it takes (batch 128, batch-norm + ReLU epilogue, one thread), with its
 /// variants alternating call by call in one process: the tile over all channels at once and the input copied row by row
 /// (the reference order of work), channel chunks (<c>ENGINE_PADDED_DIRECT_CHUNK</c>), whole-plane copies
-/// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, and the size rule with whole-plane copies (the default). Timed by the thread's CPU clock (what a loaded machine cannot inflate),
+/// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, and the size rules of both (the default). Timed by the thread's CPU clock (what a loaded machine cannot inflate),
 /// the fastest of <c>rounds</c> calls kept; "same" when a variant's output is bit for bit the first one's.
 /// </summary>
 internal static unsafe class QuickPadded
@@ -40,9 +40,9 @@ internal static unsafe class QuickPadded
         int width = WorkerPool.Width;
         WorkerPool.Width = 1;
         bool? direct = PaddedDirectConvolution.Forced, blocks = FilterBlockConvolution.Forced;
-        (bool? Chunk, bool Plane) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy);
+        (bool? Chunk, bool? Plane) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy);
         (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced) = (true, false);
-        (bool? Chunk, bool Plane)[] variants = [(false, false), (true, false), (false, true), (true, true), (null, true)];
+        (bool? Chunk, bool? Plane)[] variants = [(false, false), (true, false), (false, true), (true, true), (null, null)];
         Console.WriteLine($"thread CPU clock, minimum of {rounds} calls; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine($"{"layer",-10} {"rows",9} {"chunks",9} {"planes",9} {"both",9} {"rule",9}   ms; GFLOP/s of each; bits against rows");
         var workspace = new ConvolutionWorkspace();

@@ -21,7 +21,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool _cacheRule = PaddedDirectConvolution.CacheRule;
     private readonly int _width = WorkerPool.Width;
     private readonly bool? _chunked = PaddedDirectConvolution.ChunkedTiles;
-    private readonly bool _planes = PaddedDirectConvolution.PlaneCopy;
+    private readonly bool? _planes = PaddedDirectConvolution.PlaneCopy;
     private readonly (int Bytes, int Filters) _chunk = (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters);
 
     public void Dispose()
@@ -152,6 +152,22 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.Equal(10, PaddedDirectConvolution.Chunks(Layout(128, 32, 32, 32, 32, 1)).Channels);
         PaddedDirectConvolution.ChunkedTiles = false;
         Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 32, 16, 16, 64, 1, 2)).Channels);
+    }
+
+    [Fact]
+    public void PlaneCopiesAreTakenByTheSizeRuleOnPlanesUpTo16Wide()
+    {
+        PaddedDirectConvolution.PlaneCopy = null;
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 64, 8, 8, 64, 1)));
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 16, 16, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 16, 16, 64, 1, 2))); // stride 2: nine gathered copies
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(2, 7, 10, 13, 9, 0))); // no padding: narrower output rows
+        PaddedDirectConvolution.PlaneCopy = true;
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(2, 3, 6, 9, 5, 2))); // padding 2: wider output rows
+        PaddedDirectConvolution.PlaneCopy = false;
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 64, 8, 8, 64, 1)));
     }
 
     /// <summary>The chain's outputs through the separate epilogue pass's per-plane function.</summary>

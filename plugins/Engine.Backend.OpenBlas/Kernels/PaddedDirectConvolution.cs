@@ -202,7 +202,7 @@ internal static unsafe partial class PaddedDirectConvolution
         {
             CopyStrided(l, xn, padded, job.Shifted);
         }
-        else if (PlaneCopy && l.Width.Output == l.Width.Input)
+        else if (CopiesPlanes(l))
         {
             CopyPlanes(l, xn, padded, job.Shifted, job.CopyRows);
         }
