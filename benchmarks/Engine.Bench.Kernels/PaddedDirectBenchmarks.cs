@@ -7,7 +7,7 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// Inference forward (batch norm + ReLU epilogue) of CIFAR ResNet-20's three stride-1 layer shapes and
 /// VGG-CIFAR's 128-channel 8×8 one at batch 128, and ResNet-18's 14×14 and 7×7 ones at batch 16, through the
 /// dispatcher with each path forced: the padded direct kernel (<see cref="PaddedDirectConvolution"/>) with its
-/// position tile and with the filter-block tile (<see cref="FilterBlockConvolution"/>), im2col + the packed GEMM (the reference it is
+/// position tile (by the size rules, and with chunks of channels and whole-plane copies each forced on and both off) and with the filter-block tile (<see cref="FilterBlockConvolution"/>), im2col + the packed GEMM (the reference it is
 /// tested against bit for bit), several samples per product (<see cref="BatchedConvolution"/>) and
 /// Winograd. One worker, as <c>--quick-infer</c> measures.
 /// Run: <c>dotnet run -c Release --project benchmarks/Engine.Bench.Kernels -- --filter '*PaddedDirect*'</c>.
@@ -69,6 +69,26 @@ public unsafe class PaddedDirectBenchmarks
 
     [Benchmark]
     public void PaddedDirect() => Run(direct: true, batched: false, winograd: false);
+
+    /// <summary>The position tile over all channels at once, copies row by row: the order of work before chunks and plane copies.</summary>
+    [Benchmark]
+    public void PaddedDirectRows() => RunTile(chunks: false, planes: false);
+
+    /// <summary>The position tile by chunks of channels wherever a tile's rows exceed 16 KB (<c>ENGINE_PADDED_DIRECT_CHUNK=on</c>).</summary>
+    [Benchmark]
+    public void PaddedDirectChunks() => RunTile(chunks: true, planes: false);
+
+    /// <summary>Whole-plane copies wherever the padding allows (<c>ENGINE_PADDED_PLANE_COPY=on</c>).</summary>
+    [Benchmark]
+    public void PaddedDirectPlanes() => RunTile(chunks: false, planes: true);
+
+    private void RunTile(bool chunks, bool planes)
+    {
+        (bool? Chunks, bool? Planes) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy);
+        (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy) = (chunks, planes);
+        Run(direct: true, batched: false, winograd: false);
+        (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy) = saved;
+    }
 
     [Benchmark]
     public void FilterBlocks() => Run(direct: true, batched: false, winograd: false, blocks: true);

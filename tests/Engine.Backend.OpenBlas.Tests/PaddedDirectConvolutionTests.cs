@@ -20,6 +20,9 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool? _blocks = FilterBlockConvolution.Forced;
     private readonly bool _cacheRule = PaddedDirectConvolution.CacheRule;
     private readonly int _width = WorkerPool.Width;
+    private readonly bool? _chunked = PaddedDirectConvolution.ChunkedTiles;
+    private readonly bool? _planes = PaddedDirectConvolution.PlaneCopy;
+    private readonly (int Bytes, int Filters) _chunk = (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters);
 
     public void Dispose()
     {
@@ -29,6 +32,9 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         WinogradConvolution.Forced = _winograd;
         FilterBlockConvolution.Forced = _blocks;
         WorkerPool.Width = _width;
+        PaddedDirectConvolution.ChunkedTiles = _chunked;
+        PaddedDirectConvolution.PlaneCopy = _planes;
+        (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = _chunk;
         _backend.Dispose();
     }
 
@@ -91,6 +97,77 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The position tile by chunks of channels (the accumulators parked between chunks: 1 channel a chunk, and chunks that
+    /// leave a shorter last one; 4 and 8 filters parked at a time, so several parks a tile and a partial last group) and
+    /// with whole-plane copies, each on and off: the scalar chain's bits, at 1 and 2 threads, with and without the epilogue.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void ChunksAndPlaneCopiesKeepTheBits(int batch, int channels, int height, int width, int filters, int pad, int stride)
+    {
+        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        if (PackedGemm.Bits != 512)
+        {
+            return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
+        }
+        var rng = new Random(height * 37 + channels);
+        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
+        float[] scale = Values(rng, filters), shift = Values(rng, filters);
+        float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
+        bool strided = stride == 2;
+        int perChannel = (strided ? 9 : 3) * (64 + (strided ? 0 : 2 * l.Width.Output)) * sizeof(float);
+        foreach ((int chunk, int park) in new[] { (1, 4), (3, 8), (5, 64) })
+        {
+            PaddedDirectConvolution.ChunkedTiles = true;
+            (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = (chunk * perChannel, park);
+            Assert.Equal(chunk < channels, PaddedDirectConvolution.Chunks(l).Channels > 0);
+            foreach (bool planes in new[] { false, true })
+            {
+                PaddedDirectConvolution.PlaneCopy = planes;
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Assert.Equal(chain, Run(l, x, w, scale, shift, epilogue: false, null, direct: true, threads));
+                    Assert.Equal(relu, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ChunksAreTakenByTheSizeRuleOnStrideTwoLayersOnly()
+    {
+        PaddedDirectConvolution.ChunkedTiles = null;
+        PaddedDirectConvolution.ChunkBytes = 16384;
+        // ResNet-20's 32×16×16 → 64 stride 2: a tile's rows of the nine copies, 72 KB, outgrow the first-level cache.
+        Assert.Equal(7, PaddedDirectConvolution.Chunks(Layout(128, 32, 16, 16, 64, 1, 2)).Channels);
+        Assert.Equal(64, PaddedDirectConvolution.Chunks(Layout(128, 32, 16, 16, 64, 1, 2)).Filters);
+        // Its 16×32×32 → 32 stride 2 (36 KB) and the stride-1 layers (VGG's 32×32×32, ResNet-20's 64×8×8) run all channels at once.
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 16, 32, 32, 32, 1, 2)).Channels);
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 32, 32, 32, 32, 1)).Channels);
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 64, 8, 8, 64, 1)).Channels);
+        PaddedDirectConvolution.ChunkedTiles = true;
+        Assert.Equal(10, PaddedDirectConvolution.Chunks(Layout(128, 32, 32, 32, 32, 1)).Channels);
+        PaddedDirectConvolution.ChunkedTiles = false;
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 32, 16, 16, 64, 1, 2)).Channels);
+    }
+
+    [Fact]
+    public void PlaneCopiesAreTakenByTheSizeRuleOnPlanesUpTo16Wide()
+    {
+        PaddedDirectConvolution.PlaneCopy = null;
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 64, 8, 8, 64, 1)));
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 16, 16, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 16, 16, 64, 1, 2))); // stride 2: nine gathered copies
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(2, 7, 10, 13, 9, 0))); // no padding: narrower output rows
+        PaddedDirectConvolution.PlaneCopy = true;
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(2, 3, 6, 9, 5, 2))); // padding 2: wider output rows
+        PaddedDirectConvolution.PlaneCopy = false;
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 64, 8, 8, 64, 1)));
     }
 
     /// <summary>The chain's outputs through the separate epilogue pass's per-plane function.</summary>

@@ -29,7 +29,7 @@ namespace Engine.Backend.OpenBlas;
 /// a partial vector whose extra lanes are computed and not stored. <c>ENGINE_PADDED_DIRECT=on|off</c>: on
 /// forces it wherever it fits, off never; forcing Winograd or the batched path on leaves those layers to them.</para>
 /// </remarks>
-internal static unsafe class PaddedDirectConvolution
+internal static unsafe partial class PaddedDirectConvolution
 {
     /// <summary>Whether the size rule decides (null), or the path is forced on (true) or off (false).</summary>
     /// <remarks>Settable inside the assembly so tests and benchmarks can compare both paths in one process.</remarks>
@@ -116,7 +116,10 @@ internal static unsafe class PaddedDirectConvolution
         }
         // Filters in the vector (FilterBlockConvolution): the weights (and the epilogue's scales) repacked once, after the copies.
         bool blocks = FilterBlockConvolution.Chosen(l);
-        long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0, accumulators = blocks ? FilterBlockConvolution.AccumulatorFloats(l) : 0;
+        // The position tile by chunks of channels parks its accumulators per worker between chunks (ChunkPlan).
+        ChunkPlan chunks = blocks ? default : Chunks(l);
+        long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0;
+        long accumulators = blocks ? FilterBlockConvolution.AccumulatorFloats(l) : chunks.ParkFloats;
         CpuStorage block = workspace.Rent<float>(width * (padded + accumulators) + packedFloats);
         try
         {
@@ -154,6 +157,7 @@ internal static unsafe class PaddedDirectConvolution
                 Accumulators = accumulators,
                 AccumulatorBase = scratch + width * padded,
                 Chunk = FilterBlockConvolution.ChunkChannels(plane * (strided ? 9 : 3)),
+                Tiles = chunks,
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
                 Relu = inKernel && epilogue.Activation == Activation.Relu,
@@ -182,6 +186,7 @@ internal static unsafe class PaddedDirectConvolution
         public long Accumulators;   // floats of FilterBlockConvolution's per-worker accumulators,
         public float* AccumulatorBase; // which follow all workers' copies
         public int Chunk;           // its channels per chunk
+        public ChunkPlan Tiles;     // the position tile's chunks of channels (none: all at once)
         public bool Relu;
     }
 
@@ -197,13 +202,22 @@ internal static unsafe class PaddedDirectConvolution
         {
             CopyStrided(l, xn, padded, job.Shifted);
         }
+        else if (CopiesPlanes(l))
+        {
+            CopyPlanes(l, xn, padded, job.Shifted, job.CopyRows);
+        }
         else
         {
             CopyShifted(l, xn, padded, job.Shifted, job.CopyRows);
         }
+        float* acc = job.AccumulatorBase + worker * job.Accumulators;
         if (job.Packed is not null)
         {
-            FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.PackedScales, job.AccumulatorBase + worker * job.Accumulators, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
+            FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.PackedScales, acc, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
+        }
+        else if (job.Tiles.Channels > 0)
+        {
+            ChunkedPositionTiles(l, ref job, padded, acc, yn, rn is null);
         }
         else
         {
@@ -221,14 +235,10 @@ internal static unsafe class PaddedDirectConvolution
         int rows = l.ColumnRows, positions = l.OutputSize, vectors = (positions + 15) / 16;
         for (int v0 = 0; v0 < vectors; v0 += Vectors)
         {
-            // A last tile with fewer vectors repeats its last one (the same values are stored twice);
-            // the plane's last vector stores only the positions it has.
-            int i1 = Math.Min(v0 + 1, vectors - 1), i2 = Math.Min(v0 + 2, vectors - 1), i3 = Math.Min(v0 + 3, vectors - 1);
-            var tile = new Tile(16 * v0, 16 * i1, 16 * i2, 16 * i3,
-                Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3));
+            Tile tile = TileAt(v0, vectors, positions);
             for (int f = 0; f < l.Filters; f += Filters)
             {
-                Block4x4(rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu && relu);
+                Block4x4(rows, rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu && relu, null, resume: false, leave: false);
             }
         }
     }
@@ -344,21 +354,41 @@ internal static unsafe class PaddedDirectConvolution
     private static Vector512<float> Mask(int lanes) =>
         Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(lanes)).AsSingle();
 
+    /// <summary>
+    /// The tile of vectors <paramref name="v0"/>…+3 of a plane of <paramref name="vectors"/>: a last tile with fewer
+    /// vectors repeats its last one (the same values are stored twice); the plane's last vector stores only the positions it has.
+    /// </summary>
+    private static Tile TileAt(int v0, int vectors, int positions)
+    {
+        int i1 = Math.Min(v0 + 1, vectors - 1), i2 = Math.Min(v0 + 2, vectors - 1), i3 = Math.Min(v0 + 3, vectors - 1);
+        return new Tile(16 * v0, 16 * i1, 16 * i2, 16 * i3,
+            Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3));
+    }
+
     /// <summary>Four output vectors of one sample: their first positions (also where each reads tap (0, 0) in a shifted copy), and which lanes are stored.</summary>
     private readonly record struct Tile(int At0, int At1, int At2, int At3,
         Vector512<float> Mask0, Vector512<float> Mask1, Vector512<float> Mask2, Vector512<float> Mask3);
 
     // Four filters (first, … first + 3; past the last one repeats it and is not stored) × the tile's four vectors:
-    // 16 accumulators, one flat loop over the column-matrix rows that the JIT keeps in registers.
+    // 16 accumulators, one flat loop over rows column-matrix rows (w's filters stride apart) that the JIT keeps in
+    // registers. park: the 16 accumulators between chunks of channels — resumed from there (resume; else the chain
+    // starts from 0) and left there (leave) instead of stored.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x4(int rows, int* rowOffset, float* padded, float* w, int first, int filters, in Tile t, float* y, int positions,
-        float* scale, float* shift, bool relu)
+    private static void Block4x4(int rows, int stride, int* rowOffset, float* padded, float* w, int first, int filters, in Tile t, float* y, int positions,
+        float* scale, float* shift, bool relu, float* park, bool resume, bool leave)
     {
-        float* w0 = w + (long)first * rows, w1 = w + (long)Math.Min(first + 1, filters - 1) * rows;
-        float* w2 = w + (long)Math.Min(first + 2, filters - 1) * rows, w3 = w + (long)Math.Min(first + 3, filters - 1) * rows;
+        float* w0 = w + (long)first * stride, w1 = w + (long)Math.Min(first + 1, filters - 1) * stride;
+        float* w2 = w + (long)Math.Min(first + 2, filters - 1) * stride, w3 = w + (long)Math.Min(first + 3, filters - 1) * stride;
         float* p0 = padded + t.At0, p1 = padded + t.At1, p2 = padded + t.At2, p3 = padded + t.At3;
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        if (resume)
+        {
+            (a00, a01, a02, a03) = (Vector512.Load(park), Vector512.Load(park + 16), Vector512.Load(park + 32), Vector512.Load(park + 48));
+            (a10, a11, a12, a13) = (Vector512.Load(park + 64), Vector512.Load(park + 80), Vector512.Load(park + 96), Vector512.Load(park + 112));
+            (a20, a21, a22, a23) = (Vector512.Load(park + 128), Vector512.Load(park + 144), Vector512.Load(park + 160), Vector512.Load(park + 176));
+            (a30, a31, a32, a33) = (Vector512.Load(park + 192), Vector512.Load(park + 208), Vector512.Load(park + 224), Vector512.Load(park + 240));
+        }
         for (int r = 0; r < rows; r++)
         {
             int o = rowOffset[r];
@@ -375,6 +405,14 @@ internal static unsafe class PaddedDirectConvolution
             s = Vector512.Create(w3[r]);
             a30 = Vector512.FusedMultiplyAdd(s, x0, a30); a31 = Vector512.FusedMultiplyAdd(s, x1, a31);
             a32 = Vector512.FusedMultiplyAdd(s, x2, a32); a33 = Vector512.FusedMultiplyAdd(s, x3, a33);
+        }
+        if (leave)
+        {
+            a00.Store(park); a01.Store(park + 16); a02.Store(park + 32); a03.Store(park + 48);
+            a10.Store(park + 64); a11.Store(park + 80); a12.Store(park + 96); a13.Store(park + 112);
+            a20.Store(park + 128); a21.Store(park + 144); a22.Store(park + 160); a23.Store(park + 176);
+            a30.Store(park + 192); a31.Store(park + 208); a32.Store(park + 224); a33.Store(park + 240);
+            return;
         }
         Put(y + (long)first * positions, t, a00, a01, a02, a03, scale, shift, first, relu);
         if (first + 1 < filters) { Put(y + (long)(first + 1) * positions, t, a10, a11, a12, a13, scale, shift, first + 1, relu); }

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Engine.Backend.OpenBlas.Bench;
+
+/// <summary>
+/// <c>--quick-padded [rounds] [case]</c>: the padded direct 3×3 kernel's position tile (<see cref="PaddedDirectConvolution"/>)
+/// on every CIFAR ResNet-20 and VGG-CIFAR layer it takes (batch 128, batch-norm + ReLU epilogue, one thread), with its
+/// variants alternating call by call in one process: the tile over all channels at once and the input copied row by row
+/// (the reference order of work), channel chunks (<c>ENGINE_PADDED_DIRECT_CHUNK</c>), whole-plane copies
+/// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, and the size rules of both (the default). Timed by the thread's CPU clock (what a loaded machine cannot inflate),
+/// the fastest of <c>rounds</c> calls kept; "same" when a variant's output is bit for bit the first one's.
+/// </summary>
+internal static unsafe class QuickPadded
+{
+    /// <summary>The layers: (name, layout).</summary>
+    internal static (string Name, ConvolutionLayout Layout)[] Layers() =>
+    [
+        ("r20-16x32", Conv(16, 32, 16, 1)),
+        ("r20-s2-32", Conv(16, 32, 32, 2)),
+        ("r20-32x16", Conv(32, 16, 32, 1)),
+        ("r20-s2-64", Conv(32, 16, 64, 2)),
+        ("r20-64x8", Conv(64, 8, 64, 1)),
+        ("vgg-32x32", Conv(32, 32, 32, 1)),
+        ("vgg-64a", Conv(32, 16, 64, 1)),
+        ("vgg-64x16", Conv(64, 16, 64, 1)),
+        ("vgg-128a", Conv(64, 8, 128, 1)),
+        ("vgg-128x8", Conv(128, 8, 128, 1)),
+    ];
+
+    private static ConvolutionLayout Conv(int channels, int size, int filters, int stride)
+    {
+        var axis = new ConvolutionAxis(size, (size + 2 - 3) / stride + 1, 3, stride, 1, 1);
+        return new ConvolutionLayout(128, channels, filters, 1, ConvolutionAxis.Unit, axis, axis);
+    }
+
+    public static void Run(int rounds, string? only)
+    {
+        using var backend = new OpenBlasBackend(); // loads OpenBLAS
+        int width = WorkerPool.Width;
+        WorkerPool.Width = 1;
+        bool? direct = PaddedDirectConvolution.Forced, blocks = FilterBlockConvolution.Forced;
+        (bool? Chunk, bool? Plane) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy);
+        (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced) = (true, false);
+        (bool? Chunk, bool? Plane)[] variants = [(false, false), (true, false), (false, true), (true, true), (null, null)];
+        Console.WriteLine($"thread CPU clock, minimum of {rounds} calls; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"{"layer",-10} {"rows",9} {"chunks",9} {"planes",9} {"both",9} {"rule",9}   ms; GFLOP/s of each; bits against rows");
+        var workspace = new ConvolutionWorkspace();
+        foreach (var (name, l) in Layers())
+        {
+            if (only is not null && !name.StartsWith(only, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            long xs = (long)l.Batch * l.Channels * l.InputSize, ws = (long)l.Filters * l.GroupRows, ys = (long)l.Batch * l.Filters * l.OutputSize;
+            float* x = QuickConvolution.Fill(xs), w = QuickConvolution.Fill(ws), scale = QuickConvolution.Fill(l.Filters), shift = QuickConvolution.Fill(l.Filters);
+            nint[] y = [.. variants.Select(_ => (nint)QuickConvolution.Fill(ys))];
+            var epilogue = new ConvolutionEpilogue((nint)scale, (nint)shift, Activation.Relu, 0);
+            double flops = 2.0 * l.Batch * l.Filters * l.GroupRows * l.OutputSize;
+            double[] best = [.. variants.Select(_ => double.MaxValue)];
+            for (int r = 0; r < rounds; r++)
+            {
+                for (int v = 0; v < variants.Length; v++)
+                {
+                    (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy) = variants[v];
+                    double start = QuickPacked.Now(false);
+                    ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)x, (nint)w, y[v], workspace, epilogue);
+                    best[v] = Math.Min(best[v], QuickPacked.Now(false) - start);
+                }
+            }
+            string bits = string.Join(", ", y.Skip(1).Select(p => new Span<float>((float*)p, (int)ys).SequenceEqual(new Span<float>((float*)y[0], (int)ys)) ? "same" : "DIFFERS"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name,-10} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {bits}"));
+            foreach (nint p in y.Concat([(nint)x, (nint)w, (nint)scale, (nint)shift]))
+            {
+                NativeMemory.AlignedFree((void*)p);
+            }
+        }
+        (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced, WorkerPool.Width) = (direct, blocks, width);
+        (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy) = saved;
+        workspace.Release();
+    }
+}
