@@ -70,6 +70,11 @@ if (args.Length > 0 && args[0] == "--quick-backward")
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-phase-rows")
+{
+    Engine.Backend.OpenBlas.Bench.PhaseRowBenchmarks.Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10, args.Length > 2 ? args[2] : null);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-layers")
 {
     Engine.Backend.OpenBlas.Bench.QuickLayerKernels.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
