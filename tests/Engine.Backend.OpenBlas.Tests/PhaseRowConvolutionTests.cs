@@ -79,20 +79,23 @@ public sealed unsafe class PhaseRowConvolutionTests : IDisposable
     }
 
     [Fact]
-    public void TheSizeRuleTakesFirstLayersWithWideWindows()
+    public void TheSizeRuleTakesFirstLayersWithWideWindowsAndWideStrideTwoRows()
     {
         PhaseRowConvolution.Forced = null;
         bool wide = PackedGemm.Bits == 512;
         Assert.Equal(wide, PhaseRowConvolution.Applies<float>(Layout(16, 3, 224, 224, 64, 7, 3))); // ResNet-18's first layer
-        Assert.False(PhaseRowConvolution.Applies<float>(Layout(16, 64, 56, 56, 128, 3, 1)));        // its stride-2 3×3 layers
-        Assert.False(PhaseRowConvolution.Applies<float>(Layout(16, 64, 56, 56, 128, 1, 0)));        // and projections
+        Assert.Equal(wide, PhaseRowConvolution.Applies<float>(Layout(16, 64, 56, 56, 128, 3, 1))); // its first stride-2 3×3: rows of 28
+        Assert.False(PhaseRowConvolution.Applies<float>(Layout(16, 128, 28, 28, 256, 3, 1)));       // not its narrower ones
+        Assert.False(PhaseRowConvolution.Applies<float>(Layout(16, 256, 14, 14, 512, 3, 1)));
+        Assert.False(PhaseRowConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, 3, 1)));        // nor ResNet-20's (16 wide)
+        Assert.False(PhaseRowConvolution.Applies<float>(Layout(16, 64, 56, 56, 128, 1, 0)));        // nor the projections
         Assert.False(PhaseRowConvolution.Applies<double>(Layout(16, 3, 224, 224, 64, 7, 3)));
         var stride1 = new ConvolutionAxis(32, 32, 7, 1, 3, 1);
         Assert.False(PhaseRowConvolution.Applies<float>(new ConvolutionLayout(2, 3, 16, 1, ConvolutionAxis.Unit, stride1, stride1)));
         PhaseRowConvolution.Forced = false;
         Assert.False(PhaseRowConvolution.Applies<float>(Layout(16, 3, 224, 224, 64, 7, 3)));
         PhaseRowConvolution.Forced = true;
-        Assert.Equal(wide, PhaseRowConvolution.Applies<float>(Layout(16, 64, 56, 56, 128, 3, 1)));
+        Assert.Equal(wide, PhaseRowConvolution.Applies<float>(Layout(16, 256, 14, 14, 512, 3, 1)));
     }
 
     /// <summary>The chain's outputs through the separate epilogue pass's per-plane function (the residual added before the activation).</summary>

@@ -39,6 +39,12 @@ internal static unsafe class PhaseRowConvolution
     /// <summary>Filters and vectors of the register tile: 24 accumulators, six input vectors and a broadcast weight, 31 registers.</summary>
     private const int Filters = 4, Vectors = 6;
 
+    /// <summary>
+    /// Tiles run against one block of filters before the next block (<c>ENGINE_PHASE_ROWS_BAND</c> sets it for measurements):
+    /// 2 measured a little ahead of 1 and 4 on the 7×7 first layer and the 64×56×56 → 128 3×3 (loaded machine).
+    /// </summary>
+    internal static int TilesPerBand { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_PHASE_ROWS_BAND"), out int b) && b > 0 ? b : 2;
+
     /// <summary>The most taps (column-matrix rows): their offsets are listed on the stack.</summary>
     private const int MaxTaps = 4096;
 
@@ -56,9 +62,14 @@ internal static unsafe class PhaseRowConvolution
 
     /// <summary>
     /// The size rule: first layers (at most 4 channels) with windows of 5 or more, whose column matrix is many times
-    /// their input (ResNet-18's 7×7: 49×). Measured against im2col + the packed GEMM on that layer (benchmarks/NOTES.md, helper <c>stem7</c>).
+    /// their input (ResNet-18's 7×7: 49×), and 3×3 layers with output rows of 28 or more (ResNet-18's 64×56×56 → 128,
+    /// which the padded direct kernel took; two vectors a row, 28 of 32 lanes used). Not narrower rows: on ResNet-18's
+    /// 128×28×28 → 256 (14 wide) and 256×14×14 → 512 (7 wide) it ran 1.05× and 2.8× the batched product's time, on
+    /// the 1×1 stride-2 projections 1.3–2.6× im2col's (<c>--quick-phase-rows</c>, benchmarks/NOTES.md, helper <c>stem7</c>).
     /// </summary>
-    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels <= 4 && l.Height.Kernel >= 5 && l.Width.Kernel >= 5;
+    internal static bool Worthwhile(in ConvolutionLayout l) =>
+        (l.Channels <= 4 && l.Height.Kernel >= 5 && l.Width.Kernel >= 5)
+        || (l.Height.Kernel == 3 && l.Width.Kernel == 3 && l.Width.Output >= 28);
 
     /// <summary>
     /// y ← x ⋆ w for the whole batch, then the epilogue, one sample per item of the <see cref="WorkerPool"/>
@@ -138,16 +149,23 @@ internal static unsafe class PhaseRowConvolution
         float* yn = job.Y + (long)n * l.Filters * l.OutputSize;
         Split(l, xn, phases, job.Rows, job.Length);
         int outputWidth = l.Width.Output, positions = l.OutputSize, vectors = (outputWidth + 15) / 16, total = l.Height.Output * vectors;
-        for (int v0 = 0; v0 < total; v0 += Vectors)
+        int band = Vectors * TilesPerBand;
+        for (int b0 = 0; b0 < total; b0 += band)
         {
-            // A last tile with fewer vectors repeats its last one (the same values are stored twice).
-            var tile = new Tile(
-                At(v0, total, vectors, outputWidth, job.Length), At(v0 + 1, total, vectors, outputWidth, job.Length),
-                At(v0 + 2, total, vectors, outputWidth, job.Length), At(v0 + 3, total, vectors, outputWidth, job.Length),
-                At(v0 + 4, total, vectors, outputWidth, job.Length), At(v0 + 5, total, vectors, outputWidth, job.Length));
+            // A band of tiles against each block of four filters in turn: the band's inputs stay in the first-level
+            // cache while each block's weights are read once for all its tiles.
+            int end = Math.Min(b0 + band, total);
             for (int f = 0; f < l.Filters; f += Filters)
             {
-                Block4x6(l.ColumnRows, job.TapOffset, phases, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu);
+                for (int v0 = b0; v0 < end; v0 += Vectors)
+                {
+                    // A last tile with fewer vectors repeats its last one (the same values are stored twice).
+                    var tile = new Tile(
+                        At(v0, end, vectors, outputWidth, job.Length), At(v0 + 1, end, vectors, outputWidth, job.Length),
+                        At(v0 + 2, end, vectors, outputWidth, job.Length), At(v0 + 3, end, vectors, outputWidth, job.Length),
+                        At(v0 + 4, end, vectors, outputWidth, job.Length), At(v0 + 5, end, vectors, outputWidth, job.Length));
+                    Block4x6(l.ColumnRows, job.TapOffset, phases, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu);
+                }
             }
         }
         if (job.After)
