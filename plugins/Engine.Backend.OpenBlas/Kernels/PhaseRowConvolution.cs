@@ -27,14 +27,20 @@ namespace Engine.Backend.OpenBlas;
 /// packed GEMM (<see cref="PackedGemm"/>), so the result is bit for bit im2col's on that kernel, at any
 /// thread count (PhaseRowConvolutionTests). A row whose width is not a multiple of 16 ends in a partial
 /// vector whose extra lanes are computed (reading the zeroed end of the phase rows) and not stored.
-/// <c>ENGINE_PHASE_ROWS=on|off</c>: on forces it wherever it fits, off never; unset, the size rule
-/// (<see cref="Worthwhile"/>) decides.</para>
+/// <c>ENGINE_PHASE_ROWS=on|auto|off</c>: on forces it wherever it fits, auto lets the size rule (<see cref="Worthwhile"/>)
+/// decide, off (the default) never: on a loaded machine it ran at 0.92–1.05× the time of the path it replaces on the
+/// 7×7 first layer and 0.87–1.05× on the 64×56×56 → 128 3×3, no clear gain (benchmarks/NOTES.md, helper <c>stem7</c>).</para>
 /// </remarks>
 internal static unsafe class PhaseRowConvolution
 {
-    /// <summary>Whether the size rule decides (null), or the path is forced on (true) or off (false).</summary>
+    /// <summary>
+    /// Whether the size rule decides (null, <c>ENGINE_PHASE_ROWS=auto</c>), or the path is forced on (true) or off (false,
+    /// also when the variable is unset: measured at about im2col's time on the layers the rule picks, no gain shown yet).
+    /// </summary>
     /// <remarks>Settable inside the assembly so tests and benchmarks can compare both paths in one process.</remarks>
-    public static bool? Forced { get; internal set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_PHASE_ROWS"));
+    public static bool? Forced { get; internal set; } = Environment.GetEnvironmentVariable("ENGINE_PHASE_ROWS") is string setting
+        ? WinogradConvolution.ParseSetting(setting)
+        : false;
 
     /// <summary>Filters and vectors of the register tile: 24 accumulators, six input vectors and a broadcast weight, 31 registers.</summary>
     private const int Filters = 4, Vectors = 6;
@@ -82,7 +88,9 @@ internal static unsafe class PhaseRowConvolution
         int kernelWidth = l.Width.Kernel, taps = l.ColumnRows;
         int rows = 2 * (l.Height.Output - 1) + l.Height.Kernel; // padded input rows the outputs read
         int vectors = (l.Width.Output + 15) / 16;
-        int length = 16 * vectors + (kernelWidth - 1) / 2;   // a phase row: what the last vector reads at the last tap column
+        // A phase row: what the last vector reads at the last tap column, rounded up to whole 64-byte lines so that every row
+        // starts on a line and the loads of tap columns 0 and 1 (offset 0 in their phase) do not straddle two lines.
+        int length = (16 * vectors + (kernelWidth - 1) / 2 + 15) & ~15;
         long perWorker = (long)l.Channels * rows * 2 * length;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
         // Each column-matrix row's offset in a sample's phase rows, from output row 0's first position.
