@@ -27,20 +27,16 @@ namespace Engine.Backend.OpenBlas;
 /// packed GEMM (<see cref="PackedGemm"/>), so the result is bit for bit im2col's on that kernel, at any
 /// thread count (PhaseRowConvolutionTests). A row whose width is not a multiple of 16 ends in a partial
 /// vector whose extra lanes are computed (reading the zeroed end of the phase rows) and not stored.
-/// <c>ENGINE_PHASE_ROWS=on|auto|off</c>: on forces it wherever it fits, auto lets the size rule (<see cref="Worthwhile"/>)
-/// decide, off (the default) never: on a loaded machine it ran at 0.92–1.05× the time of the path it replaces on the
-/// 7×7 first layer and 0.87–1.05× on the 64×56×56 → 128 3×3, no clear gain (benchmarks/NOTES.md, helper <c>stem7</c>).</para>
+/// <c>ENGINE_PHASE_ROWS=on|auto|off</c>: on forces it wherever it fits, off never; unset or auto, the size rule
+/// (<see cref="Worthwhile"/>) decides. Measured (benchmarks/NOTES.md, helper <c>stem7</c>): 0.91–0.97× the time of the
+/// path it replaces by the fastest call on a quiet machine (7×7 first layer, 64×56×56 → 128 3×3), about even under load;
+/// whole ResNet-18 at one thread ahead of off in four quiet pairs (engine/ORT by CPU 0.88–0.91 against 0.83–0.90).</para>
 /// </remarks>
 internal static unsafe class PhaseRowConvolution
 {
-    /// <summary>
-    /// Whether the size rule decides (null, <c>ENGINE_PHASE_ROWS=auto</c>), or the path is forced on (true) or off (false,
-    /// also when the variable is unset: measured at about im2col's time on the layers the rule picks, no gain shown yet).
-    /// </summary>
+    /// <summary>Whether the size rule decides (null: unset or <c>ENGINE_PHASE_ROWS=auto</c>), or the path is forced on (true) or off (false).</summary>
     /// <remarks>Settable inside the assembly so tests and benchmarks can compare both paths in one process.</remarks>
-    public static bool? Forced { get; internal set; } = Environment.GetEnvironmentVariable("ENGINE_PHASE_ROWS") is string setting
-        ? WinogradConvolution.ParseSetting(setting)
-        : false;
+    public static bool? Forced { get; internal set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_PHASE_ROWS"));
 
     /// <summary>Filters and vectors of the register tile: 24 accumulators, six input vectors and a broadcast weight, 31 registers.</summary>
     private const int Filters = 4, Vectors = 6;
