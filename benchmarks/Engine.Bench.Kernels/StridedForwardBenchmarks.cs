@@ -22,7 +22,7 @@ public unsafe class StridedForwardBenchmarks
     private float* _x, _w, _y, _scale, _shift;
     private OpenBlasBackend? _backend;
     private ConvolutionWorkspace? _workspace;
-    private (bool Gather, bool PerSlice, int Width) _saved;
+    private (bool Gather, bool PerSlice, int Width, bool? PhaseRows) _saved;
 
     [GlobalSetup]
     public void Setup()
@@ -43,14 +43,15 @@ public unsafe class StridedForwardBenchmarks
         _y = SmallGemmBenchmarks.Fill(_layout.Batch * filters * _layout.OutputSize, rng);
         _scale = SmallGemmBenchmarks.Fill(filters, rng);
         _shift = SmallGemmBenchmarks.Fill(filters, rng);
-        _saved = (StridedGather.Enabled, ColumnSlices.EpiloguePerSlice, WorkerPool.Width);
+        _saved = (StridedGather.Enabled, ColumnSlices.EpiloguePerSlice, WorkerPool.Width, PhaseRowConvolution.Forced);
         WorkerPool.Width = 1;
+        PhaseRowConvolution.Forced = false; // the first layer's own kernel: PhaseRowBenchmarks
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        (StridedGather.Enabled, ColumnSlices.EpiloguePerSlice, WorkerPool.Width) = _saved;
+        (StridedGather.Enabled, ColumnSlices.EpiloguePerSlice, WorkerPool.Width, PhaseRowConvolution.Forced) = _saved;
         foreach (float* p in new[] { _x, _w, _y, _scale, _shift })
         {
             NativeMemory.AlignedFree(p);

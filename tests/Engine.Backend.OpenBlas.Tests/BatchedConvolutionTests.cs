@@ -15,9 +15,11 @@ public sealed unsafe class BatchedConvolutionTests : IDisposable
     private readonly bool? _winograd = WinogradConvolution.Forced;
     private readonly int _target = BatchedConvolution.TargetColumns;
     private readonly int _width = WorkerPool.Width;
+    private readonly bool? _phaseRows = PhaseRowConvolution.Forced;
 
     public void Dispose()
     {
+        PhaseRowConvolution.Forced = _phaseRows;
         BatchedConvolution.Forced = _forced;
         WinogradConvolution.Forced = _winograd;
         BatchedConvolution.TargetColumns = _target;
@@ -90,6 +92,7 @@ public sealed unsafe class BatchedConvolutionTests : IDisposable
         BatchedConvolution.Forced = batched;
         BatchedConvolution.TargetColumns = target;
         WinogradConvolution.Forced = false;
+        PhaseRowConvolution.Forced = false; // the 7×7 stem's own kernel (PhaseRowConvolutionTests)
         WorkerPool.Width = threads;
         float[] y = new float[l.Batch * l.Filters * l.OutputSize];
         var workspace = new ConvolutionWorkspace();

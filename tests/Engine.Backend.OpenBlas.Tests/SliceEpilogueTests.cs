@@ -13,9 +13,11 @@ public sealed unsafe class SliceEpilogueTests : IDisposable
 {
     private readonly bool _perSlice = ColumnSlices.EpiloguePerSlice;
     private readonly int _budget = ColumnSlices.BudgetFloats;
+    private readonly bool? _phaseRows = PhaseRowConvolution.Forced;
 
     public void Dispose()
     {
+        PhaseRowConvolution.Forced = _phaseRows;
         ColumnSlices.EpiloguePerSlice = _perSlice;
         ColumnSlices.BudgetFloats = _budget;
     }
@@ -32,6 +34,7 @@ public sealed unsafe class SliceEpilogueTests : IDisposable
         float[] x = SmallConvolutionTests.Random(rng, layout.Batch * 3 * 40 * 40), w = SmallConvolutionTests.Random(rng, 16 * layout.ColumnRows);
         float[] scale = SmallConvolutionTests.Random(rng, 16), shift = SmallConvolutionTests.Random(rng, 16), r = SmallConvolutionTests.Random(rng, outputs);
         ColumnSlices.BudgetFloats = layout.ColumnRows * 20 * 3; // 3 output rows per slice: 7 slices, the last of 2 rows
+        PhaseRowConvolution.Forced = false; // the sliced path, not the first layer's own kernel (PhaseRowConvolutionTests)
         Assert.Equal(3, ColumnSlices.RowsPerSlice<float>(layout));
 
         ColumnSlices.EpiloguePerSlice = false;
