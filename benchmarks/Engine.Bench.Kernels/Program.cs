@@ -70,6 +70,12 @@ if (args.Length > 0 && args[0] == "--quick-backward")
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-deep")
+{
+    Engine.Backend.OpenBlas.Bench.QuickDeepLayers.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-layers")
 {
     Engine.Backend.OpenBlas.Bench.QuickLayerKernels.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
