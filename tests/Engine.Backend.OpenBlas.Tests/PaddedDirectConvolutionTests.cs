@@ -23,6 +23,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool? _chunked = PaddedDirectConvolution.ChunkedTiles;
     private readonly bool? _planes = PaddedDirectConvolution.PlaneCopy;
     private readonly (int Bytes, int Filters) _chunk = (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters);
+    private readonly bool _deep = WinogradConvolution.Deep;
 
     public void Dispose()
     {
@@ -30,6 +31,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.CacheRule = _cacheRule;
         BatchedConvolution.Forced = _batched;
         WinogradConvolution.Forced = _winograd;
+        WinogradConvolution.Deep = _deep;
         FilterBlockConvolution.Forced = _blocks;
         WorkerPool.Width = _width;
         PaddedDirectConvolution.ChunkedTiles = _chunked;
@@ -240,8 +242,12 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     {
         RulesDecide(filterBlock: null);
         bool wide = PackedGemm.Bits == 512;
-        // ResNet-18's 256-channel 14×14 stride-1 layers (the batched product's before): the filter-block tile in the padded kernel.
+        // ResNet-18's 256-channel 14×14 stride-1 layers (the batched product's before): the filter-block tile in the padded kernel,
+        // unless Winograd's deep rule takes them (ENGINE_WINOGRAD_DEEP, PrepackedFiltersTests).
         ConvolutionLayout r18 = Layout(16, 256, 14, 14, 256, 1);
+        WinogradConvolution.Deep = true;
+        Assert.False(FilterBlockConvolution.Chosen(r18));
+        WinogradConvolution.Deep = false;
         Assert.True(FilterBlockConvolution.Chosen(r18));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
         // Measured slower: ResNet-20's 16×16 and 8×8 (the position tile), ResNet-18's 7×7 and its stride-2 layer to 14×14

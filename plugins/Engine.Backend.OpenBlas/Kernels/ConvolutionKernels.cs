@@ -119,7 +119,7 @@ internal static unsafe partial class ConvolutionKernels
         }
         if (BatchedConvolution.Applies<T>(l))
         {
-            BatchedConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue);
+            BatchedConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue, filterStorage);
             return;
         }
         RunOverSamples(ConvolutionPass.Forward, l, x, w, y, &ForwardSample<T>, workspace, epilogue);

@@ -8,7 +8,7 @@ namespace Engine.Backend.OpenBlas;
 /// </summary>
 /// <remarks>
 /// <para>A kernel asks <see cref="Find"/> first; on a miss it derives into its own scratch as it always did and
-/// offers the result to <see cref="Keep"/>, which copies it into a block of the storage's own only when the same
+/// offers the result to <see cref="Keep(CpuStorage?, long, Key, float*)"/>, which copies it into a block of the storage's own only when the same
 /// version was seen once before (a training step writes its weights every step: its calls never repeat a
 /// version, so training keeps no copies and pays one version check per call). The cached floats are the ones
 /// the kernel derived, so results are the same bits with or without the cache.</para>
@@ -24,7 +24,7 @@ internal sealed unsafe class DerivedFilters : IDisposable
     internal readonly record struct Key(int Kind, long Floats, long Detail);
 
     /// <summary>Kinds of derived filters.</summary>
-    internal const int FilterBlockPack = 1, WinogradForward = 2;
+    internal const int FilterBlockPack = 1, WinogradForward = 2, WinogradPacked = 3, BatchedPack = 4;
 
     /// <summary>Whether the cache is used (<c>ENGINE_DERIVED_FILTERS=on|off</c>, default on); settable for tests and benchmarks.</summary>
     internal static bool Enabled { get; set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_DERIVED_FILTERS")) ?? true;
@@ -78,7 +78,16 @@ internal sealed unsafe class DerivedFilters : IDisposable
     /// Offers the floats a kernel derived from <paramref name="storage"/> at <paramref name="version"/> (read before
     /// deriving): kept when that version was derived once before and the budget allows.
     /// </summary>
-    public static void Keep(CpuStorage? storage, long version, Key key, float* values)
+    public static void Keep(CpuStorage? storage, long version, Key key, float* values) => Keep(storage, version, key, &Copy, values);
+
+    private static void Copy(void* values, float* block, long floats) => Buffer.MemoryCopy(values, block, floats * sizeof(float), floats * sizeof(float));
+
+    /// <summary>
+    /// As <see cref="Keep(CpuStorage?, long, Key, float*)"/>, but the floats are written into the kept block by
+    /// <paramref name="write"/>(<paramref name="state"/>, block, floats) only when they are kept: a kernel that derives
+    /// a second form (filters prepacked for the GEMM) pays for it only on the call that keeps it, never in training.
+    /// </summary>
+    public static void Keep(CpuStorage? storage, long version, Key key, delegate*<void*, float*, long, void> write, void* state)
     {
         if (storage is null || !Enabled || storage.Version != version)
         {
@@ -108,13 +117,13 @@ internal sealed unsafe class DerivedFilters : IDisposable
                 Free(entry);
                 entry.Block = new CpuStorage(bytes);
             }
-            Buffer.MemoryCopy(values, (void*)entry.Block.Pointer, bytes, bytes);
+            write(state, (float*)entry.Block.Pointer, key.Floats);
             entry.Version = version;
             Interlocked.Increment(ref s_kept);
         }
     }
 
-    /// <summary>Version to pass to <see cref="Keep"/>: read before deriving, so a write racing the derivation is never taken for it.</summary>
+    /// <summary>Version to pass to <see cref="Keep(CpuStorage?, long, Key, float*)"/>: read before deriving, so a write racing the derivation is never taken for it.</summary>
     public static long VersionOf(CpuStorage? storage) => storage?.Version ?? -1;
 
     /// <summary>Bytes of the blocks kept for <paramref name="storage"/> (0 when none); for tests.</summary>

@@ -45,7 +45,10 @@ internal static unsafe class FilterBlockConvolution
     /// on ResNet-20's 32×16×16 and 64×8×8 layers (which that tile runs at 85–90 % of the one-thread FMA peak) and
     /// than the batched product on 7×7 planes (6-position tiles waste 5 of 54 positions there), so those keep their paths.
     /// </summary>
-    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 128 && l.Filters >= Filters && l.OutputSize is > 128 and <= 256;
+    /// <remarks>Layers Winograd's deep rule takes (<see cref="WinogradConvolution.TakesDeep"/>, <c>ENGINE_WINOGRAD_DEEP</c>) are left to it
+    /// unless the padded direct kernel is forced on.</remarks>
+    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 128 && l.Filters >= Filters && l.OutputSize is > 128 and <= 256
+        && (PaddedDirectConvolution.Forced == true || !WinogradConvolution.TakesDeep(l));
 
     /// <summary>Whether a layer the padded direct kernel runs goes through this tile.</summary>
     internal static bool Chosen(in ConvolutionLayout l) => Forced ?? Worthwhile(l);

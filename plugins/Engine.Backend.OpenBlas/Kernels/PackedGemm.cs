@@ -73,15 +73,52 @@ internal static unsafe class PackedGemm
         }
     }
 
+    /// <summary>Rows of A's slivers at the dispatch width (<see cref="Multiply"/> and <see cref="PackWholeA"/> agree on it).</summary>
+    internal static int SliverRows => Bits == 512 ? 8 : 6;
+
+    /// <summary>Floats of <see cref="PackWholeA"/>'s layout for an m×k A: every depth step's slivers, rows rounded up to whole slivers.</summary>
+    public static long WholeAFloats(int m, int k) => (long)(m + SliverRows - 1) / SliverRows * SliverRows * k;
+
+    /// <summary>
+    /// Packs all of A (m×k, strides as in <see cref="Multiply"/>) once, as <see cref="Multiply"/> packs it step by step:
+    /// for each <see cref="KC"/> depth step, the slivers of every row (rows past m zeros), so that
+    /// <see cref="MultiplyPacked"/> skips the packing of a constant operand (transformed filters kept between calls).
+    /// The kernel reads the same floats in the same order, so the result is the same bits as <see cref="Multiply"/>'s.
+    /// </summary>
+    public static void PackWholeA(int m, int k, float* a, long aRow, long aCol, float* packed)
+    {
+        int mr = SliverRows;
+        long rounded = (long)(m + mr - 1) / mr * mr;
+        for (int pc = 0; pc < k; pc += KC)
+        {
+            PackA(mr, m, Math.Min(KC, k - pc), a + pc * aCol, aRow, aCol, packed + pc * rounded);
+        }
+    }
+
+    /// <summary>C ← A·B (+ C) as <see cref="Multiply"/>, A given in <see cref="PackWholeA"/>'s layout (packed at the same <see cref="Bits"/>).</summary>
+    public static void MultiplyPacked(int m, int n, int k, float* packedA, float* b, long bRow, long bCol, bool accumulate, float* c, long ldc)
+    {
+        switch (Bits)
+        {
+            case 512: Multiply<Simd512, Vector512<float>>(8, m, n, k, null, 0, 0, b, bRow, bCol, accumulate, c, ldc, packedA); break;
+            case 256: Multiply<Simd256, Vector256<float>>(6, m, n, k, null, 0, 0, b, bRow, bCol, accumulate, c, ldc, packedA); break;
+            default: Multiply<Simd128, Vector128<float>>(6, m, n, k, null, 0, 0, b, bRow, bCol, accumulate, c, ldc, packedA); break;
+        }
+    }
+
     // Packing buffers, one pair per thread (pool workers and callers), kept for the thread's life.
     [ThreadStatic] private static float[]? _packedA;
     [ThreadStatic] private static float[]? _packedB;
 
-    /// <summary><see cref="Multiply"/> at one width and row count <paramref name="mr"/> (8 or 6; tests run each).</summary>
+    /// <summary>
+    /// <see cref="Multiply"/> at one width and row count <paramref name="mr"/> (8 or 6; tests run each). With
+    /// <paramref name="wholeA"/> (<see cref="PackWholeA"/>'s layout at this mr) A is read from there, not packed.
+    /// </summary>
     internal static void Multiply<TS, TV>(int mr, int m, int n, int k, float* a, long aRow, long aCol, float* b, long bRow, long bCol,
-        bool accumulate, float* c, long ldc)
+        bool accumulate, float* c, long ldc, float* wholeA = null)
         where TS : struct, ISimdFloat<TV> where TV : struct
     {
+        long rounded = (long)(m + mr - 1) / mr * mr;
         int nr = 2 * TS.Lanes;
         // 16 floats of slack so the panels can start on a 64-byte boundary inside the pinned arrays.
         _packedA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
@@ -100,7 +137,15 @@ internal static unsafe class PackedGemm
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic);
-                        PackA(mr, mc, kc, a + ic * aRow + pc * aCol, aRow, aCol, packedA);
+                        float* panelA = packedA;
+                        if (wholeA is null)
+                        {
+                            PackA(mr, mc, kc, a + ic * aRow + pc * aCol, aRow, aCol, packedA);
+                        }
+                        else
+                        {
+                            panelA = wholeA + pc * rounded + (long)ic * kc; // MC is a multiple of mr: whole slivers
+                        }
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             float* sliverB = packedB + (long)jr * kc;
@@ -109,7 +154,7 @@ internal static unsafe class PackedGemm
                             {
                                 float* tile = c + (ic + ir) * ldc + jc + jr;
                                 int rows = Math.Min(mr, mc - ir);
-                                Tile<TS, TV>(mr, rows, cols, kc, packedA + (long)ir * kc, sliverB, tile, ldc, load);
+                                Tile<TS, TV>(mr, rows, cols, kc, panelA + (long)ir * kc, sliverB, tile, ldc, load);
                             }
                         }
                     }

@@ -27,6 +27,29 @@ internal static unsafe class WinogradConvolution
     public static bool? Forced { get; internal set; } = ParseSetting(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD"));
 
     /// <summary>
+    /// Whether the transformed filters are kept packed in the GEMM's panel layout (<see cref="PackedGemm.PackWholeA"/>) between
+    /// calls instead of as plain matrices that every product packs again (36·K·C floats a block): <c>ENGINE_WINOGRAD_PREPACK=on|off</c>,
+    /// default on. The kernel reads the same floats in the same order: the same bits.
+    /// </summary>
+    public static bool Prepack { get; internal set; } = ParseSetting(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD_PREPACK")) ?? true;
+
+    /// <summary>
+    /// Whether forward of the deep layers on small planes (at least <see cref="DeepChannels"/> channels in and out, 7×7 to 23×23
+    /// outputs: ResNet-18's 256×14×14 and 512×7×7) runs here: <c>ENGINE_WINOGRAD_DEEP=on|off</c>, default on. Tiles padded to
+    /// 4×4 waste a quarter of the positions there (16×16 for 14×14, 8×8 for 7×7), but a quarter of the multiplies
+    /// still leaves a third of the direct products' work, and with hundreds of channels the transforms are small against it.
+    /// </summary>
+    public static bool Deep { get; internal set; } = ParseSetting(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD_DEEP")) ?? true;
+
+    /// <summary>Channels in and out from which <see cref="Deep"/> takes a small-plane layer.</summary>
+    internal const int DeepChannels = 256;
+
+    /// <summary>Whether <see cref="Deep"/>'s rule sends forward of <paramref name="l"/> here (not forced either way).</summary>
+    internal static bool TakesDeep(in ConvolutionLayout l) =>
+        Deep && Forced == null && Fits(l) && l.Channels >= DeepChannels && l.Filters >= DeepChannels
+        && l.Height.Output >= 7 && l.Width.Output >= 7 && (l.Height.Output < 24 || l.Width.Output < 24);
+
+    /// <summary>
     /// Tiles per block, the width of the 36 products: 0 sizes blocks so that V and M (36·(C + K) floats
     /// per tile) take about <see cref="BlockFloats"/>; <c>ENGINE_WINOGRAD_TILES</c> sets it for measurements.
     /// </summary>
@@ -78,7 +101,8 @@ internal static unsafe class WinogradConvolution
         {
             return false;
         }
-        return Forced == true || (Worthwhile(l) && (pass != ConvolutionPass.Forward || ForwardWorthwhile(l)));
+        return Forced == true || (pass == ConvolutionPass.Forward && TakesDeep(l))
+            || (Worthwhile(l) && (pass != ConvolutionPass.Forward || ForwardWorthwhile(l)));
     }
 
     /// <summary>What the kernel can do: one group, 2-D, 3×3, stride 1, no dilation, padding at most 2 (backward data pads by 2 − p).</summary>
@@ -161,6 +185,13 @@ internal static unsafe class WinogradConvolution
         int tw = p.TilesWide;
         long tileRows = (long)p.Batch * p.TilesHigh;
         int rowsPerBlock = RowsPerBlock(tw, tileRows, p.Inputs, p.Outputs);
+        // One product kernel for every block, chosen from the block size the layout alone sets (never the thread count):
+        // the packed GEMM's bits do not depend on the number of columns, so blocks sized below change nothing.
+        bool packedGemm = PackedGemm.Takes(p.Outputs, Columns(rowsPerBlock * tw), p.Inputs);
+        if (packedGemm && p.Inputs >= DeepChannels && p.Outputs >= DeepChannels)
+        {
+            rowsPerBlock = DeepRowsPerBlock(tw, tileRows);
+        }
         int blocks = (int)((tileRows + rowsPerBlock - 1) / rowsPerBlock);
         int ld = Columns(rowsPerBlock * tw) + Slack;
         int stride = (tw + 1 + Slack + 15) & ~15;
@@ -170,25 +201,48 @@ internal static unsafe class WinogradConvolution
         CpuStorage block = workspace.Rent<float>(transformed + width * perWorker);
         try
         {
-            float* scratch = (float*)block.Pointer, u = scratch;
-            // The transformed filters from the cache while w is unchanged (DerivedFilters), else transformed here.
-            var key = new DerivedFilters.Key(DerivedFilters.WinogradForward, transformed, 2L * p.Outputs + (rotated ? 1 : 0));
+            float* scratch = (float*)block.Pointer, u = scratch, packedU = null;
+            // The transformed filters from the cache while w is unchanged (DerivedFilters), else transformed here; with
+            // Prepack, kept (from the call that keeps them) already packed for the GEMM.
+            long detail = 2L * p.Outputs + (rotated ? 1 : 0);
+            bool prepack = Prepack && packedGemm;
+            long packedFloats = WinogradTransforms.Points * PackedGemm.WholeAFloats(p.Outputs, p.Inputs);
+            var key = prepack
+                ? new DerivedFilters.Key(DerivedFilters.WinogradPacked, packedFloats, detail * 1024 + PackedGemm.Bits)
+                : new DerivedFilters.Key(DerivedFilters.WinogradForward, transformed, detail);
             long version = DerivedFilters.VersionOf(filterStorage);
             if (DerivedFilters.Find(filterStorage, key) is var cached && cached is not null)
             {
-                u = cached;
+                if (prepack)
+                {
+                    packedU = cached;
+                }
+                else
+                {
+                    u = cached;
+                }
             }
             else
             {
                 var filterJob = new FilterJob { W = w, U = u, Filters = rotated ? p.Inputs : p.Outputs, Channels = rotated ? p.Outputs : p.Inputs, Rotated = rotated, Outputs = p.Outputs, Parts = width };
                 WorkerPool.For(width, width, &FilterPart, &filterJob);
-                DerivedFilters.Keep(filterStorage, version, key, u);
+                if (prepack)
+                {
+                    var pack = new PackJob { U = u, Outputs = p.Outputs, Inputs = p.Inputs };
+                    DerivedFilters.Keep(filterStorage, version, key, &PackFilters, &pack);
+                }
+                else
+                {
+                    DerivedFilters.Keep(filterStorage, version, key, u);
+                }
             }
             var job = new Job
             {
                 Problem = p,
                 X = x,
                 U = u,
+                PackedU = packedU,
+                PackedGemm = packedGemm,
                 Y = y,
                 Scratch = scratch + transformed,
                 PerWorker = perWorker,
@@ -203,6 +257,39 @@ internal static unsafe class WinogradConvolution
         finally
         {
             workspace.Return(block);
+        }
+    }
+
+    /// <summary>
+    /// Tile rows per block of the deep layers (<see cref="DeepChannels"/> or more in and out): the 36 products stream all
+    /// of U (36·K·C floats, 9–38 MB on ResNet-18's 256- and 512-channel layers) once per block, so blocks are as wide as
+    /// <see cref="DeepTiles"/> tiles or one per worker, whichever is wider. The packed GEMM's bits do not depend on the width.
+    /// </summary>
+    internal static int DeepRowsPerBlock(int tilesWide, long tileRows)
+    {
+        long tiles = tileRows * tilesWide;
+        long blocks = Math.Max(1, Math.Min(tileRows, Math.Max(WorkerPool.Width, (tiles + DeepTiles - 1) / DeepTiles)));
+        return (int)((tileRows + blocks - 1) / blocks);
+    }
+
+    /// <summary>Tiles a deep layer's block aims for (<c>ENGINE_WINOGRAD_DEEP_TILES</c> for measurements; default 64).</summary>
+    internal static int DeepTiles { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD_DEEP_TILES"), out int d) && d > 0 ? d : 64;
+
+    /// <summary>What <see cref="PackFilters"/> packs: the 36 transformed filter matrices.</summary>
+    private struct PackJob
+    {
+        public float* U;
+        public int Outputs, Inputs;
+    }
+
+    /// <summary>The 36 matrices U[ξ] (outputs × inputs) one after another in <see cref="PackedGemm.PackWholeA"/>'s layout.</summary>
+    private static void PackFilters(void* state, float* packed, long floats)
+    {
+        ref PackJob job = ref *(PackJob*)state;
+        long plane = (long)job.Outputs * job.Inputs, packedPlane = PackedGemm.WholeAFloats(job.Outputs, job.Inputs);
+        for (int xi = 0; xi < WinogradTransforms.Points; xi++)
+        {
+            PackedGemm.PackWholeA(job.Outputs, job.Inputs, job.U + xi * plane, job.Inputs, 1, packed + xi * packedPlane);
         }
     }
 
@@ -225,9 +312,10 @@ internal static unsafe class WinogradConvolution
     private struct Job
     {
         public Problem Problem;
-        public float* X, U, Y, Scratch;
+        public float* X, U, PackedU, Y, Scratch; // U null when PackedU (PackedGemm.PackWholeA's layout per ξ) is given
         public long PerWorker, TileRows;
         public int RowsPerBlock, Ld, Stride;
+        public bool PackedGemm; // the packed GEMM for every block's products, else GemmKernel
         public ConvolutionEpilogue Epilogue; // forward: applied to each tile row's outputs right after they are written
     }
 
@@ -267,9 +355,17 @@ internal static unsafe class WinogradConvolution
         {
             new Span<float>(v + i * ld + tiles, columns - tiles).Clear();
         }
+        long packedPlane = PackedGemm.WholeAFloats(p.Outputs, p.Inputs);
         for (int xi = 0; xi < WinogradTransforms.Points; xi++)
         {
-            Multiply(p.Outputs, columns, p.Inputs, job.U + xi * (long)p.Outputs * p.Inputs, v + xi * vPlane, ld, m + xi * mPlane);
+            if (job.PackedU is not null)
+            {
+                PackedGemm.MultiplyPacked(p.Outputs, columns, p.Inputs, job.PackedU + xi * packedPlane, v + xi * vPlane, ld, 1, false, m + xi * mPlane, ld);
+            }
+            else
+            {
+                Multiply(job.PackedGemm, p.Outputs, columns, p.Inputs, job.U + xi * (long)p.Outputs * p.Inputs, v + xi * vPlane, ld, m + xi * mPlane);
+            }
         }
         // The output transform of the last tile row reads a vector past the block's tiles: zeros there.
         for (long i = 0; i < WinogradTransforms.Points * (long)p.Outputs; i++)
@@ -297,10 +393,10 @@ internal static unsafe class WinogradConvolution
     /// </summary>
     private static int Columns(int tiles) => PackedGemm.Bits == 512 ? (tiles + 31) & ~31 : tiles;
 
-    /// <summary>M (outputs × tiles, row stride ld) = U (outputs × inputs) · V (inputs × tiles, row stride ld).</summary>
-    private static void Multiply(int outputs, int tiles, int inputs, float* u, float* v, int ld, float* m)
+    /// <summary>M (outputs × tiles, row stride ld) = U (outputs × inputs) · V (inputs × tiles, row stride ld), on the packed GEMM or GemmKernel.</summary>
+    private static void Multiply(bool packed, int outputs, int tiles, int inputs, float* u, float* v, int ld, float* m)
     {
-        if (PackedGemm.Takes(outputs, tiles, inputs))
+        if (packed)
         {
             PackedGemm.Multiply(outputs, tiles, inputs, u, inputs, 1, v, ld, 1, false, m, ld);
             return;
