@@ -80,6 +80,11 @@ if (args.Length > 0 && args[0] == "--quick-phase-rows")
     Engine.Backend.OpenBlas.Bench.PhaseRowBenchmarks.Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10, args.Length > 2 ? args[2] : null);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-split-layers")
+{
+    Engine.Backend.OpenBlas.Bench.QuickSplitLayers.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-deep")
 {
     Engine.Backend.OpenBlas.Bench.QuickDeepLayers.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,

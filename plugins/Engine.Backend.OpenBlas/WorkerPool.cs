@@ -65,10 +65,31 @@ internal static unsafe class WorkerPool
     private const int Closed = 1 << 30;
     private static int _gate = Closed;
 
-    /// <summary>Threads a loop runs on, the caller included (at least 1).</summary>
+    /// <summary>
+    /// Whether code running inside a parallel loop's body sees a <see cref="Width"/> of 1 (default on;
+    /// <c>ENGINE_POOL_NESTED=off</c> restores the pool's width there). Every loop such a body starts runs on its
+    /// thread alone (the pool is busy with the loop it belongs to), so the kernels' work cuts sized by the width
+    /// were cuts for threads that never come: the inference batch split runs each sub-batch through the whole
+    /// network inside one body, and at two threads Winograd's deep layers cut their tiles into one block per
+    /// (absent) worker, streaming their transformed filters (38 MB on ResNet-18's 512×7×7) once per block;
+    /// scratch was rented for two workers. The kernels' bits do not depend on their cuts (the tests compare
+    /// 1 and 2 threads bit for bit), so this changes speed only.
+    /// </summary>
+    internal static bool NestedOne { get; set; } = ParseNested(Environment.GetEnvironmentVariable("ENGINE_POOL_NESTED"));
+
+    private static bool ParseNested(string? setting) => setting?.Trim().ToLowerInvariant() is not ("off" or "0" or "false");
+
+    // How many parallel loop bodies this thread is inside (RunItems): nonzero means a loop it starts runs serially.
+    [ThreadStatic]
+    private static int t_bodies;
+
+    /// <summary>
+    /// Threads a loop runs on, the caller included (at least 1): the pool's width, or 1 inside a parallel loop's
+    /// body (<see cref="NestedOne"/>), where a loop runs on the body's thread alone.
+    /// </summary>
     public static int Width
     {
-        get => Volatile.Read(ref _width);
+        get => t_bodies > 0 && NestedOne ? 1 : Volatile.Read(ref _width);
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
@@ -227,6 +248,7 @@ internal static unsafe class WorkerPool
     private static int RunItems(int worker)
     {
         int done = 0;
+        t_bodies++;
         try
         {
             int i;
@@ -240,6 +262,10 @@ internal static unsafe class WorkerPool
         {
             Interlocked.CompareExchange(ref _failure, e, null);
             Volatile.Write(ref _next, int.MaxValue / 2); // stop handing out items
+        }
+        finally
+        {
+            t_bodies--;
         }
         return done;
     }
