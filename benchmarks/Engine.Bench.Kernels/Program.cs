@@ -82,7 +82,15 @@ if (args.Length > 0 && args[0] == "--quick-phase-rows")
 }
 if (args.Length > 0 && args[0] == "--quick-split-layers")
 {
-    Engine.Backend.OpenBlas.Bench.QuickSplitLayers.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    int splitRounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    if (args.Length > 2)
+    {
+        Engine.Backend.OpenBlas.Bench.QuickSplitLayers.RunTiles(splitRounds, [.. args[2].Split(',').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture))]);
+    }
+    else
+    {
+        Engine.Backend.OpenBlas.Bench.QuickSplitLayers.Run(splitRounds);
+    }
     return;
 }
 if (args.Length > 0 && args[0] == "--quick-deep")

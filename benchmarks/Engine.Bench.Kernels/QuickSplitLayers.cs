@@ -41,6 +41,58 @@ internal static unsafe class QuickSplitLayers
             (nint)(job.Y + item * ys), Workspaces[item], job.Epilogue, s_w);
     }
 
+    /// <summary>
+    /// <c>--quick-split-layers rounds T1,T2,...</c>: the Winograd layers split as above (nested on) with tiles per block
+    /// <see cref="WinogradConvolution.TileTarget"/> (deep layers: <see cref="WinogradConvolution.DeepTiles"/>) set to each
+    /// value in turn (0: the default rule), alternating call by call; blocks of any width give the same bits.
+    /// </summary>
+    public static void RunTiles(int rounds, int[] targets)
+    {
+        using var backend = new OpenBlasBackend();
+        WorkerPool.Width = 2;
+        (bool nested, int tiles, int deep) = (WorkerPool.NestedOne, WinogradConvolution.TileTarget, WinogradConvolution.DeepTiles);
+        WorkerPool.NestedOne = true;
+        Console.WriteLine($"split of batch 16, minimum of {rounds} calls, wall ms / process CPU ms by tiles per block; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"{"layer (batch 16)",-28} {string.Join(" ", targets.Select(t => $"{t,17}"))}");
+        foreach ((int c, int size) in new[] { (64, 56), (128, 28), (256, 14), (512, 7) })
+        {
+            ConvolutionLayout half = Conv(c, size, c, 3, 1, 8);
+            long xs = 2L * half.Batch * half.Channels * half.InputSize, ws = (long)half.Filters * half.GroupRows, ys = 2L * half.Batch * half.Filters * half.OutputSize;
+            float* x = QuickConvolution.Fill(xs), y = QuickConvolution.Fill(ys), scale = QuickConvolution.Fill(c), shift = QuickConvolution.Fill(c);
+            using var w = new CpuStorage(ws * sizeof(float));
+            float* wf = QuickConvolution.Fill(ws);
+            Buffer.MemoryCopy(wf, (void*)w.Pointer, ws * sizeof(float), ws * sizeof(float));
+            NativeMemory.AlignedFree(wf);
+            s_w = w;
+            var job = new Job { Half = half, X = x, Y = y, Epilogue = new ConvolutionEpilogue((nint)scale, (nint)shift, Activation.Relu, 0) };
+            double[] wall = [.. targets.Select(_ => double.MaxValue)], cpu = [.. wall];
+            for (int r = 0; r < rounds + 2; r++)
+            {
+                for (int s = 0; s < targets.Length; s++)
+                {
+                    WinogradConvolution.TileTarget = targets[s];
+                    WinogradConvolution.DeepTiles = targets[s] > 0 ? targets[s] : deep;
+                    double start = Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
+                    long ticks = Stopwatch.GetTimestamp();
+                    WorkerPool.For(2, 2, &Half, &job);
+                    if (r >= 2)
+                    {
+                        wall[s] = Math.Min(wall[s], Stopwatch.GetElapsedTime(ticks).TotalMilliseconds);
+                        cpu[s] = Math.Min(cpu[s], Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds - start);
+                    }
+                }
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{$"({c},{size},{size})->{c} 3x3/1",-28} {string.Join(" ", wall.Select((t, i) => $"{t,8:F2}/{cpu[i],8:F2}"))}"));
+            NativeMemory.AlignedFree(x);
+            NativeMemory.AlignedFree(y);
+            NativeMemory.AlignedFree(scale);
+            NativeMemory.AlignedFree(shift);
+        }
+        s_w = null;
+        (WorkerPool.NestedOne, WinogradConvolution.TileTarget, WinogradConvolution.DeepTiles) = (nested, tiles, deep);
+    }
+
     public static void Run(int rounds)
     {
         using var backend = new OpenBlasBackend();
@@ -53,8 +105,8 @@ internal static unsafe class QuickSplitLayers
         var whole = new ConvolutionWorkspace();
         foreach ((int c, int size, int k, int kernel, int stride) in new[]
         {
-            (64, 56, 64, 3, 1), (64, 56, 128, 3, 2), (128, 28, 128, 3, 1), (128, 28, 256, 3, 2), (256, 14, 256, 3, 1),
-            (256, 14, 512, 3, 2), (512, 7, 512, 3, 1), (256, 14, 512, 1, 2),
+            (3, 224, 64, 7, 2), (64, 56, 64, 3, 1), (64, 56, 128, 3, 2), (128, 28, 128, 3, 1), (128, 28, 256, 3, 2), (256, 14, 256, 3, 1),
+            (256, 14, 512, 3, 2), (512, 7, 512, 3, 1), (256, 14, 512, 1, 2), (64, 56, 128, 1, 2),
         })
         {
             ConvolutionLayout l = Conv(c, size, k, kernel, stride, 16), half = Conv(c, size, k, kernel, stride, 8);
