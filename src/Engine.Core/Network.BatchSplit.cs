@@ -57,7 +57,8 @@ public sealed partial class Network
     /// running statistics (the copies take every layer's state, and the weights, written since their last pass), so each thread can take a whole sub-batch
     /// through every layer: one synchronisation per pass instead of one per op, no serial gap between
     /// layers, and each thread's activations stay in its own caches from layer to layer. The outputs are
-    /// the bits of unsplit passes over each sub-batch (the same run to run at a thread count), and the
+    /// the bits of unsplit passes over each sub-batch (the same run to run at a thread count; on the OpenBLAS backend those of
+    /// one thread, as kernels inside the pool's loop cut their work for the one thread they run on: <c>ENGINE_POOL_NESTED</c>), and the
     /// unsplit pass's wherever every kernel computes a sample the same way in a smaller batch. A
     /// <see cref="BatchSplitMode.Off"/> split or a per-layer hook (<see cref="LayerForwardDone"/>) turns it off.
     /// </summary>
