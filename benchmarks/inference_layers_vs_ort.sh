@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Inference layer by layer against ONNX Runtime at one thread each, by process CPU time: every distinct
+# Inference layer by layer against ONNX Runtime at one thread each (THREADS=N: N each), by process CPU time: every distinct
 # convolution shape of CIFAR ResNet-20 and VGG-CIFAR (batch 128) and ResNet-18 at 224x224 (batch 16) as a
 # small model of its own (the convolution + batch norm + ReLU, as a chain of K equal layers where the shape
 # repeats, then global average pooling so the output copied out is small), exported to ONNX and timed by
@@ -9,7 +9,10 @@
 #
 #   benchmarks/inference_layers_vs_ort.sh [CASE...]     (after ./build.sh; cases below, default all)
 #
-# REPEAT=5 WARMUP=10 PASSES=5 (passes per side per round, so the CPU clock's ticks are small against a round) by default. OPENBLAS_NUM_THREADS=1 is set here (the engine's pool width).
+# REPEAT=5 WARMUP=10 PASSES=5 (passes per side per round, so the CPU clock's ticks are small against a round) by default.
+# THREADS=N (default 1) sets the engine's pool width (OPENBLAS_NUM_THREADS) and ORT's intra-op threads alike; above one
+# thread the wall-clock medians are printed too (their ratio is the one that counts there: CPU time then also measures
+# how much each side spends waiting and spinning), and the engine runs its inference batch split as `engine infer` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ENGINE=artifacts/engine/engine
@@ -18,8 +21,9 @@ BENCH="artifacts/bench-models/ort-bench"
 [[ -x "$ENGINE" ]] || { echo "error: $ENGINE is missing; run ./build.sh first" >&2; exit 1; }
 mkdir -p "$WORK"
 dotnet build benchmarks/Engine.Bench.OnnxRuntime/Engine.Bench.OnnxRuntime.csproj -c Release -o "$BENCH" --nologo -v q >/dev/null
-export OPENBLAS_NUM_THREADS=1
-echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD), $(date -u +%H:%M:%S) UTC"
+THREADS=${THREADS:-1}
+export OPENBLAS_NUM_THREADS=$THREADS
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}, $THREADS thread(s) each, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD), $(date -u +%H:%M:%S) UTC"
 
 # conv FILTERS KERNEL STRIDE PAD -> the JSON of convolution + batch norm + ReLU
 conv() { echo "{\"type\":\"conv2d\",\"filters\":$1,\"kernel\":$2,\"stride\":$3,\"padding\":$4},{\"type\":\"batch_norm\"},{\"type\":\"relu\"}"; }
@@ -37,11 +41,18 @@ np.save(path, np.random.default_rng(13).uniform(-1, 1, size=[batch, *dims]).asty
 PY
   local out
   out=$(dotnet "$BENCH/Engine.Bench.OnnxRuntime.dll" --model "$WORK/$name.onnx" --input "$WORK/$name-x.npy" --plugins artifacts/engine/plugins \
-    --repeat "${REPEAT:-5}" --warmup "${WARMUP:-10}" --passes "${PASSES:-5}" --unfused 0 --ort-threads 1)
-  local e o
+    --repeat "${REPEAT:-5}" --warmup "${WARMUP:-10}" --passes "${PASSES:-5}" --unfused 0 --ort-threads "$THREADS")
+  local e o ew ow
   e=$(grep '^engine ' <<<"$out" | sed -E 's/.*CPU ([0-9.]+) ms.*/\1/')
-  o=$(grep '^ORT 1 thread' <<<"$out" | sed -E 's/.*CPU ([0-9.]+) ms.*/\1/')
-  printf '%-14s %-11s batch %3d x%d  engine CPU %8.2f ms  ORT CPU %8.2f ms  engine/ORT time %.2f\n' "$name" "$input" "$batch" "$k" "$e" "$o" "$(echo "$e / $o" | bc -l)"
+  o=$(grep '^ORT [0-9]* thread' <<<"$out" | sed -E 's/.*CPU ([0-9.]+) ms.*/\1/')
+  if [[ $THREADS -eq 1 ]]; then
+    printf '%-14s %-11s batch %3d x%d  engine CPU %8.2f ms  ORT CPU %8.2f ms  engine/ORT time %.2f\n' "$name" "$input" "$batch" "$k" "$e" "$o" "$(echo "$e / $o" | bc -l)"
+  else
+    ew=$(grep '^engine ' <<<"$out" | sed -E 's/.*\(([0-9.]+) ms per batch.*/\1/')
+    ow=$(grep '^ORT [0-9]* thread' <<<"$out" | sed -E 's/.*\(([0-9.]+) ms per batch.*/\1/')
+    printf '%-14s %-11s batch %3d x%d  engine %8.2f ms (CPU %8.2f)  ORT %8.2f ms (CPU %8.2f)  engine/ORT wall %.2f, CPU %.2f\n' "$name" "$input" "$batch" "$k" \
+      "$ew" "$e" "$ow" "$o" "$(echo "$ew / $ow" | bc -l)" "$(echo "$e / $o" | bc -l)"
+  fi
 }
 
 declare -A CASES=(
