@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Engine.Backend.OpenBlas.Bench;
+
+/// <summary>
+/// <c>--quick-pool-s2 [rounds]</c>: the 3×3 s2 p1 pooling kernels of <c>bench layers</c>' (16,64,112,112)
+/// cases on one thread, variants alternating call by call in one process, minimum of the thread CPU
+/// time per call (a shared machine spoils means, not minima) and GB/s of the least traffic each pass
+/// needs (forward reads x and writes y, max also its taps; backward reads dy (and taps) and writes dx).
+/// </summary>
+internal static unsafe class QuickPoolStride2
+{
+    public static void Run(int rounds)
+    {
+        const int n = 16, c = 64, size = 112;
+        var window = new ConvolutionGeometry([3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
+        PoolPlan plan = PoolPlan.Create(new PoolingGeometry(PoolingMode.Average, window), new Shape(n, c, size, size));
+        long inputs = (long)plan.Planes * plan.InVolume, outputs = (long)plan.Planes * plan.OutVolume;
+        var rng = new Random(1);
+        float* x = SmallGemmBenchmarks.Fill((int)inputs, rng), dx = SmallGemmBenchmarks.Fill((int)inputs, rng);
+        float* y = SmallGemmBenchmarks.Fill((int)outputs, rng), dy = SmallGemmBenchmarks.Fill((int)outputs, rng);
+        byte* taps = (byte*)NativeMemory.AlignedAlloc((nuint)outputs, 64);
+        int planes = plan.Planes;
+        double avgBytes = 4.0 * (inputs + outputs), maxBytes = avgBytes + outputs;
+        (string Name, double Bytes, Action Call)[] variants =
+        [
+            ("avg fwd, phases (ROW_AVG_S2=off)", avgBytes, () => PoolLines.FlatAverageStride2Forward<Pool512, Vector512<float>, Vector512<int>>(plan, false, x, y, 0, planes)),
+            ("avg fwd, rows (ROW_AVG_S2=on)", avgBytes, () => PoolLines.RowAverageStride2Forward<Pool512, Vector512<float>, Vector512<int>>(plan, false, x, y, 0, planes)),
+            ("avg bwd", avgBytes, () => PoolLines.FlatAverageStride2Backward<Pool512, Vector512<float>, Vector512<int>>(plan, false, dy, dx, 0, planes)),
+            ("max fwd keeping taps", maxBytes, () => PoolLines.FlatStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes)),
+            ("max bwd from taps", maxBytes, () => PoolLines.GatherStride2FromArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, taps, dy, dx, 0, planes)),
+            ("copy x -> dx (reference)", 8.0 * inputs, () => new ReadOnlySpan<float>(x, (int)inputs).CopyTo(new Span<float>(dx, (int)inputs))),
+        ];
+        var best = new double[variants.Length];
+        Array.Fill(best, double.MaxValue);
+        for (int r = 0; r < rounds; r++)
+        {
+            for (int v = 0; v < variants.Length; v++)
+            {
+                double start = QuickPacked.Now(false);
+                variants[v].Call();
+                best[v] = Math.Min(best[v], QuickPacked.Now(false) - start);
+            }
+        }
+        Console.WriteLine($"3x3 s2 p1 (16,64,112,112), one thread, least thread CPU ms of {rounds} alternating calls");
+        for (int v = 0; v < variants.Length; v++)
+        {
+            Console.WriteLine(FormattableString.Invariant($"{variants[v].Name,-36} {best[v],7:F2} ms {variants[v].Bytes / best[v] / 1e6,6:F1} GB/s"));
+        }
+        NativeMemory.AlignedFree(x);
+        NativeMemory.AlignedFree(dx);
+        NativeMemory.AlignedFree(y);
+        NativeMemory.AlignedFree(dy);
+        NativeMemory.AlignedFree(taps);
+    }
+}
