@@ -119,6 +119,13 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Deinterleave(float* source, float* even, float* odd)
     {
+        if (Avx512F.IsSupported)
+        {
+            LoadDeinterleaved(source, out Vector512<float> e, out Vector512<float> o);
+            e.Store(even);
+            o.Store(odd);
+            return;
+        }
         Vector512<float> a = Vector512.Shuffle(Vector512.Load(source), Split), b = Vector512.Shuffle(Vector512.Load(source + 16), Split);
         Vector512.Create(a.GetLower(), b.GetLower()).Store(even);
         Vector512.Create(a.GetUpper(), b.GetUpper()).Store(odd);
