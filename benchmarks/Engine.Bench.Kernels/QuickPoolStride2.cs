@@ -30,6 +30,12 @@ internal static unsafe class QuickPoolStride2
             ("avg bwd", avgBytes, () => PoolLines.FlatAverageStride2Backward<Pool512, Vector512<float>, Vector512<int>>(plan, false, dy, dx, 0, planes)),
             ("max fwd, phases (ROW_MAX_S2=off)", maxBytes, () => PoolLines.FlatStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes)),
             ("max fwd, rows (ROW_MAX_S2=on)", maxBytes, () => PoolLines.RowMaxStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes)),
+            ("max fwd, rows NaN-aware (NAN_FREE=off)", maxBytes, () =>
+            {
+                PoolLines.NanFree = false;
+                PoolLines.RowMaxStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes);
+                PoolLines.NanFree = true;
+            }),
             ("max bwd from taps", maxBytes, () => PoolLines.GatherStride2FromArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, taps, dy, dx, 0, planes)),
             ("copy x -> dx (reference)", 8.0 * inputs, () => new ReadOnlySpan<float>(x, (int)inputs).CopyTo(new Span<float>(dx, (int)inputs))),
         ];

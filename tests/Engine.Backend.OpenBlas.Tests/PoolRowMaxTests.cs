@@ -6,7 +6,8 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// 3×3 s2 p1 max pooling forward keeping its taps straight from the input rows
 /// (<see cref="PoolLines.RowMaxStride2ForwardKeepingArgMax{TOps, TF, TI}"/>) against the plain
 /// per-position path (values, and dx through the kept taps) and the line kernel (taps), bit for bit,
-/// at each width and through the dispatcher with <c>ENGINE_POOL_ROW_MAX_S2</c> on and off: data of
+/// at each width and through the dispatcher with <c>ENGINE_POOL_ROW_MAX_S2</c> on and off and the
+/// NaN-free rows on and off (<c>ENGINE_POOL_NAN_FREE</c>; a row with a NaN is redone NaN-aware): data of
 /// ties, NaNs, ±∞, ±0, data mostly −∞ (the padding ties with real elements), plain random numbers;
 /// rows of whole vectors, rows ending in an overlapping vector, rows narrower than a vector; parts of
 /// the planes, writing nothing past their last output.
@@ -37,7 +38,7 @@ public sealed unsafe class PoolRowMaxTests
         PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1));
         Assert.True(PoolLines.Fits(p) && PoolLines.IsStride2Even(p));
         var rng = new Random(61 + width + height);
-        bool saved = PoolLines.RowMaxStride2;
+        bool saved = PoolLines.RowMaxStride2, savedNanFree = PoolLines.NanFree;
         try
         {
             foreach (int data in new[] { 0, 1, 2 })
@@ -56,9 +57,10 @@ public sealed unsafe class PoolRowMaxTests
                 {
                     PoolLines.ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(p, px, py, pt, 0, p.Planes);
                 }
-                foreach (bool on in new[] { true, false })
+                foreach (var (on, nanFree) in new[] { (true, true), (true, false), (false, true) })
                 {
                     PoolLines.RowMaxStride2 = on;
+                    PoolLines.NanFree = nanFree;
                     foreach (var (forward, name) in Kernels)
                     {
                         float[] y = PoolSimdTests.Random(rng, dy.Length + 16), dx = PoolSimdTests.Random(rng, x.Length);
@@ -71,7 +73,7 @@ public sealed unsafe class PoolRowMaxTests
                             forward(p, px, py, pt, 0, p.Planes);
                             PoolLines.BackwardFromArgMax(p, pt, pdy, pdx, 0, p.Planes);
                         }
-                        string what = $"{planes}×{height}×{width} data {data} at {name}, switch {on}";
+                        string what = $"{planes}×{height}×{width} data {data} at {name}, switch {on}, NaN-free {nanFree}";
                         PoolSimdTests.AssertBits(plain, y[..dy.Length], "forward " + what);
                         PoolSimdTests.AssertBits(after, y[dy.Length..], "past the outputs " + what);
                         PoolSimdTests.AssertBits(plainDx, dx, "backward " + what);
@@ -84,6 +86,7 @@ public sealed unsafe class PoolRowMaxTests
         finally
         {
             PoolLines.RowMaxStride2 = saved;
+            PoolLines.NanFree = savedNanFree;
         }
     }
 

@@ -68,32 +68,133 @@ internal static unsafe partial class PoolLines
                     StoreWindow<TOps, TF, TI>(best, tap, yr, ar, w, tail, tapTail);
                     continue;
                 }
-                TF middleOdd = negativeInfinity, lowerOdd = negativeInfinity;
-                int v = 0;
-                for (; v + lanes <= w; v += lanes)
+                // A row with a NaN in it (or in the kept row above) is done again by the NaN-aware stages.
+                if (!(NanFree && RowMaxNanFree<TOps, TF, TI>(middle, lower, w, a == 0, above, aboveTap, below, belowTap, yr, ar, columnZero)))
                 {
-                    TF isLeft = v == 0 ? TOps.Load(columnZero) : TOps.Zero;
-                    TF m = RowFirstOfThree<TOps, TF, TI>(middle + (2 * v), ref middleOdd, isLeft, out TI mTap);
-                    TF l = RowFirstOfThree<TOps, TF, TI>(lower + (2 * v), ref lowerOdd, isLeft, out TI lTap);
-                    TF best = WindowOfRows<TOps, TF, TI>(a == 0, above + v, aboveTap + v, m, mTap, l, lTap, below + v, belowTap + v, out TI tap);
-                    TOps.Store(best, yr + v);
-                    TOps.StoreBytes(tap, ar + v);
-                }
-                if (v < w)
-                {
-                    // The last vector overlaps the one before (the same values again); its left
-                    // neighbours are the odd columns one column pair earlier.
-                    v = w - lanes;
-                    TOps.LoadDeinterleaved(middle + (2 * v) - 2, out _, out TF mLeft);
-                    TF m = RowFirstOfThreeAfter<TOps, TF, TI>(middle + (2 * v), mLeft, out TI mTap);
-                    TOps.LoadDeinterleaved(lower + (2 * v) - 2, out _, out TF lLeft);
-                    TF l = RowFirstOfThreeAfter<TOps, TF, TI>(lower + (2 * v), lLeft, out TI lTap);
-                    TF best = WindowOfRows<TOps, TF, TI>(a == 0, above + v, aboveTap + v, m, mTap, l, lTap, below + v, belowTap + v, out TI tap);
-                    TOps.Store(best, yr + v);
-                    TOps.StoreBytes(tap, ar + v);
+                    RowMaxNanAware<TOps, TF, TI>(middle, lower, w, a == 0, above, aboveTap, below, belowTap, yr, ar, columnZero);
                 }
             }
         }
+    }
+
+    /// <summary>One output row of <see cref="RowMaxStride2ForwardKeepingArgMax{TOps, TF, TI}"/> (at least a vector wide) by the NaN-aware comparisons.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowMaxNanAware<TOps, TF, TI>(float* middle, float* lower, int w, bool top, float* above, int* aboveTap, float* below, int* belowTap,
+        float* yr, byte* ar, float* columnZero)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int lanes = TOps.Lanes;
+        TF middleOdd = TOps.Splat(float.NegativeInfinity), lowerOdd = middleOdd;
+        int v = 0;
+        for (; v + lanes <= w; v += lanes)
+        {
+            TF isLeft = v == 0 ? TOps.Load(columnZero) : TOps.Zero;
+            TF m = RowFirstOfThree<TOps, TF, TI>(middle + (2 * v), ref middleOdd, isLeft, out TI mTap);
+            TF l = RowFirstOfThree<TOps, TF, TI>(lower + (2 * v), ref lowerOdd, isLeft, out TI lTap);
+            TF best = WindowOfRows<TOps, TF, TI>(top, above + v, aboveTap + v, m, mTap, l, lTap, below + v, belowTap + v, out TI tap);
+            TOps.Store(best, yr + v);
+            TOps.StoreBytes(tap, ar + v);
+        }
+        if (v < w)
+        {
+            // The last vector overlaps the one before (the same values again); its left
+            // neighbours are the odd columns one column pair earlier.
+            v = w - lanes;
+            TOps.LoadDeinterleaved(middle + (2 * v) - 2, out _, out TF mLeft);
+            TF m = RowFirstOfThreeAfter<TOps, TF, TI>(middle + (2 * v), mLeft, out TI mTap);
+            TOps.LoadDeinterleaved(lower + (2 * v) - 2, out _, out TF lLeft);
+            TF l = RowFirstOfThreeAfter<TOps, TF, TI>(lower + (2 * v), lLeft, out TI lTap);
+            TF best = WindowOfRows<TOps, TF, TI>(top, above + v, aboveTap + v, m, mTap, l, lTap, below + v, belowTap + v, out TI tap);
+            TOps.Store(best, yr + v);
+            TOps.StoreBytes(tap, ar + v);
+        }
+    }
+
+    /// <summary>
+    /// One output row (at least a vector wide) by the NaN-free comparisons of <see cref="NanFreeFirstOfThree{TOps, TF, TI}"/>
+    /// and <see cref="NanFreeRows{TOps, TF, TI}"/> (a greater-than and an x86 max instead of the NaN test);
+    /// false, with garbage written, when the input rows or the kept row above hold a NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool RowMaxNanFree<TOps, TF, TI>(float* middle, float* lower, int w, bool top, float* above, int* aboveTap, float* below, int* belowTap,
+        float* yr, byte* ar, float* columnZero)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int lanes = TOps.Lanes;
+        TF seen = TOps.Zero;
+        TF middleOdd = TOps.Splat(float.NegativeInfinity), lowerOdd = middleOdd;
+        int v = 0;
+        for (; v + lanes <= w; v += lanes)
+        {
+            TF isLeft = v == 0 ? TOps.Load(columnZero) : TOps.Zero;
+            TOps.LoadDeinterleaved(middle + (2 * v), out TF centre, out TF right);
+            TF m = NanFreeThree<TOps, TF, TI>(TOps.ShiftIn(middleOdd, right), centre, right, isLeft, ref seen, out TI mTap);
+            middleOdd = right;
+            TOps.LoadDeinterleaved(lower + (2 * v), out centre, out right);
+            TF l = NanFreeThree<TOps, TF, TI>(TOps.ShiftIn(lowerOdd, right), centre, right, isLeft, ref seen, out TI lTap);
+            lowerOdd = right;
+            TF best = NanFreeWindow<TOps, TF, TI>(top, above + v, aboveTap + v, m, mTap, l, lTap, below + v, belowTap + v, ref seen, out TI tap);
+            TOps.Store(best, yr + v);
+            TOps.StoreBytes(tap, ar + v);
+        }
+        if (v < w)
+        {
+            v = w - lanes;
+            TOps.LoadDeinterleaved(middle + (2 * v) - 2, out _, out TF left);
+            TOps.LoadDeinterleaved(middle + (2 * v), out TF centre, out TF right);
+            TF m = NanFreeThree<TOps, TF, TI>(left, centre, right, TOps.Zero, ref seen, out TI mTap);
+            TOps.LoadDeinterleaved(lower + (2 * v) - 2, out _, out left);
+            TOps.LoadDeinterleaved(lower + (2 * v), out centre, out right);
+            TF l = NanFreeThree<TOps, TF, TI>(left, centre, right, TOps.Zero, ref seen, out TI lTap);
+            TF best = NanFreeWindow<TOps, TF, TI>(top, above + v, aboveTap + v, m, mTap, l, lTap, below + v, belowTap + v, ref seen, out TI tap);
+            TOps.Store(best, yr + v);
+            TOps.StoreBytes(tap, ar + v);
+        }
+        return TOps.AllNumbers(seen);
+    }
+
+    /// <summary>
+    /// <see cref="FirstOfThreeValues{TOps, TF, TI}"/> for numbers: column 0 (<paramref name="isLeft"/>)
+    /// starts from the centre with tap 1, whose comparison with itself never wins; <paramref name="seen"/>
+    /// takes any NaN of centre and right (left is the odd columns already seen).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF NanFreeThree<TOps, TF, TI>(TF left, TF centre, TF right, TF isLeft, ref TF seen, out TI tap)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        seen = TOps.Select(TOps.Equal(centre, centre), seen, centre);
+        seen = TOps.Select(TOps.Equal(right, right), seen, right);
+        TF best = TOps.Select(isLeft, centre, left);
+        TI one = TOps.SplatIndex(1);
+        tap = TOps.SelectIndex(TOps.Greater(centre, best), one, TOps.SelectIndex(isLeft, one, TOps.SplatIndex(0)));
+        best = TOps.Max(centre, best);
+        tap = TOps.SelectIndex(TOps.Greater(right, best), TOps.SplatIndex(2), tap);
+        return TOps.Max(right, best);
+    }
+
+    /// <summary><see cref="WindowOfRows{TOps, TF, TI}"/> for numbers (<paramref name="seen"/> takes any NaN of the kept row above).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF NanFreeWindow<TOps, TF, TI>(bool top, float* above, int* aboveTap, TF middle, TI middleTap, TF lower, TI lowerTap,
+        float* below, int* belowTap, ref TF seen, out TI tap)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        TF best;
+        if (top)
+        {
+            best = middle;
+            tap = TOps.Shift(middleTap, 3);
+        }
+        else
+        {
+            TF upper = TOps.Load(above);
+            seen = TOps.Select(TOps.Equal(upper, upper), seen, upper);
+            tap = TOps.SelectIndex(TOps.Greater(middle, upper), TOps.Shift(middleTap, 3), TOps.LoadIndex(aboveTap));
+            best = TOps.Max(middle, upper);
+        }
+        TOps.Store(lower, below);
+        TOps.StoreIndex(lowerTap, belowTap);
+        tap = TOps.SelectIndex(TOps.Greater(lower, best), TOps.Shift(lowerTap, 6), tap);
+        return TOps.Max(lower, best);
     }
 
     /// <summary>
