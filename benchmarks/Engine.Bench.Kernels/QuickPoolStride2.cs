@@ -13,6 +13,11 @@ internal static unsafe class QuickPoolStride2
 {
     public static void Run(int rounds)
     {
+        if (Environment.GetEnvironmentVariable("QUICK_POOL_OFFSETS") == "1")
+        {
+            Offsets(rounds);
+            return;
+        }
         const int n = 16, c = 64, size = 112;
         var window = new ConvolutionGeometry([3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
         PoolPlan plan = PoolPlan.Create(new PoolingGeometry(PoolingMode.Average, window), new Shape(n, c, size, size));
@@ -60,5 +65,31 @@ internal static unsafe class QuickPoolStride2
         NativeMemory.AlignedFree(y);
         NativeMemory.AlignedFree(dy);
         NativeMemory.AlignedFree(taps);
+    }
+
+    // The row max forward with y and the taps at 64-byte steps of offset from x (4K aliasing?).
+    private static void Offsets(int rounds)
+    {
+        var window = new ConvolutionGeometry([3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
+        PoolPlan plan = PoolPlan.Create(new PoolingGeometry(PoolingMode.Max, window), new Shape(16, 64, 112, 112));
+        long inputs = (long)plan.Planes * plan.InVolume, outputs = (long)plan.Planes * plan.OutVolume;
+        var rng = new Random(1);
+        float* x = SmallGemmBenchmarks.Fill((int)inputs, rng);
+        float* y = SmallGemmBenchmarks.Fill((int)outputs + 4096, rng);
+        byte* taps = (byte*)NativeMemory.AlignedAlloc((nuint)outputs + 8192, 64);
+        for (int k = 0; k < 4096; k += 512)
+        {
+            for (int t = 0; t < 4096; t += 1024)
+            {
+                double best = double.MaxValue;
+                for (int r = 0; r < rounds; r++)
+                {
+                    double start = QuickPacked.Now(false);
+                    PoolLines.RowMaxStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, (float*)((byte*)y + k), taps + t, 0, plan.Planes);
+                    best = Math.Min(best, QuickPacked.Now(false) - start);
+                }
+                Console.WriteLine(FormattableString.Invariant($"y +{k,4} B, taps +{t,4} B: {best:F2} ms"));
+            }
+        }
     }
 }
