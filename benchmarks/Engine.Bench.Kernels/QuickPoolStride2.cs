@@ -43,6 +43,8 @@ internal static unsafe class QuickPoolStride2
             }),
             ("max bwd from taps", maxBytes, () => PoolLines.GatherStride2FromArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, taps, dy, dx, 0, planes)),
             ("copy x -> dx (reference)", 8.0 * inputs, () => new ReadOnlySpan<float>(x, (int)inputs).CopyTo(new Span<float>(dx, (int)inputs))),
+            ("copy x -> dx, plain vector stores", 8.0 * inputs, () => CopyVectors(x, dx, inputs, false)),
+            ("copy x -> dx, non-temporal stores", 8.0 * inputs, () => CopyVectors(x, dx, inputs, true)),
         ];
         var best = new double[variants.Length];
         Array.Fill(best, double.MaxValue);
@@ -65,6 +67,23 @@ internal static unsafe class QuickPoolStride2
         NativeMemory.AlignedFree(y);
         NativeMemory.AlignedFree(dy);
         NativeMemory.AlignedFree(taps);
+    }
+
+    // What a write-only output stream could gain: streaming stores skip reading each line before writing it.
+    private static void CopyVectors(float* from, float* to, long count, bool nonTemporal)
+    {
+        for (long i = 0; i + 16 <= count; i += 16)
+        {
+            Vector512<float> v = Vector512.Load(from + i);
+            if (nonTemporal)
+            {
+                v.StoreAlignedNonTemporal(to + i);
+            }
+            else
+            {
+                v.Store(to + i);
+            }
+        }
     }
 
     // The row max forward with y and the taps at 64-byte steps of offset from x (4K aliasing?).
