@@ -32,7 +32,13 @@ internal static unsafe class QuickPoolStride2
         [
             ("avg fwd, phases (ROW_AVG_S2=off)", avgBytes, () => PoolLines.FlatAverageStride2Forward<Pool512, Vector512<float>, Vector512<int>>(plan, false, x, y, 0, planes)),
             ("avg fwd, rows (ROW_AVG_S2=on)", avgBytes, () => PoolLines.RowAverageStride2Forward<Pool512, Vector512<float>, Vector512<int>>(plan, false, x, y, 0, planes)),
-            ("avg bwd", avgBytes, () => PoolLines.FlatAverageStride2Backward<Pool512, Vector512<float>, Vector512<int>>(plan, false, dy, dx, 0, planes)),
+            ("avg bwd, plain stores (STREAM_DX=off)", avgBytes, () =>
+            {
+                PoolLines.StreamDx = false;
+                PoolLines.FlatAverageStride2Backward<Pool512, Vector512<float>, Vector512<int>>(plan, false, dy, dx, 0, planes);
+                PoolLines.StreamDx = true;
+            }),
+            ("avg bwd, streamed dx (STREAM_DX=on)", avgBytes, () => PoolLines.FlatAverageStride2Backward<Pool512, Vector512<float>, Vector512<int>>(plan, false, dy, dx, 0, planes)),
             ("max fwd, phases (ROW_MAX_S2=off)", maxBytes, () => PoolLines.FlatStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes)),
             ("max fwd, rows (ROW_MAX_S2=on)", maxBytes, () => PoolLines.RowMaxStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes)),
             ("max fwd, rows NaN-aware (NAN_FREE=off)", maxBytes, () =>
@@ -41,7 +47,13 @@ internal static unsafe class QuickPoolStride2
                 PoolLines.RowMaxStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes);
                 PoolLines.NanFree = true;
             }),
-            ("max bwd from taps", maxBytes, () => PoolLines.GatherStride2FromArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, taps, dy, dx, 0, planes)),
+            ("max bwd from taps, plain stores", maxBytes, () =>
+            {
+                PoolLines.StreamDx = false;
+                PoolLines.GatherStride2FromArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, taps, dy, dx, 0, planes);
+                PoolLines.StreamDx = true;
+            }),
+            ("max bwd from taps, streamed dx", maxBytes, () => PoolLines.GatherStride2FromArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, taps, dy, dx, 0, planes)),
             ("copy x -> dx (reference)", 8.0 * inputs, () => new ReadOnlySpan<float>(x, (int)inputs).CopyTo(new Span<float>(dx, (int)inputs))),
             ("copy x -> dx, plain vector stores", 8.0 * inputs, () => CopyVectors(x, dx, inputs, false)),
             ("copy x -> dx, non-temporal stores", 8.0 * inputs, () => CopyVectors(x, dx, inputs, true)),

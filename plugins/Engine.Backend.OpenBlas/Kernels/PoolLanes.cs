@@ -91,6 +91,13 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
 
     /// <summary>Lane 0 <paramref name="previous"/>'s last lane, lane i &gt; 0 <paramref name="current"/>'s lane i − 1: a run's left neighbours.</summary>
     static abstract TF ShiftIn(TF previous, TF current);
+
+    /// <summary>
+    /// <see cref="Interleave"/> by streaming (non-temporal) stores where the CPU has them, to a
+    /// destination aligned to the vector's size: the lines are written without being read first.
+    /// The caller fences (<see cref="PoolLines"/>' <c>StoreFence</c>) before another thread reads them.
+    /// </summary>
+    static abstract void InterleaveStreaming(TF even, TF odd, float* destination);
 }
 
 /// <summary>AVX-512: 16 lanes.</summary>
@@ -176,6 +183,17 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
             return;
         }
         PoolInterleave.Scalar(even, odd, destination);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InterleaveStreaming(Vector512<float> even, Vector512<float> odd, float* destination)
+    {
+        if (Avx512F.IsSupported)
+        {
+            Avx512F.PermuteVar16x32x2(even, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), odd).StoreAlignedNonTemporal(destination);
+            Avx512F.PermuteVar16x32x2(even, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), odd).StoreAlignedNonTemporal(destination + 16);
+            return;
+        }
+        Interleave(even, odd, destination);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(Vector512<int> value, byte* destination)
@@ -264,6 +282,18 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
         PoolInterleave.Scalar(even, odd, destination);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InterleaveStreaming(Vector256<float> even, Vector256<float> odd, float* destination)
+    {
+        if (Avx.IsSupported)
+        {
+            Vector256<float> low = Avx.UnpackLow(even, odd), high = Avx.UnpackHigh(even, odd);
+            Avx.Permute2x128(low, high, 0x20).StoreAlignedNonTemporal(destination);
+            Avx.Permute2x128(low, high, 0x31).StoreAlignedNonTemporal(destination + 8);
+            return;
+        }
+        Interleave(even, odd, destination);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(Vector256<int> value, byte* destination)
     {
         if (Avx512F.VL.IsSupported)
@@ -350,6 +380,17 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
             return;
         }
         PoolInterleave.Scalar(even, odd, destination);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InterleaveStreaming(Vector128<float> even, Vector128<float> odd, float* destination)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.UnpackLow(even, odd).StoreAlignedNonTemporal(destination);
+            Sse.UnpackHigh(even, odd).StoreAlignedNonTemporal(destination + 4);
+            return;
+        }
+        Interleave(even, odd, destination);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBytes(Vector128<int> value, byte* destination)
