@@ -10,7 +10,8 @@ namespace Engine.Cli;
 /// <c>engine bench layers</c>: forward and backward time of the reference layer shapes, with GFLOP/s
 /// for convolutions as a share of the machine's FP32 FMA peak (<see cref="FmaPeak"/>) and of the
 /// sgemm rate, both measured at the start of the same run; memory-bound cases show GB/s of the
-/// least traffic they need. <c>--compare-torch</c> adds PyTorch's figure for each case
+/// least traffic they need and its share of the memory bandwidth (<see cref="MemoryBandwidth"/>),
+/// measured at the start too, on the cases' thread count. <c>--compare-torch</c> adds PyTorch's figure for each case
 /// (<see cref="TorchLayerReference"/>). Medians of several repetitions after a warm-up; nothing here is asserted.
 /// </summary>
 internal static class BenchCommand
@@ -89,9 +90,12 @@ internal static class BenchCommand
 
         double peak = FmaPeak.Measure(3);
         output.WriteLine(FormattableString.Invariant($"FP32 FMA peak: {peak:F1} GFLOP/s ({Environment.ProcessorCount} threads, {FmaPeak.WidthBits}-bit vectors)"));
+        int threads = WorkerThreads();
+        double bandwidth = MemoryBandwidth.Measure(threads, 10, cpuTime);
+        output.WriteLine(FormattableString.Invariant($"memory bandwidth: {bandwidth:F1} GB/s (copy {MemoryBandwidth.Elements * 4 >> 20} MB -> {MemoryBandwidth.Elements * 4 >> 20} MB, plain vector loads and stores, read + written bytes; {threads} threads{(cpuTime ? ", by process CPU time" : "")})"));
         double sgemm = SgemmRate(backend, repeat);
         output.WriteLine(FormattableString.Invariant($"sgemm 1024x1024x1024: {sgemm:F1} GFLOP/s ({sgemm / peak:P0} of peak)"));
-        output.WriteLine("convolutions: f+b GF/s = 3 x forward FLOPs / (fwd + bwd); pooling and batch norm: GB/s of the least f+b traffic");
+        output.WriteLine("convolutions: f+b GF/s = 3 x forward FLOPs / (fwd + bwd); pooling and batch norm: GB/s of the least f+b traffic (bytes read + written), of bw = share of the memory bandwidth");
         output.WriteLine();
         string? only = result.GetValue(Only);
         Case[] cases = Cases().Where(c => only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
@@ -100,7 +104,7 @@ internal static class BenchCommand
         Dictionary<string, (double Forward, double Backward)>? torch = result.GetValue(CompareTorch)
             ? TorchLayerReference.Run(result.GetValue(TorchScript), only, repeat, WorkerThreads(), cpuTime)
             : null;
-        string header = $"{"case",-38} {"fwd ms",9} {"bwd ms",9} {"f+b GF/s",9} {"of peak",8} {"of sgemm",9} {"f+b GB/s",9}";
+        string header = $"{"case",-38} {"fwd ms",9} {"bwd ms",9} {"f+b GF/s",9} {"of peak",8} {"of sgemm",9} {"f+b GB/s",9} {"of bw",6}";
         output.WriteLine(torch is null ? header : $"{header} {"torch fwd",10} {"torch bwd",10} {"vs torch",9}");
         for (int i = 0; i < cases.Length; i++)
         {
@@ -108,8 +112,8 @@ internal static class BenchCommand
             var (forward, backward) = timings[i];
             double total = forward + backward;
             string line = c.ForwardFlops > 0
-                ? FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2} {3 * c.ForwardFlops / total / 1e6,9:F1} {3 * c.ForwardFlops / total / 1e6 / peak,8:P0} {3 * c.ForwardFlops / total / 1e6 / sgemm,9:P0} {"",9}")
-                : FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2} {"",9} {"",8} {"",9} {c.MinimumBytes / total / 1e6,9:F1}");
+                ? FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2} {3 * c.ForwardFlops / total / 1e6,9:F1} {3 * c.ForwardFlops / total / 1e6 / peak,8:P0} {3 * c.ForwardFlops / total / 1e6 / sgemm,9:P0} {"",9} {"",6}")
+                : FormattableString.Invariant($"{c.Name,-38} {forward,9:F2} {backward,9:F2} {"",9} {"",8} {"",9} {c.MinimumBytes / total / 1e6,9:F1} {c.MinimumBytes / total / 1e6 / bandwidth,6:P0}");
             if (torch is not null)
             {
                 // "vs torch": PyTorch's f+b time over the engine's (above 1: the engine is faster).

@@ -35,6 +35,26 @@ public sealed partial class BenchLayersCommandTests
     }
 
     [Fact]
+    public void PrintsTheMemoryBandwidthAndEachMemoryBoundCaseAsAShareOfIt()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "layers", "--only", "batch norm", "--repeat", "1");
+        Assert.True(code == 0, error);
+        Match line = BandwidthLine().Match(output);
+        Assert.True(line.Success, output);
+        double bandwidth = Parse(line.Groups[1].Value);
+        // A copy far beyond the cache: above any disk, below any memory system a CPU has (even loaded).
+        Assert.InRange(bandwidth, 0.5, 5000);
+        Assert.True(int.Parse(line.Groups[2].Value, CultureInfo.InvariantCulture) >= 1, output);
+        Match row = BatchNormRow().Match(output);
+        Assert.True(row.Success, output);
+        double forward = Parse(row.Groups[1].Value), backward = Parse(row.Groups[2].Value), rate = Parse(row.Groups[3].Value);
+        // 32·64·56·56 floats: forward reads x and writes y, backward reads dy and x and writes dx.
+        Assert.Equal(4 * 6_422_528 * 5.0 / (forward + backward) / 1e6, rate, 0.15 + rate * 0.01);
+        Assert.Equal(Math.Round(100 * rate / bandwidth), Parse(row.Groups[4].Value), 1.0);
+        Assert.Matches(@"f\+b GB/s +of bw", output);
+    }
+
+    [Fact]
     public void CompareTorchPutsTheScriptsFiguresAndTheRatioBesideEachCase()
     {
         // A stand-in for layers_torch.py that answers like it: 3 ms forward, 5 ms backward.
@@ -116,12 +136,18 @@ public sealed partial class BenchLayersCommandTests
     [GeneratedRegex(@"FP32 FMA peak: (\d+\.\d) GFLOP/s")]
     private static partial Regex PeakLine();
 
+    [GeneratedRegex(@"memory bandwidth: (\d+\.\d) GB/s \(copy .*; (\d+) threads[,)]")]
+    private static partial Regex BandwidthLine();
+
+    [GeneratedRegex(@"batch norm \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d) +(\d+) %\r?\n")]
+    private static partial Regex BatchNormRow();
+
     [GeneratedRegex(@"conv \(64,6,14,14\)->16@5x5 s1 p0 +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d) +(\d+) %")]
     private static partial Regex ConvolutionRow();
 
-    [GeneratedRegex(@"max-pool 2x2 s2 \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d)\r?\n")]
+    [GeneratedRegex(@"max-pool 2x2 s2 \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d) +\d+ %\r?\n")]
     private static partial Regex PoolRow();
 
-    [GeneratedRegex(@"max-pool 2x2 s2 \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +\d+\.\d +(\d+\.\d\d) +(\d+\.\d\d) +(\d+\.\d\d)x")]
+    [GeneratedRegex(@"max-pool 2x2 s2 \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +\d+\.\d +\d+ % +(\d+\.\d\d) +(\d+\.\d\d) +(\d+\.\d\d)x")]
     private static partial Regex PoolRowWithTorch();
 }

@@ -32,6 +32,15 @@ internal static unsafe partial class PoolLines
                 default: FlatForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, x, y, argMax, first, end); return;
             }
         }
+        if (TakesRowMaxStride2(p))
+        {
+            switch (Width(p))
+            {
+                case 512: RowMaxStride2ForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(p, x, y, argMax, first, end); return;
+                case 256: RowMaxStride2ForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>(p, x, y, argMax, first, end); return;
+                default: RowMaxStride2ForwardKeepingArgMax<Pool128, Vector128<float>, Vector128<int>>(p, x, y, argMax, first, end); return;
+            }
+        }
         if (TakesFlatStride2(p))
         {
             switch (Width(p))

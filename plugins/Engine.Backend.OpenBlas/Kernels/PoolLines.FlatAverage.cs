@@ -37,6 +37,15 @@ internal static unsafe partial class PoolLines
     /// <summary>Planes [first, end) of flat 3×3 s1 p1 (or, by phase, s2 p1) average pooling forward, at the widest width the CPU allows.</summary>
     private static void FlatAverageForward(in PoolPlan p, bool includePad, float* x, float* y, int first, int end)
     {
+        if (IsStride2Even(p) && RowAverageStride2)
+        {
+            switch (Width(p))
+            {
+                case 512: RowAverageStride2Forward<Pool512, Vector512<float>, Vector512<int>>(p, includePad, x, y, first, end); return;
+                case 256: RowAverageStride2Forward<Pool256, Vector256<float>, Vector256<int>>(p, includePad, x, y, first, end); return;
+                default: RowAverageStride2Forward<Pool128, Vector128<float>, Vector128<int>>(p, includePad, x, y, first, end); return;
+            }
+        }
         if (IsStride2Even(p))
         {
             switch (Width(p))

@@ -56,6 +56,7 @@ internal static unsafe partial class PoolLines
         int lanes = TOps.Lanes, w = p.OutW, outputs = p.OutH * p.OutW;
         var f = new PhaseFrame<TOps, TF, TI>(p, includePad, 1);
         float* sends = f.Phase(0);
+        bool stream = StreamsDx(p, dx);
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
             float* dyp = dy + (n * outputs), dxp = dx + (n * p.InH * p.InW);
@@ -80,10 +81,14 @@ internal static unsafe partial class PoolLines
                     TF evenOdd = TOps.Add(here, TOps.Select(notRight, TOps.Load(sends + o + 1), zero));
                     TF oddOdd = TOps.Add(TOps.Add(evenOdd, below), TOps.Select(notRight, TOps.Load(sends + o + w + 1), zero));
                     int count = 2 * (w - b);
-                    StoreInterleaved<TOps, TF, TI>(here, evenOdd, upper + (2 * b), count, f.Tail);
-                    StoreInterleaved<TOps, TF, TI>(TOps.Add(here, below), oddOdd, lower + (2 * b), count, f.Tail);
+                    StoreInterleaved<TOps, TF, TI>(here, evenOdd, upper + (2 * b), count, f.Tail, stream);
+                    StoreInterleaved<TOps, TF, TI>(TOps.Add(here, below), oddOdd, lower + (2 * b), count, f.Tail, stream);
                 }
             }
+        }
+        if (stream)
+        {
+            StoreFence();
         }
     }
 

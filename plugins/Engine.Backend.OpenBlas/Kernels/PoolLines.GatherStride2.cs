@@ -35,6 +35,7 @@ internal static unsafe partial class PoolLines
         byte* won = ScratchBytes(ref t_bytes, padded);
         new Span<float>(sends + outputs, padded - outputs).Clear();
         new Span<byte>(won + outputs, padded - outputs).Fill(0xFF);
+        bool stream = StreamsDx(p, dx);
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
             new ReadOnlySpan<float>(dy + (n * outputs), outputs).CopyTo(new Span<float>(sends, outputs));
@@ -58,10 +59,14 @@ internal static unsafe partial class PoolLines
                     TF oddOdd = Sent<TOps, TF, TI>(Sent<TOps, TF, TI>(Sent<TOps, TF, TI>(Sent<TOps, TF, TI>(zero, tapHere, 8, here),
                         tapRight, 6, right), tapBelow, 2, below), tapDiagonal, 0, diagonal);
                     int count = 2 * (w - b);
-                    StoreInterleaved<TOps, TF, TI>(evenEven, evenOdd, upper + (2 * b), count, tail);
-                    StoreInterleaved<TOps, TF, TI>(oddEven, oddOdd, lower + (2 * b), count, tail);
+                    StoreInterleaved<TOps, TF, TI>(evenEven, evenOdd, upper + (2 * b), count, tail, stream);
+                    StoreInterleaved<TOps, TF, TI>(oddEven, oddOdd, lower + (2 * b), count, tail, stream);
                 }
             }
+        }
+        if (stream)
+        {
+            StoreFence();
         }
     }
 
