@@ -120,13 +120,21 @@ internal static unsafe partial class PaddedDirectConvolution
         ChunkPlan chunks = blocks ? default : Chunks(l);
         long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0;
         long accumulators = blocks ? FilterBlockConvolution.AccumulatorFloats(l) : chunks.ParkFloats;
-        CpuStorage block = workspace.Rent<float>(width * (padded + accumulators) + packedFloats);
+        // The 8 × 3 position tile: its weights repacked (eight filters' a row together) after everything else.
+        bool wide = !blocks && Uses8x3(chunks);
+        long wideFloats = wide ? WidePackedFloats(l) : 0;
+        CpuStorage block = workspace.Rent<float>(width * (padded + accumulators) + packedFloats + wideFloats);
         try
         {
             float* scratch = (float*)block.Pointer;
             // The padding and the slack are zeroed once here; each sample then writes only what comes from x.
             new Span<float>(scratch, checked((int)(width * padded))).Clear();
             float* packed = blocks ? scratch + width * (padded + accumulators) : null, scales = null;
+            float* widePacked = wide ? scratch + width * (padded + accumulators) + packedFloats : null;
+            if (wide)
+            {
+                PackWide(l, w, widePacked);
+            }
             if (blocks)
             {
                 // The repacked weights from the cache while w is unchanged (DerivedFilters); the scales are packed every call.
@@ -153,6 +161,7 @@ internal static unsafe partial class PaddedDirectConvolution
                 CopyRows = copyRows,
                 RowOffset = rowOffset,
                 Packed = packed,
+                Wide = widePacked,
                 PackedScales = scales,
                 Accumulators = accumulators,
                 AccumulatorBase = scratch + width * padded,
@@ -182,6 +191,7 @@ internal static unsafe partial class PaddedDirectConvolution
         public float* Scale, Shift; // the epilogue in registers, or null
         public float* Residual;     // the residual added before the ReLU (y's shape), or null
         public float* Packed;       // the weights for FilterBlockConvolution, or null: the position tile
+        public float* Wide;         // the weights repacked for the 8 × 3 position tile, or null: the 4 × 4 one
         public float* PackedScales; // its scales and shifts
         public long Accumulators;   // floats of FilterBlockConvolution's per-worker accumulators,
         public float* AccumulatorBase; // which follow all workers' copies
@@ -198,22 +208,15 @@ internal static unsafe partial class PaddedDirectConvolution
         float* xn = job.X + (long)n * l.Channels * l.InputSize;
         float* yn = job.Y + (long)n * l.Filters * l.OutputSize;
         float* rn = job.Residual is null ? null : job.Residual + (long)n * l.Filters * l.OutputSize;
-        if (l.Height.Stride == 2)
-        {
-            CopyStrided(l, xn, padded, job.Shifted);
-        }
-        else if (CopiesPlanes(l))
-        {
-            CopyPlanes(l, xn, padded, job.Shifted, job.CopyRows);
-        }
-        else
-        {
-            CopyShifted(l, xn, padded, job.Shifted, job.CopyRows);
-        }
+        Copy(l, xn, padded, job.Shifted, job.CopyRows);
         float* acc = job.AccumulatorBase + worker * job.Accumulators;
         if (job.Packed is not null)
         {
             FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.PackedScales, acc, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
+        }
+        else if (job.Wide is not null)
+        {
+            WideTiles(l, ref job, padded, yn, rn is null);
         }
         else if (job.Tiles.Channels > 0)
         {
@@ -226,6 +229,30 @@ internal static unsafe partial class PaddedDirectConvolution
         if (rn is not null)
         {
             AddResidual(yn, rn, (long)l.Filters * l.OutputSize, job.Relu);
+        }
+    }
+
+    /// <summary>The sample <paramref name="x"/> into its copies (stride 2: nine, stride 1: three) by the chosen way of writing them.</summary>
+    internal static void Copy(in ConvolutionLayout l, float* x, float* padded, long shifted, int copyRows)
+    {
+        if (l.Height.Stride == 2)
+        {
+            if (CopiesStridedRows(l))
+            {
+                CopyStridedRows(l, x, padded, shifted);
+            }
+            else
+            {
+                CopyStrided(l, x, padded, shifted);
+            }
+        }
+        else if (CopiesPlanes(l))
+        {
+            CopyPlanes(l, x, padded, shifted, copyRows);
+        }
+        else
+        {
+            CopyShifted(l, x, padded, shifted, copyRows);
         }
     }
 
