@@ -8,7 +8,7 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// on every CIFAR ResNet-20 and VGG-CIFAR layer it takes (batch 128, batch-norm + ReLU epilogue, one thread), with its
 /// variants alternating call by call in one process: the tile over all channels at once and the input copied row by row
 /// (the reference order of work), channel chunks (<c>ENGINE_PADDED_DIRECT_CHUNK</c>), whole-plane copies
-/// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, the 8 × 3 register tile (<c>ENGINE_PADDED_TILE</c>), stride-2 copies copy by copy
+/// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, the 8 × 3 register tile (<c>ENGINE_PADDED_TILE</c>), the nine stride-2 copies copy by copy
 /// (<c>ENGINE_PADDED_ROW_COPY=off</c>), and every size rule (the default); then the sample copies alone over the batch, copy by
 /// copy and by the rule. Timed by the thread's CPU clock (what a loaded machine cannot inflate),
 /// the fastest of <c>rounds</c> calls kept; "same" when a variant's output is bit for bit the first one's.
@@ -33,10 +33,8 @@ internal static unsafe class QuickPadded
     /// <summary>The copies alone (<see cref="PaddedDirectConvolution.Copy"/>: whole planes or rows, nine gathered for stride 2) of every sample, fastest of <paramref name="rounds"/>.</summary>
     private static double CopyTime(in ConvolutionLayout l, float* x, int rounds)
     {
-        bool strided = l.Height.Stride == 2;
-        int copyRows = strided ? l.Height.Output : l.Height.Input + 2 * l.Height.Pad;
-        long plane = (long)copyRows * l.Width.Output, shifted = l.Channels * plane;
-        long floats = (strided ? 9 : 3) * shifted + 64;
+        (int count, int copyRows) = PaddedDirectConvolution.CopyShape(l);
+        long shifted = (long)l.Channels * copyRows * l.Width.Output, floats = count * shifted + 64;
         float* copies = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
         new Span<float>(copies, (int)floats).Clear();
         double best = double.MaxValue;
@@ -67,7 +65,7 @@ internal static unsafe class QuickPadded
         bool? direct = PaddedDirectConvolution.Forced, blocks = FilterBlockConvolution.Forced;
         (bool? Chunk, bool? Plane, bool? Tile, bool? Rows) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies);
         (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced) = (true, false);
-        // The reference order of work (all off), chunks, whole planes, both, the 8 × 3 tile, the stride-2 copies copy by copy, every rule.
+        // The reference order of work (all off), chunks, whole planes, both, the 8 × 3 tile, the the nine stride-2 copies copy by copy, every rule.
         (bool? Chunk, bool? Plane, bool? Tile, bool? Rows)[] variants =
             [(false, false, false, false), (true, false, false, false), (false, true, false, false), (true, true, false, false),
              (null, null, true, null), (null, null, null, false), (null, null, null, null)];

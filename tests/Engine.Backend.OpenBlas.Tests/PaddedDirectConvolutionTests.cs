@@ -142,8 +142,8 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
 
     /// <summary>
     /// The 8 × 3 position tile (filter counts not multiples of 8: the repeated last filter not stored; planes not multiples of
-    /// 48 positions: the repeated last vector) and the stride-2 copies row by row (forced on every stride-2 shape: paddings 0
-    /// and 2, odd widths, the masked chunks), each on and off, with the residual added after the in-register epilogue too:
+    /// 48 positions: the repeated last vector) and the six stride-2 copies written row by row (forced on every stride-2 shape:
+    /// paddings 0 and 2, odd sizes, the masked chunks), each on, off and by the rule, with the residual added after the in-register epilogue too:
     /// the scalar chain's bits, at 1 and 2 threads.
     /// </summary>
     [Theory]
@@ -182,7 +182,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     }
 
     [Fact]
-    public void TheSizeRuleKeepsTheFourByFourTileAndTakesRowCopiesOnWideStrideTwoLayers()
+    public void TheSizeRuleKeepsTheFourByFourTileAndTakesSixCopiesOnStrideTwoLayers()
     {
         PaddedDirectConvolution.Tile8x3 = null;
         Assert.False(PaddedDirectConvolution.Uses8x3(default));
@@ -191,13 +191,16 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.False(PaddedDirectConvolution.Uses8x3(new PaddedDirectConvolution.ChunkPlan(4, 64))); // chunks park the 4 × 4 tile
         PaddedDirectConvolution.RowCopies = null;
         Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 32, 1, 2)));  // 16×16 outputs
-        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 32, 16, 16, 64, 1, 2))); // 8×8: partial chunks only
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 32, 16, 16, 64, 1, 2)));  // 8×8
+        Assert.Equal((6, 9), PaddedDirectConvolution.CopyShape(Layout(128, 32, 16, 16, 64, 1, 2))); // six copies, one row longer
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 24, 13, 13, 97, 1, 2)));   // 7×7: narrower than 8
         Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 16, 1)));    // stride 1
         Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 4, 40, 37, 3, 0, 2)));     // padding 0
         PaddedDirectConvolution.RowCopies = true;
-        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 32, 16, 16, 64, 1, 2)));
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 24, 13, 13, 97, 1, 2)));
         PaddedDirectConvolution.RowCopies = false;
         Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 32, 1, 2)));
+        Assert.Equal((9, 16), PaddedDirectConvolution.CopyShape(Layout(128, 16, 32, 32, 32, 1, 2)));
     }
 
     [Fact]

@@ -96,13 +96,16 @@ internal static unsafe partial class PaddedDirectConvolution
         CpuStorage? filterStorage = null)
     {
         bool inKernel = epilogue.IsSet && epilogue.Activation is null or Activation.Relu;
-        // Stride 1: three copies (one per tap column) of the padded rows; stride 2: nine (one per tap) of the output's rows.
-        bool strided = l.Height.Stride == 2;
-        int copyRows = strided ? l.Height.Output : l.Height.Input + 2 * l.Height.Pad, outputWidth = l.Width.Output;
-        long plane = (long)copyRows * outputWidth, shifted = l.Channels * plane, padded = (strided ? 9 : 3) * shifted + Slack;
+        // Stride 1: three copies (one per tap column) of the padded rows; stride 2: nine (one per tap) of the output's rows,
+        // or six written row by row (CopyStridedRows: tap rows 0 and 2 share copies one row longer).
+        bool strided = l.Height.Stride == 2, six = strided && CopiesStridedRows(l);
+        (int copies, int copyRows) = CopyShape(l);
+        int outputWidth = l.Width.Output;
+        long plane = (long)copyRows * outputWidth, shifted = l.Channels * plane, padded = copies * shifted + Slack;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
         int rows = l.ColumnRows;
-        // Each column-matrix row's offset in the copies: copy kx, channel c, first row ky (stride 1); copy (ky, kx), channel c (stride 2).
+        // Each column-matrix row's offset in the copies: copy kx, channel c, first row ky (stride 1); copy (ky, kx), channel c (stride 2);
+        // six copies: copy (ky mod 2, kx), channel c, first row ky / 2.
         int* rowOffset = stackalloc int[rows];
         for (int c = 0, r = 0; c < l.Channels; c++)
         {
@@ -110,7 +113,8 @@ internal static unsafe partial class PaddedDirectConvolution
             {
                 for (int kx = 0; kx < 3; kx++, r++)
                 {
-                    rowOffset[r] = checked((int)(strided ? (ky * 3 + kx) * shifted + c * plane : kx * shifted + c * plane + ky * outputWidth));
+                    rowOffset[r] = checked((int)(six ? ((ky & 1) * 3 + kx) * shifted + c * plane + ky / 2 * outputWidth
+                        : strided ? (ky * 3 + kx) * shifted + c * plane : kx * shifted + c * plane + ky * outputWidth));
                 }
             }
         }
@@ -165,7 +169,7 @@ internal static unsafe partial class PaddedDirectConvolution
                 PackedScales = scales,
                 Accumulators = accumulators,
                 AccumulatorBase = scratch + width * padded,
-                Chunk = FilterBlockConvolution.ChunkChannels(plane * (strided ? 9 : 3)),
+                Chunk = FilterBlockConvolution.ChunkChannels(plane * copies),
                 Tiles = chunks,
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
@@ -232,14 +236,18 @@ internal static unsafe partial class PaddedDirectConvolution
         }
     }
 
-    /// <summary>The sample <paramref name="x"/> into its copies (stride 2: nine, stride 1: three) by the chosen way of writing them.</summary>
+    /// <summary>A sample's copies and the rows of each channel's plane in them: stride 1 three of the padded rows; stride 2 nine of the output's rows, or six of one row more (<see cref="CopyStridedRows"/>).</summary>
+    internal static (int Copies, int Rows) CopyShape(in ConvolutionLayout l) =>
+        l.Height.Stride != 2 ? (3, l.Height.Input + 2 * l.Height.Pad) : CopiesStridedRows(l) ? (6, l.Height.Output + 1) : (9, l.Height.Output);
+
+    /// <summary>The sample <paramref name="x"/> into its copies (<see cref="CopyShape"/>) by the chosen way of writing them.</summary>
     internal static void Copy(in ConvolutionLayout l, float* x, float* padded, long shifted, int copyRows)
     {
         if (l.Height.Stride == 2)
         {
             if (CopiesStridedRows(l))
             {
-                CopyStridedRows(l, x, padded, shifted);
+                CopyStridedRows(l, x, padded, shifted, copyRows);
             }
             else
             {
