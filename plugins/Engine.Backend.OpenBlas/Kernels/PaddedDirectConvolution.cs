@@ -8,7 +8,8 @@ namespace Engine.Backend.OpenBlas;
 /// Forward of 3×3 stride-1 and stride-2 float32 convolutions of up to 128 channels and filters with 8×8 to
 /// 32×32 outputs (CIFAR ResNet-20's and VGG-CIFAR's), on AVX-512, without a column matrix. Per sample the
 /// input is copied into three zero-padded, column-shifted copies (copy kx: padded rows, column x holding
-/// padded column x + kx, the output's width; stride 2: nine output-sized copies, one per tap), so the taps
+/// padded column x + kx, the output's width; stride 2: nine output-sized copies, one per tap, or six where tap rows 0
+/// and 2 share one, see <see cref="CopyStridedRows"/>), so the taps
 /// of 16 consecutive output positions are 16 consecutive floats even across rows: each tap of each output
 /// vector is one unmasked load at a fixed offset. A
 /// register tile of four filters × four vectors of 16 positions (16 accumulators) runs over the C·9 taps,
