@@ -17,7 +17,7 @@ namespace Engine.Backend.OpenBlas;
 /// "copies": 1.0–1.1 ms of 4.3); row by row each input row goes to exactly one copy per tap column, and with padding 1
 /// 16 outputs wholly inside the row take their three tap columns from two plain loads (tap column 1: the even columns,
 /// 2: the odd ones, 0: the odd ones a lane on after the previous column) stored unmasked; other chunks (the row's ends,
-/// other paddings) take the masked gathers. The copies fell to 0.3 ms and the layer to 3.9–4.1 ms. Each tap still reads
+/// other paddings) take the masked gathers. The copies fell to 0.3 ms and the layer by 6–15 % (to 3.4–4.1 ms). Each tap still reads
 /// the same value into the same chain: the same bits. Taken on stride-2 layers with padding 1 across and outputs at
 /// least 8 wide (<see cref="CopiesStridedRows"/>). <c>ENGINE_PADDED_ROW_COPY=on|off</c> (unset: that rule).</para>
 /// </remarks>
