@@ -8,7 +8,9 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// on every CIFAR ResNet-20 and VGG-CIFAR layer it takes (batch 128, batch-norm + ReLU epilogue, one thread), with its
 /// variants alternating call by call in one process: the tile over all channels at once and the input copied row by row
 /// (the reference order of work), channel chunks (<c>ENGINE_PADDED_DIRECT_CHUNK</c>), whole-plane copies
-/// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, and the size rules of both (the default). Timed by the thread's CPU clock (what a loaded machine cannot inflate),
+/// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, the 8 × 3 register tile (<c>ENGINE_PADDED_TILE</c>), the nine stride-2 copies copy by copy
+/// (<c>ENGINE_PADDED_ROW_COPY=off</c>), and every size rule (the default); then the sample copies alone over the batch, copy by
+/// copy and by the rule. Timed by the thread's CPU clock (what a loaded machine cannot inflate),
 /// the fastest of <c>rounds</c> calls kept; "same" when a variant's output is bit for bit the first one's.
 /// </summary>
 internal static unsafe class QuickPadded
@@ -28,6 +30,27 @@ internal static unsafe class QuickPadded
         ("vgg-128x8", Conv(128, 8, 128, 1)),
     ];
 
+    /// <summary>The copies alone (<see cref="PaddedDirectConvolution.Copy"/>: whole planes or rows, nine gathered for stride 2) of every sample, fastest of <paramref name="rounds"/>.</summary>
+    private static double CopyTime(in ConvolutionLayout l, float* x, int rounds)
+    {
+        (int count, int copyRows) = PaddedDirectConvolution.CopyShape(l);
+        long shifted = (long)l.Channels * copyRows * l.Width.Output, floats = count * shifted + 64;
+        float* copies = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+        new Span<float>(copies, (int)floats).Clear();
+        double best = double.MaxValue;
+        for (int r = 0; r < rounds; r++)
+        {
+            double start = QuickPacked.Now(false);
+            for (int n = 0; n < l.Batch; n++)
+            {
+                PaddedDirectConvolution.Copy(l, x + (long)n * l.Channels * l.InputSize, copies, shifted, copyRows);
+            }
+            best = Math.Min(best, QuickPacked.Now(false) - start);
+        }
+        NativeMemory.AlignedFree(copies);
+        return best;
+    }
+
     private static ConvolutionLayout Conv(int channels, int size, int filters, int stride)
     {
         var axis = new ConvolutionAxis(size, (size + 2 - 3) / stride + 1, 3, stride, 1, 1);
@@ -40,11 +63,14 @@ internal static unsafe class QuickPadded
         int width = WorkerPool.Width;
         WorkerPool.Width = 1;
         bool? direct = PaddedDirectConvolution.Forced, blocks = FilterBlockConvolution.Forced;
-        (bool? Chunk, bool? Plane) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy);
+        (bool? Chunk, bool? Plane, bool? Tile, bool? Rows) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies);
         (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced) = (true, false);
-        (bool? Chunk, bool? Plane)[] variants = [(false, false), (true, false), (false, true), (true, true), (null, null)];
+        // The reference order of work (all off), chunks, whole planes, both, the 8 × 3 tile, the the nine stride-2 copies copy by copy, every rule.
+        (bool? Chunk, bool? Plane, bool? Tile, bool? Rows)[] variants =
+            [(false, false, false, false), (true, false, false, false), (false, true, false, false), (true, true, false, false),
+             (null, null, true, null), (null, null, null, false), (null, null, null, null)];
         Console.WriteLine($"thread CPU clock, minimum of {rounds} calls; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-        Console.WriteLine($"{"layer",-10} {"rows",9} {"chunks",9} {"planes",9} {"both",9} {"rule",9}   ms; GFLOP/s of each; bits against rows");
+        Console.WriteLine($"{"layer",-10} {"rows",9} {"chunks",9} {"planes",9} {"both",9} {"8x3",9} {"taps",9} {"rule",9} {"copies",7} {"rowcopies",9}   ms; GFLOP/s of each; bits against rows");
         var workspace = new ConvolutionWorkspace();
         foreach (var (name, l) in Layers())
         {
@@ -62,22 +88,27 @@ internal static unsafe class QuickPadded
             {
                 for (int v = 0; v < variants.Length; v++)
                 {
-                    (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy) = variants[v];
+                    (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = variants[v];
                     double start = QuickPacked.Now(false);
                     ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)x, (nint)w, y[v], workspace, epilogue);
                     best[v] = Math.Min(best[v], QuickPacked.Now(false) - start);
                 }
             }
+            // The copies alone: stride 2 copy by copy and row by row (stride 1: the same copies twice).
+            (PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.RowCopies) = (null, false);
+            double copy = CopyTime(l, x, rounds);
+            PaddedDirectConvolution.RowCopies = null;
+            double rowCopy = CopyTime(l, x, rounds);
             string bits = string.Join(", ", y.Skip(1).Select(p => new Span<float>((float*)p, (int)ys).SequenceEqual(new Span<float>((float*)y[0], (int)ys)) ? "same" : "DIFFERS"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-10} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {bits}"));
+                $"{name,-10} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2} {best[5],9:F2} {best[6],9:F2} {copy,7:F2} {rowCopy,9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {bits}"));
             foreach (nint p in y.Concat([(nint)x, (nint)w, (nint)scale, (nint)shift]))
             {
                 NativeMemory.AlignedFree((void*)p);
             }
         }
         (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced, WorkerPool.Width) = (direct, blocks, width);
-        (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy) = saved;
+        (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = saved;
         workspace.Release();
     }
 }

@@ -24,6 +24,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool? _planes = PaddedDirectConvolution.PlaneCopy;
     private readonly (int Bytes, int Filters) _chunk = (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters);
     private readonly bool _deep = WinogradConvolution.Deep;
+    private readonly (bool? Tile, bool? Rows) _tile = (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies);
 
     public void Dispose()
     {
@@ -37,6 +38,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.ChunkedTiles = _chunked;
         PaddedDirectConvolution.PlaneCopy = _planes;
         (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = _chunk;
+        (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = _tile;
         _backend.Dispose();
     }
 
@@ -136,6 +138,69 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The 8 × 3 position tile (filter counts not multiples of 8: the repeated last filter not stored; planes not multiples of
+    /// 48 positions: the repeated last vector) and the six stride-2 copies written row by row (forced on every stride-2 shape:
+    /// paddings 0 and 2, odd sizes, the masked chunks), each on, off and by the rule, with the residual added after the in-register epilogue too:
+    /// the scalar chain's bits, at 1 and 2 threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void TileShapesAndRowCopiesKeepTheBits(int batch, int channels, int height, int width, int filters, int pad, int stride)
+    {
+        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        if (PackedGemm.Bits != 512)
+        {
+            return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
+        }
+        var rng = new Random(height * 41 + channels);
+        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
+        float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, batch * filters * l.OutputSize);
+        float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
+        // The residual as the separate passes round it: scale·acc + shift, then + r, then ReLU.
+        float[] sum = Epilogue(l, chain, scale, shift, null);
+        for (int i = 0; i < sum.Length; i++)
+        {
+            sum[i] = MathF.Max(sum[i] + residual[i], 0f);
+        }
+        PaddedDirectConvolution.ChunkedTiles = null;
+        foreach (bool? tile in new bool?[] { false, true, null })
+        {
+            foreach (bool? rows in new bool?[] { false, true, null })
+            {
+                (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = (tile, rows);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Assert.Equal(chain, Run(l, x, w, scale, shift, epilogue: false, null, direct: true, threads));
+                    Assert.Equal(relu, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads));
+                    Assert.Equal(sum, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads, residual: residual));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheSizeRuleKeepsTheFourByFourTileAndTakesSixCopiesOnStrideTwoLayers()
+    {
+        PaddedDirectConvolution.Tile8x3 = null;
+        Assert.False(PaddedDirectConvolution.Uses8x3(default));
+        PaddedDirectConvolution.Tile8x3 = true;
+        Assert.True(PaddedDirectConvolution.Uses8x3(default));
+        Assert.False(PaddedDirectConvolution.Uses8x3(new PaddedDirectConvolution.ChunkPlan(4, 64))); // chunks park the 4 × 4 tile
+        PaddedDirectConvolution.RowCopies = null;
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 32, 1, 2)));  // 16×16 outputs
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 32, 16, 16, 64, 1, 2)));  // 8×8
+        Assert.Equal((6, 9), PaddedDirectConvolution.CopyShape(Layout(128, 32, 16, 16, 64, 1, 2))); // six copies, one row longer
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 24, 13, 13, 97, 1, 2)));   // 7×7: narrower than 8
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 16, 1)));    // stride 1
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 4, 40, 37, 3, 0, 2)));     // padding 0
+        PaddedDirectConvolution.RowCopies = true;
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 24, 13, 13, 97, 1, 2)));
+        PaddedDirectConvolution.RowCopies = false;
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 32, 1, 2)));
+        Assert.Equal((9, 16), PaddedDirectConvolution.CopyShape(Layout(128, 16, 32, 32, 32, 1, 2)));
     }
 
     [Fact]
@@ -307,7 +372,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     }
 
     private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool direct, int threads,
-        bool blocks = false)
+        bool blocks = false, float[]? residual = null)
     {
         PaddedDirectConvolution.Forced = direct;
         FilterBlockConvolution.Forced = blocks;
@@ -320,9 +385,10 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         var workspace = new ConvolutionWorkspace();
         try
         {
-            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift)
+            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift, pr = residual)
             {
                 var apply = epilogue ? new ConvolutionEpilogue((nint)ps, (nint)pb, activation, 0) : default;
+                apply = residual is null ? apply : apply.WithResidual((nint)pr, (nint)py);
                 ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace, apply);
             }
         }

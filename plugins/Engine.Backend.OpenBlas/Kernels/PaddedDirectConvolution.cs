@@ -8,7 +8,8 @@ namespace Engine.Backend.OpenBlas;
 /// Forward of 3×3 stride-1 and stride-2 float32 convolutions of up to 128 channels and filters with 8×8 to
 /// 32×32 outputs (CIFAR ResNet-20's and VGG-CIFAR's), on AVX-512, without a column matrix. Per sample the
 /// input is copied into three zero-padded, column-shifted copies (copy kx: padded rows, column x holding
-/// padded column x + kx, the output's width; stride 2: nine output-sized copies, one per tap), so the taps
+/// padded column x + kx, the output's width; stride 2: nine output-sized copies, one per tap, or six where tap rows 0
+/// and 2 share one, see <see cref="CopyStridedRows"/>), so the taps
 /// of 16 consecutive output positions are 16 consecutive floats even across rows: each tap of each output
 /// vector is one unmasked load at a fixed offset. A
 /// register tile of four filters × four vectors of 16 positions (16 accumulators) runs over the C·9 taps,
@@ -96,13 +97,16 @@ internal static unsafe partial class PaddedDirectConvolution
         CpuStorage? filterStorage = null)
     {
         bool inKernel = epilogue.IsSet && epilogue.Activation is null or Activation.Relu;
-        // Stride 1: three copies (one per tap column) of the padded rows; stride 2: nine (one per tap) of the output's rows.
-        bool strided = l.Height.Stride == 2;
-        int copyRows = strided ? l.Height.Output : l.Height.Input + 2 * l.Height.Pad, outputWidth = l.Width.Output;
-        long plane = (long)copyRows * outputWidth, shifted = l.Channels * plane, padded = (strided ? 9 : 3) * shifted + Slack;
+        // Stride 1: three copies (one per tap column) of the padded rows; stride 2: nine (one per tap) of the output's rows,
+        // or six written row by row (CopyStridedRows: tap rows 0 and 2 share copies one row longer).
+        bool strided = l.Height.Stride == 2, six = strided && CopiesStridedRows(l);
+        (int copies, int copyRows) = CopyShape(l);
+        int outputWidth = l.Width.Output;
+        long plane = (long)copyRows * outputWidth, shifted = l.Channels * plane, padded = copies * shifted + Slack;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
         int rows = l.ColumnRows;
-        // Each column-matrix row's offset in the copies: copy kx, channel c, first row ky (stride 1); copy (ky, kx), channel c (stride 2).
+        // Each column-matrix row's offset in the copies: copy kx, channel c, first row ky (stride 1); copy (ky, kx), channel c (stride 2);
+        // six copies: copy (ky mod 2, kx), channel c, first row ky / 2.
         int* rowOffset = stackalloc int[rows];
         for (int c = 0, r = 0; c < l.Channels; c++)
         {
@@ -110,7 +114,8 @@ internal static unsafe partial class PaddedDirectConvolution
             {
                 for (int kx = 0; kx < 3; kx++, r++)
                 {
-                    rowOffset[r] = checked((int)(strided ? (ky * 3 + kx) * shifted + c * plane : kx * shifted + c * plane + ky * outputWidth));
+                    rowOffset[r] = checked((int)(six ? ((ky & 1) * 3 + kx) * shifted + c * plane + ky / 2 * outputWidth
+                        : strided ? (ky * 3 + kx) * shifted + c * plane : kx * shifted + c * plane + ky * outputWidth));
                 }
             }
         }
@@ -120,13 +125,21 @@ internal static unsafe partial class PaddedDirectConvolution
         ChunkPlan chunks = blocks ? default : Chunks(l);
         long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0;
         long accumulators = blocks ? FilterBlockConvolution.AccumulatorFloats(l) : chunks.ParkFloats;
-        CpuStorage block = workspace.Rent<float>(width * (padded + accumulators) + packedFloats);
+        // The 8 × 3 position tile: its weights repacked (eight filters' a row together) after everything else.
+        bool wide = !blocks && Uses8x3(chunks);
+        long wideFloats = wide ? WidePackedFloats(l) : 0;
+        CpuStorage block = workspace.Rent<float>(width * (padded + accumulators) + packedFloats + wideFloats);
         try
         {
             float* scratch = (float*)block.Pointer;
             // The padding and the slack are zeroed once here; each sample then writes only what comes from x.
             new Span<float>(scratch, checked((int)(width * padded))).Clear();
             float* packed = blocks ? scratch + width * (padded + accumulators) : null, scales = null;
+            float* widePacked = wide ? scratch + width * (padded + accumulators) + packedFloats : null;
+            if (wide)
+            {
+                PackWide(l, w, widePacked);
+            }
             if (blocks)
             {
                 // The repacked weights from the cache while w is unchanged (DerivedFilters); the scales are packed every call.
@@ -153,10 +166,11 @@ internal static unsafe partial class PaddedDirectConvolution
                 CopyRows = copyRows,
                 RowOffset = rowOffset,
                 Packed = packed,
+                Wide = widePacked,
                 PackedScales = scales,
                 Accumulators = accumulators,
                 AccumulatorBase = scratch + width * padded,
-                Chunk = FilterBlockConvolution.ChunkChannels(plane * (strided ? 9 : 3)),
+                Chunk = FilterBlockConvolution.ChunkChannels(plane * copies),
                 Tiles = chunks,
                 Scale = inKernel ? (float*)epilogue.Scale : null,
                 Shift = inKernel ? (float*)epilogue.Shift : null,
@@ -182,6 +196,7 @@ internal static unsafe partial class PaddedDirectConvolution
         public float* Scale, Shift; // the epilogue in registers, or null
         public float* Residual;     // the residual added before the ReLU (y's shape), or null
         public float* Packed;       // the weights for FilterBlockConvolution, or null: the position tile
+        public float* Wide;         // the weights repacked for the 8 × 3 position tile, or null: the 4 × 4 one
         public float* PackedScales; // its scales and shifts
         public long Accumulators;   // floats of FilterBlockConvolution's per-worker accumulators,
         public float* AccumulatorBase; // which follow all workers' copies
@@ -198,22 +213,15 @@ internal static unsafe partial class PaddedDirectConvolution
         float* xn = job.X + (long)n * l.Channels * l.InputSize;
         float* yn = job.Y + (long)n * l.Filters * l.OutputSize;
         float* rn = job.Residual is null ? null : job.Residual + (long)n * l.Filters * l.OutputSize;
-        if (l.Height.Stride == 2)
-        {
-            CopyStrided(l, xn, padded, job.Shifted);
-        }
-        else if (CopiesPlanes(l))
-        {
-            CopyPlanes(l, xn, padded, job.Shifted, job.CopyRows);
-        }
-        else
-        {
-            CopyShifted(l, xn, padded, job.Shifted, job.CopyRows);
-        }
+        Copy(l, xn, padded, job.Shifted, job.CopyRows);
         float* acc = job.AccumulatorBase + worker * job.Accumulators;
         if (job.Packed is not null)
         {
             FilterBlockConvolution.Sample(l, job.RowOffset, padded, job.Packed, job.PackedScales, acc, job.Chunk, yn, job.Scale is not null, job.Relu && rn is null);
+        }
+        else if (job.Wide is not null)
+        {
+            WideTiles(l, ref job, padded, yn, rn is null);
         }
         else if (job.Tiles.Channels > 0)
         {
@@ -226,6 +234,34 @@ internal static unsafe partial class PaddedDirectConvolution
         if (rn is not null)
         {
             AddResidual(yn, rn, (long)l.Filters * l.OutputSize, job.Relu);
+        }
+    }
+
+    /// <summary>A sample's copies and the rows of each channel's plane in them: stride 1 three of the padded rows; stride 2 nine of the output's rows, or six of one row more (<see cref="CopyStridedRows"/>).</summary>
+    internal static (int Copies, int Rows) CopyShape(in ConvolutionLayout l) =>
+        l.Height.Stride != 2 ? (3, l.Height.Input + 2 * l.Height.Pad) : CopiesStridedRows(l) ? (6, l.Height.Output + 1) : (9, l.Height.Output);
+
+    /// <summary>The sample <paramref name="x"/> into its copies (<see cref="CopyShape"/>) by the chosen way of writing them.</summary>
+    internal static void Copy(in ConvolutionLayout l, float* x, float* padded, long shifted, int copyRows)
+    {
+        if (l.Height.Stride == 2)
+        {
+            if (CopiesStridedRows(l))
+            {
+                CopyStridedRows(l, x, padded, shifted, copyRows);
+            }
+            else
+            {
+                CopyStrided(l, x, padded, shifted);
+            }
+        }
+        else if (CopiesPlanes(l))
+        {
+            CopyPlanes(l, x, padded, shifted, copyRows);
+        }
+        else
+        {
+            CopyShifted(l, x, padded, shifted, copyRows);
         }
     }
 
