@@ -72,8 +72,9 @@ internal static unsafe class WorkerPool
     /// were cuts for threads that never come: the inference batch split runs each sub-batch through the whole
     /// network inside one body, and at two threads Winograd's deep layers cut their tiles into one block per
     /// (absent) worker, streaming their transformed filters (38 MB on ResNet-18's 512×7×7) once per block;
-    /// scratch was rented for two workers. The kernels' bits do not depend on their cuts (the tests compare
-    /// 1 and 2 threads bit for bit), so this changes speed only.
+    /// scratch was rented for two workers. The convolution kernels' bits do not depend on their cuts (the tests
+    /// compare 1 and 2 threads bit for bit); sums cut by the width (the training split's filter-gradient parts, the
+    /// dense product) now round as one thread's do, still the same bits run to run.
     /// </summary>
     internal static bool NestedOne { get; set; } = ParseNested(Environment.GetEnvironmentVariable("ENGINE_POOL_NESTED"));
 
