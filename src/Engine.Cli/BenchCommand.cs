@@ -92,7 +92,7 @@ internal static class BenchCommand
         output.WriteLine(FormattableString.Invariant($"FP32 FMA peak: {peak:F1} GFLOP/s ({Environment.ProcessorCount} threads, {FmaPeak.WidthBits}-bit vectors)"));
         int threads = WorkerThreads();
         double bandwidth = MemoryBandwidth.Measure(threads, 10, cpuTime);
-        output.WriteLine(FormattableString.Invariant($"memory bandwidth: {bandwidth:F1} GB/s (copy {MemoryBandwidth.Elements * 4 >> 20} MB -> {MemoryBandwidth.Elements * 4 >> 20} MB, plain vector loads and stores, read + written bytes; {threads} threads{(cpuTime ? ", by process CPU time" : "")})"));
+        output.WriteLine(FormattableString.Invariant($"memory bandwidth: {bandwidth:F1} GB/s (copy {MemoryBandwidth.Elements * 4 >> 20} MB -> {MemoryBandwidth.Elements * 4 >> 20} MB, plain vector loads and stores, read + written bytes; {threads} thread{(threads == 1 ? "" : "s")}{(cpuTime ? ", by process CPU time" : "")})"));
         double sgemm = SgemmRate(backend, repeat);
         output.WriteLine(FormattableString.Invariant($"sgemm 1024x1024x1024: {sgemm:F1} GFLOP/s ({sgemm / peak:P0} of peak)"));
         output.WriteLine("convolutions: f+b GF/s = 3 x forward FLOPs / (fwd + bwd); pooling and batch norm: GB/s of the least f+b traffic (bytes read + written), of bw = share of the memory bandwidth");

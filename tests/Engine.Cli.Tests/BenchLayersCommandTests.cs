@@ -136,7 +136,7 @@ public sealed partial class BenchLayersCommandTests
     [GeneratedRegex(@"FP32 FMA peak: (\d+\.\d) GFLOP/s")]
     private static partial Regex PeakLine();
 
-    [GeneratedRegex(@"memory bandwidth: (\d+\.\d) GB/s \(copy .*; (\d+) threads[,)]")]
+    [GeneratedRegex(@"memory bandwidth: (\d+\.\d) GB/s \(copy .*; (\d+) threads?[,)]")]
     private static partial Regex BandwidthLine();
 
     [GeneratedRegex(@"batch norm \(32,64,56,56\) +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d) +(\d+) %\r?\n")]
