@@ -22,11 +22,15 @@ using Microsoft.ML.OnnxRuntime;
 //                                                    layers: a backend that declines TryConvolutionForwardResidual)
 //                            [--no-split 1]         (also the engine with ENGINE_INFER_SPLIT=off: every layer cuts its
 //                                                    samples between the threads instead of a sub-batch per thread)
+//                            [--settle-ms 100]      (a pause before each side is timed: ORT's intra-op threads keep
+//                                                    spinning after a run, and in one process they would take a core
+//                                                    from the next side; 0: no pause, as before)
 var arguments = Arguments.Parse(args);
 string modelPath = arguments.Required("--model"), inputPath = arguments.Required("--input");
 int repeat = int.Parse(arguments.Optional("--repeat") ?? "7", CultureInfo.InvariantCulture);
 int warmup = int.Parse(arguments.Optional("--warmup") ?? "2", CultureInfo.InvariantCulture);
 int passes = int.Parse(arguments.Optional("--passes") ?? "1", CultureInfo.InvariantCulture);
+int settleMs = int.Parse(arguments.Optional("--settle-ms") ?? "100", CultureInfo.InvariantCulture);
 
 (int[] shape, float[] input) = Npy.Read(inputPath);
 int n = shape[0];
@@ -90,6 +94,10 @@ try
         // Alternating: each round runs every side once, so a burst of load hits all of them alike.
         for (int i = 0; i < runners.Count; i++)
         {
+            if (settleMs > 0)
+            {
+                Thread.Sleep(settleMs); // the previous side's spinning threads go to sleep first
+            }
             process.Refresh();
             TimeSpan cpuStart = process.TotalProcessorTime;
             long start = Stopwatch.GetTimestamp();
@@ -108,7 +116,7 @@ try
     }
 
     double engineMedian = Median(times[0]);
-    Console.WriteLine(FormattableString.Invariant($"timing    median of {repeat} alternating rounds of {passes} pass(es) per side after {warmup} warm-up, batch {n}, forward pass only (input copied in, output copied out); CPU: all threads of the process, median"));
+    Console.WriteLine(FormattableString.Invariant($"timing    median of {repeat} alternating rounds of {passes} pass(es) per side after {warmup} warm-up, {settleMs} ms pause before each side, batch {n}, forward pass only (input copied in, output copied out); CPU: all threads of the process, median"));
     for (int i = 0; i < runners.Count; i++)
     {
         double median = Median(times[i]);
