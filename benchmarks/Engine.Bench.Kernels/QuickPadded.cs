@@ -18,11 +18,13 @@ internal static unsafe class QuickPadded
     /// <summary>The layers: (name, layout).</summary>
     internal static (string Name, ConvolutionLayout Layout)[] Layers() =>
     [
+        ("r20-stem", Conv(3, 32, 16, 1)),
         ("r20-16x32", Conv(16, 32, 16, 1)),
         ("r20-s2-32", Conv(16, 32, 32, 2)),
         ("r20-32x16", Conv(32, 16, 32, 1)),
         ("r20-s2-64", Conv(32, 16, 64, 2)),
         ("r20-64x8", Conv(64, 8, 64, 1)),
+        ("vgg-stem", Conv(3, 32, 32, 1)),
         ("vgg-32x32", Conv(32, 32, 32, 1)),
         ("vgg-64a", Conv(32, 16, 64, 1)),
         ("vgg-64x16", Conv(64, 16, 64, 1)),

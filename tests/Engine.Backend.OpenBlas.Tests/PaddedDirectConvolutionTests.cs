@@ -51,6 +51,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         { 2, 5, 7, 7, 6, 1, 1 },       // 49 positions (a 1-lane last vector), 6 filters (a 2-filter tail)
         { 2, 7, 10, 13, 9, 0, 1 },     // no padding, 8×11 output: 88 positions, a 2-vector last tile
         { 2, 3, 6, 9, 5, 2, 1 },       // padding 2: an output larger than the input
+        { 2, 3, 32, 32, 16, 1, 1 },    // ResNet-20's first layer: 3 channels, 27-row chains
         { 3, 40, 14, 14, 24, 1, 1 },   // 196 positions, 13 vectors
         { 3, 16, 32, 32, 32, 1, 2 },   // ResNet-20's stride-2 layers: 32×32 → 16×16
         { 2, 32, 16, 16, 64, 1, 2 },   // 16×16 → 8×8
@@ -261,6 +262,10 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 32, 16, 16, 32, 1)));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 128, 8, 8, 128, 1)));
+        // Their first layers of 3 channels too; 4–15 channels were not measured and stay out.
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 3, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 3, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 8, 32, 32, 16, 1)));
         // Stride 2 too, the same on both axes. Not ResNet-18's (Winograd, batched), a 7×7 plane, mixed strides, 5×5, double, or when another path is forced on.
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
         Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));

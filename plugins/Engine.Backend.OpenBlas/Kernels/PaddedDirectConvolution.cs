@@ -68,14 +68,16 @@ internal static unsafe partial class PaddedDirectConvolution
     /// epilogue, loaded machine): faster than every other path on CIFAR ResNet-20's and VGG-CIFAR's stride-1
     /// layers (16–128 channels, 8×8 to 32×32); slower than Winograd on ResNet-18's 56×56 and 28×28 (a sample's
     /// three copies outgrow the second-level cache) and than the batched product on its 256- and 512-channel
-    /// 14×14 and 7×7 ones (a 7×7 plane also wastes a quarter of its lanes). First layers of 3 channels stay
-    /// with <see cref="DirectConvolution"/>. Stride-1 layers whose three copies of a sample outgrow the
+    /// 14×14 and 7×7 ones (a 7×7 plane also wastes a quarter of its lanes). First layers of 3 channels (RGB
+    /// input, 27-row chains) are taken too: ResNet-20's (3,32,32)→16 ran 1.56 ms against 2.03 by
+    /// <see cref="DirectConvolution"/> and VGG-CIFAR's →32 3.24 against 3.52, same bits (benchmarks/NOTES.md, "stem3");
+    /// 4–15 channels were not measured and stay where they were. Stride-1 layers whose three copies of a sample outgrow the
     /// second-level cache (<see cref="CopiesFitCache"/>) are left to Winograd: ResNet-18's (128,28,28)→128
     /// (1.3 MB of copies) ran 1.5× slower here than by Winograd at one and two threads (benchmarks/NOTES.md,
     /// "convfwd"), and scaled worst from one thread to two, both workers streaming their copies from L3.
     /// </summary>
     internal static bool Worthwhile(in ConvolutionLayout l) =>
-        l.Channels is >= 16 and <= 128 && l.Filters <= 128 && l.OutputSize is >= 64 and <= 1024
+        (l.Channels is 3 or (>= 16 and <= 128)) && l.Filters <= 128 && l.OutputSize is >= 64 and <= 1024
         && (l.Height.Stride == 2 || !CacheRule || CopiesFitCache(l));
 
     /// <summary>Off (<c>ENGINE_PADDED_DIRECT_L2=off</c>): the size rule without <see cref="CopiesFitCache"/>, as before (settable for tests and benchmarks).</summary>
