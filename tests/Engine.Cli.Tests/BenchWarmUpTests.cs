@@ -10,7 +10,9 @@ public sealed class BenchWarmUpTests
     {
         int trained = 0, inferred = 0;
         var clock = Stopwatch.StartNew();
-        (int steps, bool settled) = BenchWarmUp.UntilJitQuiet(i => trained = Math.Max(trained, i + 1), _ => inferred++, next: 7,
+        // A step takes a millisecond, as a real one takes more: other test classes compiling in this process can keep
+        // the JIT busy for seconds, and an empty step counted past int.MaxValue in that time.
+        (int steps, bool settled) = BenchWarmUp.UntilJitQuiet(i => { trained = Math.Max(trained, i + 1); Thread.Sleep(1); }, _ => inferred++, next: 7,
             quiet: TimeSpan.FromMilliseconds(200), limit: TimeSpan.FromSeconds(30));
         Assert.True(settled);
         // Steps continue the caller's numbering, ten per inference step.
