@@ -74,7 +74,9 @@ internal static unsafe class WorkerPool
     /// (absent) worker, streaming their transformed filters (38 MB on ResNet-18's 512×7×7) once per block;
     /// scratch was rented for two workers. The convolution kernels' bits do not depend on their cuts (the tests
     /// compare 1 and 2 threads bit for bit); sums cut by the width (the training split's filter-gradient parts, the
-    /// dense product) now round as one thread's do, still the same bits run to run.
+    /// dense product) now round as one thread's do, still the same bits run to run. A body of a loop meant for
+    /// several threads that ran on its caller alone (the pool busy with another caller's loop) sees 1 as well, so the
+    /// width seen there never depends on timing.
     /// </summary>
     internal static bool NestedOne { get; set; } = ParseNested(Environment.GetEnvironmentVariable("ENGINE_POOL_NESTED"));
 
@@ -136,9 +138,27 @@ internal static unsafe class WorkerPool
             {
                 _serialLoops--; // racy decrement from several callers only shortens the pause
             }
-            for (int i = 0; i < count; i++)
+            // A loop meant for several threads that runs here alone (the pool busy with another caller's loop,
+            // or the earlier pool's serial pause) is still a parallel loop's body to the code it runs: the width
+            // seen there must not depend on whether the pool happened to be free (NestedOne's cuts change sums).
+            bool meantParallel = width > 1;
+            if (meantParallel)
             {
-                body(state, i, 0);
+                t_bodies++;
+            }
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    body(state, i, 0);
+                }
+            }
+            finally
+            {
+                if (meantParallel)
+                {
+                    t_bodies--;
+                }
             }
             return;
         }

@@ -36,6 +36,39 @@ public sealed class WorkerPoolNestedTests : IDisposable
     }
 
     [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 2)]
+    public void WidthInsideALoopThatFoundThePoolBusyIsTheSame(bool nestedOne, int expected)
+    {
+        // Another caller's loop holds the pool (another test class, another thread using the backend), so this
+        // loop of two items runs on its calling thread alone. Its bodies must still see the width of a body: the
+        // first flake of this kind was a validation loss a float ulp off, from the batch split run serially.
+        WorkerPool.Width = 2;
+        WorkerPool.NestedOne = nestedOne;
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = new Thread(() => _backend.RunParallel(2, i =>
+        {
+            entered.Set();
+            release.Wait();
+        }));
+        holder.Start();
+        int[] seen = new int[4];
+        try
+        {
+            Assert.True(entered.Wait(TimeSpan.FromSeconds(30)));
+            _backend.RunParallel(seen.Length, i => seen[i] = WorkerPool.Width);
+        }
+        finally
+        {
+            release.Set();
+            holder.Join();
+        }
+        Assert.All(seen, w => Assert.Equal(expected, w));
+        Assert.Equal(2, WorkerPool.Width);
+    }
+
+    [Theory]
     [InlineData(2, 256, 256, 7)]   // a deep layer on Winograd: one block per worker at width 2
     [InlineData(2, 32, 32, 24)]    // a plain Winograd layer
     [InlineData(3, 16, 24, 12)]    // the default rule's direct kernel
