@@ -42,18 +42,11 @@ internal static unsafe class QuickBigConvolution
             var total = new double[widths.Length];
             foreach (ConvolutionPass pass in Enum.GetValues<ConvolutionPass>())
             {
-                var best = new double[widths.Length];
-                Array.Fill(best, double.MaxValue);
-                for (int r = 0; r < rounds; r++)
+                double[] best = QuickTiming.LeastMilliseconds(rounds, widths.Length, v =>
                 {
-                    for (int v = 0; v < widths.Length; v++)
-                    {
-                        PackedGemm.Bits = widths[v];
-                        double start = QuickPacked.Now(false);
-                        ConvolutionKernels.Run(pass, false, l, DataType.Float32, (nint)x, (nint)w, (nint)y, workspace);
-                        best[v] = Math.Min(best[v], QuickPacked.Now(false) - start);
-                    }
-                }
+                    PackedGemm.Bits = widths[v];
+                    ConvolutionKernels.Run(pass, false, l, DataType.Float32, (nint)x, (nint)w, (nint)y, workspace);
+                });
                 for (int v = 0; v < widths.Length; v++)
                 {
                     total[v] += best[v];

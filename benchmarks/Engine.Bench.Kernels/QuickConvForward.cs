@@ -25,17 +25,7 @@ internal static class QuickConvForward
                 Console.WriteLine($"pool width {WorkerPool.Width}; microseconds per forward pass with its bias ({(wall ? "wall" : "thread CPU")} clock), minimum of {rounds} calls");
                 first = false;
             }
-            var best = new double[variants.Length];
-            Array.Fill(best, double.MaxValue);
-            for (int r = 0; r < rounds; r++)
-            {
-                for (int v = 0; v < variants.Length; v++)
-                {
-                    double start = QuickPacked.Now(wall);
-                    variants[v].Call();
-                    best[v] = Math.Min(best[v], (QuickPacked.Now(wall) - start) * 1e3);
-                }
-            }
+            double[] best = [.. QuickTiming.LeastMilliseconds(rounds, variants.Length, v => variants[v].Call(), wall).Select(ms => ms * 1e3)];
             bench.Cleanup();
             ConvolutionLayout l = layer.Layout;
             double flops = 2.0 * l.Batch * l.Filters * l.OutputSize * l.ColumnRows;

@@ -70,4 +70,14 @@ internal static unsafe class QuickConvolution
         }
         return p;
     }
+
+    /// <summary>Filters in backend storage (the kernels key their derived filters on it), filled as <see cref="Fill"/> does.</summary>
+    internal static CpuStorage FilledStorage(long count)
+    {
+        var storage = new CpuStorage(count * sizeof(float));
+        float* values = Fill(count);
+        Buffer.MemoryCopy(values, (void*)storage.Pointer, count * sizeof(float), count * sizeof(float));
+        NativeMemory.AlignedFree(values);
+        return storage;
+    }
 }

@@ -34,10 +34,7 @@ internal static unsafe class QuickDeepLayers
         {
             long xs = (long)l.Batch * l.Channels * l.InputSize, ws = (long)l.Filters * l.GroupRows, ys = (long)l.Batch * l.Filters * l.OutputSize;
             float* x = QuickConvolution.Fill(xs), scale = QuickConvolution.Fill(l.Filters), shift = QuickConvolution.Fill(l.Filters);
-            using var w = new CpuStorage(ws * sizeof(float));
-            float* wf = QuickConvolution.Fill(ws);
-            Buffer.MemoryCopy(wf, (void*)w.Pointer, ws * sizeof(float), ws * sizeof(float));
-            NativeMemory.AlignedFree(wf);
+            using CpuStorage w = QuickConvolution.FilledStorage(ws);
             float*[] y = new float*[variants.Length];
             for (int v = 0; v < y.Length; v++)
             {

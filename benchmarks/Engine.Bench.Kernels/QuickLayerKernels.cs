@@ -35,17 +35,7 @@ internal static unsafe class QuickLayerKernels
                 ("scale-shift whole", () => BatchNormVector.ScaleShift((float*)ax, n, 2f, 1f, (float*)ay), 8.0 * n),
                 ("bn backward 512", () => BatchNormVector.Backward(layout, 0, c, (float*)ax, (float*)ady, (float*)ag, (float*)am, (float*)asd, (float*)adx, (float*)adg, (float*)adb), 12.0 * n),
             ];
-            var best = new double[variants.Length];
-            Array.Fill(best, double.MaxValue);
-            for (int r = 0; r < rounds; r++)
-            {
-                for (int v = 0; v < variants.Length; v++)
-                {
-                    double start = QuickPacked.Now(false);
-                    variants[v].Call();
-                    best[v] = Math.Min(best[v], QuickPacked.Now(false) - start);
-                }
-            }
+            double[] best = QuickTiming.LeastMilliseconds(rounds, variants.Length, v => variants[v].Call());
             Console.WriteLine($"(128,16,32,32) float, one thread, least thread CPU ms of {rounds} calls");
             for (int v = 0; v < variants.Length; v++)
             {

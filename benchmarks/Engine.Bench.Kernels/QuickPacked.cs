@@ -56,17 +56,7 @@ internal static partial class QuickPacked
         {
             bench.Case = product;
             bench.Setup();
-            var best = new double[variants.Length];
-            Array.Fill(best, double.MaxValue);
-            for (int r = 0; r < rounds; r++)
-            {
-                for (int v = 0; v < variants.Length; v++)
-                {
-                    double start = Now(wall);
-                    variants[v].Call(bench);
-                    best[v] = Math.Min(best[v], Now(wall) - start);
-                }
-            }
+            double[] best = QuickTiming.LeastMilliseconds(rounds, variants.Length, v => variants[v].Call(bench), wall);
             bench.Cleanup();
             double flops = 2.0 * product.M * product.N * product.K;
             Console.WriteLine($"{product.Name,-42} {string.Join(" ", best.Select(ms => string.Create(CultureInfo.InvariantCulture, $"{ms,7:F3} {flops / ms / 1e6,5:F0}GF {flops / ms / 1e6 / peak,4:P0}")))}");

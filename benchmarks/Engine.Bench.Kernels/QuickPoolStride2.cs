@@ -58,17 +58,7 @@ internal static unsafe class QuickPoolStride2
             ("copy x -> dx, plain vector stores", 8.0 * inputs, () => CopyVectors(x, dx, inputs, false)),
             ("copy x -> dx, non-temporal stores", 8.0 * inputs, () => CopyVectors(x, dx, inputs, true)),
         ];
-        var best = new double[variants.Length];
-        Array.Fill(best, double.MaxValue);
-        for (int r = 0; r < rounds; r++)
-        {
-            for (int v = 0; v < variants.Length; v++)
-            {
-                double start = QuickPacked.Now(false);
-                variants[v].Call();
-                best[v] = Math.Min(best[v], QuickPacked.Now(false) - start);
-            }
-        }
+        double[] best = QuickTiming.LeastMilliseconds(rounds, variants.Length, v => variants[v].Call());
         Console.WriteLine($"3x3 s2 p1 (16,64,112,112), one thread, least thread CPU ms of {rounds} alternating calls");
         for (int v = 0; v < variants.Length; v++)
         {

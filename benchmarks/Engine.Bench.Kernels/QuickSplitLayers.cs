@@ -59,10 +59,7 @@ internal static unsafe class QuickSplitLayers
             ConvolutionLayout half = Conv(c, size, c, 3, 1, 8);
             long xs = 2L * half.Batch * half.Channels * half.InputSize, ws = (long)half.Filters * half.GroupRows, ys = 2L * half.Batch * half.Filters * half.OutputSize;
             float* x = QuickConvolution.Fill(xs), y = QuickConvolution.Fill(ys), scale = QuickConvolution.Fill(c), shift = QuickConvolution.Fill(c);
-            using var w = new CpuStorage(ws * sizeof(float));
-            float* wf = QuickConvolution.Fill(ws);
-            Buffer.MemoryCopy(wf, (void*)w.Pointer, ws * sizeof(float), ws * sizeof(float));
-            NativeMemory.AlignedFree(wf);
+            using CpuStorage w = QuickConvolution.FilledStorage(ws);
             s_w = w;
             var job = new Job { Half = half, X = x, Y = y, Epilogue = new ConvolutionEpilogue((nint)scale, (nint)shift, Activation.Relu, 0) };
             double[] wall = [.. targets.Select(_ => double.MaxValue)], cpu = [.. wall];
@@ -112,10 +109,7 @@ internal static unsafe class QuickSplitLayers
             ConvolutionLayout l = Conv(c, size, k, kernel, stride, 16), half = Conv(c, size, k, kernel, stride, 8);
             long xs = (long)l.Batch * l.Channels * l.InputSize, ws = (long)l.Filters * l.GroupRows, ys = (long)l.Batch * l.Filters * l.OutputSize;
             float* x = QuickConvolution.Fill(xs), scale = QuickConvolution.Fill(l.Filters), shift = QuickConvolution.Fill(l.Filters);
-            using var w = new CpuStorage(ws * sizeof(float));
-            float* wf = QuickConvolution.Fill(ws);
-            Buffer.MemoryCopy(wf, (void*)w.Pointer, ws * sizeof(float), ws * sizeof(float));
-            NativeMemory.AlignedFree(wf);
+            using CpuStorage w = QuickConvolution.FilledStorage(ws);
             s_w = w;
             float*[] y = new float*[sides.Length];
             for (int s = 0; s < y.Length; s++)
