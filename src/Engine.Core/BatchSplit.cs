@@ -22,7 +22,7 @@ namespace Engine.Core;
 /// the outputs and input-side values are the same per sample as far as the kernels compute a sample
 /// the same way in a smaller batch.
 /// </remarks>
-internal sealed class BatchSplit : IDisposable
+internal sealed partial class BatchSplit : IDisposable
 {
     private readonly Network _network;
     private readonly IParallelWorkers _workers;
@@ -54,6 +54,8 @@ internal sealed class BatchSplit : IDisposable
         _output = new TensorBuffer(network.Backend, network.DataType);
         _forward = ForwardShard;
         _backward = BackwardShard;
+        _runPieces = RunPieces;
+        _taken = new int[shards];
     }
 
     /// <summary>Whether a batch of <paramref name="batch"/> splits: every sub-batch gets at least one example.</summary>
@@ -81,7 +83,16 @@ internal sealed class BatchSplit : IDisposable
         _input = input;
         _training = training;
         Tensor output = _output.ForBatch(batch, _network.OutputShape);
-        _workers.RunParallel(_shards, _forward);
+        int pieces = training ? 0 : SplitPieces.For(batch, _shards, SplitPieces.Setting);
+        if (pieces > 0)
+        {
+            ForwardPieces(pieces);
+        }
+        else
+        {
+            _lastPieces = 0;
+            _workers.RunParallel(_shards, _forward);
+        }
         _input = null;
         _batch = batch;
         return output;

@@ -71,6 +71,22 @@ public sealed partial class Network
     // those written since their last copy) and stateful layers' state through the host; for tests.
     internal (long Tensors, long HostStates) SplitCopies => _split is null ? (0, 0) : (_split.TensorCopies, _split.HostStateCopies);
 
+    // Pieces of the last inference pass cut in pieces (SplitPieces; 0: the static split or none), and a hook called
+    // before each piece with (copy, piece) on the thread running it; for tests.
+    internal int SplitPiecesLastPass => _split?.LastPieces ?? 0;
+
+    internal Action<int, int>? SplitPieceStarting
+    {
+        get => _split?.PieceStarting;
+        set
+        {
+            if (SplitFor(int.MaxValue, training: false) is { } split)
+            {
+                split.PieceStarting = value;
+            }
+        }
+    }
+
     // A copy of this network with its own layers and buffers (initial weights; the split copies the current ones in).
     internal Network Replicate() => (_replicate ?? throw new InvalidOperationException($"model '{Name}' was not built from a spec and cannot be copied"))();
 
