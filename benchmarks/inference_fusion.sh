@@ -12,7 +12,8 @@
 # UNFUSED=0 (leave out the unfused side) are for benchmarks/inference_vs_ort.sh; BATCH=N overrides the batch of
 # vgg-cifar, resnet20 and resnet18 (a small batch shows the per-pass costs); NO_RESIDUAL=1 adds a side
 # with the residual sum + ReLU as their own layers (a backend that declines the residual epilogue); NO_SPLIT=1 a side
-# with the inference batch split off (each layer cuts its samples between the threads); PROFILE=N
+# with the inference batch split off (each layer cuts its samples between the threads); PIECES=off|auto|N a side with
+# the inference split's pieces set so (ENGINE_SPLIT_PIECES, the engine side keeping the process's setting); PROFILE=N
 # prints N passes' per-layer profile of the engine and of ORT (one thread) after the timing; PASSES=N overrides the
 # passes per side per round; WARMUP=N the warm-up passes per side (default 2; the engine's kernels are
 # JIT-compiled in tiers, and its steady state takes more passes than ORT's native code).
@@ -43,7 +44,7 @@ np.save(path, np.random.default_rng(13).uniform(-1, 1, size=[batch, *dims]).asty
 PY
   dotnet "$BENCH/Engine.Bench.OnnxRuntime.dll" --model "$onnx" --input "$x" --plugins artifacts/engine/plugins \
     --repeat "$REPEAT" --warmup "${WARMUP:-2}" --passes "${PASSES:-$passes}" --unfused "$UNFUSED" --ort-threads "$ORT_THREADS" \
-    --no-residual "${NO_RESIDUAL:-0}" --no-split "${NO_SPLIT:-0}" ${PROFILE:+--profile "$PROFILE"}
+    --no-residual "${NO_RESIDUAL:-0}" --no-split "${NO_SPLIT:-0}" ${PIECES:+--pieces "$PIECES"} ${PROFILE:+--profile "$PROFILE"}
 }
 
 models=("$@")

@@ -22,6 +22,9 @@ using Microsoft.ML.OnnxRuntime;
 //                                                    layers: a backend that declines TryConvolutionForwardResidual)
 //                            [--no-split 1]         (also the engine with ENGINE_INFER_SPLIT=off: every layer cuts its
 //                                                    samples between the threads instead of a sub-batch per thread)
+//                            [--pieces off|auto|N]  (also the engine with ENGINE_SPLIT_PIECES set so, on its own copy of
+//                                                    the network: the inference split in more pieces than threads; the
+//                                                    other engine sides keep the process's setting)
 //                            [--settle-ms 100]      (a pause before each side is timed: ORT's intra-op threads keep
 //                                                    spinning after a run, and in one process they would take a core
 //                                                    from the next side; 0: no pause, as before)
@@ -64,6 +67,13 @@ if (noSplit is not null)
     noSplit.SplitInference = false;
     Console.WriteLine($"split     engine: {(network.SplitsInference(n) ? $"a sub-batch per thread ({(backend as IParallelWorkers)?.WorkerCount} threads)" : $"not split ({network.InferenceSplitRefusal ?? "one thread or batch too small"})")}; 'engine no-split': each layer cuts its samples");
 }
+// --pieces SETTING: the same network with the inference split's pieces set so (ENGINE_SPLIT_PIECES), as another side.
+string? piecesText = arguments.Optional("--pieces");
+using Network? piecesSide = piecesText is null ? null : EngineInference.Build(host, backend, format.Read(modelPath));
+if (piecesSide is not null)
+{
+    Console.WriteLine($"pieces    engine: ENGINE_SPLIT_PIECES={Environment.GetEnvironmentVariable("ENGINE_SPLIT_PIECES") ?? "(unset)"} ({SplitPieces.For(n, (backend as IParallelWorkers)?.WorkerCount ?? 1, SplitPieces.Setting)} pieces); 'engine pieces={piecesText}': {SplitPieces.For(n, (backend as IParallelWorkers)?.WorkerCount ?? 1, SplitPieces.Parse(piecesText))} pieces (0: one sub-batch per thread, static)");
+}
 
 // --ort-threads 1: ORT's intra-op thread counts, one session each (0: ORT's default); one thread beside
 // OPENBLAS_NUM_THREADS=1 for the engine compares CPU time per pass where a loaded machine makes wall time noise.
@@ -84,6 +94,21 @@ try
     if (noSplit is not null)
     {
         runners.Add(("engine no-split", new EngineInference(noSplit, input, n).Run));
+    }
+    if (piecesSide is not null)
+    {
+        // The setting is process-wide: each engine side sets its own before its pass.
+        int main = SplitPieces.Setting, other = SplitPieces.Parse(piecesText);
+        for (int i = 0; i < runners.Count; i++)
+        {
+            if (runners[i].Name.StartsWith("engine", StringComparison.Ordinal))
+            {
+                Func<float[]> run = runners[i].Run;
+                runners[i] = (runners[i].Name, () => { SplitPieces.Setting = main; return run(); });
+            }
+        }
+        var pieces = new EngineInference(piecesSide, input, n);
+        runners.Add(($"engine pieces={piecesText}", () => { SplitPieces.Setting = other; float[] y = pieces.Run(); SplitPieces.Setting = main; return y; }));
     }
     var times = runners.Select(_ => new List<double>()).ToList();
     var cpu = runners.Select(_ => new List<double>()).ToList(); // CPU seconds of all the process's threads

@@ -10,6 +10,9 @@ namespace Engine.Core;
 /// and in training the whole backward pass, of its sub-batch on its own copy of the network
 /// (sub-batch 0 on the network itself), its ops single-threaded. A small network's layers are too
 /// small to split one by one: one synchronisation per pass instead of one per op is what pays.
+/// Inference may instead cut the batch into more pieces than threads, handed out one at a time
+/// (<see cref="SplitPieces"/>, BatchSplit.Pieces.cs), so that a thread held up by another process
+/// costs the others at most a piece of waiting, not a sub-batch.
 /// </summary>
 /// <remarks>
 /// The copies are built from the same spec and take, before every pass, the network's weights written since

@@ -61,6 +61,8 @@ public sealed partial class Network
     /// one thread, as kernels inside the pool's loop cut their work for the one thread they run on: <c>ENGINE_POOL_NESTED</c>), and the
     /// unsplit pass's wherever every kernel computes a sample the same way in a smaller batch. A
     /// <see cref="BatchSplitMode.Off"/> split or a per-layer hook (<see cref="LayerForwardDone"/>) turns it off.
+    /// <c>ENGINE_SPLIT_PIECES</c> cuts a large batch into more pieces than threads, handed out one at a time (each
+    /// thread runs its pieces on its own copy): the outputs are then those of unsplit passes over each piece.
     /// </summary>
     public bool SplitInference { get; set; } = Environment.GetEnvironmentVariable("ENGINE_INFER_SPLIT") != "off";
 
