@@ -92,6 +92,9 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
     /// <summary>Lane 0 <paramref name="previous"/>'s last lane, lane i &gt; 0 <paramref name="current"/>'s lane i − 1: a run's left neighbours.</summary>
     static abstract TF ShiftIn(TF previous, TF current);
 
+    /// <summary>Lane i &lt; Lanes − 1 <paramref name="current"/>'s lane i + 1, the last lane <paramref name="next"/>'s lane 0: a run's right neighbours.</summary>
+    static abstract TF ShiftOut(TF current, TF next);
+
     /// <summary>
     /// <see cref="Interleave"/> by streaming (non-temporal) stores where the CPU has them, to a
     /// destination aligned to the vector's size: the lines are written without being read first.
@@ -166,6 +169,19 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
         previous.Store(both);
         current.Store(both + 16);
         return Vector512.Load(both + 15);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ShiftOut(Vector512<float> current, Vector512<float> next)
+    {
+        if (Avx512F.IsSupported)
+        {
+            // valignd: (next : current) shifted down one lane.
+            return Avx512F.AlignRight32(next.AsInt32(), current.AsInt32(), 1).AsSingle();
+        }
+        float* both = stackalloc float[32];
+        current.Store(both);
+        next.Store(both + 16);
+        return Vector512.Load(both + 1);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Equal(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b);
@@ -262,6 +278,21 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
         previous.Store(both);
         current.Store(both + 8);
         return Vector256.Load(both + 7);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ShiftOut(Vector256<float> current, Vector256<float> next)
+    {
+        if (Avx2.IsSupported)
+        {
+            // [current's upper half, next's lower half], then each 128-bit half of current shifted
+            // down one lane with the lane above it taken from there (vpalignr per half).
+            Vector256<byte> straddle = Avx.Permute2x128(current, next, 0x21).AsByte();
+            return Avx2.AlignRight(straddle, current.AsByte(), 4).AsSingle();
+        }
+        float* both = stackalloc float[16];
+        current.Store(both);
+        next.Store(both + 8);
+        return Vector256.Load(both + 1);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Equal(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b);
@@ -364,6 +395,16 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
             return Ssse3.AlignRight(current.AsByte(), previous.AsByte(), 12).AsSingle();
         }
         return Vector128.Create(previous[3], current[0], current[1], current[2]);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ShiftOut(Vector128<float> current, Vector128<float> next)
+    {
+        if (Ssse3.IsSupported)
+        {
+            // palignr: (next : current) shifted down 4 bytes.
+            return Ssse3.AlignRight(next.AsByte(), current.AsByte(), 4).AsSingle();
+        }
+        return Vector128.Create(current[1], current[2], current[3], next[0]);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Equal(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b);

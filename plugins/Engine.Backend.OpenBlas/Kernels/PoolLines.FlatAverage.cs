@@ -89,6 +89,11 @@ internal static unsafe partial class PoolLines
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
         var f = new FlatAverageFrame<TOps, TF, TI>(p, includePad);
+        if (SlideAverage)
+        {
+            SlideAverageForward(f, p, includePad, x, y, first, end);
+            return;
+        }
         int lanes = TOps.Lanes, area = p.InH * p.InW;
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
@@ -125,6 +130,11 @@ internal static unsafe partial class PoolLines
                 TF g = LoadRow<TOps, TF, TI>(dyp + i, area - i, f.Tail);
                 TOps.Store(TOps.Divide(g, TOps.Load(f.Divisors + i)), f.Plane + i);
             }
+            if (SlideAverage)
+            {
+                SlideSums(f, dxp, p.InW, area, WholeVectors((planeEnd - n) * area, f.Span, lanes));
+                continue;
+            }
             for (i = 0; i < f.Span; i += lanes)
             {
                 long remaining = ((planeEnd - n) * area) - i;
@@ -155,6 +165,9 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
     /// <summary>All bits set where a column's left (right) neighbour is real: not column 0 (W − 1).</summary>
     public readonly float* NotLeft, NotRight;
 
+    /// <summary>All bits set where a position's row above (below) is real: not row 0 (H − 1); past the plane set.</summary>
+    public readonly float* NotTop, NotBottom;
+
     /// <summary>A vector of scratch for partial loads and stores.</summary>
     public readonly float* Tail;
 
@@ -165,7 +178,7 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
         int lanes = TOps.Lanes, w = p.InW, area = p.InH * w;
         Span = (area + lanes - 1) / lanes * lanes;
         int margin = w + (2 * lanes), planeFloats = Span + (2 * margin);
-        int length = planeFloats + (3 * Span) + lanes;
+        int length = planeFloats + (5 * Span) + lanes;
         if (t_buffer is null || t_buffer.Length < length)
         {
             t_buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
@@ -177,7 +190,9 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
         Divisors = buffer + planeFloats;
         NotLeft = Divisors + Span;
         NotRight = NotLeft + Span;
-        Tail = NotRight + Span;
+        NotTop = NotRight + Span;
+        NotBottom = NotTop + Span;
+        Tail = NotBottom + Span;
         _width = w;
         float set = BitConverter.Int32BitsToSingle(-1);
         for (int i = 0; i < Span; i++)
@@ -185,6 +200,8 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
             int row = i / w, column = i % w;
             NotLeft[i] = column == 0 ? 0f : set;
             NotRight[i] = column == w - 1 ? 0f : set;
+            NotTop[i] = row == 0 ? 0f : set;
+            NotBottom[i] = row == p.InH - 1 ? 0f : set;
             int rows = i >= area ? 1 : Math.Min(row + 1, p.InH - 1) - Math.Max(row - 1, 0) + 1;
             int columns = Math.Min(column + 1, w - 1) - Math.Max(column - 1, 0) + 1;
             Divisors[i] = includePad ? 9f : i >= area ? 1f : rows * columns;
