@@ -38,6 +38,9 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
     /// <summary>Per lane: mask set → a, else b.</summary>
     static abstract TF Select(TF mask, TF a, TF b);
 
+    /// <summary><paramref name="value"/> where <paramref name="mask"/>'s lanes are all ones, +0 where they are zeros (a bitwise and).</summary>
+    static abstract TF Keep(TF mask, TF value);
+
     /// <summary>Per lane of a float mask: set → a, else b, on positions.</summary>
     static abstract TI SelectIndex(TF mask, TI a, TI b);
 
@@ -124,6 +127,7 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
     public static Vector512<float> Beats(Vector512<float> candidate, Vector512<float> best) =>
         Vector512.GreaterThan(candidate, best) | Vector512.AndNot(Vector512.Equals(best, best), Vector512.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<float> mask, Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Keep(Vector512<float> mask, Vector512<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> SelectIndex(Vector512<float> mask, Vector512<int> a, Vector512<int> b) => Vector512.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Ramp(int start, int step) => Vector512.Create(start) + (Vector512<int>.Indices * step);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Shift(Vector512<int> positions, int offset) => positions + Vector512.Create(offset);
@@ -163,7 +167,8 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
     {
         if (Avx512F.IsSupported)
         {
-            return Avx512F.PermuteVar16x32x2(previous, Vector512.Create(15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30), current);
+            // valignd: (current : previous) shifted down fifteen lanes (no index vector to load).
+            return Avx512F.AlignRight32(current.AsInt32(), previous.AsInt32(), 15).AsSingle();
         }
         float* both = stackalloc float[32];
         previous.Store(both);
@@ -246,6 +251,7 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
     public static Vector256<float> Beats(Vector256<float> candidate, Vector256<float> best) =>
         Vector256.GreaterThan(candidate, best) | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> a, Vector256<float> b) => Vector256.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Keep(Vector256<float> mask, Vector256<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> SelectIndex(Vector256<float> mask, Vector256<int> a, Vector256<int> b) => Vector256.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Ramp(int start, int step) => Vector256.Create(start) + (Vector256<int>.Indices * step);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Shift(Vector256<int> positions, int offset) => positions + Vector256.Create(offset);
@@ -356,6 +362,7 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
     public static Vector128<float> Beats(Vector128<float> candidate, Vector128<float> best) =>
         Vector128.GreaterThan(candidate, best) | Vector128.AndNot(Vector128.Equals(best, best), Vector128.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Keep(Vector128<float> mask, Vector128<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> SelectIndex(Vector128<float> mask, Vector128<int> a, Vector128<int> b) => Vector128.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Ramp(int start, int step) => Vector128.Create(start) + (Vector128<int>.Indices * step);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Shift(Vector128<int> positions, int offset) => positions + Vector128.Create(offset);

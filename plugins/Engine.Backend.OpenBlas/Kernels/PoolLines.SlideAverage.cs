@@ -115,19 +115,19 @@ internal static unsafe partial class PoolLines
         int lanes = TOps.Lanes;
         TF u2 = TOps.Load(s + i - w + lanes), c2 = TOps.Load(s + i + lanes), d2 = TOps.Load(s + i + w + lanes);
         TF notLeft = TOps.Load(f.NotLeft + i), notRight = TOps.Load(f.NotRight + i), zero = TOps.Zero;
-        TF sum = TOps.Add(zero, TOps.Select(notLeft, TOps.ShiftIn(u0, u1), zero));
+        TF sum = TOps.Add(zero, TOps.Keep(notLeft, TOps.ShiftIn(u0, u1)));
         sum = TOps.Add(sum, u1);
-        sum = TOps.Add(sum, TOps.Select(notRight, TOps.ShiftOut(u1, u2), zero));
+        sum = TOps.Add(sum, TOps.Keep(notRight, TOps.ShiftOut(u1, u2)));
         if (masked)
         {
-            sum = TOps.Select(TOps.Load(f.NotTop + i), sum, zero);
+            sum = TOps.Keep(TOps.Load(f.NotTop + i), sum);
         }
-        sum = TOps.Add(sum, TOps.Select(notLeft, TOps.ShiftIn(c0, c1), zero));
+        sum = TOps.Add(sum, TOps.Keep(notLeft, TOps.ShiftIn(c0, c1)));
         sum = TOps.Add(sum, c1);
-        sum = TOps.Add(sum, TOps.Select(notRight, TOps.ShiftOut(c1, c2), zero));
-        TF withBelow = TOps.Add(sum, TOps.Select(notLeft, TOps.ShiftIn(d0, d1), zero));
+        sum = TOps.Add(sum, TOps.Keep(notRight, TOps.ShiftOut(c1, c2)));
+        TF withBelow = TOps.Add(sum, TOps.Keep(notLeft, TOps.ShiftIn(d0, d1)));
         withBelow = TOps.Add(withBelow, d1);
-        withBelow = TOps.Add(withBelow, TOps.Select(notRight, TOps.ShiftOut(d1, d2), zero));
+        withBelow = TOps.Add(withBelow, TOps.Keep(notRight, TOps.ShiftOut(d1, d2)));
         sum = masked ? TOps.Select(TOps.Load(f.NotBottom + i), withBelow, sum) : withBelow;
         if (divide)
         {

@@ -1,0 +1,85 @@
+namespace Engine.Backend.OpenBlas.Tests;
+
+/// <summary>
+/// The NaN-free 3×3 s1 p1 arg-max forward row by row in registers (<c>ENGINE_POOL_ROW_MAX_S1</c>, rows
+/// of more than one and at most two vectors) against the plain per-position path, bit for bit, at each
+/// width and through the dispatcher, switch on and off, NaN-free stages on and off: y, the same taps
+/// as the flat stages (and dx through every gather); ties, ±0, ±∞, mostly −∞ planes, a NaN in every
+/// other plane (those planes go back to the NaN-aware stages), random numbers; planes read in place and
+/// the tensor's last (copied); parts of the planes writing nothing past their outputs.
+/// </summary>
+[Collection(nameof(PoolLinesSwitchCollection))]
+public sealed unsafe class PoolRowMaxStride1Tests
+{
+    /// <summary>(planes, height, width): rows of two vectors at 512 bits (17–32 columns), at 256 (9–16), at 128 (5–8), one row, two rows.</summary>
+    public static TheoryData<int, int, int> Planes => new()
+    {
+        { 5, 28, 28 }, { 1, 28, 28 }, { 4, 9, 17 }, { 3, 7, 32 }, { 3, 5, 20 }, { 6, 1, 24 }, { 3, 2, 30 }, { 4, 6, 12 }, { 3, 5, 16 },
+        { 4, 7, 6 }, { 3, 3, 8 }, { 5, 1, 5 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Planes))]
+    public void ForwardIsThePlainPathsBitsWithTheFlatStagesTaps(int planes, int height, int width)
+    {
+        PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
+        Assert.True(PoolLines.TakesFlat(p));
+        bool saved = PoolLines.RowMaxStride1;
+        try
+        {
+            foreach (bool on in new[] { true, false })
+            {
+                PoolLines.RowMaxStride1 = on;
+                PoolNanFreeTests.AgainstThePlainPath(p, new Random(71 + height + width), PoolNanFreeTests.SameWidths);
+            }
+        }
+        finally
+        {
+            PoolLines.RowMaxStride1 = saved;
+        }
+    }
+
+    [Fact]
+    public void PartsWriteOnlyTheirPlanesAndGiveTheWholesBits()
+    {
+        var rng = new Random(73);
+        bool saved = PoolLines.RowMaxStride1;
+        try
+        {
+            PoolLines.RowMaxStride1 = true;
+            foreach (var (h, w) in new[] { (28, 28), (9, 17), (1, 24), (4, 12), (3, 6) })
+            {
+                PoolPlan p = PoolSimdTests.Plan((7, 1, h, w, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
+                float[] x = PoolNanFreeTests.Data(rng, p, 0);
+                int area = h * w;
+                foreach (var (forward, name) in PoolNanFreeTests.SameWidths)
+                {
+                    float[] y = new float[(7 * area) + 64], yWhole = new float[7 * area];
+                    byte[] taps = new byte[(7 * area) + 64], tapsWhole = new byte[7 * area];
+                    Array.Fill(y, 7f);
+                    Array.Fill(taps, (byte)0xA5);
+                    fixed (float* px = x, py = y, pyw = yWhole)
+                    fixed (byte* pt = taps, ptw = tapsWhole)
+                    {
+                        forward(p, px, py, pt, 2, 5);
+                        Assert.All(y[..(2 * area)], v => Assert.Equal(7f, v));
+                        Assert.All(y[(5 * area)..], v => Assert.Equal(7f, v));
+                        Assert.All(taps[..(2 * area)], v => Assert.Equal(0xA5, v));
+                        Assert.All(taps[(5 * area)..], v => Assert.Equal(0xA5, v));
+                        forward(p, px, py, pt, 0, 2);
+                        forward(p, px, py, pt, 5, 7);
+                        forward(p, px, pyw, ptw, 0, 7);
+                    }
+                    PoolSimdTests.AssertBits(yWhole, y[..(7 * area)], $"forward {h}×{w} at {name} split 2-5, 0-2, 5-7");
+                    Assert.Equal(tapsWhole, taps[..(7 * area)]);
+                    Assert.All(y[(7 * area)..], v => Assert.Equal(7f, v));
+                    Assert.All(taps[(7 * area)..], v => Assert.Equal(0xA5, v));
+                }
+            }
+        }
+        finally
+        {
+            PoolLines.RowMaxStride1 = saved;
+        }
+    }
+}
