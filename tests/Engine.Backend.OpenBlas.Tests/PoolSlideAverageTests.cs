@@ -26,9 +26,11 @@ public sealed unsafe class PoolSlideAverageTests
     {
         PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
         Assert.True(PoolLines.TakesFlatAverage(p));
-        bool saved = PoolLines.SlideAverage;
+        bool saved = PoolLines.SlideAverage, savedRows = PoolLines.RowAverageStride1;
         try
         {
+            // Rows of two vectors would go row by row (PoolRowAverageStride1Tests): the flat kernels here.
+            PoolLines.RowAverageStride1 = false;
             foreach (bool on in new[] { true, false })
             {
                 PoolLines.SlideAverage = on;
@@ -38,6 +40,7 @@ public sealed unsafe class PoolSlideAverageTests
         finally
         {
             PoolLines.SlideAverage = saved;
+            PoolLines.RowAverageStride1 = savedRows;
         }
     }
 
@@ -45,10 +48,11 @@ public sealed unsafe class PoolSlideAverageTests
     public void PartsWriteOnlyTheirPlanesAndGiveTheWholesBits()
     {
         var rng = new Random(67);
-        bool saved = PoolLines.SlideAverage;
+        bool saved = PoolLines.SlideAverage, savedRows = PoolLines.RowAverageStride1;
         try
         {
             PoolLines.SlideAverage = true;
+            PoolLines.RowAverageStride1 = false;
             foreach (var (h, w) in new[] { (28, 28), (9, 17), (1, 5), (16, 16) })
             {
                 PoolPlan p = PoolSimdTests.Plan((7, 1, h, w, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
@@ -84,6 +88,7 @@ public sealed unsafe class PoolSlideAverageTests
         finally
         {
             PoolLines.SlideAverage = saved;
+            PoolLines.RowAverageStride1 = savedRows;
         }
     }
 }

@@ -89,6 +89,11 @@ internal static unsafe partial class PoolLines
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
         var f = new FlatAverageFrame<TOps, TF, TI>(p, includePad);
+        if (TakesRowAverageStride1(p.InW, TOps.Lanes))
+        {
+            RowAverageStride1Planes(f, p, x, y, first, end, backward: false);
+            return;
+        }
         if (SlideAverage)
         {
             SlideAverageForward(f, p, includePad, x, y, first, end);
@@ -115,6 +120,11 @@ internal static unsafe partial class PoolLines
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
         var f = new FlatAverageFrame<TOps, TF, TI>(p, includePad);
+        if (TakesRowAverageStride1(p.InW, TOps.Lanes))
+        {
+            RowAverageStride1Planes(f, p, dy, dx, first, end, backward: true);
+            return;
+        }
         int lanes = TOps.Lanes, area = p.InH * p.InW;
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
@@ -171,6 +181,9 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
     /// <summary>A vector of scratch for partial loads and stores.</summary>
     public readonly float* Tail;
 
+    /// <summary>Six vectors of scratch: the row-by-row kernel's divisors of three row kinds, two vectors each.</summary>
+    public readonly float* RowDivisors;
+
     private readonly int _width;
 
     public FlatAverageFrame(in PoolPlan p, bool includePad)
@@ -178,7 +191,7 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
         int lanes = TOps.Lanes, w = p.InW, area = p.InH * w;
         Span = (area + lanes - 1) / lanes * lanes;
         int margin = w + (2 * lanes), planeFloats = Span + (2 * margin);
-        int length = planeFloats + (5 * Span) + lanes;
+        int length = planeFloats + (5 * Span) + (7 * lanes);
         if (t_buffer is null || t_buffer.Length < length)
         {
             t_buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
@@ -193,6 +206,7 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
         NotTop = NotRight + Span;
         NotBottom = NotTop + Span;
         Tail = NotBottom + Span;
+        RowDivisors = Tail + lanes;
         _width = w;
         float set = BitConverter.Int32BitsToSingle(-1);
         for (int i = 0; i < Span; i++)
