@@ -1,12 +1,15 @@
+using System.Runtime.Intrinsics;
+
 namespace Engine.Backend.OpenBlas.Tests;
 
 /// <summary>
-/// The NaN-free 3×3 s1 p1 arg-max forward row by row in registers (<c>ENGINE_POOL_ROW_MAX_S1</c>, rows
-/// of more than one and at most two vectors) against the plain per-position path, bit for bit, at each
-/// width and through the dispatcher, switch on and off, NaN-free stages on and off: y, the same taps
-/// as the flat stages (and dx through every gather); ties, ±0, ±∞, mostly −∞ planes, a NaN in every
-/// other plane (those planes go back to the NaN-aware stages), random numbers; planes read in place and
-/// the tensor's last (copied); parts of the planes writing nothing past their outputs.
+/// The NaN-free 3×3 s1 p1 arg-max forward and the gather from the kept taps row by row in registers
+/// (<c>ENGINE_POOL_ROW_MAX_S1</c>, <c>ENGINE_POOL_ROW_GATHER_S1</c>, rows of more than one and at most two
+/// vectors) against the plain per-position path, bit for bit, at each width and through the dispatcher,
+/// switches on and off, NaN-free stages on and off: y, the same taps as the flat stages, dx through every
+/// gather; ties, ±0, ±∞, mostly −∞ planes, a NaN in every other plane (those planes go back to the
+/// NaN-aware stages), random numbers; planes read in place and the tensor's last (copied); parts of the
+/// planes writing nothing past their outputs.
 /// </summary>
 [Collection(nameof(PoolLinesSwitchCollection))]
 public sealed unsafe class PoolRowMaxStride1Tests
@@ -24,18 +27,20 @@ public sealed unsafe class PoolRowMaxStride1Tests
     {
         PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
         Assert.True(PoolLines.TakesFlat(p));
-        bool saved = PoolLines.RowMaxStride1;
+        bool saved = PoolLines.RowMaxStride1, savedGather = PoolLines.RowGatherStride1;
         try
         {
-            foreach (bool on in new[] { true, false })
+            foreach (var (forward, gather) in new[] { (true, true), (false, true), (true, false), (false, false) })
             {
-                PoolLines.RowMaxStride1 = on;
+                PoolLines.RowMaxStride1 = forward;
+                PoolLines.RowGatherStride1 = gather;
                 PoolNanFreeTests.AgainstThePlainPath(p, new Random(71 + height + width), PoolNanFreeTests.SameWidths);
             }
         }
         finally
         {
             PoolLines.RowMaxStride1 = saved;
+            PoolLines.RowGatherStride1 = savedGather;
         }
     }
 
@@ -80,6 +85,59 @@ public sealed unsafe class PoolRowMaxStride1Tests
         finally
         {
             PoolLines.RowMaxStride1 = saved;
+        }
+    }
+
+    private delegate void BackwardKeeping(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end);
+
+    [Fact]
+    public void GatherPartsWriteOnlyTheirPlanesAndGiveThePlainPathsBits()
+    {
+        var rng = new Random(89);
+        bool saved = PoolLines.RowGatherStride1;
+        try
+        {
+            PoolLines.RowGatherStride1 = true;
+            foreach (var (h, w) in new[] { (28, 28), (9, 17), (1, 24), (4, 12), (3, 6), (5, 32) })
+            {
+                PoolPlan p = PoolSimdTests.Plan((7, 1, h, w, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
+                // Rounded data: many ties, so one dx element hears from several outputs.
+                float[] x = PoolSimdTests.Random(rng, p.Planes * p.InVolume).Select(v => MathF.Round(v)).ToArray();
+                float[] dy = PoolSimdTests.Random(rng, p.Planes * p.OutVolume), y = new float[dy.Length], plainDx = new float[x.Length];
+                PoolingKernels.PoolBackwardKernel(p, true, false, x, dy, plainDx);
+                var taps = new byte[dy.Length];
+                fixed (float* px = x, py = y)
+                fixed (byte* pt = taps)
+                {
+                    PoolLines.ForwardKeepingArgMax(p, px, py, pt, 0, p.Planes);
+                }
+                int area = h * w;
+                foreach (var (backward, name) in new (BackwardKeeping, string)[]
+                {
+                    (PoolLines.FlatGatherFromArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
+                    (PoolLines.FlatGatherFromArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
+                    (PoolLines.FlatGatherFromArgMax<Pool128, Vector128<float>, Vector128<int>>, "128"),
+                })
+                {
+                    float[] dx = new float[(7 * area) + 64];
+                    Array.Fill(dx, 7f);
+                    fixed (float* pdy = dy, pdx = dx)
+                    fixed (byte* pt = taps)
+                    {
+                        backward(p, pt, pdy, pdx, 2, 5);
+                        Assert.All(dx[..(2 * area)], v => Assert.Equal(7f, v));
+                        Assert.All(dx[(5 * area)..], v => Assert.Equal(7f, v));
+                        backward(p, pt, pdy, pdx, 0, 2);
+                        backward(p, pt, pdy, pdx, 5, 7);
+                    }
+                    PoolSimdTests.AssertBits(plainDx, dx[..(7 * area)], $"gather {h}×{w} at {name} split 2-5, 0-2, 5-7");
+                    Assert.All(dx[(7 * area)..], v => Assert.Equal(7f, v));
+                }
+            }
+        }
+        finally
+        {
+            PoolLines.RowGatherStride1 = saved;
         }
     }
 }

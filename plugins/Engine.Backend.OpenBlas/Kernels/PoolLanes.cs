@@ -98,6 +98,12 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
     /// <summary>Lane i &lt; Lanes − 1 <paramref name="current"/>'s lane i + 1, the last lane <paramref name="next"/>'s lane 0: a run's right neighbours.</summary>
     static abstract TF ShiftOut(TF current, TF next);
 
+    /// <summary><see cref="ShiftIn"/> of index vectors.</summary>
+    static abstract TI ShiftInIndex(TI previous, TI current);
+
+    /// <summary><see cref="ShiftOut"/> of index vectors.</summary>
+    static abstract TI ShiftOutIndex(TI current, TI next);
+
     /// <summary>
     /// <see cref="Interleave"/> by streaming (non-temporal) stores where the CPU has them, to a
     /// destination aligned to the vector's size: the lines are written without being read first.
@@ -127,6 +133,8 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
     public static Vector512<float> Beats(Vector512<float> candidate, Vector512<float> best) =>
         Vector512.GreaterThan(candidate, best) | Vector512.AndNot(Vector512.Equals(best, best), Vector512.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<float> mask, Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> ShiftInIndex(Vector512<int> previous, Vector512<int> current) => ShiftIn(previous.AsSingle(), current.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> ShiftOutIndex(Vector512<int> current, Vector512<int> next) => ShiftOut(current.AsSingle(), next.AsSingle()).AsInt32();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Keep(Vector512<float> mask, Vector512<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> SelectIndex(Vector512<float> mask, Vector512<int> a, Vector512<int> b) => Vector512.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Ramp(int start, int step) => Vector512.Create(start) + (Vector512<int>.Indices * step);
@@ -251,6 +259,8 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
     public static Vector256<float> Beats(Vector256<float> candidate, Vector256<float> best) =>
         Vector256.GreaterThan(candidate, best) | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> a, Vector256<float> b) => Vector256.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> ShiftInIndex(Vector256<int> previous, Vector256<int> current) => ShiftIn(previous.AsSingle(), current.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> ShiftOutIndex(Vector256<int> current, Vector256<int> next) => ShiftOut(current.AsSingle(), next.AsSingle()).AsInt32();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Keep(Vector256<float> mask, Vector256<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> SelectIndex(Vector256<float> mask, Vector256<int> a, Vector256<int> b) => Vector256.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Ramp(int start, int step) => Vector256.Create(start) + (Vector256<int>.Indices * step);
@@ -362,6 +372,8 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
     public static Vector128<float> Beats(Vector128<float> candidate, Vector128<float> best) =>
         Vector128.GreaterThan(candidate, best) | Vector128.AndNot(Vector128.Equals(best, best), Vector128.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> ShiftInIndex(Vector128<int> previous, Vector128<int> current) => ShiftIn(previous.AsSingle(), current.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> ShiftOutIndex(Vector128<int> current, Vector128<int> next) => ShiftOut(current.AsSingle(), next.AsSingle()).AsInt32();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Keep(Vector128<float> mask, Vector128<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> SelectIndex(Vector128<float> mask, Vector128<int> a, Vector128<int> b) => Vector128.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Ramp(int start, int step) => Vector128.Create(start) + (Vector128<int>.Indices * step);
