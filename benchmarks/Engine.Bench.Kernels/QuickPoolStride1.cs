@@ -39,6 +39,13 @@ internal static unsafe class QuickPoolStride1
                 PoolLines.RowMaxStride1 = true;
             }),
             ("max fwd, rows (ROW_MAX_S1 on)", maxBytes, () => PoolLines.FlatForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>(plan, x, y, taps, 0, planes)),
+            ("max fwd values (inference), line kernel", avgBytes, () =>
+            {
+                PoolLines.RowMaxStride1 = false;
+                PoolLines.Forward<Pool512, Vector512<float>, Vector512<int>>(plan, true, false, x, y, 0, planes);
+                PoolLines.RowMaxStride1 = true;
+            }),
+            ("max fwd values (inference), rows", avgBytes, () => PoolLines.Forward<Pool512, Vector512<float>, Vector512<int>>(plan, true, false, x, y, 0, planes)),
             ("max bwd, flat gather (ROW_GATHER_S1 off)", maxBytes, () =>
             {
                 PoolLines.RowGatherStride1 = false;

@@ -140,4 +140,53 @@ public sealed unsafe class PoolRowMaxStride1Tests
             PoolLines.RowGatherStride1 = saved;
         }
     }
+
+    private delegate void ForwardValues(in PoolPlan p, float* x, float* y, int first, int end);
+
+    private static readonly (ForwardValues Forward, string Width)[] ValueWidths =
+    [
+        ((in PoolPlan p, float* x, float* y, int f, int e) => PoolLines.Forward<Pool512, Vector512<float>, Vector512<int>>(p, true, false, x, y, f, e), "512"),
+        ((in PoolPlan p, float* x, float* y, int f, int e) => PoolLines.Forward<Pool256, Vector256<float>, Vector256<int>>(p, true, false, x, y, f, e), "256"),
+        ((in PoolPlan p, float* x, float* y, int f, int e) => PoolLines.Forward<Pool128, Vector128<float>, Vector128<int>>(p, true, false, x, y, f, e), "128"),
+        ((in PoolPlan p, float* x, float* y, int f, int e) => PoolLines.Forward(p, true, false, x, y, f, e), "dispatch"),
+    ];
+
+    /// <summary>The value-only (inference) forward, row by row where the rows take two vectors, the line kernel for a plane with a NaN: the plain path's bits, whole and in parts.</summary>
+    [Theory]
+    [MemberData(nameof(Planes))]
+    public void ValuesOnlyForwardIsThePlainPathsBits(int planes, int height, int width)
+    {
+        PoolPlan p = PoolSimdTests.Plan((planes, 1, height, width, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1));
+        var rng = new Random(97 + height + width);
+        bool saved = PoolLines.RowMaxStride1;
+        try
+        {
+            for (int kind = 0; kind < 4; kind++)
+            {
+                float[] x = PoolNanFreeTests.Data(rng, p, kind), plain = new float[p.Planes * p.OutVolume];
+                PoolingKernels.PoolForwardKernel(p, true, false, x, plain);
+                foreach (bool on in new[] { true, false })
+                {
+                    PoolLines.RowMaxStride1 = on;
+                    foreach (var (forward, name) in ValueWidths)
+                    {
+                        float[] y = PoolSimdTests.Random(rng, plain.Length + 16), after = y[plain.Length..];
+                        int middle = p.Planes / 2;
+                        fixed (float* px = x, py = y)
+                        {
+                            forward(p, px, py, middle, p.Planes);
+                            forward(p, px, py, 0, middle);
+                        }
+                        string what = $"{p.Planes}×{p.InH}×{p.InW} kind {kind} rows {on} at {name}";
+                        PoolSimdTests.AssertBits(plain, y[..plain.Length], "forward " + what);
+                        PoolSimdTests.AssertBits(after, y[plain.Length..], "past the outputs " + what);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            PoolLines.RowMaxStride1 = saved;
+        }
+    }
 }

@@ -26,10 +26,41 @@ internal static unsafe partial class PoolLines
     /// <summary>Whether a 3×3 s1 p1 plane of this width goes row by row at this vector width: rows of more than one and at most two vectors.</summary>
     internal static bool TakesRowMaxStride1(int width, int lanes) => RowMaxStride1 && NanFree && width > lanes && width <= 2 * lanes;
 
+    [ThreadStatic] private static float[]? t_rowMaxCopy;
+
+    /// <summary>
+    /// Planes [first, end) of 3×3 s1 p1 max pooling forward, values only (inference), row by row at one
+    /// width; a plane that holds a NaN is done again by the line kernel (its whole plane of the plan).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowMaxStride1Values<TOps, TF, TI>(in PoolPlan p, float* x, float* y, int first, int end)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        int lanes = TOps.Lanes, w = p.InW, area = p.InH * w;
+        long total = (long)p.Planes * p.InD * area;
+        // A copy for a plane whose last row's second vector would read past the tensor, and a tail.
+        float* copy = Scratch(ref t_rowMaxCopy, area + (3 * lanes));
+        float* tail = copy + area + (2 * lanes);
+        for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
+        {
+            float* source = x + (n * area);
+            if ((n * area) + area - w + (2 * lanes) > total)
+            {
+                new ReadOnlySpan<float>(source, area).CopyTo(new Span<float>(copy, area));
+                source = copy;
+            }
+            if (!RowMaxStride1Plane<TOps, TF, TI>(source, y + (n * area), null, p.InH, w, (planeEnd - n) * area, tail, null))
+            {
+                int plane = (int)(n / p.InD);
+                LineForward<TOps, TF, TI>(p, true, false, x, y, plane, plane + 1);
+            }
+        }
+    }
+
     /// <summary>
     /// One plane at <paramref name="s"/> (read up to its last row + two vectors): y and the taps, the
-    /// first <paramref name="remaining"/> outputs from the plane's first being the part's. False,
-    /// having written garbage, when the plane holds a NaN.
+    /// first <paramref name="remaining"/> outputs from the plane's first being the part's (no taps when
+    /// <paramref name="ap"/> is null). False, having written garbage, when the plane holds a NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool RowMaxStride1Plane<TOps, TF, TI>(float* s, float* yp, byte* ap, int h, int w, long remaining, float* tail, int* tapTail)
@@ -58,7 +89,12 @@ internal static unsafe partial class PoolLines
             float* yr = yp + (r * w);
             byte* ar = ap + (r * w);
             long left = remaining - ((long)r * w);
-            if (left >= 2 * lanes)
+            if (ap == null)
+            {
+                TOps.Store(bestA, yr);
+                StoreRow<TOps, TF, TI>(bestB, yr + lanes, left >= 2 * lanes ? lanes : (int)(left - lanes), tail);
+            }
+            else if (left >= 2 * lanes)
             {
                 TOps.Store(bestA, yr);
                 TOps.StoreBytes(tapA, ar);
