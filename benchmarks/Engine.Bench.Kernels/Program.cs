@@ -104,6 +104,11 @@ if (args.Length > 0 && args[0] == "--quick-pool-s2")
     Engine.Backend.OpenBlas.Bench.QuickPoolStride2.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-pool-s1")
+{
+    Engine.Backend.OpenBlas.Bench.QuickPoolStride1.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-layers")
 {
     Engine.Backend.OpenBlas.Bench.QuickLayerKernels.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);

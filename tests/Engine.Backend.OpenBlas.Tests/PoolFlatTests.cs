@@ -12,13 +12,13 @@ namespace Engine.Backend.OpenBlas.Tests;
 [Collection(nameof(PoolLinesSwitchCollection))]
 public sealed unsafe class PoolFlatTests
 {
-    private delegate void AverageForward(in PoolPlan p, bool includePad, float* x, float* y, int first, int end);
+    internal delegate void AverageForward(in PoolPlan p, bool includePad, float* x, float* y, int first, int end);
 
-    private delegate void AverageBackward(in PoolPlan p, bool includePad, float* dy, float* dx, int first, int end);
+    internal delegate void AverageBackward(in PoolPlan p, bool includePad, float* dy, float* dx, int first, int end);
 
     private delegate void ForwardKeeping(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end);
 
-    private static readonly (AverageForward Forward, AverageBackward Backward, string Width)[] AverageWidths =
+    internal static readonly (AverageForward Forward, AverageBackward Backward, string Width)[] AverageWidths =
     [
         (PoolLines.FlatAverageForward<Pool512, Vector512<float>, Vector512<int>>, PoolLines.FlatAverageBackward<Pool512, Vector512<float>, Vector512<int>>, "512"),
         (PoolLines.FlatAverageForward<Pool256, Vector256<float>, Vector256<int>>, PoolLines.FlatAverageBackward<Pool256, Vector256<float>, Vector256<int>>, "256"),
@@ -79,7 +79,7 @@ public sealed unsafe class PoolFlatTests
     /// in another order differs in about half the windows) and on ties, NaNs, ±∞, ±0, counting the
     /// padding or not; nothing written past the last output.
     /// </summary>
-    private static void AgainstThePlainPath(in PoolPlan p, Random rng, (AverageForward Forward, AverageBackward Backward, string Width)[] kernels)
+    internal static void AgainstThePlainPath(in PoolPlan p, Random rng, (AverageForward Forward, AverageBackward Backward, string Width)[] kernels)
     {
         foreach (bool plainData in new[] { true, false })
         {

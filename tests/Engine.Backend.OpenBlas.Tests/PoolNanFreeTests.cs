@@ -12,11 +12,11 @@ namespace Engine.Backend.OpenBlas.Tests;
 [Collection(nameof(PoolLinesSwitchCollection))]
 public sealed unsafe class PoolNanFreeTests
 {
-    private delegate void ForwardKeeping(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end);
+    internal delegate void ForwardKeeping(in PoolPlan p, float* x, float* y, byte* argMax, int first, int end);
 
     private delegate void BackwardKeeping(in PoolPlan p, byte* argMax, float* dy, float* dx, int first, int end);
 
-    private static readonly (ForwardKeeping Forward, string Width)[] SameWidths =
+    internal static readonly (ForwardKeeping Forward, string Width)[] SameWidths =
     [
         (PoolLines.FlatForwardKeepingArgMax<Pool512, Vector512<float>, Vector512<int>>, "512"),
         (PoolLines.FlatForwardKeepingArgMax<Pool256, Vector256<float>, Vector256<int>>, "256"),
@@ -92,7 +92,7 @@ public sealed unsafe class PoolNanFreeTests
     /// y, the taps and dx (through every gather, or the dispatcher's backward for s2) against the plain
     /// path's, with the NaN-free stages on and off: the same taps both ways; nothing written past the outputs.
     /// </summary>
-    private static void AgainstThePlainPath(in PoolPlan p, Random rng, (ForwardKeeping Forward, string Width)[] forwards)
+    internal static void AgainstThePlainPath(in PoolPlan p, Random rng, (ForwardKeeping Forward, string Width)[] forwards)
     {
         bool nanFree = PoolLines.NanFree;
         try

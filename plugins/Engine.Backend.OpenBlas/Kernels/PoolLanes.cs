@@ -38,6 +38,9 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
     /// <summary>Per lane: mask set → a, else b.</summary>
     static abstract TF Select(TF mask, TF a, TF b);
 
+    /// <summary><paramref name="value"/> where <paramref name="mask"/>'s lanes are all ones, +0 where they are zeros (a bitwise and).</summary>
+    static abstract TF Keep(TF mask, TF value);
+
     /// <summary>Per lane of a float mask: set → a, else b, on positions.</summary>
     static abstract TI SelectIndex(TF mask, TI a, TI b);
 
@@ -92,6 +95,15 @@ internal unsafe interface IPoolLanes<TF, TI> where TF : struct where TI : struct
     /// <summary>Lane 0 <paramref name="previous"/>'s last lane, lane i &gt; 0 <paramref name="current"/>'s lane i − 1: a run's left neighbours.</summary>
     static abstract TF ShiftIn(TF previous, TF current);
 
+    /// <summary>Lane i &lt; Lanes − 1 <paramref name="current"/>'s lane i + 1, the last lane <paramref name="next"/>'s lane 0: a run's right neighbours.</summary>
+    static abstract TF ShiftOut(TF current, TF next);
+
+    /// <summary><see cref="ShiftIn"/> of index vectors.</summary>
+    static abstract TI ShiftInIndex(TI previous, TI current);
+
+    /// <summary><see cref="ShiftOut"/> of index vectors.</summary>
+    static abstract TI ShiftOutIndex(TI current, TI next);
+
     /// <summary>
     /// <see cref="Interleave"/> by streaming (non-temporal) stores where the CPU has them, to a
     /// destination aligned to the vector's size: the lines are written without being read first.
@@ -121,6 +133,9 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
     public static Vector512<float> Beats(Vector512<float> candidate, Vector512<float> best) =>
         Vector512.GreaterThan(candidate, best) | Vector512.AndNot(Vector512.Equals(best, best), Vector512.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Select(Vector512<float> mask, Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> ShiftInIndex(Vector512<int> previous, Vector512<int> current) => ShiftIn(previous.AsSingle(), current.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> ShiftOutIndex(Vector512<int> current, Vector512<int> next) => ShiftOut(current.AsSingle(), next.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Keep(Vector512<float> mask, Vector512<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> SelectIndex(Vector512<float> mask, Vector512<int> a, Vector512<int> b) => Vector512.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Ramp(int start, int step) => Vector512.Create(start) + (Vector512<int>.Indices * step);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Shift(Vector512<int> positions, int offset) => positions + Vector512.Create(offset);
@@ -160,12 +175,26 @@ internal readonly unsafe struct Pool512 : IPoolLanes<Vector512<float>, Vector512
     {
         if (Avx512F.IsSupported)
         {
-            return Avx512F.PermuteVar16x32x2(previous, Vector512.Create(15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30), current);
+            // valignd: (current : previous) shifted down fifteen lanes (no index vector to load).
+            return Avx512F.AlignRight32(current.AsInt32(), previous.AsInt32(), 15).AsSingle();
         }
         float* both = stackalloc float[32];
         previous.Store(both);
         current.Store(both + 16);
         return Vector512.Load(both + 15);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ShiftOut(Vector512<float> current, Vector512<float> next)
+    {
+        if (Avx512F.IsSupported)
+        {
+            // valignd: (next : current) shifted down one lane.
+            return Avx512F.AlignRight32(next.AsInt32(), current.AsInt32(), 1).AsSingle();
+        }
+        float* both = stackalloc float[32];
+        current.Store(both);
+        next.Store(both + 16);
+        return Vector512.Load(both + 1);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Equal(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b);
@@ -230,6 +259,9 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
     public static Vector256<float> Beats(Vector256<float> candidate, Vector256<float> best) =>
         Vector256.GreaterThan(candidate, best) | Vector256.AndNot(Vector256.Equals(best, best), Vector256.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> a, Vector256<float> b) => Vector256.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> ShiftInIndex(Vector256<int> previous, Vector256<int> current) => ShiftIn(previous.AsSingle(), current.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> ShiftOutIndex(Vector256<int> current, Vector256<int> next) => ShiftOut(current.AsSingle(), next.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Keep(Vector256<float> mask, Vector256<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> SelectIndex(Vector256<float> mask, Vector256<int> a, Vector256<int> b) => Vector256.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Ramp(int start, int step) => Vector256.Create(start) + (Vector256<int>.Indices * step);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Shift(Vector256<int> positions, int offset) => positions + Vector256.Create(offset);
@@ -262,6 +294,21 @@ internal readonly unsafe struct Pool256 : IPoolLanes<Vector256<float>, Vector256
         previous.Store(both);
         current.Store(both + 8);
         return Vector256.Load(both + 7);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ShiftOut(Vector256<float> current, Vector256<float> next)
+    {
+        if (Avx2.IsSupported)
+        {
+            // [current's upper half, next's lower half], then each 128-bit half of current shifted
+            // down one lane with the lane above it taken from there (vpalignr per half).
+            Vector256<byte> straddle = Avx.Permute2x128(current, next, 0x21).AsByte();
+            return Avx2.AlignRight(straddle, current.AsByte(), 4).AsSingle();
+        }
+        float* both = stackalloc float[16];
+        current.Store(both);
+        next.Store(both + 8);
+        return Vector256.Load(both + 1);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Equal(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b);
@@ -325,6 +372,9 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
     public static Vector128<float> Beats(Vector128<float> candidate, Vector128<float> best) =>
         Vector128.GreaterThan(candidate, best) | Vector128.AndNot(Vector128.Equals(best, best), Vector128.Equals(candidate, candidate));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> a, Vector128<float> b) => Vector128.ConditionalSelect(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> ShiftInIndex(Vector128<int> previous, Vector128<int> current) => ShiftIn(previous.AsSingle(), current.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> ShiftOutIndex(Vector128<int> current, Vector128<int> next) => ShiftOut(current.AsSingle(), next.AsSingle()).AsInt32();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Keep(Vector128<float> mask, Vector128<float> value) => mask & value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> SelectIndex(Vector128<float> mask, Vector128<int> a, Vector128<int> b) => Vector128.ConditionalSelect(mask.AsInt32(), a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Ramp(int start, int step) => Vector128.Create(start) + (Vector128<int>.Indices * step);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Shift(Vector128<int> positions, int offset) => positions + Vector128.Create(offset);
@@ -364,6 +414,16 @@ internal readonly unsafe struct Pool128 : IPoolLanes<Vector128<float>, Vector128
             return Ssse3.AlignRight(current.AsByte(), previous.AsByte(), 12).AsSingle();
         }
         return Vector128.Create(previous[3], current[0], current[1], current[2]);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ShiftOut(Vector128<float> current, Vector128<float> next)
+    {
+        if (Ssse3.IsSupported)
+        {
+            // palignr: (next : current) shifted down 4 bytes.
+            return Ssse3.AlignRight(next.AsByte(), current.AsByte(), 4).AsSingle();
+        }
+        return Vector128.Create(current[1], current[2], current[3], next[0]);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Equal(Vector128<float> a, Vector128<float> b) => Vector128.Equals(a, b);

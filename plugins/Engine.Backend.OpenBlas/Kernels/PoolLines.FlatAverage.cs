@@ -89,6 +89,16 @@ internal static unsafe partial class PoolLines
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
         var f = new FlatAverageFrame<TOps, TF, TI>(p, includePad);
+        if (TakesRowAverageStride1(p.InW, TOps.Lanes))
+        {
+            RowAverageStride1Planes(f, p, x, y, first, end, backward: false);
+            return;
+        }
+        if (SlideAverage)
+        {
+            SlideAverageForward(f, p, includePad, x, y, first, end);
+            return;
+        }
         int lanes = TOps.Lanes, area = p.InH * p.InW;
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
@@ -110,6 +120,11 @@ internal static unsafe partial class PoolLines
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
         var f = new FlatAverageFrame<TOps, TF, TI>(p, includePad);
+        if (TakesRowAverageStride1(p.InW, TOps.Lanes))
+        {
+            RowAverageStride1Planes(f, p, dy, dx, first, end, backward: true);
+            return;
+        }
         int lanes = TOps.Lanes, area = p.InH * p.InW;
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
@@ -124,6 +139,11 @@ internal static unsafe partial class PoolLines
             {
                 TF g = LoadRow<TOps, TF, TI>(dyp + i, area - i, f.Tail);
                 TOps.Store(TOps.Divide(g, TOps.Load(f.Divisors + i)), f.Plane + i);
+            }
+            if (SlideAverage)
+            {
+                SlideSums(f, dxp, p.InW, area, WholeVectors((planeEnd - n) * area, f.Span, lanes));
+                continue;
             }
             for (i = 0; i < f.Span; i += lanes)
             {
@@ -155,8 +175,14 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
     /// <summary>All bits set where a column's left (right) neighbour is real: not column 0 (W − 1).</summary>
     public readonly float* NotLeft, NotRight;
 
+    /// <summary>All bits set where a position's row above (below) is real: not row 0 (H − 1); past the plane set.</summary>
+    public readonly float* NotTop, NotBottom;
+
     /// <summary>A vector of scratch for partial loads and stores.</summary>
     public readonly float* Tail;
+
+    /// <summary>Six vectors of scratch: the row-by-row kernel's divisors of three row kinds, two vectors each.</summary>
+    public readonly float* RowDivisors;
 
     private readonly int _width;
 
@@ -165,7 +191,7 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
         int lanes = TOps.Lanes, w = p.InW, area = p.InH * w;
         Span = (area + lanes - 1) / lanes * lanes;
         int margin = w + (2 * lanes), planeFloats = Span + (2 * margin);
-        int length = planeFloats + (3 * Span) + lanes;
+        int length = planeFloats + (5 * Span) + (7 * lanes);
         if (t_buffer is null || t_buffer.Length < length)
         {
             t_buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
@@ -177,7 +203,10 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
         Divisors = buffer + planeFloats;
         NotLeft = Divisors + Span;
         NotRight = NotLeft + Span;
-        Tail = NotRight + Span;
+        NotTop = NotRight + Span;
+        NotBottom = NotTop + Span;
+        Tail = NotBottom + Span;
+        RowDivisors = Tail + lanes;
         _width = w;
         float set = BitConverter.Int32BitsToSingle(-1);
         for (int i = 0; i < Span; i++)
@@ -185,6 +214,8 @@ internal readonly unsafe struct FlatAverageFrame<TOps, TF, TI>
             int row = i / w, column = i % w;
             NotLeft[i] = column == 0 ? 0f : set;
             NotRight[i] = column == w - 1 ? 0f : set;
+            NotTop[i] = row == 0 ? 0f : set;
+            NotBottom[i] = row == p.InH - 1 ? 0f : set;
             int rows = i >= area ? 1 : Math.Min(row + 1, p.InH - 1) - Math.Max(row - 1, 0) + 1;
             int columns = Math.Min(column + 1, w - 1) - Math.Max(column - 1, 0) + 1;
             Divisors[i] = includePad ? 9f : i >= area ? 1f : rows * columns;

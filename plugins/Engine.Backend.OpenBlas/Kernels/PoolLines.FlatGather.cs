@@ -41,11 +41,25 @@ internal static unsafe partial class PoolLines
         byte* copyWon = ScratchBytes(ref t_flatWon, span + (2 * margin)) + margin;
         new Span<float>(copy - margin, span + (2 * margin)).Clear();
         new Span<byte>(copyWon - margin, span + (2 * margin)).Fill(0xFF);
+        bool rows = TakesRowGatherStride1(w, lanes);
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
             long start = n * area;
             float* sends = dy + start;
             byte* won = argMax + start;
+            if (rows)
+            {
+                // Row by row: the last row's second vectors read up to two vectors past its start.
+                if (start + area - w + (2 * lanes) > total)
+                {
+                    new ReadOnlySpan<float>(sends, area).CopyTo(new Span<float>(copy, area));
+                    new ReadOnlySpan<byte>(won, area).CopyTo(new Span<byte>(copyWon, area));
+                    sends = copy;
+                    won = copyWon;
+                }
+                RowGatherStride1Plane<TOps, TF, TI>(sends, won, dx + start, p.InH, w, (planeEnd - n) * area, tail);
+                continue;
+            }
             if (start < margin || start + span + margin > total)
             {
                 new ReadOnlySpan<float>(sends, area).CopyTo(new Span<float>(copy, area));

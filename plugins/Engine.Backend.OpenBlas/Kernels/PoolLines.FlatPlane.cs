@@ -63,20 +63,26 @@ internal static unsafe partial class PoolLines
         }
         TF negativeInfinity = TOps.Splat(float.NegativeInfinity);
         TI zero = TOps.SplatIndex(0), one = TOps.SplatIndex(1), two = TOps.SplatIndex(2);
+        bool rows = TakesRowMaxStride1(w, lanes);
         for (long n = (long)first * p.InD, planeEnd = (long)end * p.InD; n < planeEnd; n++)
         {
             // The column stages mask what lies left of column 0 and right of column W − 1, so they
             // read x where it lies; only the tensor's first and last planes, whose loads at −1 and
             // past the span would leave it, are copied between margins.
             float* source = x + (n * area);
-            if (n == 0 || (n * area) + span + 1 > total)
+            // Row by row, the last row's second vector reads up to two vectors past its start.
+            if (n == 0 || (n * area) + span + 1 > total || (rows && (n * area) + area - w + (2 * lanes) > total))
             {
                 new ReadOnlySpan<float>(source, area).CopyTo(new Span<float>(plane, area));
                 source = plane;
             }
             float* yp = y + (n * area);
             byte* ap = argMax + (n * area);
-            if (NanFree && NanFreeColumnStage<TOps, TF, TI>(source, left, right, span, columnMax, columnTap))
+            if (rows && RowMaxStride1Plane<TOps, TF, TI>(source, yp, ap, p.InH, w, (planeEnd - n) * area, tail, tapTail))
+            {
+                continue;
+            }
+            if (NanFree && !rows && NanFreeColumnStage<TOps, TF, TI>(source, left, right, span, columnMax, columnTap))
             {
                 // Below the last row: −∞ (the stage wrote the span's lanes past the plane).
                 TOps.Store(negativeInfinity, columnMax + area);

@@ -89,9 +89,21 @@ internal static unsafe partial class PoolLines
         return PoolSimd.Bits >= 512 && columns >= 12 ? 512 : PoolSimd.Bits >= 256 && columns >= 6 ? 256 : 128;
     }
 
-    /// <summary>Forward at one width (tests run every width against the plain path).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Forward at one width (tests run every width against the plain path): 3×3 s1 p1 max of rows of two vectors row by row, else the line kernel.</summary>
     internal static void Forward<TOps, TF, TI>(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end)
+        where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
+    {
+        if (max && IsThreeByThreeSame(p) && TakesRowMaxStride1(p.InW, TOps.Lanes))
+        {
+            RowMaxStride1Values<TOps, TF, TI>(p, x, y, first, end);
+            return;
+        }
+        LineForward<TOps, TF, TI>(p, max, includePad, x, y, first, end);
+    }
+
+    /// <summary>The line kernel's forward at one width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LineForward<TOps, TF, TI>(in PoolPlan p, bool max, bool includePad, float* x, float* y, int first, int end)
         where TOps : IPoolLanes<TF, TI> where TF : struct where TI : struct
     {
         var g = new PoolLineGeometry(p, TOps.Lanes);
