@@ -12,8 +12,9 @@ namespace Engine.Backend.OpenBlas;
 /// columns. Each padded row is <see cref="OneCopyRowStride"/> = width + 16 floats: the row's inputs from a 64-byte boundary,
 /// then 16 zeros that are the row's right padding and the next row's left one. The copy writes a third of the floats
 /// (aligned, whole vectors), and a tile's input rows take a third of the first-level cache (ResNet-20's 16×32×32 layer:
-/// 24 KB of rows + 9 KB of weights for four filter groups in a 32 KB cache before). `--quick-probe` (benchmarks/NOTES.md,
-/// helper <c>conv16</c>) put the three copies at ~1 ms of the 6.7 ms of that layer and cache misses at another ~0.4 ms.</para>
+/// 24 KB of rows + 9 KB of weights for four filter groups in a 32 KB cache before). Instrumented runs (benchmarks/NOTES.md,
+/// helper <c>conv16</c>) put the three copies at ~1 ms of the 6.7 ms of that layer and cache misses at another ~0.4 ms;
+/// with one copy that layer ran 4–11 % faster (<c>Engine.Bench.Kernels --quick-padded</c>, column 3copies against rule).</para>
 /// <para>Each tap reads the same value as before into the same chain: the same bits (PaddedDirectConvolutionTests).
 /// <c>ENGINE_PADDED_ONE_COPY=on|off</c> (unset: on wherever it applies).</para>
 /// </remarks>
