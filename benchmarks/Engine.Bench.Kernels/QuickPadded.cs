@@ -10,7 +10,7 @@ namespace Engine.Backend.OpenBlas.Bench;
 /// (the reference order of work), channel chunks (<c>ENGINE_PADDED_DIRECT_CHUNK</c>), whole-plane copies
 /// (<c>ENGINE_PADDED_PLANE_COPY</c>) both, the 8 × 3 register tile (<c>ENGINE_PADDED_TILE</c>), the nine stride-2 copies copy by copy
 /// (<c>ENGINE_PADDED_ROW_COPY=off</c>), and every size rule (the default); then the sample copies alone over the batch, copy by
-/// copy and by the rule. Timed by the thread's CPU clock (what a loaded machine cannot inflate),
+/// copy and by the rule. The column 3copies is every rule but the one padded copy (<c>ENGINE_PADDED_ONE_COPY=off</c>). Timed by the thread's CPU clock (what a loaded machine cannot inflate),
 /// the fastest of <c>rounds</c> calls kept; "same" when a variant's output is bit for bit the first one's.
 /// </summary>
 internal static unsafe class QuickPadded
@@ -66,13 +66,15 @@ internal static unsafe class QuickPadded
         WorkerPool.Width = 1;
         bool? direct = PaddedDirectConvolution.Forced, blocks = FilterBlockConvolution.Forced;
         (bool? Chunk, bool? Plane, bool? Tile, bool? Rows) saved = (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies);
+        bool? oneCopy = PaddedDirectConvolution.OneCopy;
         (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced) = (true, false);
-        // The reference order of work (all off), chunks, whole planes, both, the 8 × 3 tile, the the nine stride-2 copies copy by copy, every rule.
-        (bool? Chunk, bool? Plane, bool? Tile, bool? Rows)[] variants =
-            [(false, false, false, false), (true, false, false, false), (false, true, false, false), (true, true, false, false),
-             (null, null, true, null), (null, null, null, false), (null, null, null, null)];
+        // The reference order of work (all off, three shifted copies), chunks, whole planes, both, the 8 × 3 tile, the nine stride-2
+        // copies copy by copy, every rule but the one padded copy (3copies), every rule.
+        (bool? Chunk, bool? Plane, bool? Tile, bool? Rows, bool? One)[] variants =
+            [(false, false, false, false, false), (true, false, false, false, false), (false, true, false, false, false), (true, true, false, false, false),
+             (null, null, true, null, null), (null, null, null, false, null), (null, null, null, null, false), (null, null, null, null, null)];
         Console.WriteLine($"thread CPU clock, minimum of {rounds} calls; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-        Console.WriteLine($"{"layer",-10} {"rows",9} {"chunks",9} {"planes",9} {"both",9} {"8x3",9} {"taps",9} {"rule",9} {"copies",7} {"rowcopies",9}   ms; GFLOP/s of each; bits against rows");
+        Console.WriteLine($"{"layer",-10} {"rows",9} {"chunks",9} {"planes",9} {"both",9} {"8x3",9} {"taps",9} {"3copies",9} {"rule",9} {"copies",7} {"rowcopies",9}   ms; GFLOP/s of each; bits against rows");
         var workspace = new ConvolutionWorkspace();
         foreach (var (name, l) in Layers())
         {
@@ -90,7 +92,7 @@ internal static unsafe class QuickPadded
             {
                 for (int v = 0; v < variants.Length; v++)
                 {
-                    (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = variants[v];
+                    (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies, PaddedDirectConvolution.OneCopy) = variants[v];
                     double start = QuickPacked.Now(false);
                     ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)x, (nint)w, y[v], workspace, epilogue);
                     best[v] = Math.Min(best[v], QuickPacked.Now(false) - start);
@@ -103,7 +105,7 @@ internal static unsafe class QuickPadded
             double rowCopy = CopyTime(l, x, rounds);
             string bits = string.Join(", ", y.Skip(1).Select(p => new Span<float>((float*)p, (int)ys).SequenceEqual(new Span<float>((float*)y[0], (int)ys)) ? "same" : "DIFFERS"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-10} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2} {best[5],9:F2} {best[6],9:F2} {copy,7:F2} {rowCopy,9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {bits}"));
+                $"{name,-10} {best[0],9:F2} {best[1],9:F2} {best[2],9:F2} {best[3],9:F2} {best[4],9:F2} {best[5],9:F2} {best[6],9:F2} {best[7],9:F2} {copy,7:F2} {rowCopy,9:F2}   {string.Join(" / ", best.Select(b => (flops / b / 1e6).ToString("F0", CultureInfo.InvariantCulture)))}  {bits}"));
             foreach (nint p in y.Concat([(nint)x, (nint)w, (nint)scale, (nint)shift]))
             {
                 NativeMemory.AlignedFree((void*)p);
@@ -111,6 +113,7 @@ internal static unsafe class QuickPadded
         }
         (PaddedDirectConvolution.Forced, FilterBlockConvolution.Forced, WorkerPool.Width) = (direct, blocks, width);
         (PaddedDirectConvolution.ChunkedTiles, PaddedDirectConvolution.PlaneCopy, PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = saved;
+        PaddedDirectConvolution.OneCopy = oneCopy;
         workspace.Release();
     }
 }

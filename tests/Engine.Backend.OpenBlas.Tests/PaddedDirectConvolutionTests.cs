@@ -25,6 +25,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly (int Bytes, int Filters) _chunk = (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters);
     private readonly bool _deep = WinogradConvolution.Deep;
     private readonly (bool? Tile, bool? Rows) _tile = (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies);
+    private readonly bool? _oneCopy = PaddedDirectConvolution.OneCopy;
 
     public void Dispose()
     {
@@ -39,6 +40,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.PlaneCopy = _planes;
         (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = _chunk;
         (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = _tile;
+        PaddedDirectConvolution.OneCopy = _oneCopy;
         _backend.Dispose();
     }
 
@@ -68,6 +70,10 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         { 2, 32, 16, 16, 48, 1, 2 },   // stride 2 to 8×8, 48 filters
         { 1, 40, 9, 11, 35, 0, 1 },    // no padding, 7×9 output (63 = 10·6 + 3), 35 filters
         { 1, 24, 13, 13, 97, 1, 2 },   // stride 2 to 7×7, 97 filters: a 1-filter second block
+        // Shapes for the one padded copy (rows of whole vectors, padding 1), though every shape runs it where it applies.
+        { 2, 5, 9, 16, 7, 1, 1 },      // 16 wide, 9 rows: a 1-vector last tile, a 3-filter tail
+        { 1, 3, 4, 48, 6, 1, 1 },      // 48 wide: three vectors a row, tiles across rows
+        { 2, 20, 3, 32, 9, 1, 1 },     // 3 rows of 32: a 2-vector last tile
     };
 
     [Theory]
@@ -180,6 +186,61 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// One padded copy read at unaligned offsets (rows of whole vectors, padding 1) against the three shifted copies, with the
+    /// 4 × 4 and 8 × 3 tiles, by chunks of channels and not, with and without the in-register epilogue and the residual: the
+    /// scalar chain's bits at 1 and 2 threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OneCopyKeepsTheBits(int batch, int channels, int height, int width, int filters, int pad, int stride)
+    {
+        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        if (PackedGemm.Bits != 512)
+        {
+            return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
+        }
+        var rng = new Random(height * 43 + channels);
+        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
+        float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, batch * filters * l.OutputSize);
+        float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
+        float[] sum = Epilogue(l, chain, scale, shift, null);
+        for (int i = 0; i < sum.Length; i++)
+        {
+            sum[i] = MathF.Max(sum[i] + residual[i], 0f);
+        }
+        (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = (3 * 3 * 128 * sizeof(float), 8);
+        foreach (bool one in new[] { false, true })
+        {
+            PaddedDirectConvolution.OneCopy = one;
+            foreach ((bool? tile, bool? chunks) in new (bool?, bool?)[] { (false, false), (true, false), (false, true) })
+            {
+                (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.ChunkedTiles) = (tile, chunks);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    Assert.Equal(chain, Run(l, x, w, scale, shift, epilogue: false, null, direct: true, threads));
+                    Assert.Equal(relu, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads));
+                    Assert.Equal(sum, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads, residual: residual));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void OneCopyIsTakenOnPaddedStrideOneLayersWithRowsOfWholeVectors()
+    {
+        PaddedDirectConvolution.OneCopy = null;
+        Assert.True(PaddedDirectConvolution.UsesOneCopy(Layout(128, 16, 32, 32, 16, 1)));   // ResNet-20 stage 1
+        Assert.True(PaddedDirectConvolution.UsesOneCopy(Layout(128, 32, 16, 16, 32, 1)));   // stage 2
+        Assert.True(PaddedDirectConvolution.UsesOneCopy(Layout(128, 3, 32, 32, 16, 1)));    // the RGB first layer
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(128, 64, 8, 8, 64, 1)));    // 8 wide: vectors span rows
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(128, 16, 32, 32, 32, 1, 2))); // stride 2
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(2, 3, 6, 16, 5, 2)));       // padding 2
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(2, 7, 10, 18, 9, 0)));      // no padding: 16-wide output of 18-wide rows
+        PaddedDirectConvolution.OneCopy = false;
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(128, 16, 32, 32, 16, 1)));
     }
 
     [Fact]

@@ -91,7 +91,7 @@ internal static unsafe partial class PaddedDirectConvolution
         ChunkPlan plan = job.Tiles;
         for (int v0 = 0; v0 < vectors; v0 += Vectors)
         {
-            Tile tile = TileAt(v0, vectors, positions);
+            Tile tile = TileAt(v0, vectors, positions, l.Width.Output, job.RowStride);
             for (int f0 = 0; f0 < l.Filters; f0 += plan.Filters)
             {
                 int f1 = Math.Min(l.Filters, f0 + plan.Filters);

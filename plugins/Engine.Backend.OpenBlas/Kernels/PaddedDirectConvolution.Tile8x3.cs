@@ -69,7 +69,7 @@ internal static unsafe partial class PaddedDirectConvolution
         int rows = l.ColumnRows, positions = l.OutputSize, vectors = (positions + 15) / 16;
         for (int v0 = 0; v0 < vectors; v0 += WideVectors)
         {
-            Tile tile = TileAt(v0, vectors, positions);
+            Tile tile = TileAt(v0, vectors, positions, l.Width.Output, job.RowStride);
             for (int f = 0; f < l.Filters; f += WideFilters)
             {
                 Block8x3(rows, job.RowOffset, padded, job.Wide + (long)f * rows, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu && relu);
@@ -83,7 +83,7 @@ internal static unsafe partial class PaddedDirectConvolution
     private static void Block8x3(int rows, int* rowOffset, float* padded, float* w, int first, int filters, in Tile t, float* y, int positions,
         float* scale, float* shift, bool relu)
     {
-        float* p0 = padded + t.At0, p1 = padded + t.At1, p2 = padded + t.At2;
+        float* p0 = padded + t.In0, p1 = padded + t.In1, p2 = padded + t.In2;
         Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
         Vector512<float> a40 = default, a41 = default, a42 = default, a50 = default, a51 = default, a52 = default;

@@ -11,7 +11,8 @@ namespace Engine.Backend.OpenBlas;
 /// padded column x + kx, the output's width; stride 2: nine output-sized copies, one per tap, or six where tap rows 0
 /// and 2 share one, see <see cref="CopyStridedRows"/>), so the taps
 /// of 16 consecutive output positions are 16 consecutive floats even across rows: each tap of each output
-/// vector is one unmasked load at a fixed offset. A
+/// vector is one unmasked load at a fixed offset. Where output rows are whole vectors (16- and 32-wide planes, padding 1)
+/// one zero-padded copy read at offsets −1, 0, +1 replaces the three (<see cref="UsesOneCopy"/>). A
 /// register tile of four filters × four vectors of 16 positions (16 accumulators) runs over the C·9 taps,
 /// each tap loading four input vectors and broadcasting four weights. The inference epilogue (batch
 /// norm or bias, then ReLU) is applied to the accumulators before the one store; a residual block's shortcut
@@ -102,9 +103,13 @@ internal static unsafe partial class PaddedDirectConvolution
         // Stride 1: three copies (one per tap column) of the padded rows; stride 2: nine (one per tap) of the output's rows,
         // or six written row by row (CopyStridedRows: tap rows 0 and 2 share copies one row longer).
         bool strided = l.Height.Stride == 2, six = strided && CopiesStridedRows(l);
+        // Filters in the vector (FilterBlockConvolution): the weights (and the epilogue's scales) repacked once, after the copies.
+        bool blocks = FilterBlockConvolution.Chosen(l);
+        // One padded copy (rows of whole vectors) for the position tile; FilterBlockConvolution reads the shifted copies.
+        bool one = !blocks && UsesOneCopy(l);
         (int copies, int copyRows) = CopyShape(l);
         int outputWidth = l.Width.Output;
-        long plane = (long)copyRows * outputWidth, shifted = l.Channels * plane, padded = copies * shifted + Slack;
+        long plane = (long)copyRows * outputWidth, shifted = one ? OneCopyFloats(l) : l.Channels * plane, padded = (one ? 1 : copies) * shifted + Slack;
         int width = Math.Max(1, Math.Min(WorkerPool.Width, l.Batch));
         int rows = l.ColumnRows;
         // Each column-matrix row's offset in the copies: copy kx, channel c, first row ky (stride 1); copy (ky, kx), channel c (stride 2);
@@ -116,13 +121,11 @@ internal static unsafe partial class PaddedDirectConvolution
             {
                 for (int kx = 0; kx < 3; kx++, r++)
                 {
-                    rowOffset[r] = checked((int)(six ? ((ky & 1) * 3 + kx) * shifted + c * plane + ky / 2 * outputWidth
+                    rowOffset[r] = one ? OneCopyRowOffset(l, c, ky, kx) : checked((int)(six ? ((ky & 1) * 3 + kx) * shifted + c * plane + ky / 2 * outputWidth
                         : strided ? (ky * 3 + kx) * shifted + c * plane : kx * shifted + c * plane + ky * outputWidth));
                 }
             }
         }
-        // Filters in the vector (FilterBlockConvolution): the weights (and the epilogue's scales) repacked once, after the copies.
-        bool blocks = FilterBlockConvolution.Chosen(l);
         // The position tile by chunks of channels parks its accumulators per worker between chunks (ChunkPlan).
         ChunkPlan chunks = blocks ? default : Chunks(l);
         long packedFloats = blocks ? FilterBlockConvolution.PackedFloats(l) : 0;
@@ -166,6 +169,8 @@ internal static unsafe partial class PaddedDirectConvolution
                 PerWorker = padded,
                 Shifted = shifted,
                 CopyRows = copyRows,
+                RowStride = one ? OneCopyRowStride(l) : outputWidth,
+                OneCopy = one,
                 RowOffset = rowOffset,
                 Packed = packed,
                 Wide = widePacked,
@@ -194,6 +199,8 @@ internal static unsafe partial class PaddedDirectConvolution
         public float* X, W, Y, Padded;
         public long PerWorker, Shifted;
         public int CopyRows;
+        public int RowStride;       // floats from one output row's inputs to the next's: the output width, or the one copy's padded row
+        public bool OneCopy;        // the sample in one padded copy (UsesOneCopy), not the shifted ones
         public int* RowOffset;
         public float* Scale, Shift; // the epilogue in registers, or null
         public float* Residual;     // the residual added before the ReLU (y's shape), or null
@@ -215,7 +222,14 @@ internal static unsafe partial class PaddedDirectConvolution
         float* xn = job.X + (long)n * l.Channels * l.InputSize;
         float* yn = job.Y + (long)n * l.Filters * l.OutputSize;
         float* rn = job.Residual is null ? null : job.Residual + (long)n * l.Filters * l.OutputSize;
-        Copy(l, xn, padded, job.Shifted, job.CopyRows);
+        if (job.OneCopy)
+        {
+            CopyOne(l, xn, padded);
+        }
+        else
+        {
+            Copy(l, xn, padded, job.Shifted, job.CopyRows);
+        }
         float* acc = job.AccumulatorBase + worker * job.Accumulators;
         if (job.Packed is not null)
         {
@@ -273,7 +287,7 @@ internal static unsafe partial class PaddedDirectConvolution
         int rows = l.ColumnRows, positions = l.OutputSize, vectors = (positions + 15) / 16;
         for (int v0 = 0; v0 < vectors; v0 += Vectors)
         {
-            Tile tile = TileAt(v0, vectors, positions);
+            Tile tile = TileAt(v0, vectors, positions, l.Width.Output, job.RowStride);
             for (int f = 0; f < l.Filters; f += Filters)
             {
                 Block4x4(rows, rows, job.RowOffset, padded, job.W, f, l.Filters, tile, yn, positions, job.Scale, job.Shift, job.Relu && relu, null, resume: false, leave: false);
@@ -396,16 +410,23 @@ internal static unsafe partial class PaddedDirectConvolution
     /// The tile of vectors <paramref name="v0"/>…+3 of a plane of <paramref name="vectors"/>: a last tile with fewer
     /// vectors repeats its last one (the same values are stored twice); the plane's last vector stores only the positions it has.
     /// </summary>
-    private static Tile TileAt(int v0, int vectors, int positions)
+    /// <remarks>
+    /// Each vector reads its taps from <see cref="Tile.In0"/>…: its first position in the shifted copies (<paramref name="rowStride"/> =
+    /// <paramref name="width"/>), or row · <paramref name="rowStride"/> + column in the one copy (rows of whole vectors there).
+    /// </remarks>
+    private static Tile TileAt(int v0, int vectors, int positions, int width, int rowStride)
     {
         int i1 = Math.Min(v0 + 1, vectors - 1), i2 = Math.Min(v0 + 2, vectors - 1), i3 = Math.Min(v0 + 3, vectors - 1);
         return new Tile(16 * v0, 16 * i1, 16 * i2, 16 * i3,
-            Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3));
+            Mask(positions - 16 * v0), Mask(positions - 16 * i1), Mask(positions - 16 * i2), Mask(positions - 16 * i3),
+            In(16 * v0, width, rowStride), In(16 * i1, width, rowStride), In(16 * i2, width, rowStride), In(16 * i3, width, rowStride));
     }
 
-    /// <summary>Four output vectors of one sample: their first positions (also where each reads tap (0, 0) in a shifted copy), and which lanes are stored.</summary>
+    private static int In(int position, int width, int rowStride) => rowStride == width ? position : position / width * rowStride + position % width;
+
+    /// <summary>Four output vectors of one sample: their first positions, which lanes are stored, and where each reads tap (0, 0) (<see cref="TileAt"/>).</summary>
     private readonly record struct Tile(int At0, int At1, int At2, int At3,
-        Vector512<float> Mask0, Vector512<float> Mask1, Vector512<float> Mask2, Vector512<float> Mask3);
+        Vector512<float> Mask0, Vector512<float> Mask1, Vector512<float> Mask2, Vector512<float> Mask3, int In0, int In1, int In2, int In3);
 
     // Four filters (first, … first + 3; past the last one repeats it and is not stored) × the tile's four vectors:
     // 16 accumulators, one flat loop over rows column-matrix rows (w's filters stride apart) that the JIT keeps in
@@ -417,7 +438,7 @@ internal static unsafe partial class PaddedDirectConvolution
     {
         float* w0 = w + (long)first * stride, w1 = w + (long)Math.Min(first + 1, filters - 1) * stride;
         float* w2 = w + (long)Math.Min(first + 2, filters - 1) * stride, w3 = w + (long)Math.Min(first + 3, filters - 1) * stride;
-        float* p0 = padded + t.At0, p1 = padded + t.At1, p2 = padded + t.At2, p3 = padded + t.At3;
+        float* p0 = padded + t.In0, p1 = padded + t.In1, p2 = padded + t.In2, p3 = padded + t.In3;
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
         if (resume)
