@@ -166,12 +166,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
         float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, batch * filters * l.OutputSize);
         float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
-        // The residual as the separate passes round it: scale·acc + shift, then + r, then ReLU.
-        float[] sum = Epilogue(l, chain, scale, shift, null);
-        for (int i = 0; i < sum.Length; i++)
-        {
-            sum[i] = MathF.Max(sum[i] + residual[i], 0f);
-        }
+        float[] sum = ResidualRelu(l, chain, scale, shift, residual);
         PaddedDirectConvolution.ChunkedTiles = null;
         foreach (bool? tile in new bool?[] { false, true, null })
         {
@@ -206,11 +201,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
         float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, batch * filters * l.OutputSize);
         float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
-        float[] sum = Epilogue(l, chain, scale, shift, null);
-        for (int i = 0; i < sum.Length; i++)
-        {
-            sum[i] = MathF.Max(sum[i] + residual[i], 0f);
-        }
+        float[] sum = ResidualRelu(l, chain, scale, shift, residual);
         (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = (3 * 3 * 128 * sizeof(float), 8);
         foreach (bool one in new[] { false, true })
         {
@@ -300,6 +291,17 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     }
 
     /// <summary>The chain's outputs through the separate epilogue pass's per-plane function.</summary>
+    /// <summary>The residual as the separate passes round it: scale·acc + shift, then + r, then ReLU.</summary>
+    private static float[] ResidualRelu(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, float[] residual)
+    {
+        float[] sum = Epilogue(l, chain, scale, shift, null);
+        for (int i = 0; i < sum.Length; i++)
+        {
+            sum[i] = MathF.Max(sum[i] + residual[i], 0f);
+        }
+        return sum;
+    }
+
     private static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation)
     {
         float[] y = (float[])chain.Clone();
