@@ -25,12 +25,17 @@ public sealed class StopSignalTests : IDisposable
             return; // POSIX signals; Windows has Ctrl+C only, covered by the same cancellation path
         }
         string checkpoint = Path.Combine(_folder, "run.ckpt");
-        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "artifacts", "engine", "engine"))
+        // Through coreutils' env, which resets SIGINT to its default and execs the engine (same process id): a test
+        // run started as a background job of a non-interactive shell inherits SIGINT ignored, as POSIX has background
+        // jobs ignore Ctrl+C, and the engine rightly keeps an ignored signal ignored.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = RepoPaths.Root,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "artifacts", "engine", "engine"));
         foreach (string arg in new[] { "train", "--data", RepoPaths.Mnist, "--limit", "2000", "--epochs", "500", "--no-progress", "--checkpoint", checkpoint })
         {
             start.ArgumentList.Add(arg);
