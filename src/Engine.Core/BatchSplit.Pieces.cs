@@ -42,23 +42,14 @@ internal sealed partial class BatchSplit
         int piece;
         while ((piece = Interlocked.Increment(ref _nextPiece) - 1) < _pieces)
         {
-            Network network = copy == 0 ? _network : _copies[copy]!;
             if (copy > 0 && _taken[copy] != _pass)
             {
-                TakeWeights(copy);
-                TakeHostState(network, _states[copy] ??= new StateDictionary());
-                network.FuseInference = _network.FuseInference;
+                TakeForInference(copy);
                 _taken[copy] = _pass;
             }
             PieceStarting?.Invoke(copy, piece);
-            Tensor input = _input!;
-            int batch = input.Shape[0];
-            (int start, int count) = Distributed.BatchShard.Slice(batch, piece, _pieces);
-            Tensor x = _shardInputs[copy].ForBatch(count, _network.InputShape);
-            IBackend backend = _network.Backend;
-            backend.CopyChannels(_views.Rows(input), start, _views.Rows(x), 0, count);
-            Tensor y = network.ForwardWhole(x, training: false);
-            backend.CopyChannels(_views.Rows(y), 0, _views.Rows(_output.ForBatch(batch, _network.OutputShape)), start, count);
+            (int start, int count) = Distributed.BatchShard.Slice(_input!.Shape[0], piece, _pieces);
+            ForwardRows(copy, start, count);
         }
     }
 }

@@ -123,22 +123,34 @@ internal sealed partial class BatchSplit : IDisposable
 
     private void ForwardShard(int shard)
     {
-        Tensor input = _input!;
-        int batch = input.Shape[0];
-        (int start, int count) = BatchShard.Slice(batch, shard, _shards);
-        Tensor x = _shardInputs[shard].ForBatch(count, _network.InputShape);
-        IBackend backend = _network.Backend;
-        backend.CopyChannels(_views.Rows(input), start, _views.Rows(x), 0, count);
-        Network network = shard == 0 ? _network : _copies[shard]!;
         if (!_training && shard > 0)
         {
-            // Inference: the copy takes the weights and the running statistics on its own thread, beside
-            // sub-batch 0's first layers (a large model's weights are tens of MB; the caller would copy them alone).
-            TakeWeights(shard);
-            TakeHostState(network, _states[shard] ??= new StateDictionary());
-            network.FuseInference = _network.FuseInference;
+            TakeForInference(shard);
         }
-        Tensor y = network.ForwardWhole(x, _training);
+        (int start, int count) = BatchShard.Slice(_input!.Shape[0], shard, _shards);
+        ForwardRows(shard, start, count);
+    }
+
+    // Inference: a copy takes the weights and the running statistics on its own thread, beside sub-batch 0's
+    // first layers (a large model's weights are tens of MB; the caller would copy them alone).
+    private void TakeForInference(int copy)
+    {
+        Network network = _copies[copy]!;
+        TakeWeights(copy);
+        TakeHostState(network, _states[copy] ??= new StateDictionary());
+        network.FuseInference = _network.FuseInference;
+    }
+
+    // Rows [start, start + count) of the input through the whole network on copy `copy` (0: the network itself),
+    // by way of that copy's input buffer, into the same rows of the gathered output.
+    private void ForwardRows(int copy, int start, int count)
+    {
+        Tensor input = _input!;
+        int batch = input.Shape[0];
+        Tensor x = _shardInputs[copy].ForBatch(count, _network.InputShape);
+        IBackend backend = _network.Backend;
+        backend.CopyChannels(_views.Rows(input), start, _views.Rows(x), 0, count);
+        Tensor y = (copy == 0 ? _network : _copies[copy]!).ForwardWhole(x, _training);
         backend.CopyChannels(_views.Rows(y), 0, _views.Rows(_output.ForBatch(batch, _network.OutputShape)), start, count);
     }
 
