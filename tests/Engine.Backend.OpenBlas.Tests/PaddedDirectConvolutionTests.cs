@@ -162,11 +162,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         {
             return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
         }
-        var rng = new Random(height * 41 + channels);
-        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
-        float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, batch * filters * l.OutputSize);
-        float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
-        float[] sum = ResidualRelu(l, chain, scale, shift, residual);
+        Expectation e = Expect(l, new Random(height * 41 + channels));
         PaddedDirectConvolution.ChunkedTiles = null;
         foreach (bool? tile in new bool?[] { false, true, null })
         {
@@ -175,9 +171,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                 (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = (tile, rows);
                 foreach (int threads in new[] { 1, 2 })
                 {
-                    Assert.Equal(chain, Run(l, x, w, scale, shift, epilogue: false, null, direct: true, threads));
-                    Assert.Equal(relu, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads));
-                    Assert.Equal(sum, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads, residual: residual));
+                    AssertEpilogues(l, e, threads);
                 }
             }
         }
@@ -197,11 +191,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         {
             return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
         }
-        var rng = new Random(height * 43 + channels);
-        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
-        float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, batch * filters * l.OutputSize);
-        float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
-        float[] sum = ResidualRelu(l, chain, scale, shift, residual);
+        Expectation e = Expect(l, new Random(height * 43 + channels));
         (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = (3 * 3 * 128 * sizeof(float), 8);
         foreach (bool one in new[] { false, true })
         {
@@ -211,9 +201,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
                 (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.ChunkedTiles) = (tile, chunks);
                 foreach (int threads in new[] { 1, 2 })
                 {
-                    Assert.Equal(chain, Run(l, x, w, scale, shift, epilogue: false, null, direct: true, threads));
-                    Assert.Equal(relu, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads));
-                    Assert.Equal(sum, Run(l, x, w, scale, shift, epilogue: true, Activation.Relu, direct: true, threads, residual: residual));
+                    AssertEpilogues(l, e, threads);
                 }
             }
         }
@@ -291,15 +279,29 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     }
 
     /// <summary>The chain's outputs through the separate epilogue pass's per-plane function.</summary>
-    /// <summary>The residual as the separate passes round it: scale·acc + shift, then + r, then ReLU.</summary>
-    private static float[] ResidualRelu(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, float[] residual)
+    /// <summary>Random inputs of a layer and the scalar chain's outputs: plain, with batch norm + ReLU, and with the residual too.</summary>
+    private sealed record Expectation(float[] X, float[] W, float[] Scale, float[] Shift, float[] Residual, float[] Chain, float[] Relu, float[] Sum);
+
+    private static Expectation Expect(ConvolutionLayout l, Random rng)
     {
+        float[] x = Values(rng, l.Batch * l.Channels * l.InputSize), w = Values(rng, l.Filters * l.GroupRows);
+        float[] scale = Values(rng, l.Filters), shift = Values(rng, l.Filters), residual = Values(rng, l.Batch * l.Filters * l.OutputSize);
+        float[] chain = ScalarChain(l, x, w);
+        // The residual as the separate passes round it: scale·acc + shift, then + r, then ReLU.
         float[] sum = Epilogue(l, chain, scale, shift, null);
         for (int i = 0; i < sum.Length; i++)
         {
             sum[i] = MathF.Max(sum[i] + residual[i], 0f);
         }
-        return sum;
+        return new Expectation(x, w, scale, shift, residual, chain, Epilogue(l, chain, scale, shift, Activation.Relu), sum);
+    }
+
+    /// <summary>The padded direct kernel on <paramref name="threads"/> threads gives the expected bits with each epilogue.</summary>
+    private void AssertEpilogues(ConvolutionLayout l, Expectation e, int threads)
+    {
+        Assert.Equal(e.Chain, Run(l, e.X, e.W, e.Scale, e.Shift, epilogue: false, null, direct: true, threads));
+        Assert.Equal(e.Relu, Run(l, e.X, e.W, e.Scale, e.Shift, epilogue: true, Activation.Relu, direct: true, threads));
+        Assert.Equal(e.Sum, Run(l, e.X, e.W, e.Scale, e.Shift, epilogue: true, Activation.Relu, direct: true, threads, residual: e.Residual));
     }
 
     private static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation)
