@@ -91,6 +91,15 @@ internal static unsafe partial class ConvolutionKernels
             PhaseRowConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue);
             return;
         }
+        // Where it declines (a weight not finite: its skipped padding taps would not be the reference's), the next path runs.
+        if (RowFilterConvolution.Applies<T>(l) && RowFilterConvolution.TryForward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue, filterStorage, out bool applied))
+        {
+            if (!applied)
+            {
+                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            }
+            return;
+        }
         if (PaddedDirectConvolution.Applies<T>(l))
         {
             if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue, filterStorage))
@@ -130,7 +139,7 @@ internal static unsafe partial class ConvolutionKernels
     /// every path but the LeNet-size kernels that apply their own epilogue in registers.
     /// </summary>
     public static bool ForwardTakesResidual(in ConvolutionLayout l, DataType type) => type == DataType.Float32
-        ? IsEmpty(l) || PhaseRowConvolution.Applies<float>(l) || PaddedDirectConvolution.Applies<float>(l) || !(FilterVectorConvolution.Applies<float>(l) || DirectConvolution.Applies<float>(l))
+        ? IsEmpty(l) || PhaseRowConvolution.Applies<float>(l) || RowFilterConvolution.Applies<float>(l) || PaddedDirectConvolution.Applies<float>(l) || !(FilterVectorConvolution.Applies<float>(l) || DirectConvolution.Applies<float>(l))
         : IsEmpty(l) || !(FilterVectorConvolution.Applies<double>(l) || DirectConvolution.Applies<double>(l));
 
     private static void ConvolutionBackwardDataKernel<T>(in ConvolutionLayout l, T* dy, T* w, T* dx, ConvolutionWorkspace workspace)
