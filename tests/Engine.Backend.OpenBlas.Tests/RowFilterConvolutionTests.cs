@@ -153,7 +153,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     }
 
     [Fact]
-    public void TheSizeRuleTakesTheEightAndSixteenWideLayersThePaddedKernelWouldTake()
+    public void TheSizeRuleTakesTheLayersThePaddedKernelWouldTakeButTheFirstOnes()
     {
         RowFilterConvolution.Forced = null;
         PaddedDirectConvolution.Forced = null;
@@ -164,11 +164,13 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 64, 8, 8, 64)));     // ResNet-20 stage 3
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 32)));   // stage 2
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 128, 8, 8, 128)));   // VGG-CIFAR
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 16)));         // 32 wide: the position tile
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 16)));   // stage 1
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 32, 32, 32)));   // VGG-CIFAR's 32×32
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));          // the RGB first layer: the padded kernel
         Assert.False(RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));          // what the padded kernel does not take
         Assert.False(RowFilterConvolution.Applies<double>(Layout(128, 64, 8, 8, 64)));
         RowFilterConvolution.Forced = true;
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 16)));
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));
         Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 12, 12, 8)));             // rows not a multiple of 8
         Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, pad: 0)));     // padding 0

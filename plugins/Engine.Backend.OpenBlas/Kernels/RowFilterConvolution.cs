@@ -58,8 +58,13 @@ internal static unsafe class RowFilterConvolution
 
     private static bool Plain(ConvolutionAxis a) => a.Kernel == 3 && a.Stride == 1 && a.Pad == 1 && a.Dilation == 1 && a.Input == a.Output && a.Output > 0;
 
-    /// <summary>The size rule (benchmarks/NOTES.md, helper <c>rowfv</c>): the 8- and 16-wide planes the padded kernel would take.</summary>
-    internal static bool Worthwhile(in ConvolutionLayout l) => l.Width.Output <= 16;
+    /// <summary>
+    /// The size rule (<c>Engine.Bench.Kernels --quick-rowfv</c>, one thread, batch-norm + ReLU epilogue, benchmarks/NOTES.md helper
+    /// <c>rowfv</c>): every layer the padded kernel would take but the 3-channel RGB first layers. Faster on all of CIFAR ResNet-20's
+    /// and VGG-CIFAR's stride-1 layers of 16–128 channels (8×8 by 15–24 %, 16×16 by 9–10 %, 32×32 by 5–20 %); on the first
+    /// layers (27-link chains, so the transposed stores weigh more) it was 1 % slower to 7 % faster, and they keep the padded kernel.
+    /// </summary>
+    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 3;
 
     /// <summary>Filter groups: 32 filters each, the last one 16 wide when 16 or fewer filters are left.</summary>
     private static int Groups(in ConvolutionLayout l) => (l.Filters + Group - 1) / Group;
