@@ -4,7 +4,7 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// The row × filter 3×3 forward (<see cref="RowFilterConvolution"/>: padding taps skipped, x read in place) against a
 /// scalar chain of FMAs over the column-matrix rows in order (padding multiplied as zeros: im2col + the packed GEMM's
 /// chain) through the separate epilogue pass's function, and against the padded kernel it replaces, bit for bit:
-/// widths 8, 16, 24 and 32 (one to four segments a row), 1 to 3 rows and whole planes, 1 to 64 channels, 16 to 64 filters
+/// stride 1 and 2, output widths 8, 16, 24 and 32 (one to four segments a row), 1 to 3 rows and whole planes, 1 to 64 channels, 16 to 64 filters
 /// (a 16-wide last group, a zero-padded one) and a few odd counts, inputs with negative zeros, NaNs and infinities, no
 /// epilogue, batch norm with and without ReLU, the residual + ReLU, tanh (applied by the caller), at 1 and 2 threads. A
 /// weight that is not finite makes it decline (its padding taps would give NaN in the reference), and the next path's
@@ -34,26 +34,30 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         _backend.Dispose();
     }
 
-    public static TheoryData<int, int, int, int, int> Shapes => new()
+    public static TheoryData<int, int, int, int, int, int> Shapes => new()
     {
-        // batch, channels, height, width, filters
-        { 2, 64, 8, 8, 64 },    // ResNet-20 stage 3: one segment a row, both edges
-        { 2, 32, 16, 16, 32 },  // stage 2: two segments a row
-        { 2, 16, 32, 32, 16 },  // stage 1: four segments, a 16-wide group only
-        { 3, 3, 1, 8, 32 },     // one row: tap rows 0 and 2 both skipped
-        { 2, 1, 2, 16, 48 },    // two rows, one channel, a 16-wide last group
-        { 2, 16, 3, 24, 64 },   // three rows, three segments (one interior)
-        { 2, 64, 3, 8, 16 },    // a 16-wide group alone
-        { 3, 16, 5, 16, 40 },   // a 32-wide last group of 8 filters (zero-padded, not stored)
-        { 2, 3, 4, 8, 5 },      // 5 filters: a 16-wide group of 5
-        { 1, 7, 6, 32, 33 },    // 33 filters: a 1-filter 16-wide last group
+        // batch, channels, height, width (the output's), filters, stride
+        { 2, 64, 8, 8, 64, 1 },    // ResNet-20 stage 3: one segment a row, both edges
+        { 2, 32, 16, 16, 32, 1 },  // stage 2: two segments a row
+        { 2, 16, 32, 32, 16, 1 },  // stage 1: four segments, a 16-wide group only
+        { 3, 3, 1, 8, 32, 1 },     // one row: tap rows 0 and 2 both skipped
+        { 2, 1, 2, 16, 48, 1 },    // two rows, one channel, a 16-wide last group
+        { 2, 16, 3, 24, 64, 1 },   // three rows, three segments (one interior)
+        { 2, 64, 3, 8, 16, 1 },    // a 16-wide group alone
+        { 3, 16, 5, 16, 40, 1 },   // a 32-wide last group of 8 filters (zero-padded, not stored)
+        { 2, 3, 4, 8, 5, 1 },      // 5 filters: a 16-wide group of 5
+        { 1, 7, 6, 32, 33, 1 },    // 33 filters: a 1-filter 16-wide last group
+        { 2, 16, 16, 16, 32, 2 },  // ResNet-20's 16×32×32 → 32 stride 2: two segments a row
+        { 2, 32, 8, 8, 64, 2 },    // its 32×16×16 → 64: one segment
+        { 2, 3, 1, 8, 48, 2 },     // one output row (of two input rows), a 16-wide last group
+        { 1, 5, 3, 24, 20, 2 },    // three segments, 20 filters
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void EqualsTheReferenceBitForBit(int batch, int channels, int height, int width, int filters)
+    public void EqualsTheReferenceBitForBit(int batch, int channels, int height, int width, int filters, int stride)
     {
-        ConvolutionLayout l = Layout(batch, channels, height, width, filters);
+        ConvolutionLayout l = Layout(batch, channels, stride * height, stride * width, filters, stride: stride);
         if (PackedGemm.Bits != 512)
         {
             RowFilterConvolution.Forced = true;
@@ -153,7 +157,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     }
 
     [Fact]
-    public void TheSizeRuleTakesTheLayersThePaddedKernelWouldTakeButTheFirstOnes()
+    public void TheSizeRuleTakesTheLayersThePaddedKernelWouldTakeButTheFirstOnesAndStrideTwoToEightWide()
     {
         RowFilterConvolution.Forced = null;
         PaddedDirectConvolution.Forced = null;
@@ -167,6 +171,8 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 16)));   // stage 1
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 32, 32, 32)));   // VGG-CIFAR's 32×32
         Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));          // the RGB first layer: the padded kernel
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, stride: 2))); // stride 2 to 16×16
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 64, stride: 2)));       // to 8×8: measured slower
         Assert.False(RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));          // what the padded kernel does not take
         Assert.False(RowFilterConvolution.Applies<double>(Layout(128, 64, 8, 8, 64)));
         RowFilterConvolution.Forced = true;
@@ -174,7 +180,8 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));
         Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 12, 12, 8)));             // rows not a multiple of 8
         Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, pad: 0)));     // padding 0
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, stride: 2)));  // stride 2
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, stride: 2)));
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 17, 17, 8, stride: 2)));  // stride 2 from an odd input: the last column in the padding
         RowFilterConvolution.Forced = false;
         Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 64, 8, 8, 64)));
     }
@@ -230,7 +237,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
     private static float[] ScalarChain(ConvolutionLayout l, float[] x, float[] w)
     {
-        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input;
+        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input, stride = l.Height.Stride;
         float[] y = new float[l.Batch * l.Filters * l.OutputSize];
         for (int n = 0; n < l.Batch; n++)
         {
@@ -247,7 +254,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
                             {
                                 for (int kx = 0; kx < 3; kx++)
                                 {
-                                    int iy = oy + ky - 1, ix = ox + kx - 1;
+                                    int iy = stride * oy + ky - 1, ix = stride * ox + kx - 1;
                                     float v = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? x[((n * l.Channels + c) * ih + iy) * iw + ix] : 0f;
                                     acc = MathF.FusedMultiplyAdd(w[(k * l.Channels + c) * 9 + ky * 3 + kx], v, acc);
                                 }

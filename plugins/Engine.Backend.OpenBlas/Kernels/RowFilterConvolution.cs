@@ -12,7 +12,9 @@ namespace Engine.Backend.OpenBlas;
 /// loads the 6 weight vectors of its three tap columns, then broadcasts each of the row's 10 inputs x0 − 1 … x0 + 8
 /// once and adds it to the (up to) three positions that read it, one per tap column: 10 broadcasts and 6 loads per
 /// 48 FMAs. An input column or row outside the plane is not read at all: the first (last) segment of a row drops
-/// input x0 − 1 (x0 + 8), the first (last) output row drops tap row 0 (2).
+/// input x0 − 1 (x0 + 8), the first (last) output row drops tap row 0 (2). Stride 2 (from an input twice the output, ResNet-20's
+/// 16×32×32 → 32) runs the same tile over input columns 2·x0 − 1 … 2·x0 + 15 (<see cref="Tile2"/>); only the first row and
+/// column read padding there.
 /// </summary>
 /// <remarks>
 /// <para>Why: the position tile of <see cref="PaddedDirectConvolution"/> runs at ~92 % of the FMA peak but multiplies
@@ -49,22 +51,26 @@ internal static unsafe class RowFilterConvolution
 
     /// <summary>
     /// What the kernel can do: float32 on AVX-512 where the packed GEMM is the reference (same bits), one group, 2-D,
-    /// 3×3, stride 1, padding 1, no dilation, output rows a multiple of 8 wide.
+    /// 3×3, stride 1 or 2, padding 1, no dilation, output rows a multiple of 8 wide.
     /// </summary>
     internal static bool Fits<T>(in ConvolutionLayout l) where T : unmanaged =>
         typeof(T) == typeof(float) && Avx512F.IsSupported && PackedGemm.Bits == 512
         && l.Groups == 1 && l.Depth.Kernel == 1 && l.Depth.Input == 1 && l.Depth.Output == 1 && l.Batch > 0 && l.Channels > 0 && l.Filters > 0
-        && Plain(l.Height) && Plain(l.Width) && l.Width.Output % Segment == 0;
+        && AxisFits(l.Height) && AxisFits(l.Width) && l.Height.Stride == l.Width.Stride && l.Width.Output % Segment == 0;
 
-    private static bool Plain(ConvolutionAxis a) => a.Kernel == 3 && a.Stride == 1 && a.Pad == 1 && a.Dilation == 1 && a.Input == a.Output && a.Output > 0;
+    /// <summary>3 taps, padding 1, no dilation; stride 1 with the input's size, or stride 2 from an input twice the output (so no tap reads the padding past the end).</summary>
+    private static bool AxisFits(ConvolutionAxis a) =>
+        a.Kernel == 3 && a.Pad == 1 && a.Dilation == 1 && a.Output > 0 && ((a.Stride == 1 && a.Input == a.Output) || (a.Stride == 2 && a.Input == 2 * a.Output));
 
     /// <summary>
     /// The size rule (<c>Engine.Bench.Kernels --quick-rowfv</c>, one thread, batch-norm + ReLU epilogue, benchmarks/NOTES.md helper
-    /// <c>rowfv</c>): every layer the padded kernel would take but the 3-channel RGB first layers. Faster on all of CIFAR ResNet-20's
-    /// and VGG-CIFAR's stride-1 layers of 16–128 channels (8×8 by 15–24 %, 16×16 by 9–10 %, 32×32 by 5–20 %); on the first
-    /// layers (27-link chains, so the transposed stores weigh more) it was 1 % slower to 7 % faster, and they keep the padded kernel.
+    /// <c>rowfv</c>): every layer the padded kernel would take but the 3-channel RGB first layers and stride-2 layers to outputs
+    /// narrower than 16. Faster on all of CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers of 16–128 channels (8×8 by 13–27 %,
+    /// 16×16 by 9–25 %, 32×32 by 5–24 %) and on ResNet-20's 16×32×32 → 32 stride 2 (20–22 %); slower on its 32×16×16 → 64
+    /// stride 2 (8×8 output: 0.80–0.88×, not understood); on the first layers (27-link chains, so the transposed stores weigh
+    /// more) from 1 % slower to 10 % faster, and they keep the padded kernel.
     /// </summary>
-    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 3;
+    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 3 && (l.Height.Stride == 1 || l.Width.Output >= 16);
 
     /// <summary>Filter groups: 32 filters each, the last one 16 wide when 16 or fewer filters are left.</summary>
     private static int Groups(in ConvolutionLayout l) => (l.Filters + Group - 1) / Group;
@@ -125,6 +131,7 @@ internal static unsafe class RowFilterConvolution
                 Channels = l.Channels,
                 Height = l.Height.Output,
                 Width = l.Width.Output,
+                Stride = l.Height.Stride,
                 Filters = l.Filters,
                 GroupFloats = GroupFloats(l),
             };
@@ -182,7 +189,7 @@ internal static unsafe class RowFilterConvolution
         public float* Scales, Shifts; // per filter, zero-padded to whole groups; Scales null: no affine step
         public float* Residual;       // y's shape, added before the ReLU; or null
         public bool Relu;
-        public int Channels, Height, Width, Filters;
+        public int Channels, Height, Width, Filters, Stride; // Height, Width: the output's
         public long GroupFloats;
     }
 
@@ -193,8 +200,9 @@ internal static unsafe class RowFilterConvolution
     private static void Sample(void* state, int n, int worker)
     {
         ref Job job = ref *(Job*)state;
-        int channels = job.Channels, height = job.Height, width = job.Width, plane = height * width;
-        float* xn = job.X + (long)n * channels * plane;
+        int channels = job.Channels, height = job.Height, width = job.Width, plane = height * width, stride = job.Stride;
+        int inputWidth = stride * width, inputPlane = stride * stride * plane;
+        float* xn = job.X + (long)n * channels * inputPlane;
         long sample = (long)job.Filters * plane;
         float* yn = job.Y + n * sample, rn = job.Residual is null ? null : job.Residual + n * sample;
         for (int first = 0; first < job.Filters; first += Group)
@@ -215,10 +223,25 @@ internal static unsafe class RowFilterConvolution
             int channelFloats = 9 * lanes;
             for (int oy = 0; oy < height; oy++)
             {
-                // Tap rows 0 and 2 of the first and last output rows read the padding: skipped.
-                int ky0 = oy == 0 ? 1 : 0, ky1 = oy == height - 1 ? 1 : 2;
-                float* xr = xn + (long)(oy + ky0 - 1) * width, wr = wg + ky0 * 3 * lanes;
+                // Tap row 0 of the first output row and (stride 1) 2 of the last read the padding: skipped.
+                int ky0 = oy == 0 ? 1 : 0, ky1 = oy == height - 1 && stride == 1 ? 1 : 2;
+                float* xr = xn + (long)(stride * oy + ky0 - 1) * inputWidth, wr = wg + ky0 * 3 * lanes;
                 long at = (long)first * plane + oy * width;
+                if (stride == 2)
+                {
+                    for (int x0 = 0; x0 < width; x0 += Segment)
+                    {
+                        float* y = yn + at + x0, r = rn is null ? null : rn + at + x0;
+                        switch ((x0 > 0 ? 1 : 0) | (lanes == Group ? 2 : 0))
+                        {
+                            case 0: Tile2<No, No>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
+                            case 1: Tile2<Yes, No>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
+                            case 2: Tile2<No, Yes>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
+                            default: Tile2<Yes, Yes>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
+                        }
+                    }
+                    continue;
+                }
                 for (int x0 = 0; x0 < width; x0 += Segment)
                 {
                     float* y = yn + at + x0, r = rn is null ? null : rn + at + x0;
@@ -320,6 +343,90 @@ internal static unsafe class RowFilterConvolution
                     a7 = Fma(s, u2, a7);
                     if (TTwo.On) { b7 = Fma(s, v2, b7); }
                 }
+            }
+        }
+        Store(a0, a1, a2, a3, a4, a5, a6, a7, f.Scale0, f.Shift0, f, y, r, Math.Min(16, f.Count));
+        if (TTwo.On)
+        {
+            Store(b0, b1, b2, b3, b4, b5, b6, b7, f.Scale1, f.Shift1, f, y + 16L * f.Plane, r is null ? null : r + 16L * f.Plane, f.Count - 16);
+        }
+    }
+
+    // Stride 2: 8 output positions read input columns 2·x0 − 1 … 2·x0 + 15, position p reading 2p − 1, 2p, 2p + 1 at tap
+    // columns 0, 1, 2. Tap column by tap column over the 8 positions (24 broadcasts and 6 loads per 48 FMAs), so that an
+    // accumulator's successive FMAs are 16 apart: column by column (17 broadcasts, each odd column feeding two positions)
+    // put them one or two apart and ran at 65–74 GFLOP/s. x: input column 2·x0 of channel 0's first tap row read. Only the
+    // left edge reads padding (the input being twice the output, column 2·x0 + 15 always exists). Otherwise as Tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2<TLeft, TTwo>(float* x, int channels, int plane, int width, int taps, float* w, int channelFloats, in Finish f, float* y, float* r)
+        where TLeft : struct, IFlag where TTwo : struct, IFlag
+    {
+        int column = TTwo.On ? Group : 16;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        for (int c = 0; c < channels; c++, x += plane, w += channelFloats)
+        {
+            float* xr = x, wr = w;
+            for (int k = 0; k < taps; k++, xr += width, wr += 3 * column)
+            {
+                Vector512<float> u0 = Vector512.Load(wr), u1 = Vector512.Load(wr + column), u2 = Vector512.Load(wr + 2 * column);
+                Vector512<float> v0 = TTwo.On ? Vector512.Load(wr + 16) : default, v1 = TTwo.On ? Vector512.Load(wr + column + 16) : default;
+                Vector512<float> v2 = TTwo.On ? Vector512.Load(wr + 2 * column + 16) : default;
+                Vector512<float> s;
+                // Tap column 0: input column 2p + -1 of every position p.
+                if (TLeft.On)
+                {
+                    s = Vector512.Create(xr[-1]); a0 = Fma(s, u0, a0);
+                    if (TTwo.On) { b0 = Fma(s, v0, b0); }
+                }
+                s = Vector512.Create(xr[1]); a1 = Fma(s, u0, a1);
+                if (TTwo.On) { b1 = Fma(s, v0, b1); }
+                s = Vector512.Create(xr[3]); a2 = Fma(s, u0, a2);
+                if (TTwo.On) { b2 = Fma(s, v0, b2); }
+                s = Vector512.Create(xr[5]); a3 = Fma(s, u0, a3);
+                if (TTwo.On) { b3 = Fma(s, v0, b3); }
+                s = Vector512.Create(xr[7]); a4 = Fma(s, u0, a4);
+                if (TTwo.On) { b4 = Fma(s, v0, b4); }
+                s = Vector512.Create(xr[9]); a5 = Fma(s, u0, a5);
+                if (TTwo.On) { b5 = Fma(s, v0, b5); }
+                s = Vector512.Create(xr[11]); a6 = Fma(s, u0, a6);
+                if (TTwo.On) { b6 = Fma(s, v0, b6); }
+                s = Vector512.Create(xr[13]); a7 = Fma(s, u0, a7);
+                if (TTwo.On) { b7 = Fma(s, v0, b7); }
+                // Tap column 1: input column 2p + 0 of every position p.
+                s = Vector512.Create(xr[0]); a0 = Fma(s, u1, a0);
+                if (TTwo.On) { b0 = Fma(s, v1, b0); }
+                s = Vector512.Create(xr[2]); a1 = Fma(s, u1, a1);
+                if (TTwo.On) { b1 = Fma(s, v1, b1); }
+                s = Vector512.Create(xr[4]); a2 = Fma(s, u1, a2);
+                if (TTwo.On) { b2 = Fma(s, v1, b2); }
+                s = Vector512.Create(xr[6]); a3 = Fma(s, u1, a3);
+                if (TTwo.On) { b3 = Fma(s, v1, b3); }
+                s = Vector512.Create(xr[8]); a4 = Fma(s, u1, a4);
+                if (TTwo.On) { b4 = Fma(s, v1, b4); }
+                s = Vector512.Create(xr[10]); a5 = Fma(s, u1, a5);
+                if (TTwo.On) { b5 = Fma(s, v1, b5); }
+                s = Vector512.Create(xr[12]); a6 = Fma(s, u1, a6);
+                if (TTwo.On) { b6 = Fma(s, v1, b6); }
+                s = Vector512.Create(xr[14]); a7 = Fma(s, u1, a7);
+                if (TTwo.On) { b7 = Fma(s, v1, b7); }
+                // Tap column 2: input column 2p + 1 of every position p.
+                s = Vector512.Create(xr[1]); a0 = Fma(s, u2, a0);
+                if (TTwo.On) { b0 = Fma(s, v2, b0); }
+                s = Vector512.Create(xr[3]); a1 = Fma(s, u2, a1);
+                if (TTwo.On) { b1 = Fma(s, v2, b1); }
+                s = Vector512.Create(xr[5]); a2 = Fma(s, u2, a2);
+                if (TTwo.On) { b2 = Fma(s, v2, b2); }
+                s = Vector512.Create(xr[7]); a3 = Fma(s, u2, a3);
+                if (TTwo.On) { b3 = Fma(s, v2, b3); }
+                s = Vector512.Create(xr[9]); a4 = Fma(s, u2, a4);
+                if (TTwo.On) { b4 = Fma(s, v2, b4); }
+                s = Vector512.Create(xr[11]); a5 = Fma(s, u2, a5);
+                if (TTwo.On) { b5 = Fma(s, v2, b5); }
+                s = Vector512.Create(xr[13]); a6 = Fma(s, u2, a6);
+                if (TTwo.On) { b6 = Fma(s, v2, b6); }
+                s = Vector512.Create(xr[15]); a7 = Fma(s, u2, a7);
+                if (TTwo.On) { b7 = Fma(s, v2, b7); }
             }
         }
         Store(a0, a1, a2, a3, a4, a5, a6, a7, f.Scale0, f.Shift0, f, y, r, Math.Min(16, f.Count));
