@@ -136,10 +136,12 @@ internal static unsafe partial class ConvolutionKernels
 
     /// <summary>
     /// Whether forward of <paramref name="l"/> applies an epilogue with a residual (<see cref="ConvolutionEpilogue.WithResidual"/>):
-    /// every path but the LeNet-size kernels that apply their own epilogue in registers.
+    /// every path but the LeNet-size kernels that apply their own epilogue in registers. <see cref="RowFilterConvolution"/> takes the
+    /// residual too, but is not asked: by its rule it runs only where the padded kernel would (which is), and a layer it is forced
+    /// onto may fall through to one of those kernels (a weight not finite), which would drop the residual.
     /// </summary>
     public static bool ForwardTakesResidual(in ConvolutionLayout l, DataType type) => type == DataType.Float32
-        ? IsEmpty(l) || PhaseRowConvolution.Applies<float>(l) || RowFilterConvolution.Applies<float>(l) || PaddedDirectConvolution.Applies<float>(l) || !(FilterVectorConvolution.Applies<float>(l) || DirectConvolution.Applies<float>(l))
+        ? IsEmpty(l) || PhaseRowConvolution.Applies<float>(l) || PaddedDirectConvolution.Applies<float>(l) || !(FilterVectorConvolution.Applies<float>(l) || DirectConvolution.Applies<float>(l))
         : IsEmpty(l) || !(FilterVectorConvolution.Applies<double>(l) || DirectConvolution.Applies<double>(l));
 
     private static void ConvolutionBackwardDataKernel<T>(in ConvolutionLayout l, T* dy, T* w, T* dx, ConvolutionWorkspace workspace)
