@@ -439,10 +439,6 @@ internal static unsafe class RowFilterConvolution
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Fma(Vector512<float> s, Vector512<float> w, Vector512<float> a) => Vector512.FusedMultiplyAdd(s, w, a);
 
-    /// <summary>Lanes of 128-bit blocks for the last step of the transpose: blocks 0 (1) of two registers, side by side, then their blocks 1 (3).</summary>
-    private static readonly Vector512<int> s_lowBlocks = Vector512.Create(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-    private static readonly Vector512<int> s_highBlocks = Vector512.Create(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-
     /// <summary>
     /// Eight positions (p0…p7) × 16 filters: the affine step per filter lane, then transposed into the 16 filters'
     /// rows of 8 (<paramref name="y"/> + filter · plane), the residual added and then the ReLU (as the separate passes
@@ -465,7 +461,10 @@ internal static unsafe class RowFilterConvolution
         Vector512<float> t4 = Avx512F.UnpackLow(p4, p5), t5 = Avx512F.UnpackHigh(p4, p5), t6 = Avx512F.UnpackLow(p6, p7), t7 = Avx512F.UnpackHigh(p6, p7);
         Vector512<float> s0 = Avx512F.Shuffle(t0, t2, 0x44), s1 = Avx512F.Shuffle(t0, t2, 0xEE), s2 = Avx512F.Shuffle(t1, t3, 0x44), s3 = Avx512F.Shuffle(t1, t3, 0xEE);
         Vector512<float> s4 = Avx512F.Shuffle(t4, t6, 0x44), s5 = Avx512F.Shuffle(t4, t6, 0xEE), s6 = Avx512F.Shuffle(t5, t7, 0x44), s7 = Avx512F.Shuffle(t5, t7, 0xEE);
-        Vector512<int> low = s_lowBlocks, high = s_highBlocks;
+        // Lanes of 128-bit blocks for the last step: blocks 0 (2) of two registers side by side, then their blocks 1 (3); constants
+        // in the code (static readonly fields are not folded in methods compiled before their class is initialised).
+        Vector512<int> low = Vector512.Create(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+        Vector512<int> high = Vector512.Create(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
         // Each register: filter m's row (lower half) and filter m + 4's (upper half), or m + 8 and m + 12.
         Put(Avx512F.PermuteVar16x32x2(s0, low, s4), f, y, r, 0, count);
         Put(Avx512F.PermuteVar16x32x2(s1, low, s5), f, y, r, 1, count);
