@@ -70,6 +70,12 @@ if (args.Length > 0 && args[0] == "--quick-backward")
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-rowfv")
+{
+    Engine.Backend.OpenBlas.Bench.QuickRowFilter.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 2 && args[2] != "all" ? args[2] : null, args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-padded")
 {
     Engine.Backend.OpenBlas.Bench.QuickPadded.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10, args.Length > 2 ? args[2] : null);

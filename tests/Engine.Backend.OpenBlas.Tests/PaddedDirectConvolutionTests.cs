@@ -26,6 +26,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     private readonly bool _deep = WinogradConvolution.Deep;
     private readonly (bool? Tile, bool? Rows) _tile = (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies);
     private readonly bool? _oneCopy = PaddedDirectConvolution.OneCopy;
+    private readonly bool? _row = RowFilterConvolution.Forced;
 
     public void Dispose()
     {
@@ -41,6 +42,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         (PaddedDirectConvolution.ChunkBytes, PaddedDirectConvolution.ParkFilters) = _chunk;
         (PaddedDirectConvolution.Tile8x3, PaddedDirectConvolution.RowCopies) = _tile;
         PaddedDirectConvolution.OneCopy = _oneCopy;
+        RowFilterConvolution.Forced = _row;
         _backend.Dispose();
     }
 
@@ -445,6 +447,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         bool blocks = false, float[]? residual = null)
     {
         PaddedDirectConvolution.Forced = direct;
+        RowFilterConvolution.Forced = false; // the padded kernel itself (RowFilterConvolutionTests compare that kernel with it)
         FilterBlockConvolution.Forced = blocks;
         Assert.Equal(blocks, FilterBlockConvolution.Chosen(l));
         BatchedConvolution.Forced = false;

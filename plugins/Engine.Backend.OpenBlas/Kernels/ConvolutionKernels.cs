@@ -91,6 +91,15 @@ internal static unsafe partial class ConvolutionKernels
             PhaseRowConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue);
             return;
         }
+        // Where it declines (a weight not finite: its skipped padding taps would not be the reference's), the next path runs.
+        if (RowFilterConvolution.Applies<T>(l) && RowFilterConvolution.TryForward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue, filterStorage, out bool applied))
+        {
+            if (!applied)
+            {
+                epilogue.ApplyToBatch(y, l.Batch, l.Filters, l.OutputSize);
+            }
+            return;
+        }
         if (PaddedDirectConvolution.Applies<T>(l))
         {
             if (!PaddedDirectConvolution.Forward(l, (float*)x, (float*)w, (float*)y, workspace, epilogue, filterStorage))
@@ -127,7 +136,9 @@ internal static unsafe partial class ConvolutionKernels
 
     /// <summary>
     /// Whether forward of <paramref name="l"/> applies an epilogue with a residual (<see cref="ConvolutionEpilogue.WithResidual"/>):
-    /// every path but the LeNet-size kernels that apply their own epilogue in registers.
+    /// every path but the LeNet-size kernels that apply their own epilogue in registers. <see cref="RowFilterConvolution"/> takes the
+    /// residual too, but is not asked: by its rule it runs only where the padded kernel would (which is), and a layer it is forced
+    /// onto may fall through to one of those kernels (a weight not finite), which would drop the residual.
     /// </summary>
     public static bool ForwardTakesResidual(in ConvolutionLayout l, DataType type) => type == DataType.Float32
         ? IsEmpty(l) || PhaseRowConvolution.Applies<float>(l) || PaddedDirectConvolution.Applies<float>(l) || !(FilterVectorConvolution.Applies<float>(l) || DirectConvolution.Applies<float>(l))

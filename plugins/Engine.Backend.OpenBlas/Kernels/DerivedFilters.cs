@@ -24,7 +24,7 @@ internal sealed unsafe class DerivedFilters : IDisposable
     internal readonly record struct Key(int Kind, long Floats, long Detail);
 
     /// <summary>Kinds of derived filters.</summary>
-    internal const int FilterBlockPack = 1, WinogradForward = 2, WinogradPacked = 3, BatchedPack = 4;
+    internal const int FilterBlockPack = 1, WinogradForward = 2, WinogradPacked = 3, BatchedPack = 4, RowFilterPack = 5;
 
     /// <summary>Whether the cache is used (<c>ENGINE_DERIVED_FILTERS=on|off</c>, default on); settable for tests and benchmarks.</summary>
     internal static bool Enabled { get; set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_DERIVED_FILTERS")) ?? true;

@@ -1,0 +1,320 @@
+namespace Engine.Backend.OpenBlas.Tests;
+
+/// <summary>
+/// The row × filter 3×3 forward (<see cref="RowFilterConvolution"/>: padding taps skipped, x read in place) against a
+/// scalar chain of FMAs over the column-matrix rows in order (padding multiplied as zeros: im2col + the packed GEMM's
+/// chain) through the separate epilogue pass's function, and against the padded kernel it replaces, bit for bit:
+/// stride 1 and 2, output widths 8, 16, 24 and 32 (one to four segments a row), 1 to 3 rows and whole planes, 1 to 64 channels, 16 to 64 filters
+/// (a 16-wide last group, a zero-padded one) and a few odd counts, inputs with negative zeros, NaNs and infinities, no
+/// epilogue, batch norm with and without ReLU, the residual + ReLU, tanh (applied by the caller), at 1 and 2 threads. A
+/// weight that is not finite makes it decline (its padding taps would give NaN in the reference), and the next path's
+/// result is the reference's; the weights cached per storage give the same bits.
+/// </summary>
+[Collection(nameof(SmallGemmBitsCollection))]
+public sealed unsafe class RowFilterConvolutionTests : IDisposable
+{
+    private readonly OpenBlasBackend _backend = new(); // loads OpenBLAS
+    private readonly bool? _row = RowFilterConvolution.Forced;
+    private readonly bool? _direct = PaddedDirectConvolution.Forced;
+    private readonly bool? _batched = BatchedConvolution.Forced;
+    private readonly bool? _winograd = WinogradConvolution.Forced;
+    private readonly bool? _blocks = FilterBlockConvolution.Forced;
+    private readonly bool _enabled = DerivedFilters.Enabled;
+    private readonly int _width = WorkerPool.Width;
+
+    public void Dispose()
+    {
+        RowFilterConvolution.Forced = _row;
+        PaddedDirectConvolution.Forced = _direct;
+        BatchedConvolution.Forced = _batched;
+        WinogradConvolution.Forced = _winograd;
+        FilterBlockConvolution.Forced = _blocks;
+        DerivedFilters.Enabled = _enabled;
+        WorkerPool.Width = _width;
+        _backend.Dispose();
+    }
+
+    public static TheoryData<int, int, int, int, int, int> Shapes => new()
+    {
+        // batch, channels, height, width (the output's), filters, stride
+        { 2, 64, 8, 8, 64, 1 },    // ResNet-20 stage 3: one segment a row, both edges
+        { 2, 32, 16, 16, 32, 1 },  // stage 2: two segments a row
+        { 2, 16, 32, 32, 16, 1 },  // stage 1: four segments, a 16-wide group only
+        { 3, 3, 1, 8, 32, 1 },     // one row: tap rows 0 and 2 both skipped
+        { 2, 1, 2, 16, 48, 1 },    // two rows, one channel, a 16-wide last group
+        { 2, 16, 3, 24, 64, 1 },   // three rows, three segments (one interior)
+        { 2, 64, 3, 8, 16, 1 },    // a 16-wide group alone
+        { 3, 16, 5, 16, 40, 1 },   // a 32-wide last group of 8 filters (zero-padded, not stored)
+        { 2, 3, 4, 8, 5, 1 },      // 5 filters: a 16-wide group of 5
+        { 1, 7, 6, 32, 33, 1 },    // 33 filters: a 1-filter 16-wide last group
+        { 2, 16, 16, 16, 32, 2 },  // ResNet-20's 16×32×32 → 32 stride 2: two segments a row
+        { 2, 32, 8, 8, 64, 2 },    // its 32×16×16 → 64: one segment
+        { 2, 3, 1, 8, 48, 2 },     // one output row (of two input rows), a 16-wide last group
+        { 1, 5, 3, 24, 20, 2 },    // three segments, 20 filters
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EqualsTheReferenceBitForBit(int batch, int channels, int height, int width, int filters, int stride)
+    {
+        ConvolutionLayout l = Layout(batch, channels, stride * height, stride * width, filters, stride: stride);
+        if (PackedGemm.Bits != 512)
+        {
+            RowFilterConvolution.Forced = true;
+            Assert.False(RowFilterConvolution.Applies<float>(l));
+            return;
+        }
+        var rng = new Random(height * 131 + channels * 7 + filters);
+        float[] x = Special(rng, Values(rng, l.Batch * l.Channels * l.InputSize)), w = Values(rng, filters * l.GroupRows);
+        float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, l.Batch * l.Filters * l.OutputSize);
+        float[] chain = ScalarChain(l, x, w);
+        Assert.Contains(chain, v => v != 0 && float.IsFinite(v));
+        Assert.Contains(chain, float.IsNaN);
+        foreach ((Activation? activation, bool epilogue, bool sum) in new (Activation?, bool, bool)[]
+            { (null, false, false), (null, true, false), (Activation.Relu, true, false), (Activation.Relu, true, true), (null, true, true), (Activation.Tanh, true, false) })
+        {
+            float[]? r = sum ? residual : null;
+            int[] expected = Bits(epilogue ? Epilogue(l, chain, scale, shift, activation, r) : chain);
+            Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue, activation, row: false, threads: 1, r)));
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue, activation, row: true, threads, r)));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    [InlineData(float.NaN)]
+    public void AWeightNotFiniteDeclinesAndTheNextPathGivesTheReferenceBits(float bad)
+    {
+        ConvolutionLayout l = Layout(2, 16, 8, 8, 32);
+        if (PackedGemm.Bits != 512)
+        {
+            return; // never applies (EqualsTheReferenceBitForBit checks that)
+        }
+        var rng = new Random(5);
+        float[] x = Values(rng, l.Batch * l.Channels * l.InputSize), w = Values(rng, l.Filters * l.GroupRows);
+        float[] scale = Values(rng, l.Filters), shift = Values(rng, l.Filters);
+        w[3 * l.GroupRows + 9 * 5] = bad; // filter 3, channel 5, tap (0, 0): in the padding on the first row and column
+        fixed (float* pw = w)
+        {
+            Assert.False(RowFilterConvolution.AllFinite(pw, w.Length));
+            Assert.True(RowFilterConvolution.AllFinite(pw, 3 * l.GroupRows + 9 * 5));
+        }
+        // 0·∞ in filter 3's padding taps: NaN on the plane's border in the reference.
+        int[] expected = Bits(ScalarChain(l, x, w));
+        Assert.Contains(expected, v => float.IsNaN(BitConverter.Int32BitsToSingle(v)));
+        Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue: false, null, row: false, threads: 1)));
+        foreach (int threads in new[] { 1, 2 })
+        {
+            Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue: false, null, row: true, threads)));
+        }
+        fixed (float* px = x, pw = w)
+        {
+            float[] y = new float[l.Batch * l.Filters * l.OutputSize];
+            var workspace = new ConvolutionWorkspace();
+            fixed (float* py = y)
+            {
+                Assert.False(RowFilterConvolution.TryForward(l, px, pw, py, workspace, default, null, out _));
+            }
+            workspace.Release();
+        }
+    }
+
+    [Fact]
+    public void PackedWeightsKeptPerStorageGiveTheSameBits()
+    {
+        if (PackedGemm.Bits != 512)
+        {
+            return;
+        }
+        RowFilterConvolution.Forced = true;
+        var rng = new Random(11);
+        var geometry = new ConvolutionGeometry([3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        using Tensor x = Upload(new Shape(2, 32, 16, 16), rng);
+        using Tensor w = Upload(new Shape(48, 32, 3, 3), rng);
+        using Tensor scale = Upload(new Shape(48), rng);
+        using Tensor shift = Upload(new Shape(48), rng);
+        using Tensor y = _backend.Allocate(new Shape(2, 48, 16, 16));
+        float[] Forward(bool cached)
+        {
+            DerivedFilters.Enabled = cached;
+            _backend.ConvolutionForwardWithEpilogue(geometry, x, w, y, scale, shift, Activation.Relu);
+            float[] values = new float[y.ElementCount];
+            _backend.CopyToHost<float>(y, values);
+            return values;
+        }
+        float[] reference = Forward(cached: false);
+        for (int call = 0; call < 3; call++)
+        {
+            Assert.Equal(reference, Forward(cached: true));
+        }
+        Assert.True(DerivedFilters.BytesOf((CpuStorage)w.Storage) > 0);
+        RowFilterConvolution.Forced = false;
+        Assert.Equal(reference, Forward(cached: false));
+    }
+
+    [Fact]
+    public void TheSizeRuleTakesTheLayersThePaddedKernelWouldTakeButTheFirstOnesAndStrideTwoToEightWide()
+    {
+        RowFilterConvolution.Forced = null;
+        PaddedDirectConvolution.Forced = null;
+        BatchedConvolution.Forced = null;
+        WinogradConvolution.Forced = null;
+        FilterBlockConvolution.Forced = null;
+        bool wide = PackedGemm.Bits == 512;
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 64, 8, 8, 64)));     // ResNet-20 stage 3
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 32)));   // stage 2
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 128, 8, 8, 128)));   // VGG-CIFAR
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 16)));   // stage 1
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 32, 32, 32)));   // VGG-CIFAR's 32×32
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));          // the RGB first layer: the padded kernel
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, stride: 2))); // stride 2 to 16×16
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 64, stride: 2)));       // to 8×8: measured slower
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));          // what the padded kernel does not take
+        Assert.False(RowFilterConvolution.Applies<double>(Layout(128, 64, 8, 8, 64)));
+        RowFilterConvolution.Forced = true;
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 12, 12, 8)));             // rows not a multiple of 8
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, pad: 0)));     // padding 0
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, stride: 2)));
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 17, 17, 8, stride: 2)));  // stride 2 from an odd input: the last column in the padding
+        RowFilterConvolution.Forced = false;
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 64, 8, 8, 64)));
+    }
+
+    /// <summary>The chain through the separate epilogue pass's per-plane function (the residual added before the activation).</summary>
+    private static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation, float[]? residual)
+    {
+        float[] y = (float[])chain.Clone();
+        for (int n = 0; n < l.Batch; n++)
+        {
+            for (int k = 0; k < l.Filters; k++)
+            {
+                int at = (n * l.Filters + k) * l.OutputSize;
+                var plane = new Span<float>(y, at, l.OutputSize);
+                ChannelAffineKernels.Plane<float>(plane, scale[k], shift[k], plane, activation, 0f, residual is null ? default : new ReadOnlySpan<float>(residual, at, l.OutputSize));
+            }
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Forward through <see cref="ConvolutionKernels"/> with the kernel forced on (<paramref name="row"/>) or off; off, the padded
+    /// kernel forced on (the path it replaces, which takes residuals; every test shape fits it) and every other path off.
+    /// </summary>
+    private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool row, int threads,
+        float[]? residual = null)
+    {
+        RowFilterConvolution.Forced = row;
+        PaddedDirectConvolution.Forced = true;
+        BatchedConvolution.Forced = false;
+        WinogradConvolution.Forced = false;
+        FilterBlockConvolution.Forced = false;
+        WorkerPool.Width = threads;
+        Assert.Equal(row, RowFilterConvolution.Applies<float>(l));
+        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
+        var workspace = new ConvolutionWorkspace();
+        try
+        {
+            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift, pr = residual)
+            {
+                var apply = epilogue ? new ConvolutionEpilogue((nint)ps, (nint)pb, activation, 0) : default;
+                apply = residual is null ? apply : apply.WithResidual((nint)pr, (nint)py);
+                ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace, apply);
+            }
+        }
+        finally
+        {
+            workspace.Release();
+        }
+        return y;
+    }
+
+    /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
+    private static float[] ScalarChain(ConvolutionLayout l, float[] x, float[] w)
+    {
+        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input, stride = l.Height.Stride;
+        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
+        for (int n = 0; n < l.Batch; n++)
+        {
+            for (int k = 0; k < l.Filters; k++)
+            {
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float acc = 0;
+                        for (int c = 0; c < l.Channels; c++)
+                        {
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                for (int kx = 0; kx < 3; kx++)
+                                {
+                                    int iy = stride * oy + ky - 1, ix = stride * ox + kx - 1;
+                                    float v = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? x[((n * l.Channels + c) * ih + iy) * iw + ix] : 0f;
+                                    acc = MathF.FusedMultiplyAdd(w[(k * l.Channels + c) * 9 + ky * 3 + kx], v, acc);
+                                }
+                            }
+                        }
+                        y[((n * l.Filters + k) * oh + oy) * ow + ox] = acc;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    /// <summary>Bit patterns, so NaNs and zeros of either sign compare exactly.</summary>
+    private static int[] Bits(float[] v) => [.. v.Select(BitConverter.SingleToInt32Bits)];
+
+    private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad = 1, int stride = 1)
+    {
+        var h = new ConvolutionAxis(height, (height + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
+        var v = new ConvolutionAxis(width, (width + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
+        return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, h, v);
+    }
+
+    private static float[] Values(Random rng, int count)
+    {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            v[i] = (float)(rng.NextDouble() * 2 - 1);
+        }
+        return v;
+    }
+
+    /// <summary>
+    /// Some inputs made −0 (one in 8), +0, NaN or ±∞ (one in 5,000 each): products with the padding's skipped zeros must not
+    /// matter, and NaN/∞ reach only the outputs whose valid taps read them.
+    /// </summary>
+    private static float[] Special(Random rng, float[] x)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            int d = rng.Next(5000);
+            x[i] = d switch
+            {
+                < 625 => -0f,
+                < 660 => 0f,
+                660 => float.NaN,
+                661 => float.PositiveInfinity,
+                662 => float.NegativeInfinity,
+                _ => x[i],
+            };
+        }
+        (x[x.Length / 3], x[2 * x.Length / 3], x[^1]) = (float.NaN, float.PositiveInfinity, float.NegativeInfinity);
+        return x;
+    }
+
+    private Tensor Upload(Shape shape, Random rng)
+    {
+        Tensor t = _backend.Allocate(shape);
+        _backend.CopyFromHost<float>(Values(rng, (int)shape.ElementCount), t);
+        return t;
+    }
+}
