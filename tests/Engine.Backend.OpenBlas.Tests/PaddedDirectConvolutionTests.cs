@@ -92,13 +92,13 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         var rng = new Random(height * 31 + channels);
         float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
         float[] scale = Values(rng, filters), shift = Values(rng, filters);
-        float[] chain = ScalarChain(l, x, w);
+        float[] chain = ConvolutionChain.Scalar(l, x, w);
         Assert.Contains(chain, v => v != 0);
         foreach (Activation? activation in new Activation?[] { null, Activation.Relu, Activation.Tanh })
         {
             foreach (bool epilogue in new[] { false, true })
             {
-                float[] expected = epilogue ? Epilogue(l, chain, scale, shift, activation) : chain;
+                float[] expected = epilogue ? ConvolutionChain.Epilogue(l, chain, scale, shift, activation) : chain;
                 float[] plain = Run(l, x, w, scale, shift, epilogue, activation, direct: false, threads: 1);
                 Assert.Equal(expected, plain);
                 foreach (int threads in new[] { 1, 2 })
@@ -129,7 +129,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         var rng = new Random(height * 37 + channels);
         float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
         float[] scale = Values(rng, filters), shift = Values(rng, filters);
-        float[] chain = ScalarChain(l, x, w), relu = Epilogue(l, chain, scale, shift, Activation.Relu);
+        float[] chain = ConvolutionChain.Scalar(l, x, w), relu = ConvolutionChain.Epilogue(l, chain, scale, shift, Activation.Relu);
         bool strided = stride == 2;
         int perChannel = (strided ? 9 : 3) * (64 + (strided ? 0 : 2 * l.Width.Output)) * sizeof(float);
         foreach ((int chunk, int park) in new[] { (1, 4), (3, 8), (5, 64) })
@@ -288,14 +288,14 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     {
         float[] x = Values(rng, l.Batch * l.Channels * l.InputSize), w = Values(rng, l.Filters * l.GroupRows);
         float[] scale = Values(rng, l.Filters), shift = Values(rng, l.Filters), residual = Values(rng, l.Batch * l.Filters * l.OutputSize);
-        float[] chain = ScalarChain(l, x, w);
+        float[] chain = ConvolutionChain.Scalar(l, x, w);
         // The residual as the separate passes round it: scale·acc + shift, then + r, then ReLU.
-        float[] sum = Epilogue(l, chain, scale, shift, null);
+        float[] sum = ConvolutionChain.Epilogue(l, chain, scale, shift, null);
         for (int i = 0; i < sum.Length; i++)
         {
             sum[i] = MathF.Max(sum[i] + residual[i], 0f);
         }
-        return new Expectation(x, w, scale, shift, residual, chain, Epilogue(l, chain, scale, shift, Activation.Relu), sum);
+        return new Expectation(x, w, scale, shift, residual, chain, ConvolutionChain.Epilogue(l, chain, scale, shift, Activation.Relu), sum);
     }
 
     /// <summary>The padded direct kernel on <paramref name="threads"/> threads gives the expected bits with each epilogue.</summary>
@@ -304,20 +304,6 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.Equal(e.Chain, Run(l, e.X, e.W, e.Scale, e.Shift, epilogue: false, null, direct: true, threads));
         Assert.Equal(e.Relu, Run(l, e.X, e.W, e.Scale, e.Shift, epilogue: true, Activation.Relu, direct: true, threads));
         Assert.Equal(e.Sum, Run(l, e.X, e.W, e.Scale, e.Shift, epilogue: true, Activation.Relu, direct: true, threads, residual: e.Residual));
-    }
-
-    private static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation)
-    {
-        float[] y = (float[])chain.Clone();
-        for (int n = 0; n < l.Batch; n++)
-        {
-            for (int k = 0; k < l.Filters; k++)
-            {
-                var plane = new Span<float>(y, (n * l.Filters + k) * l.OutputSize, l.OutputSize);
-                ChannelAffineKernels.Plane<float>(plane, scale[k], shift[k], plane, activation, 0f);
-            }
-        }
-        return y;
     }
 
     [Fact]
@@ -407,40 +393,6 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
         PaddedDirectConvolution.Forced = false;
         Assert.False(PaddedDirectConvolution.Applies<float>(r18));
-    }
-
-    /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
-    private static float[] ScalarChain(ConvolutionLayout l, float[] x, float[] w)
-    {
-        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input, pad = l.Height.Pad, stride = l.Height.Stride;
-        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
-        for (int n = 0; n < l.Batch; n++)
-        {
-            for (int k = 0; k < l.Filters; k++)
-            {
-                for (int oy = 0; oy < oh; oy++)
-                {
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        float acc = 0;
-                        for (int c = 0; c < l.Channels; c++)
-                        {
-                            for (int ky = 0; ky < 3; ky++)
-                            {
-                                for (int kx = 0; kx < 3; kx++)
-                                {
-                                    int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
-                                    float v = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? x[((n * l.Channels + c) * ih + iy) * iw + ix] : 0f;
-                                    acc = MathF.FusedMultiplyAdd(w[(k * l.Channels + c) * 9 + ky * 3 + kx], v, acc);
-                                }
-                            }
-                        }
-                        y[((n * l.Filters + k) * oh + oy) * ow + ox] = acc;
-                    }
-                }
-            }
-        }
-        return y;
     }
 
     private float[] Run(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, bool direct, int threads,

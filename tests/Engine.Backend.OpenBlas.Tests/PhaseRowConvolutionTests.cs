@@ -57,7 +57,7 @@ public sealed unsafe class PhaseRowConvolutionTests : IDisposable
         var rng = new Random(height * 31 + channels + kernel);
         float[] x = BatchedConvolutionTests.Values(rng, batch * channels * l.InputSize), w = BatchedConvolutionTests.Values(rng, filters * l.ColumnRows);
         float[] scale = BatchedConvolutionTests.Values(rng, filters), shift = BatchedConvolutionTests.Values(rng, filters), residual = BatchedConvolutionTests.Values(rng, batch * filters * l.OutputSize);
-        float[] chain = ScalarChain(l, x, w);
+        float[] chain = ConvolutionChain.Scalar(l, x, w);
         AssertNearDouble(l, x, w, chain);
         bool packed = PackedGemm.Takes(filters, l.OutputSize, l.ColumnRows);
         foreach (Activation? activation in new Activation?[] { null, Activation.Relu, Activation.Tanh })
@@ -65,7 +65,7 @@ public sealed unsafe class PhaseRowConvolutionTests : IDisposable
             foreach (int epilogue in new[] { 0, 1, 2 }) // none, scale/shift + activation, that with a residual
             {
                 float[]? r = epilogue == 2 ? residual : null;
-                float[] expected = epilogue > 0 ? Epilogue(l, chain, scale, shift, activation, r) : chain;
+                float[] expected = epilogue > 0 ? ConvolutionChain.Epilogue(l, chain, scale, shift, activation, r) : chain;
                 if (packed)
                 {
                     Assert.Equal(expected, Run(l, x, w, scale, shift, epilogue > 0, activation, r, phases: false, threads: 1));
@@ -96,57 +96,6 @@ public sealed unsafe class PhaseRowConvolutionTests : IDisposable
         Assert.False(PhaseRowConvolution.Applies<float>(Layout(16, 3, 224, 224, 64, 7, 3)));
         PhaseRowConvolution.Forced = true;
         Assert.Equal(wide, PhaseRowConvolution.Applies<float>(Layout(16, 256, 14, 14, 512, 3, 1)));
-    }
-
-    /// <summary>The chain's outputs through the separate epilogue pass's per-plane function (the residual added before the activation).</summary>
-    private static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation, float[]? residual)
-    {
-        float[] y = (float[])chain.Clone();
-        for (int n = 0; n < l.Batch; n++)
-        {
-            for (int k = 0; k < l.Filters; k++)
-            {
-                int at = (n * l.Filters + k) * l.OutputSize;
-                var plane = new Span<float>(y, at, l.OutputSize);
-                ChannelAffineKernels.Plane<float>(plane, scale[k], shift[k], plane, activation, 0f,
-                    residual is null ? default : new ReadOnlySpan<float>(residual, at, l.OutputSize));
-            }
-        }
-        return y;
-    }
-
-    /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
-    private static float[] ScalarChain(ConvolutionLayout l, float[] x, float[] w)
-    {
-        ConvolutionAxis h = l.Height, v = l.Width;
-        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
-        for (int n = 0; n < l.Batch; n++)
-        {
-            for (int k = 0; k < l.Filters; k++)
-            {
-                for (int oy = 0; oy < h.Output; oy++)
-                {
-                    for (int ox = 0; ox < v.Output; ox++)
-                    {
-                        float acc = 0;
-                        for (int c = 0; c < l.Channels; c++)
-                        {
-                            for (int ky = 0; ky < h.Kernel; ky++)
-                            {
-                                for (int kx = 0; kx < v.Kernel; kx++)
-                                {
-                                    int iy = 2 * oy + ky - h.Pad, ix = 2 * ox + kx - v.Pad;
-                                    float value = iy >= 0 && iy < h.Input && ix >= 0 && ix < v.Input ? x[((n * l.Channels + c) * h.Input + iy) * v.Input + ix] : 0f;
-                                    acc = MathF.FusedMultiplyAdd(w[((k * l.Channels + c) * h.Kernel + ky) * v.Kernel + kx], value, acc);
-                                }
-                            }
-                        }
-                        y[((n * l.Filters + k) * h.Output + oy) * v.Output + ox] = acc;
-                    }
-                }
-            }
-        }
-        return y;
     }
 
     /// <summary>The chain within float32 rounding of the sum in double (|error| ≤ 1e-5 · (1 + Σ|w·x|)).</summary>

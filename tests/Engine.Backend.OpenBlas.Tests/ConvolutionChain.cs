@@ -1,0 +1,60 @@
+namespace Engine.Backend.OpenBlas.Tests;
+
+/// <summary>
+/// The reference the direct convolution kernels are held to bit for bit: each output the chain of fused multiply-adds
+/// over the column-matrix rows (channel, tap row, tap column) in order from 0, the padding read as zeros (im2col + the
+/// packed GEMM's chain), then the separate epilogue pass's per-plane function. Shared by the kernels' test classes.
+/// </summary>
+internal static class ConvolutionChain
+{
+    /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0 (2-D, no dilation).</summary>
+    public static float[] Scalar(ConvolutionLayout l, float[] x, float[] w)
+    {
+        ConvolutionAxis h = l.Height, v = l.Width;
+        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
+        for (int n = 0; n < l.Batch; n++)
+        {
+            for (int k = 0; k < l.Filters; k++)
+            {
+                for (int oy = 0; oy < h.Output; oy++)
+                {
+                    for (int ox = 0; ox < v.Output; ox++)
+                    {
+                        float acc = 0;
+                        for (int c = 0; c < l.Channels; c++)
+                        {
+                            for (int ky = 0; ky < h.Kernel; ky++)
+                            {
+                                for (int kx = 0; kx < v.Kernel; kx++)
+                                {
+                                    int iy = oy * h.Stride + ky - h.Pad, ix = ox * v.Stride + kx - v.Pad;
+                                    float value = iy >= 0 && iy < h.Input && ix >= 0 && ix < v.Input ? x[((n * l.Channels + c) * h.Input + iy) * v.Input + ix] : 0f;
+                                    acc = MathF.FusedMultiplyAdd(w[((k * l.Channels + c) * h.Kernel + ky) * v.Kernel + kx], value, acc);
+                                }
+                            }
+                        }
+                        y[((n * l.Filters + k) * h.Output + oy) * v.Output + ox] = acc;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    /// <summary>The chain's outputs through the separate epilogue pass's per-plane function (a residual added before the activation).</summary>
+    public static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation, float[]? residual = null)
+    {
+        float[] y = (float[])chain.Clone();
+        for (int n = 0; n < l.Batch; n++)
+        {
+            for (int k = 0; k < l.Filters; k++)
+            {
+                int at = (n * l.Filters + k) * l.OutputSize;
+                var plane = new Span<float>(y, at, l.OutputSize);
+                ChannelAffineKernels.Plane<float>(plane, scale[k], shift[k], plane, activation, 0f,
+                    residual is null ? default : new ReadOnlySpan<float>(residual, at, l.OutputSize));
+            }
+        }
+        return y;
+    }
+}
