@@ -20,6 +20,9 @@ using Microsoft.ML.OnnxRuntime;
 //                            [--profile N]          (then N passes of each side's per-layer profile, LayerProfile.cs)
 //                            [--split-profile N]    (then N passes clocked per layer on the threads that ran them, the
 //                                                    inference split left on, SplitProfile.cs)
+//                            [--split-profile-pieces auto,8]  (the split profile for each of these ENGINE_SPLIT_PIECES
+//                                                    settings, pass by pass alternating; default: the process's;
+//                                                    "auto:off" also sets ENGINE_SPLIT_TAIL=off for that setting)
 //                            [--no-residual 1]      (also the engine with the residual sum + ReLU as their own
 //                                                    layers: a backend that declines TryConvolutionForwardResidual)
 //                            [--no-split 1]         (also the engine with ENGINE_INFER_SPLIT=off: every layer cuts its
@@ -168,7 +171,8 @@ try
     }
     if (arguments.Optional("--split-profile") is string splitProfile)
     {
-        SplitProfile.Print(network, engine.Run, int.Parse(splitProfile, CultureInfo.InvariantCulture));
+        string[] settings = (arguments.Optional("--split-profile-pieces") ?? SplitPieces.Setting switch { SplitPieces.Off => "off", SplitPieces.Auto => "auto", int perThread => perThread.ToString(CultureInfo.InvariantCulture) }).Split(',');
+        SplitProfile.Print(network, engine.Run, int.Parse(splitProfile, CultureInfo.InvariantCulture), settings);
     }
     Console.WriteLine($"env       load average {LoadAverage()} at end");
 }

@@ -43,14 +43,28 @@ internal static partial class SplitProfile
     {
         public double Busy; // wall ms inside pieces this pass
         public double PieceStart;
+        public double First; // wall of its first piece's start
         public int Pieces;
     }
 
-    public static void Print(Network network, Func<float[]> engine, int passes)
+    private sealed class Totals
     {
-        var byKind = new Dictionary<string, (double Cpu, double Wall)>(StringComparer.Ordinal);
+        public readonly Dictionary<string, (double Cpu, double Wall)> ByKind = new(StringComparer.Ordinal);
+        public readonly List<double> Walls = [];
+        public double Cpu, Idle, Late, Tail;
+        public int ThreadPasses, Pieces, Passes;
+    }
+
+    /// <summary>
+    /// <paramref name="passes"/> clocked passes for each of <paramref name="settings"/> (ENGINE_SPLIT_PIECES values),
+    /// in rounds of one pass per setting, alternating, so that a burst of load hits every setting alike.
+    /// </summary>
+    public static void Print(Network network, Func<float[]> engine, int passes, IReadOnlyList<string> settings)
+    {
+        var totals = settings.Select(_ => new Totals()).ToArray();
         var threads = new Dictionary<int, ThreadPass>();
         var gate = new Lock();
+        Totals current = totals[0];
         string[] keys = [.. Enumerable.Range(0, network.Layers.Count).Select(i =>
         {
             Shape s = network.OutputShapes[i];
@@ -61,8 +75,8 @@ internal static partial class SplitProfile
             double cpu = ThreadCpuMs(), wall = WallMs();
             lock (gate)
             {
-                (double c, double w) = byKind.GetValueOrDefault(keys[i]);
-                byKind[keys[i]] = (c + cpu - t_lastCpu, w + wall - t_lastWall);
+                (double c, double w) = current.ByKind.GetValueOrDefault(keys[i]);
+                current.ByKind[keys[i]] = (c + cpu - t_lastCpu, w + wall - t_lastWall);
                 if (threads.TryGetValue(Environment.CurrentManagedThreadId, out ThreadPass? tp))
                 {
                     tp.Busy = wall - tp.PieceStart; // up to this layer's end; the piece's last layer leaves the final figure
@@ -79,7 +93,7 @@ internal static partial class SplitProfile
                 int id = Environment.CurrentManagedThreadId;
                 if (!threads.TryGetValue(id, out ThreadPass? tp))
                 {
-                    threads[id] = tp = new ThreadPass { PieceStart = wall };
+                    threads[id] = tp = new ThreadPass { PieceStart = wall, First = wall };
                 }
                 else
                 {
@@ -90,36 +104,65 @@ internal static partial class SplitProfile
             t_lastCpu = cpu;
             t_lastWall = wall;
         };
-        double totalWall = 0, totalCpu = 0, idle = 0;
-        int threadPasses = 0, pieces = 0;
+        int saved = SplitPieces.Setting;
+        bool savedTail = SplitPieces.Tail;
         using var process = Process.GetCurrentProcess();
-        for (int p = 0; p < passes; p++)
+        try
         {
-            threads.Clear();
-            t_lastCpu = ThreadCpuMs();
-            t_lastWall = WallMs();
-            process.Refresh();
-            TimeSpan cpuStart = process.TotalProcessorTime;
-            double start = WallMs();
-            engine();
-            double wall = WallMs() - start;
-            process.Refresh();
-            totalWall += wall;
-            totalCpu += (process.TotalProcessorTime - cpuStart).TotalMilliseconds;
-            int width = Math.Max(1, threads.Count);
-            idle += threads.Count == 0 ? 0 : width * wall - threads.Values.Sum(t => t.Busy);
-            threadPasses += threads.Count;
-            pieces += threads.Values.Sum(t => t.Pieces);
+            for (int p = 0; p < passes; p++)
+            {
+                for (int k = 0; k < settings.Count; k++)
+                {
+                    current = totals[k];
+                    // "auto", "8", …: ENGINE_SPLIT_PIECES; a suffix ":off" or ":on" sets ENGINE_SPLIT_TAIL for that side.
+                    string[] parts = settings[k].Split(':');
+                    SplitPieces.Setting = SplitPieces.Parse(parts[0]);
+                    SplitPieces.Tail = parts.Length > 1 ? SplitPieces.ParseTail(parts[1]) : savedTail;
+                    Thread.Sleep(20); // the previous pass's worker goes to sleep first, as between the timed sides
+                    threads.Clear();
+                    t_lastCpu = ThreadCpuMs();
+                    t_lastWall = WallMs();
+                    process.Refresh();
+                    TimeSpan cpuStart = process.TotalProcessorTime;
+                    double start = WallMs();
+                    engine();
+                    double wall = WallMs() - start;
+                    process.Refresh();
+                    current.Walls.Add(wall);
+                    current.Cpu += (process.TotalProcessorTime - cpuStart).TotalMilliseconds;
+                    current.Idle += threads.Count == 0 ? 0 : threads.Count * wall - threads.Values.Sum(t => t.Busy);
+                    if (threads.Count > 1)
+                    {
+                        // The last thread to start its first piece, from the pass's start; the first to end, from the pass's end.
+                        current.Late += threads.Values.Max(t => t.First) - start;
+                        current.Tail += start + wall - threads.Values.Min(t => t.First + t.Busy);
+                    }
+                    current.ThreadPasses += threads.Count;
+                    current.Pieces += threads.Values.Sum(t => t.Pieces);
+                    current.Passes++;
+                }
+            }
         }
-        network.LayerProbe = null;
-        network.SplitPieceStarting = null;
-        Console.WriteLine(FormattableString.Invariant(
-            $"split     engine in pieces, mean of {passes} passes: wall {totalWall / passes:F1} ms, process CPU {totalCpu / passes:F1} ms, {(double)threadPasses / passes:F1} threads ran {(double)pieces / passes:F1} pieces, idle (threads × wall − time inside pieces) {idle / passes:F1} ms"));
-        Console.WriteLine("split     per layer kind, thread CPU ms and thread wall ms per pass summed over the threads:");
-        foreach ((string key, (double cpu, double w)) in byKind.OrderByDescending(p => p.Value.Cpu))
+        finally
         {
-            Console.WriteLine(FormattableString.Invariant($"  split   {key,-32} {cpu / passes,8:F2} {w / passes,8:F2}"));
+            network.LayerProbe = null;
+            network.SplitPieceStarting = null;
+            SplitPieces.Setting = saved;
+            SplitPieces.Tail = savedTail;
         }
-        Console.WriteLine(FormattableString.Invariant($"  split   {"total",-32} {byKind.Values.Sum(v => v.Cpu) / passes,8:F2} {byKind.Values.Sum(v => v.Wall) / passes,8:F2}"));
+        for (int k = 0; k < settings.Count; k++)
+        {
+            Totals t = totals[k];
+            int n = t.Passes;
+            var walls = t.Walls.Order().ToList();
+            Console.WriteLine(FormattableString.Invariant(
+                $"split     pieces={settings[k]}, {n} passes alternating with the other settings: wall mean {walls.Average():F1} ms (median {walls[n / 2]:F1}, min {walls[0]:F1}), process CPU {t.Cpu / n:F1} ms, {(double)t.ThreadPasses / n:F1} threads ran {(double)t.Pieces / n:F1} pieces, idle (threads × wall − time inside pieces) {t.Idle / n:F1} ms: last thread's start {t.Late / n:F2} ms after the pass's, first thread's end {t.Tail / n:F2} ms before it"));
+            Console.WriteLine("split     per layer kind, thread CPU ms and thread wall ms per pass summed over the threads:");
+            foreach ((string key, (double cpu, double w)) in t.ByKind.OrderByDescending(p => p.Value.Cpu))
+            {
+                Console.WriteLine(FormattableString.Invariant($"  split   {key,-32} {cpu / n,8:F2} {w / n,8:F2}"));
+            }
+            Console.WriteLine(FormattableString.Invariant($"  split   {"total",-32} {t.ByKind.Values.Sum(v => v.Cpu) / n,8:F2} {t.ByKind.Values.Sum(v => v.Wall) / n,8:F2}"));
+        }
     }
 }

@@ -89,7 +89,7 @@ internal sealed partial class BatchSplit : IDisposable
         int pieces = training ? 0 : SplitPieces.For(batch, _shards, SplitPieces.Setting);
         if (pieces > 0)
         {
-            ForwardPieces(pieces);
+            ForwardPieces(batch, pieces);
         }
         else
         {
