@@ -35,7 +35,7 @@ internal sealed partial class BatchSplit
         bool tail = SplitPieces.Tail;
         if (_cutFor != (batch, pieces, tail))
         {
-            _cut = SplitPieces.Cut(batch, _shards, pieces, tail);
+            _cut = SplitPieces.Cut(batch, _shards, pieces, tail, SplitPieces.TailMinExamples(_network.MultiplyAccumulatesPerSample()));
             _cutFor = (batch, pieces, tail);
         }
         pieces = _cut.Length - 1;

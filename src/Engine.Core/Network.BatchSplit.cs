@@ -144,7 +144,7 @@ public sealed partial class Network
     private string? _inferenceSplitRefusal;
     private bool _inferenceSplitChecked;
 
-    private long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
+    internal long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
 
     // inference: layers with batch statistics or state are allowed: batch normalisation normalises with its
     // running statistics there, dropout passes its input on, and every component's state is copied into

@@ -130,6 +130,21 @@ public sealed class InferenceSplitPiecesTests
         Assert.Equal([8, 8], Sizes(SplitPieces.Cut(16, 2, 2, tail: true)));          // one piece per thread: not tapered
         Assert.Equal([34, 33, 33], Sizes(SplitPieces.Cut(100, 3, 3, tail: true)));
         Assert.Equal([2, 2, 1, 1, 1, 1], Sizes(SplitPieces.Cut(8, 2, 4, tail: true)));
+        // The smallest tapered piece does 16 million multiply-accumulates: LeNet-5 (about 0.4 million a sample) keeps its even cut.
+        Assert.Equal(1, SplitPieces.TailMinExamples(40_000_000));
+        Assert.Equal(54, SplitPieces.TailMinExamples(300_000));
+        Assert.Equal(Enumerable.Repeat(32, 8), Sizes(SplitPieces.Cut(256, 2, 8, tail: true, smallest: 54)));
+        Assert.Equal([16, 16, 16, 16, 16, 12, 9, 7, 5, 4, 4, 4, 3], Sizes(SplitPieces.Cut(128, 2, 8, tail: true, smallest: 4)));
+        using (var backend = new OpenBlasBackend())
+        {
+            var sample = new Shape(3, 32, 32);
+            using Network vgg = Network.Build(ModelTestEngine.Catalog.Model("vgg-cifar").Spec, ModelTestEngine.Catalog, backend, sample, seed: 5);
+            using Network resnet = Network.Build(ModelTestEngine.Catalog.Model("resnet20").Spec, ModelTestEngine.Catalog, backend, sample, seed: 5);
+            Assert.Equal(1, SplitPieces.TailMinExamples(vgg.MultiplyAccumulatesPerSample()));
+            Assert.Equal(1, SplitPieces.TailMinExamples(resnet.MultiplyAccumulatesPerSample()));
+            using Network lenet = Network.Build(ModelTestEngine.Catalog.Model("lenet5").Spec, ModelTestEngine.Catalog, backend, new Shape(1, 28, 28), seed: 5);
+            Assert.True(SplitPieces.TailMinExamples(lenet.MultiplyAccumulatesPerSample()) > 32); // batch 256's pieces of 32 stay even
+        }
         foreach ((int batch, int threads, int pieces) in new[] { (128, 2, 8), (1000, 2, 8), (127, 4, 16), (11, 2, 4), (5, 2, 5) })
         {
             int[] cut = SplitPieces.Cut(batch, threads, pieces, tail: true);

@@ -104,19 +104,7 @@ public sealed class BatchSplitTests
         float[] output = Download(net.Forward(x, training: true));
         net.Backward(loss.Compute(net.Forward(x, training: true), y).Gradient);
         float[] gradients = [.. net.Parameters.SelectMany(p => Download(p.Gradient))];
-        // Inference splits alike: its even pieces of 16 compute each sample as the training halves of 32 do. The tapered
-        // cut (ENGINE_SPLIT_TAIL) ends on pieces of 1-12 examples, which LeNet-5's kernels round differently (even pieces
-        // of 8 do too): the bits of unsplit passes over those pieces, as InferenceSplitPiecesTests checks.
-        bool tail = SplitPieces.Tail;
-        SplitPieces.Tail = false;
-        try
-        {
-            Assert.Equal(output, Download(net.Forward(x, training: false)));
-        }
-        finally
-        {
-            SplitPieces.Tail = tail;
-        }
+        Assert.Equal(output, Download(net.Forward(x, training: false))); // inference splits alike
         return (output, gradients);
     }
 
