@@ -46,7 +46,7 @@ internal static class SplitPieces
     /// <summary>
     /// Whether the last pieces of a cut taper (<c>ENGINE_SPLIT_TAIL=on|off</c>, default on; see <see cref="Cut"/>).
     /// With pieces of equal size a pass ends, on average, with one thread idle for part of a piece: the pool's
-    /// worker starts its first piece a millisecond or two after the caller (waking a sleeping thread on this VM),
+    /// worker starts its first piece 0.4 ms (quiet) to 3 ms (loaded) after the caller (it is woken from its sleep),
     /// and any thread a neighbour holds up finishes its last piece late; at two threads a VGG-CIFAR piece of 16
     /// examples takes 12 ms. Tapered, the pass ends on pieces of a few examples, so the threads end close together.
     /// </summary>
