@@ -16,8 +16,13 @@ using Microsoft.ML.OnnxRuntime;
 //                                                    pass takes a few ms, under the 10 ms CPU tick)
 //                            [--cli-output Y.npy]   (also compare `engine infer`'s output file)
 //                            [--unfused 1]          (also the engine with inference fusion off)
-//                            [--ort-threads 2,0]    (ORT sessions by intra-op threads; 0: ORT's default)
+//                            [--ort-threads 2,0]    (ORT sessions by intra-op threads; 0: ORT's default; none: no ORT side)
 //                            [--profile N]          (then N passes of each side's per-layer profile, LayerProfile.cs)
+//                            [--split-profile N]    (then N passes clocked per layer on the threads that ran them, the
+//                                                    inference split left on, SplitProfile.cs)
+//                            [--split-profile-pieces auto,8]  (the split profile for each of these ENGINE_SPLIT_PIECES
+//                                                    settings, pass by pass alternating; default: the process's;
+//                                                    "auto:off" also sets ENGINE_SPLIT_TAIL=off for that setting)
 //                            [--no-residual 1]      (also the engine with the residual sum + ReLU as their own
 //                                                    layers: a backend that declines TryConvolutionForwardResidual)
 //                            [--no-split 1]         (also the engine with ENGINE_INFER_SPLIT=off: every layer cuts its
@@ -77,7 +82,9 @@ if (piecesSide is not null)
 
 // --ort-threads 1: ORT's intra-op thread counts, one session each (0: ORT's default); one thread beside
 // OPENBLAS_NUM_THREADS=1 for the engine compares CPU time per pass where a loaded machine makes wall time noise.
-var sessions = (arguments.Optional("--ort-threads") ?? "2,0").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))
+// --ort-threads none: no ORT session (the engine's sides only, e.g. under perf stat, whose counts are per process).
+string ortThreads = arguments.Optional("--ort-threads") ?? "2,0";
+var sessions = (ortThreads == "none" ? [] : ortThreads.Split(',')).Select(t => int.Parse(t, CultureInfo.InvariantCulture))
     .Select(t => new OrtInference(t == 0 ? "ORT default" : $"ORT {t} thread{(t == 1 ? "" : "s")}", modelPath, input, shape, intraOpThreads: t)).ToList();
 try
 {
@@ -149,7 +156,10 @@ try
         string diff = i == 0 ? "" : FormattableString.Invariant($", max |engine − ORT| {MaxAbsDiff(outputs[0], outputs[i]):G3}");
         Console.WriteLine(FormattableString.Invariant($"{runners[i].Name,-15} {n / median,10:F1} images/s  ({median * 1e3:F2} ms per batch, min {times[i].Min() * 1e3:F2}; CPU {Median(cpu[i]) * 1e3:F1} ms){ratio}{diff}"));
     }
-    Console.WriteLine($"output    {outputs[0].Length / n} values per sample; max |value| {outputs[1].Max(Math.Abs):G4} (ORT)");
+    if (sessions.Count > 0)
+    {
+        Console.WriteLine($"output    {outputs[0].Length / n} values per sample; max |value| {outputs[1].Max(Math.Abs):G4} (ORT)");
+    }
     if (arguments.Optional("--cli-output") is string cliOutput)
     {
         (int[] cliShape, float[] cliValues) = Npy.Read(cliOutput);
@@ -158,6 +168,11 @@ try
     if (arguments.Optional("--profile") is string profile)
     {
         LayerProfile.Print(network, engine.Run, modelPath, input, shape, int.Parse(profile, CultureInfo.InvariantCulture));
+    }
+    if (arguments.Optional("--split-profile") is string splitProfile)
+    {
+        string[] settings = (arguments.Optional("--split-profile-pieces") ?? SplitPieces.Setting switch { SplitPieces.Off => "off", SplitPieces.Auto => "auto", int perThread => perThread.ToString(CultureInfo.InvariantCulture) }).Split(',');
+        SplitProfile.Print(network, engine.Run, int.Parse(splitProfile, CultureInfo.InvariantCulture), settings);
     }
     Console.WriteLine($"env       load average {LoadAverage()} at end");
 }

@@ -2,7 +2,7 @@ namespace Engine.Core;
 
 /// <summary>
 /// Inference in pieces (<see cref="SplitPieces"/>): the batch is cut into more consecutive pieces than threads,
-/// handed out one at a time from a shared counter, each run through the whole network on the copy of the
+/// (the last ones smaller under <see cref="SplitPieces.Tail"/>: <see cref="SplitPieces.Cut"/>), handed out one at a time from a shared counter, each run through the whole network on the copy of the
 /// thread that took it.
 /// </summary>
 /// <remarks>
@@ -18,6 +18,8 @@ internal sealed partial class BatchSplit
     private readonly Action<int> _runPieces;
     private readonly int[] _taken; // per copy: the pass in which it last took the weights and state
     private int _pieces;
+    private int[] _cut = [];
+    private (int Batch, int Pieces, bool Tail) _cutFor;
     private int _nextPiece;
     private int _pass;
     private int _lastPieces;
@@ -28,8 +30,15 @@ internal sealed partial class BatchSplit
     /// <summary>Called on the running thread before each piece with (copy, piece); tests delay a copy with it.</summary>
     public Action<int, int>? PieceStarting { get; set; }
 
-    private void ForwardPieces(int pieces)
+    private void ForwardPieces(int batch, int pieces)
     {
+        bool tail = SplitPieces.Tail;
+        if (_cutFor != (batch, pieces, tail))
+        {
+            _cut = SplitPieces.Cut(batch, _shards, pieces, tail, SplitPieces.TailMinExamples(_network.MultiplyAccumulatesPerSample()));
+            _cutFor = (batch, pieces, tail);
+        }
+        pieces = _cut.Length - 1;
         _pieces = pieces;
         _nextPiece = 0;
         _pass++;
@@ -48,8 +57,7 @@ internal sealed partial class BatchSplit
                 _taken[copy] = _pass;
             }
             PieceStarting?.Invoke(copy, piece);
-            (int start, int count) = Distributed.BatchShard.Slice(_input!.Shape[0], piece, _pieces);
-            ForwardRows(copy, start, count);
+            ForwardRows(copy, _cut[piece], _cut[piece + 1] - _cut[piece]);
         }
     }
 }

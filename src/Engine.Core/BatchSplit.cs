@@ -89,7 +89,7 @@ internal sealed partial class BatchSplit : IDisposable
         int pieces = training ? 0 : SplitPieces.For(batch, _shards, SplitPieces.Setting);
         if (pieces > 0)
         {
-            ForwardPieces(pieces);
+            ForwardPieces(batch, pieces);
         }
         else
         {
@@ -139,6 +139,7 @@ internal sealed partial class BatchSplit : IDisposable
         TakeWeights(copy);
         TakeHostState(network, _states[copy] ??= new StateDictionary());
         network.FuseInference = _network.FuseInference;
+        network.LayerProbe = _network.LayerProbe;
     }
 
     // Rows [start, start + count) of the input through the whole network on copy `copy` (0: the network itself),

@@ -89,6 +89,11 @@ public sealed partial class Network
         }
     }
 
+    // A per-layer hook for measuring that leaves the inference split on (LayerForwardDone turns it off): called like
+    // LayerForwardDone on the thread that ran the layer, by the network and by each of the split's copies, which take it
+    // with the weights before their first piece of a pass; the bench's split profile (thread CPU time per layer).
+    internal Action<int>? LayerProbe { get; set; }
+
     // A copy of this network with its own layers and buffers (initial weights; the split copies the current ones in).
     internal Network Replicate() => (_replicate ?? throw new InvalidOperationException($"model '{Name}' was not built from a spec and cannot be copied"))();
 
@@ -139,7 +144,7 @@ public sealed partial class Network
     private string? _inferenceSplitRefusal;
     private bool _inferenceSplitChecked;
 
-    private long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
+    internal long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
 
     // inference: layers with batch statistics or state are allowed: batch normalisation normalises with its
     // running statistics there, dropout passes its input on, and every component's state is copied into

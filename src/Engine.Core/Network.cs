@@ -362,6 +362,7 @@ public sealed partial class Network : IDisposable
                 _outputs[i] = _outputs[pair]; // computed with its producer, which keeps it for this layer's backward
                 arena?.Completed(i, _outputs[i]!);
                 LayerForwardDone?.Invoke(i);
+                LayerProbe?.Invoke(i);
                 continue;
             }
             // A fused pair's producer writes the activation layer's output, which backward reads: its own memory.
@@ -400,6 +401,7 @@ public sealed partial class Network : IDisposable
             }
             arena?.Completed(i, _outputs[i]!);
             LayerForwardDone?.Invoke(i);
+            LayerProbe?.Invoke(i);
         }
         if (_layers.Count == 0)
         {
