@@ -75,14 +75,14 @@ internal static unsafe class RowFilterConvolution
 
     /// <summary>
     /// The size rule (<c>Engine.Bench.Kernels --quick-rowfv</c>, one thread, batch-norm + ReLU epilogue, benchmarks/NOTES.md helpers
-    /// <c>rowfv</c> and <c>rows2</c>): every layer the padded kernel would take but the 3-channel RGB first layers, and without
-    /// <see cref="Prefetch"/> stride-2 layers to outputs narrower than 16. Faster on all of CIFAR ResNet-20's and VGG-CIFAR's
-    /// stride-1 layers of 16–128 channels (8×8 by 13–27 %, 16×16 by 9–25 %, 32×32 by 5–24 %) and on ResNet-20's 16×32×32 → 32
-    /// stride 2 (20–22 %); its 32×16×16 → 64 stride 2 (8×8 output) is 0.80–1.08× without the prefetch (bimodal across processes)
-    /// and 1.22–1.41× with it. On the first layers (27-link chains, so the transposed stores weigh more) from 3 % slower to 10 %
-    /// faster, and they keep the padded kernel.
+    /// <c>rowfv</c> and <c>rows2</c>): with <see cref="Prefetch"/> every layer the padded kernel would take; without it not the
+    /// 3-channel RGB first layers nor stride-2 layers to outputs narrower than 16. Faster on all of CIFAR ResNet-20's and
+    /// VGG-CIFAR's stride-1 layers of 16–128 channels (8×8 by 13–37 %, 16×16 by 9–25 %, 32×32 by 5–24 %) and on ResNet-20's
+    /// 16×32×32 → 32 stride 2 (20–48 %); its 32×16×16 → 64 stride 2 (8×8 output) is 0.80–1.08× without the prefetch (bimodal
+    /// across processes) and 1.26–1.42× with it; the first layers (27-link chains, so the transposed stores weigh more) from
+    /// 1 % slower to 3 % faster without it, 4–14 % faster with it.
     /// </summary>
-    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 3 && (Prefetch || l.Height.Stride == 1 || l.Width.Output >= 16);
+    internal static bool Worthwhile(in ConvolutionLayout l) => Prefetch || (l.Channels > 3 && (l.Height.Stride == 1 || l.Width.Output >= 16));
 
     /// <summary>Filter groups: 32 filters each, the last one 16 wide when 16 or fewer filters are left.</summary>
     private static int Groups(in ConvolutionLayout l) => (l.Filters + Group - 1) / Group;
