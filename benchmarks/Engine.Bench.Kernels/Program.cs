@@ -73,7 +73,8 @@ if (args.Length > 0 && args[0] == "--quick-backward")
 if (args.Length > 0 && args[0] == "--quick-rowfv")
 {
     Engine.Backend.OpenBlas.Bench.QuickRowFilter.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
-        args.Length > 2 && args[2] != "all" ? args[2] : null, args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1);
+        args.Length > 2 && args[2] != "all" ? args[2] : null, args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1,
+        args.Length > 4 && args[4] == "prefetch");
     return;
 }
 if (args.Length > 0 && args[0] == "--quick-padded")

@@ -8,13 +8,14 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// (a 16-wide last group, a zero-padded one) and a few odd counts, inputs with negative zeros, NaNs and infinities, no
 /// epilogue, batch norm with and without ReLU, the residual + ReLU, tanh (applied by the caller), at 1 and 2 threads. A
 /// weight that is not finite makes it decline (its padding taps would give NaN in the reference), and the next path's
-/// result is the reference's; the weights cached per storage give the same bits.
+/// result is the reference's; the weights cached per storage give the same bits; with and without the prefetch.
 /// </summary>
 [Collection(nameof(SmallGemmBitsCollection))]
 public sealed unsafe class RowFilterConvolutionTests : IDisposable
 {
     private readonly OpenBlasBackend _backend = new(); // loads OpenBLAS
     private readonly bool? _row = RowFilterConvolution.Forced;
+    private readonly bool _prefetch = RowFilterConvolution.Prefetch;
     private readonly bool? _direct = PaddedDirectConvolution.Forced;
     private readonly bool? _batched = BatchedConvolution.Forced;
     private readonly bool? _winograd = WinogradConvolution.Forced;
@@ -25,6 +26,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     public void Dispose()
     {
         RowFilterConvolution.Forced = _row;
+        RowFilterConvolution.Prefetch = _prefetch;
         PaddedDirectConvolution.Forced = _direct;
         BatchedConvolution.Forced = _batched;
         WinogradConvolution.Forced = _winograd;
@@ -76,8 +78,10 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
             float[]? r = sum ? residual : null;
             int[] expected = Bits(epilogue ? Epilogue(l, chain, scale, shift, activation, r) : chain);
             Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue, activation, row: false, threads: 1, r)));
-            foreach (int threads in new[] { 1, 2 })
+            // With and without the prefetch of the rows read a few channels on (it changes no result).
+            foreach ((bool prefetch, int threads) in new[] { (true, 1), (true, 2), (false, 1) })
             {
+                RowFilterConvolution.Prefetch = prefetch;
                 Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue, activation, row: true, threads, r)));
             }
         }
@@ -157,7 +161,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     }
 
     [Fact]
-    public void TheSizeRuleTakesTheLayersThePaddedKernelWouldTakeButTheFirstOnesAndStrideTwoToEightWide()
+    public void TheSizeRuleTakesTheLayersThePaddedKernelWouldTake()
     {
         RowFilterConvolution.Forced = null;
         PaddedDirectConvolution.Forced = null;
@@ -170,9 +174,15 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 128, 8, 8, 128)));   // VGG-CIFAR
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 16)));   // stage 1
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 32, 32, 32)));   // VGG-CIFAR's 32×32
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));          // the RGB first layer: the padded kernel
         Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, stride: 2))); // stride 2 to 16×16
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 64, stride: 2)));       // to 8×8: measured slower
+        RowFilterConvolution.Prefetch = true;
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));    // the RGB first layer: faster with the prefetch
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 64, stride: 2))); // stride 2 to 8×8: the same
+        RowFilterConvolution.Prefetch = false;
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));          // without it, the padded kernel
+        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 64, stride: 2)));       // (slower, bimodal)
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, stride: 2)));
+        RowFilterConvolution.Prefetch = true;
         Assert.False(RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));          // what the padded kernel does not take
         Assert.False(RowFilterConvolution.Applies<double>(Layout(128, 64, 8, 8, 64)));
         RowFilterConvolution.Forced = true;

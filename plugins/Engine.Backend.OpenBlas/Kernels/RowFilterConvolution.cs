@@ -14,7 +14,7 @@ namespace Engine.Backend.OpenBlas;
 /// 48 FMAs. An input column or row outside the plane is not read at all: the first (last) segment of a row drops
 /// input x0 − 1 (x0 + 8), the first (last) output row drops tap row 0 (2). Stride 2 (from an input twice the output, ResNet-20's
 /// 16×32×32 → 32) runs the same tile over input columns 2·x0 − 1 … 2·x0 + 15 (<see cref="Tile2"/>); only the first row and
-/// column read padding there.
+/// column read padding there. Both tiles prefetch the rows they will read four channels on (<see cref="Prefetch"/>).
 /// </summary>
 /// <remarks>
 /// <para>Why: the position tile of <see cref="PaddedDirectConvolution"/> runs at ~92 % of the FMA peak but multiplies
@@ -42,6 +42,17 @@ internal static unsafe class RowFilterConvolution
     /// <remarks>Settable inside the assembly so tests and benchmarks can compare it with the padded kernel in one process.</remarks>
     public static bool? Forced { get; internal set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_ROW_FILTER_CONV"));
 
+    /// <summary>
+    /// Whether the tiles prefetch the rows they will read <see cref="Ahead"/> channels on (<c>ENGINE_ROW_FILTER_PREFETCH=on|off</c>,
+    /// default on). A sample's x is read from L3 the first time (a batch's x does not fit L2), at a plane's stride per channel,
+    /// which the hardware prefetchers do not follow: without it the stride-2 tile waited on those misses (r20-s2-64 ran 30 %
+    /// slower in some processes than in others). Prefetches change no result.
+    /// </summary>
+    public static bool Prefetch { get; internal set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_ROW_FILTER_PREFETCH")) ?? true;
+
+    /// <summary>Channels ahead of the one being read whose rows a tile prefetches (1, 2 and 4 measured: 4 best).</summary>
+    private const int Ahead = 4;
+
     /// <summary>Filters of a group (two vectors) and output positions of the register tile.</summary>
     private const int Group = 32, Segment = 8;
 
@@ -63,14 +74,15 @@ internal static unsafe class RowFilterConvolution
         a.Kernel == 3 && a.Pad == 1 && a.Dilation == 1 && a.Output > 0 && ((a.Stride == 1 && a.Input == a.Output) || (a.Stride == 2 && a.Input == 2 * a.Output));
 
     /// <summary>
-    /// The size rule (<c>Engine.Bench.Kernels --quick-rowfv</c>, one thread, batch-norm + ReLU epilogue, benchmarks/NOTES.md helper
-    /// <c>rowfv</c>): every layer the padded kernel would take but the 3-channel RGB first layers and stride-2 layers to outputs
-    /// narrower than 16. Faster on all of CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers of 16–128 channels (8×8 by 13–27 %,
-    /// 16×16 by 9–25 %, 32×32 by 5–24 %) and on ResNet-20's 16×32×32 → 32 stride 2 (20–22 %); slower on its 32×16×16 → 64
-    /// stride 2 (8×8 output: 0.80–0.88×, not understood); on the first layers (27-link chains, so the transposed stores weigh
-    /// more) from 1 % slower to 10 % faster, and they keep the padded kernel.
+    /// The size rule (<c>Engine.Bench.Kernels --quick-rowfv</c>, one thread, batch-norm + ReLU epilogue, benchmarks/NOTES.md helpers
+    /// <c>rowfv</c> and <c>rows2</c>): with <see cref="Prefetch"/> every layer the padded kernel would take; without it not the
+    /// 3-channel RGB first layers nor stride-2 layers to outputs narrower than 16. Faster on all of CIFAR ResNet-20's and
+    /// VGG-CIFAR's stride-1 layers of 16–128 channels (8×8 by 13–37 %, 16×16 by 9–25 %, 32×32 by 5–24 %) and on ResNet-20's
+    /// 16×32×32 → 32 stride 2 (20–48 %); its 32×16×16 → 64 stride 2 (8×8 output) is 0.80–1.08× without the prefetch (bimodal
+    /// across processes) and 1.26–1.42× with it; the first layers (27-link chains, so the transposed stores weigh more) from
+    /// 1 % slower to 3 % faster without it, 4–14 % faster with it.
     /// </summary>
-    internal static bool Worthwhile(in ConvolutionLayout l) => l.Channels > 3 && (l.Height.Stride == 1 || l.Width.Output >= 16);
+    internal static bool Worthwhile(in ConvolutionLayout l) => Prefetch || (l.Channels > 3 && (l.Height.Stride == 1 || l.Width.Output >= 16));
 
     /// <summary>Filter groups: 32 filters each, the last one 16 wide when 16 or fewer filters are left.</summary>
     private static int Groups(in ConvolutionLayout l) => (l.Filters + Group - 1) / Group;
@@ -128,6 +140,7 @@ internal static unsafe class RowFilterConvolution
                 Shifts = scales + groups * Group,
                 Residual = inKernel ? epilogue.ResidualAt(y) : null,
                 Relu = inKernel && epilogue.Activation == Activation.Relu,
+                Prefetch = Prefetch,
                 Channels = l.Channels,
                 Height = l.Height.Output,
                 Width = l.Width.Output,
@@ -188,7 +201,7 @@ internal static unsafe class RowFilterConvolution
         public float* X, Y, Packed;
         public float* Scales, Shifts; // per filter, zero-padded to whole groups; Scales null: no affine step
         public float* Residual;       // y's shape, added before the ReLU; or null
-        public bool Relu;
+        public bool Relu, Prefetch;
         public int Channels, Height, Width, Filters, Stride; // Height, Width: the output's
         public long GroupFloats;
     }
@@ -202,6 +215,7 @@ internal static unsafe class RowFilterConvolution
         ref Job job = ref *(Job*)state;
         int channels = job.Channels, height = job.Height, width = job.Width, plane = height * width, stride = job.Stride;
         int inputWidth = stride * width, inputPlane = stride * stride * plane;
+        long ahead = job.Prefetch ? (long)Ahead * inputPlane : 0; // floats from a channel's rows to those prefetched; 0: none
         float* xn = job.X + (long)n * channels * inputPlane;
         long sample = (long)job.Filters * plane;
         float* yn = job.Y + n * sample, rn = job.Residual is null ? null : job.Residual + n * sample;
@@ -234,10 +248,10 @@ internal static unsafe class RowFilterConvolution
                         float* y = yn + at + x0, r = rn is null ? null : rn + at + x0;
                         switch ((x0 > 0 ? 1 : 0) | (lanes == Group ? 2 : 0))
                         {
-                            case 0: Tile2<No, No>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                            case 1: Tile2<Yes, No>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                            case 2: Tile2<No, Yes>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                            default: Tile2<Yes, Yes>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
+                            case 0: Tile2<No, No>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                            case 1: Tile2<Yes, No>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                            case 2: Tile2<No, Yes>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                            default: Tile2<Yes, Yes>(xr + 2 * x0, channels, inputPlane, inputWidth, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
                         }
                     }
                     continue;
@@ -248,14 +262,14 @@ internal static unsafe class RowFilterConvolution
                     int kind = (x0 > 0 ? 1 : 0) | (x0 + Segment < width ? 2 : 0) | (lanes == Group ? 4 : 0);
                     switch (kind)
                     {
-                        case 0: Tile<No, No, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                        case 1: Tile<Yes, No, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                        case 2: Tile<No, Yes, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                        case 3: Tile<Yes, Yes, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                        case 4: Tile<No, No, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                        case 5: Tile<Yes, No, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                        case 6: Tile<No, Yes, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
-                        default: Tile<Yes, Yes, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r); break;
+                        case 0: Tile<No, No, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                        case 1: Tile<Yes, No, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                        case 2: Tile<No, Yes, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                        case 3: Tile<Yes, Yes, No>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                        case 4: Tile<No, No, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                        case 5: Tile<Yes, No, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                        case 6: Tile<No, Yes, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
+                        default: Tile<Yes, Yes, Yes>(xr + x0, channels, plane, width, ky1 - ky0 + 1, wr, channelFloats, finish, y, r, ahead); break;
                     }
                 }
             }
@@ -290,7 +304,7 @@ internal static unsafe class RowFilterConvolution
     // (channel, tap row, tap column). x: the segment's first input of channel 0's first tap row read; w: that tap row's
     // weights, [tap column][group width]. TLeft: input x0 − 1 exists (not the plane's first segment); TRight: x0 + 8 does.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TLeft, TRight, TTwo>(float* x, int channels, int plane, int width, int taps, float* w, int channelFloats, in Finish f, float* y, float* r)
+    private static void Tile<TLeft, TRight, TTwo>(float* x, int channels, int plane, int width, int taps, float* w, int channelFloats, in Finish f, float* y, float* r, long ahead)
         where TLeft : struct, IFlag where TRight : struct, IFlag where TTwo : struct, IFlag
     {
         int column = TTwo.On ? Group : 16;
@@ -298,6 +312,17 @@ internal static unsafe class RowFilterConvolution
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         for (int c = 0; c < channels; c++, x += plane, w += channelFloats)
         {
+            if (ahead != 0)
+            {
+                // The rows this tile reads Ahead channels on (x0 − 1 … x0 + 8: one or two lines each); past the sample's
+                // last channel they are the next sample's, or unmapped (a prefetch does not fault).
+                float* px = x + ahead;
+                for (int k = 0; k < taps; k++, px += width)
+                {
+                    Sse.Prefetch0(px - 1);
+                    Sse.Prefetch0(px + 8);
+                }
+            }
             float* xr = x, wr = w;
             for (int k = 0; k < taps; k++, xr += width, wr += 3 * column)
             {
@@ -358,7 +383,7 @@ internal static unsafe class RowFilterConvolution
     // put them one or two apart and ran at 65–74 GFLOP/s. x: input column 2·x0 of channel 0's first tap row read. Only the
     // left edge reads padding (the input being twice the output, column 2·x0 + 15 always exists). Otherwise as Tile.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile2<TLeft, TTwo>(float* x, int channels, int plane, int width, int taps, float* w, int channelFloats, in Finish f, float* y, float* r)
+    private static void Tile2<TLeft, TTwo>(float* x, int channels, int plane, int width, int taps, float* w, int channelFloats, in Finish f, float* y, float* r, long ahead)
         where TLeft : struct, IFlag where TTwo : struct, IFlag
     {
         int column = TTwo.On ? Group : 16;
@@ -366,6 +391,16 @@ internal static unsafe class RowFilterConvolution
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         for (int c = 0; c < channels; c++, x += plane, w += channelFloats)
         {
+            if (ahead != 0)
+            {
+                // As in Tile: the rows read Ahead channels on (input columns 2·x0 − 1 … 2·x0 + 15).
+                float* px = x + ahead;
+                for (int k = 0; k < taps; k++, px += width)
+                {
+                    Sse.Prefetch0(px - 1);
+                    Sse.Prefetch0(px + 15);
+                }
+            }
             float* xr = x, wr = w;
             for (int k = 0; k < taps; k++, xr += width, wr += 3 * column)
             {
