@@ -69,14 +69,14 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         var rng = new Random(height * 131 + channels * 7 + filters);
         float[] x = Special(rng, Values(rng, l.Batch * l.Channels * l.InputSize)), w = Values(rng, filters * l.GroupRows);
         float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, l.Batch * l.Filters * l.OutputSize);
-        float[] chain = ScalarChain(l, x, w);
+        float[] chain = ConvolutionChain.Scalar(l, x, w);
         Assert.Contains(chain, v => v != 0 && float.IsFinite(v));
         Assert.Contains(chain, float.IsNaN);
         foreach ((Activation? activation, bool epilogue, bool sum) in new (Activation?, bool, bool)[]
             { (null, false, false), (null, true, false), (Activation.Relu, true, false), (Activation.Relu, true, true), (null, true, true), (Activation.Tanh, true, false) })
         {
             float[]? r = sum ? residual : null;
-            int[] expected = Bits(epilogue ? Epilogue(l, chain, scale, shift, activation, r) : chain);
+            int[] expected = Bits(epilogue ? ConvolutionChain.Epilogue(l, chain, scale, shift, activation, r) : chain);
             Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue, activation, row: false, threads: 1, r)));
             // With and without the prefetch of the rows read a few channels on (it changes no result).
             foreach ((bool prefetch, int threads) in new[] { (true, 1), (true, 2), (false, 1) })
@@ -108,7 +108,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
             Assert.True(RowFilterConvolution.AllFinite(pw, 3 * l.GroupRows + 9 * 5));
         }
         // 0·∞ in filter 3's padding taps: NaN on the plane's border in the reference.
-        int[] expected = Bits(ScalarChain(l, x, w));
+        int[] expected = Bits(ConvolutionChain.Scalar(l, x, w));
         Assert.Contains(expected, v => float.IsNaN(BitConverter.Int32BitsToSingle(v)));
         Assert.Equal(expected, Bits(Run(l, x, w, scale, shift, epilogue: false, null, row: false, threads: 1)));
         foreach (int threads in new[] { 1, 2 })
@@ -196,22 +196,6 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 64, 8, 8, 64)));
     }
 
-    /// <summary>The chain through the separate epilogue pass's per-plane function (the residual added before the activation).</summary>
-    private static float[] Epilogue(ConvolutionLayout l, float[] chain, float[] scale, float[] shift, Activation? activation, float[]? residual)
-    {
-        float[] y = (float[])chain.Clone();
-        for (int n = 0; n < l.Batch; n++)
-        {
-            for (int k = 0; k < l.Filters; k++)
-            {
-                int at = (n * l.Filters + k) * l.OutputSize;
-                var plane = new Span<float>(y, at, l.OutputSize);
-                ChannelAffineKernels.Plane<float>(plane, scale[k], shift[k], plane, activation, 0f, residual is null ? default : new ReadOnlySpan<float>(residual, at, l.OutputSize));
-            }
-        }
-        return y;
-    }
-
     /// <summary>
     /// Forward through <see cref="ConvolutionKernels"/> with the kernel forced on (<paramref name="row"/>) or off; off, the padded
     /// kernel forced on (the path it replaces, which takes residuals; every test shape fits it) and every other path off.
@@ -240,40 +224,6 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         finally
         {
             workspace.Release();
-        }
-        return y;
-    }
-
-    /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0.</summary>
-    private static float[] ScalarChain(ConvolutionLayout l, float[] x, float[] w)
-    {
-        int oh = l.Height.Output, ow = l.Width.Output, ih = l.Height.Input, iw = l.Width.Input, stride = l.Height.Stride;
-        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
-        for (int n = 0; n < l.Batch; n++)
-        {
-            for (int k = 0; k < l.Filters; k++)
-            {
-                for (int oy = 0; oy < oh; oy++)
-                {
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        float acc = 0;
-                        for (int c = 0; c < l.Channels; c++)
-                        {
-                            for (int ky = 0; ky < 3; ky++)
-                            {
-                                for (int kx = 0; kx < 3; kx++)
-                                {
-                                    int iy = stride * oy + ky - 1, ix = stride * ox + kx - 1;
-                                    float v = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? x[((n * l.Channels + c) * ih + iy) * iw + ix] : 0f;
-                                    acc = MathF.FusedMultiplyAdd(w[(k * l.Channels + c) * 9 + ky * 3 + kx], v, acc);
-                                }
-                            }
-                        }
-                        y[((n * l.Filters + k) * oh + oy) * ow + ox] = acc;
-                    }
-                }
-            }
         }
         return y;
     }
