@@ -5,8 +5,32 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// over the column-matrix rows (channel, tap row, tap column) in order from 0, the padding read as zeros (im2col + the
 /// packed GEMM's chain), then the separate epilogue pass's per-plane function. Shared by the kernels' test classes.
 /// </summary>
-internal static class ConvolutionChain
+internal static unsafe class ConvolutionChain
 {
+    /// <summary>
+    /// Forward of the whole batch through <see cref="ConvolutionKernels"/> as the paths' switches stand (the caller sets them),
+    /// with the inference epilogue when <paramref name="epilogue"/> and a residual block's shortcut when <paramref name="residual"/> is given.
+    /// </summary>
+    public static float[] Kernels(ConvolutionLayout l, float[] x, float[] w, float[] scale, float[] shift, bool epilogue, Activation? activation, float[]? residual)
+    {
+        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
+        var workspace = new ConvolutionWorkspace();
+        try
+        {
+            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift, pr = residual)
+            {
+                var apply = epilogue ? new ConvolutionEpilogue((nint)ps, (nint)pb, activation, 0) : default;
+                apply = residual is null ? apply : apply.WithResidual((nint)pr, (nint)py);
+                ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace, apply);
+            }
+        }
+        finally
+        {
+            workspace.Release();
+        }
+        return y;
+    }
+
     /// <summary>y[n, k, p] = the FMA chain over the column-matrix rows (c, ky, kx) in order from 0, padding read as 0 (2-D, no dilation).</summary>
     public static float[] Scalar(ConvolutionLayout l, float[] x, float[] w)
     {

@@ -406,22 +406,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         WinogradConvolution.Forced = false;
         WorkerPool.Width = threads;
         Assert.Equal(direct, PaddedDirectConvolution.Applies<float>(l));
-        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
-        var workspace = new ConvolutionWorkspace();
-        try
-        {
-            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift, pr = residual)
-            {
-                var apply = epilogue ? new ConvolutionEpilogue((nint)ps, (nint)pb, activation, 0) : default;
-                apply = residual is null ? apply : apply.WithResidual((nint)pr, (nint)py);
-                ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace, apply);
-            }
-        }
-        finally
-        {
-            workspace.Release();
-        }
-        return y;
+        return ConvolutionChain.Kernels(l, x, w, scale, shift, epilogue, activation, residual);
     }
 
     /// <summary>Every path's size rule decides (none forced), the padded kernel's cache rule on; the filter-block tile as given.</summary>

@@ -142,25 +142,7 @@ public sealed unsafe class PhaseRowConvolutionTests : IDisposable
         WinogradConvolution.Forced = false;
         WorkerPool.Width = threads;
         Assert.Equal(phases, PhaseRowConvolution.Applies<float>(l));
-        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
-        var workspace = new ConvolutionWorkspace();
-        try
-        {
-            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift, pr = residual)
-            {
-                var apply = epilogue ? new ConvolutionEpilogue((nint)ps, (nint)pb, activation, 0) : default;
-                if (residual is not null)
-                {
-                    apply = apply.WithResidual((nint)pr, (nint)py);
-                }
-                ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace, apply);
-            }
-        }
-        finally
-        {
-            workspace.Release();
-        }
-        return y;
+        return ConvolutionChain.Kernels(l, x, w, scale, shift, epilogue, activation, residual);
     }
 
     private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int kernel, int pad)

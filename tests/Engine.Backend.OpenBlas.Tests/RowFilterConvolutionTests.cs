@@ -210,22 +210,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         FilterBlockConvolution.Forced = false;
         WorkerPool.Width = threads;
         Assert.Equal(row, RowFilterConvolution.Applies<float>(l));
-        float[] y = new float[l.Batch * l.Filters * l.OutputSize];
-        var workspace = new ConvolutionWorkspace();
-        try
-        {
-            fixed (float* px = x, pw = w, py = y, ps = scale, pb = shift, pr = residual)
-            {
-                var apply = epilogue ? new ConvolutionEpilogue((nint)ps, (nint)pb, activation, 0) : default;
-                apply = residual is null ? apply : apply.WithResidual((nint)pr, (nint)py);
-                ConvolutionKernels.Run(ConvolutionPass.Forward, false, l, DataType.Float32, (nint)px, (nint)pw, (nint)py, workspace, apply);
-            }
-        }
-        finally
-        {
-            workspace.Release();
-        }
-        return y;
+        return ConvolutionChain.Kernels(l, x, w, scale, shift, epilogue, activation, residual);
     }
 
     /// <summary>Bit patterns, so NaNs and zeros of either sign compare exactly.</summary>
