@@ -81,4 +81,23 @@ internal static unsafe class ConvolutionChain
         }
         return y;
     }
+
+    /// <summary>A 3×3 layer (dilation 1) of <paramref name="height"/> × <paramref name="width"/> inputs with the given padding and stride.</summary>
+    public static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad = 1, int stride = 1)
+    {
+        var h = new ConvolutionAxis(height, (height + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
+        var v = new ConvolutionAxis(width, (width + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
+        return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, h, v);
+    }
+
+    /// <summary>Uniform values in [−1, 1).</summary>
+    public static float[] Values(Random rng, int count)
+    {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            v[i] = (float)(rng.NextDouble() * 2 - 1);
+        }
+        return v;
+    }
 }

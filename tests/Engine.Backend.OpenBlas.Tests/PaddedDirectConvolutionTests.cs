@@ -82,7 +82,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void EqualsIm2ColAndTheScalarChainBitForBit(int batch, int channels, int height, int width, int filters, int pad, int stride)
     {
-        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        ConvolutionLayout l = ConvolutionChain.Layout(batch, channels, height, width, filters, pad, stride);
         if (PackedGemm.Bits != 512)
         {
             PaddedDirectConvolution.Forced = true;
@@ -90,8 +90,8 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
             return;
         }
         var rng = new Random(height * 31 + channels);
-        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
-        float[] scale = Values(rng, filters), shift = Values(rng, filters);
+        float[] x = ConvolutionChain.Values(rng, batch * channels * l.InputSize), w = ConvolutionChain.Values(rng, filters * l.GroupRows);
+        float[] scale = ConvolutionChain.Values(rng, filters), shift = ConvolutionChain.Values(rng, filters);
         float[] chain = ConvolutionChain.Scalar(l, x, w);
         Assert.Contains(chain, v => v != 0);
         foreach (Activation? activation in new Activation?[] { null, Activation.Relu, Activation.Tanh })
@@ -121,14 +121,14 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void ChunksAndPlaneCopiesKeepTheBits(int batch, int channels, int height, int width, int filters, int pad, int stride)
     {
-        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        ConvolutionLayout l = ConvolutionChain.Layout(batch, channels, height, width, filters, pad, stride);
         if (PackedGemm.Bits != 512)
         {
             return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
         }
         var rng = new Random(height * 37 + channels);
-        float[] x = Values(rng, batch * channels * l.InputSize), w = Values(rng, filters * l.GroupRows);
-        float[] scale = Values(rng, filters), shift = Values(rng, filters);
+        float[] x = ConvolutionChain.Values(rng, batch * channels * l.InputSize), w = ConvolutionChain.Values(rng, filters * l.GroupRows);
+        float[] scale = ConvolutionChain.Values(rng, filters), shift = ConvolutionChain.Values(rng, filters);
         float[] chain = ConvolutionChain.Scalar(l, x, w), relu = ConvolutionChain.Epilogue(l, chain, scale, shift, Activation.Relu);
         bool strided = stride == 2;
         int perChannel = (strided ? 9 : 3) * (64 + (strided ? 0 : 2 * l.Width.Output)) * sizeof(float);
@@ -159,7 +159,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void TileShapesAndRowCopiesKeepTheBits(int batch, int channels, int height, int width, int filters, int pad, int stride)
     {
-        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        ConvolutionLayout l = ConvolutionChain.Layout(batch, channels, height, width, filters, pad, stride);
         if (PackedGemm.Bits != 512)
         {
             return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
@@ -188,7 +188,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void OneCopyKeepsTheBits(int batch, int channels, int height, int width, int filters, int pad, int stride)
     {
-        ConvolutionLayout l = Layout(batch, channels, height, width, filters, pad, stride);
+        ConvolutionLayout l = ConvolutionChain.Layout(batch, channels, height, width, filters, pad, stride);
         if (PackedGemm.Bits != 512)
         {
             return; // the path never applies (EqualsIm2ColAndTheScalarChainBitForBit checks that)
@@ -213,15 +213,15 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
     public void OneCopyIsTakenOnPaddedStrideOneLayersWithRowsOfWholeVectors()
     {
         PaddedDirectConvolution.OneCopy = null;
-        Assert.True(PaddedDirectConvolution.UsesOneCopy(Layout(128, 16, 32, 32, 16, 1)));   // ResNet-20 stage 1
-        Assert.True(PaddedDirectConvolution.UsesOneCopy(Layout(128, 32, 16, 16, 32, 1)));   // stage 2
-        Assert.True(PaddedDirectConvolution.UsesOneCopy(Layout(128, 3, 32, 32, 16, 1)));    // the RGB first layer
-        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(128, 64, 8, 8, 64, 1)));    // 8 wide: vectors span rows
-        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(128, 16, 32, 32, 32, 1, 2))); // stride 2
-        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(2, 3, 6, 16, 5, 2)));       // padding 2
-        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(2, 7, 10, 18, 9, 0)));      // no padding: 16-wide output of 18-wide rows
+        Assert.True(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));   // ResNet-20 stage 1
+        Assert.True(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(128, 32, 16, 16, 32, 1)));   // stage 2
+        Assert.True(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(128, 3, 32, 32, 16, 1)));    // the RGB first layer
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(128, 64, 8, 8, 64, 1)));    // 8 wide: vectors span rows
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(128, 16, 32, 32, 32, 1, 2))); // stride 2
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(2, 3, 6, 16, 5, 2)));       // padding 2
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(2, 7, 10, 18, 9, 0)));      // no padding: 16-wide output of 18-wide rows
         PaddedDirectConvolution.OneCopy = false;
-        Assert.False(PaddedDirectConvolution.UsesOneCopy(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.False(PaddedDirectConvolution.UsesOneCopy(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));
     }
 
     [Fact]
@@ -233,17 +233,17 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.True(PaddedDirectConvolution.Uses8x3(default));
         Assert.False(PaddedDirectConvolution.Uses8x3(new PaddedDirectConvolution.ChunkPlan(4, 64))); // chunks park the 4 × 4 tile
         PaddedDirectConvolution.RowCopies = null;
-        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 32, 1, 2)));  // 16×16 outputs
-        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 32, 16, 16, 64, 1, 2)));  // 8×8
-        Assert.Equal((6, 9), PaddedDirectConvolution.CopyShape(Layout(128, 32, 16, 16, 64, 1, 2))); // six copies, one row longer
-        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 24, 13, 13, 97, 1, 2)));   // 7×7: narrower than 8
-        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 16, 1)));    // stride 1
-        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 4, 40, 37, 3, 0, 2)));     // padding 0
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(ConvolutionChain.Layout(128, 16, 32, 32, 32, 1, 2)));  // 16×16 outputs
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(ConvolutionChain.Layout(128, 32, 16, 16, 64, 1, 2)));  // 8×8
+        Assert.Equal((6, 9), PaddedDirectConvolution.CopyShape(ConvolutionChain.Layout(128, 32, 16, 16, 64, 1, 2))); // six copies, one row longer
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(ConvolutionChain.Layout(2, 24, 13, 13, 97, 1, 2)));   // 7×7: narrower than 8
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));    // stride 1
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(ConvolutionChain.Layout(2, 4, 40, 37, 3, 0, 2)));     // padding 0
         PaddedDirectConvolution.RowCopies = true;
-        Assert.True(PaddedDirectConvolution.CopiesStridedRows(Layout(2, 24, 13, 13, 97, 1, 2)));
+        Assert.True(PaddedDirectConvolution.CopiesStridedRows(ConvolutionChain.Layout(2, 24, 13, 13, 97, 1, 2)));
         PaddedDirectConvolution.RowCopies = false;
-        Assert.False(PaddedDirectConvolution.CopiesStridedRows(Layout(128, 16, 32, 32, 32, 1, 2)));
-        Assert.Equal((9, 16), PaddedDirectConvolution.CopyShape(Layout(128, 16, 32, 32, 32, 1, 2)));
+        Assert.False(PaddedDirectConvolution.CopiesStridedRows(ConvolutionChain.Layout(128, 16, 32, 32, 32, 1, 2)));
+        Assert.Equal((9, 16), PaddedDirectConvolution.CopyShape(ConvolutionChain.Layout(128, 16, 32, 32, 32, 1, 2)));
     }
 
     [Fact]
@@ -252,32 +252,32 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         PaddedDirectConvolution.ChunkedTiles = null;
         PaddedDirectConvolution.ChunkBytes = 16384;
         // ResNet-20's 32×16×16 → 64 stride 2: a tile's rows of the nine copies, 72 KB, outgrow the first-level cache.
-        Assert.Equal(7, PaddedDirectConvolution.Chunks(Layout(128, 32, 16, 16, 64, 1, 2)).Channels);
-        Assert.Equal(64, PaddedDirectConvolution.Chunks(Layout(128, 32, 16, 16, 64, 1, 2)).Filters);
+        Assert.Equal(7, PaddedDirectConvolution.Chunks(ConvolutionChain.Layout(128, 32, 16, 16, 64, 1, 2)).Channels);
+        Assert.Equal(64, PaddedDirectConvolution.Chunks(ConvolutionChain.Layout(128, 32, 16, 16, 64, 1, 2)).Filters);
         // Its 16×32×32 → 32 stride 2 (36 KB) and the stride-1 layers (VGG's 32×32×32, ResNet-20's 64×8×8) run all channels at once.
-        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 16, 32, 32, 32, 1, 2)).Channels);
-        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 32, 32, 32, 32, 1)).Channels);
-        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 64, 8, 8, 64, 1)).Channels);
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(ConvolutionChain.Layout(128, 16, 32, 32, 32, 1, 2)).Channels);
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)).Channels);
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(ConvolutionChain.Layout(128, 64, 8, 8, 64, 1)).Channels);
         PaddedDirectConvolution.ChunkedTiles = true;
-        Assert.Equal(10, PaddedDirectConvolution.Chunks(Layout(128, 32, 32, 32, 32, 1)).Channels);
+        Assert.Equal(10, PaddedDirectConvolution.Chunks(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)).Channels);
         PaddedDirectConvolution.ChunkedTiles = false;
-        Assert.Equal(0, PaddedDirectConvolution.Chunks(Layout(128, 32, 16, 16, 64, 1, 2)).Channels);
+        Assert.Equal(0, PaddedDirectConvolution.Chunks(ConvolutionChain.Layout(128, 32, 16, 16, 64, 1, 2)).Channels);
     }
 
     [Fact]
     public void PlaneCopiesAreTakenByTheSizeRuleOnPlanesUpTo16Wide()
     {
         PaddedDirectConvolution.PlaneCopy = null;
-        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 64, 8, 8, 64, 1)));
-        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 16, 16, 32, 1)));
-        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 32, 32, 32, 1)));
-        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 16, 16, 64, 1, 2))); // stride 2: nine gathered copies
-        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(2, 7, 10, 13, 9, 0))); // no padding: narrower output rows
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(128, 64, 8, 8, 64, 1)));
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(128, 32, 16, 16, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(128, 32, 16, 16, 64, 1, 2))); // stride 2: nine gathered copies
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(2, 7, 10, 13, 9, 0))); // no padding: narrower output rows
         PaddedDirectConvolution.PlaneCopy = true;
-        Assert.True(PaddedDirectConvolution.CopiesPlanes(Layout(128, 32, 32, 32, 32, 1)));
-        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(2, 3, 6, 9, 5, 2))); // padding 2: wider output rows
+        Assert.True(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(2, 3, 6, 9, 5, 2))); // padding 2: wider output rows
         PaddedDirectConvolution.PlaneCopy = false;
-        Assert.False(PaddedDirectConvolution.CopiesPlanes(Layout(128, 64, 8, 8, 64, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesPlanes(ConvolutionChain.Layout(128, 64, 8, 8, 64, 1)));
     }
 
     /// <summary>The chain's outputs through the separate epilogue pass's per-plane function.</summary>
@@ -286,8 +286,8 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
 
     private static Expectation Expect(ConvolutionLayout l, Random rng)
     {
-        float[] x = Values(rng, l.Batch * l.Channels * l.InputSize), w = Values(rng, l.Filters * l.GroupRows);
-        float[] scale = Values(rng, l.Filters), shift = Values(rng, l.Filters), residual = Values(rng, l.Batch * l.Filters * l.OutputSize);
+        float[] x = ConvolutionChain.Values(rng, l.Batch * l.Channels * l.InputSize), w = ConvolutionChain.Values(rng, l.Filters * l.GroupRows);
+        float[] scale = ConvolutionChain.Values(rng, l.Filters), shift = ConvolutionChain.Values(rng, l.Filters), residual = ConvolutionChain.Values(rng, l.Batch * l.Filters * l.OutputSize);
         float[] chain = ConvolutionChain.Scalar(l, x, w);
         // The residual as the separate passes round it: scale·acc + shift, then + r, then ReLU.
         float[] sum = ConvolutionChain.Epilogue(l, chain, scale, shift, null);
@@ -312,30 +312,30 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         RulesDecide(filterBlock: false); // the position tile's own rule (the filter-block tile's: below)
         bool wide = PackedGemm.Bits == 512;
         // CIFAR ResNet-20's and VGG-CIFAR's stride-1 layers.
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 32, 16, 16, 32, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 128, 8, 8, 128, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 16, 16, 32, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 128, 8, 8, 128, 1)));
         // Their first layers of 3 channels too; 4–15 channels were not measured and stay out.
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 3, 32, 32, 16, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 3, 32, 32, 32, 1)));
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 8, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 3, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 3, 32, 32, 32, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 8, 32, 32, 16, 1)));
         // Stride 2 too, the same on both axes. Not ResNet-18's (Winograd, batched), a 7×7 plane, mixed strides, 5×5, double, or when another path is forced on.
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 256, 14, 14, 256, 1)));
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 7, 7, 64, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, 1, 2)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 64, 56, 56, 64, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 256, 14, 14, 256, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 64, 7, 7, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 32, 1, 2)));
         var mixed = new ConvolutionLayout(128, 16, 32, 1, ConvolutionAxis.Unit, new ConvolutionAxis(32, 16, 3, 2, 1, 1), new ConvolutionAxis(32, 32, 3, 1, 1, 1));
         Assert.False(PaddedDirectConvolution.Applies<float>(mixed));
         var five = new ConvolutionAxis(32, 32, 5, 1, 2, 1);
         Assert.False(PaddedDirectConvolution.Applies<float>(new ConvolutionLayout(128, 16, 16, 1, ConvolutionAxis.Unit, five, five)));
-        Assert.False(PaddedDirectConvolution.Applies<double>(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<double>(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));
         WinogradConvolution.Forced = true;
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));
         WinogradConvolution.Forced = null;
         PaddedDirectConvolution.Forced = false;
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(128, 16, 32, 32, 16, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));
         PaddedDirectConvolution.Forced = true;
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 64, 56, 56, 64, 1)));
     }
 
     [Fact]
@@ -344,17 +344,17 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         RulesDecide(filterBlock: false);
         bool wide = PackedGemm.Bits == 512;
         // ResNet-18's (128,28,28)→128: three copies of 128 × 30 × 28 floats, 1.29 MB.
-        ConvolutionLayout r18 = Layout(16, 128, 28, 28, 128, 1);
+        ConvolutionLayout r18 = ConvolutionChain.Layout(16, 128, 28, 28, 128, 1);
         Assert.False(PaddedDirectConvolution.CopiesFitCache(r18));
         Assert.False(PaddedDirectConvolution.Applies<float>(r18));
         Assert.True(WinogradConvolution.Applies<float>(r18, ConvolutionPass.Forward));
         // 80 channels on 32×32 (1,044,480 bytes) still fit, 81 do not; VGG-CIFAR's and ResNet-20's layers all fit.
-        Assert.True(PaddedDirectConvolution.CopiesFitCache(Layout(16, 80, 32, 32, 64, 1)));
-        Assert.False(PaddedDirectConvolution.CopiesFitCache(Layout(16, 81, 32, 32, 64, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 32, 32, 32, 32, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 128, 8, 8, 128, 1)));
+        Assert.True(PaddedDirectConvolution.CopiesFitCache(ConvolutionChain.Layout(16, 80, 32, 32, 64, 1)));
+        Assert.False(PaddedDirectConvolution.CopiesFitCache(ConvolutionChain.Layout(16, 81, 32, 32, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 128, 8, 8, 128, 1)));
         // Stride 2 keeps the earlier rule (Winograd has no stride 2).
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 128, 56, 56, 128, 1, 2)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 128, 56, 56, 128, 1, 2)));
         // ENGINE_PADDED_DIRECT_L2=off: the earlier rule.
         PaddedDirectConvolution.CacheRule = false;
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
@@ -367,7 +367,7 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         bool wide = PackedGemm.Bits == 512;
         // ResNet-18's 256-channel 14×14 stride-1 layers (the batched product's before): the filter-block tile in the padded kernel,
         // unless Winograd's deep rule takes them (ENGINE_WINOGRAD_DEEP, PrepackedFiltersTests).
-        ConvolutionLayout r18 = Layout(16, 256, 14, 14, 256, 1);
+        ConvolutionLayout r18 = ConvolutionChain.Layout(16, 256, 14, 14, 256, 1);
         WinogradConvolution.Deep = true;
         Assert.False(FilterBlockConvolution.Chosen(r18));
         WinogradConvolution.Deep = false;
@@ -375,22 +375,22 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
         // Measured slower: ResNet-20's 16×16 and 8×8 (the position tile), ResNet-18's 7×7 and its stride-2 layer to 14×14
         // (the batched product), and 16-channel layers; the padded kernel's own rule is unchanged for them.
-        foreach (ConvolutionLayout l in new[] { Layout(128, 32, 16, 16, 32, 1), Layout(128, 64, 8, 8, 64, 1), Layout(16, 512, 7, 7, 512, 1),
-            Layout(16, 256, 14, 14, 512, 1, 2), Layout(16, 128, 28, 28, 256, 1, 2), Layout(128, 16, 32, 32, 16, 1), Layout(16, 128, 28, 28, 128, 1) })
+        foreach (ConvolutionLayout l in new[] { ConvolutionChain.Layout(128, 32, 16, 16, 32, 1), ConvolutionChain.Layout(128, 64, 8, 8, 64, 1), ConvolutionChain.Layout(16, 512, 7, 7, 512, 1),
+            ConvolutionChain.Layout(16, 256, 14, 14, 512, 1, 2), ConvolutionChain.Layout(16, 128, 28, 28, 256, 1, 2), ConvolutionChain.Layout(128, 16, 32, 32, 16, 1), ConvolutionChain.Layout(16, 128, 28, 28, 128, 1) })
         {
             Assert.False(FilterBlockConvolution.Chosen(l));
         }
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 64, 8, 8, 64, 1)));
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 512, 7, 7, 512, 1)));
-        Assert.False(PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 64, 8, 8, 64, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 512, 7, 7, 512, 1)));
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 64, 56, 56, 64, 1)));
         // Off: the old rule (ResNet-18's 14×14 back to the batched product); on: everywhere the padded kernel fits.
         FilterBlockConvolution.Forced = false;
         Assert.False(PaddedDirectConvolution.Applies<float>(r18));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(128, 64, 8, 8, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 64, 8, 8, 64, 1)));
         FilterBlockConvolution.Forced = true;
-        Assert.True(FilterBlockConvolution.Chosen(Layout(128, 16, 32, 32, 16, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 512, 7, 7, 512, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(Layout(16, 64, 56, 56, 64, 1)));
+        Assert.True(FilterBlockConvolution.Chosen(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 512, 7, 7, 512, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 64, 56, 56, 64, 1)));
         PaddedDirectConvolution.Forced = false;
         Assert.False(PaddedDirectConvolution.Applies<float>(r18));
     }
@@ -417,22 +417,5 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         WinogradConvolution.Forced = null;
         FilterBlockConvolution.Forced = filterBlock;
         PaddedDirectConvolution.CacheRule = true;
-    }
-
-    private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad, int stride = 1)
-    {
-        var h = new ConvolutionAxis(height, (height + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
-        var v = new ConvolutionAxis(width, (width + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
-        return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, h, v);
-    }
-
-    private static float[] Values(Random rng, int count)
-    {
-        float[] v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            v[i] = (float)(rng.NextDouble() * 2 - 1);
-        }
-        return v;
     }
 }

@@ -59,7 +59,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     [MemberData(nameof(Shapes))]
     public void EqualsTheReferenceBitForBit(int batch, int channels, int height, int width, int filters, int stride)
     {
-        ConvolutionLayout l = Layout(batch, channels, stride * height, stride * width, filters, stride: stride);
+        ConvolutionLayout l = ConvolutionChain.Layout(batch, channels, stride * height, stride * width, filters, stride: stride);
         if (PackedGemm.Bits != 512)
         {
             RowFilterConvolution.Forced = true;
@@ -67,8 +67,8 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
             return;
         }
         var rng = new Random(height * 131 + channels * 7 + filters);
-        float[] x = Special(rng, Values(rng, l.Batch * l.Channels * l.InputSize)), w = Values(rng, filters * l.GroupRows);
-        float[] scale = Values(rng, filters), shift = Values(rng, filters), residual = Values(rng, l.Batch * l.Filters * l.OutputSize);
+        float[] x = Special(rng, ConvolutionChain.Values(rng, l.Batch * l.Channels * l.InputSize)), w = ConvolutionChain.Values(rng, filters * l.GroupRows);
+        float[] scale = ConvolutionChain.Values(rng, filters), shift = ConvolutionChain.Values(rng, filters), residual = ConvolutionChain.Values(rng, l.Batch * l.Filters * l.OutputSize);
         float[] chain = ConvolutionChain.Scalar(l, x, w);
         Assert.Contains(chain, v => v != 0 && float.IsFinite(v));
         Assert.Contains(chain, float.IsNaN);
@@ -93,14 +93,14 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     [InlineData(float.NaN)]
     public void AWeightNotFiniteDeclinesAndTheNextPathGivesTheReferenceBits(float bad)
     {
-        ConvolutionLayout l = Layout(2, 16, 8, 8, 32);
+        ConvolutionLayout l = ConvolutionChain.Layout(2, 16, 8, 8, 32);
         if (PackedGemm.Bits != 512)
         {
             return; // never applies (EqualsTheReferenceBitForBit checks that)
         }
         var rng = new Random(5);
-        float[] x = Values(rng, l.Batch * l.Channels * l.InputSize), w = Values(rng, l.Filters * l.GroupRows);
-        float[] scale = Values(rng, l.Filters), shift = Values(rng, l.Filters);
+        float[] x = ConvolutionChain.Values(rng, l.Batch * l.Channels * l.InputSize), w = ConvolutionChain.Values(rng, l.Filters * l.GroupRows);
+        float[] scale = ConvolutionChain.Values(rng, l.Filters), shift = ConvolutionChain.Values(rng, l.Filters);
         w[3 * l.GroupRows + 9 * 5] = bad; // filter 3, channel 5, tap (0, 0): in the padding on the first row and column
         fixed (float* pw = w)
         {
@@ -169,31 +169,31 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
         WinogradConvolution.Forced = null;
         FilterBlockConvolution.Forced = null;
         bool wide = PackedGemm.Bits == 512;
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 64, 8, 8, 64)));     // ResNet-20 stage 3
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 32)));   // stage 2
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 128, 8, 8, 128)));   // VGG-CIFAR
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 16)));   // stage 1
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 32, 32, 32)));   // VGG-CIFAR's 32×32
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, stride: 2))); // stride 2 to 16×16
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 64, 8, 8, 64)));     // ResNet-20 stage 3
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 16, 16, 32)));   // stage 2
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 128, 8, 8, 128)));   // VGG-CIFAR
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 16)));   // stage 1
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 32, 32, 32)));   // VGG-CIFAR's 32×32
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 32, stride: 2))); // stride 2 to 16×16
         RowFilterConvolution.Prefetch = true;
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));    // the RGB first layer: faster with the prefetch
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 64, stride: 2))); // stride 2 to 8×8: the same
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 3, 32, 32, 16)));    // the RGB first layer: faster with the prefetch
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 16, 16, 64, stride: 2))); // stride 2 to 8×8: the same
         RowFilterConvolution.Prefetch = false;
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));          // without it, the padded kernel
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 32, 16, 16, 64, stride: 2)));       // (slower, bimodal)
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 16, 32, 32, 32, stride: 2)));
+        Assert.False(RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 3, 32, 32, 16)));          // without it, the padded kernel
+        Assert.False(RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 16, 16, 64, stride: 2)));       // (slower, bimodal)
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 32, stride: 2)));
         RowFilterConvolution.Prefetch = true;
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));          // what the padded kernel does not take
-        Assert.False(RowFilterConvolution.Applies<double>(Layout(128, 64, 8, 8, 64)));
+        Assert.False(RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(16, 512, 8, 8, 512)));          // what the padded kernel does not take
+        Assert.False(RowFilterConvolution.Applies<double>(ConvolutionChain.Layout(128, 64, 8, 8, 64)));
         RowFilterConvolution.Forced = true;
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(128, 3, 32, 32, 16)));
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(16, 512, 8, 8, 512)));
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 12, 12, 8)));             // rows not a multiple of 8
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, pad: 0)));     // padding 0
-        Assert.Equal(wide, RowFilterConvolution.Applies<float>(Layout(2, 8, 16, 16, 8, stride: 2)));
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(2, 8, 17, 17, 8, stride: 2)));  // stride 2 from an odd input: the last column in the padding
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 3, 32, 32, 16)));
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(16, 512, 8, 8, 512)));
+        Assert.False(RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(2, 8, 12, 12, 8)));             // rows not a multiple of 8
+        Assert.False(RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(2, 8, 16, 16, 8, pad: 0)));     // padding 0
+        Assert.Equal(wide, RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(2, 8, 16, 16, 8, stride: 2)));
+        Assert.False(RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(2, 8, 17, 17, 8, stride: 2)));  // stride 2 from an odd input: the last column in the padding
         RowFilterConvolution.Forced = false;
-        Assert.False(RowFilterConvolution.Applies<float>(Layout(128, 64, 8, 8, 64)));
+        Assert.False(RowFilterConvolution.Applies<float>(ConvolutionChain.Layout(128, 64, 8, 8, 64)));
     }
 
     /// <summary>
@@ -216,22 +216,6 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     /// <summary>Bit patterns, so NaNs and zeros of either sign compare exactly.</summary>
     private static int[] Bits(float[] v) => [.. v.Select(BitConverter.SingleToInt32Bits)];
 
-    private static ConvolutionLayout Layout(int batch, int channels, int height, int width, int filters, int pad = 1, int stride = 1)
-    {
-        var h = new ConvolutionAxis(height, (height + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
-        var v = new ConvolutionAxis(width, (width + 2 * pad - 3) / stride + 1, 3, stride, pad, 1);
-        return new ConvolutionLayout(batch, channels, filters, 1, ConvolutionAxis.Unit, h, v);
-    }
-
-    private static float[] Values(Random rng, int count)
-    {
-        float[] v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            v[i] = (float)(rng.NextDouble() * 2 - 1);
-        }
-        return v;
-    }
 
     /// <summary>
     /// Some inputs made −0 (one in 8), +0, NaN or ±∞ (one in 5,000 each): products with the padding's skipped zeros must not
@@ -259,7 +243,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
     private Tensor Upload(Shape shape, Random rng)
     {
         Tensor t = _backend.Allocate(shape);
-        _backend.CopyFromHost<float>(Values(rng, (int)shape.ElementCount), t);
+        _backend.CopyFromHost<float>(ConvolutionChain.Values(rng, (int)shape.ElementCount), t);
         return t;
     }
 }

@@ -300,6 +300,18 @@ internal static unsafe class RowFilterConvolution
         public static bool On => false;
     }
 
+    // The rows a tile reads Ahead channels on (columns −1 … last of each of its tap rows: one or two lines each); past the
+    // sample's last channel they are the next sample's, or unmapped (a prefetch does not fault).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRows(float* row, int taps, int width, int last)
+    {
+        for (int k = 0; k < taps; k++, row += width)
+        {
+            Sse.Prefetch0(row - 1);
+            Sse.Prefetch0(row + last);
+        }
+    }
+
     // 8 positions of one output row × one or two vectors of 16 filters (TTwo): 8 or 16 accumulators over the chain
     // (channel, tap row, tap column). x: the segment's first input of channel 0's first tap row read; w: that tap row's
     // weights, [tap column][group width]. TLeft: input x0 − 1 exists (not the plane's first segment); TRight: x0 + 8 does.
@@ -314,14 +326,7 @@ internal static unsafe class RowFilterConvolution
         {
             if (ahead != 0)
             {
-                // The rows this tile reads Ahead channels on (x0 − 1 … x0 + 8: one or two lines each); past the sample's
-                // last channel they are the next sample's, or unmapped (a prefetch does not fault).
-                float* px = x + ahead;
-                for (int k = 0; k < taps; k++, px += width)
-                {
-                    Sse.Prefetch0(px - 1);
-                    Sse.Prefetch0(px + 8);
-                }
+                PrefetchRows(x + ahead, taps, width, 8); // x0 − 1 … x0 + 8
             }
             float* xr = x, wr = w;
             for (int k = 0; k < taps; k++, xr += width, wr += 3 * column)
@@ -393,13 +398,7 @@ internal static unsafe class RowFilterConvolution
         {
             if (ahead != 0)
             {
-                // As in Tile: the rows read Ahead channels on (input columns 2·x0 − 1 … 2·x0 + 15).
-                float* px = x + ahead;
-                for (int k = 0; k < taps; k++, px += width)
-                {
-                    Sse.Prefetch0(px - 1);
-                    Sse.Prefetch0(px + 15);
-                }
+                PrefetchRows(x + ahead, taps, width, 15); // input columns 2·x0 − 1 … 2·x0 + 15
             }
             float* xr = x, wr = w;
             for (int k = 0; k < taps; k++, xr += width, wr += 3 * column)
