@@ -70,6 +70,12 @@ if (args.Length > 0 && args[0] == "--quick-backward")
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
     return;
 }
+if (args.Length > 0 && args[0] == "--quick-train-convs")
+{
+    Engine.Backend.OpenBlas.Bench.QuickTrainConvolutions.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1, args.Length > 3 ? args[3] : null);
+    return;
+}
 if (args.Length > 0 && args[0] == "--quick-rowfv")
 {
     Engine.Backend.OpenBlas.Bench.QuickRowFilter.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,

@@ -100,4 +100,27 @@ internal static unsafe class ConvolutionChain
         }
         return v;
     }
+
+    /// <summary>
+    /// Some inputs made −0 (one in 8), +0, NaN or ±∞ (one in 5,000 each): products with the padding's skipped zeros must not
+    /// matter, and NaN/∞ reach only the outputs whose valid taps read them.
+    /// </summary>
+    public static float[] Special(Random rng, float[] x)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            int d = rng.Next(5000);
+            x[i] = d switch
+            {
+                < 625 => -0f,
+                < 660 => 0f,
+                660 => float.NaN,
+                661 => float.PositiveInfinity,
+                662 => float.NegativeInfinity,
+                _ => x[i],
+            };
+        }
+        (x[x.Length / 3], x[2 * x.Length / 3], x[^1]) = (float.NaN, float.PositiveInfinity, float.NegativeInfinity);
+        return x;
+    }
 }

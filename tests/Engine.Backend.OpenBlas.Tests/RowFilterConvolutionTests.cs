@@ -67,7 +67,7 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
             return;
         }
         var rng = new Random(height * 131 + channels * 7 + filters);
-        float[] x = Special(rng, ConvolutionChain.Values(rng, l.Batch * l.Channels * l.InputSize)), w = ConvolutionChain.Values(rng, filters * l.GroupRows);
+        float[] x = ConvolutionChain.Special(rng, ConvolutionChain.Values(rng, l.Batch * l.Channels * l.InputSize)), w = ConvolutionChain.Values(rng, filters * l.GroupRows);
         float[] scale = ConvolutionChain.Values(rng, filters), shift = ConvolutionChain.Values(rng, filters), residual = ConvolutionChain.Values(rng, l.Batch * l.Filters * l.OutputSize);
         float[] chain = ConvolutionChain.Scalar(l, x, w);
         Assert.Contains(chain, v => v != 0 && float.IsFinite(v));
@@ -215,30 +215,6 @@ public sealed unsafe class RowFilterConvolutionTests : IDisposable
 
     /// <summary>Bit patterns, so NaNs and zeros of either sign compare exactly.</summary>
     private static int[] Bits(float[] v) => [.. v.Select(BitConverter.SingleToInt32Bits)];
-
-
-    /// <summary>
-    /// Some inputs made −0 (one in 8), +0, NaN or ±∞ (one in 5,000 each): products with the padding's skipped zeros must not
-    /// matter, and NaN/∞ reach only the outputs whose valid taps read them.
-    /// </summary>
-    private static float[] Special(Random rng, float[] x)
-    {
-        for (int i = 0; i < x.Length; i++)
-        {
-            int d = rng.Next(5000);
-            x[i] = d switch
-            {
-                < 625 => -0f,
-                < 660 => 0f,
-                660 => float.NaN,
-                661 => float.PositiveInfinity,
-                662 => float.NegativeInfinity,
-                _ => x[i],
-            };
-        }
-        (x[x.Length / 3], x[2 * x.Length / 3], x[^1]) = (float.NaN, float.PositiveInfinity, float.NegativeInfinity);
-        return x;
-    }
 
     private Tensor Upload(Shape shape, Random rng)
     {

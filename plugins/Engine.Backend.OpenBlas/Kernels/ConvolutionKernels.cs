@@ -152,6 +152,11 @@ internal static unsafe partial class ConvolutionKernels
             new Span<T>(dx, l.Batch * l.Channels * l.InputSize).Clear();
             return;
         }
+        // Stride-1 3×3 layers with rows a multiple of 8 wide: the forward row × filter tile over dy (RowFilterConvolution.DataGradient.cs).
+        if (RowFilterConvolution.AppliesBackwardData<T>(l) && RowFilterConvolution.TryBackwardData(l, (float*)dy, (float*)w, (float*)dx, workspace))
+        {
+            return;
+        }
         if (WinogradConvolution.Applies<T>(l, ConvolutionPass.BackwardData))
         {
             WinogradConvolution.BackwardData(l, (float*)dy, (float*)w, (float*)dx, workspace);

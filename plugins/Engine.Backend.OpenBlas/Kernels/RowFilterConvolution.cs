@@ -36,7 +36,7 @@ namespace Engine.Backend.OpenBlas;
 /// not depend on the thread count. <c>ENGINE_ROW_FILTER_CONV=on|off</c>: on takes every layer it fits (before the
 /// padded kernel), off none; unset, <see cref="Worthwhile"/> decides among the layers the padded kernel would take.</para>
 /// </remarks>
-internal static unsafe class RowFilterConvolution
+internal static unsafe partial class RowFilterConvolution
 {
     /// <summary>Whether the size rule decides (null), or the kernel is forced on (true) or off (false).</summary>
     /// <remarks>Settable inside the assembly so tests and benchmarks can compare it with the padded kernel in one process.</remarks>
