@@ -92,11 +92,12 @@ public sealed unsafe class RowFilterDataGradientTests : IDisposable
     }
 
     [Fact]
-    public void TheSizeRuleTakesStrideOneLayersOfEightChannelsOrMore()
+    public void TheSizeRuleTakesStrideOneLayersOfEightChannelsOrMoreBelowWinogradsSizes()
     {
         RowFilterConvolution.BackwardDataForced = null;
         bool wide = PackedGemm.Bits == 512;
-        Assert.Equal(wide, RowFilterConvolution.AppliesBackwardData<float>(ConvolutionChain.Layout(128, 32, 32, 32, 32)));   // VGG-CIFAR
+        Assert.False(RowFilterConvolution.AppliesBackwardData<float>(ConvolutionChain.Layout(128, 32, 32, 32, 32)));         // VGG-CIFAR's 32×32: Winograd
+        Assert.Equal(wide, RowFilterConvolution.AppliesBackwardData<float>(ConvolutionChain.Layout(128, 32, 16, 16, 64)));
         Assert.Equal(wide, RowFilterConvolution.AppliesBackwardData<float>(ConvolutionChain.Layout(128, 128, 8, 8, 128)));
         Assert.Equal(wide, RowFilterConvolution.AppliesBackwardData<float>(ConvolutionChain.Layout(128, 16, 32, 32, 16)));   // ResNet-20
         Assert.False(RowFilterConvolution.AppliesBackwardData<float>(ConvolutionChain.Layout(128, 3, 32, 32, 32)));          // an RGB first layer

@@ -24,8 +24,15 @@ internal static unsafe partial class RowFilterConvolution
     public static bool AppliesBackwardData<T>(in ConvolutionLayout l) where T : unmanaged =>
         BackwardDataForced != false && l.Height.Stride == 1 && Fits<T>(l) && (BackwardDataForced == true || BackwardDataWorthwhile(l));
 
-    /// <summary>The size rule: every stride-1 layer of 8 or more channels (measured in <c>Engine.Bench.Kernels --quick-train-convs</c>).</summary>
-    internal static bool BackwardDataWorthwhile(in ConvolutionLayout l) => l.Channels >= 8;
+    /// <summary>
+    /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, one thread, batch 128, against the path before it): 8×8
+    /// planes 1.7–2.0× faster than im2col + GEMM + col2im (VGG-CIFAR's 64 → 128 and 128 → 128, ResNet-20's 64 → 64), 16×16
+    /// 1.3–1.4× faster than Winograd (VGG-CIFAR's 32 → 64 and 64 → 64, ResNet-20's 32 → 32), ResNet-20's 16 → 16 at 32×32 1.07×;
+    /// but VGG-CIFAR's 32 → 32 at 32×32 is 1.1–1.3× faster by Winograd, which keeps layers of 32 or more channels and filters
+    /// on planes of 24 or more (as its forward rule). Not the RGB first layers (their input gradient is not asked for).
+    /// </summary>
+    internal static bool BackwardDataWorthwhile(in ConvolutionLayout l) =>
+        l.Channels >= 8 && !(l.Channels >= 32 && l.Filters >= 32 && l.Height.Output >= 24 && l.Width.Output >= 24);
 
     /// <summary>
     /// dx ← dy ⋆ w′ for the whole batch (dx overwritten), one sample per item of the <see cref="WorkerPool"/>; false (nothing
