@@ -12,8 +12,17 @@ namespace Engine.Backend.OpenBlas.Tests;
 public sealed unsafe class PackedGemmTests : IDisposable
 {
     private readonly int _bits = PackedGemm.Bits;
+    private readonly bool? _rowBackward = RowFilterConvolution.BackwardDataForced;
 
-    public void Dispose() => PackedGemm.Bits = _bits;
+    // The convolution passes here are those of the column path (im2col + GEMM + col2im), which the packed GEMM runs at
+    // every width: the row × filter backward data (512 bits only, another summation order) is tested on its own.
+    public PackedGemmTests() => RowFilterConvolution.BackwardDataForced = false;
+
+    public void Dispose()
+    {
+        PackedGemm.Bits = _bits;
+        RowFilterConvolution.BackwardDataForced = _rowBackward;
+    }
 
     private delegate void MultiplyAt(int m, int n, int k, float* a, long aRow, long aCol, float* b, long bRow, long bCol, bool accumulate, float* c, long ldc);
 
