@@ -22,7 +22,9 @@ internal static unsafe partial class RowFilterConvolution
 
     /// <summary>Whether backward data of <paramref name="l"/> runs here.</summary>
     public static bool AppliesBackwardData<T>(in ConvolutionLayout l) where T : unmanaged =>
-        BackwardDataForced != false && l.Height.Stride == 1 && Fits<T>(l) && (BackwardDataForced == true || BackwardDataWorthwhile(l));
+        BackwardDataForced != false && (l.Height.Stride == 1
+            ? Fits<T>(l) && (BackwardDataForced == true || BackwardDataWorthwhile(l))
+            : FitsStride2BackwardData<T>(l) && (BackwardDataForced == true || l.Channels >= 8));
 
     /// <summary>
     /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, one thread, batch 128, against the path before it): 8×8
@@ -40,6 +42,11 @@ internal static unsafe partial class RowFilterConvolution
     /// </summary>
     public static bool TryBackwardData(in ConvolutionLayout l, float* dy, float* w, float* dx, ConvolutionWorkspace workspace)
     {
+        if (l.Height.Stride == 2)
+        {
+            BackwardDataStride2(l, dy, w, dx, workspace); // RowFilterConvolution.Stride2DataGradient.cs
+            return true;
+        }
         if (!AllFinite(w, (long)l.Filters * l.ColumnRows))
         {
             return false;
