@@ -73,5 +73,9 @@ internal static unsafe class QuickTrainConvolutions
         {
             RowFilterConvolution.BackwardDataForced = on is null ? null : on == true ? null : false;
         }
+        else if (pass == ConvolutionPass.BackwardFilter)
+        {
+            RowFilterConvolution.FilterGradientForced = on is null ? null : on == true ? null : false;
+        }
     }
 }

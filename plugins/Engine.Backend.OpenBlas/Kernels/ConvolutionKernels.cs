@@ -186,6 +186,11 @@ internal static unsafe partial class ConvolutionKernels
             new Span<T>(dw, l.Filters * l.GroupRows).Clear();
             return;
         }
+        // 3×3 padding-1 layers of stride 1 or 2: filters along the vector as the forward tile (RowFilterConvolution.FilterGradient.cs).
+        if (RowFilterConvolution.AppliesFilterGradient<T>(l) && RowFilterConvolution.TryFilterGradient(l, (float*)x, (float*)dy, (float*)dw, workspace))
+        {
+            return;
+        }
         if (WinogradFilterGradient.Applies<T>(l))
         {
             WinogradFilterGradient.Run(l, (float*)x, (float*)dy, (float*)dw, workspace);

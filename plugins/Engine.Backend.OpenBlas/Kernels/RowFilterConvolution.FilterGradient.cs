@@ -1,0 +1,372 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Engine.Backend.OpenBlas;
+
+/// <summary>
+/// Backward filter of 3×3, padding-1, stride-1 or -2 float32 layers on AVX-512 with filters along the vector, as the forward
+/// tile: dw[f][c][ky][kx] = Σ_n Σ_(oy,ox) dy[n][f][oy][ox] · x[n][c][stride·oy + ky − 1][stride·ox + kx − 1], the products whose
+/// x falls in the padding skipped. dy is transposed per sample to positions × filters so that a position's 32 filters are two
+/// vectors; a register tile holds 32 filters × 12 (channel, tap) pairs — four channels × the three tap columns of one tap row —
+/// in 24 accumulators; per output position it loads the two dy vectors and broadcasts the 12 inputs the pairs read: 14 loads
+/// per 24 FMAs. The first output column skips tap column 0, the last (stride 1) tap column 2; tap row 0 skips the first
+/// output row, tap row 2 (stride 1) the last.
+/// </summary>
+/// <remarks>
+/// <para>Each dw value is one FMA chain from +0 over the samples in order, then the output positions row by row. The batch is
+/// cut into blocks of samples whose x and transposed dy fit the second-level cache; per block one <see cref="WorkerPool"/> loop
+/// transposes dy, a second runs the items (32-filter group, four channels, tap row), each item loading its 24 running sums
+/// from a packed buffer, adding the block's samples and storing them back, so the chain and its bits do not depend on the
+/// thread count or on which worker ran which item; dw is written from the buffer at the end.</para>
+/// <para>A skipped link is fma(dy, 0, acc): acc + (±0) = acc when dy is finite (acc is never −0: it starts at +0, and an
+/// exact zero sum rounds to +0 unless both terms are −0). A non-finite dy would make that link NaN, which im2col's chain keeps:
+/// the transpose checks dy as it reads it, and a call whose dy is not all finite declines (nothing written; the caller takes
+/// another path). x needs no check: its products are in both chains. The im2col path (the reference) sums each sample's
+/// positions in another grouping and Winograd transforms them: the results differ from those by rounding only.</para>
+/// <para><c>ENGINE_ROW_FILTER_FILTER_GRADIENT=on|off</c>: on takes every layer the kernel fits, off none; unset,
+/// <see cref="FilterGradientWorthwhile"/> decides.</para>
+/// </remarks>
+internal static unsafe partial class RowFilterConvolution
+{
+    /// <summary>Whether the size rule decides (null), or backward filter here is forced on (true) or off (false).</summary>
+    /// <remarks>Settable inside the assembly so tests and benchmarks can compare it with the other paths in one process.</remarks>
+    public static bool? FilterGradientForced { get; internal set; } = WinogradConvolution.ParseSetting(Environment.GetEnvironmentVariable("ENGINE_ROW_FILTER_FILTER_GRADIENT"));
+
+    /// <summary>Bytes of x and transposed dy per block of samples (the second-level cache is 1 MB a core here); settable for measurements.</summary>
+    internal static int FilterGradientBlockBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Floats ahead of the 16 positions being transposed that each filter row is prefetched (eight lines).</summary>
+    private const int TransposeAhead = 128;
+    /// <summary>Channels of the register tile (× 3 tap columns × 2 vectors of filters = 24 accumulators).</summary>
+    private const int TileChannels = 4;
+
+    /// <summary>Floats of one item's running sums: 4 channels × 3 tap columns × 32 filters.</summary>
+    private const int ItemFloats = TileChannels * 3 * Group;
+
+    /// <summary>Whether backward filter of <paramref name="l"/> runs here.</summary>
+    public static bool AppliesFilterGradient<T>(in ConvolutionLayout l) where T : unmanaged =>
+        FilterGradientForced != false && FitsFilterGradient<T>(l) && (FilterGradientForced == true || FilterGradientWorthwhile(l));
+
+    /// <summary>
+    /// What the kernel can do: float32 on AVX-512, one group, 2-D, 3×3, padding 1, stride 1 or 2 (as forward), output rows at least
+    /// 2 wide, channels a multiple of 4 and filters a multiple of 16.
+    /// </summary>
+    internal static bool FitsFilterGradient<T>(in ConvolutionLayout l) where T : unmanaged =>
+        typeof(T) == typeof(float) && Avx512F.IsSupported && PackedGemm.Bits == 512
+        && l.Groups == 1 && l.Depth.Kernel == 1 && l.Depth.Input == 1 && l.Depth.Output == 1 && l.Batch > 0
+        && l.Channels % TileChannels == 0 && l.Channels > 0 && l.Filters % 16 == 0 && l.Filters > 0
+        && AxisFits(l.Height) && AxisFits(l.Width) && l.Height.Stride == l.Width.Stride && l.Width.Output >= 2;
+
+    /// <summary>
+    /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, one thread, benchmarks/NOTES.md helper <c>fgrad</c>): layers of
+    /// 8 or more channels but those of 64 or more channels and filters on planes of 16 × 16 or more, where Winograd's filter gradient
+    /// (a quarter of the products) ran 1.2× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.5 against 20.1 ms); faster than Winograd or
+    /// im2col on every other stride-1 layer of VGG-CIFAR and ResNet-20 (1.15–1.6×) and 2–2.3× on ResNet-20's stride-2 layers.
+    /// </summary>
+    internal static bool FilterGradientWorthwhile(in ConvolutionLayout l) =>
+        l.Channels >= 8 && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
+
+    /// <summary>dw ← Σ_n dy ⋆ x (dw overwritten); false (nothing written) when a dy value is not finite.</summary>
+    public static bool TryFilterGradient(in ConvolutionLayout l, float* x, float* dy, float* dw, ConvolutionWorkspace workspace)
+    {
+        int plane = l.OutputSize, width = Groups(l) * Group; // a position's row of the transposed dy: whole groups
+        long sampleX = (long)l.Channels * l.InputSize, sampleDy = (long)l.Filters * plane;
+        int block = (int)Math.Clamp(FilterGradientBlockBytes / (4L * (plane * (long)width + sampleX)), 1, l.Batch);
+        int blocks = (l.Batch + block - 1) / block, items = Groups(l) * (l.Channels / TileChannels) * 3;
+        long sums = (long)items * ItemFloats, transposed = (long)block * plane * width;
+        CpuStorage storage = workspace.Rent<float>(sums + 2 * transposed);
+        try
+        {
+            float* buffer = (float*)storage.Pointer;
+            new Span<float>(buffer, checked((int)sums)).Clear();
+            var job = new FilterJob
+            {
+                Dy = dy,
+                Sums = buffer,
+                Items = items,
+                Channels = l.Channels,
+                Filters = l.Filters,
+                Height = l.Height.Output,
+                Width = l.Width.Output,
+                Stride = l.Height.Stride,
+                InputWidth = l.Width.Input,
+                InputPlane = l.InputSize,
+                RowFloats = width,
+                ChannelBlocks = l.Channels / TileChannels,
+            };
+            int threads = Math.Max(1, WorkerPool.Width);
+            // One pool loop per block: it transposes the next block's dy (into the other buffer) and runs this block's items,
+            // so a block costs one wait for the slowest worker, not two.
+            for (int b = -1; b < blocks; b++)
+            {
+                int first = b * block, next = first + block, count = Math.Min(block, l.Batch - first);
+                job.Transposes = b + 1 < blocks ? Math.Min(block, l.Batch - next) : 0;
+                job.TransposeFirst = next;
+                job.TransposeInto = buffer + sums + (b + 1 & 1) * transposed;
+                job.Computes = b >= 0 ? items : 0;
+                job.Count = count;
+                job.X = x + first * sampleX;
+                job.Transposed = buffer + sums + (b & 1) * transposed;
+                // Prefetched while this block runs: the next block's x and the dy that the next loop transposes.
+                job.NextX = x + next * sampleX;
+                job.NextXFloats = job.Transposes * sampleX;
+                job.NextDy = dy + (next + block) * sampleDy;
+                job.NextDyFloats = Prefetch && b + 2 < blocks ? Math.Min(block, l.Batch - next - block) * sampleDy : 0;
+                job.NextXFloats = Prefetch ? job.NextXFloats : 0;
+                int work = job.Transposes + job.Computes;
+                WorkerPool.For(work, Math.Min(threads, work), &FilterStep, &job);
+                if (job.NotFinite != 0)
+                {
+                    return false;
+                }
+            }
+            Unpack(l, buffer, dw);
+        }
+        finally
+        {
+            workspace.Return(storage);
+        }
+        return true;
+    }
+
+    private struct FilterJob
+    {
+        public float* X, Dy, Sums, Transposed; // X, Transposed: this block's first sample
+        public float* TransposeInto, NextDy, NextX;
+        public long NextDyFloats, NextXFloats;
+        public int Transposes, TransposeFirst, Computes, Items;
+        public int Count, Channels, Filters, Height, Width, Stride, InputWidth, InputPlane, RowFloats, ChannelBlocks;
+        public int NotFinite;
+    }
+
+    /// <summary>Item <paramref name="i"/> of a block's loop: the next block's transposes first, then this block's items.</summary>
+    private static void FilterStep(void* state, int i, int worker)
+    {
+        int transposes = ((FilterJob*)state)->Transposes;
+        if (i < transposes)
+        {
+            TransposeSample(state, i);
+        }
+        else
+        {
+            FilterItem(state, i - transposes);
+        }
+    }
+
+    /// <summary>The running sums (per item [channel][tap column][32 filters]) into dw[f][c][ky][kx].</summary>
+    private static void Unpack(in ConvolutionLayout l, float* sums, float* dw)
+    {
+        int blocks = l.Channels / TileChannels, taps = l.ColumnRows;
+        for (int f = 0; f < l.Filters; f++)
+        {
+            int g = f / Group, lane = f % Group;
+            for (int c = 0; c < l.Channels; c++)
+            {
+                for (int ky = 0; ky < 3; ky++)
+                {
+                    float* item = sums + ((long)(g * blocks + c / TileChannels) * 3 + ky) * ItemFloats + c % TileChannels * 3 * Group + lane;
+                    float* to = dw + (long)f * taps + c * 9 + ky * 3;
+                    to[0] = item[0];
+                    to[1] = item[Group];
+                    to[2] = item[2 * Group];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// dy of one sample of the block, filters × positions, into positions × <see cref="FilterJob.RowFloats"/> (filters past the
+    /// last zero), by 16 × 16 transposes in registers; any value not finite sets <see cref="FilterJob.NotFinite"/>.
+    /// </summary>
+    private static void TransposeSample(void* state, int s)
+    {
+        ref FilterJob job = ref *(FilterJob*)state;
+        int plane = job.Height * job.Width, filters = job.Filters, row = job.RowFloats;
+        float* from = job.Dy + (long)(job.TransposeFirst + s) * filters * plane, to = job.TransposeInto + (long)s * plane * row;
+        Vector512<float> check = Vector512<float>.Zero;
+        int whole = plane & ~15;
+        // Filter rows outer: 16 sequential streams (one per filter row), each read a few lines ahead.
+        for (int f = 0; f < filters; f += 16)
+        {
+            float* rows = from + (long)f * plane;
+            for (int q = 0; q < whole; q += 16)
+            {
+                if (Prefetch)
+                {
+                    for (int j = 0; j < 16; j++)
+                    {
+                        Sse.Prefetch0(rows + (long)j * plane + q + TransposeAhead);
+                    }
+                }
+                check |= Transpose16(rows + q, plane, to + (long)q * row + f, row);
+            }
+        }
+        for (int f = filters; f < row; f += 16)
+        {
+            for (int q = 0; q < whole; q++)
+            {
+                Vector512<float>.Zero.Store(to + (long)q * row + f);
+            }
+        }
+        int p = whole;
+        for (; p < plane; p++)
+        {
+            float* t = to + (long)p * row;
+            for (int f = 0; f < row; f++)
+            {
+                float v = f < filters ? from[(long)f * plane + p] : 0f;
+                t[f] = v;
+                if (!float.IsFinite(v))
+                {
+                    job.NotFinite = 1;
+                }
+            }
+        }
+        // v − v is +0 for a finite v and NaN otherwise; OR-ing the bits keeps any NaN's.
+        if (!Vector512.EqualsAll(check.AsUInt32(), Vector512<uint>.Zero))
+        {
+            job.NotFinite = 1;
+        }
+    }
+
+    /// <summary>
+    /// 16 rows of 16 floats (<paramref name="from"/>, <paramref name="stride"/> apart) transposed into 16 rows
+    /// <paramref name="step"/> apart; returns the OR of every v − v (all-zero bits when all were finite).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Transpose16(float* from, int stride, float* to, int step)
+    {
+        Vector512<float> r0 = Vector512.Load(from), r1 = Vector512.Load(from + stride), r2 = Vector512.Load(from + 2 * stride), r3 = Vector512.Load(from + 3 * stride);
+        from += 4 * stride;
+        Vector512<float> r4 = Vector512.Load(from), r5 = Vector512.Load(from + stride), r6 = Vector512.Load(from + 2 * stride), r7 = Vector512.Load(from + 3 * stride);
+        from += 4 * stride;
+        Vector512<float> r8 = Vector512.Load(from), r9 = Vector512.Load(from + stride), r10 = Vector512.Load(from + 2 * stride), r11 = Vector512.Load(from + 3 * stride);
+        from += 4 * stride;
+        Vector512<float> r12 = Vector512.Load(from), r13 = Vector512.Load(from + stride), r14 = Vector512.Load(from + 2 * stride), r15 = Vector512.Load(from + 3 * stride);
+        Vector512<float> check = ((r0 - r0) | (r1 - r1)) | ((r2 - r2) | (r3 - r3)) | ((r4 - r4) | (r5 - r5)) | ((r6 - r6) | (r7 - r7))
+            | ((r8 - r8) | (r9 - r9)) | ((r10 - r10) | (r11 - r11)) | ((r12 - r12) | (r13 - r13)) | ((r14 - r14) | (r15 - r15));
+        // Pairs of rows interleaved, then within each 128-bit block k: s_m = column 4k + m of rows 0–3 (s_4+m of rows 4–7, …).
+        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+        Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9), t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
+        Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13), t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
+        r0 = Avx512F.Shuffle(t0, t2, 0x44); r1 = Avx512F.Shuffle(t0, t2, 0xEE); r2 = Avx512F.Shuffle(t1, t3, 0x44); r3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        r4 = Avx512F.Shuffle(t4, t6, 0x44); r5 = Avx512F.Shuffle(t4, t6, 0xEE); r6 = Avx512F.Shuffle(t5, t7, 0x44); r7 = Avx512F.Shuffle(t5, t7, 0xEE);
+        r8 = Avx512F.Shuffle(t8, t10, 0x44); r9 = Avx512F.Shuffle(t8, t10, 0xEE); r10 = Avx512F.Shuffle(t9, t11, 0x44); r11 = Avx512F.Shuffle(t9, t11, 0xEE);
+        r12 = Avx512F.Shuffle(t12, t14, 0x44); r13 = Avx512F.Shuffle(t12, t14, 0xEE); r14 = Avx512F.Shuffle(t13, t15, 0x44); r15 = Avx512F.Shuffle(t13, t15, 0xEE);
+        // 128-bit blocks: t_m = [column m of rows 0–3, column m + 8 of rows 0–3, the same of rows 4–7] (t_4+m: columns m + 4, m + 12).
+        t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88); t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
+        t4 = Avx512F.Shuffle4x128(r0, r4, 0xDD); t5 = Avx512F.Shuffle4x128(r1, r5, 0xDD); t6 = Avx512F.Shuffle4x128(r2, r6, 0xDD); t7 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
+        t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88); t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
+        t12 = Avx512F.Shuffle4x128(r8, r12, 0xDD); t13 = Avx512F.Shuffle4x128(r9, r13, 0xDD); t14 = Avx512F.Shuffle4x128(r10, r14, 0xDD); t15 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
+        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(to);
+        Avx512F.Shuffle4x128(t1, t9, 0x88).Store(to + step);
+        Avx512F.Shuffle4x128(t2, t10, 0x88).Store(to + 2 * step);
+        Avx512F.Shuffle4x128(t3, t11, 0x88).Store(to + 3 * step);
+        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(to + 4 * step);
+        Avx512F.Shuffle4x128(t5, t13, 0x88).Store(to + 5 * step);
+        Avx512F.Shuffle4x128(t6, t14, 0x88).Store(to + 6 * step);
+        Avx512F.Shuffle4x128(t7, t15, 0x88).Store(to + 7 * step);
+        Avx512F.Shuffle4x128(t0, t8, 0xDD).Store(to + 8 * step);
+        Avx512F.Shuffle4x128(t1, t9, 0xDD).Store(to + 9 * step);
+        Avx512F.Shuffle4x128(t2, t10, 0xDD).Store(to + 10 * step);
+        Avx512F.Shuffle4x128(t3, t11, 0xDD).Store(to + 11 * step);
+        Avx512F.Shuffle4x128(t4, t12, 0xDD).Store(to + 12 * step);
+        Avx512F.Shuffle4x128(t5, t13, 0xDD).Store(to + 13 * step);
+        Avx512F.Shuffle4x128(t6, t14, 0xDD).Store(to + 14 * step);
+        Avx512F.Shuffle4x128(t7, t15, 0xDD).Store(to + 15 * step);
+        return check;
+    }
+
+    /// <summary>One item (32-filter group, four channels, tap row) over the block's samples.</summary>
+    private static void FilterItem(void* state, int item)
+    {
+        ref FilterJob job = ref *(FilterJob*)state;
+        int ky = item % 3, rest = item / 3, cb = rest % job.ChannelBlocks, g = rest / job.ChannelBlocks;
+        float* sums = job.Sums + (long)item * ItemFloats;
+        float* x = job.X + (long)cb * TileChannels * job.InputPlane;
+        float* dyT = job.Transposed + g * Group;
+        if (job.Filters - g * Group > 16)
+        {
+            Accumulate<Yes>(ref job, x, dyT, ky, sums, item);
+        }
+        else
+        {
+            Accumulate<No>(ref job, x, dyT, ky, sums, item);
+        }
+    }
+
+    // 4 channels × tap columns 0–2 of tap row ky × one or two vectors of 16 filters (TTwo): 12 or 24 running sums. x: the block's
+    // first sample, the item's first channel; dyT: the block's transposed dy, the group's first filter.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate<TTwo>(ref FilterJob job, float* x, float* dyT, int ky, float* sums, int item) where TTwo : struct, IFlag
+    {
+        Vector512<float> a00 = Vector512.Load(sums), a01 = Vector512.Load(sums + 32), a02 = Vector512.Load(sums + 64);
+        Vector512<float> a10 = Vector512.Load(sums + 96), a11 = Vector512.Load(sums + 128), a12 = Vector512.Load(sums + 160);
+        Vector512<float> a20 = Vector512.Load(sums + 192), a21 = Vector512.Load(sums + 224), a22 = Vector512.Load(sums + 256);
+        Vector512<float> a30 = Vector512.Load(sums + 288), a31 = Vector512.Load(sums + 320), a32 = Vector512.Load(sums + 352);
+        Vector512<float> b00 = default, b01 = default, b02 = default, b10 = default, b11 = default, b12 = default;
+        Vector512<float> b20 = default, b21 = default, b22 = default, b30 = default, b31 = default, b32 = default;
+        if (TTwo.On)
+        {
+            b00 = Vector512.Load(sums + 16); b01 = Vector512.Load(sums + 48); b02 = Vector512.Load(sums + 80);
+            b10 = Vector512.Load(sums + 112); b11 = Vector512.Load(sums + 144); b12 = Vector512.Load(sums + 176);
+            b20 = Vector512.Load(sums + 208); b21 = Vector512.Load(sums + 240); b22 = Vector512.Load(sums + 272);
+            b30 = Vector512.Load(sums + 304); b31 = Vector512.Load(sums + 336); b32 = Vector512.Load(sums + 368);
+        }
+        int height = job.Height, width = job.Width, stride = job.Stride, inWidth = job.InputWidth, row = job.RowFloats;
+        long inPlane = job.InputPlane, sampleX = (long)job.Channels * inPlane, sampleDy = (long)height * width * row;
+        // Output rows whose input row stride·oy + ky − 1 exists; the last output column's tap column 2 is padding at stride 1.
+        int oy0 = ky == 0 ? 1 : 0, oy1 = stride == 1 && ky == 2 ? height - 1 : height, last = stride == 1 ? width - 1 : width;
+        // This item's share of the next block's dy and x, a few lines per output row, into the second-level cache.
+        long dyShare = (job.NextDyFloats / job.Items + 15) & ~15L, xShare = (job.NextXFloats / job.Items + 15) & ~15L;
+        float* pd = job.NextDy + item * dyShare, pdEnd = job.NextDy + Math.Min(job.NextDyFloats, (item + 1) * dyShare);
+        float* px = job.NextX + item * xShare, pxEnd = job.NextX + Math.Min(job.NextXFloats, (item + 1) * xShare);
+        long rows = Math.Max(1, (long)job.Count * (oy1 - oy0));
+        long dyStep = (dyShare / 16 + rows - 1) / rows * 16, xStep = (xShare / 16 + rows - 1) / rows * 16; // floats a row
+        for (int n = 0; n < job.Count; n++, x += sampleX, dyT += sampleDy)
+        {
+            for (int oy = oy0; oy < oy1; oy++)
+            {
+                for (float* e = pd + dyStep < pdEnd ? pd + dyStep : pdEnd; pd < e; pd += 16) { Sse.Prefetch1(pd); }
+                for (float* e = px + xStep < pxEnd ? px + xStep : pxEnd; px < e; px += 16) { Sse.Prefetch1(px); }
+                float* xp = x + (long)(stride * oy + ky - 1) * inWidth, d = dyT + (long)oy * width * row;
+                for (int ox = 0; ox < width; ox++, xp += stride, d += row)
+                {
+                    Vector512<float> d0 = Vector512.Load(d), d1 = TTwo.On ? Vector512.Load(d + 16) : default;
+                    Vector512<float> s;
+                    if (ox != 0)
+                    {
+                        s = Vector512.Create(xp[-1]); a00 = Fma(s, d0, a00); if (TTwo.On) { b00 = Fma(s, d1, b00); }
+                        s = Vector512.Create(xp[inPlane - 1]); a10 = Fma(s, d0, a10); if (TTwo.On) { b10 = Fma(s, d1, b10); }
+                        s = Vector512.Create(xp[2 * inPlane - 1]); a20 = Fma(s, d0, a20); if (TTwo.On) { b20 = Fma(s, d1, b20); }
+                        s = Vector512.Create(xp[3 * inPlane - 1]); a30 = Fma(s, d0, a30); if (TTwo.On) { b30 = Fma(s, d1, b30); }
+                    }
+                    s = Vector512.Create(xp[0]); a01 = Fma(s, d0, a01); if (TTwo.On) { b01 = Fma(s, d1, b01); }
+                    s = Vector512.Create(xp[inPlane]); a11 = Fma(s, d0, a11); if (TTwo.On) { b11 = Fma(s, d1, b11); }
+                    s = Vector512.Create(xp[2 * inPlane]); a21 = Fma(s, d0, a21); if (TTwo.On) { b21 = Fma(s, d1, b21); }
+                    s = Vector512.Create(xp[3 * inPlane]); a31 = Fma(s, d0, a31); if (TTwo.On) { b31 = Fma(s, d1, b31); }
+                    if (ox != last)
+                    {
+                        s = Vector512.Create(xp[1]); a02 = Fma(s, d0, a02); if (TTwo.On) { b02 = Fma(s, d1, b02); }
+                        s = Vector512.Create(xp[inPlane + 1]); a12 = Fma(s, d0, a12); if (TTwo.On) { b12 = Fma(s, d1, b12); }
+                        s = Vector512.Create(xp[2 * inPlane + 1]); a22 = Fma(s, d0, a22); if (TTwo.On) { b22 = Fma(s, d1, b22); }
+                        s = Vector512.Create(xp[3 * inPlane + 1]); a32 = Fma(s, d0, a32); if (TTwo.On) { b32 = Fma(s, d1, b32); }
+                    }
+                }
+            }
+        }
+        a00.Store(sums); a01.Store(sums + 32); a02.Store(sums + 64);
+        a10.Store(sums + 96); a11.Store(sums + 128); a12.Store(sums + 160);
+        a20.Store(sums + 192); a21.Store(sums + 224); a22.Store(sums + 256);
+        a30.Store(sums + 288); a31.Store(sums + 320); a32.Store(sums + 352);
+        if (TTwo.On)
+        {
+            b00.Store(sums + 16); b01.Store(sums + 48); b02.Store(sums + 80);
+            b10.Store(sums + 112); b11.Store(sums + 144); b12.Store(sums + 176);
+            b20.Store(sums + 208); b21.Store(sums + 240); b22.Store(sums + 272);
+            b30.Store(sums + 304); b31.Store(sums + 336); b32.Store(sums + 368);
+        }
+    }
+}
