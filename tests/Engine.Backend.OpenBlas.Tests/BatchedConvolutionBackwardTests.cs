@@ -15,9 +15,11 @@ public sealed unsafe class BatchedConvolutionBackwardTests : IDisposable
     private readonly bool? _winograd = WinogradConvolution.Forced;
     private readonly int _columns = ConvolutionKernels.BatchedBackwardColumns;
     private readonly int _width = WorkerPool.Width;
+    private readonly bool? _rowFilterGradient = RowFilterConvolution.FilterGradientForced;
 
     public void Dispose()
     {
+        RowFilterConvolution.FilterGradientForced = _rowFilterGradient;
         ConvolutionKernels.BatchedBackwardForced = _forced;
         WinogradConvolution.Forced = _winograd;
         ConvolutionKernels.BatchedBackwardColumns = _columns;
@@ -100,6 +102,7 @@ public sealed unsafe class BatchedConvolutionBackwardTests : IDisposable
         ConvolutionKernels.BatchedBackwardForced = grouped;
         ConvolutionKernels.BatchedBackwardColumns = columns;
         WinogradConvolution.Forced = false;
+        RowFilterConvolution.FilterGradientForced = false; // the column path's filter gradient (the row × filter one is tested on its own)
         WorkerPool.Width = threads;
         float[] dx = new float[x.Length], dw = new float[w.Length];
         Array.Fill(dx, float.NaN); // both passes overwrite their output

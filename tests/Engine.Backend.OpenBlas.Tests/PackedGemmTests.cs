@@ -13,15 +13,21 @@ public sealed unsafe class PackedGemmTests : IDisposable
 {
     private readonly int _bits = PackedGemm.Bits;
     private readonly bool? _rowBackward = RowFilterConvolution.BackwardDataForced;
+    private readonly bool? _rowFilterGradient = RowFilterConvolution.FilterGradientForced;
 
     // The convolution passes here are those of the column path (im2col + GEMM + col2im), which the packed GEMM runs at
-    // every width: the row × filter backward data (512 bits only, another summation order) is tested on its own.
-    public PackedGemmTests() => RowFilterConvolution.BackwardDataForced = false;
+    // every width: the row × filter backward data and filter gradient (512 bits only, another summation order) are tested on their own.
+    public PackedGemmTests()
+    {
+        RowFilterConvolution.BackwardDataForced = false;
+        RowFilterConvolution.FilterGradientForced = false;
+    }
 
     public void Dispose()
     {
         PackedGemm.Bits = _bits;
         RowFilterConvolution.BackwardDataForced = _rowBackward;
+        RowFilterConvolution.FilterGradientForced = _rowFilterGradient;
     }
 
     private delegate void MultiplyAt(int m, int n, int k, float* a, long aRow, long aCol, float* b, long bRow, long bCol, bool accumulate, float* c, long ldc);

@@ -21,6 +21,7 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
     private readonly int _bits = WinogradConvolution.Bits;
     private readonly int _tiles = WinogradFilterGradient.TileTarget;
     private readonly int _width = WorkerPool.Width;
+    private readonly bool? _rowFilterGradient = RowFilterConvolution.FilterGradientForced;
 
     public void Dispose()
     {
@@ -29,6 +30,7 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
         WinogradConvolution.Bits = _bits;
         WinogradFilterGradient.TileTarget = _tiles;
         WorkerPool.Width = _width;
+        RowFilterConvolution.FilterGradientForced = _rowFilterGradient;
         _backend.Dispose();
     }
 
@@ -98,6 +100,7 @@ public sealed unsafe class WinogradFilterGradientTests(ITestOutputHelper output)
     {
         WinogradConvolution.Forced = null;
         WinogradFilterGradient.Forced = winograd;
+        RowFilterConvolution.FilterGradientForced = false; // dispatched before Winograd, tested on its own
         ConvolutionLayout l = p.Layout;
         Assert.True(WinogradConvolution.Fits(l));
         Assert.Equal(winograd, WinogradFilterGradient.Applies<float>(l));
