@@ -2,8 +2,9 @@ namespace Engine.Backend.OpenBlas.Tests;
 
 /// <summary>
 /// Backward filter with filters along the vector (<see cref="RowFilterConvolution.TryFilterGradient"/>): bit for bit the scalar
-/// FMA chain of its documented order (each dw value from +0 over the samples, then the output positions row by row, padding read
-/// as zeros) with x holding −0, NaN and ±∞ and dy −0 and +0, at 1 and 2 threads and with blocks of one sample or the default;
+/// FMA chain of its documented order (per block of samples, each dw value from +0 over the block's samples, then the output
+/// positions row by row, padding read as zeros; the blocks' sums added in order) with x holding −0, NaN and ±∞ and dy −0 and +0,
+/// at 1 and 2 threads and with blocks of one sample, the default and the whole batch;
 /// near a double-precision reference, so it is the real filter gradient; a dy value that is not finite declines (nothing written)
 /// and the dispatch then gives the other paths' bits.
 /// </summary>
@@ -50,17 +51,22 @@ public sealed unsafe class RowFilterFilterGradientTests : IDisposable
         var rng = new Random(channels * 31 + filters + stride);
         float[] x = ConvolutionChain.Special(rng, ConvolutionChain.Values(rng, batch * channels * l.InputSize));
         float[] dy = FiniteSpecial(rng, ConvolutionChain.Values(rng, batch * filters * l.OutputSize));
-        int[] expected = Bits(Chain(l, x, dy));
-        Assert.Contains(expected, v => float.IsNaN(BitConverter.Int32BitsToSingle(v)));
-        foreach (int blockBytes in new[] { 1, _blockBytes })
+        // Blocks of one sample, two (the last one short when the batch is odd), the whole batch.
+        int two = 2 * 4 * (l.OutputSize * ((filters + 31) / 32 * 32) + channels * l.InputSize);
+        foreach ((int blockBytes, int samples) in new[] { (1, 1), (two, 2), (int.MaxValue, batch) })
         {
             RowFilterConvolution.FilterGradientBlockBytes = blockBytes;
+            int block = RowFilterConvolution.FilterGradientBlock(l);
+            Assert.Equal(samples, block);
+            int[] expected = Bits(Chain(l, x, dy, block));
+            Assert.Contains(expected, v => float.IsNaN(BitConverter.Int32BitsToSingle(v)));
             foreach (int threads in new[] { 1, 2 })
             {
                 WorkerPool.Width = threads;
                 Assert.Equal(expected, Bits(FilterGradient(l, x, dy)));
             }
         }
+        RowFilterConvolution.FilterGradientBlockBytes = _blockBytes;
 
         // Finite values: within rounding of the double-precision gradient.
         float[] plainX = ConvolutionChain.Values(rng, x.Length), plainDy = ConvolutionChain.Values(rng, dy.Length);
@@ -117,8 +123,11 @@ public sealed unsafe class RowFilterFilterGradientTests : IDisposable
         Assert.False(RowFilterConvolution.AppliesFilterGradient<float>(ConvolutionChain.Layout(128, 64, 8, 8, 64)));
     }
 
-    /// <summary>dw[f][c][ky][kx]: the FMA chain from +0 over the samples, then the output positions row by row, padding read as 0.</summary>
-    private static float[] Chain(ConvolutionLayout l, float[] x, float[] dy)
+    /// <summary>
+    /// dw[f][c][ky][kx]: per block of <paramref name="block"/> samples the FMA chain from +0 over its samples, then the output
+    /// positions row by row, padding read as 0; the blocks' sums added in order from +0.
+    /// </summary>
+    private static float[] Chain(ConvolutionLayout l, float[] x, float[] dy, int block)
     {
         ConvolutionAxis h = l.Height, v = l.Width;
         float[] dw = new float[l.Filters * l.GroupRows];
@@ -130,20 +139,25 @@ public sealed unsafe class RowFilterFilterGradientTests : IDisposable
                 {
                     for (int kx = 0; kx < 3; kx++)
                     {
-                        float acc = 0;
-                        for (int n = 0; n < l.Batch; n++)
+                        float sum = 0;
+                        for (int first = 0; first < l.Batch; first += block)
                         {
-                            for (int oy = 0; oy < h.Output; oy++)
+                            float acc = 0;
+                            for (int n = first; n < Math.Min(l.Batch, first + block); n++)
                             {
-                                for (int ox = 0; ox < v.Output; ox++)
+                                for (int oy = 0; oy < h.Output; oy++)
                                 {
-                                    int iy = oy * h.Stride + ky - 1, ix = ox * v.Stride + kx - 1;
-                                    float value = iy >= 0 && iy < h.Input && ix >= 0 && ix < v.Input ? x[((n * l.Channels + c) * h.Input + iy) * v.Input + ix] : 0f;
-                                    acc = MathF.FusedMultiplyAdd(dy[((n * l.Filters + f) * h.Output + oy) * v.Output + ox], value, acc);
+                                    for (int ox = 0; ox < v.Output; ox++)
+                                    {
+                                        int iy = oy * h.Stride + ky - 1, ix = ox * v.Stride + kx - 1;
+                                        float value = iy >= 0 && iy < h.Input && ix >= 0 && ix < v.Input ? x[((n * l.Channels + c) * h.Input + iy) * v.Input + ix] : 0f;
+                                        acc = MathF.FusedMultiplyAdd(dy[((n * l.Filters + f) * h.Output + oy) * v.Output + ox], value, acc);
+                                    }
                                 }
                             }
+                            sum += acc;
                         }
-                        dw[(f * l.Channels + c) * 9 + ky * 3 + kx] = acc;
+                        dw[(f * l.Channels + c) * 9 + ky * 3 + kx] = sum;
                     }
                 }
             }

@@ -14,11 +14,13 @@ namespace Engine.Backend.OpenBlas;
 /// output row, tap row 2 (stride 1) the last.
 /// </summary>
 /// <remarks>
-/// <para>Each dw value is one FMA chain from +0 over the samples in order, then the output positions row by row. The batch is
-/// cut into blocks of samples whose x and transposed dy fit the second-level cache; per block one <see cref="WorkerPool"/> loop
-/// transposes dy, a second runs the items (32-filter group, four channels, tap row), each item loading its 24 running sums
-/// from a packed buffer, adding the block's samples and storing them back, so the chain and its bits do not depend on the
-/// thread count or on which worker ran which item; dw is written from the buffer at the end.</para>
+/// <para>The batch is cut into blocks of samples whose x and transposed dy fit the second-level cache (a size fixed by the layout,
+/// <see cref="FilterGradientBlock"/>). Each dw value is, per block, one FMA chain from +0 over the block's samples in order, then
+/// the output positions row by row; the blocks' sums are added in order to a running sum from +0 (a chain of 2–16 samples, not
+/// the whole batch's 131,072 products of a 32×32 layer, so the rounding error stays near the column path's). Per block one
+/// <see cref="WorkerPool"/> loop transposes the next block's dy and runs this block's items (32-filter group, four channels, tap
+/// row), each adding its 24 block sums to a packed buffer of running sums, so the bits do not depend on the thread count or on
+/// which worker ran which item; dw is written from the buffer at the end.</para>
 /// <para>A skipped link is fma(dy, 0, acc): acc + (±0) = acc when dy is finite (acc is never −0: it starts at +0, and an
 /// exact zero sum rounds to +0 unless both terms are −0). A non-finite dy would make that link NaN, which im2col's chain keeps:
 /// the transpose checks dy as it reads it, and a call whose dy is not all finite declines (nothing written; the caller takes
@@ -67,12 +69,16 @@ internal static unsafe partial class RowFilterConvolution
     internal static bool FilterGradientWorthwhile(in ConvolutionLayout l) =>
         l.Channels >= 8 && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
 
+    /// <summary>Samples per block: as many as fit <see cref="FilterGradientBlockBytes"/> with their transposed dy (at least one), by the layout alone.</summary>
+    internal static int FilterGradientBlock(in ConvolutionLayout l) =>
+        (int)Math.Clamp(FilterGradientBlockBytes / (4L * ((long)l.OutputSize * Groups(l) * Group + (long)l.Channels * l.InputSize)), 1, l.Batch);
+
     /// <summary>dw ← Σ_n dy ⋆ x (dw overwritten); false (nothing written) when a dy value is not finite.</summary>
     public static bool TryFilterGradient(in ConvolutionLayout l, float* x, float* dy, float* dw, ConvolutionWorkspace workspace)
     {
         int plane = l.OutputSize, width = Groups(l) * Group; // a position's row of the transposed dy: whole groups
         long sampleX = (long)l.Channels * l.InputSize, sampleDy = (long)l.Filters * plane;
-        int block = (int)Math.Clamp(FilterGradientBlockBytes / (4L * (plane * (long)width + sampleX)), 1, l.Batch);
+        int block = FilterGradientBlock(l);
         int blocks = (l.Batch + block - 1) / block, items = Groups(l) * (l.Channels / TileChannels) * 3;
         long sums = (long)items * ItemFloats, transposed = (long)block * plane * width;
         CpuStorage storage = workspace.Rent<float>(sums + 2 * transposed);
@@ -279,6 +285,18 @@ internal static unsafe partial class RowFilterConvolution
         return check;
     }
 
+    /// <summary>Six block sums (two channels × three tap columns, 32 floats apart) added to the running sums at <paramref name="sums"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(float* sums, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3, Vector512<float> s4, Vector512<float> s5)
+    {
+        (Vector512.Load(sums) + s0).Store(sums);
+        (Vector512.Load(sums + 32) + s1).Store(sums + 32);
+        (Vector512.Load(sums + 64) + s2).Store(sums + 64);
+        (Vector512.Load(sums + 96) + s3).Store(sums + 96);
+        (Vector512.Load(sums + 128) + s4).Store(sums + 128);
+        (Vector512.Load(sums + 160) + s5).Store(sums + 160);
+    }
+
     /// <summary>One item (32-filter group, four channels, tap row) over the block's samples.</summary>
     private static void FilterItem(void* state, int item)
     {
@@ -302,19 +320,11 @@ internal static unsafe partial class RowFilterConvolution
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Accumulate<TTwo>(ref FilterJob job, float* x, float* dyT, int ky, float* sums, int item) where TTwo : struct, IFlag
     {
-        Vector512<float> a00 = Vector512.Load(sums), a01 = Vector512.Load(sums + 32), a02 = Vector512.Load(sums + 64);
-        Vector512<float> a10 = Vector512.Load(sums + 96), a11 = Vector512.Load(sums + 128), a12 = Vector512.Load(sums + 160);
-        Vector512<float> a20 = Vector512.Load(sums + 192), a21 = Vector512.Load(sums + 224), a22 = Vector512.Load(sums + 256);
-        Vector512<float> a30 = Vector512.Load(sums + 288), a31 = Vector512.Load(sums + 320), a32 = Vector512.Load(sums + 352);
+        // The block's chains start from +0 (added to the running sums at the end).
+        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
         Vector512<float> b00 = default, b01 = default, b02 = default, b10 = default, b11 = default, b12 = default;
         Vector512<float> b20 = default, b21 = default, b22 = default, b30 = default, b31 = default, b32 = default;
-        if (TTwo.On)
-        {
-            b00 = Vector512.Load(sums + 16); b01 = Vector512.Load(sums + 48); b02 = Vector512.Load(sums + 80);
-            b10 = Vector512.Load(sums + 112); b11 = Vector512.Load(sums + 144); b12 = Vector512.Load(sums + 176);
-            b20 = Vector512.Load(sums + 208); b21 = Vector512.Load(sums + 240); b22 = Vector512.Load(sums + 272);
-            b30 = Vector512.Load(sums + 304); b31 = Vector512.Load(sums + 336); b32 = Vector512.Load(sums + 368);
-        }
         int height = job.Height, width = job.Width, stride = job.Stride, inWidth = job.InputWidth, row = job.RowFloats;
         long inPlane = job.InputPlane, sampleX = (long)job.Channels * inPlane, sampleDy = (long)height * width * row;
         // Output rows whose input row stride·oy + ky − 1 exists; the last output column's tap column 2 is padding at stride 1.
@@ -357,16 +367,12 @@ internal static unsafe partial class RowFilterConvolution
                 }
             }
         }
-        a00.Store(sums); a01.Store(sums + 32); a02.Store(sums + 64);
-        a10.Store(sums + 96); a11.Store(sums + 128); a12.Store(sums + 160);
-        a20.Store(sums + 192); a21.Store(sums + 224); a22.Store(sums + 256);
-        a30.Store(sums + 288); a31.Store(sums + 320); a32.Store(sums + 352);
+        Add(sums, a00, a01, a02, a10, a11, a12);
+        Add(sums + 192, a20, a21, a22, a30, a31, a32);
         if (TTwo.On)
         {
-            b00.Store(sums + 16); b01.Store(sums + 48); b02.Store(sums + 80);
-            b10.Store(sums + 112); b11.Store(sums + 144); b12.Store(sums + 176);
-            b20.Store(sums + 208); b21.Store(sums + 240); b22.Store(sums + 272);
-            b30.Store(sums + 304); b31.Store(sums + 336); b32.Store(sums + 368);
+            Add(sums + 16, b00, b01, b02, b10, b11, b12);
+            Add(sums + 208, b20, b21, b22, b30, b31, b32);
         }
     }
 }
