@@ -34,6 +34,8 @@ public sealed unsafe class RowFilterFilterGradientTests : IDisposable
         { 2, 4, 6, 2, 16, 1 },      // rows two wide: every column an edge
         { 3, 8, 16, 16, 32, 2 },    // stride 2
         { 2, 12, 10, 6, 16, 2 },    // stride 2, output 5 × 3
+        { 3, 16, 8, 8, 16, 1 },     // 16 filters, channels a multiple of 8: items of 8 channels × one vector (ResNet-20 stage 1)
+        { 2, 8, 6, 10, 16, 2 },     // the same at stride 2
     };
 
     [Theory]

@@ -43,8 +43,17 @@ internal static unsafe partial class RowFilterConvolution
     /// <summary>Channels of the register tile (× 3 tap columns × 2 vectors of filters = 24 accumulators).</summary>
     private const int TileChannels = 4;
 
-    /// <summary>Floats of one item's running sums: 4 channels × 3 tap columns × 32 filters.</summary>
+    /// <summary>Floats of one item's running sums: 4 channels × 3 tap columns × 32 filters (or 8 × 3 × 16, <see cref="Narrow"/>).</summary>
     private const int ItemFloats = TileChannels * 3 * Group;
+
+    /// <summary>
+    /// Whether the items hold 8 channels × 3 tap columns × one vector of 16 filters (24 accumulators, 1 load and 24 broadcasts per
+    /// position) instead of 4 × 3 × 16 (12): a layer of 16 filters whose channels are a multiple of 8 (ResNet-20's first stage).
+    /// </summary>
+    private static bool Narrow(in ConvolutionLayout l) => l.Filters == 16 && l.Channels % (2 * TileChannels) == 0;
+
+    /// <summary>Channels of an item: 8 when <see cref="Narrow"/>, else 4.</summary>
+    private static int ItemChannels(in ConvolutionLayout l) => Narrow(l) ? 2 * TileChannels : TileChannels;
 
     /// <summary>Whether backward filter of <paramref name="l"/> runs here.</summary>
     public static bool AppliesFilterGradient<T>(in ConvolutionLayout l) where T : unmanaged =>
@@ -76,10 +85,10 @@ internal static unsafe partial class RowFilterConvolution
     /// <summary>dw ← Σ_n dy ⋆ x (dw overwritten); false (nothing written) when a dy value is not finite.</summary>
     public static bool TryFilterGradient(in ConvolutionLayout l, float* x, float* dy, float* dw, ConvolutionWorkspace workspace)
     {
-        int plane = l.OutputSize, width = Groups(l) * Group; // a position's row of the transposed dy: whole groups
+        int plane = l.OutputSize, width = l.Filters; // a position's row of the transposed dy (a multiple of 16 filters)
         long sampleX = (long)l.Channels * l.InputSize, sampleDy = (long)l.Filters * plane;
         int block = FilterGradientBlock(l);
-        int blocks = (l.Batch + block - 1) / block, items = Groups(l) * (l.Channels / TileChannels) * 3;
+        int blocks = (l.Batch + block - 1) / block, items = Groups(l) * (l.Channels / ItemChannels(l)) * 3;
         long sums = (long)items * ItemFloats, transposed = (long)block * plane * width;
         CpuStorage storage = workspace.Rent<float>(sums + 2 * transposed);
         try
@@ -99,7 +108,8 @@ internal static unsafe partial class RowFilterConvolution
                 InputWidth = l.Width.Input,
                 InputPlane = l.InputSize,
                 RowFloats = width,
-                ChannelBlocks = l.Channels / TileChannels,
+                ChannelBlocks = l.Channels / ItemChannels(l),
+                Narrow = Narrow(l),
             };
             int threads = Math.Max(1, WorkerPool.Width);
             // One pool loop per block: it transposes the next block's dy (into the other buffer) and runs this block's items,
@@ -144,6 +154,7 @@ internal static unsafe partial class RowFilterConvolution
         public int Transposes, TransposeFirst, Computes, Items;
         public int Count, Channels, Filters, Height, Width, Stride, InputWidth, InputPlane, RowFloats, ChannelBlocks;
         public int NotFinite;
+        public bool Narrow;
     }
 
     /// <summary>Item <paramref name="i"/> of a block's loop: the next block's transposes first, then this block's items.</summary>
@@ -160,10 +171,10 @@ internal static unsafe partial class RowFilterConvolution
         }
     }
 
-    /// <summary>The running sums (per item [channel][tap column][32 filters]) into dw[f][c][ky][kx].</summary>
+    /// <summary>The running sums (per item [channel][tap column][32 filters, or 16 when <see cref="Narrow"/>]) into dw[f][c][ky][kx].</summary>
     private static void Unpack(in ConvolutionLayout l, float* sums, float* dw)
     {
-        int blocks = l.Channels / TileChannels, taps = l.ColumnRows;
+        int channels = ItemChannels(l), blocks = l.Channels / channels, taps = l.ColumnRows, lanes = ItemFloats / 3 / channels;
         for (int f = 0; f < l.Filters; f++)
         {
             int g = f / Group, lane = f % Group;
@@ -171,11 +182,11 @@ internal static unsafe partial class RowFilterConvolution
             {
                 for (int ky = 0; ky < 3; ky++)
                 {
-                    float* item = sums + ((long)(g * blocks + c / TileChannels) * 3 + ky) * ItemFloats + c % TileChannels * 3 * Group + lane;
+                    float* item = sums + ((long)(g * blocks + c / channels) * 3 + ky) * ItemFloats + c % channels * 3 * lanes + lane;
                     float* to = dw + (long)f * taps + c * 9 + ky * 3;
                     to[0] = item[0];
-                    to[1] = item[Group];
-                    to[2] = item[2 * Group];
+                    to[1] = item[lanes];
+                    to[2] = item[2 * lanes];
                 }
             }
         }
@@ -208,20 +219,13 @@ internal static unsafe partial class RowFilterConvolution
                 check |= Transpose16(rows + q, plane, to + (long)q * row + f, row);
             }
         }
-        for (int f = filters; f < row; f += 16)
-        {
-            for (int q = 0; q < whole; q++)
-            {
-                Vector512<float>.Zero.Store(to + (long)q * row + f);
-            }
-        }
         int p = whole;
         for (; p < plane; p++)
         {
             float* t = to + (long)p * row;
-            for (int f = 0; f < row; f++)
+            for (int f = 0; f < filters; f++)
             {
-                float v = f < filters ? from[(long)f * plane + p] : 0f;
+                float v = from[(long)f * plane + p];
                 t[f] = v;
                 if (!float.IsFinite(v))
                 {
@@ -285,16 +289,16 @@ internal static unsafe partial class RowFilterConvolution
         return check;
     }
 
-    /// <summary>Six block sums (two channels × three tap columns, 32 floats apart) added to the running sums at <paramref name="sums"/>.</summary>
+    /// <summary>Six block sums (two channels × three tap columns, <paramref name="step"/> floats apart) added to the running sums at <paramref name="sums"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(float* sums, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3, Vector512<float> s4, Vector512<float> s5)
+    private static void Add(float* sums, int step, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3, Vector512<float> s4, Vector512<float> s5)
     {
         (Vector512.Load(sums) + s0).Store(sums);
-        (Vector512.Load(sums + 32) + s1).Store(sums + 32);
-        (Vector512.Load(sums + 64) + s2).Store(sums + 64);
-        (Vector512.Load(sums + 96) + s3).Store(sums + 96);
-        (Vector512.Load(sums + 128) + s4).Store(sums + 128);
-        (Vector512.Load(sums + 160) + s5).Store(sums + 160);
+        (Vector512.Load(sums + step) + s1).Store(sums + step);
+        (Vector512.Load(sums + 2 * step) + s2).Store(sums + 2 * step);
+        (Vector512.Load(sums + 3 * step) + s3).Store(sums + 3 * step);
+        (Vector512.Load(sums + 4 * step) + s4).Store(sums + 4 * step);
+        (Vector512.Load(sums + 5 * step) + s5).Store(sums + 5 * step);
     }
 
     /// <summary>One item (32-filter group, four channels, tap row) over the block's samples.</summary>
@@ -303,23 +307,31 @@ internal static unsafe partial class RowFilterConvolution
         ref FilterJob job = ref *(FilterJob*)state;
         int ky = item % 3, rest = item / 3, cb = rest % job.ChannelBlocks, g = rest / job.ChannelBlocks;
         float* sums = job.Sums + (long)item * ItemFloats;
-        float* x = job.X + (long)cb * TileChannels * job.InputPlane;
         float* dyT = job.Transposed + g * Group;
+        if (job.Narrow)
+        {
+            Accumulate<No, Yes>(ref job, job.X + (long)cb * 2 * TileChannels * job.InputPlane, dyT, ky, sums, item);
+            return;
+        }
+        float* x = job.X + (long)cb * TileChannels * job.InputPlane;
         if (job.Filters - g * Group > 16)
         {
-            Accumulate<Yes>(ref job, x, dyT, ky, sums, item);
+            Accumulate<Yes, No>(ref job, x, dyT, ky, sums, item);
         }
         else
         {
-            Accumulate<No>(ref job, x, dyT, ky, sums, item);
+            Accumulate<No, No>(ref job, x, dyT, ky, sums, item);
         }
     }
 
-    // 4 channels × tap columns 0–2 of tap row ky × one or two vectors of 16 filters (TTwo): 12 or 24 running sums. x: the block's
+    // 4 channels × tap columns 0–2 of tap row ky × one or two vectors of 16 filters (TTwo): 12 or 24 running sums (a: the first
+    // vector, b: the second); or (TEight, Narrow) 8 channels × tap columns 0–2 × one vector, b holding channels 4–7. x: the block's
     // first sample, the item's first channel; dyT: the block's transposed dy, the group's first filter.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate<TTwo>(ref FilterJob job, float* x, float* dyT, int ky, float* sums, int item) where TTwo : struct, IFlag
+    private static void Accumulate<TTwo, TEight>(ref FilterJob job, float* x, float* dyT, int ky, float* sums, int item)
+        where TTwo : struct, IFlag where TEight : struct, IFlag
     {
+        bool more = TTwo.On || TEight.On;
         // The block's chains start from +0 (added to the running sums at the end).
         Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
@@ -344,35 +356,46 @@ internal static unsafe partial class RowFilterConvolution
                 float* xp = x + (long)(stride * oy + ky - 1) * inWidth, d = dyT + (long)oy * width * row;
                 for (int ox = 0; ox < width; ox++, xp += stride, d += row)
                 {
-                    Vector512<float> d0 = Vector512.Load(d), d1 = TTwo.On ? Vector512.Load(d + 16) : default;
+                    Vector512<float> d0 = Vector512.Load(d), d1 = TTwo.On ? Vector512.Load(d + 16) : d0;
+                    float* xq = TEight.On ? xp + 4 * inPlane : xp; // b's inputs: channels 4–7, or a's
                     Vector512<float> s;
                     if (ox != 0)
                     {
-                        s = Vector512.Create(xp[-1]); a00 = Fma(s, d0, a00); if (TTwo.On) { b00 = Fma(s, d1, b00); }
-                        s = Vector512.Create(xp[inPlane - 1]); a10 = Fma(s, d0, a10); if (TTwo.On) { b10 = Fma(s, d1, b10); }
-                        s = Vector512.Create(xp[2 * inPlane - 1]); a20 = Fma(s, d0, a20); if (TTwo.On) { b20 = Fma(s, d1, b20); }
-                        s = Vector512.Create(xp[3 * inPlane - 1]); a30 = Fma(s, d0, a30); if (TTwo.On) { b30 = Fma(s, d1, b30); }
+                        s = Vector512.Create(xp[-1]); a00 = Fma(s, d0, a00); if (more) { b00 = Fma(TEight.On ? Vector512.Create(xq[-1]) : s, d1, b00); }
+                        s = Vector512.Create(xp[inPlane - 1]); a10 = Fma(s, d0, a10); if (more) { b10 = Fma(TEight.On ? Vector512.Create(xq[inPlane - 1]) : s, d1, b10); }
+                        s = Vector512.Create(xp[2 * inPlane - 1]); a20 = Fma(s, d0, a20); if (more) { b20 = Fma(TEight.On ? Vector512.Create(xq[2 * inPlane - 1]) : s, d1, b20); }
+                        s = Vector512.Create(xp[3 * inPlane - 1]); a30 = Fma(s, d0, a30); if (more) { b30 = Fma(TEight.On ? Vector512.Create(xq[3 * inPlane - 1]) : s, d1, b30); }
                     }
-                    s = Vector512.Create(xp[0]); a01 = Fma(s, d0, a01); if (TTwo.On) { b01 = Fma(s, d1, b01); }
-                    s = Vector512.Create(xp[inPlane]); a11 = Fma(s, d0, a11); if (TTwo.On) { b11 = Fma(s, d1, b11); }
-                    s = Vector512.Create(xp[2 * inPlane]); a21 = Fma(s, d0, a21); if (TTwo.On) { b21 = Fma(s, d1, b21); }
-                    s = Vector512.Create(xp[3 * inPlane]); a31 = Fma(s, d0, a31); if (TTwo.On) { b31 = Fma(s, d1, b31); }
+                    s = Vector512.Create(xp[0]); a01 = Fma(s, d0, a01); if (more) { b01 = Fma(TEight.On ? Vector512.Create(xq[0]) : s, d1, b01); }
+                    s = Vector512.Create(xp[inPlane]); a11 = Fma(s, d0, a11); if (more) { b11 = Fma(TEight.On ? Vector512.Create(xq[inPlane]) : s, d1, b11); }
+                    s = Vector512.Create(xp[2 * inPlane]); a21 = Fma(s, d0, a21); if (more) { b21 = Fma(TEight.On ? Vector512.Create(xq[2 * inPlane]) : s, d1, b21); }
+                    s = Vector512.Create(xp[3 * inPlane]); a31 = Fma(s, d0, a31); if (more) { b31 = Fma(TEight.On ? Vector512.Create(xq[3 * inPlane]) : s, d1, b31); }
                     if (ox != last)
                     {
-                        s = Vector512.Create(xp[1]); a02 = Fma(s, d0, a02); if (TTwo.On) { b02 = Fma(s, d1, b02); }
-                        s = Vector512.Create(xp[inPlane + 1]); a12 = Fma(s, d0, a12); if (TTwo.On) { b12 = Fma(s, d1, b12); }
-                        s = Vector512.Create(xp[2 * inPlane + 1]); a22 = Fma(s, d0, a22); if (TTwo.On) { b22 = Fma(s, d1, b22); }
-                        s = Vector512.Create(xp[3 * inPlane + 1]); a32 = Fma(s, d0, a32); if (TTwo.On) { b32 = Fma(s, d1, b32); }
+                        s = Vector512.Create(xp[1]); a02 = Fma(s, d0, a02); if (more) { b02 = Fma(TEight.On ? Vector512.Create(xq[1]) : s, d1, b02); }
+                        s = Vector512.Create(xp[inPlane + 1]); a12 = Fma(s, d0, a12); if (more) { b12 = Fma(TEight.On ? Vector512.Create(xq[inPlane + 1]) : s, d1, b12); }
+                        s = Vector512.Create(xp[2 * inPlane + 1]); a22 = Fma(s, d0, a22); if (more) { b22 = Fma(TEight.On ? Vector512.Create(xq[2 * inPlane + 1]) : s, d1, b22); }
+                        s = Vector512.Create(xp[3 * inPlane + 1]); a32 = Fma(s, d0, a32); if (more) { b32 = Fma(TEight.On ? Vector512.Create(xq[3 * inPlane + 1]) : s, d1, b32); }
                     }
                 }
             }
         }
-        Add(sums, a00, a01, a02, a10, a11, a12);
-        Add(sums + 192, a20, a21, a22, a30, a31, a32);
+        if (TEight.On)
+        {
+            // [channel][tap column][16 filters]
+            Add(sums, 16, a00, a01, a02, a10, a11, a12);
+            Add(sums + 96, 16, a20, a21, a22, a30, a31, a32);
+            Add(sums + 192, 16, b00, b01, b02, b10, b11, b12);
+            Add(sums + 288, 16, b20, b21, b22, b30, b31, b32);
+            return;
+        }
+        // [channel][tap column][32 filters]
+        Add(sums, Group, a00, a01, a02, a10, a11, a12);
+        Add(sums + 192, Group, a20, a21, a22, a30, a31, a32);
         if (TTwo.On)
         {
-            Add(sums + 16, b00, b01, b02, b10, b11, b12);
-            Add(sums + 208, b20, b21, b22, b30, b31, b32);
+            Add(sums + 16, Group, b00, b01, b02, b10, b11, b12);
+            Add(sums + 208, Group, b20, b21, b22, b30, b31, b32);
         }
     }
 }
