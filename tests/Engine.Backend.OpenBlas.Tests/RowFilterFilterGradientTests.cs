@@ -54,7 +54,7 @@ public sealed unsafe class RowFilterFilterGradientTests : IDisposable
         float[] x = ConvolutionChain.Special(rng, ConvolutionChain.Values(rng, batch * channels * l.InputSize));
         float[] dy = FiniteSpecial(rng, ConvolutionChain.Values(rng, batch * filters * l.OutputSize));
         // Blocks of one sample, two (the last one short when the batch is odd), the whole batch.
-        int two = 2 * 4 * (l.OutputSize * ((filters + 31) / 32 * 32) + channels * l.InputSize);
+        int two = 2 * 4 * (l.OutputSize * filters + channels * l.InputSize);
         foreach ((int blockBytes, int samples) in new[] { (1, 1), (two, 2), (int.MaxValue, batch) })
         {
             RowFilterConvolution.FilterGradientBlockBytes = blockBytes;

@@ -10,8 +10,10 @@ namespace Engine.Backend.OpenBlas;
 /// x falls in the padding skipped. dy is transposed per sample to positions × filters so that a position's 32 filters are two
 /// vectors; a register tile holds 32 filters × 12 (channel, tap) pairs — four channels × the three tap columns of one tap row —
 /// in 24 accumulators; per output position it loads the two dy vectors and broadcasts the 12 inputs the pairs read: 14 loads
-/// per 24 FMAs. The first output column skips tap column 0, the last (stride 1) tap column 2; tap row 0 skips the first
-/// output row, tap row 2 (stride 1) the last.
+/// per 24 FMAs (a layer of 16 filters whose channels are a multiple of 8, ResNet-20's first stage: 8 channels × 3 tap columns ×
+/// one vector, 1 load and 24 broadcasts). The first output column skips tap column 0, the last (stride 1) tap column 2; tap row
+/// 0 skips the first output row, tap row 2 (stride 1) the last. While a block runs, its items prefetch the next block's x and the
+/// dy the next loop transposes into the second-level cache (with <see cref="Prefetch"/>, <c>ENGINE_ROW_FILTER_PREFETCH</c>).
 /// </summary>
 /// <remarks>
 /// <para>The batch is cut into blocks of samples whose x and transposed dy fit the second-level cache (a size fixed by the layout,
@@ -40,6 +42,7 @@ internal static unsafe partial class RowFilterConvolution
 
     /// <summary>Floats ahead of the 16 positions being transposed that each filter row is prefetched (eight lines).</summary>
     private const int TransposeAhead = 128;
+
     /// <summary>Channels of the register tile (× 3 tap columns × 2 vectors of filters = 24 accumulators).</summary>
     private const int TileChannels = 4;
 
@@ -80,7 +83,7 @@ internal static unsafe partial class RowFilterConvolution
 
     /// <summary>Samples per block: as many as fit <see cref="FilterGradientBlockBytes"/> with their transposed dy (at least one), by the layout alone.</summary>
     internal static int FilterGradientBlock(in ConvolutionLayout l) =>
-        (int)Math.Clamp(FilterGradientBlockBytes / (4L * ((long)l.OutputSize * Groups(l) * Group + (long)l.Channels * l.InputSize)), 1, l.Batch);
+        (int)Math.Clamp(FilterGradientBlockBytes / (4L * ((long)l.OutputSize * l.Filters + (long)l.Channels * l.InputSize)), 1, l.Batch);
 
     /// <summary>dw ← Σ_n dy ⋆ x (dw overwritten); false (nothing written) when a dy value is not finite.</summary>
     public static bool TryFilterGradient(in ConvolutionLayout l, float* x, float* dy, float* dw, ConvolutionWorkspace workspace)
@@ -193,8 +196,8 @@ internal static unsafe partial class RowFilterConvolution
     }
 
     /// <summary>
-    /// dy of one sample of the block, filters × positions, into positions × <see cref="FilterJob.RowFloats"/> (filters past the
-    /// last zero), by 16 × 16 transposes in registers; any value not finite sets <see cref="FilterJob.NotFinite"/>.
+    /// dy of one sample of the next block, filters × positions, into positions × filters, by 16 × 16 transposes in registers (a
+    /// plane's last positions past a multiple of 16 one by one); any value not finite sets <see cref="FilterJob.NotFinite"/>.
     /// </summary>
     private static void TransposeSample(void* state, int s)
     {
