@@ -75,8 +75,8 @@ internal static unsafe partial class RowFilterConvolution
     /// <summary>
     /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, one thread, benchmarks/NOTES.md helper <c>fgrad</c>): layers of
     /// 8 or more channels but those of 64 or more channels and filters on planes of 16 × 16 or more, where Winograd's filter gradient
-    /// (a quarter of the products) ran 1.2× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.5 against 20.1 ms); faster than Winograd or
-    /// im2col on every other stride-1 layer of VGG-CIFAR and ResNet-20 (1.15–1.6×) and 2–2.3× on ResNet-20's stride-2 layers.
+    /// (a quarter of the products) ran 1.25–1.3× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.1 against 20.1–21.2 ms); faster than
+    /// Winograd or im2col on every other stride-1 layer of VGG-CIFAR and ResNet-20 (1.1–1.6×) and 1.8–2.4× on ResNet-20's stride-2 layers.
     /// </summary>
     internal static bool FilterGradientWorthwhile(in ConvolutionLayout l) =>
         l.Channels >= 8 && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
