@@ -73,13 +73,17 @@ internal static unsafe partial class RowFilterConvolution
         && AxisFits(l.Height) && AxisFits(l.Width) && l.Height.Stride == l.Width.Stride && l.Width.Output >= 2;
 
     /// <summary>
-    /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, one thread, benchmarks/NOTES.md helper <c>fgrad</c>): layers of
-    /// 8 or more channels but those of 64 or more channels and filters on planes of 16 × 16 or more, where Winograd's filter gradient
-    /// (a quarter of the products) ran 1.25–1.3× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.1 against 20.1–21.2 ms); faster than
-    /// Winograd or im2col on every other stride-1 layer of VGG-CIFAR and ResNet-20 (1.1–1.6×) and 1.8–2.4× on ResNet-20's stride-2 layers.
+    /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, benchmarks/NOTES.md helper <c>fgrad</c>): layers of 8 or more
+    /// channels on output planes under 32 × 32, but not those of 64 or more channels and filters on planes of 16 × 16 or more, where
+    /// Winograd's filter gradient (a quarter of the products) ran 1.25–1.3× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.1 against
+    /// 20.1–21.2 ms). One thread, this kernel was 1.2–1.6× faster on every other stride-1 layer of VGG-CIFAR and ResNet-20 and
+    /// 1.8–2.4× on ResNet-20's stride-2 ones; on the 32 × 32 planes it was 1.1–1.25× faster at one thread but slower than
+    /// Winograd at two threads on the loaded machine (33–65 pool loops a call, one a block of samples, each a wait on the slowest
+    /// worker): left to Winograd until measured on a quiet machine (<c>ENGINE_ROW_FILTER_FILTER_GRADIENT=on</c> takes them).
     /// </summary>
     internal static bool FilterGradientWorthwhile(in ConvolutionLayout l) =>
-        l.Channels >= 8 && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
+        l.Channels >= 8 && l.Height.Output * l.Width.Output < 32 * 32
+        && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
 
     /// <summary>Samples per block: as many as fit <see cref="FilterGradientBlockBytes"/> with their transposed dy (at least one), by the layout alone.</summary>
     internal static int FilterGradientBlock(in ConvolutionLayout l) =>
