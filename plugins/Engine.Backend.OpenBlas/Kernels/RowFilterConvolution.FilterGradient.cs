@@ -19,10 +19,12 @@ namespace Engine.Backend.OpenBlas;
 /// <para>The batch is cut into blocks of samples whose x and transposed dy fit the second-level cache (a size fixed by the layout,
 /// <see cref="FilterGradientBlock"/>). Each dw value is, per block, one FMA chain from +0 over the block's samples in order, then
 /// the output positions row by row; the blocks' sums are added in order to a running sum from +0 (a chain of 2–16 samples, not
-/// the whole batch's 131,072 products of a 32×32 layer, so the rounding error stays near the column path's). Per block one
-/// <see cref="WorkerPool"/> loop transposes the next block's dy and runs this block's items (32-filter group, four channels, tap
-/// row), each adding its 24 block sums to a packed buffer of running sums, so the bits do not depend on the thread count or on
-/// which worker ran which item; dw is written from the buffer at the end.</para>
+/// the whole batch's 131,072 products of a 32×32 layer, so the rounding error stays below the column path's). The items (32-filter
+/// group, four channels, tap row) are split into one contiguous range per worker (a lane, one <see cref="WorkerPool"/> item); a lane
+/// goes through the blocks on its own, transposing the dy of its filter groups into its own buffer and adding its items' block
+/// sums to their running sums: no wait between blocks (a loop per block, transposes beside items, ran 1.1–1.4× slower at two
+/// threads), the transposes of a single-group layer done by each lane. An item's chain does not depend on which lane runs it, so
+/// the bits do not depend on the thread count; dw is written from the running sums at the end.</para>
 /// <para>A skipped link is fma(dy, 0, acc): acc + (±0) = acc when dy is finite (acc is never −0: it starts at +0, and an
 /// exact zero sum rounds to +0 unless both terms are −0). A non-finite dy would make that link NaN, which im2col's chain keeps:
 /// the transpose checks dy as it reads it, and a call whose dy is not all finite declines (nothing written; the caller takes
@@ -74,16 +76,13 @@ internal static unsafe partial class RowFilterConvolution
 
     /// <summary>
     /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, benchmarks/NOTES.md helper <c>fgrad</c>): layers of 8 or more
-    /// channels on output planes under 32 × 32, but not those of 64 or more channels and filters on planes of 16 × 16 or more, where
-    /// Winograd's filter gradient (a quarter of the products) ran 1.25–1.3× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.1 against
-    /// 20.1–21.2 ms). One thread, this kernel was 1.2–1.6× faster on every other stride-1 layer of VGG-CIFAR and ResNet-20 and
-    /// 1.8–2.4× on ResNet-20's stride-2 ones; on the 32 × 32 planes it was 1.1–1.25× faster at one thread but slower than
-    /// Winograd at two threads on the loaded machine (33–65 pool loops a call, one a block of samples, each a wait on the slowest
-    /// worker): left to Winograd until measured on a quiet machine (<c>ENGINE_ROW_FILTER_FILTER_GRADIENT=on</c> takes them).
+    /// channels, but not those of 64 or more channels and filters on planes of 16 × 16 or more, where Winograd's filter gradient (a
+    /// quarter of the products) ran 1.25–1.3× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.1 against 20.1–21.2 ms, one thread). On every
+    /// other 3×3 layer of VGG-CIFAR and ResNet-20 this kernel was faster than Winograd or im2col at one thread (1.1–1.6×, the
+    /// stride-2 ones 1.8–2.4×) and at two (1.0–1.4×, stride 2 1.4–1.9×).
     /// </summary>
     internal static bool FilterGradientWorthwhile(in ConvolutionLayout l) =>
-        l.Channels >= 8 && l.Height.Output * l.Width.Output < 32 * 32
-        && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
+        l.Channels >= 8 && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
 
     /// <summary>Samples per block: as many as fit <see cref="FilterGradientBlockBytes"/> with their transposed dy (at least one), by the layout alone.</summary>
     internal static int FilterGradientBlock(in ConvolutionLayout l) =>
@@ -92,21 +91,25 @@ internal static unsafe partial class RowFilterConvolution
     /// <summary>dw ← Σ_n dy ⋆ x (dw overwritten); false (nothing written) when a dy value is not finite.</summary>
     public static bool TryFilterGradient(in ConvolutionLayout l, float* x, float* dy, float* dw, ConvolutionWorkspace workspace)
     {
-        int plane = l.OutputSize, width = l.Filters; // a position's row of the transposed dy (a multiple of 16 filters)
-        long sampleX = (long)l.Channels * l.InputSize, sampleDy = (long)l.Filters * plane;
-        int block = FilterGradientBlock(l);
-        int blocks = (l.Batch + block - 1) / block, items = Groups(l) * (l.Channels / ItemChannels(l)) * 3;
-        long sums = (long)items * ItemFloats, transposed = (long)block * plane * width;
-        CpuStorage storage = workspace.Rent<float>(sums + 2 * transposed);
+        int block = FilterGradientBlock(l), items = Groups(l) * (l.Channels / ItemChannels(l)) * 3;
+        int lanes = Math.Max(1, Math.Min(WorkerPool.Width, items));
+        long sums = (long)items * ItemFloats, transposed = (long)block * l.OutputSize * l.Filters;
+        CpuStorage storage = workspace.Rent<float>(sums + lanes * transposed);
         try
         {
             float* buffer = (float*)storage.Pointer;
             new Span<float>(buffer, checked((int)sums)).Clear();
             var job = new FilterJob
             {
+                X = x,
                 Dy = dy,
                 Sums = buffer,
+                Transposed = buffer + sums,
+                LaneFloats = transposed,
+                Lanes = lanes,
                 Items = items,
+                Batch = l.Batch,
+                Block = block,
                 Channels = l.Channels,
                 Filters = l.Filters,
                 Height = l.Height.Output,
@@ -114,35 +117,13 @@ internal static unsafe partial class RowFilterConvolution
                 Stride = l.Height.Stride,
                 InputWidth = l.Width.Input,
                 InputPlane = l.InputSize,
-                RowFloats = width,
                 ChannelBlocks = l.Channels / ItemChannels(l),
                 Narrow = Narrow(l),
             };
-            int threads = Math.Max(1, WorkerPool.Width);
-            // One pool loop per block: it transposes the next block's dy (into the other buffer) and runs this block's items,
-            // so a block costs one wait for the slowest worker, not two.
-            for (int b = -1; b < blocks; b++)
+            WorkerPool.For(lanes, lanes, &Lane, &job);
+            if (job.NotFinite != 0)
             {
-                int first = b * block, next = first + block, count = Math.Min(block, l.Batch - first);
-                job.Transposes = b + 1 < blocks ? Math.Min(block, l.Batch - next) : 0;
-                job.TransposeFirst = next;
-                job.TransposeInto = buffer + sums + (b + 1 & 1) * transposed;
-                job.Computes = b >= 0 ? items : 0;
-                job.Count = count;
-                job.X = x + first * sampleX;
-                job.Transposed = buffer + sums + (b & 1) * transposed;
-                // Prefetched while this block runs: the next block's x and the dy that the next loop transposes.
-                job.NextX = x + next * sampleX;
-                job.NextXFloats = job.Transposes * sampleX;
-                job.NextDy = dy + (next + block) * sampleDy;
-                job.NextDyFloats = Prefetch && b + 2 < blocks ? Math.Min(block, l.Batch - next - block) * sampleDy : 0;
-                job.NextXFloats = Prefetch ? job.NextXFloats : 0;
-                int work = job.Transposes + job.Computes;
-                WorkerPool.For(work, Math.Min(threads, work), &FilterStep, &job);
-                if (job.NotFinite != 0)
-                {
-                    return false;
-                }
+                return false;
             }
             Unpack(l, buffer, dw);
         }
@@ -153,28 +134,57 @@ internal static unsafe partial class RowFilterConvolution
         return true;
     }
 
+    /// <summary>What a call works on; each lane runs on its own copy, with its items, its filters and the block it is at.</summary>
     private struct FilterJob
     {
-        public float* X, Dy, Sums, Transposed; // X, Transposed: this block's first sample
-        public float* TransposeInto, NextDy, NextX;
-        public long NextDyFloats, NextXFloats;
-        public int Transposes, TransposeFirst, Computes, Items;
-        public int Count, Channels, Filters, Height, Width, Stride, InputWidth, InputPlane, RowFloats, ChannelBlocks;
+        public float* X, Dy, Sums, Transposed; // the batch's x and dy; in a lane's copy, X: the block's first sample, Transposed: the lane's buffer
+        public float* NextDy, NextX;           // a lane's prefetches: the next block's
+        public long NextDyFloats, NextXFloats, LaneFloats;
+        public int Lanes, Items, ItemFirst, F0, F1, Batch, Block, First, Count; // a lane's items, filters [F0, F1), block [First, First + Count)
+        public int Channels, Filters, Height, Width, Stride, InputWidth, InputPlane, ChannelBlocks;
         public int NotFinite;
         public bool Narrow;
     }
 
-    /// <summary>Item <paramref name="i"/> of a block's loop: the next block's transposes first, then this block's items.</summary>
-    private static void FilterStep(void* state, int i, int worker)
+    /// <summary>
+    /// Lane <paramref name="k"/>: a contiguous range of the items (ordered by filter group, then channels, then tap row), block by
+    /// block: the dy of its filter groups transposed into its own buffer, then its items over the block.
+    /// </summary>
+    private static void Lane(void* state, int k, int worker)
     {
-        int transposes = ((FilterJob*)state)->Transposes;
-        if (i < transposes)
+        ref FilterJob job = ref *(FilterJob*)state;
+        FilterJob lane = job;
+        int perGroup = 3 * job.ChannelBlocks, end = (int)((long)(k + 1) * job.Items / job.Lanes);
+        lane.ItemFirst = (int)((long)k * job.Items / job.Lanes);
+        lane.Items = end - lane.ItemFirst;
+        lane.F0 = lane.ItemFirst / perGroup * Group;
+        lane.F1 = Math.Min(job.Filters, ((end - 1) / perGroup + 1) * Group);
+        lane.Transposed = job.Transposed + k * job.LaneFloats;
+        long sampleX = (long)job.Channels * job.InputPlane, sampleDy = (long)job.Filters * job.Height * job.Width;
+        for (int first = 0; first < job.Batch; first += job.Block)
         {
-            TransposeSample(state, i);
-        }
-        else
-        {
-            FilterItem(state, i - transposes);
+            lane.First = first;
+            lane.Count = Math.Min(job.Block, job.Batch - first);
+            for (int s = 0; s < lane.Count; s++)
+            {
+                TransposeSample(ref lane, s);
+            }
+            if (lane.NotFinite != 0)
+            {
+                job.NotFinite = 1;
+                return;
+            }
+            // Prefetched while the items run: the next block's x and dy (whole samples: a lane's share of them is not contiguous).
+            int next = Math.Min(job.Block, job.Batch - first - lane.Count);
+            lane.X = job.X + first * sampleX;
+            lane.NextX = lane.X + lane.Count * sampleX;
+            lane.NextXFloats = Prefetch ? next * sampleX : 0;
+            lane.NextDy = job.Dy + (first + lane.Count) * sampleDy;
+            lane.NextDyFloats = Prefetch ? next * sampleDy : 0;
+            for (int item = lane.ItemFirst; item < end; item++)
+            {
+                FilterItem(ref lane, item);
+            }
         }
     }
 
@@ -203,15 +213,14 @@ internal static unsafe partial class RowFilterConvolution
     /// dy of one sample of the next block, filters × positions, into positions × filters, by 16 × 16 transposes in registers (a
     /// plane's last positions past a multiple of 16 one by one); any value not finite sets <see cref="FilterJob.NotFinite"/>.
     /// </summary>
-    private static void TransposeSample(void* state, int s)
+    private static void TransposeSample(ref FilterJob job, int s)
     {
-        ref FilterJob job = ref *(FilterJob*)state;
-        int plane = job.Height * job.Width, filters = job.Filters, row = job.RowFloats;
-        float* from = job.Dy + (long)(job.TransposeFirst + s) * filters * plane, to = job.TransposeInto + (long)s * plane * row;
+        int plane = job.Height * job.Width, filters = job.Filters, row = filters;
+        float* from = job.Dy + (long)(job.First + s) * filters * plane, to = job.Transposed + (long)s * plane * row;
         Vector512<float> check = Vector512<float>.Zero;
         int whole = plane & ~15;
         // Filter rows outer: 16 sequential streams (one per filter row), each read a few lines ahead.
-        for (int f = 0; f < filters; f += 16)
+        for (int f = job.F0; f < job.F1; f += 16)
         {
             float* rows = from + (long)f * plane;
             for (int q = 0; q < whole; q += 16)
@@ -230,7 +239,7 @@ internal static unsafe partial class RowFilterConvolution
         for (; p < plane; p++)
         {
             float* t = to + (long)p * row;
-            for (int f = 0; f < filters; f++)
+            for (int f = job.F0; f < job.F1; f++)
             {
                 float v = from[(long)f * plane + p];
                 t[f] = v;
@@ -309,9 +318,8 @@ internal static unsafe partial class RowFilterConvolution
     }
 
     /// <summary>One item (32-filter group, four channels, tap row) over the block's samples.</summary>
-    private static void FilterItem(void* state, int item)
+    private static void FilterItem(ref FilterJob job, int item)
     {
-        ref FilterJob job = ref *(FilterJob*)state;
         int ky = item % 3, rest = item / 3, cb = rest % job.ChannelBlocks, g = rest / job.ChannelBlocks;
         float* sums = job.Sums + (long)item * ItemFloats;
         float* dyT = job.Transposed + g * Group;
@@ -344,14 +352,15 @@ internal static unsafe partial class RowFilterConvolution
         Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
         Vector512<float> b00 = default, b01 = default, b02 = default, b10 = default, b11 = default, b12 = default;
         Vector512<float> b20 = default, b21 = default, b22 = default, b30 = default, b31 = default, b32 = default;
-        int height = job.Height, width = job.Width, stride = job.Stride, inWidth = job.InputWidth, row = job.RowFloats;
+        int height = job.Height, width = job.Width, stride = job.Stride, inWidth = job.InputWidth, row = job.Filters;
         long inPlane = job.InputPlane, sampleX = (long)job.Channels * inPlane, sampleDy = (long)height * width * row;
         // Output rows whose input row stride·oy + ky − 1 exists; the last output column's tap column 2 is padding at stride 1.
         int oy0 = ky == 0 ? 1 : 0, oy1 = stride == 1 && ky == 2 ? height - 1 : height, last = stride == 1 ? width - 1 : width;
         // This item's share of the next block's dy and x, a few lines per output row, into the second-level cache.
         long dyShare = (job.NextDyFloats / job.Items + 15) & ~15L, xShare = (job.NextXFloats / job.Items + 15) & ~15L;
-        float* pd = job.NextDy + item * dyShare, pdEnd = job.NextDy + Math.Min(job.NextDyFloats, (item + 1) * dyShare);
-        float* px = job.NextX + item * xShare, pxEnd = job.NextX + Math.Min(job.NextXFloats, (item + 1) * xShare);
+        int share = item - job.ItemFirst;
+        float* pd = job.NextDy + share * dyShare, pdEnd = job.NextDy + Math.Min(job.NextDyFloats, (share + 1) * dyShare);
+        float* px = job.NextX + share * xShare, pxEnd = job.NextX + Math.Min(job.NextXFloats, (share + 1) * xShare);
         long rows = Math.Max(1, (long)job.Count * (oy1 - oy0));
         long dyStep = (dyShare / 16 + rows - 1) / rows * 16, xStep = (xShare / 16 + rows - 1) / rows * 16; // floats a row
         for (int n = 0; n < job.Count; n++, x += sampleX, dyT += sampleDy)
