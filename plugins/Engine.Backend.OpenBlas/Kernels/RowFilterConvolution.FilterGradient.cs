@@ -22,7 +22,7 @@ namespace Engine.Backend.OpenBlas;
 /// the whole batch's 131,072 products of a 32×32 layer, so the rounding error stays below the column path's). The items (32-filter
 /// group, four channels, tap row) are split into one contiguous range per worker (a lane, one <see cref="WorkerPool"/> item); a lane
 /// goes through the blocks on its own, transposing the dy of its filter groups into its own buffer and adding its items' block
-/// sums to their running sums: no wait between blocks (a loop per block, transposes beside items, ran 1.1–1.4× slower at two
+/// sums to their running sums: no wait between blocks (a loop per block, transposes beside items, ran 1.1–1.6× slower at two
 /// threads), the transposes of a single-group layer done by each lane. An item's chain does not depend on which lane runs it, so
 /// the bits do not depend on the thread count; dw is written from the running sums at the end.</para>
 /// <para>A skipped link is fma(dy, 0, acc): acc + (±0) = acc when dy is finite (acc is never −0: it starts at +0, and an
@@ -78,8 +78,8 @@ internal static unsafe partial class RowFilterConvolution
     /// The size rule (<c>Engine.Bench.Kernels --quick-train-convs</c>, benchmarks/NOTES.md helper <c>fgrad</c>): layers of 8 or more
     /// channels, but not those of 64 or more channels and filters on planes of 16 × 16 or more, where Winograd's filter gradient (a
     /// quarter of the products) ran 1.25–1.3× faster (VGG-CIFAR's 64 → 64 16 × 16: 16.1 against 20.1–21.2 ms, one thread). On every
-    /// other 3×3 layer of VGG-CIFAR and ResNet-20 this kernel was faster than Winograd or im2col at one thread (1.1–1.6×, the
-    /// stride-2 ones 1.8–2.4×) and at two (1.0–1.4×, stride 2 1.4–1.9×).
+    /// other 3×3 layer of VGG-CIFAR and ResNet-20 this kernel was as fast or faster than Winograd or im2col at one thread
+    /// (1.03–1.6×, the 32 × 32 layers least; the stride-2 ones 1.6–2.3×) and at two (1.0–1.6×; stride 2 1.6–2.1×).
     /// </summary>
     internal static bool FilterGradientWorthwhile(in ConvolutionLayout l) =>
         l.Channels >= 8 && (l.Channels < 64 || l.Filters < 64 || l.Height.Output < 16 || l.Width.Output < 16);
