@@ -12,8 +12,8 @@ namespace Engine.Backend.OpenBlas;
 /// in 24 accumulators; per output position it loads the two dy vectors and broadcasts the 12 inputs the pairs read: 14 loads
 /// per 24 FMAs (a layer of 16 filters whose channels are a multiple of 8, ResNet-20's first stage: 8 channels × 3 tap columns ×
 /// one vector, 1 load and 24 broadcasts). The first output column skips tap column 0, the last (stride 1) tap column 2; tap row
-/// 0 skips the first output row, tap row 2 (stride 1) the last. While a block runs, its items prefetch the next block's x and the
-/// dy the next loop transposes into the second-level cache (with <see cref="Prefetch"/>, <c>ENGINE_ROW_FILTER_PREFETCH</c>).
+/// 0 skips the first output row, tap row 2 (stride 1) the last. While a block runs, its items prefetch the next block's x and dy
+/// into the second-level cache (with <see cref="Prefetch"/>, <c>ENGINE_ROW_FILTER_PREFETCH</c>).
 /// </summary>
 /// <remarks>
 /// <para>The batch is cut into blocks of samples whose x and transposed dy fit the second-level cache (a size fixed by the layout,
