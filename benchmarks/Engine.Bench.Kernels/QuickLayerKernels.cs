@@ -27,13 +27,15 @@ internal static unsafe class QuickLayerKernels
             variants =
             [
                 ("bn forward plain", () => NormalizationKernels.BatchNormForwardKernel<float>(layout, 0, c, x, gamma, beta, rm, rv, mean, inv, y, 1e-5, 0.1, true), 8.0 * n),
-                ("bn forward 512", () => BatchNormVector.Forward(layout, 0, c, (float*)ax, (float*)ag, (float*)ab, (float*)arm, (float*)arv, (float*)am, (float*)asd, (float*)ay, 1e-5, 0.1), 8.0 * n),
+                ("bn forward 512", () => BatchNormVector.Forward(layout, 0, c, (float*)ax, (float*)ag, (float*)ab, (float*)arm, (float*)arv, (float*)am, (float*)asd, (float*)ay, 1e-5, 0.1, relu: false), 8.0 * n),
+                ("bn+relu forward 512", () => BatchNormVector.Forward(layout, 0, c, (float*)ax, (float*)ag, (float*)ab, (float*)arm, (float*)arv, (float*)am, (float*)asd, (float*)ay, 1e-5, 0.1, relu: true), 8.0 * n),
                 ("bn backward plain", () => NormalizationKernels.BatchNormBackwardKernel<float>(layout, 0, c, x, dy, gamma, mean, inv, dx, dg, db), 12.0 * n),
                 ("sum, whole tensor", () => System.Numerics.Tensors.TensorPrimitives.Sum(x), 4.0 * n),
                 ("copy, whole tensor", () => x.AsSpan().CopyTo(y), 8.0 * n),
                 ("moments whole", () => { double s1 = 0, s2 = 0; BatchNormVector.ShiftedMoments((float*)ax, n, 0.5, ref s1, ref s2); }, 4.0 * n),
                 ("scale-shift whole", () => BatchNormVector.ScaleShift((float*)ax, n, 2f, 1f, (float*)ay), 8.0 * n),
-                ("bn backward 512", () => BatchNormVector.Backward(layout, 0, c, (float*)ax, (float*)ady, (float*)ag, (float*)am, (float*)asd, (float*)adx, (float*)adg, (float*)adb), 12.0 * n),
+                ("bn backward 512", () => BatchNormVector.Backward(layout, 0, c, (float*)ax, (float*)ady, (float*)ag, null, (float*)am, (float*)asd, (float*)adx, (float*)adg, (float*)adb, relu: false), 12.0 * n),
+                ("bn+relu backward 512", () => BatchNormVector.Backward(layout, 0, c, (float*)ax, (float*)ady, (float*)ag, (float*)ab, (float*)am, (float*)asd, (float*)adx, (float*)adg, (float*)adb, relu: true), 12.0 * n),
             ];
             double[] best = QuickTiming.LeastMilliseconds(rounds, variants.Length, v => variants[v].Call());
             Console.WriteLine($"(128,16,32,32) float, one thread, least thread CPU ms of {rounds} calls");

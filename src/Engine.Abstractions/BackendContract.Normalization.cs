@@ -97,6 +97,26 @@ public static partial class BackendContract
     }
 
     /// <summary>
+    /// <see cref="IBackend.BatchNormReluBackward"/>: <see cref="BatchNormBackward"/>'s rules, with beta a
+    /// C-element vector and y (the fused forward's output) of x's shape and type; dx shares memory with
+    /// none of x, y and dy.
+    /// </summary>
+    /// <returns>N, C and S of x.</returns>
+    public static (int Batch, int Channels, int Spatial) BatchNormReluBackward(IBackend backend, Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
+        Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta)
+    {
+        const string op = "BatchNormReluBackward";
+        var layout = BatchNormBackward(backend, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+        Operand(backend, op, "y", y);
+        Operand(backend, op, "beta", beta);
+        SameType(op, "x", x, "y", y);
+        SameShape(op, "y", y, "x", x);
+        ChannelVector(op, x, layout.Channels, "beta", beta);
+        NotShared(op, "dx", dx, "y", y);
+        return layout;
+    }
+
+    /// <summary>
     /// <see cref="IBackend.LrnForward"/>: size ≥ 1, finite α ≥ 0, finite β and finite k &gt; 0 (so the
     /// scale stays positive); x (N×C×…), y and scale (x's shape) are floating-point operands of one
     /// data type, no two sharing memory. Semantics: the window of channel c is
