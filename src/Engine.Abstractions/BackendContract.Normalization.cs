@@ -66,9 +66,12 @@ public static partial class BackendContract
     /// </summary>
     /// <returns>N, C and S of x.</returns>
     public static (int Batch, int Channels, int Spatial) BatchNormBackward(IBackend backend, Tensor x, Tensor dy, Tensor gamma,
+        Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) =>
+        CheckBatchNormBackward("BatchNormBackward", backend, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+
+    private static (int Batch, int Channels, int Spatial) CheckBatchNormBackward(string op, IBackend backend, Tensor x, Tensor dy, Tensor gamma,
         Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta)
     {
-        const string op = "BatchNormBackward";
         Operand(backend, op, "x", x);
         Operand(backend, op, "dy", dy);
         Operand(backend, op, "gamma", gamma);
@@ -106,7 +109,7 @@ public static partial class BackendContract
         Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta)
     {
         const string op = "BatchNormReluBackward";
-        var layout = BatchNormBackward(backend, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+        var layout = CheckBatchNormBackward(op, backend, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
         Operand(backend, op, "y", y);
         Operand(backend, op, "beta", beta);
         SameType(op, "x", x, "y", y);
