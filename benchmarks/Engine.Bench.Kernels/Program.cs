@@ -73,7 +73,8 @@ if (args.Length > 0 && args[0] == "--quick-backward")
 if (args.Length > 0 && args[0] == "--quick-train-convs")
 {
     Engine.Backend.OpenBlas.Bench.QuickTrainConvolutions.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1, args.Length > 3 ? args[3] : null);
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1, args.Length > 3 ? args[3] : null,
+        args.Length > 4 && args[4] == "epilogue");
     return;
 }
 if (args.Length > 0 && args[0] == "--quick-rowfv")

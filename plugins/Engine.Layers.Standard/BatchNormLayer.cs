@@ -80,18 +80,28 @@ public sealed partial class BatchNormLayer(string name, double momentum, double 
     {
         if (training && CrossReplicaSum is not null)
         {
+            _relu = ReluStep.None;
             return ForwardSynchronized(input);
         }
         _synchronized = false;
-        if (training && input.ElementCount / InputShape[0] < 2)
+        if (training)
         {
-            throw ShapeError($"training needs at least 2 values per channel to estimate a variance; input {input.Shape} has {input.ElementCount / InputShape[0]}");
+            CheckTrainingBatch(input);
         }
         Tensor y = OutputBuffer(training).Like(input);
         Backend.BatchNormForward(input, _gamma!.Value, _beta!.Value, _runningMean!, _runningVariance!, _savedMean!, _savedInvStd!,
             y, epsilon, momentum, training);
         _input = training ? input : null;
+        _relu = ReluStep.None;
         return y;
+    }
+
+    private void CheckTrainingBatch(Tensor input)
+    {
+        if (input.ElementCount / InputShape[0] < 2)
+        {
+            throw ShapeError($"training needs at least 2 values per channel to estimate a variance; input {input.Shape} has {input.ElementCount / InputShape[0]}");
+        }
     }
 
     /// <inheritdoc/>
@@ -99,7 +109,13 @@ public sealed partial class BatchNormLayer(string name, double momentum, double 
     {
         Tensor x = _input ?? throw new InvalidOperationException($"layer '{Name}': Backward called without a training Forward");
         Tensor dx = InputGradientBuffer().Like(x);
-        Backend.BatchNormBackward(x, outputGradient, _gamma!.Value, _savedMean!, _savedInvStd!, dx, _gamma.Gradient, _beta!.Gradient);
+        if (_relu == ReluStep.InBackend)
+        {
+            Backend.BatchNormReluBackward(x, _output!, outputGradient, _gamma!.Value, _beta!.Value, _savedMean!, _savedInvStd!, dx, _gamma.Gradient, _beta.Gradient);
+            return dx;
+        }
+        Tensor dy = _relu == ReluStep.Separate ? BeforeRelu(outputGradient) : outputGradient;
+        Backend.BatchNormBackward(x, dy, _gamma!.Value, _savedMean!, _savedInvStd!, dx, _gamma.Gradient, _beta!.Gradient);
         if (_synchronized)
         {
             CorrectToGlobalStatistics(x, dx);

@@ -66,9 +66,12 @@ public static partial class BackendContract
     /// </summary>
     /// <returns>N, C and S of x.</returns>
     public static (int Batch, int Channels, int Spatial) BatchNormBackward(IBackend backend, Tensor x, Tensor dy, Tensor gamma,
+        Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) =>
+        CheckBatchNormBackward("BatchNormBackward", backend, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+
+    private static (int Batch, int Channels, int Spatial) CheckBatchNormBackward(string op, IBackend backend, Tensor x, Tensor dy, Tensor gamma,
         Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta)
     {
-        const string op = "BatchNormBackward";
         Operand(backend, op, "x", x);
         Operand(backend, op, "dy", dy);
         Operand(backend, op, "gamma", gamma);
@@ -93,6 +96,26 @@ public static partial class BackendContract
         ChannelVector(op, x, channels, "dBeta", dBeta);
         NotShared(op, "dx", dx, "x", x);
         NotShared(op, "dx", dx, "dy", dy);
+        return layout;
+    }
+
+    /// <summary>
+    /// <see cref="IBackend.BatchNormReluBackward"/>: <see cref="BatchNormBackward"/>'s rules, with beta a
+    /// C-element vector and y (the fused forward's output) of x's shape and type; dx shares memory with
+    /// none of x, y and dy.
+    /// </summary>
+    /// <returns>N, C and S of x.</returns>
+    public static (int Batch, int Channels, int Spatial) BatchNormReluBackward(IBackend backend, Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
+        Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta)
+    {
+        const string op = "BatchNormReluBackward";
+        var layout = CheckBatchNormBackward(op, backend, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+        Operand(backend, op, "y", y);
+        Operand(backend, op, "beta", beta);
+        SameType(op, "x", x, "y", y);
+        SameShape(op, "y", y, "x", x);
+        ChannelVector(op, x, layout.Channels, "beta", beta);
+        NotShared(op, "dx", dx, "y", y);
         return layout;
     }
 

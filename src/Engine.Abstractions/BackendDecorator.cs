@@ -167,6 +167,19 @@ public abstract class BackendDecorator : IBackend
         Inner.BatchNormBackward(x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
 
     /// <inheritdoc/>
+    public virtual bool FusesBatchNormRelu(DataType dataType) => Inner.FusesBatchNormRelu(dataType);
+
+    /// <inheritdoc/>
+    public virtual void BatchNormReluForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance,
+        Tensor savedMean, Tensor savedInvStd, Tensor y, double epsilon, double momentum) =>
+        Inner.BatchNormReluForward(x, gamma, beta, runningMean, runningVariance, savedMean, savedInvStd, y, epsilon, momentum);
+
+    /// <inheritdoc/>
+    public virtual void BatchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBeta) =>
+        Inner.BatchNormReluBackward(x, y, dy, gamma, beta, savedMean, savedInvStd, dx, dGamma, dBeta);
+
+    /// <inheritdoc/>
     public virtual void LrnForward(LrnParameters parameters, Tensor x, Tensor y, Tensor scale) => Inner.LrnForward(parameters, x, y, scale);
 
     /// <inheritdoc/>

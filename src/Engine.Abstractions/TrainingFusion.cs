@@ -36,3 +36,24 @@ public interface IFusableActivationLayer : IActivationLayer
     /// </summary>
     void AdoptTrainingOutput(Tensor output);
 }
+
+/// <summary>
+/// A layer whose training passes can take in the activation layer after it, forward and backward
+/// (the batch norm, where the backend fuses it: <see cref="IBackend.FusesBatchNormRelu"/>).
+/// After <see cref="ForwardWithActivation"/>, the layer's output is f(what it would have written) and
+/// its next <see cref="ILayer.Backward(Tensor)"/> receives d(loss)/d(that output), applying f′ itself;
+/// the activation layer adopts the output (<see cref="IFusableActivationLayer.AdoptTrainingOutput"/>)
+/// and the network passes its gradient through unchanged, so neither of its passes runs.
+/// </summary>
+public interface IActivationFusingLayer : ILayer
+{
+    /// <summary>Whether a training pass of this layer gains by taking in <paramref name="activation"/> (its backend fuses the pair).</summary>
+    bool FusesActivationInTraining(Activation activation);
+
+    /// <summary>
+    /// The training forward pass followed by <paramref name="activation"/> (parameter
+    /// <paramref name="alpha"/>): y = f(forward(input)), written where the training output would go.
+    /// The next backward pass then takes d(loss)/dy.
+    /// </summary>
+    Tensor ForwardWithActivation(Tensor input, Activation activation, double alpha);
+}

@@ -4,6 +4,7 @@ public sealed partial class Network
 {
     private InferenceFusion? _fusion;
     private TrainingFusion? _trainingFusion;
+    private TrainingFusion? _backwardPairs; // the pairs of the last training forward pass (null: none fused)
 
     /// <summary>
     /// Whether inference passes run a convolution or dense layer together with the batch
@@ -20,9 +21,11 @@ public sealed partial class Network
     /// <summary>
     /// Whether training passes run a layer and the activation layer after it as one backend call where
     /// the backend fuses it (<see cref="IBackend.FusesConvolutionBiasActivation"/>: the cuDNN backend's
-    /// convolution + bias + ReLU); on by default. The forward outputs and every gradient are those of
-    /// the layer-by-layer pass up to the rounding of the fused call; where no backend fuses, nothing
-    /// changes. Off: every layer runs by itself.
+    /// convolution + bias + ReLU), and a batch norm with the ReLU after it as one pass each way
+    /// (<see cref="IBackend.FusesBatchNormRelu"/>: the CPU backend); on by default. The forward outputs
+    /// and every gradient are those of the layer-by-layer pass up to the rounding of the fused call (the
+    /// CPU's batch norm + ReLU: the same bits); where no backend fuses, nothing changes. Off: every
+    /// layer runs by itself.
     /// </summary>
     public bool FuseTraining { get; set; } = true;
 

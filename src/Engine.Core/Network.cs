@@ -344,6 +344,10 @@ public sealed partial class Network : IDisposable
         }
         InferenceFusion? fusion = !training && FuseInference ? Fusion : null;
         TrainingFusion? pairs = training && FuseTraining ? TrainingPairs : null; // Network.Fusion.cs
+        if (training)
+        {
+            _backwardPairs = pairs; // what the next backward pass must match, whatever FuseTraining is then
+        }
         for (int i = 0; i < _layers.Count; i++)
         {
             if (!training && !_feedsMainOutput[i])
@@ -480,6 +484,21 @@ public sealed partial class Network : IDisposable
                 {
                     _gradientArena.Release(i + 1);
                 }
+                continue;
+            }
+            if (_backwardPairs?.PassesGradient(i) == true)
+            {
+                // Its producer, the only reader of this gradient, applies the activation's derivative:
+                // the gradient passes on as it is (held for the producer's slot before this one is freed).
+                if (needInputGradient)
+                {
+                    Accumulate(sources[0], g);
+                }
+                if (share)
+                {
+                    _gradientArena.Release(i + 1);
+                }
+                LayerBackwardDone?.Invoke(i);
                 continue;
             }
             if (share && needInputGradient)

@@ -9,6 +9,9 @@ namespace Engine.Core;
 /// adopts the producer's output as its own, so its backward pass (dy · [y &gt; 0]) and the producer's
 /// (bias gradient from that, filter gradient from the kept input) run as before and give the same
 /// gradients. The output before the activation, which nothing reads in backward, never exists.
+/// A producer that also takes in the activation's backward pass (<see cref="IActivationFusingLayer"/>:
+/// a batch norm whose backend applies ReLU's mask inside its own backward) is given the activation
+/// layer's output gradient unchanged: the activation layer runs neither pass.
 /// </summary>
 /// <remarks>
 /// A link joins two layers under <see cref="FusionLinks"/>' conditions; the backend decides per layer
@@ -19,11 +22,13 @@ internal sealed class TrainingFusion
 {
     private readonly int[] _activation; // per layer: the activation layer it computes (−1: none)
     private readonly int[] _fusedInto;  // per layer: the producer whose output it adopts (−1: runs itself)
+    private readonly bool[] _passesGradient; // per activation layer: its producer applies its derivative too
 
-    private TrainingFusion(int[] activation, int[] fusedInto)
+    private TrainingFusion(int[] activation, int[] fusedInto, bool[] passesGradient)
     {
         _activation = activation;
         _fusedInto = fusedInto;
+        _passesGradient = passesGradient;
     }
 
     /// <summary>Activation layers whose training forward pass the layer before them computes.</summary>
@@ -37,18 +42,27 @@ internal sealed class TrainingFusion
         var fusedInto = new int[layers.Count];
         Array.Fill(activation, -1);
         Array.Fill(fusedInto, -1);
+        var passesGradient = new bool[layers.Count];
         for (int i = 0; i < layers.Count; i++)
         {
             int link = next[i];
-            if (link >= 0 && layers[i] is IBiasActivationLayer producer && layers[link] is IFusableActivationLayer { BackwardFromOutput: true } act
-                && producer.FusesBiasActivation(act.Activation, training: true))
+            if (link < 0 || layers[link] is not IFusableActivationLayer { BackwardFromOutput: true } act)
+            {
+                continue;
+            }
+            bool both = layers[i] is IActivationFusingLayer whole && whole.FusesActivationInTraining(act.Activation);
+            if (both || (layers[i] is IBiasActivationLayer producer && producer.FusesBiasActivation(act.Activation, training: true)))
             {
                 activation[i] = link;
                 fusedInto[link] = i;
+                passesGradient[link] = both;
             }
         }
-        return new TrainingFusion(activation, fusedInto);
+        return new TrainingFusion(activation, fusedInto, passesGradient);
     }
+
+    /// <summary>Whether <paramref name="layer"/>, an activation layer, skips its backward pass: its producer applies its derivative (its gradient passes through unchanged).</summary>
+    public bool PassesGradient(int layer) => _passesGradient[layer];
 
     /// <summary>The producer whose output is <paramref name="layer"/>'s (−1: it runs itself).</summary>
     public int FusedInto(int layer) => _fusedInto[layer];
@@ -60,7 +74,9 @@ internal sealed class TrainingFusion
     public Tensor Forward(IReadOnlyList<ILayer> layers, int layer, Tensor input)
     {
         var act = (IFusableActivationLayer)layers[_activation[layer]];
-        Tensor y = ((IBiasActivationLayer)layers[layer]).ForwardWithBiasActivation(input, training: true, act.Activation, act.Alpha);
+        Tensor y = _passesGradient[_activation[layer]]
+            ? ((IActivationFusingLayer)layers[layer]).ForwardWithActivation(input, act.Activation, act.Alpha)
+            : ((IBiasActivationLayer)layers[layer]).ForwardWithBiasActivation(input, training: true, act.Activation, act.Alpha);
         act.AdoptTrainingOutput(y);
         return y;
     }

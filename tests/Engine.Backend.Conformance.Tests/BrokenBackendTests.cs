@@ -176,6 +176,30 @@ public sealed class BrokenBackendTests
             _last.PoolingBackward(geometry, x, y, dy, dx);
     }
 
+    /// <summary>Fuses batch norm + ReLU in every floating type but forgets ReLU's mask in backward.</summary>
+    private sealed class MasklessBatchNormRelu(IBackend inner) : DelegatingBackend(inner)
+    {
+        public override bool FusesBatchNormRelu(DataType dataType) => true;
+
+        public override void BatchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta, Tensor savedMean, Tensor savedInvStd,
+            Tensor dx, Tensor dGamma, Tensor dBeta) =>
+            BatchNormBackward(x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+    }
+
+    [Fact]
+    public void ABatchNormReluBackwardWithoutTheMaskFails()
+    {
+        using var backend = new MasklessBatchNormRelu(Backends.Create("openblas"));
+        var (_, results) = Backends.RunKit(backend, filter: "batch");
+        var training = results.Where(r => r.Name.EndsWith("training", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(training);
+        Assert.All(training, r =>
+        {
+            Assert.Equal(CaseStatus.Fail, r.Status);
+            Assert.Contains("(batch norm + ReLU)", r.Detail, StringComparison.Ordinal);
+        });
+    }
+
     [Fact]
     public void AWrongFilterGradientFailsTheGradientCheck()
     {

@@ -62,7 +62,7 @@ public sealed unsafe class BatchNormVectorTests
             NormalizationKernels.BatchNormBackwardKernel<float>(layout, 0, c, x, dy, gamma, mean, invStd, dxPlain, dgPlain, dbPlain);
             fixed (float* px = x, pdy = dy, pg = gamma, pm = mean, ps = invStd, pdx = dxFast, pdg = dgFast, pdb = dbFast)
             {
-                BatchNormVector.Backward(layout, 0, c, px, pdy, pg, pm, ps, pdx, pdg, pdb);
+                BatchNormVector.Backward(layout, 0, c, px, pdy, pg, null, pm, ps, pdx, pdg, pdb, relu: false);
             }
             AssertClose(dxPlain, dxFast, 2e-5);
             AssertClose(dgPlain, dgFast, 2e-5);
@@ -82,7 +82,7 @@ public sealed unsafe class BatchNormVectorTests
         {
             fixed (float* px = x, pg = gamma, pb = beta, prm = RunningMean, prv = RunningVariance, pm = Mean, ps = InvStd, py = Output)
             {
-                BatchNormVector.Forward(layout, 0, layout.Channels, px, pg, pb, prm, prv, pm, ps, py, 1e-5, 0.1);
+                BatchNormVector.Forward(layout, 0, layout.Channels, px, pg, pb, prm, prv, pm, ps, py, 1e-5, 0.1, relu: false);
             }
         }
     }

@@ -351,13 +351,18 @@ public sealed unsafe class PaddedDirectConvolutionTests : IDisposable
         // 80 channels on 32×32 (1,044,480 bytes) still fit, 81 do not; VGG-CIFAR's and ResNet-20's layers all fit.
         Assert.True(PaddedDirectConvolution.CopiesFitCache(ConvolutionChain.Layout(16, 80, 32, 32, 64, 1)));
         Assert.False(PaddedDirectConvolution.CopiesFitCache(ConvolutionChain.Layout(16, 81, 32, 32, 64, 1)));
-        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)));
+        // VGG-CIFAR's 32×32×32 → 32 fits, but Winograd's forward rule takes it (faster there); its other layers stay.
+        Assert.False(PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)));
+        Assert.True(WinogradConvolution.TakesWideForward(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 16, 16, 64, 1)));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 16, 32, 32, 16, 1)));
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 128, 8, 8, 128, 1)));
         // Stride 2 keeps the earlier rule (Winograd has no stride 2).
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(16, 128, 56, 56, 128, 1, 2)));
         // ENGINE_PADDED_DIRECT_L2=off: the earlier rule.
         PaddedDirectConvolution.CacheRule = false;
         Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(r18));
+        Assert.Equal(wide, PaddedDirectConvolution.Applies<float>(ConvolutionChain.Layout(128, 32, 32, 32, 32, 1)));
     }
 
     [Fact]

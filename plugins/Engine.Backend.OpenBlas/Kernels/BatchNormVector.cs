@@ -11,6 +11,10 @@ namespace Engine.Backend.OpenBlas;
 /// <c>Vector&lt;T&gt;</c>'s 256 bits; <c>ENGINE_BATCH_NORM=plain</c> keeps it. Sums stay in double
 /// and run in a fixed order, so results are the same at any thread count; they differ from the plain
 /// path's in the last bits (one-pass shifted variance, fused multiply-adds), tested within 1e-5.
+/// The per-channel map y = x·a + b is computed from the saved (rounded) mean and 1/σ, so backward can
+/// recompute a and b bit for bit: with ReLU fused (<see cref="OpenBlasBackend.FusesBatchNormRelu"/>),
+/// forward writes max(x·a + b, 0) and backward applies the mask [x·a + b &gt; 0] to dy as it reads it,
+/// the bits of the ReLU layer's passes without them.
 /// </summary>
 internal static unsafe class BatchNormVector
 {
@@ -21,7 +25,7 @@ internal static unsafe class BatchNormVector
     /// <summary>Training forward of channels [first, end): statistics, running statistics and y.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(in ChannelPlanes layout, int first, int end, float* x, float* gamma, float* beta, float* runningMean,
-        float* runningVariance, float* savedMean, float* savedInvStd, float* y, double epsilon, double momentum)
+        float* runningVariance, float* savedMean, float* savedInvStd, float* y, double epsilon, double momentum, bool relu)
     {
         int s = layout.Spatial;
         double count = (double)layout.Batch * s;
@@ -42,31 +46,54 @@ internal static unsafe class BatchNormVector
             // PyTorch's rule: the running variance takes the unbiased estimate.
             runningMean[c] = (float)(((1 - momentum) * runningMean[c]) + (momentum * mean));
             runningVariance[c] = (float)(((1 - momentum) * runningVariance[c]) + (momentum * squares / (count - 1)));
-            double a = gamma[c] * invStd;
-            float scale = (float)a, offset = (float)(beta[c] - (mean * a));
+            (float scale, float offset) = Affine(gamma[c], beta[c], savedMean[c], savedInvStd[c]);
             for (int i = 0; i < layout.Batch; i++)
             {
                 long at = PlaneOffset(layout, i, c);
-                ScaleShift(x + at, s, scale, offset, y + at);
+                if (relu)
+                {
+                    ScaleShiftRelu(x + at, s, scale, offset, y + at);
+                }
+                else
+                {
+                    ScaleShift(x + at, s, scale, offset, y + at);
+                }
             }
         }
     }
 
+    /// <summary>y = x·scale + offset of a channel, from its saved statistics (as forward and the fused backward both compute it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (float Scale, float Offset) Affine(float gamma, float beta, double mean, double invStd)
+    {
+        double a = gamma * invStd;
+        return ((float)a, (float)(beta - (mean * a)));
+    }
+
     /// <summary>dx, dγ, dβ of channels [first, end) from the saved statistics.</summary>
+    /// <remarks>With <paramref name="relu"/>, dy is the gradient of max(bn(x), 0): it is masked by [x·a + b &gt; 0] (a, b from γ, β and the statistics) as it is read.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward(in ChannelPlanes layout, int first, int end, float* x, float* dy, float* gamma, float* savedMean, float* savedInvStd,
-        float* dx, float* dGamma, float* dBeta)
+    public static void Backward(in ChannelPlanes layout, int first, int end, float* x, float* dy, float* gamma, float* beta, float* savedMean, float* savedInvStd,
+        float* dx, float* dGamma, float* dBeta, bool relu)
     {
         int s = layout.Spatial;
         double count = (double)layout.Batch * s;
         for (int c = first; c < end; c++)
         {
             double mean = savedMean[c], invStd = savedInvStd[c];
+            (float scale, float offset) = relu ? Affine(gamma[c], beta[c], mean, invStd) : default;
             double sumDy = 0, sumDyCentered = 0;
             for (int i = 0; i < layout.Batch; i++)
             {
                 long at = PlaneOffset(layout, i, c);
-                SumAndCenteredDot(dy + at, x + at, s, mean, ref sumDy, ref sumDyCentered);
+                if (relu)
+                {
+                    MaskedSumAndCenteredDot(dy + at, x + at, s, mean, scale, offset, ref sumDy, ref sumDyCentered);
+                }
+                else
+                {
+                    SumAndCenteredDot(dy + at, x + at, s, mean, ref sumDy, ref sumDyCentered);
+                }
             }
             double dg = invStd * sumDyCentered;
             dGamma[c] = (float)dg;
@@ -78,7 +105,14 @@ internal static unsafe class BatchNormVector
             for (int i = 0; i < layout.Batch; i++)
             {
                 long at = PlaneOffset(layout, i, c);
-                TwoTermAffine(dy + at, (float)k1, x + at, (float)k2, (float)k3, dx + at, s);
+                if (relu)
+                {
+                    MaskedTwoTermAffine(dy + at, (float)k1, x + at, (float)k2, (float)k3, dx + at, s, scale, offset);
+                }
+                else
+                {
+                    TwoTermAffine(dy + at, (float)k1, x + at, (float)k2, (float)k3, dx + at, s);
+                }
             }
         }
     }
@@ -169,6 +203,73 @@ internal static unsafe class BatchNormVector
         for (; i < n; i++)
         {
             dx[i] = MathF.FusedMultiplyAdd(dy[i], p, MathF.FusedMultiplyAdd(x[i], q, r));
+        }
+    }
+
+    /// <summary>y = max(x·a + b, 0): <see cref="ScaleShift"/> then ReLU (IEEE maximum: NaN stays NaN, −0 becomes +0, as the ReLU layer's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ScaleShiftRelu(float* x, int n, float a, float b, float* y)
+    {
+        Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            Vector512.Max(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), va, vb), Vector512<float>.Zero).Store(y + i);
+        }
+        for (; i < n; i++)
+        {
+            y[i] = MathF.Max(MathF.FusedMultiplyAdd(x[i], a, b), 0f);
+        }
+    }
+
+    /// <summary><see cref="SumAndCenteredDot"/> of dy·[x·a + b &gt; 0]: ReLU's backward (a select, +0 where masked) on the fly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaskedSumAndCenteredDot(float* dy, float* x, int n, double mean, float a, float b, ref double sum, ref double dot)
+    {
+        Vector512<double> m = Vector512.Create(mean);
+        Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
+        Vector512<double> a1 = Vector512<double>.Zero, a2 = Vector512<double>.Zero, b1 = Vector512<double>.Zero, b2 = Vector512<double>.Zero;
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            Vector512<float> xv = Vector512.Load(x + i);
+            Vector512<float> g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.FusedMultiplyAdd(xv, va, vb), Vector512<float>.Zero),
+                Vector512.Load(dy + i), Vector512<float>.Zero);
+            (Vector512<double> glo, Vector512<double> ghi) = Vector512.Widen(g);
+            (Vector512<double> xlo, Vector512<double> xhi) = Vector512.Widen(xv);
+            a1 += glo;
+            b1 += ghi;
+            a2 = Vector512.FusedMultiplyAdd(glo, xlo - m, a2);
+            b2 = Vector512.FusedMultiplyAdd(ghi, xhi - m, b2);
+        }
+        double t1 = Vector512.Sum(a1 + b1), t2 = Vector512.Sum(a2 + b2);
+        for (; i < n; i++)
+        {
+            double g = MathF.FusedMultiplyAdd(x[i], a, b) > 0 ? dy[i] : 0f;
+            t1 += g;
+            t2 += g * (x[i] - mean);
+        }
+        sum += t1;
+        dot += t2;
+    }
+
+    /// <summary><see cref="TwoTermAffine"/> of dy·[x·a + b &gt; 0].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaskedTwoTermAffine(float* dy, float p, float* x, float q, float r, float* dx, int n, float a, float b)
+    {
+        Vector512<float> vp = Vector512.Create(p), vq = Vector512.Create(q), vr = Vector512.Create(r), va = Vector512.Create(a), vb = Vector512.Create(b);
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            Vector512<float> xv = Vector512.Load(x + i);
+            Vector512<float> g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.FusedMultiplyAdd(xv, va, vb), Vector512<float>.Zero),
+                Vector512.Load(dy + i), Vector512<float>.Zero);
+            Vector512.FusedMultiplyAdd(g, vp, Vector512.FusedMultiplyAdd(xv, vq, vr)).Store(dx + i);
+        }
+        for (; i < n; i++)
+        {
+            float g = MathF.FusedMultiplyAdd(x[i], a, b) > 0 ? dy[i] : 0f;
+            dx[i] = MathF.FusedMultiplyAdd(g, p, MathF.FusedMultiplyAdd(x[i], q, r));
         }
     }
 }

@@ -15,9 +15,16 @@ namespace Engine.Backend.OpenBlas;
 internal static class NormalizationKernels
 {
     /// <summary>Batch normalisation forward (training: batch statistics, saved and folded into the running ones).</summary>
+    /// <remarks>
+    /// <paramref name="relu"/> (float training on <see cref="BatchNormVector"/>'s path only) writes max(y, 0) in the same pass.
+    /// </remarks>
     public static unsafe void BatchNormForward(DataType type, in ChannelPlanes layout, nint x, nint gamma, nint beta, nint runningMean, nint runningVariance,
-        nint savedMean, nint savedInvStd, nint y, double epsilon, double momentum, bool training)
+        nint savedMean, nint savedInvStd, nint y, double epsilon, double momentum, bool training, bool relu = false)
     {
+        if (relu && !(type == DataType.Float32 && training && BatchNormVector.Enabled))
+        {
+            throw new NotSupportedException("batch norm + ReLU in one pass is the float training path of BatchNormVector only");
+        }
         var job = new BatchNormJob
         {
             Type = type,
@@ -33,14 +40,23 @@ internal static class NormalizationKernels
             Epsilon = epsilon,
             Momentum = momentum,
             Training = training,
+            Relu = relu,
         };
         job.Run(&BatchNormForwardPart);
     }
 
     /// <summary>dx, dγ, dβ of training-mode batch normalisation from the saved statistics.</summary>
+    /// <remarks>
+    /// A non-zero <paramref name="reluBeta"/> (β; float on <see cref="BatchNormVector"/>'s path only) makes dy the gradient of
+    /// max(y, 0): ReLU's mask is applied as dy is read.
+    /// </remarks>
     public static unsafe void BatchNormBackward(DataType type, in ChannelPlanes layout, nint x, nint dy, nint gamma, nint savedMean, nint savedInvStd,
-        nint dx, nint dGamma, nint dBeta)
+        nint dx, nint dGamma, nint dBeta, nint reluBeta = 0)
     {
+        if (reluBeta != 0 && !(type == DataType.Float32 && BatchNormVector.Enabled))
+        {
+            throw new NotSupportedException("batch norm + ReLU backward in one pass is the float path of BatchNormVector only");
+        }
         var job = new BatchNormJob
         {
             Type = type,
@@ -53,6 +69,8 @@ internal static class NormalizationKernels
             Dx = dx,
             DGamma = dGamma,
             DBeta = dBeta,
+            Beta = reluBeta,
+            Relu = reluBeta != 0,
         };
         job.Run(&BatchNormBackwardPart);
     }
@@ -68,7 +86,7 @@ internal static class NormalizationKernels
         public ChannelPlanes Layout;
         public nint X, Dy, Gamma, Beta, RunningMean, RunningVariance, SavedMean, SavedInvStd, Y, Dx, DGamma, DBeta;
         public double Epsilon, Momentum;
-        public bool Training;
+        public bool Training, Relu;
         public int Parts;
 
         public void Run(delegate* managed<void*, int, int, void> part)
@@ -93,7 +111,7 @@ internal static class NormalizationKernels
         if (j.Type == DataType.Float32 && j.Training && BatchNormVector.Enabled)
         {
             BatchNormVector.Forward(layout, first, end, (float*)j.X, (float*)j.Gamma, (float*)j.Beta, (float*)j.RunningMean, (float*)j.RunningVariance,
-                (float*)j.SavedMean, (float*)j.SavedInvStd, (float*)j.Y, j.Epsilon, j.Momentum);
+                (float*)j.SavedMean, (float*)j.SavedInvStd, (float*)j.Y, j.Epsilon, j.Momentum, j.Relu);
         }
         else if (j.Type == DataType.Float32)
         {
@@ -117,8 +135,8 @@ internal static class NormalizationKernels
         (int first, int end) = j.Channels(part);
         if (j.Type == DataType.Float32 && BatchNormVector.Enabled)
         {
-            BatchNormVector.Backward(layout, first, end, (float*)j.X, (float*)j.Dy, (float*)j.Gamma, (float*)j.SavedMean, (float*)j.SavedInvStd,
-                (float*)j.Dx, (float*)j.DGamma, (float*)j.DBeta);
+            BatchNormVector.Backward(layout, first, end, (float*)j.X, (float*)j.Dy, (float*)j.Gamma, (float*)j.Beta, (float*)j.SavedMean, (float*)j.SavedInvStd,
+                (float*)j.Dx, (float*)j.DGamma, (float*)j.DBeta, j.Relu);
         }
         else if (j.Type == DataType.Float32)
         {

@@ -75,11 +75,14 @@ internal static unsafe partial class PaddedDirectConvolution
     /// 4–15 channels were not measured and stay where they were. Stride-1 layers whose three copies of a sample outgrow the
     /// second-level cache (<see cref="CopiesFitCache"/>) are left to Winograd: ResNet-18's (128,28,28)→128
     /// (1.3 MB of copies) ran 1.5× slower here than by Winograd at one and two threads (benchmarks/NOTES.md,
-    /// "convfwd"), and scaled worst from one thread to two, both workers streaming their copies from L3.
+    /// "convfwd"), and scaled worst from one thread to two, both workers streaming their copies from L3. Layers of 32 or more
+    /// channels and filters on planes of 24 or more are left to Winograd too (<see cref="WinogradConvolution.TakesWideForward"/>:
+    /// VGG-CIFAR's 32×32×32 → 32, 1.25–1.4× faster there than the row × filter tile, measured 2026-11-29).
+    /// <c>ENGINE_PADDED_DIRECT_L2=off</c> (<see cref="CacheRule"/>) gives both back to this kernel.
     /// </summary>
     internal static bool Worthwhile(in ConvolutionLayout l) =>
         (l.Channels is 3 or (>= 16 and <= 128)) && l.Filters <= 128 && l.OutputSize is >= 64 and <= 1024
-        && (l.Height.Stride == 2 || !CacheRule || CopiesFitCache(l));
+        && (l.Height.Stride == 2 || !CacheRule || (CopiesFitCache(l) && !WinogradConvolution.TakesWideForward(l)));
 
     /// <summary>Off (<c>ENGINE_PADDED_DIRECT_L2=off</c>): the size rule without <see cref="CopiesFitCache"/>, as before (settable for tests and benchmarks).</summary>
     internal static bool CacheRule { get; set; } = Environment.GetEnvironmentVariable("ENGINE_PADDED_DIRECT_L2") != "off";

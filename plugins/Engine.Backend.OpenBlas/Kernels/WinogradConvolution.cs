@@ -129,6 +129,15 @@ internal static unsafe class WinogradConvolution
     private static bool ForwardWorthwhile(in ConvolutionLayout l) =>
         l.Channels >= 32 && l.Filters >= 32 && l.Height.Output >= 24 && l.Width.Output >= 24;
 
+    /// <summary>
+    /// Whether forward of <paramref name="l"/> is left to Winograd by the direct kernels' rules (<see cref="PaddedDirectConvolution.Worthwhile"/>,
+    /// which the row × filter tile follows): the layers of its forward rule, unless Winograd is switched off. VGG-CIFAR's
+    /// (128,32,32,32)→32 ran 15.8–16.2 ms by Winograd against 22.2 by the row × filter tile without an epilogue (training) and
+    /// 17.5–17.8 against 22.2–22.4 with batch norm + ReLU (inference); at two threads 18.7–24.3 against 24.4–32.6 and 18.9–34.3
+    /// against 28.8–48.5 (<c>Engine.Bench.Kernels --quick-train-convs</c>, least of 15 and 9 calls, benchmarks/NOTES.md).
+    /// </summary>
+    internal static bool TakesWideForward(in ConvolutionLayout l) => Forced != false && Fits(l) && ForwardWorthwhile(l);
+
     /// <summary>y = conv(x, w) for a layout that <see cref="Fits"/>.</summary>
     /// <remarks>
     /// The transformed filters come from <paramref name="filterStorage"/>'s cache while w is unchanged (<see cref="DerivedFilters"/>).

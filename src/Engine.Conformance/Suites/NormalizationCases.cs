@@ -65,6 +65,33 @@ internal static class NormalizationCases
         c.Close(dx, tdx, "dx");
         c.Close(dGamma, tdg, "dγ");
         c.Close(dBeta, tdb, "dβ");
+        if (c.Backend.FusesBatchNormRelu(c.Type))
+        {
+            ReluFused(c, shapeOf, tx, tg, tb, tdy, x, dy, gamma, beta, epsilon, momentum);
+        }
+    }
+
+    // Batch norm + ReLU in one pass each way: y = max(bn(x), 0); backward is batch norm's of dy·[y > 0],
+    // the mask read from the backend's own y (the reference's may fall the other way at 0).
+    private static void ReluFused(CaseContext c, Shape shapeOf, Tensor tx, Tensor tg, Tensor tb, Tensor tdy, double[] x, double[] dy,
+        double[] gamma, double[] beta, double epsilon, double momentum)
+    {
+        var (n, channels, s) = (shapeOf[0], shapeOf[1], (int)(shapeOf.ElementCount / (shapeOf[0] * shapeOf[1])));
+        var perChannel = new Shape(channels);
+        Tensor ty = c.Garbage(shapeOf), trm = c.Upload(perChannel, new double[channels]), trv = c.Upload(perChannel, Enumerable.Repeat(1.0, channels).ToArray());
+        Tensor tsm = c.Garbage(perChannel), tsi = c.Garbage(perChannel);
+        c.Backend.BatchNormReluForward(tx, tg, tb, trm, trv, tsm, tsi, ty, epsilon, momentum);
+        var stats = Enumerable.Range(0, channels).Select(ch => ReferenceNormalization.Statistics(x, n, channels, s, ch)).ToArray();
+        double[] mean = stats.Select(t => t.Mean).ToArray(), variance = stats.Select(t => t.Variance).ToArray();
+        c.Close(ReferenceNormalization.Normalize(x, n, channels, s, mean, variance, gamma, beta, epsilon).Select(v => Math.Max(v, 0)).ToArray(), ty, "y (batch norm + ReLU)");
+        c.Close(mean, tsm, "saved mean (batch norm + ReLU)");
+        double[] y = CaseContext.Download(ty);
+        Tensor tdx = c.Garbage(shapeOf), tdg = c.Garbage(perChannel), tdb = c.Garbage(perChannel);
+        c.Backend.BatchNormReluBackward(tx, ty, tdy, tg, tb, tsm, tsi, tdx, tdg, tdb);
+        var (dx, dGamma, dBeta) = ReferenceNormalization.BatchNormBackward(x, dy.Select((g, i) => y[i] > 0 ? g : 0).ToArray(), n, channels, s, gamma, epsilon);
+        c.Close(dx, tdx, "dx (batch norm + ReLU)");
+        c.Close(dGamma, tdg, "dγ (batch norm + ReLU)");
+        c.Close(dBeta, tdb, "dβ (batch norm + ReLU)");
     }
 
     private static void Inference(CaseContext c)
