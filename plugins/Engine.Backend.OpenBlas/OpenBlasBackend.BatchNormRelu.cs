@@ -28,19 +28,7 @@ public sealed partial class OpenBlasBackend
             ActivationForward(Activation.Relu, y, y);
             return;
         }
-        (int batch, int channels, int spatial) = BackendContract.BatchNormForward(this, x, gamma, beta, runningMean, runningVariance,
-            savedMean, savedInvStd, y, epsilon, momentum, training: true);
-        NormalizationKernels.BatchNormForward(x.DataType, new ChannelPlanes(batch, channels, spatial), Address(x, op, "x"),
-            Address(gamma, op, "gamma"), Address(beta, op, "beta"), Address(runningMean, op, "runningMean"), Address(runningVariance, op, "runningVariance"),
-            Address(savedMean, op, "savedMean"), Address(savedInvStd, op, "savedInvStd"), Address(y, op, "y"), epsilon, momentum, training: true, relu: true);
-        GC.KeepAlive(x);
-        GC.KeepAlive(gamma);
-        GC.KeepAlive(beta);
-        GC.KeepAlive(runningMean);
-        GC.KeepAlive(runningVariance);
-        GC.KeepAlive(savedMean);
-        GC.KeepAlive(savedInvStd);
-        GC.KeepAlive(y);
+        BatchNormForwardChecked(op, x, gamma, beta, runningMean, runningVariance, savedMean, savedInvStd, y, epsilon, momentum, training: true, relu: true);
     }
 
     /// <inheritdoc/>

@@ -450,13 +450,19 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
     public void BatchNormForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance,
         Tensor savedMean, Tensor savedInvStd, Tensor y, double epsilon, double momentum, bool training)
     {
-        const string op = "BatchNormForward";
         ThrowIfDisposed();
+        BatchNormForwardChecked("BatchNormForward", x, gamma, beta, runningMean, runningVariance, savedMean, savedInvStd, y, epsilon, momentum, training, relu: false);
+    }
+
+    /// <summary>Batch norm forward after the contract's checks, with the ReLU in the normalising pass when <paramref name="relu"/> (BatchNormReluForward).</summary>
+    private void BatchNormForwardChecked(string op, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance,
+        Tensor savedMean, Tensor savedInvStd, Tensor y, double epsilon, double momentum, bool training, bool relu)
+    {
         (int batch, int channels, int spatial) = BackendContract.BatchNormForward(this, x, gamma, beta, runningMean, runningVariance,
             savedMean, savedInvStd, y, epsilon, momentum, training);
         NormalizationKernels.BatchNormForward(x.DataType, new ChannelPlanes(batch, channels, spatial), Address(x, op, "x"),
             Address(gamma, op, "gamma"), Address(beta, op, "beta"), Address(runningMean, op, "runningMean"), Address(runningVariance, op, "runningVariance"),
-            Address(savedMean, op, "savedMean"), Address(savedInvStd, op, "savedInvStd"), Address(y, op, "y"), epsilon, momentum, training);
+            Address(savedMean, op, "savedMean"), Address(savedInvStd, op, "savedInvStd"), Address(y, op, "y"), epsilon, momentum, training, relu);
         GC.KeepAlive(x);
         GC.KeepAlive(gamma);
         GC.KeepAlive(beta);

@@ -44,46 +44,59 @@ internal static unsafe partial class RowFilterConvolution
     {
         if (l.Height.Stride == 2)
         {
-            BackwardDataStride2(l, dy, w, dx, workspace); // RowFilterConvolution.Stride2DataGradient.cs
+            // RowFilterConvolution.Stride2DataGradient.cs: the column path's products exactly, so no weight declines.
+            RunTransposed(l, dy, w, dx, workspace, flip: false, &Stride2Sample);
             return true;
         }
         if (!AllFinite(w, (long)l.Filters * l.ColumnRows))
         {
             return false;
         }
+        RunTransposed(l, dy, w, dx, workspace, flip: true, &Sample);
+        return true;
+    }
+
+    /// <summary>
+    /// Packs the transposed layout's weights (flipped for stride 1's forward tile) and runs <paramref name="sample"/> over the
+    /// batch, one sample per item of the <see cref="WorkerPool"/>. Job: X = dy, Y = dx, Channels = the layer's filters (dy's
+    /// planes), Filters = the layer's channels (dx's planes), Height × Width = dy's plane, Stride = the layer's.
+    /// </summary>
+    private static void RunTransposed(in ConvolutionLayout l, float* dy, float* w, float* dx, ConvolutionWorkspace workspace, bool flip,
+        delegate*<void*, int, int, void> sample)
+    {
         ConvolutionLayout t = DirectDataGradient.Transposed(l);
         CpuStorage block = workspace.Rent<float>(WeightFloats(t));
         try
         {
             float* packed = (float*)block.Pointer;
-            PackTransposed(l, w, packed);
+            PackTransposed(l, w, packed, flip);
             var job = new Job
             {
                 X = dy,
                 Y = dx,
                 Packed = packed,
                 Prefetch = Prefetch,
-                Channels = t.Channels,
-                Height = t.Height.Output,
-                Width = t.Width.Output,
-                Stride = 1,
-                Filters = t.Filters,
+                Channels = l.Filters,
+                Height = l.Height.Output,
+                Width = l.Width.Output,
+                Stride = l.Height.Stride,
+                Filters = l.Channels,
                 GroupFloats = GroupFloats(t),
             };
-            WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Sample, &job);
+            WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), sample, &job);
         }
         finally
         {
             workspace.Return(block);
         }
-        return true;
     }
 
     /// <summary>
     /// w (filters × channels·9) as the transposed layout's packed weights: [group of 32 channels][filter][tap row][tap column][the
-    /// group's width], each filter flipped, zero past the last channel (as <see cref="Pack"/> lays out the forward filters).
+    /// group's width], zero past the last channel (as <see cref="Pack"/> lays out the forward filters); each filter flipped
+    /// (w′[c][f][ky][kx] = w[f][c][2 − ky][2 − kx], stride 1's forward over dy) when <paramref name="flip"/>.
     /// </summary>
-    internal static void PackTransposed(in ConvolutionLayout l, float* w, float* packed)
+    internal static void PackTransposed(in ConvolutionLayout l, float* w, float* packed, bool flip)
     {
         ConvolutionLayout t = DirectDataGradient.Transposed(l);
         long groupFloats = GroupFloats(t);
@@ -97,7 +110,7 @@ internal static unsafe partial class RowFilterConvolution
                 float* src = w + (long)f * l.ColumnRows + c * 9;
                 for (int tap = 0; tap < 9; tap++)
                 {
-                    dst[((long)f * 9 + tap) * width] = src[8 - tap];
+                    dst[((long)f * 9 + tap) * width] = src[flip ? 8 - tap : tap];
                 }
             }
         }

@@ -17,7 +17,7 @@ namespace Engine.Backend.OpenBlas;
 /// position exists, which are exactly the products the column path (wᵀ·dy, then col2im) adds: no product of the padding is
 /// skipped that the reference would keep, so non-finite weights need no fallback. Rounding differs from col2im's (which adds the
 /// nine taps' partial sums), the bits do not depend on the thread count (one sample per item). The filters are packed per call
-/// as [group of 32 channels][filter][tap row][tap column][the group's width]. <c>ENGINE_ROW_FILTER_BACKWARD</c> switches it
+/// as [group of 32 channels][filter][tap row][tap column][the group's width] (<see cref="PackTransposed"/>). <c>ENGINE_ROW_FILTER_BACKWARD</c> switches it
 /// with the stride-1 path (<see cref="AppliesBackwardData{T}"/>).
 /// </remarks>
 internal static unsafe partial class RowFilterConvolution
@@ -26,60 +26,9 @@ internal static unsafe partial class RowFilterConvolution
     private static bool FitsStride2BackwardData<T>(in ConvolutionLayout l) where T : unmanaged =>
         l.Height.Stride == 2 && Fits<T>(l) && l.Width.Input % Segment == 0;
 
-    /// <summary>dx ← the data gradient of a stride-2 layer for the whole batch (dx overwritten), one sample per item of the <see cref="WorkerPool"/>.</summary>
-    private static void BackwardDataStride2(in ConvolutionLayout l, float* dy, float* w, float* dx, ConvolutionWorkspace workspace)
-    {
-        // Packed as the transposed layout's groups (of the layer's channels), unflipped.
-        ConvolutionLayout t = DirectDataGradient.Transposed(l);
-        CpuStorage block = workspace.Rent<float>(WeightFloats(t));
-        try
-        {
-            float* packed = (float*)block.Pointer;
-            PackStrided(l, w, packed);
-            var job = new Job
-            {
-                X = dy,
-                Y = dx,
-                Packed = packed,
-                Channels = l.Filters,
-                Height = l.Height.Output,
-                Width = l.Width.Output,
-                Stride = 2,
-                Filters = l.Channels,
-                GroupFloats = GroupFloats(t),
-            };
-            WorkerPool.For(l.Batch, Math.Max(1, Math.Min(WorkerPool.Width, l.Batch)), &Stride2Sample, &job);
-        }
-        finally
-        {
-            workspace.Return(block);
-        }
-    }
-
-    /// <summary>w (filters × channels·9) as [group of 32 channels][filter][tap row][tap column][the group's width], zero past the last channel.</summary>
-    internal static void PackStrided(in ConvolutionLayout l, float* w, float* packed)
-    {
-        ConvolutionLayout t = DirectDataGradient.Transposed(l);
-        long groupFloats = GroupFloats(t);
-        new Span<float>(packed, checked((int)WeightFloats(t))).Clear();
-        for (int c = 0; c < l.Channels; c++)
-        {
-            int g = c / Group, width = GroupWidth(t, g);
-            float* dst = packed + g * groupFloats + c % Group;
-            for (int f = 0; f < l.Filters; f++)
-            {
-                float* src = w + (long)f * l.ColumnRows + c * 9;
-                for (int tap = 0; tap < 9; tap++)
-                {
-                    dst[((long)f * 9 + tap) * width] = src[tap];
-                }
-            }
-        }
-    }
-
     /// <summary>
-    /// One sample: per channel group, per dx row, per 8 dx positions. Job: X = dy, Y = dx, Channels = the layer's filters (dy's
-    /// planes), Filters = the layer's channels (dx's planes), Height × Width = dy's plane.
+    /// One sample of a stride-2 layer's dx (run by <see cref="RunTransposed"/>, the filters packed unflipped): per channel group,
+    /// per dx row, per 8 dx positions.
     /// </summary>
     private static void Stride2Sample(void* state, int n, int worker)
     {
