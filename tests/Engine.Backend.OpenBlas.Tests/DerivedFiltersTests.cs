@@ -7,7 +7,7 @@ namespace Engine.Backend.OpenBlas.Tests;
 /// kept per weight storage from the second call at one version and used while it is unchanged. The outputs are
 /// the bits of the cache switched off (the reference: derive every call) on every call; each writer of the
 /// weights — a host upload, a backend op, a write through the raw pointer marked written — reaches the next call;
-/// a training-like sequence (a write before every call) keeps nothing; the blocks are freed with the weights.
+/// a training-like sequence (a write before every call) keeps nothing, and frees what an earlier version kept; the blocks are freed with the weights.
 /// </summary>
 [Collection(nameof(SmallGemmBitsCollection))]
 public sealed class DerivedFiltersTests : IDisposable
@@ -92,6 +92,15 @@ public sealed class DerivedFiltersTests : IDisposable
             }
             previous = expected;
         }
+
+        // Training resumed after an evaluation: the first call at a newer version frees the older copy; a second keeps one again.
+        _backend.Axpby(0.5, w, 1, w);
+        float[] resumed = Forward(cached: false);
+        Assert.Equal(kept, DerivedFilters.BytesOf(storage));
+        Assert.Equal(resumed, Forward(cached: true));
+        Assert.Equal(0, DerivedFilters.BytesOf(storage));
+        Assert.Equal(resumed, Forward(cached: true));
+        Assert.Equal(kept, DerivedFilters.BytesOf(storage));
 
         // A write before every call (training): nothing new is kept for the versions it never repeats.
         using Tensor fresh = Upload(new Shape(filters, channels, 3, 3), rng, 0.3);

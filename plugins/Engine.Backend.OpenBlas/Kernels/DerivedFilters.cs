@@ -14,7 +14,7 @@ namespace Engine.Backend.OpenBlas;
 /// the kernel derived, so results are the same bits with or without the cache.</para>
 /// <para>Correctness rests on every writer bumping the version (<see cref="TensorStorage.MarkWritten"/>); a
 /// block is replaced only for a newer version, which no call can still be reading (nothing reads a tensor while
-/// it is written). Blocks are freed with the storage (<see cref="CpuStorage"/>'s release); all of them together
+/// it is written); a block of an older version is freed as soon as a newer one is derived. Blocks are freed with the storage (<see cref="CpuStorage"/>'s release); all of them together
 /// stay under <see cref="BudgetBytes"/> (<c>ENGINE_DERIVED_FILTERS_MB</c>, default 512), beyond which calls
 /// derive per call again. <c>ENGINE_DERIVED_FILTERS=off</c> turns the cache off (the reference: derive every call).</para>
 /// </remarks>
@@ -104,6 +104,12 @@ internal sealed unsafe class DerivedFilters : IDisposable
             if (entry.Seen != version)
             {
                 entry.Seen = version; // first call at this version: a training step would never come back to it
+                if (entry.Block is not null && entry.Version != version)
+                {
+                    // The weights moved on (a training step after an evaluation): the older copy would only hold memory
+                    // beside the training's until the next evaluation keeps a new one.
+                    Free(entry);
+                }
                 return;
             }
             long bytes = key.Floats * sizeof(float);
