@@ -51,7 +51,7 @@ internal static unsafe class WinogradConvolution
 
     /// <summary>
     /// Tiles per block, the width of the 36 products: 0 sizes blocks so that V and M (36·(C + K) floats
-    /// per tile) take about <see cref="BlockFloats"/>; <c>ENGINE_WINOGRAD_TILES</c> sets it for measurements.
+    /// per tile) take about <see cref="BlockFloats"/>, at most <see cref="MostTiles"/>; <c>ENGINE_WINOGRAD_TILES</c> sets it for measurements.
     /// </summary>
     public static int TileTarget { get; internal set; } = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_WINOGRAD_TILES"), out int t) && t > 0 ? t : 0;
 
@@ -63,12 +63,21 @@ internal static unsafe class WinogradConvolution
     private const int BlockFloats = 320 * 1024;
 
     /// <summary>
+    /// The most tiles a block aims for by default. VGG-CIFAR's (128,32,32,32)→32 (142 tiles by <see cref="BlockFloats"/>) ran
+    /// forward and backward data 15–17 % faster at two threads and 4–5 % at one with 64 (<c>Engine.Bench.Kernels
+    /// --quick-train-convs 9 2 "vgg 32->32"</c> under <c>ENGINE_WINOGRAD_TILES=64</c>, 2026-11-29: 9.2 / 9.0 against 10.9 / 10.9 ms);
+    /// a machine with a 1 MB second-level cache (this one) holds a 142-tile block's V and M no better than the third level does.
+    /// ResNet-18's 64-channel 56×56 layers (71 tiles) are about the same either way, its 128-channel ones (35) are not affected.
+    /// </summary>
+    private const int MostTiles = 64;
+
+    /// <summary>
     /// Tile rows per block: about the target number of tiles, preferring counts that fill whole 32-column
     /// slivers of the packed GEMM (70 tiles use 3 slivers, a third of them nearly empty; 84 use 3 fully).
     /// </summary>
     internal static int RowsPerBlock(int tilesWide, long tileRows, int inputs, int outputs)
     {
-        int target = TileTarget > 0 ? TileTarget : Math.Max(16, BlockFloats / (WinogradTransforms.Points * (inputs + outputs)));
+        int target = TileTarget > 0 ? TileTarget : Math.Clamp(BlockFloats / (WinogradTransforms.Points * (inputs + outputs)), 16, MostTiles);
         int most = (int)Math.Min(tileRows, Math.Max(1, 3 * target / 2 / tilesWide));
         int best = 1;
         double bestScore = -1;
