@@ -88,11 +88,11 @@ internal static unsafe class BatchNormVector
                 long at = PlaneOffset(layout, i, c);
                 if (relu)
                 {
-                    MaskedSumAndCenteredDot(dy + at, x + at, s, mean, scale, offset, ref sumDy, ref sumDyCentered);
+                    SumAndCenteredDot<Masked>(dy + at, x + at, s, mean, scale, offset, ref sumDy, ref sumDyCentered);
                 }
                 else
                 {
-                    SumAndCenteredDot(dy + at, x + at, s, mean, ref sumDy, ref sumDyCentered);
+                    SumAndCenteredDot<Plain>(dy + at, x + at, s, mean, 0, 0, ref sumDy, ref sumDyCentered);
                 }
             }
             double dg = invStd * sumDyCentered;
@@ -107,11 +107,11 @@ internal static unsafe class BatchNormVector
                 long at = PlaneOffset(layout, i, c);
                 if (relu)
                 {
-                    MaskedTwoTermAffine(dy + at, (float)k1, x + at, (float)k2, (float)k3, dx + at, s, scale, offset);
+                    TwoTermAffine<Masked>(dy + at, (float)k1, x + at, (float)k2, (float)k3, dx + at, s, scale, offset);
                 }
                 else
                 {
-                    TwoTermAffine(dy + at, (float)k1, x + at, (float)k2, (float)k3, dx + at, s);
+                    TwoTermAffine<Plain>(dy + at, (float)k1, x + at, (float)k2, (float)k3, dx + at, s, 0, 0);
                 }
             }
         }
@@ -149,33 +149,6 @@ internal static unsafe class BatchNormVector
         s2 += t2;
     }
 
-    /// <summary>sum += Σ dy, dot += Σ dy·(x − mean) over n floats, in double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SumAndCenteredDot(float* dy, float* x, int n, double mean, ref double sum, ref double dot)
-    {
-        Vector512<double> m = Vector512.Create(mean);
-        Vector512<double> a1 = Vector512<double>.Zero, a2 = Vector512<double>.Zero, b1 = Vector512<double>.Zero, b2 = Vector512<double>.Zero;
-        int i = 0;
-        for (; i + 16 <= n; i += 16)
-        {
-            (Vector512<double> glo, Vector512<double> ghi) = Vector512.Widen(Vector512.Load(dy + i));
-            (Vector512<double> xlo, Vector512<double> xhi) = Vector512.Widen(Vector512.Load(x + i));
-            a1 += glo;
-            b1 += ghi;
-            a2 = Vector512.FusedMultiplyAdd(glo, xlo - m, a2);
-            b2 = Vector512.FusedMultiplyAdd(ghi, xhi - m, b2);
-        }
-        double t1 = Vector512.Sum(a1 + b1), t2 = Vector512.Sum(a2 + b2);
-        for (; i < n; i++)
-        {
-            double g = dy[i];
-            t1 += g;
-            t2 += g * (x[i] - mean);
-        }
-        sum += t1;
-        dot += t2;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ScaleShift(float* x, int n, float a, float b, float* y)
     {
@@ -188,21 +161,6 @@ internal static unsafe class BatchNormVector
         for (; i < n; i++)
         {
             y[i] = MathF.FusedMultiplyAdd(x[i], a, b);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TwoTermAffine(float* dy, float p, float* x, float q, float r, float* dx, int n)
-    {
-        Vector512<float> vp = Vector512.Create(p), vq = Vector512.Create(q), vr = Vector512.Create(r);
-        int i = 0;
-        for (; i + 16 <= n; i += 16)
-        {
-            Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), vp, Vector512.FusedMultiplyAdd(Vector512.Load(x + i), vq, vr)).Store(dx + i);
-        }
-        for (; i < n; i++)
-        {
-            dx[i] = MathF.FusedMultiplyAdd(dy[i], p, MathF.FusedMultiplyAdd(x[i], q, r));
         }
     }
 
@@ -222,9 +180,34 @@ internal static unsafe class BatchNormVector
         }
     }
 
-    /// <summary><see cref="SumAndCenteredDot"/> of dy·[x·a + b &gt; 0]: ReLU's backward (a select, +0 where masked) on the fly.</summary>
+    /// <summary>Whether backward applies ReLU's mask [x·a + b &gt; 0] to dy (batch norm + ReLU fused) or reads dy as it is.</summary>
+    private interface IMask
+    {
+        static abstract bool On { get; }
+    }
+
+    private readonly struct Masked : IMask
+    {
+        public static bool On => true;
+    }
+
+    private readonly struct Plain : IMask
+    {
+        public static bool On => false;
+    }
+
+    /// <summary>dy, or with <typeparamref name="TMask"/> dy·[x·a + b &gt; 0]: ReLU's backward (a select, +0 where masked) on the fly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaskedSumAndCenteredDot(float* dy, float* x, int n, double mean, float a, float b, ref double sum, ref double dot)
+    private static Vector512<float> Gradient<TMask>(Vector512<float> dy, Vector512<float> x, Vector512<float> a, Vector512<float> b) where TMask : struct, IMask =>
+        TMask.On ? Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.FusedMultiplyAdd(x, a, b), Vector512<float>.Zero), dy, Vector512<float>.Zero) : dy;
+
+    private static float Gradient<TMask>(float dy, float x, float a, float b) where TMask : struct, IMask =>
+        !TMask.On || MathF.FusedMultiplyAdd(x, a, b) > 0 ? dy : 0f;
+
+    /// <summary>sum += Σ g, dot += Σ g·(x − mean) over n floats, in double; g is dy, masked by ReLU's [x·a + b &gt; 0] with <typeparamref name="TMask"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SumAndCenteredDot<TMask>(float* dy, float* x, int n, double mean, float a, float b, ref double sum, ref double dot)
+        where TMask : struct, IMask
     {
         Vector512<double> m = Vector512.Create(mean);
         Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
@@ -233,9 +216,7 @@ internal static unsafe class BatchNormVector
         for (; i + 16 <= n; i += 16)
         {
             Vector512<float> xv = Vector512.Load(x + i);
-            Vector512<float> g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.FusedMultiplyAdd(xv, va, vb), Vector512<float>.Zero),
-                Vector512.Load(dy + i), Vector512<float>.Zero);
-            (Vector512<double> glo, Vector512<double> ghi) = Vector512.Widen(g);
+            (Vector512<double> glo, Vector512<double> ghi) = Vector512.Widen(Gradient<TMask>(Vector512.Load(dy + i), xv, va, vb));
             (Vector512<double> xlo, Vector512<double> xhi) = Vector512.Widen(xv);
             a1 += glo;
             b1 += ghi;
@@ -245,7 +226,7 @@ internal static unsafe class BatchNormVector
         double t1 = Vector512.Sum(a1 + b1), t2 = Vector512.Sum(a2 + b2);
         for (; i < n; i++)
         {
-            double g = MathF.FusedMultiplyAdd(x[i], a, b) > 0 ? dy[i] : 0f;
+            double g = Gradient<TMask>(dy[i], x[i], a, b);
             t1 += g;
             t2 += g * (x[i] - mean);
         }
@@ -253,23 +234,20 @@ internal static unsafe class BatchNormVector
         dot += t2;
     }
 
-    /// <summary><see cref="TwoTermAffine"/> of dy·[x·a + b &gt; 0].</summary>
+    /// <summary>dx = g·p + (x·q + r), g as in <see cref="SumAndCenteredDot{TMask}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MaskedTwoTermAffine(float* dy, float p, float* x, float q, float r, float* dx, int n, float a, float b)
+    private static void TwoTermAffine<TMask>(float* dy, float p, float* x, float q, float r, float* dx, int n, float a, float b) where TMask : struct, IMask
     {
         Vector512<float> vp = Vector512.Create(p), vq = Vector512.Create(q), vr = Vector512.Create(r), va = Vector512.Create(a), vb = Vector512.Create(b);
         int i = 0;
         for (; i + 16 <= n; i += 16)
         {
             Vector512<float> xv = Vector512.Load(x + i);
-            Vector512<float> g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.FusedMultiplyAdd(xv, va, vb), Vector512<float>.Zero),
-                Vector512.Load(dy + i), Vector512<float>.Zero);
-            Vector512.FusedMultiplyAdd(g, vp, Vector512.FusedMultiplyAdd(xv, vq, vr)).Store(dx + i);
+            Vector512.FusedMultiplyAdd(Gradient<TMask>(Vector512.Load(dy + i), xv, va, vb), vp, Vector512.FusedMultiplyAdd(xv, vq, vr)).Store(dx + i);
         }
         for (; i < n; i++)
         {
-            float g = MathF.FusedMultiplyAdd(x[i], a, b) > 0 ? dy[i] : 0f;
-            dx[i] = MathF.FusedMultiplyAdd(g, p, MathF.FusedMultiplyAdd(x[i], q, r));
+            dx[i] = MathF.FusedMultiplyAdd(Gradient<TMask>(dy[i], x[i], a, b), p, MathF.FusedMultiplyAdd(x[i], q, r));
         }
     }
 }
