@@ -4,7 +4,7 @@ namespace Engine.Backend.OpenBlas;
 
 /// <summary>
 /// Host memory for a tensor of the OpenBLAS backend: a native block aligned to
-/// <see cref="Alignment"/> bytes (a cache line, and a whole AVX-512 vector), outside the GC heap so
+/// <see cref="Alignment"/> bytes (a cache line, and a whole AVX-512 vector; a huge page for large blocks, <see cref="HugePages"/>), outside the GC heap so
 /// that it never moves while OpenBLAS works on it. Dispose the owning tensor to free it; the
 /// finalizer frees a forgotten block as a safety net.
 /// </summary>
@@ -15,6 +15,7 @@ public sealed unsafe class CpuStorage : TensorStorage
 
     private void* _pointer;
     private readonly long _pressure;
+    private readonly bool _mapped;
 
     /// <summary>Filters derived from this tensor and cached while it is unchanged (<see cref="DerivedFilters"/>), or null; freed with it.</summary>
     internal DerivedFilters? Derived;
@@ -24,7 +25,7 @@ public sealed unsafe class CpuStorage : TensorStorage
     {
         ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
         // A zero-byte tensor still gets a distinct, valid pointer.
-        _pointer = NativeMemory.AlignedAlloc((nuint)Math.Max(byteLength, 1), Alignment);
+        _pointer = HugePages.Allocate(byteLength, Alignment, out _mapped);
         _pressure = byteLength;
         if (_pressure > 0)
         {
@@ -56,7 +57,14 @@ public sealed unsafe class CpuStorage : TensorStorage
     protected override void Release()
     {
         Interlocked.Exchange(ref Derived, null)?.Dispose();
-        NativeMemory.AlignedFree(_pointer);
+        if (_mapped)
+        {
+            HugePages.Free(_pointer, _pressure);
+        }
+        else
+        {
+            NativeMemory.AlignedFree(_pointer);
+        }
         _pointer = null;
         if (_pressure > 0)
         {
