@@ -18,7 +18,7 @@ namespace Engine.Backend.OpenBlas;
 /// <para>Every lane runs the same sequence of fused multiply-adds whatever the vector width, so all
 /// widths give bit-identical results (tests check it).</para>
 /// </remarks>
-internal static unsafe class WinogradTransforms
+internal static unsafe partial class WinogradTransforms
 {
     /// <summary>Values of a transformed tile (6×6).</summary>
     public const int Points = 36;
@@ -44,7 +44,15 @@ internal static unsafe class WinogradTransforms
             for (int i0 = 0; i0 < inputs; i0 += Chunk)
             {
                 int count = Math.Min(Chunk, inputs - i0);
-                for (int di = 0; di < count; di++)
+                int di = 0;
+                if (VectorFilters)
+                {
+                    for (; di + FilterLanes <= count; di += FilterLanes)
+                    {
+                        FilterLaneGroup(w, channels, rotated, o, i0 + di, local + di, Chunk);
+                    }
+                }
+                for (; di < count; di++)
                 {
                     int i = i0 + di;
                     float* g = w + (rotated ? (long)i * channels + o : (long)o * channels + i) * 9;
