@@ -20,6 +20,16 @@ public sealed unsafe class CpuStorage : TensorStorage
     /// <summary>Filters derived from this tensor and cached while it is unchanged (<see cref="DerivedFilters"/>), or null; freed with it.</summary>
     internal DerivedFilters? Derived;
 
+    /// <summary>
+    /// Where this block's contents were last copied from whole (<see cref="OpenBlasBackend.Copy"/>): the source, its version
+    /// then and this block's version after the copy, or null. While both versions still hold the two blocks are equal, and
+    /// <see cref="DerivedFilters"/> serves this one from the source's cache.
+    /// </summary>
+    internal CopyOrigin? Origin;
+
+    /// <summary>A whole-block copy: <see cref="Origin"/>.</summary>
+    internal sealed record CopyOrigin(CpuStorage Source, long SourceVersion, long OwnVersion);
+
     /// <summary>Allocates <paramref name="byteLength"/> uninitialised bytes for <paramref name="owner"/> (null: the backend's scratch memory).</summary>
     internal CpuStorage(long byteLength, IBackend? owner = null) : base(byteLength, owner)
     {

@@ -116,6 +116,13 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
         {
             Buffer.MemoryCopy((void*)from, (void*)to, bytes, bytes);
         }
+        var (sourceStorage, target) = ((CpuStorage)source.Storage, (CpuStorage)destination.Storage);
+        // A whole block copied (the inference split's copies of the weights): derived filters of the source serve the copy
+        // while neither changes (DerivedFilters.Origin). Anything less than whole blocks records nothing.
+        target.Origin = from == sourceStorage.Pointer && to == target.Pointer && bytes == sourceStorage.ByteLength
+            && bytes == target.ByteLength && !ReferenceEquals(sourceStorage, target)
+            ? new CpuStorage.CopyOrigin(sourceStorage, sourceStorage.Version, target.Version)
+            : null;
         GC.KeepAlive(source);
         GC.KeepAlive(destination);
     }

@@ -118,6 +118,117 @@ public sealed class DerivedFiltersTests : IDisposable
         Assert.Equal(before - kept, DerivedFilters.Bytes);
     }
 
+    [Fact]
+    public void CopiesOfTheWeightsShareTheSourcesCacheWhileBothAreUnchanged()
+    {
+        WinogradConvolution.Forced = true;
+        PaddedDirectConvolution.Forced = false;
+        DerivedFilters.Enabled = true;
+        var rng = new Random(11);
+        var geometry = new ConvolutionGeometry([3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        using Tensor x = Upload(new Shape(2, 32, 24, 24), rng, 1);
+        using Tensor w = Upload(new Shape(32, 32, 3, 3), rng, 0.3);
+        using Tensor copy = _backend.Allocate(w.Shape);
+        using Tensor scale = Upload(new Shape(32), rng, 1.5);
+        using Tensor shift = Upload(new Shape(32), rng, 0.5);
+        using Tensor y = _backend.Allocate(new Shape(2, 32, 24, 24));
+        var (source, target) = ((CpuStorage)w.Storage, (CpuStorage)copy.Storage);
+
+        float[] Forward(Tensor weights, bool cached = true)
+        {
+            DerivedFilters.Enabled = cached;
+            _backend.ConvolutionForwardWithEpilogue(geometry, x, weights, y, scale, shift, Activation.Relu);
+            DerivedFilters.Enabled = true;
+            float[] values = new float[y.ElementCount];
+            _backend.CopyToHost<float>(y, values);
+            return values;
+        }
+
+        // The inference split: the copy takes the weights, then the network and the copy run a piece each, call after call.
+        _backend.Copy(w, copy);
+        float[] reference = Forward(w, cached: false);
+        Assert.Equal(reference, Forward(w));    // the network's first call: derived, not kept
+        Assert.Equal(reference, Forward(copy)); // the copy's first: the same version, but another caller: not kept
+        Assert.Equal(0, DerivedFilters.BytesOf(source));
+        Assert.Equal(reference, Forward(w));    // the network's second: kept, for both
+        long kept = DerivedFilters.BytesOf(source);
+        Assert.True(kept > 0);
+        long keptBefore = DerivedFilters.Kept;
+        Assert.Equal(reference, Forward(copy)); // served from the source's block
+        Assert.Equal(reference, Forward(copy));
+        Assert.Equal(keptBefore, DerivedFilters.Kept);
+        Assert.Equal(0, DerivedFilters.BytesOf(target));
+
+        // The copy written: its own weights from then on, never the source's block.
+        _backend.Axpby(0.5, copy, 1, copy);
+        float[] own = Forward(copy, cached: false);
+        Assert.False(own.SequenceEqual(reference));
+        for (int call = 0; call < 3; call++)
+        {
+            Assert.Equal(own, Forward(copy));
+        }
+        Assert.Equal(reference, Forward(w));
+
+        // The source written after the copy (an optimiser step): the copy still holds the old weights and computes with them.
+        _backend.Copy(w, copy);
+        _backend.Axpby(0.5, w, 1, w);
+        for (int call = 0; call < 3; call++)
+        {
+            Assert.Equal(reference, Forward(copy));
+        }
+
+        // A split training step (weights written, copy refreshed, one call each): the source's older block is freed at the
+        // step's first call and nothing is kept, step after step.
+        for (int step = 0; step < 3; step++)
+        {
+            _backend.Axpby(0.9, w, 1, w);
+            _backend.Copy(w, copy);
+            float[] expected = Forward(w, cached: false);
+            Assert.Equal(expected, Forward(w));
+            Assert.Equal(expected, Forward(copy));
+            Assert.Equal(0, DerivedFilters.BytesOf(source));
+            Assert.Equal(0, DerivedFilters.BytesOf(target));
+        }
+    }
+
+    [Fact]
+    public void ANewerVersionFreesTheBlocksOfEveryKernel()
+    {
+        if (PackedGemm.Bits != 512)
+        {
+            return; // the filter-block tile needs AVX-512
+        }
+        DerivedFilters.Enabled = true;
+        var rng = new Random(13);
+        var geometry = new ConvolutionGeometry([3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        using Tensor x = Upload(new Shape(2, 136, 14, 14), rng, 1);
+        using Tensor w = Upload(new Shape(128, 136, 3, 3), rng, 0.3);
+        using Tensor scale = Upload(new Shape(128), rng, 1.5);
+        using Tensor shift = Upload(new Shape(128), rng, 0.5);
+        using Tensor y = _backend.Allocate(new Shape(2, 128, 14, 14));
+        var storage = (CpuStorage)w.Storage;
+        void Forward(bool winograd)
+        {
+            WinogradConvolution.Forced = winograd;
+            PaddedDirectConvolution.Forced = !winograd;
+            FilterBlockConvolution.Forced = !winograd;
+            _backend.ConvolutionForwardWithEpilogue(geometry, x, w, y, scale, shift, Activation.Relu);
+        }
+
+        Forward(winograd: true);
+        Forward(winograd: true);
+        long winogradBytes = DerivedFilters.BytesOf(storage);
+        Assert.True(winogradBytes > 0);
+        Forward(winograd: false);
+        Forward(winograd: false);
+        Assert.True(DerivedFilters.BytesOf(storage) > winogradBytes, "both kernels' blocks kept at one version");
+
+        // Training resumes (a write) and reaches only the filter-block tile: Winograd's block goes too.
+        _backend.Axpby(0.5, w, 1, w);
+        Forward(winograd: false);
+        Assert.Equal(0, DerivedFilters.BytesOf(storage));
+    }
+
     private Tensor Upload(Shape shape, Random rng, double range)
     {
         Tensor t = _backend.Allocate(shape);

@@ -49,6 +49,7 @@ internal sealed unsafe class DerivedFilters : IDisposable
     {
         public readonly Key Key = key;
         public long Seen = -1;         // the version last derived (kept or not)
+        public readonly List<CpuStorage> SeenBy = []; // the storages (this one, its copies) whose calls derived it at Seen
         public long Version = -1;      // the version Block holds
         public CpuStorage? Block;
     }
@@ -56,11 +57,16 @@ internal sealed unsafe class DerivedFilters : IDisposable
     /// <summary>The derived floats of <paramref name="storage"/> for <paramref name="key"/> at its current version, or null.</summary>
     public static float* Find(CpuStorage? storage, Key key)
     {
-        if (storage?.Derived is not { } derived || !Enabled)
+        if (storage is null || !Enabled)
         {
             return null;
         }
         long version = storage.Version;
+        (storage, version) = Origin(storage, version);
+        if (storage.Derived is not { } derived)
+        {
+            return null;
+        }
         lock (derived._entries)
         {
             foreach (Entry e in derived._entries)
@@ -93,6 +99,12 @@ internal sealed unsafe class DerivedFilters : IDisposable
         {
             return;
         }
+        CpuStorage caller = storage;
+        (storage, version) = Origin(storage, version);
+        if (!ReferenceEquals(caller, storage))
+        {
+            caller.Derived?.FreeOlderThan(version: caller.Version); // what the copy kept for itself before it was a copy
+        }
         DerivedFilters derived = storage.Derived ?? Attach(storage);
         lock (derived._entries)
         {
@@ -103,13 +115,21 @@ internal sealed unsafe class DerivedFilters : IDisposable
             }
             if (entry.Seen != version)
             {
-                entry.Seen = version; // first call at this version: a training step would never come back to it
-                if (entry.Block is not null && entry.Version != version)
-                {
-                    // The weights moved on (a training step after an evaluation): the older copy would only hold memory
-                    // beside the training's until the next evaluation keeps a new one.
-                    Free(entry);
-                }
+                // First call at this version: a training step would never come back to it. The weights moved on (a
+                // training step after an evaluation): blocks of older versions, of every kind, would only hold memory
+                // beside the training's until the next evaluation keeps new ones (no call still reads them: nothing
+                // reads a tensor while it is written).
+                entry.Seen = version;
+                entry.SeenBy.Clear();
+                entry.SeenBy.Add(caller);
+                derived.FreeOlderThan(version);
+                return;
+            }
+            if (!entry.SeenBy.Contains(caller))
+            {
+                // Seen at this version only through another copy of the same weights (the split's copies each run their
+                // own sub-batch once a training step): not yet a repeated call.
+                entry.SeenBy.Add(caller);
                 return;
             }
             long bytes = key.Floats * sizeof(float);
@@ -145,6 +165,22 @@ internal sealed unsafe class DerivedFilters : IDisposable
         }
     }
 
+    /// <summary>
+    /// The storage whose cache serves <paramref name="storage"/> at <paramref name="version"/>: the one it was copied from
+    /// whole (<see cref="CpuStorage.Origin"/>: the inference split's copies of a network's weights, <c>TensorMirror</c>)
+    /// while neither was written since the copy, so the copies share one set of derived filters instead of holding one
+    /// each; else itself.
+    /// </summary>
+    private static (CpuStorage Storage, long Version) Origin(CpuStorage storage, long version)
+    {
+        if (storage.Origin is { } origin && version == origin.OwnVersion && !origin.Source.IsDisposed
+            && origin.Source.Version == origin.SourceVersion)
+        {
+            return (origin.Source, origin.SourceVersion);
+        }
+        return (storage, version);
+    }
+
     private static DerivedFilters Attach(CpuStorage storage)
     {
         var created = new DerivedFilters();
@@ -159,6 +195,21 @@ internal sealed unsafe class DerivedFilters : IDisposable
             block.Dispose();
             entry.Block = null;
             entry.Version = -1;
+        }
+    }
+
+    /// <summary>Frees the blocks of versions other than <paramref name="version"/> (the storage's current one: the others are stale).</summary>
+    private void FreeOlderThan(long version)
+    {
+        lock (_entries)
+        {
+            foreach (Entry e in _entries)
+            {
+                if (e.Block is not null && e.Version != version)
+                {
+                    Free(e);
+                }
+            }
         }
     }
 
