@@ -21,14 +21,15 @@ public sealed unsafe class CpuStorage : TensorStorage
     internal DerivedFilters? Derived;
 
     /// <summary>
-    /// Where this block's contents were last copied from whole (<see cref="OpenBlasBackend.Copy"/>): the source, its version
-    /// then and this block's version after the copy, or null. While both versions still hold the two blocks are equal, and
-    /// <see cref="DerivedFilters"/> serves this one from the source's cache.
+    /// Where this block's contents were last copied from whole (<see cref="OpenBlasBackend.Copy"/>), or null, with
+    /// <see cref="OriginVersion"/> (the source's version then) and <see cref="CopyVersion"/> (this block's after the copy).
+    /// While both versions still hold the two blocks are equal, and <see cref="DerivedFilters"/> serves this one from the
+    /// source's cache. Plain fields, set by the copy (a write: no kernel reads the block meanwhile), so a copy allocates nothing.
     /// </summary>
-    internal CopyOrigin? Origin;
+    internal CpuStorage? Origin;
 
-    /// <summary>A whole-block copy: <see cref="Origin"/>.</summary>
-    internal sealed record CopyOrigin(CpuStorage Source, long SourceVersion, long OwnVersion);
+    /// <summary>See <see cref="Origin"/>.</summary>
+    internal long OriginVersion, CopyVersion;
 
     /// <summary>Allocates <paramref name="byteLength"/> uninitialised bytes for <paramref name="owner"/> (null: the backend's scratch memory).</summary>
     internal CpuStorage(long byteLength, IBackend? owner = null) : base(byteLength, owner)

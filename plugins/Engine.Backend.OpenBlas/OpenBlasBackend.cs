@@ -119,10 +119,11 @@ public sealed partial class OpenBlasBackend : IBackend, IParallelWorkers
         var (sourceStorage, target) = ((CpuStorage)source.Storage, (CpuStorage)destination.Storage);
         // A whole block copied (the inference split's copies of the weights): derived filters of the source serve the copy
         // while neither changes (DerivedFilters.Origin). Anything less than whole blocks records nothing.
-        target.Origin = from == sourceStorage.Pointer && to == target.Pointer && bytes == sourceStorage.ByteLength
-            && bytes == target.ByteLength && !ReferenceEquals(sourceStorage, target)
-            ? new CpuStorage.CopyOrigin(sourceStorage, sourceStorage.Version, target.Version)
-            : null;
+        bool whole = from == sourceStorage.Pointer && to == target.Pointer && bytes == sourceStorage.ByteLength
+            && bytes == target.ByteLength && !ReferenceEquals(sourceStorage, target);
+        target.Origin = whole ? sourceStorage : null;
+        target.OriginVersion = sourceStorage.Version;
+        target.CopyVersion = target.Version;
         GC.KeepAlive(source);
         GC.KeepAlive(destination);
     }

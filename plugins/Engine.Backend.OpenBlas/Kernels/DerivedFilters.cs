@@ -173,10 +173,9 @@ internal sealed unsafe class DerivedFilters : IDisposable
     /// </summary>
     private static (CpuStorage Storage, long Version) Origin(CpuStorage storage, long version)
     {
-        if (storage.Origin is { } origin && version == origin.OwnVersion && !origin.Source.IsDisposed
-            && origin.Source.Version == origin.SourceVersion)
+        if (storage.Origin is { } origin && version == storage.CopyVersion && !origin.IsDisposed && origin.Version == storage.OriginVersion)
         {
-            return (origin.Source, origin.SourceVersion);
+            return (origin, storage.OriginVersion);
         }
         return (storage, version);
     }
