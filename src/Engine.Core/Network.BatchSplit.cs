@@ -11,6 +11,18 @@ public sealed partial class Network
     /// </summary>
     public const long BatchSplitMaxMultiplyAccumulates = 10_000_000;
 
+    /// <summary>
+    /// Per-sample forward multiply-accumulates up to which inference passes split their batch (<see cref="SplitInference"/>):
+    /// the CIFAR-size models (ResNet-20 and VGG-CIFAR about 40 million) gain from a whole sub-batch per thread, while an
+    /// ImageNet-size one (ResNet-18 1.8 billion, AlexNet 0.7) keeps every thread busy inside each op and would pay a copy of
+    /// its weights per thread: ResNet-18 at batch 16 and 64 infers 5–10 % faster unsplit on this project's 2-core machine,
+    /// in 145 MB less (benchmarks/NOTES.md). <c>ENGINE_INFER_SPLIT=all</c> splits whatever the size.
+    /// </summary>
+    public const long InferenceSplitMaxMultiplyAccumulates = 200_000_000;
+
+    private static readonly bool s_splitInferenceOfAnySize = Environment.GetEnvironmentVariable("ENGINE_INFER_SPLIT") == "all";
+    private long _multiplyAccumulatesPerSample = -1;
+
     private Func<Network>? _replicate;
     private BatchSplit? _split;
     private BatchSplitMode _batchSplit = BatchSplitModes.FromEnvironment();
@@ -51,9 +63,9 @@ public sealed partial class Network
     public bool SplitsBatch(int batch) => SplitFor(batch, training: false, wholeInference: false) is not null;
 
     /// <summary>
-    /// Whether inference passes split their batch whatever the model's size (default: on;
-    /// <c>ENGINE_INFER_SPLIT=off</c> leaves them to the training rule, <see cref="BatchSplitMode.Auto"/>'s
-    /// size limit included). Inference has no weight gradients to sum, and batch normalisation reads its
+    /// Whether inference passes split their batch for models of up to <see cref="InferenceSplitMaxMultiplyAccumulates"/> per
+    /// sample (default: on; <c>ENGINE_INFER_SPLIT=off</c> leaves them to the training rule, <see cref="BatchSplitMode.Auto"/>'s
+    /// size limit included; <c>all</c> splits whatever the model's size). Inference has no weight gradients to sum, and batch normalisation reads its
     /// running statistics (the copies take every layer's state, and the weights, written since their last pass), so each thread can take a whole sub-batch
     /// through every layer: one synchronisation per pass instead of one per op, no serial gap between
     /// layers, and each thread's activations stay in its own caches from layer to layer. The outputs are
@@ -114,7 +126,8 @@ public sealed partial class Network
         {
             return null;
         }
-        bool inference = wholeInference && !training && SplitInference && LayerForwardDone is null && InferenceSplitRefusal is null;
+        bool inference = wholeInference && !training && SplitInference && LayerForwardDone is null && InferenceSplitRefusal is null
+            && (s_splitInferenceOfAnySize || MultiplyAccumulatesPerSample() <= InferenceSplitMaxMultiplyAccumulates);
         if (!inference && (BatchSplitRefusal is not null || (training && (ComputeInputGradient || LayerBackwardDone is not null))))
         {
             return null;
@@ -144,7 +157,15 @@ public sealed partial class Network
     private string? _inferenceSplitRefusal;
     private bool _inferenceSplitChecked;
 
-    internal long MultiplyAccumulatesPerSample() => _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
+    // The layers and their shapes are fixed once built: summed once (every pass asks).
+    internal long MultiplyAccumulatesPerSample()
+    {
+        if (_multiplyAccumulatesPerSample < 0)
+        {
+            _multiplyAccumulatesPerSample = _layers.Sum(l => (l as ILayerCost)?.MultiplyAccumulates ?? 0);
+        }
+        return _multiplyAccumulatesPerSample;
+    }
 
     // inference: layers with batch statistics or state are allowed: batch normalisation normalises with its
     // running statistics there, dropout passes its input on, and every component's state is copied into

@@ -24,6 +24,30 @@ public sealed class ThreadCountCollection
 public sealed class InferenceSplitTests
 {
     [Theory]
+    [InlineData("resnet20", 32, true)]   // 41 million multiply-accumulates a sample
+    [InlineData("vgg-cifar", 32, true)]  // 39 million
+    [InlineData("resnet18", 224, false)] // 1.8 billion: every op splits well on its own, a copy would double the weights
+    [InlineData("resnet18", 64, true)]   // 0.15 billion at 64×64
+    public void InferenceSplitsModelsUpToTheSizeLimit(string model, int size, bool splits)
+    {
+        var sample = new Shape(3, size, size);
+        using var backend = new OpenBlasBackend();
+        int before = backend.BlasThreadCount;
+        try
+        {
+            backend.BlasThreadCount = 2;
+            using Network network = Network.Build(ModelTestEngine.Catalog.Model(model).Spec, ModelTestEngine.Catalog, backend, sample, seed: 5);
+            Assert.Equal(splits, network.MultiplyAccumulatesPerSample() <= Network.InferenceSplitMaxMultiplyAccumulates);
+            Assert.Null(network.InferenceSplitRefusal);
+            Assert.Equal(splits, network.SplitsInference(8));
+        }
+        finally
+        {
+            backend.BlasThreadCount = before;
+        }
+    }
+
+    [Theory]
     [InlineData("resnet20", 6)]
     [InlineData("resnet20-b", 5)]  // projection shortcuts; an odd batch: sub-batches of 3 and 2
     [InlineData("vgg-cifar", 4)]   // dropout: state (seed, step) the copy takes too
