@@ -9,12 +9,14 @@ namespace Engine.Backend.OpenBlas;
 /// <remarks>
 /// <para>A kernel asks <see cref="Find"/> first; on a miss it derives into its own scratch as it always did and
 /// offers the result to <see cref="Keep(CpuStorage?, long, Key, float*)"/>, which copies it into a block of the storage's own only when the same
-/// version was seen once before (a training step writes its weights every step: its calls never repeat a
-/// version, so training keeps no copies and pays one version check per call). The cached floats are the ones
+/// caller derived that version once before (a training step writes its weights every step: its calls never repeat a
+/// version, so training keeps no copies and pays one version check per call; a split training step's copies of the
+/// weights call once each). A storage copied whole from another (<see cref="CpuStorage.Origin"/>: the inference split's
+/// copies) is served from, and keeps into, its source's blocks while neither was written since the copy. The cached floats are the ones
 /// the kernel derived, so results are the same bits with or without the cache.</para>
 /// <para>Correctness rests on every writer bumping the version (<see cref="TensorStorage.MarkWritten"/>); a
 /// block is replaced only for a newer version, which no call can still be reading (nothing reads a tensor while
-/// it is written); a block of an older version is freed as soon as a newer one is derived. Blocks are freed with the storage (<see cref="CpuStorage"/>'s release); all of them together
+/// it is written); the blocks of older versions, of every kernel, are freed as soon as a newer version is derived. Blocks are freed with the storage (<see cref="CpuStorage"/>'s release); all of them together
 /// stay under <see cref="BudgetBytes"/> (<c>ENGINE_DERIVED_FILTERS_MB</c>, default 512), beyond which calls
 /// derive per call again. <c>ENGINE_DERIVED_FILTERS=off</c> turns the cache off (the reference: derive every call).</para>
 /// </remarks>

@@ -25,8 +25,10 @@ internal static unsafe partial class WinogradTransforms
 
     /// <summary>
     /// U of the filters (o, i + lane), lane &lt; <see cref="FilterLanes"/>, into <paramref name="local"/>[ξ·<paramref name="stride"/> + lane]
-    /// (the layout <see cref="Filters"/> builds a row in).
+    /// (the layout <see cref="Filters"/> builds a row in). Its stack scratch (2 KB a group) is written before it is read, so it is
+    /// not zeroed first.
     /// </summary>
+    [SkipLocalsInit]
     private static void FilterLaneGroup(float* w, int channels, bool rotated, int o, int i, float* local, int stride)
     {
         // The nine taps of each lane's filter, lane by lane (a forward group is 72 consecutive floats, a turned one 8 runs of 9).
